@@ -1,0 +1,128 @@
+"""The change log (outbox) and audit trail, written by a flush hook so no code path can skip them.
+
+Every session a `Store` hands out carries a `WriteContext` in `session.info`. Before each flush,
+`record_changes` stamps every new or changed synced row with the next hybrid-clock value and this
+device's id, and adds, in the same transaction:
+- a `ChangeLog` entry with the changed fields and their new values (what sync will push), and
+- for audited tables, an `AuditEvent` with before/after values, the actor and the device.
+
+Synced rows are never hard-deleted (set `deleted = True`); append-only rows are never updated.
+Both are bugs, so they raise.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import event, inspect
+from sqlmodel import Session
+
+from db.clock import HybridClock
+from db.models import APPEND_ONLY_TABLES, AUDITED_TABLES, AuditEvent, ChangeLog, SyncColumns, utc_now
+
+STAMP_FIELDS = frozenset({"hlc", "origin_device", "updated_at", "created_at"})
+
+
+class StoreWriteError(RuntimeError):
+    """A programming error: a write that would break the sync contract."""
+
+
+@dataclass
+class WriteContext:
+    clock: HybridClock
+    actor_id: str | None = None
+
+    @property
+    def device_id(self) -> str:
+        return self.clock.device_id
+
+
+def json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def _columns(obj: SyncColumns) -> list[str]:
+    return [attr.key for attr in inspect(type(obj)).column_attrs]
+
+
+def row_values(obj: SyncColumns) -> dict[str, object]:
+    return {name: json_value(getattr(obj, name)) for name in _columns(obj)}
+
+
+def _changes(obj: SyncColumns) -> tuple[dict, dict]:
+    """(before, after) of the columns this flush changes, stamps excluded."""
+    state = inspect(obj)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    for name in _columns(obj):
+        if name in STAMP_FIELDS:
+            continue
+        history = state.attrs[name].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                before[name], after[name] = json_value(old), json_value(new)
+    return before, after
+
+
+def _stamp(obj: SyncColumns, ctx: WriteContext) -> str:
+    stamp = ctx.clock.tick()
+    obj.hlc = stamp
+    obj.origin_device = ctx.device_id
+    obj.updated_at = utc_now()
+    return stamp
+
+
+def _log(session: Session, ctx: WriteContext, obj: SyncColumns, op: str, payload: dict, stamp: str) -> None:
+    session.add(ChangeLog(table_name=obj.__tablename__, row_id=obj.id, op=op, hlc=stamp,
+                          device_id=ctx.device_id, payload=payload))
+
+
+def _audit(session: Session, ctx: WriteContext, obj: SyncColumns, action: str,
+           before: dict | None, after: dict | None) -> None:
+    audit = AuditEvent(table_name=obj.__tablename__, row_id=obj.id, action=action, actor_id=ctx.actor_id,
+                       before=before, after=after)
+    stamp = _stamp(audit, ctx)
+    _log(session, ctx, audit, "insert", row_values(audit), stamp)
+    session.add(audit)
+
+
+@event.listens_for(Session, "before_flush")
+def record_changes(session: Session, _flush_context, _instances) -> None:
+    ctx: WriteContext | None = session.info.get("write_context")
+    synced_new = [o for o in session.new if isinstance(o, SyncColumns)]
+    synced_dirty = [o for o in session.dirty if isinstance(o, SyncColumns) and session.is_modified(o)]
+    if any(isinstance(o, SyncColumns) for o in session.deleted):
+        raise StoreWriteError("synced rows are soft-deleted (deleted = True), never hard-deleted")
+    if not (synced_new or synced_dirty):
+        return
+    if ctx is None:
+        raise StoreWriteError("writes to synced tables go through Store.transaction()")
+    for obj in synced_new:
+        stamp = _stamp(obj, ctx)
+        values = row_values(obj)
+        _log(session, ctx, obj, "insert", values, stamp)
+        if obj.__tablename__ in AUDITED_TABLES:
+            _audit(session, ctx, obj, "insert", None, {k: v for k, v in values.items() if k not in STAMP_FIELDS})
+    for obj in synced_dirty:
+        before, after = _changes(obj)
+        if not after:
+            continue
+        if obj.__tablename__ in APPEND_ONLY_TABLES:
+            raise StoreWriteError(f"{obj.__tablename__} rows are append-only")
+        op = "delete" if after.get("deleted") is True else "update"
+        stamp = _stamp(obj, ctx)
+        _log(session, ctx, obj, op, {**after, "hlc": stamp, "origin_device": ctx.device_id}, stamp)
+        if obj.__tablename__ in AUDITED_TABLES:
+            _audit(session, ctx, obj, op, before, after)

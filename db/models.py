@@ -1,0 +1,304 @@
+"""The tables. Alembic migrations (db/migrations) are the schema's truth; this is its Python face.
+
+Two kinds of table:
+- synced tables carry `SyncColumns`: a UUIDv7 key made on the device, the hybrid-clock stamp of
+  the last change (`hlc`), the device that made it, a soft-delete tombstone and timestamps. Every
+  insert, update or tombstone of such a row appends a `ChangeLog` entry in the same transaction
+  (db/changelog.py does it in a flush hook, so no code path can forget).
+- local tables (`LocalSetting`, `NoticeCounter`, `ChangeLog`, `SyncState`) describe this device
+  and are never synced as rows.
+
+Append-only synced facts (notices, audit events, attachments) are never updated after insert.
+Enumerated values are short ASCII codes from forms/catalogues.py; labels come from translations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from db.ids import new_id
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncColumns(SQLModel):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    hlc: str = Field(default="", index=True, description="hybrid clock stamp of the last change")
+    origin_device: str = Field(default="", max_length=64, description="device that made the last change")
+    deleted: bool = Field(default=False, description="soft-delete tombstone; synced rows are never hard-deleted")
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+# --- parks and ledger -------------------------------------------------------------------------
+
+
+class Park(SyncColumns, table=True):
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=100)
+    district: str = Field(max_length=40)
+    street: str = Field(max_length=40)
+    function_type: str = Field(max_length=20)  # catalogues.PARK_FUNCTION_TYPES
+    developer_type: str = Field(max_length=30)  # catalogues.PARK_DEVELOPER_TYPES
+    star_rating: int = 0  # 0 = none, 3/4/5 stars
+    provincially_certified: bool = False
+    land_area_mu: float
+    floor_area_m2: float
+    property_company: str | None = Field(default=None, max_length=100)
+
+
+class Building(SyncColumns, table=True):
+    park_id: str = Field(foreign_key="park.id", index=True)
+    name: str = Field(max_length=40)  # 楼栋, e.g. "3号楼"
+    floors: int | None = None
+    floor_area_m2: float | None = None
+
+
+class Tenant(SyncColumns, table=True):
+    __table_args__ = (
+        # One live row per company per park; a tenant that left and came back is the same row.
+        Index("ux_tenant_park_credit_code", "park_id", "credit_code", unique=True,
+              sqlite_where=text("deleted = 0"), postgresql_where=text("deleted = false")),
+        Index("ix_tenant_park_name", "park_id", "name"),
+    )
+
+    park_id: str = Field(foreign_key="park.id")
+    building_id: str | None = Field(default=None, foreign_key="building.id")
+    name: str = Field(max_length=100)
+    credit_code: str = Field(max_length=18, index=True)
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    building: str | None = Field(default=None, max_length=200)  # as written in the ledger
+    unit_no: str | None = Field(default=None, max_length=200)
+    rented_area_m2: float
+    headcount: int
+    scale: str = Field(max_length=10)  # above | below
+    lease_use: str = Field(max_length=20)
+    risk_points: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lease_start: date | None = None
+    lease_end: date | None = None
+    status: str = Field(default="in_park", max_length=10)  # in_park | left
+    left_on: date | None = None
+    fire_hazard_class: str | None = Field(default=None, max_length=1)  # A..E = 甲..戊
+    process_or_goods: str | None = Field(default=None, max_length=200)
+    safety_agreement_signed: bool = False
+    safety_agreement_date: date | None = None
+    sublet: bool = False
+    subtenant_name: str | None = Field(default=None, max_length=200)
+    people_living_on_site: bool = False
+    efficiency_class: str | None = Field(default=None, max_length=1)  # 亩均效益 A/B/C/D
+    notes: str | None = Field(default=None, max_length=1000)
+
+
+class Inspector(SyncColumns, table=True):
+    name: str = Field(max_length=40)
+    id_number: str = Field(max_length=30, index=True)
+    agency: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+
+
+# --- inspections, hazards, rectification ------------------------------------------------------
+
+
+class Inspection(SyncColumns, table=True):
+    park_id: str = Field(foreign_key="park.id", index=True)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True)  # None = common areas
+    template_id: str = Field(max_length=60)
+    template_version: str = Field(max_length=20)
+    inspector_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    status: str = Field(default="in_progress", max_length=20)  # in_progress | finished
+    summary: str | None = Field(default=None, max_length=2000)
+
+
+class CheckResult(SyncColumns, table=True):
+    __tablename__ = "check_result"
+    __table_args__ = (UniqueConstraint("inspection_id", "item_code"),)
+
+    inspection_id: str = Field(foreign_key="inspection.id", index=True)
+    item_code: str = Field(max_length=20)
+    outcome: str | None = Field(default=None, max_length=10)  # pass | fail | na | None (not yet)
+    note: str | None = Field(default=None, max_length=1000)
+    observed_value: str | None = Field(default=None, max_length=200)  # ledger checks: what was seen
+
+
+class Hazard(SyncColumns, table=True):
+    inspection_id: str | None = Field(default=None, foreign_key="inspection.id", index=True)
+    check_result_id: str | None = Field(default=None, foreign_key="check_result.id")
+    park_id: str = Field(foreign_key="park.id", index=True)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True)
+    item_code: str | None = Field(default=None, max_length=20)
+    location: str = Field(max_length=200)
+    description: str = Field(max_length=1000)
+    severity: str = Field(max_length=10)  # general | major
+    status: str = Field(default="open", max_length=20, index=True)  # open|pending_review|closed|escalated
+    found_on: date
+
+
+class RectificationItem(SyncColumns, table=True):
+    """One 五落实 item: responsibility, measures, funds, deadline, contingency plan."""
+
+    __tablename__ = "rectification_item"
+    hazard_id: str = Field(foreign_key="hazard.id", index=True)
+    responsible_person: str | None = Field(default=None, max_length=40)
+    responsible_phone: str | None = Field(default=None, max_length=20)
+    measures: str | None = Field(default=None, max_length=1000)
+    funds_yuan: float | None = None
+    funds_reason: str | None = Field(default=None, max_length=200)  # why funds are 0
+    deadline: date | None = Field(default=None, index=True)
+    contingency_plan: str | None = Field(default=None, max_length=1000)
+    status: str = Field(default="open", max_length=20, index=True)
+    closed_on: date | None = None
+    revision: int = 1
+    supersedes_id: str | None = Field(default=None, max_length=36)  # earlier revision (locked by a notice)
+
+
+class Reinspection(SyncColumns, table=True):
+    """复查: one outcome for one rectification item."""
+
+    rectification_item_id: str = Field(foreign_key="rectification_item.id", index=True)
+    inspected_on: date
+    outcome: str = Field(max_length=20)  # rectified | not_rectified | escalated
+    evidence_note: str | None = Field(default=None, max_length=1000)
+    new_deadline: date | None = None
+    inspector_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Notice(SyncColumns, table=True):
+    """An issued document. Append-only: a correction is a new row that `supersedes_id` the old."""
+
+    __table_args__ = (UniqueConstraint("device_block", "year", "sequence"),)
+
+    number: str = Field(max_length=80, unique=True)
+    kind: str = Field(max_length=30)  # rectification | reinspection_opinion | inspection_record
+    park_id: str = Field(foreign_key="park.id", index=True)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True)
+    inspection_id: str | None = Field(default=None, foreign_key="inspection.id")
+    device_block: str = Field(max_length=8)
+    year: int
+    sequence: int
+    issued_at: datetime = Field(default_factory=utc_now)
+    content_json: str
+    content_sha256: str = Field(max_length=64)
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    pdf_sha256: str | None = Field(default=None, max_length=64)
+    signature: str | None = None  # base64 signature over the canonical content
+    signer_fingerprint: str | None = Field(default=None, max_length=64)
+    revision: int = 1
+    supersedes_id: str | None = Field(default=None, max_length=36)
+
+
+class Attachment(SyncColumns, table=True):
+    """A file (photo) kept once, by content; `AttachmentLink` ties it to records."""
+
+    sha256: str = Field(max_length=64, unique=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    original_name: str | None = Field(default=None, max_length=255)
+
+
+class AttachmentLink(SyncColumns, table=True):
+    __tablename__ = "attachment_link"
+    attachment_sha256: str = Field(max_length=64, index=True)
+    owner_table: str = Field(max_length=40)
+    owner_id: str = Field(max_length=36, index=True)
+    caption: str | None = Field(default=None, max_length=200)
+
+
+class QuarterlyReport(SyncColumns, table=True):
+    __tablename__ = "quarterly_report"
+    __table_args__ = (UniqueConstraint("tenant_id", "year", "quarter"),)
+
+    tenant_id: str = Field(foreign_key="tenant.id")
+    year: int
+    quarter: int  # 1..4
+    output_value_wan: float | None = None  # 产值, 万元
+    electricity_kwh: float | None = None
+    water_t: float | None = None
+    tax_wan: float | None = None
+    difficulties: str | None = Field(default=None, max_length=1000)
+
+
+class AuditEvent(SyncColumns, table=True):
+    """Who changed what, when, on which device, with before/after values. Append-only."""
+
+    __tablename__ = "audit_event"
+    table_name: str = Field(max_length=40)
+    row_id: str = Field(max_length=36, index=True)
+    action: str = Field(max_length=10)  # insert | update | delete
+    actor_id: str | None = Field(default=None, max_length=36)  # inspector profile
+    before: dict | None = Field(default=None, sa_column=Column(JSON))
+    after: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Conflict(SyncColumns, table=True):
+    """A value that lost a concurrent edit; kept for review and one-key restore."""
+
+    table_name: str = Field(max_length=40)
+    row_id: str = Field(max_length=36, index=True)
+    field: str = Field(max_length=60)
+    losing_value: str | None = None  # JSON
+    losing_hlc: str
+    winning_hlc: str
+    resolved: bool = False
+
+
+# --- local to this device ---------------------------------------------------------------------
+
+
+class ChangeLog(SQLModel, table=True):
+    """The outbox: one entry per change to a synced row, written in the same transaction."""
+
+    __tablename__ = "change_log"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    table_name: str = Field(max_length=40)
+    row_id: str = Field(max_length=36, index=True)
+    op: str = Field(max_length=10)  # insert | update | delete
+    hlc: str
+    device_id: str = Field(max_length=64)
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))  # the changed fields, new values
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class LocalSetting(SQLModel, table=True):
+    __tablename__ = "local_setting"
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: str
+
+
+class NoticeCounter(SQLModel, table=True):
+    """Next notice sequence per device block and year; bumped in the issuing transaction."""
+
+    __tablename__ = "notice_counter"
+
+    device_block: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True)
+    last_sequence: int = 0
+
+
+class SyncState(SQLModel, table=True):
+    __tablename__ = "sync_state"
+
+    hub_url: str = Field(primary_key=True, max_length=300)
+    pushed_seq: int = 0  # last change_log.seq the hub acknowledged
+    pulled_seq: int = 0  # hub-wide sequence of the last change applied here
+    last_sync_at: datetime | None = None
+
+
+SYNCED_TABLES: dict[str, type[SyncColumns]] = {
+    cls.__tablename__: cls
+    for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
+                Reinspection, Notice, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict)
+}
+APPEND_ONLY_TABLES = frozenset({"notice", "audit_event", "attachment"})
+# Tables whose changes also get an audit event (with before/after values).
+AUDITED_TABLES = frozenset({"park", "building", "tenant", "inspector", "inspection", "check_result", "hazard",
+                            "rectification_item", "reinspection", "quarterly_report"})

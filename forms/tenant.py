@@ -1,0 +1,127 @@
+"""What a person may type for a tenant (承租单位) ledger row.
+
+The same model validates the TUI form and, later, every imported spreadsheet row, so a value
+refused in one place is refused everywhere with the same message.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+
+from forms import fields
+from forms.catalogues import FIRE_HAZARD_CLASSES, LEASE_USES, RISK_POINTS, SCALES, TENANT_STATUSES, code_for_label
+
+MAX_AREA_M2 = Decimal(1_000_000)
+MAX_HEADCOUNT = 20_000
+
+
+def _choice(list_name: str, allowed: tuple[str, ...], *, required: bool):
+    def parse(value: object) -> str | None:
+        text = fields.clean_text(value)
+        if not text:
+            if required:
+                raise fields.error("required")
+            return None
+        code = text if text in allowed else code_for_label(list_name, text)
+        if code is None:
+            raise fields.error("choice", value=text)
+        return code
+
+    return BeforeValidator(parse)
+
+
+def _risk_points(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, (list, tuple)) else fields.clean_text(value).replace("，", ",").replace("、", ",").split(",")
+    codes: list[str] = []
+    for item in items:
+        text = fields.clean_text(item)
+        if not text:
+            continue
+        code = text if text in RISK_POINTS else code_for_label("risk_point", text)
+        if code is None:
+            raise fields.error("choice", value=text)
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+Name = Annotated[str, BeforeValidator(lambda v: fields.required_text(v, max_length=100))]
+OptionalText = Annotated[str | None, BeforeValidator(lambda v: fields.optional_text(v, max_length=200))]
+LongText = Annotated[str | None, BeforeValidator(lambda v: fields.optional_text(v, max_length=1000))]
+CreditCode = Annotated[str, BeforeValidator(fields.credit_code)]
+Phone = Annotated[str | None, BeforeValidator(fields.phone)]
+Area = Annotated[Decimal, BeforeValidator(lambda v: _required(fields.number(v, minimum=None, maximum=MAX_AREA_M2, strictly_positive=True)))]
+Headcount = Annotated[int, BeforeValidator(lambda v: int(_required(fields.number(v, minimum=Decimal(0), maximum=Decimal(MAX_HEADCOUNT), strictly_positive=False, integer=True))))]
+OptionalDate = Annotated[date | None, BeforeValidator(fields.parse_date)]
+YesNo = Annotated[bool, BeforeValidator(fields.yes_no)]
+
+
+def _required(value):
+    if value is None:
+        raise fields.error("required")
+    return value
+
+
+class TenantInput(BaseModel):
+    """Every field of a ledger row as typed; `model_validate` refuses bad values field by field."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: Name
+    credit_code: CreditCode
+    contact_name: OptionalText = None
+    contact_phone: Phone = None
+    building: OptionalText = None
+    unit_no: OptionalText = None
+    rented_area_m2: Area
+    headcount: Headcount
+    scale: Annotated[Literal["above", "below"], _choice("scale", SCALES, required=True)]
+    lease_use: Annotated[str, _choice("lease_use", LEASE_USES, required=True)]
+    risk_points: Annotated[list[str], BeforeValidator(_risk_points)] = []
+    lease_start: OptionalDate = None
+    lease_end: OptionalDate = None
+    status: Annotated[str, _choice("tenant_status", TENANT_STATUSES, required=True)] = "in_park"
+    fire_hazard_class: Annotated[str | None, _choice("fire_hazard_class", FIRE_HAZARD_CLASSES, required=False)] = None
+    process_or_goods: OptionalText = None
+    safety_agreement_signed: YesNo = False
+    safety_agreement_date: OptionalDate = None
+    sublet: YesNo = False
+    subtenant_name: OptionalText = None
+    people_living_on_site: YesNo = False
+    notes: LongText = None
+
+    @field_validator("lease_end")
+    @classmethod
+    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("lease_start")
+        if end and start and end <= start:
+            raise fields.error("lease_end_before_start", start=start.isoformat())
+        return end
+
+    @field_validator("safety_agreement_date")
+    @classmethod
+    def _agreement_date_needs_signature(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value and not info.data.get("safety_agreement_signed"):
+            raise fields.error("agreement_date_without_signature")
+        if value and value > date.today():
+            raise fields.error("date_in_future")
+        return value
+
+    @field_validator("subtenant_name")
+    @classmethod
+    def _subtenant_when_sublet(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("sublet") and not value:
+            raise fields.error("subtenant_required")
+        return value
+
+    def location(self) -> str:
+        return " ".join(p for p in (self.building, self.unit_no) if p)
+
+
+TENANT_FIELDS = tuple(TenantInput.model_fields)
