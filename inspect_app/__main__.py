@@ -1,0 +1,3 @@
+from inspect_app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""The `parkinspect` command: the TUI by default, office commands as sub-commands (shared/design/cli.md).
+
+Exit codes: 0 success, 1 a check failed, 2 bad input or usage. Messages in the chosen language.
+Heavy modules (Textual, openpyxl, Alembic) are imported inside the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from forms.i18n import set_language, t
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are printed in the user's language."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, t("cli.usage_error", prog=self.prog, detail=message) + "\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="parkinspect", description=t("cli.description"))
+    parser.add_argument("--db", help=t("cli.opt_db"))
+    parser.add_argument("--lang", help=t("cli.opt_lang"))
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    demo = sub.add_parser("demo", help=t("cli.demo_help"), description=t("cli.demo_help"))
+    demo.add_argument("--parks", type=int, default=6, help=t("cli.demo_parks"))
+    demo.add_argument("--tenants-per-park", type=int, default=40, help=t("cli.demo_tenants"))
+    demo.add_argument("--seed", type=int, default=2026, help=t("cli.demo_seed"))
+    demo.add_argument("--force", action="store_true", help=t("cli.demo_force"))
+    demo.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+
+    check = sub.add_parser("check", help=t("cli.check_help"), description=t("cli.check_help"))
+    check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+
+    backup = sub.add_parser("backup", help=t("cli.backup_help"), description=t("cli.backup_help"))
+    backup.add_argument("file", help=t("cli.backup_file"))
+    backup.add_argument("--force", action="store_true", help=t("cli.backup_force"))
+
+    ledger = sub.add_parser("ledger", help=t("cli.ledger_help"), description=t("cli.ledger_help"))
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", parser_class=Parser, required=True)
+    export = ledger_sub.add_parser("export", help=t("cli.export_help"), description=t("cli.export_help"))
+    export.add_argument("-o", "--output", required=True, help=t("cli.export_output"))
+    export.add_argument("--park", help=t("cli.opt_park"))
+    export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    return parser
+
+
+def _language_from_argv(argv: list[str]) -> str | None:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--lang")
+    known, _ = pre.parse_known_args(argv)
+    return known.lang
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from inspect_app.config import load_settings, setup_logging
+
+    settings = load_settings(lang=_language_from_argv(argv))
+    set_language(settings.language)
+    args = build_parser().parse_args(argv)
+    settings = load_settings(db=args.db, lang=args.lang)
+    set_language(settings.language)
+    setup_logging()
+    handler = COMMANDS.get((args.command, getattr(args, "ledger_command", None)), run_tui)
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        return EXIT_BAD_INPUT
+
+
+def _store(settings):
+    from db.store import Store
+
+    return Store.open(settings.db_path)
+
+
+def _print(args, payload: dict, text: str) -> None:
+    print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
+
+
+def _fail(key: str, code: int = EXIT_BAD_INPUT, **values: object) -> int:
+    print(t(key, **values), file=sys.stderr)
+    return code
+
+
+def run_tui(args, settings) -> int:
+    from inspect_app.app import make_app
+
+    store = _store(settings)
+    try:
+        make_app(store, language=settings.language).run()
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def run_demo(args, settings) -> int:
+    from inspect_app.services.demo import generate_demo, has_data
+
+    if args.parks < 1 or args.tenants_per_park < 0:
+        return _fail("cli.demo_bad_size")
+    store = _store(settings)
+    try:
+        if has_data(store) and not args.force:
+            _print(args, {"skipped": True, "db": str(settings.db_path)}, t("cli.demo_skipped", db=settings.db_path))
+            return EXIT_OK
+        summary = generate_demo(store, parks=args.parks, tenants_per_park=args.tenants_per_park, seed=args.seed)
+    finally:
+        store.close()
+    _print(args, {"skipped": False, "db": str(settings.db_path), **summary},
+           t("cli.demo_done", db=settings.db_path, **summary))
+    return EXIT_OK
+
+
+def run_check(args, settings) -> int:
+    from inspect_app.services.maintenance import check_database
+
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    report = check_database(settings.db_path)
+    lines = [t("cli.check_ok") if report["ok"] else t("cli.check_failed")]
+    lines += [f"  - {problem}" for problem in report["problems"]]
+    lines.append(t("cli.check_counts", **report["counts"]))
+    _print(args, report, "\n".join(lines))
+    return EXIT_OK if report["ok"] else EXIT_CHECK_FAILED
+
+
+def run_backup(args, settings) -> int:
+    from db.backup import backup_file
+
+    target = Path(args.file)
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    if target.exists() and not args.force:
+        return _fail("cli.backup_exists", file=target)
+    if target.resolve() == settings.db_path.resolve():
+        return _fail("cli.backup_same_file")
+    store = _store(settings)  # brings the file to the current schema before it is copied
+    store.close()
+    backup_file(settings.db_path, target)
+    print(t("cli.backup_done", file=target))
+    return EXIT_OK
+
+
+def run_ledger_export(args, settings) -> int:
+    from inspect_app.services.ledger_export import SUPPORTED_SUFFIXES, export_ledger
+
+    target = Path(args.output)
+    if target.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return _fail("cli.export_bad_suffix", suffix=target.suffix or "(none)")
+    store = _store(settings)
+    try:
+        if args.park and store and not _park_exists(store, args.park):
+            return _fail("cli.park_missing", code=args.park)
+        count = export_ledger(store, target, park_code=args.park)
+    finally:
+        store.close()
+    _print(args, {"file": str(target), "rows": count}, t("cli.export_done", file=target, rows=count))
+    return EXIT_OK
+
+
+def _park_exists(store, code: str) -> bool:
+    from inspect_app.services.ledger import find_park
+
+    return find_park(store, code) is not None
+
+
+COMMANDS: dict[tuple[str | None, str | None], Callable[..., int]] = {
+    ("demo", None): run_demo,
+    ("check", None): run_check,
+    ("backup", None): run_backup,
+    ("ledger", "export"): run_ledger_export,
+}

@@ -1,0 +1,87 @@
+"""The tenant ledger (园中园台账): park summaries, ledger pages, add / edit / mark as left."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from db import queries
+from db.models import Park, Tenant
+from db.queries import LedgerQuery, LedgerRow, ParkSummary
+from db.store import Store
+from forms.tenant import TenantInput
+from inspect_app.services.errors import UserError
+
+# Columns of the Tenant table that TenantInput fills one to one.
+INPUT_FIELDS = tuple(TenantInput.model_fields)
+
+
+def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]:
+    with store.read() as session:
+        return queries.park_summaries(session, today or date.today())
+
+
+def ledger_page(store: Store, query: LedgerQuery) -> tuple[list[LedgerRow], int]:
+    """One page of rows and the number of rows matching the query."""
+    with store.read() as session:
+        return queries.ledger_rows(session, query), queries.count_ledger(session, query)
+
+
+def get_tenant(store: Store, tenant_id: str) -> Tenant | None:
+    with store.read() as session:
+        return session.get(Tenant, tenant_id)
+
+
+def get_park(store: Store, park_id: str) -> Park | None:
+    with store.read() as session:
+        return session.get(Park, park_id)
+
+
+def find_park(store: Store, code: str) -> Park | None:
+    with store.read() as session:
+        return queries.find_park(session, code)
+
+
+def tenant_as_input(tenant: Tenant) -> dict[str, object]:
+    """The stored tenant as the form's field values (the inverse of `save_tenant`)."""
+    return {name: getattr(tenant, name) for name in INPUT_FIELDS}
+
+
+def save_tenant(store: Store, *, park_id: str, data: TenantInput, tenant_id: str | None = None) -> Tenant:
+    """Create (tenant_id None) or update a tenant from validated input, in one transaction.
+
+    Refuses a credit code another live tenant of the park already has; writes nothing then.
+    """
+    with store.transaction() as session:
+        clash = queries.tenant_with_credit_code(session, park_id, data.credit_code, except_id=tenant_id)
+        if clash:
+            raise UserError("errors.duplicate_credit_code", field="credit_code", name=clash.name)
+        values = data.model_dump()
+        values["rented_area_m2"] = float(values["rented_area_m2"])
+        if tenant_id is None:
+            tenant = Tenant(park_id=park_id, **values)
+            session.add(tenant)
+        else:
+            tenant = session.get(Tenant, tenant_id)
+            if tenant is None or tenant.deleted:
+                raise UserError("errors.tenant_missing")
+            for name, value in values.items():
+                if getattr(tenant, name) != value:
+                    setattr(tenant, name, value)
+        if tenant.status == "left" and tenant.left_on is None:
+            tenant.left_on = date.today()
+        if tenant.status == "in_park" and tenant.left_on is not None:
+            tenant.left_on = None
+        session.flush()
+        return tenant
+
+
+def mark_tenant_left(store: Store, tenant_id: str, on: date | None = None) -> Tenant:
+    """The tenant moved out: kept in the ledger's history, hidden from the in-park view."""
+    with store.transaction() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None or tenant.deleted:
+            raise UserError("errors.tenant_missing")
+        if tenant.status != "left":
+            tenant.status = "left"
+            tenant.left_on = on or date.today()
+        return tenant

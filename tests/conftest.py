@@ -1,0 +1,69 @@
+"""Shared fixtures: a fresh store per test, a fixed 'today', a small park with tenants."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from db.models import Park
+from db.store import Store
+from forms import credit_code
+from forms.i18n import set_language
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default():
+    set_language("zh_CN")
+    yield
+    set_language("zh_CN")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "parkinspect.db"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    opened = Store.open(db_path)
+    yield opened
+    opened.close()
+
+
+def make_credit_code(n: int) -> str:
+    """A valid code for test number n (GB 32100 and GB 11714 checks both right)."""
+    return credit_code.complete(f"91330482{n:08d}")
+
+
+def tenant_values(n: int = 1, **overrides) -> dict:
+    """Form values for a valid tenant, as a person would type them."""
+    values = {
+        "name": f"平湖测试精密机械有限公司{n}",
+        "credit_code": make_credit_code(n),
+        "contact_name": "张伟",
+        "contact_phone": "13812345678",
+        "building": "3号楼",
+        "unit_no": f"{100 + n}",
+        "rented_area_m2": "1200",
+        "headcount": "35",
+        "scale": "规下",
+        "lease_use": "生产",
+        "risk_points": "粉尘、动火作业",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def park(store: Store) -> Park:
+    with store.transaction() as session:
+        park = Park(code="PH-001", name="平湖经济开发区小微企业园", district="平湖市", street="当湖街道",
+                    function_type="manufacturing", developer_type="government", star_rating=4,
+                    provincially_certified=True, land_area_mu=120.5, floor_area_m2=86000,
+                    property_company="平湖市开发区物业管理有限公司")
+        session.add(park)
+    return park
