@@ -15,8 +15,9 @@ from pydantic_core import PydanticCustomError
 
 from forms import credit_code as cc
 
-MOBILE = re.compile(r"1[3-9]\d{9}")
-LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
+# ASCII: NFKC leaves Arabic-Indic and other digits alone, and a stored number must be dialable.
+MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}", re.ASCII)
 UNIT_SUFFIXES = ("平方米", "平米", "㎡", "m²", "m2", "人", "名", "元", "万元", "亩")
 DATE_PATTERNS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"),
@@ -70,7 +71,7 @@ def phone(value: object) -> str | None:
         return compact
     if LANDLINE.fullmatch(compact):
         return compact
-    if compact.isdigit() and compact.startswith("1"):
+    if compact.isascii() and compact.isdigit() and compact.startswith("1"):
         raise error("mobile_length", length=len(compact))
     raise error("phone_format")
 

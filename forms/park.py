@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator
 
 from forms import fields
 from forms.catalogues import PARK_DEVELOPER_TYPES, PARK_FUNCTION_TYPES, STAR_RATINGS
-from forms.tenant import YesNo, _choice
+from forms.tenant import YesNo, _choice, _required
 
 
 def _star(value: object) -> int:
@@ -37,6 +37,6 @@ class ParkInput(BaseModel):
     developer_type: Annotated[str, _choice("park_developer", PARK_DEVELOPER_TYPES, required=True)]
     star_rating: Annotated[int, BeforeValidator(_star)] = 0
     provincially_certified: YesNo = False
-    land_area_mu: Annotated[Decimal, BeforeValidator(lambda v: fields.number(v, minimum=None, maximum=Decimal(100_000), strictly_positive=True))]
-    floor_area_m2: Annotated[Decimal, BeforeValidator(lambda v: fields.number(v, minimum=None, maximum=Decimal(10_000_000), strictly_positive=True))]
+    land_area_mu: Annotated[Decimal, BeforeValidator(lambda v: _required(fields.number(v, minimum=None, maximum=Decimal(100_000), strictly_positive=True)))]
+    floor_area_m2: Annotated[Decimal, BeforeValidator(lambda v: _required(fields.number(v, minimum=None, maximum=Decimal(10_000_000), strictly_positive=True)))]
     property_company: Annotated[str | None, BeforeValidator(lambda v: fields.optional_text(v, max_length=100))] = None

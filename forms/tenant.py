@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from forms import fields
 from forms.catalogues import FIRE_HAZARD_CLASSES, LEASE_USES, RISK_POINTS, SCALES, TENANT_STATUSES, code_for_label
@@ -92,7 +92,8 @@ class TenantInput(BaseModel):
     safety_agreement_signed: YesNo = False
     safety_agreement_date: OptionalDate = None
     sublet: YesNo = False
-    subtenant_name: OptionalText = None
+    # validate_default: the sublet rule must run when the sub-tenant is left out altogether.
+    subtenant_name: OptionalText = Field(default=None, validate_default=True)
     people_living_on_site: YesNo = False
     notes: LongText = None
 
