@@ -1,0 +1,166 @@
+"""Spreadsheet files from plain rows: CSV for any tool, XLSX for Excel and WPS.
+
+Takes headers and rows of plain Python values (str, int, float, date, None) and knows nothing
+about the database or translations. Each file appears whole or not at all: it is written to a
+temporary file in the target's folder and then moved over the target in one step.
+
+Text that begins with `=`, `+`, `-` or `@` would be run as a formula by a spreadsheet program
+(CSV injection). XLSX cells are written as plain strings, so they stay text as they are; in CSV,
+which has no types, such text gets a leading `'`, which a reader of our files strips again
+(`FORMULA_GUARD`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import secrets
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+Cell = str | int | float | date | None
+
+DATE_FORMAT = "yyyy-mm-dd"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_GUARD = "'"
+MIN_WIDTH = 6
+MAX_WIDTH = 60  # long notes wrap nowhere in a ledger; past this width they are read in the cell
+DATE_WIDTH = 10  # yyyy-mm-dd
+SHEET_TITLE_MAX = 31  # Excel's limit
+SHEET_TITLE_FORBIDDEN = "[]:*?/\\"
+
+
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on failure it is removed.
+
+    Same folder, so the final rename never crosses file systems and is atomic.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Not tempfile.mkstemp: its files are private (0600); the export should get the usual permissions.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary.open("xb").close()
+    try:
+        yield temporary
+        _fsync(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _fsync(path: Path) -> None:
+    # The data must be on disk before the rename makes it the real file, or a power cut could
+    # leave an empty file under the real name.
+    with path.open("ab") as handle:  # a writable handle: Windows refuses to flush a read-only one
+        os.fsync(handle.fileno())
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    """UTF-8 with a byte-order mark, which is how Excel recognises UTF-8 (Chinese) in a CSV."""
+    with atomic_target(path) as temporary:
+        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([csv_text(h) for h in headers])
+            writer.writerows([csv_text(value) for value in row] for row in rows)
+
+
+def csv_text(value: Cell) -> str:
+    """One value as CSV text: dates ISO, whole floats without `.0`, formulas disarmed."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return FORMULA_GUARD + value
+    return str(value)
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+
+def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]], sheet_title: str) -> None:
+    """One sheet: bold frozen header row, auto filter, widths fitted to the content, typed cells."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    # Write-only mode streams rows to disk: a 30,000-row ledger stays fast and small in memory.
+    # Its one rule: column widths, panes and filter are set before the first row.
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(safe_sheet_title(sheet_title))
+    for index, width in enumerate(column_widths(headers, rows), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+
+    bold = Font(bold=True)
+
+    def cell(value: Cell, *, header: bool = False):
+        if isinstance(value, str):
+            value = _xml_safe(value)
+        made = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            made.data_type = "s"  # text starting with "=" stays text, never becomes a formula
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            made.number_format = DATE_FORMAT
+        if header:
+            made.font = bold
+        return made
+
+    sheet.append([cell(h, header=True) for h in headers])
+    for row in rows:
+        sheet.append([cell(value) for value in row])
+    with atomic_target(path) as temporary:
+        workbook.save(temporary)
+
+
+def safe_sheet_title(title: str) -> str:
+    """Excel refuses sheet names over 31 characters or holding []:*?/\\."""
+    cleaned = "".join("_" if ch in SHEET_TITLE_FORBIDDEN else ch for ch in title).strip("'").strip()
+    return cleaned[:SHEET_TITLE_MAX] or "Sheet1"
+
+
+def _xml_safe(text: str) -> str:
+    # Control characters (pasted from other systems) are not allowed in XLSX XML; openpyxl raises.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+# --- column widths ----------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Width in Latin characters: CJK and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _value_width(value: Cell) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return DATE_WIDTH
+    return display_width(csv_text(value))
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[float]:
+    """Widest value per column (header included), plus room for the filter button, within limits."""
+    widths = [display_width(h) + 3 for h in headers]  # +3: the auto-filter arrow sits on the header
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _value_width(value) + 1)
+    return [float(min(max(width, MIN_WIDTH), MAX_WIDTH)) for width in widths]
