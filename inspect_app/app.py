@@ -1,0 +1,78 @@
+"""The Textual application: park list -> park ledger -> tenant form.
+
+`make_app` is the one factory the CLI and the tests call; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
+
+from db.store import Store
+from forms.i18n import set_language, t
+from inspect_app.bindings import translate_bindings
+from inspect_app.services.profile import current_inspector
+
+
+class ParkInspectApp(App[None]):
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "tui.app.quit", id="app.quit", priority=True),
+        Binding("ctrl+p", "command_palette", "tui.app.palette", id="app.palette", priority=True, show=False),
+        Binding("f2", "edit_profile", "tui.app.profile", id="app.profile", show=False),
+    ]
+
+    def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None):
+        set_language(language)
+        super().__init__()
+        translate_bindings(self)
+        self.store = store
+        self.language = language
+        self._today = today
+        self.title = t("tui.app.title")
+
+    @property
+    def today(self) -> date:
+        """The date deadlines are judged against (fixed in tests)."""
+        return self._today or date.today()
+
+    def on_mount(self) -> None:
+        from inspect_app.screens.park_list import ParkListScreen
+
+        self.push_screen(ParkListScreen())
+        inspector = current_inspector(self.store)
+        if inspector is None:
+            self.call_after_refresh(self.action_edit_profile, True)
+        else:
+            self.sub_title = t("tui.app.inspector", name=inspector.name)
+
+    def action_edit_profile(self, first_run: bool = False) -> None:
+        from inspect_app.screens.profile import ProfileScreen
+
+        def saved(name: str | None) -> None:
+            if name:
+                self.sub_title = t("tui.app.inspector", name=name)
+
+        self.push_screen(ProfileScreen(first_run=first_run), saved)
+
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("tui.app.palette_placeholder")))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette lists what fits the current screen, then app-wide actions, all translated."""
+        commands = getattr(screen, "palette_commands", None)
+        if commands:
+            yield from commands()
+        yield SystemCommand(t("tui.app.profile"), t("tui.app.profile_help"), self.action_edit_profile)
+        yield SystemCommand(t("tui.app.keys"), t("tui.app.keys_help"), self.action_show_help_panel)
+        yield SystemCommand(t("tui.app.quit"), t("tui.app.quit_help"), self.action_quit)
+
+
+def make_app(store: Store, *, language: str = "zh_CN", today: date | None = None) -> ParkInspectApp:
+    return ParkInspectApp(store, language=language, today=today)

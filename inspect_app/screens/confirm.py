@@ -1,0 +1,45 @@
+"""A yes/no question as a modal dialog; dismisses with True or False."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from forms.i18n import t
+from inspect_app.bindings import TranslatedBindings
+
+
+class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 60; max-width: 90%; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    ConfirmScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
+    ConfirmScreen Button { margin: 0 1; }
+    """
+    BINDINGS = [
+        Binding("y", "answer(True)", "tui.confirm.yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "tui.confirm.no", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            with Horizontal():
+                yield Button(t("tui.confirm.yes_button"), id="yes", variant="warning")
+                yield Button(t("tui.confirm.no_button"), id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,249 @@
+"""A park's tenant ledger (园中园台账), or every park's when opened for a county-wide search.
+
+Only a window of rows lives in the DataTable (PAGE_SIZE at a time, more appended as the cursor
+reaches the end): a DataTable filled with 30,000 rows takes seconds to paint. Queries run in a
+thread worker; a newer keystroke cancels the older query's result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.worker import get_current_worker
+
+from db.queries import LedgerQuery, LedgerRow
+from forms.catalogues import RISK_POINTS, SCALES, label, labels
+from forms.i18n import t
+from inspect_app import formatting
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.ledger import get_park, ledger_page, mark_tenant_left
+
+PAGE_SIZE = 100
+SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
+
+
+class LedgerScreen(TranslatedBindings, Screen):
+    DEFAULT_CSS = """
+    LedgerScreen .toolbar Input { width: 1fr; }
+    LedgerScreen .toolbar Select { width: 22; margin-left: 1; }
+    LedgerScreen #scale-filter { width: 16; }
+    """
+    BINDINGS = [
+        Binding("slash", "focus_search", "tui.ledger.search", id="ledger.search", key_display="/"),
+        Binding("enter", "open_tenant", "tui.ledger.open", id="ledger.open", show=False),
+        Binding("a", "add_tenant", "tui.ledger.add", id="ledger.add"),
+        Binding("l", "mark_left", "tui.ledger.mark_left", id="ledger.mark_left"),
+        Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort"),
+        Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
+        Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
+        Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
+        Binding("escape", "back", "tui.common.back", id="ledger.back"),
+    ]
+
+    def __init__(self, park_id: str | None, *, focus_search: bool = False):
+        super().__init__()
+        self.park_id = park_id
+        self.focus_search = focus_search
+        self.query_state = LedgerQuery(park_id=park_id, limit=PAGE_SIZE)
+        self.rows: list[LedgerRow] = []
+        self.total = 0
+        self._loading_more = False
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="ledger-title", classes="screen-title")
+        with Horizontal(classes="toolbar"):
+            yield Input(placeholder=t("tui.ledger.search_placeholder"), id="search", compact=True)
+            yield Select([(label("scale", s), s) for s in SCALES], prompt=t("tui.ledger.all_scales"), id="scale-filter",
+                         compact=True)
+            yield Select([(label("risk_point", r), r) for r in RISK_POINTS], prompt=t("tui.ledger.all_risks"),
+                         id="risk-filter", compact=True)
+        yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
+        yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        park = get_park(self.app.store, self.park_id) if self.park_id else None
+        title = f"{park.code}  {park.name}" if park else t("tui.ledger.all_parks_title")
+        self.query_one("#ledger-title", Static).update(title)
+        table = self.query_one("#ledger", DataTable)
+        if self.park_id is None:
+            table.add_column(t("tui.ledger.col_park"), key="park_code")
+        for key in ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use", "risk_points",
+                    "open_hazards"):
+            table.add_column(t(f"fields.tenant.{key}"), key=key)
+        (self.query_one("#search", Input) if self.focus_search else table).focus()
+        self.reload()
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def reload(self, *, keep_tenant: str | None = None) -> None:
+        self.query_state = replace(self.query_state, offset=0, today=self.app.today)
+        self.load(self.query_state, append=False, keep_tenant=keep_tenant)
+
+    @work(thread=True, exclusive=True, group="ledger")
+    def load(self, query: LedgerQuery, *, append: bool, keep_tenant: str | None = None) -> None:
+        rows, total = ledger_page(self.app.store, query)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, rows, total, append, keep_tenant)
+
+    def show(self, rows: list[LedgerRow], total: int, append: bool, keep_tenant: str | None) -> None:
+        table = self.query_one("#ledger", DataTable)
+        if not append:
+            table.clear()
+            self.rows = []
+        for row in rows:
+            table.add_row(*self._cells(row), key=row.id)
+        self.rows.extend(rows)
+        self.total = total
+        self._loading_more = False
+        if keep_tenant:
+            index = next((i for i, r in enumerate(self.rows) if r.id == keep_tenant), None)
+            if index is not None:
+                table.move_cursor(row=index)
+        self._update_status()
+
+    def _cells(self, row: LedgerRow) -> list[str]:
+        hazards = formatting.count(row.open_hazards) if row.open_hazards else ""
+        if row.overdue_hazards:
+            hazards = t("tui.ledger.hazards_overdue", open=row.open_hazards, overdue=row.overdue_hazards)
+        name = row.name if row.status == "in_park" else t("tui.ledger.left_marker", name=row.name)
+        cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount),
+                 label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points),
+                 hazards]
+        return [row.park_code, *cells] if self.park_id is None else cells
+
+    def _update_status(self) -> None:
+        q = self.query_state
+        parts = [t("tui.ledger.status_count", total=formatting.count(self.total), shown=formatting.count(len(self.rows)))]
+        parts.append(t("tui.ledger.status_sort", column=t(f"fields.tenant.{q.sort}"),
+                       direction="↓" if q.descending else "↑"))
+        if q.include_left:
+            parts.append(t("tui.ledger.status_with_left"))
+        self.query_one("#ledger-status", Static).update(" · ".join(parts))
+
+    @on(DataTable.RowHighlighted, "#ledger")
+    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
+        near_end = event.cursor_row >= len(self.rows) - 1
+        if near_end and len(self.rows) < self.total and not self._loading_more:
+            self._loading_more = True
+            self.query_state = replace(self.query_state, offset=len(self.rows))
+            self.load(self.query_state, append=True)
+
+    # --- search, filters, sort ----------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_state = replace(self.query_state, search=event.value.strip())
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.action_focus_table()
+
+    @on(Select.Changed, "#scale-filter")
+    def _scale_changed(self, event: Select.Changed) -> None:
+        self.query_state = replace(self.query_state, scale=None if event.value is Select.NULL else event.value)
+        self.reload()
+
+    @on(Select.Changed, "#risk-filter")
+    def _risk_changed(self, event: Select.Changed) -> None:
+        self.query_state = replace(self.query_state, risk_point=None if event.value is Select.NULL else event.value)
+        self.reload()
+
+    @on(DataTable.HeaderSelected, "#ledger")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        if column in SORT_ORDER:
+            same = self.query_state.sort == column
+            self.sort_by(column, descending=not self.query_state.descending if same else False)
+
+    def sort_by(self, column: str, *, descending: bool) -> None:
+        self.query_state = replace(self.query_state, sort=column, descending=descending)
+        self.reload()
+
+    def action_next_sort(self) -> None:
+        current = SORT_ORDER.index(self.query_state.sort) if self.query_state.sort in SORT_ORDER else -1
+        column = SORT_ORDER[(current + 1) % len(SORT_ORDER)]
+        self.sort_by(column, descending=column in ("rented_area_m2", "headcount"))
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.query_state.sort, descending=not self.query_state.descending)
+
+    def action_toggle_left(self) -> None:
+        self.query_state = replace(self.query_state, include_left=not self.query_state.include_left)
+        self.reload()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one("#ledger", DataTable).focus()
+
+    def action_back(self) -> None:
+        if self.focused is self.query_one("#search", Input) and self.query_one("#search", Input).value:
+            self.query_one("#search", Input).value = ""
+            return
+        self.app.pop_screen()
+
+    # --- tenant actions -----------------------------------------------------------------------
+
+    def _selected(self) -> LedgerRow | None:
+        table = self.query_one("#ledger", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowSelected, "#ledger")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_tenant()
+
+    def action_open_tenant(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self._open_form(row.id)
+
+    def action_add_tenant(self) -> None:
+        if self.park_id is None:
+            self.notify(t("tui.ledger.add_needs_park"), severity="warning")
+            return
+        self._open_form(None)
+
+    def _open_form(self, tenant_id: str | None) -> None:
+        from inspect_app.screens.tenant_form import TenantFormScreen
+
+        screen = TenantFormScreen(park_id=self.park_id, tenant_id=tenant_id)
+        self.app.push_screen(screen, lambda saved_id: self.reload(keep_tenant=saved_id) if saved_id else None)
+
+    def action_mark_left(self) -> None:
+        from inspect_app.screens.confirm import ConfirmScreen
+
+        row = self._selected()
+        if row is None or row.status == "left":
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                mark_tenant_left(self.app.store, row.id, self.app.today)
+                self.notify(t("tui.ledger.marked_left", name=row.name))
+                self.reload()
+
+        self.app.push_screen(ConfirmScreen(t("tui.ledger.confirm_left", name=row.name)), confirmed)
+
+    def palette_commands(self):
+        yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)
+        yield SystemCommand(t("tui.ledger.search"), t("tui.ledger.search_help"), self.action_focus_search)
+        yield SystemCommand(t("tui.ledger.toggle_left"), t("tui.ledger.toggle_left_help"), self.action_toggle_left)
+        yield SystemCommand(t("tui.ledger.mark_left"), t("tui.ledger.mark_left_help"), self.action_mark_left)
+        for column in SORT_ORDER:
+            yield SystemCommand(t("tui.ledger.sort_by", column=t(f"fields.tenant.{column}")), "",
+                                lambda c=column: self.sort_by(c, descending=c in ("rented_area_m2", "headcount")))

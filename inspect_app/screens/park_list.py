@@ -1,0 +1,105 @@
+"""The first screen: every park with its tenants, area, headcount and open / overdue hazards."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from db.queries import ParkSummary
+from forms.i18n import t
+from inspect_app import formatting
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.ledger import park_summaries
+
+ALL_PARKS = "*"
+
+
+class ParkListScreen(TranslatedBindings, Screen):
+    BINDINGS = [
+        Binding("enter", "open_park", "tui.parks.open", id="parks.open"),
+        Binding("slash", "search_all", "tui.parks.search_all", id="parks.search_all", key_display="/"),
+        Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
+    ]
+
+    def __init__(self):
+        super().__init__()
+        self.summaries: list[ParkSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("tui.parks.title"), classes="screen-title")
+        yield DataTable(id="parks", cursor_type="row", zebra_stripes=True)
+        yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#parks", DataTable)
+        for key in ("code", "name", "street", "tenants", "area", "headcount", "open", "overdue"):
+            table.add_column(t(f"tui.parks.col_{key}"), key=key)
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.summaries:
+            self.load()  # counts may have changed in the ledger
+
+    @work(thread=True, exclusive=True, group="parks")
+    def load(self) -> None:
+        summaries = park_summaries(self.app.store, self.app.today)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, summaries)
+
+    def show(self, summaries: list[ParkSummary]) -> None:
+        self.summaries = summaries
+        table = self.query_one("#parks", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for s in summaries:
+            table.add_row(
+                s.code, s.name, s.street, formatting.count(s.tenants), formatting.area(s.rented_area_m2),
+                formatting.count(s.headcount), formatting.count(s.open_hazards),
+                formatting.count(s.overdue_hazards) if s.overdue_hazards else "", key=s.id,
+            )
+        if summaries:
+            table.move_cursor(row=min(cursor, len(summaries) - 1))
+        status = self.query_one("#park-status", Static)
+        status.update(t("tui.parks.status", parks=len(summaries),
+                        tenants=formatting.count(sum(s.tenants for s in summaries)))
+                      if summaries else t("tui.parks.empty"))
+
+    def _selected(self) -> ParkSummary | None:
+        table = self.query_one("#parks", DataTable)
+        if not self.summaries or table.cursor_row < 0:
+            return None
+        return self.summaries[table.cursor_row]
+
+    @on(DataTable.RowSelected, "#parks")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_park()
+
+    def action_open_park(self) -> None:
+        park = self._selected()
+        if park is not None:
+            self.open_ledger(park.id)
+
+    def action_search_all(self) -> None:
+        self.open_ledger(None, focus_search=True)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def open_ledger(self, park_id: str | None, *, focus_search: bool = False) -> None:
+        from inspect_app.screens.ledger import LedgerScreen
+
+        self.app.push_screen(LedgerScreen(park_id, focus_search=focus_search))
+
+    def palette_commands(self):
+        yield SystemCommand(t("tui.parks.search_all"), t("tui.parks.search_all_help"), self.action_search_all)
+        for park in self.summaries:
+            yield SystemCommand(t("tui.parks.open_named", name=park.name), park.code,
+                                lambda park_id=park.id: self.open_ledger(park_id))

@@ -1,0 +1,71 @@
+"""The inspector profile (name, ID number, agency, phone), asked for on first run."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from forms.errors import field_messages
+from forms.i18n import t
+from forms.inspector import InspectorInput
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.profile import current_inspector, save_profile
+from inspect_app.widgets.form_row import FormRow
+
+FIELDS = ("name", "id_number", "agency", "phone")
+
+
+class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
+    """Dismisses with the inspector's name when saved, None when put off until later."""
+
+    DEFAULT_CSS = """
+    ProfileScreen { align: center middle; }
+    ProfileScreen > Vertical { width: 76; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
+    ProfileScreen Input { width: 1fr; }
+    ProfileScreen .intro { margin-bottom: 1; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "tui.form.save", id="profile.save", priority=True),
+        Binding("escape", "later", "tui.profile.later", id="profile.later"),
+    ]
+
+    def __init__(self, *, first_run: bool = False):
+        super().__init__()
+        self.first_run = first_run
+
+    def compose(self) -> ComposeResult:
+        inspector = current_inspector(self.app.store)
+        with Vertical():
+            yield Static(t("tui.profile.title"), classes="screen-title")
+            yield Static(t("tui.profile.intro_first" if self.first_run else "tui.profile.intro"), classes="intro")
+            for name in FIELDS:
+                value = getattr(inspector, name) if inspector else ""
+                yield FormRow(name, t(f"fields.inspector.{name}"),
+                              Input(value or "", id=f"profile-{name}", compact=True), required=name != "phone")
+            yield Static(t("tui.profile.hint"), classes="status-line")
+
+    def on_mount(self) -> None:
+        self.query_one("#profile-name", Input).focus()
+
+    def on_input_submitted(self) -> None:
+        self.focus_next()
+
+    def action_save(self) -> None:
+        values = {name: self.query_one(f"#profile-{name}", Input).value for name in FIELDS}
+        try:
+            data = InspectorInput.model_validate(values)
+        except ValidationError as exc:
+            messages = field_messages(exc)
+            for row in self.query(FormRow):
+                row.show_error(messages.get(row.field))
+            return
+        inspector = save_profile(self.app.store, data)
+        self.notify(t("tui.profile.saved", name=inspector.name))
+        self.dismiss(inspector.name)
+
+    def action_later(self) -> None:
+        self.dismiss(None)

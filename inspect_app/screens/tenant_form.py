@@ -1,0 +1,180 @@
+"""Tenant detail and edit form: add a tenant, or look at and change one.
+
+Validation is `forms.tenant.TenantInput`, the same model the importer uses. A refused save shows
+each message next to its field and writes nothing; a good save is one transaction (row + change
+log + audit event) and returns the tenant id to the ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ValidationError
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Checkbox, Footer, Header, Input, Select, SelectionList, Static
+
+from forms.catalogues import CHOICE_LISTS, label
+from forms.credit_code import organisation_code_warning
+from forms.errors import field_messages
+from forms.i18n import t
+from forms.tenant import TenantInput
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.errors import UserError
+from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
+from inspect_app.widgets.form_row import FormRow
+
+# (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "text"),
+    ("credit_code", "text"),
+    ("contact_name", "text"),
+    ("contact_phone", "text"),
+    ("building", "text"),
+    ("unit_no", "text"),
+    ("rented_area_m2", "text"),
+    ("headcount", "text"),
+    ("scale", "select:scale"),
+    ("lease_use", "select:lease_use"),
+    ("risk_points", "multi:risk_point"),
+    ("lease_start", "text"),
+    ("lease_end", "text"),
+    ("status", "select:tenant_status"),
+    ("fire_hazard_class", "select:fire_hazard_class"),
+    ("process_or_goods", "text"),
+    ("safety_agreement_signed", "bool"),
+    ("safety_agreement_date", "text"),
+    ("sublet", "bool"),
+    ("subtenant_name", "text"),
+    ("people_living_on_site", "bool"),
+    ("notes", "text"),
+)
+REQUIRED = frozenset(name for name, f in TenantInput.model_fields.items() if f.is_required())
+PLACEHOLDERS = {"lease_start": "2026-01-01", "lease_end": "2029-12-31", "safety_agreement_date": "2026-01-01",
+                "rented_area_m2": "1200", "headcount": "35", "contact_phone": "13812345678"}
+
+
+class TenantFormScreen(TranslatedBindings, Screen[str | None]):
+    DEFAULT_CSS = """
+    TenantFormScreen #form { height: 1fr; }
+    TenantFormScreen Input, TenantFormScreen Select { width: 1fr; }
+    TenantFormScreen SelectionList { width: 1fr; height: auto; max-height: 8; }
+    TenantFormScreen Checkbox { width: auto; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "tui.form.save", id="form.save", priority=True),
+        Binding("escape", "cancel", "tui.form.cancel", id="form.cancel"),
+    ]
+
+    def __init__(self, *, park_id: str | None, tenant_id: str | None):
+        super().__init__()
+        self.tenant_id = tenant_id
+        self.park_id = park_id
+        self.tenant = None
+        self.initial: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        if self.tenant_id:
+            self.tenant = get_tenant(self.app.store, self.tenant_id)
+            self.park_id = self.tenant.park_id
+        yield Header()
+        title = t("tui.form.edit_title", name=self.tenant.name) if self.tenant else t("tui.form.add_title")
+        yield Static(title, classes="screen-title", id="form-title")
+        with VerticalScroll(id="form"):
+            values = self._initial_values()
+            for name, kind in FIELDS:
+                yield FormRow(name, t(f"fields.tenant.{name}"), self._control(name, kind, values.get(name)),
+                              required=name in REQUIRED)
+        yield Static(t("tui.form.hint"), classes="status-line", id="form-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.initial = self.values()
+        self.query_one("#field-name").focus()
+
+    def _initial_values(self) -> dict[str, object]:
+        if self.tenant is None:
+            return {"status": "in_park", "scale": "below"}
+        return tenant_as_input(self.tenant)
+
+    def _control(self, name: str, kind: str, value: object) -> Widget:
+        widget_id = f"field-{name}"
+        if kind == "bool":
+            return Checkbox(t("common.yes"), value=bool(value), id=widget_id, compact=True)
+        if kind.startswith("select:"):
+            options = [(label(kind[7:], code), code) for code in CHOICE_LISTS[kind[7:]]]
+            return Select(options, value=value if value else Select.NULL, prompt=t("tui.form.choose"),
+                          id=widget_id, compact=True, allow_blank=name not in REQUIRED)
+        if kind.startswith("multi:"):
+            chosen = set(value or [])
+            return SelectionList(*[(label(kind[6:], c), c, c in chosen) for c in CHOICE_LISTS[kind[6:]]],
+                                 id=widget_id, compact=True)
+        return Input(_as_text(value), placeholder=PLACEHOLDERS.get(name, ""), id=widget_id, compact=True)
+
+    def values(self) -> dict[str, object]:
+        """What the person has typed, field by field, before validation."""
+        result: dict[str, object] = {}
+        for name, _kind in FIELDS:
+            widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, Select):
+                result[name] = "" if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, SelectionList):
+                result[name] = list(widget.selected)
+            else:
+                result[name] = widget.value
+        return result
+
+    def action_save(self) -> None:
+        try:
+            data = TenantInput.model_validate(self.values())
+        except ValidationError as exc:
+            self.show_errors(field_messages(exc))
+            return
+        try:
+            tenant = save_tenant(self.app.store, park_id=self.park_id, data=data, tenant_id=self.tenant_id)
+        except UserError as exc:
+            self.show_errors({exc.field or "name": exc.message()})
+            return
+        self.show_errors({})
+        if organisation_code_warning(data.credit_code):
+            self.notify(t("warnings.organisation_code"), severity="warning", timeout=8)
+        self.notify(t("tui.form.saved", name=tenant.name))
+        self.dismiss(tenant.id)
+
+    def show_errors(self, messages: dict[str, str]) -> None:
+        first = None
+        for row in self.query(FormRow):
+            message = messages.get(row.field)
+            row.show_error(message)
+            if message and first is None:
+                first = row
+        status = self.query_one("#form-status", Static)
+        if messages:
+            status.update(t("tui.form.invalid", count=len(messages)))
+            if first is not None:
+                first.control.focus()
+                first.scroll_visible()
+        else:
+            status.update(t("tui.form.hint"))
+
+    def action_cancel(self) -> None:
+        from inspect_app.screens.confirm import ConfirmScreen
+
+        if self.values() == self.initial:
+            self.dismiss(None)
+            return
+        self.app.push_screen(ConfirmScreen(t("tui.form.discard")),
+                             lambda yes: self.dismiss(None) if yes else None)
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

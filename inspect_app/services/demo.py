@@ -1,0 +1,1013 @@
+"""Demo data: parks of 平湖市 with their tenants, inspections, hazards and quarterly figures.
+
+`parkinspect demo` calls `generate_demo` so that a new user, a tester or a benchmark has a
+realistic database in one command. The content is deterministic for a given seed and `today`
+(one `random.Random(seed)` drives every choice, in a fixed order); only the UUID keys and the
+clock stamps differ between runs.
+
+Everything is written through `Store.transaction()` with ORM objects, one transaction per park,
+so the flush hook writes the change log and the audit trail exactly as for a person's edits: the
+demo is also a test of that path at the benchmark size (300 parks x 100 tenants).
+
+What the data is meant to show:
+- every hazard status (open, overdue, pending review, closed, escalated): the first park's
+  common-areas inspection always holds one of each, whatever the size of the run;
+- open hazards whose 五落实 item lacks a field, so "cannot issue the notice, X is missing" shows;
+- 规上 tenants (about 13%) producing about 40% of the output, a few tenants whose output fell by
+  a third or more year on year, and a few zombies (no output, almost no power for 2+ quarters).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from sqlmodel import Session, select
+
+from db.models import (
+    Building,
+    CheckResult,
+    Hazard,
+    Inspection,
+    Inspector,
+    Park,
+    QuarterlyReport,
+    RectificationItem,
+    Reinspection,
+    Tenant,
+)
+from db.store import Store
+from forms import credit_code
+from forms.catalogues import PARK_DEVELOPER_TYPES, STAR_RATINGS
+
+TEMPLATE_ID = "fire_safety"
+TEMPLATE_VERSION = "2026.1"
+DISTRICT = "平湖市"
+DISTRICT_CODE = "330482"  # administrative division of 平湖市, characters 3-8 of a credit code
+PARK_CODE_PREFIX = "PH-"
+CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving, so a fixed offset is exact
+QUARTERS_REPORTED = 8
+
+STREETS = tuple("当湖街道 钟埭街道 曹桥街道 新埭镇 广陈镇 独山港镇 林埭镇 乍浦镇 新仓镇 黄姑镇".split())
+PARK_THEMES = tuple(
+    "智造 科创 机电 五金 服装 新材料 汽配 电子信息 光机电 创业 绿色智造 数字经济 装备制造 时尚产业 轻纺 "
+    "科技孵化 高端装备 精密制造 箱包 新能源".split()
+)
+CHINESE_ORDINALS = "一二三四五六七八九十"
+
+# Trade names (字号) are two characters drawn from these; with the industry words this gives
+# ~250,000 company names, so 30,000 tenants can all have a name of their own.
+TRADE_NAME_FIRST = (
+    "恒华宏盛鑫嘉金富泰永德瑞祥兴隆丰源通利安佳新创润宝天启明宇腾飞正信汇联博鼎昌卓凯晨锦东顺豪威康诚海"
+)
+TRADE_NAME_SECOND = "达源盛泰兴发丰利通成昌隆旺升辉强美祥和华达锐科鑫德宝益凯特力驰美程越翔邦杰嘉迪森伟诺亿"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔汤"
+)
+GIVEN_NAME_CHARS = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建文辉力斌宇浩凯健俊峰晨阳佳欣雪琳海波春燕国荣志伟"
+)
+
+
+@dataclass(frozen=True)
+class Process:
+    """What a tenant makes or stores, and what follows from it."""
+
+    name: str  # 生产工艺 / 储存物品, as written in the ledger
+    lease_use: str  # forms.catalogues.LEASE_USES
+    hazard_classes: str  # fire hazard classes (A..E = 甲..戊) this use plausibly has; "" = not rated
+    risk_pool: tuple[str, ...]  # forms.catalogues.RISK_POINTS it plausibly brings
+
+
+@dataclass(frozen=True)
+class Industry:
+    name_words: tuple[str, ...]  # the industry part of the company name
+    processes: tuple[Process, ...]
+    services: bool = False  # typical of a 生活服务类 park rather than a manufacturing one
+
+
+def _p(name: str, use: str, classes: str, risks: str = "") -> Process:
+    return Process(name, use, classes, tuple(risks.split()))
+
+
+INDUSTRIES = (
+    Industry(
+        ("精密机械", "机械制造", "机械科技"),
+        (
+            _p("数控车削加工", "production", "DE", "hot_work aged_wiring"),
+            _p("精密零件机加工", "production", "E", "aged_wiring"),
+            _p("五金冲压", "production", "E", "hot_work aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("五金制品", "五金工具", "金属制品"),
+        (
+            _p("五金冲压", "production", "E", "hot_work aged_wiring"),
+            _p("金属件焊接", "production", "DE", "hot_work aged_wiring"),
+            _p("五金件抛光", "production", "E", "dust aged_wiring"),
+            _p("五金件仓储", "storage", "DE", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("塑料制品", "塑胶科技", "塑业"),
+        (
+            _p("注塑", "production", "C", "aged_wiring hot_work"),
+            _p("吹塑成型", "production", "C", "aged_wiring"),
+            _p("塑料粒子仓储", "storage", "C", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("服饰", "服装", "针织"),
+        (
+            _p("服装加工", "production", "C", "aged_wiring staff_living"),
+            _p("羊毛衫编织", "production", "C", "aged_wiring dust"),
+            _p("服装仓储", "storage", "C", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("包装材料", "纸业", "包装科技"),
+        (
+            _p("纸箱生产", "production", "C", "aged_wiring dust"),
+            _p("纸箱仓储", "storage", "C", "aged_wiring"),
+            _p("彩印包装", "production", "C", "flammables aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("电子科技", "电子", "智能科技"),
+        (
+            _p("电子元器件组装", "production", "CD", "aged_wiring"),
+            _p("线路板插件焊接", "production", "CD", "hot_work aged_wiring"),
+            _p("电子产品仓储", "storage", "C", "lithium aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("新能源科技", "电池科技", "储能科技"),
+        (
+            _p("锂电池组装", "production", "C", "lithium aged_wiring"),
+            _p("储能电池PACK组装", "production", "C", "lithium hot_work"),
+            _p("锂电池仓储", "storage", "C", "lithium"),
+        ),
+    ),
+    Industry(
+        ("家具", "木业", "家居"),
+        (
+            _p("实木家具加工", "production", "C", "dust spray_painting hot_work"),
+            _p("板式家具生产", "production", "C", "dust aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("汽车配件", "汽车零部件", "汽配"),
+        (
+            _p("汽车零部件机加工", "production", "DE", "hot_work aged_wiring"),
+            _p("汽配件装配", "production", "D", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("铸造", "压铸", "合金材料"),
+        (
+            _p("铝合金压铸", "production", "D", "smelting hot_work"),
+            _p("金属熔炼铸造", "production", "D", "smelting hot_work dust"),
+        ),
+    ),
+    Industry(
+        ("涂装科技", "表面处理"),
+        (
+            _p("五金件喷涂", "production", "BC", "spray_painting flammables dust"),
+            _p("静电喷粉", "production", "C", "spray_painting dust"),
+        ),
+    ),
+    Industry(
+        ("新材料科技", "化工科技", "胶粘制品"),
+        (
+            _p("胶粘剂调配", "production", "AB", "hazchem flammables"),
+            _p("树脂复合材料生产", "production", "BC", "hazchem flammables hot_work"),
+        ),
+    ),
+    Industry(
+        ("箱包", "皮具"),
+        (
+            _p("箱包缝制", "production", "C", "aged_wiring staff_living"),
+            _p("拉杆箱组装", "production", "C", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("光电科技", "照明电器"),
+        (
+            _p("LED灯具组装", "production", "CD", "aged_wiring"),
+            _p("光学镜片加工", "production", "D", "aged_wiring dust"),
+        ),
+    ),
+    Industry(
+        ("食品", "冷链"),
+        (
+            _p("冷冻食品仓储", "storage", "C", "ammonia aged_wiring"),
+            _p("糕点加工", "production", "C", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("模具", "精工"),
+        (_p("模具加工", "production", "E", "hot_work"), _p("模具线切割", "production", "E", "aged_wiring")),
+    ),
+    Industry(
+        ("纺织", "织造", "无纺布"),
+        (
+            _p("经编织造", "production", "C", "dust aged_wiring"),
+            _p("无纺布生产", "production", "C", "dust aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("电器", "电机", "家电"),
+        (
+            _p("小家电装配", "production", "C", "aged_wiring"),
+            _p("电机绕线装配", "production", "CD", "aged_wiring hot_work"),
+        ),
+    ),
+    Industry(
+        ("轴承", "传动科技"),
+        (
+            _p("轴承套圈车削", "production", "DE", "hot_work aged_wiring"),
+            _p("轴承装配", "production", "E", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("印刷", "印务"),
+        (
+            _p("包装印刷", "production", "C", "flammables aged_wiring"),
+            _p("标签印刷", "production", "C", "flammables"),
+        ),
+    ),
+    Industry(
+        ("供应链管理", "仓储服务"),
+        (
+            _p("日用百货仓储", "storage", "C", "aged_wiring"),
+            _p("五金件仓储", "storage", "DE", ""),
+            _p("纸箱仓储", "storage", "C", "aged_wiring"),
+        ),
+    ),
+    Industry(
+        ("物流", "快递服务"),
+        (
+            _p("快递分拣", "storage", "C", "aged_wiring lithium"),
+            _p("电商仓储", "storage", "C", "aged_wiring"),
+        ),
+    ),
+    Industry(("信息技术", "网络科技", "软件"), (_p("软件开发", "office", "", "aged_wiring"),), services=True),
+    Industry(
+        ("电子商务", "电商"),
+        (_p("电商运营", "office", "", "aged_wiring"), _p("服装电商仓储", "storage", "C", "aged_wiring")),
+        services=True,
+    ),
+    Industry(("工业设计", "设计"), (_p("工业设计", "rnd", "", "aged_wiring"),), services=True),
+    Industry(("检测技术", "检测"), (_p("产品检测", "rnd", "D", "hazchem aged_wiring"),), services=True),
+    Industry(
+        ("商贸", "贸易"),
+        (_p("五金批发", "commerce", "D", "aged_wiring"), _p("建材销售", "commerce", "C", "aged_wiring")),
+        services=True,
+    ),
+)
+MANUFACTURING_INDUSTRIES = tuple(i for i in INDUSTRIES if not i.services)
+SERVICE_INDUSTRIES = tuple(i for i in INDUSTRIES if i.services)
+
+
+# --- the fire-safety checklist (shared/design/domain.md) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemTemplate:
+    """How a checklist item fails in the demo: what the inspector writes and what is done about it."""
+
+    fail_rate: float  # share of applicable inspections where the item fails
+    descriptions: tuple[str, ...]
+    places: tuple[str, ...]  # where in the tenant's unit the hazard is
+    measures: tuple[str, ...]
+    funds_yuan: tuple[int, int]  # range of the rectification cost; (0, 0) = costs nothing
+    fixed_on_the_spot: bool = False  # 当场整改 is the usual answer (a blocked exit, a wedged door)
+
+
+# The checklist reads better as a table than as one argument per line.
+# fmt: off
+CHECKLIST: dict[str, ItemTemplate] = {
+    "A01": ItemTemplate(0.015, ("擅自将仓库改为生产车间使用", "将戊类厂房改作塑料制品生产，火灾危险性类别提高",
+                                "厂房部分区域改作员工宿舍和仓库混用"), ("车间", "仓库"),
+                        ("恢复原使用性质，撤除生产设备", "按规定办理改变使用性质手续，未批准前停止使用"), (5000, 50000)),
+    "A02": ItemTemplate(0.04, ("屋顶违章搭建彩钢板棚", "车间内违章搭建钢结构夹层", "外墙违章封闭雨棚"),
+                        ("屋顶", "车间", "外墙"), ("拆除违章搭建的彩钢板棚", "拆除夹层并恢复原状"), (3000, 30000)),
+    "A03": ItemTemplate(0.015, ("车间内设置员工住宿，存在“三合一”现象", "仓库内隔出房间供员工住宿"),
+                        ("车间", "仓库"), ("撤除车间内住宿床铺，员工搬至园区宿舍",
+                                          "住宿区域与生产区域采用防火墙完全分隔并设独立疏散通道"), (2000, 20000)),
+    "A04": ItemTemplate(0.03, ("常闭式防火门被木楔固定呈常开状态", "防火墙上开洞穿管未封堵", "防火门闭门器损坏"),
+                        ("楼梯间", "车间"), ("拆除木楔，恢复防火门常闭状态", "采用防火封堵材料封堵孔洞",
+                                             "更换防火门闭门器"), (0, 3000), fixed_on_the_spot=True),
+    "A05": ItemTemplate(0.015, ("使用聚苯乙烯夹芯彩钢板搭建办公室", "车间内使用可燃泡沫板装修"),
+                        ("车间", "办公区"), ("拆除可燃夹芯板，改用不燃材料",), (10000, 60000)),
+    "B01": ItemTemplate(0.03, ("安全出口被货物堵塞", "安全出口上锁，无法从内部开启"), ("车间安全出口", "仓库安全出口"),
+                        ("清理安全出口处堆放的货物", "拆除门锁，更换为推闩式逃生门锁"), (0, 2000),
+                        fixed_on_the_spot=True),
+    "B02": ItemTemplate(0.08, ("疏散通道堆放纸箱等杂物", "疏散楼梯间堆放原材料"), ("疏散通道", "楼梯间"),
+                        ("清理疏散通道内堆放物品，并划线标示",), (0, 0), fixed_on_the_spot=True),
+    "B03": ItemTemplate(0.05, ("疏散指示标志损坏不亮", "疏散指示标志指向错误"), ("车间", "走道"),
+                        ("更换损坏的疏散指示标志", "调整疏散指示标志方向"), (200, 1500)),
+    "B04": ItemTemplate(0.05, ("应急照明灯损坏", "应急照明灯蓄电池失效，断电后不亮"), ("车间", "楼梯间"),
+                        ("更换应急照明灯",), (200, 2000)),
+    "B05": ItemTemplate(0.02, ("外窗设置金属防盗网，影响逃生", "外窗被广告牌遮挡"), ("外窗",),
+                        ("拆除防盗网或设置可从内部开启的逃生窗", "拆除遮挡外窗的广告牌"), (500, 5000)),
+    "C01": ItemTemplate(0.06, ("灭火器压力不足", "灭火器已过有效期", "灭火器配置数量不足"), ("车间", "仓库"),
+                        ("更换或重新充装灭火器", "按要求增配灭火器"), (200, 3000), fixed_on_the_spot=True),
+    "C02": ItemTemplate(0.03, ("室内消火栓无水", "消火栓箱内水带、水枪缺失"), ("车间", "走道"),
+                        ("检修消防供水管网，恢复消火栓供水", "补齐水带、水枪等配件"), (300, 20000)),
+    "C03": ItemTemplate(0.02, ("自动喷水灭火系统末端试水压力不足", "喷淋系统控制阀处于关闭状态"), ("车间", "仓库"),
+                        ("委托维保单位检修自动喷水灭火系统", "开启控制阀并挂牌锁定"), (2000, 80000)),
+    "C04": ItemTemplate(0.02, ("火灾自动报警系统故障未修复", "部分烟感探测器被拆除"), ("车间", "仓库"),
+                        ("委托维保单位维修火灾自动报警系统", "恢复被拆除的烟感探测器"), (2000, 50000)),
+    "C05": ItemTemplate(0.05, ("消防控制室仅一人值班", "消防控制室值班人员未持证上岗"), ("消防控制室",),
+                        ("落实24小时双人值班制度", "安排值班人员参加培训并取得证书"), (0, 6000)),
+    "C06": ItemTemplate(0.04, ("消火栓箱被货物遮挡", "灭火器被杂物圈占"), ("车间", "仓库"),
+                        ("清理遮挡消防设施的货物",), (0, 0), fixed_on_the_spot=True),
+    "D01": ItemTemplate(0.07, ("车间内私拉电线", "电线未穿管保护，直接敷设在可燃物上", "插线板串接使用"),
+                        ("车间", "仓库", "办公区"), ("拆除私拉乱接电线，由持证电工规范敷设并穿管保护",),
+                        (500, 8000)),
+    "D02": ItemTemplate(0.04, ("配电箱周围堆放纸箱等可燃物", "配电箱箱门缺失，线路裸露"), ("配电间", "车间"),
+                        ("清理配电箱周围可燃物", "修复配电箱箱门"), (0, 1500), fixed_on_the_spot=True),
+    "D03": ItemTemplate(0.06, ("电动自行车在楼道内停放充电", "蓄电池在车间内充电"), ("楼道", "车间"),
+                        ("清理楼道内电动自行车，引导至集中充电区充电",), (0, 0)),
+    "D04": ItemTemplate(0.03, ("员工违规使用电热水壶、电暖器", "办公室使用大功率电炉取暖"), ("办公区", "车间"),
+                        ("收缴违规电器，加强用电管理",), (0, 0), fixed_on_the_spot=True),
+    "D05": ItemTemplate(0.08, ("锂电池与其他物品混合存放", "锂电池充电区域未独立设置"), ("仓库", "车间"),
+                        ("设置独立的锂电池储存、充电区域，并配置防火隔离设施",), (3000, 30000)),
+    "E01": ItemTemplate(0.06, ("动火作业未办理审批手续", "焊接作业现场无监护人、未配置灭火器"), ("车间",),
+                        ("严格执行动火审批制度，落实现场监护和灭火器材",), (0, 1000)),
+    "E02": ItemTemplate(0.08, ("油漆、稀释剂等易燃液体超量存放在车间内", "危险化学品未专库存放"), ("车间", "仓库"),
+                        ("将易燃液体移至专用危险品仓库，车间内只留当班用量",), (2000, 40000)),
+    "E03": ItemTemplate(0.04, ("货物堆放紧贴照明灯具", "可燃物靠近电加热设备堆放"), ("仓库", "车间"),
+                        ("调整货物堆放位置，与灯具、电气设备保持安全距离",), (0, 0), fixed_on_the_spot=True),
+    "E04": ItemTemplate(0.03, ("车间内发现烟头，存在吸烟现象", "仓库内使用明火"), ("车间", "仓库"),
+                        ("落实禁烟制度，设置禁烟标识，加强巡查",), (0, 500)),
+    "E05": ItemTemplate(0.08, ("打磨车间粉尘积聚，未定期清扫", "除尘系统故障未维修"), ("车间",),
+                        ("每班清扫粉尘并记录，维修除尘系统",), (3000, 50000)),
+    "F01": ItemTemplate(0.02, ("未明确消防安全责任人和管理人",), ("",),
+                        ("书面明确消防安全责任人、管理人并公示",), (0, 0)),
+    "F02": ItemTemplate(0.04, ("未开展防火巡查，无巡查记录",), ("",), ("建立防火巡查制度，每日巡查并记录",), (0, 0)),
+    "F03": ItemTemplate(0.05, ("员工不会使用灭火器", "员工未经消防安全培训"), ("",), ("组织全员消防安全培训",),
+                        (0, 3000)),
+    "F04": ItemTemplate(0.05, ("未制定灭火和应急疏散预案", "未组织消防演练"), ("",),
+                        ("制定灭火和应急疏散预案，每半年组织一次演练",), (0, 2000)),
+    "F05": ItemTemplate(0.0, ("未与出租方签订消防安全责任书",), ("",),
+                        ("与园区运营方签订消防安全责任书，明确各方责任",), (0, 0)),
+}
+# fmt: on
+CHECKLIST_ITEM_CODES = tuple(CHECKLIST)  # A01..F05, in checklist order
+MAJOR_ITEM_CODES = frozenset({"A01", "A03", "A05", "B01", "C03", "C04", "E02", "E05"})  # "M" in domain.md
+# Items that only apply where the tenant has the matching risk point.
+ITEMS_NEEDING_RISK = {
+    "D05": ("lithium",),
+    "E01": ("hot_work", "smelting"),
+    "E02": ("flammables", "hazchem"),
+    "E05": ("dust",),
+}
+# A park's common areas (corridors, stairs, control room) are checked against these only.
+COMMON_AREA_ITEMS = frozenset(
+    {
+        "A02",
+        "A04",
+        "B01",
+        "B02",
+        "B03",
+        "B04",
+        "B05",
+        "C01",
+        "C02",
+        "C03",
+        "C04",
+        "C05",
+        "C06",
+        "D02",
+        "D03",
+        "F01",
+        "F02",
+        "F04",
+    }
+)
+COMMON_AREA_PLACES = ("一层楼道", "楼梯间", "室外场地", "屋顶", "配电间", "门厅")
+
+# The first park's common-areas inspection holds one hazard of each status, so that even the
+# smallest demo shows the whole life cycle (and one notice that cannot be issued yet).
+SHOWCASE_FOUND_DAYS_AGO = 20
+SHOWCASE_HAZARDS = (  # (item, status, deadline in days after found_on, field left empty)
+    ("B01", "closed", 7, None),
+    ("D03", "overdue", 10, None),
+    ("C02", "open", 30, None),
+    ("C04", "pending_review", 30, None),
+    ("A02", "escalated", 14, None),
+    ("C06", "open", 25, "contingency_plan"),
+)
+# Fields of a 五落实 item that "a few open ones" leave empty.
+OPTIONAL_ITEM_FIELDS = (
+    "responsible_phone",
+    "measures",
+    "funds_yuan",
+    "contingency_plan",
+    "responsible_person",
+)
+
+CONTINGENCY_PLANS = (
+    "整改期间加强防火巡查，每日不少于两次，并在现场增配灭火器4具",
+    "整改期间该区域暂停使用，设置警示标识和隔离带",
+    "安排专人值守，落实防火巡查，确保疏散通道畅通",
+    "整改期间暂停动火作业，现场配足灭火器材",
+    "整改期间由园区物业每日检查，发现问题立即上报",
+)
+ZERO_FUNDS_REASONS = ("清理整理物品，不产生费用", "由企业自行组织整改，无需资金", "完善管理制度，不产生费用")
+ESCALATION_NOTES = ("逾期未整改，已报送平湖市消防救援大队", "拒不整改，已上报属地街道（镇）和行业主管部门")
+DIFFICULTIES = (
+    "订单减少",
+    "用工难",
+    "融资难",
+    "原材料涨价",
+    "用电成本高",
+    "招工难，熟练工流失",
+    "应收账款回款慢",
+    "厂房租金上涨",
+)
+AGENCIES = ("平湖市经济和信息化局", "平湖市应急管理局")
+INSPECTORS_PER_TEAM = 2
+PARKS_PER_TEAM = 10
+SEASONAL_FACTORS = {1: 0.82, 2: 1.0, 3: 1.02, 4: 1.16}  # Q1 holds the Spring Festival shutdown
+
+
+def has_data(store: Store) -> bool:
+    """True when the database holds at least one live park (the demo then asks for --force)."""
+    with store.read() as session:
+        return session.exec(select(Park.id).where(Park.deleted == False).limit(1)).first() is not None  # noqa: E712
+
+
+def generate_demo(
+    store: Store, *, parks: int, tenants_per_park: int, seed: int, today: date | None = None
+) -> dict[str, int]:
+    """Write `parks` demo parks with `tenants_per_park` tenants each; return how many rows of each kind."""
+    builder = DemoBuilder(random.Random(seed), today or date.today())
+    with store.read() as session:
+        first_number = _next_park_number(session)
+    with store.transaction() as session:
+        builder.add_inspectors(session, parks)
+    for index in range(parks):
+        with store.transaction() as session:
+            builder.add_park(session, first_number + index, tenants_per_park, showcase=index == 0)
+    return dict(builder.counts)
+
+
+def _next_park_number(session: Session) -> int:
+    """Demo parks are numbered after existing ones, so that `demo --force` adds instead of clashing."""
+    codes = session.exec(select(Park.code).where(Park.code.like(f"{PARK_CODE_PREFIX}%"))).all()
+    numbers = [
+        int(code[len(PARK_CODE_PREFIX) :]) for code in codes if code[len(PARK_CODE_PREFIX) :].isdigit()
+    ]
+    return max(numbers, default=0) + 1
+
+
+@dataclass
+class TenantPlan:
+    """What the quarterly figures need to know about a tenant besides its ledger row."""
+
+    tenant: Tenant
+    process: Process
+    trend: str  # normal | declining | zombie
+
+
+class DemoBuilder:
+    """Makes the rows. Holds the one random generator, so the order of calls fixes the content."""
+
+    def __init__(self, rng: random.Random, today: date):
+        self.rng = rng
+        self.today = today
+        self.quarters = last_complete_quarters(today, QUARTERS_REPORTED)
+        self.used_park_names: set[str] = set()
+        self.used_company_names: set[str] = set()
+        self.used_credit_codes: set[str] = set()
+        self.teams: list[list[Inspector]] = []
+        self.counts = {"parks": 0, "tenants": 0, "inspections": 0, "hazards": 0, "quarterly_reports": 0}
+
+    # --- people ------------------------------------------------------------------------------
+
+    def person_name(self) -> str:
+        given_length = 1 if self.rng.random() < 0.3 else 2
+        return self.rng.choice(SURNAMES) + "".join(self.rng.choices(GIVEN_NAME_CHARS, k=given_length))
+
+    def mobile(self) -> str:
+        return f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}"
+
+    def add_inspectors(self, session: Session, parks: int) -> None:
+        """Teams of two (enforcement needs two signatures); one team looks after about ten parks.
+
+        The device's own inspector profile is left unset: the app asks for it on first run.
+        """
+        team_count = max(1, math.ceil(parks / PARKS_PER_TEAM))
+        for team_number in range(team_count):
+            agency = AGENCIES[team_number % len(AGENCIES)]
+            team = []
+            for member in range(INSPECTORS_PER_TEAM):
+                serial = team_number * INSPECTORS_PER_TEAM + member + 1
+                year = self.rng.randint(2012, 2023)
+                team.append(
+                    Inspector(
+                        name=self.person_name(),
+                        id_number=f"{DISTRICT_CODE}{year}{serial:04d}",
+                        agency=agency,
+                        phone=self.mobile(),
+                    )
+                )
+            self.teams.append(team)
+        session.add_all([inspector for team in self.teams for inspector in team])
+
+    # --- parks -------------------------------------------------------------------------------
+
+    def add_park(self, session: Session, number: int, tenant_count: int, *, showcase: bool) -> None:
+        park = self.park(number)
+        buildings = self.buildings(park)
+        session.add(park)
+        session.add_all(buildings)
+        session.flush()  # no relationships are mapped, so parents are flushed before children
+
+        services_park = park.function_type == "services"
+        plans = [self.tenant(park, buildings, slot, services_park) for slot in range(tenant_count)]
+        session.add_all([plan.tenant for plan in plans])
+        session.flush()
+
+        team = self.teams[(number - 1) // PARKS_PER_TEAM % len(self.teams)]
+        inspector_ids = [inspector.id for inspector in team]
+        self.add_common_area_inspection(session, park, buildings, inspector_ids, showcase=showcase)
+        for plan in plans:
+            if plan.tenant.status == "in_park" and self.rng.random() < 0.3:
+                self.add_tenant_inspection(session, park, plan.tenant, inspector_ids)
+
+        reports = [
+            report for plan in plans if plan.tenant.status == "in_park" for report in self.quarterly(plan)
+        ]
+        session.add_all(reports)
+        self.counts["parks"] += 1
+        self.counts["tenants"] += len(plans)
+        self.counts["quarterly_reports"] += len(reports)
+
+    def park(self, number: int) -> Park:
+        rng = self.rng
+        street = rng.choice(STREETS)
+        name = self.unique_park_name(f"{DISTRICT}{street}{rng.choice(PARK_THEMES)}小微企业园")
+        land_area_mu = round(min(300.0, max(30.0, rng.lognormvariate(math.log(80), 0.55))), 1)
+        plot_ratio = rng.uniform(1.2, 2.5)  # 容积率
+        certified = rng.random() < 0.75
+        # Stars are awarded to certified parks only; most have none (the county report: 5 of 19 三星).
+        star_rating = rng.choices(STAR_RATINGS, weights=(45, 35, 15, 5))[0] if certified else 0
+        has_property_company = rng.random() < 0.75
+        return Park(
+            code=f"{PARK_CODE_PREFIX}{number:03d}",
+            name=name,
+            district=DISTRICT,
+            street=street,
+            function_type="services" if rng.random() < 0.1 else "manufacturing",
+            developer_type=rng.choices(PARK_DEVELOPER_TYPES, weights=(45, 40, 10, 5))[0],
+            star_rating=star_rating,
+            provincially_certified=certified,
+            land_area_mu=land_area_mu,
+            floor_area_m2=round(land_area_mu * 666.67 * plot_ratio, -1),
+            property_company=f"{DISTRICT}{self.trade_name()}物业管理有限公司"
+            if has_property_company
+            else None,
+        )
+
+    def unique_park_name(self, base: str) -> str:
+        """A second park of the same street and theme is the base name's 二期, 三期, ..."""
+        name, phase = base, 1
+        while name in self.used_park_names:
+            phase += 1
+            ordinal = CHINESE_ORDINALS[phase - 1] if phase <= len(CHINESE_ORDINALS) else str(phase)
+            name = f"{base}{ordinal}期"
+        self.used_park_names.add(name)
+        return name
+
+    def buildings(self, park: Park) -> list[Building]:
+        count = self.rng.randint(2, 6)
+        return [
+            Building(
+                park_id=park.id,
+                name=f"{n}号楼",
+                floors=self.rng.randint(3, 6),
+                floor_area_m2=round(park.floor_area_m2 / count * self.rng.uniform(0.8, 1.2), -1),
+            )
+            for n in range(1, count + 1)
+        ]
+
+    # --- tenants -----------------------------------------------------------------------------
+
+    def trade_name(self) -> str:
+        first = self.rng.choice(TRADE_NAME_FIRST)
+        second = self.rng.choice(TRADE_NAME_SECOND.replace(first, ""))
+        return first + second
+
+    def company_name(self, industry: Industry, *, prefix: str = DISTRICT) -> str:
+        """平湖市 + 字号 + 行业 + 有限公司; drawn again on a clash, as a registry would refuse it."""
+        while True:
+            name = f"{prefix}{self.trade_name()}{self.rng.choice(industry.name_words)}有限公司"
+            if name not in self.used_company_names:
+                self.used_company_names.add(name)
+                return name
+
+    def new_credit_code(self) -> str:
+        """91 (enterprise, market regulator) + division + organisation code + check character.
+
+        About a third are post-2015 `MA2...` bodies, whose inner GB 11714 check is not computed
+        (as in real registers); all get the right 18th character.
+        """
+        rng = self.rng
+        division = (
+            DISTRICT_CODE if rng.random() < 0.9 else rng.choice(("330402", "330411", "330481", "330424"))
+        )
+        while True:
+            if rng.random() < 0.35:
+                body = "MA2" + "".join(rng.choices(credit_code.CHARSET, k=6))
+                code = credit_code.complete(f"91{division}{body}")
+            else:
+                code = credit_code.complete(f"91{division}{rng.randrange(10**8):08d}")
+            if code not in self.used_credit_codes:
+                self.used_credit_codes.add(code)
+                return code
+
+    def tenant(self, park: Park, buildings: Sequence[Building], slot: int, services_park: bool) -> TenantPlan:
+        rng = self.rng
+        service_share = 0.7 if services_park else 0.08
+        industry = rng.choice(
+            SERVICE_INDUSTRIES if rng.random() < service_share else MANUFACTURING_INDUSTRIES
+        )
+        process = rng.choice(industry.processes)
+        above = rng.random() < 0.13
+        prefix = "浙江" if above and rng.random() < 0.3 else DISTRICT
+        name = self.company_name(industry, prefix=prefix)
+
+        # Rented area: skewed, most units a few hundred to a thousand m²; 规上 firms rent more.
+        area = rng.lognormvariate(math.log(2600 if above else 800), 0.6)
+        area = round(min(8000.0, max(200.0, area)), -1)
+        m2_per_person = {"production": 25, "storage": 150, "office": 12, "rnd": 15, "commerce": 40}[
+            process.lease_use
+        ]
+        headcount = int(min(300, max(3, area / m2_per_person * rng.uniform(0.6, 1.4))))
+
+        building_index = slot % len(buildings)
+        building = buildings[building_index]
+        floors = building.floors or 1
+        room_slot = slot // len(buildings)  # the building's n-th unit: floors fill up in turn
+        floor, room = room_slot % floors + 1, room_slot // floors + 1
+        lease_start = self.random_date(date(self.today.year - 7, 1, 1), date(self.today.year - 1, 12, 31))
+        lease_end = lease_start.replace(year=lease_start.year + rng.choice((3, 5, 5, 10))) - timedelta(days=1)
+        living_on_site = rng.random() < 0.03
+        risk_points = self.risk_points(process, living_on_site)
+        signed = rng.random() < 0.9
+        agreement_date = min(lease_start + timedelta(days=rng.randint(0, 20)), self.today) if signed else None
+        sublet = rng.random() < 0.05
+        left = rng.random() < 0.03
+        trend = rng.choices(("normal", "declining", "zombie"), weights=(94, 4, 2))[0]
+        if trend == "zombie" and above:
+            trend = "normal"  # a 规上 firm does not go silent without the statistics office noticing
+        if trend == "zombie":
+            efficiency = "D"
+        else:
+            efficiency = rng.choices("ABCD", weights=(35, 40, 20, 5) if above else (10, 35, 40, 15))[0]
+
+        tenant = Tenant(
+            park_id=park.id,
+            building_id=building.id,
+            name=name,
+            credit_code=self.new_credit_code(),
+            contact_name=self.person_name(),
+            contact_phone=self.mobile(),
+            building=building.name,
+            unit_no=f"{floor}F-{floor}{room:02d}",
+            rented_area_m2=area,
+            headcount=headcount,
+            scale="above" if above else "below",
+            lease_use=process.lease_use,
+            risk_points=risk_points,
+            lease_start=lease_start,
+            lease_end=lease_end,
+            status="left" if left else "in_park",
+            left_on=self.random_date(lease_start, min(self.today, lease_end)) if left else None,
+            fire_hazard_class=rng.choice(process.hazard_classes) if process.hazard_classes else None,
+            process_or_goods=process.name,
+            safety_agreement_signed=signed,
+            safety_agreement_date=agreement_date,
+            sublet=sublet,
+            subtenant_name=self.company_name(rng.choice(MANUFACTURING_INDUSTRIES)) if sublet else None,
+            people_living_on_site=living_on_site,
+            efficiency_class=efficiency,
+        )
+        return TenantPlan(tenant, process, trend)
+
+    def risk_points(self, process: Process, living_on_site: bool) -> list[str]:
+        """0-3 of the risk points the process brings, and 员工住宿 when people live on site."""
+        wanted = self.rng.choices((0, 1, 2, 3), weights=(25, 40, 25, 10))[0]
+        chosen = self.rng.sample(process.risk_pool, min(wanted, len(process.risk_pool)))
+        if living_on_site and "staff_living" not in chosen:
+            chosen.append("staff_living")
+        return chosen
+
+    def random_date(self, first: date, last: date) -> date:
+        return first + timedelta(days=self.rng.randint(0, max(0, (last - first).days)))
+
+    # --- inspections -------------------------------------------------------------------------
+
+    def inspection(
+        self, park: Park, tenant: Tenant | None, inspector_ids: list[str], found_on: date
+    ) -> Inspection:
+        start_local = datetime.combine(
+            found_on, time(self.rng.randint(8, 15), self.rng.choice((0, 15, 30, 45))), tzinfo=CHINA_TIME
+        )
+        started_at = start_local.astimezone(UTC)
+        return Inspection(
+            park_id=park.id,
+            tenant_id=tenant.id if tenant else None,
+            template_id=TEMPLATE_ID,
+            template_version=TEMPLATE_VERSION,
+            inspector_ids=list(inspector_ids),
+            started_at=started_at,
+            finished_at=started_at + timedelta(minutes=self.rng.randint(30, 120)),
+            status="finished",
+        )
+
+    def add_tenant_inspection(
+        self, session: Session, park: Park, tenant: Tenant, inspector_ids: list[str]
+    ) -> None:
+        found_on = self.today - timedelta(days=self.rng.randint(1, 240))
+        inspection = self.inspection(park, tenant, inspector_ids, found_on)
+        outcomes = {code: self.tenant_outcome(code, tenant) for code in CHECKLIST_ITEM_CODES}
+        places = [
+            f"{tenant.building}{tenant.unit_no}{self.rng.choice(CHECKLIST[code].places)}"
+            for code in CHECKLIST_ITEM_CODES
+        ]
+        failures = [
+            (code, place, None)
+            for code, place in zip(CHECKLIST_ITEM_CODES, places, strict=True)
+            if outcomes[code] == "fail"
+        ]
+        self.write_inspection(session, inspection, outcomes, failures, tenant, found_on)
+
+    def tenant_outcome(self, code: str, tenant: Tenant) -> str:
+        rng = self.rng
+        if code == "C05":
+            return "na"  # the control room belongs to the park's common areas
+        if code in ITEMS_NEEDING_RISK and not set(ITEMS_NEEDING_RISK[code]) & set(tenant.risk_points):
+            return "na"
+        if code in ("C03", "C04") and tenant.rented_area_m2 < 1000 and rng.random() < 0.6:
+            return "na"  # small units often have no sprinklers or detectors of their own
+        if code == "F05":
+            return "pass" if tenant.safety_agreement_signed else "fail"  # the inspection confirms the ledger
+        if code == "A03" and tenant.people_living_on_site:
+            return "fail" if rng.random() < 0.6 else "pass"
+        return "fail" if rng.random() < CHECKLIST[code].fail_rate else "pass"
+
+    def add_common_area_inspection(
+        self,
+        session: Session,
+        park: Park,
+        buildings: Sequence[Building],
+        inspector_ids: list[str],
+        *,
+        showcase: bool,
+    ) -> None:
+        days_ago = SHOWCASE_FOUND_DAYS_AGO if showcase else self.rng.randint(1, 240)
+        found_on = self.today - timedelta(days=days_ago)
+        inspection = self.inspection(park, None, inspector_ids, found_on)
+        outcomes = {}
+        for code in CHECKLIST_ITEM_CODES:
+            applicable = code in COMMON_AREA_ITEMS
+            outcomes[code] = (
+                ("fail" if self.rng.random() < CHECKLIST[code].fail_rate else "pass") if applicable else "na"
+            )
+        # (item, place, planned status): the showcase plans its statuses, the rest follow the dates.
+        failures: list[tuple[str, str, tuple | None]] = []
+        if showcase:
+            for code, status, deadline_days, missing in SHOWCASE_HAZARDS:
+                outcomes[code] = "fail"
+                failures.append((code, self.common_place(code, buildings), (status, deadline_days, missing)))
+        planned = {code for code, _place, _plan in failures}
+        failures += [
+            (code, self.common_place(code, buildings), None)
+            for code in CHECKLIST_ITEM_CODES
+            if outcomes[code] == "fail" and code not in planned
+        ]
+        self.write_inspection(session, inspection, outcomes, failures, None, found_on)
+
+    def common_place(self, code: str, buildings: Sequence[Building]) -> str:
+        if code == "C05":
+            return "园区消防控制室"
+        return f"{self.rng.choice(buildings).name}{self.rng.choice(COMMON_AREA_PLACES)}"
+
+    def write_inspection(
+        self,
+        session: Session,
+        inspection: Inspection,
+        outcomes: dict[str, str],
+        failures: list[tuple[str, str, tuple | None]],
+        tenant: Tenant | None,
+        found_on: date,
+    ) -> None:
+        """The inspection, its check results, and a hazard with its 五落实 item per failed item."""
+        results = {}
+        for code in CHECKLIST_ITEM_CODES:
+            results[code] = CheckResult(inspection_id=inspection.id, item_code=code, outcome=outcomes[code])
+        hazards, items, reinspections = [], [], []
+        for code, place, plan in failures:
+            template = CHECKLIST[code]
+            description = self.rng.choice(template.descriptions)
+            results[code].note = description
+            # Showcase hazards are general: their planned deadlines follow the general 7-30 days rule.
+            may_be_major = code in MAJOR_ITEM_CODES and plan is None
+            severity = "major" if may_be_major and self.rng.random() < 0.3 else "general"
+            hazard = Hazard(
+                inspection_id=inspection.id,
+                check_result_id=results[code].id,
+                park_id=inspection.park_id,
+                tenant_id=inspection.tenant_id,
+                item_code=code,
+                location=place,
+                description=description,
+                severity=severity,
+                found_on=found_on,
+            )
+            item, reinspection = self.rectification(hazard, template, tenant, inspection.inspector_ids, plan)
+            hazards.append(hazard)
+            items.append(item)
+            if reinspection:
+                reinspections.append(reinspection)
+        failed = len(failures)
+        inspection.summary = f"检查发现隐患{failed}处，已告知整改要求" if failed else "未发现消防安全隐患"
+        session.add(inspection)
+        session.add_all(results.values())
+        session.flush()
+        session.add_all(hazards)
+        session.flush()
+        session.add_all(items)
+        if reinspections:
+            session.flush()
+            session.add_all(reinspections)
+        self.counts["inspections"] += 1
+        self.counts["hazards"] += len(hazards)
+
+    # --- hazards and their 五落实 items -------------------------------------------------------
+
+    def rectification(
+        self,
+        hazard: Hazard,
+        template: ItemTemplate,
+        tenant: Tenant | None,
+        inspector_ids: list[str],
+        plan: tuple | None,
+    ) -> tuple[RectificationItem, Reinspection | None]:
+        """The hazard's status and its one rectification item, consistent with each other and with today.
+
+        Statuses: open (deadline ahead), overdue (still open, deadline passed), pending_review (the
+        tenant reports it done before the deadline), closed (with closed_on), escalated.
+        """
+        rng = self.rng
+        found_on = hazard.found_on
+        missing = None
+        if plan is not None:
+            status, deadline_days, missing = plan
+            deadline = found_on + timedelta(days=deadline_days)
+        elif template.fixed_on_the_spot and rng.random() < 0.4:
+            status, deadline = "closed", found_on  # 当场整改
+        else:
+            if hazard.severity == "major":
+                deadline = found_on + timedelta(days=rng.randint(60, 90))
+            else:
+                deadline = found_on + timedelta(days=rng.randint(7, 30))
+            status = self.status_for_deadline(deadline, hazard.severity)
+            if status == "open" and rng.random() < 0.1:
+                missing = rng.choice(OPTIONAL_ITEM_FIELDS)
+
+        hazard.status = "open" if status == "overdue" else status
+        if tenant is not None:
+            person, phone = tenant.contact_name, tenant.contact_phone
+        else:
+            person, phone = self.person_name(), self.mobile()  # the park's property manager
+        low, high = template.funds_yuan
+        funds = float(round(rng.randint(low, high), -2)) if high else 0.0
+        item = RectificationItem(
+            hazard_id=hazard.id,
+            responsible_person=person,
+            responsible_phone=phone,
+            measures=rng.choice(template.measures),
+            funds_yuan=funds,
+            funds_reason=rng.choice(ZERO_FUNDS_REASONS) if funds == 0 else None,
+            deadline=deadline,
+            contingency_plan=rng.choice(CONTINGENCY_PLANS),
+            status={"closed": "closed", "escalated": "escalated"}.get(status, "open"),
+        )
+        if missing == "funds_yuan":
+            item.funds_reason = None
+        if missing:
+            setattr(item, missing, None)
+
+        reinspection = None
+        if status == "closed":
+            if deadline == found_on:
+                item.closed_on = found_on
+            else:
+                item.closed_on = min(self.today, deadline - timedelta(days=rng.randint(0, 3)))
+                reinspection = Reinspection(
+                    rectification_item_id=item.id,
+                    inspected_on=item.closed_on,
+                    outcome="rectified",
+                    evidence_note="现场复查，已整改到位",
+                    inspector_ids=list(inspector_ids),
+                )
+        elif status == "escalated":
+            inspected_on = min(self.today, deadline + timedelta(days=rng.randint(1, 10)))
+            reinspection = Reinspection(
+                rectification_item_id=item.id,
+                inspected_on=inspected_on,
+                outcome="escalated",
+                evidence_note=rng.choice(ESCALATION_NOTES),
+                inspector_ids=list(inspector_ids),
+            )
+        return item, reinspection
+
+    def status_for_deadline(self, deadline: date, severity: str) -> str:
+        roll = self.rng.random()
+        if deadline >= self.today:
+            return "pending_review" if roll < 0.15 else "open"
+        if severity == "major":
+            return "closed" if roll < 0.45 else "escalated" if roll < 0.7 else "overdue"
+        return "closed" if roll < 0.75 else "escalated" if roll < 0.83 else "overdue"
+
+    # --- quarterly operating data ------------------------------------------------------------
+
+    def quarterly(self, plan: TenantPlan) -> list[QuarterlyReport]:
+        """Eight quarters of output, power, water and tax, from the quarter the lease started.
+
+        规上 means annual output of at least 2,000 万元; the ranges below make the 13% of 规上
+        tenants produce about 40% of the output, as in the county report.
+        """
+        rng = self.rng
+        tenant = plan.tenant
+        above = tenant.scale == "above"
+        if above:
+            annual = 2000 + min(18000.0, rng.lognormvariate(math.log(500), 0.8))
+        else:
+            annual = min(1900.0, max(40.0, rng.lognormvariate(math.log(420), 0.75)))
+        kwh_per_wan = {
+            "production": (300, 1200),
+            "storage": (60, 200),
+            "office": (80, 150),
+            "rnd": (100, 300),
+            "commerce": (60, 150),
+        }[plan.process.lease_use]
+        intensity = rng.uniform(*kwh_per_wan)
+        tax_rate = rng.uniform(0.02, 0.06)
+        growth = rng.gauss(0.06, 0.08)
+        if plan.trend == "declining":
+            growth = 0.0  # keeps the year-on-year drop at 30% or more whatever the noise
+        idle_quarters = rng.randint(2, 3) if plan.trend == "zombie" else 0
+
+        reports = []
+        start = (tenant.lease_start.year, (tenant.lease_start.month - 1) // 3 + 1)
+        for index, (year, quarter) in enumerate(self.quarters):
+            if (year, quarter) < start:
+                continue  # no figures from before the tenant moved in
+            normal = annual / 4 * SEASONAL_FACTORS[quarter] * (1 + growth) ** (index / 4) * rng.gauss(1, 0.06)
+            output = normal
+            difficulties = rng.choice(DIFFICULTIES) if rng.random() < 0.1 else None
+            if plan.trend == "declining" and index >= len(self.quarters) - 4:
+                output = normal * rng.uniform(0.4, 0.6)
+                difficulties = rng.choice(("订单减少", "订单减少，开工不足"))
+            idle = plan.trend == "zombie" and index >= len(self.quarters) - idle_quarters
+            if idle:
+                output = rng.uniform(0, 0.8)
+                # lighting and a guard's kettle: under 5% of the tenant's usual power, the zombie rule
+                electricity = normal * intensity * rng.uniform(0.002, 0.01)
+                difficulties = rng.choice(("基本停产", "订单减少，基本停产"))
+            else:
+                electricity = output * intensity * rng.gauss(1, 0.05)
+            reports.append(
+                QuarterlyReport(
+                    tenant_id=tenant.id,
+                    year=year,
+                    quarter=quarter,
+                    output_value_wan=round(max(0.0, output), 1),
+                    electricity_kwh=float(round(max(0.0, electricity))),
+                    water_t=float(round(tenant.headcount * rng.uniform(4, 9) * (0.1 if idle else 1))),
+                    tax_wan=0.0 if idle else round(max(0.0, output) * tax_rate, 2),
+                    difficulties=difficulties,
+                )
+            )
+        return reports
+
+
+def last_complete_quarters(today: date, count: int) -> list[tuple[int, int]]:
+    """The `count` quarters before the one `today` is in, oldest first, as (year, quarter)."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    quarters = []
+    for _ in range(count):
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        quarters.append((year, quarter))
+    return quarters[::-1]

@@ -1,0 +1,37 @@
+"""One labelled form field with the place for its error message right underneath."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+
+class FormRow(Vertical):
+    """Label | input on one line, the validation message (hidden when empty) on the next."""
+
+    DEFAULT_CSS = """
+    FormRow { height: auto; }
+    FormRow > Horizontal { height: auto; }
+    FormRow .form-label { width: 22; padding: 0 1; color: $text-muted; }
+    FormRow .form-error { display: none; color: $error; padding: 0 1 0 23; }
+    FormRow.-invalid .form-error { display: block; }
+    FormRow.-invalid .form-label { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, field: str, label: str, control: Widget, *, required: bool = False):
+        super().__init__(id=f"row-{field}")
+        self.field = field
+        self.label = label + (" *" if required else "")
+        self.control = control
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self.label, classes="form-label")
+            yield self.control
+        yield Static("", classes="form-error")
+
+    def show_error(self, message: str | None) -> None:
+        self.query_one(".form-error", Static).update(message or "")
+        self.set_class(bool(message), "-invalid")

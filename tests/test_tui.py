@@ -1,0 +1,244 @@
+"""The TUI driven with Textual's Pilot, as an inspector would use it with the keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+from textual.widgets import DataTable, Input
+
+from db.models import ChangeLog, Inspector, Tenant
+from forms.tenant import TenantInput
+from inspect_app.app import make_app
+from inspect_app.screens.ledger import PAGE_SIZE, LedgerScreen
+from inspect_app.screens.park_list import ParkListScreen
+from inspect_app.screens.profile import ProfileScreen
+from inspect_app.screens.tenant_form import TenantFormScreen
+from inspect_app.services.ledger import save_tenant
+from inspect_app.services.profile import save_profile
+from forms.inspector import InspectorInput
+from tests.conftest import TODAY, make_credit_code, tenant_values
+
+SIZE = (80, 24)
+
+
+def add_tenants(store, park, count: int, **overrides) -> None:
+    for n in range(1, count + 1):
+        save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(n, **overrides)))
+
+
+def with_profile(store) -> None:
+    save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市经济和信息化局"))
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def change_count(store) -> int:
+    with store.read() as session:
+        return session.exec(select(func.count()).select_from(ChangeLog)).one()
+
+
+async def open_first_park(app, pilot) -> LedgerScreen:
+    await settle(app, pilot)
+    assert isinstance(app.screen, ParkListScreen)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, LedgerScreen)
+    return app.screen
+
+
+async def test_search_edit_refuse_bad_code_fix_and_save(store, park):
+    add_tenants(store, park, 12)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        table = ledger.query_one("#ledger", DataTable)
+        assert table.row_count == 12
+
+        await pilot.press("slash")
+        await pilot.press(*"公司7")
+        await settle(app, pilot)
+        assert [r.name for r in ledger.rows] == ["平湖测试精密机械有限公司7"]
+
+        await pilot.press("enter")  # search -> table
+        await pilot.press("enter")  # open the tenant
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, TenantFormScreen)
+
+        code = form.query_one("#field-credit_code", Input)
+        good_code = code.value
+        bad_code = good_code[:-1] + ("0" if good_code[-1] != "0" else "1")
+        code.value = bad_code
+        form.query_one("#field-headcount", Input).value = "40"
+        before = change_count(store)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+        row = form.query_one("#row-credit_code")
+        assert row.has_class("-invalid")
+        assert f"最后一位应为 {good_code[-1]}" in str(row.query_one(".form-error").render())
+        assert isinstance(app.screen, TenantFormScreen)
+        assert change_count(store) == before  # refused: nothing written
+        with store.read() as session:
+            assert session.exec(select(Tenant).where(Tenant.credit_code == make_credit_code(7))).one().headcount == 35
+
+        code.value = good_code
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LedgerScreen)
+
+    with store.read() as session:
+        tenant = session.exec(select(Tenant).where(Tenant.credit_code == good_code)).one()
+        assert tenant.headcount == 40
+        entry = session.exec(select(ChangeLog).where(ChangeLog.row_id == tenant.id, ChangeLog.op == "update")).one()
+        assert entry.payload["headcount"] == 40
+        assert entry.device_id == store.device_id
+    assert change_count(store) == before + 2  # the tenant update and its audit event
+
+
+async def test_add_tenant_from_the_ledger(store, park):
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_park(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, TenantFormScreen)
+        await pilot.press("ctrl+s")  # empty form: required fields refused
+        await pilot.pause()
+        assert form.query_one("#row-name").has_class("-invalid")
+        assert form.query_one("#row-credit_code").has_class("-invalid")
+        for field, value in {"name": "平湖市新添五金制品有限公司", "credit_code": make_credit_code(99).lower(),
+                             "rented_area_m2": "800㎡", "headcount": "２０"}.items():
+            form.query_one(f"#field-{field}", Input).value = value
+        form.query_one("#field-lease_use").value = "storage"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LedgerScreen)
+        assert [r.name for r in app.screen.rows] == ["平湖市新添五金制品有限公司"]
+    with store.read() as session:
+        tenant = session.exec(select(Tenant)).one()
+        assert (tenant.credit_code, tenant.rented_area_m2, tenant.headcount) == (make_credit_code(99), 800, 20)
+
+
+async def test_first_run_asks_for_the_inspector_profile(store, park):
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        app.screen.query_one("#profile-name", Input).value = "王芳"
+        app.screen.query_one("#profile-id_number", Input).value = "!"
+        app.screen.query_one("#profile-agency", Input).value = "平湖市应急管理局"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("#row-id_number").has_class("-invalid")
+        app.screen.query_one("#profile-id_number", Input).value = "ZJ-2020-0187"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ParkListScreen)
+        assert "王芳" in app.sub_title
+    with store.read() as session:
+        inspector = session.exec(select(Inspector)).one()
+    assert (inspector.name, inspector.id_number) == ("王芳", "ZJ-2020-0187")
+    assert store.actor_id == inspector.id
+
+
+async def test_mark_tenant_left_after_confirmation(store, park):
+    add_tenants(store, park, 3)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        first = ledger.rows[0]
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press("n")  # changed my mind
+        await settle(app, pilot)
+        assert len(ledger.rows) == 3
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert [r.id for r in ledger.rows if r.id == first.id] == []
+        await pilot.press("h")  # show those who left too
+        await settle(app, pilot)
+        assert any(r.id == first.id and r.status == "left" for r in ledger.rows)
+    with store.read() as session:
+        tenant = session.get(Tenant, first.id)
+    assert (tenant.status, tenant.left_on) == ("left", TODAY)
+
+
+async def test_large_ledger_loads_a_page_at_a_time(store, park):
+    add_tenants(store, park, PAGE_SIZE + 30)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        table = ledger.query_one("#ledger", DataTable)
+        assert table.row_count == PAGE_SIZE
+        assert ledger.total == PAGE_SIZE + 30
+        for _ in range(10):  # page down to the end of the first window, as a person would
+            await pilot.press("pagedown")
+            await settle(app, pilot)
+        assert table.row_count == PAGE_SIZE + 30
+        assert len({r.id for r in ledger.rows}) == PAGE_SIZE + 30
+
+
+async def test_sort_by_area_and_filter_by_scale(store, park):
+    for n, (area, scale) in enumerate([("500", "规下"), ("3000", "规上"), ("1200", "规下")], start=1):
+        save_tenant(store, park_id=park.id, data=TenantInput.model_validate(
+            tenant_values(n, rented_area_m2=area, scale=scale)))
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        ledger.sort_by("rented_area_m2", descending=True)
+        await settle(app, pilot)
+        assert [r.rented_area_m2 for r in ledger.rows] == [3000, 1200, 500]
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert [r.rented_area_m2 for r in ledger.rows] == [500, 1200, 3000]
+        ledger.query_one("#scale-filter").value = "above"
+        await settle(app, pilot)
+        assert [r.scale for r in ledger.rows] == ["above"]
+
+
+async def test_search_across_all_parks_needs_a_park_to_add(store, park):
+    add_tenants(store, park, 5)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await settle(app, pilot)
+        ledger = app.screen
+        assert isinstance(ledger, LedgerScreen) and ledger.park_id is None
+        assert ledger.focused is ledger.query_one("#search", Input)
+        await pilot.press(*make_credit_code(3)[-4:].lower())
+        await settle(app, pilot)
+        assert [r.credit_code for r in ledger.rows] == [make_credit_code(3)]
+        await pilot.press("escape")  # the first Escape clears the search
+        await settle(app, pilot)
+        assert len(ledger.rows) == 5
+        await pilot.press("down")
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, LedgerScreen)  # no park chosen: nothing opened
+
+
+@pytest.mark.parametrize("language, header, status", [("zh_CN", "出租面积(㎡)", "共 2 家"), ("en", "Area (m²)", "2 tenants")])
+async def test_ledger_speaks_the_chosen_language(store, park, language, header, status):
+    add_tenants(store, park, 2)
+    with_profile(store)
+    app = make_app(store, language=language, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        labels = [str(c.label) for c in ledger.query_one("#ledger", DataTable).columns.values()]
+        assert header in labels
+        assert status in str(ledger.query_one("#ledger-status").render())
