@@ -1,0 +1,107 @@
+"""The translation catalogues: every language says everything zh_CN says, with the same blanks."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from forms.catalogues import CHOICE_LISTS, code_for_label, label
+from forms.i18n import (
+    DEFAULT_LANGUAGE,
+    LOCALES_DIR,
+    available_languages,
+    catalogue,
+    normalise_language,
+    set_language,
+    t,
+)
+from forms.tenant import TENANT_FIELDS
+
+LANGUAGES = available_languages()
+OTHER_LANGUAGES = [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_chinese_and_english_catalogues_exist():
+    assert {"zh_CN", "en"} <= set(LANGUAGES)
+
+
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_every_language_has_the_same_catalogue_files_as_chinese(lang):
+    reference = sorted(p.name for p in (LOCALES_DIR / DEFAULT_LANGUAGE).glob("*.toml"))
+    assert sorted(p.name for p in (LOCALES_DIR / lang).glob("*.toml")) == reference
+
+
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_every_language_has_exactly_the_keys_chinese_has(lang):
+    reference, other = set(catalogue(DEFAULT_LANGUAGE)), set(catalogue(lang))
+    assert sorted(reference - other) == [], "missing"
+    assert sorted(other - reference) == [], "not in zh_CN"
+
+
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_every_message_has_the_same_placeholders_in_every_language(lang):
+    reference, other = catalogue(DEFAULT_LANGUAGE), catalogue(lang)
+    differing = {
+        key: (placeholders(reference[key]), placeholders(other[key]))
+        for key in reference.keys() & other.keys()
+        if placeholders(reference[key]) != placeholders(other[key])
+    }
+    assert differing == {}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_message_is_empty(lang):
+    assert [key for key, text in catalogue(lang).items() if not text.strip()] == []
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize(("list_name", "code"), [(n, c) for n, codes in CHOICE_LISTS.items() for c in codes])
+def test_every_choice_has_a_label(lang, list_name, code):
+    assert f"choices.{list_name}.{code}" in catalogue(lang)
+
+
+@pytest.mark.parametrize("list_name", sorted(CHOICE_LISTS))
+def test_choice_labels_lead_back_to_their_code_in_both_languages(list_name):
+    for code in CHOICE_LISTS[list_name]:
+        for lang in ("zh_CN", "en"):
+            assert code_for_label(list_name, t(f"choices.{list_name}.{code}", lang=lang)) == code
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("field", TENANT_FIELDS)
+def test_every_tenant_field_has_a_label(lang, field):
+    assert f"fields.tenant.{field}" in catalogue(lang)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("zh", "zh_CN"),
+        ("zh_CN", "zh_CN"),
+        ("zh-CN", "zh_CN"),
+        ("zh_CN.UTF-8", "zh_CN"),
+        ("en", "en"),
+        ("EN", "en"),
+        (" en ", "en"),
+        ("fr", DEFAULT_LANGUAGE),
+        ("", DEFAULT_LANGUAGE),
+        (None, DEFAULT_LANGUAGE),
+    ],
+)
+def test_normalise_language(typed, expected):
+    assert normalise_language(typed) == expected
+
+
+def test_labels_follow_the_current_language():
+    assert label("scale", "above") == "规上"
+    set_language("en")
+    assert label("scale", "above") == "Above size"
+
+
+def test_placeholders_are_filled():
+    assert t("errors.too_large", lang="en", max=20000) == "May not be more than 20000"

@@ -1,0 +1,83 @@
+"""The layer rule: db, forms and exports never import the UI (inspect_app) or Textual."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE_PACKAGES = ("db", "forms", "exports")
+FORBIDDEN = ("inspect_app", "textual")
+# Alembic's env.py runs migrations when imported; it is only ever executed by Alembic.
+NOT_IMPORTABLE = {"db.migrations.env"}
+
+
+def core_files() -> list[Path]:
+    return sorted(path for package in CORE_PACKAGES for path in (ROOT / package).rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def core_modules() -> list[str]:
+    return [name for name in map(module_name, core_files()) if name not in NOT_IMPORTABLE]
+
+
+def test_the_core_packages_hold_modules_to_check():
+    modules = core_modules()
+    assert "db.store" in modules
+    assert "forms.tenant" in modules
+
+
+def test_importing_every_core_module_loads_neither_textual_nor_the_ui():
+    program = (
+        "import importlib, json, sys\n"
+        f"for name in {core_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def imported_names(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            found.append(str(node.args[0].value))
+    return found
+
+
+@pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_source_never_imports_textual_or_the_ui(path):
+    names = imported_names(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    assert [n for n in names if n.split(".")[0] in FORBIDDEN] == []
+
+
+def test_the_static_scan_sees_deferred_and_dynamic_imports():
+    source = (
+        "def later():\n"
+        "    from inspect_app.services import ledger\n"
+        "    import textual.app\n"
+        "    importlib.import_module('inspect_app.cli')\n"
+    )
+    assert imported_names(ast.parse(source)) == ["inspect_app.services", "textual.app", "inspect_app.cli"]
