@@ -67,12 +67,14 @@ def phone(value: object) -> str | None:
     if not text:
         return None
     compact = re.sub(r"[\s()（）]", "", text)
-    if MOBILE.fullmatch(compact):
-        return compact
+    compact = re.sub(r"^(\+86|0086)-?", "", compact)  # spreadsheets often carry the country code
+    digits = compact.replace("-", "")
+    if MOBILE.fullmatch(digits):
+        return digits
     if LANDLINE.fullmatch(compact):
         return compact
-    if compact.isascii() and compact.isdigit() and compact.startswith("1"):
-        raise error("mobile_length", length=len(compact))
+    if digits.isascii() and digits.isdigit() and digits.startswith("1"):
+        raise error("mobile_length", length=len(digits))
     raise error("phone_format")
 
 

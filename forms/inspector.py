@@ -12,7 +12,7 @@ from forms import fields
 def _id_number(value: object) -> str:
     """执法证/工作证 numbers vary by agency: letters, digits and dashes, 4-30 characters."""
     text = fields.required_text(value, max_length=30).upper()
-    if len(text) < 4 or not all(c.isalnum() or c == "-" for c in text):
+    if len(text) < 4 or not all((c.isascii() and c.isalnum()) or c == "-" for c in text):
         raise fields.error("id_number_format")
     return text
 

@@ -373,3 +373,21 @@ def test_park_bad_value_is_refused_next_to_its_field(overrides, field):
 @pytest.mark.parametrize("field", ["land_area_mu", "floor_area_m2"])
 def test_park_areas_left_empty_are_refused_as_required(field):
     assert refusal(ParkInput, park_values(**{field: ""}), "en") == {field: "Required; may not be empty"}
+
+
+def test_mobile_numbers_as_spreadsheets_write_them_are_accepted():
+    from forms.fields import phone
+
+    for written in ("+86 138 1234 5678", "138-1234-5678", "0086-13812345678"):
+        assert phone(written) == "13812345678"
+
+
+def test_inspector_id_numbers_are_ascii_letters_digits_and_dashes():
+    import pytest
+    from pydantic import ValidationError
+
+    from forms.inspector import InspectorInput
+
+    with pytest.raises(ValidationError):
+        InspectorInput(name="李明", id_number="证号12345", agency="平湖市应急管理局")
+    assert InspectorInput(name="李明", id_number="zj-2020-0187", agency="平湖市应急管理局").id_number == "ZJ-2020-0187"

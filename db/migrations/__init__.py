@@ -1,8 +1,10 @@
 """Alembic migrations, applied at start-up.
 
 `HEAD_REVISION` lets start-up see "already at head" with one tiny SQLite query instead of
-importing Alembic (about 100 ms); `tests/test_migrations.py` keeps it equal to Alembic's head.
-When a migration will run on a file that holds data, the file is copied first.
+importing Alembic (about 100 ms); `tests/test_store.py` keeps it equal to Alembic's head.
+When a migration will run on a file that holds data, the file is first copied to
+`<name>.before-<target revision>.bak` (an older copy of the same name is replaced only after
+the new copy is complete).
 """
 
 from __future__ import annotations
