@@ -21,7 +21,7 @@ pytestmark = pytest.mark.packaging
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
                     str(work / "dist"), str(ROOT)], check=True)
     wheel = next((work / "dist").glob("parkinspect-*.whl"))
     target = work / "site"
