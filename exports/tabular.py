@@ -29,6 +29,7 @@ FORMULA_GUARD = "'"
 MIN_WIDTH = 6
 MAX_WIDTH = 60  # long notes wrap nowhere in a ledger; past this width they are read in the cell
 DATE_WIDTH = 10  # yyyy-mm-dd
+UPPERCASE_EXTRA = 0.3  # a capital Latin letter is about 1.3 digits wide
 SHEET_TITLE_MAX = 31  # Excel's limit
 SHEET_TITLE_FORBIDDEN = "[]:*?/\\"
 
@@ -94,7 +95,7 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     """One sheet: bold frozen header row, auto filter, widths fitted to the content, typed cells."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     # Write-only mode streams rows to disk: a 30,000-row ledger stays fast and small in memory.
@@ -104,10 +105,18 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     for index, width in enumerate(column_widths(headers, rows), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    # On paper a ledger is wide: landscape, with the header row repeated on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.print_title_rows = "1:1"
     if headers:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
 
     bold = Font(bold=True)
+    # Numbers sit on the right edge of their column: a small indent keeps the text of the next
+    # column from touching them; dates are centred for the same reason.
+    text_alignment = Alignment(horizontal="left", indent=1)  # indent counts only with an explicit side
+    date_alignment = Alignment(horizontal="center")
 
     def cell(value: Cell, *, header: bool = False):
         if isinstance(value, str):
@@ -115,8 +124,10 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
         made = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             made.data_type = "s"  # text starting with "=" stays text, never becomes a formula
+            made.alignment = text_alignment
         elif isinstance(value, date) and not isinstance(value, datetime):
             made.number_format = DATE_FORMAT
+            made.alignment = date_alignment
         if header:
             made.font = bold
         return made
@@ -149,18 +160,26 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _value_width(value: Cell) -> int:
+def _text_width(text: str) -> float:
+    # Excel measures columns in widths of "0"; capitals (credit codes such as 91330482MA2NYYWLAB)
+    # are wider than digits and were cut off when counted as one.
+    return display_width(text) + UPPERCASE_EXTRA * sum(1 for ch in text if "A" <= ch <= "Z")
+
+
+def _value_width(value: Cell) -> float:
     if value is None:
         return 0
     if isinstance(value, date):
         return DATE_WIDTH
-    return display_width(csv_text(value))
+    return _text_width(csv_text(value))
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[float]:
-    """Widest value per column (header included), plus room for the filter button, within limits."""
-    widths = [display_width(h) + 3 for h in headers]  # +3: the auto-filter arrow sits on the header
+    """Widest value per column (header included), plus padding, within limits."""
+    # Padding: the indent of text cells and a gap to the next column; headers also hold the
+    # auto-filter arrow.
+    widths = [_text_width(h) + 5 for h in headers]
     for row in rows:
         for index, value in enumerate(row[: len(widths)]):
-            widths[index] = max(widths[index], _value_width(value) + 1)
-    return [float(min(max(width, MIN_WIDTH), MAX_WIDTH)) for width in widths]
+            widths[index] = max(widths[index], _value_width(value) + 3)
+    return [round(min(max(width, MIN_WIDTH), MAX_WIDTH), 1) for width in widths]

@@ -141,6 +141,7 @@ def test_xlsx_has_a_bold_frozen_filtered_header_row(workbook_sheet):
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:X5"
     assert sheet.title == "园中园台账"
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
 
 
 def test_xlsx_dates_are_date_cells_and_numbers_are_numbers(workbook_sheet):
