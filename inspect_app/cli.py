@@ -88,9 +88,10 @@ def _print(args, payload: dict, text: str) -> None:
     print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
 
 
-def _fail(key: str, code: int = EXIT_BAD_INPUT, **values: object) -> int:
+def _fail(key: str, **values: object) -> int:
+    """Print a translated refusal; the exit code for bad input."""
     print(t(key, **values), file=sys.stderr)
-    return code
+    return EXIT_BAD_INPUT
 
 
 def run_tui(args, settings) -> int:
@@ -160,9 +161,11 @@ def run_ledger_export(args, settings) -> int:
         return _fail("cli.export_bad_suffix", suffix=target.suffix or "(none)")
     store = _store(settings)
     try:
-        if args.park and store and not _park_exists(store, args.park):
+        if args.park and not _park_exists(store, args.park):
             return _fail("cli.park_missing", code=args.park)
         count = export_ledger(store, target, park_code=args.park)
+    except OSError as exc:  # e.g. the file is open in Excel, or the folder is read-only
+        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
     finally:
         store.close()
     _print(args, {"file": str(target), "rows": count}, t("cli.export_done", file=target, rows=count))

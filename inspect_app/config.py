@@ -59,6 +59,9 @@ def load_settings(*, db: str | None = None, lang: str | None = None) -> Settings
 
 def setup_logging() -> None:
     """A rotating log file in the platform's log dir; never secrets, never the screen."""
+    root = logging.getLogger()
+    if any(getattr(h, "parkinspect", False) for h in root.handlers):
+        return  # already set up (main() called again in the same process, as tests do)
     try:
         directory = log_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -67,6 +70,6 @@ def setup_logging() -> None:
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
+    handler.parkinspect = True
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -229,12 +229,6 @@ def test_ledger_export_refuses_an_unknown_suffix(store, park, db_path, tmp_path,
     assert not target.exists()
 
 
-# cli._fail(key, code=EXIT_BAD_INPUT, **values) takes the exit code as `code`, and cli.park_missing's
-# placeholder is also {code}: the park code becomes the exit code (sys.exit prints it, exits 1).
-PARK_CODE_CLASH = pytest.mark.xfail(strict=True, reason="cli._fail: `code` is both exit code and placeholder")
-
-
-@PARK_CODE_CLASH
 def test_ledger_export_refuses_an_unknown_park(store, park, db_path, tmp_path, capsys):
     target = tmp_path / "ledger.csv"
     code, _, err = run(capsys, db_path, "ledger", "export", "-o", str(target), "--park", "XX-404")
@@ -257,7 +251,6 @@ def test_messages_are_english_with_lang_en(store, park, db_path, tmp_path, capsy
     assert code == 2 and "already exists" in err
 
 
-@PARK_CODE_CLASH
 def test_unknown_park_message_is_english_with_lang_en(store, park, db_path, tmp_path, capsys):
     code, _, err = run(capsys, db_path, "--lang", "en", "ledger", "export", "-o", str(tmp_path / "x.csv"),
                        "--park", "XX-404")  # fmt: skip
