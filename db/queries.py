@@ -49,14 +49,15 @@ class LedgerRow:
     overdue_hazards: int
 
 
+# Sort keys per ledger column; the tenant id ends every ORDER BY so paging is stable.
 SORTABLE = {
-    "name": Tenant.name,
-    "location": Tenant.building,
-    "rented_area_m2": Tenant.rented_area_m2,
-    "headcount": Tenant.headcount,
-    "scale": Tenant.scale,
-    "lease_use": Tenant.lease_use,
-    "credit_code": Tenant.credit_code,
+    "name": (Tenant.name,),
+    "location": (Tenant.building, Tenant.unit_no),
+    "rented_area_m2": (Tenant.rented_area_m2,),
+    "headcount": (Tenant.headcount,),
+    "scale": (Tenant.scale,),
+    "lease_use": (Tenant.lease_use,),
+    "credit_code": (Tenant.credit_code,),
 }
 
 
@@ -161,8 +162,8 @@ def count_ledger(session: Session, query: LedgerQuery) -> int:
 
 def ledger_rows(session: Session, query: LedgerQuery) -> list[LedgerRow]:
     hz = _hazard_counts(query.today)
-    order = SORTABLE.get(query.sort, Tenant.name)
-    order_by = [order.desc() if query.descending else order.asc(), Tenant.id]
+    columns = SORTABLE.get(query.sort, SORTABLE["name"])
+    order_by = [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
     statement = (
         select(Tenant, Park.code, func.coalesce(hz.c.open_hazards, 0), func.coalesce(hz.c.overdue_hazards, 0))
         .join(Park, Park.id == Tenant.park_id)

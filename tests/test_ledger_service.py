@@ -337,3 +337,10 @@ def test_a_page_counts_every_matching_row(store, park, ledger):
     )
     assert [row.name for row in rows] == ["100%纯棉服饰_平湖店", "嘉兴纺织有限公司"]
     assert total == 4
+
+
+def test_sorting_by_location_orders_by_building_then_unit(store, park):
+    for n, (building, unit) in enumerate([("2号楼", "101"), ("1号楼", "302"), ("1号楼", "105")], start=1):
+        save(store, park, n, building=building, unit_no=unit)
+    rows, _ = ledger_page(store, LedgerQuery(park_id=park.id, sort="location"))
+    assert [r.location for r in rows] == ["1号楼 105", "1号楼 302", "2号楼 101"]
