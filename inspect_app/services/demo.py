@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session, select
@@ -277,86 +277,127 @@ SERVICE_INDUSTRIES = tuple(i for i in INDUSTRIES if i.services)
 
 
 @dataclass(frozen=True)
-class ItemTemplate:
-    """How a checklist item fails in the demo: what the inspector writes and what is done about it."""
+class Finding:
+    """One way an item fails: what the inspector writes, where, and what the tenant must do."""
 
+    description: str
+    place: str  # where in the unit or building; "" = the unit as a whole (paperwork items)
+    measures: str
+
+
+@dataclass(frozen=True)
+class ItemTemplate:
     fail_rate: float  # share of applicable inspections where the item fails
-    descriptions: tuple[str, ...]
-    places: tuple[str, ...]  # where in the tenant's unit the hazard is
-    measures: tuple[str, ...]
+    findings: tuple[Finding, ...]
     funds_yuan: tuple[int, int]  # range of the rectification cost; (0, 0) = costs nothing
     fixed_on_the_spot: bool = False  # 当场整改 is the usual answer (a blocked exit, a wedged door)
+
+
+def _item(
+    fail_rate: float,
+    funds_yuan: tuple[int, int],
+    *findings: tuple[str, str, str],
+    fixed_on_the_spot: bool = False,
+) -> ItemTemplate:
+    return ItemTemplate(fail_rate, tuple(Finding(*f) for f in findings), funds_yuan, fixed_on_the_spot)
 
 
 # The checklist reads better as a table than as one argument per line.
 # fmt: off
 CHECKLIST: dict[str, ItemTemplate] = {
-    "A01": ItemTemplate(0.015, ("擅自将仓库改为生产车间使用", "将戊类厂房改作塑料制品生产，火灾危险性类别提高",
-                                "厂房部分区域改作员工宿舍和仓库混用"), ("车间", "仓库"),
-                        ("恢复原使用性质，撤除生产设备", "按规定办理改变使用性质手续，未批准前停止使用"), (5000, 50000)),
-    "A02": ItemTemplate(0.04, ("屋顶违章搭建彩钢板棚", "车间内违章搭建钢结构夹层", "外墙违章封闭雨棚"),
-                        ("屋顶", "车间", "外墙"), ("拆除违章搭建的彩钢板棚", "拆除夹层并恢复原状"), (3000, 30000)),
-    "A03": ItemTemplate(0.015, ("车间内设置员工住宿，存在“三合一”现象", "仓库内隔出房间供员工住宿"),
-                        ("车间", "仓库"), ("撤除车间内住宿床铺，员工搬至园区宿舍",
-                                          "住宿区域与生产区域采用防火墙完全分隔并设独立疏散通道"), (2000, 20000)),
-    "A04": ItemTemplate(0.03, ("常闭式防火门被木楔固定呈常开状态", "防火墙上开洞穿管未封堵", "防火门闭门器损坏"),
-                        ("楼梯间", "车间"), ("拆除木楔，恢复防火门常闭状态", "采用防火封堵材料封堵孔洞",
-                                             "更换防火门闭门器"), (0, 3000), fixed_on_the_spot=True),
-    "A05": ItemTemplate(0.015, ("使用聚苯乙烯夹芯彩钢板搭建办公室", "车间内使用可燃泡沫板装修"),
-                        ("车间", "办公区"), ("拆除可燃夹芯板，改用不燃材料",), (10000, 60000)),
-    "B01": ItemTemplate(0.03, ("安全出口被货物堵塞", "安全出口上锁，无法从内部开启"), ("车间安全出口", "仓库安全出口"),
-                        ("清理安全出口处堆放的货物", "拆除门锁，更换为推闩式逃生门锁"), (0, 2000),
-                        fixed_on_the_spot=True),
-    "B02": ItemTemplate(0.08, ("疏散通道堆放纸箱等杂物", "疏散楼梯间堆放原材料"), ("疏散通道", "楼梯间"),
-                        ("清理疏散通道内堆放物品，并划线标示",), (0, 0), fixed_on_the_spot=True),
-    "B03": ItemTemplate(0.05, ("疏散指示标志损坏不亮", "疏散指示标志指向错误"), ("车间", "走道"),
-                        ("更换损坏的疏散指示标志", "调整疏散指示标志方向"), (200, 1500)),
-    "B04": ItemTemplate(0.05, ("应急照明灯损坏", "应急照明灯蓄电池失效，断电后不亮"), ("车间", "楼梯间"),
-                        ("更换应急照明灯",), (200, 2000)),
-    "B05": ItemTemplate(0.02, ("外窗设置金属防盗网，影响逃生", "外窗被广告牌遮挡"), ("外窗",),
-                        ("拆除防盗网或设置可从内部开启的逃生窗", "拆除遮挡外窗的广告牌"), (500, 5000)),
-    "C01": ItemTemplate(0.06, ("灭火器压力不足", "灭火器已过有效期", "灭火器配置数量不足"), ("车间", "仓库"),
-                        ("更换或重新充装灭火器", "按要求增配灭火器"), (200, 3000), fixed_on_the_spot=True),
-    "C02": ItemTemplate(0.03, ("室内消火栓无水", "消火栓箱内水带、水枪缺失"), ("车间", "走道"),
-                        ("检修消防供水管网，恢复消火栓供水", "补齐水带、水枪等配件"), (300, 20000)),
-    "C03": ItemTemplate(0.02, ("自动喷水灭火系统末端试水压力不足", "喷淋系统控制阀处于关闭状态"), ("车间", "仓库"),
-                        ("委托维保单位检修自动喷水灭火系统", "开启控制阀并挂牌锁定"), (2000, 80000)),
-    "C04": ItemTemplate(0.02, ("火灾自动报警系统故障未修复", "部分烟感探测器被拆除"), ("车间", "仓库"),
-                        ("委托维保单位维修火灾自动报警系统", "恢复被拆除的烟感探测器"), (2000, 50000)),
-    "C05": ItemTemplate(0.05, ("消防控制室仅一人值班", "消防控制室值班人员未持证上岗"), ("消防控制室",),
-                        ("落实24小时双人值班制度", "安排值班人员参加培训并取得证书"), (0, 6000)),
-    "C06": ItemTemplate(0.04, ("消火栓箱被货物遮挡", "灭火器被杂物圈占"), ("车间", "仓库"),
-                        ("清理遮挡消防设施的货物",), (0, 0), fixed_on_the_spot=True),
-    "D01": ItemTemplate(0.07, ("车间内私拉电线", "电线未穿管保护，直接敷设在可燃物上", "插线板串接使用"),
-                        ("车间", "仓库", "办公区"), ("拆除私拉乱接电线，由持证电工规范敷设并穿管保护",),
-                        (500, 8000)),
-    "D02": ItemTemplate(0.04, ("配电箱周围堆放纸箱等可燃物", "配电箱箱门缺失，线路裸露"), ("配电间", "车间"),
-                        ("清理配电箱周围可燃物", "修复配电箱箱门"), (0, 1500), fixed_on_the_spot=True),
-    "D03": ItemTemplate(0.06, ("电动自行车在楼道内停放充电", "蓄电池在车间内充电"), ("楼道", "车间"),
-                        ("清理楼道内电动自行车，引导至集中充电区充电",), (0, 0)),
-    "D04": ItemTemplate(0.03, ("员工违规使用电热水壶、电暖器", "办公室使用大功率电炉取暖"), ("办公区", "车间"),
-                        ("收缴违规电器，加强用电管理",), (0, 0), fixed_on_the_spot=True),
-    "D05": ItemTemplate(0.08, ("锂电池与其他物品混合存放", "锂电池充电区域未独立设置"), ("仓库", "车间"),
-                        ("设置独立的锂电池储存、充电区域，并配置防火隔离设施",), (3000, 30000)),
-    "E01": ItemTemplate(0.06, ("动火作业未办理审批手续", "焊接作业现场无监护人、未配置灭火器"), ("车间",),
-                        ("严格执行动火审批制度，落实现场监护和灭火器材",), (0, 1000)),
-    "E02": ItemTemplate(0.08, ("油漆、稀释剂等易燃液体超量存放在车间内", "危险化学品未专库存放"), ("车间", "仓库"),
-                        ("将易燃液体移至专用危险品仓库，车间内只留当班用量",), (2000, 40000)),
-    "E03": ItemTemplate(0.04, ("货物堆放紧贴照明灯具", "可燃物靠近电加热设备堆放"), ("仓库", "车间"),
-                        ("调整货物堆放位置，与灯具、电气设备保持安全距离",), (0, 0), fixed_on_the_spot=True),
-    "E04": ItemTemplate(0.03, ("车间内发现烟头，存在吸烟现象", "仓库内使用明火"), ("车间", "仓库"),
-                        ("落实禁烟制度，设置禁烟标识，加强巡查",), (0, 500)),
-    "E05": ItemTemplate(0.08, ("打磨车间粉尘积聚，未定期清扫", "除尘系统故障未维修"), ("车间",),
-                        ("每班清扫粉尘并记录，维修除尘系统",), (3000, 50000)),
-    "F01": ItemTemplate(0.02, ("未明确消防安全责任人和管理人",), ("",),
-                        ("书面明确消防安全责任人、管理人并公示",), (0, 0)),
-    "F02": ItemTemplate(0.04, ("未开展防火巡查，无巡查记录",), ("",), ("建立防火巡查制度，每日巡查并记录",), (0, 0)),
-    "F03": ItemTemplate(0.05, ("员工不会使用灭火器", "员工未经消防安全培训"), ("",), ("组织全员消防安全培训",),
-                        (0, 3000)),
-    "F04": ItemTemplate(0.05, ("未制定灭火和应急疏散预案", "未组织消防演练"), ("",),
-                        ("制定灭火和应急疏散预案，每半年组织一次演练",), (0, 2000)),
-    "F05": ItemTemplate(0.0, ("未与出租方签订消防安全责任书",), ("",),
-                        ("与园区运营方签订消防安全责任书，明确各方责任",), (0, 0)),
+    "A01": _item(0.015, (5000, 50000),
+                 ("擅自将仓库改为生产车间使用", "仓库", "恢复仓储用途，撤除生产设备"),
+                 ("将戊类厂房改作塑料制品生产，火灾危险性类别提高", "车间", "按规定办理改变使用性质手续，未批准前停止生产")),
+    "A02": _item(0.04, (3000, 30000),
+                 ("屋顶违章搭建彩钢板棚", "屋顶", "拆除违章搭建的彩钢板棚"),
+                 ("车间内违章搭建钢结构夹层", "车间", "拆除夹层并恢复原状"),
+                 ("外墙违章封闭雨棚", "外墙", "拆除封闭雨棚的围护结构")),
+    "A03": _item(0.015, (2000, 20000),
+                 ("车间内设置员工住宿，存在“三合一”现象", "车间", "撤除车间内住宿床铺，员工搬至园区宿舍"),
+                 ("仓库内隔出房间供员工住宿", "仓库", "拆除住宿隔间，住宿人员搬离")),
+    "A04": _item(0.03, (0, 3000),
+                 ("常闭式防火门被木楔固定呈常开状态", "楼梯间", "拆除木楔，恢复防火门常闭状态"),
+                 ("防火墙上开洞穿管未封堵", "车间", "采用防火封堵材料封堵孔洞"),
+                 ("防火门闭门器损坏", "楼梯间", "更换防火门闭门器"), fixed_on_the_spot=True),
+    "A05": _item(0.015, (10000, 60000),
+                 ("使用聚苯乙烯夹芯彩钢板搭建办公室", "办公区", "拆除可燃夹芯板，改用不燃材料"),
+                 ("车间内使用可燃泡沫板装修", "车间", "拆除可燃装修材料")),
+    "B01": _item(0.03, (0, 2000),
+                 ("安全出口被货物堵塞", "安全出口", "清理安全出口处堆放的货物"),
+                 ("安全出口上锁，无法从内部开启", "安全出口", "拆除门锁，更换为推闩式逃生门锁"),
+                 fixed_on_the_spot=True),
+    "B02": _item(0.08, (0, 0),
+                 ("疏散通道堆放纸箱等杂物", "疏散通道", "清理疏散通道内堆放物品，并划线标示"),
+                 ("疏散楼梯间堆放原材料", "楼梯间", "清理楼梯间内堆放的原材料"), fixed_on_the_spot=True),
+    "B03": _item(0.05, (200, 1500),
+                 ("疏散指示标志损坏不亮", "走道", "更换损坏的疏散指示标志"),
+                 ("疏散指示标志指向错误", "走道", "调整疏散指示标志方向")),
+    "B04": _item(0.05, (200, 2000),
+                 ("应急照明灯损坏", "楼梯间", "更换应急照明灯"),
+                 ("应急照明灯蓄电池失效，断电后不亮", "车间", "更换应急照明灯蓄电池")),
+    "B05": _item(0.02, (500, 5000),
+                 ("外窗设置金属防盗网，影响逃生", "外窗", "拆除防盗网或设置可从内部开启的逃生窗"),
+                 ("外窗被广告牌遮挡", "外窗", "拆除遮挡外窗的广告牌")),
+    "C01": _item(0.06, (200, 3000),
+                 ("灭火器压力不足", "车间", "更换或重新充装灭火器"),
+                 ("灭火器已过有效期", "楼道", "更换过期灭火器"),
+                 ("灭火器配置数量不足", "仓库", "按要求增配灭火器"), fixed_on_the_spot=True),
+    "C02": _item(0.03, (300, 20000),
+                 ("室内消火栓无水", "楼梯间", "检修消防供水管网，恢复消火栓供水"),
+                 ("消火栓箱内水带、水枪缺失", "走道", "补齐水带、水枪等配件")),
+    "C03": _item(0.02, (2000, 80000),
+                 ("自动喷水灭火系统末端试水压力不足", "仓库", "委托维保单位检修自动喷水灭火系统"),
+                 ("喷淋系统控制阀处于关闭状态", "消防泵房", "开启控制阀并挂牌锁定")),
+    "C04": _item(0.02, (2000, 50000),
+                 ("火灾自动报警系统故障未修复", "消防控制室", "委托维保单位维修火灾自动报警系统"),
+                 ("部分烟感探测器被拆除", "车间", "恢复被拆除的烟感探测器")),
+    "C05": _item(0.05, (0, 6000),
+                 ("消防控制室仅一人值班", "消防控制室", "落实24小时双人值班制度"),
+                 ("消防控制室值班人员未持证上岗", "消防控制室", "安排值班人员参加培训并取得证书")),
+    "C06": _item(0.04, (0, 0),
+                 ("消火栓箱被货物遮挡", "楼道", "清理遮挡消火栓箱的货物"),
+                 ("灭火器被杂物圈占", "仓库", "清理灭火器周围杂物"), fixed_on_the_spot=True),
+    "D01": _item(0.07, (500, 8000),
+                 ("车间内私拉电线", "车间", "拆除私拉乱接电线，由持证电工规范敷设并穿管保护"),
+                 ("电线未穿管保护，直接敷设在可燃物上", "仓库", "电线穿金属管保护，远离可燃物"),
+                 ("插线板串接使用", "办公区", "拆除串接插线板，增设固定插座")),
+    "D02": _item(0.04, (0, 1500),
+                 ("配电箱周围堆放纸箱等可燃物", "配电间", "清理配电箱周围可燃物"),
+                 ("配电箱箱门缺失，线路裸露", "车间", "修复配电箱箱门，包扎裸露线路"), fixed_on_the_spot=True),
+    "D03": _item(0.06, (0, 0),
+                 ("电动自行车在楼道内停放充电", "楼道", "清理楼道内电动自行车，引导至集中充电区充电"),
+                 ("电动自行车蓄电池在车间内充电", "车间", "禁止在车间内充电，移至集中充电区")),
+    "D04": _item(0.03, (0, 0),
+                 ("员工违规使用电热水壶、电暖器", "车间", "收缴违规电器，加强用电管理"),
+                 ("办公室使用大功率电炉取暖", "办公区", "收缴大功率电炉，改用合规取暖设备"), fixed_on_the_spot=True),
+    "D05": _item(0.08, (3000, 30000),
+                 ("锂电池与其他物品混合存放", "仓库", "锂电池单独存放，与其他物品保持安全距离"),
+                 ("锂电池充电区域未独立设置", "车间", "设置独立的锂电池充电区域，并配置防火隔离设施")),
+    "E01": _item(0.06, (0, 1000),
+                 ("动火作业未办理审批手续", "车间", "严格执行动火审批制度"),
+                 ("焊接作业现场无监护人、未配置灭火器", "车间", "动火作业落实现场监护，配置灭火器材")),
+    "E02": _item(0.08, (2000, 40000),
+                 ("油漆、稀释剂等易燃液体超量存放在车间内", "车间", "将易燃液体移至专用危险品仓库，车间内只留当班用量"),
+                 ("危险化学品未专库存放", "仓库", "设置危险化学品专用仓库，分类存放")),
+    "E03": _item(0.04, (0, 0),
+                 ("货物堆放紧贴照明灯具", "仓库", "调整货物堆放位置，与灯具保持安全距离"),
+                 ("可燃物靠近电加热设备堆放", "车间", "清理电加热设备周围可燃物"), fixed_on_the_spot=True),
+    "E04": _item(0.03, (0, 500),
+                 ("车间内发现烟头，存在吸烟现象", "车间", "落实禁烟制度，设置禁烟标识，加强巡查"),
+                 ("仓库内使用明火", "仓库", "禁止在仓库内使用明火，加强巡查")),
+    "E05": _item(0.08, (3000, 50000),
+                 ("打磨车间粉尘积聚，未定期清扫", "车间", "每班清扫粉尘并记录"),
+                 ("除尘系统故障未维修", "车间", "维修除尘系统，恢复正常运行")),
+    "F01": _item(0.02, (0, 0), ("未明确消防安全责任人和管理人", "", "书面明确消防安全责任人、管理人并公示")),
+    "F02": _item(0.04, (0, 0), ("未开展防火巡查，无巡查记录", "", "建立防火巡查制度，每日巡查并记录")),
+    "F03": _item(0.05, (0, 3000),
+                 ("员工不会使用灭火器", "", "组织员工开展灭火器实操培训"),
+                 ("员工未经消防安全培训", "", "组织全员消防安全培训")),
+    "F04": _item(0.05, (0, 2000),
+                 ("未制定灭火和应急疏散预案", "", "制定灭火和应急疏散预案"),
+                 ("未组织消防演练", "", "每半年组织一次消防演练")),
+    # Follows the ledger's safety_agreement_signed rather than a rate (see tenant_outcome).
+    "F05": _item(0.0, (0, 0), ("未与出租方签订消防安全责任书", "", "与园区运营方签订消防安全责任书，明确各方责任")),
 }
 # fmt: on
 CHECKLIST_ITEM_CODES = tuple(CHECKLIST)  # A01..F05, in checklist order
@@ -391,7 +432,23 @@ COMMON_AREA_ITEMS = frozenset(
         "F04",
     }
 )
-COMMON_AREA_PLACES = ("一层楼道", "楼梯间", "室外场地", "屋顶", "配电间", "门厅")
+# Places of a finding that also exist in a building's shared spaces ("" = the park as a whole).
+SHARED_PLACES = frozenset(
+    {
+        "楼梯间",
+        "楼道",
+        "走道",
+        "疏散通道",
+        "安全出口",
+        "屋顶",
+        "外墙",
+        "外窗",
+        "配电间",
+        "消防控制室",
+        "消防泵房",
+        "",
+    }
+)
 
 # The first park's common-areas inspection holds one hazard of each status, so that even the
 # smallest demo shows the whole life cycle (and one notice that cannot be issued yet).
@@ -452,10 +509,12 @@ def generate_demo(
     with store.read() as session:
         first_number = _next_park_number(session)
     with store.transaction() as session:
-        builder.add_inspectors(session, parks)
+        session.add_all(builder.inspectors(parks))
     for index in range(parks):
+        rows = builder.park_rows(first_number + index, tenants_per_park, showcase=index == 0)
         with store.transaction() as session:
-            builder.add_park(session, first_number + index, tenants_per_park, showcase=index == 0)
+            rows.write(session)
+        builder.count(rows)
     return dict(builder.counts)
 
 
@@ -466,6 +525,54 @@ def _next_park_number(session: Session) -> int:
         int(code[len(PARK_CODE_PREFIX) :]) for code in codes if code[len(PARK_CODE_PREFIX) :].isdigit()
     ]
     return max(numbers, default=0) + 1
+
+
+@dataclass
+class ParkRows:
+    """One park's rows, by table in foreign-key order: one transaction writes them all."""
+
+    parks: list[Park] = field(default_factory=list)
+    buildings: list[Building] = field(default_factory=list)
+    tenants: list[Tenant] = field(default_factory=list)
+    inspections: list[Inspection] = field(default_factory=list)
+    check_results: list[CheckResult] = field(default_factory=list)
+    hazards: list[Hazard] = field(default_factory=list)
+    rectification_items: list[RectificationItem] = field(default_factory=list)
+    reinspections: list[Reinspection] = field(default_factory=list)
+    quarterly_reports: list[QuarterlyReport] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        # No relationship() is mapped, so the unit of work would not put parents before children:
+        # one flush per table, in the order of the fields above, does (SQLite checks foreign keys).
+        for table_rows in (
+            self.parks,
+            self.buildings,
+            self.tenants,
+            self.inspections,
+            self.check_results,
+            self.hazards,
+            self.rectification_items,
+            self.reinspections,
+            self.quarterly_reports,
+        ):
+            if table_rows:
+                session.add_all(table_rows)
+                session.flush()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A hazard whose life cycle is chosen rather than drawn (the showcase)."""
+
+    status: str
+    deadline_days: int  # after found_on
+    missing_field: str | None  # a 五落实 field left empty
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str  # the checklist item that failed
+    plan: Plan | None = None
 
 
 @dataclass
@@ -497,9 +604,10 @@ class DemoBuilder:
         return self.rng.choice(SURNAMES) + "".join(self.rng.choices(GIVEN_NAME_CHARS, k=given_length))
 
     def mobile(self) -> str:
-        return f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}"
+        # 13x, 15x, 18x and 19x numbers are the common ones; 14x, 16x and 17x are rarer.
+        return f"1{self.rng.choice('33333455556788889999')}{self.rng.randrange(10**9):09d}"
 
-    def add_inspectors(self, session: Session, parks: int) -> None:
+    def inspectors(self, parks: int) -> list[Inspector]:
         """Teams of two (enforcement needs two signatures); one team looks after about ten parks.
 
         The device's own inspector profile is left unset: the app asks for it on first run.
@@ -520,36 +628,37 @@ class DemoBuilder:
                     )
                 )
             self.teams.append(team)
-        session.add_all([inspector for team in self.teams for inspector in team])
+        return [inspector for team in self.teams for inspector in team]
 
     # --- parks -------------------------------------------------------------------------------
 
-    def add_park(self, session: Session, number: int, tenant_count: int, *, showcase: bool) -> None:
+    def park_rows(self, number: int, tenant_count: int, *, showcase: bool) -> ParkRows:
+        """Park number `number` with its buildings, tenants, inspections and quarterly figures."""
+        rows = ParkRows()
         park = self.park(number)
         buildings = self.buildings(park)
-        session.add(park)
-        session.add_all(buildings)
-        session.flush()  # no relationships are mapped, so parents are flushed before children
+        rows.parks.append(park)
+        rows.buildings.extend(buildings)
 
         services_park = park.function_type == "services"
         plans = [self.tenant(park, buildings, slot, services_park) for slot in range(tenant_count)]
-        session.add_all([plan.tenant for plan in plans])
-        session.flush()
+        rows.tenants.extend(plan.tenant for plan in plans)
 
         team = self.teams[(number - 1) // PARKS_PER_TEAM % len(self.teams)]
         inspector_ids = [inspector.id for inspector in team]
-        self.add_common_area_inspection(session, park, buildings, inspector_ids, showcase=showcase)
+        self.common_area_inspection(rows, park, buildings, inspector_ids, showcase=showcase)
         for plan in plans:
             if plan.tenant.status == "in_park" and self.rng.random() < 0.3:
-                self.add_tenant_inspection(session, park, plan.tenant, inspector_ids)
+                self.tenant_inspection(rows, park, plan.tenant, inspector_ids)
 
-        reports = [
-            report for plan in plans if plan.tenant.status == "in_park" for report in self.quarterly(plan)
-        ]
-        session.add_all(reports)
-        self.counts["parks"] += 1
-        self.counts["tenants"] += len(plans)
-        self.counts["quarterly_reports"] += len(reports)
+        for plan in plans:
+            if plan.tenant.status == "in_park":
+                rows.quarterly_reports.extend(self.quarterly(plan))
+        return rows
+
+    def count(self, rows: ParkRows) -> None:
+        for key in self.counts:
+            self.counts[key] += len(getattr(rows, key))
 
     def park(self, number: int) -> Park:
         rng = self.rng
@@ -658,7 +767,8 @@ class DemoBuilder:
         floors = building.floors or 1
         room_slot = slot // len(buildings)  # the building's n-th unit: floors fill up in turn
         floor, room = room_slot % floors + 1, room_slot // floors + 1
-        lease_start = self.random_date(date(self.today.year - 7, 1, 1), date(self.today.year - 1, 12, 31))
+        # Leases run from the first of a month for whole years.
+        lease_start = date(rng.randint(self.today.year - 7, self.today.year - 1), rng.randint(1, 12), 1)
         lease_end = lease_start.replace(year=lease_start.year + rng.choice((3, 5, 5, 10))) - timedelta(days=1)
         living_on_site = rng.random() < 0.03
         risk_points = self.risk_points(process, living_on_site)
@@ -734,22 +844,12 @@ class DemoBuilder:
             status="finished",
         )
 
-    def add_tenant_inspection(
-        self, session: Session, park: Park, tenant: Tenant, inspector_ids: list[str]
-    ) -> None:
+    def tenant_inspection(self, rows: ParkRows, park: Park, tenant: Tenant, inspector_ids: list[str]) -> None:
         found_on = self.today - timedelta(days=self.rng.randint(1, 240))
         inspection = self.inspection(park, tenant, inspector_ids, found_on)
         outcomes = {code: self.tenant_outcome(code, tenant) for code in CHECKLIST_ITEM_CODES}
-        places = [
-            f"{tenant.building}{tenant.unit_no}{self.rng.choice(CHECKLIST[code].places)}"
-            for code in CHECKLIST_ITEM_CODES
-        ]
-        failures = [
-            (code, place, None)
-            for code, place in zip(CHECKLIST_ITEM_CODES, places, strict=True)
-            if outcomes[code] == "fail"
-        ]
-        self.write_inspection(session, inspection, outcomes, failures, tenant, found_on)
+        failures = [Failure(code) for code in CHECKLIST_ITEM_CODES if outcomes[code] == "fail"]
+        self.inspection_rows(rows, inspection, outcomes, failures, tenant=tenant, buildings=())
 
     def tenant_outcome(self, code: str, tenant: Tenant) -> str:
         rng = self.rng
@@ -765,9 +865,9 @@ class DemoBuilder:
             return "fail" if rng.random() < 0.6 else "pass"
         return "fail" if rng.random() < CHECKLIST[code].fail_rate else "pass"
 
-    def add_common_area_inspection(
+    def common_area_inspection(
         self,
-        session: Session,
+        rows: ParkRows,
         park: Park,
         buildings: Sequence[Building],
         inspector_ids: list[str],
@@ -780,88 +880,83 @@ class DemoBuilder:
         outcomes = {}
         for code in CHECKLIST_ITEM_CODES:
             applicable = code in COMMON_AREA_ITEMS
-            outcomes[code] = (
-                ("fail" if self.rng.random() < CHECKLIST[code].fail_rate else "pass") if applicable else "na"
-            )
-        # (item, place, planned status): the showcase plans its statuses, the rest follow the dates.
-        failures: list[tuple[str, str, tuple | None]] = []
+            failed = self.rng.random() < CHECKLIST[code].fail_rate
+            outcomes[code] = ("fail" if failed else "pass") if applicable else "na"
+        failures = []
         if showcase:
             for code, status, deadline_days, missing in SHOWCASE_HAZARDS:
                 outcomes[code] = "fail"
-                failures.append((code, self.common_place(code, buildings), (status, deadline_days, missing)))
-        planned = {code for code, _place, _plan in failures}
+                failures.append(Failure(code, Plan(status, deadline_days, missing)))
+        planned = {failure.code for failure in failures}
         failures += [
-            (code, self.common_place(code, buildings), None)
-            for code in CHECKLIST_ITEM_CODES
-            if outcomes[code] == "fail" and code not in planned
+            Failure(code) for code in CHECKLIST_ITEM_CODES if outcomes[code] == "fail" and code not in planned
         ]
-        self.write_inspection(session, inspection, outcomes, failures, None, found_on)
+        self.inspection_rows(rows, inspection, outcomes, failures, tenant=None, buildings=buildings)
 
-    def common_place(self, code: str, buildings: Sequence[Building]) -> str:
-        if code == "C05":
-            return "园区消防控制室"
-        return f"{self.rng.choice(buildings).name}{self.rng.choice(COMMON_AREA_PLACES)}"
+    def finding_and_location(
+        self, code: str, tenant: Tenant | None, buildings: Sequence[Building]
+    ) -> tuple[Finding, str]:
+        """What was found and where: in the tenant's unit, or in a building's shared spaces."""
+        findings = CHECKLIST[code].findings
+        if tenant is not None:
+            finding = self.rng.choice(findings)
+            return finding, f"{tenant.building}{tenant.unit_no}{finding.place}"
+        finding = self.rng.choice([f for f in findings if f.place in SHARED_PLACES] or findings)
+        return finding, f"{self.rng.choice(buildings).name}{finding.place or '公共区域'}"
 
-    def write_inspection(
+    def inspection_rows(
         self,
-        session: Session,
+        rows: ParkRows,
         inspection: Inspection,
         outcomes: dict[str, str],
-        failures: list[tuple[str, str, tuple | None]],
+        failures: list[Failure],
+        *,
         tenant: Tenant | None,
-        found_on: date,
+        buildings: Sequence[Building],
     ) -> None:
         """The inspection, its check results, and a hazard with its 五落实 item per failed item."""
         results = {}
         for code in CHECKLIST_ITEM_CODES:
             results[code] = CheckResult(inspection_id=inspection.id, item_code=code, outcome=outcomes[code])
-        hazards, items, reinspections = [], [], []
-        for code, place, plan in failures:
-            template = CHECKLIST[code]
-            description = self.rng.choice(template.descriptions)
-            results[code].note = description
+        found_on = inspection.started_at.astimezone(CHINA_TIME).date()
+        for failure in failures:
+            finding, location = self.finding_and_location(failure.code, tenant, buildings)
+            results[failure.code].note = finding.description
             # Showcase hazards are general: their planned deadlines follow the general 7-30 days rule.
-            may_be_major = code in MAJOR_ITEM_CODES and plan is None
+            may_be_major = failure.code in MAJOR_ITEM_CODES and failure.plan is None
             severity = "major" if may_be_major and self.rng.random() < 0.3 else "general"
             hazard = Hazard(
                 inspection_id=inspection.id,
-                check_result_id=results[code].id,
+                check_result_id=results[failure.code].id,
                 park_id=inspection.park_id,
                 tenant_id=inspection.tenant_id,
-                item_code=code,
-                location=place,
-                description=description,
+                item_code=failure.code,
+                location=location,
+                description=finding.description,
                 severity=severity,
                 found_on=found_on,
             )
-            item, reinspection = self.rectification(hazard, template, tenant, inspection.inspector_ids, plan)
-            hazards.append(hazard)
-            items.append(item)
+            item, reinspection = self.rectification(
+                hazard, finding, failure, tenant, inspection.inspector_ids
+            )
+            rows.hazards.append(hazard)
+            rows.rectification_items.append(item)
             if reinspection:
-                reinspections.append(reinspection)
-        failed = len(failures)
-        inspection.summary = f"检查发现隐患{failed}处，已告知整改要求" if failed else "未发现消防安全隐患"
-        session.add(inspection)
-        session.add_all(results.values())
-        session.flush()
-        session.add_all(hazards)
-        session.flush()
-        session.add_all(items)
-        if reinspections:
-            session.flush()
-            session.add_all(reinspections)
-        self.counts["inspections"] += 1
-        self.counts["hazards"] += len(hazards)
+                rows.reinspections.append(reinspection)
+        count = len(failures)
+        inspection.summary = f"检查发现隐患{count}处，已告知整改要求" if count else "未发现消防安全隐患"
+        rows.inspections.append(inspection)
+        rows.check_results.extend(results.values())
 
     # --- hazards and their 五落实 items -------------------------------------------------------
 
     def rectification(
         self,
         hazard: Hazard,
-        template: ItemTemplate,
+        finding: Finding,
+        failure: Failure,
         tenant: Tenant | None,
         inspector_ids: list[str],
-        plan: tuple | None,
     ) -> tuple[RectificationItem, Reinspection | None]:
         """The hazard's status and its one rectification item, consistent with each other and with today.
 
@@ -869,11 +964,12 @@ class DemoBuilder:
         tenant reports it done before the deadline), closed (with closed_on), escalated.
         """
         rng = self.rng
+        template = CHECKLIST[failure.code]
         found_on = hazard.found_on
         missing = None
-        if plan is not None:
-            status, deadline_days, missing = plan
-            deadline = found_on + timedelta(days=deadline_days)
+        if failure.plan is not None:
+            status, missing = failure.plan.status, failure.plan.missing_field
+            deadline = found_on + timedelta(days=failure.plan.deadline_days)
         elif template.fixed_on_the_spot and rng.random() < 0.4:
             status, deadline = "closed", found_on  # 当场整改
         else:
@@ -896,7 +992,7 @@ class DemoBuilder:
             hazard_id=hazard.id,
             responsible_person=person,
             responsible_phone=phone,
-            measures=rng.choice(template.measures),
+            measures=finding.measures,
             funds_yuan=funds,
             funds_reason=rng.choice(ZERO_FUNDS_REASONS) if funds == 0 else None,
             deadline=deadline,
@@ -952,7 +1048,7 @@ class DemoBuilder:
         tenant = plan.tenant
         above = tenant.scale == "above"
         if above:
-            annual = 2000 + min(18000.0, rng.lognormvariate(math.log(500), 0.8))
+            annual = 2000 + min(18000.0, rng.lognormvariate(math.log(300), 0.8))
         else:
             annual = min(1900.0, max(40.0, rng.lognormvariate(math.log(420), 0.75)))
         kwh_per_wan = {

@@ -1,0 +1,271 @@
+"""The demo data: what `parkinspect demo` writes must be valid, complete, logged and repeatable."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from db.models import (
+    Building,
+    ChangeLog,
+    CheckResult,
+    Hazard,
+    Inspection,
+    Inspector,
+    LocalSetting,
+    Park,
+    QuarterlyReport,
+    RectificationItem,
+    Tenant,
+)
+from db.store import Store
+from forms import credit_code
+from forms.catalogues import HAZARD_STATUSES
+from forms.tenant import TenantInput
+from inspect_app.services.demo import CHECKLIST_ITEM_CODES, DemoBuilder, generate_demo, has_data
+from inspect_app.services.ledger import tenant_as_input
+from tests.conftest import TODAY
+
+SMALL = {"parks": 3, "tenants_per_park": 10, "seed": 7, "today": TODAY}
+
+
+def count(session: Session, model) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def hazard_statuses(session: Session) -> Counter:
+    """Statuses as the app shows them: an open hazard with an open item past its deadline is overdue."""
+    statuses: Counter = Counter()
+    for hazard, item in session.exec(
+        select(Hazard, RectificationItem).join(RectificationItem, RectificationItem.hazard_id == Hazard.id)
+    ).all():
+        overdue = (
+            hazard.status == "open" and item.status == "open" and item.deadline and item.deadline < TODAY
+        )
+        statuses["overdue" if overdue else hazard.status] += 1
+    return statuses
+
+
+def test_returned_counts_match_the_rows_written(store: Store):
+    summary = generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        assert summary == {
+            "parks": count(session, Park),
+            "tenants": count(session, Tenant),
+            "inspections": count(session, Inspection),
+            "hazards": count(session, Hazard),
+            "quarterly_reports": count(session, QuarterlyReport),
+        }
+        assert summary["parks"] == 3 and summary["tenants"] == 30
+        assert count(session, CheckResult) == summary["inspections"] * len(CHECKLIST_ITEM_CODES)
+        assert count(session, RectificationItem) == summary["hazards"]  # one 五落实 item per hazard
+        assert 2 * 3 <= count(session, Building) <= 6 * 3
+
+
+def test_every_credit_code_is_valid(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        codes = session.exec(select(Tenant.credit_code)).all()
+    assert codes
+    assert [code for code in codes if credit_code.problem(code) is not None] == []
+
+
+def test_every_tenant_passes_the_ledger_form(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        tenants = session.exec(select(Tenant)).all()
+    for tenant in tenants:
+        TenantInput.model_validate(tenant_as_input(tenant))  # raises on the first refused value
+
+
+def test_tenants_are_linked_to_their_buildings(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        pairs = session.exec(select(Tenant, Building).join(Building, Building.id == Tenant.building_id)).all()
+        assert len(pairs) == count(session, Tenant)
+    assert all(
+        tenant.building == building.name and tenant.park_id == building.park_id for tenant, building in pairs
+    )
+
+
+def test_every_hazard_status_occurs(store: Store):
+    generate_demo(store, parks=4, tenants_per_park=20, seed=11, today=TODAY)
+
+    with store.read() as session:
+        statuses = hazard_statuses(session)
+    assert set(statuses) == set(HAZARD_STATUSES)
+
+
+def test_some_open_hazard_lacks_a_five_implementations_field(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        items = session.exec(
+            select(RectificationItem)
+            .join(Hazard, Hazard.id == RectificationItem.hazard_id)
+            .where(Hazard.status == "open")
+        ).all()
+    incomplete = [
+        item
+        for item in items
+        if None
+        in (
+            item.responsible_person,
+            item.responsible_phone,
+            item.measures,
+            item.funds_yuan,
+            item.deadline,
+            item.contingency_plan,
+        )
+    ]
+    assert incomplete
+
+
+def test_closed_items_have_a_closing_date_and_zero_funds_a_reason(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        items = session.exec(select(RectificationItem)).all()
+    assert all(item.closed_on is not None for item in items if item.status == "closed")
+    assert all(item.funds_reason for item in items if item.funds_yuan == 0)
+
+
+def test_inspections_are_finished_by_two_inspectors(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        inspections = session.exec(select(Inspection)).all()
+        inspector_ids = set(session.exec(select(Inspector.id)).all())
+        common_areas = [i for i in inspections if i.tenant_id is None]
+    assert len(common_areas) == 3  # one per park
+    for inspection in inspections:
+        assert inspection.status == "finished" and inspection.finished_at is not None
+        assert len(inspection.inspector_ids) == 2 and set(inspection.inspector_ids) <= inspector_ids
+
+
+def test_the_device_inspector_profile_is_left_for_the_first_run(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        assert session.get(LocalSetting, "inspector_id") is None
+
+
+def test_same_seed_gives_the_same_content(tmp_path: Path):
+    def content(path: Path) -> tuple[list, list]:
+        store = Store.open(path)
+        try:
+            generate_demo(store, **SMALL)
+            with store.read() as session:
+                tenants = session.exec(
+                    select(
+                        Park.code,
+                        Tenant.building,
+                        Tenant.unit_no,
+                        Tenant.name,
+                        Tenant.credit_code,
+                        Tenant.rented_area_m2,
+                        Tenant.headcount,
+                    )
+                    .join(Park, Park.id == Tenant.park_id)
+                    .order_by(Park.code, Tenant.building, Tenant.unit_no)
+                ).all()
+                hazards = session.exec(
+                    select(Hazard.location, Hazard.description, Hazard.status, Hazard.found_on).order_by(
+                        Hazard.found_on, Hazard.location, Hazard.description
+                    )
+                ).all()
+        finally:
+            store.close()
+        return [tuple(row) for row in tenants], [tuple(row) for row in hazards]
+
+    first, second = content(tmp_path / "one.db"), content(tmp_path / "two.db")
+    assert first[0] and first == second
+
+
+def test_change_log_has_an_insert_for_every_tenant(store: Store):
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        tenant_ids = set(session.exec(select(Tenant.id)).all())
+        logged = set(
+            session.exec(
+                select(ChangeLog.row_id).where(ChangeLog.table_name == "tenant", ChangeLog.op == "insert")
+            ).all()
+        )
+    assert tenant_ids and tenant_ids == logged
+
+
+def test_has_data_is_false_before_and_true_after(store: Store):
+    assert has_data(store) is False
+    generate_demo(store, parks=1, tenants_per_park=2, seed=1, today=TODAY)
+    assert has_data(store) is True
+
+
+def test_parks_without_tenants(store: Store):
+    summary = generate_demo(store, parks=2, tenants_per_park=0, seed=3, today=TODAY)
+
+    assert summary["parks"] == 2 and summary["tenants"] == 0 and summary["quarterly_reports"] == 0
+    assert summary["inspections"] == 2  # the common areas are still inspected
+    with store.read() as session:
+        assert count(session, Park) == 2 and count(session, Tenant) == 0
+
+
+def test_a_second_run_adds_parks_after_the_existing_codes(store: Store):
+    generate_demo(store, parks=2, tenants_per_park=1, seed=1, today=TODAY)
+    generate_demo(store, parks=2, tenants_per_park=1, seed=1, today=TODAY)
+
+    with store.read() as session:
+        codes = session.exec(select(Park.code).order_by(Park.code)).all()
+    assert codes == ["PH-001", "PH-002", "PH-003", "PH-004"]
+
+
+@pytest.fixture(scope="module")
+def built_rows():
+    """Rows of 10 parks x 100 tenants, built in memory only (the quarterly figures need a crowd)."""
+    builder = DemoBuilder(random.Random(2026), TODAY)
+    builder.inspectors(10)
+    return [builder.park_rows(number, 100, showcase=number == 1) for number in range(1, 11)]
+
+
+def test_above_size_tenants_are_a_few_and_produce_much_of_the_output(built_rows):
+    tenants = [tenant for rows in built_rows for tenant in rows.tenants]
+    scale = {tenant.id: tenant.scale for tenant in tenants}
+    output: Counter = Counter()
+    for rows in built_rows:
+        for report in rows.quarterly_reports:
+            output[scale[report.tenant_id]] += report.output_value_wan
+    above_share = sum(t.scale == "above" for t in tenants) / len(tenants)
+    assert 0.09 <= above_share <= 0.17
+    assert 0.33 <= output["above"] / sum(output.values()) <= 0.48
+
+
+def test_quarterly_figures_include_declining_and_zombie_tenants(built_rows):
+    by_tenant: dict[str, dict[tuple[int, int], QuarterlyReport]] = {}
+    for rows in built_rows:
+        for report in rows.quarterly_reports:
+            by_tenant.setdefault(report.tenant_id, {})[(report.year, report.quarter)] = report
+    declining = zombies = 0
+    for reports in by_tenant.values():
+        if len(reports) < 8:
+            continue  # moved in during the period
+        q = sorted(reports)
+        last_year = sum(reports[k].output_value_wan for k in q[4:])
+        year_before = sum(reports[k].output_value_wan for k in q[:4])
+        if last_year <= 0.7 * year_before:
+            declining += 1
+        usual_power = sum(reports[k].electricity_kwh for k in q[:4]) / 4
+        if all(
+            reports[k].output_value_wan < 1 and reports[k].electricity_kwh < 0.05 * usual_power
+            for k in q[-2:]
+        ):
+            zombies += 1
+    assert declining >= 3
+    assert zombies >= 3
