@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session, select
@@ -411,44 +411,12 @@ ITEMS_NEEDING_RISK = {
 }
 # A park's common areas (corridors, stairs, control room) are checked against these only.
 COMMON_AREA_ITEMS = frozenset(
-    {
-        "A02",
-        "A04",
-        "B01",
-        "B02",
-        "B03",
-        "B04",
-        "B05",
-        "C01",
-        "C02",
-        "C03",
-        "C04",
-        "C05",
-        "C06",
-        "D02",
-        "D03",
-        "F01",
-        "F02",
-        "F04",
-    }
+    "A02 A04 B01 B02 B03 B04 B05 C01 C02 C03 C04 C05 C06 D02 D03 F01 F02 F04".split()
 )
 # Places of a finding that also exist in a building's shared spaces ("" = the park as a whole).
 SHARED_PLACES = frozenset(
-    {
-        "楼梯间",
-        "楼道",
-        "走道",
-        "疏散通道",
-        "安全出口",
-        "屋顶",
-        "外墙",
-        "外窗",
-        "配电间",
-        "消防控制室",
-        "消防泵房",
-        "",
-    }
-)
+    "楼梯间 楼道 走道 疏散通道 安全出口 屋顶 外墙 外窗 配电间 消防控制室 消防泵房".split()
+) | {""}
 
 # The first park's common-areas inspection holds one hazard of each status, so that even the
 # smallest demo shows the whole life cycle (and one notice that cannot be issued yet).
@@ -479,15 +447,8 @@ CONTINGENCY_PLANS = (
 )
 ZERO_FUNDS_REASONS = ("清理整理物品，不产生费用", "由企业自行组织整改，无需资金", "完善管理制度，不产生费用")
 ESCALATION_NOTES = ("逾期未整改，已报送平湖市消防救援大队", "拒不整改，已上报属地街道（镇）和行业主管部门")
-DIFFICULTIES = (
-    "订单减少",
-    "用工难",
-    "融资难",
-    "原材料涨价",
-    "用电成本高",
-    "招工难，熟练工流失",
-    "应收账款回款慢",
-    "厂房租金上涨",
+DIFFICULTIES = tuple(
+    "订单减少 用工难 融资难 原材料涨价 用电成本高 招工难，熟练工流失 应收账款回款慢 厂房租金上涨".split()
 )
 AGENCIES = ("平湖市经济和信息化局", "平湖市应急管理局")
 INSPECTORS_PER_TEAM = 2
@@ -544,17 +505,8 @@ class ParkRows:
     def write(self, session: Session) -> None:
         # No relationship() is mapped, so the unit of work would not put parents before children:
         # one flush per table, in the order of the fields above, does (SQLite checks foreign keys).
-        for table_rows in (
-            self.parks,
-            self.buildings,
-            self.tenants,
-            self.inspections,
-            self.check_results,
-            self.hazards,
-            self.rectification_items,
-            self.reinspections,
-            self.quarterly_reports,
-        ):
+        for table in fields(self):
+            table_rows = getattr(self, table.name)
             if table_rows:
                 session.add_all(table_rows)
                 session.flush()
@@ -751,7 +703,10 @@ class DemoBuilder:
         )
         process = rng.choice(industry.processes)
         above = rng.random() < 0.13
-        prefix = "浙江" if above and rng.random() < 0.3 else DISTRICT
+        code = self.new_credit_code()
+        # A firm registered outside 平湖市 (or a larger one) is named after the province instead.
+        registered_here = code[2:8] == DISTRICT_CODE
+        prefix = DISTRICT if registered_here and not (above and rng.random() < 0.3) else "浙江"
         name = self.company_name(industry, prefix=prefix)
 
         # Rented area: skewed, most units a few hundred to a thousand m²; 规上 firms rent more.
@@ -767,15 +722,20 @@ class DemoBuilder:
         floors = building.floors or 1
         room_slot = slot // len(buildings)  # the building's n-th unit: floors fill up in turn
         floor, room = room_slot % floors + 1, room_slot // floors + 1
-        # Leases run from the first of a month for whole years.
+        # Leases run from the first of a month for whole years; a tenant still here has renewed
+        # as often as needed, so the ledger shows the running lease's end.
         lease_start = date(rng.randint(self.today.year - 7, self.today.year - 1), rng.randint(1, 12), 1)
-        lease_end = lease_start.replace(year=lease_start.year + rng.choice((3, 5, 5, 10))) - timedelta(days=1)
+        term_years = rng.choice((3, 5, 5, 10))
+        left = rng.random() < 0.03
+        renewals = 1
+        while not left and lease_end_after(lease_start, term_years * renewals) < self.today:
+            renewals += 1
+        lease_end = lease_end_after(lease_start, term_years * renewals)
         living_on_site = rng.random() < 0.03
         risk_points = self.risk_points(process, living_on_site)
         signed = rng.random() < 0.9
         agreement_date = min(lease_start + timedelta(days=rng.randint(0, 20)), self.today) if signed else None
         sublet = rng.random() < 0.05
-        left = rng.random() < 0.03
         trend = rng.choices(("normal", "declining", "zombie"), weights=(94, 4, 2))[0]
         if trend == "zombie" and above:
             trend = "normal"  # a 规上 firm does not go silent without the statistics office noticing
@@ -788,7 +748,7 @@ class DemoBuilder:
             park_id=park.id,
             building_id=building.id,
             name=name,
-            credit_code=self.new_credit_code(),
+            credit_code=code,
             contact_name=self.person_name(),
             contact_phone=self.mobile(),
             building=building.name,
@@ -1097,6 +1057,11 @@ class DemoBuilder:
                 )
             )
         return reports
+
+
+def lease_end_after(start: date, years: int) -> date:
+    """The last day of a lease of whole years that began on the first of a month."""
+    return start.replace(year=start.year + years) - timedelta(days=1)
 
 
 def last_complete_quarters(today: date, count: int) -> list[tuple[int, int]]:
