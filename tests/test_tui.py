@@ -242,3 +242,31 @@ async def test_ledger_speaks_the_chosen_language(store, park, language, header, 
         labels = [str(c.label) for c in ledger.query_one("#ledger", DataTable).columns.values()]
         assert header in labels
         assert status in str(ledger.query_one("#ledger-status").render())
+
+
+async def test_ledger_survives_a_resize_and_keeps_its_rows(store, park):
+    add_tenants(store, park, 30)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        await pilot.resize_terminal(60, 16)
+        await settle(app, pilot)
+        await pilot.resize_terminal(140, 40)
+        await settle(app, pilot)
+        table = ledger.query_one("#ledger", DataTable)
+        assert table.row_count == 30
+        assert table.size.width == 140
+
+
+async def test_command_palette_offers_the_ledger_actions(store, park):
+    add_tenants(store, park, 1)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        titles = [command.title for command in app.get_system_commands(ledger)]
+        assert {"新增企业", "标记迁出", "按出租面积(㎡)排序", "检查员信息", "退出"} <= set(titles)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CommandPalette"
