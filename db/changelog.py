@@ -1,10 +1,15 @@
-"""The change log (outbox) and audit trail, written by a flush hook so no code path can skip them.
+"""The change log (outbox) and audit trail, written by flush hooks so no code path can skip them.
 
 Every session a `Store` hands out carries a `WriteContext` in `session.info`. Before each flush,
 `record_changes` stamps every new or changed synced row with the next hybrid-clock value and this
-device's id, and adds, in the same transaction:
-- a `ChangeLog` entry with the changed fields and their new values (what sync will push), and
-- for audited tables, an `AuditEvent` with before/after values, the actor and the device.
+device's id, and queues, for the same transaction:
+- a `change_log` entry: table, row, op, the changed fields with their new values (all fields for
+  an insert), the clock stamp, the device and the acting inspector — what sync pushes, and the
+  record of who created what;
+- for updates and tombstones of audited tables, an `AuditEvent` with before/after values (itself
+  a synced row, so it gets its own change-log entry).
+After the flush, `write_change_log` inserts the queued entries with one executemany: at demo and
+import scale, building an ORM object per log row cost more than the rows themselves.
 
 Synced rows are never hard-deleted (set `deleted = True`); append-only rows are never updated.
 Both are bugs, so they raise.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import event, inspect
 from sqlmodel import Session
@@ -23,6 +29,7 @@ from db.clock import HybridClock
 from db.models import APPEND_ONLY_TABLES, AUDITED_TABLES, AuditEvent, ChangeLog, SyncColumns, utc_now
 
 STAMP_FIELDS = frozenset({"hlc", "origin_device", "updated_at", "created_at"})
+PENDING = "pending_change_log"
 
 
 class StoreWriteError(RuntimeError):
@@ -51,12 +58,13 @@ def json_value(value: object) -> object:
     return value
 
 
-def _columns(obj: SyncColumns) -> list[str]:
-    return [attr.key for attr in inspect(type(obj)).column_attrs]
+@cache
+def _columns(cls: type) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(cls).column_attrs)
 
 
 def row_values(obj: SyncColumns) -> dict[str, object]:
-    return {name: json_value(getattr(obj, name)) for name in _columns(obj)}
+    return {name: json_value(getattr(obj, name)) for name in _columns(type(obj))}
 
 
 def _changes(obj: SyncColumns) -> tuple[dict, dict]:
@@ -64,7 +72,7 @@ def _changes(obj: SyncColumns) -> tuple[dict, dict]:
     state = inspect(obj)
     before: dict[str, object] = {}
     after: dict[str, object] = {}
-    for name in _columns(obj):
+    for name in _columns(type(obj)):
         if name in STAMP_FIELDS:
             continue
         history = state.attrs[name].history
@@ -84,17 +92,18 @@ def _stamp(obj: SyncColumns, ctx: WriteContext) -> str:
     return stamp
 
 
-def _log(session: Session, ctx: WriteContext, obj: SyncColumns, op: str, payload: dict, stamp: str) -> None:
-    session.add(ChangeLog(table_name=obj.__tablename__, row_id=obj.id, op=op, hlc=stamp,
-                          device_id=ctx.device_id, payload=payload))
+def _queue(session: Session, ctx: WriteContext, obj: SyncColumns, op: str, payload: dict, stamp: str) -> None:
+    session.info.setdefault(PENDING, []).append({
+        "table_name": obj.__tablename__, "row_id": obj.id, "op": op, "hlc": stamp,
+        "device_id": ctx.device_id, "actor_id": ctx.actor_id, "payload": payload, "created_at": utc_now(),
+    })
 
 
-def _audit(session: Session, ctx: WriteContext, obj: SyncColumns, action: str,
-           before: dict | None, after: dict | None) -> None:
+def _audit(session: Session, ctx: WriteContext, obj: SyncColumns, action: str, before: dict, after: dict) -> None:
     audit = AuditEvent(table_name=obj.__tablename__, row_id=obj.id, action=action, actor_id=ctx.actor_id,
                        before=before, after=after)
     stamp = _stamp(audit, ctx)
-    _log(session, ctx, audit, "insert", row_values(audit), stamp)
+    _queue(session, ctx, audit, "insert", row_values(audit), stamp)
     session.add(audit)
 
 
@@ -111,10 +120,7 @@ def record_changes(session: Session, _flush_context, _instances) -> None:
         raise StoreWriteError("writes to synced tables go through Store.transaction()")
     for obj in synced_new:
         stamp = _stamp(obj, ctx)
-        values = row_values(obj)
-        _log(session, ctx, obj, "insert", values, stamp)
-        if obj.__tablename__ in AUDITED_TABLES:
-            _audit(session, ctx, obj, "insert", None, {k: v for k, v in values.items() if k not in STAMP_FIELDS})
+        _queue(session, ctx, obj, "insert", row_values(obj), stamp)
     for obj in synced_dirty:
         before, after = _changes(obj)
         if not after:
@@ -123,6 +129,18 @@ def record_changes(session: Session, _flush_context, _instances) -> None:
             raise StoreWriteError(f"{obj.__tablename__} rows are append-only")
         op = "delete" if after.get("deleted") is True else "update"
         stamp = _stamp(obj, ctx)
-        _log(session, ctx, obj, op, {**after, "hlc": stamp, "origin_device": ctx.device_id}, stamp)
+        _queue(session, ctx, obj, op, {**after, "hlc": stamp, "origin_device": ctx.device_id}, stamp)
         if obj.__tablename__ in AUDITED_TABLES:
             _audit(session, ctx, obj, op, before, after)
+
+
+@event.listens_for(Session, "after_flush")
+def write_change_log(session: Session, _flush_context) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.connection().execute(ChangeLog.__table__.insert(), pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queued(session: Session) -> None:
+    session.info.pop(PENDING, None)

@@ -263,6 +263,7 @@ class ChangeLog(SQLModel, table=True):
     op: str = Field(max_length=10)  # insert | update | delete
     hlc: str
     device_id: str = Field(max_length=64)
+    actor_id: str | None = Field(default=None, max_length=36)  # inspector profile that made the change
     payload: dict = Field(sa_column=Column(JSON, nullable=False))  # the changed fields, new values
     created_at: datetime = Field(default_factory=utc_now)
 
@@ -299,6 +300,7 @@ SYNCED_TABLES: dict[str, type[SyncColumns]] = {
                 Reinspection, Notice, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict)
 }
 APPEND_ONLY_TABLES = frozenset({"notice", "audit_event", "attachment"})
-# Tables whose changes also get an audit event (with before/after values).
+# Tables whose updates and tombstones also get an audit event (with before/after values);
+# who created a row, when and with which values is its change-log insert entry.
 AUDITED_TABLES = frozenset({"park", "building", "tenant", "inspector", "inspection", "check_result", "hazard",
                             "rectification_item", "reinspection", "quarterly_report"})

@@ -241,6 +241,8 @@ def test_updating_an_issued_notice_is_refused(store, park):
 
 
 def test_updating_an_audit_event_is_refused(store, park):
+    with store.transaction() as session:
+        session.get(Park, park.id).star_rating = 5
     with store.read() as session:
         event_id = session.exec(select(AuditEvent.id).where(AuditEvent.row_id == park.id)).one()
     with pytest.raises(StoreWriteError, match="append-only"):
@@ -306,10 +308,21 @@ def test_an_update_records_an_audit_event_with_before_after_and_actor(store, par
 
 def test_an_audit_event_is_itself_in_the_change_log(store, park):
     tenant = add(store, new_tenant(park.id))
+    with store.transaction() as session:
+        session.get(Tenant, tenant.id).headcount = 99
     with store.read() as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.row_id == tenant.id)).one()
     [entry] = change_log(store, event.id)
     assert (entry.table_name, entry.op) == ("audit_event", "insert")
+
+
+def test_an_insert_is_logged_once_with_its_actor_and_no_audit_event(store, park):
+    store.actor_id = new_id()
+    tenant = add(store, new_tenant(park.id))
+    [entry] = change_log(store, tenant.id)
+    assert (entry.op, entry.actor_id, entry.payload["name"]) == ("insert", store.actor_id, tenant.name)
+    with store.read() as session:
+        assert session.exec(select(AuditEvent).where(AuditEvent.row_id == tenant.id)).all() == []
 
 
 # --- identity, ids and the clock ----------------------------------------------------------------

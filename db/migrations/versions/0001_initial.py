@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("op", sa.String(length=10), nullable=False),
         sa.Column("hlc", sa.String(), nullable=False),
         sa.Column("device_id", sa.String(length=64), nullable=False),
+        sa.Column("actor_id", sa.String(length=36), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
