@@ -25,6 +25,7 @@ from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_park, ledger_page, mark_tenant_left
 
 PAGE_SIZE = 100
+COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "scale", "lease_use", "risk_points")
 SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
 
 
@@ -77,9 +78,10 @@ class LedgerScreen(TranslatedBindings, Screen):
         table = self.query_one("#ledger", DataTable)
         if self.park_id is None:
             table.add_column(t("tui.ledger.col_park"), key="park_code")
-        for key in ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use", "risk_points",
-                    "open_hazards"):
-            table.add_column(t(f"fields.tenant.{key}"), key=key)
+        # Short headers, and the columns an inspector scans first on the left, so that at 80
+        # columns the name, place, size and open hazards are all in view.
+        for key in COLUMNS:
+            table.add_column(t(f"tui.ledger.col_{key}"), key=key)
         (self.query_one("#search", Input) if self.focus_search else table).focus()
         self.reload()
 
@@ -116,9 +118,8 @@ class LedgerScreen(TranslatedBindings, Screen):
         if row.overdue_hazards:
             hazards = t("tui.ledger.hazards_overdue", open=row.open_hazards, overdue=row.overdue_hazards)
         name = row.name if row.status == "in_park" else t("tui.ledger.left_marker", name=row.name)
-        cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount),
-                 label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points),
-                 hazards]
+        cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount), hazards,
+                 label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
         return [row.park_code, *cells] if self.park_id is None else cells
 
     def _update_status(self) -> None:

@@ -38,7 +38,8 @@ class ParkListScreen(TranslatedBindings, Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#parks", DataTable)
-        for key in ("code", "name", "street", "tenants", "area", "headcount", "open", "overdue"):
+        # Hazard counts before the figures: they are what an inspector looks for first.
+        for key in ("code", "name", "tenants", "open", "overdue", "area", "headcount", "street"):
             table.add_column(t(f"tui.parks.col_{key}"), key=key)
         table.focus()
         self.load()
@@ -60,9 +61,9 @@ class ParkListScreen(TranslatedBindings, Screen):
         table.clear()
         for s in summaries:
             table.add_row(
-                s.code, s.name, s.street, formatting.count(s.tenants), formatting.area(s.rented_area_m2),
-                formatting.count(s.headcount), formatting.count(s.open_hazards),
-                formatting.count(s.overdue_hazards) if s.overdue_hazards else "", key=s.id,
+                s.code, s.name, formatting.count(s.tenants), formatting.count(s.open_hazards),
+                formatting.count(s.overdue_hazards) if s.overdue_hazards else "",
+                formatting.area(s.rented_area_m2), formatting.count(s.headcount), s.street, key=s.id,
             )
         if summaries:
             table.move_cursor(row=min(cursor, len(summaries) - 1))
