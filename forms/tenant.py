@@ -13,7 +13,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from forms import fields
-from forms.catalogues import FIRE_HAZARD_CLASSES, LEASE_USES, RISK_POINTS, SCALES, TENANT_STATUSES, code_for_label
+from forms.catalogues import (
+    FIRE_HAZARD_CLASSES,
+    LEASE_USES,
+    RISK_POINTS,
+    SCALES,
+    TENANT_STATUSES,
+    code_for_label,
+)
 
 MAX_AREA_M2 = Decimal(1_000_000)
 MAX_HEADCOUNT = 20_000

@@ -7,6 +7,7 @@ from sqlmodel import func, select
 from textual.widgets import DataTable, Input
 
 from db.models import ChangeLog, Inspector, Tenant
+from forms.inspector import InspectorInput
 from forms.tenant import TenantInput
 from inspect_app.app import make_app
 from inspect_app.screens.ledger import PAGE_SIZE, LedgerScreen
@@ -15,7 +16,6 @@ from inspect_app.screens.profile import ProfileScreen
 from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
-from forms.inspector import InspectorInput
 from tests.conftest import TODAY, make_credit_code, tenant_values
 
 SIZE = (80, 24)
