@@ -76,7 +76,7 @@ class LedgerQuery:
 
 
 def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
-    """Per (park, tenant): open hazards, and open hazards with an open item past its deadline.
+    """Per (park, tenant): unclosed hazards, and open ones with an open item past its deadline.
 
     The overdue test is a correlated EXISTS (one lookup in ix_rectification_item_hazard_id per
     open hazard): a join to a DISTINCT subquery of overdue items made SQLite scan that subquery
@@ -94,7 +94,9 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
             Hazard.park_id,
             Hazard.tenant_id,
             func.count().label("open_hazards"),
-            func.count(case((overdue_item, 1))).label("overdue_hazards"),
+            # Overdue is a state of an *open* hazard: one awaiting re-inspection or already
+            # escalated is counted as open but not as overdue.
+            func.count(case((and_(Hazard.status == "open", overdue_item), 1))).label("overdue_hazards"),
         )
         .where(Hazard.deleted == False, Hazard.status.in_(OPEN_HAZARD_STATUSES))  # noqa: E712
         .group_by(Hazard.park_id, Hazard.tenant_id)

@@ -344,3 +344,12 @@ def test_sorting_by_location_orders_by_building_then_unit(store, park):
         save(store, park, n, building=building, unit_no=unit)
     rows, _ = ledger_page(store, LedgerQuery(park_id=park.id, sort="location"))
     assert [r.location for r in rows] == ["1号楼 105", "1号楼 302", "2号楼 101"]
+
+
+def test_hazards_awaiting_review_or_escalated_count_as_open_but_not_overdue(store, park):
+    tenant = save(store, park, 1)
+    yesterday = TODAY - timedelta(days=1)
+    for status in ("open", "pending_review", "escalated"):
+        add_hazard(store, park, tenant, status, [(yesterday, "open")])
+    [summary] = park_summaries(store, TODAY)
+    assert (summary.open_hazards, summary.overdue_hazards) == (3, 1)
