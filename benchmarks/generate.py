@@ -1,0 +1,155 @@
+"""Make the benchmark database: 300 parks x 100 tenants (30,000 tenants) of demo data.
+
+    python benchmarks/generate.py [--parks 300] [--tenants-per-park 100] [--seed 2026]
+                                  [--today 2026-11-26] [--out benchmarks/out/bench.db] [--force]
+
+The data comes from `inspect_app.services.demo.generate_demo` (the same code as `parkinspect demo`),
+with a fixed seed and a fixed "today", so every run holds the same names, codes and hazard
+statuses (only the UUID keys and clock stamps differ). An inspector profile is saved too, so the
+app opens on the park list without the first-run dialog.
+
+Next to the database, `<out>.json` records how it was made; `run.py` reads "today" from it. When
+the file already holds the requested parks and tenants the script does nothing (use --force to
+make it again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_OUT = ROOT / "benchmarks" / "out" / "bench.db"
+DEFAULT_TODAY = "2026-11-26"
+INSPECTOR = {"name": "李明", "id_number": "33048220190012", "agency": "平湖市经济和信息化局"}
+
+
+def meta_path(db: Path) -> Path:
+    return db.with_name(db.name + ".json")
+
+
+def read_meta(db: Path) -> dict:
+    try:
+        return json.loads(meta_path(db).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def existing_size(db: Path) -> tuple[int, int] | None:
+    """(parks, live tenants) in an existing database, or None when it cannot be read."""
+    if not db.exists():
+        return None
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            parks = conn.execute("SELECT count(*) FROM park WHERE deleted = 0").fetchone()[0]
+            tenants = conn.execute("SELECT count(*) FROM tenant WHERE deleted = 0").fetchone()[0]
+    except sqlite3.Error:
+        return None
+    return parks, tenants
+
+
+def remove_db(db: Path) -> None:
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), meta_path(db)):
+        path.unlink(missing_ok=True)
+    for backup in db.parent.glob(db.name + ".before-*.bak"):
+        backup.unlink()
+
+
+def generate(
+    db: Path, *, parks: int, tenants_per_park: int, seed: int, today: date, force: bool = False
+) -> dict:
+    """Make the database unless it already has the requested size; return what was done."""
+    wanted = (parks, parks * tenants_per_park)
+    meta = read_meta(db)
+    if (
+        not force
+        and existing_size(db) == wanted
+        and meta.get("seed") == seed
+        and meta.get("today") == str(today)
+    ):
+        return {**meta, "skipped": True}
+
+    from db.store import Store
+    from forms.inspector import InspectorInput
+    from inspect_app.services.demo import generate_demo
+    from inspect_app.services.profile import save_profile
+
+    remove_db(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    store = Store.open(db)
+    try:
+        counts = generate_demo(store, parks=parks, tenants_per_park=tenants_per_park, seed=seed, today=today)
+        save_profile(store, InspectorInput(**INSPECTOR))
+        with store.engine.connect() as conn:  # fold the WAL into the file so its size is the real one
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    seconds = time.perf_counter() - started
+    meta = {
+        "parks": parks,
+        "tenants_per_park": tenants_per_park,
+        "seed": seed,
+        "today": str(today),
+        "generate_s": round(seconds, 1),
+        "size_mb": round(db.stat().st_size / 1e6, 1),
+        "counts": counts,
+    }
+    meta_path(db).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return {**meta, "skipped": False}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parks", type=int, default=300)
+    parser.add_argument("--tenants-per-park", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=date.fromisoformat(DEFAULT_TODAY),
+        help="the date the demo data is built around (default %(default)s)",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--force", action="store_true", help="make the database again even if it has the size"
+    )
+    args = parser.parse_args(argv)
+    if args.parks < 1 or args.tenants_per_park < 1:
+        parser.error("--parks and --tenants-per-park must be at least 1")
+
+    result = generate(
+        args.out,
+        parks=args.parks,
+        tenants_per_park=args.tenants_per_park,
+        seed=args.seed,
+        today=args.today,
+        force=args.force,
+    )
+    size = f"{args.out.stat().st_size / 1e6:.1f} MB"
+    if result["skipped"]:
+        print(
+            f"{args.out}: already {args.parks} parks x {args.tenants_per_park} tenants (seed {args.seed}), "
+            f"{size}; made in {result.get('generate_s', '?')} s. --force to make it again."
+        )
+    else:
+        counts = ", ".join(f"{k} {v:,}" for k, v in result["counts"].items())
+        print(
+            f"{args.out}: {args.parks} parks x {args.tenants_per_park} tenants (seed {args.seed}, today {args.today})"
+        )
+        print(f"  generated in {result['generate_s']:.1f} s, {size}")
+        print(f"  rows: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

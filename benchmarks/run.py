@@ -1,0 +1,426 @@
+"""ParkInspect benchmarks on the 30,000-tenant database; prints a table (or JSON with --json).
+
+    python benchmarks/generate.py            # once: benchmarks/out/bench.db, 300 parks x 100 tenants
+    python benchmarks/run.py [--db benchmarks/out/bench.db] [--repeat 5] [--warmup 1] [--json] [--strict]
+
+Metrics (docs/PERFORMANCE.md says how to read them):
+
+startup_bare_s       spawn -> exit of `startup_probe.py bare`: a bare Textual app importing the same
+                     libraries, exiting right after its first paint (headless)
+startup_app_s        spawn -> exit of `startup_probe.py app`: ParkInspect on the database, exiting
+                     right after the park list painted its rows (headless)
+startup_ratio        median app / median bare (target <= 1.3); min/max are of back-to-back pairs
+startup_paint_ratio  the same from spawn to the first paint only (the probes report it)
+ledger_open_ms       Pilot, 80x24: enter on the park with the most tenants -> LedgerScreen.show done
+ledger_open_paint_ms the same, up to the refresh that follows show (rows on screen)
+search_keystroke_ms  Pilot, every park's ledger: one key typed into the search box -> the show() of
+                     the query it started is done (each key waits for its rows before the next)
+peak_rss_app_mb      ru_maxrss of the startup_app processes
+peak_rss_session_mb  ru_maxrss of this process after the Pilot session (ledgers opened, searched)
+
+Targets are judged on the median. The startup probes run alternately (bare, app, bare, app...)
+after --warmup unmeasured runs of each, so that a busy moment of the machine hits both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DB = ROOT / "benchmarks" / "out" / "bench.db"
+PROBE = Path(__file__).resolve().parent / "startup_probe.py"
+SIZE = (80, 24)
+WORD = "精密机械"  # typed a character at a time; 精 is in about 1 name in 30
+WAIT_TIMEOUT_S = 30.0
+
+TARGETS = {  # metric -> upper limit of the median
+    "startup_ratio": 1.3,
+    "ledger_open_ms": 150.0,
+    "search_keystroke_ms": 50.0,
+    "peak_rss_app_mb": 200.0,
+    "peak_rss_session_mb": 200.0,
+}
+METRICS = (
+    "startup_bare_s",
+    "startup_app_s",
+    "startup_ratio",
+    "startup_paint_ratio",
+    "ledger_open_ms",
+    "ledger_open_paint_ms",
+    "search_keystroke_ms",
+    "peak_rss_app_mb",
+    "peak_rss_session_mb",
+)
+
+
+@dataclass
+class Metric:
+    name: str
+    samples: list[float]
+    value: float | None = None  # what is judged and shown as the median, if not the samples' median
+
+    @property
+    def median(self) -> float:
+        return self.value if self.value is not None else statistics.median(self.samples)
+
+    @property
+    def target(self) -> str:
+        return f"<= {TARGETS[self.name]:g}" if self.name in TARGETS else ""
+
+    @property
+    def passed(self) -> bool | None:
+        return self.median <= TARGETS[self.name] if self.name in TARGETS else None
+
+
+@dataclass
+class Keystroke:
+    key: str
+    search: str  # the search box after the key
+    matches: int
+    ms: float
+
+
+@dataclass
+class Results:
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    keystrokes: list[Keystroke] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, metric: Metric) -> None:
+        self.metrics[metric.name] = metric
+
+
+# --- start-up, one process per run ----------------------------------------------------------------
+
+
+def probe(args: list[str]) -> dict:
+    """Spawn the probe; return its JSON report plus the wall seconds from spawn to exit."""
+    env = {**os.environ, "BENCH_SPAWN_MONOTONIC": repr(time.monotonic())}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(PROBE), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"startup probe {args} failed ({process.returncode}):\n{err.decode(errors='replace')}"
+        )
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    report["wall_s"] = wall
+    return report
+
+
+def ratio_metric(name: str, app: list[dict], bare: list[dict], key: str) -> Metric:
+    pairs = [a[key] / b[key] for a, b in zip(app, bare, strict=True)]
+    return Metric(
+        name, pairs, statistics.median(a[key] for a in app) / statistics.median(b[key] for b in bare)
+    )
+
+
+def startup(results: Results, db: Path, today: str, repeat: int, warmup: int) -> None:
+    bare_args, app_args = ["bare"], ["app", "--db", str(db), "--today", today]
+    for _ in range(warmup):  # bytecode caches, the page cache
+        probe(bare_args)
+        probe(app_args)
+    bare, app = [], []
+    for _ in range(repeat):
+        bare.append(probe(bare_args))
+        app.append(probe(app_args))
+    if not all(r["parks_shown"] for r in app):
+        raise RuntimeError("the app exited without showing any park")
+    results.add(Metric("startup_bare_s", [r["wall_s"] for r in bare]))
+    results.add(Metric("startup_app_s", [r["wall_s"] for r in app]))
+    results.add(ratio_metric("startup_ratio", app, bare, "wall_s"))
+    results.add(ratio_metric("startup_paint_ratio", app, bare, "paint_s"))
+    results.add(Metric("peak_rss_app_mb", [r["rss_mb"] for r in app]))
+    results.notes.append(
+        "spawn -> first paint, median: bare {:.3f} s, app {:.3f} s".format(
+            statistics.median(r["paint_s"] for r in bare), statistics.median(r["paint_s"] for r in app)
+        )
+    )
+    extra = set(app[0]["modules"]) - set(bare[0]["modules"])
+    roots = sorted(m for m in extra if not any(m.startswith(other + ".") for other in extra))
+    if roots:
+        results.notes.append(
+            "third-party modules only the app loads (and their submodules): " + ", ".join(roots)
+        )
+
+
+# --- in-process, driven with Pilot ---------------------------------------------------------------
+
+
+async def wait_until(pilot, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await pilot.pause(0.001)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def credit_code_fragment(db: Path) -> str:
+    """Six characters from the random part of a mid-ledger tenant's credit code (fixed for a seed)."""
+    live = "FROM tenant WHERE deleted = 0 AND status = 'in_park'"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        count = conn.execute(f"SELECT count(*) {live}").fetchone()[0]
+        code = conn.execute(f"SELECT credit_code {live} ORDER BY credit_code LIMIT 1 OFFSET ?", (count // 2,))
+        return code.fetchone()[0][10:16]
+
+
+async def session(results: Results, db: Path, today: date, repeat: int) -> None:
+    from textual.widgets import DataTable, Input
+
+    from db.store import Store
+    from inspect_app.app import make_app
+    from inspect_app.screens.ledger import LedgerScreen
+    from inspect_app.screens.park_list import ParkListScreen
+
+    shows: list[tuple[float, str, int]] = []  # (perf_counter when show returned, search, total)
+    paints: list[float] = []
+    original_show = LedgerScreen.show
+
+    def show(self: LedgerScreen, rows, total, append, keep_tenant) -> None:
+        original_show(self, rows, total, append, keep_tenant)
+        shows.append((time.perf_counter(), self.query_state.search, total))
+        self.app.call_after_refresh(lambda: paints.append(time.perf_counter()))
+
+    code_fragment = credit_code_fragment(db)
+    store = Store.open(db)
+    LedgerScreen.show = show
+    try:
+        app = make_app(store, today=today)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            parks = app.screen
+            assert isinstance(parks, ParkListScreen) and parks.summaries, "the park list did not load"
+            largest = max(range(len(parks.summaries)), key=lambda i: parks.summaries[i].tenants)
+            parks.query_one("#parks", DataTable).move_cursor(row=largest)
+            await pilot.pause()
+
+            opens, open_paints = [], []
+            for _ in range(repeat):
+                shows.clear()
+                paints.clear()
+                started = time.perf_counter()
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: bool(shows) and bool(paints), "the ledger rows")
+                opens.append((shows[0][0] - started) * 1000)
+                open_paints.append((paints[0] - started) * 1000)
+                await settle(app, pilot)
+                ledger = app.screen
+                assert isinstance(ledger, LedgerScreen) and ledger.park_id == parks.summaries[largest].id
+                assert ledger.query_one("#ledger", DataTable).row_count > 0
+                await pilot.press("escape")
+                await settle(app, pilot)
+            results.add(Metric("ledger_open_ms", opens))
+            results.add(Metric("ledger_open_paint_ms", open_paints))
+            park = parks.summaries[largest]
+            results.notes.append(f"ledger opened: {park.code}, {park.tenants} tenants in the park")
+
+            await pilot.press("slash")  # every park's ledger, the search box focused
+            await settle(app, pilot)
+            ledger = app.screen
+            assert isinstance(ledger, LedgerScreen) and ledger.park_id is None
+            search = ledger.query_one("#search", Input)
+            assert app.focused is search
+            for _ in range(repeat):
+                for keys in (WORD, code_fragment):
+                    for key in [*keys, "escape"]:  # escape empties the box: the whole ledger again
+                        shows.clear()
+                        started = time.perf_counter()
+                        await pilot.press(key)
+                        expected = search.value.strip()
+                        await wait_until(
+                            pilot,
+                            lambda e=expected: any(s[1] == e for s in shows),
+                            f"the rows for {expected!r}",
+                        )
+                        done, _, total = next(s for s in shows if s[1] == expected)
+                        results.keystrokes.append(Keystroke(key, expected, total, (done - started) * 1000))
+                        await settle(app, pilot)
+            results.add(Metric("search_keystroke_ms", [k.ms for k in results.keystrokes]))
+    finally:
+        LedgerScreen.show = original_show
+        store.close()
+    results.add(Metric("peak_rss_session_mb", [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def dataset(db: Path) -> dict:
+    """What the database holds, with how generate.py made it (seed, today) when it says so."""
+    try:
+        made = json.loads(db.with_name(db.name + ".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        made = {}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+
+        def count(where: str) -> int:
+            return conn.execute(f"SELECT count(*) FROM {where}").fetchone()[0]
+
+        sizes = {
+            "parks": count("park WHERE deleted = 0"),
+            "tenants": count("tenant WHERE deleted = 0"),
+            "tenants_in_park": count("tenant WHERE deleted = 0 AND status = 'in_park'"),
+        }
+    return {
+        "db": str(db),
+        **sizes,
+        "size_mb": round(db.stat().st_size / 1e6, 1),
+        "seed": made.get("seed"),
+        "today": made.get("today"),
+        "generate_s": made.get("generate_s"),
+    }
+
+
+def machine() -> dict:
+    import textual
+
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "textual": textual.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def pad(text: str, width: int) -> str:
+    """Left-align for a terminal, where CJK characters take two cells."""
+    cells = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - cells)
+
+
+def table(results: Results) -> str:
+    rows = [("metric", "median", "min", "max", "target", "result")]
+    for name in METRICS:
+        m = results.metrics.get(name)
+        if m is not None:
+            verdict = "" if m.passed is None else ("pass" if m.passed else "FAIL")
+            rows.append((name, fmt(m.median), fmt(min(m.samples)), fmt(max(m.samples)), m.target, verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def keystroke_table(keystrokes: list[Keystroke]) -> str:
+    """Each key of the search once, with the median and max over the repeats."""
+    by_key: dict[tuple[str, str], list[Keystroke]] = {}
+    for k in keystrokes:
+        by_key.setdefault((k.key, k.search), []).append(k)
+    lines = [
+        "key     search box  matches  median ms  max ms",
+        "------  ----------  -------  ---------  ------",
+    ]
+    for (key, search), ks in by_key.items():
+        times = [k.ms for k in ks]
+        lines.append(
+            f"{pad(key, 6)}  {pad(search or '(empty)', 10)}  {ks[0].matches:>7,}  "
+            f"{statistics.median(times):>9.1f}  {max(times):>6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs of each measurement (default %(default)s)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="unmeasured start-ups of each (default %(default)s)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if not args.db.exists():
+        parser.error(f"{args.db} does not exist: run `python benchmarks/generate.py` first")
+    if args.repeat < 1 or args.warmup < 0:
+        parser.error("--repeat must be at least 1, --warmup at least 0")
+
+    meta = dataset(args.db)
+    today = meta["today"] or date.today().isoformat()
+    results = Results()
+    startup(results, args.db, today, args.repeat, args.warmup)
+    asyncio.run(session(results, args.db, date.fromisoformat(today), args.repeat))
+
+    info = machine()
+    if args.json:
+        metrics = {
+            name: {
+                "median": m.median,
+                "min": min(m.samples),
+                "max": max(m.samples),
+                "target": m.target,
+                "passed": m.passed,
+                "samples": m.samples,
+            }
+            for name, m in results.metrics.items()
+        }
+        payload = {
+            "machine": info,
+            "dataset": meta,
+            "repeat": args.repeat,
+            "metrics": metrics,
+            "keystrokes": [asdict(k) for k in results.keystrokes],
+            "notes": results.notes,
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"ParkInspect benchmarks · {info['nproc']} CPUs · Python {info['python']} · "
+            f"Textual {info['textual']} · SQLite {info['sqlite']}"
+        )
+        print(
+            f"dataset: {args.db} · {meta['parks']} parks, {meta['tenants']:,} tenants "
+            f"({meta['tenants_in_park']:,} in park), {meta['size_mb']:.1f} MB · repeat {args.repeat}"
+        )
+        print()
+        print(table(results))
+        print()
+        print(keystroke_table(results.keystrokes))
+        print()
+        for note in results.notes:
+            print(f"- {note}")
+    missed = [m.name for m in results.metrics.values() if m.passed is False]
+    return 1 if missed and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The benchmark scripts keep working (on tiny datasets). No timing is asserted here: the figures
+on the 30,000-tenant dataset are in docs/PERFORMANCE.md, made with `python benchmarks/run.py`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATE = ROOT / "benchmarks" / "generate.py"
+RUN = ROOT / "benchmarks" / "run.py"
+METRICS = (
+    "startup_bare_s",
+    "startup_app_s",
+    "startup_ratio",
+    "startup_paint_ratio",
+    "ledger_open_ms",
+    "ledger_open_paint_ms",
+    "search_keystroke_ms",
+    "peak_rss_app_mb",
+    "peak_rss_session_mb",
+)
+
+
+def script(path: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(path), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_run_prints_every_metric_on_a_tiny_dataset(tmp_path):
+    db = tmp_path / "tiny.db"
+    script(GENERATE, "--parks", "2", "--tenants-per-park", "5", "--out", str(db))
+    out = script(RUN, "--db", str(db), "--repeat", "1", "--warmup", "0")
+    for name in METRICS:
+        assert f"\n{name} " in out, name
+    assert "2 parks, 10 tenants" in out
+    assert "精密机械" in out  # the keystroke table
+
+
+@pytest.mark.slow
+def test_generate_skips_a_database_of_the_right_size_and_run_reports_json(tmp_path):
+    db = tmp_path / "small.db"
+    made = script(GENERATE, "--parks", "3", "--tenants-per-park", "10", "--seed", "7", "--out", str(db))
+    assert "generated in" in made
+    meta = json.loads(db.with_name(db.name + ".json").read_text(encoding="utf-8"))
+    assert meta["counts"]["parks"] == 3 and meta["counts"]["tenants"] == 30 and meta["seed"] == 7
+
+    assert "already 3 parks x 10 tenants" in script(
+        GENERATE, "--parks", "3", "--tenants-per-park", "10", "--seed", "7", "--out", str(db)
+    )
+    remade = script(
+        GENERATE, "--parks", "3", "--tenants-per-park", "10", "--seed", "7", "--out", str(db), "--force"
+    )
+    assert "generated in" in remade
+    assert "generated in" in script(GENERATE, "--parks", "3", "--tenants-per-park", "11", "--out", str(db))
+
+    report = json.loads(script(RUN, "--db", str(db), "--repeat", "2", "--warmup", "1", "--json"))
+    assert report["dataset"]["parks"] == 3 and report["dataset"]["tenants"] == 33
+    assert set(report["metrics"]) == set(METRICS)
+    for name in ("startup_bare_s", "startup_app_s", "ledger_open_ms", "peak_rss_app_mb"):
+        assert len(report["metrics"][name]["samples"]) == 2
+        assert report["metrics"][name]["median"] > 0
+    assert report["metrics"]["startup_bare_s"]["passed"] is None  # no target: the baseline
+    assert report["metrics"]["ledger_open_ms"]["target"] == "<= 150"
+    keys = report["keystrokes"]
+    assert len(keys) == 2 * (4 + 1 + 6 + 1)  # two passes of 精密机械, escape, six code characters, escape
+    assert all(k["ms"] > 0 for k in keys)
+    assert [k["search"] for k in keys[:5]] == ["精", "精密", "精密机", "精密机械", ""]
