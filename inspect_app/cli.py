@@ -51,6 +51,7 @@ def build_parser() -> Parser:
     export.add_argument("-o", "--output", required=True, help=t("cli.export_output"))
     export.add_argument("--park", help=t("cli.opt_park"))
     export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    _add_templates_parser(sub)
     return parser
 
 
@@ -178,9 +179,51 @@ def _park_exists(store, code: str) -> bool:
     return find_park(store, code) is not None
 
 
+def _add_templates_parser(sub) -> None:
+    help_text = t("checklist.cli.templates_help")
+    templates = sub.add_parser("templates", help=help_text, description=help_text)
+    templates_sub = templates.add_subparsers(dest="templates_command", parser_class=Parser, required=True)
+    check_text = t("checklist.cli.check_help")
+    check = templates_sub.add_parser("check", help=check_text, description=check_text)
+    check.add_argument("file", help=t("checklist.cli.check_file"))
+    check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+
+
+def run_templates(args, settings) -> int:
+    # main() keys COMMANDS on (command, ledger_command); templates dispatch their own sub-commands
+    return {"check": run_templates_check}[args.templates_command](args, settings)
+
+
+def run_templates_check(args, settings) -> int:
+    """Valid: 0 and one line. Invalid or unreadable: 2 and one `FILE:LINE: field: message` per problem."""
+    from forms.checklist import TemplateError, load_template_file
+
+    try:
+        template = load_template_file(args.file)
+    except TemplateError as exc:
+        problems = exc.problems
+        lines = [str(problem) for problem in problems] + [t("checklist.cli.invalid", count=len(problems))]
+        payload = {"file": args.file, "valid": False, "problems": [problem.as_dict() for problem in problems]}
+        _print(args, payload, "\n".join(lines))
+        return EXIT_BAD_INPUT
+    title, count = template.title(), len(template.items)
+    payload = {
+        "file": args.file,
+        "valid": True,
+        "id": template.id,
+        "version": template.version,
+        "title": title,
+        "items": count,
+        "problems": [],
+    }
+    _print(args, payload, t("checklist.cli.valid", title=title, version=template.version, count=count))
+    return EXIT_OK
+
+
 COMMANDS: dict[tuple[str | None, str | None], Callable[..., int]] = {
     ("demo", None): run_demo,
     ("check", None): run_check,
     ("backup", None): run_backup,
     ("ledger", "export"): run_ledger_export,
+    ("templates", None): run_templates,
 }

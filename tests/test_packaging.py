@@ -57,4 +57,6 @@ def test_the_wheel_carries_styles_and_both_languages(installed):
     for lang in ("zh_CN", "en"):
         assert list((installed / "forms" / "locales" / lang).glob("*.toml"))
     assert (installed / "db" / "migrations" / "versions" / "0001_initial.py").is_file()
+    templates = {path.name for path in (installed / "forms" / "templates").glob("*.toml")}
+    assert {"fire_safety.toml", "ledger_verification.toml"} <= templates
     assert not (installed / "tests").exists()
