@@ -136,8 +136,8 @@ def ratio_metric(name: str, app: list[dict], bare: list[dict], key: str) -> Metr
     )
 
 
-def startup(results: Results, db: Path, today: str, repeat: int, warmup: int) -> None:
-    bare_args, app_args = ["bare"], ["app", "--db", str(db), "--today", today]
+def startup(results: Results, db: Path, repeat: int, warmup: int) -> None:
+    bare_args, app_args = ["bare"], ["app", "--db", str(db)]
     for _ in range(warmup):  # bytecode caches, the page cache
         probe(bare_args)
         probe(app_args)
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = dataset(args.db)
     today = meta["today"] or date.today().isoformat()
     results = Results()
-    startup(results, args.db, today, args.repeat, args.warmup)
+    startup(results, args.db, args.repeat, args.warmup)
     asyncio.run(session(results, args.db, date.fromisoformat(today), args.repeat))
 
     info = machine()

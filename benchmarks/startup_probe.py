@@ -1,12 +1,12 @@
 """One start-up, in a process of its own: `run.py` spawns this and times it from spawn to exit.
 
     python benchmarks/startup_probe.py bare
-    python benchmarks/startup_probe.py app --db benchmarks/out/bench.db [--today 2026-11-26]
+    python benchmarks/startup_probe.py app --db benchmarks/out/bench.db
 
 bare: a Textual app that imports the libraries ParkInspect loads at start-up (Textual and the
       widgets the first two screens use, SQLModel/SQLAlchemy with the SQLite dialect, Pydantic,
       platformdirs) but none of ParkInspect, shows one label, and exits right after its first paint.
-app:  ParkInspect itself (`make_app(Store.open(db))`) on the benchmark database; exits right after
+app:  ParkInspect itself, started as `parkinspect --db DB` (cli.main), on the benchmark database; exits right after
       the park list has painted its rows (the first screen a person can use).
 
 Both run headless. On exit the probe prints one JSON line: seconds from spawn to first paint
@@ -72,11 +72,10 @@ def run_bare() -> None:
     report(painted[0] if painted else float("nan"))
 
 
-def run_app(db: str, today: str | None) -> None:
-    from datetime import date
-
-    from db.store import Store
-    from inspect_app.app import make_app
+def run_app(db: str) -> None:
+    """The real entry point, `parkinspect --db DB` (cli.main), as a person starts it."""
+    from inspect_app.app import ParkInspectApp
+    from inspect_app.cli import main as parkinspect
     from inspect_app.screens.park_list import ParkListScreen
 
     painted: list[float] = []
@@ -96,11 +95,9 @@ def run_app(db: str, today: str | None) -> None:
         self.app.call_after_refresh(after_paint)
 
     ParkListScreen.show = show
-    store = Store.open(db)
-    try:
-        make_app(store, today=date.fromisoformat(today) if today else None).run(headless=True)
-    finally:
-        store.close()
+    original_run = ParkInspectApp.run
+    ParkInspectApp.run = lambda self, **kwargs: original_run(self, headless=True, **kwargs)
+    parkinspect(["--db", db])
     report(painted[0] if painted else float("nan"), parks_shown=shown[0] if shown else 0)
 
 
@@ -113,14 +110,13 @@ def main(argv: list[str]) -> int:
 
         parser = argparse.ArgumentParser()
         parser.add_argument("--db", required=True)
-        parser.add_argument("--today")
         args = parser.parse_args(argv[1:])
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         if root not in sys.path:
             sys.path.insert(0, root)
-        run_app(args.db, args.today)
+        run_app(args.db)
         return 0
-    print("usage: startup_probe.py bare | app --db FILE [--today YYYY-MM-DD]", file=sys.stderr)
+    print("usage: startup_probe.py bare | app --db FILE", file=sys.stderr)
     return 2
 
 

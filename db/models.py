@@ -63,7 +63,7 @@ class Tenant(SyncColumns, table=True):
     __table_args__ = (
         # One live row per company per park; a tenant that left and came back is the same row.
         Index("ux_tenant_park_credit_code", "park_id", "credit_code", unique=True,
-              sqlite_where=text("deleted = 0"), postgresql_where=text("deleted = false")),
+              sqlite_where=text("deleted = 0")),
         Index("ix_tenant_park_name", "park_id", "name"),
     )
 

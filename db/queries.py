@@ -1,6 +1,7 @@
 """Read queries for the ledger screens and exports. Each takes a Session and returns plain rows.
 
-Written for 300 parks x 100 tenants: aggregates in one GROUP BY, ledger pages by LIMIT/OFFSET
+(The park list's figures are in db/overview.py, in plain SQL, because start-up reads them.)
+Written for 300 parks x 100 tenants: ledger pages by LIMIT/OFFSET
 over an indexed ORDER BY, search with LIKE over the few columns people search by.
 """
 
@@ -13,21 +14,7 @@ from sqlalchemy import String, and_, case, cast, func, or_
 from sqlmodel import Session, select
 
 from db.models import Hazard, Park, RectificationItem, Tenant
-
-OPEN_HAZARD_STATUSES = ("open", "pending_review", "escalated")
-
-
-@dataclass(frozen=True)
-class ParkSummary:
-    id: str
-    code: str
-    name: str
-    street: str
-    tenants: int
-    rented_area_m2: float
-    headcount: int
-    open_hazards: int
-    overdue_hazards: int
+from db.overview import OPEN_HAZARD_STATUSES
 
 
 @dataclass(frozen=True)
@@ -104,38 +91,6 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
     if tenant_ids is not None:
         statement = statement.where(Hazard.tenant_id.in_(tenant_ids))
     return statement
-
-
-def park_summaries(session: Session, today: date) -> list[ParkSummary]:
-    live = and_(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
-    tenants = (
-        select(
-            Tenant.park_id,
-            func.count().label("tenants"),
-            func.coalesce(func.sum(Tenant.rented_area_m2), 0).label("area"),
-            func.coalesce(func.sum(Tenant.headcount), 0).label("headcount"),
-        )
-        .where(live)
-        .group_by(Tenant.park_id)
-        .subquery()
-    )
-    hz = _hazard_counts(today).subquery()
-    hazards = (
-        select(hz.c.park_id, func.sum(hz.c.open_hazards).label("open"), func.sum(hz.c.overdue_hazards).label("overdue"))
-        .group_by(hz.c.park_id)
-        .subquery()
-    )
-    rows = session.exec(
-        select(Park.id, Park.code, Park.name, Park.street,
-               func.coalesce(tenants.c.tenants, 0), func.coalesce(tenants.c.area, 0),
-               func.coalesce(tenants.c.headcount, 0), func.coalesce(hazards.c.open, 0),
-               func.coalesce(hazards.c.overdue, 0))
-        .outerjoin(tenants, tenants.c.park_id == Park.id)
-        .outerjoin(hazards, hazards.c.park_id == Park.id)
-        .where(Park.deleted == False)  # noqa: E712
-        .order_by(Park.code)
-    ).all()
-    return [ParkSummary(*row) for row in rows]
 
 
 def _ledger_filter(query: LedgerQuery):

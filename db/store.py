@@ -1,54 +1,63 @@
 """Open the local SQLite store: pragmas, migrations, this device's identity, transactions.
 
 Screens never open sessions; services do, through `Store.transaction()` (writes, committed
-together with their change-log entries) or `Store.read()` (queries).
+together with their change-log entries) or `Store.read()` (ORM queries). The first screen is
+read with plain SQL (`Store.connect()`, db/overview.py) so that start-up does not wait for
+SQLAlchemy and the table classes to load (~0.15 s); `warm_up()` loads them in the background
+once the first screen is up.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine, select
-
-import db.changelog  # noqa: F401  (registers the flush hook)
 from db import migrations
-from db.backup import backup_file
-from db.changelog import WriteContext
 from db.clock import HybridClock, wall_clock_ms
-from db.models import ChangeLog, LocalSetting
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
-
-
-def _set_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     # FULL: a transaction the UI reported as saved survives power loss, not only a crash.
-    cursor.execute("PRAGMA synchronous=FULL")
+    "PRAGMA synchronous=FULL",
+)
+
+
+def _set_pragmas(dbapi_connection, _record=None) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
-def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+def make_engine(path: Path | str) -> Engine:
+    from sqlalchemy import event
+    from sqlmodel import create_engine
+
+    engine = create_engine(f"sqlite:///{path}",
+                           connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _set_pragmas)
     return engine
 
 
 class Store:
-    def __init__(self, path: Path, engine: Engine, clock: HybridClock):
+    def __init__(self, path: Path, clock: HybridClock, actor_id: str | None = None):
         self.path = path
-        self.engine = engine
         self.clock = clock
-        self.actor_id: str | None = None
+        self.actor_id = actor_id
 
     @classmethod
     def open(cls, path: Path | str, *, now_ms: Callable[[], int] = wall_clock_ms, migrate: bool = True) -> Store:
@@ -56,22 +65,39 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         if migrate:
             migrations.upgrade_to_head(path)
-        engine = make_engine(path)
-        with Session(engine) as session:
-            device_id = _device_id(session)
-            last = session.exec(select(ChangeLog.hlc).order_by(ChangeLog.seq.desc()).limit(1)).first()
-            actor = session.get(LocalSetting, "inspector_id")
-        store = cls(path, engine, HybridClock(device_id, now_ms=now_ms, last=last))
-        store.actor_id = actor.value if actor else None
+        store = cls(path, HybridClock("", now_ms=now_ms))
+        with store.connect() as conn:
+            device_id = _device_id(conn)
+            last = conn.execute("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1").fetchone()
+            actor = conn.execute("SELECT value FROM local_setting WHERE key = 'inspector_id'").fetchone()
+        store.clock = HybridClock(device_id, now_ms=now_ms, last=last[0] if last else None)
+        store.actor_id = actor[0] if actor else None
         return store
 
     @property
     def device_id(self) -> str:
         return self.clock.device_id
 
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.path)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A plain sqlite3 connection (same pragmas) for the few reads that must not wait for the ORM."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        with closing(conn):
+            _set_pragmas(conn)
+            with conn:  # commits, or rolls back on an exception
+                yield conn
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: everything in the block commits together, or nothing does."""
+        from sqlmodel import Session
+
+        from db.changelog import WriteContext  # also registers the change-log flush hooks
+
         with Session(self.engine, expire_on_commit=False) as session:
             session.info["write_context"] = WriteContext(self.clock, self.actor_id)
             with session.begin():
@@ -79,32 +105,37 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        from sqlmodel import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
-    def setting(self, key: str) -> str | None:
-        with self.read() as session:
-            row = session.get(LocalSetting, key)
-            return row.value if row else None
+    def warm_up(self) -> None:
+        """Load the table classes and the ORM's mappings ahead of the first use (a background job)."""
+        from sqlalchemy.orm import configure_mappers
 
-    def set_setting(self, key: str, value: str) -> None:
-        with self.transaction() as session:
-            session.merge(LocalSetting(key=key, value=value))
+        import db.changelog  # noqa: F401
+
+        configure_mappers()
+        with self.engine.connect():
+            pass
 
     def backup_to(self, target: Path) -> None:
         """Consistent online copy through SQLite's backup API (safe while others write)."""
+        from db.backup import backup_file
+
         backup_file(self.path, target)
 
     def close(self) -> None:
-        self.engine.dispose()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
 
-def _device_id(session: Session) -> str:
-    row = session.get(LocalSetting, "device_id")
+def _device_id(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT value FROM local_setting WHERE key = 'device_id'").fetchone()
     if row:
-        return row.value
+        return row[0]
     device_id = secrets.token_hex(8)
-    session.add(LocalSetting(key="device_id", value=device_id))
-    session.commit()
+    conn.execute("INSERT INTO local_setting (key, value) VALUES ('device_id', ?)", (device_id,))
     log.info("new device id %s", device_id)
     return device_id

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from datetime import date
 
@@ -16,7 +17,7 @@ from textual.screen import Screen
 from db.store import Store
 from forms.i18n import set_language, t
 from inspect_app.bindings import translate_bindings
-from inspect_app.services.profile import current_inspector
+from inspect_app.services.parks import inspector_name
 
 
 class ParkInspectApp(App[None]):
@@ -34,6 +35,7 @@ class ParkInspectApp(App[None]):
         self.store = store
         self.language = language
         self._today = today
+        self._started = False
         self.title = t("tui.app.title")
 
     @property
@@ -45,11 +47,25 @@ class ParkInspectApp(App[None]):
         from inspect_app.screens.park_list import ParkListScreen
 
         self.push_screen(ParkListScreen())
-        inspector = current_inspector(self.store)
-        if inspector is None:
+        name = inspector_name(self.store)
+        if name is None:
             self.call_after_refresh(self.action_edit_profile, True)
         else:
-            self.sub_title = t("tui.app.inspector", name=inspector.name)
+            self.sub_title = t("tui.app.inspector", name=name)
+
+    def first_screen_shown(self) -> None:
+        """The park list has its rows: start-up is over.
+
+        Turn the garbage collector back on (see `cli.main`), and load the ORM in the background
+        so that the first ledger opens as fast as the later ones.
+        """
+        if self._started:
+            return
+        self._started = True
+        if not gc.isenabled():
+            gc.freeze()  # what start-up built lives as long as the app: never scan it again
+            gc.enable()
+        self.run_worker(self.store.warm_up, thread=True, group="warm-up")
 
     def action_edit_profile(self, first_run: bool = False) -> None:
         from inspect_app.screens.profile import ProfileScreen

@@ -16,10 +16,10 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import (
     ledger_page,
     mark_tenant_left,
-    park_summaries,
     save_tenant,
     tenant_as_input,
 )
+from inspect_app.services.parks import park_summaries
 from tests.conftest import TODAY, make_credit_code, tenant_values
 
 

@@ -9,11 +9,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
-from db.queries import ParkSummary
+from db.overview import ParkSummary
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.ledger import park_summaries
+from inspect_app.services.parks import park_summaries
 
 ALL_PARKS = "*"
 
@@ -67,6 +67,7 @@ class ParkListScreen(TranslatedBindings, Screen):
             )
         if summaries:
             table.move_cursor(row=min(cursor, len(summaries) - 1))
+        self.app.call_after_refresh(self.app.first_screen_shown)  # no-op after the first time
         status = self.query_one("#park-status", Static)
         status.update(t("tui.parks.status", parks=len(summaries),
                         tenants=formatting.count(sum(s.tenants for s in summaries)))

@@ -1,4 +1,4 @@
-"""The tenant ledger (园中园台账): park summaries, ledger pages, add / edit / mark as left."""
+"""The tenant ledger (园中园台账): ledger pages, add / edit / mark as left."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 from db import queries
 from db.models import Park, Tenant
-from db.queries import LedgerQuery, LedgerRow, ParkSummary
+from db.queries import LedgerQuery, LedgerRow
 from db.store import Store
 from forms.tenant import TenantInput
 from inspect_app.services.errors import UserError
@@ -15,15 +15,13 @@ from inspect_app.services.errors import UserError
 INPUT_FIELDS = tuple(TenantInput.model_fields)
 
 
-def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]:
-    with store.read() as session:
-        return queries.park_summaries(session, today or date.today())
-
-
 def ledger_page(store: Store, query: LedgerQuery) -> tuple[list[LedgerRow], int]:
     """One page of rows and the number of rows matching the query."""
     with store.read() as session:
-        return queries.ledger_rows(session, query), queries.count_ledger(session, query)
+        rows = queries.ledger_rows(session, query)
+        if len(rows) < query.limit:  # the last page: the count is known without a second scan
+            return rows, query.offset + len(rows)
+        return rows, queries.count_ledger(session, query)
 
 
 def get_tenant(store: Store, tenant_id: str) -> Tenant | None:

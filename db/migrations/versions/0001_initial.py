@@ -253,7 +253,6 @@ def upgrade() -> None:
             ["park_id", "credit_code"],
             unique=True,
             sqlite_where=sa.text("deleted = 0"),
-            postgresql_where=sa.text("deleted = false"),
         )
 
     op.create_table(
@@ -533,7 +532,6 @@ def downgrade() -> None:
         batch_op.drop_index(
             "ux_tenant_park_credit_code",
             sqlite_where=sa.text("deleted = 0"),
-            postgresql_where=sa.text("deleted = false"),
         )
         batch_op.drop_index("ix_tenant_park_name")
         batch_op.drop_index(batch_op.f("ix_tenant_hlc"))
