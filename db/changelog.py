@@ -6,8 +6,8 @@ device's id, and queues, for the same transaction:
 - a `change_log` entry: table, row, op, the changed fields with their new values (all fields for
   an insert), the clock stamp, the device and the acting inspector — what sync pushes, and the
   record of who created what;
-- for updates and tombstones of audited tables, an `AuditEvent` with before/after values (itself
-  a synced row, so it gets its own change-log entry).
+- for updates and tombstones of audited tables (and inserts of the inspection records), an
+  `AuditEvent` with before/after values (itself a synced row, so it gets its own change-log entry).
 After the flush, `write_change_log` inserts the queued entries with one executemany: at demo and
 import scale, building an ORM object per log row cost more than the rows themselves.
 
@@ -26,7 +26,15 @@ from sqlalchemy import event, inspect
 from sqlmodel import Session
 
 from db.clock import HybridClock
-from db.models import APPEND_ONLY_TABLES, AUDITED_TABLES, AuditEvent, ChangeLog, SyncColumns, utc_now
+from db.models import (
+    APPEND_ONLY_TABLES,
+    AUDITED_INSERT_TABLES,
+    AUDITED_TABLES,
+    AuditEvent,
+    ChangeLog,
+    SyncColumns,
+    utc_now,
+)
 
 STAMP_FIELDS = frozenset({"hlc", "origin_device", "updated_at", "created_at"})
 PENDING = "pending_change_log"
@@ -99,7 +107,8 @@ def _queue(session: Session, ctx: WriteContext, obj: SyncColumns, op: str, paylo
     })
 
 
-def _audit(session: Session, ctx: WriteContext, obj: SyncColumns, action: str, before: dict, after: dict) -> None:
+def _audit(session: Session, ctx: WriteContext, obj: SyncColumns, action: str,
+           before: dict | None, after: dict) -> None:
     audit = AuditEvent(table_name=obj.__tablename__, row_id=obj.id, action=action, actor_id=ctx.actor_id,
                        before=before, after=after)
     stamp = _stamp(audit, ctx)
@@ -120,7 +129,10 @@ def record_changes(session: Session, _flush_context, _instances) -> None:
         raise StoreWriteError("writes to synced tables go through Store.transaction()")
     for obj in synced_new:
         stamp = _stamp(obj, ctx)
-        _queue(session, ctx, obj, "insert", row_values(obj), stamp)
+        values = row_values(obj)
+        _queue(session, ctx, obj, "insert", values, stamp)
+        if obj.__tablename__ in AUDITED_INSERT_TABLES:
+            _audit(session, ctx, obj, "insert", None, {k: v for k, v in values.items() if k not in STAMP_FIELDS})
     for obj in synced_dirty:
         before, after = _changes(obj)
         if not after:

@@ -110,6 +110,7 @@ class Inspection(SyncColumns, table=True):
     tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True)  # None = common areas
     template_id: str = Field(max_length=60)
     template_version: str = Field(max_length=20)
+    template_sha256: str | None = Field(default=None, max_length=64)  # of the template file used
     inspector_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_at: datetime = Field(default_factory=utc_now)
     finished_at: datetime | None = None
@@ -123,6 +124,12 @@ class CheckResult(SyncColumns, table=True):
 
     inspection_id: str = Field(foreign_key="inspection.id", index=True)
     item_code: str = Field(max_length=20)
+    # A copy of the template item as it was: editing a template never changes past inspections.
+    position: int = 0
+    category: str = Field(default="", max_length=40)
+    item_text: str = Field(default="", max_length=500)
+    default_severity: str = Field(default="general", max_length=10)
+    major_possible: bool = False
     outcome: str | None = Field(default=None, max_length=10)  # pass | fail | na | None (not yet)
     note: str | None = Field(default=None, max_length=1000)
     observed_value: str | None = Field(default=None, max_length=200)  # ledger checks: what was seen
@@ -139,6 +146,11 @@ class Hazard(SyncColumns, table=True):
     severity: str = Field(max_length=10)  # general | major
     status: str = Field(default="open", max_length=20, index=True)  # open|pending_review|closed|escalated
     found_on: date
+    # Issuing a notice locks the hazard and its items (notice_id); a later change is a new
+    # revision that supersedes the locked row, which stays as it was.
+    notice_id: str | None = Field(default=None, max_length=36)
+    revision: int = 1
+    supersedes_id: str | None = Field(default=None, max_length=36)
 
 
 class RectificationItem(SyncColumns, table=True):
@@ -153,10 +165,12 @@ class RectificationItem(SyncColumns, table=True):
     funds_reason: str | None = Field(default=None, max_length=200)  # why funds are 0
     deadline: date | None = Field(default=None, index=True)
     contingency_plan: str | None = Field(default=None, max_length=1000)
+    # open | pending_review | closed | escalated | superseded (a locked revision replaced by a newer one)
     status: str = Field(default="open", max_length=20, index=True)
     closed_on: date | None = None
+    notice_id: str | None = Field(default=None, max_length=36)  # the notice that locked this revision
     revision: int = 1
-    supersedes_id: str | None = Field(default=None, max_length=36)  # earlier revision (locked by a notice)
+    supersedes_id: str | None = Field(default=None, max_length=36)  # the locked revision this replaces
 
 
 class Reinspection(SyncColumns, table=True):
@@ -301,6 +315,9 @@ SYNCED_TABLES: dict[str, type[SyncColumns]] = {
 }
 APPEND_ONLY_TABLES = frozenset({"notice", "audit_event", "attachment"})
 # Tables whose updates and tombstones also get an audit event (with before/after values);
-# who created a row, when and with which values is its change-log insert entry.
+# who created a row, when and with which values is its change-log insert entry — and, for the
+# inspection records (few, and legal records), an audit event too, so that a record's history is
+# one list.
 AUDITED_TABLES = frozenset({"park", "building", "tenant", "inspector", "inspection", "check_result", "hazard",
                             "rectification_item", "reinspection", "quarterly_report"})
+AUDITED_INSERT_TABLES = frozenset({"inspection", "hazard", "rectification_item", "reinspection"})

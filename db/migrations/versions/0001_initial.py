@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-26 17:05:15.129616
+Create Date: 2026-11-26
 """
 
 from collections.abc import Sequence
@@ -267,6 +267,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(), nullable=True),
         sa.Column("template_id", sa.String(length=60), nullable=False),
         sa.Column("template_version", sa.String(length=20), nullable=False),
+        sa.Column("template_sha256", sa.String(length=64), nullable=True),
         sa.Column("inspector_ids", sa.JSON(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
@@ -323,6 +324,11 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("inspection_id", sa.String(), nullable=False),
         sa.Column("item_code", sa.String(length=20), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("item_text", sa.String(length=500), nullable=False),
+        sa.Column("default_severity", sa.String(length=10), nullable=False),
+        sa.Column("major_possible", sa.Boolean(), nullable=False),
         sa.Column("outcome", sa.String(length=10), nullable=True),
         sa.Column("note", sa.String(length=1000), nullable=True),
         sa.Column("observed_value", sa.String(length=200), nullable=True),
@@ -401,6 +407,9 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("found_on", sa.Date(), nullable=False),
+        sa.Column("notice_id", sa.String(length=36), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("supersedes_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["check_result_id"],
             ["check_result.id"],
@@ -444,6 +453,7 @@ def upgrade() -> None:
         sa.Column("contingency_plan", sa.String(length=1000), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("notice_id", sa.String(length=36), nullable=True),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("supersedes_id", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
@@ -529,10 +539,7 @@ def downgrade() -> None:
 
     op.drop_table("inspection")
     with op.batch_alter_table("tenant", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ux_tenant_park_credit_code",
-            sqlite_where=sa.text("deleted = 0"),
-        )
+        batch_op.drop_index("ux_tenant_park_credit_code", sqlite_where=sa.text("deleted = 0"))
         batch_op.drop_index("ix_tenant_park_name")
         batch_op.drop_index(batch_op.f("ix_tenant_hlc"))
         batch_op.drop_index(batch_op.f("ix_tenant_credit_code"))
