@@ -1,0 +1,324 @@
+"""Hazards and their rectification (五落实): the list across parks, editing, re-inspection (复查).
+
+Statuses. A rectification item is stored as open, pending_review (the tenant reports it fixed),
+closed, escalated, or superseded (a locked revision replaced by a newer one). "Overdue" is never
+stored: an open item is overdue when today is past its deadline (the deadline day itself is still
+in time). A hazard's status follows its current item.
+
+Locking. Issuing a notice sets `notice_id` on the hazard and its item. A change to a locked item
+(its 五落实, its status) writes a new revision (revision + 1, `supersedes_id` = the locked row)
+and leaves the locked row as it was issued, but for its status, which becomes "superseded". The
+hazard's own description cannot change under an issued notice (a correction is a new revision
+of the notice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, select
+
+from db.models import Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
+from db.store import Store
+from forms.i18n import current_language, t
+from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
+from inspect_app.services.errors import UserError
+
+HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
+REINSPECTION_OUTCOMES = ("rectified", "not_rectified", "escalated")
+LIVE_ITEM = and_(RectificationItem.deleted == False, RectificationItem.status != "superseded")  # noqa: E712
+
+
+def derived_status(item_status: str, deadline: date | None, today: date) -> str:
+    """The status people see: an open item past its deadline is overdue."""
+    if item_status == "open" and deadline is not None and today > deadline:
+        return "overdue"
+    return item_status
+
+
+@dataclass(frozen=True)
+class HazardQuery:
+    park_id: str | None = None
+    tenant_id: str | None = None
+    severity: str | None = None
+    status: str | None = None  # one of HAZARD_VIEW_STATUSES; None = all
+    limit: int = 200
+    offset: int = 0
+    today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class HazardRow:
+    id: str
+    item_id: str | None
+    park_id: str
+    park_code: str
+    park_name: str
+    tenant_id: str | None
+    tenant_name: str | None
+    location: str
+    description: str
+    severity: str
+    status: str  # derived
+    found_on: date
+    deadline: date | None
+    responsible: str | None
+    responsible_phone: str | None
+    measures: str | None
+    funds: float | None
+    funds_reason: str | None
+    contingency_plan: str | None
+    notice_number: str | None
+    missing: list[str]
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "park_code": self.park_code, "tenant_name": self.tenant_name,
+            "location": self.location, "description": self.description, "severity": self.severity,
+            "status": self.status, "found_on": self.found_on.isoformat(),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "responsible": self.responsible, "responsible_phone": self.responsible_phone,
+            "measures": self.measures, "funds": self.funds, "funds_reason": self.funds_reason,
+            "contingency_plan": self.contingency_plan, "notice_number": self.notice_number,
+            "missing": self.missing,
+        }
+
+
+def _status_condition(status: str, today: date):
+    if status == "overdue":
+        return and_(RectificationItem.status == "open", RectificationItem.deadline < today)
+    if status == "open":
+        return and_(RectificationItem.status == "open",
+                    or_(RectificationItem.deadline.is_(None), RectificationItem.deadline >= today))
+    return RectificationItem.status == status
+
+
+def _hazard_statement(query: HazardQuery):
+    conditions = [Hazard.deleted == False]  # noqa: E712
+    if query.park_id:
+        conditions.append(Hazard.park_id == query.park_id)
+    if query.tenant_id:
+        conditions.append(Hazard.tenant_id == query.tenant_id)
+    if query.severity:
+        conditions.append(Hazard.severity == query.severity)
+    if query.status:
+        conditions.append(_status_condition(query.status, query.today))
+    return (
+        select(Hazard, RectificationItem, Park.code, Park.name, Tenant.name, Notice.number)
+        .join(Park, Park.id == Hazard.park_id)
+        .outerjoin(Tenant, Tenant.id == Hazard.tenant_id)
+        .outerjoin(RectificationItem, and_(RectificationItem.hazard_id == Hazard.id, LIVE_ITEM))
+        .outerjoin(Notice, Notice.id == func.coalesce(RectificationItem.notice_id, Hazard.notice_id))
+        .where(*conditions)
+    )
+
+
+def list_hazards(store: Store, query: HazardQuery) -> tuple[list[HazardRow], int]:
+    """A page of hazards, earliest deadline first, and how many match."""
+    statement = _hazard_statement(query)
+    with store.read() as session:
+        total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+        rows = session.exec(
+            statement.order_by(RectificationItem.deadline.is_(None), RectificationItem.deadline, Hazard.found_on,
+                               Hazard.id).limit(query.limit).offset(query.offset)
+        ).all()
+    return [_row(*row, today=query.today) for row in rows], total
+
+
+def get_hazard(store: Store, hazard_id: str, today: date) -> HazardRow:
+    with store.read() as session:
+        row = session.exec(_hazard_statement(HazardQuery(today=today)).where(Hazard.id == hazard_id)).first()
+    if row is None:
+        raise UserError("errors.hazard_missing")
+    return _row(*row, today=today)
+
+
+def _row(hazard: Hazard, item: RectificationItem | None, park_code: str, park_name: str, tenant_name: str | None,
+         notice_number: str | None, *, today: date) -> HazardRow:
+    status = derived_status(item.status, item.deadline, today) if item else hazard.status
+    return HazardRow(
+        id=hazard.id, item_id=item.id if item else None, park_id=hazard.park_id, park_code=park_code,
+        park_name=park_name, tenant_id=hazard.tenant_id, tenant_name=tenant_name, location=hazard.location,
+        description=hazard.description, severity=hazard.severity, status=status, found_on=hazard.found_on,
+        deadline=item.deadline if item else None,
+        responsible=item.responsible_person if item else None,
+        responsible_phone=item.responsible_phone if item else None,
+        measures=item.measures if item else None, funds=item.funds_yuan if item else None,
+        funds_reason=item.funds_reason if item else None,
+        contingency_plan=item.contingency_plan if item else None, notice_number=notice_number,
+        missing=_missing(item) if item else list(FIVE_IMPLEMENTATIONS),
+    )
+
+
+def _missing(item: RectificationItem) -> list[str]:
+    return missing_implementations(
+        responsible_person=item.responsible_person, responsible_phone=item.responsible_phone,
+        measures=item.measures, funds_yuan=item.funds_yuan, funds_reason=item.funds_reason,
+        deadline=item.deadline, contingency_plan=item.contingency_plan)
+
+
+def rectification_values(row: HazardRow) -> dict[str, object]:
+    """The current 五落实 as form values (the inverse of `save_rectification`)."""
+    return {"responsible_person": row.responsible, "responsible_phone": row.responsible_phone,
+            "measures": row.measures, "funds_yuan": row.funds, "funds_reason": row.funds_reason,
+            "deadline": row.deadline, "contingency_plan": row.contingency_plan}
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+def _current_item(session: Session, hazard_id: str) -> RectificationItem:
+    item = session.exec(select(RectificationItem).where(RectificationItem.hazard_id == hazard_id, LIVE_ITEM)
+                        .order_by(RectificationItem.revision.desc())).first()
+    if item is None:
+        item = RectificationItem(hazard_id=hazard_id)
+        session.add(item)
+    return item
+
+
+def _writable(session: Session, item: RectificationItem) -> RectificationItem:
+    """The item to change: itself, or a new revision when a notice has locked it."""
+    if item.notice_id is None:
+        return item
+    values = {name: getattr(item, name) for name in RectificationItem.model_fields
+              if name not in ("id", "hlc", "origin_device", "created_at", "updated_at", "notice_id",
+                              "revision", "supersedes_id")}
+    revision = RectificationItem(**values, revision=item.revision + 1, supersedes_id=item.id)
+    session.add(revision)
+    # The one change a locked item receives: it is no longer the live one. Its issued values stay.
+    item.status = "superseded"
+    session.flush()
+    return revision
+
+
+def save_hazard(store: Store, hazard_id: str, data: HazardInput) -> str:
+    """Change a hazard's location, description or severity (refused once a notice names it)."""
+    with store.transaction() as session:
+        hazard = session.get(Hazard, hazard_id)
+        if hazard is None or hazard.deleted:
+            raise UserError("errors.hazard_missing")
+        values = data.model_dump()
+        if all(getattr(hazard, k) == v for k, v in values.items()):
+            return hazard.id
+        if hazard.notice_id is not None:
+            # What the notice says the hazard is cannot change under it: a correction is a new
+            # revision of the notice itself.
+            raise UserError("errors.hazard_locked")
+        for name, value in values.items():
+            if getattr(hazard, name) != value:
+                setattr(hazard, name, value)
+        return hazard.id
+
+
+def save_rectification(store: Store, hazard_id: str, data: RectificationInput) -> str:
+    """Store the 五落实 of a hazard (may still be incomplete); return the item id written."""
+    with store.transaction() as session:
+        hazard = session.get(Hazard, hazard_id)
+        if hazard is None or hazard.deleted:
+            raise UserError("errors.hazard_missing")
+        item = _current_item(session, hazard_id)
+        values = data.model_dump()
+        values["funds_yuan"] = float(values["funds_yuan"]) if values["funds_yuan"] is not None else None
+        if all(getattr(item, k) == v for k, v in values.items()):
+            return item.id
+        target = _writable(session, item)
+        for name, value in values.items():
+            if getattr(target, name) != value:
+                setattr(target, name, value)
+        return target.id
+
+
+class FiveImplementationsIncomplete(UserError):
+    """Which hazards lack which of the five, told in whichever language the message is shown in."""
+
+    def __init__(self, gaps: list[tuple[int, str, list[str]]]):
+        super().__init__("errors.five_incomplete")
+        self.gaps = gaps  # (number on the notice, description, missing codes)
+
+    def message(self, lang: str | None = None) -> str:
+        english = (lang or current_language()) == "en"
+        between_hazards, between_parts = ("; ", ", ") if english else ("；", "、")
+        details = between_hazards.join(
+            t("errors.five_missing_for", lang=lang, number=number, description=description[:30],
+              parts=between_parts.join(t(f"five.{m}", lang=lang) for m in missing))
+            for number, description, missing in self.gaps
+        )
+        return t(self.key, lang=lang, details=details)
+
+
+def ensure_ready_for_notice(store: Store, hazard_ids: list[str], today: date) -> None:
+    """Refuse (naming every hazard and what it lacks) unless all five are there for each hazard."""
+    if not hazard_ids:
+        raise UserError("errors.notice_without_hazards")
+    gaps = []
+    for number, hazard_id in enumerate(hazard_ids, start=1):
+        row = get_hazard(store, hazard_id, today)
+        if row.missing:
+            gaps.append((number, row.description, row.missing))
+    if gaps:
+        raise FiveImplementationsIncomplete(gaps)
+
+
+def mark_pending_review(store: Store, hazard_id: str) -> None:
+    """The tenant reports the hazard fixed: it waits for the re-inspection (复查)."""
+    _set_item_status(store, hazard_id, "pending_review", allowed=("open",))
+
+
+def record_reinspection(store: Store, hazard_id: str, *, outcome: str, on: date, evidence_note: str | None,
+                        new_deadline: date | None, inspector_ids: list[str]) -> str:
+    """复查 of a hazard's current item: rectified closes it; not rectified sets a new deadline;
+    escalated hands it to the bureau / fire brigade. Returns the reinspection id."""
+    if outcome not in REINSPECTION_OUTCOMES:
+        raise ValueError(outcome)
+    if outcome == "not_rectified" and (new_deadline is None or new_deadline <= on):
+        raise UserError("errors.new_deadline_required", field="new_deadline")
+    if not inspector_ids:
+        raise UserError("errors.inspectors_count", max=3)
+    with store.transaction() as session:
+        hazard = session.get(Hazard, hazard_id)
+        if hazard is None or hazard.deleted:
+            raise UserError("errors.hazard_missing")
+        item = _current_item(session, hazard_id)
+        if item.status in ("closed", "superseded"):
+            raise UserError("errors.hazard_already_closed")
+        session.flush()
+        reinspection = Reinspection(rectification_item_id=item.id, inspected_on=on, outcome=outcome,
+                                    evidence_note=(evidence_note or "").strip() or None,
+                                    new_deadline=new_deadline if outcome == "not_rectified" else None,
+                                    inspector_ids=inspector_ids)
+        session.add(reinspection)
+        target = _writable(session, item)
+        if outcome == "rectified":
+            target.status, target.closed_on = "closed", on
+        elif outcome == "not_rectified":
+            target.status, target.deadline = "open", new_deadline
+        else:
+            target.status = "escalated"
+        hazard.status = _hazard_status(target.status)
+        return reinspection.id
+
+
+def _set_item_status(store: Store, hazard_id: str, status: str, *, allowed: tuple[str, ...]) -> None:
+    with store.transaction() as session:
+        hazard = session.get(Hazard, hazard_id)
+        if hazard is None or hazard.deleted:
+            raise UserError("errors.hazard_missing")
+        item = _current_item(session, hazard_id)
+        if item.status not in allowed:
+            raise UserError("errors.hazard_status_change", status=t(f"choices.hazard_status.{item.status}"))
+        target = _writable(session, item)
+        target.status = status
+        hazard.status = _hazard_status(status)
+
+
+def _hazard_status(item_status: str) -> str:
+    return item_status if item_status in ("open", "pending_review", "closed", "escalated") else "open"
+
+
+def reinspections(store: Store, hazard_id: str) -> list[Reinspection]:
+    with store.read() as session:
+        items = select(RectificationItem.id).where(RectificationItem.hazard_id == hazard_id)
+        return list(session.exec(select(Reinspection).where(Reinspection.rectification_item_id.in_(items))
+                                 .order_by(Reinspection.inspected_on, Reinspection.created_at)).all())

@@ -1,0 +1,214 @@
+"""An inspection from start to finish: checklist results, then one hazard per failed item.
+
+Starting copies every template item into a CheckResult (code, category, text, default severity),
+so a later edit of the template never changes a past inspection. Finishing turns each failed
+item into a Hazard with one RectificationItem whose deadline defaults from the template and the
+severity; the 五落实 are then agreed on the hazard (services/hazards.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant, utc_now
+from db.store import Store
+from forms.checklist import DEFAULT_DEADLINE_DAYS, ChecklistTemplate, find_template
+from forms.i18n import current_language, t
+from inspect_app.services.errors import UserError
+
+OUTCOMES = ("pass", "fail", "na")
+MAX_INSPECTORS = 3
+
+
+@dataclass(frozen=True)
+class ResultView:
+    id: str
+    code: str
+    category: str
+    text: str
+    default_severity: str
+    major_possible: bool
+    outcome: str | None
+    note: str | None
+    observed_value: str | None
+
+
+@dataclass(frozen=True)
+class InspectionView:
+    id: str
+    park_id: str
+    tenant_id: str | None
+    subject: str  # tenant name, or "<park> 公共区域"
+    template_id: str
+    template_version: str
+    title: str
+    status: str
+    inspector_names: list[str]
+    results: list[ResultView]
+
+    @property
+    def answered(self) -> int:
+        return sum(r.outcome is not None for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(r.outcome == "fail" for r in self.results)
+
+
+def start_inspection(store: Store, *, park_id: str, tenant_id: str | None, template: ChecklistTemplate,
+                     inspector_ids: list[str]) -> str:
+    """Create the inspection and its (unanswered) results; return its id."""
+    inspectors = list(dict.fromkeys(inspector_ids))
+    if not 1 <= len(inspectors) <= MAX_INSPECTORS:
+        raise UserError("errors.inspectors_count", max=MAX_INSPECTORS)
+    scope = "tenant" if tenant_id else "common_area"
+    if scope not in template.applies_to:
+        raise UserError("errors.template_scope", title=template.title())
+    with store.transaction() as session:
+        inspection = Inspection(park_id=park_id, tenant_id=tenant_id, template_id=template.id,
+                                template_version=template.version, template_sha256=template.sha256 or None,
+                                inspector_ids=inspectors)
+        session.add(inspection)
+        session.flush()
+        session.add_all(
+            CheckResult(inspection_id=inspection.id, item_code=item.code, position=position,
+                        category=item.category("zh_CN"), item_text=item.text("zh_CN"),
+                        default_severity=item.default_severity, major_possible=item.major_possible)
+            for position, item in enumerate(template.items)
+        )
+        return inspection.id
+
+
+def unfinished_inspection(store: Store, *, park_id: str, tenant_id: str | None) -> str | None:
+    """The inspection of this tenant (or of the park's common areas) left open, to resume it."""
+    with store.read() as session:
+        statement = select(Inspection.id).where(
+            Inspection.park_id == park_id, Inspection.status == "in_progress", Inspection.deleted == False,  # noqa: E712
+            Inspection.tenant_id == tenant_id if tenant_id else Inspection.tenant_id.is_(None),
+        ).order_by(Inspection.started_at.desc())
+        return session.exec(statement).first()
+
+
+def load_inspection(store: Store, inspection_id: str, *, lang: str | None = None) -> InspectionView:
+    with store.read() as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise UserError("errors.inspection_missing")
+        park = session.get(Park, inspection.park_id)
+        tenant = session.get(Tenant, inspection.tenant_id) if inspection.tenant_id else None
+        names = {i.id: i.name for i in session.exec(select(Inspector).where(Inspector.id.in_(inspection.inspector_ids)))}
+        results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id)
+                               .order_by(CheckResult.position)).all()
+    template = find_template(inspection.template_id, inspection.template_version)
+    english = (lang or current_language()) == "en"
+
+    def shown(result: CheckResult, attr: str, stored: str) -> str:
+        # The stored copy is the record; the template (when this version is still there) only
+        # lends its English wording to an English screen.
+        if template is None or not english:
+            return stored
+        try:
+            return getattr(template.item(result.item_code), attr)(lang)
+        except KeyError:
+            return stored
+
+    return InspectionView(
+        id=inspection.id, park_id=inspection.park_id, tenant_id=inspection.tenant_id,
+        subject=tenant.name if tenant else t("inspection.common_areas", park=park.name),
+        template_id=inspection.template_id, template_version=inspection.template_version,
+        title=template.title(lang) if template else inspection.template_id, status=inspection.status,
+        inspector_names=[names.get(i, "?") for i in inspection.inspector_ids],
+        results=[ResultView(id=r.id, code=r.item_code, category=shown(r, "category", r.category),
+                            text=shown(r, "text", r.item_text), default_severity=r.default_severity,
+                            major_possible=r.major_possible, outcome=r.outcome, note=r.note,
+                            observed_value=r.observed_value) for r in results],
+    )
+
+
+def record_outcome(store: Store, result_id: str, outcome: str | None, *, note: str | None = None,
+                   observed_value: str | None = None) -> None:
+    """Pass / fail / not applicable (or None to clear) for one item, with its note."""
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValueError(outcome)
+    with store.transaction() as session:
+        result = session.get(CheckResult, result_id)
+        _ensure_in_progress(session, result.inspection_id)
+        if result.outcome != outcome:
+            result.outcome = outcome
+        if note is not None and (note.strip() or None) != result.note:
+            result.note = note.strip() or None
+        if observed_value is not None and (observed_value.strip() or None) != result.observed_value:
+            result.observed_value = observed_value.strip() or None
+
+
+def pass_remaining(store: Store, inspection_id: str) -> int:
+    """Mark every unanswered item as passed ("everything else is fine"); return how many."""
+    with store.transaction() as session:
+        _ensure_in_progress(session, inspection_id)
+        open_results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id,
+                                                              CheckResult.outcome.is_(None))).all()
+        for result in open_results:
+            result.outcome = "pass"
+        return len(open_results)
+
+
+def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[str]:
+    """Close the inspection and turn each failed item into a hazard; return the hazard ids.
+
+    Refused while items are unanswered (the message says how many); nothing is written then.
+    """
+    with store.transaction() as session:
+        inspection = _ensure_in_progress(session, inspection_id)
+        results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id)
+                               .order_by(CheckResult.position)).all()
+        unanswered = [r for r in results if r.outcome is None]
+        if unanswered:
+            raise UserError("errors.inspection_unanswered", count=len(unanswered), first=unanswered[0].item_code)
+        template = find_template(inspection.template_id, inspection.template_version)
+        location = _location(session, inspection)
+        hazard_ids = []
+        for result in results:
+            if result.outcome != "fail":
+                continue
+            hazard = Hazard(inspection_id=inspection.id, check_result_id=result.id, park_id=inspection.park_id,
+                            tenant_id=inspection.tenant_id, item_code=result.item_code, location=location,
+                            description=result.item_text + (f"：{result.note}" if result.note else ""),
+                            severity=result.default_severity, found_on=today)
+            session.add(hazard)
+            session.flush()
+            days = _deadline_days(template, result)
+            session.add(RectificationItem(hazard_id=hazard.id, deadline=today + timedelta(days=days)))
+            hazard_ids.append(hazard.id)
+        inspection.status = "finished"
+        inspection.finished_at = utc_now()
+        return hazard_ids
+
+
+def _deadline_days(template: ChecklistTemplate | None, result: CheckResult) -> int:
+    if template is not None:
+        try:
+            return template.item(result.item_code).deadline_days(result.default_severity)
+        except KeyError:
+            pass
+    return DEFAULT_DEADLINE_DAYS[result.default_severity]
+
+
+def _location(session, inspection: Inspection) -> str:
+    park = session.get(Park, inspection.park_id)
+    if inspection.tenant_id is None:
+        return t("inspection.common_areas", lang="zh_CN", park=park.name)
+    tenant = session.get(Tenant, inspection.tenant_id)
+    place = " ".join(p for p in (tenant.building, tenant.unit_no) if p)
+    return f"{park.name} {place}".strip()
+
+
+def _ensure_in_progress(session, inspection_id: str) -> Inspection:
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None or inspection.deleted:
+        raise UserError("errors.inspection_missing")
+    if inspection.status != "in_progress":
+        raise UserError("errors.inspection_finished")
+    return inspection
