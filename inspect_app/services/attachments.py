@@ -1,0 +1,113 @@
+"""Photos and other evidence, kept once by content (sha256) beside the database.
+
+A file given by path is checked (exists, readable, an image or PDF, at most MAX_BYTES), hashed,
+and copied to `<database folder>/attachments/<sha[:2]>/<sha><suffix>` unless that content is
+already there; the `attachment` row (unique sha256) is written once and an `attachment_link`
+ties it to the record. The same photo attached twice is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import select
+
+from db.models import Attachment, AttachmentLink
+from db.store import Store
+from inspect_app.services.errors import UserError
+
+MAX_BYTES = 25 * 1024 * 1024
+MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".heic": "image/heic",
+               ".webp": "image/webp", ".pdf": "application/pdf"}
+# Leading bytes of each kind, so that a renamed text file is not stored as a photo.
+SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
+              "image/webp": (b"RIFF",), "application/pdf": (b"%PDF",), "image/heic": (b"",)}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    path: Path
+    media_type: str
+    original_name: str | None
+    caption: str | None
+
+
+def attachments_dir(store: Store) -> Path:
+    return store.path.parent / "attachments"
+
+
+def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: str, caption: str | None = None) -> str:
+    """Store the file (once) and link it to the record; return its sha256. Refusals write nothing."""
+    source = Path(str(path).strip().strip('"').strip("'")).expanduser()
+    if not source.is_file():
+        raise UserError("errors.attachment_missing", field="photo", path=str(source))
+    media_type = MEDIA_TYPES.get(source.suffix.lower())
+    if media_type is None:
+        raise UserError("errors.attachment_type", field="photo", suffix=source.suffix or "-")
+    size = source.stat().st_size
+    if size == 0 or size > MAX_BYTES:
+        raise UserError("errors.attachment_size", field="photo", mb=MAX_BYTES // (1024 * 1024))
+    digest, head = _hash(source)
+    if not any(head.startswith(sig) for sig in SIGNATURES[media_type]):
+        raise UserError("errors.attachment_type", field="photo", suffix=source.suffix)
+    target = attachments_dir(store) / digest[:2] / f"{digest}{source.suffix.lower()}"
+    _copy_once(source, target, digest)
+    with store.transaction() as session:
+        if session.exec(select(Attachment).where(Attachment.sha256 == digest)).first() is None:
+            session.add(Attachment(sha256=digest, size=size, media_type=media_type, original_name=source.name))
+        linked = session.exec(select(AttachmentLink).where(
+            AttachmentLink.attachment_sha256 == digest, AttachmentLink.owner_table == owner_table,
+            AttachmentLink.owner_id == owner_id, AttachmentLink.deleted == False)).first()  # noqa: E712
+        if linked is None:
+            session.add(AttachmentLink(attachment_sha256=digest, owner_table=owner_table, owner_id=owner_id,
+                                       caption=caption))
+    return digest
+
+
+def files_of(store: Store, owner_table: str, owner_id: str) -> list[StoredFile]:
+    with store.read() as session:
+        rows = session.exec(
+            select(Attachment, AttachmentLink.caption)
+            .join(AttachmentLink, AttachmentLink.attachment_sha256 == Attachment.sha256)
+            .where(AttachmentLink.owner_table == owner_table, AttachmentLink.owner_id == owner_id,
+                   AttachmentLink.deleted == False)  # noqa: E712
+            .order_by(AttachmentLink.created_at)
+        ).all()
+    directory = attachments_dir(store)
+    return [StoredFile(a.sha256, directory / a.sha256[:2] / f"{a.sha256}{_suffix(a)}", a.media_type,
+                       a.original_name, caption) for a, caption in rows]
+
+
+def _suffix(attachment: Attachment) -> str:
+    return Path(attachment.original_name or "").suffix.lower() or next(
+        (s for s, m in MEDIA_TYPES.items() if m == attachment.media_type), "")
+
+
+def _hash(path: Path) -> tuple[str, bytes]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        head = handle.read(16)
+        digest.update(head)
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest(), head
+
+
+def _copy_once(source: Path, target: Path, digest: str) -> None:
+    """Copy to the content-addressed place unless that content is already there (checked)."""
+    if target.exists() and _hash(target)[0] == digest:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(source, partial)
+    with partial.open("rb") as handle:
+        os.fsync(handle.fileno())
+    if _hash(partial)[0] != digest:  # the file changed while it was copied
+        partial.unlink()
+        raise UserError("errors.attachment_changed", field="photo")
+    partial.replace(target)
