@@ -53,6 +53,7 @@ def build_parser() -> Parser:
     export.add_argument("--park", help=t("cli.opt_park"))
     export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     _add_templates_parser(sub)
+    _add_hazards_parser(sub)
     return parser
 
 
@@ -228,10 +229,118 @@ def run_templates_check(args, settings) -> int:
     return EXIT_OK
 
 
+# --- parkinspect hazards ------------------------------------------------------------------------
+
+HAZARDS_PAGE = 1000  # rows per list_hazards call when printing them all
+# (column, catalogue key of its heading, widest it may be in terminal cells; None = as wide as needed)
+HAZARD_COLUMNS = (
+    ("deadline", "cli.hazards_col_deadline", None),
+    ("status", "cli.hazards_col_status", None),
+    ("severity", "cli.hazards_col_severity", None),
+    ("park", "cli.hazards_col_park", None),
+    ("tenant", "cli.hazards_col_tenant", 26),
+    ("description", "cli.hazards_col_description", 36),
+    ("responsible", "cli.hazards_col_responsible", 12),
+)
+
+
+def _add_hazards_parser(sub) -> None:
+    # The status codes come from forms.catalogues, not services.hazards: building the parser must
+    # not load the ORM (the TUI's start-up goes through here too).
+    from forms.catalogues import HAZARD_STATUSES
+
+    hazards = sub.add_parser("hazards", help=t("cli.hazards_help"), description=t("cli.hazards_help"))
+    hazards.add_argument("--park", help=t("cli.opt_park"))
+    hazards.add_argument("--status", choices=HAZARD_STATUSES, help=t("cli.hazards_status"))
+    hazards.add_argument("--json", action="store_true", help=t("cli.hazards_json"))
+
+
+def run_hazards(args, settings) -> int:
+    """Every matching hazard with its 五落实, earliest deadline first: a table, or one JSON array."""
+    from dataclasses import replace
+    from datetime import date
+
+    from inspect_app.services.hazards import HazardQuery, list_hazards
+    from inspect_app.services.ledger import find_park
+
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    store = _store(settings)
+    try:
+        park_id = None
+        if args.park:
+            park = find_park(store, args.park)
+            if park is None:
+                return _fail("cli.park_missing", code=args.park)
+            park_id = park.id
+        query = HazardQuery(park_id=park_id, status=args.status, limit=HAZARDS_PAGE, today=date.today())
+        rows: list = []
+        while True:  # page through: the service returns at most `limit` rows at a time
+            page, total = list_hazards(store, replace(query, offset=len(rows)))
+            rows.extend(page)
+            if not page or len(rows) >= total:
+                break
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
+    else:
+        print(_hazards_table(rows))
+    return EXIT_OK
+
+
+def _hazards_table(rows) -> str:
+    """A plain-text table for a terminal or a pager; CJK characters count two cells wide."""
+    from forms.catalogues import label
+
+    if not rows:
+        return t("cli.hazards_none")
+    cells = [
+        {
+            "deadline": row.deadline.isoformat() if row.deadline else "-",
+            "status": label("hazard_status", row.status),
+            "severity": label("severity", row.severity),
+            "park": row.park_code,
+            "tenant": row.tenant_name or t("cli.hazards_common_areas"),
+            "description": row.description,
+            "responsible": row.responsible or "-",
+        }
+        for row in rows
+    ]
+    headings = {name: t(key) for name, key, _ in HAZARD_COLUMNS}
+    widths = {}
+    for name, _, widest in HAZARD_COLUMNS:
+        wanted = max(_cell_width(c[name]) for c in [headings, *cells])
+        widths[name] = min(wanted, widest) if widest else wanted
+    lines = [
+        "  ".join(_fit(line[name], widths[name]) for name, _, _ in HAZARD_COLUMNS).rstrip()
+        for line in [headings, *cells]
+    ]
+    lines.insert(1, "  ".join("-" * widths[name] for name, _, _ in HAZARD_COLUMNS))
+    lines.append(t("cli.hazards_total", count=len(rows)))
+    return "\n".join(lines)
+
+
+def _cell_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut to `width` terminal cells (ending in …) and pad to exactly that many."""
+    if _cell_width(text) > width:
+        while _cell_width(text) > width - 1:
+            text = text[:-1]
+        text += "…"
+    return text + " " * (width - _cell_width(text))
+
+
 COMMANDS: dict[tuple[str | None, str | None], Callable[..., int]] = {
     ("demo", None): run_demo,
     ("check", None): run_check,
     ("backup", None): run_backup,
     ("ledger", "export"): run_ledger_export,
     ("templates", None): run_templates,
+    ("hazards", None): run_hazards,
 }
