@@ -25,8 +25,18 @@ from db.models import (
 from db.store import Store
 from forms import credit_code
 from forms.catalogues import HAZARD_STATUSES
+from forms.checklist import builtin_templates
 from forms.tenant import TenantInput
-from inspect_app.services.demo import CHECKLIST_ITEM_CODES, DemoBuilder, generate_demo, has_data
+from inspect_app.services.demo import (
+    CHECKLIST_ITEM_CODES,
+    FINDINGS,
+    NOT_FIXED_ON_THE_SPOT_DAYS,
+    DemoBuilder,
+    add_tenant_inspections,
+    generate_demo,
+    has_data,
+)
+from inspect_app.services.hazards import HazardQuery, list_hazards
 from inspect_app.services.ledger import tenant_as_input
 from tests.conftest import TODAY
 
@@ -269,3 +279,81 @@ def test_quarterly_figures_include_declining_and_zombie_tenants(built_rows):
             zombies += 1
     assert declining >= 3
     assert zombies >= 3
+
+
+def test_inspections_follow_the_shipped_fire_safety_template(store: Store):
+    fire = builtin_templates()["fire_safety"]
+    generate_demo(store, **SMALL)
+
+    with store.read() as session:
+        inspections = session.exec(select(Inspection)).all()
+        results = session.exec(
+            select(CheckResult).order_by(CheckResult.inspection_id, CheckResult.position)
+        ).all()
+    assert {(i.template_id, i.template_version, i.template_sha256) for i in inspections} == {
+        (fire.id, fire.version, fire.sha256)
+    }
+    first = [r for r in results if r.inspection_id == inspections[0].id]
+    assert [r.item_code for r in first] == list(fire.codes()) and [r.position for r in first] == list(
+        range(len(fire.items))
+    )
+    for result in results:  # the copy of the item, as start_inspection makes it
+        item = fire.item(result.item_code)
+        assert (result.category, result.item_text, result.default_severity, result.major_possible) == (
+            item.category("zh_CN"),
+            item.text("zh_CN"),
+            item.default_severity,
+            item.major_possible,
+        )
+
+
+def test_every_template_item_has_demo_findings():
+    assert set(builtin_templates()["fire_safety"].codes()) == set(FINDINGS)
+
+
+def test_hazards_take_the_template_severity_and_deadline(store: Store):
+    fire = builtin_templates()["fire_safety"]
+    generate_demo(store, parks=4, tenants_per_park=20, seed=11, today=TODAY)
+
+    # Tenant inspections only: the showcase (common areas of the first park) plans its deadlines.
+    with store.read() as session:
+        pairs = session.exec(
+            select(Hazard, RectificationItem)
+            .join(RectificationItem, RectificationItem.hazard_id == Hazard.id)
+            .join(Inspection, Inspection.id == Hazard.inspection_id)
+            .where(Inspection.tenant_id.is_not(None))
+        ).all()
+    assert pairs
+    for hazard, item in pairs:
+        template_item = fire.item(hazard.item_code)
+        assert hazard.severity == template_item.default_severity or template_item.major_possible
+        days = (item.deadline - hazard.found_on).days
+        expected = template_item.deadline_days(hazard.severity)
+        # An on-the-spot item (0 days) is either closed that day or given a few days.
+        assert days == expected or (expected == 0 and days == NOT_FIXED_ON_THE_SPOT_DAYS), hazard.item_code
+
+
+def test_extra_tenant_inspections_bring_the_hazards_to_the_number_asked(store: Store):
+    generate_demo(store, parks=2, tenants_per_park=30, seed=5, today=TODAY)
+    with store.read() as session:
+        before = count(session, Hazard)
+
+    added = add_tenant_inspections(store, hazards=before + 40, seed=5, today=TODAY)
+
+    with store.read() as session:
+        after = count(session, Hazard)
+        assert count(session, RectificationItem) == after
+        assert count(session, CheckResult) == count(session, Inspection) * len(CHECKLIST_ITEM_CODES)
+    assert added["hazards"] == after - before and added["inspections"] > 0
+    assert before + 40 <= after < before + 40 + len(CHECKLIST_ITEM_CODES)  # the last one may overshoot
+    nothing = {"inspections": 0, "hazards": 0}
+    assert add_tenant_inspections(store, hazards=after, seed=5, today=TODAY) == nothing
+
+
+def test_the_hazards_view_shows_every_status(store: Store):
+    """The status people see comes from the 五落实 item (services.hazards), not only the hazard row."""
+    generate_demo(store, parks=4, tenants_per_park=20, seed=11, today=TODAY)
+
+    for status in HAZARD_STATUSES:
+        rows, total = list_hazards(store, HazardQuery(status=status, today=TODAY, limit=5))
+        assert total > 0 and {row.status for row in rows} == {status}, status

@@ -9,6 +9,10 @@ Everything is written through `Store.transaction()` with ORM objects, one transa
 so the flush hook writes the change log and the audit trail exactly as for a person's edits: the
 demo is also a test of that path at the benchmark size (300 parks x 100 tenants).
 
+The checklist is the shipped fire-safety template (forms/templates/fire_safety.toml): every
+inspection records its id, version and file hash, and every check result holds its own copy of
+the template item, exactly as an inspection started in the app; deadlines are the template's.
+
 What the data is meant to show:
 - every hazard status (open, overdue, pending review, closed, escalated): the first park's
   common-areas inspection always holds one of each, whatever the size of the run;
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from db.models import (
     Building,
@@ -42,9 +46,9 @@ from db.models import (
 from db.store import Store
 from forms import credit_code
 from forms.catalogues import PARK_DEVELOPER_TYPES, STAR_RATINGS
+from forms.checklist import ChecklistTemplate, builtin_templates
 
-TEMPLATE_ID = "fire_safety"
-TEMPLATE_VERSION = "2026.1"
+FIRE_TEMPLATE_ID = "fire_safety"
 DISTRICT = "平湖市"
 DISTRICT_CODE = "330482"  # administrative division of 平湖市, characters 3-8 of a credit code
 PARK_CODE_PREFIX = "PH-"
@@ -273,7 +277,12 @@ MANUFACTURING_INDUSTRIES = tuple(i for i in INDUSTRIES if not i.services)
 SERVICE_INDUSTRIES = tuple(i for i in INDUSTRIES if i.services)
 
 
-# --- the fire-safety checklist (shared/design/domain.md) -----------------------------------------
+# --- the fire-safety checklist ------------------------------------------------------------------
+#
+# The items themselves (codes, order, texts, default severity, "may be major", deadline days) are
+# the shipped template forms/templates/fire_safety.toml, as for an inspection made in the app.
+# What a template does not say, and a demo needs, is how an item fails in practice: how often,
+# what the inspector writes, where, what it costs to fix. That is FINDINGS below, by item code.
 
 
 @dataclass(frozen=True)
@@ -286,25 +295,21 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class ItemTemplate:
+class ItemFindings:
+    """How one checklist item fails in the demo."""
+
     fail_rate: float  # share of applicable inspections where the item fails
     findings: tuple[Finding, ...]
     funds_yuan: tuple[int, int]  # range of the rectification cost; (0, 0) = costs nothing
-    fixed_on_the_spot: bool = False  # 当场整改 is the usual answer (a blocked exit, a wedged door)
 
 
-def _item(
-    fail_rate: float,
-    funds_yuan: tuple[int, int],
-    *findings: tuple[str, str, str],
-    fixed_on_the_spot: bool = False,
-) -> ItemTemplate:
-    return ItemTemplate(fail_rate, tuple(Finding(*f) for f in findings), funds_yuan, fixed_on_the_spot)
+def _item(fail_rate: float, funds_yuan: tuple[int, int], *findings: tuple[str, str, str]) -> ItemFindings:
+    return ItemFindings(fail_rate, tuple(Finding(*f) for f in findings), funds_yuan)
 
 
-# The checklist reads better as a table than as one argument per line.
+# The findings read better as a table than as one argument per line.
 # fmt: off
-CHECKLIST: dict[str, ItemTemplate] = {
+FINDINGS: dict[str, ItemFindings] = {
     "A01": _item(0.015, (5000, 50000),
                  ("擅自将仓库改为生产车间使用", "仓库", "恢复仓储用途，撤除生产设备"),
                  ("将戊类厂房改作塑料制品生产，火灾危险性类别提高", "车间", "按规定办理改变使用性质手续，未批准前停止生产")),
@@ -318,17 +323,17 @@ CHECKLIST: dict[str, ItemTemplate] = {
     "A04": _item(0.03, (0, 3000),
                  ("常闭式防火门被木楔固定呈常开状态", "楼梯间", "拆除木楔，恢复防火门常闭状态"),
                  ("防火墙上开洞穿管未封堵", "车间", "采用防火封堵材料封堵孔洞"),
-                 ("防火门闭门器损坏", "楼梯间", "更换防火门闭门器"), fixed_on_the_spot=True),
+                 ("防火门闭门器损坏", "楼梯间", "更换防火门闭门器")),
     "A05": _item(0.015, (10000, 60000),
                  ("使用聚苯乙烯夹芯彩钢板搭建办公室", "办公区", "拆除可燃夹芯板，改用不燃材料"),
                  ("车间内使用可燃泡沫板装修", "车间", "拆除可燃装修材料")),
     "B01": _item(0.03, (0, 2000),
                  ("安全出口被货物堵塞", "安全出口", "清理安全出口处堆放的货物"),
                  ("安全出口上锁，无法从内部开启", "安全出口", "拆除门锁，更换为推闩式逃生门锁"),
-                 fixed_on_the_spot=True),
+                 ),
     "B02": _item(0.08, (0, 0),
                  ("疏散通道堆放纸箱等杂物", "疏散通道", "清理疏散通道内堆放物品，并划线标示"),
-                 ("疏散楼梯间堆放原材料", "楼梯间", "清理楼梯间内堆放的原材料"), fixed_on_the_spot=True),
+                 ("疏散楼梯间堆放原材料", "楼梯间", "清理楼梯间内堆放的原材料")),
     "B03": _item(0.05, (200, 1500),
                  ("疏散指示标志损坏不亮", "走道", "更换损坏的疏散指示标志"),
                  ("疏散指示标志指向错误", "走道", "调整疏散指示标志方向")),
@@ -341,7 +346,7 @@ CHECKLIST: dict[str, ItemTemplate] = {
     "C01": _item(0.06, (200, 3000),
                  ("灭火器压力不足", "车间", "更换或重新充装灭火器"),
                  ("灭火器已过有效期", "楼道", "更换过期灭火器"),
-                 ("灭火器配置数量不足", "仓库", "按要求增配灭火器"), fixed_on_the_spot=True),
+                 ("灭火器配置数量不足", "仓库", "按要求增配灭火器")),
     "C02": _item(0.03, (300, 20000),
                  ("室内消火栓无水", "楼梯间", "检修消防供水管网，恢复消火栓供水"),
                  ("消火栓箱内水带、水枪缺失", "走道", "补齐水带、水枪等配件")),
@@ -356,20 +361,20 @@ CHECKLIST: dict[str, ItemTemplate] = {
                  ("消防控制室值班人员未持证上岗", "消防控制室", "安排值班人员参加培训并取得证书")),
     "C06": _item(0.04, (0, 0),
                  ("消火栓箱被货物遮挡", "楼道", "清理遮挡消火栓箱的货物"),
-                 ("灭火器被杂物圈占", "仓库", "清理灭火器周围杂物"), fixed_on_the_spot=True),
+                 ("灭火器被杂物圈占", "仓库", "清理灭火器周围杂物")),
     "D01": _item(0.07, (500, 8000),
                  ("车间内私拉电线", "车间", "拆除私拉乱接电线，由持证电工规范敷设并穿管保护"),
                  ("电线未穿管保护，直接敷设在可燃物上", "仓库", "电线穿金属管保护，远离可燃物"),
                  ("插线板串接使用", "办公区", "拆除串接插线板，增设固定插座")),
     "D02": _item(0.04, (0, 1500),
                  ("配电箱周围堆放纸箱等可燃物", "配电间", "清理配电箱周围可燃物"),
-                 ("配电箱箱门缺失，线路裸露", "车间", "修复配电箱箱门，包扎裸露线路"), fixed_on_the_spot=True),
+                 ("配电箱箱门缺失，线路裸露", "车间", "修复配电箱箱门，包扎裸露线路")),
     "D03": _item(0.06, (0, 0),
                  ("电动自行车在楼道内停放充电", "楼道", "清理楼道内电动自行车，引导至集中充电区充电"),
                  ("电动自行车蓄电池在车间内充电", "车间", "禁止在车间内充电，移至集中充电区")),
     "D04": _item(0.03, (0, 0),
                  ("员工违规使用电热水壶、电暖器", "车间", "收缴违规电器，加强用电管理"),
-                 ("办公室使用大功率电炉取暖", "办公区", "收缴大功率电炉，改用合规取暖设备"), fixed_on_the_spot=True),
+                 ("办公室使用大功率电炉取暖", "办公区", "收缴大功率电炉，改用合规取暖设备")),
     "D05": _item(0.08, (3000, 30000),
                  ("锂电池与其他物品混合存放", "仓库", "锂电池单独存放，与其他物品保持安全距离"),
                  ("锂电池充电区域未独立设置", "车间", "设置独立的锂电池充电区域，并配置防火隔离设施")),
@@ -381,7 +386,7 @@ CHECKLIST: dict[str, ItemTemplate] = {
                  ("危险化学品未专库存放", "仓库", "设置危险化学品专用仓库，分类存放")),
     "E03": _item(0.04, (0, 0),
                  ("货物堆放紧贴照明灯具", "仓库", "调整货物堆放位置，与灯具保持安全距离"),
-                 ("可燃物靠近电加热设备堆放", "车间", "清理电加热设备周围可燃物"), fixed_on_the_spot=True),
+                 ("可燃物靠近电加热设备堆放", "车间", "清理电加热设备周围可燃物")),
     "E04": _item(0.03, (0, 500),
                  ("车间内发现烟头，存在吸烟现象", "车间", "落实禁烟制度，设置禁烟标识，加强巡查"),
                  ("仓库内使用明火", "仓库", "禁止在仓库内使用明火，加强巡查")),
@@ -400,8 +405,37 @@ CHECKLIST: dict[str, ItemTemplate] = {
     "F05": _item(0.0, (0, 0), ("未与出租方签订消防安全责任书", "", "与园区运营方签订消防安全责任书，明确各方责任")),
 }
 # fmt: on
-CHECKLIST_ITEM_CODES = tuple(CHECKLIST)  # A01..F05, in checklist order
-MAJOR_ITEM_CODES = frozenset({"A01", "A03", "A05", "B01", "C03", "C04", "E02", "E05"})  # "M" in domain.md
+FIRE = builtin_templates()[FIRE_TEMPLATE_ID]
+CHECKLIST_ITEM_CODES = FIRE.codes()  # A01..F05, in checklist order
+# An item a later template version adds before the demo knows it still fails now and then.
+UNKNOWN_ITEM_FINDINGS = _item(0.02, (0, 2000), ("检查不合格，详见现场记录", "", "按检查要求整改到位"))
+# When an item meant to be rectified on the spot (deadline 0 days) is not, because it needs a
+# purchase or a tradesman, the inspector gives a few days instead.
+NOT_FIXED_ON_THE_SPOT_DAYS = 3
+SHARE_FIXED_ON_THE_SPOT = 0.6
+SHARE_RAISED_TO_MAJOR = 0.3  # of failures of "may be major" items (GB 35181 is judged on site)
+
+
+def findings_for(code: str) -> ItemFindings:
+    return FINDINGS.get(code, UNKNOWN_ITEM_FINDINGS)
+
+
+def _check_result_copies(template: ChecklistTemplate) -> dict[str, dict[str, object]]:
+    """The template item copied into every CheckResult (as services.inspections.start_inspection does)."""
+    return {
+        item.code: {
+            "item_code": item.code,
+            "position": position,
+            "category": item.category("zh_CN"),
+            "item_text": item.text("zh_CN"),
+            "default_severity": item.default_severity,
+            "major_possible": item.major_possible,
+        }
+        for position, item in enumerate(template.items)
+    }
+
+
+CHECK_RESULT_COPIES = _check_result_copies(FIRE)
 # Items that only apply where the tenant has the matching risk point.
 ITEMS_NEEDING_RISK = {
     "D05": ("lithium",),
@@ -477,6 +511,65 @@ def generate_demo(
             rows.write(session)
         builder.count(rows)
     return dict(builder.counts)
+
+
+EXTRA_INSPECTIONS_PER_TRANSACTION = 500
+MAX_EXTRA_ROUNDS = 10  # a database of few tenants stops here rather than inspecting them forever
+
+
+def add_tenant_inspections(
+    store: Store, *, hazards: int, seed: int, today: date | None = None
+) -> dict[str, int]:
+    """More finished tenant inspections, until the database holds about `hazards` hazards.
+
+    For benchmarks that need more hazards than the demo's one-in-three tenants inspected gives
+    (the hazards view at ~20,000 hazards over 30,000 tenants): in-park tenants, in a shuffled
+    order, are inspected again by their park's team, with the same checklist, findings, 五落实
+    and life cycle as `generate_demo` (a county's second round of checks in the same months).
+    The last inspection may overshoot the count by its few hazards. Returns the rows added.
+    """
+    builder = DemoBuilder(random.Random(seed), today or date.today())
+    with store.read() as session:
+        have = session.exec(select(func.count()).select_from(Hazard).where(Hazard.deleted == False)).one()  # noqa: E712
+        parks = {park.id: park for park in session.exec(select(Park).where(Park.deleted == False))}  # noqa: E712
+        tenants = list(
+            session.exec(
+                select(Tenant)
+                .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
+                .order_by(Tenant.park_id, Tenant.building, Tenant.unit_no, Tenant.id)
+            ).all()
+        )
+        # Each park's team: the inspectors of its earliest inspection (the demo gives one team a park).
+        teams: dict[str, list[str]] = {}
+        for park_id, inspector_ids in session.exec(
+            select(Inspection.park_id, Inspection.inspector_ids).order_by(Inspection.started_at)
+        ):
+            teams.setdefault(park_id, inspector_ids)
+    added = {"inspections": 0, "hazards": 0}
+    tenants = [tenant for tenant in tenants if tenant.park_id in teams]
+    rows = ParkRows()
+
+    def write() -> None:
+        nonlocal rows
+        with store.transaction() as session:
+            rows.write(session)
+        added["inspections"] += len(rows.inspections)
+        added["hazards"] += len(rows.hazards)
+        rows = ParkRows()
+
+    for _ in range(MAX_EXTRA_ROUNDS):
+        builder.rng.shuffle(tenants)
+        for tenant in tenants:
+            if have + added["hazards"] + len(rows.hazards) >= hazards:
+                break
+            builder.tenant_inspection(rows, parks[tenant.park_id], tenant, teams[tenant.park_id])
+            if len(rows.inspections) >= EXTRA_INSPECTIONS_PER_TRANSACTION:
+                write()
+        if not tenants or have + added["hazards"] + len(rows.hazards) >= hazards:
+            break
+    if rows.inspections:
+        write()
+    return added
 
 
 def _next_park_number(session: Session) -> int:
@@ -796,8 +889,9 @@ class DemoBuilder:
         return Inspection(
             park_id=park.id,
             tenant_id=tenant.id if tenant else None,
-            template_id=TEMPLATE_ID,
-            template_version=TEMPLATE_VERSION,
+            template_id=FIRE.id,
+            template_version=FIRE.version,
+            template_sha256=FIRE.sha256 or None,
             inspector_ids=list(inspector_ids),
             started_at=started_at,
             finished_at=started_at + timedelta(minutes=self.rng.randint(30, 120)),
@@ -823,7 +917,7 @@ class DemoBuilder:
             return "pass" if tenant.safety_agreement_signed else "fail"  # the inspection confirms the ledger
         if code == "A03" and tenant.people_living_on_site:
             return "fail" if rng.random() < 0.6 else "pass"
-        return "fail" if rng.random() < CHECKLIST[code].fail_rate else "pass"
+        return "fail" if rng.random() < findings_for(code).fail_rate else "pass"
 
     def common_area_inspection(
         self,
@@ -840,7 +934,7 @@ class DemoBuilder:
         outcomes = {}
         for code in CHECKLIST_ITEM_CODES:
             applicable = code in COMMON_AREA_ITEMS
-            failed = self.rng.random() < CHECKLIST[code].fail_rate
+            failed = self.rng.random() < findings_for(code).fail_rate
             outcomes[code] = ("fail" if failed else "pass") if applicable else "na"
         failures = []
         if showcase:
@@ -857,7 +951,7 @@ class DemoBuilder:
         self, code: str, tenant: Tenant | None, buildings: Sequence[Building]
     ) -> tuple[Finding, str]:
         """What was found and where: in the tenant's unit, or in a building's shared spaces."""
-        findings = CHECKLIST[code].findings
+        findings = findings_for(code).findings
         if tenant is not None:
             finding = self.rng.choice(findings)
             return finding, f"{tenant.building}{tenant.unit_no}{finding.place}"
@@ -877,14 +971,19 @@ class DemoBuilder:
         """The inspection, its check results, and a hazard with its 五落实 item per failed item."""
         results = {}
         for code in CHECKLIST_ITEM_CODES:
-            results[code] = CheckResult(inspection_id=inspection.id, item_code=code, outcome=outcomes[code])
+            results[code] = CheckResult(
+                inspection_id=inspection.id, outcome=outcomes[code], **CHECK_RESULT_COPIES[code]
+            )
         found_on = inspection.started_at.astimezone(CHINA_TIME).date()
         for failure in failures:
             finding, location = self.finding_and_location(failure.code, tenant, buildings)
             results[failure.code].note = finding.description
-            # Showcase hazards are general: their planned deadlines follow the general 7-30 days rule.
-            may_be_major = failure.code in MAJOR_ITEM_CODES and failure.plan is None
-            severity = "major" if may_be_major and self.rng.random() < 0.3 else "general"
+            # The template's default severity, raised on site for some "may be major" items.
+            # Showcase hazards keep the default: their planned deadlines are general ones.
+            checklist_item = FIRE.item(failure.code)
+            may_be_major = checklist_item.major_possible and failure.plan is None
+            raised = may_be_major and self.rng.random() < SHARE_RAISED_TO_MAJOR
+            severity = "major" if raised else checklist_item.default_severity
             hazard = Hazard(
                 inspection_id=inspection.id,
                 check_result_id=results[failure.code].id,
@@ -924,19 +1023,18 @@ class DemoBuilder:
         tenant reports it done before the deadline), closed (with closed_on), escalated.
         """
         rng = self.rng
-        template = CHECKLIST[failure.code]
+        item_findings = findings_for(failure.code)
+        # The deadline the app proposes when an inspection finishes (services.inspections).
+        days = FIRE.item(failure.code).deadline_days(hazard.severity)
         found_on = hazard.found_on
         missing = None
         if failure.plan is not None:
             status, missing = failure.plan.status, failure.plan.missing_field
             deadline = found_on + timedelta(days=failure.plan.deadline_days)
-        elif template.fixed_on_the_spot and rng.random() < 0.4:
+        elif days == 0 and rng.random() < SHARE_FIXED_ON_THE_SPOT:
             status, deadline = "closed", found_on  # 当场整改
         else:
-            if hazard.severity == "major":
-                deadline = found_on + timedelta(days=rng.randint(60, 90))
-            else:
-                deadline = found_on + timedelta(days=rng.randint(7, 30))
+            deadline = found_on + timedelta(days=days or NOT_FIXED_ON_THE_SPOT_DAYS)
             status = self.status_for_deadline(deadline, hazard.severity)
             if status == "open" and rng.random() < 0.1:
                 missing = rng.choice(OPTIONAL_ITEM_FIELDS)
@@ -946,7 +1044,7 @@ class DemoBuilder:
             person, phone = tenant.contact_name, tenant.contact_phone
         else:
             person, phone = self.person_name(), self.mobile()  # the park's property manager
-        low, high = template.funds_yuan
+        low, high = item_findings.funds_yuan
         funds = float(round(rng.randint(low, high), -2)) if high else 0.0
         item = RectificationItem(
             hazard_id=hazard.id,
@@ -957,7 +1055,8 @@ class DemoBuilder:
             funds_reason=rng.choice(ZERO_FUNDS_REASONS) if funds == 0 else None,
             deadline=deadline,
             contingency_plan=rng.choice(CONTINGENCY_PLANS),
-            status={"closed": "closed", "escalated": "escalated"}.get(status, "open"),
+            # The item holds the status the app works with (services.hazards); overdue is derived.
+            status="open" if status == "overdue" else status,
         )
         if missing == "funds_yuan":
             item.funds_reason = None
