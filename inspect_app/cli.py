@@ -10,7 +10,6 @@ import argparse
 import gc
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from forms.i18n import set_language, t
@@ -38,13 +37,16 @@ def build_parser() -> Parser:
     demo.add_argument("--seed", type=int, default=2026, help=t("cli.demo_seed"))
     demo.add_argument("--force", action="store_true", help=t("cli.demo_force"))
     demo.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    demo.set_defaults(handler=run_demo)
 
     check = sub.add_parser("check", help=t("cli.check_help"), description=t("cli.check_help"))
     check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    check.set_defaults(handler=run_check)
 
     backup = sub.add_parser("backup", help=t("cli.backup_help"), description=t("cli.backup_help"))
     backup.add_argument("file", help=t("cli.backup_file"))
     backup.add_argument("--force", action="store_true", help=t("cli.backup_force"))
+    backup.set_defaults(handler=run_backup)
 
     ledger = sub.add_parser("ledger", help=t("cli.ledger_help"), description=t("cli.ledger_help"))
     ledger_sub = ledger.add_subparsers(dest="ledger_command", parser_class=Parser, required=True)
@@ -52,6 +54,7 @@ def build_parser() -> Parser:
     export.add_argument("-o", "--output", required=True, help=t("cli.export_output"))
     export.add_argument("--park", help=t("cli.opt_park"))
     export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    export.set_defaults(handler=run_ledger_export)
     _add_templates_parser(sub)
     _add_hazards_parser(sub)
     return parser
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(db=args.db, lang=args.lang)
     set_language(settings.language)
     setup_logging()
-    handler = COMMANDS.get((args.command, getattr(args, "ledger_command", None)), run_tui)
+    handler = getattr(args, "handler", run_tui)  # each sub-command's parser names its handler
     if handler is not run_tui:
         gc.enable()
     try:
@@ -196,11 +199,7 @@ def _add_templates_parser(sub) -> None:
     check = templates_sub.add_parser("check", help=check_text, description=check_text)
     check.add_argument("file", help=t("checklist.cli.check_file"))
     check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
-
-
-def run_templates(args, settings) -> int:
-    # main() keys COMMANDS on (command, ledger_command); templates dispatch their own sub-commands
-    return {"check": run_templates_check}[args.templates_command](args, settings)
+    check.set_defaults(handler=run_templates_check)
 
 
 def run_templates_check(args, settings) -> int:
@@ -253,6 +252,7 @@ def _add_hazards_parser(sub) -> None:
     hazards.add_argument("--park", help=t("cli.opt_park"))
     hazards.add_argument("--status", choices=HAZARD_STATUSES, help=t("cli.hazards_status"))
     hazards.add_argument("--json", action="store_true", help=t("cli.hazards_json"))
+    hazards.set_defaults(handler=run_hazards)
 
 
 def run_hazards(args, settings) -> int:
@@ -334,13 +334,3 @@ def _fit(text: str, width: int) -> str:
             text = text[:-1]
         text += "…"
     return text + " " * (width - _cell_width(text))
-
-
-COMMANDS: dict[tuple[str | None, str | None], Callable[..., int]] = {
-    ("demo", None): run_demo,
-    ("check", None): run_check,
-    ("backup", None): run_backup,
-    ("ledger", "export"): run_ledger_export,
-    ("templates", None): run_templates,
-    ("hazards", None): run_hazards,
-}

@@ -22,7 +22,7 @@ from forms.catalogues import RISK_POINTS, SCALES, label, labels
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.ledger import get_park, ledger_page, mark_tenant_left
+from inspect_app.services.ledger import get_park, get_tenant, ledger_page, mark_tenant_left
 
 PAGE_SIZE = 100
 COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "scale", "lease_use", "risk_points")
@@ -39,6 +39,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("slash", "focus_search", "tui.ledger.search", id="ledger.search", key_display="/"),
         Binding("enter", "open_tenant", "tui.ledger.open", id="ledger.open", show=False),
         Binding("a", "add_tenant", "tui.ledger.add", id="ledger.add"),
+        Binding("i", "inspect", "tui.inspection.ledger_inspect", id="ledger.inspect"),
         Binding("l", "mark_left", "tui.ledger.mark_left", id="ledger.mark_left"),
         Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort"),
         Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
@@ -240,7 +241,22 @@ class LedgerScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(ConfirmScreen(t("tui.ledger.confirm_left", name=row.name)), confirmed)
 
+    def action_inspect(self) -> None:
+        """Inspect the selected tenant: resume its unfinished inspection, or start one."""
+        from inspect_app.screens.start_inspection import begin_inspection
+
+        row = self._selected()
+        if row is None:
+            self.notify(t("tui.start_inspection.no_tenant"), severity="warning")
+            return
+        # A county-wide search lists every park's tenants: the row's park is then looked up.
+        park_id = self.park_id or get_tenant(self.app.store, row.id).park_id
+        begin_inspection(self, park_id=park_id, tenant_id=row.id, subject=row.name,
+                         after=lambda _: self.reload(keep_tenant=row.id))  # hazard counts changed
+
     def palette_commands(self):
+        yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
+                            self.action_inspect)
         yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)
         yield SystemCommand(t("tui.ledger.search"), t("tui.ledger.search_help"), self.action_focus_search)
         yield SystemCommand(t("tui.ledger.toggle_left"), t("tui.ledger.toggle_left_help"), self.action_toggle_left)

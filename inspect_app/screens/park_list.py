@@ -21,6 +21,7 @@ ALL_PARKS = "*"
 class ParkListScreen(TranslatedBindings, Screen):
     BINDINGS = [
         Binding("enter", "open_park", "tui.parks.open", id="parks.open"),
+        Binding("i", "inspect", "tui.inspection.parks_inspect", id="parks.inspect"),
         Binding("slash", "search_all", "tui.parks.search_all", id="parks.search_all", key_display="/"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
     ]
@@ -100,8 +101,22 @@ class ParkListScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(LedgerScreen(park_id, focus_search=focus_search))
 
+    def action_inspect(self) -> None:
+        """Inspect the selected park's common areas: resume the unfinished inspection, or start one."""
+        from inspect_app.screens.start_inspection import begin_inspection
+
+        park = self._selected()
+        if park is None:
+            self.notify(t("tui.start_inspection.no_park"), severity="warning")
+            return
+        begin_inspection(self, park_id=park.id, tenant_id=None, subject=t("inspection.common_areas", park=park.name))
+
     def palette_commands(self):
         yield SystemCommand(t("tui.parks.search_all"), t("tui.parks.search_all_help"), self.action_search_all)
+        selected = self._selected()
+        if selected is not None:
+            yield SystemCommand(t("tui.inspection.parks_inspect_named", name=selected.name),
+                                t("tui.inspection.parks_inspect_help"), self.action_inspect)
         for park in self.summaries:
             yield SystemCommand(t("tui.parks.open_named", name=park.name), park.code,
                                 lambda park_id=park.id: self.open_ledger(park_id))

@@ -1,0 +1,90 @@
+"""What a finished inspection found: the counts, and the hazards it created.
+
+Dismisses with "five" (go on to agree the 五落实 of the new hazards) or "back".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from forms.catalogues import label
+from forms.i18n import t
+from inspect_app.bindings import TranslatedBindings
+
+
+@dataclass(frozen=True)
+class NewHazard:
+    id: str
+    code: str
+    severity: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InspectionSummary:
+    subject: str
+    passed: int
+    failed: int
+    not_applicable: int
+    hazards: list[NewHazard]
+
+
+class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
+    DEFAULT_CSS = """
+    InspectionSummaryScreen { align: center middle; }
+    InspectionSummaryScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
+                                         border: thick $success; background: $surface; padding: 0 1; }
+    InspectionSummaryScreen #summary-hazards { height: auto; max-height: 12; }
+    InspectionSummaryScreen .hazard-line { text-wrap: nowrap; text-overflow: ellipsis; }
+    InspectionSummaryScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
+    InspectionSummaryScreen Button { margin: 0 1; }
+    """
+    BINDINGS = [
+        Binding("f", "choose('five')", "tui.inspection_summary.five", id="inspection_summary.five", show=False),
+        Binding("escape", "choose('back')", "tui.inspection_summary.back", id="inspection_summary.back"),
+    ]
+
+    def __init__(self, summary: InspectionSummary):
+        super().__init__()
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        with Vertical():
+            yield Static(t("tui.inspection_summary.title", subject=s.subject), classes="screen-title", markup=False)
+            yield Static(t("tui.inspection_summary.counts", passed=s.passed, failed=s.failed, na=s.not_applicable))
+            with VerticalScroll(id="summary-hazards"):
+                if s.hazards:
+                    yield Static(t("tui.inspection_summary.hazards", count=len(s.hazards)))
+                    for number, hazard in enumerate(s.hazards, start=1):
+                        line = t("tui.inspection_summary.hazard_line", number=number, code=hazard.code,
+                                 severity=label("severity", hazard.severity), text=hazard.text)
+                        # One line each (the full text is on the hazard): a wrapped line would break
+                        # after the code and leave the severity dangling at the left edge.
+                        yield Static(Text(line, style="bold red" if hazard.severity == "major" else ""),
+                                     classes="hazard-line")
+                else:
+                    yield Static(t("tui.inspection_summary.no_hazards"))
+            with Horizontal():
+                if s.hazards:
+                    yield Button(t("tui.inspection_summary.five"), id="five", variant="primary")
+                yield Button(t("tui.inspection_summary.back"), id="back")
+
+    def on_mount(self) -> None:
+        # With hazards, Enter goes on to the 五落实: that is the next thing to do on site.
+        self.query_one("#five" if self.summary.hazards else "#back", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_choose(self, choice: str) -> None:
+        if choice == "five" and not self.summary.hazards:
+            return
+        self.dismiss(choice)
