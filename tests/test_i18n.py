@@ -105,3 +105,17 @@ def test_labels_follow_the_current_language():
 
 def test_placeholders_are_filled():
     assert t("errors.too_large", lang="en", max=20000) == "May not be more than 20000"
+
+
+def test_no_key_is_defined_in_two_catalogue_files():
+    import tomllib
+    from collections import Counter
+
+    from forms.i18n import LOCALES_DIR, _flatten
+
+    for lang_dir in (p for p in LOCALES_DIR.iterdir() if p.is_dir()):
+        seen = Counter()
+        for path in lang_dir.glob("*.toml"):
+            with path.open("rb") as handle:
+                seen.update(_flatten(tomllib.load(handle)).keys())
+        assert [k for k, n in seen.items() if n > 1] == [], lang_dir.name
