@@ -1,0 +1,356 @@
+"""Issuing, exporting and printing notices (隐患整改通知书, 复查意见书, 检查记录).
+
+Issuing is one transaction: the next number of this device's block and year (gap-free: the
+counter moves only if the notice is written), the canonical content built from the database,
+its QR payload signed with the device key, the PDF rendered and PAdES-signed, the frozen row
+(content JSON, PDF bytes, both hashes), and the lock on the hazards and items the notice names.
+An issued notice never changes: a correction is a new notice whose content names the one it
+supersedes (`supersedes_id`), and the old one stays verifiable.
+
+Numbers read `{agency short}〔{year}〕{device block}-{sequence:04d}号`; the device block keeps
+numbers unique across laptops that issue offline (set by the office, later by the hub).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import select
+
+from db.models import (
+    CheckResult,
+    Hazard,
+    Inspection,
+    Inspector,
+    LocalSetting,
+    Notice,
+    NoticeCounter,
+    Park,
+    RectificationItem,
+    Reinspection,
+    Tenant,
+)
+from db.store import Store
+from exports.notice_content import SCHEMA, canonical_json, content_hash
+from forms.checklist import find_template
+from inspect_app.services.attachments import files_of
+from inspect_app.services.errors import UserError
+from inspect_app.services.hazards import LIVE_ITEM, ensure_ready_for_notice
+
+DEFAULT_BASIS = ("《中华人民共和国消防法》第十六条、第二十八条", "《浙江省消防条例》",
+                 "《建筑设计防火规范》（GB 50016）")
+BLOCK_SETTING = "device_block"
+BLOCK_PATTERN = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+
+
+@dataclass(frozen=True)
+class Agency:
+    """Who issues: configured by the office (config.toml [agency]); defaults are placeholders."""
+
+    name: str
+    short: str = "园检安整"
+    basis: tuple[str, ...] = DEFAULT_BASIS
+    reinspection_note: str = "整改期限届满后，我单位将组织复查。"
+
+
+@dataclass(frozen=True)
+class IssuedNotice:
+    id: str
+    number: str
+    kind: str
+    issued_at: datetime
+    pdf_sha256: str
+    content: dict = field(repr=False)
+
+
+# --- numbering ----------------------------------------------------------------------------------
+
+
+def device_block(store: Store) -> str:
+    """This device's block in notice numbers: set by the office, else derived from the device id."""
+    with store.connect() as conn:
+        row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (BLOCK_SETTING,)).fetchone()
+    return row[0] if row else "D" + store.device_id[:3].upper()
+
+
+def set_device_block(store: Store, block: str) -> str:
+    block = block.strip().upper()
+    if not BLOCK_PATTERN.fullmatch(block):
+        raise UserError("errors.device_block_format")
+    with store.transaction() as session:
+        session.merge(LocalSetting(key=BLOCK_SETTING, value=block))
+    return block
+
+
+def format_number(agency_short: str, year: int, block: str, sequence: int) -> str:
+    return f"{agency_short}〔{year}〕{block}-{sequence:04d}号"
+
+
+def _next_number(session, agency: Agency, block: str, year: int) -> tuple[int, str]:
+    counter = session.get(NoticeCounter, (block, year))
+    if counter is None:
+        counter = NoticeCounter(device_block=block, year=year, last_sequence=0)
+        session.add(counter)
+    counter.last_sequence += 1
+    return counter.last_sequence, format_number(agency.short, year, block, counter.last_sequence)
+
+
+# --- content ------------------------------------------------------------------------------------
+
+
+def _inspectors(session, ids: list[str]) -> list[dict]:
+    found = {i.id: i for i in session.exec(select(Inspector).where(Inspector.id.in_(ids))).all()}
+    return [{"name": found[i].name, "id_number": found[i].id_number} for i in ids if i in found]
+
+
+def _addressee(session, park: Park, tenant: Tenant | None) -> dict:
+    if tenant is None:
+        return {"name": park.name, "credit_code": None, "address": f"{park.district}{park.street} {park.name}",
+                "person_in_charge": park.property_company}
+    place = " ".join(p for p in (tenant.building, tenant.unit_no) if p)
+    return {"name": tenant.name, "credit_code": tenant.credit_code,
+            "address": f"{park.district}{park.street} {park.name} {place}".strip(),
+            "person_in_charge": tenant.contact_name}
+
+
+def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem, store: Store,
+                  photos: dict[str, Path]) -> dict:
+    """One numbered hazard of a notice; its photos' files are added to `photos` (sha -> path)."""
+    files = files_of(store, "hazard", hazard.id)
+    photos.update({f.sha256: f.path for f in files})
+    legal_basis = None
+    if hazard.inspection_id and hazard.item_code:
+        inspection = session.get(Inspection, hazard.inspection_id)
+        template = find_template(inspection.template_id, inspection.template_version)
+        if template is not None:
+            try:
+                legal_basis = template.item(hazard.item_code).legal_basis
+            except KeyError:
+                pass
+    return {
+        "no": number, "description": hazard.description, "location": hazard.location,
+        "severity": hazard.severity, "legal_basis": legal_basis,
+        "responsible": item.responsible_person, "responsible_phone": item.responsible_phone,
+        "measures": item.measures, "funds_yuan": item.funds_yuan, "funds_reason": item.funds_reason,
+        "deadline": item.deadline.isoformat() if item.deadline else None,
+        "contingency_plan": item.contingency_plan,
+        "photos": [f.sha256 for f in files],
+        "outcome": None,
+    }
+
+
+def _base_content(kind: str, number: str, issued_at: datetime, agency: Agency, park: Park, addressee: dict,
+                  inspection: dict) -> dict:
+    return {
+        "schema": SCHEMA, "kind": kind, "number": number, "revision": 1, "supersedes": None,
+        "issued_at": issued_at.isoformat(timespec="seconds"),
+        "agency": {"name": agency.name, "short": agency.short, "basis": list(agency.basis),
+                   "reinspection_note": agency.reinspection_note},
+        "addressee": addressee, "park": {"code": park.code, "name": park.name}, "inspection": inspection,
+        "hazards": [], "deadline": None, "references": None, "results": None,
+    }
+
+
+# --- issuing ------------------------------------------------------------------------------------
+
+
+def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: Agency, keys_dir: Path,
+                               now: datetime, supersedes: str | None = None) -> IssuedNotice:
+    """The 隐患整改通知书 for hazards of one tenant (or of one park's common areas).
+
+    Refused, with nothing written, when a hazard lacks any of the five implementations, when the
+    hazards belong to different addressees, or when this device has no signing key.
+    """
+    ensure_ready_for_notice(store, hazard_ids, now.date())
+    key = _signing_key(keys_dir)
+    with store.transaction() as session:
+        hazards = [session.get(Hazard, h) for h in hazard_ids]
+        if len({(h.park_id, h.tenant_id) for h in hazards}) != 1:
+            raise UserError("errors.notice_mixed_addressees")
+        first = hazards[0]
+        park = session.get(Park, first.park_id)
+        tenant = session.get(Tenant, first.tenant_id) if first.tenant_id else None
+        inspection = session.get(Inspection, first.inspection_id) if first.inspection_id else None
+        items = [session.exec(select(RectificationItem).where(RectificationItem.hazard_id == h.id, LIVE_ITEM)
+                              .order_by(RectificationItem.revision.desc())).first() for h in hazards]
+        content, notice = _start(session, store, "rectification", agency, now, park, tenant, inspection,
+                                 supersedes)
+        photos: dict[str, Path] = {}
+        content["hazards"] = [_hazard_entry(session, n, h, i, store, photos)
+                              for n, (h, i) in enumerate(zip(hazards, items, strict=True), start=1)]
+        content["deadline"] = max(e["deadline"] for e in content["hazards"])
+        issued = _finish(session, key, notice, content, photos)
+        for hazard, item in zip(hazards, items, strict=True):
+            hazard.notice_id = notice.id
+            item.notice_id = notice.id
+        return issued
+
+
+def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agency, keys_dir: Path,
+                               now: datetime) -> IssuedNotice:
+    """The 复查意见书 answering a rectification notice: each hazard's latest re-inspection outcome."""
+    key = _signing_key(keys_dir)
+    with store.transaction() as session:
+        original = session.exec(select(Notice).where(Notice.number == notice_number)).first()
+        if original is None or original.kind != "rectification":
+            raise UserError("errors.notice_missing", number=notice_number)
+        park = session.get(Park, original.park_id)
+        tenant = session.get(Tenant, original.tenant_id) if original.tenant_id else None
+        inspection = session.get(Inspection, original.inspection_id) if original.inspection_id else None
+        hazards = session.exec(select(Hazard).where(Hazard.notice_id == original.id)).all()
+        content, notice = _start(session, store, "reinspection_opinion", agency, now, park, tenant, inspection, None)
+        content["references"] = original.number
+        entries, photos = [], {}
+        for number, hazard in enumerate(sorted(hazards, key=lambda h: h.found_on), start=1):
+            item = session.exec(select(RectificationItem).where(RectificationItem.hazard_id == hazard.id, LIVE_ITEM)
+                                .order_by(RectificationItem.revision.desc())).first()
+            entry = _hazard_entry(session, number, hazard, item, store, photos)
+            item_ids = select(RectificationItem.id).where(RectificationItem.hazard_id == hazard.id)
+            latest = session.exec(select(Reinspection).where(Reinspection.rectification_item_id.in_(item_ids))
+                                  .order_by(Reinspection.inspected_on.desc(), Reinspection.created_at.desc())).first()
+            if latest is not None:
+                entry["outcome"] = {"result": latest.outcome, "date": latest.inspected_on.isoformat(),
+                                    "evidence": latest.evidence_note,
+                                    "new_deadline": latest.new_deadline.isoformat() if latest.new_deadline else None}
+            entries.append(entry)
+        if not any(e["outcome"] for e in entries):
+            raise UserError("errors.reinspection_missing", number=notice_number)
+        content["hazards"] = entries
+        return _finish(session, key, notice, content, photos)
+
+
+def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency, keys_dir: Path,
+                            now: datetime) -> IssuedNotice:
+    """The 检查记录 of a finished inspection: every checklist item and its result."""
+    key = _signing_key(keys_dir)
+    with store.transaction() as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None or inspection.status != "finished":
+            raise UserError("errors.inspection_not_finished")
+        park = session.get(Park, inspection.park_id)
+        tenant = session.get(Tenant, inspection.tenant_id) if inspection.tenant_id else None
+        content, notice = _start(session, store, "inspection_record", agency, now, park, tenant, inspection, None)
+        results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id)
+                               .order_by(CheckResult.position)).all()
+        content["results"] = [{"code": r.item_code, "category": r.category, "text": r.item_text,
+                               "outcome": r.outcome, "note": r.note} for r in results]
+        return _finish(session, key, notice, content, {})
+
+
+def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park: Park, tenant: Tenant | None,
+           inspection: Inspection | None, supersedes: str | None) -> tuple[dict, Notice]:
+    block = device_block(store)
+    sequence, number = _next_number(session, agency, block, now.year)
+    inspection_info = None
+    if inspection is not None:
+        template = find_template(inspection.template_id, inspection.template_version)
+        inspection_info = {"date": inspection.started_at.date().isoformat(),
+                           "checklist": template.title("zh_CN") if template else inspection.template_id,
+                           "inspectors": _inspectors(session, inspection.inspector_ids)}
+    content = _base_content(kind, number, now, agency, park, _addressee(session, park, tenant), inspection_info)
+    notice = Notice(number=number, kind=kind, park_id=park.id, tenant_id=tenant.id if tenant else None,
+                    inspection_id=inspection.id if inspection else None, device_block=block, year=now.year,
+                    sequence=sequence, issued_at=now, content_json="", content_sha256="")
+    if supersedes:
+        old = session.exec(select(Notice).where(Notice.number == supersedes)).first()
+        if old is None:
+            raise UserError("errors.notice_missing", number=supersedes)
+        content["supersedes"], content["revision"] = old.number, old.revision + 1
+        notice.supersedes_id, notice.revision = old.id, old.revision + 1
+    return content, notice
+
+
+def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path]) -> IssuedNotice:
+    from exports.notice_pdf import render_document
+    from exports.signing import make_qr_payload, sign_pdf
+
+    canonical = canonical_json(content)
+    qr = make_qr_payload(notice.number, canonical, key)
+    pdf = sign_pdf(render_document(content, qr_payload=qr, photos=photos), key)
+    notice.content_json = canonical.decode("utf-8")
+    notice.content_sha256 = content_hash(canonical)
+    notice.pdf = pdf
+    notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    notice.signature = qr
+    notice.signer_fingerprint = key.fingerprint
+    session.add(notice)
+    session.flush()
+    return IssuedNotice(notice.id, notice.number, notice.kind, notice.issued_at, notice.pdf_sha256, content)
+
+
+def _signing_key(keys_dir: Path):
+    from exports.signing import load_device_key
+
+    key = load_device_key(keys_dir)
+    if key is None:
+        raise UserError("errors.no_signing_key")
+    return key
+
+
+# --- export and print ---------------------------------------------------------------------------
+
+
+def notice_pdf(store: Store, number: str) -> tuple[str, bytes]:
+    with store.read() as session:
+        notice = session.exec(select(Notice).where(Notice.number == number.strip())).first()
+    if notice is None or notice.pdf is None:
+        raise UserError("errors.notice_missing", number=number)
+    return notice.number, notice.pdf
+
+
+def all_numbers(store: Store) -> list[str]:
+    with store.read() as session:
+        return list(session.exec(select(Notice.number).order_by(Notice.issued_at, Notice.number)).all())
+
+
+def file_name(number: str) -> str:
+    """A file name every OS accepts, still readable: 平经信安整〔2026〕A07-0012号.pdf."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", number) + ".pdf"
+
+
+def export_notices(store: Store, directory: Path, numbers: list[str]) -> list[Path]:
+    directory = Path(directory).expanduser()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError("errors.export_folder", folder=str(directory), reason=exc.strerror or str(exc)) from None
+    written = []
+    for number in numbers:
+        number, pdf = notice_pdf(store, number)
+        target = directory / file_name(number)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(pdf)
+        partial.replace(target)
+        written.append(target)
+    return written
+
+
+def print_pdf(path: Path) -> str:
+    """Send a PDF to the system printer; return how ("lp" or "windows"). Refuses when neither works."""
+    if shutil.which("lp"):
+        result = subprocess.run(["lp", str(path)], capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise UserError("errors.print_failed", reason=(result.stderr or result.stdout).strip())
+        return "lp"
+    if sys.platform == "win32":
+        os.startfile(str(path), "print")  # type: ignore[attr-defined]  # the OS print verb
+        return "windows"
+    raise UserError("errors.no_printer")
+
+
+def agency_default(store: Store) -> Agency:
+    """The agency from the inspector profile when the office configured none."""
+    from inspect_app.services.profile import current_inspector
+
+    inspector = current_inspector(store)
+    return Agency(name=inspector.agency if inspector else "")
+
+
