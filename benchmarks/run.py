@@ -1,6 +1,6 @@
 """ParkInspect benchmarks on the 30,000-tenant database; prints a table (or JSON with --json).
 
-    python benchmarks/generate.py            # once: benchmarks/out/bench.db, 300 parks x 100 tenants
+    python benchmarks/generate.py --hazards 20000   # once: benchmarks/out/bench.db, 300 parks x 100 tenants
     python benchmarks/run.py [--db benchmarks/out/bench.db] [--repeat 5] [--warmup 1] [--json] [--strict]
 
 Metrics (docs/PERFORMANCE.md says how to read them):
@@ -17,6 +17,17 @@ search_keystroke_ms  Pilot, every park's ledger: one key typed into the search b
                      the query it started is done (each key waits for its rows before the next)
 peak_rss_app_mb      ru_maxrss of the startup_app processes
 peak_rss_session_mb  ru_maxrss of this process after the Pilot session (ledgers opened, searched)
+inspection_open_ms   Pilot, 80x24: push InspectionScreen on a finished fire-safety inspection of a
+                     tenant (31 items; a different one each run) -> the end of its on_mount (loaded,
+                     checklist in the table); only when inspect_app/screens/inspection.py exists
+inspection_open_paint_ms  the same, up to the refresh that follows (the checklist on screen)
+inspection_load_ms   services.inspections.load_inspection alone, on the same inspections
+hazards_open_ms      Pilot, 80x24: push HazardsScreen() as the park list does (every park, hazards not
+                     closed) -> the end of its first show() (first page in the table)
+hazards_open_paint_ms  the same, up to the refresh that follows (rows on screen)
+hazards_view_ms      services.hazards.list_hazards, first page (HazardQuery's default page size) of
+                     every park's hazards, earliest deadline first, with the count of all matches;
+                     the same for a few filters is printed below the main table
 
 Targets are judged on the median. The startup probes run alternately (bare, app, bare, app...)
 after --warmup unmeasured runs of each, so that a busy moment of the machine hits both.
@@ -57,6 +68,8 @@ TARGETS = {  # metric -> upper limit of the median
     "search_keystroke_ms": 50.0,
     "peak_rss_app_mb": 200.0,
     "peak_rss_session_mb": 200.0,
+    "hazards_open_ms": 150.0,
+    "hazards_view_ms": 150.0,
 }
 METRICS = (
     "startup_bare_s",
@@ -68,6 +81,12 @@ METRICS = (
     "search_keystroke_ms",
     "peak_rss_app_mb",
     "peak_rss_session_mb",
+    "inspection_open_ms",
+    "inspection_open_paint_ms",
+    "inspection_load_ms",
+    "hazards_open_ms",
+    "hazards_open_paint_ms",
+    "hazards_view_ms",
 )
 
 
@@ -99,9 +118,18 @@ class Keystroke:
 
 
 @dataclass
+class HazardFilter:
+    name: str  # what the hazards view is asked for
+    matches: int  # hazards matching (the count the view shows)
+    rows: int  # rows on the first page
+    samples: list[float]  # ms per list_hazards call
+
+
+@dataclass
 class Results:
     metrics: dict[str, Metric] = field(default_factory=dict)
     keystrokes: list[Keystroke] = field(default_factory=list)
+    hazard_filters: list[HazardFilter] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def add(self, metric: Metric) -> None:
@@ -263,10 +291,190 @@ async def session(results: Results, db: Path, today: date, repeat: int) -> None:
                         results.keystrokes.append(Keystroke(key, expected, total, (done - started) * 1000))
                         await settle(app, pilot)
             results.add(Metric("search_keystroke_ms", [k.ms for k in results.keystrokes]))
+            await inspection_screens(results, app, pilot, tenant_inspection_ids(db, repeat))
+            await hazards_screens(results, app, pilot, repeat)
     finally:
         LedgerScreen.show = original_show
         store.close()
     results.add(Metric("peak_rss_session_mb", [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+
+
+async def inspection_screens(results: Results, app, pilot, inspection_ids: list[str]) -> None:
+    """Open fire-safety inspections on the inspection screen, a different one each time.
+
+    Timed from push_screen to the end of the screen's on_mount (load_inspection, the checklist in
+    the table, title and status line), and to the refresh after it (the checklist on screen).
+    """
+    try:
+        from inspect_app.screens.inspection import InspectionScreen
+    except ImportError:
+        results.notes.append("inspection_open_ms: no inspection screen in this checkout (service figure only)")
+        return
+    from textual.widgets import DataTable
+
+    mounted: list[float] = []
+    painted: list[float] = []
+    original_on_mount = InspectionScreen.on_mount
+
+    def on_mount(self) -> None:
+        original_on_mount(self)
+        mounted.append(time.perf_counter())
+        self.app.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+    InspectionScreen.on_mount = on_mount
+    try:
+        opens, paints, items = [], [], set()
+        for inspection_id in inspection_ids:
+            mounted.clear()
+            painted.clear()
+            started = time.perf_counter()
+            app.push_screen(InspectionScreen(inspection_id))
+            await wait_until(pilot, lambda: bool(mounted) and bool(painted), "the checklist")
+            opens.append((mounted[0] - started) * 1000)
+            paints.append((painted[0] - started) * 1000)
+            items.add(app.screen.query_one("#items", DataTable).row_count)
+            app.pop_screen()
+            await settle(app, pilot)
+    finally:
+        InspectionScreen.on_mount = original_on_mount
+    if opens:
+        results.add(Metric("inspection_open_ms", opens))
+        results.add(Metric("inspection_open_paint_ms", paints))
+        results.notes.append(
+            f"inspection_open_ms: {len(opens)} finished tenant inspections of {sorted(items)} items on "
+            "InspectionScreen at 80x24"
+        )
+
+
+async def hazards_screens(results: Results, app, pilot, repeat: int) -> None:
+    """Open the hazards view of every park as the park list does (it starts on the hazards not closed).
+
+    Timed from push_screen to the end of the first show() (park filter options and the first page
+    of rows in the table; both come from one worker), and to the refresh after it.
+    """
+    try:
+        from inspect_app.screens.hazards import HazardsScreen
+    except ImportError:
+        results.notes.append("hazards_open_ms: no hazards screen in this checkout (service figures only)")
+        return
+    from textual.widgets import DataTable
+
+    shown: list[tuple[float, int, int]] = []  # (when show returned, rows in the table, total)
+    painted: list[float] = []
+    original_show = HazardsScreen.show
+
+    def show(self, *args, **kwargs) -> None:
+        original_show(self, *args, **kwargs)
+        shown.append((time.perf_counter(), self.query_one("#hazards", DataTable).row_count, self.total))
+        self.app.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+    HazardsScreen.show = show
+    try:
+        opens, paints = [], []
+        for _ in range(repeat):
+            shown.clear()
+            painted.clear()
+            started = time.perf_counter()
+            app.push_screen(HazardsScreen())
+            await wait_until(pilot, lambda: bool(shown) and bool(painted), "the hazards rows")
+            opens.append((shown[0][0] - started) * 1000)
+            paints.append((painted[0] - started) * 1000)
+            _, rows, total = shown[0]
+            await settle(app, pilot)
+            app.pop_screen()
+            await settle(app, pilot)
+    finally:
+        HazardsScreen.show = original_show
+    results.add(Metric("hazards_open_ms", opens))
+    results.add(Metric("hazards_open_paint_ms", paints))
+    results.notes.append(f"hazards_open_ms: HazardsScreen of every park, {rows} rows shown of {total:,} not closed")
+
+
+# --- inspections and hazards, at the service level -------------------------------------------------
+
+
+def tenant_inspection_ids(db: Path, count: int) -> list[str]:
+    """Fire-safety inspections of tenants, spread over the table (the same ones for a dataset)."""
+    return spread_ids(
+        db,
+        "SELECT id FROM inspection WHERE deleted = 0 AND template_id = 'fire_safety' "
+        "AND tenant_id IS NOT NULL ORDER BY id",
+        count,
+    )
+
+
+def spread_ids(db: Path, sql: str, count: int) -> list[str]:
+    """`count` ids from the rows `sql` selects (ordered by id), evenly spread over them."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        ids = [row[0] for row in conn.execute(sql)]
+    if not ids:
+        return []
+    step = max(1, len(ids) // count)
+    return ids[step // 2 :: step][:count]
+
+
+def inspections_and_hazards(results: Results, db: Path, today: date, repeat: int) -> None:
+    """Open inspections and list hazards through the services the screens call.
+
+    Timed in this process after the Pilot session, so SQLAlchemy and the table classes are loaded
+    as they are in a running app; the first sample of each is the cold one (its statements are
+    compiled then), as for ledger_open_ms.
+    """
+    from db.store import Store
+    from inspect_app.services import hazards as hazards_service
+    from inspect_app.services.hazards import HazardQuery, list_hazards
+    from inspect_app.services.inspections import load_inspection
+
+    inspections = tenant_inspection_ids(db, repeat)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        largest = conn.execute(
+            "SELECT park_id, count(*) FROM hazard WHERE deleted = 0 GROUP BY park_id ORDER BY 2 DESC, 1 LIMIT 1"
+        ).fetchone()
+    store = Store.open(db)
+    try:
+        loads = []
+        for inspection_id in inspections:
+            started = time.perf_counter()
+            load_inspection(store, inspection_id)
+            loads.append((time.perf_counter() - started) * 1000)
+        if loads:
+            results.add(Metric("inspection_load_ms", loads))
+
+        filters = [("every park", HazardQuery(today=today))]
+        if hasattr(hazards_service, "UNRESOLVED"):  # what the hazards screen opens on: all but closed
+            filters.append(("not closed", HazardQuery(status=hazards_service.UNRESOLVED, today=today)))
+        filters += [(f"status {s}", HazardQuery(status=s, today=today)) for s in ("open", "overdue")]
+        filters.append(("severity major", HazardQuery(severity="major", today=today)))
+        if largest:
+            filters.append((f"one park ({largest[1]} hazards)", HazardQuery(park_id=largest[0], today=today)))
+        for name, query in filters:
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                rows, total = list_hazards(store, query)
+                samples.append((time.perf_counter() - started) * 1000)
+            results.hazard_filters.append(HazardFilter(name, total, len(rows), samples))
+        results.add(Metric("hazards_view_ms", results.hazard_filters[0].samples))
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            hazards = conn.execute("SELECT count(*) FROM hazard WHERE deleted = 0").fetchone()[0]
+        results.notes.append(
+            f"hazards_view_ms: list_hazards alone, first page of {results.hazard_filters[0].rows} rows of "
+            f"{hazards:,} hazards, with the count"
+        )
+    finally:
+        store.close()
+
+
+def hazard_filter_table(filters: list[HazardFilter]) -> str:
+    lines = [
+        "hazards view              matches  page rows  median ms  max ms",
+        "------------------------  -------  ---------  ---------  ------",
+    ]
+    for f in filters:
+        lines.append(
+            f"{f.name:<24}  {f.matches:>7,}  {f.rows:>9}  {statistics.median(f.samples):>9.1f}  {max(f.samples):>6.1f}"
+        )
+    return "\n".join(lines)
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -287,6 +495,7 @@ def dataset(db: Path) -> dict:
             "parks": count("park WHERE deleted = 0"),
             "tenants": count("tenant WHERE deleted = 0"),
             "tenants_in_park": count("tenant WHERE deleted = 0 AND status = 'in_park'"),
+            "hazards": count("hazard WHERE deleted = 0"),
         }
     return {
         "db": str(db),
@@ -379,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     results = Results()
     startup(results, args.db, args.repeat, args.warmup)
     asyncio.run(session(results, args.db, date.fromisoformat(today), args.repeat))
+    inspections_and_hazards(results, args.db, date.fromisoformat(today), args.repeat)
 
     info = machine()
     if args.json:
@@ -399,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeat": args.repeat,
             "metrics": metrics,
             "keystrokes": [asdict(k) for k in results.keystrokes],
+            "hazard_filters": [asdict(f) for f in results.hazard_filters],
             "notes": results.notes,
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -409,13 +620,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"dataset: {args.db} · {meta['parks']} parks, {meta['tenants']:,} tenants "
-            f"({meta['tenants_in_park']:,} in park), {meta['size_mb']:.1f} MB · repeat {args.repeat}"
+            f"({meta['tenants_in_park']:,} in park), {meta['hazards']:,} hazards, {meta['size_mb']:.1f} MB · "
+            f"repeat {args.repeat}"
         )
         print()
         print(table(results))
         print()
         print(keystroke_table(results.keystrokes))
         print()
+        if results.hazard_filters:
+            print(hazard_filter_table(results.hazard_filters))
+            print()
         for note in results.notes:
             print(f"- {note}")
     missed = [m.name for m in results.metrics.values() if m.passed is False]

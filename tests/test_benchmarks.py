@@ -4,6 +4,7 @@ on the 30,000-tenant dataset are in docs/PERFORMANCE.md, made with `python bench
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,18 @@ METRICS = (
     "search_keystroke_ms",
     "peak_rss_app_mb",
     "peak_rss_session_mb",
+    "inspection_load_ms",
+    "hazards_view_ms",
 )
+# Timed on a screen, so only when the screen is in the checkout.
+SCREEN_METRICS = {
+    "inspection_open_ms": "inspection.py",
+    "inspection_open_paint_ms": "inspection.py",
+    "hazards_open_ms": "hazards.py",
+    "hazards_open_paint_ms": "hazards.py",
+}
+SCREENS = ROOT / "inspect_app" / "screens"
+METRICS += tuple(name for name, screen in SCREEN_METRICS.items() if (SCREENS / screen).exists())
 
 
 def script(path: Path, *args: str) -> str:
@@ -36,12 +48,14 @@ def script(path: Path, *args: str) -> str:
 
 def test_run_prints_every_metric_on_a_tiny_dataset(tmp_path):
     db = tmp_path / "tiny.db"
-    script(GENERATE, "--parks", "2", "--tenants-per-park", "5", "--out", str(db))
+    script(GENERATE, "--parks", "2", "--tenants-per-park", "5", "--hazards", "25", "--out", str(db))
     out = script(RUN, "--db", str(db), "--repeat", "1", "--warmup", "0")
     for name in METRICS:
         assert f"\n{name} " in out, name
-    assert "2 parks, 10 tenants" in out
+    # --hazards 25: at least 25, the last inspection may bring a few more
+    assert re.search(r"2 parks, 10 tenants \(10 in park\), (2[5-9]|3\d) hazards", out)
     assert "精密机械" in out  # the keystroke table
+    assert "status overdue" in out  # the hazards view by filter
 
 
 @pytest.mark.slow
