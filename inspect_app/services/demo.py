@@ -535,8 +535,11 @@ def add_tenant_inspections(
         tenants = list(
             session.exec(
                 select(Tenant)
+                .join(Park, Park.id == Tenant.park_id)
                 .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
-                .order_by(Tenant.park_id, Tenant.building, Tenant.unit_no, Tenant.id)
+                # by what the seed made (not by the keys, which differ between runs): the shuffle
+                # below then picks the same tenants every time
+                .order_by(Park.code, Tenant.building, Tenant.unit_no, Tenant.credit_code)
             ).all()
         )
         # Each park's team: the inspectors of its earliest inspection (the demo gives one team a park).
