@@ -122,7 +122,7 @@ class CheckResult(SyncColumns, table=True):
     __tablename__ = "check_result"
     __table_args__ = (UniqueConstraint("inspection_id", "item_code"),)
 
-    inspection_id: str = Field(foreign_key="inspection.id", index=True)
+    inspection_id: str = Field(foreign_key="inspection.id")  # indexed by the unique constraint
     item_code: str = Field(max_length=20)
     # A copy of the template item as it was: editing a template never changes past inspections.
     position: int = 0

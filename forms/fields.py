@@ -31,14 +31,21 @@ def error(kind: str, **context: object) -> PydanticCustomError:
 
 
 def clean_text(value: object) -> str:
-    """NFKC (full-width -> half-width) and trimmed; None -> ''."""
+    """For values that are parsed (numbers, codes, dates, choices): NFKC turns full-width digits
+    and letters into ASCII; trimmed; None -> ''."""
     if value is None:
         return ""
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def plain_text(value: object) -> str:
+    """For free text (names, measures, notes): only trimmed. Chinese punctuation and full-width
+    brackets are part of how it is written — NFKC would turn "（分公司）" into "(分公司)"."""
+    return "" if value is None else str(value).strip()
+
+
 def optional_text(value: object, *, max_length: int = 200) -> str | None:
-    text = clean_text(value)
+    text = plain_text(value)
     if len(text) > max_length:
         raise error("too_long", max=max_length)
     return text or None

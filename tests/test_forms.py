@@ -391,3 +391,14 @@ def test_inspector_id_numbers_are_ascii_letters_digits_and_dashes():
     with pytest.raises(ValidationError):
         InspectorInput(name="李明", id_number="证号12345", agency="平湖市应急管理局")
     assert InspectorInput(name="李明", id_number="zj-2020-0187", agency="平湖市应急管理局").id_number == "ZJ-2020-0187"
+
+
+def test_free_text_keeps_chinese_punctuation_and_full_width_brackets():
+    from forms.rectification import RectificationInput
+    from forms.tenant import TenantInput
+    from tests.conftest import tenant_values
+
+    tenant = TenantInput.model_validate(tenant_values(1, name="平湖市恒达机械有限公司（分公司）"))
+    assert tenant.name == "平湖市恒达机械有限公司（分公司）"
+    item = RectificationInput(measures="清理通道，搬离货物；设置警示标志")
+    assert item.measures == "清理通道，搬离货物；设置警示标志"

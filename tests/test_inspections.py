@@ -63,7 +63,7 @@ def inspect_with_failures(store, park, tenant, inspector, codes=("B02", "D01")) 
     view = load_inspection(store, inspection_id)
     for result in view.results:
         if result.code in codes:
-            record_outcome(store, result.id, "fail", note="现场发现")
+            record_outcome(store, result.id, "fail", note=f"{result.code}：现场发现")
     pass_remaining(store, inspection_id)
     return finish_inspection(store, inspection_id, today=TODAY)
 
@@ -84,10 +84,20 @@ def test_finishing_turns_each_failure_into_a_hazard_with_a_default_deadline(stor
     rows, total = list_hazards(store, HazardQuery(today=TODAY))
     assert total == 2
     by_code = {r.description.split("：")[0]: r for r in rows}
-    blocked = by_code[FIRE.item("B02").text("zh_CN")]
+    blocked = by_code["B02"]
     assert blocked.deadline == TODAY + timedelta(days=FIRE.item("B02").deadline_days())
     assert blocked.status in ("open", "overdue") and blocked.missing
     assert unfinished_inspection(store, park_id=park.id, tenant_id=tenant.id) is None
+
+
+def test_a_failure_without_a_note_says_the_requirement_is_not_met(store, park, tenant, inspector):
+    inspection_id = start_inspection(store, park_id=park.id, tenant_id=tenant.id, template=FIRE,
+                                     inspector_ids=[inspector.id])
+    first = load_inspection(store, inspection_id).results[0]
+    record_outcome(store, first.id, "fail")
+    pass_remaining(store, inspection_id)
+    [hazard_id] = finish_inspection(store, inspection_id, today=TODAY)
+    assert get_hazard(store, hazard_id, TODAY).description == f"不符合要求：{first.text}"
 
 
 def test_an_inspection_with_unanswered_items_cannot_finish_and_writes_nothing(store, park, tenant, inspector):

@@ -175,7 +175,7 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
                 continue
             hazard = Hazard(inspection_id=inspection.id, check_result_id=result.id, park_id=inspection.park_id,
                             tenant_id=inspection.tenant_id, item_code=result.item_code, location=location,
-                            description=result.item_text + (f"：{result.note}" if result.note else ""),
+                            description=_finding(result),
                             severity=result.default_severity, found_on=today)
             session.add(hazard)
             session.flush()
@@ -185,6 +185,14 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         inspection.status = "finished"
         inspection.finished_at = utc_now()
         return hazard_ids
+
+
+def _finding(result: CheckResult) -> str:
+    """What was found: the inspector's note when there is one; the template item says what is
+    required ("安全出口…未被锁闭"), so without a note the hazard says that it is not met."""
+    if result.note:
+        return result.note
+    return t("inspection.not_met", lang="zh_CN", text=result.item_text)
 
 
 def _deadline_days(template: ChecklistTemplate | None, result: CheckResult) -> int:

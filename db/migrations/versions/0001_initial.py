@@ -341,7 +341,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("check_result", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_check_result_hlc"), ["hlc"], unique=False)
-        batch_op.create_index(batch_op.f("ix_check_result_inspection_id"), ["inspection_id"], unique=False)
 
     op.create_table(
         "notice",
@@ -524,7 +523,6 @@ def downgrade() -> None:
 
     op.drop_table("notice")
     with op.batch_alter_table("check_result", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_check_result_inspection_id"))
         batch_op.drop_index(batch_op.f("ix_check_result_hlc"))
 
     op.drop_table("check_result")
