@@ -1,6 +1,10 @@
-"""How numbers look on screen: grouped digits, no pointless decimals."""
+"""How values look on screen: grouped digits, no pointless decimals, text cut to fit a column."""
 
 from __future__ import annotations
+
+from datetime import date
+
+from rich.cells import cell_len
 
 
 def area(value: float | None) -> str:
@@ -11,3 +15,27 @@ def area(value: float | None) -> str:
 
 def count(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
+
+
+def input_text(value: object) -> str:
+    """A stored value as a person would type it into a form field (None -> '', 5000.0 -> '5000')."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def clip(text: str, width: int) -> str:
+    """Cut `text` to `width` terminal cells (a CJK character takes two), marking the cut with …."""
+    if cell_len(text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += cell_len(char)
+        if used > width - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"

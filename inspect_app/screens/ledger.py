@@ -44,15 +44,17 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort"),
         Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
         Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
+        Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
 
-    def __init__(self, park_id: str | None, *, focus_search: bool = False):
+    def __init__(self, park_id: str | None, *, focus_search: bool = False, search: str = ""):
         super().__init__()
         self.park_id = park_id
         self.focus_search = focus_search
-        self.query_state = LedgerQuery(park_id=park_id, limit=PAGE_SIZE)
+        self.search = search  # prefilled, e.g. a tenant's name when coming from its hazard
+        self.query_state = LedgerQuery(park_id=park_id, search=search, limit=PAGE_SIZE)
         self.rows: list[LedgerRow] = []
         self.total = 0
         self._loading_more = False
@@ -63,7 +65,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         yield Header()
         yield Static("", id="ledger-title", classes="screen-title")
         with Horizontal(classes="toolbar"):
-            yield Input(placeholder=t("tui.ledger.search_placeholder"), id="search", compact=True)
+            yield Input(self.search, placeholder=t("tui.ledger.search_placeholder"), id="search", compact=True)
             yield Select([(label("scale", s), s) for s in SCALES], prompt=t("tui.ledger.all_scales"), id="scale-filter",
                          compact=True)
             yield Select([(label("risk_point", r), r) for r in RISK_POINTS], prompt=t("tui.ledger.all_risks"),
@@ -254,7 +256,13 @@ class LedgerScreen(TranslatedBindings, Screen):
         begin_inspection(self, park_id=park_id, tenant_id=row.id, subject=row.name,
                          after=lambda _: self.reload(keep_tenant=row.id))  # hazard counts changed
 
+    def action_hazards(self) -> None:
+        from inspect_app.screens.hazards import HazardsScreen
+
+        self.app.push_screen(HazardsScreen(self.park_id))
+
     def palette_commands(self):
+        yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_park_help"), self.action_hazards)
         yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
                             self.action_inspect)
         yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)

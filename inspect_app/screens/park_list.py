@@ -23,6 +23,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("enter", "open_park", "tui.parks.open", id="parks.open"),
         Binding("i", "inspect", "tui.inspection.parks_inspect", id="parks.inspect"),
         Binding("slash", "search_all", "tui.parks.search_all", id="parks.search_all", key_display="/"),
+        Binding("z", "hazards", "tui.hazards.menu", id="parks.hazards"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
     ]
 
@@ -111,8 +112,14 @@ class ParkListScreen(TranslatedBindings, Screen):
             return
         begin_inspection(self, park_id=park.id, tenant_id=None, subject=t("inspection.common_areas", park=park.name))
 
+    def action_hazards(self) -> None:
+        from inspect_app.screens.hazards import HazardsScreen  # loads the ORM: not at start-up
+
+        self.app.push_screen(HazardsScreen())
+
     def palette_commands(self):
         yield SystemCommand(t("tui.parks.search_all"), t("tui.parks.search_all_help"), self.action_search_all)
+        yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_help"), self.action_hazards)
         selected = self._selected()
         if selected is not None:
             yield SystemCommand(t("tui.inspection.parks_inspect_named", name=selected.name),

@@ -7,8 +7,6 @@ log + audit event) and returns the tenant id to the ledger.
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +20,7 @@ from forms.credit_code import organisation_code_warning
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.tenant import TenantInput
+from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
@@ -112,7 +111,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
             chosen = set(value or [])
             return SelectionList(*[(label(kind[6:], c), c, c in chosen) for c in CHOICE_LISTS[kind[6:]]],
                                  id=widget_id, compact=True)
-        return Input(_as_text(value), placeholder=PLACEHOLDERS.get(name, ""), id=widget_id, compact=True)
+        return Input(formatting.input_text(value), placeholder=PLACEHOLDERS.get(name, ""), id=widget_id, compact=True)
 
     def values(self) -> dict[str, object]:
         """What the person has typed, field by field, before validation."""
@@ -169,12 +168,3 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
         self.app.push_screen(ConfirmScreen(t("tui.form.discard")),
                              lambda yes: self.dismiss(None) if yes else None)
 
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

@@ -21,12 +21,16 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from db.models import Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
+from db.overview import OPEN_HAZARD_STATUSES
 from db.store import Store
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
 from inspect_app.services.errors import UserError
 
 HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
+# Not closed: open (overdue or not), pending review or escalated — what the park list counts as
+# open hazards (db/overview.py OPEN_HAZARD_STATUSES). The hazards view starts with it.
+UNRESOLVED = "unresolved"
 REINSPECTION_OUTCOMES = ("rectified", "not_rectified", "escalated")
 LIVE_ITEM = and_(RectificationItem.deleted == False, RectificationItem.status != "superseded")  # noqa: E712
 
@@ -43,7 +47,7 @@ class HazardQuery:
     park_id: str | None = None
     tenant_id: str | None = None
     severity: str | None = None
-    status: str | None = None  # one of HAZARD_VIEW_STATUSES; None = all
+    status: str | None = None  # one of HAZARD_VIEW_STATUSES or UNRESOLVED; None = all
     limit: int = 200
     offset: int = 0
     today: date = field(default_factory=date.today)
@@ -87,6 +91,8 @@ class HazardRow:
 
 
 def _status_condition(status: str, today: date):
+    if status == UNRESOLVED:
+        return RectificationItem.status.in_(OPEN_HAZARD_STATUSES)
     if status == "overdue":
         return and_(RectificationItem.status == "open", RectificationItem.deadline < today)
     if status == "open":
@@ -142,6 +148,13 @@ def list_hazards(store: Store, query: HazardQuery) -> tuple[list[HazardRow], int
     by_key = {(row[0].id, row[1].id if row[1] is not None else None): row for row in found}
     # A row changed between the two reads (closed, superseded) is left out rather than shown stale.
     return [_row(*by_key[key], today=query.today) for key in map(tuple, page) if key in by_key], total
+
+
+def park_choices(store: Store) -> list[tuple[str, str, str]]:
+    """(id, code, name) of every park, by code: what a hazards filter offers."""
+    with store.read() as session:
+        return [tuple(row) for row in session.exec(
+            select(Park.id, Park.code, Park.name).where(Park.deleted == False).order_by(Park.code))]  # noqa: E712
 
 
 def get_hazard(store: Store, hazard_id: str, today: date) -> HazardRow:

@@ -1,0 +1,304 @@
+"""The hazards view (隐患一览): hazards across parks, earliest deadline first.
+
+Like the ledger, only a window of rows lives in the DataTable (PAGE_SIZE, more appended when the
+cursor reaches the end) and queries run in a thread worker. The service sorts by deadline; the
+screen filters by park, severity and status (it opens on the hazards not yet closed, which is what
+the park list counts). The highlighted hazard's full text is on the line under the table, since at
+80 columns the description column holds only its start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.worker import get_current_worker
+
+from forms.i18n import t
+from inspect_app import formatting
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.hazards import (
+    HAZARD_VIEW_STATUSES,
+    UNRESOLVED,
+    HazardQuery,
+    HazardRow,
+    list_hazards,
+    park_choices,
+)
+
+PAGE_SIZE = 100
+SEVERITIES = ("general", "major")
+TENANT_WIDTH = 12  # cells; the full name is on the detail line
+MIN_DESCRIPTION_WIDTH = 16
+ALERT = "bold red"
+
+
+class HazardsScreen(TranslatedBindings, Screen):
+    DEFAULT_CSS = """
+    HazardsScreen .toolbar Select { width: 1fr; margin-right: 1; }
+    HazardsScreen #park-filter { width: 2fr; }
+    HazardsScreen #hazard-detail { height: 2; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("enter", "open_hazard", "tui.hazards.open", id="hazards.open"),
+        Binding("r", "reinspect", "tui.hazards.reinspect", id="hazards.reinspect"),
+        Binding("t", "open_tenant", "tui.hazards.tenant", id="hazards.tenant"),
+        Binding("f", "focus_filters", "tui.hazards.filters", id="hazards.filters"),
+        Binding("escape", "back", "tui.common.back", id="hazards.back"),
+    ]
+
+    def __init__(self, park_id: str | None = None, *, status: str | None = UNRESOLVED):
+        super().__init__()
+        self.park_id = park_id
+        self.query_state = HazardQuery(park_id=park_id, status=status, limit=PAGE_SIZE)
+        self.rows: list[HazardRow] = []
+        self.total = 0
+        self.parks: list[tuple[str, str, str]] | None = None  # (id, code, name) for the park filter
+        self._loading_more = False
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("tui.hazards.title_all"), id="hazards-title", classes="screen-title")
+        with Horizontal(classes="toolbar"):
+            # Park options arrive with the first rows (one query for both, in the worker).
+            yield Select([], prompt=t("tui.hazards.all_parks"), id="park-filter", compact=True)
+            yield Select([(t(f"choices.severity.{s}"), s) for s in SEVERITIES], prompt=t("tui.hazards.all_severities"),
+                         id="severity-filter", compact=True)
+            statuses = [(t("tui.hazards.unresolved"), UNRESOLVED)]
+            statuses += [(t(f"choices.hazard_status.{s}"), s) for s in HAZARD_VIEW_STATUSES]
+            yield Select(statuses, value=self.query_state.status or Select.NULL, prompt=t("tui.hazards.all_statuses"),
+                         id="status-filter", compact=True)
+        yield DataTable(id="hazards", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="hazard-detail")
+        yield Static(t("tui.common.loading"), id="hazards-status", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#hazards", DataTable).focus()
+        # The first page is read here, before the first paint, not in a worker: a worker would
+        # compete for the GIL with that paint and double both (docs/PERFORMANCE.md, ~35 ms at
+        # 20,000 hazards). Filters and further pages use the worker.
+        self.query_state = replace(self.query_state, offset=0, today=self.app.today)
+        self.show(*list_hazards(self.app.store, self.query_state), append=False, keep_hazard=None)
+        self.load_parks()
+
+    def _columns(self) -> tuple[str, ...]:
+        # The park column says nothing once the view is filtered to one park: its room goes to
+        # the description.
+        keys = ("deadline", "status", "severity", "park", "tenant", "description")
+        return keys if self.query_state.park_id is None else tuple(k for k in keys if k != "park")
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def reload(self, *, keep_hazard: str | None = None) -> None:
+        self.query_state = replace(self.query_state, offset=0, today=self.app.today)
+        self.load(self.query_state, append=False, keep_hazard=keep_hazard)
+
+    @work(thread=True, exclusive=True, group="hazards")
+    def load(self, query: HazardQuery, *, append: bool, keep_hazard: str | None = None) -> None:
+        rows, total = list_hazards(self.app.store, query)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, rows, total, append, keep_hazard)
+
+    @work(thread=True, group="hazard-parks")
+    def load_parks(self) -> None:
+        """The park filter's options, after the first rows: the rows are what the person waits for."""
+        parks = park_choices(self.app.store)
+        self.app.call_from_thread(self._set_parks, parks)
+
+    def show(self, rows: list[HazardRow], total: int, append: bool, keep_hazard: str | None) -> None:
+        table = self.query_one("#hazards", DataTable)
+        if not append:
+            self.rows = []
+            self._reset_table()
+        width = self._description_width()
+        for row in rows:
+            table.add_row(*self._cells(row, width), key=row.id)
+        self.rows.extend(rows)
+        self.total = total
+        self._loading_more = False
+        if keep_hazard:
+            index = next((i for i, r in enumerate(self.rows) if r.id == keep_hazard), None)
+            if index is not None:
+                table.move_cursor(row=index)
+        self._update_status()
+        self._show_detail()
+
+    def _reset_table(self) -> None:
+        """Empty the table, columns too: a column keeps its widest cell's width until removed."""
+        table = self.query_one("#hazards", DataTable)
+        table.clear(columns=True)
+        for key in self._columns():
+            table.add_column(t(f"tui.hazards.col_{key}"), key=key)
+
+    def _set_parks(self, parks: list[tuple[str, str, str]]) -> None:
+        self.parks = parks
+        select = self.query_one("#park-filter", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([(formatting.clip(f"{code} {name}", 40), park_id) for park_id, code, name in parks])
+            if self.query_state.park_id:
+                select.value = self.query_state.park_id
+        self._update_title()
+
+    def _update_title(self) -> None:
+        park = next((f"{code} {name}" for park_id, code, name in self.parks or [] if park_id == self.query_state.park_id),
+                    None)
+        title = t("tui.hazards.title_park", park=park) if park else t("tui.hazards.title_all")
+        self.query_one("#hazards-title", Static).update(title)
+
+    def _description_width(self) -> int:
+        table = self.query_one("#hazards", DataTable)
+        available = (table.size.width or self.app.size.width) - 2  # the vertical scrollbar
+        fixed = {"deadline": 10, "park": 7, "tenant": TENANT_WIDTH,
+                 "status": max(cell_len(t(f"tui.hazards.status_short.{s}")) for s in HAZARD_VIEW_STATUSES),
+                 "severity": max(cell_len(t(f"tui.hazards.severity_short.{s}")) for s in SEVERITIES)}
+        columns = self._columns()
+        used = sum(fixed.get(k, 0) for k in columns) + 2 * len(columns)  # cell padding
+        return max(MIN_DESCRIPTION_WIDTH, available - used)
+
+    def _cells(self, row: HazardRow, description_width: int) -> list[object]:
+        overdue = row.status == "overdue"
+        style = ALERT if overdue else ""
+        cells = {
+            "deadline": Text(row.deadline.isoformat() if row.deadline else t("tui.hazards.no_deadline"), style=style),
+            "status": Text(t(f"tui.hazards.status_short.{row.status}"), style=style),
+            "severity": Text(t(f"tui.hazards.severity_short.{row.severity}"),
+                             style="bold" if row.severity == "major" else ""),
+            "park": row.park_code,
+            "tenant": formatting.clip(row.tenant_name or t("tui.hazards.common_areas"), TENANT_WIDTH),
+            "description": formatting.clip(row.description, description_width),
+        }
+        return [cells[key] for key in self._columns()]
+
+    def on_resize(self) -> None:
+        # The description column takes what the other columns leave: redraw the rows at the new
+        # width once the layout has it (re-adding is linear; updating cells one by one is not).
+        self.call_after_refresh(self._redraw)
+
+    def _redraw(self) -> None:
+        if not self.rows:
+            return
+        table = self.query_one("#hazards", DataTable)
+        cursor, width = table.cursor_row, self._description_width()
+        self._reset_table()
+        for row in self.rows:
+            table.add_row(*self._cells(row, width), key=row.id)
+        table.move_cursor(row=cursor)
+
+    def _update_status(self) -> None:
+        status = self.query_one("#hazards-status", Static)
+        if not self.total:
+            status.update(t("tui.hazards.empty"))
+            return
+        status.update(t("tui.hazards.status_count", total=formatting.count(self.total),
+                        shown=formatting.count(len(self.rows))))
+
+    def _show_detail(self) -> None:
+        row = self.selected()
+        detail = ""
+        if row is not None:
+            detail = t("tui.hazards.detail", subject=row.tenant_name or t("tui.hazards.common_areas"),
+                       location=row.location, description=row.description)
+        self.query_one("#hazard-detail", Static).update(detail)
+
+    @on(DataTable.RowHighlighted, "#hazards")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+        near_end = event.cursor_row >= len(self.rows) - 1
+        if near_end and len(self.rows) < self.total and not self._loading_more:
+            self._loading_more = True
+            self.query_state = replace(self.query_state, offset=len(self.rows))
+            self.load(self.query_state, append=True)
+
+    # --- filters ------------------------------------------------------------------------------
+
+    @on(Select.Changed, "#park-filter")
+    def _park_changed(self, event: Select.Changed) -> None:
+        self.filter(park_id=None if event.value is Select.NULL else event.value)
+        self._update_title()
+
+    @on(Select.Changed, "#severity-filter")
+    def _severity_changed(self, event: Select.Changed) -> None:
+        self.filter(severity=None if event.value is Select.NULL else event.value)
+
+    @on(Select.Changed, "#status-filter")
+    def _status_changed(self, event: Select.Changed) -> None:
+        self.filter(status=None if event.value is Select.NULL else event.value)
+
+    def filter(self, **changes: str | None) -> None:
+        """Change the query's filters (park_id, severity, status) and reload from the first row."""
+        if all(getattr(self.query_state, k) == v for k, v in changes.items()):
+            return
+        self.query_state = replace(self.query_state, **changes)
+        self.reload()
+
+    def show_status(self, status: str | None) -> None:
+        """Filter by status the way the status Select does (the palette's way in)."""
+        self.query_one("#status-filter", Select).value = status or Select.NULL
+
+    def action_focus_filters(self) -> None:
+        self.query_one("#park-filter", Select).focus()
+
+    def action_back(self) -> None:
+        if self.focused is not self.query_one("#hazards", DataTable):
+            self.query_one("#hazards", DataTable).focus()  # from a filter back to the list first
+            return
+        self.app.pop_screen()
+
+    # --- actions on the highlighted hazard ----------------------------------------------------
+
+    def selected(self) -> HazardRow | None:
+        table = self.query_one("#hazards", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowSelected, "#hazards")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_hazard()
+
+    def action_open_hazard(self) -> None:
+        from inspect_app.screens.rectification import RectificationScreen
+
+        row = self.selected()
+        if row is not None:
+            self.app.push_screen(RectificationScreen(row.id), lambda _saved: self.reload(keep_hazard=row.id))
+
+    def action_reinspect(self) -> None:
+        from inspect_app.screens.reinspection import ReinspectionScreen
+
+        row = self.selected()
+        if row is not None:
+            self.app.push_screen(ReinspectionScreen(row.id),
+                                 lambda done: self.reload(keep_hazard=row.id) if done else None)
+
+    def action_open_tenant(self) -> None:
+        from inspect_app.screens.ledger import LedgerScreen
+
+        row = self.selected()
+        if row is None:
+            return
+        if row.tenant_id is None:
+            self.notify(t("tui.hazards.no_tenant"), severity="warning")
+            return
+        self.app.push_screen(LedgerScreen(row.park_id, search=row.tenant_name or ""))
+
+    def palette_commands(self):
+        yield SystemCommand(t("tui.hazards.open"), t("tui.hazards.open_help"), self.action_open_hazard)
+        yield SystemCommand(t("tui.hazards.reinspect"), t("tui.hazards.reinspect_help"), self.action_reinspect)
+        yield SystemCommand(t("tui.hazards.tenant"), t("tui.hazards.tenant_help"), self.action_open_tenant)
+        yield SystemCommand(t("tui.hazards.filters"), t("tui.hazards.filters_help"), self.action_focus_filters)
+        for status in (UNRESOLVED, *HAZARD_VIEW_STATUSES):
+            name = t("tui.hazards.unresolved") if status == UNRESOLVED else t(f"choices.hazard_status.{status}")
+            yield SystemCommand(t("tui.hazards.show_status", status=name), "", lambda s=status: self.show_status(s))
+        yield SystemCommand(t("tui.hazards.show_all"), "", lambda: self.show_status(None))

@@ -1,0 +1,362 @@
+"""One hazard and its rectification (五落实): see it, fill it in, re-inspect it, read its history.
+
+The form validates with `forms.rectification` (HazardInput, RectificationInput), the models the
+CLI and the notice use too. A refused save shows each message next to its field and writes
+nothing. The line under the form says which of the five are still missing, as the person types.
+
+Letter keys (R re-inspect, D pending review, H history) act while the summary at the top has the
+focus; in a field they are typed. Esc from a field goes back to the summary; Esc there leaves.
+
+Opened with a list of hazard ids (the inspection summary's new hazards), the screen walks them:
+Ctrl+N saves the current one (when changed) and opens the next; after the last it closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Select, Static
+
+from forms import fields
+from forms.errors import field_messages
+from forms.i18n import t
+from forms.rectification import MAX_FUNDS_YUAN, HazardInput, RectificationInput, missing_implementations
+from inspect_app import formatting
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.errors import UserError
+from inspect_app.services.hazards import (
+    HazardRow,
+    get_hazard,
+    mark_pending_review,
+    rectification_values,
+    save_hazard,
+    save_rectification,
+)
+from inspect_app.widgets.form_row import FormRow
+
+HAZARD_FIELDS = ("location", "description", "severity")
+FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yuan", "funds_reason", "deadline",
+               "contingency_plan")
+# Which of the five each field serves, for the "*" a complete notice needs.
+NEEDED_FOR_NOTICE = frozenset({"responsible_person", "responsible_phone", "measures", "funds_yuan", "deadline",
+                               "contingency_plan"})
+PLACEHOLDERS = {"responsible_phone": "13812345678", "funds_yuan": "0", "deadline": "2026-12-31"}
+SEVERITIES = ("general", "major")
+LETTER_ACTIONS = frozenset({"reinspect", "pending_review", "history"})
+
+
+class Summary(Static, can_focus=True):
+    """The hazard's header; focusable so that the screen's letter keys have somewhere to land."""
+
+
+class RectificationScreen(TranslatedBindings, Screen[str | None]):
+    DEFAULT_CSS = """
+    RectificationScreen #hazard-summary { height: auto; padding: 0 1; }
+    RectificationScreen #hazard-summary:focus { background: $boost; }
+    RectificationScreen #form { height: 1fr; }
+    RectificationScreen .section { padding: 0 1; color: $accent; text-style: bold; }
+    RectificationScreen Input, RectificationScreen Select { width: 1fr; }
+    RectificationScreen #missing { height: auto; padding: 0 1; color: $warning; }
+    RectificationScreen #missing.-complete { color: $success; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "tui.rectification.save", id="rectification.save", priority=True),
+        Binding("ctrl+n", "next", "tui.rectification.next", id="rectification.next", priority=True),
+        Binding("r", "reinspect", "tui.rectification.reinspect", id="rectification.reinspect"),
+        Binding("d", "pending_review", "tui.rectification.pending_review", id="rectification.pending_review"),
+        Binding("h", "history", "tui.rectification.history", id="rectification.history"),
+        Binding("escape", "back", "tui.rectification.back", id="rectification.back"),
+    ]
+
+    def __init__(self, hazard_id: str, hazard_ids: Sequence[str] | None = None):
+        super().__init__()
+        self.hazard_ids = list(hazard_ids) if hazard_ids else [hazard_id]
+        if hazard_id not in self.hazard_ids:
+            self.hazard_ids.insert(0, hazard_id)
+        self.hazard_id = hazard_id
+        self.row: HazardRow | None = None
+        self.initial: dict[str, str] = {}
+        self.saved_id: str | None = None  # the last hazard saved here: what the screen returns
+        self.built = False  # False while the form is being (re)built: its fields' events are not typing
+
+    @property
+    def walking(self) -> bool:
+        return len(self.hazard_ids) > 1
+
+    @property
+    def position(self) -> int:
+        return self.hazard_ids.index(self.hazard_id)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.row = row = get_hazard(self.app.store, self.hazard_id, self.app.today)
+        subject = row.tenant_name or t("tui.hazards.common_areas")
+        title = (t("tui.rectification.title_walk", position=self.position + 1, count=len(self.hazard_ids),
+                   subject=subject) if self.walking else t("tui.rectification.title", subject=subject))
+        values = {"location": row.location, "description": row.description, "severity": row.severity,
+                  **rectification_values(row)}
+        yield Header()
+        yield Static(title, classes="screen-title", id="rectification-title")
+        yield Summary(self._summary(row), id="hazard-summary")
+        with VerticalScroll(id="form"):
+            yield Static(t("tui.rectification.section_hazard"), classes="section")
+            for name in HAZARD_FIELDS:
+                yield FormRow(name, t(f"tui.rectification.fields.{name}"), self._control(name, values[name]),
+                              required=True)
+            yield Static(t("tui.rectification.section_five"), classes="section")
+            for name in FIVE_FIELDS:
+                yield FormRow(name, t(f"tui.rectification.fields.{name}"), self._control(name, values[name]),
+                              required=name in NEEDED_FOR_NOTICE)
+        yield Static("", id="missing")
+        yield Static(self._hint(), classes="status-line", id="form-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._ready()
+
+    def _ready(self) -> None:
+        """After (re)building the form: remember what it holds, say what is missing, place the focus."""
+        self.built = True
+        self.initial = self.values()
+        self._update_missing()
+        # Walking new hazards means filling them in: start in the first of the five.
+        target = "#field-responsible_person" if self.walking else "#hazard-summary"
+        self.query_one(target).focus()
+
+    def _summary(self, row: HazardRow) -> Text:
+        status = t(f"choices.hazard_status.{row.status}")
+        header = t("tui.rectification.header", severity=t(f"choices.severity.{row.severity}"), status=status,
+                   found_on=row.found_on.isoformat(),
+                   deadline=row.deadline.isoformat() if row.deadline else t("tui.hazards.no_deadline"))
+        text = Text(row.location + "\n")
+        text.append(header)
+        if row.status == "overdue":
+            text.highlight_words([status], style="bold red")
+        if row.notice_number:
+            text.append("\n" + t("tui.rectification.header_notice", number=row.notice_number), style="italic")
+        return text
+
+    def _control(self, name: str, value: object) -> Widget:
+        widget_id = f"field-{name}"
+        if name == "severity":
+            return Select([(t(f"choices.severity.{s}"), s) for s in SEVERITIES], value=value, allow_blank=False,
+                          id=widget_id, compact=True)
+        return Input(formatting.input_text(value), placeholder=PLACEHOLDERS.get(name, ""), id=widget_id, compact=True)
+
+    def _hint(self) -> str:
+        return t("tui.rectification.hint_walk" if self.walking else "tui.rectification.hint")
+
+    def values(self) -> dict[str, str]:
+        """What the form holds, field by field, before validation."""
+        result = {}
+        for name in (*HAZARD_FIELDS, *FIVE_FIELDS):
+            widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, Select):
+                result[name] = "" if widget.value is Select.NULL else str(widget.value)
+            else:
+                result[name] = widget.value
+        return result
+
+    @property
+    def changed(self) -> bool:
+        return self.values() != self.initial
+
+    # --- what is missing, as it is typed ------------------------------------------------------
+
+    @on(Input.Changed)
+    def _field_changed(self) -> None:
+        if self.built:
+            self._update_missing()
+
+    def _update_missing(self) -> None:
+        missing = lenient_missing(self.values())
+        line = self.query_one("#missing", Static)
+        separator = t("tui.rectification.list_separator")
+        line.update(t("tui.rectification.missing", parts=separator.join(t(f"five.{m}") for m in missing))
+                    if missing else t("tui.rectification.complete"))
+        line.set_class(not missing, "-complete")
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if not self.save():
+            return
+        if not self.walking:
+            self.notify(t("tui.rectification.saved"))
+            self.dismiss(self.hazard_id)
+            return
+        self.query_one("#form-status", Static).update(
+            t("tui.rectification.saved_walk", position=self.position + 1, count=len(self.hazard_ids)))
+        self.query_one("#hazard-summary", Summary).update(
+            self._summary(get_hazard(self.app.store, self.hazard_id, self.app.today)))
+
+    def save(self) -> bool:
+        """Validate and write the hazard and its 五落实; on refusal show why and write nothing."""
+        values = self.values()
+        errors: dict[str, str] = {}
+        hazard = five = None
+        try:
+            hazard = HazardInput.model_validate({k: values[k] for k in HAZARD_FIELDS})
+        except ValidationError as exc:
+            errors.update(field_messages(exc))
+        try:
+            five = RectificationInput.model_validate({k: values[k] for k in FIVE_FIELDS})
+        except ValidationError as exc:
+            errors.update(field_messages(exc))
+        if errors:
+            self.show_errors(errors, t("tui.rectification.invalid", count=len(errors)))
+            return False
+        try:
+            # The hazard first: a notice-locked hazard refuses a change before its 五落实 is touched.
+            save_hazard(self.app.store, self.hazard_id, hazard)
+            save_rectification(self.app.store, self.hazard_id, five)
+        except UserError as exc:
+            message = exc.message()
+            field = exc.field or ("description" if exc.key == "errors.hazard_locked" else None)
+            self.show_errors({field: message} if field else {}, t("tui.rectification.refused", message=message))
+            return False
+        self.show_errors({}, self._hint())
+        self.initial = values
+        self.saved_id = self.hazard_id
+        return True
+
+    def show_errors(self, messages: dict[str, str], status: str) -> None:
+        first = None
+        for row in self.query(FormRow):
+            message = messages.get(row.field)
+            row.show_error(message)
+            if message and first is None:
+                first = row
+        self.query_one("#form-status", Static).update(status)
+        if first is not None:
+            first.control.focus()
+            first.scroll_visible()
+
+    async def action_next(self) -> None:
+        if self.changed and not self.save():
+            return
+        if self.position + 1 >= len(self.hazard_ids):
+            self.dismiss(self.saved_id)
+            return
+        await self.show_hazard(self.hazard_ids[self.position + 1])
+
+    # --- the hazard's other actions -----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return self.walking
+        if action in LETTER_ACTIONS and isinstance(self.focused, (Input, Select)):
+            return None  # shown dimmed: in a field the letter is typed (Esc leaves the field)
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def _unsaved(self) -> bool:
+        if self.changed:
+            self.notify(t("tui.rectification.save_first"), severity="warning")
+            return True
+        return False
+
+    def action_reinspect(self) -> None:
+        from inspect_app.screens.reinspection import ReinspectionScreen
+
+        if self._unsaved():
+            return
+
+        def done(outcome: str | None) -> None:
+            if outcome:
+                self.notify(t("tui.rectification.reinspected", outcome=t(f"tui.reinspection.outcomes.{outcome}")))
+                self.saved_id = self.hazard_id
+                self.call_later(self.show_hazard, self.hazard_id)
+
+        self.app.push_screen(ReinspectionScreen(self.hazard_id), done)
+
+    def action_pending_review(self) -> None:
+        from inspect_app.screens.confirm import ConfirmScreen
+
+        if self._unsaved():
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                mark_pending_review(self.app.store, self.hazard_id)
+            except UserError as exc:
+                self.notify(exc.message(), severity="warning")
+                return
+            self.notify(t("tui.rectification.marked_pending"))
+            self.saved_id = self.hazard_id
+            self.call_later(self.show_hazard, self.hazard_id)
+
+        self.app.push_screen(ConfirmScreen(t("tui.rectification.confirm_pending")), confirmed)
+
+    def action_history(self) -> None:
+        from inspect_app.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.hazard_id))
+
+    async def show_hazard(self, hazard_id: str) -> None:
+        """Rebuild the form for `hazard_id` as stored now (the next one, or this one after a
+        re-inspection or a status change)."""
+        self.hazard_id = hazard_id
+        self.built = False
+        await self.recompose()
+        self._ready()
+
+    def action_back(self) -> None:
+        from inspect_app.screens.confirm import ConfirmScreen
+
+        summary = self.query_one("#hazard-summary", Summary)
+        if self.focused is not summary:
+            summary.focus()  # leave the field: the letter keys work again
+            self.query_one("#form").scroll_home(animate=False)
+            return
+        if not self.changed:
+            self.dismiss(self.saved_id)
+            return
+        self.app.push_screen(ConfirmScreen(t("tui.rectification.discard")),
+                             lambda yes: self.dismiss(self.saved_id) if yes else None)
+
+    def palette_commands(self):
+        yield SystemCommand(t("tui.rectification.save"), "", self.action_save)
+        if self.walking:
+            yield SystemCommand(t("tui.rectification.next"), t("tui.rectification.next_help"), self.action_next)
+        yield SystemCommand(t("tui.rectification.reinspect"), t("tui.rectification.reinspect_help"),
+                            self.action_reinspect)
+        yield SystemCommand(t("tui.rectification.pending_review"), t("tui.rectification.pending_review_help"),
+                            self.action_pending_review)
+        yield SystemCommand(t("tui.rectification.history"), t("tui.rectification.history_help"), self.action_history)
+
+
+def lenient_missing(values: dict[str, str]) -> list[str]:
+    """Which of the five the typed values still lack; a value that does not parse yet counts as missing."""
+
+    def parsed(parse, value: str):
+        try:
+            return parse(value)
+        except PydanticCustomError:
+            return None
+
+    def text(name: str) -> str | None:
+        return fields.clean_text(values.get(name)) or None
+
+    funds = parsed(lambda v: fields.number(v, minimum=0, maximum=MAX_FUNDS_YUAN, strictly_positive=False),
+                   values.get("funds_yuan"))
+    deadline: date | None = parsed(fields.parse_date, values.get("deadline"))
+    return missing_implementations(
+        responsible_person=text("responsible_person"), responsible_phone=parsed(fields.phone, values.get("responsible_phone")),
+        measures=text("measures"), funds_yuan=funds, funds_reason=text("funds_reason"), deadline=deadline,
+        contingency_plan=text("contingency_plan"))
