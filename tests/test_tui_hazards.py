@@ -221,6 +221,18 @@ async def test_mark_pending_review_from_the_summary(store, park, tenant, inspect
         await settle(app, pilot)
         app.push_screen(RectificationScreen(hazard_id))
         await settle(app, pilot)
+        form = app.screen
+        assert form.focused is form.query_one("#hazard-summary")
+        await pilot.press("tab")  # into the form: the first field, no stop on the scrolling container
+        assert form.focused is form.query_one("#field-location")
+        await pilot.press("d")  # typed into the field, not an action
+        assert form.query_one("#field-location", Input).value.endswith("d")
+        await pilot.press("escape")  # out of the field: the letters act again
+        assert form.focused is form.query_one("#hazard-summary") and form.changed
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen is form  # unsaved change: save first
+        form.query_one("#field-location", Input).value = form.initial["location"]
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
@@ -421,7 +433,7 @@ async def test_the_history_shows_who_changed_what_before_and_after(store, park, 
         assert ("deadline", f"{old_deadline.isoformat()} → 2026-12-20") in changes
         table = audit.query_one("#audit", DataTable)
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1] == "李明" and first[2] == store.device_id[:6] and first[3] == "整改项 修改"
+        assert first[1] == "李明" and first[2] == store.device_id[:4] and first[3] == "整改项 修改"
         detail = str(audit.query_one("#audit-detail").render())
         assert store.device_id in detail and "李明" in detail
         # the creation of the hazard is there too, at the end (oldest last)

@@ -25,7 +25,7 @@ TECHNICAL = frozenset({"id", "hlc", "origin_device", "created_at", "updated_at",
                        "check_result_id", "park_id", "tenant_id", "rectification_item_id", "supersedes_id"})
 # A new row shows its filled-in values; these say nothing when they hold their defaults.
 QUIET_ON_INSERT = {"deleted": False, "revision": 1, "status": "open"}
-WIDTHS = {"when": 11, "who": 8, "device": 6, "record": 12, "field": 10}
+WIDTHS = {"when": 11, "who": 6, "device": 4, "record": 12, "field": 12}  # cells; the detail line has it all
 MIN_CHANGE_WIDTH = 16
 
 

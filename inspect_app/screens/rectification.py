@@ -109,7 +109,9 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         yield Header()
         yield Static(title, classes="screen-title", id="rectification-title")
         yield Summary(self._summary(row), id="hazard-summary")
-        with VerticalScroll(id="form"):
+        form = VerticalScroll(id="form")
+        form.can_focus = False  # Tab goes from the summary straight to the first field
+        with form:
             yield Static(t("tui.rectification.section_hazard"), classes="section")
             for name in HAZARD_FIELDS:
                 yield FormRow(name, t(f"tui.rectification.fields.{name}"), self._control(name, values[name]),
