@@ -88,6 +88,12 @@ class LedgerScreen(TranslatedBindings, Screen):
         (self.query_one("#search", Input) if self.focus_search else table).focus()
         self.reload()
 
+    def on_screen_resume(self) -> None:
+        """Back from a form, an inspection or the hazards view: counts may have changed."""
+        if self.rows:
+            row = self._selected()
+            self.reload(keep_tenant=row.id if row else None)
+
     # --- loading ------------------------------------------------------------------------------
 
     def reload(self, *, keep_tenant: str | None = None) -> None:

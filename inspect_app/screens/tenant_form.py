@@ -82,7 +82,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
         yield Header()
         title = t("tui.form.edit_title", name=self.tenant.name) if self.tenant else t("tui.form.add_title")
         yield Static(title, classes="screen-title", id="form-title")
-        with VerticalScroll(id="form"):
+        with VerticalScroll(id="form", can_focus=False):  # Tab goes field to field, not to the container
             values = self._initial_values()
             for name, kind in FIELDS:
                 yield FormRow(name, t(f"fields.tenant.{name}"), self._control(name, kind, values.get(name)),
