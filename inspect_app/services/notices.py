@@ -124,7 +124,9 @@ def _addressee(session, park: Park, tenant: Tenant | None) -> dict:
 def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem, store: Store,
                   photos: dict[str, Path]) -> dict:
     """One numbered hazard of a notice; its photos' files are added to `photos` (sha -> path)."""
-    files = files_of(store, "hazard", hazard.id)
+    # Photos taken of the failed item during the inspection, then any added to the hazard later.
+    files = files_of(store, "check_result", hazard.check_result_id) if hazard.check_result_id else []
+    files += [f for f in files_of(store, "hazard", hazard.id) if f.sha256 not in {g.sha256 for g in files}]
     photos.update({f.sha256: f.path for f in files})
     legal_basis = None
     if hazard.inspection_id and hazard.item_code:
