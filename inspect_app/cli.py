@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from forms.i18n import set_language, t
+from inspect_app.cli_notices import add_notices_parser
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -57,6 +58,7 @@ def build_parser() -> Parser:
     export.set_defaults(handler=run_ledger_export)
     _add_templates_parser(sub)
     _add_hazards_parser(sub)
+    add_notices_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
     return parser
@@ -344,13 +346,9 @@ def _fit(text: str, width: int) -> str:
 
 
 def keys_dir() -> Path:
-    """This device's signing key folder: env PARKINSPECT_KEYS_DIR, else `<data dir>/keys`."""
-    import os
+    from inspect_app.config import keys_dir as configured_keys_dir
 
-    from inspect_app.config import data_dir
-
-    configured = os.environ.get("PARKINSPECT_KEYS_DIR")
-    return Path(configured).expanduser() if configured else data_dir() / "keys"
+    return configured_keys_dir()
 
 
 def _add_keys_parser(sub) -> None:

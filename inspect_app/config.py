@@ -50,6 +50,19 @@ def _config_file() -> dict:
         return {}
 
 
+def agency_config() -> dict:
+    """The issuing agency as the office configures it: `[agency]` in config.toml
+    (name, short, basis = [...], reinspection_note). Empty when not configured."""
+    agency = _config_file().get("agency", {})
+    return agency if isinstance(agency, dict) else {}
+
+
+def keys_dir() -> Path:
+    """This device's signing key folder: env PARKINSPECT_KEYS_DIR, else `<data dir>/keys`."""
+    configured = os.environ.get("PARKINSPECT_KEYS_DIR")
+    return Path(configured).expanduser() if configured else data_dir() / "keys"
+
+
 def load_settings(*, db: str | None = None, lang: str | None = None) -> Settings:
     file = _config_file()
     db_value = db or os.environ.get("PARKINSPECT_DB") or file.get("db") or str(data_dir() / "parkinspect.db")

@@ -275,7 +275,7 @@ def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path]
     from exports.signing import make_qr_payload, sign_pdf
 
     canonical = canonical_json(content)
-    qr = make_qr_payload(notice.number, canonical, key)
+    qr = make_qr_payload(notice.number, canonical, key, signed_at=notice.issued_at)
     pdf = sign_pdf(render_document(content, qr_payload=qr, photos=photos), key)
     notice.content_json = canonical.decode("utf-8")
     notice.content_sha256 = content_hash(canonical)
