@@ -74,3 +74,33 @@ def test_device_block_can_be_set_and_is_validated(store, db_path, capsys):
     assert code == 0 and "A07" in out
     code, _, err = run(capsys, db_path, "notices", "block", "7-x")
     assert code == 2 and err
+
+
+def test_a_notice_with_one_byte_changed_is_not_authentic(issued, db_path, tmp_path, capsys):
+    run(capsys, db_path, "notices", "export", "-o", str(tmp_path / "out"), issued[0])
+    [path] = (tmp_path / "out").glob("*.pdf")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3
+    data[middle] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, out, _ = run(capsys, db_path, "verify", str(path))
+    assert code in (1, 2) and out.strip()  # altered: never authentic
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"%PDF-1.7\n garbage")
+    assert run(capsys, db_path, "verify", str(garbage))[0] == 2
+
+
+def test_the_qr_of_one_notice_does_not_vouch_for_another(issued, store, db_path, capsys):
+    from sqlmodel import select
+
+    from db.models import Notice
+
+    with store.read() as session:
+        first, second = session.exec(select(Notice).order_by(Notice.sequence)).all()[:2]
+    code, out, _ = run(capsys, db_path, "verify", "--qr", first.signature)
+    assert code == 0 and first.number in out
+    from exports.signing import TrustStore, verify_qr
+    from inspect_app.config import keys_dir
+
+    result = verify_qr(first.signature, TrustStore.from_directory(keys_dir()), second.content_json.encode())
+    assert result.status == "not_authentic"
