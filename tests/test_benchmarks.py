@@ -14,6 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = ROOT / "benchmarks" / "generate.py"
 RUN = ROOT / "benchmarks" / "run.py"
+NOTICES = ROOT / "benchmarks" / "notices.py"
+NOTICE_METRICS = ("baseline_page_ms", "notice_ms", "notice_render_ms", "notice_sign_ms", "notice_ratio",
+                  "batch_wall_s", "batch_notices_per_s", "batch_notice_ms", "batch_processes")
 METRICS = (
     "startup_bare_s",
     "startup_app_s",
@@ -87,3 +90,11 @@ def test_generate_skips_a_database_of_the_right_size_and_run_reports_json(tmp_pa
     assert len(keys) == 2 * (4 + 1 + 6 + 1)  # two passes of 精密机械, escape, six code characters, escape
     assert all(k["ms"] > 0 for k in keys)
     assert [k["search"] for k in keys[:5]] == ["精", "精密", "精密机", "精密机械", ""]
+
+
+def test_notices_benchmark_prints_every_metric_on_a_tiny_batch():
+    out = script(NOTICES, "--count", "3", "--batch", "4")
+    for name in NOTICE_METRICS:
+        assert f"\n{name} " in out, name
+    report = json.loads(script(NOTICES, "--count", "1", "--warmup", "0", "--batch", "2", "--json"))
+    assert set(report) == set(NOTICE_METRICS) and report["batch_processes"] == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from db.models import (
     Inspection,
     Inspector,
     LocalSetting,
+    Notice,
     Park,
     QuarterlyReport,
     RectificationItem,
@@ -41,6 +43,7 @@ from inspect_app.services.ledger import tenant_as_input
 from tests.conftest import TODAY
 
 SMALL = {"parks": 3, "tenants_per_park": 10, "seed": 7, "today": TODAY}
+NOTICE_SIZE = {**SMALL, "tenants_per_park": 20}  # three tenants with complete 五落实 and no notice yet
 
 
 def count(session: Session, model) -> int:
@@ -357,3 +360,81 @@ def test_the_hazards_view_shows_every_status(store: Store):
     for status in HAZARD_STATUSES:
         rows, total = list_hazards(store, HazardQuery(status=status, today=TODAY, limit=5))
         assert total > 0 and {row.status for row in rows} == {status}, status
+
+
+# --- demo notices ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keys_dir(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "keys"
+    monkeypatch.setenv("PARKINSPECT_KEYS_DIR", str(directory))
+    return directory
+
+
+def test_demo_notices_are_issued_signed_and_verify(store: Store, keys_dir: Path):
+    from exports.notice_pdf import read_embedded
+    from exports.signing import TrustStore, load_device_key, verify_pdf
+    from inspect_app.config import keys_dir as configured_keys_dir
+    from inspect_app.services.demo import demo_agency, issue_demo_notices
+    from inspect_app.services.hazards import get_hazard
+
+    generate_demo(store, **NOTICE_SIZE)
+    assert configured_keys_dir() == keys_dir and load_device_key(keys_dir) is None
+    issued = issue_demo_notices(store, keys_dir=configured_keys_dir(), agency=demo_agency(), count=3,
+                                now=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    key = load_device_key(keys_dir)
+    assert key is not None and store.device_id in key.subject and "演示设备" in key.subject
+    assert len(issued) == 3 and len({n.number for n in issued}) == 3
+    trust = TrustStore.from_directory(keys_dir)
+    with store.read() as session:
+        notices = {n.number: n for n in session.exec(select(Notice)).all()}
+    assert set(notices) == {n.number for n in issued}
+    for notice in notices.values():
+        result = verify_pdf(notice.pdf, trust, read_embedded)
+        assert result.status == "authentic", result.reason
+        assert result.number == notice.number
+        hazards = session_hazards(store, notice.id)
+        assert hazards and all(not get_hazard(store, h, TODAY).missing for h in hazards)
+
+
+def session_hazards(store: Store, notice_id: str) -> list[str]:
+    with store.read() as session:
+        return list(session.exec(select(Hazard.id).where(Hazard.notice_id == notice_id)).all())
+
+
+def test_demo_notices_choose_the_same_tenants_for_the_same_seed_and_skip_issued_ones(tmp_path: Path):
+    from inspect_app.services.demo import demo_agency, issue_demo_notices
+
+    chosen = []
+    for run in ("a", "b"):
+        store = Store.open(tmp_path / f"{run}.db")
+        try:
+            generate_demo(store, **NOTICE_SIZE)
+            first = issue_demo_notices(store, keys_dir=tmp_path / "keys", agency=demo_agency(), count=2)
+            second = issue_demo_notices(store, keys_dir=tmp_path / "keys", agency=demo_agency(), count=2)
+            names = [n.content["addressee"]["credit_code"] for n in first + second]
+            assert len(names) == len(set(names)) == 3  # the second call takes the one left, not the same
+            chosen.append(names)
+        finally:
+            store.close()
+    assert chosen[0] == chosen[1]
+
+
+def test_demo_command_reports_the_notices(tmp_path: Path, keys_dir: Path, monkeypatch, capsys):
+    import json
+
+    from inspect_app.cli import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    code = main(["--db", str(tmp_path / "demo.db"), "demo", "--parks", "2", "--tenants-per-park", "8", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["notices"] >= 1
+    assert (keys_dir / "device_key.pem").exists()
+    store = Store.open(tmp_path / "demo.db")
+    try:
+        with store.read() as session:
+            assert count(session, Notice) == summary["notices"]
+    finally:
+        store.close()

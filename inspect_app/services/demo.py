@@ -1174,3 +1174,85 @@ def last_complete_quarters(today: date, count: int) -> list[tuple[int, int]]:
         year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
         quarters.append((year, quarter))
     return quarters[::-1]
+
+
+# --- demo notices -------------------------------------------------------------------------------
+
+DEMO_NOTICES = 10  # per run: enough to see real notices, few enough to keep `parkinspect demo` quick
+DEMO_AGENCY_SHORT = "平经信安整"
+
+
+def demo_agency(configured: dict | None = None):
+    """The issuing agency of demo notices: the office's `[agency]` where configured, else the demo's own."""
+    from inspect_app.services.notices import DEFAULT_BASIS, Agency
+
+    configured = configured or {}
+    basis = configured.get("basis")
+    values = {"name": str(configured.get("name") or AGENCIES[0]),
+              "short": str(configured.get("short") or DEMO_AGENCY_SHORT),
+              "basis": tuple(str(b) for b in basis) if isinstance(basis, list) and basis else DEFAULT_BASIS}
+    if configured.get("reinspection_note"):
+        values["reinspection_note"] = str(configured["reinspection_note"])
+    return Agency(**values)
+
+
+def notice_candidates(store: Store, count: int) -> list[list[str]]:
+    """Up to `count` groups of hazard ids, one group per tenant inspection, that can be issued now:
+    open tenant hazards without a notice whose current 五落实 item is complete.
+
+    The choice is deterministic for a given content (ordered by park code, credit code, inspection
+    date and checklist item; the UUID keys play no part), and spreads over parks before tenants."""
+    from forms.rectification import missing_implementations
+    from inspect_app.services.hazards import LIVE_ITEM
+
+    with store.read() as session:
+        rows = session.exec(
+            select(Hazard, RectificationItem, Park.code, Tenant.credit_code, Inspection.started_at)
+            .join(RectificationItem, RectificationItem.hazard_id == Hazard.id)
+            .join(Park, Park.id == Hazard.park_id)
+            .join(Tenant, Tenant.id == Hazard.tenant_id)
+            .join(Inspection, Inspection.id == Hazard.inspection_id)
+            .where(Hazard.status == "open", Hazard.notice_id == None,  # noqa: E711
+                   Hazard.deleted == False, Tenant.deleted == False, LIVE_ITEM)  # noqa: E712
+        ).all()
+    current: dict[str, tuple] = {}  # hazard id -> its latest live item and sort keys
+    for hazard, item, park_code, credit, started in rows:
+        known = current.get(hazard.id)
+        if known is None or item.revision > known[1].revision:
+            current[hazard.id] = (hazard, item, park_code, credit, started)
+    groups: dict[tuple, list[tuple]] = {}
+    for hazard, item, park_code, credit, started in current.values():
+        if item.status != "open" or missing_implementations(
+                responsible_person=item.responsible_person, responsible_phone=item.responsible_phone,
+                measures=item.measures, funds_yuan=item.funds_yuan, funds_reason=item.funds_reason,
+                deadline=item.deadline, contingency_plan=item.contingency_plan):
+            continue
+        key = (park_code, credit or "", started, hazard.inspection_id)
+        groups.setdefault(key, []).append((hazard.item_code or "", hazard.found_on, hazard.description, hazard.id))
+    by_park: dict[str, list[tuple]] = {}
+    for key in sorted(groups):
+        by_park.setdefault(key[0], []).append(key)
+    chosen: list[tuple] = []
+    queues = [by_park[code] for code in sorted(by_park)]
+    while len(chosen) < count and any(queues):  # round robin: first group of each park, then second ...
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    return [[entry[-1] for entry in sorted(groups[key])] for key in chosen]
+
+
+def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTICES,
+                       now: datetime | None = None) -> list:
+    """Issue rectification notices for up to `count` demo tenants (see `notice_candidates`), creating
+    this device's signing key first when `keys_dir` holds none. Returns the IssuedNotice objects."""
+    from exports.signing import create_device_key, load_device_key
+    from inspect_app.services.notices import issue_rectification_notice
+
+    groups = notice_candidates(store, count) if count > 0 else []
+    if not groups:
+        return []
+    if load_device_key(keys_dir) is None:
+        create_device_key(keys_dir, common_name=f"演示设备 {store.device_id}", organisation=agency.name or None)
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=now)
+            for ids in groups]
