@@ -208,9 +208,9 @@ def _location(session, inspection: Inspection) -> str:
     park = session.get(Park, inspection.park_id)
     if inspection.tenant_id is None:
         return t("inspection.common_areas", lang="zh_CN", park=park.name)
+    # The park is in the notice's address already: the hazard's place is the tenant's unit.
     tenant = session.get(Tenant, inspection.tenant_id)
-    place = " ".join(p for p in (tenant.building, tenant.unit_no) if p)
-    return f"{park.name} {place}".strip()
+    return " ".join(p for p in (tenant.building, tenant.unit_no) if p) or tenant.name
 
 
 def _ensure_in_progress(session, inspection_id: str) -> Inspection:
