@@ -16,6 +16,18 @@ TODAY = date(2026, 11, 26)
 
 
 @pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path_factory, monkeypatch):
+    """Config, data, logs and signing keys in scratch folders: a test never touches the real ones
+    (subprocesses inherit this environment too)."""
+    home = tmp_path_factory.mktemp("user")
+    for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(home / variable.lower()))
+    monkeypatch.setenv("PARKINSPECT_KEYS_DIR", str(home / "keys"))
+    monkeypatch.delenv("PARKINSPECT_DB", raising=False)
+    monkeypatch.delenv("PARKINSPECT_LANG", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _chinese_by_default():
     set_language("zh_CN")
     yield
