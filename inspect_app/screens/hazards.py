@@ -50,6 +50,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         Binding("enter", "open_hazard", "tui.hazards.open", id="hazards.open"),
         Binding("r", "reinspect", "tui.hazards.reinspect", id="hazards.reinspect"),
         Binding("t", "open_tenant", "tui.hazards.tenant", id="hazards.tenant"),
+        Binding("n", "issue_notice", "tui.notice.hazards_issue", id="hazards.issue"),
         Binding("f", "focus_filters", "tui.hazards.filters", id="hazards.filters"),
         Binding("escape", "back", "tui.common.back", id="hazards.back"),
     ]
@@ -293,8 +294,22 @@ class HazardsScreen(TranslatedBindings, Screen):
             return
         self.app.push_screen(LedgerScreen(row.park_id, search=row.tenant_name or ""))
 
+    def action_issue_notice(self) -> None:
+        from inspect_app.screens.issue_notice import IssueNoticeScreen, hazards_for_notice
+
+        row = self.selected()
+        if row is None:
+            return
+        hazard_ids = hazards_for_notice(self.app.store, row, self.app.today)
+        if not hazard_ids:
+            self.notify(t("tui.notice.no_open_hazards"), severity="warning")
+            return
+        self.app.push_screen(IssueNoticeScreen(hazard_ids), lambda _number: self.reload(keep_hazard=row.id))
+
     def palette_commands(self):
         yield SystemCommand(t("tui.hazards.open"), t("tui.hazards.open_help"), self.action_open_hazard)
+        yield SystemCommand(t("tui.notice.hazards_issue"), t("tui.notice.hazards_issue_help"),
+                            self.action_issue_notice)
         yield SystemCommand(t("tui.hazards.reinspect"), t("tui.hazards.reinspect_help"), self.action_reinspect)
         yield SystemCommand(t("tui.hazards.tenant"), t("tui.hazards.tenant_help"), self.action_open_tenant)
         yield SystemCommand(t("tui.hazards.filters"), t("tui.hazards.filters_help"), self.action_focus_filters)

@@ -45,9 +45,11 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
     InspectionSummaryScreen .hazard-line { text-wrap: nowrap; text-overflow: ellipsis; }
     InspectionSummaryScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
     InspectionSummaryScreen Button { margin: 0 1; }
+    InspectionSummaryScreen #notice { min-width: 12; }
     """
     BINDINGS = [
         Binding("f", "choose('five')", "tui.inspection_summary.five", id="inspection_summary.five", show=False),
+        Binding("n", "issue_notice", "tui.notice.summary_issue", id="inspection_summary.issue", show=False),
         Binding("escape", "choose('back')", "tui.inspection_summary.back", id="inspection_summary.back"),
     ]
 
@@ -75,6 +77,7 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
             with Horizontal():
                 if s.hazards:
                     yield Button(t("tui.inspection_summary.five"), id="five", variant="primary")
+                    yield Button(t("tui.notice.summary_issue"), id="notice")
                 yield Button(t("tui.inspection_summary.back"), id="back")
 
     def on_mount(self) -> None:
@@ -82,7 +85,18 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
         self.query_one("#five" if self.summary.hazards else "#back", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "notice":
+            self.action_issue_notice()
+            return
         self.dismiss(event.button.id)
+
+    def action_issue_notice(self) -> None:
+        """The notice for the new hazards, on top of this summary: before the 五落实 are agreed its
+        preview says what is missing; the summary stays for going on to them."""
+        from inspect_app.screens.issue_notice import IssueNoticeScreen
+
+        if self.summary.hazards:
+            self.app.push_screen(IssueNoticeScreen([h.id for h in self.summary.hazards]))
 
     def action_choose(self, choice: str) -> None:
         if choice == "five" and not self.summary.hazards:

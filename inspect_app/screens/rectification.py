@@ -52,7 +52,7 @@ NEEDED_FOR_NOTICE = frozenset({"responsible_person", "responsible_phone", "measu
                                "contingency_plan"})
 PLACEHOLDERS = {"responsible_phone": "13812345678", "funds_yuan": "0", "deadline": "2026-12-31"}
 SEVERITIES = ("general", "major")
-LETTER_ACTIONS = frozenset({"reinspect", "pending_review", "history"})
+LETTER_ACTIONS = frozenset({"reinspect", "pending_review", "history", "issue_notice"})
 
 
 class Summary(Static, can_focus=True):
@@ -75,6 +75,7 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         Binding("r", "reinspect", "tui.rectification.reinspect", id="rectification.reinspect"),
         Binding("d", "pending_review", "tui.rectification.pending_review", id="rectification.pending_review"),
         Binding("h", "history", "tui.rectification.history", id="rectification.history"),
+        Binding("n", "issue_notice", "tui.notice.hazards_issue", id="rectification.issue"),
         Binding("escape", "back", "tui.rectification.back", id="rectification.back"),
     ]
 
@@ -310,6 +311,24 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
 
         self.app.push_screen(AuditScreen(self.hazard_id))
 
+    def action_issue_notice(self) -> None:
+        from inspect_app.screens.issue_notice import IssueNoticeScreen, hazards_for_notice
+
+        if self._unsaved():
+            return
+        row = get_hazard(self.app.store, self.hazard_id, self.app.today)
+        hazard_ids = hazards_for_notice(self.app.store, row, self.app.today)
+        if not hazard_ids:
+            self.notify(t("tui.notice.no_open_hazards"), severity="warning")
+            return
+
+        def done(number: str | None) -> None:
+            if number:
+                self.saved_id = self.hazard_id
+                self.call_later(self.show_hazard, self.hazard_id)
+
+        self.app.push_screen(IssueNoticeScreen(hazard_ids), done)
+
     async def show_hazard(self, hazard_id: str) -> None:
         """Rebuild the form for `hazard_id` as stored now (the next one, or this one after a
         re-inspection or a status change)."""
@@ -341,6 +360,8 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         yield SystemCommand(t("tui.rectification.pending_review"), t("tui.rectification.pending_review_help"),
                             self.action_pending_review)
         yield SystemCommand(t("tui.rectification.history"), t("tui.rectification.history_help"), self.action_history)
+        yield SystemCommand(t("tui.notice.hazards_issue"), t("tui.notice.hazards_issue_help"),
+                            self.action_issue_notice)
 
 
 def lenient_missing(values: dict[str, str]) -> list[str]:
