@@ -14,7 +14,7 @@ from forms.i18n import t
 from forms.inspector import InspectorInput
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.profile import current_inspector, save_profile
-from inspect_app.widgets.form_row import FormRow
+from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 FIELDS = ("name", "id_number", "agency", "phone")
 
@@ -59,9 +59,7 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
         try:
             data = InspectorInput.model_validate(values)
         except ValidationError as exc:
-            messages = field_messages(exc)
-            for row in self.query(FormRow):
-                row.show_error(messages.get(row.field))
+            show_form_errors(self.query(FormRow), field_messages(exc))
             return
         inspector = save_profile(self.app.store, data)
         self.notify(t("tui.profile.saved", name=inspector.name))

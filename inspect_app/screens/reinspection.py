@@ -26,7 +26,7 @@ from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.attachments import attach_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
-from inspect_app.widgets.form_row import FormRow
+from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 FIELDS = ("outcome", "inspected_on", "evidence_note", "photo", "new_deadline")
 MAX_NOTE = 1000
@@ -134,12 +134,7 @@ class ReinspectionScreen(TranslatedBindings, ModalScreen[str | None]):
         return True
 
     def show_errors(self, messages: dict[str, str], status: str) -> None:
-        first = None
-        for row in self.query(FormRow):
-            message = messages.get(row.field)
-            row.show_error(message)
-            if message and first is None:
-                first = row
+        first = show_form_errors(self.query(FormRow), messages)
         self.query_one("#reinspection-status", Static).update(status)
         if first is not None and not first.control.disabled:
             first.control.focus()

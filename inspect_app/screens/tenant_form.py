@@ -24,7 +24,7 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
-from inspect_app.widgets.form_row import FormRow
+from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -144,12 +144,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
         self.dismiss(tenant.id)
 
     def show_errors(self, messages: dict[str, str]) -> None:
-        first = None
-        for row in self.query(FormRow):
-            message = messages.get(row.field)
-            row.show_error(message)
-            if message and first is None:
-                first = row
+        first = show_form_errors(self.query(FormRow), messages)
         status = self.query_one("#form-status", Static)
         if messages:
             status.update(t("tui.form.invalid", count=len(messages)))

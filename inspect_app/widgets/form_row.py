@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -35,3 +37,14 @@ class FormRow(Vertical):
     def show_error(self, message: str | None) -> None:
         self.query_one(".form-error", Static).update(message or "")
         self.set_class(bool(message), "-invalid")
+
+
+def show_form_errors(rows: Iterable[FormRow], messages: dict[str, str]) -> FormRow | None:
+    """Put each message under its field and clear the others; return the first row with one."""
+    first = None
+    for row in rows:
+        message = messages.get(row.field)
+        row.show_error(message)
+        if message and first is None:
+            first = row
+    return first
