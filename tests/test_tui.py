@@ -17,6 +17,7 @@ from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, make_credit_code, tenant_values
+from tests.pilot import settle
 
 SIZE = (80, 24)
 
@@ -29,11 +30,6 @@ def add_tenants(store, park, count: int, **overrides) -> None:
 def with_profile(store) -> None:
     save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市经济和信息化局"))
 
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def change_count(store) -> int:

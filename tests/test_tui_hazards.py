@@ -34,6 +34,7 @@ from inspect_app.services.inspections import (
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
+from tests.pilot import settle
 
 SIZE = (80, 24)
 FIRE = builtin_templates()["fire_safety"]
@@ -65,11 +66,6 @@ def inspect(store, park, tenant, inspector, codes=("B02", "D01"), *, on=TODAY) -
     pass_remaining(store, inspection_id)
     return finish_inspection(store, inspection_id, today=on)
 
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def count(store, model, *where) -> int:

@@ -32,6 +32,7 @@ from inspect_app.services.attachments import attachments_dir
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
+from tests.pilot import settle
 
 SIZE = (80, 24)
 FIRE = builtin_templates()["fire_safety"]
@@ -65,11 +66,6 @@ def photo(tmp_path):
     path.write_bytes(PNG)
     return path
 
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def count(store, model, *where) -> int:

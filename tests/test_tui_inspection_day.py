@@ -27,6 +27,7 @@ from inspect_app.services.demo import generate_demo
 from inspect_app.services.hazards import get_hazard
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY
+from tests.pilot import settle
 
 SIZE = (80, 24)
 CODES = list(builtin_templates()["fire_safety"].codes())
@@ -39,11 +40,6 @@ FIVE = {
     "contingency_plan": "整改期间专人值守，配备灭火器",
 }
 
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def fail_current(walk: InspectionScreen, pilot, note: str) -> None:
