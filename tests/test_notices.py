@@ -105,6 +105,14 @@ def test_incomplete_five_implementations_are_refused_and_nothing_is_written(stor
     assert count(store, Notice) == 0 and count(store, NoticeCounter) == 0
 
 
+def test_a_notice_needs_an_issuing_agency(store, park, inspector, keys):
+    hazard_ids = hazards_of_a_tenant(store, park, inspector)
+    with pytest.raises(UserError) as refused:
+        issue_rectification_notice(store, hazard_ids=hazard_ids, agency=Agency(name=" "), keys_dir=keys, now=NOW)
+    assert refused.value.key == "errors.agency_missing"
+    assert count(store, Notice) == 0 and count(store, NoticeCounter) == 0
+
+
 def test_without_a_signing_key_nothing_is_issued(store, park, inspector, tmp_path):
     hazard_ids = hazards_of_a_tenant(store, park, inspector)
     with pytest.raises(UserError) as refused:

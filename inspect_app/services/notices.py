@@ -249,6 +249,8 @@ def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency,
 
 def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park: Park, tenant: Tenant | None,
            inspection: Inspection | None, supersedes: str | None) -> tuple[dict, Notice]:
+    if not agency.name.strip():
+        raise UserError("errors.agency_missing")  # a notice must say who issues it
     block = device_block(store)
     sequence, number = _next_number(session, agency, block, now.year)
     inspection_info = None
