@@ -42,7 +42,7 @@ from inspect_app.services.hazards import (
     save_hazard,
     save_rectification,
 )
-from inspect_app.widgets.form_row import FormRow
+from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 HAZARD_FIELDS = ("location", "description", "severity")
 FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yuan", "funds_reason", "deadline",
@@ -235,12 +235,7 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         return True
 
     def show_errors(self, messages: dict[str, str], status: str) -> None:
-        first = None
-        for row in self.query(FormRow):
-            message = messages.get(row.field)
-            row.show_error(message)
-            if message and first is None:
-                first = row
+        first = show_form_errors(self.query(FormRow), messages)
         self.query_one("#form-status", Static).update(status)
         if first is not None:
             first.control.focus()
