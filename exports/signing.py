@@ -370,7 +370,7 @@ def import_p12(directory: Path | str, p12_path: Path | str, password: bytes | No
                                                   serialization.PublicFormat.SubjectPublicKeyInfo):
         raise SigningError("p12_key_mismatch", file=str(p12_path))
     for cert in (certificate, *(chain or ())):
-        if not _is_der(cert.public_bytes(serialization.Encoding.DER), "certificate"):
+        if not _is_der(cert.public_bytes(serialization.Encoding.DER)):
             # verify_pdf insists on DER throughout the signature blob, certificates included
             raise SigningError("p12_not_der", file=str(p12_path), subject=display_name(cert.subject))
     _prepare_directory(directory, force)
@@ -744,7 +744,7 @@ def _contents_exact(sig_object, pdf_bytes: bytes, signer_fp: str) -> bool:
     encoded = binascii.hexlify(raw)
     if gap not in (b"<" + encoded + b">", b"<" + encoded.upper() + b">"):
         return False
-    return _is_der(raw[:length], "cms") and _cms_as_signed(raw[:length], signer_fp)
+    return _is_der(raw[:length]) and _cms_as_signed(raw[:length], signer_fp)
 
 
 def _cms_as_signed(blob: bytes, signer_fp: str) -> bool:
@@ -786,16 +786,35 @@ def _cms_as_signed(blob: bytes, signer_fp: str) -> bool:
         return False
 
 
-def _is_der(blob: bytes, kind: str) -> bool:
-    """Re-encoding the parsed structure gives the same bytes (asn1crypto parses some BER leniently)."""
-    from asn1crypto import cms
-    from asn1crypto import x509 as asn1_x509
+def _is_der(blob: bytes) -> bool:
+    """Every length in the TLV tree is definite and minimal, every tag short-form and not the
+    end-of-contents 00 (zero padding must not be pulled into the structure), nothing left over.
 
-    try:
-        parsed = (cms.ContentInfo if kind == "cms" else asn1_x509.Certificate).load(blob)
-        return parsed.dump(force=True) == blob
-    except Exception:  # not even parseable
-        return False
+    asn1crypto reads some BER variants leniently (and re-encoding to compare costs ~90 ms), so
+    the encodings that could change unnoticed are refused here instead.
+    """
+    def walk(offset: int, end: int, depth: int) -> bool:
+        while offset < end:
+            if depth > 32 or end - offset < 2 or blob[offset] & 0x1F == 0x1F or blob[offset] == 0:
+                return False
+            constructed, first = blob[offset] & 0x20, blob[offset + 1]
+            offset += 2
+            if first < 0x80:
+                length = first
+            else:
+                count = first & 0x7F
+                if not 1 <= count <= 4 or end - offset < count or blob[offset] == 0:
+                    return False
+                length = int.from_bytes(blob[offset:offset + count], "big")
+                offset += count
+                if length < 0x80:
+                    return False
+            if length > end - offset or (constructed and not walk(offset, offset + length, depth + 1)):
+                return False
+            offset += length
+        return offset == end
+
+    return walk(0, len(blob), 0)
 
 
 def _parts_from_reader(reader) -> tuple[bytes | None, str | None]:

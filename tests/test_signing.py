@@ -435,6 +435,18 @@ def test_no_single_byte_change_anywhere_passes(signed_notice):
     assert {"altered_bytes", "signature_invalid"} <= reasons
 
 
+@pytest.mark.parametrize("blob, der", [
+    (bytes.fromhex("3003020101"), True),
+    (bytes.fromhex("308103020101"), False),  # long-form length where the short form fits
+    (bytes.fromhex("3080020101" + "0000"), False),  # indefinite length (BER)
+    (bytes.fromhex("3005020101" + "0000"), False),  # zero padding pulled into the structure
+    (bytes.fromhex("3004020101"), False),  # length past the end
+    (bytes.fromhex("3003020101" + "05"), False),  # something left over
+])  # fmt: skip
+def test_der_check_refuses_ber_variants(blob, der):
+    assert signing._is_der(blob) is der
+
+
 def test_an_update_appended_after_signing_is_not_authentic(signed_notice):
     pdf, _, _, trust = signed_notice
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
