@@ -953,12 +953,13 @@ def _embedded_files(names_root) -> Iterable[tuple[str, object]]:
     while stack and seen < 10_000:
         node = stack.pop().get_object()
         seen += 1
-        pairs = node.get("/Names")
-        if pairs is not None:
-            pairs = list(pairs)
+        # Indexing (not .get) resolves indirect arrays, as pyHanko's own embed_file writes them.
+        if "/Names" in node:
+            pairs = list(node["/Names"])
             for i in range(0, len(pairs) - 1, 2):
                 yield str(pairs[i]), pairs[i + 1].get_object()
-        stack.extend(node.get("/Kids") or [])
+        if "/Kids" in node:
+            stack.extend(node["/Kids"])
 
 
 def read_embedded(pdf_bytes: bytes) -> tuple[bytes | None, str | None]:

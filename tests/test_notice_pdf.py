@@ -383,3 +383,24 @@ def test_rendering_does_not_change_the_content():
     before = copy.deepcopy(content)
     render_document(content, qr_payload=QR)
     assert content == before
+
+
+def test_a_file_embedded_by_pyhanko_is_read_too():
+    """pyHanko writes the /EmbeddedFiles names array as an indirect object."""
+    import io
+
+    from pyhanko.pdf_utils import embed
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(100, 700, "notice")
+    page.save()
+    writer = IncrementalPdfFileWriter(io.BytesIO(buffer.getvalue()))
+    data = embed.EmbeddedFileObject.from_file_data(writer, b'{"a":1}')
+    embed.embed_file(writer, embed.FileSpec(file_spec_string="notice.json", embedded_data=data))
+    out = io.BytesIO()
+    writer.write(out)
+    content, _ = read_embedded(out.getvalue())
+    assert content == b'{"a":1}'
