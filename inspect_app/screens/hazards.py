@@ -295,7 +295,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         self.app.push_screen(LedgerScreen(row.park_id, search=row.tenant_name or ""))
 
     def action_issue_notice(self) -> None:
-        from inspect_app.screens.issue_notice import IssueNoticeScreen, hazards_for_notice
+        from inspect_app.screens.issue_notice import IssueNoticeScreen
+        from inspect_app.services.notices import hazards_for_notice
 
         row = self.selected()
         if row is None:

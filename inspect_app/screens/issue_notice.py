@@ -22,28 +22,19 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from db.models import NoticeCounter
-from db.store import Store
 from forms.i18n import t
 from inspect_app import config, formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.errors import UserError
-from inspect_app.services.hazards import (
-    UNRESOLVED,
-    HazardQuery,
-    HazardRow,
-    ensure_ready_for_notice,
-    get_hazard,
-    list_hazards,
-)
+from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
 from inspect_app.services.notices import (
     Agency,
     IssuedNotice,
     agency_default,
-    device_block,
+    agency_from_config,
     export_notices,
-    format_number,
     issue_rectification_notice,
+    next_number_preview,
     print_pdf,
 )
 from inspect_app.widgets.form_row import FormRow
@@ -52,36 +43,6 @@ AFTER_ISSUE = frozenset({"export", "print"})
 
 
 # --- helpers (read only) ------------------------------------------------------------------------
-
-
-def configured_agency(store: Store) -> Agency:
-    """The office's `[agency]` from config.toml, else the inspector profile's agency."""
-    fallback = agency_default(store)
-    configured = config.agency_config()
-    basis = configured.get("basis")
-    return Agency(
-        name=str(configured.get("name") or fallback.name),
-        short=str(configured.get("short") or fallback.short),
-        basis=tuple(str(b) for b in basis) if isinstance(basis, list) and basis else fallback.basis,
-        reinspection_note=str(configured.get("reinspection_note") or fallback.reinspection_note),
-    )
-
-
-def next_number_preview(store: Store, agency: Agency, year: int) -> str:
-    """The number the next notice of this device and year will get; reserves nothing."""
-    block = device_block(store)
-    with store.read() as session:
-        counter = session.get(NoticeCounter, (block, year))
-        last = counter.last_sequence if counter is not None else 0
-    return format_number(agency.short, year, block, last + 1)
-
-
-def hazards_for_notice(store: Store, row: HazardRow, today) -> list[str]:
-    """The not-closed hazards without a notice of `row`'s addressee (same park and tenant, or the
-    park's common areas), earliest deadline first: what one notice to that addressee would name."""
-    query = HazardQuery(park_id=row.park_id, tenant_id=row.tenant_id, status=UNRESOLVED, limit=1000, today=today)
-    rows, _total = list_hazards(store, query)
-    return [r.id for r in rows if r.tenant_id == row.tenant_id and r.notice_number is None]
 
 
 def default_export_folder() -> Path:
@@ -138,7 +99,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.agency = configured_agency(self.app.store)
+        self.agency = agency_from_config(config.agency_config(), agency_default(self.app.store))
         self.refresh_preview()
         self.query_one("#notice-preview").focus()
 

@@ -307,7 +307,8 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         self.app.push_screen(AuditScreen(self.hazard_id))
 
     def action_issue_notice(self) -> None:
-        from inspect_app.screens.issue_notice import IssueNoticeScreen, hazards_for_notice
+        from inspect_app.screens.issue_notice import IssueNoticeScreen
+        from inspect_app.services.notices import hazards_for_notice
 
         if self._unsaved():
             return

@@ -1184,16 +1184,9 @@ DEMO_AGENCY_SHORT = "平经信安整"
 
 def demo_agency(configured: dict | None = None):
     """The issuing agency of demo notices: the office's `[agency]` where configured, else the demo's own."""
-    from inspect_app.services.notices import DEFAULT_BASIS, Agency
+    from inspect_app.services.notices import Agency, agency_from_config
 
-    configured = configured or {}
-    basis = configured.get("basis")
-    values = {"name": str(configured.get("name") or AGENCIES[0]),
-              "short": str(configured.get("short") or DEMO_AGENCY_SHORT),
-              "basis": tuple(str(b) for b in basis) if isinstance(basis, list) and basis else DEFAULT_BASIS}
-    if configured.get("reinspection_note"):
-        values["reinspection_note"] = str(configured["reinspection_note"])
-    return Agency(**values)
+    return agency_from_config(configured or {}, Agency(name=AGENCIES[0], short=DEMO_AGENCY_SHORT))
 
 
 def notice_candidates(store: Store, count: int) -> list[list[str]]:

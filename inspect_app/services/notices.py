@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlmodel import select
@@ -43,7 +43,14 @@ from exports.notice_content import SCHEMA, canonical_json, content_hash
 from forms.checklist import find_template
 from inspect_app.services.attachments import files_of
 from inspect_app.services.errors import UserError
-from inspect_app.services.hazards import LIVE_ITEM, ensure_ready_for_notice
+from inspect_app.services.hazards import (
+    LIVE_ITEM,
+    UNRESOLVED,
+    HazardQuery,
+    HazardRow,
+    ensure_ready_for_notice,
+    list_hazards,
+)
 
 DEFAULT_BASIS = ("《中华人民共和国消防法》第十六条、第二十八条", "《浙江省消防条例》",
                  "《建筑设计防火规范》（GB 50016）")
@@ -71,6 +78,17 @@ class IssuedNotice:
     content: dict = field(repr=False)
 
 
+def agency_from_config(configured: dict, fallback: Agency) -> Agency:
+    """The office's `[agency]` table (config.toml) over a fallback, value by value."""
+    basis = configured.get("basis")
+    return Agency(
+        name=str(configured.get("name") or fallback.name),
+        short=str(configured.get("short") or fallback.short),
+        basis=tuple(str(b) for b in basis) if isinstance(basis, list) and basis else fallback.basis,
+        reinspection_note=str(configured.get("reinspection_note") or fallback.reinspection_note),
+    )
+
+
 # --- numbering ----------------------------------------------------------------------------------
 
 
@@ -92,6 +110,22 @@ def set_device_block(store: Store, block: str) -> str:
 
 def format_number(agency_short: str, year: int, block: str, sequence: int) -> str:
     return f"{agency_short}〔{year}〕{block}-{sequence:04d}号"
+
+
+def next_number_preview(store: Store, agency: Agency, year: int) -> str:
+    """The number the next notice of this device and year will get; reserves nothing."""
+    block = device_block(store)
+    with store.read() as session:
+        counter = session.get(NoticeCounter, (block, year))
+    return format_number(agency.short, year, block, (counter.last_sequence if counter else 0) + 1)
+
+
+def hazards_for_notice(store: Store, row: HazardRow, today: date) -> list[str]:
+    """The not-closed hazards without a notice of `row`'s addressee (same park and tenant, or the
+    park's common areas), earliest deadline first: what one notice to that addressee would name."""
+    query = HazardQuery(park_id=row.park_id, tenant_id=row.tenant_id, status=UNRESOLVED, limit=1000, today=today)
+    rows, _total = list_hazards(store, query)
+    return [r.id for r in rows if r.tenant_id == row.tenant_id and r.notice_number is None]
 
 
 def _next_number(session, agency: Agency, block: str, year: int) -> tuple[int, str]:
