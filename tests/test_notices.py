@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -191,3 +193,18 @@ def test_reinspection_opinion_lists_each_outcome(store, park, inspector, keys):
     assert opinion.content["references"] == notice.number
     outcomes = [h["outcome"] and h["outcome"]["result"] for h in opinion.content["hazards"]]
     assert outcomes.count("rectified") == 1
+
+
+@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+                    reason="needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
+def test_the_qr_code_scanned_from_the_printed_page_verifies(store, park, inspector, keys, tmp_path):
+    hazard_ids = hazards_of_a_tenant(store, park, inspector)
+    issued = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys, now=NOW)
+    [pdf] = export_notices(store, tmp_path / "out", [issued.number])
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    [png] = tmp_path.glob("page*.png")
+    scanned = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, check=True)
+    text = scanned.stdout.decode("utf-8").strip()
+    result = verify_qr(text, TrustStore.from_directory(keys))
+    assert result.status == "authentic" and result.number == issued.number
