@@ -56,6 +56,12 @@ def build_parser() -> Parser:
     export.add_argument("--park", help=t("cli.opt_park"))
     export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     export.set_defaults(handler=run_ledger_export)
+    imp = ledger_sub.add_parser("import", help=t("import.help"), description=t("import.help"))
+    imp.add_argument("file", help=t("import.file"))
+    imp.add_argument("--park", help=t("cli.opt_park"))
+    imp.add_argument("--skip-invalid", action="store_true", help=t("import.skip_invalid"))
+    imp.add_argument("--dry-run", action="store_true", help=t("import.dry_run"))
+    imp.set_defaults(handler=run_ledger_import)
     _add_templates_parser(sub)
     _add_hazards_parser(sub)
     add_notices_parser(sub, Parser)
@@ -188,6 +194,41 @@ def run_ledger_export(args, settings) -> int:
     finally:
         store.close()
     _print(args, {"file": str(target), "rows": count}, t("cli.export_done", file=target, rows=count))
+    return EXIT_OK
+
+
+def run_ledger_import(args, settings) -> int:
+    from inspect_app.services.errors import UserError
+    from inspect_app.services.ledger_import import import_ledger
+
+    source = Path(args.file)
+    if not source.is_file():
+        return _fail("import.file_missing", file=source)
+    store = _store(settings)
+    try:
+        report = import_ledger(store, source, park_code=args.park, skip_invalid=args.skip_invalid,
+                               dry_run=args.dry_run)
+    except UserError as exc:
+        return _fail(exc.key, **exc.values)
+    except OSError as exc:
+        return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
+    finally:
+        store.close()
+    mapping = ", ".join(f"{header}→{name}" for header, name in report.mapping.items())
+    print(t("import.header_row", row=report.header_row, mapping=mapping))
+    if report.unmapped:
+        print(t("import.unmapped", headers=", ".join(report.unmapped)))
+    for p in report.problems:
+        print(t("import.problem", row=p.row, column=p.column, value=p.value, reason=p.reason))
+    print(t("import.summary", rows=report.data_rows, valid=report.valid_rows, bad=len(report.bad_rows)))
+    print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
+    if report.rejects_file:
+        print(t("import.rejects", file=report.rejects_file))
+    if not report.written:
+        if report.problems and not args.skip_invalid:
+            print(t("import.refused"), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(t("import.dry_run_done"))
     return EXIT_OK
 
 

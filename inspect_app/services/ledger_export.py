@@ -8,7 +8,10 @@ such as 规上 or 甲, 是/否, dates), so an exported file can be imported as i
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from db import queries
@@ -82,13 +85,59 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
 )
 
 
+# Header variants that parks' own ledgers use, by field: the one place to add another.
+# Compared after `normalise_header` (NFKC, no spaces, no trailing unit in brackets, lower case).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("承租单位", "承租企业", "企业名称", "公司名称", "单位名称", "企业", "承租方"),
+    "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码"),
+    "contact_name": ("联系人", "负责人", "法定代表人/联系人", "法定代表人", "法人代表", "负责人/联系人"),
+    "contact_phone": ("电话", "联系电话", "手机", "手机号", "手机号码", "联系方式"),
+    "building": ("楼栋", "楼号", "幢号"),
+    "unit_no": ("房号", "房间号", "室号"),
+    "rented_area_m2": ("面积", "租赁面积", "出租面积", "承租面积", "使用面积"),
+    "headcount": ("人数", "员工人数", "租赁区域总人数", "职工人数", "从业人数"),
+    "scale": ("企业规模", "规模", "规上/规下"),
+    "lease_use": ("承租用途", "用途", "租赁用途"),
+    "risk_points": ("主要风险点", "风险点"),
+    "lease_start": ("租赁开始", "租期起", "租赁起始日期", "起租日期", "租赁起"),
+    "lease_end": ("租赁结束", "租期止", "租赁截止日期", "到期日期", "租赁止"),
+}
+# One cell holding both building and unit (2号楼417); the importer splits it.
+LOCATION_HEADERS = ("楼栋/房号", "位置", "楼栋房号", "房号位置", "location")
+
+
+def normalise_header(text: object) -> str:
+    """A header cell as compared: NFKC, no whitespace, no trailing "(㎡)"-like unit, lower case."""
+    value = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    value = re.sub(r"\s+", "", value)
+    value = re.sub(r"\([^()]*\)$", "", value)
+    return value.lower()
+
+
+@cache
+def _header_index() -> dict[str, LedgerColumn]:
+    index: dict[str, LedgerColumn] = {}
+    for column in LEDGER_COLUMNS:
+        for lang in available_languages():
+            index.setdefault(normalise_header(column.header(lang)), column)
+    tenant_columns = {c.field: c for c in LEDGER_COLUMNS if c.source == "tenant"}
+    for field, names in HEADER_SYNONYMS.items():
+        for name in names:
+            index.setdefault(normalise_header(name), tenant_columns[field])
+    return index
+
+
 def column_for_header(text: str) -> LedgerColumn | None:
-    """The column a header names, in any language we ship (for importers)."""
+    """The column a header names, in any language we ship or as a known variant (for importers)."""
     wanted = text.strip()
     for column in LEDGER_COLUMNS:
         if any(wanted == column.header(lang) for lang in available_languages()):
             return column
-    return None
+    return _header_index().get(normalise_header(wanted))
+
+
+def is_location_header(text: str) -> bool:
+    return normalise_header(text) in {normalise_header(h) for h in LOCATION_HEADERS}
 
 
 def ledger_headers() -> list[str]:

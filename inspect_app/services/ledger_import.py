@@ -1,0 +1,296 @@
+"""Tenant ledger import (园中园台账导入) from a park's own .xlsx or .csv.
+
+Finds the header row under any title rows, maps headers to fields (`ledger_export.column_for_header`,
+synonyms included), skips blank and subtotal rows, validates each row with `TenantInput` (the form's
+rules), and writes the valid rows in one transaction: all or nothing unless `skip_invalid`; nothing
+for a dry run. Tenants are matched by credit code within the park: re-import updates, never duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlmodel import select
+
+from db import queries
+from db.models import Park, Tenant
+from db.store import Store
+from exports.tabular import FORMULA_GUARD, FORMULA_STARTS
+from forms import fields
+from forms.errors import PYDANTIC_KINDS, message
+from forms.i18n import t
+from forms.tenant import TenantInput
+from inspect_app.services.errors import UserError
+from inspect_app.services.ledger import INPUT_FIELDS, tenant_as_input
+from inspect_app.services.ledger_export import column_for_header, is_location_header
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+HEADER_SEARCH_ROWS = 30
+MIN_HEADER_MATCHES = 3
+SUBTOTAL_WORDS = ("合计", "小计", "总计")
+LOCATION = "location"  # pseudo field: one cell with building and unit, e.g. 2号楼417
+COMPOUND_USE = re.compile(r"[+＋、/／,，]")
+LOCATION_SPLIT = re.compile(r"^(.*?[楼栋幢座])\s*[-－]?\s*(.+)$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One refused value: sheet row number (1-based, as Excel shows it), column header, value, reason."""
+
+    row: int
+    column: str
+    value: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    file: Path
+    header_row: int = 0
+    mapping: dict[str, str] = field(default_factory=dict)  # sheet header -> field
+    unmapped: list[str] = field(default_factory=list)
+    data_rows: int = 0
+    valid_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: bool = False
+    rejects_file: Path | None = None
+
+    @property
+    def bad_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems})
+
+
+def read_rows(path: Path) -> list[list[object]]:
+    """Every row of the first sheet (or of the CSV) as a list of cell values."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UserError("import.bad_suffix", suffix=path.suffix or "(none)")
+    if suffix == ".xlsx":
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    raw = path.read_bytes()
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        text = text.removeprefix("\ufeff")
+        return [[_unguard(cell) for cell in row] for row in csv.reader(text.splitlines())]
+    raise UserError("import.bad_encoding", file=path)
+
+
+def _unguard(cell: str) -> str:
+    if cell.startswith(FORMULA_GUARD) and cell[1:2] and cell[1] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def find_header(rows: list[list[object]]) -> int | None:
+    """Index of the first row where at least three cells name known columns."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        known = sum(1 for cell in row if _text(cell) and (column_for_header(_text(cell)) or is_location_header(_text(cell))))
+        if known >= MIN_HEADER_MATCHES:
+            return index
+    return None
+
+
+def map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
+    """Cell index -> tenant field (or LOCATION); and the headers that map to nothing."""
+    mapping: dict[int, str] = {}
+    unmapped: list[str] = []
+    taken: set[str] = set()
+    for index, cell in enumerate(header):
+        text = _text(cell)
+        if not text:
+            continue
+        column = column_for_header(text)
+        if is_location_header(text):
+            name = LOCATION
+        elif column is not None and column.source == "tenant":
+            name = column.field
+        elif column is not None:
+            continue  # the park's code and name in our own export: read, not imported
+        else:
+            unmapped.append(text)
+            continue
+        if name in taken:
+            unmapped.append(text)
+            continue
+        taken.add(name)
+        mapping[index] = name
+    return mapping, unmapped
+
+
+def _is_subtotal(row: list[object]) -> bool:
+    firsts = [_text(cell) for cell in row if _text(cell)][:2]
+    return any(text.replace(" ", "").startswith(SUBTOTAL_WORDS) for text in firsts)
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _row_values(row: list[object], mapping: dict[int, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for index, name in mapping.items():
+        value = _cell(row[index]) if index < len(row) else None
+        if name == LOCATION:
+            text = fields.plain_text(value)
+            match = LOCATION_SPLIT.match(text)
+            values["building"], values["unit_no"] = (match.group(1), match.group(2)) if match else (text or None, None)
+        else:
+            values[name] = value
+    use = values.get("lease_use")
+    if isinstance(use, str) and COMPOUND_USE.search(use):
+        # 生产+仓储: parks write the main use first; the ledger keeps one use per tenant.
+        values["lease_use"] = COMPOUND_USE.split(use)[0].strip()
+    return values
+
+
+def _comparable(values: dict[str, object]) -> dict[str, object]:
+    result = dict(values)
+    if result.get("rented_area_m2") is not None:
+        result["rented_area_m2"] = float(result["rented_area_m2"])
+    result["risk_points"] = list(result.get("risk_points") or [])
+    return result
+
+
+def resolve_park(store: Store, code: str | None) -> Park:
+    with store.read() as session:
+        if code:
+            park = queries.find_park(session, code)
+            if park is None:
+                raise UserError("cli.park_missing", code=code)
+            return park
+        parks = list(session.exec(select(Park).where(Park.deleted == False).limit(2)).all())  # noqa: E712
+    if len(parks) != 1:
+        raise UserError("import.park_required")
+    return parks[0]
+
+
+def import_ledger(store: Store, path: Path | str, *, park_code: str | None = None,
+                  skip_invalid: bool = False, dry_run: bool = False) -> ImportReport:
+    """Read, check and (unless refused or a dry run) write a ledger file; see the module doc."""
+    path = Path(path)
+    park = resolve_park(store, park_code)
+    rows = read_rows(path)
+    header_index = find_header(rows)
+    if header_index is None:
+        raise UserError("import.no_header", file=path)
+    report = ImportReport(file=path, header_row=header_index + 1)
+    mapping, report.unmapped = map_columns(rows[header_index])
+    headers = {name: _text(rows[header_index][i]) for i, name in mapping.items()}
+    report.mapping = {headers[name]: name for name in mapping.values()}
+
+    def header_of(name: str) -> str:
+        if name in ("building", "unit_no") and LOCATION in headers:
+            return headers[LOCATION]
+        return headers.get(name) or (t(f"fields.tenant.{name}") if name else "")
+
+    accepted: list[tuple[int, TenantInput, str | None]] = []  # row, data, existing tenant id
+    seen_codes: dict[str, int] = {}
+    with store.read() as session:
+        for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+            if not any(_text(cell) for cell in row) or _is_subtotal(row):
+                continue
+            report.data_rows += 1
+            values = _row_values(row, mapping)
+            existing = None
+            try:
+                code = fields.credit_code(values.get("credit_code"))
+                existing = queries.tenant_with_credit_code(session, park.id, code)
+            except Exception:  # noqa: BLE001 - the model below reports the code's fault
+                code = None
+            if existing is not None:  # fields the sheet does not have keep their stored values
+                values = {**tenant_as_input(existing), **values}
+            row_problems: list[Problem] = []
+            try:
+                data = TenantInput.model_validate(values)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    name = str(err["loc"][0]) if err["loc"] else ""
+                    kind = PYDANTIC_KINDS.get(err["type"], err["type"])
+                    row_problems.append(Problem(offset, header_of(name), _text(values.get(name)), kind,
+                                                message(err["type"], err.get("ctx"))))
+                data = None
+            if code and code in seen_codes:
+                row_problems.append(Problem(offset, header_of("credit_code"), code, "duplicate_in_file",
+                                            t("import.duplicate_in_file", row=seen_codes[code])))
+            elif code:
+                seen_codes[code] = offset
+            if row_problems:
+                report.problems.extend(row_problems)
+                continue
+            accepted.append((offset, data, existing.id if existing else None))
+            if existing is None:
+                report.created += 1
+            elif _comparable(tenant_as_input(existing)) != _comparable(data.model_dump()):
+                report.updated += 1
+            else:
+                report.unchanged += 1
+    report.valid_rows = len(accepted)
+    if dry_run or (report.problems and not skip_invalid):
+        return report
+    with store.transaction() as session:
+        for _row, data, tenant_id in accepted:
+            values = data.model_dump()
+            values["rented_area_m2"] = float(values["rented_area_m2"])
+            tenant = session.get(Tenant, tenant_id) if tenant_id else None
+            if tenant is None:
+                tenant = Tenant(park_id=park.id, **values)
+                session.add(tenant)
+            else:
+                for name in INPUT_FIELDS:
+                    if _comparable({name: getattr(tenant, name)}) != _comparable({name: values[name]}):
+                        setattr(tenant, name, values[name])
+            if tenant.status == "left" and tenant.left_on is None:
+                tenant.left_on = date.today()
+            if tenant.status == "in_park" and tenant.left_on is not None:
+                tenant.left_on = None
+    report.written = True
+    if report.problems:
+        report.rejects_file = write_rejects(path, report.problems)
+    return report
+
+
+def rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def write_rejects(path: Path, problems: list[Problem]) -> Path:
+    """The refused values with their reasons, beside the input: CSV with a BOM so Excel reads it."""
+    from exports.tabular import write_csv
+
+    target = rejects_path(path)
+    headers = [t("import.col_row"), t("import.col_column"), t("import.col_value"), t("import.col_reason")]
+    write_csv(target, headers, [[p.row, p.column, p.value, p.reason] for p in problems])
+    return target
