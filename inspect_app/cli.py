@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from forms.i18n import set_language, t
+from inspect_app import config
 from inspect_app.cli_notices import add_notices_parser
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -386,12 +387,6 @@ def _fit(text: str, width: int) -> str:
 # --- parkinspect keys / verify ------------------------------------------------------------------
 
 
-def keys_dir() -> Path:
-    from inspect_app.config import keys_dir as configured_keys_dir
-
-    return configured_keys_dir()
-
-
 def _add_keys_parser(sub) -> None:
     keys = sub.add_parser("keys", help=t("signing.keys.help"), description=t("signing.keys.help"))
     keys_sub = keys.add_subparsers(dest="keys_command", parser_class=Parser, required=True)
@@ -436,7 +431,7 @@ def run_keys_init(args, settings) -> int:
                 name, organisation = inspector.name, inspector.agency
     finally:
         store.close()
-    directory = keys_dir()
+    directory = config.keys_dir()
     try:
         info = create_device_key(directory, common_name=name or t("signing.keys.default_name"),
                                  organisation=organisation, device_id=device_id, force=args.force)
@@ -459,7 +454,7 @@ def run_keys_import(args, settings) -> int:
         if value is None:
             return _fail("signing.keys.password_env_missing", name=args.password_env)
         password = value.encode("utf-8")
-    directory = keys_dir()
+    directory = config.keys_dir()
     try:
         try:
             info = import_p12(directory, args.file, password, force=args.force)
@@ -481,7 +476,7 @@ def run_keys_import(args, settings) -> int:
 def run_keys_show(args, settings) -> int:
     from exports.signing import SigningError, key_info
 
-    directory = keys_dir()
+    directory = config.keys_dir()
     try:
         info = key_info(directory)
     except SigningError as exc:
@@ -511,7 +506,7 @@ def run_verify(args, settings) -> int:
 
     if (args.file is None) == (args.qr is None):
         return _fail("signing.verify.need_one")
-    trust = TrustStore.from_directory(keys_dir())
+    trust = TrustStore.from_directory(config.keys_dir())
     if args.qr is not None:
         result = verify_qr(args.qr, trust)
     else:
