@@ -84,14 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     # back on (after freezing what start-up made) once the first screen is up; other commands now.
     gc.disable()
     argv = list(sys.argv[1:] if argv is None else argv)
-    from inspect_app.config import load_settings, setup_logging
-
-    settings = load_settings(lang=_language_from_argv(argv))
+    settings = config.load_settings(lang=_language_from_argv(argv))  # the language help text is in
     set_language(settings.language)
     args = build_parser().parse_args(argv)
-    settings = load_settings(db=args.db, lang=args.lang)
+    settings = config.load_settings(db=args.db, lang=args.lang)
     set_language(settings.language)
-    setup_logging()
+    config.setup_logging()
     handler = getattr(args, "handler", run_tui)  # each sub-command's parser names its handler
     if handler is not run_tui:
         gc.enable()
@@ -130,7 +128,6 @@ def run_tui(args, settings) -> int:
 
 
 def run_demo(args, settings) -> int:
-    from inspect_app.config import agency_config, keys_dir
     from inspect_app.services.demo import demo_agency, generate_demo, has_data, issue_demo_notices
 
     if args.parks < 1 or args.tenants_per_park < 0:
@@ -141,7 +138,8 @@ def run_demo(args, settings) -> int:
             _print(args, {"skipped": True, "db": str(settings.db_path)}, t("cli.demo_skipped", db=settings.db_path))
             return EXIT_OK
         summary = generate_demo(store, parks=args.parks, tenants_per_park=args.tenants_per_park, seed=args.seed)
-        summary["notices"] = len(issue_demo_notices(store, keys_dir=keys_dir(), agency=demo_agency(agency_config())))
+        summary["notices"] = len(issue_demo_notices(store, keys_dir=config.keys_dir(),
+                                                         agency=demo_agency(config.agency_config())))
     finally:
         store.close()
     _print(args, {"skipped": False, "db": str(settings.db_path), **summary},
