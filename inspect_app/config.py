@@ -57,6 +57,63 @@ def agency_config() -> dict:
     return agency if isinstance(agency, dict) else {}
 
 
+@dataclass(frozen=True)
+class RiskFlagThresholds:
+    """The bureau's thresholds for the risk flags (inspect_app/services/risk_flags.py).
+
+    `[risk_flags]` in config.toml; a key left out keeps its default:
+        decline_pct = 30        # declining: output down this many percent or more year on year
+        zombie_output_wan = 1   # suspected zombie: output below this (万元) ...
+        zombie_power_pct = 5    # ... and power below this percentage of the four quarters before ...
+        zombie_quarters = 2     # ... for this many consecutive quarters (1-4)
+    """
+
+    decline_pct: float = 30.0
+    zombie_output_wan: float = 1.0
+    zombie_power_pct: float = 5.0
+    zombie_quarters: int = 2
+
+
+# key -> (accepts the value?, what a valid value is, for the log)
+_RISK_FLAG_RULES = {
+    "decline_pct": (lambda v: _is_number(v) and 0 < v <= 100, "a number above 0 and at most 100"),
+    "zombie_output_wan": (lambda v: _is_number(v) and v >= 0, "a number of 0 or more"),
+    "zombie_power_pct": (lambda v: _is_number(v) and 0 < v <= 100, "a number above 0 and at most 100"),
+    # At most 4: the overview reads eight quarters, four idle ones plus the four before them.
+    "zombie_quarters": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4,
+                        "a whole number from 1 to 4"),
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
+
+
+def risk_flag_thresholds(table: object = None) -> RiskFlagThresholds:
+    """The `[risk_flags]` table of config.toml (or `table` as given), checked key by key.
+
+    A bad value or an unknown key is logged as a warning and the default is used: a typo in the
+    office's config file must not stop inspectors from working.
+    """
+    log = logging.getLogger(__name__)
+    if table is None:
+        table = _config_file().get("risk_flags", {})
+    if not isinstance(table, dict):
+        log.warning("config [risk_flags] is not a table; using the default thresholds")
+        return RiskFlagThresholds()
+    values = {}
+    for key, value in table.items():
+        rule = _RISK_FLAG_RULES.get(key)
+        if rule is None:
+            log.warning("config [risk_flags] has an unknown key %r; ignored", key)
+        elif not rule[0](value):
+            log.warning("config [risk_flags] %s = %r is not %s; using the default %r",
+                        key, value, rule[1], getattr(RiskFlagThresholds, key))
+        else:
+            values[key] = value if key == "zombie_quarters" else float(value)
+    return RiskFlagThresholds(**values)
+
+
 def keys_dir() -> Path:
     """This device's signing key folder: env PARKINSPECT_KEYS_DIR, else `<data dir>/keys`."""
     configured = os.environ.get("PARKINSPECT_KEYS_DIR")
