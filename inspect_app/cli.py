@@ -219,6 +219,8 @@ def run_ledger_import(args, settings) -> int:
         print(t("import.unmapped", headers=", ".join(report.unmapped)))
     for p in report.problems:
         print(t("import.problem", row=p.row, column=p.column, value=p.value, reason=p.reason))
+    for w in report.warnings:
+        print(t("import.warning", row=w.row, column=w.column, value=w.value, reason=w.reason))
     print(t("import.summary", rows=report.data_rows, valid=report.valid_rows, bad=len(report.bad_rows)))
     print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
     if report.rejects_file:
@@ -276,7 +278,6 @@ def run_templates_check(args, settings) -> int:
 
 # --- parkinspect hazards ------------------------------------------------------------------------
 
-HAZARDS_PAGE = 1000  # rows per list_hazards call when printing them all
 # (column, catalogue key of its heading, widest it may be in terminal cells; None = as wide as needed)
 HAZARD_COLUMNS = (
     ("deadline", "cli.hazards_col_deadline", None),
@@ -298,19 +299,23 @@ def _add_hazards_parser(sub) -> None:
     hazards.add_argument("--park", help=t("cli.opt_park"))
     hazards.add_argument("--status", choices=HAZARD_STATUSES, help=t("cli.hazards_status"))
     hazards.add_argument("--json", action="store_true", help=t("cli.hazards_json"))
+    hazards.add_argument("-o", "--output", metavar="FILE", help=t("hazards_export.cli_output"))
     hazards.set_defaults(handler=run_hazards)
 
 
 def run_hazards(args, settings) -> int:
     """Every matching hazard with its 五落实, earliest deadline first: a table, or one JSON array."""
-    from dataclasses import replace
     from datetime import date
 
-    from inspect_app.services.hazards import HazardQuery, list_hazards
+    from inspect_app.services.hazards import HazardQuery
+    from inspect_app.services.hazards_export import SUPPORTED_SUFFIXES, all_hazards, export_hazards
     from inspect_app.services.ledger import find_park
 
     if not settings.db_path.exists():
         return _fail("cli.db_missing", db=settings.db_path)
+    target = Path(args.output) if args.output else None
+    if target is not None and target.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return _fail("cli.export_bad_suffix", suffix=target.suffix or "(none)")
     store = _store(settings)
     try:
         park_id = None
@@ -319,13 +324,15 @@ def run_hazards(args, settings) -> int:
             if park is None:
                 return _fail("cli.park_missing", code=args.park)
             park_id = park.id
-        query = HazardQuery(park_id=park_id, status=args.status, limit=HAZARDS_PAGE, today=date.today())
-        rows: list = []
-        while True:  # page through: the service returns at most `limit` rows at a time
-            page, total = list_hazards(store, replace(query, offset=len(rows)))
-            rows.extend(page)
-            if not page or len(rows) >= total:
-                break
+        query = HazardQuery(park_id=park_id, status=args.status, today=date.today())
+        if target is not None:  # the spreadsheet with 五落实 and status (services/hazards_export.py)
+            try:
+                count = export_hazards(store, target, query)
+            except OSError as exc:  # e.g. the file is open in Excel, or the folder is read-only
+                return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
+            _print(args, {"file": str(target), "rows": count}, t("cli.export_done", file=target, rows=count))
+            return EXIT_OK
+        rows = all_hazards(store, query)
     finally:
         store.close()
     if args.json:

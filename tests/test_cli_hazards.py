@@ -152,7 +152,9 @@ def save_park_like(store, code: str):
 def test_json_holds_every_row_however_many_pages(capsys, db_path, store, park, tenant, inspector, monkeypatch):
     codes = ("A02", "B03", "B04", "C02", "D01")
     found = inspect(store, park, inspector, tenant=tenant, failures=codes)
-    monkeypatch.setattr(cli, "HAZARDS_PAGE", 2)  # three calls to list_hazards: 2 + 2 + 1
+    from inspect_app.services import hazards_export
+
+    monkeypatch.setattr(hazards_export, "PAGE", 2)  # three calls to list_hazards: 2 + 2 + 1
 
     rows = run_json(capsys, db_path)
     assert sorted(row["id"] for row in rows) == sorted(found)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from db.models import Tenant
+from db.models import Park, Tenant
+from db.store import Store
 from forms.tenant import TenantInput
 from inspect_app.cli import main
 from inspect_app.services.ledger import INPUT_FIELDS, save_tenant, tenant_as_input
@@ -133,15 +134,23 @@ def test_export_then_import_round_trips_every_field(store, park, tmp_path, suffi
     before = {t.credit_code: tenant_as_input(t) for t in _tenants(store)}
     path = tmp_path / f"ledger{suffix}"
     export_ledger(store, path, park_code=park.code)
-    with store.transaction() as session:
-        for tenant in session.exec(select(Tenant)).all():
-            tenant.deleted = True  # synced rows are soft-deleted; the import must create them anew
-    report = import_ledger(store, path)
-    assert report.problems == [] and report.unmapped == []
-    assert report.created == 2
-    after = {t.credit_code: tenant_as_input(t) for t in _tenants(store)}
+    fresh = Store.open(tmp_path / "fresh.db")  # a fresh database with one empty park
+    try:
+        with fresh.transaction() as session:
+            session.add(Park(code="PH-009", name="新园区", district="平湖市", street="新埭镇",
+                             function_type="manufacturing", developer_type="government", land_area_mu=1,
+                             floor_area_m2=1))  # fmt: skip
+        report = import_ledger(fresh, path)
+        assert report.problems == [] and report.unmapped == [] and report.warnings == []
+        assert report.created == 2
+        after = {t.credit_code: tenant_as_input(t) for t in _tenants(fresh)}
+        again = import_ledger(fresh, path, dry_run=True)  # the same file onto itself: nothing to change
+        assert (again.created, again.updated, again.unchanged, again.changes) == (0, 0, 2, [])
+    finally:
+        fresh.close()
     assert after == before
     assert set(before[make_credit_code(1)]) == set(INPUT_FIELDS)
+    assert all(value not in (None, "", [], False) for value in before[make_credit_code(1)].values())
 
 
 def test_gb18030_csv_with_title_row_and_header_variants(store, park, tmp_path):
@@ -169,3 +178,140 @@ def test_park_must_be_named_when_there_are_several(store, park, sample, db_path,
     assert main(["--db", str(db_path), "ledger", "import", str(sample), "--skip-invalid"]) == 2
     assert "--park" in capsys.readouterr().err
     assert main(["--db", str(db_path), "ledger", "import", str(sample), "--park", "PH-001", "--skip-invalid"]) == 0
+
+
+# --- header detection on the layouts parks use ------------------------------------------------
+
+
+def _xlsx(path: Path, rows: list[list[object]], merges: tuple[str, ...] = ()) -> Path:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    for cells in merges:
+        sheet.merge_cells(cells)
+    workbook.save(path)
+    return path
+
+
+def test_merged_title_rows_above_the_header_are_skipped(store, park, tmp_path):
+    path = _xlsx(tmp_path / "merged.xlsx", [
+        ["平湖市钟埭街道某某小微企业园园中园专项台账", None, None, None, None, None, None],
+        ["填报单位：园区运营方", None, None, "填报日期：2026年11月", None, None, None],
+        ["序号", "承租单位", "统一社会信用代码", "租赁面积(㎡)", "人数", "企业规模", "承租用途"],
+        [1, "平湖甲精密机械有限公司", make_credit_code(21), "1200㎡", "35人", "规上", "生产"],
+    ], merges=("A1:G1", "A2:C2", "D2:G2"))
+    report = import_ledger(store, path)
+    assert report.header_row == 3 and report.problems == [] and report.created == 1
+    assert report.unmapped == ["序号"]
+    (tenant,) = _tenants(store)
+    assert (tenant.rented_area_m2, tenant.headcount, tenant.scale, tenant.lease_use) == (1200, 35, "above", "production")
+
+
+@pytest.mark.parametrize("name_header", ["承租单位", "企业名称", "公司名称"])
+@pytest.mark.parametrize("area_header", ["面积", "租赁面积(㎡)", "租赁面积（㎡）", "出租面积 (m²)"])
+def test_header_variants_map_to_the_same_fields(store, park, tmp_path, name_header, area_header):
+    path = tmp_path / "variants.csv"
+    path.write_text(f"{name_header},统一社会信用代码,{area_header},租赁区域总人数,企业规模,承租用途\n"
+                    f"乙公司,{make_credit_code(22)},800,12,规下,仓储\n", encoding="utf-8")
+    report = import_ledger(store, path, dry_run=True)
+    assert report.columns == {0: "name", 1: "credit_code", 2: "rented_area_m2", 3: "headcount", 4: "scale",
+                              5: "lease_use"}
+    assert report.problems == [] and report.created == 1
+
+
+def test_units_full_width_digits_blank_and_subtotal_rows_in_xlsx(store, park, tmp_path):
+    path = _xlsx(tmp_path / "units.xlsx", [
+        ["企业名称", "信用代码", "面积", "人数", "规模", "用途", "楼栋/房号"],
+        ["丙公司", make_credit_code(23), "１２００．５㎡", "３５人", "规下", "办公", "２号楼４１７"],
+        [None, None, None, None, None, None, None],
+        ["丁公司", make_credit_code(24), 300, 8, "规上", "研发", "5幢-201"],
+        ["合 计", None, 1500.5, 43, None, None, None],
+        ["小计：2家", None, None, None, None, None, None],
+    ])
+    report = import_ledger(store, path)
+    assert report.data_rows == 2 and report.problems == [] and report.created == 2
+    tenants = {t.name: t for t in _tenants(store)}
+    assert (tenants["丙公司"].rented_area_m2, tenants["丙公司"].headcount) == (1200.5, 35)
+    assert (tenants["丙公司"].building, tenants["丙公司"].unit_no) == ("2号楼", "417")
+    assert (tenants["丁公司"].building, tenants["丁公司"].unit_no) == ("5幢", "201")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-8"])
+def test_csv_encodings(store, park, tmp_path, encoding):
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(("承租单位,统一社会信用代码,面积,人数,企业规模,承租用途,主要风险点\n"
+                      f"平湖戊箱包有限公司,{make_credit_code(25)},500,20,规下,生产,动火作业、粉尘\n").encode(encoding))
+    report = import_ledger(store, path)
+    assert report.problems == [] and report.created == 1
+    (tenant,) = _tenants(store)
+    assert tenant.name == "平湖戊箱包有限公司" and tenant.risk_points == ["hot_work", "dust"]
+
+
+def test_a_sheet_without_a_recognisable_header_is_refused(store, park, tmp_path):
+    from inspect_app.services.errors import UserError
+
+    path = tmp_path / "none.csv"
+    path.write_text("甲,乙,丙\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        import_ledger(store, path)
+    assert refused.value.key == "import.no_header"
+
+
+# --- mapping chosen by the user, preview of changes, warnings ---------------------------------
+
+
+def _one_tenant_csv(tmp_path: Path, header: str, row: str) -> Path:
+    path = tmp_path / "mapped.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    return path
+
+
+def test_a_column_mapping_override_replaces_the_detected_one(store, park, tmp_path):
+    # "备注" is not recognised; "联系人" holds the notes in this park's sheet.
+    path = _one_tenant_csv(tmp_path, "承租单位,统一社会信用代码,面积,人数,企业规模,承租用途,联系人,楼层面积说明",
+                           f"己公司,{make_credit_code(26)},600,9,规下,仓储,夜间无人值守,含夹层")
+    detected = import_ledger(store, path, dry_run=True)
+    assert detected.columns[6] == "contact_name" and detected.unmapped == ["楼层面积说明"]
+    columns = {**detected.columns, 6: "notes", 7: None}
+    report = import_ledger(store, path, columns=columns)
+    assert report.written and report.unmapped == ["楼层面积说明"]
+    (tenant,) = _tenants(store)
+    assert (tenant.contact_name, tenant.notes) == (None, "夜间无人值守")
+
+
+def test_a_field_mapped_from_two_columns_is_refused(store, park, tmp_path):
+    from inspect_app.services.errors import UserError
+
+    path = _one_tenant_csv(tmp_path, "承租单位,统一社会信用代码,面积,人数,企业规模,承租用途",
+                           f"庚公司,{make_credit_code(27)},600,9,规下,仓储")
+    with pytest.raises(UserError) as refused:
+        import_ledger(store, path, columns={0: "name", 1: "credit_code", 2: "rented_area_m2", 3: "rented_area_m2"})
+    assert refused.value.key == "import.mapping_twice"
+    assert "面积" in refused.value.message() and "人数" in refused.value.message()
+    assert _tenants(store) == []
+
+
+def test_the_preview_lists_what_changes_for_each_updated_tenant(store, park, tmp_path):
+    save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(1)))
+    path = _one_tenant_csv(tmp_path, "承租单位,统一社会信用代码,面积,人数,企业规模,承租用途",
+                           f"平湖测试精密机械有限公司1,{make_credit_code(1)},1500,35,规上,生产")
+    report = import_ledger(store, path, dry_run=True)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
+    (change,) = report.changes
+    assert (change.row, change.credit_code) == (2, make_credit_code(1))
+    assert [(c.field, c.old, c.new) for c in change.fields] == [("rented_area_m2", "1200", "1500"),
+                                                                 ("scale", "规下", "规上")]
+    assert _tenants(store)[0].rented_area_m2 == 1200  # a dry run
+
+
+def test_a_combined_lease_use_keeps_its_first_part_with_a_warning(store, park, tmp_path, db_path, capsys):
+    path = _one_tenant_csv(tmp_path, "承租单位,统一社会信用代码,面积,人数,企业规模,承租用途",
+                           f"辛公司,{make_credit_code(28)},600,9,规下,生产+仓储")
+    assert main(["--db", str(db_path), "ledger", "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "提示：第 2 行 [承租用途] “生产+仓储”：多种用途，仅保留第一种“生产”" in out
+    (tenant,) = _tenants(store)
+    assert tenant.lease_use == "production"

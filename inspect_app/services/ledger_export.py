@@ -136,6 +136,11 @@ def column_for_header(text: str) -> LedgerColumn | None:
     return _header_index().get(normalise_header(wanted))
 
 
+def tenant_column(field: str) -> LedgerColumn | None:
+    """The ledger column of a tenant field (how its values are shown)."""
+    return next((c for c in LEDGER_COLUMNS if c.source == "tenant" and c.field == field), None)
+
+
 def is_location_header(text: str) -> bool:
     return normalise_header(text) in {normalise_header(h) for h in LOCATION_HEADERS}
 

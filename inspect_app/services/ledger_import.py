@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from forms.i18n import t
 from forms.tenant import TenantInput
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import INPUT_FIELDS, tenant_as_input
-from inspect_app.services.ledger_export import column_for_header, is_location_header
+from inspect_app.services.ledger_export import column_for_header, is_location_header, tenant_column
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
@@ -35,6 +36,7 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 3
 SUBTOTAL_WORDS = ("合计", "小计", "总计")
 LOCATION = "location"  # pseudo field: one cell with building and unit, e.g. 2号楼417
+IMPORTABLE_FIELDS = (*INPUT_FIELDS, LOCATION)  # what a column may be mapped to
 COMPOUND_USE = re.compile(r"[+＋、/／,，]")
 LOCATION_SPLIT = re.compile(r"^(.*?[楼栋幢座])\s*[-－]?\s*(.+)$")
 
@@ -50,15 +52,57 @@ class Problem:
     reason: str
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a stored tenant that the import changes, both values as the ledger shows them."""
+
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class TenantChange:
+    """An existing tenant (matched by credit code) that the import updates, and what changes."""
+
+    row: int
+    name: str
+    credit_code: str
+    fields: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class LedgerSheet:
+    """A ledger file as read: its rows, where the header is, and the columns recognised in it."""
+
+    file: Path
+    rows: list[list[object]]
+    header_index: int  # 0-based
+    headers: list[str]  # the header row's cells as text, by column index
+    detected: dict[int, str]  # column index -> tenant field (or LOCATION), as recognised
+    unmapped: list[str]  # header texts recognised as nothing
+
+    @property
+    def header_row(self) -> int:
+        return self.header_index + 1
+
+    @property
+    def data_row_count(self) -> int:
+        return sum(1 for row in self.rows[self.header_index + 1:] if _is_data_row(row))
+
+
 @dataclass
 class ImportReport:
     file: Path
     header_row: int = 0
     mapping: dict[str, str] = field(default_factory=dict)  # sheet header -> field
+    columns: dict[int, str] = field(default_factory=dict)  # column index -> field, as used
     unmapped: list[str] = field(default_factory=list)
     data_rows: int = 0
     valid_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # accepted, but not exactly as written
+    changes: list[TenantChange] = field(default_factory=list)  # updated tenants, field by field
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -151,6 +195,10 @@ def _is_subtotal(row: list[object]) -> bool:
     return any(text.replace(" ", "").startswith(SUBTOTAL_WORDS) for text in firsts)
 
 
+def _is_data_row(row: list[object]) -> bool:
+    return any(_text(cell) for cell in row) and not _is_subtotal(row)
+
+
 def _cell(value: object) -> object:
     if isinstance(value, datetime):
         return value.date()
@@ -159,7 +207,8 @@ def _cell(value: object) -> object:
     return value
 
 
-def _row_values(row: list[object], mapping: dict[int, str]) -> dict[str, object]:
+def _row_values(row: list[object], mapping: dict[int, str]) -> tuple[dict[str, object], str | None]:
+    """The row's values by field, and the lease use as written when only its first part was kept."""
     values: dict[str, object] = {}
     for index, name in mapping.items():
         value = _cell(row[index]) if index < len(row) else None
@@ -169,11 +218,16 @@ def _row_values(row: list[object], mapping: dict[int, str]) -> dict[str, object]
             values["building"], values["unit_no"] = (match.group(1), match.group(2)) if match else (text or None, None)
         else:
             values[name] = value
+    for name in ("building", "unit_no"):  # ２号楼４１７ as typed in a full-width IME
+        if isinstance(values.get(name), str):
+            values[name] = unicodedata.normalize("NFKC", values[name])
     use = values.get("lease_use")
     if isinstance(use, str) and COMPOUND_USE.search(use):
-        # 生产+仓储: parks write the main use first; the ledger keeps one use per tenant.
+        # 生产+仓储: parks write the main use first; the ledger keeps one use per tenant. The
+        # report says so (a warning), so that nobody loses the second use without knowing.
         values["lease_use"] = COMPOUND_USE.split(use)[0].strip()
-    return values
+        return values, use
+    return values, None
 
 
 def _comparable(values: dict[str, object]) -> dict[str, object]:
@@ -184,8 +238,29 @@ def _comparable(values: dict[str, object]) -> dict[str, object]:
     return result
 
 
-def resolve_park(store: Store, code: str | None) -> Park:
+def _shown(name: str, value: object) -> str:
+    """A field's value as the ledger (and its export) shows it."""
+    from exports.tabular import csv_text
+
+    column = tenant_column(name)
+    if name == "rented_area_m2" and value is not None:
+        value = float(value)
+    return csv_text(column.render(value)) if column else _text(value)
+
+
+def _field_changes(old: dict[str, object], new: dict[str, object]) -> tuple[FieldChange, ...]:
+    before, after = _comparable(old), _comparable(new)
+    return tuple(FieldChange(name, _shown(name, old.get(name)), _shown(name, new.get(name)))
+                 for name in INPUT_FIELDS if before.get(name) != after.get(name))
+
+
+def resolve_park(store: Store, code: str | None, park_id: str | None = None) -> Park:
     with store.read() as session:
+        if park_id:
+            park = session.get(Park, park_id)
+            if park is None or park.deleted:
+                raise UserError("import.park_gone")
+            return park
         if code:
             park = queries.find_park(session, code)
             if park is None:
@@ -197,18 +272,58 @@ def resolve_park(store: Store, code: str | None) -> Park:
     return parks[0]
 
 
-def import_ledger(store: Store, path: Path | str, *, park_code: str | None = None,
-                  skip_invalid: bool = False, dry_run: bool = False) -> ImportReport:
-    """Read, check and (unless refused or a dry run) write a ledger file; see the module doc."""
+def load_sheet(path: Path | str) -> LedgerSheet:
+    """Read a ledger file and recognise its header and columns (no database involved)."""
     path = Path(path)
-    park = resolve_park(store, park_code)
     rows = read_rows(path)
     header_index = find_header(rows)
     if header_index is None:
         raise UserError("import.no_header", file=path)
-    report = ImportReport(file=path, header_row=header_index + 1)
-    mapping, report.unmapped = map_columns(rows[header_index])
-    headers = {name: _text(rows[header_index][i]) for i, name in mapping.items()}
+    detected, unmapped = map_columns(rows[header_index])
+    headers = [_text(cell) for cell in rows[header_index]]
+    return LedgerSheet(path, rows, header_index, headers, detected, unmapped)
+
+
+def _checked_columns(sheet: LedgerSheet, columns: dict[int, str | None]) -> dict[int, str]:
+    """A mapping chosen by the user: known fields only, each field from one column at most."""
+    chosen = {index: name for index, name in columns.items() if name}
+    seen: dict[str, int] = {}
+    for index, name in sorted(chosen.items()):
+        if name not in IMPORTABLE_FIELDS:
+            raise ValueError(f"not an importable field: {name}")
+        if not 0 <= index < len(sheet.headers):
+            raise ValueError(f"no column {index} in the header")
+        if name in seen:
+            raise UserError("import.mapping_twice", target=field_label(name),
+                            first=sheet.headers[seen[name]], second=sheet.headers[index])
+        seen[name] = index
+    if LOCATION in seen and ({"building", "unit_no"} & seen.keys()):
+        raise UserError("import.mapping_location_twice")
+    return chosen
+
+
+def field_label(name: str) -> str:
+    """What a mapping target is called on screen and in messages."""
+    return t("import.field_location") if name == LOCATION else t(f"fields.tenant.{name}")
+
+
+def import_ledger(store: Store, path: Path | str, *, park_code: str | None = None, park_id: str | None = None,
+                  skip_invalid: bool = False, dry_run: bool = False, columns: dict[int, str | None] | None = None,
+                  sheet: LedgerSheet | None = None) -> ImportReport:
+    """Read, check and (unless refused or a dry run) write a ledger file; see the module doc.
+
+    `columns` replaces the recognised mapping (column index -> field, None to ignore a column);
+    `sheet` is the file already read by `load_sheet` (the TUI reads it once for preview and import).
+    """
+    path = Path(path)
+    park = resolve_park(store, park_code, park_id)
+    sheet = sheet or load_sheet(path)
+    mapping = sheet.detected if columns is None else _checked_columns(sheet, columns)
+    rows, header_index = sheet.rows, sheet.header_index
+    report = ImportReport(file=path, header_row=sheet.header_row, columns=dict(mapping))
+    report.unmapped = list(sheet.unmapped) if columns is None else [
+        sheet.headers[i] for i, text in enumerate(sheet.headers) if text and i not in mapping]
+    headers = {name: sheet.headers[i] for i, name in mapping.items()}
     report.mapping = {headers[name]: name for name in mapping.values()}
 
     def header_of(name: str) -> str:
@@ -219,19 +334,23 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
     accepted: list[tuple[int, TenantInput, str | None]] = []  # row, data, existing tenant id
     seen_codes: dict[str, int] = {}
     with store.read() as session:
+        # One query for the park's tenants rather than one per row (10,000-row files).
+        stored = {tenant.credit_code: tenant for tenant in session.exec(
+            select(Tenant).where(Tenant.park_id == park.id, Tenant.deleted == False))}  # noqa: E712
         for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
-            if not any(_text(cell) for cell in row) or _is_subtotal(row):
+            if not _is_data_row(row):
                 continue
             report.data_rows += 1
-            values = _row_values(row, mapping)
+            values, compound_use = _row_values(row, mapping)
             existing = None
             try:
                 code = fields.credit_code(values.get("credit_code"))
-                existing = queries.tenant_with_credit_code(session, park.id, code)
+                existing = stored.get(code)
             except Exception:  # noqa: BLE001 - the model below reports the code's fault
                 code = None
-            if existing is not None:  # fields the sheet does not have keep their stored values
-                values = {**tenant_as_input(existing), **values}
+            old = tenant_as_input(existing) if existing is not None else None
+            if old is not None:  # fields the sheet does not have keep their stored values
+                values = {**old, **values}
             row_problems: list[Problem] = []
             try:
                 data = TenantInput.model_validate(values)
@@ -250,21 +369,29 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
             if row_problems:
                 report.problems.extend(row_problems)
                 continue
+            if compound_use:
+                report.warnings.append(Problem(offset, header_of("lease_use"), compound_use, "compound_use",
+                                               t("import.compound_use", kept=_shown("lease_use", data.lease_use))))
             accepted.append((offset, data, existing.id if existing else None))
-            if existing is None:
+            if old is None:
                 report.created += 1
-            elif _comparable(tenant_as_input(existing)) != _comparable(data.model_dump()):
+                continue
+            changed = _field_changes(old, data.model_dump())
+            if changed:
                 report.updated += 1
+                report.changes.append(TenantChange(offset, data.name, data.credit_code, changed))
             else:
                 report.unchanged += 1
     report.valid_rows = len(accepted)
     if dry_run or (report.problems and not skip_invalid):
         return report
     with store.transaction() as session:
+        tenants = {tenant.id: tenant for tenant in session.exec(
+            select(Tenant).where(Tenant.park_id == park.id, Tenant.deleted == False))}  # noqa: E712
         for _row, data, tenant_id in accepted:
             values = data.model_dump()
             values["rented_area_m2"] = float(values["rented_area_m2"])
-            tenant = session.get(Tenant, tenant_id) if tenant_id else None
+            tenant = tenants.get(tenant_id) if tenant_id else None
             if tenant is None:
                 tenant = Tenant(park_id=park.id, **values)
                 session.add(tenant)
