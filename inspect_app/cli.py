@@ -15,6 +15,7 @@ from pathlib import Path
 from forms.i18n import set_language, t
 from inspect_app import config
 from inspect_app.cli_notices import add_notices_parser
+from inspect_app.cli_quarterly import add_quarterly_parser
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -66,6 +67,7 @@ def build_parser() -> Parser:
     _add_templates_parser(sub)
     _add_hazards_parser(sub)
     add_notices_parser(sub, Parser)
+    add_quarterly_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
     return parser

@@ -1,0 +1,166 @@
+"""`parkinspect quarterly import|export`: quarterly operating data in and out (shared/design/cli.md).
+
+Wired like `ledger import/export`: the report lists every refused value with its row, column and
+reason; exit 2 when rows were refused and nothing was written. Warnings (odd but accepted
+figures) are printed and never change the exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from forms.i18n import t
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def add_quarterly_parser(sub, parser_class) -> None:
+    quarterly = sub.add_parser("quarterly", help=t("quarterly.cli.help"), description=t("quarterly.cli.help"))
+    quarterly_sub = quarterly.add_subparsers(dest="quarterly_command", parser_class=parser_class, required=True)
+
+    imp = quarterly_sub.add_parser("import", help=t("quarterly.cli.import_help"),
+                                   description=t("quarterly.cli.import_help"))
+    imp.add_argument("file", help=t("quarterly.cli.file"))
+    imp.add_argument("--park", help=t("cli.opt_park"))
+    imp.add_argument("--year", help=t("quarterly.cli.opt_year"))
+    imp.add_argument("--quarter", help=t("quarterly.cli.opt_quarter"))
+    imp.add_argument("--skip-invalid", action="store_true", help=t("import.skip_invalid"))
+    imp.add_argument("--dry-run", action="store_true", help=t("import.dry_run"))
+    imp.set_defaults(handler=run_quarterly_import)
+
+    export = quarterly_sub.add_parser("export", help=t("quarterly.cli.export_help"),
+                                      description=t("quarterly.cli.export_help"))
+    export.add_argument("-o", "--output", required=True, help=t("cli.export_output"))
+    export.add_argument("--park", help=t("cli.opt_park"))
+    export.add_argument("--from", dest="first", metavar="QUARTER", help=t("quarterly.cli.opt_from"))
+    export.add_argument("--to", dest="last", metavar="QUARTER", help=t("quarterly.cli.opt_to"))
+    export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    export.set_defaults(handler=run_quarterly_export)
+
+
+def _store(settings):
+    from db.store import Store
+
+    return Store.open(settings.db_path)
+
+
+def _fail(key: str, **values: object) -> int:
+    print(t(key, **values), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+class _BadQuarter(Exception):
+    def __init__(self, value: str):
+        super().__init__(value)
+        self.value = value
+
+
+def _full_quarter(value: str | None) -> tuple[int, int] | None:
+    """'2026Q3' (or 2026年第三季度) -> (2026, 3); a quarter without its year is refused."""
+    from pydantic_core import PydanticCustomError
+
+    from forms.quarterly import parse_period
+
+    if value is None:
+        return None
+    try:
+        year, quarter = parse_period(value)
+    except PydanticCustomError:
+        raise _BadQuarter(value) from None
+    if year is None:
+        raise _BadQuarter(value)
+    return year, quarter
+
+
+def _import_quarter(args) -> tuple[tuple[int, int] | None, int | None]:
+    """--year and --quarter: the (year, quarter) for rows whose file names none, and the year alone.
+    --quarter may carry its year (2026Q3); without one it needs --year."""
+    from pydantic_core import PydanticCustomError
+
+    from forms.quarterly import parse_period, parse_year
+
+    try:
+        year = parse_year(args.year) if args.year else None
+        if args.quarter is None:
+            return None, year
+        found_year, quarter = parse_period(args.quarter)
+    except PydanticCustomError:
+        raise _BadQuarter(" ".join(v for v in (args.year, args.quarter) if v)) from None
+    year = found_year or year
+    if year is None:
+        raise _BadQuarter(args.quarter)
+    return (year, quarter), year
+
+
+def run_quarterly_import(args, settings) -> int:
+    from inspect_app.services.errors import UserError
+    from inspect_app.services.quarterly_import import import_quarterly
+
+    source = Path(args.file)
+    if not source.is_file():
+        return _fail("import.file_missing", file=source)
+    try:
+        quarter, year = _import_quarter(args)
+    except _BadQuarter as exc:
+        return _fail("quarterly.cli.bad_quarter_option", value=exc.value)
+    store = _store(settings)
+    try:
+        report = import_quarterly(store, source, park_code=args.park, quarter=quarter, year=year,
+                                  skip_invalid=args.skip_invalid, dry_run=args.dry_run)
+    except UserError as exc:
+        return _fail(exc.key, **exc.values)
+    except OSError as exc:
+        return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
+    finally:
+        store.close()
+    mapping = ", ".join(f"{header}→{name}" for header, name in report.mapping.items())
+    print(t("import.header_row", row=report.header_row, mapping=mapping))
+    if report.unmapped:
+        print(t("import.unmapped", headers=", ".join(report.unmapped)))
+    for p in report.problems:
+        print(t("import.problem", row=p.row, column=p.column, value=p.value, reason=p.reason))
+    for w in report.warnings:
+        print(t("quarterly.cli.warning", row=w.row, column=w.column, value=w.value, reason=w.reason))
+    print(t("import.summary", rows=report.data_rows, valid=report.valid_rows, bad=len(report.bad_rows)))
+    if report.warnings:
+        print(t("quarterly.cli.warnings_count", count=len(report.warnings)))
+    print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
+    if report.rejects_file:
+        print(t("import.rejects", file=report.rejects_file))
+    if not report.written:
+        if report.problems and not args.skip_invalid:
+            print(t("import.refused"), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(t("import.dry_run_done"))
+    return EXIT_OK
+
+
+def run_quarterly_export(args, settings) -> int:
+    import json
+
+    from inspect_app.services.errors import UserError
+    from inspect_app.services.ledger_export import SUPPORTED_SUFFIXES
+    from inspect_app.services.quarterly_export import export_quarterly
+
+    target = Path(args.output)
+    if target.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return _fail("cli.export_bad_suffix", suffix=target.suffix or "(none)")
+    try:
+        first, last = _full_quarter(args.first), _full_quarter(args.last)
+    except _BadQuarter as exc:
+        return _fail("quarterly.cli.bad_quarter_option", value=exc.value)
+    store = _store(settings)
+    try:
+        count = export_quarterly(store, target, park_code=args.park, first=first, last=last)
+    except UserError as exc:
+        return _fail(exc.key, **exc.values)
+    except OSError as exc:  # e.g. the file is open in Excel, or the folder is read-only
+        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"file": str(target), "rows": count}, ensure_ascii=False))
+    else:
+        print(t("cli.export_done", file=target, rows=count))
+    return EXIT_OK
