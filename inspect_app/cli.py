@@ -14,6 +14,7 @@ from pathlib import Path
 
 from forms.i18n import set_language, t
 from inspect_app import config
+from inspect_app.cli_hub import add_hub_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
 
@@ -70,6 +71,7 @@ def build_parser() -> Parser:
     add_quarterly_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
+    add_hub_parser(sub, Parser)
     return parser
 
 

@@ -1,0 +1,144 @@
+"""`parkinspect hub …`: run the sync hub and enrol, list and revoke its devices (docs/SYNC.md).
+
+The hub database is its own (default `<data dir>/hub.db`, or a PostgreSQL URL), never a device's.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from forms.i18n import t
+from inspect_app import config
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def add_hub_parser(sub, parser_class) -> None:
+    hub = sub.add_parser("hub", help=t("hub.help"), description=t("hub.help"))
+    hub_sub = hub.add_subparsers(dest="hub_command", parser_class=parser_class, required=True)
+
+    serve = hub_sub.add_parser("serve", help=t("hub.serve_help"), description=t("hub.serve_help"))
+    serve.add_argument("--db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
+    serve.add_argument("--host", default="127.0.0.1", help=t("hub.opt_host"))
+    serve.add_argument("--port", type=int, default=8765, help=t("hub.opt_port"))
+    serve.set_defaults(handler=run_hub_serve)
+
+    device = hub_sub.add_parser("device", help=t("hub.device_help"), description=t("hub.device_help"))
+    device_sub = device.add_subparsers(dest="device_command", parser_class=parser_class, required=True)
+    add = device_sub.add_parser("add", help=t("hub.device_add_help"), description=t("hub.device_add_help"))
+    add.add_argument("name", help=t("hub.device_name"))
+    add.add_argument("--park", action="append", default=[], metavar="CODE", help=t("hub.opt_park"))
+    list_ = device_sub.add_parser("list", help=t("hub.device_list_help"), description=t("hub.device_list_help"))
+    list_.add_argument("--limit", type=int, default=100, help=t("hub.opt_limit"))
+    list_.add_argument("--offset", type=int, default=0, help=t("hub.opt_offset"))
+    revoke = device_sub.add_parser("revoke", help=t("hub.device_revoke_help"),
+                                   description=t("hub.device_revoke_help"))
+    revoke.add_argument("name", help=t("hub.device_name"))
+    for command, handler in ((add, run_device_add), (list_, run_device_list), (revoke, run_device_revoke)):
+        command.add_argument("--hub-db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
+        command.set_defaults(handler=handler)
+
+
+def hub_database(args) -> str:
+    if args.hub_db:
+        return args.hub_db
+    directory = config.data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'hub.db'}"
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from inspect_app.hub.storage import normalise_url
+
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def _engine(args):
+    from inspect_app.hub.storage import open_engine
+
+    url = hub_database(args)
+    try:
+        return open_engine(url)
+    except Exception as exc:  # a bad URL, an unreachable server, a folder that cannot be written
+        print(t("hub.db_error", database=_shown(url) if "://" in url else url, reason=type(exc).__name__),
+              file=sys.stderr)
+        return None
+
+
+def _refuse(exc) -> int:
+    print(t(exc.key, **exc.values), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run_hub_serve(args, settings) -> int:
+    import uvicorn
+
+    from inspect_app.hub.app import create_app
+
+    url = hub_database(args)
+    try:
+        app = create_app(url)
+    except Exception as exc:
+        print(t("hub.db_error", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(t("hub.serving", host=args.host, port=args.port, database=_shown(url)), flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    return EXIT_OK
+
+
+def run_device_add(args, settings) -> int:
+    from inspect_app.hub.storage import DeviceError, enrol_device
+
+    engine = _engine(args)
+    if engine is None:
+        return EXIT_BAD_INPUT
+    try:
+        hub_device, token = enrol_device(engine, args.name, args.park)
+    except DeviceError as exc:
+        return _refuse(exc)
+    finally:
+        engine.dispose()
+    print(t("hub.device_added", name=hub_device.name))
+    print(token)
+    print(t("hub.token_note"))
+    return EXIT_OK
+
+
+def run_device_list(args, settings) -> int:
+    from inspect_app.hub.storage import list_devices
+
+    if args.limit < 1 or args.offset < 0:
+        print(t("hub.page_invalid"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    engine = _engine(args)
+    if engine is None:
+        return EXIT_BAD_INPUT
+    try:
+        devices, total = list_devices(engine, offset=args.offset, limit=args.limit)
+    finally:
+        engine.dispose()
+    for hub_device in devices:
+        status = t("hub.status_revoked") if hub_device.revoked_at else t("hub.status_active")
+        parks = ", ".join(hub_device.parks) if hub_device.parks else t("hub.all_parks")
+        print(t("hub.device_line", name=hub_device.name, status=status, device_id=hub_device.device_id or "-",
+                parks=parks, created=hub_device.created_at.strftime("%Y-%m-%d")))
+    print(t("hub.list_page", first=args.offset + 1 if devices else 0, last=args.offset + len(devices), total=total))
+    return EXIT_OK
+
+
+def run_device_revoke(args, settings) -> int:
+    from inspect_app.hub.storage import DeviceError, revoke_device
+
+    engine = _engine(args)
+    if engine is None:
+        return EXIT_BAD_INPUT
+    try:
+        hub_device = revoke_device(engine, args.name)
+    except DeviceError as exc:
+        return _refuse(exc)
+    finally:
+        engine.dispose()
+    print(t("hub.device_revoked", name=hub_device.name))
+    return EXIT_OK
