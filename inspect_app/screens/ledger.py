@@ -45,6 +45,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
         Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
         Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
+        Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
@@ -267,8 +268,19 @@ class LedgerScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(HazardsScreen(self.park_id))
 
+    def action_import_ledger(self) -> None:
+        from inspect_app.screens.ledger_import import LedgerImportScreen
+
+        if self.park_id is None:
+            self.notify(t("tui.ledger_import.needs_park"), severity="warning")
+            return
+        park = get_park(self.app.store, self.park_id)
+        self.app.push_screen(LedgerImportScreen(self.park_id, f"{park.code} {park.name}"),
+                             lambda written: self.reload() if written else None)
+
     def palette_commands(self):
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_park_help"), self.action_hazards)
+        yield SystemCommand(t("tui.ledger_import.menu"), t("tui.ledger_import.menu_help"), self.action_import_ledger)
         yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
                             self.action_inspect)
         yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)
