@@ -90,3 +90,39 @@ def test_cli_output_in_english_and_a_bad_suffix_is_refused(store, park, hazards,
 
 def test_default_name_is_dated():
     assert default_export_name(date(2026, 11, 26)) == "隐患整改台账-2026-11-26.xlsx"
+
+
+async def test_the_hazards_screen_exports_what_its_filters_show(store, park, hazards, tmp_path):
+    from textual.widgets import Input, Select
+
+    from inspect_app.app import make_app
+    from inspect_app.screens.export_path import ExportPathScreen
+    from inspect_app.screens.hazards import HazardsScreen
+    from tests.pilot import settle
+    from tests.test_tui import with_profile
+
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("z")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, HazardsScreen)
+        screen.query_one("#status-filter", Select).value = "overdue"
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ExportPathScreen)
+        field = app.screen.query_one("#export-path", Input)
+        assert field.value.endswith(default_export_name(TODAY))
+        field.value = str(tmp_path / "h.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportPathScreen) and not (tmp_path / "h.txt").exists()  # refused suffix
+        field.value = str(tmp_path / "逾期隐患.xlsx")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+    header, *rows = _xlsx_rows(tmp_path / "逾期隐患.xlsx")
+    assert [row[7] for row in rows] == ["已逾期"]

@@ -52,6 +52,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         Binding("t", "open_tenant", "tui.hazards.tenant", id="hazards.tenant"),
         Binding("n", "issue_notice", "tui.notice.hazards_issue", id="hazards.issue"),
         Binding("f", "focus_filters", "tui.hazards.filters", id="hazards.filters"),
+        Binding("e", "export", "tui.hazards_export.menu", id="hazards.export"),
         Binding("escape", "back", "tui.common.back", id="hazards.back"),
     ]
 
@@ -307,8 +308,37 @@ class HazardsScreen(TranslatedBindings, Screen):
             return
         self.app.push_screen(IssueNoticeScreen(hazard_ids), lambda _number: self.reload(keep_hazard=row.id))
 
+    # --- export what the filters show -------------------------------------------------------
+
+    def action_export(self) -> None:
+        from inspect_app.screens.export_path import ExportPathScreen
+        from inspect_app.services.hazards_export import default_export_folder, default_export_name
+
+        default = default_export_folder() / default_export_name(self.app.today)
+        query = replace(self.query_state, offset=0, today=self.app.today)
+        title = t("tui.hazards_export.title", count=formatting.count(self.total))
+        self.app.push_screen(ExportPathScreen(title, default), lambda path: self.export(path, query) if path else None)
+
+    @work(thread=True, group="hazards-export")
+    def export(self, path, query: HazardQuery) -> None:
+        from inspect_app.services.errors import UserError
+        from inspect_app.services.hazards_export import export_hazards
+
+        self.app.call_from_thread(self.notify, t("tui.hazards_export.exporting"))
+        try:
+            rows = export_hazards(self.app.store, path, query)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, t("tui.hazards_export.failed", reason=exc.message()), severity="error")
+            return
+        except OSError as exc:  # e.g. the file is open in Excel
+            self.app.call_from_thread(self.notify, t("tui.hazards_export.failed", reason=exc.strerror or str(exc)),
+                                      severity="error")
+            return
+        self.app.call_from_thread(self.notify, t("tui.hazards_export.done", rows=rows, file=path), timeout=10)
+
     def palette_commands(self):
         yield SystemCommand(t("tui.hazards.open"), t("tui.hazards.open_help"), self.action_open_hazard)
+        yield SystemCommand(t("tui.hazards_export.menu"), t("tui.hazards_export.menu_help"), self.action_export)
         yield SystemCommand(t("tui.notice.hazards_issue"), t("tui.notice.hazards_issue_help"),
                             self.action_issue_notice)
         yield SystemCommand(t("tui.hazards.reinspect"), t("tui.hazards.reinspect_help"), self.action_reinspect)

@@ -1,0 +1,61 @@
+"""Ask where to write an export: a path prefilled with a dated default, Tab completes, Enter confirms.
+
+Dismisses with the chosen Path (suffix .xlsx or .csv), or None when the person leaves with Esc.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from forms.i18n import t
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.ledger_import import PathSuggester
+
+SUFFIXES = (".xlsx", ".csv")
+
+
+class ExportPathScreen(TranslatedBindings, ModalScreen[Path | None]):
+    DEFAULT_CSS = """
+    ExportPathScreen { align: center middle; }
+    ExportPathScreen > Vertical { width: 76; max-width: 96%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    ExportPathScreen #export-error { color: $error; height: auto; }
+    ExportPathScreen #export-hint { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "tui.common.back", id="export_path.cancel")]
+
+    def __init__(self, title: str, default: Path):
+        super().__init__()
+        self.title_text = title
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text)
+            yield Input(str(self.default), id="export-path", suggester=PathSuggester())
+            yield Static("", id="export-error")
+            yield Static(t("tui.export_path.hint"), id="export-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Input.Submitted, "#export-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        path = Path(event.value.strip().strip("'\"")).expanduser()
+        if path.suffix.lower() not in SUFFIXES:
+            self.query_one("#export-error", Static).update(t("cli.export_bad_suffix", suffix=path.suffix or "(none)"))
+            return
+        if not path.parent.is_dir():
+            self.query_one("#export-error", Static).update(t("tui.export_path.no_folder", folder=path.parent))
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
