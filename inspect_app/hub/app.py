@@ -1,0 +1,205 @@
+"""The hub's HTTP API (FastAPI), per docs/SYNC.md.
+
+Every endpoint but /api/v1/health needs `Authorization: Bearer <token>`. Bodies larger than the
+limit are refused (413) before anything parses them; malformed bodies get 422 and write nothing; a
+push is applied and committed before it is acknowledged. Nothing here logs a token or a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import IntegrityError
+
+from inspect_app.hub import pull, push
+from inspect_app.hub.auth import Authenticate
+from inspect_app.hub.limits import BodyLimit, TokenBuckets
+from inspect_app.hub.schemas import (
+    MAX_PULL_LIMIT,
+    AttachmentStored,
+    ChangesPage,
+    ErrorBody,
+    Health,
+    Me,
+    PushRequest,
+    PushResponse,
+)
+from inspect_app.hub.storage import (
+    Device,
+    attachment,
+    bind_device_id,
+    is_postgres,
+    open_engine,
+    row_state,
+    utc_now,
+)
+
+log = logging.getLogger("inspect_app.hub")
+
+API = "/api/v1"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # the device refuses larger files (services/attachments.py)
+PUSH_LOCK_KEY = 7_170_301  # PostgreSQL advisory lock: one push at a time across hub processes
+
+bearer = HTTPBearer(auto_error=False, description="the device's token from `parkinspect hub device add`")
+Sha256 = Annotated[str, Path(pattern=SHA256_PATTERN, description="lower-case hex sha256 of the content")]
+
+
+def current_device(request: Request,
+                   _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Device:
+    """The device the Authenticate middleware found for this request's token."""
+    return request.state.device
+
+
+CurrentDevice = Annotated[Device, Depends(current_device)]
+UNAUTHORISED = {401: {"model": ErrorBody, "description": "no, unknown, forged or revoked token"},
+                429: {"model": ErrorBody, "description": "too many requests from this device"}}
+
+
+def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
+               max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
+               rate_per_second: float = 50.0, burst: int = 200) -> FastAPI:
+    engine = open_engine(database_url)
+    app = FastAPI(title="ParkInspect hub", version="1",
+                  description="Sync hub: devices push their changes and pull other devices' (docs/SYNC.md).")
+    app.state.engine = engine
+    buckets = TokenBuckets(rate_per_second, burst)
+    # One push at a time in this process: hub sequence numbers then become visible in order,
+    # which is what lets a pull cursor never skip a change.
+    push_lock = threading.Lock()
+
+    def limit_for(path: str) -> int:
+        return max_attachment_bytes if path.startswith(f"{API}/attachments/") else max_body_bytes
+
+    # Middleware added last runs first: the size check, then authentication — both before a body
+    # is read or parsed, so an unauthenticated or oversized request costs the hub next to nothing.
+    app.add_middleware(Authenticate, engine=engine, buckets=buckets, public_paths={f"{API}/health"})
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+
+    @app.get(f"{API}/health", response_model=Health, tags=["hub"])
+    def health() -> Health:
+        return Health(status="ok")
+
+    @app.get(f"{API}/me", response_model=Me, responses=UNAUTHORISED, tags=["devices"])
+    def me(hub_device: CurrentDevice) -> Me:
+        with engine.connect() as conn:
+            last = _last_device_seq(conn, hub_device.device_id)
+        return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
+                  last_device_seq=last)
+
+    @app.post(f"{API}/push", response_model=PushResponse, tags=["sync"],
+              responses={**UNAUTHORISED, 403: {"model": ErrorBody, "description": "changes of another device"},
+                         409: {"model": ErrorBody, "description": "a concurrent push of this device; retry"},
+                         413: {"model": ErrorBody, "description": "body too large"}})
+    def push_changes(request: PushRequest, hub_device: CurrentDevice) -> PushResponse:
+        changes = request.changes
+        started = time.perf_counter()
+        with push_lock, engine.begin() as conn:
+            if is_postgres(engine):
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUSH_LOCK_KEY})
+            if not changes:
+                return PushResponse(acked_through=_last_device_seq(conn, hub_device.device_id), rejected=[])
+            claimed = {c.device_id for c in changes}
+            if len(claimed) != 1 or not _may_push_as(conn, hub_device, next(iter(claimed))):
+                log.warning("push refused: device %s sent changes of another device", hub_device.name)
+                raise HTTPException(403, "a device pushes only its own changes")
+            try:
+                result = push.PushApplier(conn, hub_device).run(changes)
+            except IntegrityError as exc:  # the same device pushing twice at once: let it retry
+                raise HTTPException(409, "concurrent push of the same changes; retry") from exc
+        log.info("push from %s: %d accepted, %d already had, %d rejected, through %d in %.0f ms",
+                 hub_device.name, result.accepted, result.duplicates, len(result.rejected),
+                 result.acked_through, (time.perf_counter() - started) * 1000)
+        return PushResponse(acked_through=result.acked_through, rejected=result.rejected)
+
+    @app.get(f"{API}/changes", response_model=ChangesPage, responses=UNAUTHORISED, tags=["sync"])
+    def changes(hub_device: CurrentDevice,
+                after: Annotated[int, Query(ge=0, le=2**62, description="hub sequence already applied")] = 0,
+                limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500) -> ChangesPage:
+        with engine.connect() as conn:
+            page = pull.changes_page(conn, hub_device, after, limit)
+        return ChangesPage(changes=page.changes, next_after=page.next_after, has_more=page.has_more)
+
+    @app.head(f"{API}/attachments/{{sha256}}", responses={**UNAUTHORISED, 404: {"description": "not held"}},
+              tags=["attachments"])
+    def attachment_exists(sha256: Sha256, hub_device: CurrentDevice) -> Response:
+        with engine.connect() as conn:
+            size = conn.execute(select(attachment.c.size).where(attachment.c.sha256 == sha256)).scalar()
+        if size is None:
+            return Response(status_code=404)
+        return Response(status_code=200, headers={"X-Attachment-Size": str(size)})
+
+    @app.put(f"{API}/attachments/{{sha256}}", response_model=AttachmentStored, tags=["attachments"],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+             responses={**UNAUTHORISED, 413: {"model": ErrorBody, "description": "file too large"},
+                        422: {"model": ErrorBody, "description": "the bytes do not have this sha256"}})
+    async def put_attachment(request: Request, response: Response, sha256: Sha256,
+                             hub_device: CurrentDevice) -> AttachmentStored:
+        body = await request.body()
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise HTTPException(422, "the uploaded bytes do not have this sha256")
+        created = await run_in_threadpool(_store_attachment, engine, sha256, body, hub_device)
+        response.status_code = 201 if created else 200
+        return AttachmentStored(sha256=sha256, size=len(body), created=created)
+
+    @app.get(f"{API}/attachments/{{sha256}}", tags=["attachments"],
+             response_class=Response,
+             responses={**UNAUTHORISED, 200: {"content": {"application/octet-stream": {}}},
+                        404: {"model": ErrorBody, "description": "not held, or not in this device's parks"}})
+    def get_attachment(sha256: Sha256, hub_device: CurrentDevice) -> Response:
+        with engine.connect() as conn:
+            row = conn.execute(select(attachment).where(attachment.c.sha256 == sha256)).first()
+            if row is None or not _may_read_attachment(conn, hub_device, sha256, row.uploaded_by):
+                raise HTTPException(404, "no such attachment")
+        return Response(content=bytes(row.content), media_type="application/octet-stream")
+
+    return app
+
+
+def _last_device_seq(conn, device_id: str | None) -> int:
+    from sqlalchemy import func
+
+    from inspect_app.hub.storage import change
+
+    if device_id is None:
+        return 0
+    value = conn.execute(select(func.max(change.c.device_seq)).where(change.c.device_id == device_id)).scalar()
+    return int(value or 0)
+
+
+def _may_push_as(conn, hub_device: Device, device_id: str) -> bool:
+    if hub_device.device_id is not None:
+        return hub_device.device_id == device_id
+    return bind_device_id(conn, hub_device, device_id)
+
+
+def _store_attachment(engine: Engine, sha256: str, body: bytes, hub_device: Device) -> bool:
+    with engine.begin() as conn:
+        if conn.execute(select(attachment.c.sha256).where(attachment.c.sha256 == sha256)).first():
+            return False
+        try:
+            with conn.begin_nested():
+                conn.execute(attachment.insert().values(sha256=sha256, size=len(body), content=body,
+                                                        uploaded_by=hub_device.id, created_at=utc_now()))
+        except IntegrityError:  # uploaded by another device at the same moment: same bytes
+            return False
+    return True
+
+
+def _may_read_attachment(conn, hub_device: Device, sha256: str, uploaded_by: str) -> bool:
+    """A park-limited device reads the files of its parks' attachment rows, and its own uploads."""
+    if not hub_device.restricted or uploaded_by == hub_device.id:
+        return True
+    query = select(row_state.c.row_id).where(row_state.c.table_name == "attachment",
+                                             row_state.c.sha256 == sha256,
+                                             row_state.c.park_id.in_(list(hub_device.parks))).limit(1)
+    return conn.execute(query).first() is not None

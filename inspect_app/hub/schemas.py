@@ -1,0 +1,90 @@
+"""The hub API's request and response bodies (docs/SYNC.md); FastAPI publishes them in /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_CHANGES_PER_PUSH = 500
+MAX_PULL_LIMIT = 1000
+
+# Identifiers are short printable strings; a NUL byte or a control character is a malformed request.
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:-]+$")]
+TableName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+Stamp = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z_.:-]+$")]
+
+
+class Change(BaseModel):
+    """One outbox entry of the pushing device."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: Ident
+    device_seq: int = Field(ge=1, le=2**62)
+    table: TableName
+    row_id: Ident
+    op: Literal["insert", "update", "delete"]
+    hlc: Stamp
+    actor_id: Ident | None = None
+    payload: dict[str, Any]
+    base: dict[str, Any] | None = None
+
+
+class PushRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    changes: list[Change] = Field(max_length=MAX_CHANGES_PER_PUSH)
+
+
+class Rejection(BaseModel):
+    device_seq: int
+    code: str = Field(description="unknown_table | unknown_field | bad_hlc | bad_row | append_only | "
+                                  "unknown_parent | park_not_assigned")
+    message: str
+
+
+class PushResponse(BaseModel):
+    acked_through: int = Field(description="every change of this device up to this device_seq is applied "
+                                           "or rejected; move the push cursor here")
+    rejected: list[Rejection]
+
+
+class PulledChange(BaseModel):
+    seq: int = Field(description="hub-wide sequence")
+    device_id: str
+    device_seq: int
+    table: str
+    row_id: str
+    op: str
+    hlc: str
+    actor_id: str | None
+    payload: dict[str, Any]
+    base: dict[str, Any] | None
+
+
+class ChangesPage(BaseModel):
+    changes: list[PulledChange]
+    next_after: int = Field(description="pass as `after` for the next page (and save as the cursor)")
+    has_more: bool
+
+
+class Me(BaseModel):
+    name: str
+    device_id: str | None = Field(description="the device id this enrolment is held to (from its first push)")
+    parks: list[str] = Field(description="assigned park ids; empty = every park")
+    last_device_seq: int = Field(description="highest device_seq of this device the hub holds")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class AttachmentStored(BaseModel):
+    sha256: str
+    size: int
+    created: bool
+
+
+class ErrorBody(BaseModel):
+    detail: Any

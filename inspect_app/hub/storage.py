@@ -1,0 +1,246 @@
+"""The hub's own database: devices, the change log, merged row state and attachment bytes.
+
+SQLAlchemy Core on a database of its own — a SQLite file by default (`sqlite:///hub.db`), or
+PostgreSQL by URL (`postgresql+psycopg://…`, psycopg 3). It is never a device's database.
+The schema is new, so `create_all` makes it; once a hub has been released, its changes will go
+through Alembic revisions like the device's.
+
+Attachment bytes live in the `attachment` table rather than files beside the database: the same
+code serves SQLite and PostgreSQL, a backup of the hub is one database, and an upload is stored
+in the same transaction that records it (no orphan files after a crash). Photos are at most
+25 MB (the device's limit), which both databases handle well as blobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+metadata = MetaData()
+
+# BIGINT keys on PostgreSQL; SQLite only auto-increments a column declared INTEGER PRIMARY KEY.
+SeqType = BigInteger().with_variant(Integer, "sqlite")
+
+device = Table(
+    "device", metadata,
+    Column("id", String(36), primary_key=True),  # the hub's id for this enrolment
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    # The device's own id (the device part of its clock stamps): it is made on the device long
+    # before enrolment, so the hub learns it from the device's first push and holds it to it.
+    Column("device_id", String(64), nullable=True, index=True),
+    Column("parks", JSON, nullable=False),  # assigned park ids; empty = every park
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+change = Table(
+    "change", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),  # the hub-wide sequence
+    Column("device_id", String(64), nullable=False),
+    Column("device_seq", BigInteger, nullable=False),
+    Column("table_name", String(40), nullable=False),
+    Column("row_id", String(64), nullable=False),
+    Column("park_id", String(64), nullable=True),  # None: shared reference data, or park not known yet
+    Column("op", String(10), nullable=False),
+    Column("hlc", String(100), nullable=False),
+    Column("actor_id", String(64), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("base", JSON, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("device_id", "device_seq", name="ux_change_device_seq"),
+    Index("ix_change_park_seq", "park_id", "seq"),
+    Index("ix_change_row", "table_name", "row_id"),
+)
+
+row_state = Table(
+    "row_state", metadata,
+    Column("table_name", String(40), primary_key=True),
+    Column("row_id", String(64), primary_key=True),
+    Column("park_id", String(64), nullable=True, index=True),
+    Column("sha256", String(64), nullable=True, index=True),  # attachment rows: the content they name
+    Column("values", JSON, nullable=False),
+    Column("field_hlcs", JSON, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+)
+
+attachment = Table(
+    "attachment", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_by", String(36), nullable=False),  # device.id of the first uploader
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_url(url: str) -> str:
+    """A SQLAlchemy URL; a bare path means a SQLite file, and plain postgresql:// uses psycopg 3."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on the hub database, its tables created when missing."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+
+class DeviceError(ValueError):
+    """A refused device command; `key` is the catalogue key of the message, `values` its fields."""
+
+    def __init__(self, key: str, **values: object):
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    name: str
+    device_id: str | None
+    parks: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.parks)
+
+
+def _device(row) -> Device:
+    return Device(id=row.id, name=row.name, device_id=row.device_id, parks=tuple(row.parks or ()),
+                  created_at=row.created_at, revoked_at=row.revoked_at)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _resolve_parks(conn, parks: list[str]) -> list[str]:
+    """Park ids for codes (or ids) the hub knows from pushed park rows."""
+    known = {}
+    for row in conn.execute(select(row_state.c.row_id, row_state.c["values"])
+                            .where(row_state.c.table_name == "park")):
+        known[row.row_id] = row.row_id
+        code = (row[1] or {}).get("code")
+        if code:
+            known[str(code)] = row.row_id
+    resolved = []
+    for given in parks:
+        if given not in known:
+            raise DeviceError("hub.park_unknown", park=given)
+        if known[given] not in resolved:
+            resolved.append(known[given])
+    return resolved
+
+
+def enrol_device(engine: Engine, name: str, parks: list[str] | None = None) -> tuple[Device, str]:
+    """Enrol a device; return it and its token. Only the token's sha256 is stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise DeviceError("hub.device_name_invalid")
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        if conn.execute(select(device.c.id).where(device.c.name == name)).first():
+            raise DeviceError("hub.device_exists", name=name)
+        park_ids = _resolve_parks(conn, parks or [])
+        values = {"id": secrets.token_hex(16), "name": name, "token_sha256": token_hash(token),
+                  "device_id": None, "parks": park_ids, "created_at": utc_now(), "revoked_at": None}
+        conn.execute(device.insert().values(**values))
+    return Device(id=values["id"], name=name, device_id=None, parks=tuple(park_ids),
+                  created_at=values["created_at"], revoked_at=None), token
+
+
+def list_devices(engine: Engine, *, offset: int = 0, limit: int = 100) -> tuple[list[Device], int]:
+    """One page of devices by name, and how many there are."""
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(device)).scalar_one()
+        rows = conn.execute(select(device).order_by(device.c.name).offset(offset).limit(limit)).all()
+    return [_device(row) for row in rows], total
+
+
+def revoke_device(engine: Engine, name: str) -> Device:
+    with engine.begin() as conn:
+        row = conn.execute(select(device).where(device.c.name == name)).first()
+        if row is None:
+            raise DeviceError("hub.device_missing", name=name)
+        if row.revoked_at is None:
+            conn.execute(update(device).where(device.c.id == row.id).values(revoked_at=utc_now()))
+        row = conn.execute(select(device).where(device.c.id == row.id)).one()
+    return _device(row)
+
+
+def device_for_token(conn, token: str) -> Device | None:
+    """The live device holding this token, or None (unknown, forged or revoked)."""
+    digest = token_hash(token)
+    row = conn.execute(select(device).where(device.c.token_sha256 == digest)).first()
+    # The lookup is by hash (an index); the comparison that decides is constant-time.
+    if row is None or not hmac.compare_digest(row.token_sha256, digest) or row.revoked_at is not None:
+        return None
+    return _device(row)
+
+
+def bind_device_id(conn, hub_device: Device, device_id: str) -> bool:
+    """Hold an enrolment to the device id of its first push; False when another live device has it."""
+    taken = conn.execute(select(device.c.id).where(device.c.device_id == device_id,
+                                                   device.c.revoked_at.is_(None),
+                                                   device.c.id != hub_device.id)).first()
+    if taken:
+        return False
+    conn.execute(update(device).where(device.c.id == hub_device.id).values(device_id=device_id))
+    return True

@@ -1,0 +1,119 @@
+"""A throwaway PostgreSQL server for tests: initdb + pg_ctl into a scratch folder, on loopback.
+
+Import the fixtures into a test module (`from tests.postgres import postgres_cluster, postgres_url`).
+Without PostgreSQL's binaries the tests that use them skip with the reason — unless
+PARKINSPECT_REQUIRE_POSTGRES=1 (CI sets it in .ci/run), where a missing server is a failure.
+initdb refuses to run as root, so as root the cluster runs as the `nobody` user.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REQUIRE_ENV = "PARKINSPECT_REQUIRE_POSTGRES"
+
+
+def find_binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl: on PATH, else the newest /usr/lib/postgresql/*/bin."""
+    on_path = shutil.which("pg_ctl")
+    if on_path and shutil.which("initdb"):
+        return Path(os.path.realpath(on_path)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                        key=lambda p: [int(x) if x.isdigit() else 0 for x in Path(p).parts[-3].split(".")])
+    for candidate in reversed(candidates):
+        folder = Path(candidate).parent
+        if (folder / "initdb").exists():
+            return folder
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresCluster:
+    def __init__(self, binaries: Path):
+        self.binaries = binaries
+        self.root = Path(tempfile.mkdtemp(prefix="parkinspect-pg-"))
+        self.data = self.root / "data"
+        self.as_root = os.geteuid() == 0
+        self.port = 0
+        self._names = itertools.count(1)
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(self.binaries / args[0]), *args[1:]]
+        if self.as_root:
+            command = ["runuser", "-u", "nobody", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=check)
+
+    def start(self) -> None:
+        if self.as_root:
+            shutil.chown(self.root, user="nobody")
+            os.chmod(self.root, 0o700)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        for _attempt in range(3):
+            self.port = _free_port()
+            options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
+                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+            done = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+                             "-w", "-t", "60", "start", check=False)
+            if done.returncode == 0:
+                return
+        raise RuntimeError(f"PostgreSQL did not start: {done.stdout}{done.stderr}")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        import psycopg
+
+        name = f"hub_{os.getpid()}_{next(self._names)}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+def _unavailable(reason: str):
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 requires PostgreSQL", pytrace=False)
+    pytest.skip(f"{reason} (install PostgreSQL's server package to run the PostgreSQL hub tests)")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    binaries = find_binaries()
+    if binaries is None:
+        _unavailable("PostgreSQL's initdb/pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin")
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        _unavailable("running as root and runuser is missing (initdb refuses root)")
+    cluster = PostgresCluster(binaries)
+    try:
+        cluster.start()
+    except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+        cluster.stop()
+        _unavailable(f"could not start a throwaway PostgreSQL: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> str:
+    return postgres_cluster.new_database()
