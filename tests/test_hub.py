@@ -547,3 +547,14 @@ def test_a_real_uvicorn_server_on_loopback_serves_push_and_pull(hub, tmp_path):
         server.should_exit = True
         thread.join(timeout=10)
     laptop.close()
+
+
+def test_without_postgresql_the_tests_skip_except_where_it_is_required(monkeypatch):
+    from tests import postgres
+
+    monkeypatch.delenv(postgres.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not found"):
+        postgres._unavailable("PostgreSQL's initdb/pg_ctl not found")
+    monkeypatch.setenv(postgres.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="requires PostgreSQL"):
+        postgres._unavailable("PostgreSQL's initdb/pg_ctl not found")
