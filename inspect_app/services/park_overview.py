@@ -1,0 +1,469 @@
+"""The park overview and the county overview for one quarter: what the bureau reads first.
+
+Plain SQL through `Store.connect()`, a handful of aggregate statements per call (parks; tenants
+per park; quarterly totals per park and quarter; hazards per park and severity; the risk flags'
+four, see services/risk_flags.py), never a Python loop over ORM objects: the county overview over
+30,000 tenants x 8 quarters stays within 500 ms (benchmarks/overview.py, docs/PERFORMANCE.md).
+
+Public API (the quarterly report files are built on it; keep it stable):
+
+    latest_quarter(store, today=None) -> Quarter
+    county_overview(store, *, quarter=None, today=None, thresholds=None) -> CountyOverview
+    park_overview(store, park_id, *, quarter=None, today=None, thresholds=None) -> ParkOverview
+    park_id_for_code(store, code) -> str | None
+    CountyOverview(quarter, quarters, parks: tuple[ParkRow], county: Figures, thresholds)  .as_json()
+    ParkOverview(quarter, quarters, park: ParkRow, tenants: tuple[TenantRow], thresholds)   .as_json()
+    ParkRow(id, code, name, street, figures: Figures)
+    Figures: land_area_mu, floor_area_m2, tenants, rented_area_m2, vacant_area_m2, over_rented_m2,
+             headcount, above_tenants, output_wan, above_output_wan, electricity_kwh, tax_wan,
+             reports, hazards: HazardCounts, flags: FlagCounts, trend: tuple[QuarterTotals, ...];
+             properties above_tenant_share, above_output_share (0..1 or None), output_per_mu,
+             tax_per_mu (the quarter's, 万元/亩), annual_output_per_mu, annual_tax_per_mu (the four
+             quarters ending with the quarter), all None when the land area is 0
+    QuarterTotals(quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports)
+    HazardCounts(open_general, open_major, overdue_general, overdue_major)  .open .overdue
+    FlagCounts(declining, zombie, overdue_hazards, ledger_mismatch, flagged_tenants)  .get(kind)
+    TenantRow(id, name, credit_code, building, unit_no, scale, efficiency_class, rented_area_m2,
+              headcount, output_wan, electricity_kwh, water_t, tax_wan, output_year_before_wan,
+              flags: tuple[Flag, ...])  .output_change_pct
+    Quarter, Flag, FLAG_KINDS (re-exported from services/risk_flags.py)
+
+What the figures mean:
+- the quarter: by default the latest complete quarter (before the one `today` is in) that has any
+  report in the county — the same quarter for every park, so parks compare; `quarters` are the
+  eight quarters ending with it, oldest first (the trend; a quarter with no report is all zeros).
+- tenants, rented area, headcount, 规上 count: the ledger as it is now (tenants in the park).
+- output, electricity, tax: the reports of the quarter of every tenant of the park, including one
+  that has left since (it was there that quarter); 规上 output is that of tenants whose ledger
+  scale is 规上 now. Shares are fractions of the park's (county's) own totals.
+- vacant area = floor area − rented area, never below 0: when tenants rent more than the park's
+  floor area (a ledger error, or a floor area out of date) vacant is 0 and `over_rented_m2` holds
+  the excess, so it shows instead of hiding. The county's vacant area is the sum of the parks'
+  (one park's excess does not cancel another's vacancy).
+- 亩均 figures divide by the park's land area in 亩 (the county: all parks' land).
+- hazards: not closed (open, pending review, escalated) and of those the overdue ones (open, with
+  an open item past its deadline), by severity; common-area hazards included — as the park list.
+- flags: how many tenants in the park carry each flag for the quarter, and carry any.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+
+from db.overview import OPEN_HAZARD_STATUSES
+from db.store import Store
+from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
+from inspect_app.services.errors import UserError
+from inspect_app.services.risk_flags import FLAG_KINDS, Flag, Quarter, load_flags
+
+__all__ = [
+    "FLAG_KINDS", "CountyOverview", "Figures", "Flag", "FlagCounts", "HazardCounts", "ParkOverview", "ParkRow",
+    "Quarter", "QuarterTotals", "TenantRow", "county_overview", "latest_quarter", "park_id_for_code",
+    "park_overview",
+]
+
+TREND_QUARTERS = 8
+
+
+@dataclass(frozen=True)
+class QuarterTotals:
+    quarter: Quarter
+    output_wan: float = 0.0
+    electricity_kwh: float = 0.0
+    tax_wan: float = 0.0
+    above_output_wan: float = 0.0
+    reports: int = 0  # tenants that reported for the quarter
+
+    def plus(self, other: QuarterTotals) -> QuarterTotals:
+        return QuarterTotals(self.quarter, self.output_wan + other.output_wan,
+                             self.electricity_kwh + other.electricity_kwh, self.tax_wan + other.tax_wan,
+                             self.above_output_wan + other.above_output_wan, self.reports + other.reports)
+
+    def as_json(self) -> dict:
+        return {"quarter": str(self.quarter), "output_wan": self.output_wan, "electricity_kwh": self.electricity_kwh,
+                "tax_wan": self.tax_wan, "above_output_wan": self.above_output_wan, "reports": self.reports}
+
+
+@dataclass(frozen=True)
+class HazardCounts:
+    open_general: int = 0  # not closed: open, pending review, escalated
+    open_major: int = 0
+    overdue_general: int = 0  # of those, open with an item past its deadline
+    overdue_major: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.open_general + self.open_major
+
+    @property
+    def overdue(self) -> int:
+        return self.overdue_general + self.overdue_major
+
+    def plus(self, other: HazardCounts) -> HazardCounts:
+        return HazardCounts(self.open_general + other.open_general, self.open_major + other.open_major,
+                            self.overdue_general + other.overdue_general, self.overdue_major + other.overdue_major)
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    declining: int = 0
+    zombie: int = 0
+    overdue_hazards: int = 0
+    ledger_mismatch: int = 0
+    flagged_tenants: int = 0  # tenants with at least one flag
+
+    def get(self, kind: str) -> int:
+        return getattr(self, kind)
+
+    def plus(self, other: FlagCounts) -> FlagCounts:
+        return FlagCounts(*(a + b for a, b in zip(_counts(self), _counts(other), strict=True)))
+
+    @classmethod
+    def of(cls, flag_sets: list[tuple[Flag, ...]]) -> FlagCounts:
+        kinds = [flag.kind for flags in flag_sets for flag in flags]
+        return cls(*(kinds.count(kind) for kind in FLAG_KINDS), sum(1 for flags in flag_sets if flags))
+
+
+def _counts(counts: FlagCounts) -> tuple[int, ...]:
+    return (*(counts.get(kind) for kind in FLAG_KINDS), counts.flagged_tenants)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    land_area_mu: float
+    floor_area_m2: float
+    tenants: int
+    rented_area_m2: float
+    vacant_area_m2: float
+    over_rented_m2: float
+    headcount: int
+    above_tenants: int
+    output_wan: float
+    above_output_wan: float
+    electricity_kwh: float
+    tax_wan: float
+    reports: int
+    hazards: HazardCounts
+    flags: FlagCounts
+    trend: tuple[QuarterTotals, ...]
+
+    @property
+    def above_tenant_share(self) -> float | None:
+        return _share(self.above_tenants, self.tenants)
+
+    @property
+    def above_output_share(self) -> float | None:
+        return _share(self.above_output_wan, self.output_wan)
+
+    @property
+    def output_per_mu(self) -> float | None:
+        return _share(self.output_wan, self.land_area_mu)
+
+    @property
+    def tax_per_mu(self) -> float | None:
+        return _share(self.tax_wan, self.land_area_mu)
+
+    @property
+    def annual_output_per_mu(self) -> float | None:
+        return _share(sum(q.output_wan for q in self.trend[-4:]), self.land_area_mu)
+
+    @property
+    def annual_tax_per_mu(self) -> float | None:
+        return _share(sum(q.tax_wan for q in self.trend[-4:]), self.land_area_mu)
+
+    def as_json(self) -> dict:
+        return {
+            "land_area_mu": self.land_area_mu, "floor_area_m2": self.floor_area_m2, "tenants": self.tenants,
+            "rented_area_m2": self.rented_area_m2, "vacant_area_m2": self.vacant_area_m2,
+            "over_rented_m2": self.over_rented_m2, "headcount": self.headcount,
+            "above_tenants": self.above_tenants, "above_tenant_share": self.above_tenant_share,
+            "output_wan": self.output_wan, "above_output_wan": self.above_output_wan,
+            "above_output_share": self.above_output_share, "electricity_kwh": self.electricity_kwh,
+            "tax_wan": self.tax_wan, "reports": self.reports, "output_per_mu": self.output_per_mu,
+            "tax_per_mu": self.tax_per_mu, "annual_output_per_mu": self.annual_output_per_mu,
+            "annual_tax_per_mu": self.annual_tax_per_mu,
+            "hazards": {"open_general": self.hazards.open_general, "open_major": self.hazards.open_major,
+                        "overdue_general": self.hazards.overdue_general, "overdue_major": self.hazards.overdue_major},
+            "flags": {kind: self.flags.get(kind) for kind in (*FLAG_KINDS, "flagged_tenants")},
+            "trend": [q.as_json() for q in self.trend],
+        }
+
+
+@dataclass(frozen=True)
+class ParkRow:
+    id: str
+    code: str
+    name: str
+    street: str
+    figures: Figures
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "code": self.code, "name": self.name, "street": self.street, **self.figures.as_json()}
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    id: str
+    name: str
+    credit_code: str
+    building: str | None
+    unit_no: str | None
+    scale: str  # above | below
+    efficiency_class: str | None  # 亩均效益 A/B/C/D, None when not graded
+    rented_area_m2: float
+    headcount: int
+    output_wan: float | None  # the quarter's report; None when the tenant did not report
+    electricity_kwh: float | None
+    water_t: float | None
+    tax_wan: float | None
+    output_year_before_wan: float | None  # the same quarter a year earlier
+    flags: tuple[Flag, ...] = field(default=())
+
+    @property
+    def output_change_pct(self) -> float | None:
+        """Year-on-year change of output in percent (−42.0 = down 42%); None without both figures."""
+        if self.output_wan is None or not self.output_year_before_wan:
+            return None
+        return (self.output_wan - self.output_year_before_wan) * 100 / self.output_year_before_wan
+
+    def as_json(self, lang: str | None = None) -> dict:
+        return {
+            "id": self.id, "name": self.name, "credit_code": self.credit_code, "building": self.building,
+            "unit_no": self.unit_no, "scale": self.scale, "efficiency_class": self.efficiency_class,
+            "rented_area_m2": self.rented_area_m2, "headcount": self.headcount, "output_wan": self.output_wan,
+            "electricity_kwh": self.electricity_kwh, "water_t": self.water_t, "tax_wan": self.tax_wan,
+            "output_year_before_wan": self.output_year_before_wan, "output_change_pct": self.output_change_pct,
+            "flags": [flag.as_json(lang) for flag in self.flags],
+        }
+
+
+@dataclass(frozen=True)
+class CountyOverview:
+    quarter: Quarter
+    quarters: tuple[Quarter, ...]  # the trend's quarters, oldest first, ending with `quarter`
+    parks: tuple[ParkRow, ...]  # by park code
+    county: Figures  # every park together
+    thresholds: RiskFlagThresholds
+
+    def as_json(self) -> dict:
+        return {"quarter": str(self.quarter), "quarters": [str(q) for q in self.quarters],
+                "county": self.county.as_json(), "parks": [park.as_json() for park in self.parks]}
+
+
+@dataclass(frozen=True)
+class ParkOverview:
+    quarter: Quarter
+    quarters: tuple[Quarter, ...]
+    park: ParkRow
+    tenants: tuple[TenantRow, ...]  # tenants in the park, by name
+    thresholds: RiskFlagThresholds
+
+    def as_json(self, lang: str | None = None) -> dict:
+        return {"quarter": str(self.quarter), "quarters": [str(q) for q in self.quarters],
+                "park": self.park.as_json(), "tenants": [tenant.as_json(lang) for tenant in self.tenants]}
+
+
+# --- SQL ----------------------------------------------------------------------------------------
+
+
+def _park_filter(column: str, park_id: str | None) -> str:
+    return f"AND {column} = :park_id" if park_id else ""
+
+
+def _parks_sql(park_id: str | None) -> str:
+    return f"""
+SELECT id, code, name, street, land_area_mu, floor_area_m2 FROM park
+WHERE deleted = 0 {_park_filter("id", park_id)} ORDER BY code
+"""
+
+
+def _tenants_sql(park_id: str | None) -> str:
+    return f"""
+SELECT park_id, count(*), coalesce(sum(rented_area_m2), 0), coalesce(sum(headcount), 0), sum(scale = 'above')
+FROM tenant WHERE deleted = 0 AND status = 'in_park' {_park_filter("park_id", park_id)}
+GROUP BY park_id
+"""
+
+
+def _quarterly_sql(park_id: str | None) -> str:
+    return f"""
+SELECT t.park_id, r.year, r.quarter, coalesce(sum(r.output_value_wan), 0), coalesce(sum(r.electricity_kwh), 0),
+       coalesce(sum(r.tax_wan), 0), coalesce(sum(CASE WHEN t.scale = 'above' THEN r.output_value_wan END), 0),
+       count(*)
+FROM quarterly_report r JOIN tenant t ON t.id = r.tenant_id
+WHERE r.deleted = 0 AND t.deleted = 0 AND r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
+      {_park_filter("t.park_id", park_id)}
+GROUP BY t.park_id, r.year, r.quarter
+"""
+
+
+def _hazards_sql(park_id: str | None) -> str:
+    statuses = ", ".join(f"'{status}'" for status in OPEN_HAZARD_STATUSES)
+    return f"""
+SELECT h.park_id, h.severity, count(*),
+       sum(h.status = 'open' AND EXISTS (
+           SELECT 1 FROM rectification_item r
+           WHERE r.hazard_id = h.id AND r.deleted = 0 AND r.status = 'open' AND r.deadline < :today))
+FROM hazard h
+WHERE h.deleted = 0 AND h.status IN ({statuses}) {_park_filter("h.park_id", park_id)}
+GROUP BY h.park_id, h.severity
+"""
+
+
+TENANT_ROWS_SQL = """
+SELECT t.id, t.name, t.credit_code, t.building, t.unit_no, t.scale, t.efficiency_class, t.rented_area_m2,
+       t.headcount, now.output_value_wan, now.electricity_kwh, now.water_t, now.tax_wan, before.output_value_wan
+FROM tenant t
+LEFT JOIN quarterly_report now
+       ON now.tenant_id = t.id AND now.deleted = 0 AND now.year = :year AND now.quarter = :quarter
+LEFT JOIN quarterly_report before
+       ON before.tenant_id = t.id AND before.deleted = 0 AND before.year = :year - 1 AND before.quarter = :quarter
+WHERE t.park_id = :park_id AND t.deleted = 0 AND t.status = 'in_park'
+ORDER BY t.name, t.credit_code
+"""
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _latest_quarter(conn: sqlite3.Connection, today: date) -> Quarter:
+    last_complete = Quarter.last_complete(today)
+    # Usually the last complete quarter has data: one indexed probe instead of a scan for the max.
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM quarterly_report WHERE deleted = 0 AND year = ? AND quarter = ?)",
+                    (last_complete.year, last_complete.quarter)).fetchone()[0]:
+        return last_complete
+    (index,) = conn.execute("SELECT max(year * 4 + quarter - 1) FROM quarterly_report "
+                            "WHERE deleted = 0 AND year * 4 + quarter - 1 <= ?", (last_complete.index,)).fetchone()
+    return Quarter.from_index(index) if index is not None else last_complete
+
+
+def latest_quarter(store: Store, today: date | None = None) -> Quarter:
+    """The latest complete quarter (before the one `today` is in) with any report in the county;
+    the last complete quarter when there is none."""
+    with store.connect() as conn:
+        return _latest_quarter(conn, today or date.today())
+
+
+def park_id_for_code(store: Store, code: str) -> str | None:
+    with store.connect() as conn:
+        row = conn.execute("SELECT id FROM park WHERE deleted = 0 AND code = ?", (code.strip(),)).fetchone()
+    return row[0] if row else None
+
+
+@dataclass
+class _Read:
+    quarter: Quarter
+    quarters: tuple[Quarter, ...]
+    parks: tuple[ParkRow, ...]
+    flags: dict[str, tuple[Flag, ...]]
+
+
+def _flags_with_parks(store: Store, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
+                      park_id: str | None) -> tuple[dict[str, tuple[Flag, ...]], dict[str, str]]:
+    """Every flagged tenant's flags, and its park."""
+    with store.connect() as conn:
+        flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds, park_id=park_id)
+        parks = dict(conn.execute("SELECT id, park_id FROM tenant WHERE id IN (SELECT value FROM json_each(?))",
+                                  (json.dumps(list(flags)),)))
+    return flags, parks
+
+
+def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
+          thresholds: RiskFlagThresholds) -> _Read:
+    quarters = tuple(quarter.shift(k - TREND_QUARTERS + 1) for k in range(TREND_QUARTERS))
+    params = {"park_id": park_id, "first": quarters[0].index, "last": quarter.index, "today": today.isoformat()}
+    # The flags and the quarterly totals each take about half the time of a county overview, and
+    # sqlite3 lets go of the GIL while a statement runs: the flags run on a second connection in a
+    # second thread meanwhile (WAL: both read the same committed data unless a write lands between).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        flags_job = pool.submit(_flags_with_parks, store, quarter, today, thresholds, park_id)
+        with store.connect() as conn:
+            parks = conn.execute(_parks_sql(park_id), params).fetchall()
+            tenants = {row[0]: row[1:] for row in conn.execute(_tenants_sql(park_id), params)}
+            trends: dict[str, dict[Quarter, QuarterTotals]] = {}
+            for park, year, number, output, electricity, tax, above_output, reports in conn.execute(
+                    _quarterly_sql(park_id), params):
+                q = Quarter(year, number)
+                trends.setdefault(park, {})[q] = QuarterTotals(q, output, electricity, tax, above_output, reports)
+            hazards: dict[str, HazardCounts] = {}
+            for park, severity, open_count, overdue_count in conn.execute(_hazards_sql(park_id), params):
+                major = severity == "major"
+                counts = HazardCounts(0 if major else open_count, open_count if major else 0,
+                                      0 if major else overdue_count, overdue_count if major else 0)
+                hazards[park] = hazards.get(park, HazardCounts()).plus(counts)
+        flags, park_of = flags_job.result()
+
+    flags_by_park: dict[str, list[tuple[Flag, ...]]] = {}
+    for tenant_id, tenant_flags in flags.items():
+        flags_by_park.setdefault(park_of[tenant_id], []).append(tenant_flags)
+
+    rows = []
+    for pid, code, name, street, land_mu, floor_m2 in parks:
+        count, rented, headcount, above = tenants.get(pid, (0, 0.0, 0, 0))
+        trend = tuple(trends.get(pid, {}).get(q) or QuarterTotals(q) for q in quarters)
+        now = trend[-1]
+        figures = Figures(
+            land_area_mu=land_mu, floor_area_m2=floor_m2, tenants=count, rented_area_m2=rented,
+            vacant_area_m2=max(0.0, floor_m2 - rented), over_rented_m2=max(0.0, rented - floor_m2),
+            headcount=headcount, above_tenants=above, output_wan=now.output_wan,
+            above_output_wan=now.above_output_wan, electricity_kwh=now.electricity_kwh, tax_wan=now.tax_wan,
+            reports=now.reports, hazards=hazards.get(pid, HazardCounts()),
+            flags=FlagCounts.of(flags_by_park.get(pid, [])), trend=trend)
+        rows.append(ParkRow(pid, code, name, street, figures))
+    return _Read(quarter, quarters, tuple(rows), flags)
+
+
+def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures:
+    """The county: sums of the parks' figures (shares and per-亩 figures follow from the sums)."""
+    every = [park.figures for park in parks]
+    trend = tuple(QuarterTotals(q) for q in quarters)
+    hazards, flags = HazardCounts(), FlagCounts()
+    for figures in every:
+        trend = tuple(a.plus(b) for a, b in zip(trend, figures.trend, strict=True))
+        hazards = hazards.plus(figures.hazards)
+        flags = flags.plus(figures.flags)
+
+    def total(name: str) -> float:
+        return sum(getattr(figures, name) for figures in every)
+
+    return Figures(
+        land_area_mu=total("land_area_mu"), floor_area_m2=total("floor_area_m2"), tenants=int(total("tenants")),
+        rented_area_m2=total("rented_area_m2"), vacant_area_m2=total("vacant_area_m2"),
+        over_rented_m2=total("over_rented_m2"), headcount=int(total("headcount")),
+        above_tenants=int(total("above_tenants")), output_wan=trend[-1].output_wan,
+        above_output_wan=trend[-1].above_output_wan, electricity_kwh=trend[-1].electricity_kwh,
+        tax_wan=trend[-1].tax_wan, reports=trend[-1].reports, hazards=hazards, flags=flags, trend=trend)
+
+
+def county_overview(store: Store, *, quarter: Quarter | None = None, today: date | None = None,
+                    thresholds: RiskFlagThresholds | None = None) -> CountyOverview:
+    """Every park's figures for the quarter, and the county's."""
+    thresholds = thresholds or risk_flag_thresholds()
+    today = today or date.today()
+    read = _read(store, park_id=None, quarter=quarter or latest_quarter(store, today), today=today,
+                 thresholds=thresholds)
+    return CountyOverview(read.quarter, read.quarters, read.parks, _total(read.parks, read.quarters), thresholds)
+
+
+def park_overview(store: Store, park_id: str, *, quarter: Quarter | None = None, today: date | None = None,
+                  thresholds: RiskFlagThresholds | None = None) -> ParkOverview:
+    """One park's figures and its tenants' table (figures, class, flags). UserError for an unknown park."""
+    thresholds = thresholds or risk_flag_thresholds()
+    today = today or date.today()
+    quarter = quarter or latest_quarter(store, today)  # the county's, so that parks compare
+    read = _read(store, park_id=park_id, quarter=quarter, today=today, thresholds=thresholds)
+    if not read.parks:
+        raise UserError("overview.unknown_park")
+    with store.connect() as conn:
+        rows = conn.execute(TENANT_ROWS_SQL, {"park_id": park_id, "year": quarter.year,
+                                              "quarter": quarter.quarter}).fetchall()
+    tenants = tuple(TenantRow(*row, flags=read.flags.get(row[0], ())) for row in rows)
+    return ParkOverview(read.quarter, read.quarters, read.parks[0], tenants, thresholds)
