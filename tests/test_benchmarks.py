@@ -98,3 +98,10 @@ def test_notices_benchmark_prints_every_metric_on_a_tiny_batch():
         assert f"\n{name} " in out, name
     report = json.loads(script(NOTICES, "--count", "1", "--warmup", "0", "--batch", "2", "--json"))
     assert set(report) == set(NOTICE_METRICS) and report["batch_processes"] == 2
+
+
+def test_ledger_import_benchmark_runs_on_a_small_file():
+    report = json.loads(script(ROOT / "benchmarks" / "ledger_import.py", "--rows", "30", "--repeat", "1", "--json"))
+    assert report["rows"] == 30
+    assert set(report["samples"]) == {"read_s", "dry_run_s", "import_s", "reimport_dry_s"}
+    assert all(len(values) == 1 and values[0] > 0 for values in report["samples"].values())
