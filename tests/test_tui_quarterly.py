@@ -1,0 +1,146 @@
+"""The quarterly grid driven with the keyboard: figures for two tenants saved as each row is left,
+a bad value refused beside its row with nothing written, warnings shown without blocking, the
+quarter switched with [ and ], and the saved figures there again when the grid is reopened."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import Static
+
+from db.models import QuarterlyReport
+from forms.i18n import set_language
+from forms.quarterly import QuarterlyInput
+from forms.tenant import TenantInput
+from inspect_app.app import make_app
+from inspect_app.screens.park_list import ParkListScreen
+from inspect_app.screens.quarterly import QuarterlyScreen
+from inspect_app.services.ledger import save_tenant
+from inspect_app.services.quarterly import save_quarter
+from inspect_app.widgets.quarter_row import QuarterRow
+from tests.conftest import TODAY, tenant_values
+from tests.pilot import settle
+from tests.test_tui import with_profile
+
+SIZE = (80, 24)
+
+
+def stored(store) -> dict[tuple[str, int, int], QuarterlyReport]:
+    with store.read() as session:
+        return {(r.tenant_id, r.year, r.quarter): r for r in session.exec(select(QuarterlyReport))}
+
+
+def setup_park(store, park):
+    tenants = [save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(n))) for n in (1, 2)]
+    with_profile(store)
+    return sorted(tenants, key=lambda tenant: tenant.name)  # the grid's order
+
+
+async def open_grid(app, pilot) -> QuarterlyScreen:
+    await settle(app, pilot)
+    assert isinstance(app.screen, ParkListScreen)
+    await pilot.press("q")
+    await settle(app, pilot)
+    assert isinstance(app.screen, QuarterlyScreen)
+    return app.screen
+
+
+async def type_row(pilot, *cells: str) -> None:
+    """Type each cell and press Enter after it (Enter moves to the next cell)."""
+    for text in cells:
+        await pilot.press(*text, "enter") if text else await pilot.press("enter")
+
+
+def rows(screen) -> list[QuarterRow]:
+    return list(screen.query(QuarterRow))
+
+
+async def test_enter_two_tenants_refuse_a_bad_value_and_reopen(store, park):
+    first, second = setup_park(store, park)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        assert screen.quarter == (2026, 3)  # the quarter being collected in November: the last complete one
+        assert app.focused is rows(screen)[0].input("output_value_wan")
+
+        await type_row(pilot, "120", "5万度", "300", "4.8", "招工难")
+        await settle(app, pilot)  # leaving the row saved it
+        saved = stored(store)[(first.id, 2026, 3)]
+        assert (saved.output_value_wan, saved.electricity_kwh, saved.water_t, saved.tax_wan, saved.difficulties) == (
+            120.0, 50000.0, 300.0, 4.8, "招工难")
+        assert rows(screen)[0].state == "saved"
+        assert app.focused is rows(screen)[1].input("output_value_wan")
+
+        await pilot.press(*"-80", "enter", *"abc")
+        await pilot.press("up")  # leave the row: it is checked, refused, and nothing is written
+        await settle(app, pilot)
+        bad = rows(screen)[1]
+        assert bad.state == "error"
+        message = str(bad.query_one(".q-msg", Static).render())
+        assert "不能为负数" in message and "“abc”不是数字" in message
+        assert (second.id, 2026, 3) not in stored(store)
+
+        await pilot.press("down")  # back to the same cell of the refused row
+        assert app.focused is bad.input("electricity_kwh")
+        await pilot.press("shift+tab")  # a cell's text is selected on entry: typing replaces it
+        await type_row(pilot, "80", "40000")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert (stored(store)[(second.id, 2026, 3)].output_value_wan,
+                stored(store)[(second.id, 2026, 3)].electricity_kwh) == (80.0, 40000.0)
+        assert bad.state == "saved"
+
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ParkListScreen)
+        screen = await open_grid(app, pilot)
+        again = rows(screen)
+        assert [again[0].input(n).value for n in ("output_value_wan", "electricity_kwh", "difficulties")] == [
+            "120", "50000", "招工难"]
+        assert again[1].input("output_value_wan").value == "80"
+        assert "2/2" in str(screen.query_one("#q-status", Static).render())
+
+
+async def test_a_warning_is_shown_but_the_row_is_saved(store, park):
+    first, _second = setup_park(store, park)
+    save_quarter(store, tenant_id=first.id, quarter=(2026, 2), data=QuarterlyInput(output_value_wan=10))
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        row = rows(screen)[0]
+        assert row.input("output_value_wan").placeholder == "10"  # last quarter's figure, for comparison
+        await type_row(pilot, "500", "", "", "", "")
+        await settle(app, pilot)
+        assert row.state == "warning"
+        assert "50 倍" in str(row.query_one(".q-msg", Static).render())
+        assert stored(store)[(first.id, 2026, 3)].output_value_wan == 500.0
+
+
+async def test_brackets_switch_quarter_and_the_row_is_saved_first(store, park):
+    first, _second = setup_park(store, park)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        await pilot.press(*"77")
+        await pilot.press("right_square_bracket")
+        await settle(app, pilot)
+        assert screen.quarter == (2026, 4)
+        assert stored(store)[(first.id, 2026, 3)].output_value_wan == 77.0
+        row = rows(screen)[0]
+        assert row.input("output_value_wan").value == "" and row.input("output_value_wan").placeholder == "77"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(app, pilot)
+        assert screen.quarter == (2026, 2)
+        assert "2026年第二季度" in str(screen.query_one("#q-title", Static).render())
+
+
+async def test_the_grid_in_english(store, park):
+    setup_park(store, park)
+    set_language("en")
+    app = make_app(store, today=TODAY, language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        await pilot.press(*"x1", "up")
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert "2026 Q3" in str(screen.query_one("#q-title", Static).render())
+        assert "is not a number" in str(rows(screen)[0].query_one(".q-msg", Static).render())
