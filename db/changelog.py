@@ -5,7 +5,8 @@ Every session a `Store` hands out carries a `WriteContext` in `session.info`. Be
 device's id, and queues, for the same transaction:
 - a `change_log` entry: table, row, op, the changed fields with their new values (all fields for
   an insert), the clock stamp, the device and the acting inspector — what sync pushes, and the
-  record of who created what;
+  record of who created what; for updates and tombstones also `base`, the clock of each changed
+  field as this writer saw it, and the row's new field clocks (`row_version`, db/row_versions.py);
 - for updates and tombstones of audited tables (and inserts of the inspection records), an
   `AuditEvent` with before/after values (itself a synced row, so it gets its own change-log entry).
 After the flush, `write_change_log` inserts the queued entries with one executemany: at demo and
@@ -25,6 +26,7 @@ from functools import cache
 from sqlalchemy import event, inspect
 from sqlmodel import Session
 
+from db import row_versions
 from db.clock import HybridClock
 from db.models import (
     APPEND_ONLY_TABLES,
@@ -38,6 +40,7 @@ from db.models import (
 
 STAMP_FIELDS = frozenset({"hlc", "origin_device", "updated_at", "created_at"})
 PENDING = "pending_change_log"
+PENDING_VERSIONS = "pending_row_versions"
 
 
 class StoreWriteError(RuntimeError):
@@ -100,11 +103,32 @@ def _stamp(obj: SyncColumns, ctx: WriteContext) -> str:
     return stamp
 
 
-def _queue(session: Session, ctx: WriteContext, obj: SyncColumns, op: str, payload: dict, stamp: str) -> None:
+def _queue(session: Session, ctx: WriteContext, obj: SyncColumns, op: str, payload: dict, stamp: str,
+           base: dict | None = None) -> None:
     session.info.setdefault(PENDING, []).append({
         "table_name": obj.__tablename__, "row_id": obj.id, "op": op, "hlc": stamp,
         "device_id": ctx.device_id, "actor_id": ctx.actor_id, "payload": payload, "created_at": utc_now(),
+        "base": base,
     })
+
+
+def _field_clocks(session: Session, obj: SyncColumns, fields: dict) -> tuple[dict, row_versions.FieldClocks]:
+    """The clock of each changed field as this writer saw it (the merge's `base`), and the row's clocks.
+
+    One small read per updated row; `obj.hlc` is still the previous stamp here, which is the
+    insert stamp when the row has no `row_version` entry (nothing updated it since its insert).
+    """
+    versions = row_versions.load(session.connection(), obj.__tablename__, obj.id, obj.hlc)
+    return {name: versions.clock(name) for name in fields}, versions
+
+
+def _advance_clocks(session: Session, obj: SyncColumns, versions: row_versions.FieldClocks,
+                    base: dict, stamp: str) -> None:
+    """Queue the row's new field clocks; a field's conflicts this writer saw are settled."""
+    settled = [(name, seen) for name, seen in base.items() if versions.record_write(name, stamp, seen)]
+    if not versions.stored:
+        settled = []  # no entry yet: nothing was merged into this row, so it has no conflicts
+    session.info.setdefault(PENDING_VERSIONS, []).append((obj.__tablename__, obj.id, versions, settled))
 
 
 def _audit(session: Session, ctx: WriteContext, obj: SyncColumns, action: str,
@@ -140,8 +164,10 @@ def record_changes(session: Session, _flush_context, _instances) -> None:
         if obj.__tablename__ in APPEND_ONLY_TABLES:
             raise StoreWriteError(f"{obj.__tablename__} rows are append-only")
         op = "delete" if after.get("deleted") is True else "update"
+        base, versions = _field_clocks(session, obj, after)
         stamp = _stamp(obj, ctx)
-        _queue(session, ctx, obj, op, {**after, "hlc": stamp, "origin_device": ctx.device_id}, stamp)
+        _queue(session, ctx, obj, op, {**after, "hlc": stamp, "origin_device": ctx.device_id}, stamp, base)
+        _advance_clocks(session, obj, versions, base, stamp)
         if obj.__tablename__ in AUDITED_TABLES:
             _audit(session, ctx, obj, op, before, after)
 
@@ -151,8 +177,13 @@ def write_change_log(session: Session, _flush_context) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         session.connection().execute(ChangeLog.__table__.insert(), pending)
+    for table_name, row_id, versions, settled in session.info.pop(PENDING_VERSIONS, ()):
+        row_versions.save(session.connection(), table_name, row_id, versions)
+        for name, seen in settled:
+            row_versions.drop_seen_conflicts(session.connection(), table_name, row_id, name, seen)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(PENDING_VERSIONS, None)

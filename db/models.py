@@ -5,7 +5,8 @@ Two kinds of table:
   the last change (`hlc`), the device that made it, a soft-delete tombstone and timestamps. Every
   insert, update or tombstone of such a row appends a `ChangeLog` entry in the same transaction
   (db/changelog.py does it in a flush hook, so no code path can forget).
-- local tables (`LocalSetting`, `NoticeCounter`, `ChangeLog`, `SyncState`) describe this device
+- local tables (`LocalSetting`, `NoticeCounter`, `ChangeLog`, `SyncState`, `RowVersion`,
+  `AppliedChange`, `RejectedChange`) describe this device
   and are never synced as rows.
 
 Append-only synced facts (notices, audit events, attachments) are never updated after insert.
@@ -280,6 +281,8 @@ class ChangeLog(SQLModel, table=True):
     actor_id: str | None = Field(default=None, max_length=36)  # inspector profile that made the change
     payload: dict = Field(sa_column=Column(JSON, nullable=False))  # the changed fields, new values
     created_at: datetime = Field(default_factory=utc_now)
+    # updates/tombstones: {field: hlc} of each changed field as the writer saw it (docs/SYNC.md)
+    base: dict | None = Field(default=None, sa_column=Column(JSON))
 
 
 class LocalSetting(SQLModel, table=True):
@@ -306,6 +309,51 @@ class SyncState(SQLModel, table=True):
     pushed_seq: int = 0  # last change_log.seq the hub acknowledged
     pulled_seq: int = 0  # hub-wide sequence of the last change applied here
     last_sync_at: datetime | None = None
+
+
+class RowVersion(SQLModel, table=True):
+    """Field clocks of a synced row updated since its insert (a field not in `clocks` has `inserted`)."""
+
+    __tablename__ = "row_version"
+
+    table_name: str = Field(primary_key=True, max_length=40)
+    row_id: str = Field(primary_key=True, max_length=36)
+    inserted: str  # the insert stamp
+    clocks: dict = Field(sa_column=Column(JSON, nullable=False))  # {field: hlc of the winning write}
+    seen: dict = Field(sa_column=Column(JSON, nullable=False))  # {field: greatest base any write had}
+
+
+class AppliedChange(SQLModel, table=True):
+    """The inbox: every remote change applied (or waiting) here; its key dedupes pulls and bundles."""
+
+    __tablename__ = "applied_change"
+
+    origin_device: str = Field(primary_key=True, max_length=64)
+    device_seq: int = Field(primary_key=True)
+    hub_seq: int | None = None
+    table_name: str = Field(max_length=40)
+    row_id: str = Field(max_length=36)
+    op: str = Field(max_length=10)
+    hlc: str = Field(index=True)
+    actor_id: str | None = Field(default=None, max_length=36)
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))
+    base: dict | None = Field(default=None, sa_column=Column(JSON))
+    applied_at: datetime = Field(default_factory=utc_now)
+    # the row this change waits for (its own row, or a parent it refers to); None = applied
+    waiting_for: str | None = Field(default=None, max_length=36, index=True)
+    problem: str | None = None  # kept but not applied (e.g. a unique value another row holds)
+
+
+class RejectedChange(SQLModel, table=True):
+    """One of this device's changes the hub refused for a reason retrying cannot fix."""
+
+    __tablename__ = "rejected_change"
+
+    device_seq: int = Field(primary_key=True)
+    code: str = Field(max_length=60)
+    message: str
+    change: dict = Field(sa_column=Column(JSON, nullable=False))
+    rejected_at: datetime = Field(default_factory=utc_now)
 
 
 SYNCED_TABLES: dict[str, type[SyncColumns]] = {

@@ -68,9 +68,9 @@ class Store:
         store = cls(path, HybridClock("", now_ms=now_ms))
         with store.connect() as conn:
             device_id = _device_id(conn)
-            last = conn.execute("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1").fetchone()
+            last = _last_stamp(conn)
             actor = conn.execute("SELECT value FROM local_setting WHERE key = 'inspector_id'").fetchone()
-        store.clock = HybridClock(device_id, now_ms=now_ms, last=last[0] if last else None)
+        store.clock = HybridClock(device_id, now_ms=now_ms, last=last)
         store.actor_id = actor[0] if actor else None
         return store
 
@@ -129,6 +129,20 @@ class Store:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _last_stamp(conn: sqlite3.Connection) -> str | None:
+    """The newest stamp this device made or applied: its clock starts past both, so an edit made
+    after a sync (even with the wall clock behind) wins over what it saw."""
+    own = conn.execute("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1").fetchone()
+    stamps = [own[0]] if own else []
+    try:
+        applied = conn.execute("SELECT max(hlc) FROM applied_change").fetchone()
+    except sqlite3.OperationalError:  # opened without migrating, older schema
+        applied = None
+    if applied and applied[0]:
+        stamps.append(applied[0])
+    return max(stamps, default=None)  # fixed-width stamps: string order is clock order
 
 
 def _device_id(conn: sqlite3.Connection) -> str:

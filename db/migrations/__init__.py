@@ -15,7 +15,7 @@ from pathlib import Path
 
 from db.backup import backup_file
 
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_sync"
 MIGRATIONS_DIR = Path(__file__).parent
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,279 @@
+"""Apply remote changes with the merge rule of docs/SYNC.md, one page per transaction.
+
+Every change is first recorded in the inbox (`applied_change`, unique on origin device and its
+sequence): a change seen before is skipped, so pulls that repeat a page and bundles imported
+twice change nothing. Then, per field, the write with the greatest clock wins; a write that
+neither wins nor was seen by a later writer (its stamp is above the greatest `base` any write of
+that field had) is kept as a `conflict` row with a uuid5 id, so every device writes the same one.
+
+Rows are written with SQLAlchemy Core on the page's connection, not through ORM sessions: the
+flush hook of db/changelog.py never sees them, so a merged change is not queued again as this
+device's own change and makes no audit event (audit events arrive as rows of their own).
+
+Order: a change may arrive before what it needs — an update before its row's insert (bundles
+relay in any order), or a row before its parent from another device. Such a change waits in the
+inbox (`waiting_for` = the missing row id) and is applied right after that row is inserted, so
+foreign keys stay enforced and every order ends in the same data.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+
+from sqlalchemy import Date, DateTime, LargeBinary, Table, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from db import row_versions
+from db.changelog import STAMP_FIELDS, json_value
+from db.clock import parse
+from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES, AppliedChange, SyncState, utc_now
+from db.store import Store
+
+OPS = frozenset({"insert", "update", "delete"})
+CONFLICT_NAMESPACE = uuid.UUID("5f0c6a53-8d0e-4f5e-9a57-1c2f7d3b9e41")  # fixed forever: ids must agree
+
+
+class SyncFormatError(ValueError):
+    """A change that does not follow the wire format (unknown table, field or op)."""
+
+
+@dataclass
+class ApplyResult:
+    received: int = 0
+    applied: int = 0  # merged into the data (including waiting changes that could now be applied)
+    duplicates: int = 0  # seen before: skipped
+    own: int = 0  # this device's own changes coming back (a relayed bundle): skipped
+    waiting: int = 0  # still waiting for a row they need
+    conflicts: int = 0  # conflict rows written or updated
+    kept: int = 0  # kept in the inbox with a problem, not applied (see `applied_change.problem`)
+
+
+def conflict_id(table_name: str, row_id: str, field: str, losing_hlc: str) -> str:
+    return str(uuid.uuid5(CONFLICT_NAMESPACE, f"{table_name}\x1f{row_id}\x1f{field}\x1f{losing_hlc}"))
+
+
+def apply_page(store: Store, changes: list[dict], hub_url: str | None = None,
+               hub_seq_cursor: int | None = None) -> ApplyResult:
+    """Apply `changes` (wire format) in one transaction; with `hub_url`, also move that hub's pull
+    cursor to `hub_seq_cursor` (default: the greatest `seq` in the page) in the same transaction."""
+    for change in changes:
+        check_change(change)
+    result = ApplyResult(received=len(changes))
+    with store.engine.begin() as conn:
+        merge = Merge(conn, store, result)
+        for change in changes:
+            merge.receive(change)
+        if hub_url is not None:
+            seqs = [int(c["seq"]) for c in changes if c.get("seq") is not None]
+            cursor = hub_seq_cursor if hub_seq_cursor is not None else max(seqs, default=None)
+            if cursor is not None:
+                _save_pull_cursor(conn, hub_url, cursor)
+    result.waiting = waiting_count(store)
+    return result
+
+
+def waiting_count(store: Store) -> int:
+    with store.connect() as conn:
+        return conn.execute("SELECT count(*) FROM applied_change WHERE waiting_for IS NOT NULL").fetchone()[0]
+
+
+def check_change(change: dict) -> None:
+    """Refuse a change that is not in the wire format (before anything is written)."""
+    try:
+        table = SYNCED_TABLES[change["table"]].__table__
+        if change["op"] not in OPS:
+            raise SyncFormatError(f"unknown op {change['op']!r}")
+        parse(change["hlc"])
+        int(change["device_seq"])
+        if not (isinstance(change["device_id"], str) and isinstance(change["row_id"], str)
+                and isinstance(change["payload"], dict) and isinstance(change.get("base") or {}, dict)):
+            raise SyncFormatError("malformed change")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SyncFormatError(f"malformed change: {exc}") from exc
+    unknown = set(change["payload"]) - set(table.columns.keys())
+    if unknown:
+        raise SyncFormatError(f"unknown fields {sorted(unknown)} for {change['table']}")
+
+
+def _save_pull_cursor(conn, hub_url: str, seq: int) -> None:
+    statement = sqlite_insert(SyncState.__table__).values(hub_url=hub_url, pushed_seq=0, pulled_seq=seq,
+                                                          last_sync_at=utc_now())
+    excluded = statement.excluded
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=["hub_url"],
+        set_={"pulled_seq": text("max(pulled_seq, excluded.pulled_seq)"), "last_sync_at": excluded.last_sync_at}))
+
+
+# --- values between JSON and the columns --------------------------------------------------------
+
+
+@cache
+def _decoders(table: Table) -> dict:
+    decoders = {}
+    for column in table.columns:
+        kind = getattr(column.type, "impl", column.type)  # a TypeDecorator stores as its `impl`
+        if isinstance(kind, DateTime):
+            decoders[column.name] = datetime.fromisoformat
+        elif isinstance(kind, Date):
+            decoders[column.name] = date.fromisoformat
+        elif isinstance(kind, LargeBinary):
+            decoders[column.name] = lambda v: base64.b64decode(v["base64"])
+    return decoders
+
+
+def decode(table: Table, payload: dict) -> dict:
+    decoders = _decoders(table)
+    return {name: (decoders[name](value) if value is not None and name in decoders else value)
+            for name, value in payload.items()}
+
+
+def canonical_json(value: object) -> str:
+    """One spelling of a value on every device, whether it came from a payload or a stored row."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return json.dumps(json_value(value), ensure_ascii=False, sort_keys=True)
+
+
+# --- the merge ----------------------------------------------------------------------------------
+
+
+class Merge:
+    def __init__(self, conn, store: Store, result: ApplyResult):
+        self.conn = conn
+        self.store = store
+        self.result = result
+        self.inbox = AppliedChange.__table__
+        self.conflicts = SYNCED_TABLES["conflict"].__table__
+
+    def receive(self, change: dict) -> None:
+        origin, seq = change["device_id"], int(change["device_seq"])
+        if origin == self.store.device_id:
+            self.result.own += 1
+            return
+        key = (self.inbox.c.origin_device == origin) & (self.inbox.c.device_seq == seq)
+        if self.conn.execute(select(self.inbox.c.device_seq).where(key)).first() is not None:
+            self.result.duplicates += 1
+            return
+        self.store.clock.observe(change["hlc"])
+        self.conn.execute(self.inbox.insert().values(
+            origin_device=origin, device_seq=seq, hub_seq=change.get("seq"), table_name=change["table"],
+            row_id=change["row_id"], op=change["op"], hlc=change["hlc"], actor_id=change.get("actor_id"),
+            payload=change["payload"], base=change.get("base") or {}, applied_at=utc_now()))
+        self.apply(origin, seq, change["table"], change["row_id"], change["op"], change["hlc"],
+                   change["payload"], change.get("base") or {})
+
+    def apply(self, origin: str, seq: int, table_name: str, row_id: str, op: str, stamp: str,
+              payload: dict, base: dict) -> None:
+        table = SYNCED_TABLES[table_name].__table__
+        values = decode(table, payload)
+        row = self.conn.execute(select(table).where(table.c.id == row_id)).mappings().first()
+        if row is None and op != "insert":
+            self._wait(origin, seq, row_id)
+            return
+        missing = self._missing_parent(table, values)
+        if missing is not None:
+            self._wait(origin, seq, missing)
+            return
+        if row is None:
+            if not self._insert(origin, seq, table, {**values, "id": row_id}):
+                return
+        elif table_name in APPEND_ONLY_TABLES:
+            # Inserted once, never updated: a second insert is the same fact, an update a mistake.
+            if op != "insert":
+                self._keep(origin, seq, f"{table_name} is append-only")
+                return
+        else:
+            self._merge_fields(table, row, values, stamp, {} if op == "insert" else base)
+        self.result.applied += 1
+
+    def _insert(self, origin: str, seq: int, table: Table, values: dict) -> bool:
+        try:
+            self.conn.execute(table.insert().values(**values))
+        except IntegrityError as exc:
+            # A unique value another row already holds here (two devices added the same credit
+            # code or photo offline): kept, not applied; SQLite undid only this statement.
+            self._keep(origin, seq, f"unique: {exc.orig}")
+            return False
+        self._replay_waiting(values["id"])
+        return True
+
+    def _merge_fields(self, table: Table, row, values: dict, stamp: str, base: dict) -> None:
+        table_name, row_id = table.name, row["id"]
+        versions = row_versions.load(self.conn, table_name, row_id, row["hlc"])
+        changed: dict[str, object] = {}
+        for name, value in values.items():
+            if name in STAMP_FIELDS or name == "id":
+                continue
+            current = versions.clock(name)
+            if versions.record_write(name, None, base.get(name)):
+                row_versions.drop_seen_conflicts(self.conn, table_name, row_id, name, versions.seen[name])
+            seen = versions.seen.get(name, "")
+            if stamp == current:
+                continue  # the same write again
+            if stamp > current:
+                if current > seen:  # the value it replaces was not seen by any writer: it loses
+                    self._conflict(table_name, row_id, name, row[name], current, stamp)
+                self.conn.execute(update(self.conflicts).where(
+                    (self.conflicts.c.table_name == table_name) & (self.conflicts.c.row_id == row_id)
+                    & (self.conflicts.c.field == name) & (self.conflicts.c.winning_hlc < stamp)
+                ).values(winning_hlc=stamp))
+                versions.clocks[name] = stamp
+                changed[name] = value
+            elif stamp > seen:  # an older write nobody saw: kept as a losing value
+                self._conflict(table_name, row_id, name, value, stamp, current)
+        if stamp > row["hlc"]:
+            changed |= {"hlc": stamp, "origin_device": parse(stamp)[2], "updated_at": utc_now()}
+        if changed:
+            self.conn.execute(update(table).where(table.c.id == row_id).values(**changed))
+        row_versions.save(self.conn, table_name, row_id, versions)
+
+    def _conflict(self, table_name: str, row_id: str, field: str, losing_value: object, losing_hlc: str,
+                  winning_hlc: str) -> None:
+        row_id_of_conflict = conflict_id(table_name, row_id, field, losing_hlc)
+        created = datetime.fromtimestamp(parse(losing_hlc)[0] / 1000, UTC)
+        statement = sqlite_insert(self.conflicts).values(
+            id=row_id_of_conflict, hlc=losing_hlc, origin_device=parse(losing_hlc)[2], deleted=False,
+            created_at=created, updated_at=created, table_name=table_name, row_id=row_id, field=field,
+            losing_value=canonical_json(losing_value), losing_hlc=losing_hlc, winning_hlc=winning_hlc,
+            resolved=False)
+        # The same conflict found again (or found by another device first): keep the newest winner.
+        self.conn.execute(statement.on_conflict_do_update(
+            index_elements=["id"], set_={"winning_hlc": text("max(winning_hlc, excluded.winning_hlc)")}))
+        self.result.conflicts += 1
+        self._replay_waiting(row_id_of_conflict)  # a `resolved` edit from elsewhere may wait for it
+
+    def _missing_parent(self, table: Table, values: dict) -> str | None:
+        for fk in table.foreign_keys:
+            parent_id = values.get(fk.parent.name)
+            if parent_id is None:
+                continue
+            parent = fk.column.table
+            if self.conn.execute(select(parent.c.id).where(parent.c.id == parent_id)).first() is None:
+                return parent_id
+        return None
+
+    def _wait(self, origin: str, seq: int, missing_id: str) -> None:
+        self.conn.execute(update(self.inbox).where(
+            (self.inbox.c.origin_device == origin) & (self.inbox.c.device_seq == seq)).values(waiting_for=missing_id))
+
+    def _keep(self, origin: str, seq: int, problem: str) -> None:
+        self.conn.execute(update(self.inbox).where(
+            (self.inbox.c.origin_device == origin) & (self.inbox.c.device_seq == seq)).values(problem=problem))
+        self.result.kept += 1
+
+    def _replay_waiting(self, row_id: str) -> None:
+        inbox = self.inbox
+        waiting = self.conn.execute(
+            select(inbox.c.origin_device, inbox.c.device_seq, inbox.c.table_name, inbox.c.row_id, inbox.c.op,
+                   inbox.c.hlc, inbox.c.payload, inbox.c.base)
+            .where(inbox.c.waiting_for == row_id).order_by(inbox.c.hlc)).all()
+        for origin, seq, table_name, change_row_id, op, stamp, payload, base in waiting:
+            self.conn.execute(update(inbox).where((inbox.c.origin_device == origin) & (inbox.c.device_seq == seq))
+                              .values(waiting_for=None))
+            self.apply(origin, seq, table_name, change_row_id, op, stamp, payload, base or {})

@@ -1,0 +1,84 @@
+"""This device's outbox as wire changes (docs/SYNC.md), the push cursor and refused changes.
+
+Read with plain SQL: a push page is a few hundred small rows and needs no ORM objects.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from db.store import Store
+
+OUTBOX_COLUMNS = "seq, device_id, table_name, row_id, op, hlc, actor_id, payload, base"
+INBOX_COLUMNS = "device_seq, origin_device, table_name, row_id, op, hlc, actor_id, payload, base, hub_seq"
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def wire_change(seq: int, device_id: str, table_name: str, row_id: str, op: str, hlc: str,
+                actor_id: str | None, payload, base, hub_seq: int | None = None) -> dict:
+    change = {"device_id": device_id, "device_seq": seq, "table": table_name, "row_id": row_id, "op": op,
+              "hlc": hlc, "actor_id": actor_id, "payload": _json(payload), "base": _json(base) or {}}
+    if hub_seq is not None:
+        change["seq"] = hub_seq
+    return change
+
+
+def outbox_page(store: Store, after_seq: int, limit: int) -> list[dict]:
+    """This device's changes with `change_log.seq > after_seq`, oldest first, at most `limit`."""
+    with store.connect() as conn:
+        rows = conn.execute(f"SELECT {OUTBOX_COLUMNS} FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                            (after_seq, limit)).fetchall()
+    return [wire_change(*row) for row in rows]
+
+
+def inbox_changes(store: Store) -> list[dict]:
+    """Every change from other devices held here (applied or waiting), in the order it arrived
+    per device: what a bundle relays."""
+    with store.connect() as conn:
+        rows = conn.execute(f"SELECT {INBOX_COLUMNS} FROM applied_change "
+                            "ORDER BY coalesce(hub_seq, 0), origin_device, device_seq").fetchall()
+    return [wire_change(*row) for row in rows]
+
+
+def push_cursor(store: Store, hub_url: str) -> tuple[int, int]:
+    """(pushed_seq, pulled_seq) for this hub; (0, 0) before the first sync."""
+    with store.connect() as conn:
+        row = conn.execute("SELECT pushed_seq, pulled_seq FROM sync_state WHERE hub_url = ?", (hub_url,)).fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def mark_pushed(store: Store, hub_url: str, acked_through: int) -> None:
+    """The hub holds every change up to `acked_through`: the push cursor moves there (never back)."""
+    with store.connect() as conn:
+        conn.execute(
+            "INSERT INTO sync_state (hub_url, pushed_seq, pulled_seq, last_sync_at) VALUES (?, ?, 0, ?) "
+            "ON CONFLICT (hub_url) DO UPDATE SET pushed_seq = max(pushed_seq, excluded.pushed_seq), "
+            "last_sync_at = excluded.last_sync_at",
+            (hub_url, acked_through, _now()))
+
+
+def record_rejected(store: Store, rejected: list[dict]) -> int:
+    """Keep the hub's refusals (`{"device_seq", "code", "message"}`) with the change itself;
+    a refusal already kept is not kept twice. Returns how many were new."""
+    new = 0
+    with store.connect() as conn:
+        for item in rejected:
+            seq = int(item["device_seq"])
+            row = conn.execute(f"SELECT {OUTBOX_COLUMNS} FROM change_log WHERE seq = ?", (seq,)).fetchone()
+            change = wire_change(*row) if row else {"device_seq": seq}
+            cursor = conn.execute(
+                "INSERT INTO rejected_change (device_seq, code, message, change, rejected_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (device_seq) DO NOTHING",
+                (seq, str(item.get("code", "")), str(item.get("message", "")),
+                 json.dumps(change, ensure_ascii=False), _now()))
+            new += cursor.rowcount
+    return new
+
+
+def _now() -> str:
+    # The format SQLAlchemy uses for DateTime columns in SQLite, so ORM reads parse it.
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
