@@ -45,6 +45,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
         Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
         Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
+        Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly"),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
@@ -278,8 +279,17 @@ class LedgerScreen(TranslatedBindings, Screen):
         self.app.push_screen(LedgerImportScreen(self.park_id, f"{park.code} {park.name}"),
                              lambda written: self.reload() if written else None)
 
+    def action_quarterly(self) -> None:
+        from inspect_app.screens.quarterly import QuarterlyScreen
+
+        if self.park_id is None:
+            self.notify(t("tui.quarterly.needs_park"), severity="warning")
+            return
+        self.app.push_screen(QuarterlyScreen(self.park_id))
+
     def palette_commands(self):
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_park_help"), self.action_hazards)
+        yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
         yield SystemCommand(t("tui.ledger_import.menu"), t("tui.ledger_import.menu_help"), self.action_import_ledger)
         yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
                             self.action_inspect)
