@@ -27,10 +27,15 @@ DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_GUARD = "'"
 MIN_WIDTH = 6
-MAX_WIDTH = 60  # long notes wrap nowhere in a ledger; past this width they are read in the cell
+WRAP_WIDTH = 30  # a text column whose values are wider gets this width and wraps (measures, plans, notes)
 DATE_WIDTH = 10  # yyyy-mm-dd
 UPPERCASE_EXTRA = 0.3  # a capital Latin letter is about 1.3 digits wide
 SHEET_TITLE_MAX = 31  # Excel's limit
+A4_LANDSCAPE_WIDTH_INCHES = 297 / 25.4
+MARGIN_SIDE_INCHES = 0.3
+MIN_PRINT_SCALE = 40  # below this the text is too small to read on paper: more pages across instead
+TITLE_COLUMNS = 3  # repeated on the pages to the right when a sheet is wider than a page
+PRINT_SLACK = 0.9  # fonts differ between programs (LibreOffice draws the same widths a little wider)
 SHEET_TITLE_FORBIDDEN = "[]:*?/\\"
 
 
@@ -92,7 +97,8 @@ def csv_text(value: Cell) -> str:
 
 
 def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]], sheet_title: str) -> None:
-    """One sheet: bold frozen header row, auto filter, widths fitted to the content, typed cells."""
+    """One sheet: bold frozen header row, auto filter, widths fitted to the content (long text
+    wraps), typed cells, printed landscape on A4 fitted to the page width with the header repeated."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -102,39 +108,60 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     # Its one rule: column widths, panes and filter are set before the first row.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_title(sheet_title))
-    for index, width in enumerate(column_widths(headers, rows), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    widths = column_widths(headers, rows)
+    wraps = [width >= WRAP_WIDTH for width in widths]
     sheet.freeze_panes = "A2"
-    # On paper a ledger is wide: landscape, with the header row repeated on every page.
+    # On paper a ledger is wide: landscape A4, every column on the page (as many pages down as it
+    # takes), the header row repeated on every page, narrow margins, page numbers in the footer.
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = "9"  # A4
+    # Fitted by a scale computed from the widths rather than Excel's "fit to 1 page wide, automatic
+    # tall" (fitToPage with fitToHeight=0): LibreOffice 7.4 reads that as one page in all, which
+    # shrinks a long ledger to dust. A scale means the same to every program.
+    sheet.page_setup.scale = print_scale(widths)
+    sheet.page_margins.left = sheet.page_margins.right = MARGIN_SIDE_INCHES
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "&P / &N"
     sheet.print_title_rows = "1:1"
+    if sheet.page_setup.scale == MIN_PRINT_SCALE and len(headers) > TITLE_COLUMNS:
+        # Still wider than the page: the pages to the right repeat the first columns (park, tenant).
+        sheet.print_title_cols = f"A:{get_column_letter(TITLE_COLUMNS)}"
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     if headers:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
 
     bold = Font(bold=True)
     # Numbers sit on the right edge of their column: a small indent keeps the text of the next
     # column from touching them; dates are centred for the same reason.
-    text_alignment = Alignment(horizontal="left", indent=1)  # indent counts only with an explicit side
-    date_alignment = Alignment(horizontal="center")
+    text_alignment = Alignment(horizontal="left", vertical="top", indent=1)  # indent needs an explicit side
+    wrapped_alignment = Alignment(horizontal="left", vertical="top", indent=1, wrap_text=True)
+    date_alignment = Alignment(horizontal="center", vertical="top")
+    top_alignment = Alignment(vertical="top")
+    # Headers wrap onto a second line rather than widen their column (是否转租 over 是/否).
+    header_alignment = Alignment(horizontal="left", vertical="center", indent=1, wrap_text=True)
 
-    def cell(value: Cell, *, header: bool = False):
+    def cell(value: Cell, wrap: bool, *, header: bool = False):
         if isinstance(value, str):
             value = _xml_safe(value)
         made = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             made.data_type = "s"  # text starting with "=" stays text, never becomes a formula
-            made.alignment = text_alignment
+            made.alignment = wrapped_alignment if wrap else text_alignment
         elif isinstance(value, date) and not isinstance(value, datetime):
             made.number_format = DATE_FORMAT
             made.alignment = date_alignment
+        else:
+            made.alignment = top_alignment  # level with the first line of a wrapped neighbour
         if header:
             made.font = bold
+            made.alignment = header_alignment
         return made
 
-    sheet.append([cell(h, header=True) for h in headers])
+    sheet.append([cell(h, False, header=True) for h in headers])
     for row in rows:
-        sheet.append([cell(value) for value in row])
+        sheet.append([cell(value, wrap) for value, wrap in zip(row, wraps, strict=False)])
     with atomic_target(path) as temporary:
         workbook.save(temporary)
 
@@ -174,12 +201,22 @@ def _value_width(value: Cell) -> float:
     return _text_width(csv_text(value))
 
 
+def print_scale(widths: Sequence[float]) -> int:
+    """The print scale (%) at which all columns fit across an A4 landscape page, at most 100."""
+    # A column of width w is w * 7 + 5 pixels at 96 dpi in Excel's default font (Calibri 11).
+    total_inches = sum(width * 7 + 5 for width in widths) / 96
+    printable = A4_LANDSCAPE_WIDTH_INCHES - 2 * MARGIN_SIDE_INCHES
+    return max(MIN_PRINT_SCALE, min(100, int(100 * PRINT_SLACK * printable / total_inches))) if widths else 100
+
+
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[float]:
-    """Widest value per column (header included), plus padding, within limits."""
-    # Padding: the indent of text cells and a gap to the next column; headers also hold the
-    # auto-filter arrow.
-    widths = [_text_width(h) + 5 for h in headers]
+    """Widest value per column plus padding, within limits; WRAP_WIDTH for text that wraps.
+
+    A header may wrap onto two lines, so it asks for half its width (plus room for the indent and
+    the auto-filter arrow); a column of short values under a long header stays narrow.
+    """
+    widths = [_text_width(h) / 2 + 5 for h in headers]
     for row in rows:
         for index, value in enumerate(row[: len(widths)]):
-            widths[index] = max(widths[index], _value_width(value) + 3)
-    return [round(min(max(width, MIN_WIDTH), MAX_WIDTH), 1) for width in widths]
+            widths[index] = max(widths[index], _value_width(value) + 3)  # cell indent and a gap
+    return [round(WRAP_WIDTH if width > WRAP_WIDTH else max(width, MIN_WIDTH), 1) for width in widths]

@@ -126,3 +126,18 @@ async def test_the_hazards_screen_exports_what_its_filters_show(store, park, haz
         assert app.screen is screen
     header, *rows = _xlsx_rows(tmp_path / "逾期隐患.xlsx")
     assert [row[7] for row in rows] == ["已逾期"]
+
+
+def test_long_text_wraps_and_the_print_scale_fits_the_columns_across_the_page(tmp_path):
+    from exports.tabular import MIN_PRINT_SCALE, WRAP_WIDTH, print_scale, write_xlsx
+
+    assert print_scale([10] * 5) == 100  # narrow sheets print at full size
+    assert MIN_PRINT_SCALE < print_scale([20] * 12) < 100
+    assert print_scale([30] * 40) == MIN_PRINT_SCALE
+    path = tmp_path / "wide.xlsx"
+    plan = "整改期间该区域暂停使用，设置警示标识，安排专人值守并配备灭火器材，每日巡查两次"
+    write_xlsx(path, ["已签消防安全责任书", "整改预案"] + [f"第{i}列很长的表头" for i in range(30)], [["是", plan] + ["值"] * 30], "宽表")
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet.column_dimensions["A"].width < 15  # a long header wraps instead of widening 是/否
+    assert sheet.column_dimensions["B"].width == WRAP_WIDTH and sheet["B2"].alignment.wrap_text
+    assert sheet.page_setup.scale == MIN_PRINT_SCALE and sheet.print_title_cols == "$A:$C"
