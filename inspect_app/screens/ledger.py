@@ -46,6 +46,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
         Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
         Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly"),
+        Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview"),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
@@ -269,6 +270,12 @@ class LedgerScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(HazardsScreen(self.park_id))
 
+    def action_overview(self) -> None:
+        """This park's overview (figures, tenants' classes and risk flags); the county's from a county-wide search."""
+        from inspect_app.screens.overview import CountyOverviewScreen, ParkOverviewScreen
+
+        self.app.push_screen(ParkOverviewScreen(self.park_id) if self.park_id else CountyOverviewScreen())
+
     def action_import_ledger(self) -> None:
         from inspect_app.screens.ledger_import import LedgerImportScreen
 
@@ -290,6 +297,7 @@ class LedgerScreen(TranslatedBindings, Screen):
     def palette_commands(self):
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_park_help"), self.action_hazards)
         yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
+        yield SystemCommand(t("tui.overview.park_menu"), t("tui.overview.park_menu_help"), self.action_overview)
         yield SystemCommand(t("tui.ledger_import.menu"), t("tui.ledger_import.menu_help"), self.action_import_ledger)
         yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
                             self.action_inspect)

@@ -24,6 +24,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("i", "inspect", "tui.inspection.parks_inspect", id="parks.inspect"),
         Binding("slash", "search_all", "tui.parks.search_all", id="parks.search_all", key_display="/"),
         Binding("z", "hazards", "tui.hazards.menu", id="parks.hazards"),
+        Binding("o", "overview", "tui.overview.menu", id="parks.overview"),
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
     ]
@@ -118,6 +119,13 @@ class ParkListScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(HazardsScreen())
 
+    def action_overview(self) -> None:
+        """The county overview, its cursor on the highlighted park."""
+        from inspect_app.screens.overview import CountyOverviewScreen  # not at start-up
+
+        park = self._selected()
+        self.app.push_screen(CountyOverviewScreen(park_id=park.id if park else None))
+
     def action_quarterly(self) -> None:
         from inspect_app.screens.quarterly import QuarterlyScreen  # loads the ORM: not at start-up
 
@@ -130,6 +138,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         if self._selected() is not None:
             yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_help"), self.action_hazards)
+        yield SystemCommand(t("tui.overview.menu"), t("tui.overview.menu_help"), self.action_overview)
         selected = self._selected()
         if selected is not None:
             yield SystemCommand(t("tui.inspection.parks_inspect_named", name=selected.name),
