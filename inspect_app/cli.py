@@ -17,6 +17,7 @@ from inspect_app import config
 from inspect_app.cli_hub import add_hub_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
+from inspect_app.cli_sync import add_sync_parser
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -68,6 +69,7 @@ def build_parser() -> Parser:
     _add_templates_parser(sub)
     _add_hazards_parser(sub)
     add_notices_parser(sub, Parser)
+    add_sync_parser(sub, Parser)
     add_quarterly_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
