@@ -16,6 +16,7 @@ from forms.i18n import set_language, t
 from inspect_app import config
 from inspect_app.cli_hub import add_hub_parser
 from inspect_app.cli_notices import add_notices_parser
+from inspect_app.cli_overview import add_overview_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
 from inspect_app.cli_sync import add_sync_parser
 
@@ -71,6 +72,7 @@ def build_parser() -> Parser:
     add_notices_parser(sub, Parser)
     add_sync_parser(sub, Parser)
     add_quarterly_parser(sub, Parser)
+    add_overview_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
     add_hub_parser(sub, Parser)
