@@ -166,3 +166,22 @@ def test_cli_export_and_import_bundle(office, tmp_path, capsys):
 def test_bare_sync_says_no_hub_is_configured(db_path, capsys):
     assert main(["--db", str(db_path), "--lang", "en", "sync"]) == 2
     assert "No hub is configured" in capsys.readouterr().err
+
+
+def test_the_same_photo_attached_offline_on_two_devices_is_kept_once_per_device(devices, tmp_path):
+    a, b = devices.new("a"), devices.new("b")
+    tenant = make_tenant(a, make_park(a).id)
+    export_bundle(a, tmp_path / "a0.zip")
+    import_bundle(b, tmp_path / "a0.zip")
+    photo = tmp_path / "同一张.png"
+    photo.write_bytes(PNG)
+    for store in (a, b):
+        attach_file(store, path=photo, owner_table="tenant", owner_id=tenant.id, caption=store.device_id)
+    export_bundle(b, tmp_path / "b.zip")
+    imported = import_bundle(a, tmp_path / "b.zip")
+    assert imported.result.kept == 1  # B's attachment row: same content, unique sha256 already held
+    assert len(rows(a, Attachment)) == 1
+    assert sorted(link.caption for link in rows(a, AttachmentLink)) == sorted([a.device_id, b.device_id])
+    with a.connect() as conn:
+        problem = conn.execute("SELECT problem FROM applied_change WHERE table_name = 'attachment'").fetchone()[0]
+    assert problem.startswith("unique:")

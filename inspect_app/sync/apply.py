@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 
-from sqlalchemy import Date, DateTime, LargeBinary, Table, select, text, update
+from sqlalchemy import Date, DateTime, LargeBinary, Table, bindparam, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -141,6 +141,26 @@ def canonical_json(value: object) -> str:
 
 
 # --- the merge ----------------------------------------------------------------------------------
+# Statements are built once and given their values at execution: building a statement per change
+# (`.values(...)`) cost more than running it (a first sync applies tens of thousands of changes).
+
+INBOX = AppliedChange.__table__
+INBOX_KEY = (INBOX.c.origin_device == bindparam("origin")) & (INBOX.c.device_seq == bindparam("seq"))
+SEEN_BEFORE = select(INBOX.c.device_seq).where(INBOX_KEY)
+WAIT = update(INBOX).where(INBOX_KEY).values(waiting_for=bindparam("missing"))
+WAITING_FOR = select(INBOX.c.origin_device, INBOX.c.device_seq, INBOX.c.table_name, INBOX.c.row_id, INBOX.c.op,
+                     INBOX.c.hlc, INBOX.c.payload, INBOX.c.base).where(INBOX.c.waiting_for == bindparam("row_id"))
+
+
+@cache
+def _row_by_id(table: Table):
+    return select(table).where(table.c.id == bindparam("row_id"))
+
+
+@cache
+def _exists(table: Table):
+    return select(table.c.id).where(table.c.id == bindparam("row_id"))
+
 
 
 class Merge:
@@ -148,7 +168,6 @@ class Merge:
         self.conn = conn
         self.store = store
         self.result = result
-        self.inbox = AppliedChange.__table__
         self.conflicts = SYNCED_TABLES["conflict"].__table__
 
     def receive(self, change: dict) -> None:
@@ -156,15 +175,14 @@ class Merge:
         if origin == self.store.device_id:
             self.result.own += 1
             return
-        key = (self.inbox.c.origin_device == origin) & (self.inbox.c.device_seq == seq)
-        if self.conn.execute(select(self.inbox.c.device_seq).where(key)).first() is not None:
+        if self.conn.execute(SEEN_BEFORE, {"origin": origin, "seq": seq}).first() is not None:
             self.result.duplicates += 1
             return
         self.store.clock.observe(change["hlc"])
-        self.conn.execute(self.inbox.insert().values(
-            origin_device=origin, device_seq=seq, hub_seq=change.get("seq"), table_name=change["table"],
-            row_id=change["row_id"], op=change["op"], hlc=change["hlc"], actor_id=change.get("actor_id"),
-            payload=change["payload"], base=change.get("base") or {}, applied_at=utc_now()))
+        self.conn.execute(INBOX.insert(), {
+            "origin_device": origin, "device_seq": seq, "hub_seq": change.get("seq"), "table_name": change["table"],
+            "row_id": change["row_id"], "op": change["op"], "hlc": change["hlc"], "actor_id": change.get("actor_id"),
+            "payload": change["payload"], "base": change.get("base") or {}, "applied_at": utc_now()})
         self.apply(origin, seq, change["table"], change["row_id"], change["op"], change["hlc"],
                    change["payload"], change.get("base") or {})
 
@@ -172,7 +190,7 @@ class Merge:
               payload: dict, base: dict) -> None:
         table = SYNCED_TABLES[table_name].__table__
         values = decode(table, payload)
-        row = self.conn.execute(select(table).where(table.c.id == row_id)).mappings().first()
+        row = self.conn.execute(_row_by_id(table), {"row_id": row_id}).mappings().first()
         if row is None and op != "insert":
             self._wait(origin, seq, row_id)
             return
@@ -194,7 +212,7 @@ class Merge:
 
     def _insert(self, origin: str, seq: int, table: Table, values: dict) -> bool:
         try:
-            self.conn.execute(table.insert().values(**values))
+            self.conn.execute(table.insert(), values)
         except IntegrityError as exc:
             # A unique value another row already holds here (two devices added the same credit
             # code or photo offline): kept, not applied; SQLite undid only this statement.
@@ -254,26 +272,20 @@ class Merge:
             if parent_id is None:
                 continue
             parent = fk.column.table
-            if self.conn.execute(select(parent.c.id).where(parent.c.id == parent_id)).first() is None:
+            if self.conn.execute(_exists(parent), {"row_id": parent_id}).first() is None:
                 return parent_id
         return None
 
     def _wait(self, origin: str, seq: int, missing_id: str) -> None:
-        self.conn.execute(update(self.inbox).where(
-            (self.inbox.c.origin_device == origin) & (self.inbox.c.device_seq == seq)).values(waiting_for=missing_id))
+        self.conn.execute(WAIT, {"origin": origin, "seq": seq, "missing": missing_id})
 
     def _keep(self, origin: str, seq: int, problem: str) -> None:
-        self.conn.execute(update(self.inbox).where(
-            (self.inbox.c.origin_device == origin) & (self.inbox.c.device_seq == seq)).values(problem=problem))
+        self.conn.execute(update(INBOX).where(INBOX_KEY).values(problem=bindparam("problem")),
+                          {"origin": origin, "seq": seq, "problem": problem})
         self.result.kept += 1
 
     def _replay_waiting(self, row_id: str) -> None:
-        inbox = self.inbox
-        waiting = self.conn.execute(
-            select(inbox.c.origin_device, inbox.c.device_seq, inbox.c.table_name, inbox.c.row_id, inbox.c.op,
-                   inbox.c.hlc, inbox.c.payload, inbox.c.base)
-            .where(inbox.c.waiting_for == row_id).order_by(inbox.c.hlc)).all()
-        for origin, seq, table_name, change_row_id, op, stamp, payload, base in waiting:
-            self.conn.execute(update(inbox).where((inbox.c.origin_device == origin) & (inbox.c.device_seq == seq))
-                              .values(waiting_for=None))
+        waiting = self.conn.execute(WAITING_FOR, {"row_id": row_id}).all()
+        for origin, seq, table_name, change_row_id, op, stamp, payload, base in sorted(waiting, key=lambda w: w.hlc):
+            self.conn.execute(WAIT, {"origin": origin, "seq": seq, "missing": None})
             self.apply(origin, seq, table_name, change_row_id, op, stamp, payload, base or {})
