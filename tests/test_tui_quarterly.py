@@ -5,7 +5,7 @@ quarter switched with [ and ], and the saved figures there again when the grid i
 from __future__ import annotations
 
 from sqlmodel import select
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from db.models import QuarterlyReport
 from forms.i18n import set_language
@@ -16,7 +16,7 @@ from inspect_app.screens.park_list import ParkListScreen
 from inspect_app.screens.quarterly import QuarterlyScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.quarterly import save_quarter
-from inspect_app.widgets.quarter_row import QuarterRow
+from inspect_app.widgets.grid_input import GridInput
 from tests.conftest import TODAY, tenant_values
 from tests.pilot import settle
 from tests.test_tui import with_profile
@@ -44,14 +44,14 @@ async def open_grid(app, pilot) -> QuarterlyScreen:
     return app.screen
 
 
-async def type_row(pilot, *cells: str) -> None:
+async def type_cells(pilot, *cells: str) -> None:
     """Type each cell and press Enter after it (Enter moves to the next cell)."""
     for text in cells:
-        await pilot.press(*text, "enter") if text else await pilot.press("enter")
+        await pilot.press(*text, "enter")
 
 
-def rows(screen) -> list[QuarterRow]:
-    return list(screen.query(QuarterRow))
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
 
 
 async def test_enter_two_tenants_refuse_a_bad_value_and_reopen(store, park):
@@ -59,45 +59,45 @@ async def test_enter_two_tenants_refuse_a_bad_value_and_reopen(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_grid(app, pilot)
-        assert screen.quarter == (2026, 3)  # the quarter being collected in November: the last complete one
-        assert app.focused is rows(screen)[0].input("output_value_wan")
+        assert screen.quarter == (2026, 3)  # collected in November: the last complete quarter
+        assert (screen.row, screen.column) == (0, 0)
+        assert isinstance(app.focused, GridInput)
 
-        await type_row(pilot, "120", "5万度", "300", "4.8", "招工难")
-        await settle(app, pilot)  # leaving the row saved it
+        await type_cells(pilot, "120", "5万度", "300", "4.8", "招工难")
+        await settle(app, pilot)  # the last Enter left the row: it was checked and saved
         saved = stored(store)[(first.id, 2026, 3)]
         assert (saved.output_value_wan, saved.electricity_kwh, saved.water_t, saved.tax_wan, saved.difficulties) == (
             120.0, 50000.0, 300.0, 4.8, "招工难")
-        assert rows(screen)[0].state == "saved"
-        assert app.focused is rows(screen)[1].input("output_value_wan")
+        assert screen.rows[0].state == "saved"
+        assert screen.rows[0].typed["electricity_kwh"] == "50000"  # shown as stored
+        assert (screen.row, screen.column) == (1, 0)
 
-        await pilot.press(*"-80", "enter", *"abc")
-        await pilot.press("up")  # leave the row: it is checked, refused, and nothing is written
+        await type_cells(pilot, "-80")
+        await pilot.press(*"abc", "up")  # leaving the row: checked, refused, nothing written
         await settle(app, pilot)
-        bad = rows(screen)[1]
-        assert bad.state == "error"
-        message = str(bad.query_one(".q-msg", Static).render())
+        bad = screen.rows[1]
+        assert bad.state == "error" and (screen.row, screen.column) == (1, 0)  # back on the first bad cell
+        message = text_of(screen, "#q-message")
         assert "不能为负数" in message and "“abc”不是数字" in message
         assert (second.id, 2026, 3) not in stored(store)
+        cell = screen.query_one(DataTable).get_cell(second.id, "output_value_wan")
+        assert "red" in str(cell.style)
 
-        await pilot.press("down")  # back to the same cell of the refused row
-        assert app.focused is bad.input("electricity_kwh")
-        await pilot.press("shift+tab")  # a cell's text is selected on entry: typing replaces it
-        await type_row(pilot, "80", "40000")
+        await type_cells(pilot, "80", "40000")  # the cell's text is selected: typing replaces it
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert (stored(store)[(second.id, 2026, 3)].output_value_wan,
-                stored(store)[(second.id, 2026, 3)].electricity_kwh) == (80.0, 40000.0)
-        assert bad.state == "saved"
+        row = stored(store)[(second.id, 2026, 3)]
+        assert (row.output_value_wan, row.electricity_kwh) == (80.0, 40000.0)
+        assert bad.state == "saved" and bad.errors == {}
 
         await pilot.press("escape")
         await settle(app, pilot)
         assert isinstance(app.screen, ParkListScreen)
         screen = await open_grid(app, pilot)
-        again = rows(screen)
-        assert [again[0].input(n).value for n in ("output_value_wan", "electricity_kwh", "difficulties")] == [
+        assert [screen.rows[0].typed[n] for n in ("output_value_wan", "electricity_kwh", "difficulties")] == [
             "120", "50000", "招工难"]
-        assert again[1].input("output_value_wan").value == "80"
-        assert "2/2" in str(screen.query_one("#q-status", Static).render())
+        assert screen.rows[1].typed["output_value_wan"] == "80"
+        assert "2/2" in text_of(screen, "#q-status")
 
 
 async def test_a_warning_is_shown_but_the_row_is_saved(store, park):
@@ -106,12 +106,11 @@ async def test_a_warning_is_shown_but_the_row_is_saved(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_grid(app, pilot)
-        row = rows(screen)[0]
-        assert row.input("output_value_wan").placeholder == "10"  # last quarter's figure, for comparison
-        await type_row(pilot, "500", "", "", "", "")
+        assert app.focused.placeholder == "10"  # last quarter's figure, for comparison
+        await type_cells(pilot, "500", "", "", "", "")
         await settle(app, pilot)
-        assert row.state == "warning"
-        assert "50 倍" in str(row.query_one(".q-msg", Static).render())
+        assert screen.rows[0].state == "warning"
+        assert "50 倍" in text_of(screen, "#q-status")
         assert stored(store)[(first.id, 2026, 3)].output_value_wan == 500.0
 
 
@@ -125,12 +124,27 @@ async def test_brackets_switch_quarter_and_the_row_is_saved_first(store, park):
         await settle(app, pilot)
         assert screen.quarter == (2026, 4)
         assert stored(store)[(first.id, 2026, 3)].output_value_wan == 77.0
-        row = rows(screen)[0]
-        assert row.input("output_value_wan").value == "" and row.input("output_value_wan").placeholder == "77"
+        assert screen.rows[0].typed["output_value_wan"] == "" and app.focused.placeholder == "77"
         await pilot.press("left_square_bracket", "left_square_bracket")
         await settle(app, pilot)
         assert screen.quarter == (2026, 2)
-        assert "2026年第二季度" in str(screen.query_one("#q-title", Static).render())
+        assert "2026年第二季度" in text_of(screen, "#q-title")
+
+
+async def test_escape_on_a_refused_row_undoes_it_and_writes_nothing(store, park):
+    setup_park(store, park)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        await pilot.press(*"abc", "escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QuarterlyScreen) and screen.rows[0].state == "error"
+        await pilot.press("escape")  # the second Esc puts the row back as stored
+        assert screen.rows[0].typed["output_value_wan"] == "" and screen.rows[0].state == ""
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ParkListScreen)
+        assert stored(store) == {}
 
 
 async def test_the_grid_in_english(store, park):
@@ -139,8 +153,7 @@ async def test_the_grid_in_english(store, park):
     app = make_app(store, today=TODAY, language="en")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_grid(app, pilot)
-        await pilot.press(*"x1", "up")
-        await pilot.press("down")
+        await pilot.press(*"x1", "down")
         await settle(app, pilot)
-        assert "2026 Q3" in str(screen.query_one("#q-title", Static).render())
-        assert "is not a number" in str(rows(screen)[0].query_one(".q-msg", Static).render())
+        assert "2026 Q3" in text_of(screen, "#q-title")
+        assert "Output: \"x1\" is not a number" in text_of(screen, "#q-message")

@@ -1,30 +1,36 @@
 """Quarterly operating data for a whole park, one quarter at a time (季度经营数据录入).
 
-Built for typing a park's figures from a stack of forms: one line per tenant, output / power /
-water / tax / difficulties; Enter or Tab moves to the next cell, ↑/↓ to the same cell of the row
-above or below. A row is checked and saved when the cursor leaves it (or with Ctrl+S): refused
-values are shown under the row and nothing is written; implausible ones are saved and shown as a
-warning. The mark says ✓ only after the transaction committed. [ and ] switch quarter; the
-previous quarter's figures are the placeholders, and the panel at the bottom shows the previous
-quarter and the same quarter last year for the current row.
+Built for typing a park's figures from a stack of forms, like a spreadsheet: a table with a line
+per tenant (output / power / water / tax / difficulties) and one editor line under it that always
+has the keyboard. Type a value; Enter or Tab moves right (from the last column to the next
+tenant), ↑/↓ to the same column of the row above or below, Shift+Tab left. A row is checked and
+saved when the cursor leaves it (or with Ctrl+S). A refused value keeps the cursor in its row, the
+cell red and the reason under the table, and nothing is written; Esc puts the row back as stored.
+Implausible figures are saved and the reason shown as a warning. The mark says ✓ only after the
+transaction committed. [ and ] switch quarter. An empty cell shows last quarter's figure in grey
+italics; the two lines under the editor show the current tenant's previous quarter and the same
+quarter last year.
 
-Saves run one after another in a thread worker (a queue), so two saves of a row never overtake.
+One DataTable, not a widget per cell: a park of 300 tenants would otherwise be 2,000 widgets and
+seconds to build. Saves run one after another in a thread worker (a queue), so two saves of a row
+never overtake each other, and a quarter is loaded only after the saves queued before it.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.events import DescendantFocus
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
 from forms.errors import field_messages
@@ -45,34 +51,74 @@ from forms.quarterly import (
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.errors import UserError
-from inspect_app.services.quarterly import QuarterGrid, SavedQuarter, load_grid, save_quarter
-from inspect_app.widgets.quarter_row import QuarterRow
+from inspect_app.services.quarterly import GridRow, QuarterGrid, SavedQuarter, load_grid, save_quarter
+from inspect_app.widgets.grid_input import GridInput
+
+# Columns: a mark, the name, then the fields. Widths fit 80 terminal columns with cell padding.
+NAME_WIDTH = 14
+WIDTHS = {"output_value_wan": 8, "electricity_kwh": 9, "water_t": 7, "tax_wan": 8, "difficulties": 17}
+FIRST_FIELD = 2  # the table column of QUARTERLY_FIELDS[0]
+MARKS = {"": " ", "dirty": "•", "saving": "…", "saved": "✓", "warning": "!", "error": "✗"}
+MARK_STYLES = {"saved": "green", "warning": "bold yellow", "error": "bold red", "saving": "dim"}
+# "平湖市…", "浙江省…": the place most names start with says nothing in a park's own grid.
+PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?[省市县区](?=[\u4e00-\u9fff]{4})")
+
+
+def short_name(name: str) -> str:
+    return PLACE_PREFIX.sub("", name)
+
+
+def figure_texts(data: QuarterlyInput | None) -> dict[str, str]:
+    """Stored figures as a person would type them again (no grouping, no pointless decimals)."""
+    if data is None:
+        return {name: "" for name in QUARTERLY_FIELDS}
+    return {name: formatting.input_text(getattr(data, name)) if name in NUMBER_FIELDS else (getattr(data, name) or "")
+            for name in QUARTERLY_FIELDS}
+
+
+@dataclass
+class RowState:
+    """What the grid knows of one tenant's line: what is stored, what is typed, how it stands."""
+
+    tenant: GridRow
+    stored: QuarterlyInput | None
+    baseline: dict[str, str]  # the typed form of what is stored
+    typed: dict[str, str]
+    state: str = ""  # "" | dirty | saving | saved | warning | error
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tenant: GridRow) -> RowState:
+        texts = figure_texts(tenant.current)
+        return cls(tenant, tenant.current, texts, dict(texts))
+
+    def changed(self) -> bool:
+        return {k: v.strip() for k, v in self.typed.items()} != {k: v.strip() for k, v in self.baseline.items()}
+
+    @property
+    def reported(self) -> bool:
+        return self.stored is not None and not self.stored.is_blank()
 
 
 @dataclass(frozen=True)
 class _SaveJob:
-    row: QuarterRow
+    row: RowState
     quarter: Quarter
     data: QuarterlyInput
     typed: dict[str, str]
 
 
 class QuarterlyScreen(TranslatedBindings, Screen):
-    # Widths: the name as in widgets/quarter_row.py (16), then the figures; Inputs and headers alike.
     DEFAULT_CSS = """
-    QuarterlyScreen #q-columns { height: 1; color: $text-muted; text-style: bold; }
-    QuarterlyScreen #q-columns Static { width: auto; }
-    QuarterlyScreen #q-columns .q-col-mark { width: 2; }
-    QuarterlyScreen #q-columns .q-col-name { width: 16; }
-    QuarterlyScreen #q-columns .q-col { margin-right: 1; }
-    QuarterlyScreen .q-output_value_wan, QuarterlyScreen #q-columns .q-col-output_value_wan { width: 9; }
-    QuarterlyScreen .q-electricity_kwh, QuarterlyScreen #q-columns .q-col-electricity_kwh { width: 10; }
-    QuarterlyScreen .q-water_t, QuarterlyScreen #q-columns .q-col-water_t { width: 8; }
-    QuarterlyScreen .q-tax_wan, QuarterlyScreen #q-columns .q-col-tax_wan { width: 8; }
-    QuarterlyScreen .q-difficulties, QuarterlyScreen #q-columns .q-col-difficulties { width: 1fr; }
-    QuarterlyScreen #q-rows { height: 1fr; }
-    QuarterlyScreen Input > .input--placeholder { text-style: italic; }
-    QuarterlyScreen #q-context { height: 3; padding: 0 1; color: $text-muted; background: $boost; }
+    QuarterlyScreen #q-table { height: 1fr; }
+    QuarterlyScreen #q-editor-line { height: 1; }
+    QuarterlyScreen #q-editor-label { width: auto; max-width: 46; padding: 0 1; color: $text-muted; }
+    QuarterlyScreen #q-editor { width: 1fr; }
+    QuarterlyScreen #q-message { height: 1; padding: 0 1; }
+    QuarterlyScreen #q-message.-error { color: $error; text-style: bold; }
+    QuarterlyScreen #q-message.-warning { color: $warning; }
+    QuarterlyScreen #q-context { height: 2; padding: 0 1; color: $text-muted; background: $boost; }
     """
     BINDINGS = [
         Binding("left_square_bracket", "previous_quarter", "tui.quarterly.previous", id="quarterly.previous",
@@ -80,7 +126,10 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         Binding("right_square_bracket", "next_quarter", "tui.quarterly.next", id="quarterly.next",
                 key_display="]", priority=True),
         Binding("ctrl+s", "save_row", "tui.quarterly.save", id="quarterly.save", priority=True),
-        # priority: the scrolling container would otherwise take ↑/↓ to scroll by a line
+        # priority: otherwise the screen would move focus on Tab, and the table would take ↑/↓
+        Binding("tab", "cell_right", "tui.quarterly.cell_right", id="quarterly.cell_right", show=False, priority=True),
+        Binding("shift+tab", "cell_left", "tui.quarterly.cell_left", id="quarterly.cell_left", show=False,
+                priority=True),
         Binding("up", "row_up", "tui.quarterly.row_up", id="quarterly.row_up", show=False, priority=True),
         Binding("down", "row_down", "tui.quarterly.row_down", id="quarterly.row_down", show=False, priority=True),
         Binding("escape", "back", "tui.common.back", id="quarterly.back"),
@@ -91,33 +140,40 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         self.park_id = park_id
         self.quarter = quarter
         self.grid: QuarterGrid | None = None
-        self.rows: list[QuarterRow] = []
-        self.active: QuarterRow | None = None
-        self._leave_armed = False  # Esc pressed once with unsaved refused rows
+        self.rows: list[RowState] = []
+        self.row = 0  # cursor: index in self.rows
+        self.column = 0  # cursor: index in QUARTERLY_FIELDS
         self._queue: deque[_SaveJob] = deque()
         self._queue_lock = threading.Lock()
         self._saver_running = False
         self._saves_done = threading.Event()  # set while no save is queued or running
         self._saves_done.set()
+        self._revert_armed: int | None = None  # Esc refused on this row: a second Esc reverts it
 
     # --- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="q-title", classes="screen-title")
-        with Horizontal(id="q-columns"):
-            yield Static("", classes="q-col-mark")
-            yield Static(t("tui.quarterly.col_name"), classes="q-col-name")
-            for name in QUARTERLY_FIELDS:
-                yield Static(t(f"tui.quarterly.col_{name}"), classes=f"q-col q-col-{name}")
-        yield VerticalScroll(id="q-rows", can_focus=False)
+        yield DataTable(id="q-table", cursor_type="cell", zebra_stripes=True)
+        with Horizontal(id="q-editor-line"):
+            yield Label("", id="q-editor-label")
+            yield GridInput(id="q-editor", compact=True, passed_on="[]", on_enter=self.action_cell_right)
+        yield Static("", id="q-message")
         yield Static("", id="q-context")
         yield Static(t("tui.common.loading"), id="q-status", classes="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
+        table = self.query_one("#q-table", DataTable)
+        table.can_focus = False  # the editor keeps the keyboard; a click on a cell moves the cursor
+        table.add_column("", key="mark", width=1)
+        table.add_column(t("tui.quarterly.col_name"), key="name", width=NAME_WIDTH)
+        for name in QUARTERLY_FIELDS:
+            table.add_column(t(f"tui.quarterly.col_{name}"), key=name, width=WIDTHS[name])
         if self.quarter is None:
             self.quarter = last_complete_quarter(self.app.today)
+        self.query_one("#q-editor", GridInput).focus()
         self.load(self.quarter)
 
     # --- loading ------------------------------------------------------------------------------
@@ -130,18 +186,13 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show_grid, grid)
 
-    async def show_grid(self, grid: QuarterGrid) -> None:
+    def show_grid(self, grid: QuarterGrid) -> None:
         self.grid, self.quarter = grid, grid.quarter
-        self.active = None
-        self._leave_armed = False
-        container = self.query_one("#q-rows", VerticalScroll)
-        await container.remove_children()
-        self.rows = [
-            QuarterRow(index, tenant_id=row.tenant_id, name=row.name, in_park=row.in_park, current=row.current,
-                       previous=row.previous)
-            for index, row in enumerate(grid.rows)
-        ]
-        await container.mount_all(self.rows)
+        self.rows = [RowState.of(tenant) for tenant in grid.rows]
+        table = self.query_one("#q-table", DataTable)
+        table.clear()
+        for row in self.rows:
+            table.add_row(*self._cells(row), key=row.tenant.tenant_id)
         self.query_one("#q-title", Static).update(
             t("tui.quarterly.title", park=f"{grid.park_code} {grid.park_name}", quarter=quarter_label(grid.quarter)))
         self._update_status()
@@ -149,85 +200,153 @@ class QuarterlyScreen(TranslatedBindings, Screen):
             self.query_one("#q-context", Static).update(t("tui.quarterly.no_tenants"))
             return
         # Start where the work is: the first tenant with nothing reported for the quarter.
-        first = next((r for r in self.rows if r.current is None or r.current.is_blank()), self.rows[0])
-        first.input(QUARTERLY_FIELDS[0]).focus()
+        first = next((i for i, row in enumerate(self.rows) if not row.reported), 0)
+        self._place(first, 0)
+
+    def _cells(self, row: RowState) -> list[Text]:
+        mark = Text(MARKS[row.state], style=MARK_STYLES.get(row.state, ""))
+        name = Text(formatting.clip(short_name(row.tenant.name), NAME_WIDTH),
+                    style="" if row.tenant.in_park else "dim italic")
+        return [mark, name, *(self._cell(row, name) for name in QUARTERLY_FIELDS)]
+
+    def _cell(self, row: RowState, name: str) -> Text:
+        typed = row.typed[name].strip()
+        if name in row.errors:
+            return Text(formatting.clip(typed, WIDTHS[name]) or "?", style="bold red reverse")
+        if typed:
+            return Text(formatting.clip(typed, WIDTHS[name]), style="yellow" if name in row.warnings else "")
+        previous = figure_texts(row.tenant.previous)[name] if name in NUMBER_FIELDS else ""
+        return Text(formatting.clip(previous, WIDTHS[name]), style="dim italic")  # last quarter, for comparison
+
+    def _redraw(self, index: int) -> None:
+        table = self.query_one("#q-table", DataTable)
+        row = self.rows[index]
+        for key, cell in zip(("mark", "name", *QUARTERLY_FIELDS), self._cells(row), strict=True):
+            table.update_cell(row.tenant.tenant_id, key, cell)
+        if index == self.row:
+            self._show_message(row)
 
     def _update_status(self, extra: str = "") -> None:
-        reported = sum(1 for r in self.rows if r.current is not None and not r.current.is_blank())
-        counts = t("tui.quarterly.status", reported=reported, total=len(self.rows))
+        counts = t("tui.quarterly.status", reported=sum(r.reported for r in self.rows), total=len(self.rows))
         self.query_one("#q-status", Static).update(f"{counts} · {extra or t('tui.quarterly.hint')}")
 
-    def _show_context(self, row: QuarterRow) -> None:
-        """The current tenant in full, and its figures a quarter and a year earlier."""
-        grid_row = self.grid.rows[row.index]
-        lines = [" ".join(part for part in (
-            grid_row.name, grid_row.location,
-            t("tui.quarterly.size", area=formatting.area(grid_row.rented_area_m2),
-              headcount=formatting.count(grid_row.headcount))) if part)]
+    def _show_message(self, row: RowState) -> None:
+        message = self.query_one("#q-message", Static)
+        shown = row.errors or row.warnings
+        message.update("  ".join(_field_message(n, m) for n, m in shown.items())
+                       if shown else t(f"tui.quarterly.state_{row.state or 'none'}"))
+        message.set_class(bool(row.errors), "-error")
+        message.set_class(not row.errors and bool(row.warnings), "-warning")
+
+    def _show_context(self, row: RowState) -> None:
+        """The current tenant's figures a quarter and a year earlier."""
+        lines = []
         for label_key, quarter, data in (
-            ("tui.quarterly.previous_quarter", previous_quarter(self.quarter), grid_row.previous),
-            ("tui.quarterly.last_year", same_quarter_last_year(self.quarter), grid_row.last_year),
+            ("tui.quarterly.previous_quarter", previous_quarter(self.quarter), row.tenant.previous),
+            ("tui.quarterly.last_year", same_quarter_last_year(self.quarter), row.tenant.last_year),
         ):
             if data is None or data.is_blank():
                 figures = t("tui.quarterly.none")
             else:
                 figures = "  ".join(f"{t(f'tui.quarterly.short_{name}')} {_shown(getattr(data, name))}"
                                     for name in NUMBER_FIELDS)
-            lines.append(f"{t(label_key, quarter=quarter_code(quarter))}  {figures}")
-        self.query_one("#q-context", Static).update("\n".join(formatting.clip(line, 76) for line in lines))
+            lines.append(formatting.clip(f"{t(label_key, quarter=quarter_code(quarter))}  {figures}", 76))
+        self.query_one("#q-context", Static).update("\n".join(lines))
 
-    # --- moving -------------------------------------------------------------------------------
+    # --- the cursor ---------------------------------------------------------------------------
 
-    @on(DescendantFocus)
-    def _focus_moved(self, event: DescendantFocus) -> None:
-        row = next((node for node in event.widget.ancestors if isinstance(node, QuarterRow)), None)
-        if row is None or row is self.active:
-            return
-        if self.active is not None:
-            self.active.remove_class("-active")
-            self.commit(self.active)
-        self.active = row
-        row.add_class("-active")
+    def _place(self, index: int, column: int) -> None:
+        """Put the cursor (table and editor) on a cell; nothing is stored or saved here."""
+        self.row, self.column = index, column
+        row = self.rows[index]
+        name = QUARTERLY_FIELDS[column]
+        self.query_one("#q-table", DataTable).move_cursor(row=index, column=FIRST_FIELD + column)
+        editor = self.query_one("#q-editor", GridInput)
+        editor.value = row.typed[name]
+        editor.placeholder = figure_texts(row.tenant.previous)[name] if name in NUMBER_FIELDS else ""
+        editor.select_all()  # typing replaces the cell, as in a spreadsheet
+        size = t("tui.quarterly.size", area=formatting.area(row.tenant.rented_area_m2),
+                 headcount=formatting.count(row.tenant.headcount))
+        self.query_one("#q-editor-label", Label).update(
+            f"{formatting.clip(short_name(row.tenant.name), 12)} {size} · {t(f'tui.quarterly.col_{name}')} ▸")
+        self._show_message(row)
         self._show_context(row)
 
-    @on(Input.Submitted)
-    def _next_cell(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.focus_next()
-
-    def _move(self, step: int) -> None:
-        focused = self.focused
-        if not isinstance(focused, Input) or self.active is None:
+    def _keep_typed(self) -> None:
+        """The editor's text into the current cell."""
+        if not self.rows:
             return
-        target = self.active.index + step
-        if 0 <= target < len(self.rows):
-            self.rows[target].input(focused.name).focus()
-            self.rows[target].scroll_visible()
+        row = self.rows[self.row]
+        name = QUARTERLY_FIELDS[self.column]
+        value = self.query_one("#q-editor", GridInput).value
+        if row.typed[name] != value:
+            self._revert_armed = None
+            row.typed[name] = value
+            row.errors.pop(name, None)
+            if row.state in ("", "saved", "warning") and row.changed():
+                row.state = "dirty"
+            self._redraw(self.row)
+
+    def go(self, index: int, column: int) -> None:
+        """Move the cursor; leaving a row checks and saves it, and a refused row keeps the cursor."""
+        if not self.rows:
+            return
+        self._keep_typed()
+        index = max(0, min(index, len(self.rows) - 1))
+        column = max(0, min(column, len(QUARTERLY_FIELDS) - 1))
+        if index != self.row and not self.commit(self.row):
+            return
+        self._revert_armed = None
+        self._place(index, column)
+
+    def action_cell_right(self) -> None:
+        if self.column + 1 < len(QUARTERLY_FIELDS):
+            self.go(self.row, self.column + 1)
+        elif self.row + 1 < len(self.rows):
+            self.go(self.row + 1, 0)
+        else:  # the last cell of the last row: save it, stay
+            self._keep_typed()
+            self.commit(self.row)
+
+    def action_cell_left(self) -> None:
+        if self.column > 0:
+            self.go(self.row, self.column - 1)
+        elif self.row > 0:
+            self.go(self.row - 1, len(QUARTERLY_FIELDS) - 1)
 
     def action_row_up(self) -> None:
-        self._move(-1)
+        self.go(self.row - 1, self.column)
 
     def action_row_down(self) -> None:
-        self._move(+1)
+        self.go(self.row + 1, self.column)
+
+    @on(DataTable.CellSelected, "#q-table")
+    def _clicked(self, event: DataTable.CellSelected) -> None:
+        self.go(event.coordinate.row, max(0, event.coordinate.column - FIRST_FIELD))
+        self.query_one("#q-editor", GridInput).focus()
 
     # --- checking and saving ------------------------------------------------------------------
 
-    def commit(self, row: QuarterRow) -> bool:
-        """Check the row and queue its save if it changed; False when it holds refused values."""
+    def commit(self, index: int) -> bool:
+        """Check row `index` and queue its save if it changed; False (cursor stays) when refused."""
+        row = self.rows[index]
         if not row.changed():
             if row.state in ("dirty", "error"):
-                row.show("")  # typed back to what is stored
+                row.state, row.errors = "", {}
+                self._redraw(index)
             return True
-        typed = row.typed()
         try:
-            data = QuarterlyInput.model_validate(typed)
+            data = QuarterlyInput.model_validate(row.typed)
         except ValidationError as exc:
-            messages = field_messages(exc)
-            row.show("error", "  ".join(f"{t(f'tui.quarterly.short_{n}')}: {m}" for n, m in messages.items()))
-            self._update_status(t("tui.quarterly.not_saved", name=row.tenant_name))
+            row.state, row.errors = "error", field_messages(exc)
+            self._redraw(index)
+            first_bad = next(i for i, name in enumerate(QUARTERLY_FIELDS) if name in row.errors)
+            self._place(index, first_bad)
+            self._update_status(t("tui.quarterly.not_saved", name=row.tenant.name))
             return False
-        row.show("saving")
-        self._enqueue(_SaveJob(row, self.quarter, data, typed))
+        row.state, row.errors = "saving", {}
+        self._redraw(index)
+        self._enqueue(_SaveJob(row, self.quarter, data, dict(row.typed)))
         return True
 
     def _enqueue(self, job: _SaveJob) -> None:
@@ -250,7 +369,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
                         return
                     job = self._queue.popleft()
                 try:
-                    result = save_quarter(self.app.store, tenant_id=job.row.tenant_id, quarter=job.quarter,
+                    result = save_quarter(self.app.store, tenant_id=job.row.tenant.tenant_id, quarter=job.quarter,
                                           data=job.data)
                 except UserError as exc:
                     self.app.call_from_thread(self._save_refused, job, exc.message())
@@ -262,44 +381,59 @@ class QuarterlyScreen(TranslatedBindings, Screen):
                 self._saves_done.set()
             raise
 
+    def _index_of(self, job: _SaveJob) -> int | None:
+        """Where the saved row is now shown; None once the grid shows another quarter."""
+        if job.quarter != self.quarter or not self.is_attached:
+            return None
+        return next((i for i, row in enumerate(self.rows) if row is job.row), None)
+
     def _saved(self, job: _SaveJob, result: SavedQuarter) -> None:
-        if job.quarter != self.quarter or not job.row.is_attached:
-            return  # saved, but the grid now shows another quarter
-        job.row.saved(result.data, job.typed)
-        messages = warnings_by_field(result.warnings)
-        if job.row.changed():
-            job.row.show("dirty")
-        elif messages:
-            job.row.show("warning", "  ".join(f"{t(f'tui.quarterly.short_{n}')}: {m}" for n, m in messages.items()))
+        row = job.row
+        row.stored, row.baseline = result.data, figure_texts(result.data)
+        index = self._index_of(job)
+        if index is None:
+            return
+        editor = self.query_one("#q-editor", GridInput)
+        name = QUARTERLY_FIELDS[self.column]
+        untouched = row.typed == job.typed and (index != self.row or editor.value == job.typed[name])
+        if untouched:  # nothing typed since: show the figures as stored ("5万度" -> 50000)
+            row.typed = dict(row.baseline)
+            if index == self.row:
+                editor.value = row.typed[name]
+        row.warnings = warnings_by_field(result.warnings)
+        row.state = "dirty" if row.changed() else "warning" if row.warnings else "saved"
+        self._redraw(index)
+        if row.warnings:  # the cursor has usually moved on: say it where it is seen
+            name, message = next(iter(row.warnings.items()))
+            self._update_status(t("tui.quarterly.saved_note", name=short_name(row.tenant.name),
+                                  note=_field_message(name, message)))
         else:
-            job.row.show("saved")
-        self._update_status(t("tui.quarterly.saved", name=job.row.tenant_name))
+            self._update_status(t("tui.quarterly.saved", name=row.tenant.name))
 
     def _save_refused(self, job: _SaveJob, message: str) -> None:
-        if not job.row.is_attached:
+        index = self._index_of(job)
+        if index is None:
             return
-        job.row.show("error", message)
-        self._update_status(t("tui.quarterly.not_saved", name=job.row.tenant_name))
-
-    @on(Input.Changed)
-    def _typing(self, event: Input.Changed) -> None:
-        row = next((node for node in event.input.ancestors if isinstance(node, QuarterRow)), None)
-        if row is not None and row.state in ("", "saved", "warning") and row.changed():
-            row.show("dirty")
+        job.row.state, job.row.errors = "error", {QUARTERLY_FIELDS[0]: message}
+        self._redraw(index)
+        self._update_status(t("tui.quarterly.not_saved", name=job.row.tenant.name))
 
     def action_save_row(self) -> None:
-        if self.active is not None:
-            self.commit(self.active)
+        if self.rows:
+            self._keep_typed()
+            self.commit(self.row)
 
-    def _refused_rows(self) -> list[QuarterRow]:
-        return [row for row in self.rows if row.state == "error" and row.changed()]
+    # --- quarters and leaving -----------------------------------------------------------------
 
     def _leave_quarter(self) -> bool:
-        """Save the current row; refuse to leave while it holds refused values."""
-        if self.active is not None and not self.commit(self.active):
-            self.notify(t("tui.quarterly.fix_first", name=self.active.tenant_name), severity="warning")
-            return False
-        return True
+        """Save the current row first; a refused row keeps the grid where it is."""
+        if not self.rows:
+            return True
+        self._keep_typed()
+        if self.commit(self.row):
+            return True
+        self.notify(t("tui.quarterly.fix_first", name=self.rows[self.row].tenant.name), severity="warning")
+        return False
 
     def action_previous_quarter(self) -> None:
         if self.quarter and self._leave_quarter():
@@ -310,19 +444,33 @@ class QuarterlyScreen(TranslatedBindings, Screen):
             self.load(next_quarter(self.quarter))
 
     def action_back(self) -> None:
-        if self.active is not None:
-            self.commit(self.active)
-        refused = self._refused_rows()
-        if refused and not self._leave_armed:
-            self._leave_armed = True
-            self.notify(t("tui.quarterly.leave_unsaved", count=len(refused)), severity="warning", timeout=6)
+        """Save the row and leave; on a refused row a second Esc puts the row back as stored."""
+        if not self.rows:
+            self.app.pop_screen()
             return
-        self.app.pop_screen()
+        self._keep_typed()
+        row = self.rows[self.row]
+        if self._revert_armed == self.row:
+            row.typed, row.errors, row.state = dict(row.baseline), {}, ""
+            self._revert_armed = None
+            self._redraw(self.row)
+            self._place(self.row, self.column)
+            self._update_status(t("tui.quarterly.reverted", name=row.tenant.name))
+            return
+        if self.commit(self.row):
+            self.app.pop_screen()
+            return
+        self._revert_armed = self.row
+        self._update_status(t("tui.quarterly.esc_reverts"))
 
     def palette_commands(self):
         yield SystemCommand(t("tui.quarterly.previous"), t("tui.quarterly.previous_help"), self.action_previous_quarter)
         yield SystemCommand(t("tui.quarterly.next"), t("tui.quarterly.next_help"), self.action_next_quarter)
         yield SystemCommand(t("tui.quarterly.save"), t("tui.quarterly.save_help"), self.action_save_row)
+
+
+def _field_message(name: str, message: str) -> str:
+    return t("tui.quarterly.field_message", field=t(f"tui.quarterly.short_{name}"), message=message)
 
 
 def _shown(value: float | None) -> str:
