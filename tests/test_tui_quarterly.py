@@ -110,7 +110,7 @@ async def test_a_warning_is_shown_but_the_row_is_saved(store, park):
         await type_cells(pilot, "500", "", "", "", "")
         await settle(app, pilot)
         assert screen.rows[0].state == "warning"
-        assert "50 倍" in text_of(screen, "#q-status")
+        assert "50 倍" in text_of(screen, "#q-message")  # shown on the next row, where the cursor is
         assert stored(store)[(first.id, 2026, 3)].output_value_wan == 500.0
 
 

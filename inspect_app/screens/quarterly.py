@@ -115,7 +115,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
     QuarterlyScreen #q-editor-line { height: 1; }
     QuarterlyScreen #q-editor-label { width: auto; max-width: 46; padding: 0 1; color: $text-muted; }
     QuarterlyScreen #q-editor { width: 1fr; }
-    QuarterlyScreen #q-message { height: 1; padding: 0 1; }
+    QuarterlyScreen #q-message { height: auto; max-height: 2; padding: 0 1; }
     QuarterlyScreen #q-message.-error { color: $error; text-style: bold; }
     QuarterlyScreen #q-message.-warning { color: $warning; }
     QuarterlyScreen #q-context { height: 2; padding: 0 1; color: $text-muted; background: $boost; }
@@ -149,6 +149,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         self._saves_done = threading.Event()  # set while no save is queued or running
         self._saves_done.set()
         self._revert_armed: int | None = None  # Esc refused on this row: a second Esc reverts it
+        self._last_note = ""  # the warning of the row saved last, until the cursor changes row again
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -233,10 +234,13 @@ class QuarterlyScreen(TranslatedBindings, Screen):
     def _show_message(self, row: RowState) -> None:
         message = self.query_one("#q-message", Static)
         shown = row.errors or row.warnings
-        message.update("  ".join(_field_message(n, m) for n, m in shown.items())
-                       if shown else t(f"tui.quarterly.state_{row.state or 'none'}"))
+        if shown:
+            text = "  ".join(_field_message(n, m) for n, m in shown.items())
+        else:  # the row just left may have saved with a warning: say it here, where the eye is
+            text = self._last_note or t(f"tui.quarterly.state_{row.state or 'none'}")
+        message.update(text)
         message.set_class(bool(row.errors), "-error")
-        message.set_class(not row.errors and bool(row.warnings), "-warning")
+        message.set_class(not row.errors and bool(row.warnings or self._last_note), "-warning")
 
     def _show_context(self, row: RowState) -> None:
         """The current tenant's figures a quarter and a year earlier."""
@@ -296,6 +300,8 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         column = max(0, min(column, len(QUARTERLY_FIELDS) - 1))
         if index != self.row and not self.commit(self.row):
             return
+        if index != self.row:
+            self._last_note = ""
         self._revert_armed = None
         self._place(index, column)
 
@@ -402,13 +408,12 @@ class QuarterlyScreen(TranslatedBindings, Screen):
                 editor.value = row.typed[name]
         row.warnings = warnings_by_field(result.warnings)
         row.state = "dirty" if row.changed() else "warning" if row.warnings else "saved"
+        if row.warnings and index != self.row:  # the cursor has moved on: say it where the eye is
+            self._last_note = t("tui.quarterly.saved_note", name=formatting.clip(short_name(row.tenant.name), 12),
+                                note="  ".join(_field_message(n, m) for n, m in row.warnings.items()))
         self._redraw(index)
-        if row.warnings:  # the cursor has usually moved on: say it where it is seen
-            name, message = next(iter(row.warnings.items()))
-            self._update_status(t("tui.quarterly.saved_note", name=short_name(row.tenant.name),
-                                  note=_field_message(name, message)))
-        else:
-            self._update_status(t("tui.quarterly.saved", name=row.tenant.name))
+        self._show_message(self.rows[self.row])
+        self._update_status(t("tui.quarterly.saved", name=row.tenant.name))
 
     def _save_refused(self, job: _SaveJob, message: str) -> None:
         index = self._index_of(job)
