@@ -18,6 +18,7 @@ from inspect_app.cli_hub import add_hub_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_overview import add_overview_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
+from inspect_app.cli_report import add_report_parser
 from inspect_app.cli_sync import add_sync_parser
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -73,6 +74,7 @@ def build_parser() -> Parser:
     add_sync_parser(sub, Parser)
     add_quarterly_parser(sub, Parser)
     add_overview_parser(sub, Parser)
+    add_report_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
     add_hub_parser(sub, Parser)
