@@ -1,6 +1,6 @@
 """Ask where to write an export: a path prefilled with a dated default, Tab completes, Enter confirms.
 
-Dismisses with the chosen Path (suffix .xlsx or .csv), or None when the person leaves with Esc.
+Dismisses with the chosen Path (suffix .xlsx or .csv, or those the caller names), or None when the person leaves with Esc.
 """
 
 from __future__ import annotations
@@ -30,17 +30,21 @@ class ExportPathScreen(TranslatedBindings, ModalScreen[Path | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "tui.common.back", id="export_path.cancel")]
 
-    def __init__(self, title: str, default: Path):
+    def __init__(self, title: str, default: Path, *, suffixes: tuple[str, ...] = SUFFIXES,
+                 hint_key: str = "tui.export_path.hint", bad_suffix_key: str = "cli.export_bad_suffix"):
         super().__init__()
         self.title_text = title
         self.default = default
+        self.suffixes = suffixes  # the quarterly report: .xlsx or .pdf
+        self.hint_key = hint_key
+        self.bad_suffix_key = bad_suffix_key
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text)
             yield Input(str(self.default), id="export-path", suggester=PathSuggester())
             yield Static("", id="export-error")
-            yield Static(t("tui.export_path.hint"), id="export-hint")
+            yield Static(t(self.hint_key), id="export-hint")
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
@@ -49,8 +53,8 @@ class ExportPathScreen(TranslatedBindings, ModalScreen[Path | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         path = Path(event.value.strip().strip("'\"")).expanduser()
-        if path.suffix.lower() not in SUFFIXES:
-            self.query_one("#export-error", Static).update(t("cli.export_bad_suffix", suffix=path.suffix or "(none)"))
+        if path.suffix.lower() not in self.suffixes:
+            self.query_one("#export-error", Static).update(t(self.bad_suffix_key, suffix=path.suffix or "(none)"))
             return
         if not path.parent.is_dir():
             self.query_one("#export-error", Static).update(t("tui.export_path.no_folder", folder=path.parent))
