@@ -212,12 +212,7 @@ def write_quarterly_report(store: Store, path: Path, *, park_code: str | None = 
     return report
 
 
-def default_report_name(report_kind: str, quarter: Quarter | None, park_code: str | None, suffix: str,
-                        lang: str | None = None) -> str:
-    """季度报告-2026Q3-全县.pdf style names: what, which quarter, whose."""
-    parts = [t("report.tui.file_stem", lang=lang)]
-    if quarter is not None:
-        parts.append(str(quarter))
-    if report_kind == PARK and park_code:
-        parts.append(park_code)
+def default_report_name(quarter: Quarter, park_code: str | None = None, suffix: str = ".pdf") -> str:
+    """季度报告-2026Q3.pdf for the county, 季度报告-2026Q3-PH-001.pdf for a park."""
+    parts = [t("report.tui.file_stem"), str(quarter), *([park_code] if park_code else [])]
     return "-".join(parts) + suffix
