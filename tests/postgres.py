@@ -45,9 +45,11 @@ def _free_port() -> int:
 class PostgresCluster:
     def __init__(self, binaries: Path):
         self.binaries = binaries
-        self.root = Path(tempfile.mkdtemp(prefix="parkinspect-pg-"))
-        self.data = self.root / "data"
         self.as_root = os.geteuid() == 0
+        # As root the server runs as `nobody`, who must reach the folder: /tmp, not a TMPDIR under /root.
+        parent = "/tmp" if self.as_root and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="parkinspect-pg-", dir=parent))
+        self.data = self.root / "data"
         self.port = 0
         self._names = itertools.count(1)
 
@@ -55,7 +57,8 @@ class PostgresCluster:
         command = [str(self.binaries / args[0]), *args[1:]]
         if self.as_root:
             command = ["runuser", "-u", "nobody", "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=check)
+        # Run inside the cluster's own folder: the `nobody` user may not enter the caller's (/root/...).
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=check, cwd=self.root)
 
     def start(self) -> None:
         if self.as_root:
