@@ -432,3 +432,17 @@ def test_export_range_and_refusals(store, tenants, tmp_path, db_path, capsys):
                  "--to", "2026Q1"]) == 2
     assert main(["--db", str(db_path), "quarterly", "export", "-o", str(tmp_path / "q.txt")]) == 2
     assert main(["--db", str(db_path), "quarterly", "export", "-o", str(path), "--park", "XX"]) == 2
+
+
+def test_the_grid_benchmark_runs_on_a_tiny_park():
+    """benchmarks/quarterly_grid.py keeps working (figures in docs/PERFORMANCE.md, not asserted)."""
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "quarterly_grid.py"
+    done = subprocess.run([sys.executable, str(script), "--tenants", "4", "--repeat", "1", "--json"],
+                          capture_output=True, text=True, timeout=300, check=True)
+    summary = json.loads(done.stdout)
+    assert summary["tenants_in_grid"] >= 1 and summary["rows_exported"] == summary["quarterly_reports"]
+    assert {"load_grid_ms", "open_ms", "switch_ms", "save_row_ms", "export_s", "import_dry_s"} <= set(summary)

@@ -112,6 +112,10 @@ class _SaveJob:
 class QuarterlyScreen(TranslatedBindings, Screen):
     DEFAULT_CSS = """
     QuarterlyScreen #q-table { height: 1fr; }
+    /* The table never has focus (the editor does): show its cursor as a focused table would. */
+    QuarterlyScreen #q-table > .datatable--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     QuarterlyScreen #q-editor-line { height: 1; }
     QuarterlyScreen #q-editor-label { width: auto; max-width: 46; padding: 0 1; color: $text-muted; }
     QuarterlyScreen #q-editor { width: 1fr; }
