@@ -76,6 +76,7 @@ change = Table(
     UniqueConstraint("device_id", "device_seq", name="ux_change_device_seq"),
     Index("ix_change_park_seq", "park_id", "seq"),
     Index("ix_change_row", "table_name", "row_id"),
+    sqlite_autoincrement=True,  # a sequence number is never reused, whatever happens to the table
 )
 
 row_state = Table(
