@@ -563,3 +563,26 @@ def test_without_postgresql_the_tests_skip_except_where_it_is_required(monkeypat
     monkeypatch.setenv(postgres.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="requires PostgreSQL"):
         postgres._unavailable("PostgreSQL's initdb/pg_ctl not found")
+
+
+async def test_a_tombstone_merges_like_a_field_and_edits_still_land_in_the_deleted_row(hub, tmp_path):
+    laptop_a = open_device(tmp_path, "a")
+    token_a, token_b = enrol(hub, "laptop-a"), enrol(hub, "laptop-b")
+    ids = add_park(laptop_a, "PH-001")
+    await push(hub, token_a, outbox(laptop_a))
+    laptop_b, done_b = copy_device(laptop_a, tmp_path, "b2")
+    done_a = outbox(laptop_a)[-1]["device_seq"]
+    with laptop_b.transaction() as session:
+        session.get(Tenant, ids["tenant"]).deleted = True
+    time.sleep(0.005)
+    rename_tenant(laptop_a, ids["tenant"], "删除后仍改名")
+    await push(hub, token_a, outbox(laptop_a, done_a))
+    deletes = outbox(laptop_b, done_b)
+    assert [c["op"] for c in deletes if c["table"] == "tenant"] == ["delete"]
+    assert (await push(hub, token_b, deletes)).json()["rejected"] == []
+    with hub.state.engine.connect() as conn:
+        state = conn.execute(select(row_state).where(row_state.c.row_id == ids["tenant"])).one()
+    assert state.deleted is True
+    assert state._mapping["values"]["name"] == "删除后仍改名"
+    laptop_a.close()
+    laptop_b.close()
