@@ -157,7 +157,7 @@ def format_figure(value: float, decimals: int = 1) -> str:
 @dataclass(frozen=True)
 class Flag:
     kind: str  # one of FLAG_KINDS
-    facts: Mapping[str, object] = field(default_factory=dict, compare=False)
+    facts: Mapping[str, object] = field(default_factory=dict)
 
     def label(self, lang: str | None = None) -> str:
         """The flag's short name: 产值下滑 / Declining."""
