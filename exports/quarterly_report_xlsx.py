@@ -57,7 +57,7 @@ def write_report_xlsx(report: QuarterlyReport, path: Path) -> None:
     _list_sheet(workbook.create_sheet(), report, trend, trend_columns(report.lang), report.trend)
     _trend_chart(workbook[safe_sheet_title(trend)], report)
     _list_sheet(workbook.create_sheet(), report, flags, flagged_columns(report), report.flagged,
-                empty=r("no_flags", report.lang), footer=report.thresholds)
+                empty=r("no_flags", report.lang))  # the thresholds in words are on the summary sheet
     workbook.properties.title = report.title
     workbook.properties.creator = "ParkInspect"
     with atomic_target(path) as temporary:
@@ -159,7 +159,7 @@ def _subtitle(report: QuarterlyReport) -> str:
 
 
 def _list_sheet(sheet, report: QuarterlyReport, title: str, columns: list[Column], items: Sequence[object], *,
-                empty: str | None = None, footer: str | None = None) -> None:
+                empty: str | None = None) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -203,13 +203,6 @@ def _list_sheet(sheet, report: QuarterlyReport, title: str, columns: list[Column
     sheet.print_title_rows = "1:1"
     if not values and empty:
         sheet.append([_text(empty)])
-    if footer:
-        sheet.append([])
-        sheet.append([_text(footer)])
-        number = sheet.max_row
-        sheet.merge_cells(start_row=number, start_column=1, end_row=number, end_column=len(columns))
-        sheet.cell(number, 1).alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.row_dimensions[number].height = LINE_POINTS * _lines(footer, sum(widths) - 2) + 4
     _print_setup(sheet, report, landscape=True, widths=widths)
 
 
