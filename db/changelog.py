@@ -177,10 +177,14 @@ def write_change_log(session: Session, _flush_context) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         session.connection().execute(ChangeLog.__table__.insert(), pending)
-    for table_name, row_id, versions, settled in session.info.pop(PENDING_VERSIONS, ()):
-        row_versions.save(session.connection(), table_name, row_id, versions)
-        for name, seen in settled:
-            row_versions.drop_seen_conflicts(session.connection(), table_name, row_id, name, seen)
+    pending_versions = session.info.pop(PENDING_VERSIONS, None)
+    if pending_versions:
+        connection = session.connection()
+        row_versions.save_many(connection, [(table_name, row_id, versions)
+                                            for table_name, row_id, versions, _ in pending_versions])
+        for table_name, row_id, _, settled in pending_versions:
+            for name, seen in settled:
+                row_versions.drop_seen_conflicts(connection, table_name, row_id, name, seen)
 
 
 @event.listens_for(Session, "after_rollback")

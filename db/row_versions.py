@@ -54,9 +54,16 @@ def load(conn, table_name: str, row_id: str, row_hlc: str) -> FieldClocks:
 
 
 def save(conn, table_name: str, row_id: str, versions: FieldClocks) -> None:
-    conn.execute(UPSERT, {"t": table_name, "r": row_id, "inserted": versions.inserted,
-                          "clocks": json.dumps(versions.clocks), "seen": json.dumps(versions.seen)})
-    versions.stored = True
+    save_many(conn, [(table_name, row_id, versions)])
+
+
+def save_many(conn, entries: list[tuple[str, str, FieldClocks]]) -> None:
+    """One executemany for a flush's updated rows (an import may update thousands)."""
+    conn.execute(UPSERT, [{"t": table_name, "r": row_id, "inserted": versions.inserted,
+                           "clocks": json.dumps(versions.clocks), "seen": json.dumps(versions.seen)}
+                          for table_name, row_id, versions in entries])
+    for _, _, versions in entries:
+        versions.stored = True
 
 
 def drop_seen_conflicts(conn, table_name: str, row_id: str, name: str, seen: str) -> None:
