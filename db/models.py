@@ -332,7 +332,7 @@ class AppliedChange(SQLModel, table=True):
     device_seq: int = Field(primary_key=True)
     hub_seq: int | None = None
     table_name: str = Field(max_length=40)
-    row_id: str = Field(max_length=36)
+    row_id: str = Field(max_length=36, index=True)  # `parkinspect check`: a merged row's origin
     op: str = Field(max_length=10)
     hlc: str = Field(index=True)
     actor_id: str | None = Field(default=None, max_length=36)

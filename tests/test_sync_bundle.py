@@ -185,3 +185,13 @@ def test_the_same_photo_attached_offline_on_two_devices_is_kept_once_per_device(
     with a.connect() as conn:
         problem = conn.execute("SELECT problem FROM applied_change WHERE table_name = 'attachment'").fetchone()[0]
     assert problem.startswith("unique:")
+
+
+def test_a_device_holding_only_merged_rows_passes_the_check(office, tmp_path):
+    from inspect_app.services.maintenance import check_database
+
+    a, b = office
+    export_bundle(a, tmp_path / "a.zip")
+    import_bundle(b, tmp_path / "a.zip")
+    report = check_database(b.path)
+    assert report["ok"], report["problems"]

@@ -47,6 +47,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("applied_change", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_applied_change_hlc"), ["hlc"], unique=False)
+        batch_op.create_index(batch_op.f("ix_applied_change_row_id"), ["row_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_applied_change_waiting_for"), ["waiting_for"], unique=False)
     op.create_table(
         "rejected_change",
@@ -63,6 +64,7 @@ def downgrade() -> None:
     op.drop_table("rejected_change")
     with op.batch_alter_table("applied_change", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_applied_change_waiting_for"))
+        batch_op.drop_index(batch_op.f("ix_applied_change_row_id"))
         batch_op.drop_index(batch_op.f("ix_applied_change_hlc"))
     op.drop_table("applied_change")
     op.drop_table("row_version")
