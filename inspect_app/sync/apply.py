@@ -216,7 +216,8 @@ class Merge:
         except IntegrityError as exc:
             # A unique value another row already holds here (two devices added the same credit
             # code or photo offline): kept, not applied; SQLite undid only this statement.
-            self._keep(origin, seq, f"unique: {exc.orig}")
+            kind = "unique" if "UNIQUE" in str(exc.orig) else "integrity"
+            self._keep(origin, seq, f"{kind}: {exc.orig}")
             return False
         self._replay_waiting(values["id"])
         return True
