@@ -157,3 +157,16 @@ async def test_the_grid_in_english(store, park):
         await settle(app, pilot)
         assert "2026 Q3" in text_of(screen, "#q-title")
         assert "Output: \"x1\" is not a number" in text_of(screen, "#q-message")
+
+
+async def test_the_palette_offers_the_quarters_with_figures(store, park):
+    first, _second = setup_park(store, park)
+    save_quarter(store, tenant_id=first.id, quarter=(2025, 4), data=QuarterlyInput(output_value_wan=5))
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        commands = {command.title: command for command in screen.palette_commands()}
+        assert "转到 2025年第四季度" in commands
+        commands["转到 2025年第四季度"].callback()
+        await settle(app, pilot)
+        assert screen.quarter == (2025, 4) and screen.rows[0].typed["output_value_wan"] == "5"

@@ -51,7 +51,14 @@ from forms.quarterly import (
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.errors import UserError
-from inspect_app.services.quarterly import GridRow, QuarterGrid, SavedQuarter, load_grid, save_quarter
+from inspect_app.services.quarterly import (
+    GridRow,
+    QuarterGrid,
+    SavedQuarter,
+    load_grid,
+    quarters_with_data,
+    save_quarter,
+)
 from inspect_app.widgets.grid_input import GridInput
 
 # Columns: a mark, the name, then the fields. Widths fit 80 terminal columns with cell padding.
@@ -144,6 +151,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         self.park_id = park_id
         self.quarter = quarter
         self.grid: QuarterGrid | None = None
+        self.available: list[tuple[Quarter, int]] = []  # quarters with figures, newest first (the palette)
         self.rows: list[RowState] = []
         self.row = 0  # cursor: index in self.rows
         self.column = 0  # cursor: index in QUARTERLY_FIELDS
@@ -188,11 +196,13 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         # The row saved on the way out of a quarter is the new quarter's "previous": read after it.
         self._saves_done.wait(timeout=30)
         grid = load_grid(self.app.store, self.park_id, quarter)
+        available = quarters_with_data(self.app.store, self.park_id)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_grid, grid)
+            self.app.call_from_thread(self.show_grid, grid, available)
 
-    def show_grid(self, grid: QuarterGrid) -> None:
+    def show_grid(self, grid: QuarterGrid, available: list[tuple[Quarter, int]] | None = None) -> None:
         self.grid, self.quarter = grid, grid.quarter
+        self.available = available or []
         self.rows = [RowState.of(tenant) for tenant in grid.rows]
         table = self.query_one("#q-table", DataTable)
         table.clear()
@@ -444,13 +454,17 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         self.notify(t("tui.quarterly.fix_first", name=self.rows[self.row].tenant.name), severity="warning")
         return False
 
-    def action_previous_quarter(self) -> None:
+    def switch_to(self, quarter: Quarter) -> None:
         if self.quarter and self._leave_quarter():
-            self.load(previous_quarter(self.quarter))
+            self.load(quarter)
+
+    def action_previous_quarter(self) -> None:
+        if self.quarter:
+            self.switch_to(previous_quarter(self.quarter))
 
     def action_next_quarter(self) -> None:
-        if self.quarter and self._leave_quarter():
-            self.load(next_quarter(self.quarter))
+        if self.quarter:
+            self.switch_to(next_quarter(self.quarter))
 
     def action_back(self) -> None:
         """Save the row and leave; on a refused row a second Esc puts the row back as stored."""
@@ -476,6 +490,9 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         yield SystemCommand(t("tui.quarterly.previous"), t("tui.quarterly.previous_help"), self.action_previous_quarter)
         yield SystemCommand(t("tui.quarterly.next"), t("tui.quarterly.next_help"), self.action_next_quarter)
         yield SystemCommand(t("tui.quarterly.save"), t("tui.quarterly.save_help"), self.action_save_row)
+        for quarter, count in self.available:
+            yield SystemCommand(t("tui.quarterly.go_to", quarter=quarter_label(quarter)),
+                                t("tui.quarterly.go_to_help", count=count), lambda q=quarter: self.switch_to(q))
 
 
 def _field_message(name: str, message: str) -> str:
