@@ -229,6 +229,7 @@ def park_columns(lang: str) -> list[Column]:
 
 
 def tenant_columns(lang: str) -> list[Column]:
+    separator = r("flag_separator", lang)
     return _columns(lang, "tenant_col", [
         ("name", lambda x: x.name, "text", 2.6),
         ("credit_code", lambda x: x.credit_code, "text", 1.9),
@@ -240,7 +241,7 @@ def tenant_columns(lang: str) -> list[Column]:
         ("output_change", lambda x: x.output_change_pct, "pct", 0.8),
         ("electricity", lambda x: x.electricity_kwh, KWH, 1.0),
         ("tax", lambda x: x.tax_wan, AMOUNT, 0.8),
-        ("flags", lambda x: " ".join(x.flags), "text", 1.4),
+        ("flags", lambda x: separator.join(x.flags), "text", 1.4),
     ])
 
 
@@ -256,15 +257,16 @@ def trend_columns(lang: str) -> list[Column]:
 
 
 def flagged_columns(report: QuarterlyReport) -> list[Column]:
+    """The 预警 table's columns; the park's code and name only in the county's."""
     spec = [
         ("park_code", lambda x: x.park_code, "text", 1.0),
         ("park_name", lambda x: x.park_name, "text", 2.3),
         ("tenant", lambda x: x.tenant, "text", 2.3),
         ("credit_code", lambda x: x.credit_code, "text", 1.8),
-        ("flag", lambda x: x.flag, "text", 0.9),
+        ("flag", lambda x: x.flag, "text", 1.1),
         ("explanation", lambda x: x.explanation, "text", 4.6),
     ]
-    if not report.is_county:  # one park: its code and name are in the title
+    if not report.is_county:  # one park: it is in the title
         spec = spec[2:]
     return _columns(report.lang, "flag_col", spec)
 

@@ -25,6 +25,7 @@ from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
     Frame,
+    LongTable,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -60,20 +61,25 @@ BAR = colors.Color(0.25, 0.42, 0.65)
 ALERT = colors.Color(0.75, 0.1, 0.1)
 DECLINE_ALERT_PCT = 30  # a year-on-year drop this large is printed red, as on the overview screen
 CHART_WIDTH, CHART_HEIGHT = 120 * mm, 62 * mm
+CELL_PAD_LEFT, CELL_PAD_RIGHT, CELL_PAD_TOP, CELL_PAD_BOTTOM = 2.5, 3, 1.5, 2.5
+CELL_SIZE, CELL_LEADING = 8, 10.5
+WRAPPED_COLUMNS = {"name", "street", "tenant", "park_name", "flags", "explanation"}  # may take two lines
 
 
 class _Styles:
-    def __init__(self, font: str):
-        base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
+    def __init__(self, font: str, lang: str):
+        # CJK wrapping breaks between any two characters: right for Chinese, wrong for English
+        # headers ("shar-e"); English wraps at spaces and still splits a long Chinese name.
+        base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13,
+                              wordWrap=None if lang == "en" else "CJK")
         self.body = base
         self.title = ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=TA_CENTER)
         self.subtitle = ParagraphStyle("subtitle", parent=base, fontSize=9, leading=12, alignment=TA_CENTER,
                                        textColor=QUIET)
         self.heading = ParagraphStyle("heading", parent=base, fontSize=12.5, leading=17, spaceBefore=8, spaceAfter=4)
         self.note = ParagraphStyle("note", parent=base, fontSize=8, leading=11, textColor=QUIET)
-        self.cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10.5)
+        self.cell = ParagraphStyle("cell", parent=base, fontSize=CELL_SIZE, leading=CELL_LEADING)
         self.cell_right = ParagraphStyle("cellr", parent=self.cell, alignment=TA_RIGHT)
-        self.alert = ParagraphStyle("alert", parent=self.cell_right, textColor=ALERT)
         self.head = ParagraphStyle("head", parent=self.cell, alignment=TA_CENTER)
 
 
@@ -109,16 +115,25 @@ class _PagedCanvas(rl_canvas.Canvas):
         super().save()
 
 
+def _row_height(cells: Sequence[object], widths: Sequence[float]) -> float:
+    """A table row's height: its tallest cell (a wrapped Paragraph, or one line of text) and padding."""
+    tallest = CELL_LEADING
+    for cell, width in zip(cells, widths, strict=True):
+        if isinstance(cell, Paragraph):
+            tallest = max(tallest, cell.wrap(width - CELL_PAD_LEFT - CELL_PAD_RIGHT, PAGE_HEIGHT)[1])
+    return tallest + CELL_PAD_TOP + CELL_PAD_BOTTOM
+
+
 def _table_style(extra: Sequence = ()) -> TableStyle:
     return TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
         ("VALIGN", (0, 1), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD_LEFT),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD_RIGHT),
+        ("TOPPADDING", (0, 0), (-1, -1), CELL_PAD_TOP),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PAD_BOTTOM),
         *extra,
     ])
 
@@ -128,7 +143,7 @@ class _Builder:
         self.report = report
         self.lang = report.lang
         self.font = pdf_font()
-        self.s = _Styles(self.font.name)
+        self.s = _Styles(self.font.name, report.lang)
 
     def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(escape(text), style or self.s.body)
@@ -149,8 +164,7 @@ class _Builder:
                   self._trend()]
         story += [CondPageBreak(40 * mm), self.p(r("heading.flags", self.lang), self.s.heading),
                   self.p(report.thresholds, self.s.note), Spacer(0, 2 * mm)]
-        story.append(self._table(flagged_columns(report), report.flagged) if report.flagged
-                     else self.p(r("no_flags", self.lang)))
+        story.append(self._flags() if report.flagged else self.p(r("no_flags", self.lang)))
         return story
 
     def _subtitle(self) -> str:
@@ -204,25 +218,45 @@ class _Builder:
     # --- tables with the header on every page ------------------------------------------------------
 
     def _table(self, columns: list[Column], items: Sequence[object]) -> Table:
+        """A table with its header on every page."""
         total = sum(column.width for column in columns)
         widths = [FRAME_WIDTH * column.width / total for column in columns]
-        header = [self.p(column.header, self.s.head) for column in columns]
-        data = [header]
+        data = [[self.p(column.header, self.s.head) for column in columns]]
         no_report = r("no_report", self.lang)
+        # Text that may need a second line is a Paragraph; the rest (most cells) plain strings,
+        # which reportlab lays out many times faster: a county has thousands of rows.
+        wrapped = [column.kind == "text" and column.key in WRAPPED_COLUMNS for column in columns]
+        numeric = [index for index, column in enumerate(columns) if column.kind != "text"]
+        extra: list = [("FONTNAME", (0, 1), (-1, -1), self.font.name), ("FONTSIZE", (0, 1), (-1, -1), CELL_SIZE),
+                       ("LEADING", (0, 1), (-1, -1), CELL_LEADING)]
+        extra += [("ALIGN", (index, 1), (index, -1), "RIGHT") for index in numeric]
         for item in items:
+            row = len(data)
             cells = []
-            for column in columns:
+            for index, column in enumerate(columns):
                 value = column.value(item)
                 if column.kind == "text":
-                    cells.append(self.p(value or "", self.s.cell))
-                    continue
-                if value is None and column.key == "output":
-                    cells.append(self.p(no_report, self.s.cell_right))
-                    continue
-                alert = column.kind == "pct" and value is not None and value <= -DECLINE_ALERT_PCT
-                cells.append(self.p(format_value(value, column.kind), self.s.alert if alert else self.s.cell_right))
+                    cells.append(self.p(value or "", self.s.cell) if wrapped[index] else (value or ""))
+                elif value is None and column.key == "output":
+                    cells.append(no_report)
+                else:
+                    cells.append(format_value(value, column.kind))
+                    if column.kind == "pct" and value is not None and value <= -DECLINE_ALERT_PCT:
+                        extra.append(("TEXTCOLOR", (index, row), (index, row), ALERT))
             data.append(cells)
-        return Table(data, colWidths=widths, repeatRows=1, style=_table_style(), hAlign="LEFT")
+        # Row heights measured once here: left to reportlab, every page break measures the rest of
+        # the table again (a county's 4,000 flags took seconds).
+        heights = [_row_height(row, widths) for row in data]
+        return LongTable(data, colWidths=widths, rowHeights=heights, repeatRows=1, style=_table_style(extra),
+                         hAlign="LEFT")
+
+    def _flags(self) -> Table:
+        """Each flag of each tenant in words. In the county's, the park by its code only (its name
+        is in the parks' table above), so that the words get the width."""
+        columns = flagged_columns(self.report)
+        if self.report.is_county:
+            columns = [column for column in columns if column.key != "park_name"]
+        return self._table(columns, self.report.flagged)
 
     # --- 三、trend: the table and a bar chart -------------------------------------------------------
 

@@ -41,6 +41,8 @@ TITLE_SIZE = 14
 LINE_POINTS = 15  # height of one line of 11-point text
 LIBREOFFICE_SLACK = 1.2
 EXPLANATION_WIDTH = 60
+NAME_WIDTH = 40
+NAME_COLUMNS = {"name", "park_name", "tenant"}
 
 
 def write_report_xlsx(report: QuarterlyReport, path: Path) -> None:
@@ -171,9 +173,15 @@ def _list_sheet(sheet, report: QuarterlyReport, title: str, columns: list[Column
               zip(row, columns, strict=True)] for row in values]
     widths = column_widths(headers, shown)
     wraps = [width >= WRAP_WIDTH for width in widths]
-    # A flag in words is the point of the 预警 sheet: a wide column, fewer lines per flag.
-    widths = [EXPLANATION_WIDTH if column.key == "explanation" and wrap else width
-              for column, width, wrap in zip(columns, widths, wraps, strict=True)]
+    # A flag in words is the point of the 预警 sheet: a wide column, fewer lines per flag. Names
+    # (of parks, of tenants) read best on one line: up to NAME_WIDTH before they wrap.
+    for index, column in enumerate(columns):
+        if column.key == "explanation" and wraps[index]:
+            widths[index] = EXPLANATION_WIDTH
+        elif column.key in NAME_COLUMNS and wraps[index]:
+            longest = max((display_width(row[index]) for row in shown), default=0) + 3
+            widths[index] = min(NAME_WIDTH, longest)
+            wraps[index] = longest > NAME_WIDTH
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
 
@@ -185,18 +193,23 @@ def _list_sheet(sheet, report: QuarterlyReport, title: str, columns: list[Column
     # them (LibreOffice keeps the default height of a row read from a file).
     sheet.row_dimensions[1].height = LINE_POINTS * max(
         (_lines(header, width - 2) for header, width in zip(headers, widths, strict=True)), default=1) + 3
-    for row, row_shown in zip(values, shown, strict=True):
-        sheet.append([_text(value) if isinstance(value, str) else value for value in row])
+    # One style object per column, and cells addressed by number: sheet.max_row and sheet[row]
+    # scan the whole sheet, which made 4,000 flag rows take seconds.
+    number_alignment = Alignment(vertical="top")
+    styles = [(NUMBER_FORMATS[column.kind], number_alignment) if column.kind in NUMBER_FORMATS
+              # an indent keeps text off the figure to its left, which sits on the right edge
+              else (None, Alignment(horizontal="left", indent=1, vertical="top", wrap_text=wrap))
+              for column, wrap in zip(columns, wraps, strict=True)]
+    for number, (row, row_shown) in enumerate(zip(values, shown, strict=True), start=2):
         lines = max((_lines(text, width - 2) for text, width, wrap in zip(row_shown, widths, wraps, strict=True)
                      if wrap), default=1)
         if lines > 1:  # as for the header: the row is given the height of its wrapped text
-            sheet.row_dimensions[sheet.max_row].height = LINE_POINTS * lines + 2
-        for cell, column, wrap in zip(sheet[sheet.max_row], columns, wraps, strict=True):
-            if column.kind in NUMBER_FORMATS:
-                cell.number_format = NUMBER_FORMATS[column.kind]
-                cell.alignment = Alignment(vertical="top")
-            else:  # an indent keeps text off the figure to its left, which sits on the right edge
-                cell.alignment = Alignment(horizontal="left", indent=1, vertical="top", wrap_text=wrap)
+            sheet.row_dimensions[number].height = LINE_POINTS * lines + 2
+        for index, (value, (number_format, alignment)) in enumerate(zip(row, styles, strict=True), start=1):
+            cell = sheet.cell(number, index, _text(value) if isinstance(value, str) else value)
+            if number_format:
+                cell.number_format = number_format
+            cell.alignment = alignment
     last_row = len(values) + 1
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
