@@ -50,7 +50,7 @@ def run_report(args, settings) -> int:
     except UserError as exc:
         return _fail(exc.key, **exc.values)
     except OSError as exc:
-        return _fail("report.tui.failed", reason=exc.strerror or str(exc))
+        return _fail("tui.report.failed", reason=exc.strerror or str(exc))
     finally:
         store.close()
     print(t("report.cli.done", file=target))

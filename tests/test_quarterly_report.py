@@ -302,6 +302,8 @@ async def test_r_on_the_overviews_writes_the_report(store, county, tmp_path):  #
         await settle(app, pilot)
         county_screen = app.screen
         assert isinstance(county_screen, CountyOverviewScreen)
+        # the footer says what r does, in words
+        assert [b.description for b in county_screen._bindings.key_to_bindings["r"]] == ["季度报告"]
         await pilot.press("r")
         await settle(app, pilot)
         assert isinstance(app.screen, ExportPathScreen)

@@ -186,7 +186,7 @@ class OverviewScreenBase(TranslatedBindings, Screen):
             return
         park_id, park_code = self.report_target()
         default = default_export_folder() / default_report_name(self.quarter, park_code)
-        dialog = ExportPathScreen(t("report.tui.title"), default, suffixes=SUFFIXES, hint_key="report.tui.hint",
+        dialog = ExportPathScreen(t("tui.report.title"), default, suffixes=SUFFIXES, hint_key="tui.report.hint",
                                   bad_suffix_key="report.bad_suffix")
         quarter = self.quarter
         self.app.push_screen(dialog, lambda path: self.write_report(path, park_id, quarter) if path else None)
@@ -196,17 +196,17 @@ class OverviewScreenBase(TranslatedBindings, Screen):
         from inspect_app.services.errors import UserError
         from inspect_app.services.quarterly_report import write_quarterly_report
 
-        self.app.call_from_thread(self.notify, t("report.tui.writing"))
+        self.app.call_from_thread(self.notify, t("tui.report.writing"))
         try:
             write_quarterly_report(self.app.store, path, park_id=park_id, quarter=quarter, today=self.app.today)
         except UserError as exc:
-            self.app.call_from_thread(self.notify, t("report.tui.failed", reason=exc.message()), severity="error")
+            self.app.call_from_thread(self.notify, t("tui.report.failed", reason=exc.message()), severity="error")
             return
         except OSError as exc:
-            self.app.call_from_thread(self.notify, t("report.tui.failed", reason=exc.strerror or str(exc)),
+            self.app.call_from_thread(self.notify, t("tui.report.failed", reason=exc.strerror or str(exc)),
                                       severity="error")
             return
-        self.app.call_from_thread(self.notify, t("report.tui.done", file=path), timeout=10)
+        self.app.call_from_thread(self.notify, t("tui.report.done", file=path), timeout=10)
 
     def load(self, quarter: Quarter | None) -> None:
         raise NotImplementedError
@@ -223,7 +223,7 @@ class CountyOverviewScreen(OverviewScreenBase):
                 id="overview.county_previous", key_display="["),
         Binding("right_square_bracket", "next_quarter", "tui.overview.next_quarter",
                 id="overview.county_next", key_display="]"),
-        Binding("r", "report", "report.tui.menu", id="overview.county_report"),
+        Binding("r", "report", "tui.report.menu", id="overview.county_report"),
         Binding("escape", "back", "tui.common.back", id="overview.county_back"),
     ]
     SORTS = ("code", "output", "per_mu", "flags")
@@ -312,7 +312,7 @@ class CountyOverviewScreen(OverviewScreenBase):
             self.app.push_screen(ParkOverviewScreen(park.id, self.quarter))
 
     def palette_commands(self):
-        yield SystemCommand(t("report.tui.menu"), t("report.tui.menu_help"), self.action_report)
+        yield SystemCommand(t("tui.report.menu"), t("tui.report.menu_help"), self.action_report)
         yield SystemCommand(t("tui.overview.sort"), t("tui.overview.sort_help"), self.action_next_sort)
         yield SystemCommand(t("tui.overview.previous_quarter"), t("tui.overview.quarter_help"),
                             self.action_previous_quarter)
@@ -327,7 +327,7 @@ class ParkOverviewScreen(OverviewScreenBase):
                 id="overview.park_previous", key_display="["),
         Binding("right_square_bracket", "next_quarter", "tui.overview.next_quarter",
                 id="overview.park_next", key_display="]"),
-        Binding("r", "report", "report.tui.menu", id="overview.park_report"),
+        Binding("r", "report", "tui.report.menu", id="overview.park_report"),
         Binding("escape", "back", "tui.common.back", id="overview.park_back"),
     ]
     SORTS = ("flags", "output", "class", "name")
@@ -421,7 +421,7 @@ class ParkOverviewScreen(OverviewScreenBase):
 
     def palette_commands(self):
         yield SystemCommand(t("tui.overview.details"), t("tui.overview.details_help"), self.action_details)
-        yield SystemCommand(t("report.tui.menu"), t("report.tui.menu_help"), self.action_report)
+        yield SystemCommand(t("tui.report.menu"), t("tui.report.menu_help"), self.action_report)
         yield SystemCommand(t("tui.overview.sort"), t("tui.overview.sort_help"), self.action_next_sort)
         yield SystemCommand(t("tui.overview.previous_quarter"), t("tui.overview.quarter_help"),
                             self.action_previous_quarter)

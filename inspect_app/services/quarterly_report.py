@@ -214,5 +214,5 @@ def write_quarterly_report(store: Store, path: Path, *, park_code: str | None = 
 
 def default_report_name(quarter: Quarter, park_code: str | None = None, suffix: str = ".pdf") -> str:
     """季度报告-2026Q3.pdf for the county, 季度报告-2026Q3-PH-001.pdf for a park."""
-    parts = [t("report.tui.file_stem"), str(quarter), *([park_code] if park_code else [])]
+    parts = [t("tui.report.file_stem"), str(quarter), *([park_code] if park_code else [])]
     return "-".join(parts) + suffix
