@@ -170,3 +170,15 @@ async def test_the_palette_offers_the_quarters_with_figures(store, park):
         commands["转到 2025年第四季度"].callback()
         await settle(app, pilot)
         assert screen.quarter == (2025, 4) and screen.rows[0].typed["output_value_wan"] == "5"
+
+
+async def test_a_click_on_a_cell_moves_the_editor_there_and_saves_the_row_left(store, park):
+    first, _second = setup_park(store, park)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        await pilot.press(*"12")
+        await pilot.click("#q-table", offset=(40, 2))  # the header is line 0: line 2 is the second tenant
+        await settle(app, pilot)
+        assert screen.row == 1 and isinstance(app.focused, GridInput)
+        assert stored(store)[(first.id, 2026, 3)].output_value_wan == 12.0

@@ -60,6 +60,7 @@ from inspect_app.services.quarterly import (
     save_quarter,
 )
 from inspect_app.widgets.grid_input import GridInput
+from inspect_app.widgets.grid_table import GridTable
 
 # Columns: a mark, the name, then the fields. Widths fit 80 terminal columns with cell padding.
 NAME_WIDTH = 14
@@ -168,7 +169,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="q-title", classes="screen-title")
-        yield DataTable(id="q-table", cursor_type="cell", zebra_stripes=True)
+        yield GridTable(id="q-table", cursor_type="cell", zebra_stripes=True)
         with Horizontal(id="q-editor-line"):
             yield Label("", id="q-editor-label")
             yield GridInput(id="q-editor", compact=True, passed_on="[]", on_enter=self.action_cell_right)
@@ -340,8 +341,8 @@ class QuarterlyScreen(TranslatedBindings, Screen):
     def action_row_down(self) -> None:
         self.go(self.row + 1, self.column)
 
-    @on(DataTable.CellSelected, "#q-table")
-    def _clicked(self, event: DataTable.CellSelected) -> None:
+    @on(GridTable.CellClicked, "#q-table")
+    def _clicked(self, event: GridTable.CellClicked) -> None:
         self.go(event.coordinate.row, max(0, event.coordinate.column - FIRST_FIELD))
         self.query_one("#q-editor", GridInput).focus()
 
