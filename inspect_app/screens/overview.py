@@ -81,7 +81,7 @@ def flag_counts(figures: Figures, *, short: bool = False) -> str:
     if not kinds:
         return t("tui.overview.no_flags")
     return t("risk_flags.list_separator").join(
-        t("tui.overview.flag_count", label=t(f"risk_flags.label.{kind}"), count=figures.flags.get(kind))
+        t("tui.overview.flag_count", label=t(f"risk_flags.label.{kind}"), count=formatting.count(figures.flags.get(kind)))
         for kind in kinds)
 
 
