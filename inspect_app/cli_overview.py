@@ -66,7 +66,7 @@ def _share(value: float | None) -> str:
 
 
 def _figures_lines(f) -> list[str]:
-    flags = t("risk_flags.list_separator").join(f"{t(f'risk_flags.label.{kind}')} {f.flags.get(kind)}"
+    flags = t("risk_flags.list_separator").join(f"{t(f'risk_flags.label.{kind}')} {f.flags.get(kind):,}"
                       for kind in ("declining", "zombie", "overdue_hazards", "ledger_mismatch") if f.flags.get(kind))
     return [
         t("overview.cli.area_over" if f.over_rented_m2 else "overview.cli.area", tenants=f"{f.tenants:,}",
