@@ -66,8 +66,10 @@ def _share(value: float | None) -> str:
 
 
 def _figures_lines(f) -> list[str]:
+    from inspect_app.services.risk_flags import FLAG_KINDS
+
     flags = t("risk_flags.list_separator").join(f"{t(f'risk_flags.label.{kind}')} {f.flags.get(kind):,}"
-                      for kind in ("declining", "zombie", "overdue_hazards", "ledger_mismatch") if f.flags.get(kind))
+                                                for kind in FLAG_KINDS if f.flags.get(kind))
     return [
         t("overview.cli.area_over" if f.over_rented_m2 else "overview.cli.area", tenants=f"{f.tenants:,}",
           rented=_number(f.rented_area_m2), vacant=_number(f.vacant_area_m2), over=_number(f.over_rented_m2),
