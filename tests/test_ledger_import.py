@@ -260,6 +260,32 @@ def test_a_sheet_without_a_recognisable_header_is_refused(store, park, tmp_path)
     assert refused.value.key == "import.no_header"
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_workbook_is_refused_with_a_message_and_writes_nothing(store, park, sample, tmp_path, damage,
+                                                                         db_path, capsys):
+    from inspect_app.services.errors import UserError
+
+    whole = sample.read_bytes()
+    path = tmp_path / f"{damage}.xlsx"
+    path.write_bytes(bytes(range(256)) * 4 if damage == "garbage" else whole[: len(whole) // 2])
+    with pytest.raises(UserError) as refused:
+        import_ledger(store, path)
+    assert refused.value.key == "import.unreadable_xlsx"
+    assert main(["--db", str(db_path), "ledger", "import", str(path)]) == 2
+    assert "无法读取" in capsys.readouterr().err
+    assert _tenants(store) == []
+
+
+def test_a_line_break_inside_a_quoted_csv_cell_stays_in_its_cell(store, park, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("承租单位,统一社会信用代码,面积,人数,企业规模,承租用途,备注\n"
+                    f'辛公司,{make_credit_code(28)},600,9,规下,仓储,"第一行\n第二行"\n', encoding="utf-8")
+    report = import_ledger(store, path)
+    assert report.problems == [] and report.created == 1
+    (tenant,) = _tenants(store)
+    assert tenant.notes == "第一行\n第二行"
+
+
 # --- mapping chosen by the user, preview of changes, warnings ---------------------------------
 
 

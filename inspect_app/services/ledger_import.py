@@ -9,6 +9,7 @@ for a dry run. Tenants are matched by credit code within the park: re-import upd
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -122,11 +123,18 @@ def read_rows(path: Path) -> list[list[object]]:
     if suffix == ".xlsx":
         import openpyxl
 
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A damaged or truncated workbook fails in many ways inside openpyxl and zipfile
+        # (BadZipFile, KeyError, ValueError, XML errors…): all of them mean "cannot read this file".
         try:
-            return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+        except OSError:
+            raise
+        except Exception as error:  # noqa: BLE001 — any parser failure is the file's fault
+            raise UserError("import.unreadable_xlsx", file=path, reason=type(error).__name__) from error
     raw = path.read_bytes()
     for encoding in CSV_ENCODINGS:
         try:
@@ -134,7 +142,7 @@ def read_rows(path: Path) -> list[list[object]]:
         except UnicodeDecodeError:
             continue
         text = text.removeprefix("\ufeff")
-        return [[_unguard(cell) for cell in row] for row in csv.reader(text.splitlines())]
+        return [[_unguard(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
     raise UserError("import.bad_encoding", file=path)
 
 
