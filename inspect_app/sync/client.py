@@ -1,0 +1,341 @@
+"""The HTTP sync client: one exchange with the hub (docs/SYNC.md, "Client").
+
+`sync_once` uploads the photos the outbox references that the hub lacks, pushes the outbox in
+batches (≤ 500 changes and ≤ PUSH_BYTES of JSON each), pulls other devices' changes page by page
+(one transaction per page, the cursor saved with it) and finally fetches the photos it is missing.
+
+Every step is safe to cut at any moment: the hub dedupes a batch sent twice by (device, seq), the
+push cursor moves only after the hub's answer, a pulled page and its cursor are one transaction,
+and files are written to `.partial` then renamed. So the next `sync_once` finishes the job.
+
+Transient failures (no connection, timeouts, 5xx, 409, 429) are retried with exponential back-off
+(1, 2, 4 … at most 60 s; a 429's Retry-After is honoured) up to `max_tries` attempts, then
+`SyncNetworkError`. A refused token is `SyncAuthError` at once. Changes the hub rejects are kept in
+`rejected_change` (never re-sent, never dropped). The token is never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from db.store import Store
+from inspect_app.services.attachments import MEDIA_TYPES, attachments_dir
+from inspect_app.services.errors import UserError
+from inspect_app.sync.apply import apply_page
+from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+PUSH_COUNT = 500  # the hub's limit per push
+PUSH_BYTES = 4_000_000  # below the hub's 5 MB body limit, with room for the envelope
+PULL_LIMIT = 1000  # the hub's largest page
+MAX_DELAY = 60.0
+MAX_TRIES = 6  # 1 + 2 + 4 + 8 + 16 s of waiting before giving up
+RETRY_STATUSES = frozenset({409, 429})
+
+# progress(stage, done, total): stage is "upload", "push", "pull" or "download"; total may be None.
+Progress = Callable[[str, int, int | None], None]
+
+
+class SyncAuthError(UserError):
+    """The hub refused the token (unknown, revoked, or another device's): retrying cannot help."""
+
+
+class SyncNetworkError(UserError):
+    """The hub could not be reached or kept failing after every retry: try again later."""
+
+
+class SyncRefusedError(UserError):
+    """The hub refused a request for a reason retrying cannot fix (a bug or a version mismatch)."""
+
+
+@dataclass
+class SyncSummary:
+    pushed: int = 0  # changes the hub acknowledged (accepted or already held)
+    pulled: int = 0  # changes received from other devices
+    applied: int = 0  # of those, merged into the data now
+    conflicts: int = 0  # conflict rows written
+    rejected: int = 0  # changes the hub refused this time (kept in rejected_change)
+    attachments_up: int = 0
+    attachments_down: int = 0
+    attachments_missing: int = 0  # photos referenced here that neither side could supply
+    duration: float = 0.0  # seconds
+
+
+def normalise_hub_url(url: str) -> str:
+    """`http(s)://host[:port][/prefix]` without a trailing slash; anything else is refused."""
+    cleaned = (url or "").strip().rstrip("/")
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UserError("sync.bad_url", field="hub", url=url)
+    return cleaned
+
+
+def sync_once(store: Store, hub_url: str, token: str, *, progress: Progress | None = None,
+              transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+              max_tries: int = MAX_TRIES, timeout: float = 30.0) -> SyncSummary:
+    """Push this device's changes to the hub and pull the others'; see the module docstring."""
+    hub_url = normalise_hub_url(hub_url)
+    if not token or not token.strip():
+        raise UserError("sync.no_token", field="token")
+    started = time.perf_counter()
+    summary = SyncSummary()
+    headers = {"Authorization": f"Bearer {token.strip()}", "User-Agent": "parkinspect-sync"}
+    with httpx.Client(base_url=hub_url + API, headers=headers, transport=transport, timeout=timeout) as http:
+        session = _Session(http, hub_url, sleep, max_tries)
+        run = _Run(store, session, summary, progress or (lambda stage, done, total: None))
+        run.check_device()
+        run.push()
+        run.pull()
+        run.download()
+        run.finish()
+    summary.duration = time.perf_counter() - started
+    log.info("sync with %s: %d pushed, %d pulled, %d conflicts, %d rejected, %d/%d files up/down in %.1f s",
+             hub_url, summary.pushed, summary.pulled, summary.conflicts, summary.rejected,
+             summary.attachments_up, summary.attachments_down, summary.duration)
+    return summary
+
+
+class _Session:
+    """Requests with the retry policy and the translation of refusals into errors."""
+
+    def __init__(self, http: httpx.Client, hub_url: str, sleep, max_tries: int):
+        self.http, self.hub_url, self.sleep, self.max_tries = http, hub_url, sleep, max(1, max_tries)
+
+    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs) -> httpx.Response:
+        """The response once its status is in `ok` (or a non-retriable 4xx the caller handles:
+        404, 413, 422 are returned too); transient failures are retried with back-off."""
+        for attempt in range(self.max_tries):
+            last_try = attempt == self.max_tries - 1
+            try:
+                response = self.http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:  # no connection, timeout, cut mid-answer
+                log.warning("sync %s %s: %s (try %d of %d)", method, path, type(exc).__name__,
+                            attempt + 1, self.max_tries)
+                if last_try:
+                    raise SyncNetworkError("sync.network_failed", hub=self.hub_url,
+                                           reason=type(exc).__name__) from exc
+                self.sleep(_backoff(attempt))
+                continue
+            status = response.status_code
+            if status in ok or status in (404, 413, 422):
+                return response
+            if status == 401:
+                raise SyncAuthError("sync.token_refused", field="token", hub=self.hub_url)
+            if status == 403:
+                raise SyncAuthError("sync.token_other_device", field="token", hub=self.hub_url)
+            if status in RETRY_STATUSES or status >= 500:
+                log.warning("sync %s %s: HTTP %d (try %d of %d)", method, path, status, attempt + 1, self.max_tries)
+                if last_try:
+                    raise SyncNetworkError("sync.network_failed", hub=self.hub_url, reason=f"HTTP {status}")
+                self.sleep(_retry_after(response) if status == 429 else _backoff(attempt))
+                continue
+            raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=status, detail=_detail(response))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _backoff(attempt: int) -> float:
+    return min(MAX_DELAY, float(2 ** attempt))
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(MAX_DELAY, max(0.0, float(response.headers.get("Retry-After", "1"))))
+    except ValueError:  # an HTTP date: not worth parsing, wait a second
+        return 1.0
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", ""))[:300]
+    except (ValueError, AttributeError):
+        return response.text[:300]
+
+
+class _Run:
+    def __init__(self, store: Store, session: _Session, summary: SyncSummary, progress: Progress):
+        self.store, self.session, self.summary, self.progress = store, session, summary, progress
+        self.hub_url = session.hub_url
+
+    def check_device(self) -> None:
+        """A token already bound to another device id would be refused at the first push (403);
+        say so before sending anything (a copied database, or one token on two laptops)."""
+        me = self.session.request("GET", "/me").json()
+        bound = me.get("device_id")
+        if bound and bound != self.store.device_id:
+            raise SyncAuthError("sync.token_other_device", field="token", hub=self.hub_url)
+
+    # --- push ------------------------------------------------------------------------------------
+
+    def push(self) -> None:
+        pushed, _ = push_cursor(self.store, self.hub_url)
+        total = _pending(self.store, pushed)
+        done = 0
+        budget = PUSH_BYTES
+        while page := outbox_page(self.store, pushed, PUSH_COUNT):
+            batch, body = _batch(page, budget)
+            self._upload_files(batch)
+            response = self.session.request("POST", "/push", content=body,
+                                            headers={"Content-Type": "application/json"})
+            if response.status_code == 413:
+                if len(batch) > 1:  # the hub's limit is lower than ours: halve and retry
+                    budget = max(1, len(body) // 2)
+                    continue
+                self._too_large(batch[0])
+                pushed = batch[0]["device_seq"]
+                done += 1
+                continue
+            if response.status_code != 200:
+                raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=response.status_code,
+                                       detail=_detail(response))
+            answer = response.json()
+            acked = int(answer["acked_through"])
+            # Refusals first: a cut between the two re-sends the batch, the hub refuses it again
+            # and record_rejected keeps one copy. The other way round could lose a refusal.
+            self.summary.rejected += record_rejected(self.store, answer.get("rejected", []))
+            if acked < batch[-1]["device_seq"]:  # the hub did not take the whole batch: never loop
+                raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=200,
+                                       detail=f"acked_through {acked} < {batch[-1]['device_seq']}")
+            mark_pushed(self.store, self.hub_url, acked)
+            self.summary.pushed += len(batch) - len(answer.get("rejected", []))
+            done += len(batch)
+            pushed = acked
+            self.progress("push", done, total)
+
+    def finish(self) -> None:
+        """Stamp the last sync time (the cursor itself does not move)."""
+        mark_pushed(self.store, self.hub_url, push_cursor(self.store, self.hub_url)[0])
+
+    def _too_large(self, change: dict) -> None:
+        """One change alone over the hub's body limit: retrying cannot help, so it is kept with
+        the refused changes (shown in the TUI) and the outbox moves on."""
+        self.summary.rejected += record_rejected(self.store, [{
+            "device_seq": change["device_seq"], "code": "too_large",
+            "message": "the change is larger than the hub accepts in one request"}])
+        mark_pushed(self.store, self.hub_url, change["device_seq"])
+
+    def _upload_files(self, batch: list[dict]) -> None:
+        """Photos first: a row that reaches other devices finds its file on the hub."""
+        hashes = [c["payload"].get("sha256") for c in batch if c["table"] == "attachment" and c["op"] == "insert"]
+        for digest in filter(None, hashes):
+            if self.session.request("HEAD", f"/attachments/{digest}").status_code == 200:
+                continue
+            path = _local_file(self.store, digest)
+            if path is None:
+                log.warning("photo %s is not on this device; not uploaded", digest)
+                self.summary.attachments_missing += 1
+                continue
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                log.warning("photo file %s does not match its hash; not uploaded", path.name)
+                self.summary.attachments_missing += 1
+                continue
+            response = self.session.request("PUT", f"/attachments/{digest}", content=data, ok=(200, 201),
+                                            headers={"Content-Type": "application/octet-stream"})
+            if response.status_code in (200, 201):
+                self.summary.attachments_up += 1
+                self.progress("upload", self.summary.attachments_up, None)
+            else:
+                log.warning("hub refused photo %s: HTTP %d", digest, response.status_code)
+                self.summary.attachments_missing += 1
+
+    # --- pull ------------------------------------------------------------------------------------
+
+    def pull(self) -> None:
+        _, pulled = push_cursor(self.store, self.hub_url)
+        while True:
+            response = self.session.request("GET", "/changes", params={"after": pulled, "limit": PULL_LIMIT})
+            if response.status_code != 200:
+                raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=response.status_code,
+                                       detail=_detail(response))
+            page = response.json()
+            next_after = int(page["next_after"])
+            if page["changes"] or next_after != pulled:
+                result = apply_page(self.store, page["changes"], hub_url=self.hub_url, hub_seq_cursor=next_after)
+                self.summary.pulled += result.received
+                self.summary.applied += result.applied
+                self.summary.conflicts += result.conflicts
+                self.progress("pull", self.summary.pulled, None)
+            pulled = max(pulled, next_after)
+            if not page["has_more"]:
+                return
+
+    # --- photos missing here ---------------------------------------------------------------------
+
+    def download(self) -> None:
+        """Every attachment row whose file is not here (pulled now or by an earlier, cut sync)."""
+        present = _present_files(self.store)
+        with self.store.connect() as conn:
+            rows = conn.execute("SELECT sha256, original_name, media_type FROM attachment").fetchall()
+        missing = [row for row in rows if row[0] not in present]
+        for done, (digest, original_name, media_type) in enumerate(missing, 1):
+            response = self.session.request("GET", f"/attachments/{digest}")
+            if response.status_code != 200 or hashlib.sha256(response.content).hexdigest() != digest:
+                log.warning("photo %s: not available from the hub (HTTP %d)", digest, response.status_code)
+                self.summary.attachments_missing += 1
+                continue
+            _write_file(self.store, digest, _suffix(original_name, media_type), response.content)
+            self.summary.attachments_down += 1
+            self.progress("download", done, len(missing))
+
+
+def _pending(store: Store, after_seq: int) -> int:
+    with store.connect() as conn:
+        return conn.execute("SELECT count(*) FROM change_log WHERE seq > ?", (after_seq,)).fetchone()[0]
+
+
+def _batch(page: list[dict], budget: int) -> tuple[list[dict], bytes]:
+    """The longest head of `page` whose push body fits in `budget` bytes (at least one change)."""
+    encoded = [json.dumps(c, ensure_ascii=False, separators=(",", ":")).encode() for c in page]
+    size, count = len(b'{"changes":[]}'), 0
+    for item in encoded:
+        if count and size + len(item) + 1 > budget:
+            break
+        size += len(item) + 1
+        count += 1
+    return page[:count], b'{"changes":[' + b",".join(encoded[:count]) + b"]}"
+
+
+def _present_files(store: Store) -> set[str]:
+    """sha256 of every complete file in the attachments folder (one directory walk, not a glob per row)."""
+    folder = attachments_dir(store)
+    present = set()
+    if folder.is_dir():
+        for sub in folder.iterdir():
+            if sub.is_dir():
+                present.update(p.name[:64] for p in sub.iterdir() if not p.name.endswith(".partial"))
+    return present
+
+
+def _local_file(store: Store, digest: str) -> Path | None:
+    folder = attachments_dir(store) / digest[:2]
+    found = sorted(p for p in folder.glob(f"{digest}*") if not p.name.endswith(".partial")) if folder.is_dir() else []
+    return found[0] if found else None
+
+
+def _suffix(original_name: str | None, media_type: str | None) -> str:
+    return Path(original_name or "").suffix.lower() or next(
+        (s for s, m in MEDIA_TYPES.items() if m == media_type), "")
+
+
+def _write_file(store: Store, digest: str, suffix: str, data: bytes) -> None:
+    """Content-addressed, written whole or not at all (a cut leaves only a `.partial`)."""
+    target = attachments_dir(store) / digest[:2] / f"{digest}{suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(target)
