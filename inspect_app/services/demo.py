@@ -54,6 +54,7 @@ DISTRICT_CODE = "330482"  # administrative division of 平湖市, characters 3-8
 PARK_CODE_PREFIX = "PH-"
 CHINA_TIME = timezone(timedelta(hours=8))  # no daylight saving, so a fixed offset is exact
 QUARTERS_REPORTED = 8
+SQUARE_METRES_PER_MU = 666.67
 
 STREETS = tuple("当湖街道 钟埭街道 曹桥街道 新埭镇 广陈镇 独山港镇 林埭镇 乍浦镇 新仓镇 黄姑镇".split())
 PARK_THEMES = tuple(
@@ -691,6 +692,7 @@ class DemoBuilder:
         services_park = park.function_type == "services"
         plans = [self.tenant(park, buildings, slot, services_park) for slot in range(tenant_count)]
         rows.tenants.extend(plan.tenant for plan in plans)
+        self.fit_floor_area(park, buildings, [plan.tenant for plan in plans], number)
 
         team = self.teams[(number - 1) // PARKS_PER_TEAM % len(self.teams)]
         inspector_ids = [inspector.id for inspector in team]
@@ -728,11 +730,27 @@ class DemoBuilder:
             star_rating=star_rating,
             provincially_certified=certified,
             land_area_mu=land_area_mu,
-            floor_area_m2=round(land_area_mu * 666.67 * plot_ratio, -1),
+            floor_area_m2=round(land_area_mu * SQUARE_METRES_PER_MU * plot_ratio, -1),
             property_company=f"{DISTRICT}{self.trade_name()}物业管理有限公司"
             if has_property_company
             else None,
         )
+
+    @staticmethod
+    def fit_floor_area(park: Park, buildings: Sequence[Building], tenants: Sequence[Tenant], number: int) -> None:
+        """Size the park to its tenants: 85–94% of the floor area let (small-enterprise parks are
+        mostly full; a park whose tenants rent more than it has would be a ledger error), the land
+        area following at the park's drawn plot ratio. No random draw, so the rest of the data
+        stays as it was. A park with no tenants keeps its drawn size."""
+        rented = sum(t.rented_area_m2 for t in tenants if t.status == "in_park")
+        if not rented:
+            return
+        plot_ratio = park.floor_area_m2 / (park.land_area_mu * SQUARE_METRES_PER_MU)
+        floor_area = round(rented / (0.85 + (number % 10) / 100), -1)
+        for building in buildings:
+            building.floor_area_m2 = round(building.floor_area_m2 * floor_area / park.floor_area_m2, -1)
+        park.floor_area_m2 = floor_area
+        park.land_area_mu = round(floor_area / plot_ratio / SQUARE_METRES_PER_MU, 1)
 
     def unique_park_name(self, base: str) -> str:
         """A second park of the same street and theme is the base name's 二期, 三期, ..."""
