@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from inspect_app.services.risk_flags import load_flags
 
     today = dataset_today(args.db)
+    load_before = os.getloadavg()
     with sqlite3.connect(f"file:{args.db}?mode=ro", uri=True) as conn:
         largest = conn.execute("SELECT park_id, count(*) FROM tenant WHERE deleted = 0 AND status = 'in_park' "
                                "GROUP BY park_id ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
@@ -99,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "dataset": {"db": str(args.db), "parks": sizes[0], "tenants": sizes[1], "quarterly_reports": sizes[2],
                     "today": today.isoformat(), "quarter": str(quarter), "largest_park_tenants": largest[1]},
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews the figures
         "county": {"flagged_tenants": county.flags.flagged_tenants, "declining": county.flags.declining,
                    "zombie": county.flags.zombie, "overdue_hazards": county.flags.overdue_hazards,
                    "above_tenant_share": county.above_tenant_share, "above_output_share": county.above_output_share},
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         d = summary["dataset"]
         print(f"{d['parks']} parks, {d['tenants']:,} tenants, {d['quarterly_reports']:,} quarterly reports; "
               f"today {d['today']}, quarter {d['quarter']}")
+        print("load average before/after: {:.2f} {:.2f} {:.2f} / {:.2f} {:.2f} {:.2f}".format(
+            *load_before, *os.getloadavg()))
         c = summary["county"]
         print(f"county: {c['flagged_tenants']:,} flagged tenants ({c['declining']:,} declining, {c['zombie']:,} "
               f"zombie, {c['overdue_hazards']:,} overdue hazards)")

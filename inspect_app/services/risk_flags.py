@@ -298,14 +298,16 @@ before AS MATERIALIZED (
     WHERE r.deleted = 0 AND r.year = :year - 1 AND r.quarter = :quarter
 ),
 candidates AS MATERIALIZED (  -- evaluated once, before the window's reports are read
-    SELECT now.tenant_id FROM now {_live_tenant_join("t", "now.tenant_id", park_id)}
+    SELECT now.tenant_id, now.output < :zombie_output AS idle FROM now {_live_tenant_join("t", "now.tenant_id", park_id)}
     LEFT JOIN before ON before.tenant_id = now.tenant_id
     WHERE now.output < :zombie_output
        OR (before.output > 0 AND now.output * 100 <= before.output * (100 - :decline_pct + 1))
 )
 SELECT r.tenant_id, r.year, r.quarter, r.output_value_wan, r.electricity_kwh
 FROM candidates c JOIN quarterly_report r ON r.tenant_id = c.tenant_id
-WHERE r.deleted = 0 AND r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
+WHERE (CASE WHEN c.idle THEN r.year * 4 + r.quarter - 1 BETWEEN :first AND :last  -- the zombie rule's window
+            ELSE r.quarter = :quarter AND r.year IN (:year, :year - 1) END)      -- the declining rule's two
+  AND r.deleted = 0
 """
 
 
