@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 
 from forms.i18n import t
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_NETWORK, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def add_sync_parser(sub, parser_class) -> None:
     sync = sub.add_parser("sync", help=t("sync.help"), description=t("sync.help"))
     # Not required: bare `parkinspect sync` is the network sync.
     sync_sub = sync.add_subparsers(dest="sync_command", parser_class=parser_class)
+    sync.add_argument("--hub", metavar="URL", help=t("sync.opt_hub"))
+    sync.add_argument("--token", metavar="T", help=t("sync.opt_token"))
+    sync.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     sync.set_defaults(handler=run_sync)
 
     export = sync_sub.add_parser("export-bundle", help=t("sync.export_help"), description=t("sync.export_help"))
@@ -37,8 +41,64 @@ def _store(settings):
 
 
 def run_sync(args, settings) -> int:
-    print(t("sync.no_hub"), file=sys.stderr)
-    return EXIT_BAD_INPUT
+    """Bare `parkinspect sync`: one exchange with the hub, remembered after the first success."""
+    from inspect_app.services.errors import UserError
+    from inspect_app.sync.client import SyncNetworkError, summary_line, sync_once
+    from inspect_app.sync.hub_settings import HubSettings, load_hub, normalise_hub_url, save_hub
+
+    store = _store(settings)
+    try:
+        saved = load_hub(store.device_id)
+        url = args.hub or (saved.url if saved else None)
+        token = args.token or os.environ.get("PARKINSPECT_HUB_TOKEN") or (saved.token if saved else None)
+        if not url:
+            print(t("sync.no_hub"), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        bar = _ProgressLine() if sys.stderr.isatty() and not args.json else None
+        try:
+            summary = sync_once(store, url, token or "", progress=bar)
+        finally:
+            if bar:
+                bar.clear()
+        remembered = HubSettings(normalise_hub_url(url), (token or "").strip())
+        if saved != remembered:  # first use, or a new address or token that just worked
+            save_hub(store.device_id, remembered.url, remembered.token)
+    except SyncNetworkError as exc:
+        print(exc.message(), file=sys.stderr)
+        return EXIT_NETWORK
+    except UserError as exc:  # bad address, no token, token refused, hub refused
+        print(exc.message(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(asdict(summary), ensure_ascii=False))
+    else:
+        print(summary_line(summary))
+    return EXIT_OK
+
+
+class _ProgressLine:
+    """Counts of changes pushed and pulled on one stderr line, redrawn in place (TTY only)."""
+
+    def __init__(self):
+        self.shown = ""
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        text = t(f"sync.progress_{stage}", done=done, total=total if total is not None else "?")
+        width = 30
+        if total:
+            filled = min(width, done * width // total)
+            text = f"[{'#' * filled}{'.' * (width - filled)}] {text}"
+        # Chinese characters are two columns wide: pad generously over the previous text.
+        sys.stderr.write("\r" + text + " " * max(0, 2 * (len(self.shown) - len(text))))
+        sys.stderr.flush()
+        self.shown = text
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * (len(self.shown) * 2) + "\r")
+            sys.stderr.flush()
 
 
 def run_export_bundle(args, settings) -> int:

@@ -6,7 +6,10 @@ back-off sleeps are recorded, not slept."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import socket
+import stat
 import threading
 import time
 
@@ -359,28 +362,105 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_two_devices_sync_over_a_real_uvicorn_server_on_loopback(hub, devices, tmp_path):
+@pytest.fixture
+def live_hub(hub):
+    """The hub served by uvicorn on a loopback port; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(hub, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(250):
+        if server.started:
+            break
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_two_devices_sync_over_a_real_uvicorn_server_on_loopback(hub, live_hub, devices, tmp_path):
     a, b = devices.new("a"), devices.new("b")
     token_a, token_b = enrol(hub, "a"), enrol(hub, "b")
     _, tenants = park_with_tenants(a, 2)
     photo = tmp_path / "exit.jpg"
     photo.write_bytes(JPEG)
     attach_file(a, path=photo, owner_table="tenant", owner_id=tenants[0].id)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(hub, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.02)
-        url = f"http://127.0.0.1:{port}/"
-        assert sync_once(a, url, token_a).attachments_up == 1
-        summary = sync_once(b, url, token_b)
-        assert summary.attachments_down == 1 and summary.pulled == len(outbox_page(a, 0, 10_000))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    url = live_hub + "/"
+    assert sync_once(a, url, token_a).attachments_up == 1
+    summary = sync_once(b, url, token_b)
+    assert summary.attachments_down == 1 and summary.pulled == len(outbox_page(a, 0, 10_000))
     assert snapshot(a) == snapshot(b)
-    assert push_cursor(a, url.rstrip("/"))[0] > 0
+    assert push_cursor(a, live_hub)[0] > 0
+
+
+# --- parkinspect sync -------------------------------------------------------------------------------
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    from inspect_app.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.strip(), err.strip()
+
+
+def test_cli_sync_remembers_the_hub_and_token_in_a_private_file_not_the_database(hub, live_hub, devices, capsys,
+                                                                                caplog):
+    from inspect_app.sync.hub_settings import hub_file
+
+    a, b = devices.new("a"), devices.new("b")
+    token_a, token_b = enrol(hub, "a"), enrol(hub, "b")
+    park_with_tenants(a, 2)
+    sent = len(outbox_page(a, 0, 100))
+    a_path, b_path = str(a.path), str(b.path)
+    code, out, _ = cli(capsys, "--db", a_path, "sync", "--hub", live_hub, "--token", token_a)
+    assert (code, out) == (0, f"已推送 {sent} 条，已拉取 0 条，冲突 0 条")
+    assert cli(capsys, "--db", b_path, "sync", "--hub", live_hub + "/", "--token", token_b)[0] == 0
+    if hasattr(os, "getuid"):
+        assert stat.S_IMODE(hub_file().stat().st_mode) == 0o600
+    assert token_a in hub_file().read_text() and token_b in hub_file().read_text()
+    edit(b, Tenant, rows_of(b)[0], headcount=7)
+    code, out, _ = cli(capsys, "--lang", "en", "--db", b_path, "sync", "--json")  # remembered, per database
+    assert code == 0 and json.loads(out)["pushed"] == 2
+    code, out, _ = cli(capsys, "--lang", "en", "--db", a_path, "sync")
+    assert (code, out) == (0, "Pushed 0, pulled 2, conflicts 0")
+    for store in (a, b):
+        assert token_a.encode() not in store.path.read_bytes() and token_b.encode() not in store.path.read_bytes()
+    assert token_a not in caplog.text and token_b not in caplog.text
+
+
+def rows_of(store) -> list[str]:
+    with store.connect() as conn:
+        return [row[0] for row in conn.execute("SELECT id FROM tenant ORDER BY name")]
+
+
+def test_cli_sync_without_a_hub_says_how_to_configure_one(devices, capsys):
+    a = devices.new("a")
+    code, _, err = cli(capsys, "--db", str(a.path), "sync")
+    assert code == 2 and "parkinspect sync --hub" in err
+
+
+def test_cli_sync_with_a_revoked_token_exits_2_and_remembers_nothing(hub, live_hub, devices, capsys):
+    from inspect_app.sync.hub_settings import hub_file
+
+    a = devices.new("a")
+    token = enrol(hub, "a")
+    revoke_device(hub.state.engine, "a")
+    code, out, err = cli(capsys, "--lang", "en", "--db", str(a.path), "sync", "--hub", live_hub, "--token", token)
+    assert (code, out) == (2, "") and "revoked" in err and token not in err
+    assert not hub_file().exists()
+
+
+def test_cli_sync_exits_1_when_the_hub_cannot_be_reached(devices, capsys, monkeypatch):
+    monkeypatch.setattr(client, "MAX_TRIES", 2)
+    monkeypatch.setattr(client.time, "sleep", lambda seconds: None)
+    a = devices.new("a")
+    code, _, err = cli(capsys, "--db", str(a.path), "sync", "--hub", f"http://127.0.0.1:{_free_port()}",
+                       "--token", "t")
+    assert code == 1 and "无法连接中心服务器" in err
+
+
+def test_cli_sync_refuses_a_malformed_hub_address(devices, capsys):
+    a = devices.new("a")
+    code, _, err = cli(capsys, "--db", str(a.path), "sync", "--hub", "hub.example", "--token", "t")
+    assert code == 2 and "hub.example" in err

@@ -24,15 +24,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
 from db.store import Store
+from forms.i18n import t
 from inspect_app.services.attachments import MEDIA_TYPES, attachments_dir
 from inspect_app.services.errors import UserError
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
+from inspect_app.sync.hub_settings import normalise_hub_url
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +74,27 @@ class SyncSummary:
     duration: float = 0.0  # seconds
 
 
-def normalise_hub_url(url: str) -> str:
-    """`http(s)://host[:port][/prefix]` without a trailing slash; anything else is refused."""
-    cleaned = (url or "").strip().rstrip("/")
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise UserError("sync.bad_url", field="hub", url=url)
-    return cleaned
+def summary_line(summary: SyncSummary) -> str:
+    """"已推送 12 条，已拉取 40 条，冲突 1 条" and, when there were any, refused changes and photos."""
+    parts = [t("sync.summary", pushed=summary.pushed, pulled=summary.pulled, conflicts=summary.conflicts)]
+    if summary.rejected:
+        parts.append(t("sync.summary_rejected", rejected=summary.rejected))
+    if summary.attachments_up or summary.attachments_down:
+        parts.append(t("sync.summary_files", up=summary.attachments_up, down=summary.attachments_down))
+    if summary.attachments_missing:
+        parts.append(t("sync.summary_missing", missing=summary.attachments_missing))
+    return t("sync.summary_join").join(parts)
 
 
 def sync_once(store: Store, hub_url: str, token: str, *, progress: Progress | None = None,
-              transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
-              max_tries: int = MAX_TRIES, timeout: float = 30.0) -> SyncSummary:
-    """Push this device's changes to the hub and pull the others'; see the module docstring."""
+              transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] | None = None,
+              max_tries: int | None = None, timeout: float = 30.0) -> SyncSummary:
+    """Push this device's changes to the hub and pull the others'; see the module docstring.
+
+    `progress(stage, done, total)` is called as work advances; `transport` replaces the network
+    (tests); `sleep` waits between retries (default time.sleep), `max_tries` default MAX_TRIES."""
+    sleep = sleep or time.sleep
+    max_tries = max_tries or MAX_TRIES
     hub_url = normalise_hub_url(hub_url)
     if not token or not token.strip():
         raise UserError("sync.no_token", field="token")
