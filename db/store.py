@@ -142,6 +142,10 @@ def _last_stamp(conn: sqlite3.Connection) -> str | None:
         applied = None
     if applied and applied[0]:
         stamps.append(applied[0])
+    # A first sync loads rows without their changes (inspect_app/sync/snapshot.py): their newest stamp.
+    floor = conn.execute("SELECT value FROM local_setting WHERE key = 'clock_floor'").fetchone()
+    if floor and floor[0]:
+        stamps.append(floor[0])
     return max(stamps, default=None)  # fixed-width stamps: string order is clock order
 
 

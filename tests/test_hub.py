@@ -493,8 +493,10 @@ async def test_the_openapi_schema_lists_every_endpoint(hub):
     operations = {(path, method) for path, item in schema["paths"].items() for method in item}
     assert operations == {(f"{API}/health", "get"), (f"{API}/me", "get"), (f"{API}/push", "post"),
                           (f"{API}/changes", "get"), (f"{API}/attachments/{{sha256}}", "head"),
-                          (f"{API}/attachments/{{sha256}}", "put"), (f"{API}/attachments/{{sha256}}", "get")}
-    assert {"PushRequest", "PushResponse", "ChangesPage", "Change", "Me"} <= set(schema["components"]["schemas"])
+                          (f"{API}/attachments/{{sha256}}", "put"), (f"{API}/attachments/{{sha256}}", "get"),
+                          (f"{API}/snapshot", "get"), (f"{API}/snapshot/changes", "post")}
+    assert {"PushRequest", "PushResponse", "ChangesPage", "Change", "Me", "SnapshotPage", "RowChangesRequest"} <= set(
+        schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
 
 

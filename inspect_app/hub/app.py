@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
-from inspect_app.hub import pull, push
+from inspect_app.hub import pull, push, snapshot
 from inspect_app.hub.auth import Authenticate
 from inspect_app.hub.limits import BodyLimit, TokenBuckets
 from inspect_app.hub.schemas import (
@@ -31,6 +31,9 @@ from inspect_app.hub.schemas import (
     Me,
     PushRequest,
     PushResponse,
+    RowChanges,
+    RowChangesRequest,
+    SnapshotPage,
 )
 from inspect_app.hub.storage import (
     Device,
@@ -127,6 +130,33 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
         with engine.connect() as conn:
             page = pull.changes_page(conn, hub_device, after, limit)
         return ChangesPage(changes=page.changes, next_after=page.next_after, has_more=page.has_more)
+
+    @app.get(f"{API}/snapshot", tags=["sync"], response_class=Response,
+             responses={**UNAUTHORISED, 200: {"model": SnapshotPage, "description": "one page of merged rows"},
+                        422: {"model": ErrorBody, "description": "unknown table or bad paging"}})
+    def snapshot_rows(hub_device: CurrentDevice,
+                      table: Annotated[str, Query(description="a synced table; parents before the tables "
+                                                              "that refer to them")],
+                      after_row: Annotated[str, Query(max_length=64, description="last row id loaded")] = "",
+                      limit: Annotated[int, Query(ge=1, le=snapshot.MAX_SNAPSHOT_LIMIT)] = 2000) -> Response:
+        """A first sync: the hub's merged rows of one table (docs/SYNC.md, "First sync")."""
+        if table not in snapshot.snapshot_tables():
+            raise HTTPException(422, f"{table!r} is not a synced table")
+        with engine.connect() as conn:
+            body = snapshot.snapshot_page(conn, hub_device, table, after_row, limit)
+        # Built as JSON text from the stored values: validating a million rows again would cost
+        # more than reading them. SnapshotPage documents the shape.
+        return Response(content=body, media_type="application/json")
+
+    @app.post(f"{API}/snapshot/changes", response_model=RowChanges, responses=UNAUTHORISED, tags=["sync"])
+    def snapshot_row_changes(request: RowChangesRequest, hub_device: CurrentDevice) -> RowChanges:
+        """Every change of some rows: for a first sync's rows the device cannot load whole (partial rows,
+        rows whose parent it does not have)."""
+        if request.table not in snapshot.snapshot_tables():
+            raise HTTPException(422, f"{request.table!r} is not a synced table")
+        with engine.connect() as conn:
+            changes = snapshot.row_changes(conn, hub_device, request.table, list(request.row_ids))
+        return RowChanges(changes=changes)
 
     @app.head(f"{API}/attachments/{{sha256}}", responses={**UNAUTHORISED, 404: {"description": "not held"}},
               tags=["attachments"])

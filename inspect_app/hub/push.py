@@ -60,6 +60,7 @@ class RowState:
     values: dict
     field_hlcs: dict
     deleted: bool
+    field_seen: dict = field(default_factory=dict)
     new: bool = False
     dirty: bool = False
 
@@ -98,7 +99,8 @@ class RowCache:
                 for row in self.conn.execute(query):
                     self.rows[(table, row.row_id)] = RowState(
                         table_name=table, row_id=row.row_id, park_id=row.park_id, sha256=row.sha256,
-                        values=dict(row._mapping["values"] or {}), field_hlcs=dict(row.field_hlcs or {}), deleted=row.deleted)
+                        values=dict(row._mapping["values"] or {}), field_hlcs=dict(row.field_hlcs or {}),
+                        deleted=row.deleted, field_seen=dict(row.field_seen or {}))
 
     def get(self, table: str, row_id: str) -> RowState | None:
         if (table, row_id) not in self.rows:
@@ -128,7 +130,7 @@ class RowCache:
             if state is None or not state.dirty:
                 continue
             values = {"park_id": state.park_id, "sha256": state.sha256, "values": state.values,
-                      "field_hlcs": state.field_hlcs, "deleted": state.deleted}
+                      "field_hlcs": state.field_hlcs, "field_seen": state.field_seen, "deleted": state.deleted}
             if state.new:
                 inserts.append({"table_name": state.table_name, "row_id": state.row_id, **values})
             else:
@@ -227,7 +229,11 @@ class PushApplier:
             state = RowState(table_name=table, row_id=item.row_id, park_id=park, sha256=None,
                              values={}, field_hlcs={}, deleted=False, new=True)
             self.cache.put(state)
+        base = (item.base or {}) if item.op != "insert" else {}
         for name, value in payload.items():
+            seen = base.get(name)
+            if isinstance(seen, str) and seen > state.field_seen.get(name, ""):
+                state.field_seen[name] = seen
             if item.hlc > state.field_hlcs.get(name, ""):
                 state.values[name] = value
                 state.field_hlcs[name] = item.hlc

@@ -87,6 +87,10 @@ row_state = Table(
     Column("sha256", String(64), nullable=True, index=True),  # attachment rows: the content they name
     Column("values", JSON, nullable=False),
     Column("field_hlcs", JSON, nullable=False),
+    # {field: greatest base any write of it had}: a first sync hands it to the device with the
+    # row, so the device tells a later write's losing values exactly as the devices that got
+    # every change do (docs/SYNC.md, "First sync").
+    Column("field_seen", JSON, nullable=True),
     Column("deleted", Boolean, nullable=False, default=False),
 )
 

@@ -144,6 +144,8 @@ def _unlogged_tenants(conn: sqlite3.Connection) -> list[str]:
         "(SELECT 1 FROM change_log AS c WHERE c.table_name = 'tenant' AND c.row_id = t.id) "
         # or merged from another device (docs/SYNC.md): its insert is in the inbox
         "AND NOT EXISTS (SELECT 1 FROM applied_change AS a WHERE a.table_name = 'tenant' AND a.row_id = t.id) "
+        # or loaded by a first sync (inspect_app/sync/snapshot.py): last written on another device
+        "AND t.origin_device IN ('', (SELECT value FROM local_setting WHERE key = 'device_id')) "
         "ORDER BY name"
     ).fetchall()
     return _limited([t("maintenance.tenant_unlogged", name=name, credit_code=code) for name, code in rows])

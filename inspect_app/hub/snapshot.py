@@ -1,0 +1,102 @@
+"""Serving a first sync: the hub's merged rows (`row_state`), one table at a time, paged by row id.
+
+An empty device loads these pages instead of replaying every change ever pushed (docs/SYNC.md,
+"First sync"). Each page says the hub sequence it is consistent with: the newest sequence is
+read before the rows, so every change up to it is already in them; rows may also hold later
+changes, which the device then pulls again harmlessly (the merge skips a write it holds).
+
+A row is served whole — its values, the clock of each field and the greatest `base` each field
+was written over — when the hub received its insert; otherwise (only updates so far, e.g. a
+conflict marked resolved) it is listed under `partial`, and the device asks for that row's
+changes instead (`row_changes`), which merge through its inbox like a pull.
+
+The page is built as JSON text: the row values are copied from the database as they are stored,
+not parsed and written again (a county holds about a million rows).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from sqlalchemy import Text, and_, cast, func, or_, select
+
+from db.models import SYNCED_TABLES
+from inspect_app.hub.pull import visible_filter, wire_change
+from inspect_app.hub.push import SHARED_TABLES
+from inspect_app.hub.storage import Device, change, row_state
+
+MAX_SNAPSHOT_LIMIT = 5000
+MAX_ROW_IDS = 1000
+STAMP_FIELDS = frozenset({"id", "hlc", "origin_device", "updated_at", "created_at"})
+
+
+@cache
+def snapshot_tables() -> tuple[str, ...]:
+    """Synced tables with every table after the tables it refers to (parents load first)."""
+    from sqlmodel import SQLModel
+
+    synced = {cls.__table__.name for cls in SYNCED_TABLES.values()}
+    return tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name in synced)
+
+
+def _row_scope(hub_device: Device, table: str):
+    if not hub_device.restricted:
+        return None
+    if table in SHARED_TABLES:
+        return or_(row_state.c.park_id.in_(list(hub_device.parks)), row_state.c.park_id.is_(None))
+    return row_state.c.park_id.in_(list(hub_device.parks))
+
+
+def newest_seq(conn) -> int:
+    return int(conn.execute(select(func.max(change.c.seq))).scalar() or 0)
+
+
+def _json_object(value) -> dict:
+    if value is None:
+        return {}
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def snapshot_page(conn, hub_device: Device, table: str, after_row: str, limit: int) -> bytes:
+    """One page as JSON: `{"seq", "table", "rows": [{"row_id", "values", "inserted", "clocks",
+    "seen"}], "partial": [row_id], "next_row", "has_more"}`."""
+    seq = newest_seq(conn)  # before the rows: every change up to it is in them
+    conditions = [row_state.c.table_name == table, row_state.c.row_id > after_row]
+    scope = _row_scope(hub_device, table)
+    if scope is not None:
+        conditions.append(scope)
+    query = (select(row_state.c.row_id, cast(row_state.c["values"], Text), cast(row_state.c.field_hlcs, Text),
+                    cast(row_state.c.field_seen, Text))
+             .where(*conditions).order_by(row_state.c.row_id).limit(limit + 1))
+    rows = conn.execute(query).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    parts, partial = [], []
+    for row_id, values, clocks_text, seen_text in rows:
+        clocks = _json_object(clocks_text)
+        inserted = clocks.get("id")
+        if inserted is None:  # the hub never got this row's insert: the device takes its changes
+            partial.append(row_id)
+            continue
+        # Only what differs from the insert stamp: most rows were never updated.
+        changed = {name: stamp for name, stamp in clocks.items() if name not in STAMP_FIELDS and stamp != inserted}
+        seen = {name: stamp for name, stamp in _json_object(seen_text).items() if name not in STAMP_FIELDS}
+        parts.append(f'{{"row_id":{json.dumps(row_id)},"inserted":{json.dumps(inserted)},'
+                     f'"clocks":{json.dumps(changed)},"seen":{json.dumps(seen)},"values":{values}}}')
+    next_row = rows[-1].row_id if rows else after_row
+    head = (f'{{"seq":{seq},"table":{json.dumps(table)},"next_row":{json.dumps(next_row)},'
+            f'"has_more":{"true" if has_more else "false"},"partial":{json.dumps(partial)},"rows":[')
+    return (head + ",".join(parts) + "]}").encode("utf-8")
+
+
+def row_changes(conn, hub_device: Device, table: str, row_ids: list[str]) -> list[dict]:
+    """Every change of these rows the device may see (other devices' only), oldest first."""
+    conditions = [change.c.table_name == table, change.c.row_id.in_(row_ids)]
+    if hub_device.device_id is not None:
+        conditions.append(change.c.device_id != hub_device.device_id)
+    scope = visible_filter(hub_device)
+    if scope is not None:
+        conditions.append(scope)
+    rows = conn.execute(select(change).where(and_(*conditions)).order_by(change.c.seq)).all()
+    return [wire_change(row) for row in rows]

@@ -1,0 +1,279 @@
+"""A first sync: load the hub's merged rows in bulk instead of replaying every change (docs/SYNC.md).
+
+A device that has never pulled from any hub (nothing in its inbox, pull cursor 0) asks the hub
+for its rows table by table (parents first), pages of a few thousand, and inserts each page with
+one executemany per table, the rows' field clocks (`row_version`) and its progress in one
+transaction. After the last table the pull cursor is set to the hub sequence of the first page
+and normal pulls continue from there: a change that landed while the pages were read is then
+pulled again and merged harmlessly (the merge skips a write whose stamp the field already has).
+
+Rows the device cannot insert whole — the hub holds only updates of them (`partial`), a parent is
+not here, or the device has the row already (its own, pushed before this pull) or another row
+holds one of its unique values — are loaded as their changes instead (`/snapshot/changes`),
+through the same merge as a pull: they wait in the inbox for what they need.
+
+Conflicts are derived by each device from the writes it receives (apply.py): a device that
+starts from a snapshot does not hold the writes that lost before it, so it starts without those
+conflict rows; later concurrent writes give it the same conflict rows as everyone.
+
+A cut mid-snapshot loses at most the page in flight: the next sync resumes after the last page
+saved (the progress lives in `local_setting`, written with the page).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+from sqlalchemy import JSON, Date, DateTime, LargeBinary, Table
+
+from db.models import SYNCED_TABLES
+from db.store import Store
+from inspect_app.sync.apply import ApplyResult, Merge, _save_pull_cursor, check_change
+
+PROGRESS_KEY = "sync_snapshot"  # {"hub", "seq", "table", "after"} while a first sync is under way
+CLOCK_FLOOR_KEY = "clock_floor"  # the newest stamp loaded by a snapshot: Store.open starts past it
+PAGE_ROWS = 2000
+ROW_IDS_PER_REQUEST = 1000
+CHUNK = 500  # ids per IN (...) list
+
+# request(method, path, params=..., json=...) -> httpx.Response with status 200 (the client's
+# session, which retries transient failures).
+Request = Callable[..., object]
+Progress = Callable[[str, int, int | None], None]
+
+
+class SnapshotError(RuntimeError):
+    """The hub answered a snapshot request with something other than a page."""
+
+
+@dataclass
+class SnapshotResult:
+    seq: int = 0  # the hub sequence the loaded rows are consistent with (the new pull cursor)
+    rows: int = 0  # rows inserted whole
+    changes: int = 0  # changes merged for rows that could not be inserted whole
+    conflicts: int = 0
+
+
+def tables() -> tuple[str, ...]:
+    from inspect_app.hub.snapshot import snapshot_tables
+
+    return snapshot_tables()
+
+
+def needed(store: Store, hub_url: str) -> bool:
+    """True when this device should start from a snapshot of this hub: a snapshot of it is under
+    way, or the device never pulled anything (from any hub or bundle)."""
+    with store.connect() as conn:
+        saved = _saved_progress(conn)
+        if saved is not None:
+            return saved["hub"] == hub_url
+        if conn.execute("SELECT 1 FROM sync_state WHERE pulled_seq > 0 LIMIT 1").fetchone():
+            return False
+        return conn.execute("SELECT 1 FROM applied_change LIMIT 1").fetchone() is None
+
+
+def load(store: Store, hub_url: str, request: Request, *, progress: Progress | None = None,
+         page_rows: int = PAGE_ROWS) -> SnapshotResult:
+    """Load the hub's rows (resuming a cut snapshot); on return the pull cursor is the snapshot's seq."""
+    with store.connect() as conn:
+        saved = _saved_progress(conn)
+    if saved is None or saved["hub"] != hub_url:
+        saved = {"hub": hub_url, "seq": None, "table": tables()[0], "after": ""}
+    result = SnapshotResult(seq=saved["seq"] or 0)
+    order = tables()
+    position = (saved["table"], saved["after"])
+
+    def fetch(where: tuple[str, str]) -> dict:
+        response = request("GET", "/snapshot", params={"table": where[0], "after_row": where[1], "limit": page_rows})
+        if getattr(response, "status_code", 200) != 200:
+            raise SnapshotError(f"snapshot page refused: HTTP {response.status_code}")
+        return response.json()
+
+    # The next page is fetched while this one is written: the hub reads as the device inserts.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(fetch, position)
+        while pending is not None:
+            page = pending.result()
+            if saved["seq"] is None:
+                saved["seq"] = result.seq = int(page["seq"])
+            table = position[0]
+            if page["has_more"]:
+                position = (table, page["next_row"])
+            else:
+                following = order.index(table) + 1
+                position = (order[following], "") if following < len(order) else None
+            pending = pool.submit(fetch, position) if position is not None else None
+            saved_next = None if position is None else {**saved, "table": position[0], "after": position[1]}
+            _load_page(store, hub_url, request, table, page, saved_next, result)
+            if progress:
+                progress("snapshot", result.rows + result.changes, None)
+    return result
+
+
+# --- one page ------------------------------------------------------------------------------------
+
+
+def _load_page(store: Store, hub_url: str, request: Request, table_name: str, page: dict,
+               saved_next: dict | None, result: SnapshotResult) -> None:
+    table = SYNCED_TABLES[table_name].__table__
+    rows = page["rows"]
+    orphans = _without_parents(store, table, rows)
+    whole = [row for row in rows if row["row_id"] not in orphans]
+    fallback = list(page["partial"]) + sorted(orphans)
+    changes = _row_changes(request, table_name, fallback)
+    newest = max((row["values"].get("hlc") or "" for row in whole), default="")
+    merged = ApplyResult()
+    with store.engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        skipped = _insert_rows(cursor, conn.dialect, table, whole)
+        if skipped:  # here already, or a unique value another row holds: merged as changes
+            changes += _row_changes(request, table_name, sorted(skipped))
+        _insert_row_versions(cursor, table_name, [row for row in whole if row["row_id"] not in skipped])
+        merge = Merge(conn, store, merged)
+        for change in sorted(changes, key=lambda c: c["seq"]):
+            check_change(change)
+            merge.receive(change)
+        if newest:
+            store.clock.observe(newest)
+        floor = max(newest, _setting(cursor, CLOCK_FLOOR_KEY) or "")
+        if floor:
+            _set_setting(cursor, CLOCK_FLOOR_KEY, floor)
+        if saved_next is None:  # the last page: pulls continue from the snapshot's sequence
+            cursor.execute("DELETE FROM local_setting WHERE key = ?", (PROGRESS_KEY,))
+            _save_pull_cursor(conn, hub_url, result.seq)
+        else:
+            _set_setting(cursor, PROGRESS_KEY, json.dumps(saved_next))
+    result.rows += len(whole) - len(skipped)
+    result.changes += merged.received
+    result.conflicts += merged.conflicts
+
+
+def _without_parents(store: Store, table: Table, rows: list[dict]) -> set[str]:
+    """Ids of rows referring to a row this device does not have (it arrives by a later pull, or
+    waits in the inbox): they cannot be inserted now, foreign keys being enforced."""
+    orphans: set[str] = set()
+    with store.connect() as conn:
+        for fk in table.foreign_keys:
+            column, parent = fk.parent.name, fk.column.table.name
+            wanted = {row["values"].get(column) for row in rows} - {None}
+            present = set()
+            ids = sorted(wanted)
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                marks = ",".join("?" * len(chunk))
+                present.update(r[0] for r in conn.execute(f"SELECT id FROM {parent} WHERE id IN ({marks})", chunk))
+            orphans.update(row["row_id"] for row in rows if row["values"].get(column) in wanted - present)
+    return orphans
+
+
+@cache
+def _converters(table: Table, dialect) -> tuple[tuple[str, Callable | None], ...]:
+    """Per column: JSON payload value -> the value SQLAlchemy would store (its bind processor;
+    a JSON column stores None as JSON null, as a Core insert does)."""
+    result = []
+    for column in table.columns:
+        kind = getattr(column.type, "impl", column.type)
+        store_value = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if isinstance(kind, JSON):
+            result.append((column.name, store_value))
+            continue
+        if isinstance(kind, DateTime):
+            parse = datetime.fromisoformat
+        elif isinstance(kind, Date):
+            parse = date.fromisoformat
+        elif isinstance(kind, LargeBinary):
+            def parse(value):
+                return base64.b64decode(value["base64"])
+        else:
+            parse = None
+        result.append((column.name, _skip_none(_compose(parse, store_value))))
+    return tuple(result)
+
+
+def _compose(parse: Callable | None, store_value: Callable | None) -> Callable | None:
+    if parse is None:
+        return store_value
+    if store_value is None:
+        return parse
+    return lambda value: store_value(parse(value))
+
+
+def _skip_none(convert: Callable | None) -> Callable | None:
+    if convert is None:
+        return None
+    return lambda value: None if value is None else convert(value)
+
+
+def _insert_rows(cursor, dialect, table: Table, rows: list[dict]) -> set[str]:
+    """Insert the rows; return the ids that were not inserted (id or a unique value taken here)."""
+    if not rows:
+        return set()
+    converters = _converters(table, dialect)
+    names = ", ".join(f'"{name}"' for name, _ in converters)
+    marks = ", ".join("?" * len(converters))
+    records = []
+    for row in rows:
+        values = row["values"]
+        record = []
+        for name, convert in converters:
+            value = values.get(name)
+            record.append(value if convert is None else convert(value))
+        records.append(record)
+    # ON CONFLICT DO NOTHING: never a replace (docs/SYNC.md); a skipped row is merged as changes.
+    before = cursor.connection.total_changes
+    cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING', records)
+    if cursor.connection.total_changes - before == len(rows):
+        return set()
+    # Some were skipped: which ones? (A row is ours when its stored hlc is the snapshot's.)
+    skipped = set()
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        held = dict(cursor.execute(f'SELECT id, hlc FROM "{table.name}" WHERE id IN ({marks})',
+                                   [r["row_id"] for r in chunk]).fetchall())
+        skipped.update(r["row_id"] for r in chunk if held.get(r["row_id"]) != r["values"].get("hlc"))
+    return skipped
+
+
+def _insert_row_versions(cursor, table_name: str, rows: list[dict]) -> None:
+    entries = [(table_name, row["row_id"], row["inserted"], json.dumps(row["clocks"]), json.dumps(row["seen"]))
+               for row in rows if row["clocks"] or row["seen"]]
+    if entries:
+        cursor.executemany("INSERT INTO row_version (table_name, row_id, inserted, clocks, seen) VALUES (?, ?, ?, ?, ?) "
+                           "ON CONFLICT (table_name, row_id) DO UPDATE SET clocks = excluded.clocks, "
+                           "seen = excluded.seen", entries)
+
+
+def _row_changes(request: Request, table_name: str, row_ids: list[str]) -> list[dict]:
+    changes: list[dict] = []
+    for start in range(0, len(row_ids), ROW_IDS_PER_REQUEST):
+        response = request("POST", "/snapshot/changes",
+                           json={"table": table_name, "row_ids": row_ids[start:start + ROW_IDS_PER_REQUEST]})
+        if getattr(response, "status_code", 200) != 200:
+            raise SnapshotError(f"snapshot changes refused: HTTP {response.status_code}")
+        changes += response.json()["changes"]
+    return changes
+
+
+# --- local settings --------------------------------------------------------------------------------
+
+
+def _saved_progress(conn) -> dict | None:
+    row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (PROGRESS_KEY,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _setting(cursor, key: str) -> str | None:
+    row = cursor.execute("SELECT value FROM local_setting WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _set_setting(cursor, key: str, value: str) -> None:
+    cursor.execute("INSERT INTO local_setting (key, value) VALUES (?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
