@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterable
 from datetime import date
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -26,6 +28,8 @@ class ParkInspectApp(App[None]):
         Binding("ctrl+q", "quit", "tui.app.quit", id="app.quit", priority=True),
         Binding("ctrl+p", "command_palette", "tui.app.palette", id="app.palette", priority=True, show=False),
         Binding("f2", "edit_profile", "tui.app.profile", id="app.profile", show=False),
+        # Not in the footer: the sync status line of the park list and the ledger names the key.
+        Binding("f6", "sync", "tui.sync.sync", id="app.sync", show=False),
     ]
 
     def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None):
@@ -36,6 +40,7 @@ class ParkInspectApp(App[None]):
         self.language = language
         self._today = today
         self._started = False
+        self.sync_progress: str | None = None  # what a running sync is doing; None when none runs
         self.title = t("tui.app.title")
 
     @property
@@ -76,6 +81,77 @@ class ParkInspectApp(App[None]):
 
         self.push_screen(ProfileScreen(first_run=first_run), saved)
 
+    def action_sync(self) -> None:
+        """Sync with the remembered hub in a thread worker: the inspector keeps typing."""
+        from inspect_app.services.sync_status import configured_hub
+
+        if self.sync_progress is not None:
+            self.notify(t("tui.sync.already_running"))
+            return
+        if configured_hub(self.store) is None:
+            self.notify(t("tui.sync.no_hub"), severity="warning", timeout=10)
+            return
+        self.sync_progress = ""
+        self._refresh_sync_status()
+        self.notify(t("tui.sync.started"))
+        self._run_sync()
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _run_sync(self) -> None:
+        from inspect_app.services.errors import UserError
+        from inspect_app.services.sync_status import run_sync
+        from inspect_app.sync.client import summary_line
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            text = t(f"tui.sync.stage_{stage}", done=done, total=total if total is not None else "?")
+            self.call_from_thread(self._sync_progress, text)
+
+        try:
+            summary = run_sync(self.store, progress)
+        except UserError as exc:
+            self.call_from_thread(self._sync_finished, None, exc.message())
+        except Exception as exc:  # never a traceback in front of the inspector; the log has it
+            logging.getLogger(__name__).exception("sync failed")
+            self.call_from_thread(self._sync_finished, None, type(exc).__name__)
+        else:
+            self.call_from_thread(self._sync_finished, summary, summary_line(summary))
+
+    def _sync_progress(self, text: str) -> None:
+        self.sync_progress = text
+        self._refresh_sync_status()
+
+    def _sync_finished(self, summary, message: str) -> None:
+        self.sync_progress = None
+        if summary is None:
+            self.notify(t("tui.sync.failed", message=message), severity="error", timeout=10)
+        else:
+            self.notify(t("tui.sync.done", summary=message), timeout=8)
+            if summary.pulled:
+                self._reload_data_screens()
+        self._refresh_sync_status()
+
+    def _refresh_sync_status(self) -> None:
+        from inspect_app.widgets.sync_status import SyncStatusLine
+
+        for screen in self.screen_stack:
+            for line in screen.query(SyncStatusLine):
+                line.refresh_status()
+
+    def _reload_data_screens(self) -> None:
+        """Pulled rows show at once on the park list and the ledger (other screens read on open)."""
+        from inspect_app.screens.park_list import ParkListScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ParkListScreen):
+                screen.load()
+            elif type(screen).__name__ == "LedgerScreen":
+                screen.reload()
+
+    def action_conflicts(self) -> None:
+        from inspect_app.screens.conflicts import ConflictsScreen  # loads the ORM: not at start-up
+
+        self.push_screen(ConflictsScreen())
+
     def action_command_palette(self) -> None:
         if not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=t("tui.app.palette_placeholder")))
@@ -85,6 +161,8 @@ class ParkInspectApp(App[None]):
         commands = getattr(screen, "palette_commands", None)
         if commands:
             yield from commands()
+        yield SystemCommand(t("tui.sync.sync"), t("tui.sync.sync_help"), self.action_sync)
+        yield SystemCommand(t("tui.sync.conflicts"), t("tui.sync.conflicts_help"), self.action_conflicts)
         yield SystemCommand(t("tui.app.profile"), t("tui.app.profile_help"), self.action_edit_profile)
         yield SystemCommand(t("tui.app.keys"), t("tui.app.keys_help"), self.action_show_help_panel)
         yield SystemCommand(t("tui.app.quit"), t("tui.app.quit_help"), self.action_quit)

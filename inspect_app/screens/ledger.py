@@ -23,6 +23,7 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_park, get_tenant, ledger_page, mark_tenant_left
+from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
 COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "scale", "lease_use", "risk_points")
@@ -75,6 +76,7 @@ class LedgerScreen(TranslatedBindings, Screen):
                          id="risk-filter", compact=True)
         yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
+        yield SyncStatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -96,6 +98,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         if self.rows:
             row = self._selected()
             self.reload(keep_tenant=row.id if row else None)
+        self.query_one(SyncStatusLine).refresh_status()  # an edit adds pending changes
 
     # --- loading ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.parks import park_summaries
+from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
 
@@ -27,6 +28,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("o", "overview", "tui.overview.menu", id="parks.overview"),
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
+        Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts"),
     ]
 
     def __init__(self):
@@ -38,6 +40,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         yield Static(t("tui.parks.title"), classes="screen-title")
         yield DataTable(id="parks", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
+        yield SyncStatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -51,6 +54,7 @@ class ParkListScreen(TranslatedBindings, Screen):
     def on_screen_resume(self) -> None:
         if self.summaries:
             self.load()  # counts may have changed in the ledger
+        self.query_one(SyncStatusLine).refresh_status()
 
     @work(thread=True, exclusive=True, group="parks")
     def load(self) -> None:

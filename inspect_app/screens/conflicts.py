@@ -1,0 +1,152 @@
+"""Sync conflicts (values that lost a concurrent edit) and the changes the hub refused.
+
+r restores the losing value (an ordinary edit, which settles the conflict), d keeps the current
+value (marks the conflict resolved), x lists the refused changes with their reasons.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from forms.i18n import t
+from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.errors import UserError
+
+
+def _when(value) -> str:
+    return value.strftime("%m-%d %H:%M") if value else ""
+
+
+class ConflictsScreen(TranslatedBindings, Screen):
+    BINDINGS = [
+        Binding("r", "restore", "tui.sync.restore", id="conflicts.restore"),
+        Binding("d", "dismiss_conflict", "tui.sync.dismiss", id="conflicts.dismiss"),
+        Binding("x", "rejected", "tui.sync.show_rejected", id="conflicts.rejected"),
+        Binding("escape", "back", "tui.common.back", id="conflicts.back"),
+    ]
+
+    def __init__(self):
+        super().__init__()
+        self.conflicts = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("tui.sync.conflicts_title"), classes="screen-title")
+        yield DataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
+        yield Static(t("tui.common.loading"), id="conflicts-status", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#conflicts", DataTable)
+        for key in ("record", "field", "losing", "current", "source", "when"):
+            table.add_column(t(f"tui.sync.col_{key}"), key=key)
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="conflicts")
+    def load(self) -> None:
+        from inspect_app.services.conflicts import unresolved_conflicts
+
+        conflicts = unresolved_conflicts(self.app.store)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, conflicts)
+
+    def show(self, conflicts) -> None:
+        self.conflicts = conflicts
+        table = self.query_one("#conflicts", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for c in conflicts:
+            table.add_row(c.record, c.field_label, c.losing, c.current, c.source, _when(c.written_at), key=c.id)
+        if conflicts:
+            table.move_cursor(row=min(max(cursor, 0), len(conflicts) - 1))
+        self.query_one("#conflicts-status", Static).update(
+            t("tui.sync.conflicts_count", count=len(conflicts)) if conflicts else t("tui.sync.conflicts_empty"))
+
+    def _selected(self):
+        table = self.query_one("#conflicts", DataTable)
+        if not self.conflicts or table.cursor_row < 0:
+            return None
+        return self.conflicts[table.cursor_row]
+
+    def action_restore(self) -> None:
+        conflict = self._selected()
+        if conflict is not None:
+            self._settle(conflict, restore=True)
+
+    def action_dismiss_conflict(self) -> None:
+        conflict = self._selected()
+        if conflict is not None:
+            self._settle(conflict, restore=False)
+
+    @work(thread=True, group="conflicts-write")
+    def _settle(self, conflict, *, restore: bool) -> None:
+        from inspect_app.services.conflicts import dismiss_conflict, restore_losing_value
+
+        try:
+            if restore:
+                restore_losing_value(self.app.store, conflict.id)
+                message = t("tui.sync.restored", record=conflict.record, field=conflict.field_label,
+                            value=conflict.losing)
+            else:
+                dismiss_conflict(self.app.store, conflict.id)
+                message = t("tui.sync.dismissed", record=conflict.record, field=conflict.field_label)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.message(), severity="warning")
+        else:
+            self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self.load)
+
+    @on(DataTable.RowSelected, "#conflicts")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # Enter does nothing by itself: restoring is a deliberate key
+
+    def action_rejected(self) -> None:
+        self.app.push_screen(RejectedChangesScreen())
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class RejectedChangesScreen(TranslatedBindings, Screen):
+    """This device's changes the hub refused, newest first, with the reason in words."""
+
+    BINDINGS = [Binding("escape", "back", "tui.common.back", id="rejected.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("tui.sync.rejected_title"), classes="screen-title")
+        yield DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
+        yield Static(t("tui.common.loading"), id="rejected-status", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#rejected", DataTable)
+        for key in ("when", "what", "record", "reason"):
+            table.add_column(t(f"tui.sync.col_{key}"), key=key)
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="rejected")
+    def load(self) -> None:
+        from inspect_app.services.conflicts import rejected_changes
+
+        rejected = rejected_changes(self.app.store)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, rejected)
+
+    def show(self, rejected) -> None:
+        table = self.query_one("#rejected", DataTable)
+        table.clear()
+        for r in rejected:
+            table.add_row(_when(r.rejected_at), r.what, r.record, r.reason, key=str(r.device_seq))
+        self.query_one("#rejected-status", Static).update(
+            t("tui.sync.rejected_count", count=len(rejected)) if rejected else t("tui.sync.rejected_empty"))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

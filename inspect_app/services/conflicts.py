@@ -1,0 +1,238 @@
+"""Conflicts and refused changes for review (docs/SYNC.md).
+
+A conflict row keeps a value that lost a concurrent edit. Restoring it is an ordinary edit of
+the record (an ORM write: change log, field clocks, audit event): its `base` covers the losing
+write, so the flush hook settles (removes) the conflict here, and every device removes its copy
+when the edit arrives. Dismissing marks the conflict resolved (also an ordinary, synced update).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from db.clock import parse
+from db.store import Store
+from forms.i18n import catalogue, current_language, t
+from inspect_app.services.errors import UserError
+
+TEXT_WIDTH = 40
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: str
+    table_name: str
+    row_id: str
+    field: str
+    record: str  # the record in words: "企业 绿源科技"
+    field_label: str
+    losing: str  # the value that lost, as shown
+    current: str  # the value the record has now, as shown
+    source: str  # who wrote the losing value (inspector or device)
+    written_at: datetime | None  # when (local time)
+
+
+@dataclass(frozen=True)
+class RejectedView:
+    device_seq: int
+    rejected_at: datetime | None
+    record: str
+    what: str  # the kind of change: added / changed / deleted
+    reason: str
+
+
+def unresolved_conflicts(store: Store) -> list[ConflictView]:
+    with store.connect() as conn:
+        rows = conn.execute("SELECT id, table_name, row_id, field, losing_value, losing_hlc FROM conflict "
+                            "WHERE resolved = 0 AND deleted = 0 ORDER BY losing_hlc DESC").fetchall()
+        views = []
+        for conflict_id, table_name, row_id, field, losing_value, losing_hlc in rows:
+            current = _current_value(conn, table_name, row_id, field)
+            views.append(ConflictView(
+                conflict_id, table_name, row_id, field, describe(conn, table_name, row_id),
+                field_label(table_name, field), show_value(field, _json(losing_value)), show_value(field, current),
+                _writer(conn, losing_hlc), _stamp_time(losing_hlc)))
+    return views
+
+
+def restore_losing_value(store: Store, conflict_id: str) -> None:
+    """Write the losing value back into its record (an ordinary edit; settles the conflict)."""
+    from db.models import SYNCED_TABLES, Conflict
+    from inspect_app.sync.apply import decode
+
+    with store.transaction() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None or conflict.resolved or conflict.deleted:
+            raise UserError("tui.sync.conflict_gone")
+        model = SYNCED_TABLES.get(conflict.table_name)
+        row = session.get(model, conflict.row_id) if model is not None else None
+        if row is None or conflict.field not in model.__table__.columns:
+            raise UserError("tui.sync.conflict_gone")
+        value = decode(model.__table__, {conflict.field: _json(conflict.losing_value)})[conflict.field]
+        if getattr(row, conflict.field) == value:
+            conflict.resolved = True  # nothing to write: the record already has that value
+        else:
+            # The flush hook settles the conflict: this edit's base covers the losing stamp. (Not
+            # marked resolved as well: the hook removes unresolved rows only, here and elsewhere.)
+            setattr(row, conflict.field, value)
+
+
+def dismiss_conflict(store: Store, conflict_id: str) -> None:
+    """Keep the current value: the conflict is marked resolved."""
+    from db.models import Conflict
+
+    with store.transaction() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None or conflict.resolved or conflict.deleted:
+            raise UserError("tui.sync.conflict_gone")
+        conflict.resolved = True
+
+
+def rejected_changes(store: Store) -> list[RejectedView]:
+    with store.connect() as conn:
+        rows = conn.execute("SELECT device_seq, code, message, change, rejected_at FROM rejected_change "
+                            "ORDER BY device_seq DESC").fetchall()
+        views = []
+        for seq, code, message, change, rejected_at in rows:
+            change = _json(change) or {}
+            table_name, row_id = change.get("table", ""), change.get("row_id", "")
+            payload = change.get("payload") or {}
+            record = describe(conn, table_name, row_id, payload) if table_name else "-"
+            what = t(f"tui.sync.op_{change.get('op')}") if change.get("op") in ("insert", "update", "delete") else "-"
+            reason_key = f"tui.sync.reason_{code}"
+            reason = t(reason_key) if reason_key in catalogue(current_language()) else f"{code}: {message}"
+            views.append(RejectedView(seq, _utc_text_to_local(rejected_at), record, what, reason))
+    return views
+
+
+# --- words for records, fields and values ---------------------------------------------------------
+
+# Per table: the SQL giving a name for the record, parents' names included where the row has none.
+NAMES = {
+    "park": "SELECT name FROM park WHERE id = ?",
+    "building": "SELECT b.name || '（' || p.name || '）' FROM building b JOIN park p ON p.id = b.park_id WHERE b.id = ?",
+    "tenant": "SELECT name FROM tenant WHERE id = ?",
+    "inspector": "SELECT name FROM inspector WHERE id = ?",
+    "inspection": "SELECT coalesce(tn.name, p.name) || ' ' || substr(i.started_at, 1, 10) FROM inspection i "
+                  "JOIN park p ON p.id = i.park_id LEFT JOIN tenant tn ON tn.id = i.tenant_id WHERE i.id = ?",
+    "check_result": "SELECT coalesce(tn.name, p.name) || ' ' || c.item_code FROM check_result c "
+                    "JOIN inspection i ON i.id = c.inspection_id JOIN park p ON p.id = i.park_id "
+                    "LEFT JOIN tenant tn ON tn.id = i.tenant_id WHERE c.id = ?",
+    "hazard": "SELECT location || ' ' || description FROM hazard WHERE id = ?",
+    "rectification_item": "SELECT h.location || ' ' || h.description FROM rectification_item r "
+                          "JOIN hazard h ON h.id = r.hazard_id WHERE r.id = ?",
+    "reinspection": "SELECT h.location || ' ' || h.description FROM reinspection x "
+                    "JOIN rectification_item r ON r.id = x.rectification_item_id JOIN hazard h ON h.id = r.hazard_id "
+                    "WHERE x.id = ?",
+    "notice": "SELECT number FROM notice WHERE id = ?",
+    "quarterly_report": "SELECT tn.name || ' ' || q.year || 'Q' || q.quarter FROM quarterly_report q "
+                        "JOIN tenant tn ON tn.id = q.tenant_id WHERE q.id = ?",
+    "attachment": "SELECT coalesce(original_name, substr(sha256, 1, 12)) FROM attachment WHERE id = ?",
+    "attachment_link": "SELECT coalesce(caption, substr(attachment_sha256, 1, 12)) FROM attachment_link WHERE id = ?",
+}
+PAYLOAD_NAMES = ("name", "number", "description", "location", "item_code", "original_name")
+
+
+def describe(conn, table_name: str, row_id: str, payload: dict | None = None) -> str:
+    """"企业 绿源科技": the kind of record and its name (from the row, else from the change's payload)."""
+    kind = t(f"tui.sync.table_{table_name}") if f"tui.sync.table_{table_name}" in catalogue(current_language()) \
+        else table_name
+    name = None
+    if table_name in NAMES:
+        row = conn.execute(NAMES[table_name], (row_id,)).fetchone()
+        name = row[0] if row else None
+    if not name and payload:
+        name = next((str(payload[k]) for k in PAYLOAD_NAMES if payload.get(k)), None)
+    return f"{kind} {_short(name or row_id[:8])}"
+
+
+def field_label(table_name: str, field: str) -> str:
+    messages = catalogue(current_language())
+    for key in (f"fields.{table_name}.{field}", f"tui.sync.field_{field}"):
+        if key in messages:
+            return messages[key]
+    return field
+
+
+def show_value(field: str, value: object) -> str:
+    if value is None or value == "" or value == []:
+        return t("tui.sync.empty_value")
+    if isinstance(value, bool):
+        return t("tui.sync.yes") if value else t("tui.sync.no")
+    if isinstance(value, list):
+        return _short("、".join(_choice(field, item) for item in value))
+    return _short(_choice(field, value))
+
+
+def _choice(field: str, value: object) -> str:
+    messages = catalogue(current_language())
+    key = f"choices.{field}.{value}"
+    if field == "risk_points":
+        key = f"choices.risk_point.{value}"
+    return messages.get(key, str(value))
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= TEXT_WIDTH else text[:TEXT_WIDTH - 1] + "…"
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _json(value):
+    if value is None:
+        return None
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def _current_value(conn, table_name: str, row_id: str, field: str):
+    from db.models import SYNCED_TABLES
+
+    model = SYNCED_TABLES.get(table_name)
+    if model is None or field not in model.__table__.columns:
+        return None
+    row = conn.execute(f'SELECT "{field}" FROM "{table_name}" WHERE id = ?', (row_id,)).fetchone()
+    if row is None:
+        return None
+    value = row[0]
+    kind = model.__table__.columns[field].type
+    if value is not None and kind.__class__.__name__ in ("JSON",):
+        value = _json(value)
+    if value is not None and kind.__class__.__name__ == "Boolean":
+        value = bool(value)
+    return value
+
+
+def _writer(conn, stamp: str) -> str:
+    """Who wrote a value: the inspector of the change that carried it, else the device."""
+    row = conn.execute("SELECT actor_id FROM applied_change WHERE hlc = ? UNION ALL "
+                       "SELECT actor_id FROM change_log WHERE hlc = ? LIMIT 1", (stamp, stamp)).fetchone()
+    if row and row[0]:
+        name = conn.execute("SELECT name FROM inspector WHERE id = ?", (row[0],)).fetchone()
+        if name:
+            return name[0]
+    try:
+        device = parse(stamp)[2]
+    except ValueError:
+        return "-"
+    return t("tui.sync.device", device=device[:8])
+
+
+def _stamp_time(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(parse(stamp)[0] / 1000, tz=UTC).astimezone()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _utc_text_to_local(stored) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(stored)).replace(tzinfo=UTC).astimezone() if stored else None
+    except ValueError:
+        return None

@@ -1,0 +1,71 @@
+"""What the TUI shows about sync (pending changes, last sync, conflicts, refusals) and the sync
+it starts. Plain SQL on small counts: the status line is refreshed often and must stay cheap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from db.store import Store
+from inspect_app.services.errors import UserError
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    hub_url: str | None  # the remembered hub, None when none is configured
+    pending: int  # this device's changes the hub has not acknowledged
+    last_sync_at: datetime | None  # local time of the last successful exchange with that hub
+    conflicts: int  # unresolved conflict rows
+    rejected: int  # changes the hub refused
+
+
+def configured_hub(store: Store):
+    """This device's remembered hub settings (url, token) or None."""
+    from inspect_app.sync.hub_settings import load_hub
+
+    return load_hub(store.device_id)
+
+
+def sync_status(store: Store) -> SyncStatus:
+    hub = configured_hub(store)
+    url = _normalised(hub.url) if hub else None
+    with store.connect() as conn:
+        if url is not None:
+            row = conn.execute("SELECT pushed_seq, last_sync_at FROM sync_state WHERE hub_url = ?", (url,)).fetchone()
+        else:  # no hub remembered (yet): what no hub has acknowledged
+            row = conn.execute("SELECT max(pushed_seq), max(last_sync_at) FROM sync_state").fetchone()
+        pushed, last = (row[0] or 0, row[1]) if row else (0, None)
+        pending = conn.execute("SELECT count(*) FROM change_log WHERE seq > ?", (pushed,)).fetchone()[0]
+        conflicts = conn.execute("SELECT count(*) FROM conflict WHERE resolved = 0 AND deleted = 0").fetchone()[0]
+        rejected = conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0]
+    return SyncStatus(url, pending, _local(last), conflicts, rejected)
+
+
+def run_sync(store: Store, progress=None):
+    """One exchange with the remembered hub (the TUI's sync key). UserError when none is configured
+    or the hub refuses; SyncNetworkError (a UserError) when it cannot be reached."""
+    from inspect_app.sync.client import sync_once
+
+    hub = configured_hub(store)
+    if hub is None:
+        raise UserError("tui.sync.no_hub")
+    return sync_once(store, hub.url, hub.token, progress=progress)
+
+
+def _normalised(url: str) -> str | None:
+    from inspect_app.sync.hub_settings import normalise_hub_url
+
+    try:
+        return normalise_hub_url(url)
+    except UserError:
+        return None
+
+
+def _local(stored: str | None) -> datetime | None:
+    """sync_state keeps UTC without a zone (SQLAlchemy's DateTime format); shown in local time."""
+    if not stored:
+        return None
+    try:
+        return datetime.fromisoformat(str(stored)).replace(tzinfo=UTC).astimezone()
+    except ValueError:
+        return None
