@@ -20,6 +20,7 @@ PYDANTIC_KINDS = {
     "int_parsing": "integer_format",
     "decimal_parsing": "number_format",
     "list_type": "choice",
+    "string_unicode": "invalid",  # a lone surrogate: text no file or keyboard can hold
 }
 
 

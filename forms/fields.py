@@ -27,7 +27,10 @@ DATE_PATTERNS = (
 
 
 def error(kind: str, **context: object) -> PydanticCustomError:
-    return PydanticCustomError(kind, kind, context)
+    # A lone surrogate (an undecodable byte of a command-line argument) in the context would make
+    # pydantic fail while listing the errors; shown as "?" instead.
+    safe = {k: v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v for k, v in context.items()}
+    return PydanticCustomError(kind, kind, safe)
 
 
 def clean_text(value: object) -> str:
@@ -35,13 +38,18 @@ def clean_text(value: object) -> str:
     and letters into ASCII; trimmed; None -> ''."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return unicodedata.normalize("NFKC", _str(value)).strip()
+
+
+def _str(value: object) -> str:
+    # str() of an int longer than 4300 digits raises ValueError (CPython's limit); Decimal prints it.
+    return str(Decimal(value)) if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def plain_text(value: object) -> str:
     """For free text (names, measures, notes): only trimmed. Chinese punctuation and full-width
     brackets are part of how it is written — NFKC would turn "（分公司）" into "(分公司)"."""
-    return "" if value is None else str(value).strip()
+    return "" if value is None else _str(value).strip()
 
 
 def optional_text(value: object, *, max_length: int = 200) -> str | None:
@@ -89,7 +97,7 @@ def number(value: object, *, minimum: Decimal | None, maximum: Decimal, strictly
            integer: bool = False) -> Decimal | None:
     """Parse '1,200㎡', '１２００', '35人'; refuse words, negatives and absurd magnitudes."""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        text = str(value)
+        text = _str(value)
     else:
         text = clean_text(value)
     if not text:

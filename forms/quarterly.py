@@ -63,7 +63,7 @@ JUMP_FACTOR = 10.0  # quarter on quarter, either way
 def _number(name: str):
     def parse(value: object) -> float | None:
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-            text = str(value)
+            text = fields.clean_text(value)
         else:
             text = fields.clean_text(value).replace(" ", "")
         if not text or text in NOT_REPORTED:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -79,3 +80,11 @@ def park(store: Store) -> Park:
                     property_company="平湖市开发区物业管理有限公司")
         session.add(park)
     return park
+
+
+# Hypothesis: the default profile keeps the suite short; `HYPOTHESIS_PROFILE=long` runs the fuzz
+# tests (tests/test_fuzz_*.py, sized through tests/fuzz.py) with many times the inputs.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("long", max_examples=1000, deadline=None)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
