@@ -92,8 +92,7 @@ class ParkInspectApp(App[None]):
             self.notify(t("tui.sync.no_hub"), severity="warning", timeout=10)
             return
         self.sync_progress = ""
-        self._refresh_sync_status()
-        self.notify(t("tui.sync.started"))
+        self._refresh_sync_status()  # "正在同步…" on the status line: no toast needed
         self._run_sync()
 
     @work(thread=True, exclusive=True, group="sync")

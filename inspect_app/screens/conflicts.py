@@ -38,12 +38,14 @@ class ConflictsScreen(TranslatedBindings, Screen):
         yield Header()
         yield Static(t("tui.sync.conflicts_title"), classes="screen-title")
         yield DataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="conflict-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="conflicts-status", classes="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#conflicts", DataTable)
-        for key in ("record", "field", "losing", "current", "source", "when"):
+        # Who wrote the losing value and when: on the detail line (six columns do not fit in 80).
+        for key in ("record", "field", "losing", "current"):
             table.add_column(t(f"tui.sync.col_{key}"), key=key)
         table.focus()
         self.load()
@@ -62,9 +64,10 @@ class ConflictsScreen(TranslatedBindings, Screen):
         cursor = table.cursor_row
         table.clear()
         for c in conflicts:
-            table.add_row(c.record, c.field_label, c.losing, c.current, c.source, _when(c.written_at), key=c.id)
+            table.add_row(c.record, c.field_label, c.losing, c.current, key=c.id)
         if conflicts:
             table.move_cursor(row=min(max(cursor, 0), len(conflicts) - 1))
+        self._show_detail()
         self.query_one("#conflicts-status", Static).update(
             t("tui.sync.conflicts_count", count=len(conflicts)) if conflicts else t("tui.sync.conflicts_empty"))
 
@@ -101,6 +104,16 @@ class ConflictsScreen(TranslatedBindings, Screen):
         else:
             self.app.call_from_thread(self.notify, message)
         self.app.call_from_thread(self.load)
+
+    @on(DataTable.RowHighlighted, "#conflicts")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        conflict = self._selected()
+        self.query_one("#conflict-detail", Static).update(
+            t("tui.sync.conflict_detail", source=conflict.source, when=_when(conflict.written_at))
+            if conflict is not None else "")
 
     @on(DataTable.RowSelected, "#conflicts")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -28,7 +28,8 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("o", "overview", "tui.overview.menu", id="parks.overview"),
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
-        Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts"),
+        # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
+        Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
     ]
 
     def __init__(self):
