@@ -464,3 +464,15 @@ def test_cli_sync_refuses_a_malformed_hub_address(devices, capsys):
     a = devices.new("a")
     code, _, err = cli(capsys, "--db", str(a.path), "sync", "--hub", "hub.example", "--token", "t")
     assert code == 2 and "hub.example" in err
+
+
+def test_the_progress_line_draws_counts_in_place_and_clears_itself(capsys):
+    from inspect_app.cli_sync import _ProgressLine
+
+    bar = _ProgressLine()
+    bar("push", 50, 100)
+    bar("pull", 1000, None)
+    bar.clear()
+    err = capsys.readouterr().err
+    assert "\r[" + "#" * 15 + "." * 15 + "] 推送 50/100 条" in err
+    assert "\r拉取 1000 条" in err and err.endswith("\r")
