@@ -67,7 +67,7 @@ def required_text(value: object, *, max_length: int = 200) -> str:
 
 
 def credit_code(value: object) -> str:
-    code = cc.normalise(str(value or ""))
+    code = cc.normalise(_str(value or ""))
     if not code:
         raise error("required")
     found = cc.problem(code)

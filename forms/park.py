@@ -16,7 +16,7 @@ def _star(value: object) -> int:
     text = fields.clean_text(value).replace("星", "").replace("三", "3").replace("四", "4").replace("五", "5")
     if text in ("", "无", "none"):
         return 0
-    if text.isdigit() and int(text) in STAR_RATINGS:
+    if text.isdigit() and len(text) == 1 and int(text) in STAR_RATINGS:  # int() refuses 4300+ digits
         return int(text)
     raise fields.error("choice", value=fields.clean_text(value))
 

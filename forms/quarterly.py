@@ -228,6 +228,8 @@ def parse_year(value: object) -> int:
         text = str(int(value))
     if not text.isascii() or not text.isdigit():
         raise fields.error("year_format", value=fields.clean_text(value))
+    if len(text) > 4:  # int() refuses a string of over 4300 digits, and no year has more than 4
+        raise fields.error("year_range", min=MIN_YEAR, max=MAX_YEAR)
     return check_year(int(text))
 
 
