@@ -107,7 +107,7 @@ def _conflicts(store: Store) -> set[tuple]:
 def test_changes_pushed_while_the_pages_are_read_are_not_missed(hub, tmp_path):
     a, b, ta, tb, ids = shared_history(hub, tmp_path)
     fresh = device(tmp_path, "fresh")
-    calls = []
+    calls, late = [], {}
 
     def push_meanwhile(request):
         def wrapped(method, path, **kwargs):
@@ -116,11 +116,19 @@ def test_changes_pushed_while_the_pages_are_read_are_not_missed(hub, tmp_path):
                 rename_tenant(b, ids["tenant"], "加载中改")
                 add_inspector(b, "李四")
                 sync(b, hub.state.base, tb)
+            if kwargs.get("params", {}).get("table") == "tenant" and not late:
+                # parks are loaded: a new park's tenant, inspection... arrive without their park
+                late.update(add_park(b, "PH-009", n=9))
+                sync(b, hub.state.base, tb)
             return request(method, path, **kwargs)
         return wrapped
 
     with httpx.Client(base_url=hub.state.base, headers={"Authorization": f"Bearer {token(hub, 'fresh')}"}) as http:
         snapshot.load(fresh, hub.state.base, push_meanwhile(requester(http)), page_rows=2)
+    with fresh.connect() as conn:  # rows of the late park wait in the inbox for it
+        assert conn.execute("SELECT count(*) FROM park WHERE id = ?", (late["park"],)).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM applied_change WHERE waiting_for = ?",
+                            (late["park"],)).fetchone()[0] > 0
     sync(fresh, hub.state.base, token(hub, "fresh-2"))  # the normal pull after the snapshot
     sync(a, hub.state.base, ta)
     assert synced_rows(fresh, tables=DATA_TABLES) == synced_rows(a, tables=DATA_TABLES)

@@ -90,19 +90,15 @@ class ErrorBody(BaseModel):
     detail: Any
 
 
-class SnapshotRow(BaseModel):
-    row_id: str
-    inserted: str = Field(description="the stamp of the row's insert: the clock of every field not in `clocks`")
-    clocks: dict[str, str] = Field(description="{field: stamp of its winning write} where it is not `inserted`")
-    seen: dict[str, str] = Field(description="{field: greatest base clock any write of it had}")
-    values: dict[str, Any] = Field(description="the merged row, every column, as in a change's payload")
-
-
 class SnapshotPage(BaseModel):
     seq: int = Field(description="hub sequence the page is consistent with: every change up to it is in "
                                  "the rows; after the last page, pull changes after the first page's seq")
     table: str
-    rows: list[SnapshotRow]
+    columns: list[str] = Field(description="the table's columns: the order of each row's values")
+    rows: list[tuple[str, str, dict[str, str], dict[str, str], list[Any]]] = Field(
+        description="[row_id, inserted (the insert's stamp: the clock of every field not in clocks), "
+                    "clocks {field: stamp of its winning write}, seen {field: greatest base any write of it "
+                    "had}, [value per column, as in a change's payload]]")
     partial: list[str] = Field(description="rows the hub holds only updates of: ask /snapshot/changes for them")
     next_row: str = Field(description="pass as `after_row` for the next page of this table")
     has_more: bool

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import JSON, Date, DateTime, LargeBinary, Table
+from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, Table
 
 from db.models import SYNCED_TABLES
 from db.store import Store
@@ -96,109 +97,134 @@ def load(store: Store, hub_url: str, request: Request, *, progress: Progress | N
         return response.json()
 
     # The next page is fetched while this one is written: the hub reads as the device inserts.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(fetch, position)
-        while pending is not None:
-            page = pending.result()
-            if saved["seq"] is None:
-                saved["seq"] = result.seq = int(page["seq"])
-            table = position[0]
-            if page["has_more"]:
-                position = (table, page["next_row"])
-            else:
-                following = order.index(table) + 1
-                position = (order[following], "") if following < len(order) else None
-            pending = pool.submit(fetch, position) if position is not None else None
-            saved_next = None if position is None else {**saved, "table": position[0], "after": position[1]}
-            _load_page(store, hub_url, request, table, page, saved_next, result)
-            if progress:
-                progress("snapshot", result.rows + result.changes, None)
+    with ThreadPoolExecutor(max_workers=1) as pool, store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
+        # A page lost to a power cut is loaded again (the progress goes with it), so the load
+        # does not need a full fsync per page; a bigger cache keeps the indexes in memory.
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA cache_size=-65536")
+        try:
+            pending = pool.submit(fetch, position)
+            while pending is not None:
+                page = pending.result()
+                if saved["seq"] is None:
+                    saved["seq"] = result.seq = int(page["seq"])
+                table = position[0]
+                if page["has_more"]:
+                    position = (table, page["next_row"])
+                else:
+                    following = order.index(table) + 1
+                    position = (order[following], "") if following < len(order) else None
+                pending = pool.submit(fetch, position) if position is not None else None
+                saved_next = None if position is None else {**saved, "table": position[0], "after": position[1]}
+                _load_page(conn, store, hub_url, request, table, page, saved_next, result)
+                if progress:
+                    progress("snapshot", result.rows + result.changes, None)
+        finally:
+            raw.execute("PRAGMA synchronous=FULL")
+            raw.execute(f"PRAGMA cache_size={int(cache_size)}")
     return result
 
 
 # --- one page ------------------------------------------------------------------------------------
 
 
-def _load_page(store: Store, hub_url: str, request: Request, table_name: str, page: dict,
+def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: str, page: dict,
                saved_next: dict | None, result: SnapshotResult) -> None:
     table = SYNCED_TABLES[table_name].__table__
-    rows = page["rows"]
-    orphans = _without_parents(store, table, rows)
-    whole = [row for row in rows if row["row_id"] not in orphans]
-    fallback = list(page["partial"]) + sorted(orphans)
-    changes = _row_changes(request, table_name, fallback)
-    newest = max((row["values"].get("hlc") or "" for row in whole), default="")
+    columns = list(page["columns"])
+    hlc_at = columns.index("hlc")
+    rows = page["rows"]  # [row_id, inserted, clocks, seen, values]
+    newest = max((row[4][hlc_at] or "" for row in rows), default="")
+    changes = _row_changes(request, table_name, list(page["partial"]))
     merged = ApplyResult()
-    with store.engine.begin() as conn:
+    with conn.begin():
         cursor = conn.connection.driver_connection.cursor()
-        skipped = _insert_rows(cursor, conn.dialect, table, whole)
-        if skipped:  # here already, or a unique value another row holds: merged as changes
+        # The progress first: a write opens the transaction (the inserts use a savepoint in it).
+        if saved_next is None:  # the last page: pulls continue from the snapshot's sequence
+            cursor.execute("DELETE FROM local_setting WHERE key = ?", (PROGRESS_KEY,))
+            _save_pull_cursor(conn, hub_url, result.seq)
+        else:
+            _set_setting(cursor, PROGRESS_KEY, json.dumps(saved_next))
+        floor = max(newest, _setting(cursor, CLOCK_FLOOR_KEY) or "")
+        if floor:
+            _set_setting(cursor, CLOCK_FLOOR_KEY, floor)
+        skipped = _insert_rows(cursor, conn.dialect, table, columns, rows)
+        if skipped:  # parent not here, row here already, or a unique value taken: merged as changes
             changes += _row_changes(request, table_name, sorted(skipped))
-        _insert_row_versions(cursor, table_name, [row for row in whole if row["row_id"] not in skipped])
+        _insert_row_versions(cursor, table_name, [row for row in rows if row[0] not in skipped])
         merge = Merge(conn, store, merged)
         for change in sorted(changes, key=lambda c: c["seq"]):
             check_change(change)
             merge.receive(change)
         if newest:
             store.clock.observe(newest)
-        floor = max(newest, _setting(cursor, CLOCK_FLOOR_KEY) or "")
-        if floor:
-            _set_setting(cursor, CLOCK_FLOOR_KEY, floor)
-        if saved_next is None:  # the last page: pulls continue from the snapshot's sequence
-            cursor.execute("DELETE FROM local_setting WHERE key = ?", (PROGRESS_KEY,))
-            _save_pull_cursor(conn, hub_url, result.seq)
-        else:
-            _set_setting(cursor, PROGRESS_KEY, json.dumps(saved_next))
-    result.rows += len(whole) - len(skipped)
+    result.rows += len(rows) - len(skipped)
     result.changes += merged.received
     result.conflicts += merged.conflicts
 
 
-def _without_parents(store: Store, table: Table, rows: list[dict]) -> set[str]:
+def _without_parents(cursor, table: Table, columns: list[str], rows: list[list]) -> set[str]:
     """Ids of rows referring to a row this device does not have (it arrives by a later pull, or
     waits in the inbox): they cannot be inserted now, foreign keys being enforced."""
     orphans: set[str] = set()
-    with store.connect() as conn:
-        for fk in table.foreign_keys:
-            column, parent = fk.parent.name, fk.column.table.name
-            wanted = {row["values"].get(column) for row in rows} - {None}
-            present = set()
-            ids = sorted(wanted)
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start:start + CHUNK]
-                marks = ",".join("?" * len(chunk))
-                present.update(r[0] for r in conn.execute(f"SELECT id FROM {parent} WHERE id IN ({marks})", chunk))
-            orphans.update(row["row_id"] for row in rows if row["values"].get(column) in wanted - present)
+    for fk in table.foreign_keys:
+        at, parent = columns.index(fk.parent.name), fk.column.table.name
+        wanted = {row[4][at] for row in rows} - {None}
+        present = set()
+        ids = sorted(wanted)
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            present.update(r[0] for r in cursor.execute(f'SELECT id FROM "{parent}" WHERE id IN ({marks})', chunk))
+        orphans.update(row[0] for row in rows if row[4][at] in wanted - present)
     return orphans
 
 
 @cache
 def _converters(table: Table, dialect) -> tuple[tuple[str, Callable | None], ...]:
-    """Per column: JSON payload value -> the value SQLAlchemy would store (its bind processor;
-    a JSON column stores None as JSON null, as a Core insert does)."""
+    """Per column: JSON payload value -> the value SQLAlchemy would store (its bind processor,
+    with a fast path for the usual spellings of dates and times; a JSON column stores None as
+    JSON null, as a Core insert does). None for a column stored as it comes."""
     result = []
     for column in table.columns:
         kind = getattr(column.type, "impl", column.type)
         store_value = column.type.dialect_impl(dialect).bind_processor(dialect)
         if isinstance(kind, JSON):
             result.append((column.name, store_value))
-            continue
-        if isinstance(kind, DateTime):
-            parse = datetime.fromisoformat
+        elif isinstance(kind, DateTime):
+            result.append((column.name, _skip_none(_fast_datetime(_compose(datetime.fromisoformat, store_value)))))
         elif isinstance(kind, Date):
-            parse = date.fromisoformat
+            result.append((column.name, _skip_none(_fast_date(_compose(date.fromisoformat, store_value)))))
         elif isinstance(kind, LargeBinary):
-            def parse(value):
-                return base64.b64decode(value["base64"])
+            result.append((column.name, _skip_none(_compose(lambda v: base64.b64decode(v["base64"]), store_value))))
+        elif isinstance(kind, Boolean):
+            result.append((column.name, None))  # sqlite3 stores True/False as 1/0 itself
         else:
-            parse = None
-        result.append((column.name, _skip_none(_compose(parse, store_value))))
+            result.append((column.name, _skip_none(store_value)))
     return tuple(result)
 
 
-def _compose(parse: Callable | None, store_value: Callable | None) -> Callable | None:
-    if parse is None:
-        return store_value
+def _fast_datetime(slow: Callable) -> Callable:
+    """'2026-11-26T18:02:18.156115+00:00' -> '2026-11-26 18:02:18.156115' (SQLAlchemy's SQLite
+    spelling of that UTC time) without building a datetime; any other spelling goes the slow way."""
+    def convert(value):
+        if isinstance(value, str) and len(value) == 32 and value[10] == "T" and value.endswith("+00:00"):
+            return f"{value[:10]} {value[11:26]}"
+        return slow(value)
+    return convert
+
+
+def _fast_date(slow: Callable) -> Callable:
+    def convert(value):
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            return value
+        return slow(value)
+    return convert
+
+
+def _compose(parse: Callable, store_value: Callable | None) -> Callable:
     if store_value is None:
         return parse
     return lambda value: store_value(parse(value))
@@ -210,40 +236,58 @@ def _skip_none(convert: Callable | None) -> Callable | None:
     return lambda value: None if value is None else convert(value)
 
 
-def _insert_rows(cursor, dialect, table: Table, rows: list[dict]) -> set[str]:
-    """Insert the rows; return the ids that were not inserted (id or a unique value taken here)."""
+def _insert_rows(cursor, dialect, table: Table, columns: list[str], rows: list[list]) -> set[str]:
+    """Insert the rows; return the ids that were not inserted (parent missing, id or a unique
+    value taken here)."""
     if not rows:
         return set()
-    converters = _converters(table, dialect)
-    names = ", ".join(f'"{name}"' for name, _ in converters)
-    marks = ", ".join("?" * len(converters))
+    by_name = dict(_converters(table, dialect))
+    unknown = set(columns) - set(by_name)
+    if unknown:
+        raise SnapshotError(f"the hub's {table.name} has columns this device does not know: {sorted(unknown)}")
+    converting = [(index, by_name[name]) for index, name in enumerate(columns) if by_name[name] is not None]
     records = []
     for row in rows:
-        values = row["values"]
-        record = []
-        for name, convert in converters:
-            value = values.get(name)
-            record.append(value if convert is None else convert(value))
+        record = row[4]  # converted in place: the page is not used again
+        for index, convert in converting:
+            record[index] = convert(record[index])
         records.append(record)
+    statement = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in columns)}) '
+                 f'VALUES ({", ".join("?" * len(columns))}) ON CONFLICT DO NOTHING')
     # ON CONFLICT DO NOTHING: never a replace (docs/SYNC.md); a skipped row is merged as changes.
+    # Foreign keys stay enforced: a row whose parent is not here fails the page's statement, which
+    # is then undone and run again without such rows.
     before = cursor.connection.total_changes
-    cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING', records)
+    cursor.execute("SAVEPOINT snapshot_rows")
+    try:
+        cursor.executemany(statement, records)
+        orphans: set[str] = set()
+    except sqlite3.IntegrityError:
+        cursor.execute("ROLLBACK TO snapshot_rows")
+        orphans = _without_parents(cursor, table, columns, rows)
+        rows = [row for row in rows if row[0] not in orphans]
+        before = cursor.connection.total_changes
+        if rows:
+            cursor.executemany(statement, [row[4] for row in rows])
+    finally:
+        cursor.execute("RELEASE snapshot_rows")
     if cursor.connection.total_changes - before == len(rows):
-        return set()
+        return orphans
     # Some were skipped: which ones? (A row is ours when its stored hlc is the snapshot's.)
-    skipped = set()
+    hlc_at = columns.index("hlc")
+    skipped = set(orphans)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         marks = ",".join("?" * len(chunk))
         held = dict(cursor.execute(f'SELECT id, hlc FROM "{table.name}" WHERE id IN ({marks})',
-                                   [r["row_id"] for r in chunk]).fetchall())
-        skipped.update(r["row_id"] for r in chunk if held.get(r["row_id"]) != r["values"].get("hlc"))
+                                   [r[0] for r in chunk]).fetchall())
+        skipped.update(r[0] for r in chunk if held.get(r[0]) != r[4][hlc_at])
     return skipped
 
 
-def _insert_row_versions(cursor, table_name: str, rows: list[dict]) -> None:
-    entries = [(table_name, row["row_id"], row["inserted"], json.dumps(row["clocks"]), json.dumps(row["seen"]))
-               for row in rows if row["clocks"] or row["seen"]]
+def _insert_row_versions(cursor, table_name: str, rows: list[list]) -> None:
+    entries = [(table_name, row_id, inserted, json.dumps(clocks), json.dumps(seen))
+               for row_id, inserted, clocks, seen, _ in rows if clocks or seen]
     if entries:
         cursor.executemany("INSERT INTO row_version (table_name, row_id, inserted, clocks, seen) VALUES (?, ?, ?, ?, ?) "
                            "ON CONFLICT (table_name, row_id) DO UPDATE SET clocks = excluded.clocks, "
