@@ -31,6 +31,7 @@ from db.store import Store
 from forms.i18n import t
 from inspect_app.services.attachments import MEDIA_TYPES, attachments_dir
 from inspect_app.services.errors import UserError
+from inspect_app.sync import snapshot
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
 from inspect_app.sync.hub_settings import normalise_hub_url
@@ -262,6 +263,8 @@ class _Run:
     # --- pull ------------------------------------------------------------------------------------
 
     def pull(self) -> None:
+        if snapshot.needed(self.store, self.hub_url):
+            self.first_pull()
         _, pulled = push_cursor(self.store, self.hub_url)
         while True:
             response = self.session.request("GET", "/changes", params={"after": pulled, "limit": PULL_LIMIT})
@@ -279,6 +282,22 @@ class _Run:
             pulled = max(pulled, next_after)
             if not page["has_more"]:
                 return
+
+    def first_pull(self) -> None:
+        """A device that never pulled loads the hub's merged rows instead of every change
+        (sync/snapshot.py); the pull then continues from the snapshot's sequence."""
+        def request(method: str, path: str, **kwargs) -> httpx.Response:
+            response = self.session.request(method, path, **kwargs)
+            if response.status_code != 200:
+                raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=response.status_code,
+                                       detail=_detail(response))
+            return response
+
+        loaded = snapshot.load(self.store, self.hub_url, request,
+                               progress=lambda _stage, done, total: self.progress("pull", done, total))
+        self.summary.pulled += loaded.rows + loaded.changes
+        self.summary.applied += loaded.rows + loaded.changes
+        self.summary.conflicts += loaded.conflicts
 
     # --- photos missing here ---------------------------------------------------------------------
 

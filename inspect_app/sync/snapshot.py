@@ -150,17 +150,17 @@ def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: s
         floor = max(newest, _setting(cursor, CLOCK_FLOOR_KEY) or "")
         if floor:
             _set_setting(cursor, CLOCK_FLOOR_KEY, floor)
-        skipped = _insert_rows(cursor, conn.dialect, table, columns, rows)
+        inserted, skipped = _insert_rows(cursor, conn.dialect, table, columns, rows)
         if skipped:  # parent not here, row here already, or a unique value taken: merged as changes
             changes += _row_changes(request, table_name, sorted(skipped))
-        _insert_row_versions(cursor, table_name, [row for row in rows if row[0] not in skipped])
+        _insert_row_versions(cursor, table_name, inserted)
         merge = Merge(conn, store, merged)
         for change in sorted(changes, key=lambda c: c["seq"]):
             check_change(change)
             merge.receive(change)
         if newest:
             store.clock.observe(newest)
-    result.rows += len(rows) - len(skipped)
+    result.rows += len(inserted)
     result.changes += merged.received
     result.conflicts += merged.conflicts
 
@@ -236,11 +236,12 @@ def _skip_none(convert: Callable | None) -> Callable | None:
     return lambda value: None if value is None else convert(value)
 
 
-def _insert_rows(cursor, dialect, table: Table, columns: list[str], rows: list[list]) -> set[str]:
-    """Insert the rows; return the ids that were not inserted (parent missing, id or a unique
-    value taken here)."""
+def _insert_rows(cursor, dialect, table: Table, columns: list[str],
+                 rows: list[list]) -> tuple[list[list], set[str]]:
+    """Insert the rows; return those inserted, and the ids to merge as changes instead (parent
+    missing, held here with other values, a unique value taken here)."""
     if not rows:
-        return set()
+        return [], set()
     by_name = dict(_converters(table, dialect))
     unknown = set(columns) - set(by_name)
     if unknown:
@@ -254,35 +255,49 @@ def _insert_rows(cursor, dialect, table: Table, columns: list[str], rows: list[l
         records.append(record)
     statement = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in columns)}) '
                  f'VALUES ({", ".join("?" * len(columns))}) ON CONFLICT DO NOTHING')
-    # ON CONFLICT DO NOTHING: never a replace (docs/SYNC.md); a skipped row is merged as changes.
-    # Foreign keys stay enforced: a row whose parent is not here fails the page's statement, which
-    # is then undone and run again without such rows.
-    before = cursor.connection.total_changes
+    # ON CONFLICT DO NOTHING: never a replace (docs/SYNC.md). Foreign keys stay enforced. The
+    # whole page in one executemany; when a row fails or is not inserted, the page is undone and
+    # loaded row by row, the rows that cannot be inserted being merged as changes instead.
     cursor.execute("SAVEPOINT snapshot_rows")
+    before = cursor.connection.total_changes
     try:
         cursor.executemany(statement, records)
-        orphans: set[str] = set()
+        whole = cursor.connection.total_changes - before == len(rows)
     except sqlite3.IntegrityError:
+        whole = False
+    if not whole:
         cursor.execute("ROLLBACK TO snapshot_rows")
-        orphans = _without_parents(cursor, table, columns, rows)
-        rows = [row for row in rows if row[0] not in orphans]
-        before = cursor.connection.total_changes
-        if rows:
-            cursor.executemany(statement, [row[4] for row in rows])
-    finally:
-        cursor.execute("RELEASE snapshot_rows")
-    if cursor.connection.total_changes - before == len(rows):
-        return orphans
-    # Some were skipped: which ones? (A row is ours when its stored hlc is the snapshot's.)
+    cursor.execute("RELEASE snapshot_rows")
+    if whole:
+        return rows, set()
+    return _insert_one_by_one(cursor, table, columns, rows, statement)
+
+
+def _insert_one_by_one(cursor, table: Table, columns: list[str], rows: list[list],
+                       statement: str) -> tuple[list[list], set[str]]:
+    """The careful way: rows whose parent is not here, rows here already with other values, and
+    rows another row's unique value refuses are left out (skipped); a row this device already
+    holds as the hub has it is left as it is."""
+    skipped = _without_parents(cursor, table, columns, rows)
     hlc_at = columns.index("hlc")
-    skipped = set(orphans)
+    held: dict[str, str] = {}
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
+        chunk = [row[0] for row in rows[start:start + CHUNK]]
         marks = ",".join("?" * len(chunk))
-        held = dict(cursor.execute(f'SELECT id, hlc FROM "{table.name}" WHERE id IN ({marks})',
-                                   [r[0] for r in chunk]).fetchall())
-        skipped.update(r[0] for r in chunk if held.get(r[0]) != r[4][hlc_at])
-    return skipped
+        held.update(cursor.execute(f'SELECT id, hlc FROM "{table.name}" WHERE id IN ({marks})', chunk).fetchall())
+    inserted = []
+    for row in rows:
+        if row[0] in skipped:
+            continue
+        if row[0] in held:
+            if held[row[0]] != row[4][hlc_at]:
+                skipped.add(row[0])
+            continue
+        if cursor.execute(statement, row[4]).rowcount == 1:
+            inserted.append(row)
+        else:
+            skipped.add(row[0])
+    return inserted, skipped
 
 
 def _insert_row_versions(cursor, table_name: str, rows: list[list]) -> None:
