@@ -29,7 +29,7 @@ from sqlalchemy import Date, DateTime, LargeBinary, Table, bindparam, select, te
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from db import row_versions
+from db import row_versions, wire_values
 from db.changelog import STAMP_FIELDS, json_value
 from db.clock import parse
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES, AppliedChange, SyncState, utc_now
@@ -89,6 +89,8 @@ def check_change(change: dict) -> None:
         table = SYNCED_TABLES[change["table"]].__table__
         if change["op"] not in OPS:
             raise SyncFormatError(f"unknown op {change['op']!r}")
+        if not isinstance(change["hlc"], str):
+            raise SyncFormatError("hlc is not a string")
         parse(change["hlc"])
         int(change["device_seq"])
         if not (isinstance(change["device_id"], str) and isinstance(change["row_id"], str)
@@ -99,6 +101,9 @@ def check_change(change: dict) -> None:
     unknown = set(change["payload"]) - set(table.columns.keys())
     if unknown:
         raise SyncFormatError(f"unknown fields {sorted(unknown)} for {change['table']}")
+    problem = wire_values.payload_problem(table, change["payload"])
+    if problem:  # refused here, not by SQLite halfway through the page
+        raise SyncFormatError(problem)
 
 
 def _save_pull_cursor(conn, hub_url: str, seq: int) -> None:

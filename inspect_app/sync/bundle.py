@@ -15,6 +15,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,8 +100,9 @@ def read_bundle(source: Path) -> tuple[list[dict], dict[str, bytes]]:
                 if hashlib.sha256(data).hexdigest() != members[name]:
                     raise UserError("sync.bundle_corrupt", file=str(source), member=name)
                 contents[name] = data
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
-        # ValueError/EOFError: a truncated or damaged member (bad CRC, cut-off deflate stream).
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, zlib.error) as exc:
+        # ValueError/EOFError/zlib.error: a truncated or damaged member (bad CRC, cut-off or
+        # corrupt deflate stream).
         # A file that does not even start like a zip is something else, not a damaged bundle.
         with source.open("rb") as handle:
             is_zip = handle.read(4) == b"PK\x03\x04"
