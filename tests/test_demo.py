@@ -63,6 +63,12 @@ def hazard_statuses(session: Session) -> Counter:
     return statuses
 
 
+def check_results_expected(session: Session) -> int:
+    """Every inspection holds a copy of each item of its template (31 fire-safety, 9 ledger items)."""
+    items_per_template = {"fire_safety": len(CHECKLIST_ITEM_CODES), "ledger_verification": 9}
+    return sum(items_per_template[i.template_id] for i in session.exec(select(Inspection)).all())
+
+
 def test_returned_counts_match_the_rows_written(store: Store):
     summary = generate_demo(store, **SMALL)
 
@@ -75,7 +81,7 @@ def test_returned_counts_match_the_rows_written(store: Store):
             "quarterly_reports": count(session, QuarterlyReport),
         }
         assert summary["parks"] == 3 and summary["tenants"] == 30
-        assert count(session, CheckResult) == summary["inspections"] * len(CHECKLIST_ITEM_CODES)
+        assert count(session, CheckResult) == check_results_expected(session)
         assert count(session, RectificationItem) == summary["hazards"]  # one 五落实 item per hazard
         assert 2 * 3 <= count(session, Building) <= 6 * 3
 
@@ -284,8 +290,8 @@ def test_quarterly_figures_include_declining_and_zombie_tenants(built_rows):
     assert zombies >= 3
 
 
-def test_inspections_follow_the_shipped_fire_safety_template(store: Store):
-    fire = builtin_templates()["fire_safety"]
+def test_inspections_follow_the_shipped_templates(store: Store):
+    templates = builtin_templates()
     generate_demo(store, **SMALL)
 
     with store.read() as session:
@@ -293,15 +299,16 @@ def test_inspections_follow_the_shipped_fire_safety_template(store: Store):
         results = session.exec(
             select(CheckResult).order_by(CheckResult.inspection_id, CheckResult.position)
         ).all()
-    assert {(i.template_id, i.template_version, i.template_sha256) for i in inspections} == {
-        (fire.id, fire.version, fire.sha256)
-    }
-    first = [r for r in results if r.inspection_id == inspections[0].id]
-    assert [r.item_code for r in first] == list(fire.codes()) and [r.position for r in first] == list(
-        range(len(fire.items))
-    )
+    used = {(i.template_id, i.template_version, i.template_sha256) for i in inspections}
+    assert used == {(t.id, t.version, t.sha256) for t in (templates["fire_safety"], templates["ledger_verification"])}
+    template_of = {i.id: templates[i.template_id] for i in inspections}
+    for inspection in inspections:
+        template = template_of[inspection.id]
+        mine = [r for r in results if r.inspection_id == inspection.id]
+        assert [r.item_code for r in mine] == list(template.codes())
+        assert [r.position for r in mine] == list(range(len(template.items)))
     for result in results:  # the copy of the item, as start_inspection makes it
-        item = fire.item(result.item_code)
+        item = template_of[result.inspection_id].item(result.item_code)
         assert (result.category, result.item_text, result.default_severity, result.major_possible) == (
             item.category("zh_CN"),
             item.text("zh_CN"),
@@ -324,7 +331,7 @@ def test_hazards_take_the_template_severity_and_deadline(store: Store):
             select(Hazard, RectificationItem)
             .join(RectificationItem, RectificationItem.hazard_id == Hazard.id)
             .join(Inspection, Inspection.id == Hazard.inspection_id)
-            .where(Inspection.tenant_id.is_not(None))
+            .where(Inspection.tenant_id.is_not(None), Inspection.template_id == fire.id)
         ).all()
     assert pairs
     for hazard, item in pairs:
@@ -346,7 +353,7 @@ def test_extra_tenant_inspections_bring_the_hazards_to_the_number_asked(store: S
     with store.read() as session:
         after = count(session, Hazard)
         assert count(session, RectificationItem) == after
-        assert count(session, CheckResult) == count(session, Inspection) * len(CHECKLIST_ITEM_CODES)
+        assert count(session, CheckResult) == check_results_expected(session)
     assert added["hazards"] == after - before and added["inspections"] > 0
     assert before + 40 <= after < before + 40 + len(CHECKLIST_ITEM_CODES)  # the last one may overshoot
     nothing = {"inspections": 0, "hazards": 0}
@@ -438,3 +445,18 @@ def test_demo_command_reports_the_notices(tmp_path: Path, keys_dir: Path, monkey
             assert count(session, Notice) == summary["notices"]
     finally:
         store.close()
+
+
+def test_some_ledger_verifications_find_a_mismatch_the_overview_flags(store: Store):
+    generate_demo(store, parks=2, tenants_per_park=100, seed=3, today=TODAY)
+
+    with store.read() as session:
+        verifications = session.exec(select(Inspection).where(Inspection.template_id == "ledger_verification")).all()
+        failed = session.exec(
+            select(CheckResult).join(Inspection, CheckResult.inspection_id == Inspection.id)
+            .where(Inspection.template_id == "ledger_verification", CheckResult.outcome == "fail")).all()
+    assert verifications and failed
+    assert all(result.observed_value for result in failed)  # what was seen, as the inspector types it
+    from inspect_app.services.park_overview import county_overview
+
+    assert county_overview(store, today=TODAY).county.flags.get("ledger_mismatch") == len(failed)

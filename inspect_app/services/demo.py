@@ -49,6 +49,7 @@ from forms.catalogues import PARK_DEVELOPER_TYPES, STAR_RATINGS
 from forms.checklist import ChecklistTemplate, builtin_templates
 
 FIRE_TEMPLATE_ID = "fire_safety"
+LEDGER_TEMPLATE_ID = "ledger_verification"
 DISTRICT = "平湖市"
 DISTRICT_CODE = "330482"  # administrative division of 平湖市, characters 3-8 of a credit code
 PARK_CODE_PREFIX = "PH-"
@@ -437,6 +438,17 @@ def _check_result_copies(template: ChecklistTemplate) -> dict[str, dict[str, obj
 
 
 CHECK_RESULT_COPIES = _check_result_copies(FIRE)
+LEDGER = builtin_templates()[LEDGER_TEMPLATE_ID]
+LEDGER_CHECK_RESULT_COPIES = _check_result_copies(LEDGER)
+SHARE_LEDGER_VERIFIED = 0.12  # of tenants in the park: a 台账核查 in the last eight months
+# How the ledger verification finds a tenant different from its ledger row: the item, what was
+# seen (as the inspector types it into "observed"), and what the tenant must do.
+LEDGER_MISMATCHES: tuple[tuple[str, str, str], ...] = (
+    ("L01", "实测约 {area:,.0f}㎡", "按实际使用面积重新签订租赁合同并更新台账"),
+    ("L02", "现场约 {people} 人", "如实申报用工人数，更新台账"),
+    ("L03", "现场用作仓储", "恢复约定用途或办理用途变更手续，更新台账"),
+    ("L07", "生产车间改作仓库", "恢复原使用性质，或依法办理改变使用性质的手续"),
+)
 # Items that only apply where the tenant has the matching risk point.
 ITEMS_NEEDING_RISK = {
     "D05": ("lithium",),
@@ -704,6 +716,9 @@ class DemoBuilder:
         for plan in plans:
             if plan.tenant.status == "in_park":
                 rows.quarterly_reports.extend(self.quarterly(plan))
+        for plan in plans:
+            if plan.tenant.status == "in_park" and self.rng.random() < SHARE_LEDGER_VERIFIED:
+                self.ledger_verification(rows, park, plan.tenant, inspector_ids)
         return rows
 
     def count(self, rows: ParkRows) -> None:
@@ -901,7 +916,8 @@ class DemoBuilder:
     # --- inspections -------------------------------------------------------------------------
 
     def inspection(
-        self, park: Park, tenant: Tenant | None, inspector_ids: list[str], found_on: date
+        self, park: Park, tenant: Tenant | None, inspector_ids: list[str], found_on: date,
+        template: ChecklistTemplate = FIRE,
     ) -> Inspection:
         start_local = datetime.combine(
             found_on, time(self.rng.randint(8, 15), self.rng.choice((0, 15, 30, 45))), tzinfo=CHINA_TIME
@@ -910,9 +926,9 @@ class DemoBuilder:
         return Inspection(
             park_id=park.id,
             tenant_id=tenant.id if tenant else None,
-            template_id=FIRE.id,
-            template_version=FIRE.version,
-            template_sha256=FIRE.sha256 or None,
+            template_id=template.id,
+            template_version=template.version,
+            template_sha256=template.sha256 or None,
             inspector_ids=list(inspector_ids),
             started_at=started_at,
             finished_at=started_at + timedelta(minutes=self.rng.randint(30, 120)),
@@ -925,6 +941,41 @@ class DemoBuilder:
         outcomes = {code: self.tenant_outcome(code, tenant) for code in CHECKLIST_ITEM_CODES}
         failures = [Failure(code) for code in CHECKLIST_ITEM_CODES if outcomes[code] == "fail"]
         self.inspection_rows(rows, inspection, outcomes, failures, tenant=tenant, buildings=())
+
+    def ledger_verification(self, rows: ParkRows, park: Park, tenant: Tenant, inspector_ids: list[str]) -> None:
+        """A 台账核查: most tenants match their ledger row; about a third differ in one respect,
+        which becomes a hazard to rectify (and the overview's "ledger mismatch" flag)."""
+        rng = self.rng
+        found_on = self.today - timedelta(days=rng.randint(1, 240))
+        inspection = self.inspection(park, tenant, inspector_ids, found_on, LEDGER)
+        results = {code: CheckResult(inspection_id=inspection.id, outcome="pass", **LEDGER_CHECK_RESULT_COPIES[code])
+                   for code in LEDGER.codes()}
+        if rng.random() < 0.35:
+            code, observed, measures = rng.choice(LEDGER_MISMATCHES)
+            result = results[code]
+            result.outcome = "fail"
+            result.observed_value = observed.format(area=tenant.rented_area_m2 * rng.uniform(1.2, 1.6),
+                                                    people=tenant.headcount + rng.randint(8, 30))
+            description = f"{result.item_text}：不符，{result.observed_value}"
+            result.note = description
+            hazard = Hazard(inspection_id=inspection.id, check_result_id=result.id, park_id=park.id,
+                            tenant_id=tenant.id, item_code=code, location=f"{tenant.building}{tenant.unit_no}",
+                            description=description, severity="general", found_on=found_on)
+            deadline = found_on + timedelta(days=30)
+            status = self.status_for_deadline(deadline, "general")
+            hazard.status = "open" if status == "overdue" else status
+            rows.hazards.append(hazard)
+            rows.rectification_items.append(RectificationItem(
+                hazard_id=hazard.id, responsible_person=tenant.contact_name, responsible_phone=tenant.contact_phone,
+                measures=measures, funds_yuan=0.0, funds_reason=rng.choice(ZERO_FUNDS_REASONS), deadline=deadline,
+                contingency_plan=rng.choice(CONTINGENCY_PLANS), status=hazard.status,
+                closed_on=min(self.today, deadline) if hazard.status == "closed" else None,
+            ))
+            inspection.summary = "台账核查发现1处与台账不符，已告知整改要求"
+        else:
+            inspection.summary = "台账核查：与台账一致"
+        rows.inspections.append(inspection)
+        rows.check_results.extend(results.values())
 
     def tenant_outcome(self, code: str, tenant: Tenant) -> str:
         rng = self.rng
