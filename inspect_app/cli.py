@@ -14,14 +14,17 @@ from pathlib import Path
 
 from forms.i18n import set_language, t
 from inspect_app import config
+from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, print_import_report
+from inspect_app.cli_common import fail as _fail
+from inspect_app.cli_common import open_store as _store
+from inspect_app.cli_common import print_result as _print
 from inspect_app.cli_hub import add_hub_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_overview import add_overview_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
 from inspect_app.cli_report import add_report_parser
+from inspect_app.cli_restore import add_restore_parser
 from inspect_app.cli_sync import add_sync_parser
-
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,6 +78,7 @@ def build_parser() -> Parser:
     add_quarterly_parser(sub, Parser)
     add_overview_parser(sub, Parser)
     add_report_parser(sub, Parser)
+    add_restore_parser(sub, Parser)
     _add_keys_parser(sub)
     _add_verify_parser(sub)
     add_hub_parser(sub, Parser)
@@ -107,22 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, settings)
     except KeyboardInterrupt:
         return EXIT_BAD_INPUT
-
-
-def _store(settings):
-    from db.store import Store
-
-    return Store.open(settings.db_path)
-
-
-def _print(args, payload: dict, text: str) -> None:
-    print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
-
-
-def _fail(key: str, **values: object) -> int:
-    """Print a translated refusal; the exit code for bad input."""
-    print(t(key, **values), file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def run_tui(args, settings) -> int:
@@ -223,15 +211,7 @@ def run_ledger_import(args, settings) -> int:
         return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
     finally:
         store.close()
-    mapping = ", ".join(f"{header}→{name}" for header, name in report.mapping.items())
-    print(t("import.header_row", row=report.header_row, mapping=mapping))
-    if report.unmapped:
-        print(t("import.unmapped", headers=", ".join(report.unmapped)))
-    for p in report.problems:
-        print(t("import.problem", row=p.row, column=p.column, value=p.value, reason=p.reason))
-    for w in report.warnings:
-        print(t("import.warning", row=w.row, column=w.column, value=w.value, reason=w.reason))
-    print(t("import.summary", rows=report.data_rows, valid=report.valid_rows, bad=len(report.bad_rows)))
+    print_import_report(report)
     print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
     if report.rejects_file:
         print(t("import.rejects", file=report.rejects_file))

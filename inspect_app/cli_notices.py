@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from forms.i18n import t
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK
+from inspect_app.cli_common import open_store as _store
 
 
 def add_notices_parser(sub, parser_class) -> None:
@@ -29,12 +29,6 @@ def add_notices_parser(sub, parser_class) -> None:
     block = notices_sub.add_parser("block", help=t("cli.notices_block_help"), description=t("cli.notices_block_help"))
     block.add_argument("code", nargs="?", help=t("cli.notices_block_code"))
     block.set_defaults(handler=run_notices_block)
-
-
-def _store(settings):
-    from db.store import Store
-
-    return Store.open(settings.db_path)
 
 
 def _refuse(exc) -> int:

@@ -8,11 +8,10 @@ latest complete one with data (services/park_overview.py); --json prints the ser
 from __future__ import annotations
 
 import json
-import sys
 
 from forms.i18n import t
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from inspect_app.cli_common import EXIT_OK
+from inspect_app.cli_common import fail as _fail
 
 
 def add_overview_parser(sub, parser_class) -> None:
@@ -21,11 +20,6 @@ def add_overview_parser(sub, parser_class) -> None:
     overview.add_argument("--quarter", metavar="2026Q3", help=t("overview.cli.opt_quarter"))
     overview.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     overview.set_defaults(handler=run_overview)
-
-
-def _fail(key: str, **values: object) -> int:
-    print(t(key, **values), file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def run_overview(args, settings) -> int:

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from forms.i18n import t
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK, print_import_report
+from inspect_app.cli_common import fail as _fail
+from inspect_app.cli_common import open_store as _store
 
 
 def add_quarterly_parser(sub, parser_class) -> None:
@@ -37,17 +38,6 @@ def add_quarterly_parser(sub, parser_class) -> None:
     export.add_argument("--to", dest="last", metavar="QUARTER", help=t("quarterly.cli.opt_to"))
     export.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     export.set_defaults(handler=run_quarterly_export)
-
-
-def _store(settings):
-    from db.store import Store
-
-    return Store.open(settings.db_path)
-
-
-def _fail(key: str, **values: object) -> int:
-    print(t(key, **values), file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 class _BadQuarter(Exception):
@@ -114,15 +104,7 @@ def run_quarterly_import(args, settings) -> int:
         return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
     finally:
         store.close()
-    mapping = ", ".join(f"{header}→{name}" for header, name in report.mapping.items())
-    print(t("import.header_row", row=report.header_row, mapping=mapping))
-    if report.unmapped:
-        print(t("import.unmapped", headers=", ".join(report.unmapped)))
-    for p in report.problems:
-        print(t("import.problem", row=p.row, column=p.column, value=p.value, reason=p.reason))
-    for w in report.warnings:
-        print(t("quarterly.cli.warning", row=w.row, column=w.column, value=w.value, reason=w.reason))
-    print(t("import.summary", rows=report.data_rows, valid=report.valid_rows, bad=len(report.bad_rows)))
+    print_import_report(report, warning_key="quarterly.cli.warning")
     if report.warnings:
         print(t("quarterly.cli.warnings_count", count=len(report.warnings)))
     print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))

@@ -7,12 +7,11 @@ A bad suffix, quarter or park code is refused with a message and exit 2, and not
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from forms.i18n import t
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from inspect_app.cli_common import EXIT_OK
+from inspect_app.cli_common import fail as _fail
 
 
 def add_report_parser(sub, parser_class) -> None:
@@ -21,11 +20,6 @@ def add_report_parser(sub, parser_class) -> None:
     report.add_argument("--park", metavar="CODE", help=t("report.cli.opt_park"))
     report.add_argument("--quarter", metavar="2026Q3", help=t("report.cli.opt_quarter"))
     report.set_defaults(handler=run_report)
-
-
-def _fail(key: str, **values: object) -> int:
-    print(t(key, **values), file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def run_report(args, settings) -> int:

@@ -9,8 +9,10 @@ import sys
 from dataclasses import asdict
 
 from forms.i18n import t
+from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK
+from inspect_app.cli_common import open_store as _store
 
-EXIT_OK, EXIT_NETWORK, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_NETWORK = 1
 
 
 def add_sync_parser(sub, parser_class) -> None:
@@ -32,12 +34,6 @@ def add_sync_parser(sub, parser_class) -> None:
     imp.add_argument("file", help=t("sync.import_file"))
     imp.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     imp.set_defaults(handler=run_import_bundle)
-
-
-def _store(settings):
-    from db.store import Store
-
-    return Store.open(settings.db_path)
 
 
 def run_sync(args, settings) -> int:

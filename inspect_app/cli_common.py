@@ -1,0 +1,42 @@
+"""What every `parkinspect` sub-command module shares: exit codes, opening the store, refusing
+with a translated message, printing text or JSON, and printing an import report."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from forms.i18n import t
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def open_store(settings):
+    from db.store import Store
+
+    return Store.open(settings.db_path)
+
+
+def fail(key: str, **values: object) -> int:
+    """Print a translated refusal on stderr; the exit code for bad input."""
+    print(t(key, **values), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def print_result(args, payload: dict, text: str) -> None:
+    """`--json` prints the payload, otherwise the text for a person."""
+    print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
+
+
+def print_import_report(report, *, warning_key: str = "import.warning") -> None:
+    """The lines every import prints: the header mapping, unknown headers, each refused value,
+    each warning, and the counts (ledger and quarterly imports share the report's shape)."""
+    mapping = ", ".join(f"{header}→{name}" for header, name in report.mapping.items())
+    print(t("import.header_row", row=report.header_row, mapping=mapping))
+    if report.unmapped:
+        print(t("import.unmapped", headers=", ".join(report.unmapped)))
+    for p in report.problems:
+        print(t("import.problem", row=p.row, column=p.column, value=p.value, reason=p.reason))
+    for w in report.warnings:
+        print(t(warning_key, row=w.row, column=w.column, value=w.value, reason=w.reason))
+    print(t("import.summary", rows=report.data_rows, valid=report.valid_rows, bad=len(report.bad_rows)))
