@@ -32,6 +32,9 @@ DATE_WIDTH = 10  # yyyy-mm-dd
 UPPERCASE_EXTRA = 0.3  # a capital Latin letter is about 1.3 digits wide
 SHEET_TITLE_MAX = 31  # Excel's limit
 A4_LANDSCAPE_WIDTH_INCHES = 297 / 25.4
+A3_LANDSCAPE_WIDTH_INCHES = 420 / 25.4
+PAPER_A4, PAPER_A3 = "9", "8"  # Excel's paperSize codes
+A4_READABLE_SCALE = 60  # a wide ledger below this on A4 goes on A3, which offices print ledgers on
 MARGIN_SIDE_INCHES = 0.3
 MIN_PRINT_SCALE = 40  # below this the text is too small to read on paper: more pages across instead
 TITLE_COLUMNS = 3  # repeated on the pages to the right when a sheet is wider than a page
@@ -98,7 +101,7 @@ def csv_text(value: Cell) -> str:
 
 def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]], sheet_title: str) -> None:
     """One sheet: bold frozen header row, auto filter, widths fitted to the content (long text
-    wraps), typed cells, printed landscape on A4 fitted to the page width with the header repeated."""
+    wraps), typed cells, printed landscape on A4 (A3 when too wide to read on A4) fitted to the page width with the header repeated."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -114,11 +117,10 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     # On paper a ledger is wide: landscape A4, every column on the page (as many pages down as it
     # takes), the header row repeated on every page, narrow margins, page numbers in the footer.
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = "9"  # A4
     # Fitted by a scale computed from the widths rather than Excel's "fit to 1 page wide, automatic
     # tall" (fitToPage with fitToHeight=0): LibreOffice 7.4 reads that as one page in all, which
     # shrinks a long ledger to dust. A scale means the same to every program.
-    sheet.page_setup.scale = print_scale(widths)
+    sheet.page_setup.paperSize, sheet.page_setup.scale = paper_and_scale(widths)
     sheet.page_margins.left = sheet.page_margins.right = MARGIN_SIDE_INCHES
     sheet.page_margins.top = sheet.page_margins.bottom = 0.5
     sheet.print_options.horizontalCentered = True
@@ -201,12 +203,20 @@ def _value_width(value: Cell) -> float:
     return _text_width(csv_text(value))
 
 
-def print_scale(widths: Sequence[float]) -> int:
-    """The print scale (%) at which all columns fit across an A4 landscape page, at most 100."""
+def print_scale(widths: Sequence[float], page_width_inches: float = A4_LANDSCAPE_WIDTH_INCHES) -> int:
+    """The print scale (%) at which all columns fit across a landscape page (A4 unless told), at most 100."""
     # A column of width w is w * 7 + 5 pixels at 96 dpi in Excel's default font (Calibri 11).
     total_inches = sum(width * 7 + 5 for width in widths) / 96
-    printable = A4_LANDSCAPE_WIDTH_INCHES - 2 * MARGIN_SIDE_INCHES
+    printable = page_width_inches - 2 * MARGIN_SIDE_INCHES
     return max(MIN_PRINT_SCALE, min(100, int(100 * PRINT_SLACK * printable / total_inches))) if widths else 100
+
+
+def paper_and_scale(widths: Sequence[float]) -> tuple[str, int]:
+    """A4 when the columns fit it legibly, else A3 (a 24-column ledger is 40% on A4, ~57% on A3)."""
+    on_a4 = print_scale(widths)
+    if on_a4 >= A4_READABLE_SCALE:
+        return PAPER_A4, on_a4
+    return PAPER_A3, print_scale(widths, A3_LANDSCAPE_WIDTH_INCHES)
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[float]:

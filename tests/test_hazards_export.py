@@ -129,15 +129,30 @@ async def test_the_hazards_screen_exports_what_its_filters_show(store, park, haz
 
 
 def test_long_text_wraps_and_the_print_scale_fits_the_columns_across_the_page(tmp_path):
-    from exports.tabular import MIN_PRINT_SCALE, WRAP_WIDTH, print_scale, write_xlsx
+    from exports.tabular import (
+        A4_READABLE_SCALE,
+        MIN_PRINT_SCALE,
+        PAPER_A3,
+        PAPER_A4,
+        WRAP_WIDTH,
+        paper_and_scale,
+        print_scale,
+        write_xlsx,
+    )
 
     assert print_scale([10] * 5) == 100  # narrow sheets print at full size
     assert MIN_PRINT_SCALE < print_scale([20] * 12) < 100
     assert print_scale([30] * 40) == MIN_PRINT_SCALE
+    # A sheet that would print below 60% on A4 goes on A3, at a larger scale.
+    assert paper_and_scale([10] * 5) == (PAPER_A4, 100)
+    paper, scale = paper_and_scale([14] * 24)
+    assert paper == PAPER_A3 and print_scale([14] * 24) < A4_READABLE_SCALE and scale > print_scale([14] * 24)
     path = tmp_path / "wide.xlsx"
     plan = "整改期间该区域暂停使用，设置警示标识，安排专人值守并配备灭火器材，每日巡查两次"
-    write_xlsx(path, ["已签消防安全责任书", "整改预案"] + [f"第{i}列很长的表头" for i in range(30)], [["是", plan] + ["值"] * 30], "宽表")
+    write_xlsx(path, ["已签消防安全责任书", "整改预案"] + [f"第{i}列很长的表头" for i in range(60)], [["是", plan] + ["值"] * 60], "宽表")
     sheet = openpyxl.load_workbook(path).active
     assert sheet.column_dimensions["A"].width < 15  # a long header wraps instead of widening 是/否
     assert sheet.column_dimensions["B"].width == WRAP_WIDTH and sheet["B2"].alignment.wrap_text
-    assert sheet.page_setup.scale == MIN_PRINT_SCALE and sheet.print_title_cols == "$A:$C"
+    # Too wide even for A3: the smallest scale, and the pages to the right repeat the first columns.
+    assert sheet.page_setup.paperSize == int(PAPER_A3) and sheet.page_setup.scale == MIN_PRINT_SCALE
+    assert sheet.print_title_cols == "$A:$C"
