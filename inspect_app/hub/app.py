@@ -148,7 +148,8 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
         # more than reading them. SnapshotPage documents the shape.
         return Response(content=body, media_type="application/json")
 
-    @app.post(f"{API}/snapshot/changes", response_model=RowChanges, responses=UNAUTHORISED, tags=["sync"])
+    @app.post(f"{API}/snapshot/changes", response_model=RowChanges, tags=["sync"],
+              responses={**UNAUTHORISED, 422: {"model": ErrorBody, "description": "unknown table or malformed body"}})
     def snapshot_row_changes(request: RowChangesRequest, hub_device: CurrentDevice) -> RowChanges:
         """Every change of some rows: for a first sync's rows the device cannot load whole (partial rows,
         rows whose parent it does not have)."""

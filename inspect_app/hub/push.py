@@ -20,6 +20,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, select, update
 
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
+from db.wire_values import payload_problem
 from inspect_app.hub.storage import Device, change, row_state, utc_now
 
 SHARED_TABLES = frozenset({"inspector"})
@@ -194,6 +195,9 @@ class PushApplier:
         unknown = sorted(set(payload) - table_columns(table))
         if unknown:
             raise Refused("unknown_field", f"not columns of {table}: {', '.join(unknown)}")
+        problem = payload_problem(SYNCED_TABLES[table].__table__, payload)
+        if problem:  # would stop every device's pull at this change
+            raise Refused("bad_value", problem)
         if payload.get("id", item.row_id) != item.row_id:
             raise Refused("bad_row", "payload id differs from row_id")
         state = self.cache.get(table, item.row_id)

@@ -39,8 +39,8 @@ class PushRequest(BaseModel):
 
 class Rejection(BaseModel):
     device_seq: int
-    code: str = Field(description="unknown_table | unknown_field | bad_hlc | bad_row | append_only | "
-                                  "unknown_parent | park_not_assigned")
+    code: str = Field(description="unknown_table | unknown_field | bad_value | bad_hlc | bad_row | "
+                                  "append_only | unknown_parent | park_not_assigned")
     message: str
 
 
@@ -95,7 +95,8 @@ class SnapshotPage(BaseModel):
                                  "the rows; after the last page, pull changes after the first page's seq")
     table: str
     columns: list[str] = Field(description="the table's columns: the order of each row's values")
-    rows: list[tuple[str, str, dict[str, str], dict[str, str], list[Any]]] = Field(
+    # list[list], not list[tuple[...]]: schema tools (schemathesis) reject the tuple's prefixItems form.
+    rows: list[list[Any]] = Field(
         description="[row_id, inserted (the insert's stamp: the clock of every field not in clocks), "
                     "clocks {field: stamp of its winning write}, seen {field: greatest base any write of it "
                     "had}, [value per column, as in a change's payload]]")
