@@ -308,3 +308,23 @@ def test_uvicorn_access_log_never_carries_the_authorization_header(seeded_hub, c
     out = asyncio.run(one_request(f"GET {API}/me?access_token={token_a} HTTP/1.1\r\nHost: hub\r\n"
                                   "Connection: close\r\n\r\n".encode()))
     assert out.startswith(b"HTTP/1.1 401")  # a token in the URL does not authenticate
+
+
+async def test_every_operation_with_a_body_refuses_one_over_the_limit_before_parsing_it(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'small.db'}", max_body_bytes=1000, max_attachment_bytes=2000)
+    token = enrol_device(app.state.engine, "laptop-a")[1]
+    with_body = [(m, p) for m, p in operations(app) if m in ("POST", "PUT", "PATCH")]
+    assert len(with_body) >= 3
+    big = b"{" + b" " * 3000 + b"}"  # over both limits; not even JSON worth parsing
+
+    async def chunks():
+        yield big
+
+    async with client(app, token) as http:
+        for method, path in with_body:
+            for content in (big, chunks()):  # with a Content-Length, and chunked without one
+                answer = await http.request(method, path, content=content,
+                                            headers={"Content-Type": "application/json"})
+                assert answer.status_code == 413, (method, path)
+    assert count(app) == 0
+    app.state.engine.dispose()
