@@ -171,7 +171,9 @@ def _with_first_change(original: bytes, alter) -> bytes:
     lambda c: c["payload"].update(name=["a", "list"]),  # sqlite3.ProgrammingError halfway through the page
     lambda c: c["payload"].update(created_at="not a date"),  # ValueError in the decoder
     lambda c: c["payload"].update(land_area_mu=10**30),  # OverflowError: past SQLite's 64-bit integers
-], ids=["hlc-null", "list-for-text", "word-for-datetime", "int-past-64-bits"])
+    lambda c: c.update(device_seq=2**63),  # found by the long run: OverflowError storing the inbox row
+    lambda c: c.update(device_seq=float("1e400")),  # int(inf): OverflowError in the format check
+], ids=["hlc-null", "list-for-text", "word-for-datetime", "int-past-64-bits", "seq-past-64-bits", "seq-inf"])
 def test_found_by_the_fuzzer_a_change_of_the_wrong_shape_refuses_the_bundle(exported, tmp_path, alter):
     b, original = exported
     path = tmp_path / "bad.zip"

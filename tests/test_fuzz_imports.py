@@ -206,3 +206,20 @@ def test_a_year_cell_of_5000_digits_is_a_refused_value_not_a_crash(store, tenant
     report = import_quarterly(store, path, park_code="PH-001")
     assert [p.kind for p in report.problems] == ["year_range"] and not report.written
     assert table_counts(db_path) == before
+
+
+def test_a_workbook_whose_content_types_name_no_workbook_is_unreadable_not_an_oserror(store, tenants, db_path,
+                                                                                      tmp_path):
+    """Found by the long fuzz run: openpyxl raises OSError("File contains no valid workbook part")
+    for a content problem; read_rows let every OSError through as if the disk had failed."""
+    with zipfile.ZipFile(io.BytesIO(QUARTERLY_BYTES)) as book:
+        types = book.read("[Content_Types].xml")
+    broken = _rezip(QUARTERLY_BYTES, {"[Content_Types].xml": types.replace(b"sheet.main+xml", b"sheet.mainXxml")})
+    for function, options in ((import_quarterly, {"park_code": "PH-001"}), (import_ledger, {})):
+        path = tmp_path / "broken.xlsx"
+        path.write_bytes(broken)
+        before = table_counts(db_path)
+        with pytest.raises(UserError) as refused:
+            function(store, path, **options)
+        assert refused.value.key == "import.unreadable_xlsx"
+        assert table_counts(db_path) == before

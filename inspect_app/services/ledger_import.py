@@ -124,15 +124,16 @@ def read_rows(path: Path) -> list[list[object]]:
         import openpyxl
 
         # A damaged or truncated workbook fails in many ways inside openpyxl and zipfile
-        # (BadZipFile, KeyError, ValueError, XML errors…): all of them mean "cannot read this file".
+        # (BadZipFile, KeyError, ValueError, XML errors, even OSError for "no valid workbook
+        # part"…): all of them mean "cannot read this file". The bytes are read first, so that
+        # only a real I/O error (no permission, file gone) comes out as OSError.
+        data = path.read_bytes()
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
             finally:
                 workbook.close()
-        except OSError:
-            raise
         except Exception as error:  # noqa: BLE001 — any parser failure is the file's fault
             raise UserError("import.unreadable_xlsx", file=path, reason=type(error).__name__) from error
     raw = path.read_bytes()

@@ -92,11 +92,12 @@ def check_change(change: dict) -> None:
         if not isinstance(change["hlc"], str):
             raise SyncFormatError("hlc is not a string")
         parse(change["hlc"])
-        int(change["device_seq"])
+        if not 0 < int(change["device_seq"]) < 2**63:  # SQLite's integers are 64-bit
+            raise SyncFormatError("device_seq out of range")
         if not (isinstance(change["device_id"], str) and isinstance(change["row_id"], str)
                 and isinstance(change["payload"], dict) and isinstance(change.get("base") or {}, dict)):
             raise SyncFormatError("malformed change")
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # OverflowError: int(1e400)
         raise SyncFormatError(f"malformed change: {exc}") from exc
     unknown = set(change["payload"]) - set(table.columns.keys())
     if unknown:
