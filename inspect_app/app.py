@@ -43,6 +43,14 @@ class ParkInspectApp(App[None]):
         self.sync_progress: str | None = None  # what a running sync is doing; None when none runs
         self.title = t("tui.app.title")
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q: a screen that saves as the user goes (the quarterly grid) saves what is typed
+        first, and may keep the app open when that is refused (async `before_quit` returns False)."""
+        before_quit = getattr(self.screen, "before_quit", None)
+        if before_quit is not None and not await before_quit():
+            return
+        self.exit()
+
     @property
     def today(self) -> date:
         """The date deadlines are judged against (fixed in tests)."""

@@ -147,6 +147,27 @@ async def test_escape_on_a_refused_row_undoes_it_and_writes_nothing(store, park)
         assert stored(store) == {}
 
 
+async def test_ctrl_q_saves_the_row_being_typed_before_the_app_closes(store, park):
+    first, _second = setup_park(store, park)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_grid(app, pilot)
+        await pilot.press(*"88", "ctrl+q")
+        await settle(app, pilot)
+    assert stored(store)[(first.id, 2026, 3)].output_value_wan == 88.0
+
+
+async def test_ctrl_q_on_a_refused_row_keeps_the_app_open_and_writes_nothing(store, park):
+    setup_park(store, park)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_grid(app, pilot)
+        await pilot.press(*"abc", "ctrl+q")
+        await settle(app, pilot)
+        assert app.is_running and app.screen is screen and screen.rows[0].state == "error"
+    assert stored(store) == {}
+
+
 async def test_the_grid_in_english(store, park):
     setup_park(store, park)
     set_language("en")

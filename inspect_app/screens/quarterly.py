@@ -18,6 +18,7 @@ never overtake each other, and a quarter is loaded only after the saves queued b
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections import deque
@@ -64,6 +65,7 @@ from inspect_app.widgets.grid_table import GridTable
 
 # Columns: a mark, the name, then the fields. Widths fit 80 terminal columns with cell padding.
 NAME_WIDTH = 14
+SAVE_WAIT_ON_QUIT_S = 10
 WIDTHS = {"output_value_wan": 8, "electricity_kwh": 9, "water_t": 7, "tax_wan": 8, "difficulties": 17}
 FIRST_FIELD = 2  # the table column of QUARTERLY_FIELDS[0]
 MARKS = {"": " ", "dirty": "•", "saving": "…", "saved": "✓", "warning": "!", "error": "✗"}
@@ -486,6 +488,15 @@ class QuarterlyScreen(TranslatedBindings, Screen):
             return
         self._revert_armed = self.row
         self._update_status(t("tui.quarterly.esc_reverts"))
+
+    async def before_quit(self) -> bool:
+        """Ctrl+Q saves the row being typed, as leaving it would, and waits for queued saves (each
+        a fraction of a second; waited for in a thread, so the saver can still report back to the
+        UI); a refused row keeps the app open with the reason shown."""
+        if self.rows and not self._leave_quarter():
+            return False
+        await asyncio.to_thread(self._saves_done.wait, SAVE_WAIT_ON_QUIT_S)
+        return True
 
     def palette_commands(self):
         yield SystemCommand(t("tui.quarterly.previous"), t("tui.quarterly.previous_help"), self.action_previous_quarter)
