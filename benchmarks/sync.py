@@ -90,12 +90,13 @@ class Hub:
 
         return enrol_device(self.engine, name)[1]
 
-    def start(self) -> None:
+    def start(self, port: int | None = None) -> None:
+        """Serve the hub; `port`: the one it had before (devices know a hub by its address)."""
         import httpx
 
         from tests.hub_server import free_port
 
-        port = free_port()
+        port = port or free_port()
         self.base = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen([sys.executable, __file__, "--serve", self.url, str(port)])
         for _ in range(600):
@@ -213,7 +214,7 @@ def incremental(hub: Hub, writer: tuple[Store, str], reader: tuple[Store, str], 
 def merge_vs_insert(db: Path, folder: Path, count: int) -> tuple[float, float]:
     """Changes merged per second by apply_page vs plain executemany INSERTs of the same rows."""
     from inspect_app.sync.apply import apply_page
-    from inspect_app.sync.snapshot import _converters
+    from inspect_app.sync.snapshot import _convert_column, _converters
 
     changes = [c for batch in read_outbox(db, count) for c in batch if c["op"] == "insert"]
     target = Store.open(folder / "dev-apply.db")
@@ -232,13 +233,15 @@ def merge_vs_insert(db: Path, folder: Path, count: int) -> tuple[float, float]:
     conn = sqlite3.connect(plain.path)
     for change in changes:
         table = SYNCED_TABLES[change["table"]].__table__
-        converters = _converters(table, engine.dialect)
         values = {**change["payload"], "id": change["row_id"]}
-        by_table.setdefault(change["table"], []).append(
-            [values.get(name) if convert is None else convert(values.get(name)) for name, convert in converters])
+        by_table.setdefault(change["table"], []).append([values.get(c.name) for c in table.columns])
     with conn:
         for name, rows in by_table.items():
             table = SYNCED_TABLES[name].__table__
+            converters = _converters(table, engine.dialect)
+            for index, column in enumerate(table.columns):
+                if column.name in converters:
+                    _convert_column(rows, index, *converters[column.name])
             columns = ", ".join(f'"{c.name}"' for c in table.columns)
             conn.executemany(f'INSERT INTO "{name}" ({columns}) VALUES ({", ".join("?" * len(table.columns))})', rows)
     insert_s = time.perf_counter() - started
@@ -268,8 +271,9 @@ def measure(db: Path, folder: Path, limit: int | None, repeat: int, seed_only: b
         report["snapshot_per_s"] = round(rows / elapsed)
         hub.stop()
         report["hub_changes_big"] = top_up(hub, BIG_HUB if limit is None else 10 * limit)
+        port = int(hub.base.rsplit(":", 1)[1])
         hub = Hub(folder, "hub.db")
-        hub.start()
+        hub.start(port)  # the same address: the devices' cursors are kept per hub address
         _, _, other, other_token = first_sync(hub, folder, f"other-{run}")
         report["incremental_big_ms"] = round(incremental(hub, (fresh, fresh_token), (other, other_token), repeat), 1)
         fresh.close()
