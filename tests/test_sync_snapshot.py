@@ -8,6 +8,8 @@ holds rows of its own.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from sqlmodel import select
@@ -204,3 +206,14 @@ def test_the_snapshot_endpoints_need_a_token_and_a_known_table(hub):
         assert http.post("/api/v1/snapshot/changes", json={"table": "tenant", "row_ids": []}).status_code == 422
         schema = http.get("/openapi.json").json()
     assert {"/api/v1/snapshot", "/api/v1/snapshot/changes"} <= set(schema["paths"])
+
+
+def test_the_hub_tells_never_updated_rows_from_their_clocks_text_and_parses_the_rest():
+    from inspect_app.hub.snapshot import _insert_only_stamp
+
+    s1, s2 = "1795716138388.00002.f0977dac169dc6fa", "1795716139000.00000.0a0b0c0d0e0f1011"
+    assert _insert_only_stamp(json.dumps({"id": s1, "hlc": s1, "name": s1})) == s1
+    assert _insert_only_stamp(json.dumps({"id": s1, "hlc": s2, "name": s2})) is None  # updated
+    assert _insert_only_stamp(json.dumps({"name": s2, "hlc": s2})) is None  # no insert: partial
+    assert _insert_only_stamp(json.dumps({"id": s1}, separators=(",", ":"))) is None  # unsure: parsed
+    assert _insert_only_stamp(None) is None
