@@ -198,3 +198,18 @@ def test_found_by_the_fuzzer_a_corrupt_deflate_stream_is_unreadable_not_a_zlib_e
     with pytest.raises(UserError) as refused:
         import_bundle(b, path)
     assert refused.value.key == "sync.bundle_unreadable"
+
+
+def test_found_by_the_long_run_a_header_naming_an_unknown_zip_version_is_unreadable(exported, tmp_path):
+    """zipfile raises NotImplementedError ("zip file version 8.4") for it."""
+    b, original = exported
+    data = bytearray(original)
+    central = data.index(b"PK\x01\x02")
+    data[central + 6] = 84  # "version needed to extract" of the first member
+    path = tmp_path / "bad.zip"
+    path.write_bytes(bytes(data))
+    before = state(b)
+    with pytest.raises(UserError) as refused:
+        import_bundle(b, path)
+    assert refused.value.key == "sync.bundle_unreadable"
+    assert state(b) == before

@@ -100,9 +100,11 @@ def read_bundle(source: Path) -> tuple[list[dict], dict[str, bytes]]:
                 if hashlib.sha256(data).hexdigest() != members[name]:
                     raise UserError("sync.bundle_corrupt", file=str(source), member=name)
                 contents[name] = data
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, zlib.error) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, zlib.error,
+            NotImplementedError) as exc:
         # ValueError/EOFError/zlib.error: a truncated or damaged member (bad CRC, cut-off or
-        # corrupt deflate stream).
+        # corrupt deflate stream); NotImplementedError: a header byte now names a zip version or
+        # compression method that zipfile does not know.
         # A file that does not even start like a zip is something else, not a damaged bundle.
         with source.open("rb") as handle:
             is_zip = handle.read(4) == b"PK\x03\x04"
