@@ -1,8 +1,11 @@
-"""Consistent copies of a SQLite file, safe while other connections write."""
+"""Consistent copies of a SQLite file, safe while other connections write, and restoring one."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 5.0
@@ -25,3 +28,169 @@ def backup_file(source: Path, target: Path) -> None:
     finally:
         src.close()
     partial.replace(target)
+
+
+# --- restore --------------------------------------------------------------------------------------
+
+
+class RestoreRefused(Exception):
+    """A restore that was not done (nothing changed); `key` and `values` name the message."""
+
+    def __init__(self, key: str, **values: object):
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> Path | None:
+    """Replace `target` by a copy of `backup`; return where the replaced file was kept (None if none).
+
+    Refused, with nothing changed, when the backup is missing, is not a ParkInspect database or
+    fails SQLite's integrity check, when another program has `target` open, or when a sync hub
+    already holds changes of this device that the backup lacks (see `_pushed_beyond`). The current
+    file is first copied whole (its WAL included) to `<name>.before-restore-<timestamp>.bak`; the
+    new file then replaces it in one rename, so `target` is always either the old or the new file.
+    Numbers of notices this device issued after the backup stay used (`_carry_notice_counters`).
+    """
+    backup, target = Path(backup), Path(target)
+    if not backup.is_file():
+        raise RestoreRefused("maintenance.restore_missing", file=backup)
+    if target.exists() and backup.resolve() == target.resolve():
+        raise RestoreRefused("maintenance.restore_same_file")
+    _check_backup(backup)
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    kept = target.with_name(f"{target.name}.before-restore-{stamp}.bak") if target.exists() else None
+    restored = target.with_name(target.name + ".restoring")
+    restored.unlink(missing_ok=True)
+    _copy(_read_only(backup), restored)
+    current = _lock_current(target) if kept else None
+    try:
+        if current is not None:
+            _pushed_beyond(current, restored)
+            _carry_notice_counters(current, restored)
+            # Under the exclusive lock, in rollback-journal mode, the file is the whole database.
+            shutil.copyfile(target, kept)
+            _fsync(kept)
+        _fsync(restored)
+        restored.replace(target)
+        _fsync_folder(target.parent)
+    except BaseException:
+        restored.unlink(missing_ok=True)
+        raise
+    finally:
+        if current is not None:
+            current.close()  # releases the lock on the old file (now unlinked)
+    return kept
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _check_backup(backup: Path) -> None:
+    try:
+        conn = _read_only(backup)
+    except sqlite3.Error as exc:
+        raise RestoreRefused("maintenance.restore_not_database", file=backup, detail=exc) from exc
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"alembic_version", "change_log", "tenant", "local_setting"} <= tables:
+            raise RestoreRefused("maintenance.restore_not_database", file=backup, detail="")
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:  # "file is not a database", a damaged header
+        raise RestoreRefused("maintenance.restore_not_database", file=backup, detail=exc) from exc
+    finally:
+        conn.close()
+    if problems != ["ok"]:
+        raise RestoreRefused("maintenance.restore_damaged", file=backup, detail="; ".join(problems[:3]))
+
+
+def _lock_current(target: Path) -> sqlite3.Connection:
+    """A connection holding `target` exclusively, in rollback-journal mode (so it is one file).
+
+    Leaving WAL mode needs every other connection closed, which is how a running app is noticed;
+    the exclusive lock then keeps one from starting until the file has been replaced.
+    """
+    conn = sqlite3.connect(target, timeout=0, isolation_level=None)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        if mode != "delete":
+            raise RestoreRefused("maintenance.restore_in_use", db=target)
+        conn.execute("BEGIN EXCLUSIVE")
+    except sqlite3.OperationalError as exc:  # "database is locked": the app (or a sync) has it open
+        conn.close()
+        raise RestoreRefused("maintenance.restore_in_use", db=target) from exc
+    except sqlite3.DatabaseError as exc:  # the current file is damaged: keep its bytes as they are
+        conn.close()
+        raise RestoreRefused("maintenance.restore_current_damaged", db=target, detail=exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _max_change_seq(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
+
+
+def _pushed_beyond(current: sqlite3.Connection, restored: Path) -> None:
+    """Refuse when a hub holds changes this device numbered past the backup's last change.
+
+    The device would number its next changes from the backup's last one again, and the hub (and
+    every device) skips a (device, number) it has seen: those edits would never reach anyone.
+    """
+    try:
+        pushed = current.execute("SELECT coalesce(max(pushed_seq), 0) FROM sync_state").fetchone()[0]
+    except sqlite3.OperationalError:  # a file from before sync
+        return
+    conn = sqlite3.connect(restored)
+    try:
+        last = _max_change_seq(conn)
+    finally:
+        conn.close()
+    if pushed > last:
+        raise RestoreRefused("maintenance.restore_behind_hub", pushed=pushed, last=last)
+
+
+def _carry_notice_counters(current: sqlite3.Connection, restored: Path) -> None:
+    """Numbers of notices issued after the backup stay used: the restored counters start past them
+    (a gap in the numbers, never a second notice with the same number)."""
+    counters = current.execute("SELECT device_block, year, last_sequence FROM notice_counter").fetchall()
+    conn = sqlite3.connect(restored)
+    try:
+        with conn:
+            conn.executemany(
+                "INSERT INTO notice_counter (device_block, year, last_sequence) VALUES (?, ?, ?) "
+                "ON CONFLICT (device_block, year) DO UPDATE SET "
+                "last_sequence = max(last_sequence, excluded.last_sequence)", counters)
+    finally:
+        conn.close()
+
+
+def _copy(source: sqlite3.Connection, target: Path) -> None:
+    """A whole, self-contained copy (rollback-journal mode) through the backup API, fsynced."""
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            source.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    finally:
+        source.close()
+    _fsync(target)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder; its rename is durable on NTFS
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
