@@ -82,6 +82,7 @@ class Hub:
 
         self.url = f"sqlite:///{folder / name}"
         self.engine = open_engine(self.url)
+        _add_snapshot_column(self.engine)
         self.process = None
         self.base = ""
 
@@ -112,6 +113,20 @@ class Hub:
             self.process.terminate()
             self.process.wait(timeout=30)
         self.engine.dispose()
+
+
+def _add_snapshot_column(engine) -> None:
+    """A hub seeded by an earlier version of this benchmark lacks row_state.snapshot: add and fill it."""
+    from sqlalchemy import inspect, text
+
+    from inspect_app.hub.snapshot import fill_snapshots
+
+    if "snapshot" not in {c["name"] for c in inspect(engine).get_columns("row_state")}:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE row_state ADD COLUMN snapshot TEXT"))
+        started = time.perf_counter()
+        filled = fill_snapshots(engine)
+        print(f"(filled row_state.snapshot of {filled} rows in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
 # --- measurements ------------------------------------------------------------------------------------

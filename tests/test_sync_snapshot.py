@@ -208,12 +208,27 @@ def test_the_snapshot_endpoints_need_a_token_and_a_known_table(hub):
     assert {"/api/v1/snapshot", "/api/v1/snapshot/changes"} <= set(schema["paths"])
 
 
-def test_the_hub_tells_never_updated_rows_from_their_clocks_text_and_parses_the_rest():
-    from inspect_app.hub.snapshot import _insert_only_stamp
+def test_the_hub_keeps_each_row_ready_and_builds_those_it_lacks(hub, tmp_path):
+    """row_state.snapshot is written with the row; a hub database without it (older) is filled."""
+    from sqlalchemy import select, update
 
-    s1, s2 = "1795716138388.00002.f0977dac169dc6fa", "1795716139000.00000.0a0b0c0d0e0f1011"
-    assert _insert_only_stamp(json.dumps({"id": s1, "hlc": s1, "name": s1})) == s1
-    assert _insert_only_stamp(json.dumps({"id": s1, "hlc": s2, "name": s2})) is None  # updated
-    assert _insert_only_stamp(json.dumps({"name": s2, "hlc": s2})) is None  # no insert: partial
-    assert _insert_only_stamp(json.dumps({"id": s1}, separators=(",", ":"))) is None  # unsure: parsed
-    assert _insert_only_stamp(None) is None
+    from inspect_app.hub.snapshot import fill_snapshots
+    from inspect_app.hub.storage import row_state
+
+    a, b = device(tmp_path, "a"), device(tmp_path, "b")
+    ids = add_park(a, "PH-001")
+    ta = token(hub, "a")
+    sync(a, hub.state.base, ta)
+    rename_tenant(a, ids["tenant"], "改名")
+    sync(a, hub.state.base, ta)
+    with hub.state.engine.connect() as conn:
+        text = conn.execute(select(row_state.c.snapshot).where(row_state.c.row_id == ids["tenant"])).scalar_one()
+    row_id, inserted, clocks, seen, values = json.loads(text)
+    assert row_id == ids["tenant"] and set(clocks) == {"name"} and seen == {"name": inserted}
+    with hub.state.engine.begin() as conn:
+        conn.execute(update(row_state).values(snapshot=None))
+    sync(b, hub.state.base, token(hub, "b"))  # served by building the rows
+    assert synced_rows(b, tables=DATA_TABLES) == synced_rows(a, tables=DATA_TABLES)
+    assert fill_snapshots(hub.state.engine) > 0
+    with hub.state.engine.connect() as conn:
+        assert conn.execute(select(row_state.c.snapshot).where(row_state.c.row_id == ids["tenant"])).scalar_one() == text

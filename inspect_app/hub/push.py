@@ -21,6 +21,7 @@ from sqlalchemy import and_, bindparam, select, update
 
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
 from db.wire_values import payload_problem
+from inspect_app.hub.rows import snapshot_row
 from inspect_app.hub.storage import Device, change, row_state, utc_now
 
 SHARED_TABLES = frozenset({"inspector"})
@@ -131,7 +132,9 @@ class RowCache:
             if state is None or not state.dirty:
                 continue
             values = {"park_id": state.park_id, "sha256": state.sha256, "values": state.values,
-                      "field_hlcs": state.field_hlcs, "field_seen": state.field_seen, "deleted": state.deleted}
+                      "field_hlcs": state.field_hlcs, "field_seen": state.field_seen, "deleted": state.deleted,
+                      "snapshot": snapshot_row(state.table_name, state.row_id, state.values, state.field_hlcs,
+                                               state.field_seen)}
             if state.new:
                 inserts.append({"table_name": state.table_name, "row_id": state.row_id, **values})
             else:

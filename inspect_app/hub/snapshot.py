@@ -11,7 +11,8 @@ conflict marked resolved) it is listed under `partial`, and the device asks for 
 changes instead (`row_changes`), which merge through its inbox like a pull.
 
 The page is built as JSON directly (not through response models: a county holds about a million
-rows), each row's values as a list in the order of the page's `columns`.
+rows) from texts the push keeps ready in `row_state.snapshot` (hub/rows.py), each row's values as
+a list in the order of the page's `columns`.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from db.models import SYNCED_TABLES
 from inspect_app.hub.pull import visible_filter, wire_change
 from inspect_app.hub.push import SHARED_TABLES
+from inspect_app.hub.rows import snapshot_row, table_columns
 from inspect_app.hub.storage import Device, change, row_state
 
 MAX_SNAPSHOT_LIMIT = 5000
 MAX_ROW_IDS = 1000
-STAMP_FIELDS = frozenset({"id", "hlc", "origin_device", "updated_at", "created_at"})
 
 
 @cache
@@ -52,70 +53,63 @@ def newest_seq(conn) -> int:
     return int(conn.execute(select(func.max(change.c.seq))).scalar() or 0)
 
 
-def _json_object(value) -> dict:
-    if value is None:
-        return {}
-    return json.loads(value) if isinstance(value, str) else dict(value)
-
-
-@cache
-def table_columns(table: str) -> tuple[str, ...]:
-    return tuple(SYNCED_TABLES[table].__table__.columns.keys())
-
-
-INSERT_FIRST = '{"id": "'  # field_hlcs as stored (json.dumps) after an insert: the row id's clock first
-
-
-def _insert_only_stamp(clocks: str | None) -> str | None:
-    """The insert stamp when every field's clock is that stamp (the row was never updated), read
-    from the stored JSON text; None when that is not certain (then the clocks are parsed)."""
-    if not clocks or not clocks.startswith(INSERT_FIRST):
-        return None
-    end = clocks.find('"', len(INSERT_FIRST))
-    stamp = clocks[len(INSERT_FIRST):end]
-    # every value is a stamp string: as many `": "` as fields, and each of them this stamp
-    if end < 0 or clocks.count(stamp) != clocks.count('": "'):
-        return None
-    return stamp
-
-
 def snapshot_page(conn, hub_device: Device, table: str, after_row: str, limit: int) -> bytes:
     """One page as JSON: `{"seq", "table", "columns", "rows": [[row_id, inserted, clocks, seen,
-    [value per column]]], "partial": [row_id], "next_row", "has_more"}`."""
+    [value per column]]], "partial": [row_id], "next_row", "has_more"}`. The rows are the texts
+    the push keeps ready (`row_state.snapshot`, hub/rows.py); a row without one is built here."""
     seq = newest_seq(conn)  # before the rows: every change up to it is in them
     conditions = [row_state.c.table_name == table, row_state.c.row_id > after_row]
     scope = _row_scope(hub_device, table)
     if scope is not None:
         conditions.append(scope)
-    query = (select(row_state.c.row_id, cast(row_state.c["values"], Text), cast(row_state.c.field_hlcs, Text),
-                    cast(row_state.c.field_seen, Text))
+    query = (select(row_state.c.row_id, row_state.c.snapshot)
              .where(*conditions).order_by(row_state.c.row_id).limit(limit + 1))
     rows = conn.execute(query).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    columns = table_columns(table)
-    # One parse for the page's JSON columns of every row: most of the hub's work here. The clocks
-    # of a row never updated all hold its insert stamp; they are recognised without parsing.
-    same = [_insert_only_stamp(clocks) for _, _, clocks, _ in rows]
-    stored = json.loads("[" + ",".join(f"[{'null' if stamp else clocks or 'null'},{seen or 'null'},{values}]"
-                                       for (_, values, clocks, seen), stamp in zip(rows, same, strict=True)) + "]")
-    served, partial = [], []
-    for (row_id, *_), stamp, (clocks, seen, values) in zip(rows, same, stored, strict=True):
-        inserted = stamp or (clocks or {}).get("id")
-        if inserted is None:  # the hub never got this row's insert: the device takes its changes
-            partial.append(row_id)
-            continue
-        # Only what differs from the insert stamp: most rows were never updated.
-        changed = {name: value for name, value in clocks.items()
-                   if value != inserted and name not in STAMP_FIELDS} if clocks else {}
-        seen = {name: value for name, value in seen.items() if name not in STAMP_FIELDS} if seen else {}
-        get = values.get
-        # Values by position, not by name: half the bytes, and the device inserts them as they come.
-        served.append([row_id, inserted, changed, seen, [get(name) for name in columns]])
+    texts = [text for _, text in rows]
+    missing = [i for i, text in enumerate(texts) if text is None]
+    if missing:  # a row the hub holds only updates of, or kept by an older hub: build it
+        built = _build(conn, table, [rows[i].row_id for i in missing])
+        for i in missing:
+            texts[i] = built.get(rows[i].row_id)
+    partial = [row_id for (row_id, _), text in zip(rows, texts, strict=True) if text is None]
     next_row = rows[-1].row_id if rows else after_row
-    page = {"seq": seq, "table": table, "columns": columns, "rows": served, "partial": partial,
-            "next_row": next_row, "has_more": has_more}
-    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = json.dumps({"seq": seq, "table": table, "columns": table_columns(table), "partial": partial,
+                       "next_row": next_row, "has_more": has_more}, ensure_ascii=False, separators=(",", ":"))
+    return (head[:-1] + ',"rows":[' + ",".join(text for text in texts if text is not None) + "]}").encode("utf-8")
+
+
+def _build(conn, table: str, row_ids: list[str]) -> dict[str, str | None]:
+    query = select(row_state.c.row_id, row_state.c["values"], row_state.c.field_hlcs, row_state.c.field_seen).where(
+        row_state.c.table_name == table, row_state.c.row_id.in_(row_ids))
+    return {row.row_id: snapshot_row(table, row.row_id, row[1] or {}, row.field_hlcs or {}, row.field_seen)
+            for row in conn.execute(query)}
+
+
+def fill_snapshots(engine, batch: int = 5000) -> int:
+    """Build `row_state.snapshot` where it is missing (a hub database from before the column,
+    after the hub's code changed a table's columns); returns how many rows were filled."""
+    from sqlalchemy import update
+
+    filled = 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(select(row_state.c.table_name, row_state.c.row_id, row_state.c["values"],
+                                       row_state.c.field_hlcs, row_state.c.field_seen)
+                                .where(row_state.c.snapshot.is_(None), row_state.c.field_hlcs.isnot(None))
+                                .limit(batch)).all()
+            texts = [(row.table_name, row.row_id,
+                      snapshot_row(row.table_name, row.row_id, row[2] or {}, row.field_hlcs or {}, row.field_seen))
+                     for row in rows]
+            texts = [t for t in texts if t[2] is not None]
+            if not texts:
+                return filled
+            conn.execute(update(row_state).where(row_state.c.table_name == bindparam("t"),
+                                                 row_state.c.row_id == bindparam("r"))
+                         .values(snapshot=bindparam("s")),
+                         [{"t": t, "r": r, "s": s} for t, r, s in texts])
+            filled += len(texts)
 
 
 def row_changes(conn, hub_device: Device, table: str, row_ids: list[str]) -> list[dict]:

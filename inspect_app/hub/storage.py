@@ -32,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
@@ -92,6 +93,9 @@ row_state = Table(
     # every change do (docs/SYNC.md, "First sync").
     Column("field_seen", JSON, nullable=True),
     Column("deleted", Boolean, nullable=False, default=False),
+    # The row as a first sync serves it (hub/rows.py), written with the row; NULL when the hub has
+    # no insert of it. Derived data: a change of a synced table's columns must rebuild it.
+    Column("snapshot", Text, nullable=True),
 )
 
 attachment = Table(
