@@ -90,7 +90,8 @@ def test_killed_writes_leave_a_whole_database(tmp_path):
     trials = int(os.environ.get("PARKINSPECT_CRASH_TRIALS", CI_TRIALS))
     seen = kill_trials(tmp_path, trials, SEED)
     # The run exercised what it claims to: each kind of write was acknowledged at least once.
-    for op in ("tenant_add", "tenant_edit", "start", "outcome", "finish", "five", "notice", "import", "pull"):
+    for op in ("tenant_add", "tenant_edit", "start", "outcome", "finish", "five", "notice", "import", "pull",
+               "photo"):
         assert seen[f"ack:{op}"] > 0, op
 
 
@@ -174,3 +175,14 @@ def test_a_line_cut_by_the_kill_is_not_read_and_is_cut_off(tmp_path):
     journal.write_bytes(b'{"intent": "pull", "through": 5}\n{"ack": "pull", "thr')
     assert read_journal(journal) == [{"intent": "pull", "through": 5}]
     assert journal.read_bytes() == b'{"intent": "pull", "through": 5}\n'
+
+
+def test_the_invariants_find_a_photo_row_without_its_file(written, tmp_path):
+    fixtures, _ = written
+    copy = damaged(fixtures, tmp_path, "UPDATE attachment SET size = size WHERE rowid = (SELECT min(rowid) FROM attachment)")
+    shutil.copytree(fixtures.db.parent / "attachments", tmp_path / "attachments")
+    assert database_problems(copy) == []
+    for photo in (tmp_path / "attachments").rglob("*.png"):
+        photo.write_bytes(photo.read_bytes()[:-10])  # cut short, as a rename before the data would leave it
+        break
+    assert any("attachment" in p and "not whole" in p for p in database_problems(copy))

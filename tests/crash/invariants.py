@@ -13,6 +13,7 @@
 - Numbering: numbers and (block, year, sequence) unique; for this device's blocks the sequences of
   a year are exactly 1..counter (no duplicate, no gap: a number is used only by a committed
   notice, and the counter moves in the same transaction); each number spells its sequence.
+- Photos: every attachment row has its file beside the database, whole (hash checked).
 - Sync cursor: the pull cursor and the inbox move together (no change past the cursor is in the
   inbox; every change up to it is).
 
@@ -24,6 +25,7 @@ nothing is there.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ def database_problems(path: Path, synced_tables: tuple[str, ...] | None = None) 
         problems += _hazards(conn)
         problems += _notices(conn)
         problems += _cursor(conn)
+        problems += _attachment_files(conn, Path(path).parent / "attachments")
         return problems
     finally:
         conn.close()
@@ -135,6 +138,16 @@ def _notices(conn) -> list[str]:
     return problems
 
 
+def _attachment_files(conn, folder: Path) -> list[str]:
+    """Every attachment row has its file, whole: the file is stored (fsynced, renamed) before the row."""
+    problems = []
+    for (digest,) in _rows(conn, "SELECT sha256 FROM attachment"):
+        found = [p for p in (folder / digest[:2]).glob(f"{digest}*") if not p.name.endswith(".partial")]
+        if not found or hashlib.sha256(found[0].read_bytes()).hexdigest() != digest:
+            problems.append(f"attachment {digest}: file missing or not whole")
+    return problems
+
+
 def _cursor(conn) -> list[str]:
     found = _rows(conn, "SELECT pulled_seq FROM sync_state WHERE hub_url = ?", HUB)
     cursor = found[0][0] if found else 0
@@ -176,6 +189,7 @@ class Expected:
     ledger: str | None = None
     pulled: int = 0
     bundle: bool = False
+    photos: dict[str, str] = field(default_factory=dict)  # sha256 -> hazard id
     pending: dict | None = None  # the intent the kill interrupted, if any
 
     @classmethod
@@ -211,6 +225,8 @@ class Expected:
                 expected.pulled = max(expected.pulled, entry["through"])
             elif op == "bundle":
                 expected.bundle = True
+            elif op == "photo":
+                expected.photos[entry["sha256"]] = entry["hazard_id"]
         return expected
 
 
@@ -267,6 +283,10 @@ def journal_problems(path: Path, entries: list[dict], ledgers: dict[str, Path], 
             row = conn.execute("SELECT outcome FROM reinspection WHERE id = ?", (reinspection_id,)).fetchone()
             if row is None or row[0] != outcome:
                 problems.append(f"acknowledged re-inspection {reinspection_id} missing")
+        for digest, hazard_id in expected.photos.items():
+            if conn.execute("SELECT 1 FROM attachment_link WHERE attachment_sha256 = ? AND owner_table = 'hazard' "
+                            "AND owner_id = ?", (digest, hazard_id)).fetchone() is None:
+                problems.append(f"acknowledged photo {digest} of hazard {hazard_id} missing")
         problems += _ledger_problems(conn, expected, pending, ledgers)
         cursor = conn.execute("SELECT pulled_seq FROM sync_state WHERE hub_url = ?", (HUB,)).fetchone()
         if (cursor[0] if cursor else 0) < expected.pulled:

@@ -7,7 +7,7 @@ Before each service call it appends an *intent* line to the journal, after the c
 flushed and fsynced before going on, so the parent reads exactly what was reported. The writes:
 tenant added / edited, an inspection step by step (start, failed items, pass the rest, finish into
 hazards), 五落实 saved, a notice issued (numbered, PDF rendered and signed), a re-inspection of a
-notified hazard, a ledger import, a sync pull page (apply_page), a bundle import.
+notified hazard, a ledger import, a sync pull page (apply_page), a bundle import, a photo of a hazard (file, then row and link).
 
 It prints "ready" once the store is open, then writes until killed (or MAX_OPS writes are done).
 """
@@ -25,6 +25,7 @@ from db.store import Store
 from forms.checklist import builtin_templates
 from forms.rectification import RectificationInput
 from forms.tenant import TenantInput
+from inspect_app.services.attachments import attach_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import record_reinspection, save_rectification
 from inspect_app.services.inspections import (
@@ -50,11 +51,12 @@ FIVE = {"responsible_person": "张伟", "responsible_phone": "13812345678", "mea
         "contingency_plan": "整改期间专人值守，配备灭火器"}
 TENANT_FIELDS = ("name", "credit_code", "contact_phone", "headcount", "rented_area_m2")
 WEIGHTS = {"tenant_add": 3, "tenant_edit": 4, "inspect": 8, "five": 3, "notice": 2, "reinspect": 1,
-           "import_ledger": 1, "pull": 3, "import_bundle": 0.3}
+           "import_ledger": 1, "pull": 3, "import_bundle": 0.3, "photo": 1}
 
 
 class Journal:
     def __init__(self, path: Path):
+        self.path = path
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, entry: dict) -> None:
@@ -205,6 +207,19 @@ class Worker:
         self.journal.write({"intent": "pull", "through": page[-1]["seq"]})
         result = apply_page(self.store, page, hub_url=HUB)
         self.journal.write({"ack": "pull", "through": page[-1]["seq"], "applied": result.applied})
+
+    def photo(self) -> None:
+        """A photo of a hazard: the file is stored beside the database, then its row and link."""
+        hazard_ids = [r[0] for r in self._all("SELECT id FROM hazard ORDER BY id")]
+        if not hazard_ids:
+            return
+        hazard_id = self.rng.choice(hazard_ids)
+        source = self.journal.path.parent / "photos" / f"{self.rng.randrange(10**12)}.png"
+        source.parent.mkdir(exist_ok=True)
+        source.write_bytes(b"\x89PNG\r\n\x1a\n" + self.rng.randbytes(self.rng.randint(2_000, 200_000)))
+        self.journal.write({"intent": "photo", "hazard_id": hazard_id})
+        digest = attach_file(self.store, path=source, owner_table="hazard", owner_id=hazard_id)
+        self.journal.write({"ack": "photo", "hazard_id": hazard_id, "sha256": digest})
 
     def import_bundle(self) -> None:
         self.journal.write({"intent": "bundle"})
