@@ -72,6 +72,8 @@ def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> 
             shutil.copyfile(target, kept)
             _fsync(kept)
         _fsync(restored)
+        if os.name == "nt" and current is not None:
+            current.close()  # Windows cannot replace a file that is open; POSIX keeps the lock to the end
         restored.replace(target)
         _fsync_folder(target.parent)
     except BaseException:

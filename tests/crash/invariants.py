@@ -43,10 +43,11 @@ def _rows(conn: sqlite3.Connection, sql: str, *params) -> list[tuple]:
     return conn.execute(sql, params).fetchall()
 
 
-def database_problems(path: Path, synced_tables: tuple[str, ...] | None = None) -> list[str]:
+def database_problems(path: Path, attachments: Path | None = None) -> list[str]:
+    """`attachments`: the photo folder (default: beside the file; a backup copy names the live one)."""
     from db.models import SYNCED_TABLES
 
-    tables = synced_tables or tuple(name for name in SYNCED_TABLES if name != "conflict")
+    tables = tuple(name for name in SYNCED_TABLES if name != "conflict")
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         problems = [f"integrity: {r[0]}" for r in _rows(conn, "PRAGMA integrity_check") if r[0] != "ok"]
@@ -60,7 +61,7 @@ def database_problems(path: Path, synced_tables: tuple[str, ...] | None = None) 
         problems += _hazards(conn)
         problems += _notices(conn)
         problems += _cursor(conn)
-        problems += _attachment_files(conn, Path(path).parent / "attachments")
+        problems += _attachment_files(conn, attachments or Path(path).parent / "attachments")
         return problems
     finally:
         conn.close()
