@@ -81,7 +81,7 @@ def kill_trials(folder: Path, trials: int, seed: int) -> Counter:
         assert not problems, f"trial {trial} (seed {seed}): {problems[:10]}"
         with journal.open("a", encoding="utf-8") as handle:  # the interrupted write, as it ended
             handle.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in settle(fixtures.db, entries, ledgers))
-    acks = Counter(e["ack"] for e in read_journal(journal) if "ack" in e)
+    acks = Counter(e["ack"] for e in read_journal(journal) if "ack" in e and not e.get("settled"))
     print(f"\n{trials} kills (seed {seed}); interrupted: {dict(interrupted)}; acknowledged: {dict(acks)}")
     return interrupted + Counter({f"ack:{k}": v for k, v in acks.items()})
 
