@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,17 @@ def test_no_key_is_defined_in_two_catalogue_files():
             with path.open("rb") as handle:
                 seen.update(_flatten(tomllib.load(handle)).keys())
         assert [k for k, n in seen.items() if n > 1] == [], lang_dir.name
+
+
+def test_every_refusal_code_of_the_hub_has_words_in_the_refused_changes_list():
+    """A device lists the hub's refusals with their reason in words (services/conflicts.py):
+    each code the hub can send (`Refused("code", …)` in inspect_app/hub) needs a catalogue entry."""
+    import re
+
+    hub = Path(__file__).resolve().parent.parent / "inspect_app" / "hub"
+    codes = {code for path in hub.glob("*.py") for code in re.findall(r'Refused\("([a-z_]+)"', path.read_text("utf-8"))}
+    assert "bad_value" in codes and len(codes) >= 8
+    for language in ("zh_CN", "en"):
+        set_language(language)
+        missing = [code for code in sorted(codes | {"too_large"}) if t(f"tui.sync.reason_{code}").startswith("tui.")]
+        assert missing == [], language
