@@ -191,8 +191,8 @@ def test_a_park_limited_device_loads_only_its_parks_and_shared_rows(hub, tmp_pat
     limited = device(tmp_path, "limited")
     sync(limited, hub.state.base, token(hub, "limited", parks=["PH-002"]))
     with limited.read() as session:
-        assert [t.id for t in session.query(Tenant)] == [second["tenant"]]
-        assert session.query(Inspector).count() == 1
+        assert [t.id for t in session.exec(select(Tenant))] == [second["tenant"]]
+        assert len(session.exec(select(Inspector)).all()) == 1
     with limited.connect() as conn:
         assert conn.execute("SELECT count(*) FROM park WHERE id = ?", (first["park"],)).fetchone()[0] == 0
 
