@@ -1,7 +1,8 @@
 """Make the benchmark database: 300 parks x 100 tenants (30,000 tenants) of demo data.
 
     python benchmarks/generate.py [--parks 300] [--tenants-per-park 100] [--seed 2026]
-                                  [--today 2026-11-26] [--hazards N] [--out benchmarks/out/bench.db] [--force]
+                                  [--today 2026-11-26] [--hazards N] [--inspections N]
+                                  [--out benchmarks/out/bench.db] [--force]
 
 The data comes from `inspect_app.services.demo.generate_demo` (the same code as `parkinspect demo`),
 with a fixed seed and a fixed "today", so every run holds the same names, codes and hazard
@@ -11,6 +12,11 @@ app opens on the park list without the first-run dialog.
 `--hazards N` (the benchmark dataset uses 20000) inspects in-park tenants again, with the demo's
 own inspection and hazard code (`add_tenant_inspections`), until the database holds about N
 hazards: the demo alone gives ~9,500 at 30,000 tenants, the hazards view is measured at ~20,000.
+
+`--inspections N` (the issue's 1x shape: 100000) then adds finished tenant inspections in which
+every item passed, until the database holds N inspections: most real inspections find nothing,
+so 100,000 inspections come with ~20,000 hazards, not 100,000. Scale runs multiply all four:
+`--parks 3000 --hazards 200000 --inspections 1000000 --out benchmarks/out/bench-10x.db` is 10x.
 
 Next to the database, `<out>.json` records how it was made; `run.py` reads "today" from it. When
 the file already holds the requested parks and tenants the script does nothing (use --force to
@@ -23,7 +29,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +74,60 @@ def remove_db(db: Path) -> None:
         backup.unlink()
 
 
+CLEAN_INSPECTIONS_PER_TRANSACTION = 500
+
+
+def add_clean_inspections(store, *, inspections: int, seed: int, today: date) -> int:
+    """Finished tenant inspections with no failed item, until the database holds `inspections`.
+
+    Same rows as the demo's inspections (checklist, check results, the park's team), built by its
+    DemoBuilder; in-park tenants in turn, in a seeded order. Returns how many were added.
+    """
+    import random
+
+    from sqlmodel import func, select
+
+    from db.models import Inspection, Park, Tenant
+    from inspect_app.services.demo import CHECKLIST_ITEM_CODES, DemoBuilder, ParkRows
+
+    builder = DemoBuilder(random.Random(seed), today)
+    with store.read() as session:
+        have = session.exec(select(func.count()).select_from(Inspection).where(Inspection.deleted == False)).one()  # noqa: E712
+        parks = {park.id: park for park in session.exec(select(Park).where(Park.deleted == False))}  # noqa: E712
+        tenants = list(
+            session.exec(
+                select(Tenant)
+                .join(Park, Park.id == Tenant.park_id)
+                .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
+                .order_by(Park.code, Tenant.building, Tenant.unit_no, Tenant.credit_code)
+            ).all()
+        )
+        teams: dict[str, list[str]] = {}
+        for park_id, inspector_ids in session.exec(
+            select(Inspection.park_id, Inspection.inspector_ids).order_by(Inspection.started_at)
+        ):
+            teams.setdefault(park_id, inspector_ids)
+    tenants = [tenant for tenant in tenants if tenant.park_id in teams]
+    builder.rng.shuffle(tenants)
+    wanted = max(0, inspections - have)
+    if not tenants:
+        return 0
+    added = 0
+    rows = ParkRows()
+    for number in range(wanted):
+        tenant = tenants[number % len(tenants)]
+        found_on = today - timedelta(days=builder.rng.randint(1, 720))
+        inspection = builder.inspection(parks[tenant.park_id], tenant, teams[tenant.park_id], found_on)
+        outcomes = {code: "pass" for code in CHECKLIST_ITEM_CODES}
+        builder.inspection_rows(rows, inspection, outcomes, [], tenant=tenant, buildings=())
+        if len(rows.inspections) >= CLEAN_INSPECTIONS_PER_TRANSACTION or number == wanted - 1:
+            with store.transaction() as session:
+                rows.write(session)
+            added += len(rows.inspections)
+            rows = ParkRows()
+    return added
+
+
 def generate(
     db: Path,
     *,
@@ -76,6 +136,7 @@ def generate(
     seed: int,
     today: date,
     hazards: int | None = None,
+    inspections: int | None = None,
     force: bool = False,
 ) -> dict:
     """Make the database unless it already has the requested size; return what was done."""
@@ -87,6 +148,7 @@ def generate(
         and meta.get("seed") == seed
         and meta.get("today") == str(today)
         and meta.get("hazards_asked") == hazards
+        and meta.get("inspections_asked") == inspections
     ):
         return {**meta, "skipped": True}
 
@@ -108,6 +170,10 @@ def generate(
             added = add_tenant_inspections(store, hazards=hazards, seed=seed + 1, today=today)
             counts["inspections"] += added["inspections"]
             counts["hazards"] += added["hazards"]
+        clean = None
+        if inspections is not None:
+            clean = add_clean_inspections(store, inspections=inspections, seed=seed + 2, today=today)
+            counts["inspections"] += clean
         save_profile(store, InspectorInput(**INSPECTOR))
         with store.engine.connect() as conn:  # fold the WAL into the file so its size is the real one
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -121,6 +187,8 @@ def generate(
         "today": str(today),
         "hazards_asked": hazards,
         "added_for_hazards": added,  # inspections and hazards add_tenant_inspections wrote
+        "inspections_asked": inspections,
+        "added_clean_inspections": clean,  # all-pass inspections add_clean_inspections wrote
         "generate_s": round(seconds, 1),
         "demo_s": round(demo_seconds, 1),  # generate_demo alone, without --hazards and the profile
         "size_mb": round(db.stat().st_size / 1e6, 1),
@@ -147,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="inspect tenants again until the database holds about this many hazards (benchmark: 20000)",
     )
+    parser.add_argument(
+        "--inspections",
+        type=int,
+        default=None,
+        help="then add all-pass tenant inspections until the database holds this many (1x: 100000)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
         "--force", action="store_true", help="make the database again even if it has the size"
@@ -162,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         today=args.today,
         hazards=args.hazards,
+        inspections=args.inspections,
         force=args.force,
     )
     size = f"{args.out.stat().st_size / 1e6:.1f} MB"
