@@ -99,12 +99,21 @@ def _check_backup(backup: Path) -> None:
         if not {"alembic_version", "change_log", "tenant", "local_setting"} <= tables:
             raise RestoreRefused("maintenance.restore_not_database", file=backup, detail="")
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        found = conn.execute("SELECT version_num FROM alembic_version").fetchone() if problems == ["ok"] else None
     except sqlite3.DatabaseError as exc:  # "file is not a database", a damaged header
         raise RestoreRefused("maintenance.restore_not_database", file=backup, detail=exc) from exc
     finally:
         conn.close()
     if problems != ["ok"]:
         raise RestoreRefused("maintenance.restore_damaged", file=backup, detail="; ".join(problems[:3]))
+    revision = found[0] if found else None
+    if revision not in _known_revisions():  # from a newer version of the app: it could not open it
+        raise RestoreRefused("maintenance.restore_newer", file=backup, revision=str(revision))
+
+
+def _known_revisions() -> set[str]:
+    versions = Path(__file__).parent / "migrations" / "versions"
+    return {path.stem for path in versions.glob("[0-9]*.py")}
 
 
 def _lock_current(target: Path) -> sqlite3.Connection:

@@ -158,6 +158,7 @@ def _damage(path: Path) -> None:
     (lambda p: p.unlink(), "No backup file"),
     ("damaged", "integrity"),
     ("foreign", "not a ParkInspect database"),
+    ("newer", "newer version of the app"),
 ])
 def test_restore_refuses_a_file_that_is_not_a_good_backup_and_changes_nothing(fixtures, tmp_path, capsys,
                                                                              make, key_words):
@@ -174,6 +175,11 @@ def test_restore_refuses_a_file_that_is_not_a_good_backup_and_changes_nothing(fi
         other.execute("CREATE TABLE ledger (name TEXT)")
         other.commit()
         other.close()
+    elif make == "newer":
+        newer = sqlite3.connect(backup)
+        with newer:
+            newer.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+        newer.close()
     else:
         make(backup)
     before = fixtures.db.read_bytes()
