@@ -86,13 +86,14 @@ def fingerprint(store) -> dict[str, tuple[int, str]]:
     return result
 
 
-def timed_sync(device) -> float:
+def timed_sync(device) -> tuple[float, int, int]:
+    """(seconds, changes pushed, changes pulled) of one sync_once."""
     from inspect_app.sync.client import sync_once
 
     store, base, token = device
     started = time.perf_counter()
-    sync_once(store, base, token, timeout=120)
-    return time.perf_counter() - started
+    summary = sync_once(store, base, token, timeout=120)
+    return time.perf_counter() - started, summary.pushed, summary.pulled
 
 
 def measure(devices: int, tenants: int, edits: int) -> dict:
@@ -114,13 +115,14 @@ def measure(devices: int, tenants: int, edits: int) -> dict:
                 write_device(store, number, tenants, edits)
                 stores.append((store, hub.base, hub.enrol(f"device-{number}")))
             report["changes_per_device"] = [outbox(s) for s, _, _ in stores]
-            rounds, per_sync = [], []
+            rounds, per_sync, moved = [], [], []
             with ThreadPoolExecutor(max_workers=devices) as pool:
                 for _ in range(MAX_ROUNDS):
                     started = time.perf_counter()
-                    seconds = list(pool.map(timed_sync, stores))
+                    syncs = list(pool.map(timed_sync, stores))
                     rounds.append(round(time.perf_counter() - started, 2))
-                    per_sync.append(seconds)
+                    per_sync.append([seconds for seconds, _, _ in syncs])
+                    moved.append({"pushed": sum(s[1] for s in syncs), "pulled": sum(s[2] for s in syncs)})
                     prints = [fingerprint(s) for s, _, _ in stores]
                     if len(rounds) >= 2 and all(p == prints[0] for p in prints):
                         break
@@ -128,6 +130,7 @@ def measure(devices: int, tenants: int, edits: int) -> dict:
             report["round_wall_s"] = rounds
             report["sync_once_s"] = [{"median": round(statistics.median(s), 2), "max": round(max(s), 2)}
                                      for s in per_sync]
+            report["round_changes"] = moved  # all devices together (a snapshot's rows count as pulled)
             report["total_s"] = round(sum(rounds), 2)
             with hub.engine.connect() as conn:
                 report["hub_changes"] = conn.execute(select(func.count()).select_from(change)).scalar_one()
