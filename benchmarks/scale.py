@@ -3,7 +3,8 @@ compare how each figure grows (docs/PERFORMANCE.md, section "Scale").
 
     python benchmarks/generate.py --parks 30 --hazards 2000 --inspections 10000 --out benchmarks/out/scale-0.1x.db
     python benchmarks/generate.py --hazards 20000 --inspections 100000 --out benchmarks/out/scale-1x.db
-    python benchmarks/scale.py --db benchmarks/out/scale-1x.db [--repeat 5] [--skip startup,tui,...]
+    python benchmarks/scale.py --db benchmarks/out/scale-1x.db [--repeat 5] [--skip startup,tui,...] [--out F.json]
+    python benchmarks/scale.py --compare small.json large.json   # the growth table (Markdown)
 
 Every figure comes from the existing benchmark code, imported (the metric names are theirs):
 
@@ -234,7 +235,32 @@ def measure(db: Path, repeat: int, warmup: int, steps: set[str], ledger_rows: in
     return report
 
 
+def median_of(value) -> float:
+    return value["median"] if isinstance(value, dict) else value
+
+
+def compare(small: dict, large: dict) -> str:
+    """A Markdown table: each figure of two runs (JSON from --out) and large / small."""
+    rows_small, rows_large = small["dataset"]["rows"], large["dataset"]["rows"]
+    lines = ["| figure | " + " | ".join(("small", "large", "ratio")) + " |", "|---|---:|---:|---:|"]
+    for table in ("tenant", "inspection", "hazard"):
+        lines.append(f"| rows: {table} | {rows_small[table]:,} | {rows_large[table]:,} | "
+                     f"{rows_large[table] / max(1, rows_small[table]):.1f} |")
+    lines.append(f"| file MB | {small['dataset']['size_mb']:,} | {large['dataset']['size_mb']:,} | "
+                 f"{large['dataset']['size_mb'] / small['dataset']['size_mb']:.1f} |")
+    for name, value in small["metrics"].items():
+        if name in large["metrics"]:
+            a, b = median_of(value), median_of(large["metrics"][name])
+            lines.append(f"| {name} | {a:,.3g} | {b:,.3g} | {b / a if a else float('nan'):.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--compare"]:  # --compare SMALL.json LARGE.json
+        small, large = (json.loads(Path(p).read_text(encoding="utf-8")) for p in argv[1:3])
+        print(compare(small, large))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
