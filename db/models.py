@@ -109,7 +109,7 @@ class Inspector(SyncColumns, table=True):
 class Inspection(SyncColumns, table=True):
     park_id: str = Field(foreign_key="park.id", index=True)
     tenant_id: str | None = Field(default=None, foreign_key="tenant.id", index=True)  # None = common areas
-    template_id: str = Field(max_length=60)
+    template_id: str = Field(max_length=60, index=True)  # the overview finds ledger verifications by it
     template_version: str = Field(max_length=20)
     template_sha256: str | None = Field(default=None, max_length=64)  # of the template file used
     inspector_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -240,7 +240,7 @@ def test_restore_onto_a_missing_database_just_puts_the_backup_there(fixtures, tm
 # --- the copy made before a migration -------------------------------------------------------------
 
 
-def test_migrating_0001_to_0002_on_a_file_with_data_first_copies_it_at_0001(db_path):
+def test_migrating_a_0001_file_with_data_first_copies_it_at_0001(db_path):
     from alembic import command
 
     command.upgrade(migrations.alembic_config(db_path), "0001_initial")
@@ -255,7 +255,7 @@ def test_migrating_0001_to_0002_on_a_file_with_data_first_copies_it_at_0001(db_p
 
     Store.open(db_path).close()
 
-    copy = db_path.with_name(f"{db_path.name}.before-0002_sync.bak")
+    copy = db_path.with_name(f"{db_path.name}.before-{migrations.HEAD_REVISION}.bak")  # named by the target
     assert migrations.current_revision(copy) == "0001_initial"
     assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
     assert rows(copy, "SELECT code, name FROM park") == [("PH-001", "平湖经济开发区小微企业园")]

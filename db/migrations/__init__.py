@@ -15,7 +15,7 @@ from pathlib import Path
 
 from db.backup import backup_file
 
-HEAD_REVISION = "0002_sync"
+HEAD_REVISION = "0003_inspection_template_index"
 MIGRATIONS_DIR = Path(__file__).parent
 log = logging.getLogger(__name__)
 
