@@ -8,6 +8,8 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from db.durable import fsync_file, fsync_folder
+
 BUSY_TIMEOUT_S = 5.0
 
 
@@ -70,12 +72,12 @@ def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> 
             _carry_notice_counters(current, restored)
             # Under the exclusive lock, in rollback-journal mode, the file is the whole database.
             shutil.copyfile(target, kept)
-            _fsync(kept)
-        _fsync(restored)
+            fsync_file(kept)
+        fsync_file(restored)
         if os.name == "nt" and current is not None:
             current.close()  # Windows cannot replace a file that is open; POSIX keeps the lock to the end
         restored.replace(target)
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
     except BaseException:
         restored.unlink(missing_ok=True)
         raise
@@ -189,19 +191,7 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
             dst.close()
     finally:
         source.close()
-    _fsync(target)
+    fsync_file(target)
 
 
-def _fsync(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
 
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a folder; its rename is durable on NTFS
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -9,13 +9,13 @@ ties it to the record. The same photo attached twice is stored once.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import select
 
+from db.durable import replace_durably
 from db.models import Attachment, AttachmentLink
 from db.store import Store
 from inspect_app.services.errors import UserError
@@ -105,9 +105,7 @@ def _copy_once(source: Path, target: Path, digest: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     shutil.copyfile(source, partial)
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
     if _hash(partial)[0] != digest:  # the file changed while it was copied
         partial.unlink()
         raise UserError("errors.attachment_changed", field="photo")
-    partial.replace(target)
+    replace_durably(partial, target)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import zipfile
 import zlib
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from db.durable import replace_durably, write_durably
 from db.store import Store
 from inspect_app.services.attachments import attachments_dir
 from inspect_app.services.errors import UserError
@@ -66,9 +66,7 @@ def export_bundle(store: Store, target: Path | str, *, force: bool = False) -> E
                         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "counts": {"changes": len(changes), "attachments": len(files)}, "members": members}
             bundle.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
-        with partial.open("rb") as handle:
-            os.fsync(handle.fileno())
-        partial.replace(target)
+        replace_durably(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise UserError("sync.bundle_write_failed", file=str(target), reason=exc.strerror or str(exc)) from exc
@@ -174,12 +172,6 @@ def _store_attachments(store: Store, files: dict[str, bytes]) -> int:
         target = folder / digest[:2] / name.removeprefix("attachments/")
         if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        with partial.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(target)
+        write_durably(target, data)
         added += 1
     return added

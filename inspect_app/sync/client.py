@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from db.durable import write_durably
 from db.store import Store
 from forms.i18n import t
 from inspect_app.services.attachments import MEDIA_TYPES, attachments_dir
@@ -359,11 +359,4 @@ def _suffix(original_name: str | None, media_type: str | None) -> str:
 
 def _write_file(store: Store, digest: str, suffix: str, data: bytes) -> None:
     """Content-addressed, written whole or not at all (a cut leaves only a `.partial`)."""
-    target = attachments_dir(store) / digest[:2] / f"{digest}{suffix}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    with partial.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(target)
+    write_durably(attachments_dir(store) / digest[:2] / f"{digest}{suffix}", data)
