@@ -14,7 +14,7 @@ from pathlib import Path
 
 from forms.i18n import set_language, t
 from inspect_app import config
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, print_import_report
+from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, finish_import
 from inspect_app.cli_common import fail as _fail
 from inspect_app.cli_common import open_store as _store
 from inspect_app.cli_common import print_result as _print
@@ -211,16 +211,7 @@ def run_ledger_import(args, settings) -> int:
         return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
     finally:
         store.close()
-    print_import_report(report)
-    print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
-    if report.rejects_file:
-        print(t("import.rejects", file=report.rejects_file))
-    if not report.written:
-        if report.problems and not args.skip_invalid:
-            print(t("import.refused"), file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(t("import.dry_run_done"))
-    return EXIT_OK
+    return finish_import(report, skip_invalid=args.skip_invalid)
 
 
 def _park_exists(store, code: str) -> bool:

@@ -28,9 +28,27 @@ def print_result(args, payload: dict, text: str) -> None:
     print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
 
 
+def finish_import(report, *, skip_invalid: bool, warning_key: str = "import.warning",
+                  warnings_count_key: str | None = None) -> int:
+    """Print an import's report (ledger and quarterly share its shape) and return the exit code:
+    bad input when rows were refused and nothing was written, else 0 (a dry run says so)."""
+    print_import_report(report, warning_key=warning_key)
+    if warnings_count_key and report.warnings:
+        print(t(warnings_count_key, count=len(report.warnings)))
+    print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
+    if report.rejects_file:
+        print(t("import.rejects", file=report.rejects_file))
+    if not report.written:
+        if report.problems and not skip_invalid:
+            print(t("import.refused"), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(t("import.dry_run_done"))
+    return EXIT_OK
+
+
 def print_import_report(report, *, warning_key: str = "import.warning") -> None:
-    """The lines every import prints: the header mapping, unknown headers, each refused value,
-    each warning, and the counts (ledger and quarterly imports share the report's shape)."""
+    """The lines every import prints first: the header mapping, unknown headers, each refused
+    value, each warning, and how many rows were read and valid."""
     mapping = ", ".join(f"{header}→{name}" for header, name in report.mapping.items())
     print(t("import.header_row", row=report.header_row, mapping=mapping))
     if report.unmapped:

@@ -7,11 +7,10 @@ figures) are printed and never change the exit code.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK, print_import_report
+from inspect_app.cli_common import EXIT_OK, finish_import
 from inspect_app.cli_common import fail as _fail
 from inspect_app.cli_common import open_store as _store
 
@@ -104,18 +103,8 @@ def run_quarterly_import(args, settings) -> int:
         return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
     finally:
         store.close()
-    print_import_report(report, warning_key="quarterly.cli.warning")
-    if report.warnings:
-        print(t("quarterly.cli.warnings_count", count=len(report.warnings)))
-    print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))
-    if report.rejects_file:
-        print(t("import.rejects", file=report.rejects_file))
-    if not report.written:
-        if report.problems and not args.skip_invalid:
-            print(t("import.refused"), file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(t("import.dry_run_done"))
-    return EXIT_OK
+    return finish_import(report, skip_invalid=args.skip_invalid, warning_key="quarterly.cli.warning",
+                         warnings_count_key="quarterly.cli.warnings_count")
 
 
 def run_quarterly_export(args, settings) -> int:
