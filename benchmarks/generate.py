@@ -87,27 +87,13 @@ def add_clean_inspections(store, *, inspections: int, seed: int, today: date) ->
 
     from sqlmodel import func, select
 
-    from db.models import Inspection, Park, Tenant
-    from inspect_app.services.demo import CHECKLIST_ITEM_CODES, DemoBuilder, ParkRows
+    from db.models import Inspection
+    from inspect_app.services.demo import CHECKLIST_ITEM_CODES, DemoBuilder, ParkRows, inspection_candidates
 
     builder = DemoBuilder(random.Random(seed), today)
     with store.read() as session:
         have = session.exec(select(func.count()).select_from(Inspection).where(Inspection.deleted == False)).one()  # noqa: E712
-        parks = {park.id: park for park in session.exec(select(Park).where(Park.deleted == False))}  # noqa: E712
-        tenants = list(
-            session.exec(
-                select(Tenant)
-                .join(Park, Park.id == Tenant.park_id)
-                .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
-                .order_by(Park.code, Tenant.building, Tenant.unit_no, Tenant.credit_code)
-            ).all()
-        )
-        teams: dict[str, list[str]] = {}
-        for park_id, inspector_ids in session.exec(
-            select(Inspection.park_id, Inspection.inspector_ids).order_by(Inspection.started_at)
-        ):
-            teams.setdefault(park_id, inspector_ids)
-    tenants = [tenant for tenant in tenants if tenant.park_id in teams]
+        parks, tenants, teams = inspection_candidates(session)
     builder.rng.shuffle(tenants)
     wanted = max(0, inspections - have)
     if not tenants:

@@ -530,6 +530,26 @@ EXTRA_INSPECTIONS_PER_TRANSACTION = 500
 MAX_EXTRA_ROUNDS = 10  # a database of few tenants stops here rather than inspecting them forever
 
 
+def inspection_candidates(session) -> tuple[dict[str, Park], list[Tenant], dict[str, list[str]]]:
+    """What a further round of demo inspections needs: parks by id, the in-park tenants of parks
+    that have a team, and each park's team (the inspectors of its earliest inspection; the demo
+    gives one team a park). Tenants come ordered by what the seed made (not by the keys, which
+    differ between runs), so a seeded shuffle picks the same tenants every time."""
+    parks = {park.id: park for park in session.exec(select(Park).where(Park.deleted == False))}  # noqa: E712
+    tenants = session.exec(
+        select(Tenant)
+        .join(Park, Park.id == Tenant.park_id)
+        .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
+        .order_by(Park.code, Tenant.building, Tenant.unit_no, Tenant.credit_code)
+    ).all()
+    teams: dict[str, list[str]] = {}
+    for park_id, inspector_ids in session.exec(
+        select(Inspection.park_id, Inspection.inspector_ids).order_by(Inspection.started_at)
+    ):
+        teams.setdefault(park_id, inspector_ids)
+    return parks, [tenant for tenant in tenants if tenant.park_id in teams], teams
+
+
 def add_tenant_inspections(
     store: Store, *, hazards: int, seed: int, today: date | None = None
 ) -> dict[str, int]:
@@ -544,25 +564,8 @@ def add_tenant_inspections(
     builder = DemoBuilder(random.Random(seed), today or date.today())
     with store.read() as session:
         have = session.exec(select(func.count()).select_from(Hazard).where(Hazard.deleted == False)).one()  # noqa: E712
-        parks = {park.id: park for park in session.exec(select(Park).where(Park.deleted == False))}  # noqa: E712
-        tenants = list(
-            session.exec(
-                select(Tenant)
-                .join(Park, Park.id == Tenant.park_id)
-                .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
-                # by what the seed made (not by the keys, which differ between runs): the shuffle
-                # below then picks the same tenants every time
-                .order_by(Park.code, Tenant.building, Tenant.unit_no, Tenant.credit_code)
-            ).all()
-        )
-        # Each park's team: the inspectors of its earliest inspection (the demo gives one team a park).
-        teams: dict[str, list[str]] = {}
-        for park_id, inspector_ids in session.exec(
-            select(Inspection.park_id, Inspection.inspector_ids).order_by(Inspection.started_at)
-        ):
-            teams.setdefault(park_id, inspector_ids)
+        parks, tenants, teams = inspection_candidates(session)
     added = {"inspections": 0, "hazards": 0}
-    tenants = [tenant for tenant in tenants if tenant.park_id in teams]
     rows = ParkRows()
 
     def write() -> None:
