@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from db.attachment_files import CopyReport, copy_named, folder_beside
 from db.durable import fsync_file, fsync_folder
 
 BUSY_TIMEOUT_S = 5.0
+# local_setting key: the last change of this device written into a sync bundle (export-bundle).
+# Like a hub's `pushed_seq`, a change that left the device, which a restore must not number again.
+BUNDLE_EXPORTED_SEQ_SETTING = "bundle_exported_seq"
 
 
 def backup_file(source: Path, target: Path) -> None:
@@ -32,6 +37,24 @@ def backup_file(source: Path, target: Path) -> None:
     partial.replace(target)
 
 
+def attachments_of_backup(backup: Path) -> Path:
+    """Where a backup's photos are kept: `<backup file name>.attachments/` beside it."""
+    backup = Path(backup)
+    return backup.with_name(backup.name + ".attachments")
+
+
+def backup_with_attachments(source: Path, target: Path) -> CopyReport:
+    """The database copy, then every photo it names into `attachments_of_backup(target)`.
+
+    The photos are copied after the database: a photo is on disk before the row naming it is
+    committed, so every photo the copy names is there to be copied (those missing already in the
+    source folder are reported). Files already in the backup's folder are kept, so a backup made
+    again over the same name (--force) copies only new photos.
+    """
+    backup_file(source, target)
+    return copy_named(target, folder_beside(source), attachments_of_backup(target))
+
+
 # --- restore --------------------------------------------------------------------------------------
 
 
@@ -44,8 +67,14 @@ class RestoreRefused(Exception):
         self.values = values
 
 
-def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> Path | None:
-    """Replace `target` by a copy of `backup`; return where the replaced file was kept (None if none).
+@dataclass(frozen=True)
+class Restored:
+    kept: Path | None  # where the replaced file was kept (None when there was none)
+    photos: CopyReport  # the backup's photos put back beside the database
+
+
+def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> Restored:
+    """Replace `target` by a copy of `backup` and put back the photos it names.
 
     Refused, with nothing changed, when the backup is missing, is not a ParkInspect database or
     fails SQLite's integrity check, when another program has `target` open, or when a sync hub
@@ -53,6 +82,10 @@ def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> 
     file is first copied whole (its WAL included) to `<name>.before-restore-<timestamp>.bak`; the
     new file then replaces it in one rename, so `target` is always either the old or the new file.
     Numbers of notices this device issued after the backup stay used (`_carry_notice_counters`).
+    The photos the backup names are copied from `attachments_of_backup(backup)` into the
+    attachments folder beside `target` before the database is replaced (adding files only: the
+    folder is content-addressed, so what is there stays); one missing or damaged in the backup's
+    folder is reported, not a reason to refuse.
     """
     backup, target = Path(backup), Path(target)
     if not backup.is_file():
@@ -70,6 +103,8 @@ def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> 
         if current is not None:
             _pushed_beyond(current, restored)
             _carry_notice_counters(current, restored)
+        photos = copy_named(restored, attachments_of_backup(backup), folder_beside(target))
+        if current is not None:
             # Under the exclusive lock, in rollback-journal mode, the file is the whole database.
             shutil.copyfile(target, kept)
             fsync_file(kept)
@@ -84,7 +119,7 @@ def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> 
     finally:
         if current is not None:
             current.close()  # releases the lock on the old file (now unlinked)
-    return kept
+    return Restored(kept, photos)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -147,7 +182,7 @@ def _max_change_seq(conn: sqlite3.Connection) -> int:
 
 
 def _pushed_beyond(current: sqlite3.Connection, restored: Path) -> None:
-    """Refuse when a hub holds changes this device numbered past the backup's last change.
+    """Refuse when a hub or a bundle holds changes this device numbered past the backup's last one.
 
     The device would number its next changes from the backup's last one again, and the hub (and
     every device) skips a (device, number) it has seen: those edits would never reach anyone.
@@ -156,6 +191,8 @@ def _pushed_beyond(current: sqlite3.Connection, restored: Path) -> None:
         pushed = current.execute("SELECT coalesce(max(pushed_seq), 0) FROM sync_state").fetchone()[0]
     except sqlite3.OperationalError:  # a file from before sync
         return
+    row = current.execute("SELECT value FROM local_setting WHERE key = ?", (BUNDLE_EXPORTED_SEQ_SETTING,)).fetchone()
+    exported = int(row[0]) if row else 0
     conn = sqlite3.connect(restored)
     try:
         last = _max_change_seq(conn)
@@ -163,6 +200,8 @@ def _pushed_beyond(current: sqlite3.Connection, restored: Path) -> None:
         conn.close()
     if pushed > last:
         raise RestoreRefused("maintenance.restore_behind_hub", pushed=pushed, last=last)
+    if exported > last:
+        raise RestoreRefused("maintenance.restore_behind_bundle", exported=exported, last=last)
 
 
 def _carry_notice_counters(current: sqlite3.Connection, restored: Path) -> None:

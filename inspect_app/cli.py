@@ -14,7 +14,7 @@ from pathlib import Path
 
 from forms.i18n import set_language, t
 from inspect_app import config
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, finish_import
+from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, finish_import, print_photo_copy
 from inspect_app.cli_common import fail as _fail
 from inspect_app.cli_common import open_store as _store
 from inspect_app.cli_common import print_result as _print
@@ -159,7 +159,8 @@ def run_check(args, settings) -> int:
 
 
 def run_backup(args, settings) -> int:
-    from db.backup import backup_file
+    from db.attachment_files import folder_beside
+    from db.backup import attachments_of_backup, backup_with_attachments
 
     target = Path(args.file)
     if not settings.db_path.exists():
@@ -170,8 +171,12 @@ def run_backup(args, settings) -> int:
         return _fail("cli.backup_same_file")
     store = _store(settings)  # brings the file to the current schema before it is copied
     store.close()
-    backup_file(settings.db_path, target)
+    try:
+        photos = backup_with_attachments(settings.db_path, target)
+    except OSError as exc:  # disk full, a read-only folder, a photo that cannot be read
+        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
     print(t("cli.backup_done", file=target))
+    print_photo_copy(photos, folder_beside(settings.db_path), attachments_of_backup(target))
     return EXIT_OK
 
 

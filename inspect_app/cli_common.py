@@ -28,6 +28,17 @@ def print_result(args, payload: dict, text: str) -> None:
     print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
 
 
+def print_photo_copy(report, source, target) -> None:
+    """What a backup or a restore did with the photos (db.attachment_files.CopyReport), copied
+    from the `source` folder into `target`; missing and damaged ones on stderr."""
+    if report.copied or report.already_there:
+        print(t("maintenance.photos_copied", copied=report.copied, present=report.already_there, folder=target))
+    for key, digests in (("maintenance.photos_missing", report.missing), ("maintenance.photos_damaged", report.damaged)):
+        if digests:
+            names = ", ".join(d[:12] for d in digests[:5]) + (" …" if len(digests) > 5 else "")
+            print(t(key, count=len(digests), folder=source, names=names), file=sys.stderr)
+
+
 def finish_import(report, *, skip_invalid: bool, warning_key: str = "import.warning",
                   warnings_count_key: str | None = None) -> int:
     """Print an import's report (ledger and quarterly share its shape) and return the exit code:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from db import migrations
+from db.backup import attachments_of_backup
 from db.models import SYNCED_TABLES
 from db.store import Store
 from inspect_app.cli import main
@@ -84,12 +85,29 @@ def test_backups_taken_while_another_process_writes_are_whole_consistent_prefixe
     final = rows(fixtures.db, "SELECT seq, hlc, row_id FROM change_log ORDER BY seq")
     sizes = []
     for copy in copies:
-        # integrity, check, every row logged and vice versa; photos stay in the live folder (content-addressed)
-        assert database_problems(copy, fixtures.db.parent / "attachments") == [], copy
+        # integrity, check, every row logged and vice versa; every photo it names whole in its own folder
+        assert database_problems(copy, attachments_of_backup(copy)) == [], copy
         logged = rows(copy, "SELECT seq, hlc, row_id FROM change_log ORDER BY seq")
         assert logged == final[: len(logged)], f"{copy} is not a prefix of the database's history"
         sizes.append(len(logged))
     assert sizes == sorted(sizes) and 0 < sizes[0] < sizes[-1] <= len(final), sizes  # taken while it wrote
+
+
+def write_until(fixtures: Fixtures, journal: Path, sql: str, seeds=range(3, 60)) -> None:
+    """Worker steps until `sql` counts something (e.g. a photo or a notice has been written)."""
+    for seed in seeds:
+        write_in_process(fixtures, journal, seed, 25)
+        if rows(fixtures.db, sql)[0][0]:
+            return
+    raise AssertionError(f"nothing written for {sql}")
+
+
+def named_photos(db: Path) -> set[str]:
+    return {digest for (digest,) in rows(db, "SELECT sha256 FROM attachment")}
+
+
+def stored_photos(folder: Path) -> set[str]:
+    return {p.name[:64] for p in folder.glob("*/*") if not p.name.endswith(".partial")}
 
 
 def test_a_backup_is_one_self_contained_file(fixtures, tmp_path, capsys):
@@ -131,10 +149,7 @@ def test_restore_keeps_the_numbers_of_notices_issued_after_the_backup_used(fixtu
     journal = tmp_path / "journal.jsonl"
     backup = tmp_path / "empty-counters.db"
     assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
-    for seed in range(3, 40):
-        write_in_process(fixtures, journal, seed, 25)
-        if rows(fixtures.db, "SELECT count(*) FROM notice")[0][0]:
-            break
+    write_until(fixtures, journal, "SELECT count(*) FROM notice")
     issued = rows(fixtures.db, "SELECT device_block, year, last_sequence FROM notice_counter")
     assert issued, "no notice was issued"
 
@@ -225,6 +240,97 @@ def test_restore_refuses_a_backup_older_than_what_the_hub_already_holds(fixtures
 
     assert code == 2 and f"change {last + 5}" in err and f"at change {last}" in err, err
     assert synced_data(fixtures.db) == before
+
+
+def test_restore_refuses_a_backup_older_than_a_bundle_this_device_exported(fixtures, tmp_path, capsys):
+    backup = tmp_path / "backup.db"
+    assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
+    last = rows(backup, "SELECT max(seq) FROM change_log")[0][0]
+    write_in_process(fixtures, tmp_path / "journal.jsonl", 6, 10)
+    exported = rows(fixtures.db, "SELECT max(seq) FROM change_log")[0][0]
+    assert exported > last
+    # The bundle is carried to the office, whose database then has these (device, number) pairs.
+    assert run(capsys, fixtures.db, "sync", "export-bundle", str(tmp_path / "to-office.zip"))[0] == 0
+    before = synced_data(fixtures.db)
+
+    code, _, err = run(capsys, fixtures.db, "--lang", "en", "restore", str(backup))
+
+    assert code == 2 and f"up to {exported} were exported" in err and f"at change {last}" in err, err
+    assert synced_data(fixtures.db) == before
+    assert list(fixtures.db.parent.glob("*.before-restore-*")) == []
+
+
+def test_a_bundle_exported_before_the_backup_does_not_stop_a_restore(fixtures, tmp_path, capsys):
+    write_in_process(fixtures, tmp_path / "journal.jsonl", 6, 10)
+    assert run(capsys, fixtures.db, "sync", "export-bundle", str(tmp_path / "to-office.zip"))[0] == 0
+    backup = tmp_path / "backup.db"
+    assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
+    write_in_process(fixtures, tmp_path / "journal.jsonl", 7, 10)  # not exported: lost with the restore, not reused
+
+    assert run(capsys, fixtures.db, "restore", str(backup))[0] == 0
+
+
+# --- photos travel with backups ---------------------------------------------------------------------
+
+
+def test_backup_copies_the_photos_it_names_and_restore_on_a_new_laptop_puts_them_back(fixtures, tmp_path, capsys):
+    journal = tmp_path / "journal.jsonl"
+    write_until(fixtures, journal, "SELECT count(*) FROM attachment")
+    backup = tmp_path / "usb" / "monday.db"
+
+    code, out, err = run(capsys, fixtures.db, "--lang", "en", "backup", str(backup))
+
+    assert code == 0, err
+    named = named_photos(backup)
+    assert named and stored_photos(attachments_of_backup(backup)) == named
+    assert f"{len(named)} photos copied to {attachments_of_backup(backup)}" in out
+    assert database_problems(backup, attachments_of_backup(backup)) == []
+
+    # The laptop is lost: a new one gets the backup, and nothing else.
+    target = tmp_path / "new-laptop" / "parkinspect.db"
+    target.parent.mkdir()
+    code, out, err = run(capsys, target, "--lang", "en", "restore", str(backup))
+
+    assert code == 0, err
+    assert stored_photos(target.parent / "attachments") == named
+    assert database_problems(target) == []  # every photo the database names is there, whole
+    assert f"{len(named)} photos copied" in out
+
+
+def test_a_second_backup_over_the_first_copies_only_the_new_photos(fixtures, tmp_path, capsys):
+    journal = tmp_path / "journal.jsonl"
+    write_until(fixtures, journal, "SELECT count(*) FROM attachment")
+    backup = tmp_path / "weekly.db"
+    assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
+    first = named_photos(backup)
+    write_until(fixtures, journal, f"SELECT count(*) > {len(first)} FROM attachment", seeds=range(60, 120))
+
+    code, out, err = run(capsys, fixtures.db, "--lang", "en", "backup", "--force", str(backup))
+
+    assert code == 0, err
+    added = named_photos(backup) - first
+    assert added and f"{len(added)} photos copied to" in out and f"({len(first)} already there)" in out
+    assert stored_photos(attachments_of_backup(backup)) == named_photos(backup)
+
+
+def test_restore_reports_a_damaged_or_missing_photo_of_the_backup_and_still_restores(fixtures, tmp_path, capsys):
+    journal = tmp_path / "journal.jsonl"
+    write_until(fixtures, journal, "SELECT count(*) > 1 FROM attachment")
+    backup = tmp_path / "backup.db"
+    assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
+    damaged, missing, *_ = sorted(attachments_of_backup(backup).glob("*/*"))
+    damaged.write_bytes(damaged.read_bytes()[:-10] + b"0123456789")
+    missing.unlink()
+    target = tmp_path / "new-laptop" / "parkinspect.db"
+    target.parent.mkdir()
+
+    code, out, err = run(capsys, target, "--lang", "en", "restore", str(backup))
+
+    assert code == 0, err  # the database matters most: restored, with the two photos named
+    assert f"do not match their names (damaged files) and were not copied: {damaged.name[:12]}" in err
+    assert f"are not in {attachments_of_backup(backup)} and were not copied: {missing.name[:12]}" in err
+    assert stored_photos(target.parent / "attachments") == named_photos(backup) - {damaged.name[:64], missing.name[:64]}
+    assert synced_data(target) == synced_data(backup)
 
 
 def test_restore_onto_a_missing_database_just_puts_the_backup_there(fixtures, tmp_path, capsys):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from db.attachment_files import folder_beside
 from db.durable import replace_durably
 from db.models import Attachment, AttachmentLink
 from db.store import Store
@@ -38,7 +39,7 @@ class StoredFile:
 
 
 def attachments_dir(store: Store) -> Path:
-    return store.path.parent / "attachments"
+    return folder_beside(store.path)
 
 
 def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: str, caption: str | None = None) -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from db.attachment_files import find
+from db.backup import BUNDLE_EXPORTED_SEQ_SETTING
 from db.durable import replace_durably, write_durably
 from db.store import Store
 from inspect_app.services.attachments import attachments_dir
@@ -70,7 +72,19 @@ def export_bundle(store: Store, target: Path | str, *, force: bool = False) -> E
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise UserError("sync.bundle_write_failed", file=str(target), reason=exc.strerror or str(exc)) from exc
+    _remember_exported(store, max((c["device_seq"] for c in changes if c["device_id"] == store.device_id), default=0))
     return ExportSummary(len(changes), len(files))
+
+
+def _remember_exported(store: Store, last_seq: int) -> None:
+    """After the file is written: these changes have left the device (a restore checks this)."""
+    if not last_seq:
+        return
+    with store.connect() as conn, conn:
+        conn.execute(
+            "INSERT INTO local_setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            (BUNDLE_EXPORTED_SEQ_SETTING, str(last_seq)))
 
 
 def import_bundle(store: Store, source: Path | str) -> ImportSummary:
@@ -157,9 +171,9 @@ def _attachment_files(store: Store) -> dict[str, Path]:
         hashes = [row[0] for row in conn.execute("SELECT sha256 FROM attachment ORDER BY sha256")]
     files = {}
     for digest in hashes:
-        found = [p for p in sorted((folder / digest[:2]).glob(f"{digest}*")) if not p.name.endswith(".partial")]
-        if found:
-            files[f"attachments/{found[0].name}"] = found[0]
+        found = find(folder, digest)
+        if found is not None:
+            files[f"attachments/{found.name}"] = found
     return files
 
 

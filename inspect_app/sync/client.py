@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from db.attachment_files import find
 from db.durable import write_durably
 from db.store import Store
 from forms.i18n import t
@@ -347,9 +348,7 @@ def _present_files(store: Store) -> set[str]:
 
 
 def _local_file(store: Store, digest: str) -> Path | None:
-    folder = attachments_dir(store) / digest[:2]
-    found = sorted(p for p in folder.glob(f"{digest}*") if not p.name.endswith(".partial")) if folder.is_dir() else []
-    return found[0] if found else None
+    return find(attachments_dir(store), digest)
 
 
 def _suffix(original_name: str | None, media_type: str | None) -> str:
