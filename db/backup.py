@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -19,21 +20,32 @@ BUNDLE_EXPORTED_SEQ_SETTING = "bundle_exported_seq"
 
 
 def backup_file(source: Path, target: Path) -> None:
-    """Copy through SQLite's online backup API; the target appears whole or not at all."""
+    """Copy through SQLite's online backup API; the target appears whole or not at all.
+
+    OSError when the copy cannot be made (a full disk, a read-only folder: SQLite's own error
+    is turned into one, with its words as `strerror`); no partial file is left behind.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)
     try:
-        dst = sqlite3.connect(partial)
+        src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)
         try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
+            src.close()
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise OSError(errno.EIO, str(exc)) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(target)
 
 
@@ -144,11 +156,11 @@ def _check_backup(backup: Path) -> None:
     if problems != ["ok"]:
         raise RestoreRefused("maintenance.restore_damaged", file=backup, detail="; ".join(problems[:3]))
     revision = found[0] if found else None
-    if revision not in _known_revisions():  # from a newer version of the app: it could not open it
+    if revision not in known_revisions():  # from a newer version of the app: it could not open it
         raise RestoreRefused("maintenance.restore_newer", file=backup, revision=str(revision))
 
 
-def _known_revisions() -> set[str]:
+def known_revisions() -> set[str]:
     versions = Path(__file__).parent / "migrations" / "versions"
     return {path.stem for path in versions.glob("[0-9]*.py")}
 

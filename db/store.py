@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from db import migrations
 from db.clock import HybridClock, wall_clock_ms
+from db.errors import StoreOpenError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -63,13 +64,18 @@ class Store:
     def open(cls, path: Path | str, *, now_ms: Callable[[], int] = wall_clock_ms, migrate: bool = True) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if migrate:
-            migrations.upgrade_to_head(path)
         store = cls(path, HybridClock("", now_ms=now_ms))
-        with store.connect() as conn:
-            device_id = _device_id(conn)
-            last = _last_stamp(conn)
-            actor = conn.execute("SELECT value FROM local_setting WHERE key = 'inspector_id'").fetchone()
+        try:
+            if migrate:
+                migrations.upgrade_to_head(path)
+            with store.connect() as conn:
+                device_id = _device_id(conn)
+                last = _last_stamp(conn)
+                actor = conn.execute("SELECT value FROM local_setting WHERE key = 'inspector_id'").fetchone()
+        except sqlite3.OperationalError as exc:  # locked, unreadable, a missing table
+            raise StoreOpenError("maintenance.cannot_open", db=path, detail=exc) from exc
+        except sqlite3.DatabaseError as exc:  # "file is not a database", damaged pages
+            raise StoreOpenError("maintenance.cannot_read", db=path, detail=exc) from exc
         store.clock = HybridClock(device_id, now_ms=now_ms, last=last)
         store.actor_id = actor[0] if actor else None
         return store

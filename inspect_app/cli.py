@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from db.errors import StoreOpenError
 from forms.i18n import set_language, t
 from inspect_app import config
 from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, finish_import, print_photo_copy
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         gc.enable()
     try:
         return handler(args, settings)
+    except StoreOpenError as exc:  # not a database, damaged, newer, no room to migrate: a sentence, no traceback
+        return _fail(exc.key, **exc.values)
     except KeyboardInterrupt:
         return EXIT_BAD_INPUT
 

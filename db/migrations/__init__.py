@@ -13,7 +13,8 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from db.backup import backup_file
+from db.backup import backup_file, known_revisions
+from db.errors import StoreOpenError
 
 HEAD_REVISION = "0003_inspection_template_index"
 MIGRATIONS_DIR = Path(__file__).parent
@@ -58,10 +59,16 @@ def upgrade_to_head(path: Path) -> Path | None:
     current = current_revision(path)
     if current == HEAD_REVISION:
         return None
+    if current is not None and current not in known_revisions():
+        raise StoreOpenError("maintenance.newer_database", db=path, revision=current)
     copy = None
     if has_tables(path):
         copy = path.with_name(f"{path.name}.before-{HEAD_REVISION}.bak")
-        backup_file(path, copy)
+        try:
+            backup_file(path, copy)
+        except OSError as exc:  # most often a full disk: the file is left as it was, unmigrated
+            raise StoreOpenError("maintenance.migration_copy_failed", db=path, file=copy,
+                                 reason=exc.strerror or exc) from exc
         log.info("copied %s to %s before migrating from %s", path, copy, current)
     from alembic import command
 
