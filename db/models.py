@@ -240,6 +240,22 @@ class QuarterlyReport(SyncColumns, table=True):
     difficulties: str | None = Field(default=None, max_length=1000)
 
 
+class ParkQuarterTotal(SQLModel, table=True):
+    """Per park and quarter, the sums of its live tenants' live reports: derived, local, kept by the
+    triggers of migration 0004 (never written by the app; the county overview reads it)."""
+
+    __tablename__ = "park_quarter_total"
+
+    park_id: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    quarter: int = Field(primary_key=True)
+    output_wan: float
+    electricity_kwh: float
+    tax_wan: float
+    above_output_wan: float
+    reports: int
+
+
 class AuditEvent(SyncColumns, table=True):
     """Who changed what, when, on which device, with before/after values. Append-only."""
 

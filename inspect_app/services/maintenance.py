@@ -7,6 +7,8 @@ What it checks, and why:
 - the schema is at the newest migration: an old file would be migrated on the next start.
 - every tenant has a change-log entry: every write is logged in its transaction, so a tenant
   without one was written around the store and would never reach the hub.
+- the per-park quarterly totals (kept by triggers, read by the county overview) equal a fresh sum
+  of the reports: a difference would put wrong figures in front of a bureau.
 
 The file is opened read-only through a `file:...?mode=ro` URI, and Alembic is not touched.
 """
@@ -83,6 +85,7 @@ def _problems(conn: sqlite3.Connection) -> list[str]:
     problems += _foreign_keys(conn)
     problems += _notice_hashes(conn)
     problems += _unlogged_tenants(conn)
+    problems += _park_totals(conn)
     return problems
 
 
@@ -149,3 +152,34 @@ def _unlogged_tenants(conn: sqlite3.Connection) -> list[str]:
         "ORDER BY name"
     ).fetchall()
     return _limited([t("maintenance.tenant_unlogged", name=name, credit_code=code) for name, code in rows])
+
+
+FRESH_PARK_TOTALS = """
+SELECT t.park_id, r.year, r.quarter, coalesce(sum(r.output_value_wan), 0), coalesce(sum(r.electricity_kwh), 0),
+       coalesce(sum(r.tax_wan), 0), coalesce(sum(CASE WHEN t.scale = 'above' THEN r.output_value_wan END), 0),
+       count(*)
+FROM quarterly_report r JOIN tenant t ON t.id = r.tenant_id
+WHERE r.deleted = 0 AND t.deleted = 0
+GROUP BY t.park_id, r.year, r.quarter
+"""
+KEPT_PARK_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports "
+                    "FROM park_quarter_total")
+
+
+def _same_figures(a: tuple, b: tuple) -> bool:
+    """Counts exactly; sums up to floating-point noise (they are kept by adding and taking away)."""
+    return a[-1] == b[-1] and all(abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y)) for x, y in zip(a[:-1], b[:-1]))
+
+
+def _park_totals(conn: sqlite3.Connection) -> list[str]:
+    fresh = {row[:3]: row[3:] for row in conn.execute(FRESH_PARK_TOTALS)}
+    kept = {row[:3]: row[3:] for row in conn.execute(KEPT_PARK_TOTALS)}
+    codes = dict(conn.execute("SELECT id, code FROM park"))
+    problems = []
+    for key in sorted(fresh.keys() | kept.keys()):
+        want, got = fresh.get(key, (0.0,) * 5 + (0,)), kept.get(key, (0.0,) * 5 + (0,))
+        if not _same_figures(want, got):
+            park, year, quarter = key
+            problems.append(t("maintenance.park_totals", park=codes.get(park, park), year=year, quarter=quarter,
+                              kept=f"{got[0]:g}", actual=f"{want[0]:g}", kept_reports=got[-1], reports=want[-1]))
+    return _limited(problems)

@@ -294,14 +294,12 @@ GROUP BY park_id
 
 
 def _quarterly_sql(park_id: str | None) -> str:
+    # Totals per park and quarter kept by triggers (migration 0004): the same sums as a GROUP BY
+    # of the live tenants' live reports, read in one row per park-quarter.
     return f"""
-SELECT t.park_id, r.year, r.quarter, coalesce(sum(r.output_value_wan), 0), coalesce(sum(r.electricity_kwh), 0),
-       coalesce(sum(r.tax_wan), 0), coalesce(sum(CASE WHEN t.scale = 'above' THEN r.output_value_wan END), 0),
-       count(*)
-FROM quarterly_report r JOIN tenant t ON t.id = r.tenant_id
-WHERE r.deleted = 0 AND t.deleted = 0 AND r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
-      {_park_filter("t.park_id", park_id)}
-GROUP BY t.park_id, r.year, r.quarter
+SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports
+FROM park_quarter_total
+WHERE year * 4 + quarter - 1 BETWEEN :first AND :last {_park_filter("park_id", park_id)}
 """
 
 
