@@ -168,7 +168,7 @@ KEPT_PARK_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh,
 
 def _same_figures(a: tuple, b: tuple) -> bool:
     """Counts exactly; sums up to floating-point noise (they are kept by adding and taking away)."""
-    return a[-1] == b[-1] and all(abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y)) for x, y in zip(a[:-1], b[:-1]))
+    return a[-1] == b[-1] and all(abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y)) for x, y in zip(a[:-1], b[:-1], strict=True))
 
 
 def _park_totals(conn: sqlite3.Connection) -> list[str]:
