@@ -205,8 +205,15 @@ async def wait_until(pilot, condition: Callable[[], bool], what: str) -> None:
 
 
 async def settle(app, pilot) -> None:
+    from textual.worker import WorkerCancelled
+
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    while True:
+        try:
+            await app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:  # an exclusive worker replaced by a newer one (the status line's timer)
+            await pilot.pause()
     await pilot.pause()
 
 

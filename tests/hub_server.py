@@ -10,6 +10,10 @@ from contextlib import contextmanager
 
 import uvicorn
 
+# Generous: on two busy cores uvicorn has been seen to take over 5 s to start, and a test that
+# went on before it listened saw "connection refused" instead of the answer it was testing.
+STARTUP_S = 30.0
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -25,12 +29,11 @@ def serve(app) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        for _ in range(500):
-            if server.started:
-                break
+        deadline = time.monotonic() + STARTUP_S
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the hub did not start in {STARTUP_S} s")
             time.sleep(0.01)
-        else:
-            raise RuntimeError("the hub did not start")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True

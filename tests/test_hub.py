@@ -11,14 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import socket
-import threading
 import time
 from datetime import date
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant
@@ -26,6 +23,7 @@ from db.store import Store
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import attachment, change, device, enrol_device, revoke_device, row_state
 from tests.conftest import make_credit_code
+from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 API = "/api/v1"
@@ -522,27 +520,13 @@ async def test_no_token_reaches_the_logs(hub, tmp_path, caplog):
     laptop.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def test_a_real_uvicorn_server_on_loopback_serves_push_and_pull(hub, tmp_path):
     laptop = open_device(tmp_path, "a")
     token_a, token_b = enrol(hub, "laptop-a"), enrol(hub, "laptop-b")
     add_park(laptop, "PH-001")
     sent = outbox(laptop)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(hub, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.02)
+    with serve(hub) as base:
         assert httpx.get(f"{base}{API}/health").json() == {"status": "ok"}
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token_a}"}) as http:
             assert http.post(f"{API}/push", json={"changes": sent}).json()["rejected"] == []
@@ -550,9 +534,6 @@ def test_a_real_uvicorn_server_on_loopback_serves_push_and_pull(hub, tmp_path):
             page = http.get(f"{API}/changes", params={"limit": 1000}).json()
         assert [c["device_seq"] for c in page["changes"]] == [c["device_seq"] for c in sent]
         assert httpx.get(f"{base}{API}/me").status_code == 401
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     laptop.close()
 
 

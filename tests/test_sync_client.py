@@ -8,15 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import stat
-import threading
-import time
 
 import anyio.from_thread
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from db.models import Park, Tenant
@@ -27,6 +23,7 @@ from inspect_app.sync import client
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import outbox_page, push_cursor
 from inspect_app.sync.client import SyncAuthError, SyncNetworkError, sync_once
+from tests.hub_server import free_port, serve
 from tests.test_sync_merge import Devices, edit, make_park, make_tenant, snapshot, template_db  # noqa: F401
 
 HUB = "http://hub"
@@ -358,26 +355,12 @@ def test_a_bad_hub_address_or_missing_token_is_refused_before_any_request(device
     assert refused.value.key == "sync.no_token"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def live_hub(hub):
     """The hub served by uvicorn on a loopback port; yields its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(hub, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(250):
-        if server.started:
-            break
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(hub) as url:
+        yield url
 
 
 def test_two_devices_sync_over_a_real_uvicorn_server_on_loopback(hub, live_hub, devices, tmp_path):
@@ -457,7 +440,7 @@ def test_cli_sync_exits_1_when_the_hub_cannot_be_reached(devices, capsys, monkey
     monkeypatch.setattr(client, "MAX_TRIES", 2)
     monkeypatch.setattr(client.time, "sleep", lambda seconds: None)
     a = devices.new("a")
-    code, _, err = cli(capsys, "--db", str(a.path), "sync", "--hub", f"http://127.0.0.1:{_free_port()}",
+    code, _, err = cli(capsys, "--db", str(a.path), "sync", "--hub", f"http://127.0.0.1:{free_port()}",
                        "--token", "t")
     assert code == 1 and "无法连接中心服务器" in err
 

@@ -164,3 +164,18 @@ async def test_refused_changes_are_listed_with_their_reason(devices):  # noqa: F
         table = app.screen.query_one("#rejected", DataTable)
         row = [str(cell) for cell in table.get_row_at(0)]
         assert row[1:] == ["新增", "企业 测试企业1", "本机没有被分配这个园区，不能修改其中的记录"]
+
+
+def test_pending_is_what_the_hub_has_not_acknowledged(devices):  # noqa: F811 - fixtures
+    from inspect_app.services.sync_status import sync_status
+    from inspect_app.sync.changes import mark_pushed
+    from tests.test_sync_merge import make_park, make_tenant
+
+    a = devices.new("a")
+    make_tenant(a, make_park(a).id)
+    written = len(outbox_page(a, 0, 10_000))
+    assert sync_status(a).pending == written > 0
+    mark_pushed(a, "https://hub.example", written - 2)
+    assert sync_status(a).pending == 2
+    mark_pushed(a, "https://hub.example", written)
+    assert sync_status(a).pending == 0

@@ -35,7 +35,10 @@ def sync_status(store: Store) -> SyncStatus:
         else:  # no hub remembered (yet): what no hub has acknowledged
             row = conn.execute("SELECT max(pushed_seq), max(last_sync_at) FROM sync_state").fetchone()
         pushed, last = (row[0] or 0, row[1]) if row else (0, None)
-        pending = conn.execute("SELECT count(*) FROM change_log WHERE seq > ?", (pushed,)).fetchone()[0]
+        # Outbox numbers are dense (rowids, max + 1, never deleted): the count of those past the
+        # cursor is a subtraction. count(*) walked them all: 1.5 s on a device with 30 million.
+        last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
+        pending = max(0, last_seq - pushed)
         conflicts = conn.execute("SELECT count(*) FROM conflict WHERE resolved = 0 AND deleted = 0").fetchone()[0]
         rejected = conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0]
     return SyncStatus(url, pending, _local(last), conflicts, rejected)
