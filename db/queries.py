@@ -76,6 +76,11 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
                RectificationItem.status == "open", RectificationItem.deadline < today)
         .exists()
     )
+    # For a page of tenants, through ix_hazard_tenant_id: with a plain status test SQLite picks
+    # ix_hazard_status, i.e. every unclosed hazard of the county for 100 tenants (3 ms at 20,000
+    # hazards, 36 ms at 200,000). `status || ''` keeps the test and leaves the index out.
+    status = Hazard.status if tenant_ids is None else Hazard.status + ""
+    unclosed = status.in_(OPEN_HAZARD_STATUSES)
     statement = (
         select(
             Hazard.park_id,
@@ -85,7 +90,7 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
             # escalated is counted as open but not as overdue.
             func.count(case((and_(Hazard.status == "open", overdue_item), 1))).label("overdue_hazards"),
         )
-        .where(Hazard.deleted == False, Hazard.status.in_(OPEN_HAZARD_STATUSES))  # noqa: E712
+        .where(Hazard.deleted == False, unclosed)  # noqa: E712
         .group_by(Hazard.park_id, Hazard.tenant_id)
     )
     if tenant_ids is not None:

@@ -319,13 +319,20 @@ WHERE h.deleted = 0 AND h.status = 'open' AND r.deleted = 0 AND r.status = 'open
 
 def _ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
     names = ", ".join(f":template{n}" for n in range(len(template_ids)))
+    # The county: the ledger verifications by template (ix_inspection_template_id). One park: its
+    # tenants' inspections (ix_inspection_tenant_id) — by template it read the county's, 54 ms
+    # for a 100-tenant park among 300,000 tenants. CROSS JOIN fixes that order for SQLite, and
+    # the unary + keeps it off the template index.
+    source = ("tenant t CROSS JOIN inspection i ON i.tenant_id = t.id AND t.deleted = 0 "
+              "AND t.status = 'in_park' AND t.park_id = :park_id" if park_id
+              else f"inspection i {_live_tenant_join('t', 'i.tenant_id', None)}")
     return f"""
 WITH latest AS (
     SELECT i.id, i.tenant_id, coalesce(i.finished_at, i.started_at) AS done,
            row_number() OVER (PARTITION BY i.tenant_id
                               ORDER BY coalesce(i.finished_at, i.started_at) DESC, i.id DESC) AS n
-    FROM inspection i {_live_tenant_join("t", "i.tenant_id", park_id)}
-    WHERE i.deleted = 0 AND i.status = 'finished' AND i.template_id IN ({names})
+    FROM {source}
+    WHERE i.deleted = 0 AND i.status = 'finished' AND {"+" if park_id else ""}i.template_id IN ({names})
 )
 SELECT l.tenant_id, l.done, c.item_code, c.item_text, c.observed_value
 FROM latest l LEFT JOIN check_result c ON c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
