@@ -89,6 +89,25 @@ def key_sql(column: str, copy: int) -> str:
     return f"CASE WHEN \"{column}\" IS NULL THEN NULL ELSE '{copy}' || substr(\"{column}\", 2) END"
 
 
+def copy_rows(conn: sqlite3.Connection, table: str, copy: int, *, keys: tuple[str, ...], where: str,
+              json_columns: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> int:
+    """INSERT … SELECT of the rows `where` picks, as copy number `copy`; returns how many."""
+    names = [name for name in columns(conn, table) if name not in skip]
+
+    def value(name: str) -> str:
+        if name in keys:
+            return key_sql(name, copy)
+        if name in json_columns:
+            return f'rewrite_keys("{name}", {copy})'
+        if table == "park" and name == "code":
+            return f"replace(code, 'PH-', 'PH{copy}-')"
+        return f'"{name}"'
+
+    quoted = ", ".join(f'"{name}"' for name in names)
+    return conn.execute(f'INSERT INTO "{table}" ({quoted}) SELECT {", ".join(map(value, names))} '
+                        f'FROM "{table}" WHERE {where}').rowcount
+
+
 def replicate(source: Path, out: Path, times: int, log=print) -> dict:
     started = time.perf_counter()
     log(f"copying {source} to {out}")
@@ -117,51 +136,19 @@ def replicate(source: Path, out: Path, times: int, log=print) -> dict:
     log(f"{len(keys):,} keys to copy {times - 1} times")
 
     copied: dict[str, int] = {}
+
+    def add(table: str, rows: int) -> None:
+        copied[table] = copied.get(table, 0) + rows
+
     for copy in range(1, times):
         copy_started = time.perf_counter()
         conn.execute("BEGIN")
         for table, key_columns in KEY_COLUMNS.items():
-            names = columns(conn, table)
-            values = []
-            for name in names:
-                if name in key_columns:
-                    values.append(key_sql(name, copy))
-                elif table == "park" and name == "code":
-                    values.append(f"replace(code, 'PH-', 'PH{copy}-')")
-                else:
-                    values.append(f'"{name}"')
-            quoted = ", ".join(f'"{n}"' for n in names)
-            cursor = conn.execute(
-                f'INSERT INTO "{table}" ({quoted}) SELECT {", ".join(values)} FROM "{table}" '
-                f"WHERE id IN (SELECT id FROM source_{table})"
-            )
-            copied[table] = copied.get(table, 0) + cursor.rowcount
-        audit = columns(conn, "audit_event")
-        audit_values = [
-            key_sql(n, copy) if n in ("id", "row_id")
-            else f'rewrite_keys("{n}", {copy})' if n in ("before", "after")
-            else f'"{n}"'
-            for n in audit
-        ]
-        cursor = conn.execute(
-            f'INSERT INTO audit_event ({", ".join(chr(34) + n + chr(34) for n in audit)}) '
-            f"SELECT {', '.join(audit_values)} FROM audit_event WHERE id LIKE '0%' "
-            f"AND row_id IN (SELECT id FROM source_key)"
-        )
-        copied["audit_event"] = copied.get("audit_event", 0) + cursor.rowcount
-        log_columns = [n for n in columns(conn, "change_log") if n != "seq"]
-        log_values = [
-            key_sql(n, copy) if n == "row_id"
-            else f"rewrite_keys(payload, {copy})" if n == "payload"
-            else f'"{n}"'
-            for n in log_columns
-        ]
-        cursor = conn.execute(
-            f'INSERT INTO change_log ({", ".join(log_columns)}) SELECT {", ".join(log_values)} '
-            f"FROM change_log WHERE row_id IN (SELECT id FROM source_key) "
-            f"AND row_id LIKE '0%' ORDER BY seq"
-        )
-        copied["change_log"] = copied.get("change_log", 0) + cursor.rowcount
+            add(table, copy_rows(conn, table, copy, keys=key_columns, where=f"id IN (SELECT id FROM source_{table})"))
+        add("audit_event", copy_rows(conn, "audit_event", copy, keys=("id", "row_id"), json_columns=("before", "after"),
+                                     where="row_id IN (SELECT id FROM source_key)"))
+        add("change_log", copy_rows(conn, "change_log", copy, keys=("row_id",), json_columns=("payload",),
+                                    skip=("seq",), where="row_id IN (SELECT id FROM source_key) ORDER BY seq"))
         conn.execute("COMMIT")
         log(f"copy {copy} of {times - 1}: {time.perf_counter() - copy_started:.0f} s")
 

@@ -158,6 +158,8 @@ class RectificationItem(SyncColumns, table=True):
     """One 五落实 item: responsibility, measures, funds, deadline, contingency plan."""
 
     __tablename__ = "rectification_item"
+    # The open items past their deadline, read without the others (overdue counts; migration 0005).
+    __table_args__ = (Index("ix_rectification_item_status_deadline", "status", "deadline"),)
     hazard_id: str = Field(foreign_key="hazard.id", index=True)
     responsible_person: str | None = Field(default=None, max_length=40)
     responsible_phone: str | None = Field(default=None, max_length=20)
@@ -238,6 +240,22 @@ class QuarterlyReport(SyncColumns, table=True):
     water_t: float | None = None
     tax_wan: float | None = None
     difficulties: str | None = Field(default=None, max_length=1000)
+
+
+class ParkTotal(SQLModel, table=True):
+    """Per park: live in-park tenants (count, rented area, headcount, above designated size) and
+    unclosed hazards by severity. Derived, local, kept by the triggers of migration 0005 (never
+    written by the app; the park list and the overview read it)."""
+
+    __tablename__ = "park_total"
+
+    park_id: str = Field(primary_key=True)
+    tenants: int
+    rented_area_m2: float
+    headcount: int
+    above_tenants: int
+    unclosed_general: int
+    unclosed_major: int
 
 
 class ParkQuarterTotal(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """The park list's figures in plain SQL, read at start-up before SQLAlchemy is loaded.
 
 One statement for all parks: live tenants, rented area and headcount per park, hazards not yet
-closed, and of those the open ones with an open rectification item past its deadline. The ORM
+closed (kept per park by triggers in `park_total`), and of those the open ones with an open
+rectification item past its deadline (counted at reading: "overdue" depends on today). The ORM
 queries in db/queries.py count hazards the same way (`OPEN_HAZARD_STATUSES`, overdue = an *open*
 hazard with an open item whose deadline is before today); tests/test_ledger_service.py checks both.
 """
@@ -14,30 +15,34 @@ from datetime import date
 
 OPEN_HAZARD_STATUSES = ("open", "pending_review", "escalated")
 
+def overdue_sql(one_park: bool = False) -> str:
+    """Overdue hazards per park and severity: open hazards with an open item past its deadline.
+
+    The county starts from those items (ix_rectification_item_status_deadline reads exactly them);
+    one park (`:park_id`) from its own hazards — CROSS JOIN fixes that order for SQLite.
+    """
+    source = ("hazard h CROSS JOIN rectification_item r ON r.hazard_id = h.id AND h.park_id = :park_id"
+              if one_park else "rectification_item r JOIN hazard h ON h.id = r.hazard_id")
+    return f"""
+SELECT h.park_id, h.severity, count(DISTINCT h.id) AS overdue
+FROM {source}
+WHERE r.status = 'open' AND r.deadline < :today AND r.deleted = 0 AND h.deleted = 0 AND h.status = 'open'
+GROUP BY h.park_id, h.severity
+"""
+
+
+# The tenants and unclosed hazards come from park_total, kept by triggers (migration 0005): the
+# statement reads one row per park, however many tenants and hazards the county holds.
 PARK_SUMMARIES_SQL = f"""
-WITH tenants AS (
-    SELECT park_id, count(*) AS tenants, sum(rented_area_m2) AS area, sum(headcount) AS headcount
-    FROM tenant
-    WHERE deleted = 0 AND status = 'in_park'
-    GROUP BY park_id
-),
-hazards AS (
-    SELECT h.park_id,
-           count(*) AS open_hazards,
-           sum(h.status = 'open' AND EXISTS (
-               SELECT 1 FROM rectification_item r
-               WHERE r.hazard_id = h.id AND r.deleted = 0 AND r.status = 'open' AND r.deadline < :today
-           )) AS overdue_hazards
-    FROM hazard h
-    WHERE h.deleted = 0 AND h.status IN ({", ".join(f"'{s}'" for s in OPEN_HAZARD_STATUSES)})
-    GROUP BY h.park_id
+WITH overdue AS (
+    SELECT park_id, sum(overdue) AS overdue_hazards FROM ({overdue_sql()}) GROUP BY park_id
 )
 SELECT p.id, p.code, p.name, p.street,
-       coalesce(t.tenants, 0), coalesce(t.area, 0), coalesce(t.headcount, 0),
-       coalesce(hz.open_hazards, 0), coalesce(hz.overdue_hazards, 0)
+       coalesce(t.tenants, 0), coalesce(t.rented_area_m2, 0), coalesce(t.headcount, 0),
+       coalesce(t.unclosed_general + t.unclosed_major, 0), coalesce(o.overdue_hazards, 0)
 FROM park p
-LEFT JOIN tenants t ON t.park_id = p.id
-LEFT JOIN hazards hz ON hz.park_id = p.id
+LEFT JOIN park_total t ON t.park_id = p.id
+LEFT JOIN overdue o ON o.park_id = p.id
 WHERE p.deleted = 0
 ORDER BY p.code
 """

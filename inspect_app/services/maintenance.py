@@ -7,8 +7,9 @@ What it checks, and why:
 - the schema is at the newest migration: an old file would be migrated on the next start.
 - every tenant has a change-log entry: every write is logged in its transaction, so a tenant
   without one was written around the store and would never reach the hub.
-- the per-park quarterly totals (kept by triggers, read by the county overview) equal a fresh sum
-  of the reports: a difference would put wrong figures in front of a bureau.
+- the per-park totals kept by triggers (tenants and unclosed hazards, read by the park list and
+  the overview; quarterly figures, read by the overview) equal a fresh count and sum: a
+  difference would put wrong figures in front of a bureau.
 
 The file is opened read-only through a `file:...?mode=ro` URI, and Alembic is not touched.
 """
@@ -86,6 +87,7 @@ def _problems(conn: sqlite3.Connection) -> list[str]:
     problems += _notice_hashes(conn)
     problems += _unlogged_tenants(conn)
     problems += _park_totals(conn)
+    problems += _park_quarter_totals(conn)
     return problems
 
 
@@ -154,7 +156,7 @@ def _unlogged_tenants(conn: sqlite3.Connection) -> list[str]:
     return _limited([t("maintenance.tenant_unlogged", name=name, credit_code=code) for name, code in rows])
 
 
-FRESH_PARK_TOTALS = """
+FRESH_PARK_QUARTER_TOTALS = """
 SELECT t.park_id, r.year, r.quarter, coalesce(sum(r.output_value_wan), 0), coalesce(sum(r.electricity_kwh), 0),
        coalesce(sum(r.tax_wan), 0), coalesce(sum(CASE WHEN t.scale = 'above' THEN r.output_value_wan END), 0),
        count(*)
@@ -162,8 +164,38 @@ FROM quarterly_report r JOIN tenant t ON t.id = r.tenant_id
 WHERE r.deleted = 0 AND t.deleted = 0
 GROUP BY t.park_id, r.year, r.quarter
 """
-KEPT_PARK_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports "
+KEPT_PARK_QUARTER_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports "
                     "FROM park_quarter_total")
+
+
+FRESH_PARK_TOTALS = """
+SELECT park_id, sum(tenants), sum(area), sum(headcount), sum(above), sum(general), sum(major) FROM (
+    SELECT park_id, count(*) AS tenants, coalesce(sum(rented_area_m2), 0) AS area,
+           coalesce(sum(headcount), 0) AS headcount, sum(scale = 'above') AS above, 0 AS general, 0 AS major
+    FROM tenant WHERE deleted = 0 AND status = 'in_park' GROUP BY park_id
+    UNION ALL
+    SELECT park_id, 0, 0, 0, 0, sum(severity != 'major'), sum(severity = 'major')
+    FROM hazard WHERE deleted = 0 AND status IN ('open', 'pending_review', 'escalated') GROUP BY park_id
+) GROUP BY park_id
+"""
+KEPT_PARK_TOTALS = ("SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, "
+                    "unclosed_major FROM park_total")
+PARK_TOTAL_COUNTS = (0, 2, 3, 4, 5)  # positions of counts (compared exactly); 1 is the rented area
+
+
+def _park_totals(conn: sqlite3.Connection) -> list[str]:
+    """A park with nothing to count may have a row of zeros (its last tenant left) or none."""
+    fresh = {row[0]: row[1:] for row in conn.execute(FRESH_PARK_TOTALS)}
+    kept = {row[0]: row[1:] for row in conn.execute(KEPT_PARK_TOTALS)}
+    codes = dict(conn.execute("SELECT id, code FROM park"))
+    problems = []
+    for park in sorted(fresh.keys() | kept.keys()):
+        want, got = fresh.get(park, (0,) * 6), kept.get(park, (0,) * 6)
+        area_differs = abs(want[1] - got[1]) > 1e-6 + 1e-9 * max(abs(want[1]), abs(got[1]))
+        if area_differs or any(want[i] != got[i] for i in PARK_TOTAL_COUNTS):
+            problems.append(t("maintenance.park_totals", park=codes.get(park, park),
+                              kept=" / ".join(f"{v:g}" for v in got), actual=" / ".join(f"{v:g}" for v in want)))
+    return _limited(problems)
 
 
 def _same_figures(a: tuple, b: tuple) -> bool:
@@ -171,15 +203,15 @@ def _same_figures(a: tuple, b: tuple) -> bool:
     return a[-1] == b[-1] and all(abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y)) for x, y in zip(a[:-1], b[:-1], strict=True))
 
 
-def _park_totals(conn: sqlite3.Connection) -> list[str]:
-    fresh = {row[:3]: row[3:] for row in conn.execute(FRESH_PARK_TOTALS)}
-    kept = {row[:3]: row[3:] for row in conn.execute(KEPT_PARK_TOTALS)}
+def _park_quarter_totals(conn: sqlite3.Connection) -> list[str]:
+    fresh = {row[:3]: row[3:] for row in conn.execute(FRESH_PARK_QUARTER_TOTALS)}
+    kept = {row[:3]: row[3:] for row in conn.execute(KEPT_PARK_QUARTER_TOTALS)}
     codes = dict(conn.execute("SELECT id, code FROM park"))
     problems = []
     for key in sorted(fresh.keys() | kept.keys()):
         want, got = fresh.get(key, (0.0,) * 5 + (0,)), kept.get(key, (0.0,) * 5 + (0,))
         if not _same_figures(want, got):
             park, year, quarter = key
-            problems.append(t("maintenance.park_totals", park=codes.get(park, park), year=year, quarter=quarter,
+            problems.append(t("maintenance.park_quarter_totals", park=codes.get(park, park), year=year, quarter=quarter,
                               kept=f"{got[0]:g}", actual=f"{want[0]:g}", kept_reports=got[-1], reports=want[-1]))
     return _limited(problems)

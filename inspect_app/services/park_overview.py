@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
-from db.overview import OPEN_HAZARD_STATUSES
+from db.overview import overdue_sql
 from db.store import Store
 from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
 from inspect_app.services.errors import UserError
@@ -286,10 +286,10 @@ WHERE deleted = 0 {_park_filter("id", park_id)} ORDER BY code
 
 
 def _tenants_sql(park_id: str | None) -> str:
+    # Kept per park by triggers (migration 0005): tenants and unclosed hazards by severity.
     return f"""
-SELECT park_id, count(*), coalesce(sum(rented_area_m2), 0), coalesce(sum(headcount), 0), sum(scale = 'above')
-FROM tenant WHERE deleted = 0 AND status = 'in_park' {_park_filter("park_id", park_id)}
-GROUP BY park_id
+SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, unclosed_major
+FROM park_total WHERE 1 {_park_filter("park_id", park_id)}
 """
 
 
@@ -300,19 +300,6 @@ def _quarterly_sql(park_id: str | None) -> str:
 SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports
 FROM park_quarter_total
 WHERE year * 4 + quarter - 1 BETWEEN :first AND :last {_park_filter("park_id", park_id)}
-"""
-
-
-def _hazards_sql(park_id: str | None) -> str:
-    statuses = ", ".join(f"'{status}'" for status in OPEN_HAZARD_STATUSES)
-    return f"""
-SELECT h.park_id, h.severity, count(*),
-       sum(h.status = 'open' AND EXISTS (
-           SELECT 1 FROM rectification_item r
-           WHERE r.hazard_id = h.id AND r.deleted = 0 AND r.status = 'open' AND r.deadline < :today))
-FROM hazard h
-WHERE h.deleted = 0 AND h.status IN ({statuses}) {_park_filter("h.park_id", park_id)}
-GROUP BY h.park_id, h.severity
 """
 
 
@@ -391,12 +378,8 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
                     _quarterly_sql(park_id), params):
                 q = Quarter(year, number)
                 trends.setdefault(park, {})[q] = QuarterTotals(q, output, electricity, tax, above_output, reports)
-            hazards: dict[str, HazardCounts] = {}
-            for park, severity, open_count, overdue_count in conn.execute(_hazards_sql(park_id), params):
-                major = severity == "major"
-                counts = HazardCounts(0 if major else open_count, open_count if major else 0,
-                                      0 if major else overdue_count, overdue_count if major else 0)
-                hazards[park] = hazards.get(park, HazardCounts()).plus(counts)
+            overdue = {(park, severity == "major"): count
+                       for park, severity, count in conn.execute(overdue_sql(one_park=park_id is not None), params)}
         flags, park_of = flags_job.result()
 
     flags_by_park: dict[str, list[tuple[Flag, ...]]] = {}
@@ -405,7 +388,8 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
 
     rows = []
     for pid, code, name, street, land_mu, floor_m2 in parks:
-        count, rented, headcount, above = tenants.get(pid, (0, 0.0, 0, 0))
+        count, rented, headcount, above, open_general, open_major = tenants.get(pid, (0, 0.0, 0, 0, 0, 0))
+        hazards = HazardCounts(open_general, open_major, overdue.get((pid, False), 0), overdue.get((pid, True), 0))
         trend = tuple(trends.get(pid, {}).get(q) or QuarterTotals(q) for q in quarters)
         now = trend[-1]
         figures = Figures(
@@ -413,7 +397,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             vacant_area_m2=max(0.0, floor_m2 - rented), over_rented_m2=max(0.0, rented - floor_m2),
             headcount=headcount, above_tenants=above, output_wan=now.output_wan,
             above_output_wan=now.above_output_wan, electricity_kwh=now.electricity_kwh, tax_wan=now.tax_wan,
-            reports=now.reports, hazards=hazards.get(pid, HazardCounts()),
+            reports=now.reports, hazards=hazards,
             flags=FlagCounts.of(flags_by_park.get(pid, [])), trend=trend)
         rows.append(ParkRow(pid, code, name, street, figures))
     return _Read(quarter, quarters, tuple(rows), flags)
