@@ -158,8 +158,6 @@ class RectificationItem(SyncColumns, table=True):
     """One 五落实 item: responsibility, measures, funds, deadline, contingency plan."""
 
     __tablename__ = "rectification_item"
-    # The open items past their deadline, read without the others (overdue counts; migration 0005).
-    __table_args__ = (Index("ix_rectification_item_status_deadline", "status", "deadline"),)
     hazard_id: str = Field(foreign_key="hazard.id", index=True)
     responsible_person: str | None = Field(default=None, max_length=40)
     responsible_phone: str | None = Field(default=None, max_length=20)

@@ -18,8 +18,8 @@ OPEN_HAZARD_STATUSES = ("open", "pending_review", "escalated")
 def overdue_sql(one_park: bool = False) -> str:
     """Overdue hazards per park and severity: open hazards with an open item past its deadline.
 
-    The county starts from those items (ix_rectification_item_status_deadline reads exactly them);
-    one park (`:park_id`) from its own hazards — CROSS JOIN fixes that order for SQLite.
+    The county starts from the open items (ix_rectification_item_status); one park (`:park_id`)
+    from its own hazards — CROSS JOIN fixes that order for SQLite.
     """
     source = ("hazard h CROSS JOIN rectification_item r ON r.hazard_id = h.id AND h.park_id = :park_id"
               if one_park else "rectification_item r JOIN hazard h ON h.id = r.hazard_id")
