@@ -411,13 +411,17 @@ def tenant_inspection_ids(db: Path, count: int) -> list[str]:
 
 
 def spread_ids(db: Path, sql: str, count: int) -> list[str]:
-    """`count` ids from the rows `sql` selects (ordered by id), evenly spread over them."""
+    """`count` ids from the rows `sql` selects (ordered by id), evenly spread over them.
+
+    Picked one by one with OFFSET rather than read into a list: at 1,000,000 inspections the list
+    alone was 100 MB in the process whose peak memory the session reports.
+    """
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        ids = [row[0] for row in conn.execute(sql)]
-    if not ids:
-        return []
-    step = max(1, len(ids) // count)
-    return ids[step // 2 :: step][:count]
+        total = conn.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]  # noqa: S608 - our own SQL
+        step = max(1, total // count)
+        picked = (conn.execute(f"{sql} LIMIT 1 OFFSET ?", (offset,)).fetchone()
+                  for offset in range(step // 2, total, step))
+        return [row[0] for row in picked][:count]
 
 
 def inspections_and_hazards(results: Results, db: Path, today: date, repeat: int) -> None:
