@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from db.models import Conflict, Inspector, Tenant
 from db.store import Store
+from inspect_app.services.maintenance import check_database
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import enrol_device
 from inspect_app.sync import snapshot
@@ -86,6 +87,11 @@ def test_an_empty_device_loads_the_snapshot_and_ends_like_a_device_that_replayed
         assert conn.execute("SELECT count(*) FROM conflict").fetchone()[0] == 0  # documented: none of the past
     assert push_cursor(fresh, hub.state.base)[1] == push_cursor(replayed, hub.state.base)[1] > 0
     assert not snapshot.needed(fresh, hub.state.base)
+    # The per-park totals the triggers keep (park list, overview) follow rows loaded from a snapshot.
+    assert check_database(fresh.path)["ok"], check_database(fresh.path)["problems"]
+    with fresh.connect() as conn, a.connect() as conn_a:
+        totals = "SELECT park_id, tenants, unclosed_general, unclosed_major FROM park_total ORDER BY 1"
+        assert conn.execute(totals).fetchall() == conn_a.execute(totals).fetchall() != []
     # Later concurrent edits: the fresh device derives the same conflict rows as the others.
     before = _conflicts(a)
     rename_tenant(a, ids["tenant"], "甲再改")
