@@ -16,9 +16,9 @@ from sqlmodel import select
 
 from db.models import Conflict, Inspector, Tenant
 from db.store import Store
-from inspect_app.services.maintenance import check_database
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import enrol_device
+from inspect_app.services.maintenance import check_database
 from inspect_app.sync import snapshot
 from inspect_app.sync.changes import push_cursor
 from tests.hub_server import serve
