@@ -1,0 +1,83 @@
+"""The statements whose cost must follow the work asked, not the county's size, keep their plans.
+
+Each of these grew with the county until the 10x scale run found it (docs/PERFORMANCE.md,
+"Scale"): SQLite, without statistics, picked an index that made one park's question read the
+whole county. The tests read SQLite's EXPLAIN QUERY PLAN on a small demo database and name the
+index each one must go through — so an index added later, or a rewritten statement, that brings
+the old plan back fails here rather than in the field. (Plans are those of the SQLite the tests
+run with; the CI's is the one `docs/PERFORMANCE.md` was measured with.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from db.overview import PARK_SUMMARIES_SQL, overdue_sql
+from db.queries import _hazard_counts
+from db.store import Store
+from inspect_app.services import risk_flags
+from inspect_app.services.demo import generate_demo
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plans") / "demo.db"
+    store = Store.open(path)
+    generate_demo(store, parks=2, tenants_per_park=15, seed=3, today=TODAY)
+    store.close()
+    conn = sqlite3.connect(path)
+    park_id, = conn.execute("SELECT id FROM park ORDER BY code LIMIT 1").fetchone()
+    tenant_ids = [row[0] for row in conn.execute("SELECT id FROM tenant WHERE park_id = ? LIMIT 5", (park_id,))]
+    yield conn, park_id, tenant_ids
+    conn.close()
+
+
+def plan(conn: sqlite3.Connection, sql: str, params: dict | tuple = ()) -> list[str]:
+    return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+def test_a_ledger_pages_hazard_counts_go_through_its_tenants(demo):
+    conn, _, tenant_ids = demo
+    statement = _hazard_counts(TODAY, tenant_ids)
+    sql = str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
+    steps = plan(conn, sql)
+    assert "SEARCH hazard USING INDEX ix_hazard_tenant_id (tenant_id=?)" in steps, steps
+    assert "SEARCH rectification_item USING INDEX ix_rectification_item_hazard_id (hazard_id=?)" in steps, steps
+
+
+def test_a_parks_overdue_count_starts_from_its_hazards(demo):
+    conn, park_id, _ = demo
+    steps = plan(conn, overdue_sql(one_park=True), {"park_id": park_id, "today": TODAY.isoformat()})
+    assert steps[0] == "SEARCH h USING INDEX ix_hazard_park_id (park_id=?)", steps
+    assert "SEARCH r USING INDEX ix_rectification_item_hazard_id (hazard_id=?)" in steps, steps
+
+
+def test_a_parks_ledger_mismatch_flag_reads_its_tenants_inspections(demo):
+    conn, park_id, _ = demo
+    templates = risk_flags.ledger_template_ids()
+    params = {f"template{n}": template for n, template in enumerate(templates)} | {"park_id": park_id}
+    steps = plan(conn, risk_flags._ledger_sql(park_id, templates), params)
+    assert any(step.startswith("SEARCH t USING INDEX") and "(park_id=?)" in step for step in steps), steps
+    assert "SEARCH i USING INDEX ix_inspection_tenant_id (tenant_id=?)" in steps, steps
+
+
+def test_the_decline_and_idle_candidates_are_found_per_tenant_not_by_scanning_the_reports(demo):
+    conn, _, _ = demo
+    params = {"year": 2026, "quarter": 3, "zombie_output": 1.0, "decline_pct": 30, "first": 8100, "last": 8106,
+              "park_id": None}
+    steps = plan(conn, risk_flags._quarterly_sql(None), params)
+    assert not any(step.startswith("SCAN r") for step in steps), steps  # no walk of every quarterly report
+
+
+def test_the_park_list_reads_one_row_of_totals_per_park(demo):
+    conn, _, _ = demo
+    steps = plan(conn, PARK_SUMMARIES_SQL, {"today": TODAY.isoformat()})
+    assert not any("tenant" in step for step in steps), steps  # tenants come from park_total
+    assert any(step.startswith("SEARCH t USING INDEX sqlite_autoindex_park_total") for step in steps), steps
+    assert "SEARCH r USING INDEX ix_rectification_item_status (status=?)" in steps, steps  # open items only
