@@ -15,6 +15,7 @@ from datetime import date
 
 OPEN_HAZARD_STATUSES = ("open", "pending_review", "escalated")
 
+
 def overdue_sql(one_park: bool = False) -> str:
     """Overdue hazards per park and severity: open hazards with an open item past its deadline.
 

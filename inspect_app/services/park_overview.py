@@ -285,7 +285,7 @@ WHERE deleted = 0 {_park_filter("id", park_id)} ORDER BY code
 """
 
 
-def _tenants_sql(park_id: str | None) -> str:
+def _park_totals_sql(park_id: str | None) -> str:
     # Kept per park by triggers (migration 0005): tenants and unclosed hazards by severity.
     return f"""
 SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, unclosed_major
@@ -372,7 +372,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
         flags_job = pool.submit(_flags_with_parks, store, quarter, today, thresholds, park_id)
         with store.connect() as conn:
             parks = conn.execute(_parks_sql(park_id), params).fetchall()
-            tenants = {row[0]: row[1:] for row in conn.execute(_tenants_sql(park_id), params)}
+            totals = {row[0]: row[1:] for row in conn.execute(_park_totals_sql(park_id), params)}
             trends: dict[str, dict[Quarter, QuarterTotals]] = {}
             for park, year, number, output, electricity, tax, above_output, reports in conn.execute(
                     _quarterly_sql(park_id), params):
@@ -388,7 +388,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
 
     rows = []
     for pid, code, name, street, land_mu, floor_m2 in parks:
-        count, rented, headcount, above, open_general, open_major = tenants.get(pid, (0, 0.0, 0, 0, 0, 0))
+        count, rented, headcount, above, open_general, open_major = totals.get(pid, (0, 0.0, 0, 0, 0, 0))
         hazards = HazardCounts(open_general, open_major, overdue.get((pid, False), 0), overdue.get((pid, True), 0))
         trend = tuple(trends.get(pid, {}).get(q) or QuarterTotals(q) for q in quarters)
         now = trend[-1]
