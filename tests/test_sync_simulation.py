@@ -44,6 +44,7 @@ from db.models import SYNCED_TABLES, Hazard, Park, QuarterlyReport, Rectificatio
 from db.store import Store
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import change, enrol_device
+from inspect_app.services.maintenance import check_database
 from inspect_app.sync.changes import push_cursor
 from inspect_app.sync.client import SyncNetworkError, sync_once
 from tests.conftest import make_credit_code
@@ -240,6 +241,10 @@ def check_world(world: World) -> set[tuple]:
         other = synced_rows(store)
         for table in SYNCED_TABLES:
             assert other[table] == first[table], f"{table} differs between {devices[0].path.name} and {store.path.name}"
+
+    for store in devices:  # whole, and the per-park totals the triggers keep followed every merge
+        report = check_database(store.path)
+        assert report["ok"], f"{store.path.name}: {report['problems']}"
 
     writes = all_writes(world)
     # each field holds the value of its greatest clock
