@@ -103,3 +103,29 @@ def test_backup_turns_sqlites_error_into_an_oserror_and_leaves_no_partial_file(d
 
     assert raised.value.errno == errno.EIO and raised.value.strerror == "database or disk is full"
     assert sorted(p.name for p in target.parent.iterdir()) == []
+
+
+def test_a_migration_cut_short_leaves_the_previous_revision_and_runs_again_next_time(db_path, monkeypatch):
+    from alembic import command
+    from alembic import op as alembic_op
+
+    command.upgrade(migrations.alembic_config(db_path), "0004_park_quarter_totals")
+    real_execute = alembic_op.execute
+
+    def cut(sql, *args, **kwargs):  # the battery dies after the table and most triggers were made
+        if "CREATE TRIGGER tr_hazard_park_total_delete" in str(sql):
+            raise KeyboardInterrupt
+        return real_execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(alembic_op, "execute", cut)
+    with pytest.raises(KeyboardInterrupt):
+        Store.open(db_path)
+    monkeypatch.setattr(alembic_op, "execute", real_execute)
+
+    conn = sqlite3.connect(db_path)
+    made = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%park_total%'")}
+    conn.close()
+    assert migrations.current_revision(db_path) == "0004_park_quarter_totals"
+    assert made == set()  # neither the table nor any of its triggers: all or nothing
+    Store.open(db_path).close()  # the next start migrates
+    assert migrations.current_revision(db_path) == migrations.HEAD_REVISION
