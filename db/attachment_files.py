@@ -9,6 +9,7 @@ carry the files a database names along with it.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from db.durable import replace_durably
 
 FOLDER_NAME = "attachments"
+SHA256 = re.compile(r"[0-9a-f]{64}")  # a name that is anything else is never looked up as a path
 
 
 def folder_beside(db_path: Path) -> Path:
@@ -24,7 +26,9 @@ def folder_beside(db_path: Path) -> Path:
 
 
 def find(folder: Path, digest: str) -> Path | None:
-    """The complete file of this content in `folder`, or None."""
+    """The complete file of this content in `folder`, or None (also for a name that is no sha256)."""
+    if not SHA256.fullmatch(digest):
+        return None
     sub = folder / digest[:2]
     if not sub.is_dir():
         return None
@@ -68,6 +72,9 @@ def copy_named(db_file: Path, source: Path, target: Path) -> CopyReport:
     """
     report = CopyReport()
     for digest in named_by(db_file):
+        if not SHA256.fullmatch(digest):  # a crafted file ("../../x"): never made into a path
+            report.damaged.append(digest)
+            continue
         if find(target, digest) is not None:
             report.already_there += 1
             continue

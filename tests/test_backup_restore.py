@@ -368,3 +368,27 @@ def test_migrating_a_0001_file_with_data_first_copies_it_at_0001(db_path):
     assert rows(copy, "SELECT name FROM sqlite_master WHERE name = 'applied_change'") == []
     assert migrations.current_revision(db_path) == migrations.HEAD_REVISION
     assert rows(db_path, "SELECT code FROM park") == [("PH-001",)]
+
+
+def test_restore_never_makes_a_path_of_a_photo_name_that_is_no_hash(fixtures, tmp_path, capsys):
+    backup = tmp_path / "crafted.db"
+    assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("x", encoding="utf-8")
+    crafted = "../../outside/secret.txt"
+    conn = sqlite3.connect(backup)
+    with conn:
+        conn.execute("INSERT INTO attachment (sha256, size, media_type, original_name, id, hlc, origin_device, "
+                     "deleted, created_at, updated_at) VALUES (?, 1, 'image/png', 'x.png', 'a1', 'x', 'd', 0, "
+                     "'2026-01-01', '2026-01-01')", (crafted,))
+    conn.close()
+    target = tmp_path / "laptop" / "parkinspect.db"
+    target.parent.mkdir()
+
+    code, _, err = run(capsys, target, "--lang", "en", "restore", str(backup))
+
+    assert code == 0 and "damaged files" in err, err
+    assert not (target.parent / "attachments").exists()  # nothing was copied anywhere
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert not list(tmp_path.rglob("*.partial"))
