@@ -373,6 +373,7 @@ def test_migrating_a_0001_file_with_data_first_copies_it_at_0001(db_path):
 def test_restore_never_makes_a_path_of_a_photo_name_that_is_no_hash(fixtures, tmp_path, capsys):
     backup = tmp_path / "crafted.db"
     assert run(capsys, fixtures.db, "backup", str(backup))[0] == 0
+    attachments_of_backup(backup).mkdir()  # a backup with photos has its folder
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("x", encoding="utf-8")
@@ -391,4 +392,5 @@ def test_restore_never_makes_a_path_of_a_photo_name_that_is_no_hash(fixtures, tm
     assert code == 0 and "damaged files" in err, err
     assert not (target.parent / "attachments").exists()  # nothing was copied anywhere
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
-    assert not list(tmp_path.rglob("*.partial"))
+    assert sorted(p.name for p in target.parent.iterdir()) == ["parkinspect.db", *(
+        [p.name for p in target.parent.iterdir() if p.name.startswith("parkinspect.db-")])]
