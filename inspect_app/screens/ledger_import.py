@@ -26,7 +26,7 @@ from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import (
     IMPORTABLE_FIELDS,
-    ImportReport,
+    LedgerImportReport,
     LedgerSheet,
     field_label,
     import_ledger,
@@ -90,7 +90,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
         self.initial_path = path
         self.sheet: LedgerSheet | None = None
         self.columns: dict[int, str | None] = {}  # column index -> field, as the person set it
-        self.report: ImportReport | None = None  # the latest dry run
+        self.report: LedgerImportReport | None = None  # the latest dry run
         self.detail_lines: list[tuple[int, str, str, str]] = []  # what the details table shows
         self.busy = False
 
@@ -171,7 +171,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
             self._status(t("tui.ledger_import.unreadable", file=path, reason=getattr(exc, "strerror", None) or exc),
                          error=True)
 
-    def _loaded(self, sheet: LedgerSheet, report: ImportReport) -> None:
+    def _loaded(self, sheet: LedgerSheet, report: LedgerImportReport) -> None:
         self.sheet = sheet
         self.columns = {i: sheet.detected.get(i) for i, text in enumerate(sheet.headers) if text}
         table = self.query_one("#import-mapping", DataTable)
@@ -193,7 +193,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
         self._clear_details()
         self._status(t("tui.ledger_import.fix_mapping"), error=True)
 
-    def _show_report(self, report: ImportReport) -> None:
+    def _show_report(self, report: LedgerImportReport) -> None:
         self.report = report
         self.query_one("#import-counts", Static).update(t(
             "tui.ledger_import.counts", created=formatting.count(report.created),
@@ -319,7 +319,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
         message = exc.message() if isinstance(exc, UserError) else getattr(exc, "strerror", None) or str(exc)
         self._status(t("tui.ledger_import.write_failed", reason=message), error=True)
 
-    def _written(self, report: ImportReport) -> None:
+    def _written(self, report: LedgerImportReport) -> None:
         self.busy = False
         if not report.written:  # the file or the ledger changed since the preview and rows are refused now
             self._show_report(report)

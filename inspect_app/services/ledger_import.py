@@ -94,16 +94,17 @@ class LedgerSheet:
 
 @dataclass
 class ImportReport:
+    """What an import of a sheet reports, ledger or quarterly (the CLI prints both with
+    cli_common.finish_import)."""
+
     file: Path
     header_row: int = 0
     mapping: dict[str, str] = field(default_factory=dict)  # sheet header -> field
-    columns: dict[int, str] = field(default_factory=dict)  # column index -> field, as used
     unmapped: list[str] = field(default_factory=list)
     data_rows: int = 0
     valid_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)  # accepted, but not exactly as written
-    changes: list[TenantChange] = field(default_factory=list)  # updated tenants, field by field
+    warnings: list[Problem] = field(default_factory=list)  # accepted, with a note worth a look
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -113,6 +114,12 @@ class ImportReport:
     @property
     def bad_rows(self) -> list[int]:
         return sorted({p.row for p in self.problems})
+
+
+@dataclass
+class LedgerImportReport(ImportReport):
+    columns: dict[int, str] = field(default_factory=dict)  # column index -> field, as used
+    changes: list[TenantChange] = field(default_factory=list)  # updated tenants, field by field
 
 
 def read_rows(path: Path) -> list[list[object]]:
@@ -318,7 +325,7 @@ def field_label(name: str) -> str:
 
 def import_ledger(store: Store, path: Path | str, *, park_code: str | None = None, park_id: str | None = None,
                   skip_invalid: bool = False, dry_run: bool = False, columns: dict[int, str | None] | None = None,
-                  sheet: LedgerSheet | None = None) -> ImportReport:
+                  sheet: LedgerSheet | None = None) -> LedgerImportReport:
     """Read, check and (unless refused or a dry run) write a ledger file; see the module doc.
 
     `columns` replaces the recognised mapping (column index -> field, None to ignore a column);
@@ -329,7 +336,7 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
     sheet = sheet or load_sheet(path)
     mapping = sheet.detected if columns is None else _checked_columns(sheet, columns)
     rows, header_index = sheet.rows, sheet.header_index
-    report = ImportReport(file=path, header_row=sheet.header_row, columns=dict(mapping))
+    report = LedgerImportReport(file=path, header_row=sheet.header_row, columns=dict(mapping))
     report.unmapped = list(sheet.unmapped) if columns is None else [
         sheet.headers[i] for i, text in enumerate(sheet.headers) if text and i not in mapping]
     headers = {name: sheet.headers[i] for i, name in mapping.items()}

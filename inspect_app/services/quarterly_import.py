@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -46,6 +46,7 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_export import column_for_header, normalise_header
 from inspect_app.services.ledger_import import (
     HEADER_SEARCH_ROWS,
+    ImportReport,
     Problem,
     _cell,
     _is_subtotal,
@@ -71,27 +72,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
                      "存在问题"),
 }
 HEADER_UNIT = re.compile(r"\(([^()]*)\)$")
-
-
-@dataclass
-class QuarterlyImportReport:
-    file: Path
-    header_row: int = 0
-    mapping: dict[str, str] = field(default_factory=dict)  # sheet header -> field
-    unmapped: list[str] = field(default_factory=list)
-    data_rows: int = 0
-    valid_rows: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)  # accepted, but worth a look
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    written: bool = False
-    rejects_file: Path | None = None
-
-    @property
-    def bad_rows(self) -> list[int]:
-        return sorted({p.row for p in self.problems})
 
 
 @dataclass(frozen=True)
@@ -199,7 +179,7 @@ class _ParkData:
 
 def import_quarterly(store: Store, path: Path | str, *, park_code: str | None = None,
                      quarter: Quarter | None = None, year: int | None = None,
-                     skip_invalid: bool = False, dry_run: bool = False) -> QuarterlyImportReport:
+                     skip_invalid: bool = False, dry_run: bool = False) -> ImportReport:
     """Read, check and (unless refused or a dry run) write a quarterly data file; see the module doc.
 
     `quarter` (year, q) is used for rows whose file gives none; `year` alone completes a file whose
@@ -210,7 +190,7 @@ def import_quarterly(store: Store, path: Path | str, *, park_code: str | None = 
     header_index = find_header(rows)
     if header_index is None:
         raise UserError("quarterly.import.no_header", file=path)
-    report = QuarterlyImportReport(file=path, header_row=header_index + 1)
+    report = ImportReport(file=path, header_row=header_index + 1)
     columns, report.unmapped = map_columns(rows[header_index])
     report.mapping = {c.header: c.name for c in columns}
     by_name = {c.name: c for c in columns}
@@ -352,7 +332,7 @@ def _row_quarter(cells: dict[str, object], default_year: int | None, default: Qu
     return year, quarter
 
 
-def _add_warnings(report: QuarterlyImportReport, accepted: list[_Accepted],
+def _add_warnings(report: ImportReport, accepted: list[_Accepted],
                   stored: dict[tuple[str, Quarter], QuarterlyInput], header_of) -> None:
     """Implausible figures, judged against the previous quarter from the file or else the database."""
     in_file = {(item.tenant.id, item.quarter): item.data for item in accepted}
