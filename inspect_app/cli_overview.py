@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_OK
+from inspect_app.cli_common import EXIT_OK, open_store
 from inspect_app.cli_common import fail as _fail
 
 
@@ -23,7 +23,6 @@ def add_overview_parser(sub, parser_class) -> None:
 
 
 def run_overview(args, settings) -> int:
-    from db.store import Store
     from inspect_app.services.park_overview import Quarter, county_overview, park_id_for_code, park_overview
 
     if not settings.db_path.exists():
@@ -32,7 +31,7 @@ def run_overview(args, settings) -> int:
         quarter = Quarter.parse(args.quarter) if args.quarter else None
     except ValueError:
         return _fail("overview.cli.bad_quarter", value=args.quarter)
-    store = Store.open(settings.db_path)
+    store = open_store(settings)
     try:
         if args.park:
             park_id = park_id_for_code(store, args.park)

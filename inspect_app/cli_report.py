@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_OK
+from inspect_app.cli_common import EXIT_OK, open_store
 from inspect_app.cli_common import fail as _fail
 
 
@@ -23,7 +23,6 @@ def add_report_parser(sub, parser_class) -> None:
 
 
 def run_report(args, settings) -> int:
-    from db.store import Store
     from inspect_app.services.errors import UserError
     from inspect_app.services.park_overview import Quarter
     from inspect_app.services.quarterly_report import check_target, write_quarterly_report
@@ -38,7 +37,7 @@ def run_report(args, settings) -> int:
         target = check_target(Path(args.output).expanduser())
     except UserError as exc:
         return _fail(exc.key, **exc.values)
-    store = Store.open(settings.db_path)
+    store = open_store(settings)
     try:
         write_quarterly_report(store, target, park_code=args.park, quarter=quarter, lang=settings.language)
     except UserError as exc:
