@@ -164,8 +164,8 @@ FROM quarterly_report r JOIN tenant t ON t.id = r.tenant_id
 WHERE r.deleted = 0 AND t.deleted = 0
 GROUP BY t.park_id, r.year, r.quarter
 """
-KEPT_PARK_QUARTER_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports "
-                    "FROM park_quarter_total")
+KEPT_PARK_QUARTER_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, "
+                            "above_output_wan, reports FROM park_quarter_total")
 
 
 FRESH_PARK_TOTALS = """
@@ -180,7 +180,6 @@ SELECT park_id, sum(tenants), sum(area), sum(headcount), sum(above), sum(general
 """
 KEPT_PARK_TOTALS = ("SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, "
                     "unclosed_major FROM park_total")
-PARK_TOTAL_COUNTS = (0, 2, 3, 4, 5)  # positions of counts (compared exactly); 1 is the rented area
 
 
 def _park_totals(conn: sqlite3.Connection) -> list[str]:
@@ -191,16 +190,17 @@ def _park_totals(conn: sqlite3.Connection) -> list[str]:
     problems = []
     for park in sorted(fresh.keys() | kept.keys()):
         want, got = fresh.get(park, (0,) * 6), kept.get(park, (0,) * 6)
-        area_differs = abs(want[1] - got[1]) > 1e-6 + 1e-9 * max(abs(want[1]), abs(got[1]))
-        if area_differs or any(want[i] != got[i] for i in PARK_TOTAL_COUNTS):
+        if not _same_figures(want, got):
             problems.append(t("maintenance.park_totals", park=codes.get(park, park),
                               kept=" / ".join(f"{v:g}" for v in got), actual=" / ".join(f"{v:g}" for v in want)))
     return _limited(problems)
 
 
 def _same_figures(a: tuple, b: tuple) -> bool:
-    """Counts exactly; sums up to floating-point noise (they are kept by adding and taking away)."""
-    return a[-1] == b[-1] and all(abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y)) for x, y in zip(a[:-1], b[:-1], strict=True))
+    """Counts (integers on both sides) exactly; sums (REAL columns) up to floating-point noise:
+    the totals are kept by adding and taking away."""
+    return all(x == y if isinstance(x, int) and isinstance(y, int)
+               else abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y)) for x, y in zip(a, b, strict=True))
 
 
 def _park_quarter_totals(conn: sqlite3.Connection) -> list[str]:
