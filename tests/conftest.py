@@ -13,6 +13,8 @@ from db.store import Store
 from forms import credit_code
 from forms.i18n import set_language
 
+pytest_plugins = ["tests.sync_fixtures"]  # template_db, devices: every sync test's
+
 TODAY = date(2026, 11, 26)
 
 

@@ -26,8 +26,7 @@ from inspect_app.cli import main
 from inspect_app.services.errors import UserError
 from inspect_app.sync.bundle import CHANGES, MANIFEST, export_bundle, import_bundle
 from tests.fuzz import fuzz_settings, time_limit
-from tests.test_sync_bundle import devices, office, stored_files  # noqa: F401 - fixtures
-from tests.test_sync_merge import template_db  # noqa: F401 - fixture
+from tests.test_sync_bundle import office, stored_files  # noqa: F401 - fixtures
 
 
 @pytest.fixture

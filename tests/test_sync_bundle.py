@@ -14,16 +14,9 @@ from inspect_app.cli import main
 from inspect_app.services.attachments import attach_file, attachments_dir
 from inspect_app.services.errors import UserError
 from inspect_app.sync.bundle import MANIFEST, export_bundle, import_bundle
-from tests.test_sync_merge import Devices, edit, make_park, make_tenant, rows, snapshot, template_db  # noqa: F401
+from tests.test_sync_merge import edit, make_park, make_tenant, rows, snapshot
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def devices(template_db, tmp_path):  # noqa: F811
-    made = Devices(template_db, tmp_path)
-    yield made
-    made.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import outbox_page, push_cursor
 from inspect_app.sync.client import SyncAuthError, SyncNetworkError, sync_once
 from tests.hub_server import free_port, serve
-from tests.test_sync_merge import Devices, edit, make_park, make_tenant, snapshot, template_db  # noqa: F401
+from tests.test_sync_merge import edit, make_park, make_tenant, snapshot
 
 HUB = "http://hub"
 JPEG = b"\xff\xd8\xff\xe0" + b"a photo of an exit blocked by boxes" * 40
@@ -92,13 +92,6 @@ def hub(tmp_path):
     app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
     yield app
     app.state.engine.dispose()
-
-
-@pytest.fixture
-def devices(template_db, tmp_path):  # noqa: F811
-    made = Devices(template_db, tmp_path)
-    yield made
-    made.close()
 
 
 def enrol(app, name: str, parks: list[str] | None = None) -> str:

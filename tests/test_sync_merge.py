@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from db import migrations
 from db.models import SYNCED_TABLES, AuditEvent, ChangeLog, Conflict, Notice, Park, Tenant
 from db.store import Store
 from inspect_app.sync.apply import apply_page, conflict_id
 from inspect_app.sync.changes import inbox_changes, mark_pushed, outbox_page, push_cursor, record_rejected
 from tests.conftest import make_credit_code
+from tests.sync_fixtures import Devices
 
 LOCAL_COLUMNS = {"updated_at"}  # set by each device when it writes; not part of the merged data
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory) -> Path:
-    """A migrated file without a device id: copies of it open as new devices, without re-migrating."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    migrations.upgrade_to_head(path)
-    return path
-
-
-class Devices:
-    def __init__(self, template: Path, folder: Path):
-        self.template, self.folder, self.opened = template, folder, []
-
-    def new(self, name: str) -> Store:
-        path = self.folder / name / "parkinspect.db"
-        path.parent.mkdir(parents=True)
-        shutil.copyfile(self.template, path)
-        store = Store.open(path)
-        self.opened.append(store)
-        return store
-
-    def close(self) -> None:
-        for store in self.opened:
-            store.close()
-
-
-@pytest.fixture
-def devices(template_db, tmp_path):
-    made = Devices(template_db, tmp_path)
-    yield made
-    made.close()
 
 
 def everything(store: Store) -> list[dict]:

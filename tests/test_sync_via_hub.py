@@ -11,7 +11,7 @@ from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import enrol_device
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
-from tests.test_sync_merge import Devices, edit, make_park, make_tenant, rows, snapshot, template_db  # noqa: F401
+from tests.test_sync_merge import edit, make_park, make_tenant, rows, snapshot
 
 API = "/api/v1"
 HUB = "http://hub"
@@ -22,13 +22,6 @@ def hub(tmp_path):
     app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
     yield app
     app.state.engine.dispose()
-
-
-@pytest.fixture
-def devices(template_db, tmp_path):  # noqa: F811
-    made = Devices(template_db, tmp_path)
-    yield made
-    made.close()
 
 
 async def sync(app, store, token: str) -> None:

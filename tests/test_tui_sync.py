@@ -17,7 +17,6 @@ from inspect_app.sync.hub_settings import save_hub
 from tests.conftest import TODAY
 from tests.pilot import settle
 from tests.test_sync_client import (  # noqa: F401 - fixtures
-    devices,
     edit,
     enrol,
     hub,
@@ -25,7 +24,6 @@ from tests.test_sync_client import (  # noqa: F401 - fixtures
     in_process_transport,
     live_hub,
     park_with_tenants,
-    template_db,
 )
 from tests.test_sync_merge import rows, snapshot
 

@@ -1,0 +1,48 @@
+"""Fixtures of every sync test, loaded for all tests by tests/conftest.py (`pytest_plugins`), so
+that a test module uses them by name instead of importing or copying them.
+
+template_db: a migrated file without a device id (migrated once per module); devices: a factory of
+new devices, each a copy of it opened as a Store (closed after the test).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from db import migrations
+from db.store import Store
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    """A migrated file without a device id: copies of it open as new devices, without re-migrating."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrations.upgrade_to_head(path)
+    return path
+
+
+class Devices:
+    def __init__(self, template: Path, folder: Path):
+        self.template, self.folder, self.opened = template, folder, []
+
+    def new(self, name: str) -> Store:
+        path = self.folder / name / "parkinspect.db"
+        path.parent.mkdir(parents=True)
+        shutil.copyfile(self.template, path)
+        store = Store.open(path)
+        self.opened.append(store)
+        return store
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+
+
+@pytest.fixture
+def devices(template_db, tmp_path):
+    made = Devices(template_db, tmp_path)
+    yield made
+    made.close()
