@@ -14,15 +14,34 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.durable import replace_durably
 
+if TYPE_CHECKING:
+    from db.store import Store
+
 FOLDER_NAME = "attachments"
 SHA256 = re.compile(r"[0-9a-f]{64}")  # a name that is anything else is never looked up as a path
+# The kinds of file a device keeps as evidence, by suffix (the services check what is attached,
+# the sync names files it receives by them).
+MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".heic": "image/heic",
+               ".webp": "image/webp", ".pdf": "application/pdf"}
 
 
 def folder_beside(db_path: Path) -> Path:
     return Path(db_path).parent / FOLDER_NAME
+
+
+def attachments_dir(store: Store) -> Path:
+    """The attachments folder of an open database."""
+    return folder_beside(store.path)
+
+
+def suffix_for(original_name: str | None, media_type: str | None) -> str:
+    """The file suffix a stored attachment gets: its original name's, else its media type's."""
+    return Path(original_name or "").suffix.lower() or next(
+        (s for s, m in MEDIA_TYPES.items() if m == media_type), "")
 
 
 def find(folder: Path, digest: str) -> Path | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from db.attachment_files import CopyReport, copy_named, folder_beside
 from db.durable import fsync_file, fsync_folder
+from db.private_files import create_private_file
 
 BUSY_TIMEOUT_S = 5.0
 # local_setting key: the last change of this device written into a sync bundle (export-bundle).
@@ -26,9 +27,9 @@ def backup_file(source: Path, target: Path) -> None:
     is turned into one, with its words as `strerror`); no partial file is left behind.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    create_private_file(partial)  # a copy of the database is as private as the database
     try:
         src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)
         try:
@@ -118,6 +119,7 @@ def restore_file(backup: Path, target: Path, *, now: datetime | None = None) -> 
         photos = copy_named(restored, attachments_of_backup(backup), folder_beside(target))
         if current is not None:
             # Under the exclusive lock, in rollback-journal mode, the file is the whole database.
+            create_private_file(kept)  # copyfile keeps the mode of a file it writes over
             shutil.copyfile(target, kept)
             fsync_file(kept)
         fsync_file(restored)
@@ -234,6 +236,7 @@ def _carry_notice_counters(current: sqlite3.Connection, restored: Path) -> None:
 def _copy(source: sqlite3.Connection, target: Path) -> None:
     """A whole, self-contained copy (rollback-journal mode) through the backup API, fsynced."""
     try:
+        create_private_file(target)
         dst = sqlite3.connect(target)
         try:
             source.backup(dst)

@@ -16,6 +16,7 @@ Enumerated values are short ASCII codes from forms/catalogues.py; labels come fr
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -394,6 +395,15 @@ SYNCED_TABLES: dict[str, type[SyncColumns]] = {
                 Reinspection, Notice, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict)
 }
 APPEND_ONLY_TABLES = frozenset({"notice", "audit_event", "attachment"})
+
+
+@cache
+def synced_tables_parents_first() -> tuple[str, ...]:
+    """Synced tables with every table after the tables it refers to: the order a first sync
+    serves (hub) and loads (device) them in, so parents are always there before their children."""
+    synced = {cls.__table__.name for cls in SYNCED_TABLES.values()}
+    return tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name in synced)
+
 # Tables whose updates and tombstones also get an audit event (with before/after values);
 # who created a row, when and with which values is its change-log insert entry — and, for the
 # inspection records (few, and legal records), an audit event too, so that a record's history is

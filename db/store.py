@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from db import migrations
 from db.clock import HybridClock, wall_clock_ms
 from db.errors import StoreOpenError
+from db.private_files import create_private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -63,7 +64,7 @@ class Store:
     @classmethod
     def open(cls, path: Path | str, *, now_ms: Callable[[], int] = wall_clock_ms, migrate: bool = True) -> Store:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(path)  # 0600 in a 0700 folder when new; SQLite's -wal/-shm follow its mode
         store = cls(path, HybridClock("", now_ms=now_ms))
         try:
             if migrate:

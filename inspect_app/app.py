@@ -105,7 +105,7 @@ class ParkInspectApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sync")
     def _run_sync(self) -> None:
-        from inspect_app.services.errors import UserError
+        from db.errors import UserError
         from inspect_app.services.sync_status import run_sync
         from inspect_app.sync.client import summary_line
 

@@ -19,7 +19,7 @@ from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, f
 from inspect_app.cli_common import fail as _fail
 from inspect_app.cli_common import open_store as _store
 from inspect_app.cli_common import print_result as _print
-from inspect_app.cli_hub import add_hub_parser
+from inspect_app.cli_hub import add_hub_parser, hub_extra_missing
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_overview import add_overview_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     set_language(settings.language)
     config.setup_logging()
     handler = getattr(args, "handler", run_tui)  # each sub-command's parser names its handler
+    if getattr(args, "needs_hub_extra", False) and (missing := hub_extra_missing()):
+        return _fail("hub.extra_missing", module=missing)  # a laptop install: how to get the hub
     if handler is not run_tui:
         gc.enable()
     try:
@@ -203,7 +205,7 @@ def run_ledger_export(args, settings) -> int:
 
 
 def run_ledger_import(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.ledger_import import import_ledger
 
     source = Path(args.file)

@@ -1,20 +1,37 @@
 """`parkinspect hub …`: run the sync hub and enrol, list and revoke its devices (docs/SYNC.md).
 
 The hub database is its own (default `<data dir>/hub.db`, or a PostgreSQL URL), never a device's.
+The hub is an optional extra (`pip install 'parkinspect[hub]'`): nothing here imports FastAPI,
+uvicorn or psycopg until a hub command runs, and `cli.main` checks they are there first
+(`hub_extra_missing`), so a laptop install gets a sentence, not a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import sys
 
 from forms.i18n import t
 from inspect_app import config
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
+HUB_EXTRA_MODULES = ("fastapi", "uvicorn", "psycopg")  # what `parkinspect[hub]` brings
+
+
+def hub_extra_missing() -> str | None:
+    """The first module of the hub extra that cannot be imported, or None when all are there."""
+    for name in HUB_EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return name
+    return None
 
 
 def add_hub_parser(sub, parser_class) -> None:
     hub = sub.add_parser("hub", help=t("hub.help"), description=t("hub.help"))
+    hub.set_defaults(needs_hub_extra=True)  # every `hub …` command: checked by cli.main
     hub_sub = hub.add_subparsers(dest="hub_command", parser_class=parser_class, required=True)
 
     serve = hub_sub.add_parser("serve", help=t("hub.serve_help"), description=t("hub.serve_help"))
@@ -34,7 +51,11 @@ def add_hub_parser(sub, parser_class) -> None:
     revoke = device_sub.add_parser("revoke", help=t("hub.device_revoke_help"),
                                    description=t("hub.device_revoke_help"))
     revoke.add_argument("name", help=t("hub.device_name"))
-    for command, handler in ((add, run_device_add), (list_, run_device_list), (revoke, run_device_revoke)):
+    rotate = device_sub.add_parser("rotate", help=t("hub.device_rotate_help"),
+                                   description=t("hub.device_rotate_help"))
+    rotate.add_argument("name", help=t("hub.device_name"))
+    for command, handler in ((add, run_device_add), (list_, run_device_list), (revoke, run_device_revoke),
+                             (rotate, run_device_rotate)):
         command.add_argument("--hub-db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
         command.set_defaults(handler=handler)
 
@@ -42,9 +63,7 @@ def add_hub_parser(sub, parser_class) -> None:
 def hub_database(args) -> str:
     if args.hub_db:
         return args.hub_db
-    directory = config.data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{directory / 'hub.db'}"
+    return f"sqlite:///{config.data_dir() / 'hub.db'}"  # its folder is made 0700 by open_engine
 
 
 def _shown(url: str) -> str:
@@ -84,8 +103,21 @@ def run_hub_serve(args, settings) -> int:
         print(t("hub.db_error", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(t("hub.serving", host=args.host, port=args.port, database=_shown(url)), flush=True)
+    print(_log_destination(), flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return EXIT_OK
+
+
+def _log_destination() -> str:
+    """Where the hub's own log goes: the app's log file (config.setup_logging), or this terminal
+    when none could be opened. uvicorn's server and access lines go to the terminal either way."""
+    log_file = config.log_file()
+    if log_file is not None:
+        return t("hub.log_file", file=log_file)
+    hub_log = logging.getLogger("inspect_app.hub")
+    hub_log.addHandler(logging.StreamHandler(sys.stderr))
+    hub_log.setLevel(logging.INFO)
+    return t("hub.log_stderr")
 
 
 def run_device_add(args, settings) -> int:
@@ -141,4 +173,22 @@ def run_device_revoke(args, settings) -> int:
     finally:
         engine.dispose()
     print(t("hub.device_revoked", name=hub_device.name))
+    return EXIT_OK
+
+
+def run_device_rotate(args, settings) -> int:
+    from inspect_app.hub.storage import DeviceError, rotate_token
+
+    engine = _engine(args)
+    if engine is None:
+        return EXIT_BAD_INPUT
+    try:
+        hub_device, token = rotate_token(engine, args.name)
+    except DeviceError as exc:
+        return _refuse(exc)
+    finally:
+        engine.dispose()
+    print(t("hub.device_rotated", name=hub_device.name))
+    print(token)
+    print(t("hub.token_note"))
     return EXIT_OK

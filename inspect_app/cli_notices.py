@@ -37,7 +37,7 @@ def _refuse(exc) -> int:
 
 
 def run_notices_export(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.notices import all_numbers, export_notices
 
     store = _store(settings)
@@ -60,7 +60,7 @@ def run_notices_export(args, settings) -> int:
 def run_notices_print(args, settings) -> int:
     import tempfile
 
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.notices import export_notices, print_pdf
 
     store = _store(settings)
@@ -76,7 +76,7 @@ def run_notices_print(args, settings) -> int:
 
 
 def run_notices_block(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.notices import device_block, set_device_block
 
     store = _store(settings)

@@ -83,7 +83,7 @@ def _import_quarter(args) -> tuple[tuple[int, int] | None, int | None]:
 
 
 def run_quarterly_import(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.quarterly_import import import_quarterly
 
     source = Path(args.file)
@@ -110,7 +110,7 @@ def run_quarterly_import(args, settings) -> int:
 def run_quarterly_export(args, settings) -> int:
     import json
 
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.ledger_export import SUPPORTED_SUFFIXES
     from inspect_app.services.quarterly_export import export_quarterly
 

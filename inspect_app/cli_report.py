@@ -23,7 +23,7 @@ def add_report_parser(sub, parser_class) -> None:
 
 
 def run_report(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.services.park_overview import Quarter
     from inspect_app.services.quarterly_report import check_target, write_quarterly_report
 

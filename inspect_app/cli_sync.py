@@ -38,7 +38,7 @@ def add_sync_parser(sub, parser_class) -> None:
 
 def run_sync(args, settings) -> int:
     """Bare `parkinspect sync`: one exchange with the hub, remembered after the first success."""
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.sync.client import SyncNetworkError, summary_line, sync_once
     from inspect_app.sync.hub_settings import HubSettings, load_hub, normalise_hub_url, save_hub
 
@@ -98,7 +98,7 @@ class _ProgressLine:
 
 
 def run_export_bundle(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.sync.bundle import export_bundle
 
     store = _store(settings)
@@ -117,7 +117,7 @@ def run_export_bundle(args, settings) -> int:
 
 
 def run_import_bundle(args, settings) -> int:
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
     from inspect_app.sync.bundle import import_bundle
 
     store = _store(settings)

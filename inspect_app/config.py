@@ -127,6 +127,14 @@ def load_settings(*, db: str | None = None, lang: str | None = None) -> Settings
     return Settings(db_path=Path(db_value).expanduser(), language=normalise_language(lang_value))
 
 
+def log_file() -> Path | None:
+    """The log file setup_logging opened, or None (not set up, or the folder could not be written)."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "parkinspect", False):
+            return Path(handler.baseFilename)
+    return None
+
+
 def setup_logging() -> None:
     """A rotating log file in the platform's log dir; never secrets, never the screen."""
     root = logging.getLogger()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
+from db.attachment_files import attachments_dir
+from db.errors import UserError
 from db.models import Attachment, AttachmentLink
-from inspect_app.services.attachments import attach_file, attachments_dir, files_of
-from inspect_app.services.errors import UserError
+from inspect_app.services.attachments import attach_file, files_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

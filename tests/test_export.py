@@ -11,11 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from db.errors import UserError
 from db.models import Park
 from exports.tabular import FORMULA_GUARD, column_widths, display_width, write_csv, write_xlsx
 from forms.i18n import set_language
 from forms.tenant import TENANT_FIELDS, TenantInput
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.ledger_export import LEDGER_COLUMNS, column_for_header, export_ledger
 from tests.conftest import tenant_values

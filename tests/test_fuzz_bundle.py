@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from db.errors import UserError
 from forms.i18n import catalogue
 from inspect_app.cli import main
-from inspect_app.services.errors import UserError
 from inspect_app.sync.bundle import CHANGES, MANIFEST, export_bundle, import_bundle
 from tests.fuzz import fuzz_settings, time_limit
 from tests.test_sync_bundle import office, stored_files  # noqa: F401 - fixtures

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from db.errors import UserError
 from forms.i18n import catalogue
 from forms.tenant import TenantInput
 from inspect_app.cli import main
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.ledger_import import import_ledger
 from inspect_app.services.quarterly_import import import_quarterly

@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from db.errors import UserError
 from db.models import AuditEvent, ChangeLog, CheckResult, Hazard, Inspection, RectificationItem, Reinspection
 from forms.checklist import builtin_templates
 from forms.inspector import InspectorInput
 from forms.rectification import HazardInput, RectificationInput
 from forms.tenant import TenantInput
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     HazardQuery,
     derived_status,

@@ -251,7 +251,7 @@ def test_csv_encodings(store, park, tmp_path, encoding):
 
 
 def test_a_sheet_without_a_recognisable_header_is_refused(store, park, tmp_path):
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
 
     path = tmp_path / "none.csv"
     path.write_text("甲,乙,丙\n1,2,3\n", encoding="utf-8")
@@ -263,7 +263,7 @@ def test_a_sheet_without_a_recognisable_header_is_refused(store, park, tmp_path)
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_a_damaged_workbook_is_refused_with_a_message_and_writes_nothing(store, park, sample, tmp_path, damage,
                                                                          db_path, capsys):
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
 
     whole = sample.read_bytes()
     path = tmp_path / f"{damage}.xlsx"
@@ -309,7 +309,7 @@ def test_a_column_mapping_override_replaces_the_detected_one(store, park, tmp_pa
 
 
 def test_a_field_mapped_from_two_columns_is_refused(store, park, tmp_path):
-    from inspect_app.services.errors import UserError
+    from db.errors import UserError
 
     path = _one_tenant_csv(tmp_path, "承租单位,统一社会信用代码,面积,人数,企业规模,承租用途",
                            f"庚公司,{make_credit_code(27)},600,9,规下,仓储")

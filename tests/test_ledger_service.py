@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import func, select
 
+from db.errors import UserError
 from db.models import ChangeLog, Hazard, Park, RectificationItem, Tenant
 from db.queries import LedgerQuery
 from db.store import Store
 from forms import credit_code as cc
 from forms.tenant import TenantInput
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import (
     ledger_page,
     mark_tenant_left,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from db.errors import UserError
 from db.models import Hazard, Notice, NoticeCounter, RectificationItem
 from db.store import Store
 from exports.notice_pdf import read_embedded
@@ -18,7 +19,6 @@ from forms.checklist import builtin_templates
 from forms.inspector import InspectorInput
 from forms.rectification import RectificationInput
 from forms.tenant import TenantInput
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import record_reinspection, save_rectification
 from inspect_app.services.inspections import (
     finish_inspection,

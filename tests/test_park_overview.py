@@ -20,9 +20,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from db.errors import UserError
 from db.models import Hazard, Park, QuarterlyReport, RectificationItem, Tenant
 from inspect_app.config import RiskFlagThresholds
-from inspect_app.services.errors import UserError
 from inspect_app.services.park_overview import (
     HazardCounts,
     Quarter,

@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 
+from db.errors import UserError
 from db.models import Park, QuarterlyReport
 from forms.errors import field_messages
 from forms.quarterly import (
@@ -25,7 +26,6 @@ from forms.quarterly import (
 )
 from forms.tenant import TenantInput
 from inspect_app.cli import main
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.quarterly import load_grid, quarters_with_data, save_quarter
 from inspect_app.services.quarterly_export import export_quarterly

@@ -16,10 +16,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from db.errors import UserError
 from db.models import Tenant
 from forms.i18n import catalogue
 from inspect_app.cli import main
-from inspect_app.services.errors import UserError
 from inspect_app.services.park_overview import Quarter
 from inspect_app.services.quarterly_report import (
     county_report,

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from db.attachment_files import attachments_dir
+from db.errors import UserError
 from db.models import Attachment, AttachmentLink, Tenant
 from db.store import Store
 from inspect_app.cli import main
-from inspect_app.services.attachments import attach_file, attachments_dir
-from inspect_app.services.errors import UserError
+from inspect_app.services.attachments import attach_file
 from inspect_app.sync.bundle import MANIFEST, export_bundle, import_bundle
 from tests.test_sync_merge import edit, make_park, make_tenant, rows, snapshot
 

@@ -15,10 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from db.attachment_files import attachments_dir
 from db.models import Park, Tenant
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import attachment, change, enrol_device, revoke_device
-from inspect_app.services.attachments import attach_file, attachments_dir
+from inspect_app.services.attachments import attach_file
 from inspect_app.sync import client
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import outbox_page, push_cursor

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import func, select
 from textual.widgets import DataTable, Input, SelectionList
 
+from db.attachment_files import attachments_dir
 from db.models import (
     Attachment,
     AttachmentLink,
@@ -28,7 +29,6 @@ from inspect_app.screens.inspection_summary import InspectionSummaryScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.park_list import ParkListScreen
 from inspect_app.screens.start_inspection import StartInspectionScreen
-from inspect_app.services.attachments import attachments_dir
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values

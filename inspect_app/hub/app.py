@@ -11,6 +11,7 @@ import hashlib
 import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
@@ -36,12 +37,19 @@ from inspect_app.hub.schemas import (
     SnapshotPage,
 )
 from inspect_app.hub.storage import (
+    ATTACHMENT_QUOTA_BYTES,
+    DEVICE_ID_REVOKED,
+    DEVICE_ID_TAKEN,
+    UNREFERENCED_MAX_AGE,
     Device,
     attachment,
     bind_device_id,
+    delete_unreferenced_attachments,
+    device_id_refusal,
     is_postgres,
     open_engine,
     row_state,
+    unreferenced_bytes,
     utc_now,
 )
 
@@ -69,8 +77,12 @@ UNAUTHORISED = {401: {"model": ErrorBody, "description": "no, unknown, forged or
 
 def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
                max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
+               attachment_quota_bytes: int = ATTACHMENT_QUOTA_BYTES,
+               unreferenced_max_age: timedelta = UNREFERENCED_MAX_AGE,
                rate_per_second: float = 50.0, burst: int = 200) -> FastAPI:
     engine = open_engine(database_url)
+    cleanup = _UploadCleanup(engine, unreferenced_max_age)
+    cleanup.run()  # at start, then at most once an hour on an upload
     app = FastAPI(title="ParkInspect hub", version="1",
                   description="Sync hub: devices push their changes and pull other devices' (docs/SYNC.md).")
     app.state.engine = engine
@@ -92,8 +104,13 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
         return Health(status="ok")
 
     @app.get(f"{API}/me", response_model=Me, responses=UNAUTHORISED, tags=["devices"])
-    def me(hub_device: CurrentDevice) -> Me:
+    def me(hub_device: CurrentDevice,
+           device_id: Annotated[str | None, Query(max_length=64, description=(
+               "the asking device's own id: refused (403) when this enrolment may not push as it, "
+               "e.g. the id of a revoked device"))] = None) -> Me:
         with engine.connect() as conn:
+            if device_id is not None:
+                _refuse_device_id(device_id_refusal(conn, hub_device, device_id), hub_device)
             last = _last_device_seq(conn, hub_device.device_id)
         return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
                   last_device_seq=last)
@@ -111,9 +128,8 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
             if not changes:
                 return PushResponse(acked_through=_last_device_seq(conn, hub_device.device_id), rejected=[])
             claimed = {c.device_id for c in changes}
-            if len(claimed) != 1 or not _may_push_as(conn, hub_device, next(iter(claimed))):
-                log.warning("push refused: device %s sent changes of another device", hub_device.name)
-                raise HTTPException(403, "a device pushes only its own changes")
+            refusal = bind_device_id(conn, hub_device, next(iter(claimed))) if len(claimed) == 1 else DEVICE_ID_TAKEN
+            _refuse_device_id(refusal, hub_device)
             try:
                 result = push.PushApplier(conn, hub_device).run(changes)
             except IntegrityError as exc:  # the same device pushing twice at once: let it retry
@@ -172,13 +188,17 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
              responses={**UNAUTHORISED, 413: {"model": ErrorBody, "description": "file too large"},
-                        422: {"model": ErrorBody, "description": "the bytes do not have this sha256"}})
+                        422: {"model": ErrorBody, "description": "the bytes do not have this sha256"},
+                        507: {"model": ErrorBody, "description": "this device's uploads that no attachment "
+                                                                 "row names yet are over its quota"}})
     async def put_attachment(request: Request, response: Response, sha256: Sha256,
                              hub_device: CurrentDevice) -> AttachmentStored:
         body = await request.body()
         if hashlib.sha256(body).hexdigest() != sha256:
             raise HTTPException(422, "the uploaded bytes do not have this sha256")
-        created = await run_in_threadpool(_store_attachment, engine, sha256, body, hub_device)
+        await run_in_threadpool(cleanup.maybe_run)
+        created = await run_in_threadpool(_store_attachment, engine, sha256, body, hub_device,
+                                          attachment_quota_bytes)
         response.status_code = 201 if created else 200
         return AttachmentStored(sha256=sha256, size=len(body), created=created)
 
@@ -207,16 +227,30 @@ def _last_device_seq(conn, device_id: str | None) -> int:
     return int(value or 0)
 
 
-def _may_push_as(conn, hub_device: Device, device_id: str) -> bool:
-    if hub_device.device_id is not None:
-        return hub_device.device_id == device_id
-    return bind_device_id(conn, hub_device, device_id)
+DEVICE_ID_MESSAGES = {
+    DEVICE_ID_TAKEN: "a device pushes only its own changes",
+    DEVICE_ID_REVOKED: "this device id was revoked; a new enrolment is a new database",
+}
 
 
-def _store_attachment(engine: Engine, sha256: str, body: bytes, hub_device: Device) -> bool:
+def _refuse_device_id(refusal: str | None, hub_device: Device) -> None:
+    """403 with `{"code", "message"}` when the enrolment may not act as that device id."""
+    if refusal is None:
+        return
+    log.warning("refused %s: %s", hub_device.name, refusal)
+    raise HTTPException(403, {"code": refusal, "message": DEVICE_ID_MESSAGES[refusal]})
+
+
+def _store_attachment(engine: Engine, sha256: str, body: bytes, hub_device: Device, quota: int) -> bool:
     with engine.begin() as conn:
         if conn.execute(select(attachment.c.sha256).where(attachment.c.sha256 == sha256)).first():
             return False
+        pending = unreferenced_bytes(conn, hub_device)
+        if pending + len(body) > quota:
+            log.warning("upload refused: %s has %d bytes of uploads no attachment row names", hub_device.name, pending)
+            raise HTTPException(507, {"code": "attachment_quota", "message": (
+                f"this device's uploads that no attachment row names yet would exceed {quota} bytes; "
+                "push the changes naming them, or wait a day for the hub to delete them")})
         try:
             with conn.begin_nested():
                 conn.execute(attachment.insert().values(sha256=sha256, size=len(body), content=body,
@@ -224,6 +258,32 @@ def _store_attachment(engine: Engine, sha256: str, body: bytes, hub_device: Devi
         except IntegrityError:  # uploaded by another device at the same moment: same bytes
             return False
     return True
+
+
+class _UploadCleanup:
+    """Deletes uploads no attachment row names once they are older than `max_age`: at start and
+    then on an upload, at most once an hour (one DELETE, so an upload pays next to nothing)."""
+
+    EVERY_S = 3600.0
+
+    def __init__(self, engine: Engine, max_age: timedelta):
+        self.engine, self.max_age = engine, max_age
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        self.last = time.monotonic()
+        deleted = delete_unreferenced_attachments(self.engine, self.max_age)
+        if deleted:
+            log.info("deleted %d uploads no attachment row named for %s", deleted, self.max_age)
+
+    def maybe_run(self) -> None:
+        if time.monotonic() - self.last < self.EVERY_S or not self.lock.acquire(blocking=False):
+            return
+        try:
+            self.run()
+        finally:
+            self.lock.release()
 
 
 def _may_read_attachment(conn, hub_device: Device, sha256: str, uploaded_by: str) -> bool:

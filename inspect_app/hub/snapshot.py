@@ -18,11 +18,10 @@ a list in the order of the page's `columns`.
 from __future__ import annotations
 
 import json
-from functools import cache
 
 from sqlalchemy import and_, bindparam, func, or_, select
 
-from db.models import SYNCED_TABLES
+from db.models import synced_tables_parents_first
 from inspect_app.hub.pull import visible_filter, wire_change
 from inspect_app.hub.push import SHARED_TABLES
 from inspect_app.hub.rows import snapshot_row, table_columns
@@ -32,13 +31,9 @@ MAX_SNAPSHOT_LIMIT = 5000
 MAX_ROW_IDS = 1000
 
 
-@cache
 def snapshot_tables() -> tuple[str, ...]:
-    """Synced tables with every table after the tables it refers to (parents load first)."""
-    from sqlmodel import SQLModel
-
-    synced = {cls.__table__.name for cls in SYNCED_TABLES.values()}
-    return tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name in synced)
+    """The tables a first sync serves, parents first (db/models.py, shared with the device)."""
+    return synced_tables_parents_first()
 
 
 def _row_scope(hub_device: Device, table: str):

@@ -17,7 +17,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -41,6 +42,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+
+from db.private_files import create_private_file
 
 metadata = MetaData()
 
@@ -133,12 +136,21 @@ def open_engine(url: str) -> Engine:
     """An engine on the hub database, its tables created when missing."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
+        _create_private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
     return engine
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """A new hub file is 0600 in a 0700 folder, as a device's (db/private_files.py): it holds
+    every park's data. An in-memory database has no file."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        create_private_file(Path(database))
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -176,6 +188,15 @@ def _device(row) -> Device:
                   created_at=row.created_at, revoked_at=row.revoked_at)
 
 
+def new_token() -> str:
+    """256 random bits, URL-safe, never starting with "-": a token is typed after `--token` on a
+    command line, where a leading dash would read as an option."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -203,7 +224,7 @@ def enrol_device(engine: Engine, name: str, parks: list[str] | None = None) -> t
     name = name.strip()
     if not name or len(name) > 100:
         raise DeviceError("hub.device_name_invalid")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with engine.begin() as conn:
         if conn.execute(select(device.c.id).where(device.c.name == name)).first():
             raise DeviceError("hub.device_exists", name=name)
@@ -234,6 +255,20 @@ def revoke_device(engine: Engine, name: str) -> Device:
     return _device(row)
 
 
+def rotate_token(engine: Engine, name: str) -> tuple[Device, str]:
+    """A new token for a live enrolment; the old one is refused from its next request on. The
+    enrolment keeps its device id, so the laptop syncs on with its database as before."""
+    token = new_token()
+    with engine.begin() as conn:
+        row = conn.execute(select(device).where(device.c.name == name)).first()
+        if row is None:
+            raise DeviceError("hub.device_missing", name=name)
+        if row.revoked_at is not None:
+            raise DeviceError("hub.rotate_revoked", name=name)
+        conn.execute(update(device).where(device.c.id == row.id).values(token_sha256=token_hash(token)))
+    return _device(row), token
+
+
 def device_for_token(conn, token: str) -> Device | None:
     """The live device holding this token, or None (unknown, forged or revoked)."""
     digest = token_hash(token)
@@ -244,12 +279,58 @@ def device_for_token(conn, token: str) -> Device | None:
     return _device(row)
 
 
-def bind_device_id(conn, hub_device: Device, device_id: str) -> bool:
-    """Hold an enrolment to the device id of its first push; False when another live device has it."""
-    taken = conn.execute(select(device.c.id).where(device.c.device_id == device_id,
-                                                   device.c.revoked_at.is_(None),
-                                                   device.c.id != hub_device.id)).first()
-    if taken:
-        return False
-    conn.execute(update(device).where(device.c.id == hub_device.id).values(device_id=device_id))
-    return True
+# Why an enrolment may not take a device id (the code a device reads in the 403's detail).
+DEVICE_ID_TAKEN = "device_id_taken"  # another live enrolment pushes as it
+DEVICE_ID_REVOKED = "device_id_revoked"  # its enrolment was revoked: it stays revoked
+
+
+def device_id_refusal(conn, hub_device: Device, device_id: str) -> str | None:
+    """Why this enrolment may not push as `device_id`, or None. An id another enrolment holds is
+    refused, also when that enrolment was revoked: a revoked device's database (a lost laptop, a
+    copy of it) must not come back under a new token. A new enrolment is a new database."""
+    if hub_device.device_id is not None:
+        return None if hub_device.device_id == device_id else DEVICE_ID_TAKEN
+    holders = conn.execute(select(device.c.revoked_at).where(device.c.device_id == device_id,
+                                                             device.c.id != hub_device.id)).all()
+    if any(row.revoked_at is not None for row in holders):
+        return DEVICE_ID_REVOKED
+    return DEVICE_ID_TAKEN if holders else None
+
+
+def bind_device_id(conn, hub_device: Device, device_id: str) -> str | None:
+    """Hold an enrolment to the device id of its first push; the refusal (device_id_refusal) when
+    it may not have it."""
+    refusal = device_id_refusal(conn, hub_device, device_id)
+    if refusal is None and hub_device.device_id is None:
+        conn.execute(update(device).where(device.c.id == hub_device.id).values(device_id=device_id))
+    return refusal
+
+
+# --- photo uploads ------------------------------------------------------------------------------
+
+# An upload no attachment row names yet (the device pushes the row right after the file) counts
+# against its uploader's quota; one still unnamed after UNREFERENCED_MAX_AGE never will be (a
+# device that uploads and then never pushes, or one filling the hub's disk) and is deleted.
+ATTACHMENT_QUOTA_BYTES = 200 * 1024 * 1024
+UNREFERENCED_MAX_AGE = timedelta(days=1)
+
+
+def _unreferenced():
+    named = select(row_state.c.row_id).where(row_state.c.table_name == "attachment",
+                                             row_state.c.sha256 == attachment.c.sha256)
+    return ~named.exists()
+
+
+def unreferenced_bytes(conn, hub_device: Device) -> int:
+    """Bytes of this device's uploads that no attachment row names yet."""
+    query = select(func.coalesce(func.sum(attachment.c.size), 0)).where(
+        attachment.c.uploaded_by == hub_device.id, _unreferenced())
+    return int(conn.execute(query).scalar_one())
+
+
+def delete_unreferenced_attachments(engine: Engine, older_than: timedelta = UNREFERENCED_MAX_AGE) -> int:
+    """Delete uploads no attachment row names that are older than `older_than`; how many went."""
+    with engine.begin() as conn:
+        done = conn.execute(attachment.delete().where(attachment.c.created_at < utc_now() - older_than,
+                                                      _unreferenced()))
+    return done.rowcount or 0

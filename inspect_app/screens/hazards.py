@@ -321,7 +321,7 @@ class HazardsScreen(TranslatedBindings, Screen):
 
     @work(thread=True, group="hazards-export")
     def export(self, path, query: HazardQuery) -> None:
-        from inspect_app.services.errors import UserError
+        from db.errors import UserError
         from inspect_app.services.hazards_export import export_hazards
 
         self.app.call_from_thread(self.notify, t("tui.hazards_export.exporting"))

@@ -24,6 +24,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from db.errors import UserError
 from forms.catalogues import label, labels
 from forms.checklist import find_template
 from forms.i18n import t
@@ -31,7 +32,6 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.services.attachments import attach_file, files_of
-from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import (
     InspectionView,
     ResultView,

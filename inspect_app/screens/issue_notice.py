@@ -22,10 +22,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from db.errors import UserError
 from forms.i18n import t
 from inspect_app import config, formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
 from inspect_app.services.notices import (
     Agency,

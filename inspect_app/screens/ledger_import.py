@@ -20,10 +20,10 @@ from textual.suggester import Suggester
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
+from db.errors import UserError
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import (
     IMPORTABLE_FIELDS,
     LedgerImportReport,

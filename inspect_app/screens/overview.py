@@ -193,7 +193,7 @@ class OverviewScreenBase(TranslatedBindings, Screen):
 
     @work(thread=True, group="overview-report")
     def write_report(self, path, park_id: str | None, quarter: Quarter) -> None:
-        from inspect_app.services.errors import UserError
+        from db.errors import UserError
         from inspect_app.services.quarterly_report import write_quarterly_report
 
         self.app.call_from_thread(self.notify, t("tui.report.writing"))

@@ -34,6 +34,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
+from db.errors import UserError
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.quarterly import (
@@ -51,7 +52,6 @@ from forms.quarterly import (
 )
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 from inspect_app.services.quarterly import (
     GridRow,
     QuarterGrid,

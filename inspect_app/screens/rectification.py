@@ -27,13 +27,13 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Select, Static
 
+from db.errors import UserError
 from forms import fields
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.rectification import MAX_FUNDS_YUAN, HazardInput, RectificationInput, missing_implementations
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     HazardRow,
     get_hazard,

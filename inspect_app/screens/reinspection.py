@@ -18,13 +18,13 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
+from db.errors import UserError
 from forms import fields
 from forms.errors import message as error_message
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.attachments import attach_file
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 

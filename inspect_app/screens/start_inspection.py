@@ -18,10 +18,10 @@ from textual.widgets import Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
+from db.errors import UserError
 from forms.checklist import ChecklistTemplate, load_templates
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Select, SelectionList, Static
 
+from db.errors import UserError
 from forms.catalogues import CHOICE_LISTS, label
 from forms.credit_code import organisation_code_warning
 from forms.errors import field_messages
@@ -22,7 +23,6 @@ from forms.i18n import t
 from forms.tenant import TenantInput
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 

@@ -15,15 +15,13 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from db.attachment_files import folder_beside
+from db.attachment_files import MEDIA_TYPES, attachments_dir, suffix_for
 from db.durable import replace_durably
+from db.errors import UserError
 from db.models import Attachment, AttachmentLink
 from db.store import Store
-from inspect_app.services.errors import UserError
 
 MAX_BYTES = 25 * 1024 * 1024
-MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".heic": "image/heic",
-               ".webp": "image/webp", ".pdf": "application/pdf"}
 # Leading bytes of each kind, so that a renamed text file is not stored as a photo.
 SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
               "image/webp": (b"RIFF",), "application/pdf": (b"%PDF",), "image/heic": (b"",)}
@@ -36,10 +34,6 @@ class StoredFile:
     media_type: str
     original_name: str | None
     caption: str | None
-
-
-def attachments_dir(store: Store) -> Path:
-    return folder_beside(store.path)
 
 
 def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: str, caption: str | None = None) -> str:
@@ -80,13 +74,8 @@ def files_of(store: Store, owner_table: str, owner_id: str) -> list[StoredFile]:
             .order_by(AttachmentLink.created_at)
         ).all()
     directory = attachments_dir(store)
-    return [StoredFile(a.sha256, directory / a.sha256[:2] / f"{a.sha256}{_suffix(a)}", a.media_type,
+    return [StoredFile(a.sha256, directory / a.sha256[:2] / f"{a.sha256}{suffix_for(a.original_name, a.media_type)}", a.media_type,
                        a.original_name, caption) for a, caption in rows]
-
-
-def _suffix(attachment: Attachment) -> str:
-    return Path(attachment.original_name or "").suffix.lower() or next(
-        (s for s, m in MEDIA_TYPES.items() if m == attachment.media_type), "")
 
 
 def _hash(path: Path) -> tuple[str, bytes]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db.clock import parse
+from db.errors import UserError
 from db.store import Store
 from forms.i18n import catalogue, current_language, t
-from inspect_app.services.errors import UserError
 
 TEXT_WIDTH = 40
 

@@ -20,12 +20,12 @@ from datetime import date
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
+from db.errors import UserError
 from db.models import Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
 from db.overview import OPEN_HAZARD_STATUSES
 from db.store import Store
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
-from inspect_app.services.errors import UserError
 
 HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
 # Not closed: open (overdue or not), pending review or escalated — what the park list counts as

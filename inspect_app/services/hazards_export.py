@@ -16,12 +16,12 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from db.errors import UserError
 from db.models import RectificationItem, Reinspection, Tenant
 from db.store import Store
 from exports.tabular import Cell, write_csv, write_xlsx
 from forms.catalogues import label
 from forms.i18n import t
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import HazardQuery, HazardRow, list_hazards
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from db.errors import UserError
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant, utc_now
 from db.store import Store
 from forms.checklist import DEFAULT_DEADLINE_DAYS, ChecklistTemplate, find_template
 from forms.i18n import current_language, t
-from inspect_app.services.errors import UserError
 
 OUTCOMES = ("pass", "fail", "na")
 MAX_INSPECTORS = 3

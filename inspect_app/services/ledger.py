@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from db import queries
+from db.errors import UserError
 from db.models import Park, Tenant
 from db.queries import LedgerQuery, LedgerRow
 from db.store import Store
 from forms.tenant import TenantInput
-from inspect_app.services.errors import UserError
 
 # Columns of the Tenant table that TenantInput fills one to one.
 INPUT_FIELDS = tuple(TenantInput.model_fields)

@@ -15,12 +15,12 @@ from functools import cache
 from pathlib import Path
 
 from db import queries
+from db.errors import UserError
 from db.models import Park, Tenant
 from db.store import Store
 from exports.tabular import Cell, write_csv, write_xlsx
 from forms.catalogues import label, labels
 from forms.i18n import available_languages, t
-from inspect_app.services.errors import UserError
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 

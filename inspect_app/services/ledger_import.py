@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from db import queries
+from db.errors import UserError
 from db.models import Park, Tenant
 from db.store import Store
 from exports.tabular import FORMULA_GUARD, FORMULA_STARTS
@@ -27,7 +28,6 @@ from forms import fields
 from forms.errors import PYDANTIC_KINDS, message
 from forms.i18n import t
 from forms.tenant import TenantInput
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import INPUT_FIELDS, tenant_as_input
 from inspect_app.services.ledger_export import column_for_header, is_location_header, tenant_column
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from db.errors import UserError
 from db.models import (
     CheckResult,
     Hazard,
@@ -42,7 +43,6 @@ from db.store import Store
 from exports.notice_content import SCHEMA, canonical_json, content_hash
 from forms.checklist import find_template
 from inspect_app.services.attachments import files_of
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     LIVE_ITEM,
     UNRESOLVED,

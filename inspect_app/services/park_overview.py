@@ -54,10 +54,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
+from db.errors import UserError
 from db.overview import overdue_sql
 from db.store import Store
 from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
-from inspect_app.services.errors import UserError
 from inspect_app.services.risk_flags import FLAG_KINDS, Flag, Quarter, load_flags
 
 __all__ = [

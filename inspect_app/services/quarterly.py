@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
+from db.errors import UserError
 from db.models import Park, QuarterlyReport, Tenant
 from db.store import Store
 from forms.quarterly import (
@@ -29,7 +30,6 @@ from forms.quarterly import (
     quarter_warnings,
     same_quarter_last_year,
 )
-from inspect_app.services.errors import UserError
 
 
 @dataclass(frozen=True)

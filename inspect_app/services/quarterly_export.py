@@ -13,12 +13,12 @@ from sqlalchemy import tuple_
 from sqlmodel import select
 
 from db import queries
+from db.errors import UserError
 from db.models import Park, QuarterlyReport, Tenant
 from db.store import Store
 from exports.tabular import Cell, write_csv, write_xlsx
 from forms.i18n import t
 from forms.quarterly import QUARTERLY_FIELDS, Quarter, quarter_code
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_export import SUPPORTED_SUFFIXES
 
 HEADER_KEYS = ("fields.park.code", "fields.park.name", "fields.tenant.name", "fields.tenant.credit_code",

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from sqlmodel import select
 
 from db import queries
+from db.errors import UserError
 from db.models import Park, QuarterlyReport, Tenant
 from db.store import Store
 from exports.tabular import csv_text
@@ -42,7 +43,6 @@ from forms.quarterly import (
     previous_quarter,
     quarter_warnings,
 )
-from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_export import column_for_header, normalise_header
 from inspect_app.services.ledger_import import (
     HEADER_SEARCH_ROWS,

@@ -19,6 +19,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from db.errors import UserError
 from db.store import Store
 from exports.quarterly_report_data import (
     COUNTY,
@@ -33,7 +34,6 @@ from exports.quarterly_report_data import (
 )
 from forms.i18n import current_language, t
 from inspect_app.config import RiskFlagThresholds, agency_config, risk_flag_thresholds
-from inspect_app.services.errors import UserError
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
     Figures,

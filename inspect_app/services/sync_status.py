@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from db.errors import UserError
 from db.store import Store
-from inspect_app.services.errors import UserError
 
 
 @dataclass(frozen=True)

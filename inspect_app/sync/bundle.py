@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from db.attachment_files import find
+from db.attachment_files import attachments_dir, find
 from db.backup import BUNDLE_EXPORTED_SEQ_SETTING
 from db.durable import replace_durably, write_durably
+from db.errors import UserError
 from db.store import Store
-from inspect_app.services.attachments import attachments_dir
-from inspect_app.services.errors import UserError
 from inspect_app.sync.apply import ApplyResult, SyncFormatError, apply_page, check_change
 from inspect_app.sync.changes import inbox_changes, outbox_page
 

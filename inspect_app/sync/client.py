@@ -26,12 +26,11 @@ from pathlib import Path
 
 import httpx
 
-from db.attachment_files import find
+from db.attachment_files import attachments_dir, find, suffix_for
 from db.durable import write_durably
+from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
-from inspect_app.services.attachments import MEDIA_TYPES, attachments_dir
-from inspect_app.services.errors import UserError
 from inspect_app.sync import snapshot
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
@@ -145,6 +144,8 @@ class _Session:
             if status == 401:
                 raise SyncAuthError("sync.token_refused", field="token", hub=self.hub_url)
             if status == 403:
+                if _detail_code(response) == "device_id_revoked":  # hub/storage.py DEVICE_ID_REVOKED
+                    raise SyncAuthError("sync.device_id_revoked", field="token", hub=self.hub_url)
                 raise SyncAuthError("sync.token_other_device", field="token", hub=self.hub_url)
             if status in RETRY_STATUSES or status >= 500:
                 log.warning("sync %s %s: HTTP %d (try %d of %d)", method, path, status, attempt + 1, self.max_tries)
@@ -167,6 +168,15 @@ def _retry_after(response: httpx.Response) -> float:
         return 1.0
 
 
+def _detail_code(response: httpx.Response) -> str | None:
+    """The `code` of a refusal whose detail is `{"code", "message"}`, else None."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    return detail.get("code") if isinstance(detail, dict) else None
+
+
 def _detail(response: httpx.Response) -> str:
     try:
         return str(response.json().get("detail", ""))[:300]
@@ -181,8 +191,9 @@ class _Run:
 
     def check_device(self) -> None:
         """A token already bound to another device id would be refused at the first push (403);
-        say so before sending anything (a copied database, or one token on two laptops)."""
-        me = self.session.request("GET", "/me").json()
+        say so before sending anything (a copied database, or one token on two laptops). The hub
+        also refuses this device's id when it was revoked (403 `device_id_revoked`), before any pull."""
+        me = self.session.request("GET", "/me", params={"device_id": self.store.device_id}).json()
         bound = me.get("device_id")
         if bound and bound != self.store.device_id:
             raise SyncAuthError("sync.token_other_device", field="token", hub=self.hub_url)
@@ -252,7 +263,9 @@ class _Run:
                 log.warning("photo file %s does not match its hash; not uploaded", path.name)
                 self.summary.attachments_missing += 1
                 continue
-            response = self.session.request("PUT", f"/attachments/{digest}", content=data, ok=(200, 201),
+            # 507: over this device's quota of uploads not yet named by a pushed row (hub/app.py):
+            # like a photo missing here, counted and logged; the sync goes on.
+            response = self.session.request("PUT", f"/attachments/{digest}", content=data, ok=(200, 201, 507),
                                             headers={"Content-Type": "application/octet-stream"})
             if response.status_code in (200, 201):
                 self.summary.attachments_up += 1
@@ -314,7 +327,7 @@ class _Run:
                 log.warning("photo %s: not available from the hub (HTTP %d)", digest, response.status_code)
                 self.summary.attachments_missing += 1
                 continue
-            _write_file(self.store, digest, _suffix(original_name, media_type), response.content)
+            _write_file(self.store, digest, suffix_for(original_name, media_type), response.content)
             self.summary.attachments_down += 1
             self.progress("download", done, len(missing))
 
@@ -349,11 +362,6 @@ def _present_files(store: Store) -> set[str]:
 
 def _local_file(store: Store, digest: str) -> Path | None:
     return find(attachments_dir(store), digest)
-
-
-def _suffix(original_name: str | None, media_type: str | None) -> str:
-    return Path(original_name or "").suffix.lower() or next(
-        (s for s, m in MEDIA_TYPES.items() if m == media_type), "")
 
 
 def _write_file(store: Store, digest: str, suffix: str, data: bytes) -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from db.errors import UserError
 from inspect_app.config import config_dir
-from inspect_app.services.errors import UserError
 
 log = logging.getLogger(__name__)
 FILE_NAME = "hub.toml"

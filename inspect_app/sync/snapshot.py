@@ -33,7 +33,7 @@ from functools import cache
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, Table
 
-from db.models import SYNCED_TABLES
+from db.models import SYNCED_TABLES, synced_tables_parents_first
 from db.store import Store
 from inspect_app.sync.apply import ApplyResult, Merge, _save_pull_cursor, check_change
 
@@ -62,9 +62,7 @@ class SnapshotResult:
 
 
 def tables() -> tuple[str, ...]:
-    from inspect_app.hub.snapshot import snapshot_tables
-
-    return snapshot_tables()
+    return synced_tables_parents_first()
 
 
 def needed(store: Store, hub_url: str) -> bool:

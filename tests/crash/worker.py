@@ -21,12 +21,12 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from db.errors import UserError
 from db.store import Store
 from forms.checklist import builtin_templates
 from forms.rectification import RectificationInput
 from forms.tenant import TenantInput
 from inspect_app.services.attachments import attach_file
-from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import record_reinspection, save_rectification
 from inspect_app.services.inspections import (
     finish_inspection,
