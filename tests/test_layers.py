@@ -1,4 +1,6 @@
-"""The layer rule: db, forms and exports never import the UI (inspect_app) or Textual."""
+"""The layer rules: db, forms and exports never import the UI (inspect_app) or Textual; the sync
+code (inspect_app/sync) imports neither the services nor the hub; nothing the TUI or the device's
+CLI imports loads the hub's libraries (FastAPI, uvicorn, psycopg: the optional `hub` extra)."""
 
 from __future__ import annotations
 
@@ -81,3 +83,50 @@ def test_the_static_scan_sees_deferred_and_dynamic_imports():
         "    importlib.import_module('inspect_app.cli')\n"
     )
     assert imported_names(ast.parse(source)) == ["inspect_app.services", "textual.app", "inspect_app.cli"]
+
+
+# --- the device side: sync below the services, no hub code, no hub libraries ---------------------
+
+SYNC_FORBIDDEN = ("inspect_app.services", "inspect_app.hub")
+HUB_LIBRARIES = ("fastapi", "uvicorn", "psycopg", "starlette")
+# The hub itself, and `parkinspect hub …` (which imports it inside its handlers, after cli.main
+# checked the extra is installed).
+HUB_SIDE = ("inspect_app/hub/", "inspect_app/cli_hub.py")
+
+
+def app_files() -> list[Path]:
+    return sorted((ROOT / "inspect_app").rglob("*.py"))
+
+
+def _names(path: Path) -> list[str]:
+    return imported_names(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "inspect_app" / "sync").rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_sync_imports_neither_the_services_nor_the_hub(path):
+    assert [n for n in _names(path) if n == "inspect_app" or n.startswith(SYNC_FORBIDDEN)] == []
+
+
+def test_only_the_hub_side_names_the_hub_libraries():
+    found = {str(path.relative_to(ROOT)): [n for n in _names(path) if n.split(".")[0] in HUB_LIBRARIES]
+             for path in app_files() + core_files()
+             if not str(path.relative_to(ROOT)).startswith(HUB_SIDE)}
+    assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+def test_importing_the_tui_and_the_device_cli_loads_no_hub_library():
+    device_modules = [module_name(path) for path in app_files()
+                      if not str(path.relative_to(ROOT)).startswith("inspect_app/hub/")
+                      and path.name != "__main__.py"]
+    program = (
+        "import importlib, json, sys\n"
+        f"for name in {device_modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HUB_LIBRARIES!r} "
+        "or m.startswith('inspect_app.hub'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "inspect_app.app" in device_modules and "inspect_app.sync.client" in device_modules
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -1,62 +1,161 @@
-"""The wheel holds every package and data file (translations, migrations, styles).
+"""The wheel holds every package and data file, and runs on its own: app, sync, hub.
 
-The design card asks for generic top-level names (db, forms, exports); this test builds the
-wheel, installs it into a scratch directory and runs it from there, so a package or data file
-missing from the wheel, or a name clash, shows at once.
+The wheel is built and installed into a scratch virtualenv (its own site-packages, no editable
+path of this checkout; the dependencies come from this interpreter's site-packages through a .pth
+line, added after the install so pip never sees this checkout's own install). Then the installed
+code imports every module of every package, opens the TUI with Pilot, and a hub started with the
+installed `parkinspect hub serve` takes a sync from the installed `parkinspect sync`. A package or
+data file missing from the wheel fails here, as `inspect_app.sync` once did.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
+import sysconfig
+import time
+import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.hub_server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
+PROBE = Path(__file__).with_name("device_probe.py")
 pytestmark = pytest.mark.packaging
+PACKAGES = ("inspect_app", "db", "forms", "exports")
+# Run, not imported: Alembic's env.py runs migrations, inspect_app.__main__ starts the app.
+NOT_IMPORTABLE = {"db.migrations.env", "inspect_app.__main__"}
+
+
+class Installed:
+    def __init__(self, wheel: Path, venv: Path):
+        self.wheel, self.venv = wheel, venv
+        bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+        self.python, self.parkinspect = bin_dir / "python", bin_dir / "parkinspect"
+        self.site = Path(subprocess.run([str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                        capture_output=True, text=True, check=True).stdout.strip())
+
+    def run(self, *args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+        return subprocess.run(list(args), cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+
+
+def _env() -> dict:
+    env = {**os.environ, "PARKINSPECT_LANG": "en"}
+    env.pop("PYTHONPATH", None)  # only what is installed in the scratch venv
+    return env
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def installed(tmp_path_factory) -> Installed:
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(work / "dist"), str(ROOT)], check=True)
-    wheel = next((work / "dist").glob("parkinspect-*.whl"))
-    target = work / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
                    check=True)
+    wheel = next((work / "dist").glob("parkinspect-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    target = Installed(wheel, venv)
+    # Without PYTHONPATH: pip would otherwise take this checkout (on the path) for the installed package.
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(target.python), "install", "--no-deps", "-q",
+                    str(wheel)], check=True, env=_env())
+    (target.site / "_parkinspect_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return target
 
 
-def run_from(target: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(target), "PARKINSPECT_LANG": "en"}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-
-
-def test_each_top_level_package_imports_from_the_wheel(installed, tmp_path):
-    code = "import inspect_app, db, forms, exports; print('\\n'.join(m.__file__ for m in (inspect_app, db, forms, exports)))"
-    result = run_from(installed, "-c", code, cwd=tmp_path)
+def test_every_module_of_every_package_imports_from_the_wheel(installed, tmp_path):
+    program = (
+        "import importlib, json, pkgutil\n"
+        f"names, outside = [], []\n"
+        f"for top in {PACKAGES!r}:\n"
+        "    package = importlib.import_module(top)\n"
+        "    names.append(top)\n"
+        "    names += [m.name for m in pkgutil.walk_packages(package.__path__, top + '.')]\n"
+        "for name in names:\n"
+        f"    if name not in {sorted(NOT_IMPORTABLE)!r}:\n"
+        "        module = importlib.import_module(name)\n"
+        f"        if not module.__file__.startswith({str(installed.site)!r}):\n"
+        "            outside.append(module.__file__)\n"
+        "print(json.dumps({'names': names, 'outside': outside}))\n"
+    )
+    result = installed.run(str(installed.python), "-c", program, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert all(line.startswith(str(installed)) for line in result.stdout.split())
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["outside"] == []
+    # Every package of the source tree is in the wheel (a hand list once left inspect_app.sync out).
+    source = {".".join(p.parent.relative_to(ROOT).parts) for top in PACKAGES for p in (ROOT / top).rglob("__init__.py")}
+    assert source <= set(found["names"])
+    assert {"inspect_app.sync.client", "inspect_app.hub.app", "db.migrations"} <= set(found["names"])
 
 
-def test_the_installed_wheel_migrates_and_fills_a_database(installed, tmp_path):
+def test_the_wheel_needs_the_hub_extra_only_for_the_hub(installed):
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        metadata = next(wheel.read(n).decode() for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    requires = [line.removeprefix("Requires-Dist: ") for line in metadata.splitlines()
+                if line.startswith("Requires-Dist: ")]
+    plain = [r for r in requires if "extra ==" not in r]
+    hub = [r for r in requires if 'extra == "hub"' in r]
+    assert {r.split(">")[0].split("[")[0] for r in hub} == {"fastapi", "uvicorn", "psycopg"}
+    assert not [r for r in plain if r.split(">")[0].split("[")[0] in ("fastapi", "uvicorn", "psycopg")]
+    assert [r for r in plain if r.startswith("textual")] and [r for r in plain if r.startswith("httpx")]
+    assert [r for r in requires if r.startswith("parkinspect[hub]") and 'extra == "test"' in r]
+
+
+def test_the_installed_app_fills_a_database_and_opens_the_park_list(installed, tmp_path):
     db = tmp_path / "w.db"
-    result = run_from(installed, "-m", "inspect_app", "--db", str(db), "demo", "--parks", "1",
-                      "--tenants-per-park", "3", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "1 parks, 3 tenants" in result.stdout
-    check = run_from(installed, "-m", "inspect_app", "--db", str(db), "check", cwd=tmp_path)
+    made = installed.run(str(installed.parkinspect), "--db", str(db), "demo", "--parks", "2",
+                         "--tenants-per-park", "3", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "2 parks, 6 tenants" in made.stdout
+    check = installed.run(str(installed.parkinspect), "--db", str(db), "check", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
+    opened = installed.run(str(installed.python), str(PROBE), "tui", str(db), cwd=tmp_path)
+    assert opened.returncode == 0, opened.stderr
+    assert json.loads(opened.stdout.strip().splitlines()[-1])["parks"] == 2
 
 
-def test_the_wheel_carries_styles_and_both_languages(installed):
-    assert (installed / "inspect_app" / "app.tcss").is_file()
+def test_the_installed_hub_takes_a_sync_from_the_installed_device(installed, tmp_path):
+    db, hub_db, port = tmp_path / "laptop.db", tmp_path / "hub.db", free_port()
+    made = installed.run(str(installed.parkinspect), "--db", str(db), "demo", "--parks", "1",
+                         "--tenants-per-park", "3", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    server = subprocess.Popen([str(installed.parkinspect), "hub", "serve", "--db", str(hub_db), "--port", str(port)],
+                              cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the installed hub did not start"
+            time.sleep(0.2)
+        added = installed.run(str(installed.parkinspect), "hub", "device", "add", "laptop", "--hub-db", str(hub_db),
+                              cwd=tmp_path)
+        assert added.returncode == 0, added.stderr
+        token = added.stdout.splitlines()[1]
+        synced = installed.run(str(installed.parkinspect), "--db", str(db), "sync", "--hub",
+                               f"http://127.0.0.1:{port}", f"--token={token}", cwd=tmp_path)
+        assert synced.returncode == 0, synced.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with sqlite3.connect(hub_db) as conn:
+        assert conn.execute("SELECT count(*) FROM row_state WHERE table_name = 'tenant'").fetchone()[0] == 3
+
+
+def test_the_wheel_carries_styles_and_both_languages_and_nothing_else(installed):
+    site = installed.site
+    assert (site / "inspect_app" / "app.tcss").is_file()
     for lang in ("zh_CN", "en"):
-        assert list((installed / "forms" / "locales" / lang).glob("*.toml"))
-    assert (installed / "db" / "migrations" / "versions" / "0001_initial.py").is_file()
-    templates = {path.name for path in (installed / "forms" / "templates").glob("*.toml")}
+        assert list((site / "forms" / "locales" / lang).glob("*.toml"))
+    assert (site / "db" / "migrations" / "versions" / "0001_initial.py").is_file()
+    templates = {path.name for path in (site / "forms" / "templates").glob("*.toml")}
     assert {"fire_safety.toml", "ledger_verification.toml"} <= templates
-    assert not (installed / "tests").exists()
+    assert not (site / "tests").exists() and not (site / "benchmarks").exists()
