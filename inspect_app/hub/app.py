@@ -103,7 +103,9 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
     def health() -> Health:
         return Health(status="ok")
 
-    @app.get(f"{API}/me", response_model=Me, responses=UNAUTHORISED, tags=["devices"])
+    @app.get(f"{API}/me", response_model=Me, tags=["devices"],
+             responses={**UNAUTHORISED, 403: {"model": ErrorBody, "description": "this enrolment may not push as "
+                                                                                 "that device id (e.g. revoked)"}})
     def me(hub_device: CurrentDevice,
            device_id: Annotated[str | None, Query(max_length=64, description=(
                "the asking device's own id: refused (403) when this enrolment may not push as it, "
