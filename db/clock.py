@@ -66,6 +66,10 @@ class HybridClock:
         self._lock = threading.Lock()
         self._millis, self._counter = (parse(last)[:2] if last else (0, 0))
 
+    def machine_ms(self) -> int:
+        """The machine's own time, uncorrected: what a sync compares with the hub's."""
+        return self._now_ms()
+
     def wall_ms(self) -> int:
         """The machine's time corrected by what the last sync learned from the hub."""
         return self._now_ms() + self.offset_ms

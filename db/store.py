@@ -146,7 +146,12 @@ def _last_stamp(conn: sqlite3.Connection) -> str | None:
     after a sync (even with the wall clock behind) wins over what it saw. The numeric max: a stamp
     of another width (written before the width was enforced) sorts wrongly as a string."""
     own = conn.execute("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1").fetchone()
-    stamps = [own[0]] if own else []
+    return newest([own[0] if own else None, *received_stamps(conn)])
+
+
+def received_stamps(conn: sqlite3.Connection) -> list[str]:
+    """The newest stamp applied from other devices and the newest a first sync loaded (each or none)."""
+    stamps = []
     try:
         # The index on hlc, walked from the top: fixed-width stamps sort as strings in clock order.
         # A change set aside as too far ahead (sync/apply.py) is not observed: it would poison the clock.
@@ -161,7 +166,7 @@ def _last_stamp(conn: sqlite3.Connection) -> str | None:
     floor = conn.execute("SELECT value FROM local_setting WHERE key = 'clock_floor'").fetchone()
     if floor and floor[0]:
         stamps.append(floor[0])
-    return newest(stamps)
+    return stamps
 
 
 def _clock_offset(conn: sqlite3.Connection) -> int:
