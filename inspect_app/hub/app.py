@@ -79,6 +79,7 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
     app = FastAPI(title="ParkInspect hub", version="1",
                   description="Sync hub: devices push their changes and pull other devices' (docs/SYNC.md).")
     app.state.engine = engine
+    app.state.max_clock_skew_ms = max_clock_skew_ms
     buckets = TokenBuckets(rate_per_second, burst)
     # One push at a time in this process: hub sequence numbers then become visible in order,
     # which is what lets a pull cursor never skip a change.
