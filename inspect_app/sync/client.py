@@ -211,6 +211,8 @@ class _Run:
             if requeue:  # cannot happen with such a hub; keep them rather than lose them
                 self.summary.rejected += record_rejected(self.store, [
                     {"device_seq": seq, "code": CLOCK_AHEAD, "message": ""} for seq in requeue])
+            if acked is not None:
+                mark_pushed(self.store, self.hub_url, acked)
             return me
         measured = clock_fix.measure_offset(hub_now, sent, received)
         correction = clock_fix.adopt_offset(self.store, measured, received - sent)
