@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db import migrations
-from db.clock import HybridClock, wall_clock_ms
+from db.clock import HybridClock, newest, wall_clock_ms
 from db.errors import StoreOpenError
 from db.private_files import create_private_file
 
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
+CLOCK_OFFSET_SETTING = "clock_offset_ms"  # local_setting: hub time minus this machine's (ms)
+# applied_change.problem of a remote change stamped too far ahead of this device's time (sync/apply.py)
+CLOCK_AHEAD = "clock_ahead"
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -72,12 +75,13 @@ class Store:
             with store.connect() as conn:
                 device_id = _device_id(conn)
                 last = _last_stamp(conn)
+                offset = _clock_offset(conn)
                 actor = conn.execute("SELECT value FROM local_setting WHERE key = 'inspector_id'").fetchone()
         except sqlite3.OperationalError as exc:  # locked, unreadable, a missing table
             raise StoreOpenError("maintenance.cannot_open", db=path, detail=exc) from exc
         except sqlite3.DatabaseError as exc:  # "file is not a database", damaged pages
             raise StoreOpenError("maintenance.cannot_read", db=path, detail=exc) from exc
-        store.clock = HybridClock(device_id, now_ms=now_ms, last=last)
+        store.clock = HybridClock(device_id, now_ms=now_ms, last=last, offset_ms=offset)
         store.actor_id = actor[0] if actor else None
         return store
 
@@ -140,11 +144,21 @@ class Store:
 
 def _last_stamp(conn: sqlite3.Connection) -> str | None:
     """The newest stamp this device made or applied: its clock starts past both, so an edit made
-    after a sync (even with the wall clock behind) wins over what it saw."""
+    after a sync (even with the wall clock behind) wins over what it saw. The numeric max: a stamp
+    of another width (written before the width was enforced) sorts wrongly as a string."""
     own = conn.execute("SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1").fetchone()
-    stamps = [own[0]] if own else []
+    return newest([own[0] if own else None, *received_stamps(conn)])
+
+
+def received_stamps(conn: sqlite3.Connection) -> list[str]:
+    """The newest stamp applied from other devices and the newest a first sync loaded (each or none)."""
+    stamps = []
     try:
-        applied = conn.execute("SELECT max(hlc) FROM applied_change").fetchone()
+        # The index on hlc, walked from the top: fixed-width stamps sort as strings in clock order.
+        # A change set aside as too far ahead (sync/apply.py) is not observed: it would poison the clock.
+        applied = conn.execute(
+            "SELECT hlc FROM applied_change WHERE substr(hlc, 14, 1) = '.' AND substr(hlc, 20, 1) = '.' "
+            f"AND coalesce(problem, '') NOT LIKE '{CLOCK_AHEAD}%' ORDER BY hlc DESC LIMIT 1").fetchone()
     except sqlite3.OperationalError:  # opened without migrating, older schema
         applied = None
     if applied and applied[0]:
@@ -153,7 +167,16 @@ def _last_stamp(conn: sqlite3.Connection) -> str | None:
     floor = conn.execute("SELECT value FROM local_setting WHERE key = 'clock_floor'").fetchone()
     if floor and floor[0]:
         stamps.append(floor[0])
-    return max(stamps, default=None)  # fixed-width stamps: string order is clock order
+    return stamps
+
+
+def _clock_offset(conn: sqlite3.Connection) -> int:
+    """The correction of this machine's wall clock learned from the hub at the last sync (ms)."""
+    row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (CLOCK_OFFSET_SETTING,)).fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        return 0
 
 
 def _device_id(conn: sqlite3.Connection) -> str:

@@ -8,6 +8,7 @@ uvicorn or psycopg until a hub command runs, and `cli.main` checks they are ther
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import sys
@@ -38,6 +39,8 @@ def add_hub_parser(sub, parser_class) -> None:
     serve.add_argument("--db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
     serve.add_argument("--host", default="127.0.0.1", help=t("hub.opt_host"))
     serve.add_argument("--port", type=int, default=8765, help=t("hub.opt_port"))
+    serve.add_argument("--max-clock-skew", dest="max_clock_skew", type=_skew_seconds, default=600.0,
+                       metavar="SECONDS", help=t("hub.opt_max_clock_skew"))
     serve.set_defaults(handler=run_hub_serve)
 
     device = hub_sub.add_parser("device", help=t("hub.device_help"), description=t("hub.device_help"))
@@ -91,6 +94,17 @@ def _refuse(exc) -> int:
     return EXIT_BAD_INPUT
 
 
+def _skew_seconds(text: str) -> float:
+    """--max-clock-skew: a number of seconds, at least one (a hub refusing every stamp helps nobody)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 1 <= value <= 10 * 365 * 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(t("hub.bad_max_clock_skew", value=text))
+    return value
+
+
 def run_hub_serve(args, settings) -> int:
     import uvicorn
 
@@ -98,7 +112,7 @@ def run_hub_serve(args, settings) -> int:
 
     url = hub_database(args)
     try:
-        app = create_app(url)
+        app = create_app(url, max_clock_skew_s=args.max_clock_skew)
     except Exception as exc:
         print(t("hub.db_error", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
         return EXIT_BAD_INPUT

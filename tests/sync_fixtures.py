@@ -8,6 +8,7 @@ new devices, each a copy of it opened as a Store (closed after the test).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,12 @@ class Devices:
     def __init__(self, template: Path, folder: Path):
         self.template, self.folder, self.opened = template, folder, []
 
-    def new(self, name: str) -> Store:
+    def new(self, name: str, *, now_ms: Callable[[], int] | None = None) -> Store:
+        """A new device; `now_ms` replaces its machine's wall clock (a clock that is off)."""
         path = self.folder / name / "parkinspect.db"
         path.parent.mkdir(parents=True)
         shutil.copyfile(self.template, path)
-        store = Store.open(path)
+        store = Store.open(path) if now_ms is None else Store.open(path, now_ms=now_ms)
         self.opened.append(store)
         return store
 

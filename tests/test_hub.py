@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from db.clock import wall_clock_ms
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant
 from db.store import Store
 from inspect_app.hub.app import create_app
@@ -25,6 +26,9 @@ from inspect_app.hub.storage import attachment, change, device, enrol_device, re
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
+
+# A stamp of the near future: within the hub's allowed clock skew.
+LATE_MS = wall_clock_ms() + 60_000
 
 API = "/api/v1"
 
@@ -165,6 +169,7 @@ async def test_a_pushed_change_reaches_another_device_but_not_its_maker(hub, tmp
 
     async with client(hub, token_a) as http:
         me = (await http.get(f"{API}/me")).json()
+    assert abs(me.pop("now_ms") - time.time() * 1000) < 60_000  # the hub's clock: devices correct theirs
     assert me == {"name": "laptop-a", "device_id": laptop_a.device_id, "parks": [],
                   "last_device_seq": sent_a[-1]["device_seq"]}
     with hub.state.engine.connect() as conn:
@@ -248,14 +253,14 @@ async def test_refused_changes_are_reported_and_not_written_the_rest_applied(hub
     notice_insert = next(c for c in sent if c["table"] == "audit_event")  # an append-only row
 
     def bad(seq: int, **fields) -> dict:
-        return {**sent[0], "device_seq": seq, "hlc": f"1999999999999.00000.{device_id}", **fields}
+        return {**sent[0], "device_seq": seq, "hlc": f"{LATE_MS}.00000.{device_id}", **fields}
 
     refused = [
         bad(last + 1, table="no_such_table"),
         bad(last + 2, payload={"not_a_column": 1}),
-        bad(last + 3, hlc="1999999999999.00000.someoneelse"),
+        bad(last + 3, hlc=f"{LATE_MS}.00000.someoneelse"),
         {**notice_insert, "device_seq": last + 4, "op": "update", "payload": {"action": "forged"},
-         "hlc": f"1999999999999.00001.{device_id}"},
+         "hlc": f"{LATE_MS}.00001.{device_id}"},
         bad(last + 5, row_id="0192aaaa-0000-7000-8000-000000000000"),  # payload id differs
     ]
     answer = (await push(hub, token, sent + refused)).json()
@@ -304,7 +309,7 @@ async def test_a_device_limited_to_a_park_sees_only_that_park_and_shared_rows(hu
     def orphan(store: Store, seq: int, row_id: str) -> dict:
         payload = {**template["payload"], "id": row_id, "inspection_id": "0192aaaa-0000-7000-8000-00000000dead"}
         return {**template, "device_id": store.device_id, "device_seq": seq, "row_id": row_id,
-                "hlc": f"1999999999999.00000.{store.device_id}", "payload": payload}
+                "hlc": f"{LATE_MS}.00000.{store.device_id}", "payload": payload}
 
     answer = (await push(hub, token_field, [orphan(field, 9000, "0192aaaa-0000-7000-8000-000000000001")])).json()
     assert [r["code"] for r in answer["rejected"]] == ["unknown_parent"]

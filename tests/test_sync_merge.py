@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from db.clock import MAX_SKEW_MS, format_stamp, wall_clock_ms
 from db.models import SYNCED_TABLES, AuditEvent, ChangeLog, Conflict, Notice, Park, Tenant
 from db.store import Store
 from inspect_app.sync.apply import apply_page, conflict_id
@@ -222,7 +223,8 @@ def test_append_only_rows_are_inserted_once_and_never_updated(devices):
     changes = everything(a)
     sync(a, b)
     forged = {**next(c for c in changes if c["table"] == "notice"), "op": "update", "device_seq": 999,
-              "hlc": "9999999999999.00000." + a.device_id, "payload": {"number": "changed"}, "base": {}}
+              "hlc": format_stamp(wall_clock_ms() + 60_000, 0, a.device_id), "payload": {"number": "changed"},
+              "base": {}}
     result = apply_page(b, [forged])
     assert result.kept == 1 and result.applied == 0
     assert [n.number for n in rows(b, Notice)] == [notice.number]
@@ -299,7 +301,8 @@ def test_the_clock_starts_past_applied_stamps_after_a_restart(devices):
     a, b = devices.new("a"), devices.new("b")
     park = make_park(a)
     sync(a, b)
-    future = "9000000000000.00000." + a.device_id
+    # Ahead of b's clock, within the allowed skew (a stamp further ahead is set aside: test_clock.py).
+    future = format_stamp(wall_clock_ms() + MAX_SKEW_MS // 2, 0, a.device_id)
     apply_page(b, [{**outbox_page(a, 0, 1)[0], "device_seq": 50, "op": "update", "hlc": future,
                     "payload": {"name": "未来"}, "base": {}}])
     reopened = Store.open(b.path)

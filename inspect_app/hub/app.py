@@ -20,8 +20,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
+from db.clock import MAX_SKEW_MS
 from inspect_app.hub import pull, push, snapshot
 from inspect_app.hub.auth import Authenticate
+from inspect_app.hub.clock_check import hub_now_ms
 from inspect_app.hub.limits import BodyLimit, TokenBuckets
 from inspect_app.hub.schemas import (
     MAX_PULL_LIMIT,
@@ -79,13 +81,18 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
                max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
                attachment_quota_bytes: int = ATTACHMENT_QUOTA_BYTES,
                unreferenced_max_age: timedelta = UNREFERENCED_MAX_AGE,
-               rate_per_second: float = 50.0, burst: int = 200) -> FastAPI:
+               rate_per_second: float = 50.0, burst: int = 200,
+               max_clock_skew_s: float = MAX_SKEW_MS / 1000) -> FastAPI:
+    """The hub on `database_url`; a pushed stamp more than `max_clock_skew_s` ahead of the hub's clock
+    is refused (`clock_ahead`, hub/clock_check.py)."""
+    max_clock_skew_ms = int(max_clock_skew_s * 1000)
     engine = open_engine(database_url)
     cleanup = _UploadCleanup(engine, unreferenced_max_age)
     cleanup.run()  # at start, then at most once an hour on an upload
     app = FastAPI(title="ParkInspect hub", version="1",
                   description="Sync hub: devices push their changes and pull other devices' (docs/SYNC.md).")
     app.state.engine = engine
+    app.state.max_clock_skew_ms = max_clock_skew_ms
     buckets = TokenBuckets(rate_per_second, burst)
     # One push at a time in this process: hub sequence numbers then become visible in order,
     # which is what lets a pull cursor never skip a change.
@@ -115,7 +122,7 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
                 _refuse_device_id(device_id_refusal(conn, hub_device, device_id), hub_device)
             last = _last_device_seq(conn, hub_device.device_id)
         return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
-                  last_device_seq=last)
+                  last_device_seq=last, now_ms=hub_now_ms())
 
     @app.post(f"{API}/push", response_model=PushResponse, tags=["sync"],
               responses={**UNAUTHORISED, 403: {"model": ErrorBody, "description": "changes of another device"},
@@ -133,7 +140,7 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
             refusal = bind_device_id(conn, hub_device, next(iter(claimed))) if len(claimed) == 1 else DEVICE_ID_TAKEN
             _refuse_device_id(refusal, hub_device)
             try:
-                result = push.PushApplier(conn, hub_device).run(changes)
+                result = push.PushApplier(conn, hub_device, max_clock_skew_ms=max_clock_skew_ms).run(changes)
             except IntegrityError as exc:  # the same device pushing twice at once: let it retry
                 raise HTTPException(409, "concurrent push of the same changes; retry") from exc
         log.info("push from %s: %d accepted, %d already had, %d rejected, through %d in %.0f ms",

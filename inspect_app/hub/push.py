@@ -19,8 +19,10 @@ from functools import cache
 
 from sqlalchemy import and_, bindparam, select, update
 
+from db.clock import MAX_SKEW_MS
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
 from db.wire_values import payload_problem
+from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import snapshot_row
 from inspect_app.hub.storage import Device, change, row_state, utc_now
 
@@ -176,9 +178,12 @@ def _park_of_new_row(cache: RowCache, table: str, row_id: str, values: dict) -> 
 
 
 class PushApplier:
-    def __init__(self, conn, hub_device: Device):
+    def __init__(self, conn, hub_device: Device, *, max_clock_skew_ms: int = MAX_SKEW_MS,
+                 now_ms: int | None = None):
         self.conn = conn
         self.device = hub_device
+        self.max_clock_skew_ms = max_clock_skew_ms
+        self.now_ms = hub_now_ms() if now_ms is None else now_ms  # one hub time for the whole push
         self.cache = RowCache(conn)
         self.new_changes: list[dict] = []
         self.backfill: list[tuple[str, str]] = []  # attachment rows placed in a park by this push
@@ -225,6 +230,12 @@ class PushApplier:
             if isinstance(new_park, str) and new_park not in self.device.parks:
                 raise Refused("park_not_assigned", "this device is not assigned the row's new park")
         return state
+
+    def check_clock(self, item) -> None:
+        """No stamp from further ahead than the allowed skew (hub/clock_check.py)."""
+        refusal = clock_refusal(item.hlc, item.base, self.now_ms, self.max_clock_skew_ms)
+        if refusal is not None:
+            raise Refused(*refusal)
 
     def merge(self, item, state: RowState | None) -> RowState:
         """Per-field last-writer-wins into the row state (greater hlc wins)."""
@@ -289,6 +300,7 @@ class PushApplier:
                 continue
             seen.add(item.device_seq)
             try:
+                self.check_clock(item)
                 state = self.check(item)
             except Refused as refusal:
                 result.rejected.append({"device_seq": item.device_seq, "code": refusal.code,

@@ -40,7 +40,7 @@ class PushRequest(BaseModel):
 class Rejection(BaseModel):
     device_seq: int
     code: str = Field(description="unknown_table | unknown_field | bad_value | bad_hlc | bad_row | "
-                                  "append_only | unknown_parent | park_not_assigned")
+                                  "append_only | unknown_parent | park_not_assigned | clock_ahead")
     message: str
 
 
@@ -74,6 +74,7 @@ class Me(BaseModel):
     device_id: str | None = Field(description="the device id this enrolment is held to (from its first push)")
     parks: list[str] = Field(description="assigned park ids; empty = every park")
     last_device_seq: int = Field(description="highest device_seq of this device the hub holds")
+    now_ms: int = Field(description="the hub's clock (unix ms): the device corrects its own clock by it")
 
 
 class Health(BaseModel):

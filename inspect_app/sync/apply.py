@@ -31,9 +31,9 @@ from sqlalchemy.exc import IntegrityError
 
 from db import row_versions, wire_values
 from db.changelog import STAMP_FIELDS, json_value
-from db.clock import parse
+from db.clock import MAX_SKEW_MS, is_valid, millis_of, parse
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES, AppliedChange, SyncState, utc_now
-from db.store import Store
+from db.store import CLOCK_AHEAD, Store
 
 OPS = frozenset({"insert", "update", "delete"})
 CONFLICT_NAMESPACE = uuid.UUID("5f0c6a53-8d0e-4f5e-9a57-1c2f7d3b9e41")  # fixed forever: ids must agree
@@ -89,9 +89,11 @@ def check_change(change: dict) -> None:
         table = SYNCED_TABLES[change["table"]].__table__
         if change["op"] not in OPS:
             raise SyncFormatError(f"unknown op {change['op']!r}")
-        if not isinstance(change["hlc"], str):
-            raise SyncFormatError("hlc is not a string")
-        parse(change["hlc"])
+        # Fixed width: the merge compares stamps as strings (db/clock.py).
+        if not is_valid(change["hlc"]):
+            raise SyncFormatError("hlc is not millis(13 digits).counter(5 digits).device_id")
+        if any(seen is not None and not is_valid(seen) for seen in (change.get("base") or {}).values()):
+            raise SyncFormatError("a base is not a stamp")
         if not 0 < int(change["device_seq"]) < 2**63:  # SQLite's integers are 64-bit
             raise SyncFormatError("device_seq out of range")
         if not (isinstance(change["device_id"], str) and isinstance(change["row_id"], str)
@@ -152,7 +154,8 @@ def canonical_json(value: object) -> str:
 
 INBOX = AppliedChange.__table__
 INBOX_KEY = (INBOX.c.origin_device == bindparam("origin")) & (INBOX.c.device_seq == bindparam("seq"))
-SEEN_BEFORE = select(INBOX.c.device_seq).where(INBOX_KEY)
+SEEN_BEFORE = select(INBOX.c.hlc, INBOX.c.problem).where(INBOX_KEY)
+FORGET = INBOX.delete().where(INBOX_KEY)
 WAIT = update(INBOX).where(INBOX_KEY).values(waiting_for=bindparam("missing"))
 WAITING_FOR = select(INBOX.c.origin_device, INBOX.c.device_seq, INBOX.c.table_name, INBOX.c.row_id, INBOX.c.op,
                      INBOX.c.hlc, INBOX.c.payload, INBOX.c.base).where(INBOX.c.waiting_for == bindparam("row_id"))
@@ -175,14 +178,20 @@ class Merge:
         self.store = store
         self.result = result
         self.conflicts = SYNCED_TABLES["conflict"].__table__
+        # A stamp further ahead of this device's (corrected) time than this is set aside, not observed.
+        self.ahead_limit_ms = store.clock.wall_ms() + MAX_SKEW_MS
 
     def receive(self, change: dict) -> None:
         origin, seq = change["device_id"], int(change["device_seq"])
         if origin == self.store.device_id:
             self.result.own += 1
             return
-        if self.conn.execute(SEEN_BEFORE, {"origin": origin, "seq": seq}).first() is not None:
+        seen = self.conn.execute(SEEN_BEFORE, {"origin": origin, "seq": seq}).first()
+        if seen is not None and not self._replaces_set_aside(seen, change):
             self.result.duplicates += 1
+            return
+        if self._too_far_ahead(change):
+            self._set_aside_ahead(change)
             return
         self.store.clock.observe(change["hlc"])
         self.conn.execute(INBOX.insert(), {
@@ -191,6 +200,31 @@ class Merge:
             "payload": change["payload"], "base": change.get("base") or {}, "applied_at": utc_now()})
         self.apply(origin, seq, change["table"], change["row_id"], change["op"], change["hlc"],
                    change["payload"], change.get("base") or {})
+
+    # --- stamps from the future (docs/SYNC.md, "Clocks") ------------------------------------------
+    # Possible only through a bundle (the hub refuses them): observing one would move this device's
+    # clock there for good, and the value would win every later edit. The change stays in the inbox
+    # with its problem; when its writer re-stamps it (same device and sequence, another stamp), the
+    # new version replaces it.
+
+    def _too_far_ahead(self, change: dict) -> bool:
+        stamps = [change["hlc"], *(s for s in (change.get("base") or {}).values() if isinstance(s, str))]
+        return any(millis_of(stamp) > self.ahead_limit_ms for stamp in stamps)
+
+    def _set_aside_ahead(self, change: dict) -> None:
+        self.conn.execute(INBOX.insert(), {
+            "origin_device": change["device_id"], "device_seq": int(change["device_seq"]), "hub_seq": change.get("seq"),
+            "table_name": change["table"], "row_id": change["row_id"], "op": change["op"], "hlc": change["hlc"],
+            "actor_id": change.get("actor_id"), "payload": change["payload"], "base": change.get("base") or {},
+            "applied_at": utc_now(), "problem": CLOCK_AHEAD})
+        self.result.kept += 1
+
+    def _replaces_set_aside(self, seen, change: dict) -> bool:
+        """A change set aside as too far ahead, now coming re-stamped: forget the old version."""
+        if seen.problem != CLOCK_AHEAD or seen.hlc == change["hlc"]:
+            return False
+        self.conn.execute(FORGET, {"origin": change["device_id"], "seq": int(change["device_seq"])})
+        return True
 
     def apply(self, origin: str, seq: int, table_name: str, row_id: str, op: str, stamp: str,
               payload: dict, base: dict) -> None:

@@ -54,11 +54,16 @@ def push_cursor(store: Store, hub_url: str) -> tuple[int, int]:
 def mark_pushed(store: Store, hub_url: str, acked_through: int) -> None:
     """The hub holds every change up to `acked_through`: the push cursor moves there (never back)."""
     with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO sync_state (hub_url, pushed_seq, pulled_seq, last_sync_at) VALUES (?, ?, 0, ?) "
-            "ON CONFLICT (hub_url) DO UPDATE SET pushed_seq = max(pushed_seq, excluded.pushed_seq), "
-            "last_sync_at = excluded.last_sync_at",
-            (hub_url, acked_through, _now()))
+        save_push_cursor(conn, hub_url, acked_through)
+
+
+def save_push_cursor(conn, hub_url: str, acked_through: int) -> None:
+    """`mark_pushed` on an open sqlite3 connection, in the caller's transaction."""
+    conn.execute(
+        "INSERT INTO sync_state (hub_url, pushed_seq, pulled_seq, last_sync_at) VALUES (?, ?, 0, ?) "
+        "ON CONFLICT (hub_url) DO UPDATE SET pushed_seq = max(pushed_seq, excluded.pushed_seq), "
+        "last_sync_at = excluded.last_sync_at",
+        (hub_url, acked_through, _now()))
 
 
 def record_rejected(store: Store, rejected: list[dict]) -> int:

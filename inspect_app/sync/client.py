@@ -27,13 +27,14 @@ from pathlib import Path
 import httpx
 
 from db.attachment_files import attachments_dir, find, suffix_for
+from db.clock import MAX_SKEW_MS
 from db.durable import write_durably
 from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
-from inspect_app.sync import snapshot
+from inspect_app.sync import clock_fix, snapshot
 from inspect_app.sync.apply import apply_page
-from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
+from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected, save_push_cursor
 from inspect_app.sync.hub_settings import normalise_hub_url
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ PULL_LIMIT = 1000  # the hub's largest page
 MAX_DELAY = 60.0
 MAX_TRIES = 6  # 1 + 2 + 4 + 8 + 16 s of waiting before giving up
 RETRY_STATUSES = frozenset({409, 429})
+CLOCK_AHEAD = "clock_ahead"  # a push refusal: the stamp is too far ahead of the hub's clock
+MAX_CLOCK_ROUNDS = 3  # re-measure and re-stamp at most this often per sync, then leave the rest for the next
 
 # progress(stage, done, total): stage is "upload", "push", "pull" or "download"; total may be None.
 Progress = Callable[[str, int, int | None], None]
@@ -72,6 +75,9 @@ class SyncSummary:
     attachments_up: int = 0
     attachments_down: int = 0
     attachments_missing: int = 0  # photos referenced here that neither side could supply
+    clock_offset_ms: int = 0  # the correction of this machine's clock now applied (hub minus machine, ms)
+    clock_corrected: bool = False  # the correction changed notably at this sync (the user is told)
+    restamped: int = 0  # changes given new stamps because the clock was ahead
     duration: float = 0.0  # seconds
 
 
@@ -84,6 +90,10 @@ def summary_line(summary: SyncSummary) -> str:
         parts.append(t("sync.summary_files", up=summary.attachments_up, down=summary.attachments_down))
     if summary.attachments_missing:
         parts.append(t("sync.summary_missing", missing=summary.attachments_missing))
+    if summary.clock_corrected:
+        parts.append(clock_fix.correction_text(summary.clock_offset_ms))
+    if summary.restamped:
+        parts.append(t("sync.summary_restamped", restamped=summary.restamped))
     return t("sync.summary_join").join(parts)
 
 
@@ -193,10 +203,40 @@ class _Run:
         """A token already bound to another device id would be refused at the first push (403);
         say so before sending anything (a copied database, or one token on two laptops). The hub
         also refuses this device's id when it was revoked (403 `device_id_revoked`), before any pull."""
-        me = self.session.request("GET", "/me", params={"device_id": self.store.device_id}).json()
+        me = self.fix_clock()
         bound = me.get("device_id")
         if bound and bound != self.store.device_id:
             raise SyncAuthError("sync.token_other_device", field="token", hub=self.hub_url)
+
+    # --- clock -----------------------------------------------------------------------------------
+
+    def fix_clock(self, *, requeue: tuple[int, ...] = (), acked: int | None = None) -> dict:
+        """GET /me; learn this machine's clock offset from the hub's time and re-stamp the changes not
+        sent that are too far ahead (sync/clock_fix.py). `requeue`: changes the hub just refused as
+        `clock_ahead`, made new outbox entries while the push cursor moves to `acked`."""
+        sent = self.store.clock.machine_ms()
+        me = self.session.request("GET", "/me", params={"device_id": self.store.device_id}).json()
+        received = self.store.clock.machine_ms()
+        hub_now = me.get("now_ms")
+        if not isinstance(hub_now, int):  # a hub from before the clock rule
+            if requeue:  # cannot happen with such a hub; keep them rather than lose them
+                self.summary.rejected += record_rejected(self.store, [
+                    {"device_seq": seq, "code": CLOCK_AHEAD, "message": ""} for seq in requeue])
+            if acked is not None:
+                mark_pushed(self.store, self.hub_url, acked)
+            return me
+        measured = clock_fix.measure_offset(hub_now, sent, received)
+        correction = clock_fix.adopt_offset(self.store, measured, received - sent)
+        self.summary.clock_offset_ms = correction.offset_ms
+        if abs(correction.changed_by_ms) >= clock_fix.TELL_USER_MS:
+            self.summary.clock_corrected = True
+        # Not sent yet: after the cursor, or after what the hub just answered for (it holds the rest).
+        pushed = acked if acked is not None else push_cursor(self.store, self.hub_url)[0]
+        limit = hub_now + MAX_SKEW_MS
+        move = None if acked is None else (lambda conn: save_push_cursor(conn, self.hub_url, acked))
+        self.summary.restamped += clock_fix.restamp_outbox(self.store, pushed, limit, requeue=requeue,
+                                                           in_transaction=move)
+        return me
 
     # --- push ------------------------------------------------------------------------------------
 
@@ -205,6 +245,7 @@ class _Run:
         total = _pending(self.store, pushed)
         done = 0
         budget = PUSH_BYTES
+        clock_rounds = 0
         while page := outbox_page(self.store, pushed, PUSH_COUNT):
             batch, body = _batch(page, budget)
             self._upload_files(batch)
@@ -223,17 +264,28 @@ class _Run:
                                        detail=_detail(response))
             answer = response.json()
             acked = int(answer["acked_through"])
+            rejected = answer.get("rejected", [])
+            ahead = tuple(int(r["device_seq"]) for r in rejected if r.get("code") == CLOCK_AHEAD)
             # Refusals first: a cut between the two re-sends the batch, the hub refuses it again
             # and record_rejected keeps one copy. The other way round could lose a refusal.
-            self.summary.rejected += record_rejected(self.store, answer.get("rejected", []))
+            self.summary.rejected += record_rejected(self.store, [r for r in rejected if r.get("code") != CLOCK_AHEAD])
             if acked < batch[-1]["device_seq"]:  # the hub did not take the whole batch: never loop
                 raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=200,
                                        detail=f"acked_through {acked} < {batch[-1]['device_seq']}")
-            mark_pushed(self.store, self.hub_url, acked)
-            self.summary.pushed += len(batch) - len(answer.get("rejected", []))
+            if ahead:
+                # The clock moved ahead since /me (or the hub allows less skew): measure again and
+                # send those changes again as new entries with new stamps, moving the cursor with them.
+                clock_rounds += 1
+                self.fix_clock(requeue=ahead, acked=acked)
+            else:
+                mark_pushed(self.store, self.hub_url, acked)
+            self.summary.pushed += len(batch) - len(rejected)
             done += len(batch)
             pushed = acked
             self.progress("push", done, total)
+            if clock_rounds >= MAX_CLOCK_ROUNDS:  # the re-stamped changes wait in the outbox for the next sync
+                log.warning("the hub kept refusing stamps as ahead of its clock; the rest waits for the next sync")
+                return
 
     def finish(self) -> None:
         """Stamp the last sync time (the cursor itself does not move)."""

@@ -33,6 +33,7 @@ from functools import cache
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, Table
 
+from db import clock
 from db.models import SYNCED_TABLES, synced_tables_parents_first
 from db.store import Store
 from inspect_app.sync.apply import ApplyResult, Merge, _save_pull_cursor, check_change
@@ -136,7 +137,11 @@ def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: s
     columns = list(page["columns"])
     hlc_at = columns.index("hlc")
     rows = page["rows"]  # [row_id, inserted, clocks, seen, values]
-    newest = max((row[4][hlc_at] or "" for row in rows), default="")
+    # The numeric max of well-formed stamps (db/clock.py): a string max would let a wider stamp win;
+    # one from further ahead than the skew (a hub of before the clock rule) is not observed.
+    limit = store.clock.wall_ms() + clock.MAX_SKEW_MS
+    newest = clock.newest(row[4][hlc_at] for row in rows
+                          if clock.is_valid(row[4][hlc_at]) and clock.millis_of(row[4][hlc_at]) <= limit) or ""
     changes = _row_changes(request, table_name, list(page["partial"]))
     merged = ApplyResult()
     with conn.begin():
@@ -147,7 +152,7 @@ def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: s
             _save_pull_cursor(conn, hub_url, result.seq)
         else:
             _set_setting(cursor, PROGRESS_KEY, json.dumps(saved_next))
-        floor = max(newest, _setting(cursor, CLOCK_FLOOR_KEY) or "")
+        floor = clock.newest([newest, _setting(cursor, CLOCK_FLOOR_KEY)])
         if floor:
             _set_setting(cursor, CLOCK_FLOOR_KEY, floor)
         inserted, skipped = _insert_rows(cursor, conn.dialect, table, columns, rows)
