@@ -156,6 +156,7 @@ class UniqueIndex:
     def __init__(self, conn):
         self.conn = conn
         self.holders: dict[tuple[str, str, str], str | None] = {}
+        self.stored: set[tuple[str, str, str]] = set()  # keys that have a row in the table
         self.changed: set[tuple[str, str, str]] = set()
 
     def load(self, keys: set[tuple[str, str, str]]) -> None:
@@ -172,6 +173,7 @@ class UniqueIndex:
                     key = (table, row.key_name, row.key_value)
                     if key in self.holders and key not in self.changed:
                         self.holders[key] = row.row_id
+                        self.stored.add(key)
 
     def holder(self, table: str, name: str, digest: str) -> str | None:
         key = (table, name, digest)
@@ -193,10 +195,11 @@ class UniqueIndex:
     def write(self) -> None:
         if not self.changed:
             return
-        keys = [{"k_table": t, "k_name": n, "k_value": v} for t, n, v in self.changed]
-        self.conn.execute(delete(unique_key).where(unique_key.c.table_name == bindparam("k_table"),
-                                                   unique_key.c.key_name == bindparam("k_name"),
-                                                   unique_key.c.key_value == bindparam("k_value")), keys)
+        gone = [{"k_table": t, "k_name": n, "k_value": v} for t, n, v in self.changed & self.stored]
+        if gone:
+            self.conn.execute(delete(unique_key).where(unique_key.c.table_name == bindparam("k_table"),
+                                                       unique_key.c.key_name == bindparam("k_name"),
+                                                       unique_key.c.key_value == bindparam("k_value")), gone)
         held = [{"table_name": t, "key_name": n, "key_value": v, "row_id": self.holders[(t, n, v)]}
                 for t, n, v in self.changed if self.holders[(t, n, v)] is not None]
         if held:

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -141,8 +142,20 @@ class TableRules:
 
 def key_digest(parts: list) -> str:
     """A fixed-size name for a key's values: the hub's index never grows with a hostile value."""
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        return _digest(tuple(parts))
+    except TypeError:  # an unhashable part (a list): not cached
+        return _digest.__wrapped__(tuple(parts))
+
+
+@lru_cache(maxsize=8192)  # a push computes a key before and after its merge: once is enough
+def _digest(parts: tuple) -> str:
+    # Each part spelled with its kind and length, so no two different keys share a spelling.
+    spelled = []
+    for part in parts:
+        text = part if isinstance(part, str) else json.dumps(part, ensure_ascii=False, sort_keys=True)
+        spelled.append(f"{'s' if isinstance(part, str) else 'j'}{len(text)}:{text}")
+    return hashlib.sha256("".join(spelled).encode("utf-8")).hexdigest()
 
 
 def _unique_keys(table: Table) -> tuple[UniqueKey, ...]:
