@@ -276,3 +276,15 @@ def test_restoring_a_losing_date_time_sends_it_with_its_zone(devices):
     change = next(c for c in outbox_page(store, 0, 1000) if c["op"] == "update" and c["table"] == "inspection")
     assert change["payload"]["finished_at"] == "2026-11-26T02:00:00+00:00"
     assert value_problem("inspection", "update", change["row_id"], change["payload"]) is None
+
+
+def test_the_protocol_module_imports_neither_the_hub_nor_the_services_nor_fastapi():
+    """The device imports it: a laptop without the hub's packages must be able to."""
+    import subprocess
+    import sys
+
+    code = ("import sys, inspect_app.sync.protocol; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'fastapi' "
+            "or m.startswith(('inspect_app.hub', 'inspect_app.services')))) ")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
