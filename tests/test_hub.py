@@ -498,7 +498,7 @@ async def test_the_openapi_schema_lists_every_endpoint(hub):
                           (f"{API}/changes", "get"), (f"{API}/attachments/{{sha256}}", "head"),
                           (f"{API}/attachments/{{sha256}}", "put"), (f"{API}/attachments/{{sha256}}", "get"),
                           (f"{API}/snapshot", "get"), (f"{API}/snapshot/changes", "post")}
-    assert {"PushRequest", "PushResponse", "ChangesPage", "Change", "Me", "SnapshotPage", "RowChangesRequest"} <= set(
+    assert {"PushRequest", "PushResponse", "ChangesPage", "WireChange", "Me", "SnapshotPage", "RowChangesRequest"} <= set(
         schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
 

@@ -124,11 +124,14 @@ def test_no_key_is_defined_in_two_catalogue_files():
 
 def test_every_refusal_code_of_the_hub_has_words_in_the_refused_changes_list():
     """A device lists the hub's refusals with their reason in words (services/conflicts.py):
-    each code the hub can send (`Refused("code", …)` in inspect_app/hub) needs a catalogue entry."""
+    each code the hub can send (`Refused("code", …)` in inspect_app/hub, `Problem("code", …)` in
+    inspect_app/sync/protocol.py) needs a catalogue entry."""
     import re
 
-    hub = Path(__file__).resolve().parent.parent / "inspect_app" / "hub"
-    codes = {code for path in hub.glob("*.py") for code in re.findall(r'Refused\("([a-z_]+)"', path.read_text("utf-8"))}
+    app = Path(__file__).resolve().parent.parent / "inspect_app"
+    sources = [*app.joinpath("hub").glob("*.py"), app / "sync" / "protocol.py"]  # the value rules' Problem codes
+    codes = {code for path in sources
+             for code in re.findall(r'(?:Refused|Problem)\("([a-z_]+)"', path.read_text("utf-8"))}
     assert "bad_value" in codes and len(codes) >= 8
     for language in ("zh_CN", "en"):
         set_language(language)

@@ -1,8 +1,11 @@
-"""Accepting a device's push: validate each change, merge it into `row_state`, append it to the log.
+"""Accepting a device's push: check each change, merge it into `row_state`, append it to the log.
 
-The caller runs `apply_push` inside one transaction and answers only after it commits: a change is
-never "accepted, processed later". Each change is checked against the device tables' real columns
-(db/models.py); a refused change is reported with a code and message and never written.
+The caller runs `PushApplier.run` inside one transaction and answers only after it commits: a
+change is never "accepted, processed later". A change is accepted only if every device's database
+would take it (the rules of inspect_app/sync/protocol.py, docs/SYNC.md "Rules"): its values fit the
+columns, the row after the merge keeps every unique key to itself (`unique_key`), its parents are
+in its park, and the device may write that row. A refused change is reported with a code and a
+message and never written; the hub treats every device as possibly hostile.
 
 Which park a row belongs to decides who may write and pull it. A park row is its own park; tables
 with a `park_id` column carry it; a child row takes its parent's park from the parent's row state
@@ -15,37 +18,18 @@ reference data that every device pulls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 
 from db.clock import MAX_SKEW_MS
-from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
-from db.wire_values import payload_problem
 from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import snapshot_row
-from inspect_app.hub.storage import Device, change, row_state, utc_now
+from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
+from inspect_app.sync.protocol import RULES, SHARED_TABLES, TableRules, value_problem
 
-SHARED_TABLES = frozenset({"inspector"})
-DIRECT_PARK_TABLES = frozenset({"building", "tenant", "inspection", "hazard", "notice"})
-PARENT_COLUMN = {  # child table -> (parent table, column holding the parent's id)
-    "check_result": ("inspection", "inspection_id"),
-    "rectification_item": ("hazard", "hazard_id"),
-    "reinspection": ("rectification_item", "rectification_item_id"),
-    "quarterly_report": ("tenant", "tenant_id"),
-}
-REFERENCE_COLUMNS = {  # table -> (column naming the table, column naming the row)
-    "attachment_link": ("owner_table", "owner_id"),
-    "audit_event": ("table_name", "row_id"),
-    "conflict": ("table_name", "row_id"),
-}
-OPS = ("insert", "update", "delete")
+__all__ = ["SHARED_TABLES", "PushApplier", "PushResult", "Refused"]
+
 CHUNK = 400  # ids per IN (...) list: well under every database's parameter limit
-
-
-@cache
-def table_columns(table: str) -> frozenset[str]:
-    return frozenset(SYNCED_TABLES[table].__table__.columns.keys())
 
 
 class Refused(Exception):
@@ -150,31 +134,88 @@ class RowCache:
             self.conn.execute(statement, updates)
 
 
-def _parent_ref(table: str, row_id: str, values: dict) -> tuple[str, str] | None:
-    """The row whose park this row shares, or None when the row names its park itself."""
-    if table in PARENT_COLUMN:
-        parent, column = PARENT_COLUMN[table]
-        return (parent, values[column]) if isinstance(values.get(column), str) else None
-    if table in REFERENCE_COLUMNS:
-        table_column, id_column = REFERENCE_COLUMNS[table]
-        target, target_id = values.get(table_column), values.get(id_column)
-        if isinstance(target, str) and isinstance(target_id, str) and target in SYNCED_TABLES:
-            return target, target_id
-    return None
+def inserted_by(state: RowState) -> str | None:
+    """The device whose insert the hub holds for this row (the insert stamp is the `id` field's: only
+    an insert carries `id`), or None when only updates of it arrived."""
+    stamp = state.field_hlcs.get("id")
+    return stamp.split(".", 2)[2] if isinstance(stamp, str) and stamp.count(".") >= 2 else None
 
 
-def _park_of_new_row(cache: RowCache, table: str, row_id: str, values: dict) -> str | None:
-    """The park of a row being inserted, or None when it has none or it is not known yet."""
-    if table == "park":
-        return row_id
-    if table in DIRECT_PARK_TABLES:
-        park = values.get("park_id")
-        return park if isinstance(park, str) else None
-    ref = _parent_ref(table, row_id, values)
-    if ref is None:
-        return None
-    parent = cache.get(*ref)
-    return parent.park_id if parent is not None else None
+def merged_values(state: RowState | None, item) -> dict:
+    """The row's values once this change is merged (per field, the greater stamp wins)."""
+    if state is None:
+        return dict(item.payload)
+    values = dict(state.values)
+    for name, value in item.payload.items():
+        if item.hlc > state.field_hlcs.get(name, ""):
+            values[name] = value
+    return values
+
+
+class UniqueIndex:
+    """The `unique_key` rows this push reads and changes: which row holds each unique value."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.holders: dict[tuple[str, str, str], str | None] = {}
+        self.stored: set[tuple[str, str, str]] = set()  # keys that have a row in the table
+        self.changed: set[tuple[str, str, str]] = set()
+
+    def load(self, keys: set[tuple[str, str, str]]) -> None:
+        wanted: dict[str, list[str]] = {}
+        for key in keys:
+            if key not in self.holders:
+                self.holders[key] = None
+                wanted.setdefault(key[0], []).append(key[2])
+        for table, digests in wanted.items():
+            for start in range(0, len(digests), CHUNK):
+                query = select(unique_key).where(unique_key.c.table_name == table,
+                                                 unique_key.c.key_value.in_(digests[start:start + CHUNK]))
+                for row in self.conn.execute(query):
+                    key = (table, row.key_name, row.key_value)
+                    if key in self.holders and key not in self.changed:
+                        self.holders[key] = row.row_id
+                        self.stored.add(key)
+
+    def holder(self, table: str, name: str, digest: str) -> str | None:
+        key = (table, name, digest)
+        if key not in self.holders:
+            self.load({key})
+        return self.holders[key]
+
+    def move(self, table: str, row_id: str, before: dict[str, str], after: dict[str, str]) -> None:
+        """The row now holds `after` instead of `before` ({key name: digest})."""
+        for name, digest in before.items():
+            if after.get(name) != digest and self.holder(table, name, digest) == row_id:
+                self.holders[(table, name, digest)] = None
+                self.changed.add((table, name, digest))
+        for name, digest in after.items():
+            if before.get(name) != digest:
+                self.holders[(table, name, digest)] = row_id
+                self.changed.add((table, name, digest))
+
+    def write(self) -> None:
+        if not self.changed:
+            return
+        gone = [{"k_table": t, "k_name": n, "k_value": v} for t, n, v in self.changed & self.stored]
+        if gone:
+            self.conn.execute(delete(unique_key).where(unique_key.c.table_name == bindparam("k_table"),
+                                                       unique_key.c.key_name == bindparam("k_name"),
+                                                       unique_key.c.key_value == bindparam("k_value")), gone)
+        held = [{"table_name": t, "key_name": n, "key_value": v, "row_id": self.holders[(t, n, v)]}
+                for t, n, v in self.changed if self.holders[(t, n, v)] is not None]
+        if held:
+            self.conn.execute(unique_key.insert(), held)
+
+
+@dataclass
+class Checked:
+    """A change that passed every rule, with what the checks worked out for its merge."""
+
+    state: RowState | None
+    park: str | None
+    keys_before: dict[str, str]
+    keys_after: dict[str, str]
 
 
 class PushApplier:
@@ -185,51 +226,41 @@ class PushApplier:
         self.max_clock_skew_ms = max_clock_skew_ms
         self.now_ms = hub_now_ms() if now_ms is None else now_ms  # one hub time for the whole push
         self.cache = RowCache(conn)
+        self.keys = UniqueIndex(conn)
         self.new_changes: list[dict] = []
         self.backfill: list[tuple[str, str]] = []  # attachment rows placed in a park by this push
 
-    def visible(self, park_id: str | None, table: str) -> bool:
-        if not self.device.restricted:
-            return True
-        return table in SHARED_TABLES or park_id in self.device.parks
-
-    def check(self, item) -> RowState | None:
-        """Refuse what cannot be applied; return the row's current state (None: new to the hub)."""
+    def check(self, item) -> Checked:
+        """Refuse what a device's database would refuse or this device may not write."""
         table, op, payload = item.table, item.op, item.payload
-        if table not in SYNCED_TABLES:
+        if table not in RULES:
             raise Refused("unknown_table", f"{table!r} is not a synced table")
         if not _valid_hlc(item.hlc, item.device_id):
             raise Refused("bad_hlc", "hlc must be millis.counter.device_id of the pushing device")
-        unknown = sorted(set(payload) - table_columns(table))
-        if unknown:
-            raise Refused("unknown_field", f"not columns of {table}: {', '.join(unknown)}")
-        problem = payload_problem(SYNCED_TABLES[table].__table__, payload)
+        problem = value_problem(table, op, item.row_id, payload)
         if problem:  # would stop every device's pull at this change
-            raise Refused("bad_value", problem)
-        if payload.get("id", item.row_id) != item.row_id:
-            raise Refused("bad_row", "payload id differs from row_id")
+            raise Refused(problem.code, problem.message)
+        rules = RULES[table]
         state = self.cache.get(table, item.row_id)
-        if table in APPEND_ONLY_TABLES and (op != "insert" or state is not None):
+        if rules.append_only and (op != "insert" or state is not None):
             raise Refused("append_only", f"{table} rows are written once and never changed")
-        if op == "insert":
-            park = _park_of_new_row(self.cache, table, item.row_id, payload)
-            placed = park is not None or table in SHARED_TABLES
-        elif state is None:
-            park, placed = None, table in SHARED_TABLES
-            if table in DIRECT_PARK_TABLES and isinstance(payload.get("park_id"), str):
-                park, placed = payload["park_id"], True
-        else:
-            park, placed = state.park_id, state.park_id is not None or table in SHARED_TABLES
+        if op == "insert" and state is not None and inserted_by(state) not in (None, item.device_id):
+            # A second insert of a row is the same device replaying its own; anything else would
+            # overwrite another device's row (and could carry it into another park).
+            raise Refused("row_exists", f"{table} {item.row_id} already exists")
+        values = merged_values(state, item)
+        park, placed = self.park_of(rules, item, state, values)
         if self.device.restricted:
-            # An attachment's park comes with its first link; everything else must be placed.
-            if not placed and table != "attachment":
-                raise Refused("unknown_parent", "the hub does not know the park of this row (push its parent first)")
-            if placed and not self.visible(park, table):
-                raise Refused("park_not_assigned", "this device is not assigned the row's park")
-            new_park = payload.get("park_id") if table in DIRECT_PARK_TABLES else None
-            if isinstance(new_park, str) and new_park not in self.device.parks:
-                raise Refused("park_not_assigned", "this device is not assigned the row's new park")
-        return state
+            self.check_scope(rules, item, state, park, placed)
+        self.check_references(rules, item, state, values, park)
+        before = rules.keys(state.values, state.deleted) if state is not None else {}
+        after = rules.keys(values, bool(values.get("deleted", False)))
+        for name, digest in after.items():
+            holder = self.keys.holder(table, name, digest) if before.get(name) != digest else None
+            if holder is not None and holder != item.row_id:
+                raise Refused("duplicate_key", f"{name} = {_key_values(rules, name, values)} is already held by "
+                                               f"{table} {holder}")
+        return Checked(state=state, park=park, keys_before=before, keys_after=after)
 
     def check_clock(self, item) -> None:
         """No stamp from further ahead than the allowed skew (hub/clock_check.py)."""
@@ -237,14 +268,81 @@ class PushApplier:
         if refusal is not None:
             raise Refused(*refusal)
 
-    def merge(self, item, state: RowState | None) -> RowState:
+    def park_of(self, rules: TableRules, item, state: RowState | None, values: dict) -> tuple[str | None, bool]:
+        """The row's park after this change, and whether it is known (a shared row is placed in none)."""
+        if rules.park == "self":
+            return item.row_id, True
+        if rules.park == "column":
+            park = values.get("park_id")
+            return (park, True) if isinstance(park, str) else (None, False)
+        if rules.park == "shared":
+            return None, True
+        if rules.park == "link":
+            return (state.park_id, True) if state is not None and state.park_id is not None else (None, False)
+        # A child or a row naming another: its park is its parent's (kept once known: a change of
+        # parent that would move it is refused by check_references).
+        if state is not None and state.park_id is not None:
+            return state.park_id, True
+        ref = rules.parent_of(values)
+        parent = self.cache.get(*ref) if ref is not None else None
+        if parent is None:
+            return None, False
+        if parent.table_name in SHARED_TABLES:
+            return None, True
+        return parent.park_id, parent.park_id is not None
+
+    def check_scope(self, rules: TableRules, item, state: RowState | None, park: str | None, placed: bool) -> None:
+        """A park-limited device writes rows of its parks only, moves none, and edits only its own
+        shared rows."""
+        parks = self.device.parks
+        before = state.park_id if state is not None else None
+        if before is not None and before not in parks:
+            raise Refused("park_not_assigned", "this device is not assigned the row's park")
+        # An attachment's park comes with its first link; everything else must be placed.
+        if not placed and rules.park != "link":
+            raise Refused("unknown_parent", "the hub does not know the park of this row (push its parent first)")
+        if park is not None and park not in parks:
+            raise Refused("park_not_assigned", "this device is not assigned the row's park")
+        if before is not None and park is not None and park != before:
+            raise Refused("park_move", "a device limited to some parks may not move a row to another park")
+        if rules.park == "shared":
+            own = item.op == "insert" if state is None else inserted_by(state) == item.device_id
+            if not own:
+                raise Refused("not_owner", f"only a device of every park may change another device's {rules.name}")
+
+    def check_references(self, rules: TableRules, item, state: RowState | None, values: dict,
+                         park: str | None) -> None:
+        """Every parent this change sets is in the row's park; a park-limited device's must exist here."""
+        refs = [(ref.column, ref.table) for ref in rules.references]
+        named = rules.parent_of(values) if rules.park == "named" else None
+        for column, parent_table in refs:
+            parent_id = values.get(column)
+            if parent_id is None or (state is not None and item.op != "insert"
+                                     and state.values.get(column) == parent_id):
+                continue  # no parent, or the one the row already had
+            self._check_parent(column, self.cache.get(parent_table, parent_id), park)
+        if named is not None and (state is None or rules.parent_of(state.values) != named):
+            self._check_parent(NAMED_COLUMN_LABEL, self.cache.get(*named), park)
+
+    def _check_parent(self, column: str, parent: RowState | None, park: str | None) -> None:
+        if parent is None:
+            if self.device.restricted:  # a device of every park may push a child first, as before
+                raise Refused("unknown_parent", f"{column}: the hub does not have this row (push it first)")
+            return
+        if parent.table_name in SHARED_TABLES:
+            return
+        if parent.park_id is None:
+            if self.device.restricted:
+                raise Refused("unknown_parent", f"{column}: the hub does not know the park of this row")
+            return
+        if park is not None and parent.park_id != park:
+            raise Refused("other_park", f"{column}: the row it names is in another park")
+
+    def merge(self, item, checked: Checked) -> RowState:
         """Per-field last-writer-wins into the row state (greater hlc wins)."""
-        table, payload = item.table, item.payload
+        table, payload, state = item.table, item.payload, checked.state
         if state is None:
-            park = _park_of_new_row(self.cache, table, item.row_id, payload)
-            if item.op != "insert" and table in DIRECT_PARK_TABLES:
-                park = payload.get("park_id") if isinstance(payload.get("park_id"), str) else None
-            state = RowState(table_name=table, row_id=item.row_id, park_id=park, sha256=None,
+            state = RowState(table_name=table, row_id=item.row_id, park_id=checked.park, sha256=None,
                              values={}, field_hlcs={}, deleted=False, new=True)
             self.cache.put(state)
         base = (item.base or {}) if item.op != "insert" else {}
@@ -256,11 +354,12 @@ class PushApplier:
                 state.values[name] = value
                 state.field_hlcs[name] = item.hlc
         state.deleted = bool(state.values.get("deleted", False))
-        if table in DIRECT_PARK_TABLES and isinstance(state.values.get("park_id"), str):
+        if RULES[table].park == "column" and isinstance(state.values.get("park_id"), str):
             state.park_id = state.values["park_id"]
         if table == "attachment" and isinstance(state.values.get("sha256"), str):
             state.sha256 = state.values["sha256"]
         state.dirty = True
+        self.keys.move(table, item.row_id, checked.keys_before, checked.keys_after)
         return state
 
     def place_attachments(self, link: RowState) -> None:
@@ -277,12 +376,27 @@ class PushApplier:
                     pending["park_id"] = link.park_id
 
     def prefetch(self, items) -> None:
-        keys = {(i.table, i.row_id) for i in items if i.table in SYNCED_TABLES}
+        """Load the rows, parents and unique keys a batch needs in a few queries."""
+        rows, keys = set(), set()
         for item in items:
-            ref = _parent_ref(item.table, item.row_id, item.payload) if item.table in SYNCED_TABLES else None
-            if ref:
-                keys.add(ref)
-        self.cache.load(keys)
+            rules = RULES.get(item.table)
+            if rules is None:
+                continue
+            rows.add((item.table, item.row_id))
+            for ref in rules.references:
+                if isinstance(item.payload.get(ref.column), str):
+                    rows.add((ref.table, item.payload[ref.column]))
+            named = rules.parent_of(item.payload) if rules.park == "named" else None
+            if named is not None:
+                rows.add(named)
+            if item.op == "insert":
+                try:
+                    held = rules.keys(item.payload, bool(item.payload.get("deleted", False)))
+                except TypeError:  # a value JSON cannot spell: the check refuses the change
+                    continue
+                keys.update((item.table, name, digest) for name, digest in held.items())
+        self.cache.load(rows)
+        self.keys.load(keys)
 
     def run(self, items) -> PushResult:
         seqs = [i.device_seq for i in items]
@@ -301,12 +415,12 @@ class PushApplier:
             seen.add(item.device_seq)
             try:
                 self.check_clock(item)
-                state = self.check(item)
+                checked = self.check(item)
             except Refused as refusal:
                 result.rejected.append({"device_seq": item.device_seq, "code": refusal.code,
                                         "message": refusal.message})
                 continue
-            state = self.merge(item, state)
+            state = self.merge(item, checked)
             self.new_changes.append({
                 "device_id": item.device_id, "device_seq": item.device_seq, "table_name": item.table,
                 "row_id": item.row_id, "park_id": state.park_id, "op": item.op, "hlc": item.hlc,
@@ -315,6 +429,7 @@ class PushApplier:
                 self.place_attachments(state)
             result.accepted += 1
         self.cache.write()
+        self.keys.write()
         if self.new_changes:
             self.conn.execute(change.insert(), self.new_changes)
         for row_id, park in self.backfill:
@@ -323,3 +438,11 @@ class PushApplier:
                                           change.c.park_id.is_(None)))
                               .values(park_id=park))
         return result
+
+
+NAMED_COLUMN_LABEL = "the row named"
+
+
+def _key_values(rules: TableRules, name: str, values: dict) -> str:
+    key = next(k for k in rules.unique_keys if k.name == name)
+    return ", ".join(repr(values.get(column)) for column in key.columns)

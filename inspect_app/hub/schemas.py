@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
+
+from inspect_app.sync.protocol import Ident, TableName, WireChange
 
 MAX_CHANGES_PER_PUSH = 500
 MAX_PULL_LIMIT = 1000
 
-# Identifiers are short printable strings; a NUL byte or a control character is a malformed request.
-Ident = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:-]+$")]
-TableName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
-Stamp = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z_.:-]+$")]
-
-
-class Change(BaseModel):
-    """One outbox entry of the pushing device."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    device_id: Ident
-    device_seq: int = Field(ge=1, le=2**62)
-    table: TableName
-    row_id: Ident
-    op: Literal["insert", "update", "delete"]
-    hlc: Stamp
-    actor_id: Ident | None = None
-    payload: dict[str, Any]
-    base: dict[str, Any] | None = None
+# One model for a change on the wire, shared with the device (inspect_app/sync/protocol.py): a push
+# carries its `seq` as None (ignored), a pulled change the hub-wide sequence.
+Change = WireChange
+PulledChange = WireChange
 
 
 class PushRequest(BaseModel):
@@ -39,8 +25,10 @@ class PushRequest(BaseModel):
 
 class Rejection(BaseModel):
     device_seq: int
-    code: str = Field(description="unknown_table | unknown_field | bad_value | bad_hlc | bad_row | "
-                                  "append_only | unknown_parent | park_not_assigned | clock_ahead")
+    code: str = Field(description="unknown_table | unknown_field | bad_value | no_time_zone | not_null | "
+                                  "bad_hlc | bad_row | append_only | row_exists | duplicate_key | "
+                                  "unknown_parent | other_park | park_not_assigned | park_move | not_owner | "
+                                  "clock_ahead (docs/SYNC.md)")
     message: str
 
 
@@ -48,19 +36,6 @@ class PushResponse(BaseModel):
     acked_through: int = Field(description="every change of this device up to this device_seq is applied "
                                            "or rejected; move the push cursor here")
     rejected: list[Rejection]
-
-
-class PulledChange(BaseModel):
-    seq: int = Field(description="hub-wide sequence")
-    device_id: str
-    device_seq: int
-    table: str
-    row_id: str
-    op: str
-    hlc: str
-    actor_id: str | None
-    payload: dict[str, Any]
-    base: dict[str, Any] | None
 
 
 class ChangesPage(BaseModel):

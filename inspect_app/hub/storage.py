@@ -101,6 +101,17 @@ row_state = Table(
     Column("snapshot", Text, nullable=True),
 )
 
+# Which row holds each unique value of the device tables' unique keys (inspect_app/sync/protocol.py
+# RULES): the push refuses a second holder (`duplicate_key`) with one indexed read. Kept by the push
+# as it merges rows; a tombstoned row releases the keys of partial ("WHERE deleted = 0") indexes.
+unique_key = Table(
+    "unique_key", metadata,
+    Column("table_name", String(40), primary_key=True),
+    Column("key_name", String(200), primary_key=True),  # "tenant(park_id, credit_code)"
+    Column("key_value", String(64), primary_key=True),  # sha256 of the key's values as JSON
+    Column("row_id", String(64), nullable=False),
+)
+
 attachment = Table(
     "attachment", metadata,
     Column("sha256", String(64), primary_key=True),

@@ -76,6 +76,8 @@ def restore_losing_value(store: Store, conflict_id: str) -> None:
         else:
             # The flush hook settles the conflict: this edit's base covers the losing stamp. (Not
             # marked resolved as well: the hook removes unresolved rows only, here and elsewhere.)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)  # kept in UTC without its zone; a change must carry one
             setattr(row, conflict.field, value)
 
 
@@ -102,7 +104,7 @@ def rejected_changes(store: Store) -> list[RejectedView]:
             record = describe(conn, table_name, row_id, payload) if table_name else "-"
             what = t(f"tui.sync.op_{change.get('op')}") if change.get("op") in ("insert", "update", "delete") else "-"
             reason_key = f"tui.sync.reason_{code}"
-            reason = t(reason_key) if reason_key in catalogue(current_language()) else f"{code}: {message}"
+            reason = t(reason_key, detail=message) if reason_key in catalogue(current_language()) else f"{code}: {message}"
             views.append(RejectedView(seq, _utc_text_to_local(rejected_at), record, what, reason))
     return views
 

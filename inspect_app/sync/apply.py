@@ -25,15 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 
+from pydantic import ValidationError
 from sqlalchemy import Date, DateTime, LargeBinary, Table, bindparam, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from db import row_versions, wire_values
+from db import row_versions
 from db.changelog import STAMP_FIELDS, json_value
 from db.clock import MAX_SKEW_MS, is_valid, millis_of, parse
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES, AppliedChange, SyncState, utc_now
 from db.store import CLOCK_AHEAD, Store
+from inspect_app.sync.protocol import WireChange, value_problem
 
 OPS = frozenset({"insert", "update", "delete"})
 CONFLICT_NAMESPACE = uuid.UUID("5f0c6a53-8d0e-4f5e-9a57-1c2f7d3b9e41")  # fixed forever: ids must agree
@@ -84,29 +86,20 @@ def waiting_count(store: Store) -> int:
 
 
 def check_change(change: dict) -> None:
-    """Refuse a change that is not in the wire format (before anything is written)."""
+    """Refuse a change that is not in the wire format or that this database would refuse (before
+    anything is written): the same model and value rules as the hub's (inspect_app/sync/protocol.py)."""
     try:
-        table = SYNCED_TABLES[change["table"]].__table__
-        if change["op"] not in OPS:
-            raise SyncFormatError(f"unknown op {change['op']!r}")
+        wire = WireChange.model_validate(change)
         # Fixed width: the merge compares stamps as strings (db/clock.py).
-        if not is_valid(change["hlc"]):
+        if not is_valid(wire.hlc):
             raise SyncFormatError("hlc is not millis(13 digits).counter(5 digits).device_id")
-        if any(seen is not None and not is_valid(seen) for seen in (change.get("base") or {}).values()):
+        if any(seen and not is_valid(seen) for seen in (wire.base or {}).values()):
             raise SyncFormatError("a base is not a stamp")
-        if not 0 < int(change["device_seq"]) < 2**63:  # SQLite's integers are 64-bit
-            raise SyncFormatError("device_seq out of range")
-        if not (isinstance(change["device_id"], str) and isinstance(change["row_id"], str)
-                and isinstance(change["payload"], dict) and isinstance(change.get("base") or {}, dict)):
-            raise SyncFormatError("malformed change")
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # OverflowError: int(1e400)
+    except (ValidationError, ValueError) as exc:
         raise SyncFormatError(f"malformed change: {exc}") from exc
-    unknown = set(change["payload"]) - set(table.columns.keys())
-    if unknown:
-        raise SyncFormatError(f"unknown fields {sorted(unknown)} for {change['table']}")
-    problem = wire_values.payload_problem(table, change["payload"])
+    problem = value_problem(wire.table, wire.op, wire.row_id, wire.payload)
     if problem:  # refused here, not by SQLite halfway through the page
-        raise SyncFormatError(problem)
+        raise SyncFormatError(f"{problem.code}: {problem.message}")
 
 
 def _save_pull_cursor(conn, hub_url: str, seq: int) -> None:

@@ -9,22 +9,10 @@ import json
 from datetime import UTC, datetime
 
 from db.store import Store
+from inspect_app.sync.protocol import wire_change
 
 OUTBOX_COLUMNS = "seq, device_id, table_name, row_id, op, hlc, actor_id, payload, base"
 INBOX_COLUMNS = "device_seq, origin_device, table_name, row_id, op, hlc, actor_id, payload, base, hub_seq"
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def wire_change(seq: int, device_id: str, table_name: str, row_id: str, op: str, hlc: str,
-                actor_id: str | None, payload, base, hub_seq: int | None = None) -> dict:
-    change = {"device_id": device_id, "device_seq": seq, "table": table_name, "row_id": row_id, "op": op,
-              "hlc": hlc, "actor_id": actor_id, "payload": _json(payload), "base": _json(base) or {}}
-    if hub_seq is not None:
-        change["seq"] = hub_seq
-    return change
 
 
 def outbox_page(store: Store, after_seq: int, limit: int) -> list[dict]:
@@ -41,7 +29,7 @@ def inbox_changes(store: Store) -> list[dict]:
     with store.connect() as conn:
         rows = conn.execute(f"SELECT {INBOX_COLUMNS} FROM applied_change "
                             "ORDER BY coalesce(hub_seq, 0), origin_device, device_seq").fetchall()
-    return [wire_change(*row) for row in rows]
+    return [wire_change(*row, checked=False) for row in rows]
 
 
 def push_cursor(store: Store, hub_url: str) -> tuple[int, int]:
