@@ -129,7 +129,10 @@ def test_the_hub_refuses_stamps_too_far_ahead_and_says_its_time(tmp_path):
             def change(seq: int, millis: int, **extra) -> dict:
                 row_id = f"0192aaaa-0000-7000-8000-{seq:012d}"
                 return {**template, "device_seq": seq, "row_id": row_id, "hlc": format_stamp(millis, 0, "d" * 16),
-                        "payload": {"id": row_id, "name": f"检查员{seq}"}, **extra}
+                        "payload": {"id": row_id, "name": f"检查员{seq}", "id_number": f"3301{seq}", "agency": "平湖市",
+                                    "hlc": format_stamp(millis, 0, "d" * 16), "origin_device": "d" * 16,
+                                    "deleted": False, "created_at": "2026-12-06T08:00:00+00:00",
+                                    "updated_at": "2026-12-06T08:00:00+00:00"}, **extra}
 
             now = wall_clock_ms()
             answer = http.post("/push", json={"changes": [

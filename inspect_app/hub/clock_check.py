@@ -25,7 +25,7 @@ def clock_refusal(hlc: str, base: dict | None, now_ms: int, max_skew_ms: int = M
     """(code, message) when a stamp of this change is malformed or too far ahead; None when it may pass.
     The change's own stamp is checked for its device elsewhere (`bad_hlc`)."""
     for name, seen in (base or {}).items():
-        if seen is not None and not is_valid(seen):
+        if seen and not is_valid(seen):  # "" or null: the writer saw no write of it
             return "bad_hlc", f"base of {name!r} is not a stamp (millis.counter.device_id)"
     stamps = [hlc, *(s for s in (base or {}).values() if isinstance(s, str))]
     ahead = max((millis_of(s) for s in stamps if is_valid(s)), default=0) - now_ms
