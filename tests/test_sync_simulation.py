@@ -18,6 +18,16 @@ after the hub handled it (the answer is lost). At the end every device syncs twi
   cursor is at its last change, no device has a change waiting or refused, and every row any
   device inserted is on every device, once.
 
+Two more participants make it hostile. Device 2's wall clock is three hours ahead (an injected
+clock): the hub refuses its stamps until it corrects its clock from the hub's, and the changes it
+made before its first sync are re-stamped, never lost. And a device limited to park PH-002
+pushes crafted changes between the steps — written by someone who knows the format and every row
+id — that reach into PH-001, break a NOT NULL column, carry a date-time without a zone or a stamp
+from the year 2286, re-parent rows across parks, take over a row id, rename the office's
+inspector: the hub refuses each one (its code is one the rule allows), none reaches a device, and
+the honest devices still end identical with every losing value kept. The limited device itself
+syncs normally and ends holding exactly PH-002's rows as the others hold them.
+
 Default: a short run (PARKINSPECT_SIM_EXAMPLES, default 6 on SQLite and 3 on PostgreSQL). The long run:
 `PARKINSPECT_SIM_EXAMPLES=300 pytest tests/test_sync_simulation.py` or `pytest -m slow
 tests/test_sync_simulation.py` (100 examples of up to 60 steps per hub).
@@ -40,6 +50,7 @@ from sqlalchemy import select
 from sqlmodel import select as sql_select
 
 from db.changelog import STAMP_FIELDS
+from db.clock import format_stamp, wall_clock_ms
 from db.models import SYNCED_TABLES, Hazard, Park, QuarterlyReport, RectificationItem, Tenant
 from db.store import Store
 from inspect_app.hub.app import create_app
@@ -51,9 +62,11 @@ from tests.conftest import make_credit_code
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster  # noqa: F401 - fixture
 from tests.sync_helpers import synced_rows
-from tests.test_hub import add_park
+from tests.test_hub import add_inspector, add_park
 
 DEVICES = 3
+SKEWED = 2  # this device's wall clock runs three hours ahead
+SKEW_MS = 3 * 3600 * 1000
 EXAMPLES = int(os.environ.get("PARKINSPECT_SIM_EXAMPLES", "6"))
 EDITED = {"tenant": ("name", "contact_name", "headcount", "rented_area_m2", "deleted"), "hazard": ("description",),
           "rectification_item": ("measures",), "quarterly_report": ("output_value_wan", "electricity_kwh")}
@@ -77,7 +90,20 @@ edit = st.one_of(
 # a cut: every request from the k-th on fails, before reaching the hub or with its answer lost
 cut = st.none() | st.tuples(st.integers(1, 12), st.booleans())
 sync_step = st.tuples(st.just("sync"), device_no, cut)
-steps = st.lists(st.one_of(edit, sync_step), min_size=4, max_size=30)
+# what the park-limited attacker tries; each must be refused with one of these codes
+ATTACKS = {
+    "take_over_row": {"row_exists", "park_not_assigned", "park_move"},
+    "null_name": {"not_null"},
+    "zone_less": {"no_time_zone"},
+    "far_future": {"clock_ahead"},
+    "hazard_of_other_park": {"other_park", "park_not_assigned", "unknown_parent"},
+    "move_tenant": {"park_move", "park_not_assigned"},
+    "reparent_result": {"other_park", "park_not_assigned", "unknown_parent"},
+    "rename_inspector": {"not_owner"},
+    "edit_other_park": {"park_not_assigned"},
+}
+attack = st.tuples(st.just("attack"), st.sampled_from(sorted(ATTACKS)))
+steps = st.lists(st.one_of(edit, sync_step, attack), min_size=4, max_size=30)
 
 
 # --- the network ---------------------------------------------------------------------------------------
@@ -110,18 +136,24 @@ class Cable(httpx.BaseTransport):
         self.inner.close()
 
 
+def ahead() -> int:
+    return wall_clock_ms() + SKEW_MS
+
+
 class World:
     def __init__(self, folder: Path, hub_url: str, base: str, app):
         self.folder, self.base, self.app = folder, base, app
-        self.devices = [Store.open(folder / f"device{n}.db") for n in range(DEVICES)]
+        self.devices = [Store.open(folder / f"device{n}.db", **({"now_ms": ahead} if n == SKEWED else {}))
+                        for n in range(DEVICES)]
         self.tokens = [enrol_device(app.state.engine, f"device-{n}")[1] for n in range(DEVICES)]
         self.counter = 0
+        self.attacker: Attacker | None = None
 
-    def sync(self, n: int, cut=None) -> bool:
+    def sync(self, n: int, cut=None, store: Store | None = None, token: str | None = None) -> bool:
         cable = Cable(*cut) if cut else Cable()
         try:
-            sync_once(self.devices[n], self.base, self.tokens[n], transport=cable, sleep=lambda _s: None,
-                      max_tries=2, timeout=30)
+            sync_once(store or self.devices[n], self.base, token or self.tokens[n], transport=cable,
+                      sleep=lambda _s: None, max_tries=2, timeout=30)
         except SyncNetworkError:
             assert cut is not None, "a sync failed without a cut"
             return False
@@ -132,6 +164,8 @@ class World:
     def close(self) -> None:
         for store in self.devices:
             store.close()
+        if self.attacker is not None:
+            self.attacker.store.close()
 
     # --- edits, as a person makes them on one device -------------------------------------------------
 
@@ -180,6 +214,71 @@ class World:
                         QuarterlyReport.tenant_id == tenant.id).order_by(QuarterlyReport.id)).first()
                     if other is not None and other is not row:
                         other.electricity_kwh = step[3] * 10
+
+
+class Attacker:
+    """A device limited to PH-002 that pushes crafted changes, knowing the format and every row id
+    (read here from device 0, the office's view of the county)."""
+
+    def __init__(self, world: World, parks: dict[str, dict[str, str]], inspector_id: str):
+        self.world, self.parks, self.inspector_id = world, parks, inspector_id
+        self.store = Store.open(world.folder / "attacker.db")
+        self.token = enrol_device(world.app.state.engine, "attacker", ["PH-002"])[1]
+        self.seq = 0
+        self.refused: list[tuple[str, str]] = []
+
+    def sync(self) -> None:
+        assert self.world.sync(0, store=self.store, token=self.token)
+
+    def attack(self, kind: str) -> None:
+        office = self.world.devices[0]
+        mine, theirs = self.parks["PH-002"], self.parks["PH-001"]
+        stamp = self.store.clock.tick()
+        if kind == "take_over_row":  # insert over PH-001's tenant, placed in PH-002
+            change = self._insert_like(office, "tenant", theirs["tenant"], park_id=mine["park"], stamp=stamp)
+        elif kind == "null_name":
+            change = self._update("tenant", mine["tenant"], {"name": None}, stamp)
+        elif kind == "zone_less":
+            change = self._update("tenant", mine["tenant"], {"created_at": "2026-11-26T02:00:00"}, stamp)
+        elif kind == "far_future":
+            change = self._update("tenant", mine["tenant"], {"name": "未来"},
+                                  format_stamp(9_999_999_999_999, 0, self.store.device_id))
+        elif kind == "hazard_of_other_park":  # a new hazard in PH-002 naming PH-001's tenant and inspection
+            change = self._insert_like(office, "hazard", mine["hazard"], new_id=True, stamp=stamp,
+                                       tenant_id=theirs["tenant"], inspection_id=theirs["inspection"])
+        elif kind == "move_tenant":
+            change = self._update("tenant", mine["tenant"], {"park_id": theirs["park"]}, stamp)
+        elif kind == "reparent_result":
+            change = self._update("check_result", mine["check_result"], {"inspection_id": theirs["inspection"]},
+                                  stamp)
+        elif kind == "rename_inspector":
+            change = self._update("inspector", self.inspector_id, {"name": "冒名"}, stamp)
+        else:  # edit_other_park
+            change = self._update("tenant", theirs["tenant"], {"name": "篡改"}, stamp)
+        self.seq += 1
+        change = {"device_id": self.store.device_id, "device_seq": 1_000_000 + self.seq, "actor_id": None,
+                  "base": {}, **change}
+        answer = httpx.post(f"{self.world.base}/api/v1/push", json={"changes": [change]}, timeout=30,
+                            headers={"Authorization": f"Bearer {self.token}"})
+        assert answer.status_code == 200, answer.text
+        codes = [r["code"] for r in answer.json()["rejected"]]
+        assert len(codes) == 1 and codes[0] in ATTACKS[kind], f"{kind} answered {codes}"
+        self.refused.append((kind, codes[0]))
+
+    def _update(self, table: str, row_id: str, values: dict, stamp: str) -> dict:
+        payload = {**values, "hlc": stamp, "origin_device": self.store.device_id}
+        return {"table": table, "row_id": row_id, "op": "update", "hlc": stamp, "payload": payload,
+                "base": {name: "" for name in values}}
+
+    def _insert_like(self, office: Store, table: str, row_id: str, *, stamp: str, new_id: bool = False,
+                     **values) -> dict:
+        """An insert with every column of a real row (so only the attack itself is wrong)."""
+        with office.connect() as conn:
+            payload = json.loads(conn.execute("SELECT payload FROM change_log WHERE table_name = ? AND row_id = ? "
+                                              "AND op = 'insert'", (table, row_id)).fetchone()[0])
+        target = f"0192ffff-0000-7000-8000-{self.seq:012d}" if new_id else row_id
+        payload = {**payload, **values, "id": target, "hlc": stamp, "origin_device": self.store.device_id}
+        return {"table": table, "row_id": target, "op": "insert", "hlc": stamp, "payload": payload}
 
 
 def _nth(session, model, n: int):
@@ -261,10 +360,24 @@ def check_world(world: World) -> set[tuple]:
     for store in devices:
         assert conflicts(store) == losers, f"conflict rows of {store.path.name}"
 
-    # nothing lost, nothing doubled
+    attacker = world.attacker
+    if attacker is not None:  # every crafted change refused; its own sync holds PH-002 as the others do
+        with attacker.store.connect() as conn:
+            assert conn.execute("SELECT count(*) FROM applied_change WHERE problem IS NOT NULL").fetchone()[0] == 0
+        limited = synced_rows(attacker.store, tables=("park", "tenant", "hazard"))
+        park_id = attacker.parks["PH-002"]["park"]
+        assert [r for r in limited["park"]] == [r for r in first["park"] if r[0] == park_id]
+        assert limited["tenant"] and all(r in first["tenant"] for r in limited["tenant"])
+        assert limited["hazard"] and all(r in first["hazard"] for r in limited["hazard"])
+
+    # nothing lost, nothing doubled (the hub holds no change of the attacker)
     with world.app.state.engine.connect() as conn:
         on_hub = conn.execute(select(change.c.device_id, change.c.device_seq)).all()
         assert len(on_hub) == len(set(on_hub))
+    # every stamp the skewed device left on the hub is within reach of the hub's clock
+    with world.app.state.engine.connect() as conn:
+        newest = max(conn.execute(select(change.c.hlc)).scalars(), default=None)
+    assert newest is None or int(newest.split(".")[0]) < wall_clock_ms() + 60_000, "a stamp from the future"
     sent = set()
     for store in devices:
         with store.connect() as conn:
@@ -307,21 +420,28 @@ def run_example(hub_url_for, first_cuts, plan) -> set[tuple]:
 
 def play(world: World, first_cuts, plan) -> set[tuple]:
     seed = world.devices[0]
-    add_park(seed, "PH-001", n=1)
+    parks = {code: add_park(seed, code, n=n) for n, code in enumerate(("PH-001", "PH-002"), start=1)}
+    inspector_id = add_inspector(seed, "王主任")
     for _ in range(2):
         world.edit(("new_tenant", 0, 0, "初"))
+    world.edit(("tenant", SKEWED, 0, "name", "早"))  # made before the skewed device ever synced
     assert world.sync(0)
+    world.attacker = Attacker(world, parks, inspector_id)
+    world.attacker.sync()
     for n in (1, 2):  # first syncs load the snapshot; a cut one is finished by the next
         world.sync(n, first_cuts[n - 1])
         assert world.sync(n)
     for step in plan:
         if step[0] == "sync":
             world.sync(step[1], step[2])
+        elif step[0] == "attack":
+            world.attacker.attack(step[1])
         else:
             world.edit(step)
     for _round in range(2):
         for n in range(DEVICES):
             assert world.sync(n)
+    world.attacker.sync()
     return check_world(world)
 
 
@@ -352,6 +472,7 @@ def test_a_fixed_story_with_concurrent_edits_cut_syncs_and_a_tombstone_ends_with
             ("sync", 2, (2, False)), ("hazard", 2, 0, "description", "丁"), ("sync", 0, None),
             ("quarterly", 1, 0, 20.0), ("quarterly", 2, 0, 1.5), ("sync", 1, None), ("sync", 2, (4, True)),
             ("rectification", 0, 0, "measures", "仓库"), ("rectification", 1, 0, "measures", "车间")]
+    plan += [("attack", kind) for kind in sorted(ATTACKS)]
     losers = run_example(sqlite_hub, ((2, True), None), plan)
     assert {(table, field) for table, _, field, _, _ in losers} >= {
         ("tenant", "name"), ("hazard", "description"), ("rectification_item", "measures")}
