@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -253,13 +252,20 @@ def test_a_page_applied_with_a_hub_url_moves_the_pull_cursor_in_the_same_transac
     assert push_cursor(b, "https://hub.example")[1] == 40 + len(page) - 1
 
 
-def test_a_malformed_page_is_refused_whole(devices):
+def test_a_malformed_change_is_set_aside_and_the_rest_of_the_page_applies(devices):
     a, b = devices.new("a"), devices.new("b")
     make_park(a)
-    page = everything(a) + [{**everything(a)[0], "device_seq": 77, "payload": {"no_such_field": 1}}]
-    with pytest.raises(ValueError):
-        apply_page(b, page)
-    assert snapshot(b) == snapshot(devices.new("empty"))
+    malformed = {**everything(a)[0], "device_seq": 77, "payload": {"no_such_field": 1}}
+    nameless = {"table": "park", "payload": {}}  # names no device and sequence: logged and dropped
+    result = apply_page(b, [*everything(a), malformed, nameless], hub_url="https://hub.example",
+                        hub_seq_cursor=9)
+    assert snapshot(b) == snapshot(a)
+    assert (result.kept, result.skipped) == (1, 1)
+    assert push_cursor(b, "https://hub.example")[1] == 9  # the cursor moved past both
+    with b.connect() as conn:
+        problem, stamp = conn.execute("SELECT problem, hlc FROM applied_change WHERE device_seq = 77").fetchone()
+    assert problem.startswith("format: ") and "no_such_field" in problem and stamp == ""
+    assert apply_page(b, [malformed]).duplicates == 1  # kept once: a repeat is recognised
 
 
 def test_outbox_pages_push_cursor_and_refusals(devices):

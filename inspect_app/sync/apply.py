@@ -10,6 +10,14 @@ Rows are written with SQLAlchemy Core on the page's connection, not through ORM 
 flush hook of db/changelog.py never sees them, so a merged change is not queued again as this
 device's own change and makes no audit event (audit events arrive as rows of their own).
 
+Set aside, never stuck: a change this device cannot apply — a value its database refuses (NOT
+NULL, a unique or foreign key, a value that does not decode), an update of an append-only row, a
+change not in the wire format — is kept in the inbox with its reason (`problem`) and not applied.
+Each change is applied inside its own SAVEPOINT, so a refusal undoes that change alone (its values
+and field clocks: a clock never records a value that was not applied); the page commits and the
+pull cursor moves, and later changes of the same row apply as usual. Only a failure of the
+database itself (locked, full, damaged) fails the page, which is then pulled again.
+
 Order: a change may arrive before what it needs — an update before its row's insert (bundles
 relay in any order), or a row before its parent from another device. Such a change waits in the
 inbox (`waiting_for` = the missing row id) and is applied right after that row is inserted, so
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,7 +37,14 @@ from functools import cache
 from pydantic import ValidationError
 from sqlalchemy import Date, DateTime, LargeBinary, Table, bindparam, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    ProgrammingError,
+    StatementError,
+)
 
 from db import row_versions
 from db.changelog import STAMP_FIELDS, json_value
@@ -39,6 +55,7 @@ from inspect_app.sync.protocol import WireChange, value_problem
 
 OPS = frozenset({"insert", "update", "delete"})
 CONFLICT_NAMESPACE = uuid.UUID("5f0c6a53-8d0e-4f5e-9a57-1c2f7d3b9e41")  # fixed forever: ids must agree
+log = logging.getLogger(__name__)
 
 
 class SyncFormatError(ValueError):
@@ -53,7 +70,8 @@ class ApplyResult:
     own: int = 0  # this device's own changes coming back (a relayed bundle): skipped
     waiting: int = 0  # still waiting for a row they need
     conflicts: int = 0  # conflict rows written or updated
-    kept: int = 0  # kept in the inbox with a problem, not applied (see `applied_change.problem`)
+    kept: int = 0  # set aside: kept in the inbox with a problem, not applied (`applied_change.problem`)
+    skipped: int = 0  # not even naming its device and sequence: logged and dropped
 
 
 def conflict_id(table_name: str, row_id: str, field: str, losing_hlc: str) -> str:
@@ -63,16 +81,16 @@ def conflict_id(table_name: str, row_id: str, field: str, losing_hlc: str) -> st
 def apply_page(store: Store, changes: list[dict], hub_url: str | None = None,
                hub_seq_cursor: int | None = None) -> ApplyResult:
     """Apply `changes` (wire format) in one transaction; with `hub_url`, also move that hub's pull
-    cursor to `hub_seq_cursor` (default: the greatest `seq` in the page) in the same transaction."""
-    for change in changes:
-        check_change(change)
+    cursor to `hub_seq_cursor` (default: the greatest `seq` in the page) in the same transaction.
+    A change that cannot be applied here is set aside (see the module docstring): the page never
+    fails because of what a change holds."""
     result = ApplyResult(received=len(changes))
     with store.engine.begin() as conn:
         merge = Merge(conn, store, result)
         for change in changes:
             merge.receive(change)
         if hub_url is not None:
-            seqs = [int(c["seq"]) for c in changes if c.get("seq") is not None]
+            seqs = [c["seq"] for c in changes if isinstance(c, dict) and _is_seq(c.get("seq"))]
             cursor = hub_seq_cursor if hub_seq_cursor is not None else max(seqs, default=None)
             if cursor is not None:
                 _save_pull_cursor(conn, hub_url, cursor)
@@ -100,6 +118,52 @@ def check_change(change: dict) -> None:
     problem = value_problem(wire.table, wire.op, wire.row_id, wire.payload)
     if problem:  # refused here, not by SQLite halfway through the page
         raise SyncFormatError(f"{problem.code}: {problem.message}")
+
+
+def _is_seq(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63  # SQLite's 64 bits
+
+
+def change_key(change: object) -> tuple[str, int] | None:
+    """(origin device, device_seq) of a change, the inbox key; None when it does not name them."""
+    if not isinstance(change, dict):
+        return None
+    origin, seq = change.get("device_id"), change.get("device_seq")
+    if not isinstance(origin, str) or not 0 < len(origin) <= 64 or not _is_seq(seq):
+        return None
+    return origin, seq
+
+
+def format_problem(change: dict) -> str | None:
+    """None for a change in the wire format, else why not (`check_change`'s reason)."""
+    try:
+        check_change(change)
+    except SyncFormatError as exc:
+        return str(exc)
+    return None
+
+
+def problem_of(exc: Exception) -> str | None:
+    """`kind: detail` when `exc` refuses this change's values (the change is set aside); None when
+    it is the database's own failure (locked, full, damaged: the page fails and is pulled again).
+
+    Kinds (translated in the TUI, `tui.sync.set_aside_<kind>`): unique, not_null, foreign_key,
+    check, integrity, value."""
+    if isinstance(exc, IntegrityError):
+        detail = str(exc.orig)
+        for marker, kind in (("UNIQUE", "unique"), ("NOT NULL", "not_null"), ("FOREIGN KEY", "foreign_key"),
+                             ("CHECK", "check")):
+            if marker in detail:
+                return f"{kind}: {detail}"
+        return f"integrity: {detail}"
+    if isinstance(exc, DBAPIError):
+        # Binding a value SQLite cannot store is the change's fault; anything else is the database's.
+        return f"value: {exc.orig}" if isinstance(exc, (DataError, InterfaceError, ProgrammingError)) else None
+    if isinstance(exc, StatementError):  # a column type refused the value before SQLite saw it
+        return f"value: {exc.orig}"
+    if isinstance(exc, (ValueError, TypeError, KeyError, OverflowError)):  # decoding (dates, base64)
+        return f"value: {exc}"
+    return None
 
 
 def _save_pull_cursor(conn, hub_url: str, seq: int) -> None:
@@ -175,13 +239,22 @@ class Merge:
         self.ahead_limit_ms = store.clock.wall_ms() + MAX_SKEW_MS
 
     def receive(self, change: dict) -> None:
-        origin, seq = change["device_id"], int(change["device_seq"])
+        key = change_key(change)
+        if key is None:  # nothing to key it by in the inbox: it cannot be kept, only reported
+            log.warning("skipped a remote change that names no device and sequence: %.300r", change)
+            self.result.skipped += 1
+            return
+        origin, seq = key
         if origin == self.store.device_id:
             self.result.own += 1
             return
         seen = self.conn.execute(SEEN_BEFORE, {"origin": origin, "seq": seq}).first()
         if seen is not None and not self._replaces_set_aside(seen, change):
             self.result.duplicates += 1
+            return
+        problem = format_problem(change)
+        if problem is not None:
+            self._set_aside_malformed(origin, seq, change, problem)
             return
         if self._too_far_ahead(change):
             self._set_aside_ahead(change)
@@ -191,8 +264,38 @@ class Merge:
             "origin_device": origin, "device_seq": seq, "hub_seq": change.get("seq"), "table_name": change["table"],
             "row_id": change["row_id"], "op": change["op"], "hlc": change["hlc"], "actor_id": change.get("actor_id"),
             "payload": change["payload"], "base": change.get("base") or {}, "applied_at": utc_now()})
-        self.apply(origin, seq, change["table"], change["row_id"], change["op"], change["hlc"],
-                   change["payload"], change.get("base") or {})
+        self.try_apply(origin, seq, change["table"], change["row_id"], change["op"], change["hlc"],
+                       change["payload"], change.get("base") or {})
+
+    def try_apply(self, origin: str, seq: int, table_name: str, row_id: str, op: str, stamp: str,
+                  payload: dict, base: dict) -> None:
+        """`apply` in a SAVEPOINT: when this device's database refuses the change, only the change
+        is undone (values, field clocks, conflict rows, changes it released) and it is set aside."""
+        counts = (self.result.applied, self.result.conflicts)
+        try:
+            with self.conn.begin_nested():
+                self.apply(origin, seq, table_name, row_id, op, stamp, payload, base)
+        except Exception as exc:
+            problem = problem_of(exc)
+            if problem is None:
+                raise
+            self.result.applied, self.result.conflicts = counts
+            self._keep(origin, seq, problem)
+
+    def _set_aside_malformed(self, origin: str, seq: int, change: dict, problem: str) -> None:
+        """Kept whole (as received, in `payload`) under its key so it is visible, never applied.
+        Its clock is not observed and no stamp is stored: a bad stamp must not move this clock."""
+        def text(name: str, width: int) -> str:
+            value = change.get(name)
+            return value[:width] if isinstance(value, str) else ""
+
+        self.conn.execute(INBOX.insert(), {
+            "origin_device": origin, "device_seq": seq,
+            "hub_seq": change.get("seq") if _is_seq(change.get("seq")) else None,
+            "table_name": text("table", 40), "row_id": text("row_id", 36), "op": text("op", 10), "hlc": "",
+            "actor_id": None, "payload": json.loads(json.dumps(change, default=repr)), "base": {},
+            "applied_at": utc_now()})
+        self._keep(origin, seq, f"format: {problem}")
 
     # --- stamps from the future (docs/SYNC.md, "Clocks") ------------------------------------------
     # Possible only through a bundle (the hub refuses them): observing one would move this device's
@@ -214,7 +317,7 @@ class Merge:
 
     def _replaces_set_aside(self, seen, change: dict) -> bool:
         """A change set aside as too far ahead, now coming re-stamped: forget the old version."""
-        if seen.problem != CLOCK_AHEAD or seen.hlc == change["hlc"]:
+        if seen.problem != CLOCK_AHEAD or seen.hlc == change.get("hlc"):
             return False
         self.conn.execute(FORGET, {"origin": change["device_id"], "seq": int(change["device_seq"])})
         return True
@@ -232,28 +335,21 @@ class Merge:
             self._wait(origin, seq, missing)
             return
         if row is None:
-            if not self._insert(origin, seq, table, {**values, "id": row_id}):
-                return
+            self._insert(origin, seq, table, {**values, "id": row_id})
         elif table_name in APPEND_ONLY_TABLES:
             # Inserted once, never updated: a second insert is the same fact, an update a mistake.
             if op != "insert":
-                self._keep(origin, seq, f"{table_name} is append-only")
+                self._keep(origin, seq, f"append_only: {table_name} is append-only")
                 return
         else:
             self._merge_fields(table, row, values, stamp, {} if op == "insert" else base)
         self.result.applied += 1
 
-    def _insert(self, origin: str, seq: int, table: Table, values: dict) -> bool:
-        try:
-            self.conn.execute(table.insert(), values)
-        except IntegrityError as exc:
-            # A unique value another row already holds here (two devices added the same credit
-            # code or photo offline): kept, not applied; SQLite undid only this statement.
-            kind = "unique" if "UNIQUE" in str(exc.orig) else "integrity"
-            self._keep(origin, seq, f"{kind}: {exc.orig}")
-            return False
+    def _insert(self, origin: str, seq: int, table: Table, values: dict) -> None:
+        # A unique value another row already holds here (the same photo attached on two devices
+        # offline), a NOT NULL column left empty …: the IntegrityError sets the change aside (try_apply).
+        self.conn.execute(table.insert(), values)
         self._replay_waiting(values["id"])
-        return True
 
     def _merge_fields(self, table: Table, row, values: dict, stamp: str, base: dict) -> None:
         table_name, row_id = table.name, row["id"]
@@ -322,4 +418,4 @@ class Merge:
         waiting = self.conn.execute(WAITING_FOR, {"row_id": row_id}).all()
         for origin, seq, table_name, change_row_id, op, stamp, payload, base in sorted(waiting, key=lambda w: w.hlc):
             self.conn.execute(WAIT, {"origin": origin, "seq": seq, "missing": None})
-            self.apply(origin, seq, table_name, change_row_id, op, stamp, payload, base or {})
+            self.try_apply(origin, seq, table_name, change_row_id, op, stamp, payload, base or {})

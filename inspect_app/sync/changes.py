@@ -24,10 +24,12 @@ def outbox_page(store: Store, after_seq: int, limit: int) -> list[dict]:
 
 
 def inbox_changes(store: Store) -> list[dict]:
-    """Every change from other devices held here (applied or waiting), in the order it arrived
-    per device: what a bundle relays."""
+    """Every change from other devices held here (applied, waiting or set aside), in the order it
+    arrived per device: what a bundle relays. Not the ones set aside as not in the wire format:
+    another device's import would refuse the whole bundle for them."""
     with store.connect() as conn:
         rows = conn.execute(f"SELECT {INBOX_COLUMNS} FROM applied_change "
+                            "WHERE problem IS NULL OR problem NOT LIKE 'format:%' "
                             "ORDER BY coalesce(hub_seq, 0), origin_device, device_seq").fetchall()
     return [wire_change(*row, checked=False) for row in rows]
 

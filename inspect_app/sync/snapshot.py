@@ -36,7 +36,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, Table
 from db import clock
 from db.models import SYNCED_TABLES, synced_tables_parents_first
 from db.store import Store
-from inspect_app.sync.apply import ApplyResult, Merge, _save_pull_cursor, check_change
+from inspect_app.sync.apply import ApplyResult, Merge, _save_pull_cursor
 
 PROGRESS_KEY = "sync_snapshot"  # {"hub", "seq", "table", "after"} while a first sync is under way
 CLOCK_FLOOR_KEY = "clock_floor"  # the newest stamp loaded by a snapshot: Store.open starts past it
@@ -161,7 +161,6 @@ def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: s
         _insert_row_versions(cursor, table_name, inserted)
         merge = Merge(conn, store, merged)
         for change in sorted(changes, key=lambda c: c["seq"]):
-            check_change(change)
             merge.receive(change)
         if newest:
             store.clock.observe(newest)
