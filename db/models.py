@@ -63,9 +63,10 @@ class Building(SyncColumns, table=True):
 
 class Tenant(SyncColumns, table=True):
     __table_args__ = (
-        # One live row per company per park; a tenant that left and came back is the same row.
-        Index("ux_tenant_park_credit_code", "park_id", "credit_code", unique=True,
-              sqlite_where=text("deleted = 0")),
+        # One live row per company per park is kept by the services (form, ledger import), not by
+        # a unique index: two devices may add the same company offline, and both rows must reach
+        # every device for the duplicate review (services/duplicates.py) rather than stop a merge.
+        Index("ix_tenant_park_credit_code", "park_id", "credit_code", sqlite_where=text("deleted = 0")),
         Index("ix_tenant_park_name", "park_id", "name"),
     )
 
@@ -95,6 +96,11 @@ class Tenant(SyncColumns, table=True):
     people_living_on_site: bool = False
     efficiency_class: str | None = Field(default=None, max_length=1)  # 亩均效益 A/B/C/D
     notes: str | None = Field(default=None, max_length=1000)
+    # Duplicate review (services/duplicates.py): the tenant this one was merged into (this one is
+    # then a tombstone; its notices stay on it and lead there), and the credit code under which it
+    # was reviewed as a different company from the park's other tenants holding that code.
+    merged_into: str | None = Field(default=None, foreign_key="tenant.id", max_length=36)
+    distinct_code: str | None = Field(default=None, max_length=18)
 
 
 class Inspector(SyncColumns, table=True):

@@ -100,7 +100,7 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
 
 def _ledger_filter(query: LedgerQuery):
     # "deleted IS NOT 1" rather than "deleted = 0": with "= 0" SQLite walks the whole table through
-    # the partial index ux_tenant_park_credit_code (WHERE deleted = 0), one row lookup per tenant,
+    # the partial index ix_tenant_park_credit_code (WHERE deleted = 0), one row lookup per tenant,
     # about 1.5x slower than a plain scan for a search over every park (30,000 tenants: 18 ms
     # against 12 ms per scan); a park's ledger still goes through ix_tenant_park_name.
     conditions = [Tenant.deleted.is_not(True)]
