@@ -366,6 +366,8 @@ class AppliedChange(SQLModel, table=True):
     """The inbox: every remote change applied (or waiting) here; its key dedupes pulls and bundles."""
 
     __tablename__ = "applied_change"
+    # The set-aside changes, counted by the status line and `sync`: a few among many applied.
+    __table_args__ = (Index("ix_applied_change_problem", "problem", sqlite_where=text("problem IS NOT NULL")),)
 
     origin_device: str = Field(primary_key=True, max_length=64)
     device_seq: int = Field(primary_key=True)

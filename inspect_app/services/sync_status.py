@@ -17,6 +17,7 @@ class SyncStatus:
     last_sync_at: datetime | None  # local time of the last successful exchange with that hub
     conflicts: int  # unresolved conflict rows
     rejected: int  # changes the hub refused
+    set_aside: int = 0  # received changes this device could not apply (kept in the inbox)
 
 
 def configured_hub(store: Store):
@@ -41,7 +42,9 @@ def sync_status(store: Store) -> SyncStatus:
         pending = max(0, last_seq - pushed)
         conflicts = conn.execute("SELECT count(*) FROM conflict WHERE resolved = 0 AND deleted = 0").fetchone()[0]
         rejected = conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0]
-    return SyncStatus(url, pending, _local(last), conflicts, rejected)
+        # Partial index ix_applied_change_problem: the set-aside few, not the whole inbox.
+        set_aside = conn.execute("SELECT count(*) FROM applied_change WHERE problem IS NOT NULL").fetchone()[0]
+    return SyncStatus(url, pending, _local(last), conflicts, rejected, set_aside)
 
 
 def run_sync(store: Store, progress=None):

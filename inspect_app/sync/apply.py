@@ -98,6 +98,12 @@ def apply_page(store: Store, changes: list[dict], hub_url: str | None = None,
     return result
 
 
+def set_aside_count(store: Store) -> int:
+    """Remote changes set aside here (partial index ix_applied_change_problem: cheap on any inbox)."""
+    with store.connect() as conn:
+        return conn.execute("SELECT count(*) FROM applied_change WHERE problem IS NOT NULL").fetchone()[0]
+
+
 def waiting_count(store: Store) -> int:
     with store.connect() as conn:
         return conn.execute("SELECT count(*) FROM applied_change WHERE waiting_for IS NOT NULL").fetchone()[0]
@@ -178,13 +184,22 @@ def _save_pull_cursor(conn, hub_url: str, seq: int) -> None:
 # --- values between JSON and the columns --------------------------------------------------------
 
 
+def _zoned_datetime(value: str) -> datetime:
+    """Every device writes date-times with their zone; one without is read differently on each
+    device (local or UTC), so it is refused (the change is set aside)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"a date-time without a time zone: {value!r}")
+    return parsed
+
+
 @cache
-def _decoders(table: Table) -> dict:
+def _decoders(table: Table, zoned: bool) -> dict:
     decoders = {}
     for column in table.columns:
         kind = getattr(column.type, "impl", column.type)  # a TypeDecorator stores as its `impl`
         if isinstance(kind, DateTime):
-            decoders[column.name] = datetime.fromisoformat
+            decoders[column.name] = _zoned_datetime if zoned else datetime.fromisoformat
         elif isinstance(kind, Date):
             decoders[column.name] = date.fromisoformat
         elif isinstance(kind, LargeBinary):
@@ -192,8 +207,10 @@ def _decoders(table: Table) -> dict:
     return decoders
 
 
-def decode(table: Table, payload: dict) -> dict:
-    decoders = _decoders(table)
+def decode(table: Table, payload: dict, *, zoned: bool = False) -> dict:
+    """Payload values as the columns take them; `zoned`: a date-time must carry its zone (a remote
+    change; a conflict's stored losing value is UTC without one)."""
+    decoders = _decoders(table, zoned)
     return {name: (decoders[name](value) if value is not None and name in decoders else value)
             for name, value in payload.items()}
 
@@ -216,6 +233,11 @@ FORGET = INBOX.delete().where(INBOX_KEY)
 WAIT = update(INBOX).where(INBOX_KEY).values(waiting_for=bindparam("missing"))
 WAITING_FOR = select(INBOX.c.origin_device, INBOX.c.device_seq, INBOX.c.table_name, INBOX.c.row_id, INBOX.c.op,
                      INBOX.c.hlc, INBOX.c.payload, INBOX.c.base).where(INBOX.c.waiting_for == bindparam("row_id"))
+
+
+@cache
+def _not_null(table: Table) -> frozenset[str]:
+    return frozenset(column.name for column in table.columns if not column.nullable)
 
 
 @cache
@@ -325,7 +347,11 @@ class Merge:
     def apply(self, origin: str, seq: int, table_name: str, row_id: str, op: str, stamp: str,
               payload: dict, base: dict) -> None:
         table = SYNCED_TABLES[table_name].__table__
-        values = decode(table, payload)
+        empty = _not_null(table) & {name for name, value in payload.items() if value is None}
+        if empty:  # refused before the merge, so a device where it would lose sets it aside too
+            self._keep(origin, seq, f"not_null: {table_name}.{min(empty)} may not be empty")
+            return
+        values = decode(table, payload, zoned=True)
         row = self.conn.execute(_row_by_id(table), {"row_id": row_id}).mappings().first()
         if row is None and op != "insert":
             self._wait(origin, seq, row_id)

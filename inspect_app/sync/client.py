@@ -33,7 +33,7 @@ from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
 from inspect_app.sync import clock_fix, snapshot
-from inspect_app.sync.apply import apply_page
+from inspect_app.sync.apply import apply_page, set_aside_count
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected, save_push_cursor
 from inspect_app.sync.hub_settings import normalise_hub_url
 
@@ -72,6 +72,8 @@ class SyncSummary:
     applied: int = 0  # of those, merged into the data now
     conflicts: int = 0  # conflict rows written
     rejected: int = 0  # changes the hub refused this time (kept in rejected_change)
+    set_aside: int = 0  # received changes this device could not apply, this time (kept in the inbox)
+    set_aside_total: int = 0  # all received changes set aside here (the TUI lists them)
     attachments_up: int = 0
     attachments_down: int = 0
     attachments_missing: int = 0  # photos referenced here that neither side could supply
@@ -86,6 +88,8 @@ def summary_line(summary: SyncSummary) -> str:
     parts = [t("sync.summary", pushed=summary.pushed, pulled=summary.pulled, conflicts=summary.conflicts)]
     if summary.rejected:
         parts.append(t("sync.summary_rejected", rejected=summary.rejected))
+    if summary.set_aside:
+        parts.append(t("sync.summary_set_aside", set_aside=summary.set_aside))
     if summary.attachments_up or summary.attachments_down:
         parts.append(t("sync.summary_files", up=summary.attachments_up, down=summary.attachments_down))
     if summary.attachments_missing:
@@ -120,9 +124,10 @@ def sync_once(store: Store, hub_url: str, token: str, *, progress: Progress | No
         run.pull()
         run.download()
         run.finish()
+    summary.set_aside_total = set_aside_count(store)
     summary.duration = time.perf_counter() - started
-    log.info("sync with %s: %d pushed, %d pulled, %d conflicts, %d rejected, %d/%d files up/down in %.1f s",
-             hub_url, summary.pushed, summary.pulled, summary.conflicts, summary.rejected,
+    log.info("sync with %s: %d pushed, %d pulled, %d conflicts, %d rejected, %d set aside, %d/%d files up/down "
+             "in %.1f s", hub_url, summary.pushed, summary.pulled, summary.conflicts, summary.rejected, summary.set_aside,
              summary.attachments_up, summary.attachments_down, summary.duration)
     return summary
 
@@ -344,6 +349,7 @@ class _Run:
                 self.summary.pulled += result.received
                 self.summary.applied += result.applied
                 self.summary.conflicts += result.conflicts
+                self.summary.set_aside += result.kept
                 self.progress("pull", self.summary.pulled, None)
             pulled = max(pulled, next_after)
             if not page["has_more"]:
@@ -364,6 +370,7 @@ class _Run:
         self.summary.pulled += loaded.rows + loaded.changes
         self.summary.applied += loaded.rows + loaded.changes
         self.summary.conflicts += loaded.conflicts
+        self.summary.set_aside += loaded.set_aside
 
     # --- photos missing here ---------------------------------------------------------------------
 

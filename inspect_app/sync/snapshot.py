@@ -60,6 +60,7 @@ class SnapshotResult:
     rows: int = 0  # rows inserted whole
     changes: int = 0  # changes merged for rows that could not be inserted whole
     conflicts: int = 0
+    set_aside: int = 0  # changes of those rows this device could not apply (kept in the inbox)
 
 
 def tables() -> tuple[str, ...]:
@@ -167,6 +168,7 @@ def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: s
     result.rows += len(inserted)
     result.changes += merged.received
     result.conflicts += merged.conflicts
+    result.set_aside += merged.kept
 
 
 def _without_parents(cursor, table: Table, columns: list[str], rows: list[list]) -> set[str]:

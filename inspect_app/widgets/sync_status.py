@@ -60,4 +60,6 @@ class SyncStatusLine(Static):
             text += t("tui.sync.status_conflicts", conflicts=status.conflicts)
         if status.rejected:
             text += t("tui.sync.status_rejected", rejected=status.rejected)
+        if status.set_aside:
+            text += t("tui.sync.status_set_aside", set_aside=status.set_aside)
         self.update(text)

@@ -1,4 +1,4 @@
-"""offline duplicates are reviewed, not refused: the credit-code index stops being unique
+"""offline duplicates reviewed, not refused: a plain credit-code index; set-aside changes indexed
 
 Two devices may add (or change a tenant to) the same credit code in one park while offline. With
 a unique index, the second row could not be stored on the other device and its merge set the
@@ -31,10 +31,14 @@ def upgrade() -> None:
     # SQLite accepts a REFERENCES clause there for a column whose default is NULL.
     op.execute("ALTER TABLE tenant ADD COLUMN merged_into VARCHAR(36) REFERENCES tenant (id)")
     op.add_column("tenant", sa.Column("distinct_code", sa.String(length=18), nullable=True))
+    # Remote changes set aside (inspect_app/sync/apply.py), counted by the TUI's status line.
+    op.create_index("ix_applied_change_problem", "applied_change", ["problem"],
+                    sqlite_where=sa.text("problem IS NOT NULL"))
 
 
 def downgrade() -> None:
     # Only where no two live tenants of a park share a code (the unique index refuses otherwise).
+    op.drop_index("ix_applied_change_problem", table_name="applied_change")
     op.drop_column("tenant", "distinct_code")
     op.drop_column("tenant", "merged_into")
     op.drop_index("ix_tenant_park_credit_code", table_name="tenant")
