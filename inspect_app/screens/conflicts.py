@@ -1,7 +1,8 @@
 """Sync conflicts (values that lost a concurrent edit) and the changes the hub refused.
 
 r restores the losing value (an ordinary edit, which settles the conflict), d keeps the current
-value (marks the conflict resolved), x lists the refused changes with their reasons.
+value (marks the conflict resolved), x lists the refused changes with their reasons, a the
+received changes this device set aside, p the possible duplicate tenants (screens/duplicates.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class ConflictsScreen(TranslatedBindings, Screen):
         Binding("r", "restore", "tui.sync.restore", id="conflicts.restore"),
         Binding("d", "dismiss_conflict", "tui.sync.dismiss", id="conflicts.dismiss"),
         Binding("x", "rejected", "tui.sync.show_rejected", id="conflicts.rejected"),
+        Binding("a", "set_aside", "tui.sync.show_set_aside", id="conflicts.set_aside"),
+        Binding("p", "duplicates", "tui.duplicates.show", id="conflicts.duplicates"),
         Binding("escape", "back", "tui.common.back", id="conflicts.back"),
     ]
 
@@ -122,6 +125,14 @@ class ConflictsScreen(TranslatedBindings, Screen):
     def action_rejected(self) -> None:
         self.app.push_screen(RejectedChangesScreen())
 
+    def action_set_aside(self) -> None:
+        self.app.push_screen(SetAsideChangesScreen())
+
+    def action_duplicates(self) -> None:
+        from inspect_app.screens.duplicates import DuplicatesScreen
+
+        self.app.push_screen(DuplicatesScreen())
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -160,6 +171,61 @@ class RejectedChangesScreen(TranslatedBindings, Screen):
             table.add_row(_when(r.rejected_at), r.what, r.record, r.reason, key=str(r.device_seq))
         self.query_one("#rejected-status", Static).update(
             t("tui.sync.rejected_count", count=len(rejected)) if rejected else t("tui.sync.rejected_empty"))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class SetAsideChangesScreen(TranslatedBindings, Screen):
+    """Changes received from other devices that this device could not apply (docs/SYNC.md,
+    "Set aside"), newest first, with the reason in words. Kept, never lost; later edits of the
+    same records still arrive."""
+
+    BINDINGS = [Binding("escape", "back", "tui.common.back", id="set_aside.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("tui.sync.set_aside_title"), classes="screen-title")
+        yield DataTable(id="set-aside", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="set-aside-detail", classes="status-line")
+        yield Static(t("tui.common.loading"), id="set-aside-status", classes="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.changes = []
+        table = self.query_one("#set-aside", DataTable)
+        for key in ("when", "what", "record"):
+            table.add_column(t(f"tui.sync.col_{key}"), key=key)
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="set-aside")
+    def load(self) -> None:
+        from inspect_app.services.conflicts import set_aside_changes
+
+        changes = set_aside_changes(self.app.store)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show, changes)
+
+    def show(self, changes) -> None:
+        self.changes = changes
+        table = self.query_one("#set-aside", DataTable)
+        table.clear()
+        for c in changes:
+            table.add_row(_when(c.received_at), c.what, c.record, key=f"{c.origin_device}/{c.device_seq}")
+        self._show_detail()
+        self.query_one("#set-aside-status", Static).update(
+            t("tui.sync.set_aside_count", count=len(changes)) if changes else t("tui.sync.set_aside_empty"))
+
+    @on(DataTable.RowHighlighted, "#set-aside")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        # The reason is long (the database's words included): on its own line, for the row chosen.
+        table = self.query_one("#set-aside", DataTable)
+        chosen = self.changes[table.cursor_row] if self.changes and 0 <= table.cursor_row < len(self.changes) else None
+        self.query_one("#set-aside-detail", Static).update(chosen.reason if chosen is not None else "")
 
     def action_back(self) -> None:
         self.app.pop_screen()

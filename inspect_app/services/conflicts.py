@@ -43,6 +43,16 @@ class RejectedView:
     reason: str
 
 
+@dataclass(frozen=True)
+class SetAsideView:
+    origin_device: str
+    device_seq: int
+    received_at: datetime | None
+    record: str
+    what: str  # the kind of change: added / changed / deleted
+    reason: str  # in words where the kind of refusal is known, with the database's detail
+
+
 def unresolved_conflicts(store: Store) -> list[ConflictView]:
     with store.connect() as conn:
         rows = conn.execute("SELECT id, table_name, row_id, field, losing_value, losing_hlc FROM conflict "
@@ -107,6 +117,37 @@ def rejected_changes(store: Store) -> list[RejectedView]:
             reason = t(reason_key, detail=message) if reason_key in catalogue(current_language()) else f"{code}: {message}"
             views.append(RejectedView(seq, _utc_text_to_local(rejected_at), record, what, reason))
     return views
+
+
+def set_aside_changes(store: Store) -> list[SetAsideView]:
+    """Received changes this device could not apply (docs/SYNC.md, "Set aside"), newest first."""
+    with store.connect() as conn:
+        rows = conn.execute("SELECT origin_device, device_seq, table_name, row_id, op, payload, problem, applied_at "
+                            "FROM applied_change WHERE problem IS NOT NULL "
+                            "ORDER BY applied_at DESC, origin_device, device_seq").fetchall()
+        views = []
+        for origin, seq, table_name, row_id, op, payload, problem, received in rows:
+            payload = _json(payload) or {}
+            if isinstance(payload.get("payload"), dict):  # a malformed change is kept whole
+                payload = payload["payload"]
+            record = describe(conn, table_name, row_id, payload) if table_name else "-"
+            what = t(f"tui.sync.op_{op}") if op in ("insert", "update", "delete") else "-"
+            views.append(SetAsideView(origin, seq, _utc_text_to_local(received), record, what,
+                                      set_aside_reason(problem)))
+    return views
+
+
+def set_aside_reason(problem: str) -> str:
+    """"unique: UNIQUE constraint failed: …" in words: the most specific known kind (a format
+    refusal may name one after "format: "), then the detail as the database gave it."""
+    parts = [part.strip() for part in problem.split(":")]
+    words = catalogue(current_language())
+    for kind in reversed(parts[:2]):
+        key = f"tui.sync.set_aside_{kind}"
+        if key in words:
+            detail = problem.split(":", parts.index(kind) + 1)[-1].strip()
+            return t("tui.sync.set_aside_reason", reason=t(key), detail=detail)
+    return problem
 
 
 # --- words for records, fields and values ---------------------------------------------------------
