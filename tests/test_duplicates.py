@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from db.errors import UserError
 from db.models import SYNCED_TABLES, AttachmentLink, Hazard, Inspection, QuarterlyReport, Tenant
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import enrol_device
 from inspect_app.services.duplicates import KEPT, MOVED, mark_distinct, merge_tenants, possible_duplicates
-from inspect_app.services.errors import UserError
 from inspect_app.sync.client import sync_once
 from tests.conftest import make_credit_code
 from tests.hub_server import serve

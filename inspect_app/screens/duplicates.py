@@ -14,9 +14,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
+from db.errors import UserError
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.errors import UserError
 
 
 class DuplicatesScreen(TranslatedBindings, Screen):

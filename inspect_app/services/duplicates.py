@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db.errors import UserError
 from db.store import Store
-from inspect_app.services.errors import UserError
 
 # Synced rows that name a tenant and move with a merge. Notices stay (append-only legal records);
 # audit events and conflict rows are history and stay with the row they describe.
