@@ -35,13 +35,13 @@ def hub(tmp_path):
     app.state.engine.dispose()
 
 
-def plant(app, changes: list[dict]) -> None:
+def plant(app, changes: list[dict], park_id: str) -> None:
     """Append changes to the hub's log as if its push had accepted them."""
     with app.state.engine.begin() as conn:
         for c in changes:
             conn.execute(change.insert().values(
                 device_id=c["device_id"], device_seq=c["device_seq"], table_name=c["table"], row_id=c["row_id"],
-                park_id=c.get("park_id"), op=c["op"], hlc=c["hlc"], actor_id=None, payload=c["payload"],
+                park_id=park_id, op=c["op"], hlc=c["hlc"], actor_id=None, payload=c["payload"],
                 base=c.get("base") or {}, received_at=datetime.now(UTC)))
 
 
@@ -50,10 +50,9 @@ def hub_newest(app) -> int:
         return conn.execute(select(func.max(change.c.seq))).scalar()
 
 
-def evil_update(seq: int, table: str, row_id: str, park_id: str, payload: dict, base: dict | None = None) -> dict:
+def evil_update(seq: int, table: str, row_id: str, payload: dict, base: dict | None = None) -> dict:
     stamp = format_stamp(int(time.time() * 1000), seq, EVIL)
-    return {"device_id": EVIL, "device_seq": seq, "table": table, "row_id": row_id, "park_id": park_id,
-            "op": "update", "hlc": stamp, "payload": {**payload, "hlc": stamp, "origin_device": EVIL},
+    return {"device_id": EVIL, "device_seq": seq, "table": table, "row_id": row_id, "op": "update", "hlc": stamp, "payload": {**payload, "hlc": stamp, "origin_device": EVIL},
             "base": base or {}}
 
 
@@ -85,13 +84,13 @@ def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(hub, device
     sync_once(b, url, token_b)
 
     refused = [
-        evil_update(1, "tenant", tenant.id, park.id, {"name": None}, {"name": tenant.hlc}),  # NOT NULL
-        evil_update(2, "check_result", first_result.id, park.id, {"inspection_id": second.id}),  # unique
-        evil_update(3, "inspection", first.id, park.id, {"finished_at": "2026-12-06T10:00:00"}),  # no zone
-        evil_update(4, "notice", notice.id, park.id, {"number": "假的"}),  # append-only
-        {**evil_update(5, "tenant", tenant.id, park.id, {"no_such_field": 1})},  # not in the wire format
+        evil_update(1, "tenant", tenant.id, {"name": None}, {"name": tenant.hlc}),  # NOT NULL
+        evil_update(2, "check_result", first_result.id, {"inspection_id": second.id}),  # unique
+        evil_update(3, "inspection", first.id, {"finished_at": "2026-12-06T10:00:00"}),  # no zone
+        evil_update(4, "notice", notice.id, {"number": "假的"}),  # append-only
+        evil_update(5, "tenant", tenant.id, {"no_such_field": 1}),  # not in the wire format
     ]
-    plant(app, refused)
+    plant(app, refused, park.id)
     # Later edits of the same rows and of another row, made after the refused ones.
     time.sleep(0.002)
     edit(a, Tenant, tenant.id, name="后来的名字")
@@ -111,10 +110,13 @@ def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(hub, device
         assert rows(store, CheckResult, id=first_result.id)[0].inspection_id == first.id
         assert rows(store, Notice)[0].number == notice.number
         with store.connect() as conn:
-            kinds = [r[0].split(":")[0] for r in conn.execute(
+            problems = [r[0] for r in conn.execute(
                 "SELECT problem FROM applied_change WHERE origin_device = ? ORDER BY device_seq", (EVIL,))]
             pulled = conn.execute("SELECT pulled_seq FROM sync_state").fetchone()[0]
-        assert kinds == ["not_null", "unique", "value", "append_only", "format"]
+        # The wire rules (sync/protocol.py) refuse the first, third and fifth before the merge;
+        # the database the second; the merge's append-only rule the fourth.
+        kinds = ["format: not_null:", "unique:", "format: no_time_zone:", "append_only:", "format: unknown_field:"]
+        assert [p[:len(k)] for p, k in zip(problems, kinds, strict=True)] == kinds
         assert pulled == hub_newest(app)  # the cursor moved past every refused change
     assert synced_rows(a) == synced_rows(b)
 
@@ -132,7 +134,7 @@ def test_a_refused_null_name_leaves_the_field_clock_so_a_later_name_applies(devi
     from inspect_app.sync.changes import outbox_page
 
     apply_page(b, outbox_page(a, 0, 100))
-    bad = evil_update(1, "tenant", tenant.id, park.id, {"name": None}, {"name": tenant.hlc})
+    bad = evil_update(1, "tenant", tenant.id, {"name": None}, {"name": tenant.hlc})
     assert apply_page(b, [bad]).kept == 1
     with b.connect() as conn:
         clocks = conn.execute("SELECT clocks FROM row_version WHERE row_id = ?", (tenant.id,)).fetchone()

@@ -7,6 +7,7 @@ received changes this device set aside, p the possible duplicate tenants (screen
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -225,7 +226,8 @@ class SetAsideChangesScreen(TranslatedBindings, Screen):
         # The reason is long (the database's words included): on its own line, for the row chosen.
         table = self.query_one("#set-aside", DataTable)
         chosen = self.changes[table.cursor_row] if self.changes and 0 <= table.cursor_row < len(self.changes) else None
-        self.query_one("#set-aside-detail", Static).update(chosen.reason if chosen is not None else "")
+        # Text, not markup: the database's words may hold brackets.
+        self.query_one("#set-aside-detail", Static).update(Text(chosen.reason) if chosen is not None else "")
 
     def action_back(self) -> None:
         self.app.pop_screen()

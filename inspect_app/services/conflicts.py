@@ -145,8 +145,9 @@ def set_aside_reason(problem: str) -> str:
     for kind in reversed(parts[:2]):
         key = f"tui.sync.set_aside_{kind}"
         if key in words:
-            detail = problem.split(":", parts.index(kind) + 1)[-1].strip()
-            return t("tui.sync.set_aside_reason", reason=t(key), detail=detail)
+            rest = problem.split(":", parts.index(kind) + 1)
+            detail = rest[-1].strip() if len(rest) > parts.index(kind) + 1 else ""
+            return t("tui.sync.set_aside_reason", reason=t(key), detail=detail) if detail else t(key)
     return problem
 
 
