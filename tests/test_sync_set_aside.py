@@ -143,3 +143,28 @@ def test_a_refused_null_name_leaves_the_field_clock_so_a_later_name_applies(devi
     later = outbox_page(a, 0, 100)[-2:]  # the update and its audit event
     assert apply_page(b, later).applied == 2
     assert rows(b, Tenant)[0].name == "乙"
+
+
+def test_a_first_sync_takes_tenants_a_hub_kept_before_the_table_gained_columns(hub, devices):
+    """A hub's ready rows (`row_state.snapshot`) written before device migration 0007 added
+    tenant.merged_into and distinct_code have two values fewer than the page's columns: the new
+    device merges those tenants from their changes instead of failing its first sync."""
+    from inspect_app.hub.storage import row_state
+
+    app, url = hub
+    a, fresh = devices.new("a"), devices.new("fresh")
+    token_a, token_fresh = enrol_device(app.state.engine, "a")[1], enrol_device(app.state.engine, "fresh")[1]
+    park = make_park(a)
+    make_tenant(a, park.id, 1)
+    make_tenant(a, park.id, 2)
+    sync_once(a, url, token_a)
+    with app.state.engine.begin() as conn:
+        for row_id, text in conn.execute(select(row_state.c.row_id, row_state.c.snapshot)
+                                         .where(row_state.c.table_name == "tenant")).all():
+            old = json.loads(text)
+            old[4] = old[4][:-2]  # as written when the tenant had two columns fewer
+            conn.execute(row_state.update().where((row_state.c.table_name == "tenant") & (row_state.c.row_id == row_id))
+                         .values(snapshot=json.dumps(old, ensure_ascii=False)))
+    summary = sync_once(fresh, url, token_fresh)
+    assert summary.set_aside == 0
+    assert synced_rows(fresh) == synced_rows(a)
