@@ -170,8 +170,10 @@ async def test_a_pushed_change_reaches_another_device_but_not_its_maker(hub, tmp
     async with client(hub, token_a) as http:
         me = (await http.get(f"{API}/me")).json()
     assert abs(me.pop("now_ms") - time.time() * 1000) < 60_000  # the hub's clock: devices correct theirs
+    hub_id = me.pop("hub_id")
+    assert len(hub_id) == 32 and int(hub_id, 16) >= 0
     assert me == {"name": "laptop-a", "device_id": laptop_a.device_id, "parks": [],
-                  "last_device_seq": sent_a[-1]["device_seq"]}
+                  "last_device_seq": sent_a[-1]["device_seq"], "epoch": 1, "acked_seq": sent_a[-1]["device_seq"]}
     with hub.state.engine.connect() as conn:
         state = conn.execute(select(row_state).where(row_state.c.row_id == ids["rectification_item"])).one()
     assert state.park_id == ids["park"]
@@ -219,7 +221,12 @@ async def test_pages_follow_the_cursor_without_gaps_or_repeats(hub, tmp_path):
     assert seqs == sorted(set(seqs))
     async with client(hub, token_b) as http:
         last = (await http.get(f"{API}/changes", params={"after": seqs[-1]})).json()
+        check = last.pop("check")
+        again = await http.get(f"{API}/changes", params={"after": seqs[-1], "check": check})
+        wrong = await http.get(f"{API}/changes", params={"after": seqs[-1], "check": "0" * 24})
     assert last == {"changes": [], "next_after": seqs[-1], "has_more": False}
+    assert again.status_code == 200 and again.json()["check"] == check
+    assert wrong.status_code == 409 and wrong.json()["detail"]["code"] == "history_changed"
     laptop.close()
 
 
@@ -497,7 +504,8 @@ async def test_the_openapi_schema_lists_every_endpoint(hub):
     assert operations == {(f"{API}/health", "get"), (f"{API}/me", "get"), (f"{API}/push", "post"),
                           (f"{API}/changes", "get"), (f"{API}/attachments/{{sha256}}", "head"),
                           (f"{API}/attachments/{{sha256}}", "put"), (f"{API}/attachments/{{sha256}}", "get"),
-                          (f"{API}/snapshot", "get"), (f"{API}/snapshot/changes", "post")}
+                          (f"{API}/snapshot", "get"), (f"{API}/snapshot/changes", "post"),
+                          (f"{API}/checkpoints", "post")}
     assert {"PushRequest", "PushResponse", "ChangesPage", "WireChange", "Me", "SnapshotPage", "RowChangesRequest"} <= set(
         schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from db.clock import MAX_SKEW_MS
-from inspect_app.hub import pull, push, snapshot
+from inspect_app.hub import identity, pull, push, snapshot
 from inspect_app.hub.auth import Authenticate
 from inspect_app.hub.clock_check import hub_now_ms
 from inspect_app.hub.limits import BodyLimit, TokenBuckets
@@ -29,6 +29,9 @@ from inspect_app.hub.schemas import (
     MAX_PULL_LIMIT,
     AttachmentStored,
     ChangesPage,
+    Checkpoint,
+    Checkpoints,
+    CheckpointsRequest,
     ErrorBody,
     Health,
     Me,
@@ -121,8 +124,10 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
             if device_id is not None:
                 _refuse_device_id(device_id_refusal(conn, hub_device, device_id), hub_device)
             last = _last_device_seq(conn, hub_device.device_id)
+            hub_id, epoch = identity.identity(conn)
+            acked = identity.acked_seq(conn, hub_device.device_id)
         return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
-                  last_device_seq=last, now_ms=hub_now_ms())
+                  last_device_seq=last, now_ms=hub_now_ms(), hub_id=hub_id, epoch=epoch, acked_seq=acked)
 
     @app.post(f"{API}/push", response_model=PushResponse, tags=["sync"],
               responses={**UNAUTHORISED, 403: {"model": ErrorBody, "description": "changes of another device"},
@@ -143,18 +148,37 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
                 result = push.PushApplier(conn, hub_device, max_clock_skew_ms=max_clock_skew_ms).run(changes)
             except IntegrityError as exc:  # the same device pushing twice at once: let it retry
                 raise HTTPException(409, "concurrent push of the same changes; retry") from exc
+            identity.record_acked(conn, changes[0].device_id, result.acked_through)
         log.info("push from %s: %d accepted, %d already had, %d rejected, through %d in %.0f ms",
                  hub_device.name, result.accepted, result.duplicates, len(result.rejected),
                  result.acked_through, (time.perf_counter() - started) * 1000)
         return PushResponse(acked_through=result.acked_through, rejected=result.rejected)
 
-    @app.get(f"{API}/changes", response_model=ChangesPage, responses=UNAUTHORISED, tags=["sync"])
+    @app.get(f"{API}/changes", response_model=ChangesPage, tags=["sync"],
+             responses={**UNAUTHORISED, 409: {"model": ErrorBody, "description": "detail {code: history_changed}: "
+                                                "the hub's history at `after` is not the one `check` names"}})
     def changes(hub_device: CurrentDevice,
                 after: Annotated[int, Query(ge=0, le=2**62, description="hub sequence already applied")] = 0,
-                limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500) -> ChangesPage:
+                limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 500,
+                check: Annotated[str | None, Query(max_length=64, description="the check the hub gave with "
+                                                                              "`after`")] = None) -> ChangesPage:
         with engine.connect() as conn:
+            if check is not None and identity.check_at(conn, after) != check:
+                # Put back from a backup since the device pulled: it asks /checkpoints where to resume.
+                raise HTTPException(409, {"code": "history_changed",
+                                          "message": "the hub's history at this cursor changed (restored)"})
             page = pull.changes_page(conn, hub_device, after, limit)
-        return ChangesPage(changes=page.changes, next_after=page.next_after, has_more=page.has_more)
+            next_check = identity.check_at(conn, page.next_after)
+        return ChangesPage(changes=page.changes, next_after=page.next_after, has_more=page.has_more,
+                           check=next_check or "")
+
+    @app.post(f"{API}/checkpoints", response_model=Checkpoints, responses=UNAUTHORISED, tags=["sync"])
+    def checkpoints(request: CheckpointsRequest, hub_device: CurrentDevice) -> Checkpoints:
+        """The hub's history check at each sequence: a device finds the latest of its checkpoints
+        the hub still agrees with and pulls again from there."""
+        with engine.connect() as conn:
+            found = identity.checks_at(conn, list(request.seqs))
+        return Checkpoints(checks=[Checkpoint(seq=seq, check=value) for seq, value in sorted(found.items())])
 
     @app.get(f"{API}/snapshot", tags=["sync"], response_class=Response,
              responses={**UNAUTHORISED, 200: {"model": SnapshotPage, "description": "one page of merged rows"},

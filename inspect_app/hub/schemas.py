@@ -10,6 +10,7 @@ from inspect_app.sync.protocol import Ident, TableName, WireChange
 
 MAX_CHANGES_PER_PUSH = 500
 MAX_PULL_LIMIT = 1000
+MAX_CHECKPOINTS = 200
 
 # One model for a change on the wire, shared with the device (inspect_app/sync/protocol.py): a push
 # carries its `seq` as None (ignored), a pulled change the hub-wide sequence.
@@ -42,6 +43,27 @@ class ChangesPage(BaseModel):
     changes: list[PulledChange]
     next_after: int = Field(description="pass as `after` for the next page (and save as the cursor)")
     has_more: bool
+    check: str = Field(description="the hub's history check at `next_after`: pass it as `check` with that cursor")
+
+
+class HistoryChanged(BaseModel):
+    code: Literal["history_changed"]
+    message: str
+
+
+class CheckpointsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seqs: list[Annotated[int, Field(ge=0, le=2**62)]] = Field(min_length=1, max_length=MAX_CHECKPOINTS, description="hub sequences to check")
+
+
+class Checkpoint(BaseModel):
+    seq: int
+    check: str | None = Field(description="the hub's history check at seq; null when it holds no change there")
+
+
+class Checkpoints(BaseModel):
+    checks: list[Checkpoint]
 
 
 class Me(BaseModel):
@@ -50,6 +72,10 @@ class Me(BaseModel):
     parks: list[str] = Field(description="assigned park ids; empty = every park")
     last_device_seq: int = Field(description="highest device_seq of this device the hub holds")
     now_ms: int = Field(description="the hub's clock (unix ms): the device corrects its own clock by it")
+    hub_id: str = Field(description="the hub's id (made once): devices key their cursors by it")
+    epoch: int = Field(description="the hub's history epoch: goes up at each restore from a backup")
+    acked_seq: int = Field(description="highest device_seq of this device the hub acknowledged (applied "
+                                       "or refused): a push cursor above it is moved back to it")
 
 
 class Health(BaseModel):

@@ -2,8 +2,8 @@
 
 SQLAlchemy Core on a database of its own — a SQLite file by default (`sqlite:///hub.db`), or
 PostgreSQL by URL (`postgresql+psycopg://…`, psycopg 3). It is never a device's database.
-The schema is new, so `create_all` makes it; once a hub has been released, its changes will go
-through Alembic revisions like the device's.
+Its schema is kept by Alembic revisions of its own (`inspect_app/hub/migrations/`, run by
+`open_engine`); a table added here needs a revision that makes it.
 
 Attachment bytes live in the `attachment` table rather than files beside the database: the same
 code serves SQLite and PostgreSQL, a backup of the hub is one database, and an upload is stored
@@ -122,6 +122,25 @@ attachment = Table(
 )
 
 
+# The hub's identity: `hub_id` (random, made once, by the revision that made this table) and the
+# history `epoch` (1, then + 1 at each `parkinspect hub restore`). Devices key their cursors by
+# the id, and an epoch they have not seen makes them check the hub's history (docs/SYNC.md).
+hub_meta = Table(
+    "hub_meta", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", String(100), nullable=False),
+)
+
+# Per device id, the highest device_seq the hub has acknowledged (applied or refused). A hub put
+# back from a backup holds the backup's figure, lower than the device's push cursor: the device
+# then re-sends what the hub lost (docs/SYNC.md, "Hub identity and restores").
+device_ack = Table(
+    "device_ack", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("acked_seq", BigInteger, nullable=False),
+)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -143,16 +162,27 @@ def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
     cursor.close()
 
 
-def open_engine(url: str) -> Engine:
-    """An engine on the hub database, its tables created when missing."""
+def make_engine(url: str) -> Engine:
+    """An engine on the hub database as it is (no migration)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         _create_private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on the hub database, its schema brought to the newest revision (made when empty)."""
+    from inspect_app.hub.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
