@@ -342,12 +342,28 @@ class NoticeCounter(SQLModel, table=True):
 
 
 class SyncState(SQLModel, table=True):
+    """Cursors per hub, keyed by the hub's id (`/me`): the same hub at a new address keeps them. A
+    row from before hub ids is keyed by its URL until the next sync there adopts it (sync/cursors.py)."""
+
     __tablename__ = "sync_state"
 
-    hub_url: str = Field(primary_key=True, max_length=300)
+    hub_id: str = Field(primary_key=True, max_length=300)
+    hub_url: str | None = Field(default=None, max_length=300)  # the address last synced with
+    epoch: int | None = None  # the hub's history epoch last seen (a new one: check its history)
     pushed_seq: int = 0  # last change_log.seq the hub acknowledged
     pulled_seq: int = 0  # hub-wide sequence of the last change applied here
     last_sync_at: datetime | None = None
+
+
+class SyncCheckpoint(SQLModel, table=True):
+    """(hub sequence, the hub's history check there) pairs the pull passed: where to resume when
+    the hub turns out to have been put back from a backup (docs/SYNC.md)."""
+
+    __tablename__ = "sync_checkpoint"
+
+    hub_id: str = Field(primary_key=True, max_length=300)
+    seq: int = Field(primary_key=True)
+    check: str = Field(max_length=64)
 
 
 class RowVersion(SQLModel, table=True):

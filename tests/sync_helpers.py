@@ -38,7 +38,7 @@ def pull_all(store: Store, http: httpx.Client, hub_key: str, *, use_snapshot: bo
     _, after = push_cursor(store, hub_key)
     while True:
         page = request("GET", "/changes", params={"after": after, "limit": 7}).json()
-        apply_page(store, page["changes"], hub_url=hub_key, hub_seq_cursor=page["next_after"])
+        apply_page(store, page["changes"], hub=hub_key, hub_seq_cursor=page["next_after"])
         after = max(after, page["next_after"])
         if not page["has_more"]:
             return

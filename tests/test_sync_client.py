@@ -245,7 +245,7 @@ def test_a_sync_cut_mid_push_is_completed_by_the_next_without_doubles(hub, devic
 def test_a_sync_cut_mid_pull_is_completed_by_the_next_without_doubles(hub, devices, monkeypatch):
     monkeypatch.setattr(client, "PULL_LIMIT", 4)
     # Pull by changes: an empty device's first sync would load a snapshot (tests/test_sync_snapshot.py).
-    monkeypatch.setattr(client.snapshot, "needed", lambda store, hub_url: False)
+    monkeypatch.setattr(client.snapshot, "needed", lambda store, hub: False)
     a, b = devices.new("a"), devices.new("b")
     token_a, token_b = enrol(hub, "a"), enrol(hub, "b")
     park_with_tenants(a, 10)

@@ -242,13 +242,13 @@ def test_an_update_before_its_insert_waits_and_then_applies(devices):
     assert snapshot(b) == snapshot(a)
 
 
-def test_a_page_applied_with_a_hub_url_moves_the_pull_cursor_in_the_same_transaction(devices):
+def test_a_page_applied_with_a_hub_moves_the_pull_cursor_in_the_same_transaction(devices):
     a, b = devices.new("a"), devices.new("b")
     make_park(a)
     page = [{**change, "seq": 40 + i} for i, change in enumerate(everything(a))]
-    apply_page(b, page, hub_url="https://hub.example")
+    apply_page(b, page, hub="https://hub.example")
     assert push_cursor(b, "https://hub.example") == (0, 40 + len(page) - 1)
-    apply_page(b, page[:1], hub_url="https://hub.example", hub_seq_cursor=3)  # never moves back
+    apply_page(b, page[:1], hub="https://hub.example", hub_seq_cursor=3)  # never moves back
     assert push_cursor(b, "https://hub.example")[1] == 40 + len(page) - 1
 
 

@@ -36,7 +36,7 @@ async def sync(app, store, token: str) -> None:
             pushed = answer["acked_through"]
         while True:
             page = (await http.get(f"{API}/changes", params={"after": pulled, "limit": 200})).json()
-            apply_page(store, page["changes"], hub_url=HUB, hub_seq_cursor=page["next_after"])
+            apply_page(store, page["changes"], hub=HUB, hub_seq_cursor=page["next_after"])
             pulled = page["next_after"]
             if not page["has_more"]:
                 return

@@ -32,7 +32,9 @@ def sync_status(store: Store) -> SyncStatus:
     url = _normalised(hub.url) if hub else None
     with store.connect() as conn:
         if url is not None:
-            row = conn.execute("SELECT pushed_seq, last_sync_at FROM sync_state WHERE hub_url = ?", (url,)).fetchone()
+            # The hub's row by the address it was last synced at (cursors are keyed by its id).
+            row = conn.execute("SELECT pushed_seq, last_sync_at FROM sync_state WHERE hub_url = ? OR hub_id = ? "
+                               "ORDER BY last_sync_at DESC LIMIT 1", (url, url)).fetchone()
         else:  # no hub remembered (yet): what no hub has acknowledged
             row = conn.execute("SELECT max(pushed_seq), max(last_sync_at) FROM sync_state").fetchone()
         pushed, last = (row[0] or 0, row[1]) if row else (0, None)

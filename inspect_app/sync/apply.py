@@ -49,8 +49,9 @@ from sqlalchemy.exc import (
 from db import row_versions
 from db.changelog import STAMP_FIELDS, json_value
 from db.clock import MAX_SKEW_MS, is_valid, millis_of, parse
-from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES, AppliedChange, SyncState, utc_now
+from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES, AppliedChange, utc_now
 from db.store import CLOCK_AHEAD, Store
+from inspect_app.sync.cursors import save_pull_cursor
 from inspect_app.sync.protocol import WireChange, value_problem
 
 OPS = frozenset({"insert", "update", "delete"})
@@ -78,10 +79,11 @@ def conflict_id(table_name: str, row_id: str, field: str, losing_hlc: str) -> st
     return str(uuid.uuid5(CONFLICT_NAMESPACE, f"{table_name}\x1f{row_id}\x1f{field}\x1f{losing_hlc}"))
 
 
-def apply_page(store: Store, changes: list[dict], hub_url: str | None = None,
-               hub_seq_cursor: int | None = None) -> ApplyResult:
-    """Apply `changes` (wire format) in one transaction; with `hub_url`, also move that hub's pull
-    cursor to `hub_seq_cursor` (default: the greatest `seq` in the page) in the same transaction.
+def apply_page(store: Store, changes: list[dict], hub: str | None = None,
+               hub_seq_cursor: int | None = None, cursor_check: str | None = None) -> ApplyResult:
+    """Apply `changes` (wire format) in one transaction; with `hub` (the hub's id), also move that
+    hub's pull cursor to `hub_seq_cursor` (default: the greatest `seq` in the page) in the same
+    transaction, keeping `cursor_check` (the hub's history check there) as a checkpoint.
     A change that cannot be applied here is set aside (see the module docstring): the page never
     fails because of what a change holds."""
     result = ApplyResult(received=len(changes))
@@ -89,11 +91,11 @@ def apply_page(store: Store, changes: list[dict], hub_url: str | None = None,
         merge = Merge(conn, store, result)
         for change in changes:
             merge.receive(change)
-        if hub_url is not None:
+        if hub is not None:
             seqs = [c["seq"] for c in changes if isinstance(c, dict) and _is_seq(c.get("seq"))]
             cursor = hub_seq_cursor if hub_seq_cursor is not None else max(seqs, default=None)
             if cursor is not None:
-                _save_pull_cursor(conn, hub_url, cursor)
+                save_pull_cursor(conn, hub, cursor, cursor_check)
     result.waiting = waiting_count(store)
     return result
 
@@ -170,15 +172,6 @@ def problem_of(exc: Exception) -> str | None:
     if isinstance(exc, (ValueError, TypeError, KeyError, OverflowError)):  # decoding (dates, base64)
         return f"value: {exc}"
     return None
-
-
-def _save_pull_cursor(conn, hub_url: str, seq: int) -> None:
-    statement = sqlite_insert(SyncState.__table__).values(hub_url=hub_url, pushed_seq=0, pulled_seq=seq,
-                                                          last_sync_at=utc_now())
-    excluded = statement.excluded
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=["hub_url"],
-        set_={"pulled_seq": text("max(pulled_seq, excluded.pulled_seq)"), "last_sync_at": excluded.last_sync_at}))
 
 
 # --- values between JSON and the columns --------------------------------------------------------

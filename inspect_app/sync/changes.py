@@ -34,26 +34,31 @@ def inbox_changes(store: Store) -> list[dict]:
     return [wire_change(*row, checked=False) for row in rows]
 
 
-def push_cursor(store: Store, hub_url: str) -> tuple[int, int]:
-    """(pushed_seq, pulled_seq) for this hub; (0, 0) before the first sync."""
+def push_cursor(store: Store, hub: str) -> tuple[int, int]:
+    """(pushed_seq, pulled_seq) for this hub — its id, or the address it was last synced at —
+    (0, 0) before the first sync."""
     with store.connect() as conn:
-        row = conn.execute("SELECT pushed_seq, pulled_seq FROM sync_state WHERE hub_url = ?", (hub_url,)).fetchone()
+        row = conn.execute("SELECT pushed_seq, pulled_seq FROM sync_state WHERE hub_id = ?", (hub,)).fetchone()
+        if row is None:
+            row = conn.execute("SELECT pushed_seq, pulled_seq FROM sync_state WHERE hub_url = ? "
+                               "ORDER BY last_sync_at DESC LIMIT 1", (hub,)).fetchone()
     return (row[0], row[1]) if row else (0, 0)
 
 
-def mark_pushed(store: Store, hub_url: str, acked_through: int) -> None:
-    """The hub holds every change up to `acked_through`: the push cursor moves there (never back)."""
+def mark_pushed(store: Store, hub: str, acked_through: int) -> None:
+    """The hub (by id) holds every change up to `acked_through`: the push cursor moves there
+    (never back here; sync/cursors.py rewind_push moves it back for a hub put back from a backup)."""
     with store.connect() as conn:
-        save_push_cursor(conn, hub_url, acked_through)
+        save_push_cursor(conn, hub, acked_through)
 
 
-def save_push_cursor(conn, hub_url: str, acked_through: int) -> None:
+def save_push_cursor(conn, hub: str, acked_through: int) -> None:
     """`mark_pushed` on an open sqlite3 connection, in the caller's transaction."""
     conn.execute(
-        "INSERT INTO sync_state (hub_url, pushed_seq, pulled_seq, last_sync_at) VALUES (?, ?, 0, ?) "
-        "ON CONFLICT (hub_url) DO UPDATE SET pushed_seq = max(pushed_seq, excluded.pushed_seq), "
+        "INSERT INTO sync_state (hub_id, pushed_seq, pulled_seq, last_sync_at) VALUES (?, ?, 0, ?) "
+        "ON CONFLICT (hub_id) DO UPDATE SET pushed_seq = max(pushed_seq, excluded.pushed_seq), "
         "last_sync_at = excluded.last_sync_at",
-        (hub_url, acked_through, _now()))
+        (hub, acked_through, _now()))
 
 
 def record_rejected(store: Store, rejected: list[dict]) -> int:

@@ -8,6 +8,11 @@ Every step is safe to cut at any moment: the hub dedupes a batch sent twice by (
 push cursor moves only after the hub's answer, a pulled page and its cursor are one transaction,
 and files are written to `.partial` then renamed. So the next `sync_once` finishes the job.
 
+Cursors are keyed by the hub's id (`/me`), so the same hub at a new address carries on where it
+was. A hub put back from a backup is noticed (its epoch changed, its acknowledged mark for this
+device is below the push cursor, or a pull's history check fails) and the lost part is sent and
+pulled again (sync/cursors.py).
+
 Transient failures (no connection, timeouts, 5xx, 409, 429) are retried with exponential back-off
 (1, 2, 4 … at most 60 s; a 429's Retry-After is honoured) up to `max_tries` attempts, then
 `SyncNetworkError`. A refused token is `SyncAuthError` at once. Changes the hub rejects are kept in
@@ -32,7 +37,7 @@ from db.durable import write_durably
 from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
-from inspect_app.sync import clock_fix, snapshot
+from inspect_app.sync import clock_fix, cursors, snapshot
 from inspect_app.sync.apply import apply_page, set_aside_count
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected, save_push_cursor
 from inspect_app.sync.hub_settings import normalise_hub_url
@@ -48,6 +53,8 @@ MAX_TRIES = 6  # 1 + 2 + 4 + 8 + 16 s of waiting before giving up
 RETRY_STATUSES = frozenset({409, 429})
 CLOCK_AHEAD = "clock_ahead"  # a push refusal: the stamp is too far ahead of the hub's clock
 MAX_CLOCK_ROUNDS = 3  # re-measure and re-stamp at most this often per sync, then leave the rest for the next
+HISTORY_CHANGED = "history_changed"  # the hub's 409 code on a pull whose cursor's check no longer holds
+MAX_HISTORY_RESTARTS = 3  # a hub restored again while this device re-pulls: give up for this run
 
 # progress(stage, done, total): stage is "upload", "push", "pull" or "download"; total may be None.
 Progress = Callable[[str, int, int | None], None]
@@ -203,15 +210,50 @@ class _Run:
     def __init__(self, store: Store, session: _Session, summary: SyncSummary, progress: Progress):
         self.store, self.session, self.summary, self.progress = store, session, summary, progress
         self.hub_url = session.hub_url
+        self.hub: str | None = None  # the key of this hub's cursors: its id, from the first /me
 
     def check_device(self) -> None:
+        """GET /me (fix_clock), which first checks the device and takes the hub's identity (identify)."""
+        self.fix_clock()
+
+    def identify(self, me: dict) -> None:
         """A token already bound to another device id would be refused at the first push (403);
         say so before sending anything (a copied database, or one token on two laptops). The hub
-        also refuses this device's id when it was revoked (403 `device_id_revoked`), before any pull."""
-        me = self.fix_clock()
+        also refuses this device's id when it was revoked (403 `device_id_revoked`), before any pull.
+        Then the hub's identity: its cursors here, and whether it was put back from a backup."""
         bound = me.get("device_id")
         if bound and bound != self.store.device_id:
             raise SyncAuthError("sync.token_other_device", field="token", hub=self.hub_url)
+        self.hub = str(me.get("hub_id") or self.hub_url)
+        last_epoch = cursors.attach(self.store, self.hub, self.hub_url)
+        epoch = me.get("epoch")
+        if epoch is not None and last_epoch is not None and epoch != last_epoch:
+            log.warning("hub %s is at history epoch %s (was %s): restored from a backup; checking where "
+                        "its history and this device's still agree", self.hub_url, epoch, last_epoch)
+            self.verify_history()
+        if epoch is not None:
+            cursors.set_epoch(self.store, self.hub, int(epoch))
+        acked = me.get("acked_seq")
+        if acked is not None and cursors.rewind_push(self.store, self.hub, int(acked)):
+            log.warning("hub %s holds this device's changes only up to %s: sending the rest again",
+                        self.hub_url, acked)
+
+    def verify_history(self) -> None:
+        """Move the pull cursor back to the latest checkpoint the hub still agrees with (0 if none):
+        changes after it are pulled again, and the inbox skips those already here."""
+        points = cursors.checkpoints(self.store, self.hub)
+        checks = cursors.fetch_checks(self._request_ok, [seq for seq, _ in points]) if points else {}
+        agreed = max((seq for seq, check in points if checks.get(seq) == check), default=0)
+        if agreed < push_cursor(self.store, self.hub)[1]:
+            log.warning("hub %s: history differs after sequence %d; pulling again from there", self.hub_url, agreed)
+        cursors.rewind_pull(self.store, self.hub, agreed)
+
+    def _request_ok(self, method: str, path: str, **kwargs) -> httpx.Response:
+        response = self.session.request(method, path, **kwargs)
+        if response.status_code != 200:
+            raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=response.status_code,
+                                   detail=_detail(response))
+        return response
 
     # --- clock -----------------------------------------------------------------------------------
 
@@ -222,13 +264,15 @@ class _Run:
         sent = self.store.clock.machine_ms()
         me = self.session.request("GET", "/me", params={"device_id": self.store.device_id}).json()
         received = self.store.clock.machine_ms()
+        if self.hub is None:  # the first /me of this sync: which hub, and was it restored?
+            self.identify(me)
         hub_now = me.get("now_ms")
         if not isinstance(hub_now, int):  # a hub from before the clock rule
             if requeue:  # cannot happen with such a hub; keep them rather than lose them
                 self.summary.rejected += record_rejected(self.store, [
                     {"device_seq": seq, "code": CLOCK_AHEAD, "message": ""} for seq in requeue])
             if acked is not None:
-                mark_pushed(self.store, self.hub_url, acked)
+                mark_pushed(self.store, self.hub, acked)
             return me
         measured = clock_fix.measure_offset(hub_now, sent, received)
         correction = clock_fix.adopt_offset(self.store, measured, received - sent)
@@ -236,9 +280,9 @@ class _Run:
         if abs(correction.changed_by_ms) >= clock_fix.TELL_USER_MS:
             self.summary.clock_corrected = True
         # Not sent yet: after the cursor, or after what the hub just answered for (it holds the rest).
-        pushed = acked if acked is not None else push_cursor(self.store, self.hub_url)[0]
+        pushed = acked if acked is not None else push_cursor(self.store, self.hub)[0]
         limit = hub_now + MAX_SKEW_MS
-        move = None if acked is None else (lambda conn: save_push_cursor(conn, self.hub_url, acked))
+        move = None if acked is None else (lambda conn: save_push_cursor(conn, self.hub, acked))
         self.summary.restamped += clock_fix.restamp_outbox(self.store, pushed, limit, requeue=requeue,
                                                            in_transaction=move)
         return me
@@ -246,7 +290,7 @@ class _Run:
     # --- push ------------------------------------------------------------------------------------
 
     def push(self) -> None:
-        pushed, _ = push_cursor(self.store, self.hub_url)
+        pushed, _ = push_cursor(self.store, self.hub)
         total = _pending(self.store, pushed)
         done = 0
         budget = PUSH_BYTES
@@ -283,7 +327,7 @@ class _Run:
                 clock_rounds += 1
                 self.fix_clock(requeue=ahead, acked=acked)
             else:
-                mark_pushed(self.store, self.hub_url, acked)
+                mark_pushed(self.store, self.hub, acked)
             self.summary.pushed += len(batch) - len(rejected)
             done += len(batch)
             pushed = acked
@@ -294,7 +338,7 @@ class _Run:
 
     def finish(self) -> None:
         """Stamp the last sync time (the cursor itself does not move)."""
-        mark_pushed(self.store, self.hub_url, push_cursor(self.store, self.hub_url)[0])
+        mark_pushed(self.store, self.hub, push_cursor(self.store, self.hub)[0])
 
     def _too_large(self, change: dict) -> None:
         """One change alone over the hub's body limit: retrying cannot help, so it is kept with
@@ -302,7 +346,7 @@ class _Run:
         self.summary.rejected += record_rejected(self.store, [{
             "device_seq": change["device_seq"], "code": "too_large",
             "message": "the change is larger than the hub accepts in one request"}])
-        mark_pushed(self.store, self.hub_url, change["device_seq"])
+        mark_pushed(self.store, self.hub, change["device_seq"])
 
     def _upload_files(self, batch: list[dict]) -> None:
         """Photos first: a row that reaches other devices finds its file on the hub."""
@@ -334,18 +378,35 @@ class _Run:
     # --- pull ------------------------------------------------------------------------------------
 
     def pull(self) -> None:
-        if snapshot.needed(self.store, self.hub_url):
+        for _attempt in range(MAX_HISTORY_RESTARTS):
+            if self.pull_pages():
+                return
+            self.verify_history()  # the hub's history changed under the cursor: resume where it agrees
+        raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=409, detail=HISTORY_CHANGED)
+
+    def pull_pages(self) -> bool:
+        """Pull to the end; False when the hub says its history at the cursor is not the one this
+        device pulled (it was put back from a backup)."""
+        if snapshot.needed(self.store, self.hub):
             self.first_pull()
-        _, pulled = push_cursor(self.store, self.hub_url)
+        _, pulled = push_cursor(self.store, self.hub)
         while True:
-            response = self.session.request("GET", "/changes", params={"after": pulled, "limit": PULL_LIMIT})
+            params = {"after": pulled, "limit": PULL_LIMIT}
+            check = cursors.check_at(self.store, self.hub, pulled) if pulled else None
+            if check is not None:
+                params["check"] = check
+            response = self.session.request("GET", "/changes", params=params, ok=(200, 409))
+            if response.status_code == 409 and _detail_code(response) == HISTORY_CHANGED:
+                log.warning("hub %s: its history at sequence %d is not the one pulled here", self.hub_url, pulled)
+                return False
             if response.status_code != 200:
                 raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=response.status_code,
                                        detail=_detail(response))
             page = response.json()
             next_after = int(page["next_after"])
-            if page["changes"] or next_after != pulled:
-                result = apply_page(self.store, page["changes"], hub_url=self.hub_url, hub_seq_cursor=next_after)
+            if page["changes"] or next_after != pulled or (check is None and page.get("check") is not None):
+                result = apply_page(self.store, page["changes"], hub=self.hub, hub_seq_cursor=next_after,
+                                    cursor_check=page.get("check"))
                 self.summary.pulled += result.received
                 self.summary.applied += result.applied
                 self.summary.conflicts += result.conflicts
@@ -353,19 +414,12 @@ class _Run:
                 self.progress("pull", self.summary.pulled, None)
             pulled = max(pulled, next_after)
             if not page["has_more"]:
-                return
+                return True
 
     def first_pull(self) -> None:
         """A device that never pulled loads the hub's merged rows instead of every change
         (sync/snapshot.py); the pull then continues from the snapshot's sequence."""
-        def request(method: str, path: str, **kwargs) -> httpx.Response:
-            response = self.session.request(method, path, **kwargs)
-            if response.status_code != 200:
-                raise SyncRefusedError("sync.hub_refused", hub=self.hub_url, status=response.status_code,
-                                       detail=_detail(response))
-            return response
-
-        loaded = snapshot.load(self.store, self.hub_url, request,
+        loaded = snapshot.load(self.store, self.hub, self._request_ok,
                                progress=lambda _stage, done, total: self.progress("pull", done, total))
         self.summary.pulled += loaded.rows + loaded.changes
         self.summary.applied += loaded.rows + loaded.changes

@@ -17,7 +17,9 @@ starts from a snapshot does not hold the writes that lost before it, so it start
 conflict rows; later concurrent writes give it the same conflict rows as everyone.
 
 A cut mid-snapshot loses at most the page in flight: the next sync resumes after the last page
-saved (the progress lives in `local_setting`, written with the page).
+saved (the progress lives in `local_setting`, written with the page), unless the hub's history at
+the snapshot's sequence is no longer the one it was (the hub was put back from a backup since):
+the snapshot then starts again (rows loaded already are merged, not doubled).
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, Table
 from db import clock
 from db.models import SYNCED_TABLES, synced_tables_parents_first
 from db.store import Store
-from inspect_app.sync.apply import ApplyResult, Merge, _save_pull_cursor
+from inspect_app.sync.apply import ApplyResult, Merge
+from inspect_app.sync.cursors import fetch_checks, save_pull_cursor
 
-PROGRESS_KEY = "sync_snapshot"  # {"hub", "seq", "table", "after"} while a first sync is under way
+PROGRESS_KEY = "sync_snapshot"  # {"hub", "seq", "check", "table", "after"} while a first sync is under way
 CLOCK_FLOOR_KEY = "clock_floor"  # the newest stamp loaded by a snapshot: Store.open starts past it
 PAGE_ROWS = 5000  # the hub's largest page: fewer requests and commits
 ROW_IDS_PER_REQUEST = 1000
@@ -57,6 +60,7 @@ class SnapshotError(RuntimeError):
 @dataclass
 class SnapshotResult:
     seq: int = 0  # the hub sequence the loaded rows are consistent with (the new pull cursor)
+    check: str | None = None  # the hub's history check at seq (kept as the first checkpoint)
     rows: int = 0  # rows inserted whole
     changes: int = 0  # changes merged for rows that could not be inserted whole
     conflicts: int = 0
@@ -67,26 +71,30 @@ def tables() -> tuple[str, ...]:
     return synced_tables_parents_first()
 
 
-def needed(store: Store, hub_url: str) -> bool:
+def needed(store: Store, hub: str) -> bool:
     """True when this device should start from a snapshot of this hub: a snapshot of it is under
     way, or the device never pulled anything (from any hub or bundle)."""
     with store.connect() as conn:
         saved = _saved_progress(conn)
         if saved is not None:
-            return saved["hub"] == hub_url
+            return saved["hub"] == hub
         if conn.execute("SELECT 1 FROM sync_state WHERE pulled_seq > 0 LIMIT 1").fetchone():
             return False
         return conn.execute("SELECT 1 FROM applied_change LIMIT 1").fetchone() is None
 
 
-def load(store: Store, hub_url: str, request: Request, *, progress: Progress | None = None,
+def load(store: Store, hub: str, request: Request, *, progress: Progress | None = None,
          page_rows: int = PAGE_ROWS) -> SnapshotResult:
-    """Load the hub's rows (resuming a cut snapshot); on return the pull cursor is the snapshot's seq."""
+    """Load the hub's rows (resuming a cut snapshot); on return the pull cursor is the snapshot's
+    seq. `hub` is the hub's id (the key of its cursors)."""
     with store.connect() as conn:
         saved = _saved_progress(conn)
-    if saved is None or saved["hub"] != hub_url:
-        saved = {"hub": hub_url, "seq": None, "table": tables()[0], "after": ""}
-    result = SnapshotResult(seq=saved["seq"] or 0)
+    if saved is not None and saved["hub"] == hub and saved.get("check") is not None:
+        if fetch_checks(request, [saved["seq"]]).get(saved["seq"]) != saved["check"]:
+            saved = None  # the hub was put back from a backup since this snapshot began: start again
+    if saved is None or saved["hub"] != hub:
+        saved = {"hub": hub, "seq": None, "check": None, "table": tables()[0], "after": ""}
+    result = SnapshotResult(seq=saved["seq"] or 0, check=saved.get("check"))
     order = tables()
     position = (saved["table"], saved["after"])
 
@@ -111,6 +119,7 @@ def load(store: Store, hub_url: str, request: Request, *, progress: Progress | N
                 page = pending.result()
                 if saved["seq"] is None:
                     saved["seq"] = result.seq = int(page["seq"])
+                    saved["check"] = result.check = fetch_checks(request, [result.seq]).get(result.seq)
                 table = position[0]
                 if page["has_more"]:
                     position = (table, page["next_row"])
@@ -119,7 +128,7 @@ def load(store: Store, hub_url: str, request: Request, *, progress: Progress | N
                     position = (order[following], "") if following < len(order) else None
                 pending = pool.submit(fetch, position) if position is not None else None
                 saved_next = None if position is None else {**saved, "table": position[0], "after": position[1]}
-                _load_page(conn, store, hub_url, request, table, page, saved_next, result)
+                _load_page(conn, store, hub, request, table, page, saved_next, result)
                 if progress:
                     progress("snapshot", result.rows + result.changes, None)
         finally:
@@ -132,7 +141,7 @@ def load(store: Store, hub_url: str, request: Request, *, progress: Progress | N
 # --- one page ------------------------------------------------------------------------------------
 
 
-def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: str, page: dict,
+def _load_page(conn, store: Store, hub: str, request: Request, table_name: str, page: dict,
                saved_next: dict | None, result: SnapshotResult) -> None:
     table = SYNCED_TABLES[table_name].__table__
     columns = list(page["columns"])
@@ -150,7 +159,7 @@ def _load_page(conn, store: Store, hub_url: str, request: Request, table_name: s
         # The progress first: a write opens the transaction (the inserts use a savepoint in it).
         if saved_next is None:  # the last page: pulls continue from the snapshot's sequence
             cursor.execute("DELETE FROM local_setting WHERE key = ?", (PROGRESS_KEY,))
-            _save_pull_cursor(conn, hub_url, result.seq)
+            save_pull_cursor(conn, hub, result.seq, result.check)
         else:
             _set_setting(cursor, PROGRESS_KEY, json.dumps(saved_next))
         floor = clock.newest([newest, _setting(cursor, CLOCK_FLOOR_KEY)])

@@ -150,7 +150,7 @@ def _attachment_files(conn, folder: Path) -> list[str]:
 
 
 def _cursor(conn) -> list[str]:
-    found = _rows(conn, "SELECT pulled_seq FROM sync_state WHERE hub_url = ?", HUB)
+    found = _rows(conn, "SELECT pulled_seq FROM sync_state WHERE hub_id = ?", HUB)
     cursor = found[0][0] if found else 0
     beyond = _rows(conn, "SELECT count(*) FROM applied_change WHERE hub_seq > ?", cursor)[0][0]
     up_to = _rows(conn, "SELECT count(*) FROM applied_change WHERE hub_seq <= ?", cursor)[0][0]
@@ -289,7 +289,7 @@ def journal_problems(path: Path, entries: list[dict], ledgers: dict[str, Path], 
                             "AND owner_id = ?", (digest, hazard_id)).fetchone() is None:
                 problems.append(f"acknowledged photo {digest} of hazard {hazard_id} missing")
         problems += _ledger_problems(conn, expected, pending, ledgers)
-        cursor = conn.execute("SELECT pulled_seq FROM sync_state WHERE hub_url = ?", (HUB,)).fetchone()
+        cursor = conn.execute("SELECT pulled_seq FROM sync_state WHERE hub_id = ?", (HUB,)).fetchone()
         if (cursor[0] if cursor else 0) < expected.pulled:
             problems.append(f"pull acknowledged through {expected.pulled}, cursor at {tuple(cursor or ())}")
         if expected.bundle:

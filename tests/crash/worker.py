@@ -205,7 +205,7 @@ class Worker:
         if not page:
             return
         self.journal.write({"intent": "pull", "through": page[-1]["seq"]})
-        result = apply_page(self.store, page, hub_url=HUB)
+        result = apply_page(self.store, page, hub=HUB)
         self.journal.write({"ack": "pull", "through": page[-1]["seq"], "applied": result.applied})
 
     def photo(self) -> None:

@@ -8,7 +8,7 @@ which becomes a tombstone) or marked as different companies (`distinct_code`). L
 refuses a second tenant with a code the park has (services/ledger.py, ledger import).
 
 Revision ID: 0007_duplicate_review
-Revises: 0005_park_totals
+Revises: 0006_hub_identity
 Create Date: 2026-12-06
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_duplicate_review"
-down_revision: str | None = "0005_park_totals"
+down_revision: str | None = "0006_hub_identity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
