@@ -1,4 +1,5 @@
-"""`parkinspect hub …`: run the sync hub and enrol, list and revoke its devices (docs/SYNC.md).
+"""`parkinspect hub …`: run the sync hub, enrol, list and revoke its devices, back it up and
+restore it (docs/SYNC.md).
 
 The hub database is its own (default `<data dir>/hub.db`, or a PostgreSQL URL), never a device's.
 The hub is an optional extra (`pip install 'parkinspect[hub]'`): nothing here imports FastAPI,
@@ -12,6 +13,7 @@ import argparse
 import importlib
 import logging
 import sys
+from pathlib import Path
 
 from forms.i18n import t
 from inspect_app import config
@@ -57,8 +59,12 @@ def add_hub_parser(sub, parser_class) -> None:
     rotate = device_sub.add_parser("rotate", help=t("hub.device_rotate_help"),
                                    description=t("hub.device_rotate_help"))
     rotate.add_argument("name", help=t("hub.device_name"))
+    backup = hub_sub.add_parser("backup", help=t("hub.backup_help"), description=t("hub.backup_help"))
+    backup.add_argument("file", help=t("hub.backup_file"))
+    restore = hub_sub.add_parser("restore", help=t("hub.restore_help"), description=t("hub.restore_help"))
+    restore.add_argument("file", help=t("hub.restore_file"))
     for command, handler in ((add, run_device_add), (list_, run_device_list), (revoke, run_device_revoke),
-                             (rotate, run_device_rotate)):
+                             (rotate, run_device_rotate), (backup, run_hub_backup), (restore, run_hub_restore)):
         command.add_argument("--hub-db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
         command.set_defaults(handler=handler)
 
@@ -205,4 +211,42 @@ def run_device_rotate(args, settings) -> int:
     print(t("hub.device_rotated", name=hub_device.name))
     print(token)
     print(t("hub.token_note"))
+    return EXIT_OK
+
+
+def run_hub_backup(args, settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from inspect_app.hub.backup import backup
+    from inspect_app.hub.storage import DeviceError
+
+    url = hub_database(args)
+    try:
+        copied = backup(url, Path(args.file))
+    except DeviceError as exc:
+        return _refuse(exc)
+    except (OSError, SQLAlchemyError) as exc:  # unreachable server, a folder that cannot be written
+        print(t("hub.backup_failed", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(t("hub.backup_done", file=args.file, changes=copied.changes, devices=copied.devices,
+            attachments=copied.attachments, epoch=copied.epoch))
+    return EXIT_OK
+
+
+def run_hub_restore(args, settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from inspect_app.hub.backup import restore
+    from inspect_app.hub.storage import DeviceError
+
+    url = hub_database(args)
+    try:
+        copied = restore(url, Path(args.file))
+    except DeviceError as exc:
+        return _refuse(exc)
+    except (OSError, SQLAlchemyError) as exc:
+        print(t("hub.restore_failed", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(t("hub.restore_done", file=args.file, changes=copied.changes, devices=copied.devices,
+            attachments=copied.attachments, epoch=copied.epoch))
     return EXIT_OK

@@ -36,7 +36,7 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
-    migrating = _migration_engine(engine)
+    migrating = explicit_transactions(engine, "BEGIN IMMEDIATE")
     try:
         with migrating.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -54,19 +54,21 @@ def upgrade(engine: Engine) -> None:
             migrating.dispose()
 
 
-def _migration_engine(engine: Engine) -> Engine:
-    """PostgreSQL: the engine itself. SQLite: one whose transactions really begin at BEGIN."""
+def explicit_transactions(engine: Engine, begin: str) -> Engine:
+    """PostgreSQL: the engine itself. SQLite: an engine on the same file whose transactions begin
+    with `begin` ("BEGIN IMMEDIATE" to write, "BEGIN" for a consistent read), where Python's
+    sqlite3 would begin only before the first INSERT/UPDATE/DELETE (SQLAlchemy's pysqlite recipe)."""
     if engine.dialect.name != "sqlite":
         return engine
-    migrating = create_engine(engine.url)
+    explicit = create_engine(engine.url)
 
-    @event.listens_for(migrating, "connect")
+    @event.listens_for(explicit, "connect")
     def _no_driver_transactions(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA busy_timeout=10000")
 
-    @event.listens_for(migrating, "begin")
+    @event.listens_for(explicit, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
-    return migrating
+    return explicit
