@@ -113,19 +113,20 @@ def save_pull_cursor(conn, hub: str, seq: int, check: str | None = None) -> None
         conn.execute(delete(table).where(table.c.hub_id == hub, table.c.seq.in_(sorted(dropped))))
 
 
-def kept_checkpoints(seqs: list[int], recent: int = RECENT_CHECKPOINTS) -> set[int]:
-    """The most recent `recent` sequences, then the greatest one per power of two of distance from
-    the latest: about recent + log2(latest) checkpoints, never more than twice as far back as needed."""
+def kept_checkpoints(seqs, recent: int = RECENT_CHECKPOINTS) -> set[int]:
+    """The most recent `recent` sequences, then per power of two of distance from the latest the
+    newest and the oldest one: about recent + 2·log2(latest) checkpoints, kept as they age (each
+    pull adds one and thins again), so that wherever the hub's history changed, a checkpoint at
+    most about twice as far back survives."""
     ordered = sorted(set(seqs), reverse=True)
     if not ordered:
         return set()
-    kept, buckets = set(ordered[:recent]), set()
+    kept, newest, oldest = set(ordered[:recent]), {}, {}
     for seq in ordered[recent:]:
         bucket = (ordered[0] - seq).bit_length()
-        if bucket not in buckets:
-            buckets.add(bucket)
-            kept.add(seq)
-    return kept
+        newest.setdefault(bucket, seq)
+        oldest[bucket] = seq  # descending: the last one seen is the oldest
+    return kept | set(newest.values()) | set(oldest.values())
 
 
 def fetch_checks(request, seqs: list[int]) -> dict[int, str | None]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,8 @@ from db.models import SYNCED_TABLES, synced_tables_parents_first
 from db.store import Store
 from inspect_app.sync.apply import ApplyResult, Merge
 from inspect_app.sync.cursors import fetch_checks, save_pull_cursor
+
+log = logging.getLogger(__name__)
 
 PROGRESS_KEY = "sync_snapshot"  # {"hub", "seq", "check", "table", "after"} while a first sync is under way
 CLOCK_FLOOR_KEY = "clock_floor"  # the newest stamp loaded by a snapshot: Store.open starts past it
@@ -91,7 +94,8 @@ def load(store: Store, hub: str, request: Request, *, progress: Progress | None 
         saved = _saved_progress(conn)
     if saved is not None and saved["hub"] == hub and saved.get("check") is not None:
         if fetch_checks(request, [saved["seq"]]).get(saved["seq"]) != saved["check"]:
-            saved = None  # the hub was put back from a backup since this snapshot began: start again
+            log.warning("hub %s was put back from a backup since this first sync began: starting it again", hub)
+            saved = None
     if saved is None or saved["hub"] != hub:
         saved = {"hub": hub, "seq": None, "check": None, "table": tables()[0], "after": ""}
     result = SnapshotResult(seq=saved["seq"] or 0, check=saved.get("check"))
