@@ -180,6 +180,23 @@ def test_a_cursor_keyed_by_url_before_hub_ids_is_adopted_at_the_next_sync(device
             assert conn.execute("SELECT hub_id, hub_url FROM sync_state").fetchall() == [(hub_id, hub.base)]
 
 
+def test_migration_0006_keeps_each_cursor_keyed_by_its_url_until_a_sync_adopts_it(tmp_path):
+    from alembic import command
+
+    from db import migrations
+
+    path = tmp_path / "old.db"
+    command.upgrade(migrations.alembic_config(path), "0005_park_totals")
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sync_state (hub_url, pushed_seq, pulled_seq, last_sync_at) "
+                     "VALUES ('https://hub.example', 42, 1234, '2026-11-26 08:00:00')")
+    migrations.upgrade_to_head(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT hub_id, hub_url, epoch, pushed_seq, pulled_seq FROM sync_state").fetchall() == [
+            ("https://hub.example", "https://hub.example", None, 42, 1234)]
+        assert conn.execute("SELECT count(*) FROM sync_checkpoint").fetchone() == (0,)
+
+
 def _hub_id(hub: Hub) -> str:
     with hub.app.state.engine.connect() as conn:
         return identity(conn)[0]

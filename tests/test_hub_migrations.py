@@ -1,0 +1,205 @@
+"""The hub database's schema migrations and `parkinspect hub backup` / `hub restore`, on SQLite and PostgreSQL.
+
+A hub made before migrations (its four tables as `metadata.create_all` made them, no
+alembic_version) is stamped and upgraded in place, keeping its data; a new one gets every
+revision; either way the schema is exactly `storage.metadata`. A backup is a portable SQLite
+file: a PostgreSQL hub's backup restores into it again (and into SQLite); a restore refuses,
+writing nothing, what it cannot be sure of.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
+
+from inspect_app.cli import main
+from inspect_app.hub import identity
+from inspect_app.hub.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision
+from inspect_app.hub.storage import (
+    attachment,
+    change,
+    device,
+    device_ack,
+    enrol_device,
+    make_engine,
+    metadata,
+    open_engine,
+    row_state,
+)
+from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_db(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def schema_differences(engine) -> list:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), metadata)
+
+
+def a_change(device_id: str, device_seq: int, **values) -> dict:
+    return {"device_id": device_id, "device_seq": device_seq, "table_name": "park", "row_id": f"row-{device_seq}",
+            "park_id": f"row-{device_seq}", "op": "insert", "hlc": f"1764150000000.{device_seq:05d}.{device_id}",
+            "actor_id": None, "payload": {"id": f"row-{device_seq}", "code": f"PH-{device_seq:03d}"}, "base": {},
+            "received_at": datetime(2026, 11, 27, 8, 30, device_seq, 123456, tzinfo=UTC), **values}
+
+
+def test_the_revisions_make_exactly_the_hub_schema_and_head_is_what_start_up_checks_for(hub_db):
+    engine = open_engine(hub_db)
+    try:
+        assert schema_differences(engine) == []
+        assert current_revision(engine) == HEAD_REVISION
+        with engine.connect() as conn:
+            hub_id, epoch = identity.identity(conn)
+        assert len(hub_id) == 32 and epoch == 1
+    finally:
+        engine.dispose()
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+    again = open_engine(hub_db)  # opening again changes nothing (the id is made once)
+    with again.connect() as conn:
+        assert identity.identity(conn) == (hub_id, 1)
+    again.dispose()
+
+
+def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_its_data(hub_db):
+    legacy = make_engine(hub_db)
+    metadata.create_all(legacy, tables=[device, change, row_state, attachment])  # the hub as first released
+    _, _token = enrol_device(legacy, "laptop-a")
+    with legacy.begin() as conn:
+        conn.execute(change.insert(), [a_change("dev-a", n) for n in (1, 2, 3)] + [a_change("dev-b", 7)])
+        conn.execute(attachment.insert().values(sha256="ab" * 32, size=3, content=b"abc", uploaded_by="x",
+                                                created_at=datetime(2026, 11, 27, tzinfo=UTC)))
+    legacy.dispose()
+
+    engine = open_engine(hub_db)
+    try:
+        assert schema_differences(engine) == []
+        with engine.connect() as conn:
+            assert conn.execute(select(change.c.device_id, change.c.device_seq).order_by(change.c.seq)).all() == [
+                ("dev-a", 1), ("dev-a", 2), ("dev-a", 3), ("dev-b", 7)]
+            assert conn.execute(select(device.c.name)).scalars().all() == ["laptop-a"]
+            assert conn.execute(select(attachment.c.content)).scalar_one() == b"abc"
+            # What each device had acknowledged: it is not asked to push again after the upgrade.
+            assert dict(conn.execute(select(device_ack.c.device_id, device_ack.c.acked_seq)).all()) == {
+                "dev-a": 3, "dev-b": 7}
+            assert identity.identity(conn)[1] == 1
+    finally:
+        engine.dispose()
+
+
+# --- parkinspect hub backup / restore ------------------------------------------------------------------
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def hub_rows(url: str) -> dict:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {table.name: sorted(tuple(_comparable(v) for v in row) for row in conn.execute(select(table)))
+                    for table in metadata.sorted_tables if table.name != "hub_meta"}
+    finally:
+        engine.dispose()
+
+
+def _comparable(value) -> str:
+    """SQLite gives times back in UTC without a zone, PostgreSQL with one: compare the instants."""
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return repr(value)
+
+
+def fill(url: str) -> str:
+    engine = open_engine(url)
+    enrol_device(engine, "laptop-a")
+    with engine.begin() as conn:
+        conn.execute(change.insert(), [a_change("dev-a", n) for n in (1, 2, 3)])
+        conn.execute(device_ack.insert().values(device_id="dev-a", acked_seq=4))  # 4 was refused
+        conn.execute(attachment.insert().values(sha256="cd" * 32, size=4, content=b"\x00\xffok", uploaded_by="x",
+                                                created_at=datetime(2026, 11, 27, 9, tzinfo=UTC)))
+        hub_id = identity.identity(conn)[0]
+    engine.dispose()
+    return hub_id
+
+
+def test_a_backup_restores_the_hub_as_it_was_with_a_new_epoch_and_fresh_sequence_numbers(hub_db, tmp_path, capsys):
+    hub_id = fill(hub_db)
+    before = hub_rows(hub_db)
+    kept = tmp_path / "kept.db"
+    code, out, _ = cli(capsys, "hub", "backup", str(kept), "--hub-db", hub_db)
+    assert code == 0 and "3" in out and not kept.with_name("kept.db.partial").exists()
+    assert sqlite3.connect(kept).execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one whole file
+
+    engine = open_engine(hub_db)
+    with engine.begin() as conn:  # the hub goes on after the backup
+        conn.execute(change.insert(), [a_change("dev-a", n) for n in (5, 6)])
+        conn.execute(text("DELETE FROM attachment"))
+    engine.dispose()
+    code, out, _ = cli(capsys, "hub", "restore", str(kept), "--hub-db", hub_db)
+    assert code == 0
+    assert hub_rows(hub_db) == before
+    engine = open_engine(hub_db)
+    with engine.begin() as conn:
+        assert identity.identity(conn) == (hub_id, 2)
+        assert identity.acked_seq(conn, "dev-a") == 4
+        conn.execute(change.insert(), [a_change("dev-c", 1)])  # numbered past every sequence given out
+        assert conn.execute(select(change.c.seq).where(change.c.device_id == "dev-c")).scalar() == 6
+    engine.dispose()
+
+    # The backup is a portable SQLite file: it also restores into an empty SQLite hub.
+    elsewhere = f"sqlite:///{tmp_path / 'new-hub.db'}"
+    assert cli(capsys, "hub", "restore", str(kept), "--hub-db", elsewhere)[0] == 0
+    assert hub_rows(elsewhere) == before
+
+
+def test_backup_and_restore_refuse_what_they_cannot_be_sure_of_and_write_nothing(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    fill(url)
+    kept = tmp_path / "kept.db"
+    assert cli(capsys, "hub", "backup", str(kept), "--hub-db", url)[0] == 0
+    code, _, err = cli(capsys, "hub", "backup", str(kept), "--hub-db", url)
+    assert code == 2 and "kept.db" in err  # never overwrites a backup
+
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    fill(other)
+    before = hub_rows(other)
+    code, _, err = cli(capsys, "hub", "restore", str(kept), "--hub-db", other)
+    assert code == 2 and "另一个同步中心" in err  # another hub's backup over a hub with data
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all")
+    device_db = tmp_path / "device.db"
+    sqlite3.connect(device_db).execute("CREATE TABLE tenant (id TEXT)").connection.close()
+    for wrong in (junk, device_db):
+        code, _, err = cli(capsys, "hub", "restore", str(wrong), "--hub-db", other)
+        assert code == 2 and "不是同步中心的备份文件" in err
+    code, _, err = cli(capsys, "hub", "restore", str(tmp_path / "missing.db"), "--hub-db", other)
+    assert code == 2 and "找不到" in err
+
+    newer = tmp_path / "newer.db"
+    newer.write_bytes(kept.read_bytes())
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    code, _, err = cli(capsys, "hub", "restore", str(newer), "--hub-db", url)
+    assert code == 2 and "0099_from_the_future" in err
+    assert hub_rows(other) == before
+    with open_engine(other).connect() as conn:
+        assert identity.identity(conn)[1] == 1  # no restore happened
