@@ -156,6 +156,8 @@ def test_the_wheel_carries_styles_and_both_languages_and_nothing_else(installed)
     for lang in ("zh_CN", "en"):
         assert list((site / "forms" / "locales" / lang).glob("*.toml"))
     assert (site / "db" / "migrations" / "versions" / "0001_initial.py").is_file()
+    hub_migrations = site / "inspect_app" / "hub" / "migrations"
+    assert (hub_migrations / "env.py").is_file() and (hub_migrations / "versions" / "0002_hub_identity.py").is_file()
     templates = {path.name for path in (site / "forms" / "templates").glob("*.toml")}
     assert {"fire_safety.toml", "ledger_verification.toml"} <= templates
     assert not (site / "tests").exists() and not (site / "benchmarks").exists()
