@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,7 +54,8 @@ class HistoryChanged(BaseModel):
 class CheckpointsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seqs: list[Annotated[int, Field(ge=0, le=2**62)]] = Field(min_length=1, max_length=MAX_CHECKPOINTS, description="hub sequences to check")
+    seqs: list[Annotated[int, Field(ge=0, le=2**62)]] = Field(min_length=1, max_length=MAX_CHECKPOINTS,
+                                                              description="hub sequences to check")
 
 
 class Checkpoint(BaseModel):
