@@ -84,13 +84,11 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
         conn.execute(change.insert(), [a_change("dev-a", n) for n in (1, 2, 3)] + [a_change("dev-b", 7)])
         conn.execute(attachment.insert().values(sha256="ab" * 32, size=3, content=b"abc", uploaded_by="x",
                                                 created_at=datetime(2026, 11, 27, tzinfo=UTC)))
-        # Merged before unique keys were checked: two live tenants share a credit code in a park.
+        # Merged before unique keys were checked: two parks share a code; a third has its own.
         conn.execute(row_state.insert(), [
-            {"table_name": "tenant", "row_id": row_id, "park_id": "park-1", "sha256": None, "deleted": deleted,
-             "values": {"id": row_id, "park_id": "park-1", "credit_code": code}, "field_hlcs": {}}
-            for row_id, code, deleted in (("0192-b", "91330482MA2B3C4D5E", False),
-                                          ("0192-a", "91330482MA2B3C4D5E", False),
-                                          ("0192-c", "91330482MA2B3C4D5X", True))])
+            {"table_name": "park", "row_id": row_id, "park_id": row_id, "sha256": None, "deleted": False,
+             "values": {"id": row_id, "code": code}, "field_hlcs": {}}
+            for row_id, code in (("0192-b", "PH-001"), ("0192-a", "PH-001"), ("0192-c", None))])
     legacy.dispose()
 
     engine = open_engine(hub_db)
@@ -105,10 +103,10 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
             assert dict(conn.execute(select(device_ack.c.device_id, device_ack.c.acked_seq)).all()) == {
                 "dev-a": 3, "dev-b": 7}
             assert identity.identity(conn)[1] == 1
-            # Unique keys filled from the merged rows: the earliest row holds a shared key, and a
-            # tombstoned tenant holds none (its key is live rows only).
+            # Unique keys filled from the merged rows: the earliest row holds a shared key; a row
+            # without the key's value holds none (as in SQL).
             held = conn.execute(select(unique_key.c.key_name, unique_key.c.row_id)).all()
-            assert held == [("tenant(park_id, credit_code)", "0192-a")]
+            assert held == [("park(code)", "0192-a")]
     finally:
         engine.dispose()
 

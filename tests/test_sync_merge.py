@@ -257,7 +257,7 @@ def test_a_malformed_change_is_set_aside_and_the_rest_of_the_page_applies(device
     make_park(a)
     malformed = {**everything(a)[0], "device_seq": 77, "payload": {"no_such_field": 1}}
     nameless = {"table": "park", "payload": {}}  # names no device and sequence: logged and dropped
-    result = apply_page(b, [*everything(a), malformed, nameless], hub_url="https://hub.example",
+    result = apply_page(b, [*everything(a), malformed, nameless], hub="https://hub.example",
                         hub_seq_cursor=9)
     assert snapshot(b) == snapshot(a)
     assert (result.kept, result.skipped) == (1, 1)

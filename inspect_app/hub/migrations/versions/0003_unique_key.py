@@ -1,7 +1,7 @@
 """which row holds each unique key of the device tables (unique_key), filled from the merged rows
 
 The push refuses a change whose row would take a unique value another row holds (a second tenant
-with the same credit code in a park) by one indexed read of this table, and keeps it as it merges
+with the same park code) by one indexed read of this table, and keeps it as it merges
 rows. A hub upgraded to this revision gets it filled from its merged rows (`row_state`), with the
 key rules and digests of `inspect_app/sync/protocol.py` that the push then compares against. Where
 rows merged before this check share a key, the earliest row (the smallest UUIDv7 id) holds it.
