@@ -28,6 +28,9 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
     ProfileScreen Input { width: 1fr; }
     ProfileScreen .intro { margin-bottom: 1; }
     """
+    # Textual focuses it once the screen is composed; a query in on_mount raised NoMatches when the
+    # app was closing while it pushed this screen (the first-run profile comes after a refresh).
+    AUTO_FOCUS = "#profile-name"
     BINDINGS = [
         Binding("ctrl+s", "save", "tui.form.save", id="profile.save", priority=True),
         Binding("escape", "later", "tui.profile.later", id="profile.later"),
@@ -47,9 +50,6 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
                 yield FormRow(name, t(f"fields.inspector.{name}"),
                               Input(value or "", id=f"profile-{name}", compact=True), required=name != "phone")
             yield Static(t("tui.profile.hint"), classes="status-line")
-
-    def on_mount(self) -> None:
-        self.query_one("#profile-name", Input).focus()
 
     def on_input_submitted(self) -> None:
         self.focus_next()
