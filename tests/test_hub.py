@@ -22,6 +22,7 @@ from db.clock import wall_clock_ms
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant
 from db.store import Store
 from inspect_app.hub.app import create_app
+from inspect_app.hub.push import RowCache
 from inspect_app.hub.storage import attachment, change, device, enrol_device, revoke_device, row_state
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
@@ -244,8 +245,8 @@ async def test_greater_clock_wins_each_field_whatever_the_push_order(hub, tmp_pa
     await push(hub, token_b, outbox(laptop_b, done_b))  # the later edit arrives first
     await push(hub, token_a, outbox(laptop_a, done_a))
     with hub.state.engine.connect() as conn:
-        state = conn.execute(select(row_state).where(row_state.c.row_id == ids["tenant"])).one()
-    assert state._mapping["values"]["name"] == "乙后改的名称"
+        state = RowCache(conn).get("tenant", ids["tenant"])  # as the push reads it (stored compactly)
+    assert state.values["name"] == "乙后改的名称"
     assert state.field_hlcs["name"].endswith(laptop_b.device_id)
     laptop_a.close()
     laptop_b.close()
@@ -278,8 +279,8 @@ async def test_refused_changes_are_reported_and_not_written_the_rest_applied(hub
     assert all(r["message"] for r in answer["rejected"])
     assert count(hub) == len(sent)
     with hub.state.engine.connect() as conn:
-        audit = conn.execute(select(row_state).where(row_state.c.row_id == notice_insert["row_id"])).one()
-    assert audit._mapping["values"]["action"] != "forged"
+        audit = RowCache(conn).get("audit_event", notice_insert["row_id"])
+    assert audit.values["action"] != "forged"
     laptop.close()
 
 
@@ -577,8 +578,8 @@ async def test_a_tombstone_merges_like_a_field_and_edits_still_land_in_the_delet
     assert [c["op"] for c in deletes if c["table"] == "tenant"] == ["delete"]
     assert (await push(hub, token_b, deletes)).json()["rejected"] == []
     with hub.state.engine.connect() as conn:
-        state = conn.execute(select(row_state).where(row_state.c.row_id == ids["tenant"])).one()
+        state = RowCache(conn).get("tenant", ids["tenant"])
     assert state.deleted is True
-    assert state._mapping["values"]["name"] == "删除后仍改名"
+    assert state.values["name"] == "删除后仍改名"
     laptop_a.close()
     laptop_b.close()

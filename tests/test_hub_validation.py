@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, QuarterlyReport, Tenant
 from db.store import Store
 from inspect_app.hub.app import create_app
-from inspect_app.hub.storage import change, enrol_device, row_state
+from inspect_app.hub.push import RowCache
+from inspect_app.hub.storage import change, enrol_device
 from inspect_app.sync.client import sync_once
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
@@ -105,9 +106,8 @@ class Crafter:
 def hub_state(engine, table: str, row_id: str) -> tuple:
     with engine.connect() as conn:
         logged = conn.execute(select(func.count()).select_from(change)).scalar_one()
-        row = conn.execute(select(row_state.c["values"], row_state.c.park_id)
-                           .where(row_state.c.table_name == table, row_state.c.row_id == row_id)).first()
-    return logged, tuple(row) if row else None
+        state = RowCache(conn).get(table, row_id)  # as the push reads it (stored compactly)
+    return logged, (state.values, state.park_id) if state else None
 
 
 def full_row(store: Store, model, row_id: str) -> dict:

@@ -218,6 +218,7 @@ def test_the_hub_keeps_each_row_ready_and_builds_those_it_lacks(hub, tmp_path):
     """row_state.snapshot is written with the row; a hub database without it (older) is filled."""
     from sqlalchemy import select, update
 
+    from inspect_app.hub.rows import stored_values
     from inspect_app.hub.snapshot import fill_snapshots
     from inspect_app.hub.storage import row_state
 
@@ -231,8 +232,12 @@ def test_the_hub_keeps_each_row_ready_and_builds_those_it_lacks(hub, tmp_path):
         text = conn.execute(select(row_state.c.snapshot).where(row_state.c.row_id == ids["tenant"])).scalar_one()
     row_id, inserted, clocks, seen, values = json.loads(text)
     assert row_id == ids["tenant"] and set(clocks) == {"name"} and seen == {"name": inserted}
-    with hub.state.engine.begin() as conn:
-        conn.execute(update(row_state).values(snapshot=None))
+    with hub.state.engine.begin() as conn:  # rows as a hub kept them before the snapshot column
+        for row in conn.execute(select(row_state)).all():
+            conn.execute(update(row_state).where(row_state.c.table_name == row.table_name,
+                                                 row_state.c.row_id == row.row_id)
+                         .values({"values": stored_values(row.table_name, row._mapping["values"], row.snapshot),
+                                  "snapshot": None}))
     sync(b, hub.state.base, token(hub, "b"))  # served by building the rows
     assert synced_rows(b, tables=DATA_TABLES) == synced_rows(a, tables=DATA_TABLES)
     assert fill_snapshots(hub.state.engine) > 0

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001_hub_initial"
-HEAD_REVISION = "0003_unique_key"
+HEAD_REVISION = "0004_compact_rows"
 MIGRATION_LOCK_KEY = 7_170_302  # PostgreSQL advisory lock, beside the push lock's 7_170_301
 log = logging.getLogger("inspect_app.hub")
 
@@ -60,7 +60,9 @@ def explicit_transactions(engine: Engine, begin: str) -> Engine:
     sqlite3 would begin only before the first INSERT/UPDATE/DELETE (SQLAlchemy's pysqlite recipe)."""
     if engine.dialect.name != "sqlite":
         return engine
-    explicit = create_engine(engine.url)
+    from inspect_app.hub.storage import compact_json
+
+    explicit = create_engine(engine.url, json_serializer=compact_json)
 
     @event.listens_for(explicit, "connect")
     def _no_driver_transactions(dbapi_connection, _record) -> None:

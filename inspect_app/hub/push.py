@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, delete, select, update
 
 from db.clock import MAX_SKEW_MS
 from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
-from inspect_app.hub.rows import snapshot_row
+from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
 from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
 from inspect_app.sync.protocol import RULES, SHARED_TABLES, TableRules, value_problem
 
@@ -85,9 +85,11 @@ class RowCache:
                 query = select(row_state).where(row_state.c.table_name == table,
                                                 row_state.c.row_id.in_(ids[start:start + CHUNK]))
                 for row in self.conn.execute(query):
+                    # Stored compactly (hub/rows.py): values from the snapshot, clocks expanded.
+                    values = stored_values(table, row._mapping["values"], row.snapshot)
                     self.rows[(table, row.row_id)] = RowState(
                         table_name=table, row_id=row.row_id, park_id=row.park_id, sha256=row.sha256,
-                        values=dict(row._mapping["values"] or {}), field_hlcs=dict(row.field_hlcs or {}),
+                        values=values, field_hlcs=full_clocks(row.field_hlcs or {}, values),
                         deleted=row.deleted, field_seen=dict(row.field_seen or {}))
 
     def get(self, table: str, row_id: str) -> RowState | None:
@@ -117,10 +119,12 @@ class RowCache:
         for state in self.rows.values():
             if state is None or not state.dirty:
                 continue
-            values = {"park_id": state.park_id, "sha256": state.sha256, "values": state.values,
-                      "field_hlcs": state.field_hlcs, "field_seen": state.field_seen, "deleted": state.deleted,
-                      "snapshot": snapshot_row(state.table_name, state.row_id, state.values, state.field_hlcs,
-                                               state.field_seen)}
+            snapshot = snapshot_row(state.table_name, state.row_id, state.values, state.field_hlcs,
+                                    state.field_seen)
+            values = {"park_id": state.park_id, "sha256": state.sha256,
+                      "values": values_to_store(state.table_name, state.values, snapshot),
+                      "field_hlcs": compact_clocks(state.field_hlcs), "field_seen": state.field_seen or None,
+                      "deleted": state.deleted, "snapshot": snapshot}
             if state.new:
                 inserts.append({"table_name": state.table_name, "row_id": state.row_id, **values})
             else:

@@ -35,3 +35,51 @@ def snapshot_row(table: str, row_id: str, values: dict, field_hlcs: dict, field_
     get = values.get
     return json.dumps([row_id, inserted, clocks, seen, [get(name) for name in table_columns(table)]],
                       ensure_ascii=False, separators=(",", ":"))
+
+
+# --- how a merged row is stored (row_state) ------------------------------------------------------
+#
+# A row is usually inserted once and rarely updated, and its values are already in its snapshot
+# text. So `row_state` keeps (docs/SYNC.md, "Hub tables"):
+# - `field_hlcs` compact: the insert's stamp once, under "id", and only the fields whose stamp
+#   differs from it (a row only updated so far has no "id" stamp and keeps every field's stamp);
+# - `values` NULL when the snapshot holds them exactly: a snapshot exists and the row has a value
+#   for every column of its table, no more. The snapshot's values are in the column order of
+#   db/models at the time it was written; a change of a synced table's columns must rebuild the
+#   snapshots (a hub revision), and columns added at the end read as absent until then.
+
+
+def compact_clocks(field_hlcs: dict) -> dict:
+    """{field: stamp} as stored: the insert's stamp under "id", other fields only where they differ."""
+    inserted = field_hlcs.get("id")
+    if inserted is None:
+        return dict(field_hlcs)
+    return {"id": inserted, **{name: stamp for name, stamp in field_hlcs.items() if stamp != inserted}}
+
+
+def full_clocks(stored: dict, values: dict) -> dict:
+    """The stored clocks expanded: every field of the row (a field has a stamp once it has a value)."""
+    inserted = stored.get("id")
+    if inserted is None:
+        return dict(stored)
+    clocks = dict.fromkeys(values, inserted)
+    clocks.update(stored)
+    return clocks
+
+
+def values_to_store(table: str, values: dict, snapshot: str | None) -> dict | None:
+    """What `row_state.values` keeps: None when the snapshot text holds exactly these values."""
+    if snapshot is not None and len(values) == len(table_columns(table)) and values.keys() >= set(table_columns(table)):
+        return None
+    return values
+
+
+def stored_values(table: str, values: dict | None, snapshot: str | None) -> dict:
+    """The row's values from its `row_state` columns (the snapshot's when `values` is NULL)."""
+    if values is not None:
+        return dict(values)
+    if snapshot is None:
+        return {}
+    listed = json.loads(snapshot)[4]
+    # strict=False: a snapshot written before columns were added at the end holds fewer values.
+    return dict(zip(table_columns(table), listed, strict=False))

@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from db.models import synced_tables_parents_first
 from inspect_app.hub.pull import visible_filter, wire_change
 from inspect_app.hub.push import SHARED_TABLES
-from inspect_app.hub.rows import snapshot_row, table_columns
+from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, table_columns, values_to_store
 from inspect_app.hub.storage import Device, change, row_state
 
 MAX_SNAPSHOT_LIMIT = 5000
@@ -83,8 +83,8 @@ def _build(conn, table: str, row_ids: list[str]) -> dict[str, str | None]:
 
 
 def fill_snapshots(engine, batch: int = 5000) -> int:
-    """Build `row_state.snapshot` where it is missing (a hub database from before the column,
-    after the hub's code changed a table's columns); returns how many rows were filled."""
+    """Build `row_state.snapshot` where it is missing (rows written before the column) and store
+    the row compactly as the push does (hub/rows.py); returns how many rows were filled."""
     from sqlalchemy import update
 
     filled = 0
@@ -94,17 +94,24 @@ def fill_snapshots(engine, batch: int = 5000) -> int:
                                        row_state.c.field_hlcs, row_state.c.field_seen)
                                 .where(row_state.c.snapshot.is_(None), row_state.c.field_hlcs.isnot(None))
                                 .limit(batch)).all()
-            texts = [(row.table_name, row.row_id,
-                      snapshot_row(row.table_name, row.row_id, row[2] or {}, row.field_hlcs or {}, row.field_seen))
-                     for row in rows]
-            texts = [t for t in texts if t[2] is not None]
-            if not texts:
+            filled_rows = []
+            for row in rows:
+                values = row[2] or {}
+                text = snapshot_row(row.table_name, row.row_id, values, row.field_hlcs or {}, row.field_seen)
+                if text is not None:
+                    clocks = full_clocks(row.field_hlcs or {}, values)
+                    filled_rows.append({"t": row.table_name, "r": row.row_id, "s": text,
+                                        "v": values_to_store(row.table_name, values, text),
+                                        "c": compact_clocks(clocks)})
+            if not filled_rows:
                 return filled
             conn.execute(update(row_state).where(row_state.c.table_name == bindparam("t"),
                                                  row_state.c.row_id == bindparam("r"))
-                         .values(snapshot=bindparam("s")),
-                         [{"t": t, "r": r, "s": s} for t, r, s in texts])
-            filled += len(texts)
+                         .values({"snapshot": bindparam("s"),
+                                  "values": bindparam("v", type_=row_state.c["values"].type),
+                                  "field_hlcs": bindparam("c", type_=row_state.c.field_hlcs.type)}),
+                         filled_rows)
+            filled += len(filled_rows)
 
 
 def row_changes(conn, hub_device: Device, table: str, row_ids: list[str]) -> list[dict]:

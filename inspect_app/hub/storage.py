@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from db.private_files import create_private_file
+from inspect_app.hub.rows import stored_values
 
 metadata = MetaData()
 
@@ -89,12 +91,14 @@ row_state = Table(
     Column("row_id", String(64), primary_key=True),
     Column("park_id", String(64), nullable=True, index=True),
     Column("sha256", String(64), nullable=True, index=True),  # attachment rows: the content they name
-    Column("values", JSON, nullable=False),
+    # NULL when `snapshot` holds the values exactly; `field_hlcs` keeps the insert's stamp once
+    # (under "id") and the fields stamped otherwise (hub/rows.py, "how a merged row is stored").
+    Column("values", JSON(none_as_null=True), nullable=True),
     Column("field_hlcs", JSON, nullable=False),
     # {field: greatest base any write of it had}: a first sync hands it to the device with the
     # row, so the device tells a later write's losing values exactly as the devices that got
     # every change do (docs/SYNC.md, "First sync").
-    Column("field_seen", JSON, nullable=True),
+    Column("field_seen", JSON(none_as_null=True), nullable=True),  # NULL: no field written over a base
     Column("deleted", Boolean, nullable=False, default=False),
     # The row as a first sync serves it (hub/rows.py), written with the row; NULL when the hub has
     # no insert of it. Derived data: a change of a synced table's columns must rebuild it.
@@ -162,15 +166,21 @@ def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
     cursor.close()
 
 
+def compact_json(value) -> str:
+    """JSON columns as written: UTF-8 text (a Chinese character is 3 bytes, not a 6-byte \\u escape)
+    without the spaces of json.dumps' default separators — most of what the hub stores is JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str) -> Engine:
     """An engine on the hub database as it is (no migration)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         _create_private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=compact_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=compact_json)
 
 
 def open_engine(url: str) -> Engine:
@@ -245,10 +255,10 @@ def token_hash(token: str) -> str:
 def _resolve_parks(conn, parks: list[str]) -> list[str]:
     """Park ids for codes (or ids) the hub knows from pushed park rows."""
     known = {}
-    for row in conn.execute(select(row_state.c.row_id, row_state.c["values"])
+    for row in conn.execute(select(row_state.c.row_id, row_state.c["values"], row_state.c.snapshot)
                             .where(row_state.c.table_name == "park")):
         known[row.row_id] = row.row_id
-        code = (row[1] or {}).get("code")
+        code = stored_values("park", row[1], row.snapshot).get("code")
         if code:
             known[str(code)] = row.row_id
     resolved = []
