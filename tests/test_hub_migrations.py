@@ -9,6 +9,7 @@ writing nothing, what it cannot be sure of.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -213,3 +214,89 @@ def test_backup_and_restore_refuse_what_they_cannot_be_sure_of_and_write_nothing
     assert hub_rows(other) == before
     with open_engine(other).connect() as conn:
         assert identity.identity(conn)[1] == 1  # no restore happened
+
+
+# --- 0004_compact_rows: merged rows stored compactly ------------------------------------------------
+
+
+def upgrade_to(url: str, revision: str):
+    """A hub database brought to `revision` only (an older hub's schema)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from inspect_app.hub.migrate import explicit_transactions
+
+    engine = make_engine(url)
+    migrating = explicit_transactions(engine, "BEGIN IMMEDIATE")
+    with migrating.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    if migrating is not engine:
+        migrating.dispose()
+    return engine
+
+
+def test_0004_stores_rows_compactly_in_place_and_rebuilds_tenant_snapshots(hub_db):
+    from inspect_app.hub.push import RowCache
+    from inspect_app.hub.rows import snapshot_row, table_columns
+
+    stamp, later = "1764150000000.00001.dev-a", "1764150000500.00000.dev-b"
+    tenant_columns = [c for c in table_columns("tenant") if c not in ("merged_into", "distinct_code")]
+    tenant = {column: f"v-{column}" for column in tenant_columns} | {"id": "t-1", "name": "旧名称"}
+    renamed = tenant | {"name": "新名称"}
+    renamed_clocks = dict.fromkeys(renamed, stamp) | {"name": later}
+    park = {column: None for column in table_columns("park")} | {"id": "p-1", "code": "PH-001", "name": "平湖园区"}
+    only_updated = {"name": "只收到改动"}  # the hub never received this row's insert
+    old_rows = {  # (table, row_id): (values, field_hlcs, field_seen) as revision 0003 kept them
+        ("tenant", "t-1"): (tenant, dict.fromkeys(tenant, stamp), {}),
+        ("tenant", "t-2"): (renamed | {"id": "t-2"}, renamed_clocks, {"name": stamp}),
+        ("park", "p-1"): (park, dict.fromkeys(park, stamp), {}),
+        ("tenant", "t-3"): (only_updated, {"name": later}, {}),
+    }
+    old = upgrade_to(hub_db, "0003_unique_key")
+    with old.begin() as conn:
+        for (table, row_id), (values, clocks, seen) in old_rows.items():
+            # The snapshot as the old hub wrote it: the tenant's from before merged_into/distinct_code.
+            snapshot = snapshot_row(table, row_id, values, clocks, seen)
+            if snapshot is not None and table == "tenant":
+                listed = json.loads(snapshot)
+                listed[4] = [values.get(column) for column in tenant_columns]
+                snapshot = json.dumps(listed, ensure_ascii=False)
+            conn.execute(row_state.insert().values(table_name=table, row_id=row_id, park_id="p-1", sha256=None,
+                                                   values=values, field_hlcs=clocks, field_seen=seen,
+                                                   deleted=False, snapshot=snapshot))
+        conn.execute(unique_key.insert().values(table_name="park", key_name="park(code)", key_value="ab" * 32,
+                                                row_id="p-1"))
+    old.dispose()
+
+    engine = open_engine(hub_db)
+    try:
+        assert current_revision(engine) == HEAD_REVISION and schema_differences(engine) == []
+        with engine.connect() as conn:
+            stored = {(r.table_name, r.row_id): r for r in conn.execute(select(row_state))}
+            cache = RowCache(conn)
+            for (table, row_id), (values, clocks, seen) in old_rows.items():
+                state = cache.get(table, row_id)  # read back exactly as before, as the push reads it
+                assert (state.values, state.field_hlcs, state.field_seen) == (values, clocks, seen)
+        # The park row holds every column: its values live in the snapshot only, its clocks once.
+        assert stored[("park", "p-1")]._mapping["values"] is None
+        assert stored[("park", "p-1")].field_hlcs == {"id": stamp}
+        assert stored[("park", "p-1")].field_seen is None
+        # Tenant snapshots rebuilt with the columns the device's table gained.
+        for row_id in ("t-1", "t-2"):
+            listed = json.loads(stored[("tenant", row_id)].snapshot)
+            assert len(listed[4]) == len(table_columns("tenant"))
+            assert listed[4][table_columns("tenant").index("merged_into")] is None
+        assert stored[("tenant", "t-2")].field_hlcs == {"id": stamp, "name": later}
+        assert json.loads(stored[("tenant", "t-2")].snapshot)[2:4] == [{"name": later}, {"name": stamp}]
+        assert stored[("tenant", "t-3")].snapshot is None  # only updates: kept as they were
+        assert stored[("tenant", "t-3")]._mapping["values"] == only_updated
+        with engine.connect() as conn:
+            assert conn.execute(select(unique_key.c.key_value, unique_key.c.row_id)).all() == [("ab" * 32, "p-1")]
+            if engine.dialect.name == "sqlite":  # kept once, in its primary key's b-tree
+                made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'unique_key'")).scalar_one()
+                assert made.rstrip().endswith("WITHOUT ROWID")
+    finally:
+        engine.dispose()

@@ -89,7 +89,9 @@ row_state = Table(
     "row_state", metadata,
     Column("table_name", String(40), primary_key=True),
     Column("row_id", String(64), primary_key=True),
-    Column("park_id", String(64), nullable=True, index=True),
+    # Not indexed: a park-limited device's snapshot page reads by (table_name, row_id), the primary
+    # key, and filters the park (EXPLAIN: SQLite never chose an index on park_id for it).
+    Column("park_id", String(64), nullable=True),
     Column("sha256", String(64), nullable=True, index=True),  # attachment rows: the content they name
     # NULL when `snapshot` holds the values exactly; `field_hlcs` keeps the insert's stamp once
     # (under "id") and the fields stamped otherwise (hub/rows.py, "how a merged row is stored").
@@ -114,6 +116,9 @@ unique_key = Table(
     Column("key_name", String(200), primary_key=True),  # "tenant(park_id, credit_code)"
     Column("key_value", String(64), primary_key=True),  # sha256 of the key's values as JSON
     Column("row_id", String(64), nullable=False),
+    # On SQLite the rows are kept in the primary key's b-tree itself: a rowid table would keep
+    # every key twice (the table and its primary-key index), a tenth of what a change costs.
+    sqlite_with_rowid=False,
 )
 
 attachment = Table(

@@ -6,7 +6,9 @@ and a clock stamp per field although most rows were never updated. From this rev
 `field_hlcs` keeps the insert's stamp once (under "id") and only the fields stamped otherwise, an
 empty `field_seen` is NULL, and JSON is written as compact UTF-8. Every row is converted in place,
 and every snapshot is built again from the row's values: those of `tenant` rows made before the
-device's tenant table gained `merged_into` and `distinct_code` lacked them.
+device's tenant table gained `merged_into` and `distinct_code` lacked them. On SQLite `unique_key`
+becomes a WITHOUT ROWID table (its rows kept once, in the primary key's b-tree), and the index on
+`row_state.park_id`, which no query uses, is dropped.
 
 Revision ID: 0004_compact_rows
 Revises: 0003_unique_key
@@ -27,6 +29,27 @@ BATCH = 1000
 
 
 def upgrade() -> None:
+    # No query uses it (IF EXISTS: a hub made before migrations by a newer create_all lacks it).
+    op.execute("DROP INDEX IF EXISTS ix_row_state_park_id")
+    _compact_rows()
+    if op.get_bind().dialect.name == "sqlite":
+        _unique_key_without_rowid()
+
+
+def _unique_key_without_rowid() -> None:
+    """SQLite: `unique_key` kept in its primary key's b-tree (WITHOUT ROWID), not twice."""
+    columns = [sa.Column("table_name", sa.String(40), primary_key=True),
+               sa.Column("key_name", sa.String(200), primary_key=True),
+               sa.Column("key_value", sa.String(64), primary_key=True),
+               sa.Column("row_id", sa.String(64), nullable=False)]
+    op.create_table("unique_key_compact", *columns, sqlite_with_rowid=False)
+    op.execute("INSERT INTO unique_key_compact (table_name, key_name, key_value, row_id) "
+               "SELECT table_name, key_name, key_value, row_id FROM unique_key")
+    op.drop_table("unique_key")
+    op.rename_table("unique_key_compact", "unique_key")
+
+
+def _compact_rows() -> None:
     from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
 
     with op.batch_alter_table("row_state") as batch:  # SQLite: the table is copied; PostgreSQL: ALTER
@@ -74,3 +97,4 @@ def downgrade() -> None:
                      .values({"values": values, "field_hlcs": full_clocks(row.field_hlcs or {}, values)}))
     with op.batch_alter_table("row_state") as batch:
         batch.alter_column("values", existing_type=sa.JSON(), nullable=False)
+    op.create_index("ix_row_state_park_id", "row_state", ["park_id"])
