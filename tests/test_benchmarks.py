@@ -105,3 +105,10 @@ def test_ledger_import_benchmark_runs_on_a_small_file():
     assert report["rows"] == 30
     assert set(report["samples"]) == {"read_s", "dry_run_s", "import_s", "reimport_dry_s"}
     assert all(len(values) == 1 and values[0] > 0 for values in report["samples"].values())
+
+
+def test_hub_storage_benchmark_reports_bytes_per_change_on_a_tiny_demo():
+    figures = json.loads(script(ROOT / "benchmarks" / "hub_storage.py", "--parks", "1", "--tenants", "3", "--json"))
+    assert figures["changes"] > 20 and figures["snapshot_rows"] > 0 and figures["snapshot_rows_per_s"] > 0
+    assert figures["bytes_per_change"] == round(figures["file_bytes"] / figures["changes"], 1)
+    assert {"change", "row_state", "unique_key"} <= set(figures["per_change"])
