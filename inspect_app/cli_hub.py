@@ -215,38 +215,31 @@ def run_device_rotate(args, settings) -> int:
 
 
 def run_hub_backup(args, settings) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from inspect_app.hub.backup import backup
-    from inspect_app.hub.storage import DeviceError
 
-    url = hub_database(args)
-    try:
-        copied = backup(url, Path(args.file))
-    except DeviceError as exc:
-        return _refuse(exc)
-    except (OSError, SQLAlchemyError) as exc:  # unreachable server, a folder that cannot be written
-        print(t("hub.backup_failed", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(t("hub.backup_done", file=args.file, changes=copied.changes, devices=copied.devices,
-            attachments=copied.attachments, epoch=copied.epoch))
-    return EXIT_OK
+    return _copy_hub(args, backup, failed="hub.backup_failed", done="hub.backup_done")
 
 
 def run_hub_restore(args, settings) -> int:
+    from inspect_app.hub.backup import restore
+
+    return _copy_hub(args, restore, failed="hub.restore_failed", done="hub.restore_done")
+
+
+def _copy_hub(args, operation, *, failed: str, done: str) -> int:
+    """`hub backup` and `hub restore`: the same refusals, and one line saying what was copied."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from inspect_app.hub.backup import restore
     from inspect_app.hub.storage import DeviceError
 
     url = hub_database(args)
     try:
-        copied = restore(url, Path(args.file))
+        copied = operation(url, Path(args.file))
     except DeviceError as exc:
         return _refuse(exc)
-    except (OSError, SQLAlchemyError) as exc:
-        print(t("hub.restore_failed", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
+    except (OSError, SQLAlchemyError) as exc:  # unreachable server, a folder that cannot be written
+        print(t(failed, database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(t("hub.restore_done", file=args.file, changes=copied.changes, devices=copied.devices,
+    print(t(done, file=args.file, changes=copied.changes, devices=copied.devices,
             attachments=copied.attachments, epoch=copied.epoch))
     return EXIT_OK

@@ -2,7 +2,8 @@
 that a test module uses them by name instead of importing or copying them.
 
 template_db: a migrated file without a device id (migrated once per module); devices: a factory of
-new devices, each a copy of it opened as a Store (closed after the test).
+new devices, each a copy of it opened as a Store (closed after the test); hub_url: a hub database
+URL, once SQLite and once PostgreSQL; served_hub: a SQLite hub served on loopback, `(app, base URL)`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from db import migrations
 from db.store import Store
+from tests.hub_server import serve
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +50,20 @@ def devices(template_db, tmp_path):
     made = Devices(template_db, tmp_path)
     yield made
     made.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def served_hub(tmp_path):
+    from inspect_app.hub.app import create_app  # the hub extra: only tests that serve a hub need it
+
+    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
+    with serve(app) as url:
+        yield app, url
+    app.state.engine.dispose()

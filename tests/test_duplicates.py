@@ -10,12 +10,10 @@ import pytest
 
 from db.errors import UserError
 from db.models import SYNCED_TABLES, AttachmentLink, Hazard, Inspection, QuarterlyReport, Tenant
-from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import enrol_device
 from inspect_app.services.duplicates import KEPT, MOVED, mark_distinct, merge_tenants, possible_duplicates
 from inspect_app.sync.client import sync_once
 from tests.conftest import make_credit_code
-from tests.hub_server import serve
 from tests.sync_helpers import synced_rows
 from tests.test_sync_merge import edit, make_park, make_tenant, rows
 
@@ -98,16 +96,8 @@ def test_a_person_still_cannot_type_a_second_tenant_with_a_code_the_park_has(dev
     assert len(rows(store, Tenant)) == 1
 
 
-@pytest.fixture
-def hub(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
-    with serve(app) as url:
-        yield app, url
-    app.state.engine.dispose()
-
-
-def test_offline_duplicates_reach_every_device_and_one_merge_settles_them_everywhere(hub, devices):
-    app, url = hub
+def test_offline_duplicates_reach_every_device_and_one_merge_settles_them_everywhere(served_hub, devices):
+    app, url = served_hub
     a, b, c = devices.new("a"), devices.new("b"), devices.new("c")
     token = {s: enrol_device(app.state.engine, name)[1] for s, name in ((a, "a"), (b, "b"), (c, "c"))}
     park = make_park(a)
@@ -137,8 +127,8 @@ def test_offline_duplicates_reach_every_device_and_one_merge_settles_them_everyw
         assert rows(store, Tenant, id=added.id)[0].merged_into == tenant.id
 
 
-def test_marking_distinct_on_one_device_stops_the_listing_on_every_device(hub, devices):
-    app, url = hub
+def test_marking_distinct_on_one_device_stops_the_listing_on_every_device(served_hub, devices):
+    app, url = served_hub
     a, b = devices.new("a"), devices.new("b")
     token = {a: enrol_device(app.state.engine, "a")[1], b: enrol_device(app.state.engine, "b")[1]}
     park = make_park(a)

@@ -34,13 +34,6 @@ LATE_MS = wall_clock_ms() + 60_000
 API = "/api/v1"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def hub(hub_url):
     app = create_app(hub_url)

@@ -28,13 +28,6 @@ from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtur
 API = "/api/v1"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def sqlite_hub_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'hub.db'}"

@@ -10,29 +10,18 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from db.clock import format_stamp
 from db.models import CheckResult, Inspection, Notice, Tenant
 from inspect_app.cli import main
-from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import change, enrol_device
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.client import summary_line, sync_once
-from tests.hub_server import serve
 from tests.sync_helpers import synced_rows
 from tests.test_sync_merge import edit, make_park, make_tenant, rows
 
 EVIL = uuid.uuid4().hex  # a device the hub should not have believed
-
-
-@pytest.fixture
-def hub(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
-    with serve(app) as url:
-        yield app, url
-    app.state.engine.dispose()
 
 
 def plant(app, changes: list[dict], park_id: str) -> None:
@@ -67,8 +56,8 @@ def inspection_with_result(store, park_id: str, tenant_id: str) -> tuple[Inspect
     return inspection, result
 
 
-def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(hub, devices, capsys):
-    app, url = hub
+def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(served_hub, devices, capsys):
+    app, url = served_hub
     a, b = devices.new("a"), devices.new("b")
     token_a, token_b = enrol_device(app.state.engine, "a")[1], enrol_device(app.state.engine, "b")[1]
     park = make_park(a)
@@ -145,13 +134,13 @@ def test_a_refused_null_name_leaves_the_field_clock_so_a_later_name_applies(devi
     assert rows(b, Tenant)[0].name == "乙"
 
 
-def test_a_first_sync_takes_tenants_a_hub_kept_before_the_table_gained_columns(hub, devices):
+def test_a_first_sync_takes_tenants_a_hub_kept_before_the_table_gained_columns(served_hub, devices):
     """A hub's ready rows (`row_state.snapshot`) written before device migration 0007 added
     tenant.merged_into and distinct_code have two values fewer than the page's columns: the new
     device merges those tenants from their changes instead of failing its first sync."""
     from inspect_app.hub.storage import row_state
 
-    app, url = hub
+    app, url = served_hub
     a, fresh = devices.new("a"), devices.new("fresh")
     token_a, token_fresh = enrol_device(app.state.engine, "a")[1], enrol_device(app.state.engine, "fresh")[1]
     park = make_park(a)
