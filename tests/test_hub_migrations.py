@@ -17,7 +17,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import JSON, MetaData, Table, select, text
 
 from inspect_app.cli import main
 from inspect_app.hub import identity
@@ -77,12 +77,24 @@ def test_the_revisions_make_exactly_the_hub_schema_and_head_is_what_start_up_che
     again.dispose()
 
 
+def json_log_table(into: MetaData | None = None) -> Table:
+    """The change table as hubs before revision 0005 kept it: payload and base as JSON text."""
+    table = change.to_metadata(into or MetaData())
+    for name in ("payload", "base"):
+        table.c[name].type = JSON()
+    return table
+
+
 def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_its_data(hub_db):
     legacy = make_engine(hub_db)
-    metadata.create_all(legacy, tables=[device, change, row_state, attachment])  # the hub as first released
+    first_release = MetaData()  # the hub as first released
+    for table in (device, row_state, attachment):
+        table.to_metadata(first_release)
+    json_log_table(first_release)
+    first_release.create_all(legacy)
     _, _token = enrol_device(legacy, "laptop-a")
     with legacy.begin() as conn:
-        conn.execute(change.insert(), [a_change("dev-a", n) for n in (1, 2, 3)] + [a_change("dev-b", 7)])
+        conn.execute(json_log_table().insert(), [a_change("dev-a", n) for n in (1, 2, 3)] + [a_change("dev-b", 7)])
         conn.execute(attachment.insert().values(sha256="ab" * 32, size=3, content=b"abc", uploaded_by="x",
                                                 created_at=datetime(2026, 11, 27, tzinfo=UTC)))
         # Merged before unique keys were checked: two parks share a code; a third has its own.

@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from db.private_files import create_private_file
+from inspect_app.hub.log_codec import PackedJSON
 from inspect_app.hub.rows import stored_values
 
 metadata = MetaData()
@@ -76,8 +77,9 @@ change = Table(
     Column("op", String(10), nullable=False),
     Column("hlc", String(100), nullable=False),
     Column("actor_id", String(64), nullable=True),
-    Column("payload", JSON, nullable=False),
-    Column("base", JSON, nullable=True),
+    # The change's payload and base as pushed, stored compressed (hub/log_codec.py); read back as JSON.
+    Column("payload", PackedJSON, nullable=False),
+    Column("base", PackedJSON, nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("device_id", "device_seq", name="ux_change_device_seq"),
     Index("ix_change_park_seq", "park_id", "seq"),

@@ -1,0 +1,71 @@
+"""The hub's change log stored compressed: `change.payload` and `change.base` (docs/SYNC.md).
+
+A payload is JSON naming the same 10–35 columns for every row of its table, and half of all
+changes are check results copying their checklist item's text: zlib with a preset dictionary of
+exactly those strings (hub/log_dictionary.py) keeps a change's payload in about a third of its
+JSON. A stored value is one version byte, then the compact UTF-8 JSON (storage.compact_json)
+compressed as raw deflate with that version's dictionary. The version byte names the dictionary,
+which never changes once written with: a hub reads every version it ever wrote.
+
+Only the hub's storage changes: pulls, snapshot row changes and backups read the JSON back
+(`PackedJSON` does it as SQLAlchemy reads the column), so devices receive what they always did.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from sqlalchemy import LargeBinary
+from sqlalchemy.types import TypeDecorator
+
+from inspect_app.hub.log_dictionary import DICTIONARY_V1
+
+VERSION = 1  # what new values are written with
+DICTIONARIES = {1: DICTIONARY_V1}
+LEVEL = 9  # as fast as 6 here (loading the dictionary dominates) and a little smaller
+RAW_DEFLATE = -15  # no zlib header and checksum: 6 bytes a value; the database keeps its own checks
+
+
+class PackedValueError(ValueError):
+    """A stored value this hub cannot read: not written by `pack`, or by a newer hub."""
+
+
+def _compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def pack(value) -> bytes:
+    """A JSON value as stored: the version byte, then its compact JSON deflated with the dictionary."""
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, RAW_DEFLATE, zdict=DICTIONARIES[VERSION])
+    return bytes((VERSION,)) + packer.compress(_compact(value).encode()) + packer.flush()
+
+
+def unpack(stored: bytes):
+    """The JSON value `pack` stored."""
+    if not stored:
+        raise PackedValueError("empty stored value")
+    dictionary = DICTIONARIES.get(stored[0])
+    if dictionary is None:
+        raise PackedValueError(f"stored with unknown version {stored[0]} (a newer hub?)")
+    unpacker = zlib.decompressobj(RAW_DEFLATE, zdict=dictionary)
+    try:
+        text = unpacker.decompress(stored[1:]) + unpacker.flush()
+    except zlib.error as exc:
+        raise PackedValueError(f"not a packed value: {exc}") from exc
+    if not unpacker.eof:
+        raise PackedValueError("truncated packed value")
+    return json.loads(text)
+
+
+class PackedJSON(TypeDecorator):
+    """A JSON column stored packed (a BLOB on SQLite, BYTEA on PostgreSQL). Python None is SQL NULL."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else pack(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else unpack(bytes(value))
