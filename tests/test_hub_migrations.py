@@ -9,6 +9,7 @@ writing nothing, what it cannot be sure of.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -310,5 +311,69 @@ def test_0004_stores_rows_compactly_in_place_and_rebuilds_tenant_snapshots(hub_d
             if engine.dialect.name == "sqlite":  # kept once, in its primary key's b-tree
                 made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'unique_key'")).scalar_one()
                 assert made.rstrip().endswith("WITHOUT ROWID")
+    finally:
+        engine.dispose()
+
+
+# --- 0005_packed_log: the change log stored compressed -------------------------------------------------
+
+
+def downgrade_to(engine, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from inspect_app.hub.migrate import explicit_transactions
+
+    migrating = explicit_transactions(engine, "BEGIN IMMEDIATE")
+    with migrating.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+    if migrating is not engine:
+        migrating.dispose()
+
+
+def test_0005_packs_the_log_in_place_keeps_the_sequence_counter_and_downgrades(hub_db):
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import LargeBinary
+
+    from inspect_app.hub.log_codec import unpack
+
+    batch = importlib.import_module("inspect_app.hub.migrations.versions.0005_packed_log").BATCH
+    chinese = {"id": "row-2", "name": "平湖市鼎华电器有限公司", "deleted": False, "notes": None}
+    changes = [a_change("dev-a", 1), a_change("dev-a", 2, payload=chinese, base=None),
+               a_change("dev-a", 3, op="update", payload={"name": "新"}, base={"name": "1764150000000.00001.dev-a"}),
+               a_change("dev-b", 9)]
+    changes += [a_change(f"dev-e{n // 50}", n % 50 + 1) for n in range(batch)]  # the last on a second page
+    old = upgrade_to(hub_db, "0004_compact_rows")
+    logged = json_log_table()
+    with old.begin() as conn:
+        conn.execute(logged.insert(), changes)
+        conn.execute(logged.insert(), [a_change("dev-c", 1)])  # given out, then lost by a restore:
+        conn.execute(logged.delete().where(logged.c.device_id == "dev-c"))  # its number stays used
+    old.dispose()
+
+    engine = open_engine(hub_db)
+    try:
+        assert current_revision(engine) == HEAD_REVISION and schema_differences(engine) == []
+        with engine.connect() as conn:
+            read = conn.execute(select(change.c.device_seq, change.c.payload, change.c.base)
+                                .order_by(change.c.seq)).all()
+            packed = conn.execute(select(type_coerce(change.c.payload, LargeBinary), change.c.base.is_(None))
+                                  .order_by(change.c.seq)).all()
+        assert [tuple(row) for row in read] == [(c["device_seq"], c["payload"], c["base"]) for c in changes]
+        assert all(bytes(stored)[0] == 1 and unpack(bytes(stored)) == c["payload"]
+                   for (stored, _), c in zip(packed, changes, strict=True))
+        assert [no_base for _, no_base in packed[:4]] == [False, True, False, False]  # JSON null → SQL NULL
+        with engine.begin() as conn:  # the next sequence is past the one given out before
+            conn.execute(change.insert(), [a_change("dev-d", 1)])
+            assert conn.execute(select(change.c.seq).where(change.c.device_id == "dev-d")).scalar_one() == batch + 6
+
+        downgrade_to(engine, "0004_compact_rows")
+        with engine.connect() as conn:
+            back = conn.execute(select(logged.c.device_seq, logged.c.payload, logged.c.base)
+                                .where(logged.c.device_id != "dev-d").order_by(logged.c.seq)).all()
+        assert [tuple(row) for row in back] == [(c["device_seq"], c["payload"], c["base"]) for c in changes]
     finally:
         engine.dispose()

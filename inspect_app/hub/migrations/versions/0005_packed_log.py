@@ -57,7 +57,11 @@ def upgrade() -> None:
     from inspect_app.hub.log_codec import pack
 
     _set_type(sa.JSON(), sa.LargeBinary(), "convert_to(CAST({column} AS TEXT), 'UTF8')")
-    _convert(lambda stored: pack(json.loads(_text(stored))))  # `base` JSON null becomes SQL NULL
+    def packed(stored):
+        value = json.loads(_text(stored))
+        return None if value is None else pack(value)  # a `base` of JSON null becomes SQL NULL
+
+    _convert(packed)
 
 
 def downgrade() -> None:
