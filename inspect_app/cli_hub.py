@@ -155,6 +155,7 @@ def run_device_add(args, settings) -> int:
     print(t("hub.device_added", name=hub_device.name))
     print(token)
     print(t("hub.token_note"))
+    print(t("hub.device_notice_block", block=hub_device.notice_block))
     return EXIT_OK
 
 

@@ -77,14 +77,17 @@ def run_notices_print(args, settings) -> int:
 
 def run_notices_block(args, settings) -> int:
     from db.errors import UserError
-    from inspect_app.services.notices import device_block, set_device_block
+    from inspect_app.services.notices import block_and_origin, set_device_block
 
     store = _store(settings)
     try:
-        block = set_device_block(store, args.code) if args.code else device_block(store)
+        if args.code:
+            set_device_block(store, args.code)
+        block, origin = block_and_origin(store)
     except UserError as exc:
         return _refuse(exc)
     finally:
         store.close()
     print(t("cli.notices_block_is", block=block))
+    print(t(f"cli.notices_block_origin_{origin}"))
     return EXIT_OK

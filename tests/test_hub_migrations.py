@@ -89,12 +89,15 @@ def json_log_table(into: MetaData | None = None) -> Table:
 def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_its_data(hub_db):
     legacy = make_engine(hub_db)
     first_release = MetaData()  # the hub as first released
-    for table in (device, row_state, attachment):
+    for table in (row_state, attachment):
         table.to_metadata(first_release)
+    # The device table before notice blocks (revision 0006 adds the column).
+    first_device = Table("device", first_release, *[c.copy() for c in device.columns if c.name != "notice_block"])
     json_log_table(first_release)
     first_release.create_all(legacy)
-    _, _token = enrol_device(legacy, "laptop-a")
     with legacy.begin() as conn:
+        conn.execute(first_device.insert().values(id="e1", name="laptop-a", token_sha256="0" * 64, device_id=None,
+                                                  parks=[], created_at=datetime(2026, 11, 27, tzinfo=UTC)))
         conn.execute(json_log_table().insert(), [a_change("dev-a", n) for n in (1, 2, 3)] + [a_change("dev-b", 7)])
         conn.execute(attachment.insert().values(sha256="ab" * 32, size=3, content=b"abc", uploaded_by="x",
                                                 created_at=datetime(2026, 11, 27, tzinfo=UTC)))
@@ -112,6 +115,8 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
             assert conn.execute(select(change.c.device_id, change.c.device_seq).order_by(change.c.seq)).all() == [
                 ("dev-a", 1), ("dev-a", 2), ("dev-a", 3), ("dev-b", 7)]
             assert conn.execute(select(device.c.name)).scalars().all() == ["laptop-a"]
+            # The device enrolled before notice blocks gets the first; the next enrolment the second.
+            assert conn.execute(select(device.c.notice_block)).scalars().all() == ["H001"]
             assert conn.execute(select(attachment.c.content)).scalar_one() == b"abc"
             # What each device had acknowledged: it is not asked to push again after the upgrade.
             assert dict(conn.execute(select(device_ack.c.device_id, device_ack.c.acked_seq)).all()) == {
@@ -121,6 +126,7 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
             # without the key's value holds none (as in SQL).
             held = conn.execute(select(unique_key.c.key_name, unique_key.c.row_id)).all()
             assert held == [("park(code)", "0192-a")]
+        assert enrol_device(engine, "laptop-b")[0].notice_block == "H002"
     finally:
         engine.dispose()
 

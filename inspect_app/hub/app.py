@@ -127,7 +127,8 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
             hub_id, epoch = identity.identity(conn)
             acked = identity.acked_seq(conn, hub_device.device_id)
         return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
-                  last_device_seq=last, now_ms=hub_now_ms(), hub_id=hub_id, epoch=epoch, acked_seq=acked)
+                  last_device_seq=last, now_ms=hub_now_ms(), hub_id=hub_id, epoch=epoch, acked_seq=acked,
+                  notice_block=hub_device.notice_block)
 
     @app.post(f"{API}/push", response_model=PushResponse, tags=["sync"],
               responses={**UNAUTHORISED, 403: {"model": ErrorBody, "description": "changes of another device"},

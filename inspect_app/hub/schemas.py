@@ -77,6 +77,8 @@ class Me(BaseModel):
     epoch: int = Field(description="the hub's history epoch: goes up at each restore from a backup")
     acked_seq: int = Field(description="highest device_seq of this device the hub acknowledged (applied "
                                        "or refused): a push cursor above it is moved back to it")
+    notice_block: str | None = Field(default=None, description="the block of this enrolment's notice numbers "
+                                                               "(H001, …), unique on this hub")
 
 
 class Health(BaseModel):

@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from db.notice_block import hub_block
 from db.private_files import create_private_file
 from inspect_app.hub.log_codec import PackedJSON
 from inspect_app.hub.rows import stored_values
@@ -62,6 +63,8 @@ device = Table(
     # before enrolment, so the hub learns it from the device's first push and holds it to it.
     Column("device_id", String(64), nullable=True, index=True),
     Column("parks", JSON, nullable=False),  # assigned park ids; empty = every park
+    # The block of this enrolment's notice numbers (H001, …), from hub_meta's last_notice_block.
+    Column("notice_block", String(8), nullable=True, index=True, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
@@ -235,6 +238,7 @@ class Device:
     parks: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    notice_block: str | None = None
 
     @property
     def restricted(self) -> bool:
@@ -243,7 +247,7 @@ class Device:
 
 def _device(row) -> Device:
     return Device(id=row.id, name=row.name, device_id=row.device_id, parks=tuple(row.parks or ()),
-                  created_at=row.created_at, revoked_at=row.revoked_at)
+                  created_at=row.created_at, revoked_at=row.revoked_at, notice_block=row.notice_block)
 
 
 def new_token() -> str:
@@ -288,10 +292,24 @@ def enrol_device(engine: Engine, name: str, parks: list[str] | None = None) -> t
             raise DeviceError("hub.device_exists", name=name)
         park_ids = _resolve_parks(conn, parks or [])
         values = {"id": secrets.token_hex(16), "name": name, "token_sha256": token_hash(token),
-                  "device_id": None, "parks": park_ids, "created_at": utc_now(), "revoked_at": None}
+                  "device_id": None, "parks": park_ids, "created_at": utc_now(), "revoked_at": None,
+                  "notice_block": _next_notice_block(conn)}
         conn.execute(device.insert().values(**values))
     return Device(id=values["id"], name=name, device_id=None, parks=tuple(park_ids),
-                  created_at=values["created_at"], revoked_at=None), token
+                  created_at=values["created_at"], revoked_at=None, notice_block=values["notice_block"]), token
+
+
+def _next_notice_block(conn) -> str:
+    """The next block of the hub's series (db/notice_block.py `hub_block`), counted in hub_meta in the
+    enrolment's transaction; the unique index on device.notice_block refuses a second process that
+    read the same count at the same moment rather than let two devices share a block."""
+    last = conn.execute(select(hub_meta.c.value).where(hub_meta.c.key == "last_notice_block")).scalar()
+    number = int(last or 0) + 1
+    if last is None:
+        conn.execute(hub_meta.insert().values(key="last_notice_block", value=str(number)))
+    else:
+        conn.execute(update(hub_meta).where(hub_meta.c.key == "last_notice_block").values(value=str(number)))
+    return hub_block(number)
 
 
 def list_devices(engine: Engine, *, offset: int = 0, limit: int = 100) -> tuple[list[Device], int]:

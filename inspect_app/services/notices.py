@@ -8,7 +8,9 @@ An issued notice never changes: a correction is a new notice whose content names
 supersedes (`supersedes_id`), and the old one stays verifiable.
 
 Numbers read `{agency short}〔{year}〕{device block}-{sequence:04d}号`; the device block keeps
-numbers unique across laptops that issue offline (set by the office, later by the hub).
+numbers unique across laptops that issue offline (set by the office, assigned by the hub, or
+provisional until either: db/notice_block.py). A number some other notice here already holds is
+skipped, never reused.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import func, select
 
+from db import notice_block
 from db.errors import UserError
 from db.models import (
     CheckResult,
@@ -54,8 +57,7 @@ from inspect_app.services.hazards import (
 
 DEFAULT_BASIS = ("《中华人民共和国消防法》第十六条、第二十八条", "《浙江省消防条例》",
                  "《建筑设计防火规范》（GB 50016）")
-BLOCK_SETTING = "device_block"
-BLOCK_PATTERN = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+BLOCK_SETTING = notice_block.HAND_SETTING
 
 
 @dataclass(frozen=True)
@@ -93,16 +95,22 @@ def agency_from_config(configured: dict, fallback: Agency) -> Agency:
 
 
 def device_block(store: Store) -> str:
-    """This device's block in notice numbers: set by the office, else derived from the device id."""
+    """This device's block in notice numbers (db/notice_block.py: by hand, from the hub, or provisional)."""
+    return block_and_origin(store)[0]
+
+
+def block_and_origin(store: Store) -> tuple[str, str]:
+    """(block, origin): origin is `hand`, `hub` or `provisional` (db/notice_block.py)."""
     with store.connect() as conn:
-        row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (BLOCK_SETTING,)).fetchone()
-    return row[0] if row else "D" + store.device_id[:3].upper()
+        return notice_block.current_block(conn, store.device_id)
 
 
 def set_device_block(store: Store, block: str) -> str:
     block = block.strip().upper()
-    if not BLOCK_PATTERN.fullmatch(block):
+    if not notice_block.HAND_PATTERN.fullmatch(block):
         raise UserError("errors.device_block_format")
+    if notice_block.HUB_PATTERN.fullmatch(block):  # H + digits: the hub's series, never typed in
+        raise UserError("errors.device_block_reserved", block=block)
     with store.transaction() as session:
         session.merge(LocalSetting(key=BLOCK_SETTING, value=block))
     return block
@@ -117,7 +125,23 @@ def next_number_preview(store: Store, agency: Agency, year: int) -> str:
     block = device_block(store)
     with store.read() as session:
         counter = session.get(NoticeCounter, (block, year))
-    return format_number(agency.short, year, block, (counter.last_sequence if counter else 0) + 1)
+        return _free_number(session, agency, block, year, counter.last_sequence if counter else 0)[1]
+
+
+def _free_number(session, agency: Agency, block: str, year: int, last: int) -> tuple[int, str]:
+    """The first sequence after `last` whose number no notice here holds. Another device's notice
+    under the same block (from a bundle or a pull: a block set twice by hand, a bundle from another
+    county) takes its number with it; this device moves past it rather than fail on the unique
+    number, and never renumbers paper already issued."""
+    held = session.exec(select(func.max(Notice.sequence))
+                        .where(Notice.device_block == block, Notice.year == year)).one()
+    sequence = max(last, held or 0) + 1
+    number = format_number(agency.short, year, block, sequence)
+    # A notice may hold this number under another block field (a hostile or damaged row): skip it too.
+    while session.exec(select(Notice.id).where(Notice.number == number)).first() is not None:
+        sequence += 1
+        number = format_number(agency.short, year, block, sequence)
+    return sequence, number
 
 
 def hazards_for_notice(store: Store, row: HazardRow, today: date) -> list[str]:
@@ -133,8 +157,8 @@ def _next_number(session, agency: Agency, block: str, year: int) -> tuple[int, s
     if counter is None:
         counter = NoticeCounter(device_block=block, year=year, last_sequence=0)
         session.add(counter)
-    counter.last_sequence += 1
-    return counter.last_sequence, format_number(agency.short, year, block, counter.last_sequence)
+    counter.last_sequence, number = _free_number(session, agency, block, year, counter.last_sequence)
+    return counter.last_sequence, number
 
 
 # --- content ------------------------------------------------------------------------------------

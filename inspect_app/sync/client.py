@@ -31,6 +31,7 @@ from pathlib import Path
 
 import httpx
 
+from db import notice_block
 from db.attachment_files import attachments_dir, find, suffix_for
 from db.clock import MAX_SKEW_MS
 from db.durable import write_durably
@@ -266,6 +267,10 @@ class _Run:
         received = self.store.clock.machine_ms()
         if self.hub is None:  # the first /me of this sync: which hub, and was it restored?
             self.identify(me)
+            # The notice block the hub gave this enrolment: numbers issued from now on use it
+            # (unless one was set by hand); notices already issued keep theirs (db/notice_block.py).
+            with self.store.connect() as conn:
+                notice_block.adopt_hub_block(conn, me.get("notice_block"))
         hub_now = me.get("now_ms")
         if not isinstance(hub_now, int):  # a hub from before the clock rule
             if requeue:  # cannot happen with such a hub; keep them rather than lose them
