@@ -68,8 +68,10 @@ def test_print_uses_lp_and_says_so_when_there_is_no_printer(issued, db_path, tmp
 
 
 def test_device_block_can_be_set_and_is_validated(store, db_path, capsys):
+    code, out, _ = run(capsys, db_path, "--lang", "en", "notices", "block")
+    assert code == 0 and "provisional" in out  # never synced, nothing set by hand
     code, out, _ = run(capsys, db_path, "notices", "block", "a07")
-    assert code == 0 and "A07" in out
+    assert code == 0 and "A07" in out and "手动设置" in out
     code, out, _ = run(capsys, db_path, "notices", "block")
     assert code == 0 and "A07" in out
     code, _, err = run(capsys, db_path, "notices", "block", "7-x")

@@ -167,7 +167,8 @@ async def test_a_pushed_change_reaches_another_device_but_not_its_maker(hub, tmp
     hub_id = me.pop("hub_id")
     assert len(hub_id) == 32 and int(hub_id, 16) >= 0
     assert me == {"name": "laptop-a", "device_id": laptop_a.device_id, "parks": [],
-                  "last_device_seq": sent_a[-1]["device_seq"], "epoch": 1, "acked_seq": sent_a[-1]["device_seq"]}
+                  "last_device_seq": sent_a[-1]["device_seq"], "epoch": 1, "acked_seq": sent_a[-1]["device_seq"],
+                  "notice_block": "H001"}
     with hub.state.engine.connect() as conn:
         state = conn.execute(select(row_state).where(row_state.c.row_id == ids["rectification_item"])).one()
     assert state.park_id == ids["park"]

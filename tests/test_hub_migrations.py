@@ -92,7 +92,7 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
     for table in (row_state, attachment):
         table.to_metadata(first_release)
     # The device table before notice blocks (revision 0006 adds the column).
-    first_device = Table("device", first_release, *[c.copy() for c in device.columns if c.name != "notice_block"])
+    first_device = Table("device", first_release, *[c._copy() for c in device.columns if c.name != "notice_block"])
     json_log_table(first_release)
     first_release.create_all(legacy)
     with legacy.begin() as conn:
