@@ -130,7 +130,7 @@ def baseline_page(lines: list[str]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    from exports.notice_pdf import pdf_font
+    from exports.fonts import pdf_font
 
     font = pdf_font().name
     buffer = io.BytesIO()
@@ -167,7 +167,7 @@ _worker_key = None
 
 def _worker_init(keys_dir: str) -> None:
     global _worker_key
-    from exports.notice_pdf import pdf_font
+    from exports.fonts import pdf_font
     from exports.signing import load_device_key
 
     _worker_key = load_device_key(keys_dir)

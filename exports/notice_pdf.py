@@ -11,26 +11,17 @@ Inside the PDF, for `verify`: the canonical content bytes as the embedded file
 `EMBEDDED_FILE_NAME` (catalog /Names /EmbeddedFiles), and the QR payload text in the document
 information dictionary under `QR_INFO_KEY`. `read_embedded(pdf_bytes)` gets both back.
 
-Fonts. Chinese must show in every viewer, so a TrueType CJK font is embedded (as subsets, only
-the glyphs used) when one is found, in this order: the file named by the environment variable
-PARKINSPECT_PDF_FONT; Windows SimSun, SimFang, SimHei, Microsoft YaHei; macOS Songti, STHeiti,
-Arial Unicode; Linux WenQuanYi Zen Hei / Micro Hei (Debian `fonts-wqy-zenhei`,
-`fonts-wqy-microhei`), AR PL UMing (`fonts-arphic-uming`), Droid Sans Fallback. Fonts with
-PostScript (CFF) outlines, such as Noto Sans CJK OTF, cannot be embedded by reportlab and are
-skipped. When none is usable the document uses reportlab's built-in CID font STSong-Light, which
-is not embedded: readers substitute a local Song face (Adobe Reader, pdf.js, poppler and macOS
-Preview all do, but the look depends on the reader), and a warning is logged. The font used is
-named in the PDF's Creator entry ("…; font: WenQuanYi Zen Hei (embedded subset)").
+Fonts: `exports/fonts.py` — the bundled WenQuanYi Micro Hei (or the office's configured TrueType
+file), embedded as a subset; a character it cannot draw refuses the document (UserError naming it),
+never a blank. The font used is named in the PDF's Creator entry. Every page's resources name only
+that font: no base-14 Helvetica is left behind.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import os
 import re
-import sys
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,9 +34,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -61,15 +50,12 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import paragraph as rl_paragraph
 
+from exports.fonts import PdfFont, pdf_font
 from exports.notice_content import EMBEDDED_FILE_NAME, KINDS, QR_INFO_KEY, canonical_json
 
 log = logging.getLogger(__name__)
 
-FONT_ENV = "PARKINSPECT_PDF_FONT"
-FALLBACK_FONT = "STSong-Light"
 CREATOR = "ParkInspect 园检"
-# Characters every candidate font must hold to be used (title words, brackets of the number).
-FONT_PROBE = "隐患整改通知书复查意见检查记录〔〕号第页共扫码核验签收（）：，。"
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_LEFT = 25 * mm  # room to bind or punch the filed copy
@@ -99,95 +85,6 @@ for _module in (rl_paragraph, rl_textsplit):
 
 class NotANoticeError(ValueError):
     """The bytes are not a readable PDF (garbage, truncated, damaged beyond reading)."""
-
-
-# --- fonts ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PdfFont:
-    name: str  # the name registered with reportlab
-    label: str  # what the Creator entry and the log say
-    embedded: bool
-    path: Path | None = None
-
-
-_font_lock = threading.Lock()
-_font: PdfFont | None = None
-
-
-def font_candidates() -> list[Path]:
-    """Where embeddable (TrueType-outline) CJK fonts live, most official-looking first."""
-    found: list[Path] = []
-    override = os.environ.get(FONT_ENV, "").strip()
-    if override:
-        found.append(Path(override).expanduser())
-    windows = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
-    if sys.platform == "win32":
-        user = Path(os.environ.get("LOCALAPPDATA", "~")).expanduser() / "Microsoft/Windows/Fonts"
-        found += [folder / n for folder in (windows, user)
-                  for n in ("simsun.ttc", "simfang.ttf", "simhei.ttf", "msyh.ttc", "msyh.ttf")]
-    elif sys.platform == "darwin":
-        found += [Path("/System/Library/Fonts/Supplemental/Songti.ttc"),
-                  Path("/System/Library/Fonts/STHeiti Light.ttc"),
-                  Path("/System/Library/Fonts/STHeiti Medium.ttc"),
-                  Path("/System/Library/Fonts/Supplemental/Arial Unicode.ttf"),
-                  Path("/Library/Fonts/Arial Unicode.ttf")]
-    for share in (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts",
-                  Path.home() / ".fonts"):
-        found += [share / "truetype/wqy/wqy-zenhei.ttc", share / "truetype/wqy/wqy-microhei.ttc",
-                  share / "wqy-zenhei/wqy-zenhei.ttc", share / "wqy-microhei/wqy-microhei.ttc",
-                  share / "wenquanyi/wqy-zenhei/wqy-zenhei.ttc", share / "wenquanyi/wqy-microhei/wqy-microhei.ttc",
-                  share / "truetype/arphic/uming.ttc", share / "truetype/droid/DroidSansFallbackFull.ttf",
-                  share / "google-droid-sans-fonts/DroidSansFallbackFull.ttf"]
-    return found
-
-
-def _try_font(path: Path) -> PdfFont | None:
-    if not path.is_file():
-        return None
-    name = "ParkInspectCJK"
-    try:
-        font = TTFont(name, str(path), subfontIndex=0)  # TTC: the first face (wqy-zenhei: Zen Hei)
-    except Exception as exc:  # CFF outlines, damaged or unreadable file: try the next one
-        log.info("PDF font %s not usable: %s", path, exc)
-        return None
-    if any(ord(c) not in font.face.charToGlyph for c in FONT_PROBE):
-        log.info("PDF font %s lacks Chinese glyphs", path)
-        return None
-    pdfmetrics.registerFont(font)
-    family = font.face.familyName
-    family = family.decode("latin-1") if isinstance(family, bytes) else str(family)
-    return PdfFont(name, f"{family} (embedded subset, {path.name})", True, path)
-
-
-def pdf_font() -> PdfFont:
-    """The font documents use: found and registered once per process."""
-    global _font
-    with _font_lock:
-        if _font is None:
-            override = os.environ.get(FONT_ENV, "").strip()
-            for path in font_candidates():
-                _font = _try_font(path)
-                if _font is not None:
-                    break
-                if override and path == Path(override).expanduser():
-                    log.warning("%s=%s is not a usable TrueType CJK font; searching the usual places",
-                                FONT_ENV, override)
-            if _font is None:
-                log.warning("No embeddable Chinese TrueType font found (install fonts-wqy-zenhei, or set %s):"
-                            " notices use %s, which PDF readers substitute", FONT_ENV, FALLBACK_FONT)
-                pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-                _font = PdfFont(FALLBACK_FONT, f"{FALLBACK_FONT} (not embedded, reader substitutes)", False)
-            log.info("PDF notices use the font %s", _font.label)
-        return _font
-
-
-def reset_font_cache() -> None:
-    """Forget the chosen font (tests; a font installed while the app runs)."""
-    global _font
-    with _font_lock:
-        _font = None
 
 
 # --- wording -------------------------------------------------------------------------------------
@@ -647,14 +544,20 @@ def _widths(*parts: float) -> list[float]:
 
 
 class _Builder:
-    def __init__(self, content: dict, qr_payload: str, photos: dict[str, Path] | None, lang: str):
+    def __init__(self, content: dict, qr_payload: str, photos: dict[str, Path] | None, lang: str,
+                 font: PdfFont | None):
         self.c = content
         self.qr_payload = qr_payload
         self.photos = photos or {}
         self.lang = "en" if (lang or "").lower().startswith("en") else "zh_CN"
         self.w = _wording(lang)
-        self.font = pdf_font()
+        self.font = font or pdf_font()
         self.s = _Styles(self.font.name)
+
+    def table(self, rows: list, **options) -> Table:
+        """A table whose plain-string cells (empty ones too) use the document's font: reportlab's
+        default cell font is Helvetica, which would sit unembedded in the page resources."""
+        return Table(rows, style=[("FONTNAME", (0, 0), (-1, -1), self.font.name)], **options)
 
     def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(text, style or self.s.body)
@@ -677,7 +580,7 @@ class _Builder:
         if c.get("supersedes"):
             middle.append(self.p(escape(w["revision"].format(revision=c.get("revision"),
                                                              supersedes=c["supersedes"])), s.revision))
-        table = Table([["", middle, qr]], colWidths=[side, FRAME_WIDTH - 2 * side, side])
+        table = self.table([["", middle, qr]], colWidths=[side, FRAME_WIDTH - 2 * side, side])
         table.setStyle(TableStyle([
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (2, 0), (2, 0), "RIGHT"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -698,7 +601,7 @@ class _Builder:
         if inspection:
             rows.append([self.p(w["inspection.date"], s.label), self.p(self.date(inspection.get("date")), s.value),
                          self.p(w["inspection.checklist"], s.label), self.p(_text(inspection.get("checklist")), s.value)])
-        table = Table(rows, colWidths=_widths(19, 62, 29, 55))
+        table = self.table(rows, colWidths=_widths(19, 62, 29, 55))
         table.setStyle(TableStyle([
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.8, 0.8, 0.8)),
@@ -740,7 +643,7 @@ class _Builder:
                  ("SPAN", (3, 0), (3, 1)), ("SPAN", (4, 0), (8, 0))]
         if len(self.c.get("hazards") or []) == 0:
             spans.append(("SPAN", (0, 2), (-1, 2)))
-        table = Table(rows, colWidths=_widths(7, 27, 13, 8.5, 21.5, 27, 14.5, 15, 24), repeatRows=2, splitInRow=1)
+        table = self.table(rows, colWidths=_widths(7, 27, 13, 8.5, 21.5, 27, 14.5, 15, 24), repeatRows=2, splitInRow=1)
         table.setStyle(_table_style(2, spans))
         return table
 
@@ -786,7 +689,7 @@ class _Builder:
             ])
         if not hazards:
             rows.append([self.p(w["no_items"], s.cell_center), "", "", "", "", "", ""])
-        table = Table(rows, colWidths=_widths(7, 44, 16, 16, 16, 14.5, 43), repeatRows=1, splitInRow=1)
+        table = self.table(rows, colWidths=_widths(7, 44, 16, 16, 16, 14.5, 43), repeatRows=1, splitInRow=1)
         table.setStyle(_table_style(1, [("SPAN", (0, 1), (-1, 1))] if not hazards else []))
         story = [self.p(escape(intro), s.indent), Spacer(1, 2 * mm), table, Spacer(1, 3 * mm)]
         results = [(h.get("outcome") or {}).get("result") for h in hazards]
@@ -822,7 +725,7 @@ class _Builder:
         extra = [("BACKGROUND", (3, i), (3, i), colors.Color(0.93, 0.93, 0.93)) for i in fails]
         if not results:
             extra.append(("SPAN", (0, 1), (-1, 1)))
-        table = Table(rows, colWidths=_widths(9, 16, 78, 13, 49), repeatRows=1, splitInRow=1)
+        table = self.table(rows, colWidths=_widths(9, 16, 78, 13, 49), repeatRows=1, splitInRow=1)
         table.setStyle(_table_style(1, extra))
         counts = {k: sum(1 for r in results if r.get("outcome") == k) for k in ("pass", "fail", "na")}
         story = [self.p(escape(intro), s.indent), Spacer(1, 2 * mm), table, Spacer(1, 3 * mm),
@@ -849,7 +752,7 @@ class _Builder:
         per_row = 3
         grid = [cells[i:i + per_row] for i in range(0, len(cells), per_row)]
         grid[-1] += [""] * (per_row - len(grid[-1]))
-        table = Table(grid, colWidths=[FRAME_WIDTH / per_row] * per_row)
+        table = self.table(grid, colWidths=[FRAME_WIDTH / per_row] * per_row)
         table.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
         # the heading never stays alone at the foot of a page
@@ -873,10 +776,10 @@ class _Builder:
         agency = (c.get("agency") or {}).get("name") or ""
         right = SealArea([self.p(escape(agency) + escape(w["agency_seal"]), s.sign_right),
                           self.p(self.date(c.get("issued_at")), s.sign_right)], FRAME_WIDTH * 0.45)
-        table = Table([[left, right]], colWidths=[FRAME_WIDTH * 0.55, FRAME_WIDTH * 0.45])
+        table = self.table([[left, right]], colWidths=[FRAME_WIDTH * 0.55, FRAME_WIDTH * 0.45])
         table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-        receipt = Table([[self.p(escape(w["receipt"]), s.body)]], colWidths=[FRAME_WIDTH])
+        receipt = self.table([[self.p(escape(w["receipt"]), s.body)]], colWidths=[FRAME_WIDTH])
         receipt.setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, 0), 0.5, GRID, None, (3, 2)),
                                      ("TOPPADDING", (0, 0), (-1, -1), 12), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
                                      ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -918,12 +821,14 @@ def _thumbnail(path: Path | None):
 
 
 def render_document(content: dict, *, qr_payload: str, photos: dict[str, Path] | None = None,
-                    lang: str = "zh_CN") -> bytes:
-    """The unsigned PDF of one document (see the module docstring); `photos` maps sha256 -> file."""
+                    lang: str = "zh_CN", font: PdfFont | None = None) -> bytes:
+    """The unsigned PDF of one document (see the module docstring); `photos` maps sha256 -> file;
+    `font` the office's configured font (default: the bundled one). Raises MissingGlyphError (a
+    UserError) when the font cannot draw a character of the document."""
     kind = content.get("kind")
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
-    builder = _Builder(content, qr_payload, photos, lang)
+    builder = _Builder(content, qr_payload, photos, lang, font)
     w = builder.w
     title = w[f"title.{kind}"]
     finish = _Finish(

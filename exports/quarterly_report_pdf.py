@@ -3,8 +3,9 @@ page, "第 X 页 共 Y 页" in the footer.
 
 Sections: 一、总体情况 (the figures in two blocks side by side), 二、各园区情况 or 企业情况 (a row per
 park or tenant), 三、近八个季度趋势 (the table and a bar chart of output), 四、风险预警企业 (each
-flag of each tenant in words, after the thresholds in words). Chinese is drawn with the CJK font
-the notices use (`exports.notice_pdf.pdf_font`: embedded TrueType when one is found).
+flag of each tenant in words, after the thresholds in words). Chinese is drawn with the font
+the notices use (`exports/fonts.py`: the bundled WenQuanYi Micro Hei or the office's configured
+TrueType file, embedded as a subset; a character it cannot draw refuses the report, never a blank).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from exports.notice_pdf import CREATOR, pdf_font
+from exports.fonts import PdfFont, pdf_font
+from exports.notice_pdf import CREATOR
 from exports.quarterly_report_data import (
     Column,
     QuarterlyReport,
@@ -139,11 +141,17 @@ def _table_style(extra: Sequence = ()) -> TableStyle:
 
 
 class _Builder:
-    def __init__(self, report: QuarterlyReport):
+    def __init__(self, report: QuarterlyReport, font: PdfFont | None):
         self.report = report
         self.lang = report.lang
-        self.font = pdf_font()
+        self.font = font or pdf_font()
         self.s = _Styles(self.font.name, report.lang)
+
+    def own_font(self, table: Table) -> Table:
+        """The table's plain-string cells (empty ones too) in the document's font: reportlab's default
+        cell font is Helvetica, which would sit unembedded in the page resources."""
+        table.setStyle([("FONTNAME", (0, 0), (-1, -1), self.font.name)])
+        return table
 
     def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(escape(text), style or self.s.body)
@@ -205,7 +213,7 @@ class _Builder:
             ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             *extra,
         ])
-        return Table(data, colWidths=[*widths, 8 * mm, *widths], style=style, hAlign="LEFT")
+        return self.own_font(Table(data, colWidths=[*widths, 8 * mm, *widths], style=style, hAlign="LEFT"))
 
     def _summary_cells(self, row: SummaryRow | None) -> list:
         if row is None:
@@ -247,8 +255,8 @@ class _Builder:
         # Row heights measured once here: left to reportlab, every page break measures the rest of
         # the table again (a county's 4,000 flags took seconds).
         heights = [_row_height(row, widths) for row in data]
-        return LongTable(data, colWidths=widths, rowHeights=heights, repeatRows=1, style=_table_style(extra),
-                         hAlign="LEFT")
+        return self.own_font(LongTable(data, colWidths=widths, rowHeights=heights, repeatRows=1,
+                                       style=_table_style(extra), hAlign="LEFT"))
 
     def _flags(self) -> Table:
         """Each flag of each tenant in words. In the county's, the park by its code only (its name
@@ -270,14 +278,16 @@ class _Builder:
             data.append([self.p(column.value(line), self.s.cell) if column.kind == "text"
                          else self.p(format_value(column.value(line), column.kind), self.s.cell_right)
                          for column in columns])
-        table = Table(data, colWidths=widths, repeatRows=1, style=_table_style(), hAlign="LEFT")
-        return Table([[table, self._chart()]], colWidths=[table_width + 8 * mm, CHART_WIDTH],
-                     style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                       ("RIGHTPADDING", (0, 0), (-1, -1), 0)]), hAlign="LEFT")
+        table = self.own_font(Table(data, colWidths=widths, repeatRows=1, style=_table_style(), hAlign="LEFT"))
+        return self.own_font(Table(
+            [[table, self._chart()]], colWidths=[table_width + 8 * mm, CHART_WIDTH],
+            style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]), hAlign="LEFT"))
 
     def _chart(self) -> Drawing:
         trend = self.report.trend
         drawing = Drawing(CHART_WIDTH, CHART_HEIGHT)
+        drawing.initialFontName = self.font.name  # not the default Helvetica, left unembedded in the page
         drawing.add(String(CHART_WIDTH / 2, CHART_HEIGHT - 10, r("chart_title", self.lang), fontName=self.font.name,
                            fontSize=9, textAnchor="middle"))
         chart = VerticalBarChart()
@@ -308,8 +318,10 @@ def _short_quarter(label: str) -> str:
     return label
 
 
-def write_report_pdf(report: QuarterlyReport, path: Path) -> None:
-    builder = _Builder(report)
+def write_report_pdf(report: QuarterlyReport, path: Path, font: PdfFont | None = None) -> None:
+    """`font`: the office's configured font (default: the bundled one). A character the font cannot
+    draw raises MissingGlyphError (a UserError) and leaves no file."""
+    builder = _Builder(report, font)
     with atomic_target(path) as temporary:
         doc = BaseDocTemplate(str(temporary), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), leftMargin=MARGIN_SIDE,
                               rightMargin=MARGIN_SIDE, topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM,

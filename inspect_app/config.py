@@ -57,6 +57,34 @@ def agency_config() -> dict:
     return agency if isinstance(agency, dict) else {}
 
 
+def pdf_font_setting(table: object = None) -> tuple[Path | None, int | str | None]:
+    """The font the office wants its PDF documents in: `[pdf] font = PATH` in config.toml (or
+    `table` as given), overridden by the environment PARKINSPECT_PDF_FONT; `face` picks a face of
+    a .ttc by index or family name. (None, None) is the bundled font (exports/fonts.py), which the
+    PDF code also falls back to, with a warning, when the named file is not a usable font.
+
+    A value of the wrong type is logged and ignored: a typo must not stop inspectors from issuing.
+    """
+    log = logging.getLogger(__name__)
+    if table is None:
+        table = _config_file().get("pdf", {})
+    if not isinstance(table, dict):
+        log.warning("config [pdf] is not a table; using the bundled font")
+        table = {}
+    font = os.environ.get("PARKINSPECT_PDF_FONT", "").strip() or table.get("font")
+    if font is not None and not (isinstance(font, str) and font.strip()):
+        log.warning("config [pdf] font = %r is not a file path; using the bundled font", font)
+        font = None
+    face = table.get("face")
+    if face is not None and (isinstance(face, bool) or not isinstance(face, int | str)
+                             or (isinstance(face, int) and face < 0)):
+        log.warning("config [pdf] face = %r is neither a face number nor a family name; ignored", face)
+        face = None
+    if font is None:
+        return None, None
+    return Path(font.strip()).expanduser(), face
+
+
 @dataclass(frozen=True)
 class RiskFlagThresholds:
     """The bureau's thresholds for the risk flags (inspect_app/services/risk_flags.py).

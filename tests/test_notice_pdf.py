@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from exports import notice_pdf
+from exports import fonts, notice_pdf
 from exports.notice_content import EMBEDDED_FILE_NAME, QR_INFO_KEY, SCHEMA, canonical_json
 from exports.notice_pdf import NotANoticeError, merge_basis, read_embedded, render_document
 
@@ -92,15 +92,6 @@ def page_texts(pdf: bytes, tmp_path: Path) -> list[str]:
     path.write_bytes(pdf)
     text = subprocess.run([PDFTOTEXT, str(path), "-"], capture_output=True, text=True, check=True).stdout
     return text.split("\f")[:page_count(pdf)]
-
-
-@pytest.fixture
-def no_cjk_font(monkeypatch):
-    """As on a machine without any Chinese TrueType font."""
-    monkeypatch.setattr(notice_pdf, "font_candidates", lambda: [])
-    notice_pdf.reset_font_cache()
-    yield
-    notice_pdf.reset_font_cache()
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -320,51 +311,110 @@ def test_the_qr_symbol_is_at_least_3_cm_wide():
 # --- fonts -------------------------------------------------------------------------------------
 
 
-def test_a_found_cjk_font_is_embedded_and_named_in_the_creator():
-    font = notice_pdf.pdf_font()
-    if not font.embedded:
-        pytest.skip("no Chinese TrueType font on this machine (install fonts-wqy-zenhei)")
-    pdf = render_document(notice(1), qr_payload=QR)
-    assert b"/FontFile2" in pdf  # the TrueType program itself (subset) is in the file
-    creator = str(PdfFileReader(io.BytesIO(pdf)).trailer_view["/Info"]["/Creator"])
-    assert "embedded subset" in creator and font.path.name in creator
+DROID = [Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+         Path("/usr/share/fonts/google-droid-sans-fonts/DroidSansFallbackFull.ttf")]
 
 
-def test_without_a_cjk_truetype_font_it_falls_back_to_stsong(no_cjk_font, caplog):
+@pytest.fixture
+def fresh_fonts():
+    fonts.reset_font_cache()
+    yield
+    fonts.reset_font_cache()
+
+
+def pdffonts(pdf: bytes, tmp_path: Path) -> list[tuple[str, str]]:
+    """(name, embedded yes/no) of every font in the document, as poppler's `pdffonts` lists them."""
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return [(line.split()[0], line.split()[-5]) for line in out.splitlines()[2:] if line.strip()]
+
+
+@needs_pdftotext
+def test_every_character_prints_with_the_bundled_font_whatever_the_machine_has(tmp_path, monkeypatch,
+                                                                                fresh_fonts):
+    """Droid Sans Fallback (no Latin letters, no digits) once made numbers, dates, credit codes, phones
+    and funds print blank. No system font is looked at now: with the home folder and the font folders
+    pointing at nothing else, the bundled WenQuanYi Micro Hei draws every character of the content."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("PARKINSPECT_PDF_FONT", raising=False)
     content = notice(2)
-    with caplog.at_level("WARNING", logger="exports.notice_pdf"):
-        pdf = render_document(content, qr_payload=QR)
-    assert b"/STSong-Light" in pdf
-    assert b"/FontFile2" not in pdf
-    assert "STSong-Light" in str(PdfFileReader(io.BytesIO(pdf)).trailer_view["/Info"]["/Creator"])
-    assert any("No embeddable Chinese TrueType font" in r.message for r in caplog.records)
-    assert read_embedded(pdf)[0] == canonical_json(content)
+    pdf = render_document(content, qr_payload=QR)
+    assert fonts.pdf_font().path == fonts.BUNDLED_FONT and fonts.pdf_font().face == 0
+    squeezed = re.sub(r"\s+", "", page_texts(pdf, tmp_path)[0])
+    first = content["hazards"][0]
+    for expected in (content["number"], "2026年11月26日", "12月11日", "2026年12月12日",
+                     content["addressee"]["credit_code"], first["responsible_phone"], "3,500",
+                     "浙执3304820123", "浙执3304820456", "3号楼201", "第1页共1页", "A07-0012"):
+        assert re.sub(r"\s+", "", expected) in squeezed, expected
+    listed = pdffonts(pdf, tmp_path)
+    assert listed and all(embedded == "yes" and name.split("+")[1].startswith("WenQuanYiMicroHei")
+                          for name, embedded in listed), listed  # subsets only, no Helvetica
+    assert b"/Helvetica" not in pdf
+    creator = str(PdfFileReader(io.BytesIO(pdf)).trailer_view["/Info"]["/Creator"])
+    assert "WenQuanYi Micro Hei (embedded subset, wqy-microhei.ttc, face 0)" in creator
 
 
-def test_an_unusable_font_override_is_skipped_with_a_warning(tmp_path, monkeypatch, caplog):
+def test_a_character_the_font_lacks_refuses_the_document_naming_it(fresh_fonts):
+    """A rare name character (CJK extension B) is not in the font: a refusal, never a blank box."""
+    content = notice(1)
+    content["addressee"]["person_in_charge"] = "李𠀀"
+    with pytest.raises(fonts.MissingGlyphError) as refused:
+        render_document(content, qr_payload=QR)
+    assert refused.value.char == "𠀀"
+    assert "𠀀" in refused.value.message("zh_CN") and "U+20000" in refused.value.message("zh_CN")
+    assert "has no glyph for the character “𠀀” (U+20000" in refused.value.message("en")
+
+
+def test_a_config_font_without_digits_or_latin_is_refused_for_the_bundled_one(tmp_path, caplog, fresh_fonts):
+    """A font with Chinese but no digits (Droid Sans Fallback), or Latin but no Chinese (DejaVu), or no
+    font at all: the office's [pdf] font is logged and the bundled font is used."""
     bogus = tmp_path / "bogus.ttf"
     bogus.write_bytes(b"not a font")
-    monkeypatch.setenv(notice_pdf.FONT_ENV, str(bogus))
-    notice_pdf.reset_font_cache()
-    try:
-        with caplog.at_level("WARNING", logger="exports.notice_pdf"):
-            font = notice_pdf.pdf_font()
-        assert font.path != bogus
-        assert any(notice_pdf.FONT_ENV in r.message for r in caplog.records)
-    finally:
-        notice_pdf.reset_font_cache()
+    candidates = [bogus, tmp_path / "missing.ttf", *[p for p in DROID if p.is_file()],
+                  *[p for p in [Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")] if p.is_file()]]
+    for path in candidates:
+        with caplog.at_level("WARNING", logger="exports.fonts"):
+            chosen = fonts.pdf_font(path)
+        assert chosen.path == fonts.BUNDLED_FONT, path
+        assert any(str(path) in r.message and "not usable" in r.message for r in caplog.records), path
+        caplog.clear()
 
 
-def test_the_font_override_comes_first(tmp_path, monkeypatch):
-    found = [p for p in notice_pdf.font_candidates() if p.is_file()]
-    if len(found) < 2:
-        pytest.skip("needs two Chinese TrueType fonts on this machine")
-    monkeypatch.setenv(notice_pdf.FONT_ENV, str(found[-1]))
-    notice_pdf.reset_font_cache()
-    try:
-        assert notice_pdf.pdf_font().path == found[-1]
-    finally:
-        notice_pdf.reset_font_cache()
+def test_a_usable_config_font_is_used_and_its_face_chosen_by_name(fresh_fonts):
+    bundled = fonts.BUNDLED_FONT
+    mono = fonts.pdf_font(bundled, "WenQuanYi Micro Hei Mono")
+    assert mono.face == 1 and "Mono" in mono.label and mono.name != fonts.pdf_font().name
+    assert fonts.pdf_font(bundled, 1).face == 1
+    pdf = render_document(notice(1), qr_payload=QR, font=mono)
+    assert "WenQuanYi Micro Hei Mono" in str(PdfFileReader(io.BytesIO(pdf)).trailer_view["/Info"]["/Creator"])
+
+
+def test_a_collection_s_first_face_is_not_taken_blindly(tmp_path, fresh_fonts):
+    """The same collection with its faces listed the other way round (Mono first): the proportional
+    face is still the one chosen, by its place in the file (1), not always face 0."""
+    data = bytearray(fonts.BUNDLED_FONT.read_bytes())
+    assert data[:4] == b"ttcf" and int.from_bytes(data[8:12], "big") == 2
+    data[12:16], data[16:20] = data[16:20], data[12:16]  # the two faces' offset tables, swapped
+    swapped = tmp_path / "swapped.ttc"
+    swapped.write_bytes(bytes(data))
+    chosen = fonts.pdf_font(swapped)
+    assert chosen.face == 1 and "Micro Hei (" in chosen.label
+
+
+def test_the_pdf_section_of_the_config_is_checked(tmp_path, monkeypatch, caplog):
+    from inspect_app.config import pdf_font_setting
+
+    monkeypatch.delenv("PARKINSPECT_PDF_FONT", raising=False)
+    assert pdf_font_setting({}) == (None, None)
+    assert pdf_font_setting({"font": "~/f.ttc", "face": 2}) == (Path("~/f.ttc").expanduser(), 2)
+    with caplog.at_level("WARNING", logger="inspect_app.config"):
+        assert pdf_font_setting({"font": 12, "face": True}) == (None, None)
+        assert pdf_font_setting({"font": "/x.ttf", "face": -1}) == (Path("/x.ttf"), None)
+    assert len(caplog.records) == 3
+    monkeypatch.setenv("PARKINSPECT_PDF_FONT", str(tmp_path / "env.ttf"))
+    assert pdf_font_setting({"font": "/x.ttf"}) == (tmp_path / "env.ttf", None)
 
 
 # --- legal basis -------------------------------------------------------------------------------

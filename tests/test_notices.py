@@ -123,6 +123,21 @@ def test_without_a_signing_key_nothing_is_issued(store, park, inspector, tmp_pat
     assert count(store, Notice) == 0
 
 
+def test_a_character_the_font_cannot_draw_refuses_the_notice_and_nothing_is_written(store, park, inspector,
+                                                                                     keys):
+    """A rare character (CJK extension B) would print as a blank box: refused, naming it; no number used."""
+    import dataclasses
+
+    hazard_ids = hazards_of_a_tenant(store, park, inspector)
+    rare = dataclasses.replace(AGENCY, name="平湖市𠀀经济和信息化局")
+    with pytest.raises(UserError) as refused:
+        issue_rectification_notice(store, hazard_ids=hazard_ids, agency=rare, keys_dir=keys, now=NOW)
+    assert "𠀀" in refused.value.message() and "U+20000" in refused.value.message()
+    assert count(store, Notice) == 0
+    assert issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys,
+                                      now=NOW).number.endswith("-0001号")
+
+
 def test_a_failure_while_issuing_leaves_no_gap_in_the_numbers(store, park, inspector, keys, monkeypatch):
     import exports.notice_pdf
 

@@ -161,3 +161,13 @@ def test_the_wheel_carries_styles_and_both_languages_and_nothing_else(installed)
     templates = {path.name for path in (site / "forms" / "templates").glob("*.toml")}
     assert {"fire_safety.toml", "ledger_verification.toml"} <= templates
     assert not (site / "tests").exists() and not (site / "benchmarks").exists()
+
+
+def test_the_wheel_carries_the_pdf_font_and_its_licence(installed, tmp_path):
+    """Notices print the same on any machine: the font travels in the wheel and is the one used."""
+    fonts = installed.site / "exports" / "fonts"
+    assert (fonts / "wqy-microhei.ttc").stat().st_size > 4_000_000
+    assert "Apache" in (fonts / "wqy-microhei.COPYRIGHT.txt").read_text(encoding="utf-8")
+    out = installed.run(str(installed.python), "-c", "from exports.fonts import pdf_font; print(pdf_font().path)",
+                        cwd=tmp_path)
+    assert Path(out.stdout.strip()) == fonts / "wqy-microhei.ttc", out.stderr

@@ -175,6 +175,22 @@ def test_county_pdf_says_the_figures_and_the_flags_in_words(store, county, tmp_p
     assert all(f"第{n}页共{len(pages)}页" in re.sub(r"\s+", "", page) for n, page in enumerate(pages, start=1))
 
 
+def pdf_font_names(path: Path) -> list[tuple[str, str]]:
+    """(name, embedded yes/no) of every font in the file, as `pdffonts` lists them."""
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    return [(line.split()[0], line.split()[-5]) for line in out.splitlines()[2:] if line.strip()]
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts (poppler-utils) not installed")
+def test_the_report_pdf_uses_only_the_bundled_font_embedded(store, county, tmp_path):  # noqa: F811
+    """No base-14 Helvetica left in the resources (the chart's axis labels, empty cells)."""
+    path = tmp_path / "全县.pdf"
+    write_quarterly_report(store, path, quarter=Q3, today=TODAY)
+    fonts = pdf_font_names(path)
+    assert fonts and all(name.split("+")[1].startswith("WenQuanYiMicroHei") and embedded == "yes"
+                         for name, embedded in fonts), fonts
+
+
 @pytest.fixture
 def big_park(store):
     """One park with 90 tenants: the tenant table runs over several pages."""

@@ -45,6 +45,7 @@ from db.models import (
 from db.store import Store
 from exports.notice_content import SCHEMA, canonical_json, content_hash
 from forms.checklist import find_template
+from inspect_app.config import pdf_font_setting
 from inspect_app.services.attachments import files_of
 from inspect_app.services.hazards import (
     LIVE_ITEM,
@@ -331,12 +332,14 @@ def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park
 
 
 def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path]) -> IssuedNotice:
+    from exports.fonts import pdf_font
     from exports.notice_pdf import render_document
     from exports.signing import make_qr_payload, sign_pdf
 
     canonical = canonical_json(content)
     qr = make_qr_payload(notice.number, canonical, key, signed_at=notice.issued_at)
-    pdf = sign_pdf(render_document(content, qr_payload=qr, photos=photos), key)
+    font = pdf_font(*pdf_font_setting())  # a character it cannot draw: UserError, nothing stored
+    pdf = sign_pdf(render_document(content, qr_payload=qr, photos=photos, font=font), key)
     notice.content_json = canonical.decode("utf-8")
     notice.content_sha256 = content_hash(canonical)
     notice.pdf = pdf

@@ -33,7 +33,7 @@ from exports.quarterly_report_data import (
     r,
 )
 from forms.i18n import current_language, t
-from inspect_app.config import RiskFlagThresholds, agency_config, risk_flag_thresholds
+from inspect_app.config import RiskFlagThresholds, agency_config, pdf_font_setting, risk_flag_thresholds
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
     Figures,
@@ -189,9 +189,10 @@ def write_report(report: QuarterlyReport, path: Path) -> None:
 
         write_report_xlsx(report, path)
     else:
+        from exports.fonts import pdf_font
         from exports.quarterly_report_pdf import write_report_pdf
 
-        write_report_pdf(report, path)
+        write_report_pdf(report, path, pdf_font(*pdf_font_setting()))
 
 
 def write_quarterly_report(store: Store, path: Path, *, park_code: str | None = None, park_id: str | None = None,

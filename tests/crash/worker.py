@@ -239,7 +239,7 @@ def warm_up(keys: Path) -> None:
     import qrcode.constants  # noqa: F401 - what the PDF's QR code imports on first use
 
     from exports import signing
-    from exports.notice_pdf import pdf_font
+    from exports.fonts import pdf_font
 
     pdf_font()
     signing.load_device_key(keys)
