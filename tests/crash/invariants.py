@@ -311,7 +311,9 @@ def settle(path: Path, entries: list[dict], ledgers: dict[str, Path]) -> list[di
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         if pending.get("intent") == "tenant_edit":
-            fields = expected.tenants[pending["id"]]
+            # A tenant never acknowledged here (the fixture's, or one whose add was cut after its
+            # commit) is held to the fields the edit meant to change.
+            fields = expected.tenants.get(pending["id"]) or pending["fields"]
             row = conn.execute(f"SELECT {', '.join(fields)} FROM tenant WHERE id = ?", (pending["id"],)).fetchone()
             lines.append({"ack": "tenant_edit", "id": pending["id"], "fields": dict(zip(fields, row, strict=True)),
                           "settled": True})
