@@ -53,6 +53,7 @@ def make_outbox(folder: Path, parks: int, tenants: int) -> list[list]:
 
 
 def appliers():
+    from db.clock import is_valid
     from db.models import SYNCED_TABLES
     from db.wire_values import payload_problem
     from inspect_app.hub import push
@@ -68,7 +69,7 @@ def appliers():
         def check(self, item):
             if item.table not in RULES:
                 raise push.Refused("unknown_table", item.table)
-            if not push._valid_hlc(item.hlc, item.device_id):
+            if not is_valid(item.hlc, item.device_id):
                 raise push.Refused("bad_hlc", item.hlc)
             problem = payload_problem(SYNCED_TABLES[item.table].__table__, item.payload)
             if problem:

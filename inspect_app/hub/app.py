@@ -123,9 +123,9 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
         with engine.connect() as conn:
             if device_id is not None:
                 _refuse_device_id(device_id_refusal(conn, hub_device, device_id), hub_device)
-            last = _last_device_seq(conn, hub_device.device_id)
+            last = identity.last_device_seq(conn, hub_device.device_id)
             hub_id, epoch = identity.identity(conn)
-            acked = identity.acked_seq(conn, hub_device.device_id)
+            acked = identity.acked_seq(conn, hub_device.device_id, held=last)
         return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
                   last_device_seq=last, now_ms=hub_now_ms(), hub_id=hub_id, epoch=epoch, acked_seq=acked,
                   notice_block=hub_device.notice_block)
@@ -141,7 +141,7 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
             if is_postgres(engine):
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUSH_LOCK_KEY})
             if not changes:
-                return PushResponse(acked_through=_last_device_seq(conn, hub_device.device_id), rejected=[])
+                return PushResponse(acked_through=identity.last_device_seq(conn, hub_device.device_id), rejected=[])
             claimed = {c.device_id for c in changes}
             refusal = bind_device_id(conn, hub_device, next(iter(claimed))) if len(claimed) == 1 else DEVICE_ID_TAKEN
             _refuse_device_id(refusal, hub_device)
@@ -248,17 +248,6 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
         return Response(content=bytes(row.content), media_type="application/octet-stream")
 
     return app
-
-
-def _last_device_seq(conn, device_id: str | None) -> int:
-    from sqlalchemy import func
-
-    from inspect_app.hub.storage import change
-
-    if device_id is None:
-        return 0
-    value = conn.execute(select(func.max(change.c.device_seq)).where(change.c.device_id == device_id)).scalar()
-    return int(value or 0)
 
 
 DEVICE_ID_MESSAGES = {

@@ -44,13 +44,21 @@ def bump_epoch(conn, at_least: int = 0) -> int:
     return epoch
 
 
-def acked_seq(conn, device_id: str | None) -> int:
-    """The highest device_seq of this device the hub acknowledged (0 before its first push)."""
+def last_device_seq(conn, device_id: str | None) -> int:
+    """The highest device_seq of this device the hub holds in its log (0 before its first push)."""
+    if device_id is None:
+        return 0
+    held = conn.execute(select(func.max(change.c.device_seq)).where(change.c.device_id == device_id)).scalar()
+    return int(held or 0)
+
+
+def acked_seq(conn, device_id: str | None, held: int | None = None) -> int:
+    """The highest device_seq of this device the hub acknowledged (0 before its first push);
+    `held`: its last_device_seq when the caller has read it already."""
     if device_id is None:
         return 0
     acked = conn.execute(select(device_ack.c.acked_seq).where(device_ack.c.device_id == device_id)).scalar()
-    held = conn.execute(select(func.max(change.c.device_seq)).where(change.c.device_id == device_id)).scalar()
-    return max(int(acked or 0), int(held or 0))
+    return max(int(acked or 0), last_device_seq(conn, device_id) if held is None else held)
 
 
 def record_acked(conn, device_id: str, seq: int) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, bindparam, delete, select, update
 
-from db.clock import MAX_SKEW_MS
+from db.clock import MAX_SKEW_MS, is_valid
 from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
 from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
@@ -59,12 +59,6 @@ class PushResult:
     rejected: list[dict] = field(default_factory=list)
     accepted: int = 0
     duplicates: int = 0
-
-
-def _valid_hlc(stamp: str, device_id: str) -> bool:
-    parts = stamp.split(".", 2)
-    return (len(parts) == 3 and len(parts[0]) == 13 and parts[0].isdigit() and len(parts[1]) == 5
-            and parts[1].isdigit() and parts[2] == device_id)
 
 
 class RowCache:
@@ -239,7 +233,7 @@ class PushApplier:
         table, op, payload = item.table, item.op, item.payload
         if table not in RULES:
             raise Refused("unknown_table", f"{table!r} is not a synced table")
-        if not _valid_hlc(item.hlc, item.device_id):
+        if not is_valid(item.hlc, item.device_id):
             raise Refused("bad_hlc", "hlc must be millis.counter.device_id of the pushing device")
         problem = value_problem(table, op, item.row_id, payload)
         if problem:  # would stop every device's pull at this change

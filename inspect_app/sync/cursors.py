@@ -17,6 +17,8 @@ pushed changes: the push cursor goes back to it and they are sent again.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,7 +27,7 @@ from db.store import Store
 
 RECENT_CHECKPOINTS = 8  # the last pages pulled; older ones are kept one per power of two of distance
 MAX_CHECKS_PER_REQUEST = 200  # the hub's limit (hub/schemas.py MAX_CHECKPOINTS)
-SNAPSHOT_PROGRESS_KEY = "sync_snapshot"  # sync/snapshot.py PROGRESS_KEY (a cut first sync's progress)
+SNAPSHOT_PROGRESS_KEY = "sync_snapshot"  # a first sync's progress in local_setting (sync/snapshot.py)
 
 
 def attach(store: Store, hub_id: str, hub_url: str) -> int | None:
@@ -48,8 +50,6 @@ def attach(store: Store, hub_id: str, hub_url: str) -> int | None:
 
 
 def _adopt_snapshot_progress(conn, hub_id: str, hub_url: str) -> None:
-    import json
-
     row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (SNAPSHOT_PROGRESS_KEY,)).fetchone()
     if row is None:
         return

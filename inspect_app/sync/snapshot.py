@@ -40,11 +40,12 @@ from db import clock
 from db.models import SYNCED_TABLES, synced_tables_parents_first
 from db.store import Store
 from inspect_app.sync.apply import ApplyResult, Merge
+from inspect_app.sync.cursors import SNAPSHOT_PROGRESS_KEY as PROGRESS_KEY
 from inspect_app.sync.cursors import fetch_checks, save_pull_cursor
 
 log = logging.getLogger(__name__)
 
-PROGRESS_KEY = "sync_snapshot"  # {"hub", "seq", "check", "table", "after"} while a first sync is under way
+# PROGRESS_KEY: {"hub", "seq", "check", "table", "after"} while a first sync is under way (sync/cursors.py)
 CLOCK_FLOOR_KEY = "clock_floor"  # the newest stamp loaded by a snapshot: Store.open starts past it
 PAGE_ROWS = 5000  # the hub's largest page: fewer requests and commits
 ROW_IDS_PER_REQUEST = 1000
