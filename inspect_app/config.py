@@ -15,6 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
+from forms import china_time
 from forms.i18n import normalise_language
 
 APP_NAME = "parkinspect"
@@ -148,10 +149,26 @@ def keys_dir() -> Path:
     return Path(configured).expanduser() if configured else data_dir() / "keys"
 
 
+def apply_time_zone(table: object) -> None:
+    """`[locale] time_zone = "Asia/Shanghai"` of config.toml: the zone dates and deadlines are reckoned
+    in (forms/china_time.py). The environment variable PARKINSPECT_TIME_ZONE wins; an unknown name is
+    logged and China time kept."""
+    name = table.get("time_zone") if isinstance(table, dict) else None
+    if os.environ.get(china_time.ENV_VARIABLE) or not isinstance(name, str) or not name.strip():
+        china_time.set_zone(None)
+        return
+    try:
+        china_time.set_zone(name.strip())
+    except ValueError:
+        logging.getLogger(__name__).warning("ignoring unknown time zone %r in config.toml", name)
+        china_time.set_zone(None)
+
+
 def load_settings(*, db: str | None = None, lang: str | None = None) -> Settings:
     file = _config_file()
     db_value = db or os.environ.get("PARKINSPECT_DB") or file.get("db") or str(data_dir() / "parkinspect.db")
     lang_value = lang or os.environ.get("PARKINSPECT_LANG") or file.get("lang")
+    apply_time_zone(file.get("locale"))
     return Settings(db_path=Path(db_value).expanduser(), language=normalise_language(lang_value))
 
 
