@@ -9,7 +9,7 @@ Two kinds of table:
   `AppliedChange`, `RejectedChange`) describe this device
   and are never synced as rows.
 
-Append-only synced facts (notices, audit events, attachments) are never updated after insert.
+Append-only synced facts (notices, their service, audit events, attachments) are never updated after insert.
 Enumerated values are short ASCII codes from forms/catalogues.py; labels come from translations.
 """
 
@@ -216,6 +216,24 @@ class Notice(SyncColumns, table=True):
     supersedes_id: str | None = Field(default=None, max_length=36)
 
 
+class NoticeService(SyncColumns, table=True):
+    """The service (送达) of an issued document: how, to whom, on which day. Append-only, like the
+    notice it records: a correction is a new row, the latest row of a notice counts, and the
+    earlier ones stay as history. A photo of the receipt is an `AttachmentLink` (owner_table
+    "notice_service"). Its park is its notice's (the sync protocol's one foreign key)."""
+
+    __tablename__ = "notice_service"
+
+    notice_id: str = Field(foreign_key="notice.id", index=True)
+    method: str = Field(max_length=20)  # catalogues.SERVICE_METHODS
+    recipient: str = Field(max_length=40)
+    served_on: date  # the day in China time (forms/china_time.py)
+    refused: bool = False  # the recipient refused to sign the receipt
+    witness: str | None = Field(default=None, max_length=40)  # required when refused or left at the premises
+    note: str | None = Field(default=None, max_length=500)
+    recorded_by: str | None = Field(default=None, max_length=36)  # the inspector profile; not a foreign key
+
+
 class Attachment(SyncColumns, table=True):
     """A file (photo) kept once, by content; `AttachmentLink` ties it to records."""
 
@@ -416,9 +434,9 @@ class RejectedChange(SQLModel, table=True):
 SYNCED_TABLES: dict[str, type[SyncColumns]] = {
     cls.__tablename__: cls
     for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
-                Reinspection, Notice, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict)
+                Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict)
 }
-APPEND_ONLY_TABLES = frozenset({"notice", "audit_event", "attachment"})
+APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment"})
 
 
 @cache

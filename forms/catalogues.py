@@ -29,6 +29,9 @@ PARK_DEVELOPER_TYPES = ("government", "leading_enterprise", "industrial_real_est
 STAR_RATINGS = (0, 3, 4, 5)
 SEVERITIES = ("general", "major")
 HAZARD_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
+# How an issued document reached its addressee (送达): 直接送达, 留置送达 (left at the premises
+# before a witness when the recipient refuses), 邮寄送达.
+SERVICE_METHODS = ("direct", "left_at_premises", "post")
 
 CHOICE_LISTS: dict[str, tuple] = {
     "scale": SCALES,
@@ -40,6 +43,7 @@ CHOICE_LISTS: dict[str, tuple] = {
     "park_developer": PARK_DEVELOPER_TYPES,
     "severity": SEVERITIES,
     "hazard_status": HAZARD_STATUSES,
+    "service_method": SERVICE_METHODS,
 }
 
 

@@ -1,4 +1,4 @@
-"""`parkinspect notices …`: export, print and number issued notices (shared/design/cli.md)."""
+"""`parkinspect notices …`: export, print, number, list issued notices and record their service."""
 
 from __future__ import annotations
 
@@ -29,6 +29,23 @@ def add_notices_parser(sub, parser_class) -> None:
     block = notices_sub.add_parser("block", help=t("cli.notices_block_help"), description=t("cli.notices_block_help"))
     block.add_argument("code", nargs="?", help=t("cli.notices_block_code"))
     block.set_defaults(handler=run_notices_block)
+
+    serve = notices_sub.add_parser("serve", help=t("cli.notices_serve_help"), description=t("cli.notices_serve_help"))
+    serve.add_argument("number", help=t("cli.notices_number"))
+    serve.add_argument("--method", required=True, help=t("cli.notices_serve_method"))
+    serve.add_argument("--recipient", required=True, help=t("cli.notices_serve_recipient"))
+    serve.add_argument("--on", required=True, dest="served_on", metavar="DATE", help=t("cli.notices_serve_on"))
+    serve.add_argument("--refused", action="store_true", help=t("cli.notices_serve_refused"))
+    serve.add_argument("--witness", help=t("cli.notices_serve_witness"))
+    serve.add_argument("--photo", metavar="FILE", help=t("cli.notices_serve_photo"))
+    serve.add_argument("--note", help=t("cli.notices_serve_note"))
+    serve.set_defaults(handler=run_notices_serve)
+
+    list_ = notices_sub.add_parser("list", help=t("cli.notices_list_help"), description=t("cli.notices_list_help"))
+    list_.add_argument("--late", action="store_true", help=t("cli.notices_list_late"))
+    list_.add_argument("--park", metavar="CODE", help=t("cli.notices_list_park"))
+    list_.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    list_.set_defaults(handler=run_notices_list)
 
 
 def _refuse(exc) -> int:
@@ -91,3 +108,84 @@ def run_notices_block(args, settings) -> int:
     print(t("cli.notices_block_is", block=block))
     print(t(f"cli.notices_block_origin_{origin}"))
     return EXIT_OK
+
+
+def run_notices_serve(args, settings) -> int:
+    from db.errors import UserError
+    from forms import china_time
+    from inspect_app.services.notice_service import ServiceInvalid, ServicePhotoFailed, record_service
+
+    values = {"method": args.method, "recipient": args.recipient, "served_on": args.served_on,
+              "refused": args.refused, "witness": args.witness, "note": args.note}
+    store = _store(settings)
+    try:
+        row = record_service(store, args.number, values, today=china_time.today(), photo=args.photo)
+    except ServiceInvalid as exc:
+        print(t("cli.notices_serve_refused_values"), file=sys.stderr)
+        for field, message in exc.messages.items():
+            name = t(f"tui.notice_service.fields.{field}") if field else ""
+            print(t("cli.notices_serve_field", field=name, message=message), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ServicePhotoFailed as exc:  # recorded; only the photo's copy failed
+        _print_served(exc.row)
+        return _refuse(exc)
+    except UserError as exc:
+        return _refuse(exc)
+    finally:
+        store.close()
+    _print_served(row)
+    return EXIT_OK
+
+
+def _print_served(row) -> None:
+    from forms.catalogues import label
+
+    service = row.service
+    print(t("cli.notices_served", number=row.number, method=label("service_method", service.method),
+            date=service.served_on.isoformat(), recipient=service.recipient))
+    if row.state == "served_late":
+        print(t("cli.notices_served_late", deadline=row.deadline.isoformat()))
+
+
+def run_notices_list(args, settings) -> int:
+    import json
+
+    from forms import china_time
+    from inspect_app.services.ledger import find_park
+    from inspect_app.services.notice_service import list_notices
+
+    store = _store(settings)
+    try:
+        park_id = None
+        if args.park:
+            park = find_park(store, args.park)
+            if park is None:
+                print(t("cli.park_missing", code=args.park), file=sys.stderr)
+                return EXIT_BAD_INPUT
+            park_id = park.id
+        rows = list_notices(store, today=china_time.today(), park_id=park_id, late_only=args.late)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print(t("cli.notices_list_none"))
+        return EXIT_OK
+    print(_notices_table(rows))
+    return EXIT_OK
+
+
+def _notices_table(rows) -> str:
+    """Plain text for a terminal; CJK characters count two cells wide."""
+    from rich.cells import cell_len
+
+    from inspect_app.services.notice_service import kind_text, service_text
+
+    headings = [t(f"tui.notices.col_{key}") for key in ("number", "kind", "addressee", "issued", "service")]
+    table = [headings] + [[row.number, kind_text(row.kind), row.addressee, row.issued_on.isoformat(),
+                           service_text(row)] for row in rows]
+    widths = [max(cell_len(line[i]) for line in table) for i in range(len(headings))]
+    return "\n".join("  ".join(cell + " " * (width - cell_len(cell)) for cell, width in zip(line, widths, strict=True))
+                     .rstrip() for line in table)
+

@@ -73,6 +73,7 @@ def _figures_lines(f) -> list[str]:
           output_share=_share(f.above_output_share)),
         t("overview.cli.hazards", open=f.hazards.open, open_major=f.hazards.open_major, overdue=f.hazards.overdue,
           overdue_major=f.hazards.overdue_major),
+        t("overview.cli.late_notices", late=f"{f.late_notices:,}"),
         t("overview.cli.flags", flagged=f"{f.flags.flagged_tenants:,}", flags=flags or "-"),
         t("overview.cli.trend", trend="  ".join(f"{q.quarter} {_number(q.output_wan)}" for q in f.trend)),
     ]

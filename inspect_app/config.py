@@ -11,12 +11,14 @@ import logging.handlers
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import platformdirs
 
 from forms import china_time
 from forms.i18n import normalise_language
+from forms.working_days import WorkCalendar
 
 APP_NAME = "parkinspect"
 
@@ -141,6 +143,52 @@ def risk_flag_thresholds(table: object = None) -> RiskFlagThresholds:
         else:
             values[key] = value if key == "zombie_quarters" else float(value)
     return RiskFlagThresholds(**values)
+
+
+def work_calendar(table: object = None) -> WorkCalendar:
+    """China working days for "served within three working days" (forms/working_days.py):
+    `[calendar] holidays = ["2027-01-01", ...]` (public holidays on weekdays) and `workdays =
+    ["2027-02-06", ...]` (调休: weekend days worked) in config.toml, or `table` as given.
+
+    Each entry must be a date (a TOML date or "YYYY-MM-DD"); a bad one is logged and left out, a
+    typo must not stop inspectors from working. A day in both lists is a working day.
+    """
+    log = logging.getLogger(__name__)
+    if table is None:
+        table = _config_file().get("calendar", {})
+    if not isinstance(table, dict):
+        log.warning("config [calendar] is not a table; using Monday to Friday")
+        return WorkCalendar()
+    days: dict[str, frozenset[date]] = {}
+    for key in ("holidays", "workdays"):
+        values = table.get(key, [])
+        if not isinstance(values, list):
+            log.warning("config [calendar] %s is not a list of dates; ignored", key)
+            values = []
+        found = set()
+        for value in values:
+            day = _calendar_day(value)
+            if day is None:
+                log.warning("config [calendar] %s: %r is not a date (YYYY-MM-DD); ignored", key, value)
+            else:
+                found.add(day)
+        days[key] = frozenset(found)
+    for key in sorted(set(table) - {"holidays", "workdays"}):
+        log.warning("config [calendar] has an unknown key %r; ignored", key)
+    return WorkCalendar(holidays=days["holidays"], workdays=days["workdays"])
+
+
+def _calendar_day(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def keys_dir() -> Path:

@@ -38,6 +38,7 @@ SEVERITIES = ("general", "major")
 TENANT_WIDTH = 12  # cells; the full name is on the detail line
 MIN_DESCRIPTION_WIDTH = 16
 ALERT = "bold red"
+LATE_MARK = "!"  # after the status: the hazard's notice was not served within three working days
 
 
 class HazardsScreen(TranslatedBindings, Screen):
@@ -53,6 +54,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         Binding("n", "issue_notice", "tui.notice.hazards_issue", id="hazards.issue"),
         Binding("f", "focus_filters", "tui.hazards.filters", id="hazards.filters"),
         Binding("e", "export", "tui.hazards_export.menu", id="hazards.export"),
+        Binding("d", "notices", "tui.notices.menu", id="hazards.notices"),
         Binding("escape", "back", "tui.common.back", id="hazards.back"),
     ]
 
@@ -161,7 +163,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         table = self.query_one("#hazards", DataTable)
         available = (table.size.width or self.app.size.width) - 2  # the vertical scrollbar
         fixed = {"deadline": 10, "park": 7, "tenant": TENANT_WIDTH,
-                 "status": max(cell_len(t(f"tui.hazards.status_short.{s}")) for s in HAZARD_VIEW_STATUSES),
+                 "status": max(cell_len(t(f"tui.hazards.status_short.{s}")) for s in HAZARD_VIEW_STATUSES)
+                 + cell_len(LATE_MARK),
                  "severity": max(cell_len(t(f"tui.hazards.severity_short.{s}")) for s in SEVERITIES)}
         columns = self._columns()
         used = sum(fixed.get(k, 0) for k in columns) + 2 * len(columns)  # cell padding
@@ -172,7 +175,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         style = ALERT if overdue else ""
         cells = {
             "deadline": Text(row.deadline.isoformat() if row.deadline else t("tui.hazards.no_deadline"), style=style),
-            "status": Text(t(f"tui.hazards.status_short.{row.status}"), style=style),
+            "status": self._status_cell(row, style),
             "severity": Text(t(f"tui.hazards.severity_short.{row.severity}"),
                              style="bold" if row.severity == "major" else ""),
             "park": row.park_code,
@@ -180,6 +183,15 @@ class HazardsScreen(TranslatedBindings, Screen):
             "description": formatting.clip(row.description, description_width),
         }
         return [cells[key] for key in self._columns()]
+
+    @staticmethod
+    def _status_cell(row: HazardRow, style: str) -> Text:
+        """The status, and a red mark when the hazard's notice was not served in time (the detail
+        line says which notice)."""
+        cell = Text(t(f"tui.hazards.status_short.{row.status}"), style=style)
+        if row.notice_late:
+            cell.append(LATE_MARK, style=ALERT)
+        return cell
 
     def on_resize(self) -> None:
         # The description column takes what the other columns leave: redraw the rows at the new
@@ -210,6 +222,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         if row is not None:
             detail = t("tui.hazards.detail", subject=row.tenant_name or t("tui.hazards.common_areas"),
                        location=row.location, description=row.description)
+            if row.notice_late:  # first, so that the narrow screen's cut leaves it
+                detail = f"{LATE_MARK.strip()} {t('tui.notices.hazard_late', number=row.notice_number)} · {detail}"
         self.query_one("#hazard-detail", Static).update(detail)
 
     @on(DataTable.RowHighlighted, "#hazards")
@@ -308,6 +322,15 @@ class HazardsScreen(TranslatedBindings, Screen):
             return
         self.app.push_screen(IssueNoticeScreen(hazard_ids), lambda _number: self.reload(keep_hazard=row.id))
 
+    def action_notices(self) -> None:
+        """The issued documents of the park the view is filtered to (or of all parks)."""
+        from inspect_app.screens.notices import NoticesScreen
+
+        park = next((f"{code} {name}" for park_id, code, name in self.parks or []
+                     if park_id == self.query_state.park_id), None)
+        self.app.push_screen(NoticesScreen(self.query_state.park_id, park_label=park),
+                             lambda _result: self.reload())
+
     # --- export what the filters show -------------------------------------------------------
 
     def action_export(self) -> None:
@@ -342,6 +365,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         yield SystemCommand(t("tui.notice.hazards_issue"), t("tui.notice.hazards_issue_help"),
                             self.action_issue_notice)
         yield SystemCommand(t("tui.hazards.reinspect"), t("tui.hazards.reinspect_help"), self.action_reinspect)
+        yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
         yield SystemCommand(t("tui.hazards.tenant"), t("tui.hazards.tenant_help"), self.action_open_tenant)
         yield SystemCommand(t("tui.hazards.filters"), t("tui.hazards.filters_help"), self.action_focus_filters)
         for status in (UNRESOLVED, *HAZARD_VIEW_STATUSES):

@@ -39,7 +39,7 @@ from inspect_app.services.notices import (
 )
 from inspect_app.widgets.form_row import FormRow
 
-AFTER_ISSUE = frozenset({"export", "print"})
+AFTER_ISSUE = frozenset({"export", "print", "serve"})
 
 
 # --- helpers (read only) ------------------------------------------------------------------------
@@ -73,6 +73,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         Binding("enter", "issue", "tui.notice.issue", id="notice.issue_enter", show=False),
         Binding("e", "export", "tui.notice.export", id="notice.export"),
         Binding("p", "print", "tui.notice.print", id="notice.print"),
+        Binding("s", "serve", "tui.notices.serve", id="notice.serve"),
         Binding("escape", "close", "tui.notice.close", id="notice.close"),
     ]
 
@@ -305,6 +306,13 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
             self.say(t("tui.notice.print_refused", message=exc.strerror or str(exc), path=str(path)), warning=True)
             return
         self.say(t("tui.notice.printed", number=self.issued.number, how=how))
+
+    def action_serve(self) -> None:
+        """Record the service (送达) of the notice just issued."""
+        from inspect_app.screens.notices import NoticeServiceScreen
+
+        if self.issued is not None:
+            self.app.push_screen(NoticeServiceScreen(self.issued.number))
 
     def action_close(self) -> None:
         if isinstance(self.focused, Input):

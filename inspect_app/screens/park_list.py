@@ -27,6 +27,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("z", "hazards", "tui.hazards.menu", id="parks.hazards"),
         Binding("o", "overview", "tui.overview.menu", id="parks.overview"),
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
+        Binding("d", "notices", "tui.notices.menu", id="parks.notices"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
         Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
@@ -124,6 +125,14 @@ class ParkListScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(HazardsScreen())
 
+    def action_notices(self) -> None:
+        """The issued documents of the highlighted park and their service."""
+        from inspect_app.screens.notices import NoticesScreen  # loads the ORM: not at start-up
+
+        park = self._selected()
+        if park is not None:
+            self.app.push_screen(NoticesScreen(park.id, park_label=f"{park.code} {park.name}"))
+
     def action_overview(self) -> None:
         """The county overview, its cursor on the highlighted park."""
         from inspect_app.screens.overview import CountyOverviewScreen  # not at start-up
@@ -144,6 +153,8 @@ class ParkListScreen(TranslatedBindings, Screen):
             yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_help"), self.action_hazards)
         yield SystemCommand(t("tui.overview.menu"), t("tui.overview.menu_help"), self.action_overview)
+        if self._selected() is not None:
+            yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
         selected = self._selected()
         if selected is not None:
             yield SystemCommand(t("tui.inspection.parks_inspect_named", name=selected.name),

@@ -36,8 +36,9 @@ class StoredFile:
     caption: str | None
 
 
-def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: str, caption: str | None = None) -> str:
-    """Store the file (once) and link it to the record; return its sha256. Refusals write nothing."""
+def check_file(path: str | Path) -> Path:
+    """The file a person named, if it can be attached (exists, an image or PDF by name and by its
+    first bytes, not empty, at most MAX_BYTES); a refusal otherwise. Reads, writes nothing."""
     source = Path(str(path).strip().strip('"').strip("'")).expanduser()
     if not source.is_file():
         raise UserError("errors.attachment_missing", field="photo", path=str(source))
@@ -47,8 +48,20 @@ def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: s
     size = source.stat().st_size
     if size == 0 or size > MAX_BYTES:
         raise UserError("errors.attachment_size", field="photo", mb=MAX_BYTES // (1024 * 1024))
-    digest, head = _hash(source)
+    with source.open("rb") as handle:
+        head = handle.read(16)
     if not any(head.startswith(sig) for sig in SIGNATURES[media_type]):
+        raise UserError("errors.attachment_type", field="photo", suffix=source.suffix)
+    return source
+
+
+def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: str, caption: str | None = None) -> str:
+    """Store the file (once) and link it to the record; return its sha256. Refusals write nothing."""
+    source = check_file(path)
+    media_type = MEDIA_TYPES[source.suffix.lower()]
+    size = source.stat().st_size
+    digest, head = _hash(source)
+    if not any(head.startswith(sig) for sig in SIGNATURES[media_type]):  # changed since it was checked
         raise UserError("errors.attachment_type", field="photo", suffix=source.suffix)
     target = attachments_dir(store) / digest[:2] / f"{digest}{source.suffix.lower()}"
     _copy_once(source, target, digest)

@@ -14,7 +14,7 @@ of the notice).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import and_, func, or_
@@ -76,6 +76,7 @@ class HazardRow:
     contingency_plan: str | None
     notice_number: str | None
     missing: list[str]
+    notice_late: bool = False  # its notice was not served within three working days (services/notice_service.py)
 
     def as_json(self) -> dict:
         return {
@@ -86,7 +87,7 @@ class HazardRow:
             "responsible": self.responsible, "responsible_phone": self.responsible_phone,
             "measures": self.measures, "funds": self.funds, "funds_reason": self.funds_reason,
             "contingency_plan": self.contingency_plan, "notice_number": self.notice_number,
-            "missing": self.missing,
+            "missing": self.missing, "notice_late": self.notice_late,
         }
 
 
@@ -147,7 +148,16 @@ def list_hazards(store: Store, query: HazardQuery) -> tuple[list[HazardRow], int
         found = session.exec(_hazard_statement(query).where(Hazard.id.in_([h for h, _ in page]))).all() if page else []
     by_key = {(row[0].id, row[1].id if row[1] is not None else None): row for row in found}
     # A row changed between the two reads (closed, superseded) is left out rather than shown stale.
-    return [_row(*by_key[key], today=query.today) for key in map(tuple, page) if key in by_key], total
+    rows = [_row(*by_key[key], today=query.today) for key in map(tuple, page) if key in by_key]
+    return _with_service(store, rows, query.today), total
+
+
+def _with_service(store: Store, rows: list[HazardRow], today: date) -> list[HazardRow]:
+    """The rows, those whose notice is late in service marked (one query for the page's notices)."""
+    from inspect_app.services.notice_service import late_numbers
+
+    late = late_numbers(store, [r.notice_number for r in rows if r.notice_number], today=today)
+    return [replace(r, notice_late=True) if r.notice_number in late else r for r in rows]
 
 
 def park_choices(store: Store) -> list[tuple[str, str, str]]:
@@ -162,7 +172,7 @@ def get_hazard(store: Store, hazard_id: str, today: date) -> HazardRow:
         row = session.exec(_hazard_statement(HazardQuery(today=today)).where(Hazard.id == hazard_id)).first()
     if row is None:
         raise UserError("errors.hazard_missing")
-    return _row(*row, today=today)
+    return _with_service(store, [_row(*row, today=today)], today)[0]
 
 
 def _row(hazard: Hazard, item: RectificationItem | None, park_code: str, park_name: str, tenant_name: str | None,
