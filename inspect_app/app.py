@@ -53,8 +53,10 @@ class ParkInspectApp(App[None]):
 
     @property
     def today(self) -> date:
-        """The date deadlines are judged against (fixed in tests)."""
-        return self._today or date.today()
+        """The date deadlines are judged against, in China time (forms/china_time.py; fixed in tests)."""
+        from forms import china_time
+
+        return self._today or china_time.today()
 
     def on_mount(self) -> None:
         from inspect_app.screens.park_list import ParkListScreen

@@ -28,6 +28,20 @@ def input_text(value: object) -> str:
     return str(value)
 
 
+def clip_start(text: str, width: int) -> str:
+    """Cut `text` to its last `width` terminal cells, marking the cut with … (for values that
+    differ at their end, such as document numbers)."""
+    if cell_len(text) <= width:
+        return text
+    kept, used = [], 0
+    for char in reversed(text):
+        used += cell_len(char)
+        if used > width - 1:
+            break
+        kept.append(char)
+    return "…" + "".join(reversed(kept))
+
+
 def clip(text: str, width: int) -> str:
     """Cut `text` to `width` terminal cells (a CJK character takes two), marking the cut with …."""
     if cell_len(text) <= width:

@@ -183,7 +183,7 @@ def test_cli_serves_with_a_refusal_a_witness_and_a_photo_then_lists(store, park,
     [late] = json.loads(out)
     assert (late["number"], late["state"], late["service"]) == (other, "late", None)
     code, out, _ = run(capsys, db_path, "--lang", "en", "notices", "list")
-    assert "Not served, late" in out and "Left at premises" in out
+    assert "Late, not served" in out and "2026-11-30 left" in out
     code, out, _ = run(capsys, db_path, "overview")
     assert "逾期未送达（或逾期送达）的文书 1 份" in out
 

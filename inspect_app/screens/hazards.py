@@ -54,7 +54,9 @@ class HazardsScreen(TranslatedBindings, Screen):
         Binding("n", "issue_notice", "tui.notice.hazards_issue", id="hazards.issue"),
         Binding("f", "focus_filters", "tui.hazards.filters", id="hazards.filters"),
         Binding("e", "export", "tui.hazards_export.menu", id="hazards.export"),
-        Binding("d", "notices", "tui.notices.menu", id="hazards.notices"),
+        # Not in the footer (full at 80 columns in English): the palette lists it, and a hazard whose
+        # notice is late says so on the detail line.
+        Binding("d", "notices", "tui.notices.menu", id="hazards.notices", show=False),
         Binding("escape", "back", "tui.common.back", id="hazards.back"),
     ]
 

@@ -36,8 +36,8 @@ from inspect_app.services.notice_service import (
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 ALERT = "bold red"
-NUMBER_WIDTH = 24  # cells; the full number is on the detail line
-ADDRESSEE_WIDTH = 16
+NUMBER_WIDTH = 18  # cells, the number's end (where numbers differ); the full number is on the detail line
+ADDRESSEE_WIDTH = 12
 
 
 class NoticesScreen(TranslatedBindings, Screen):
@@ -81,7 +81,7 @@ class NoticesScreen(TranslatedBindings, Screen):
         table.clear()
         for row in rows:
             style = ALERT if row.late else ""
-            table.add_row(formatting.clip(row.number, NUMBER_WIDTH), kind_text(row.kind),
+            table.add_row(formatting.clip_start(row.number, NUMBER_WIDTH), kind_text(row.kind),
                           formatting.clip(row.addressee, ADDRESSEE_WIDTH), row.issued_on.isoformat(),
                           Text(service_text(row), style=style), key=row.id)
         self.rows = rows

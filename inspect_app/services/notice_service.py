@@ -246,15 +246,14 @@ def record_service(store: Store, number: str, values: dict, *, today: date, phot
 
 
 def service_text(row: NoticeRow) -> str:
-    """The service column: "2026-12-01 直接送达", 待送达, 逾期未送达, or 无需送达."""
-    from forms.catalogues import label
+    """The service column: "2026-12-01 直接", 待送达, 逾期未送达, or 无需送达 (short: 80 columns)."""
     from forms.i18n import t
 
     if row.state is None:
         return t("tui.notices.not_served")
     if row.service is not None:
         return t(f"tui.notices.{row.state}", date=row.service.served_on.isoformat(),
-                 method=label("service_method", row.service.method))
+                 method=t(f"tui.notices.method_short.{row.service.method}"))
     return t(f"tui.notices.{row.state}")
 
 
