@@ -12,7 +12,10 @@ modes mean little; the user profile's ACLs do the job there.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+
+from db.durable import fsync_folder
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -46,3 +49,22 @@ def create_private_file(path: Path) -> bool:
         return False
     os.close(fd)
     return True
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all, readable by its owner only (a private key): a 0600
+    temporary file in the same folder, flushed, renamed over `path`, the folder flushed."""
+    path = Path(path)
+    make_private_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600 from the start
+    try:
+        os.chmod(tmp, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_folder(path.parent)

@@ -108,6 +108,7 @@ class ParkInspectApp(App[None]):
     @work(thread=True, exclusive=True, group="sync")
     def _run_sync(self) -> None:
         from db.errors import UserError
+        from inspect_app import config
         from inspect_app.services.sync_status import run_sync
         from inspect_app.sync.client import summary_line
 
@@ -116,7 +117,7 @@ class ParkInspectApp(App[None]):
             self.call_from_thread(self._sync_progress, text)
 
         try:
-            summary = run_sync(self.store, progress)
+            summary = run_sync(self.store, progress, keys_dir=config.keys_dir())
         except UserError as exc:
             self.call_from_thread(self._sync_finished, None, exc.message())
         except Exception as exc:  # never a traceback in front of the inspector; the log has it

@@ -19,6 +19,7 @@ from forms.i18n import t
 from inspect_app import config
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
+PASSPHRASE_ENV = "PARKINSPECT_AGENCY_PASSPHRASE"  # hub/agency.py's, named here to keep the hub extra unloaded
 HUB_EXTRA_MODULES = ("fastapi", "uvicorn", "psycopg")  # what `parkinspect[hub]` brings
 
 
@@ -43,6 +44,7 @@ def add_hub_parser(sub, parser_class) -> None:
     serve.add_argument("--port", type=int, default=8765, help=t("hub.opt_port"))
     serve.add_argument("--max-clock-skew", dest="max_clock_skew", type=_skew_seconds, default=600.0,
                        metavar="SECONDS", help=t("hub.opt_max_clock_skew"))
+    _agency_options(serve, "--agency-dir")
     serve.set_defaults(handler=run_hub_serve)
 
     device = hub_sub.add_parser("device", help=t("hub.device_help"), description=t("hub.device_help"))
@@ -56,6 +58,7 @@ def add_hub_parser(sub, parser_class) -> None:
     revoke = device_sub.add_parser("revoke", help=t("hub.device_revoke_help"),
                                    description=t("hub.device_revoke_help"))
     revoke.add_argument("name", help=t("hub.device_name"))
+    _agency_options(revoke, "--agency-dir")
     rotate = device_sub.add_parser("rotate", help=t("hub.device_rotate_help"),
                                    description=t("hub.device_rotate_help"))
     rotate.add_argument("name", help=t("hub.device_name"))
@@ -63,10 +66,60 @@ def add_hub_parser(sub, parser_class) -> None:
     backup.add_argument("file", help=t("hub.backup_file"))
     restore = hub_sub.add_parser("restore", help=t("hub.restore_help"), description=t("hub.restore_help"))
     restore.add_argument("file", help=t("hub.restore_file"))
+    agency = hub_sub.add_parser("agency", help=t("hub.agency.help"), description=t("hub.agency.help"))
+    agency_sub = agency.add_subparsers(dest="agency_command", parser_class=parser_class, required=True)
+    init = agency_sub.add_parser("init", help=t("hub.agency.init_help"), description=t("hub.agency.init_help"))
+    init.add_argument("--name", required=True, help=t("hub.agency.opt_name"))
+    init.add_argument("--short", required=True, help=t("hub.agency.opt_short"))
+    init.add_argument("--force", action="store_true", help=t("hub.agency.opt_force"))
+    _agency_options(init, "--dir")
+    cert = agency_sub.add_parser("cert", help=t("hub.agency.cert_help"), description=t("hub.agency.cert_help"))
+    cert.add_argument("-o", "--output", required=True, metavar="FILE.pem", help=t("hub.agency.opt_output"))
+    cert.add_argument("--force", action="store_true", help=t("hub.agency.opt_output_force"))
+    _agency_options(cert, "--dir", passphrase=False)
+    show = agency_sub.add_parser("show", help=t("hub.agency.show_help"), description=t("hub.agency.show_help"))
+    _agency_options(show, "--dir", passphrase=False)
     for command, handler in ((add, run_device_add), (list_, run_device_list), (revoke, run_device_revoke),
-                             (rotate, run_device_rotate), (backup, run_hub_backup), (restore, run_hub_restore)):
+                             (rotate, run_device_rotate), (backup, run_hub_backup), (restore, run_hub_restore),
+                             (init, run_agency_init), (cert, run_agency_cert), (show, run_agency_show)):
         command.add_argument("--hub-db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
         command.set_defaults(handler=handler)
+
+
+def _agency_options(parser, folder_option: str, *, passphrase: bool = True) -> None:
+    parser.add_argument(folder_option, dest="agency_dir", metavar="DIR", help=t("hub.agency.opt_dir"))
+    if passphrase:
+        parser.add_argument("--passphrase-env", dest="passphrase_env", metavar="VAR",
+                            help=t("hub.agency.opt_passphrase_env", variable=PASSPHRASE_ENV))
+
+
+def agency_folder(args) -> Path:
+    """The agency's folder: --dir / --agency-dir, else `agency/` beside a SQLite hub database, else
+    `<data dir>/agency` (a PostgreSQL hub). Never inside the database: a backup must not carry the key."""
+    if getattr(args, "agency_dir", None):
+        return Path(args.agency_dir).expanduser()
+    from sqlalchemy.engine import make_url
+
+    from inspect_app.hub.storage import normalise_url
+
+    url = make_url(normalise_url(hub_database(args)))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+            and not url.database.startswith("file:"):
+        return Path(url.database).expanduser().parent / "agency"
+    return config.data_dir() / "agency"
+
+
+def _passphrase(args) -> bytes | None:
+    from inspect_app.hub.agency import passphrase_from_env
+
+    return passphrase_from_env(getattr(args, "passphrase_env", None) or PASSPHRASE_ENV)
+
+
+def _load_agency(args, *, passphrase: bool = True):
+    """The agency root of this hub (None: none made); AgencyError when its files cannot be read."""
+    from inspect_app.hub.agency import load_agency
+
+    return load_agency(agency_folder(args), _passphrase(args) if passphrase else None)
 
 
 def hub_database(args) -> str:
@@ -114,16 +167,29 @@ def _skew_seconds(text: str) -> float:
 def run_hub_serve(args, settings) -> int:
     import uvicorn
 
+    from inspect_app.hub.agency import AgencyError
     from inspect_app.hub.app import create_app
 
     url = hub_database(args)
     try:
-        app = create_app(url, max_clock_skew_s=args.max_clock_skew)
+        agency = _load_agency(args)
+    except AgencyError as exc:
+        return _refuse(exc)
+    if agency is not None and agency.private_key is None:  # it could neither certify nor sign a CRL
+        print(t("hub.agency.key_locked", variable=args.passphrase_env or PASSPHRASE_ENV), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        app = create_app(url, max_clock_skew_s=args.max_clock_skew, agency=agency)
     except Exception as exc:
         print(t("hub.db_error", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(t("hub.serving", host=args.host, port=args.port, database=_shown(url)), flush=True)
     print(_log_destination(), flush=True)
+    if agency is not None:
+        print(t("hub.agency.serving", name=agency.name, fingerprint=agency.fingerprint), flush=True)
+        _write_crl_file(app.state.engine, agency, agency_folder(args))
+    else:
+        print(t("hub.agency.none_serving"), flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return EXIT_OK
 
@@ -189,12 +255,43 @@ def run_device_revoke(args, settings) -> int:
         return EXIT_BAD_INPUT
     try:
         hub_device = revoke_device(engine, args.name)
+        print(t("hub.device_revoked", name=hub_device.name))
+        _revocation_list(args, engine)
     except DeviceError as exc:
         return _refuse(exc)
     finally:
         engine.dispose()
-    print(t("hub.device_revoked", name=hub_device.name))
     return EXIT_OK
+
+
+def _revocation_list(args, engine) -> None:
+    """After a revoke: the agency's CRL signed again from the database's revocations and written to the
+    agency folder — or, when the root's key cannot be opened here, the promise that the serving hub
+    signs it (it does at its start, hub/crl.py). The token is revoked either way."""
+    from inspect_app.hub.agency import AgencyError
+
+    try:
+        agency = _load_agency(args)
+    except AgencyError as exc:
+        print(t(exc.key, **exc.values), file=sys.stderr)
+        print(t("hub.agency.crl_pending"))
+        return
+    if agency is None:
+        return
+    if agency.private_key is None:
+        print(t("hub.agency.crl_pending"))
+        return
+    _write_crl_file(engine, agency, agency_folder(args))
+
+
+def _write_crl_file(engine, agency, folder: Path) -> None:
+    from inspect_app.hub import certificates
+    from inspect_app.hub.agency import build_crl, write_crl
+
+    with engine.connect() as conn:
+        revoked = certificates.revoked(conn, agency)
+    path = write_crl(folder, build_crl(agency, revoked))
+    print(t("hub.agency.crl_written", file=path, revoked=len(revoked)), flush=True)
 
 
 def run_device_rotate(args, settings) -> int:
@@ -243,4 +340,84 @@ def _copy_hub(args, operation, *, failed: str, done: str) -> int:
         return EXIT_BAD_INPUT
     print(t(done, file=args.file, changes=copied.changes, devices=copied.devices,
             attachments=copied.attachments, epoch=copied.epoch))
+    return EXIT_OK
+
+
+# --- the agency root ---------------------------------------------------------------------------------
+
+
+def run_agency_init(args, settings) -> int:
+    from inspect_app.hub.agency import AgencyError, init_agency
+
+    passphrase = _passphrase(args)
+    if args.passphrase_env and passphrase is None:  # asked for encryption, got nothing to encrypt with
+        print(t("hub.agency.passphrase_missing", variable=args.passphrase_env), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    folder = agency_folder(args)
+    try:
+        root = init_agency(folder, name=args.name, short=args.short, passphrase=passphrase, force=args.force)
+    except AgencyError as exc:
+        return _refuse(exc)
+    print(t("hub.agency.created", name=root.name, short=root.short_name, folder=folder))
+    print(t("hub.agency.fingerprint_line", fingerprint=root.fingerprint))
+    print(t("hub.agency.key_encrypted", variable=args.passphrase_env or PASSPHRASE_ENV) if root.encrypted
+          else t("hub.agency.key_plain", variable=PASSPHRASE_ENV))
+    print(t("hub.agency.next_steps"))
+    return EXIT_OK
+
+
+def run_agency_cert(args, settings) -> int:
+    from db.durable import write_durably
+    from inspect_app.hub.agency import AgencyError
+
+    try:
+        root = _load_agency(args, passphrase=False)
+    except AgencyError as exc:
+        return _refuse(exc)
+    if root is None:
+        print(t("hub.agency.missing", folder=agency_folder(args)), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        print(t("hub.agency.output_exists", file=target), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        write_durably(target, root.pem)
+    except OSError as exc:
+        print(t("hub.agency.output_failed", file=target, reason=exc.strerror or type(exc).__name__),
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(t("hub.agency.cert_written", file=target, fingerprint=root.fingerprint))
+    return EXIT_OK
+
+
+def run_agency_show(args, settings) -> int:
+    from datetime import UTC, datetime
+
+    from inspect_app.hub import certificates
+    from inspect_app.hub.agency import AgencyError
+
+    try:
+        root = _load_agency(args, passphrase=False)
+    except AgencyError as exc:
+        return _refuse(exc)
+    if root is None:
+        print(t("hub.agency.missing", folder=agency_folder(args)), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    engine = _engine(args)
+    if engine is None:
+        return EXIT_BAD_INPUT
+    try:
+        with engine.connect() as conn:
+            counted = certificates.summary(conn, root, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    cert = root.certificate
+    print(t("hub.agency.show_name", name=root.name, short=root.short_name))
+    print(t("hub.agency.fingerprint_line", fingerprint=root.fingerprint))
+    print(t("hub.agency.show_validity", start=cert.not_valid_before_utc.strftime("%Y-%m-%d"),
+            end=cert.not_valid_after_utc.strftime("%Y-%m-%d")))
+    print(t("hub.agency.show_key", folder=agency_folder(args),
+            state=t("hub.agency.state_encrypted") if root.encrypted else t("hub.agency.state_plain")))
+    print(t("hub.agency.show_devices", devices=counted.devices, issued=counted.issued, revoked=counted.revoked))
     return EXIT_OK

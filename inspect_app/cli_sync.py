@@ -9,6 +9,7 @@ import sys
 from dataclasses import asdict
 
 from forms.i18n import t
+from inspect_app import config
 from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK
 from inspect_app.cli_common import open_store as _store
 
@@ -52,7 +53,7 @@ def run_sync(args, settings) -> int:
             return EXIT_BAD_INPUT
         bar = _ProgressLine() if sys.stderr.isatty() and not args.json else None
         try:
-            summary = sync_once(store, url, token or "", progress=bar)
+            summary = sync_once(store, url, token or "", progress=bar, keys_dir=config.keys_dir())
         finally:
             if bar:
                 bar.clear()

@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from typing import Annotated
 
+from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,8 +23,12 @@ from sqlalchemy.exc import IntegrityError
 
 from db.clock import MAX_SKEW_MS
 from inspect_app.hub import identity, pull, push, snapshot
+from inspect_app.hub.agency import AgencyRoot
+from inspect_app.hub.agency import fingerprint as agency_fingerprint
 from inspect_app.hub.auth import Authenticate
+from inspect_app.hub.certificates import enrol_device_key
 from inspect_app.hub.clock_check import hub_now_ms
+from inspect_app.hub.crl import CrlCache
 from inspect_app.hub.limits import BodyLimit, TokenBuckets
 from inspect_app.hub.schemas import (
     MAX_PULL_LIMIT,
@@ -32,6 +37,8 @@ from inspect_app.hub.schemas import (
     Checkpoint,
     Checkpoints,
     CheckpointsRequest,
+    Enrolment,
+    EnrolRequest,
     ErrorBody,
     Health,
     Me,
@@ -64,6 +71,7 @@ API = "/api/v1"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # the device refuses larger files (services/attachments.py)
 PUSH_LOCK_KEY = 7_170_301  # PostgreSQL advisory lock: one push at a time across hub processes
+ENROL_BODY_BYTES = 16 * 1024  # a certificate request is ~1 KB: more is refused (413) before it is read
 
 bearer = HTTPBearer(auto_error=False, description="the device's token from `parkinspect hub device add`")
 Sha256 = Annotated[str, Path(pattern=SHA256_PATTERN, description="lower-case hex sha256 of the content")]
@@ -85,9 +93,10 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
                attachment_quota_bytes: int = ATTACHMENT_QUOTA_BYTES,
                unreferenced_max_age: timedelta = UNREFERENCED_MAX_AGE,
                rate_per_second: float = 50.0, burst: int = 200,
-               max_clock_skew_s: float = MAX_SKEW_MS / 1000) -> FastAPI:
+               max_clock_skew_s: float = MAX_SKEW_MS / 1000, agency: AgencyRoot | None = None) -> FastAPI:
     """The hub on `database_url`; a pushed stamp more than `max_clock_skew_s` ahead of the hub's clock
-    is refused (`clock_ahead`, hub/clock_check.py)."""
+    is refused (`clock_ahead`, hub/clock_check.py). `agency`: the agency root (with its key) that
+    certifies devices' keys and signs the CRL; None: enrolment answers 404 `no_agency`."""
     max_clock_skew_ms = int(max_clock_skew_s * 1000)
     engine = open_engine(database_url)
     cleanup = _UploadCleanup(engine, unreferenced_max_age)
@@ -96,12 +105,18 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
                   description="Sync hub: devices push their changes and pull other devices' (docs/SYNC.md).")
     app.state.engine = engine
     app.state.max_clock_skew_ms = max_clock_skew_ms
+    app.state.agency = agency
+    crl = CrlCache(engine, agency) if agency is not None else None
+    if crl is not None:
+        crl.current()  # signed at start: a revocation made while the hub was down is served at once
     buckets = TokenBuckets(rate_per_second, burst)
     # One push at a time in this process: hub sequence numbers then become visible in order,
     # which is what lets a pull cursor never skip a change.
     push_lock = threading.Lock()
 
     def limit_for(path: str) -> int:
+        if path == f"{API}/agency/enrol":
+            return ENROL_BODY_BYTES
         return max_attachment_bytes if path.startswith(f"{API}/attachments/") else max_body_bytes
 
     # Middleware added last runs first: the size check, then authentication — both before a body
@@ -128,7 +143,8 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
             acked = identity.acked_seq(conn, hub_device.device_id, held=last)
         return Me(name=hub_device.name, device_id=hub_device.device_id, parks=list(hub_device.parks),
                   last_device_seq=last, now_ms=hub_now_ms(), hub_id=hub_id, epoch=epoch, acked_seq=acked,
-                  notice_block=hub_device.notice_block)
+                  notice_block=hub_device.notice_block,
+                  agency_root=agency.fingerprint if agency is not None else None)
 
     @app.post(f"{API}/push", response_model=PushResponse, tags=["sync"],
               responses={**UNAUTHORISED, 403: {"model": ErrorBody, "description": "changes of another device"},
@@ -208,6 +224,51 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
         with engine.connect() as conn:
             changes = snapshot.row_changes(conn, hub_device, request.table, list(request.row_ids))
         return RowChanges(changes=changes)
+
+    def _agency() -> AgencyRoot:
+        if agency is None:
+            raise HTTPException(404, {"code": "no_agency", "message": "this hub has no agency root: devices keep "
+                                                                     "their own keys"})
+        return agency
+
+    @app.post(f"{API}/agency/enrol", response_model=Enrolment, tags=["agency"],
+              responses={**UNAUTHORISED,
+                         403: {"model": ErrorBody, "description": "the request names another device (code "
+                                                                  "csr_other_device, device_id_taken, device_id_revoked)"},
+                         404: {"model": ErrorBody, "description": "no agency (code no_agency)"},
+                         413: {"model": ErrorBody, "description": "body or request too large"},
+                         422: {"model": ErrorBody, "description": "csr_unreadable, csr_signature, weak_key, "
+                                                                  "csr_device_id, certificate_limit"}})
+    def enrol(request: EnrolRequest, hub_device: CurrentDevice) -> Enrolment:
+        """A device certificate for the device's key, signed by the agency root (docs/SYNC.md, "Agency")."""
+        root = _agency()
+        with push_lock, engine.begin() as conn:  # binding a device id: as a push does, one at a time
+            if is_postgres(engine):
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUSH_LOCK_KEY})
+            cert = enrol_device_key(conn, root, hub_device, request.csr, _refuse_device_id)
+        log.info("certified %s: certificate %x", hub_device.name, cert.serial_number)
+        return Enrolment(certificate=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+                         root=root.pem.decode("ascii"), fingerprint=agency_fingerprint(cert),
+                         serial=f"{cert.serial_number:x}", not_after=cert.not_valid_after_utc.isoformat())
+
+    @app.get(f"{API}/agency/root", tags=["agency"], response_class=Response,
+             responses={**UNAUTHORISED, 200: {"content": {"application/x-pem-file": {}}},
+                        404: {"model": ErrorBody, "description": "no agency (code no_agency)"}})
+    def agency_root(hub_device: CurrentDevice) -> Response:
+        return Response(content=_agency().pem, media_type="application/x-pem-file")
+
+    @app.get(f"{API}/agency/crl", tags=["agency"], response_class=Response,
+             responses={**UNAUTHORISED, 200: {"content": {"application/pkix-crl": {}}},
+                        304: {"description": "the device holds this list already (If-None-Match)"},
+                        404: {"model": ErrorBody, "description": "no agency (code no_agency)"}})
+    def agency_crl(request: Request, hub_device: CurrentDevice) -> Response:
+        """The agency's CRL (DER); its ETag is the list's sha256, so a device sends the hash of the one
+        it holds as If-None-Match and gets 304 while nothing changed."""
+        _agency()
+        body, etag = crl.current()
+        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(content=body, media_type="application/pkix-crl", headers={"ETag": etag})
 
     @app.head(f"{API}/attachments/{{sha256}}", responses={**UNAUTHORISED, 404: {"description": "not held"}},
               tags=["attachments"])

@@ -79,6 +79,23 @@ class Me(BaseModel):
                                        "or refused): a push cursor above it is moved back to it")
     notice_block: str | None = Field(default=None, description="the block of this enrolment's notice numbers "
                                                                "(H001, …), unique on this hub")
+    agency_root: str | None = Field(default=None, description="sha256 fingerprint of the agency's root "
+                                                              "certificate; null: the hub has no agency")
+
+
+class EnrolRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    csr: str = Field(description="PEM certificate request signed by the device's key: subject CN = the device's "
+                                 "name on the hub, one SAN urn:parkinspect:device:<device id>")
+
+
+class Enrolment(BaseModel):
+    certificate: str = Field(description="the device certificate, PEM")
+    root: str = Field(description="the agency's root certificate, PEM")
+    fingerprint: str = Field(description="sha256 of the device certificate (DER), hex")
+    serial: str = Field(description="the device certificate's serial number, hex")
+    not_after: str = Field(description="end of validity, ISO 8601 UTC")
 
 
 class Health(BaseModel):

@@ -136,6 +136,24 @@ attachment = Table(
 )
 
 
+# Device certificates the agency root issued (hub/agency.py, hub/certificates.py): what the CRL is
+# built from, so a hub restored from a backup keeps its revocations. Not the certificate's bytes
+# alone: its serial and fingerprint name it in a CRL and to a person; `key_sha256` lets the same key
+# asking again (a cut enrolment) get the same certificate back instead of a new one.
+device_certificate = Table(
+    "device_certificate", metadata,
+    Column("serial", String(40), primary_key=True),  # lowercase hex
+    Column("device", String(36), nullable=False, index=True),  # device.id: the enrolment it was issued to
+    Column("root_fingerprint", String(64), nullable=False),  # the root that signed it (an agency made anew
+                                                             # with --force has another)
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("key_sha256", String(64), nullable=False),
+    Column("certificate", LargeBinary, nullable=False),  # DER
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
 # The hub's identity: `hub_id` (random, made once, by the revision that made this table) and the
 # history `epoch` (1, then + 1 at each `parkinspect hub restore`). Devices key their cursors by
 # the id, and an epoch they have not seen makes them check the hub's history (docs/SYNC.md).
@@ -321,12 +339,18 @@ def list_devices(engine: Engine, *, offset: int = 0, limit: int = 100) -> tuple[
 
 
 def revoke_device(engine: Engine, name: str) -> Device:
+    """Revoke the enrolment's token and every certificate the agency issued to it."""
     with engine.begin() as conn:
         row = conn.execute(select(device).where(device.c.name == name)).first()
         if row is None:
             raise DeviceError("hub.device_missing", name=name)
         if row.revoked_at is None:
-            conn.execute(update(device).where(device.c.id == row.id).values(revoked_at=utc_now()))
+            when = utc_now()
+            conn.execute(update(device).where(device.c.id == row.id).values(revoked_at=when))
+            # Its certificates too, at the same moment: the next CRL lists them (hub/certificates.py).
+            conn.execute(update(device_certificate).where(device_certificate.c.device == row.id,
+                                                          device_certificate.c.revoked_at.is_(None))
+                         .values(revoked_at=when))
         row = conn.execute(select(device).where(device.c.id == row.id)).one()
     return _device(row)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from db.errors import UserError
 from db.store import Store
@@ -49,15 +50,16 @@ def sync_status(store: Store) -> SyncStatus:
     return SyncStatus(url, pending, _local(last), conflicts, rejected, set_aside)
 
 
-def run_sync(store: Store, progress=None):
+def run_sync(store: Store, progress=None, keys_dir: Path | None = None):
     """One exchange with the remembered hub (the TUI's sync key). UserError when none is configured
-    or the hub refuses; SyncNetworkError (a UserError) when it cannot be reached."""
+    or the hub refuses; SyncNetworkError (a UserError) when it cannot be reached. `keys_dir`: the
+    signing key folder the agency certifies (sync_once)."""
     from inspect_app.sync.client import sync_once
 
     hub = configured_hub(store)
     if hub is None:
         raise UserError("tui.sync.no_hub")
-    return sync_once(store, hub.url, hub.token, progress=progress)
+    return sync_once(store, hub.url, hub.token, progress=progress, keys_dir=keys_dir)
 
 
 def _normalised(url: str) -> str | None:

@@ -38,7 +38,7 @@ from db.durable import write_durably
 from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
-from inspect_app.sync import clock_fix, cursors, snapshot
+from inspect_app.sync import clock_fix, cursors, enrolment, snapshot
 from inspect_app.sync.apply import apply_page, set_aside_count
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected, save_push_cursor
 from inspect_app.sync.hub_settings import normalise_hub_url
@@ -88,6 +88,11 @@ class SyncSummary:
     clock_offset_ms: int = 0  # the correction of this machine's clock now applied (hub minus machine, ms)
     clock_corrected: bool = False  # the correction changed notably at this sync (the user is told)
     restamped: int = 0  # changes given new stamps because the clock was ahead
+    # The agency (sync/enrolment.py): "" nothing to do or no agency; "enrolled" a device certificate was
+    # stored now; "failed" asking for one did not work (`enrolment_problem` says why; the data synced).
+    enrolment: str = ""
+    enrolment_problem: str = ""
+    crl_updated: bool = False  # a newer agency revocation list was stored
     duration: float = 0.0  # seconds
 
 
@@ -106,16 +111,22 @@ def summary_line(summary: SyncSummary) -> str:
         parts.append(clock_fix.correction_text(summary.clock_offset_ms))
     if summary.restamped:
         parts.append(t("sync.summary_restamped", restamped=summary.restamped))
+    if summary.enrolment == "enrolled":
+        parts.append(t("sync.enrolment.enrolled"))
+    elif summary.enrolment == "failed":
+        parts.append(t("sync.enrolment.failed", reason=summary.enrolment_problem))
     return t("sync.summary_join").join(parts)
 
 
 def sync_once(store: Store, hub_url: str, token: str, *, progress: Progress | None = None,
               transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] | None = None,
-              max_tries: int | None = None, timeout: float = 30.0) -> SyncSummary:
+              max_tries: int | None = None, timeout: float = 30.0, keys_dir: Path | None = None) -> SyncSummary:
     """Push this device's changes to the hub and pull the others'; see the module docstring.
 
     `progress(stage, done, total)` is called as work advances; `transport` replaces the network
-    (tests); `sleep` waits between retries (default time.sleep), `max_tries` default MAX_TRIES."""
+    (tests); `sleep` waits between retries (default time.sleep), `max_tries` default MAX_TRIES.
+    `keys_dir`: this device's signing key folder; when given and the hub has an agency, the key is
+    certified by it and the agency's revocation list fetched (sync/enrolment.py). None: neither."""
     sleep = sleep or time.sleep
     max_tries = max_tries or MAX_TRIES
     hub_url = normalise_hub_url(hub_url)
@@ -131,6 +142,8 @@ def sync_once(store: Store, hub_url: str, token: str, *, progress: Progress | No
         run.push()
         run.pull()
         run.download()
+        if keys_dir is not None:
+            run.agency(Path(keys_dir))
         run.finish()
     summary.set_aside_total = set_aside_count(store)
     summary.duration = time.perf_counter() - started
@@ -212,6 +225,7 @@ class _Run:
         self.store, self.session, self.summary, self.progress = store, session, summary, progress
         self.hub_url = session.hub_url
         self.hub: str | None = None  # the key of this hub's cursors: its id, from the first /me
+        self.me: dict = {}  # the first /me of this sync
 
     def check_device(self) -> None:
         """GET /me (fix_clock), which first checks the device and takes the hub's identity (identify)."""
@@ -266,6 +280,7 @@ class _Run:
         me = self.session.request("GET", "/me", params={"device_id": self.store.device_id}).json()
         received = self.store.clock.machine_ms()
         if self.hub is None:  # the first /me of this sync: which hub, and was it restored?
+            self.me = me
             self.identify(me)
             # The notice block the hub gave this enrolment: numbers issued from now on use it
             # (unless one was set by hand); notices already issued keep theirs (db/notice_block.py).
@@ -379,6 +394,65 @@ class _Run:
             else:
                 log.warning("hub refused photo %s: HTTP %d", digest, response.status_code)
                 self.summary.attachments_missing += 1
+
+    # --- agency ----------------------------------------------------------------------------------
+
+    def agency(self, keys_dir: Path) -> None:
+        """The agency's certificate for this device's key and its revocation list, after the data: a
+        failure here is logged and shown in the summary, and never fails the sync."""
+        root_fp = self.me.get("agency_root")
+        if not isinstance(root_fp, str) or len(root_fp) != 64:  # no agency, or a hub from before agencies
+            return
+        try:
+            root = self.certify(keys_dir, root_fp)
+        except (UserError, enrolment.EnrolmentError, OSError, ValueError, KeyError) as exc:
+            log.warning("no agency certificate this time: %s", exc)
+            self.summary.enrolment = "failed"
+            self.summary.enrolment_problem = exc.message() if isinstance(exc, UserError) else str(exc)
+            root = None
+        try:
+            root = root or enrolment.held_root(keys_dir, root_fp) or self.fetch_root(keys_dir, root_fp)
+            self.fetch_crl(keys_dir, root)
+        except (UserError, enrolment.EnrolmentError, OSError, ValueError) as exc:
+            log.warning("agency revocation list not updated: %s", exc)
+
+    def certify(self, keys_dir: Path, root_fp: str):
+        """Ask for a device certificate when this key has none from this agency (enrolment.needs_certificate);
+        the root when one came with it, else None."""
+        name = str(self.me.get("name") or "")
+        held = enrolment.load_key(keys_dir)
+        if held is None:
+            enrolment.create_key(keys_dir, name, self.store.device_id)
+            held = enrolment.load_key(keys_dir)
+        private_key, certs = held
+        if not enrolment.needs_certificate(private_key, certs, root_fp, enrolment.now_utc()):
+            return None
+        csr = enrolment.make_csr(private_key, name, self.store.device_id)
+        response = self.session.request("POST", "/agency/enrol", json={"csr": csr}, ok=(200, 403))
+        if response.status_code == 404 and _detail_code(response) == "no_agency":
+            return None
+        if response.status_code != 200:
+            raise SyncRefusedError("sync.enrolment.refused", code=_detail_code(response) or response.status_code,
+                                   detail=_detail(response))
+        answer = response.json()
+        root = enrolment.check_root(answer["root"].encode("ascii"), root_fp)
+        enrolment.store_certificate(keys_dir, private_key, answer["certificate"].encode("ascii"), root)
+        self.summary.enrolment = "enrolled"
+        return root
+
+    def fetch_root(self, keys_dir: Path, root_fp: str):
+        response = self._request_ok("GET", "/agency/root")
+        root = enrolment.check_root(response.content, root_fp)
+        enrolment.store_root(keys_dir, root)
+        return root
+
+    def fetch_crl(self, keys_dir: Path, root) -> None:
+        """GET /agency/crl, sending the hash of the list held here: 304 while it did not change."""
+        etag = enrolment.crl_etag(keys_dir, enrolment.fingerprint(root))
+        response = self.session.request("GET", "/agency/crl", ok=(200, 304),
+                                        headers={"If-None-Match": etag} if etag else {})
+        if response.status_code == 200:
+            self.summary.crl_updated = enrolment.store_crl(keys_dir, response.content, root)
 
     # --- pull ------------------------------------------------------------------------------------
 
