@@ -337,3 +337,40 @@ def test_revoke_signs_the_list_when_the_key_opens_and_promises_it_otherwise(root
     assert {e.serial_number for e in x509.load_der_x509_crl(body)} == {e.serial_number for e in crl}
     restored.dispose()
     engine.dispose()
+
+
+def test_a_notice_signed_after_enrolment_carries_the_agency_certified_device_certificate(root, store, park,
+                                                                                          tmp_path):
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from sqlmodel import select as sql_select
+
+    from db.models import Notice
+    from forms.inspector import InspectorInput
+    from inspect_app.services.notices import Agency, issue_rectification_notice
+    from inspect_app.services.profile import save_profile
+    from tests.test_notices import hazards_of_a_tenant
+
+    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", agency=root)
+    _, token = enrol_device(app.state.engine, "巡查笔记本-1")
+    keys = tmp_path / "keys"
+    with serve(app) as url:
+        assert sync_once(store, url, token, keys_dir=keys).enrolment == "enrolled"
+    app.state.engine.dispose()
+    inspector = save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency=root.name))
+    hazard_ids = hazards_of_a_tenant(store, park, inspector)
+    issued = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=Agency(name=root.name, short="平经信安整"),
+                                        keys_dir=keys, now=datetime.now(UTC))
+    with store.read() as session:
+        pdf = session.exec(sql_select(Notice).where(Notice.number == issued.number)).one().pdf
+    [signature] = PdfFileReader(BytesIO(pdf)).embedded_signatures
+    signer = x509.load_der_x509_certificate(signature.signer_cert.dump())
+    assert signer == device_certs(keys)[0]
+    assert issued_by(signer, root.certificate)
+    san = signer.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == [DEVICE_URN_PREFIX + store.device_id]
+    from exports.notice_pdf import read_embedded
+    from exports.signing import TrustStore, verify_pdf
+
+    assert verify_pdf(pdf, TrustStore.from_directory(keys), read_embedded).status == "authentic"
