@@ -168,7 +168,7 @@ async def test_a_pushed_change_reaches_another_device_but_not_its_maker(hub, tmp
     assert len(hub_id) == 32 and int(hub_id, 16) >= 0
     assert me == {"name": "laptop-a", "device_id": laptop_a.device_id, "parks": [],
                   "last_device_seq": sent_a[-1]["device_seq"], "epoch": 1, "acked_seq": sent_a[-1]["device_seq"],
-                  "notice_block": "H001"}
+                  "notice_block": "H001", "agency_root": None}
     with hub.state.engine.connect() as conn:
         state = conn.execute(select(row_state).where(row_state.c.row_id == ids["rectification_item"])).one()
     assert state.park_id == ids["park"]
@@ -500,7 +500,8 @@ async def test_the_openapi_schema_lists_every_endpoint(hub):
                           (f"{API}/changes", "get"), (f"{API}/attachments/{{sha256}}", "head"),
                           (f"{API}/attachments/{{sha256}}", "put"), (f"{API}/attachments/{{sha256}}", "get"),
                           (f"{API}/snapshot", "get"), (f"{API}/snapshot/changes", "post"),
-                          (f"{API}/checkpoints", "post")}
+                          (f"{API}/checkpoints", "post"), (f"{API}/agency/enrol", "post"),
+                          (f"{API}/agency/root", "get"), (f"{API}/agency/crl", "get")}
     assert {"PushRequest", "PushResponse", "ChangesPage", "WireChange", "Me", "SnapshotPage", "RowChangesRequest"} <= set(
         schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]

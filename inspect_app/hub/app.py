@@ -116,7 +116,7 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
 
     def limit_for(path: str) -> int:
         if path == f"{API}/agency/enrol":
-            return ENROL_BODY_BYTES
+            return min(ENROL_BODY_BYTES, max_body_bytes)
         return max_attachment_bytes if path.startswith(f"{API}/attachments/") else max_body_bytes
 
     # Middleware added last runs first: the size check, then authentication — both before a body
