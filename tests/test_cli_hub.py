@@ -88,3 +88,4 @@ def test_hub_serve_answers_on_loopback(tmp_path):
         server.send_signal(signal.SIGINT)
         out, _ = server.communicate(timeout=20)
     assert f"Hub listening on http://127.0.0.1:{port}" in out
+    assert "This hub has no agency root: devices sync as usual" in out
