@@ -290,7 +290,12 @@ def _write_crl_file(engine, agency, folder: Path) -> None:
 
     with engine.connect() as conn:
         revoked = certificates.revoked(conn, agency)
-    path = write_crl(folder, build_crl(agency, revoked))
+    try:
+        path = write_crl(folder, build_crl(agency, revoked))
+    except OSError as exc:  # the served list comes from the database all the same (hub/crl.py)
+        print(t("hub.agency.crl_write_failed", folder=folder, reason=exc.strerror or type(exc).__name__),
+              file=sys.stderr, flush=True)
+        return
     print(t("hub.agency.crl_written", file=path, revoked=len(revoked)), flush=True)
 
 

@@ -113,15 +113,17 @@ def test_two_devices_enrol_and_a_revocation_reaches_the_other(hub_url, root, dev
 def test_a_new_key_is_certified_at_the_next_sync_and_a_lost_answer_gets_the_same_certificate(root, devices,
                                                                                             tmp_path):
     app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", agency=root)
-    _, token = enrol_device(app.state.engine, "laptop")
+    name = "平湖经济开发区小微企业园巡查笔记本" * 5  # 85 characters: a certificate's name holds 64
+    _, token = enrol_device(app.state.engine, name)
     store, keys = devices.new("a"), tmp_path / "keys"
     with serve(app) as url:
         assert sync_once(store, url, token, keys_dir=keys).enrolment == "enrolled"
         first = device_certs(keys)[0]
+        assert first.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name[:21]  # 64 UTF-8 bytes
         # The same key asking again (an answer lost on the way) gets the same certificate back.
         private_key = serialization.load_pem_private_key((keys / "device_key.pem").read_bytes(), None)
         answer = httpx.post(f"{url}{API}/agency/enrol", headers={"Authorization": f"Bearer {token}"},
-                            json={"csr": make_csr(private_key, "laptop", store.device_id)})
+                            json={"csr": make_csr(private_key, name, store.device_id)})
         assert answer.status_code == 200
         assert x509.load_pem_x509_certificate(answer.json()["certificate"].encode()) == first
         # `keys init --force`: a new self-signed key, certified at the next sync.
@@ -266,6 +268,9 @@ def test_agency_init_keeps_the_key_private_encrypted_and_out_of_backups(tmp_path
 
     assert main(["hub", "agency", "init", "--name", "X", "--short", "X", "--hub-db", str(hub_db)]) == 2
     assert "--force" in capsys.readouterr().err
+    assert main(["hub", "agency", "init", "--name", "浙江省嘉兴市平湖市经济和信息化局安全生产监督管理科", "--short", "X",
+                 "--hub-db", str(hub_db), "--force"]) == 2  # 75 bytes: more than a certificate's name holds
+    assert "64 字节" in capsys.readouterr().err
     assert main(["hub", "agency", "init", "--name", "X", "--short", "X", "--passphrase-env", "UNSET_VARIABLE_X",
                  "--hub-db", str(hub_db), "--force"]) == 2
     assert "UNSET_VARIABLE_X" in capsys.readouterr().err

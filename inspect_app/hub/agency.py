@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from db.durable import write_durably
 from db.private_files import make_private_folder, write_private_file
+from inspect_app.sync.enrolment import certificate_name
 
 log = logging.getLogger("inspect_app.hub")
 
@@ -50,6 +52,7 @@ CRL_VALIDITY = timedelta(days=30)
 MAX_CSR_CHARS = 8000  # a P-256 CSR is ~500 characters of PEM, an RSA-8192 one ~1,700
 MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192
 DEVICE_URN_PREFIX = "urn:parkinspect:device:"
+DEVICE_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # as the wire's device ids (a stamp's device part)
 CLOCK_SKEW = timedelta(minutes=5)  # not_before a little in the past: a device clock a little behind
 
 
@@ -121,7 +124,7 @@ def init_agency(folder: Path, *, name: str, short: str, passphrase: bytes | None
                 force: bool = False, now: datetime | None = None) -> AgencyRoot:
     """A new root key and self-signed root certificate in `folder`; refuses to replace one unless `force`."""
     name, short = name.strip(), short.strip()
-    if not name or len(name) > 64:
+    if not name or len(name.encode("utf-8")) > 64:  # X.509 counts a name's UTF-8 bytes
         raise AgencyError("hub.agency.name_invalid")
     if not short or len(short) > 16:
         raise AgencyError("hub.agency.short_invalid")
@@ -225,7 +228,7 @@ def csr_device_id(csr: x509.CertificateSigningRequest) -> str:
         raise EnrolmentRefused(422, "csr_device_id", "the request must name this device and nothing else")
     uris = names.get_values_for_type(x509.UniformResourceIdentifier)
     claimed = uris[0][len(DEVICE_URN_PREFIX):] if uris and uris[0].startswith(DEVICE_URN_PREFIX) else ""
-    if not claimed or len(claimed) > 64 or not claimed.replace("-", "").isalnum():
+    if not DEVICE_ID.fullmatch(claimed):
         raise EnrolmentRefused(422, "csr_device_id", f"the request names no {DEVICE_URN_PREFIX}<id>")
     return claimed
 
@@ -233,7 +236,7 @@ def csr_device_id(csr: x509.CertificateSigningRequest) -> str:
 def check_csr_name(csr: x509.CertificateSigningRequest, device_name: str) -> None:
     """The CSR's subject is exactly CN = this device's name on the hub."""
     names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if len(csr.subject) != 1 or len(names) != 1 or names[0].value != device_name:
+    if len(csr.subject) != 1 or len(names) != 1 or names[0].value != certificate_name(device_name):
         raise EnrolmentRefused(403, "csr_other_device", "the request names another device than this token's")
 
 
@@ -244,7 +247,7 @@ def issue_device_certificate(root: AgencyRoot, csr: x509.CertificateSigningReque
     subject and extensions are the hub's own, only the public key is taken from the request."""
     start = (now or datetime.now(UTC)).replace(microsecond=0) - CLOCK_SKEW
     end = min(start + validity, root.certificate.not_valid_after_utc)  # never past the root
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, device_name[:64])]
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, certificate_name(device_name))]
     if root.name:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, root.name))
     root_key = root.signing_key()

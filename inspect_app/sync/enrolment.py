@@ -36,6 +36,7 @@ CERT_FILE = "device_cert.pem"
 TRUSTED_DIR = "trusted"
 REVOKED_DIR = "revoked"
 DEVICE_URN_PREFIX = "urn:parkinspect:device:"
+MAX_CN_BYTES = 64  # X.509's bound for a common name, which cryptography counts in UTF-8 bytes
 RENEW_BEFORE = timedelta(days=30)  # a certificate this close to its end is renewed at the next sync
 
 
@@ -51,12 +52,19 @@ def _spki(public_key) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def certificate_name(name: str, limit: int = MAX_CN_BYTES) -> str:
+    """`name` cut to `limit` UTF-8 bytes on a character boundary (a Chinese character is 3 bytes): the
+    common name of the request and of the certificate (the hub cuts a long device name the same way)."""
+    return name.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def create_key(keys_dir: Path, name: str, device_id: str) -> None:
     """The one place a sync makes this device's signing key (when it has none yet)."""
     from exports.signing import SigningError, create_device_key
 
+    room = MAX_CN_BYTES - len(f" ({device_id})".encode())  # create_device_key appends the device id
     try:
-        create_device_key(keys_dir, common_name=name, device_id=device_id)
+        create_device_key(keys_dir, common_name=certificate_name(name, room), device_id=device_id)
     except SigningError as exc:  # e.g. a certificate file without its key: a person looks at it
         raise EnrolmentError(f"no signing key could be made in {keys_dir}: {exc.kind}") from exc
 
@@ -100,7 +108,7 @@ def make_csr(private_key, name: str, device_id: str) -> str:
     """The certificate request (PEM): CN = the device's name on the hub, SAN = its device URN, signed by
     its key (the proof that it holds the key)."""
     builder = (x509.CertificateSigningRequestBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, certificate_name(name))]))
                .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(DEVICE_URN_PREFIX + device_id)]),
                               critical=False))
     return builder.sign(private_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
