@@ -379,3 +379,18 @@ def test_a_notice_signed_after_enrolment_carries_the_agency_certified_device_cer
     from exports.signing import TrustStore, verify_pdf
 
     assert verify_pdf(pdf, TrustStore.from_directory(keys), read_embedded).status == "authentic"
+
+
+def test_parkinspect_sync_certifies_the_key_in_the_keys_folder(root, devices, tmp_path, capsys):
+    from inspect_app import config
+
+    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", agency=root)
+    _, token = enrol_device(app.state.engine, "巡查笔记本-1")
+    laptop = devices.new("a")
+    with serve(app) as url:
+        assert main(["--db", str(laptop.path), "sync", "--hub", url, f"--token={token}"]) == 0
+    assert "已获得机构签发的设备证书" in capsys.readouterr().out
+    cert, chain = device_certs(config.keys_dir())
+    assert chain == root.certificate and issued_by(cert, root.certificate)
+    assert (config.keys_dir() / "revoked" / f"{root.fingerprint[:16]}.crl").exists()
+    app.state.engine.dispose()
