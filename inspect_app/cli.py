@@ -20,6 +20,7 @@ from inspect_app.cli_common import fail as _fail
 from inspect_app.cli_common import open_store as _store
 from inspect_app.cli_common import print_result as _print
 from inspect_app.cli_hub import add_hub_parser, hub_extra_missing
+from inspect_app.cli_keys import add_keys_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_overview import add_overview_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
@@ -80,8 +81,7 @@ def build_parser() -> Parser:
     add_overview_parser(sub, Parser)
     add_report_parser(sub, Parser)
     add_restore_parser(sub, Parser)
-    _add_keys_parser(sub)
-    _add_verify_parser(sub)
+    add_keys_parser(sub, Parser)
     add_hub_parser(sub, Parser)
     return parser
 
@@ -378,148 +378,3 @@ def _fit(text: str, width: int) -> str:
             text = text[:-1]
         text += "…"
     return text + " " * (width - _cell_width(text))
-
-
-# --- parkinspect keys / verify ------------------------------------------------------------------
-
-
-def _add_keys_parser(sub) -> None:
-    keys = sub.add_parser("keys", help=t("signing.keys.help"), description=t("signing.keys.help"))
-    keys_sub = keys.add_subparsers(dest="keys_command", parser_class=Parser, required=True)
-    init = keys_sub.add_parser("init", help=t("signing.keys.init_help"), description=t("signing.keys.init_help"))
-    init.add_argument("--name", help=t("signing.keys.init_name"))
-    init.add_argument("--force", action="store_true", help=t("signing.keys.init_force"))
-    init.add_argument("--json", action="store_true", help=t("signing.keys.json"))
-    init.set_defaults(handler=run_keys_init)
-    imp = keys_sub.add_parser("import", help=t("signing.keys.import_help"), description=t("signing.keys.import_help"))
-    imp.add_argument("file", help=t("signing.keys.import_file"))
-    imp.add_argument("--password-env", metavar="VAR", help=t("signing.keys.import_password_env"))
-    imp.add_argument("--force", action="store_true", help=t("signing.keys.import_force"))
-    imp.add_argument("--json", action="store_true", help=t("signing.keys.json"))
-    imp.set_defaults(handler=run_keys_import)
-    show = keys_sub.add_parser("show", help=t("signing.keys.show_help"), description=t("signing.keys.show_help"))
-    show.add_argument("--json", action="store_true", help=t("signing.keys.json"))
-    show.set_defaults(handler=run_keys_show)
-
-
-def _key_text(key: str, info, directory: Path) -> str:
-    values = info.as_json()
-    values.update(not_before=_local_time(info.not_before), not_after=_local_time(info.not_after))
-    return t(key, directory=directory, **values)
-
-
-def _signing_refusal(exc) -> int:
-    return _fail(f"signing.error.{exc.kind}", **exc.values)
-
-
-def run_keys_init(args, settings) -> int:
-    from exports.signing import SigningError, create_device_key
-
-    name, organisation, device_id = args.name, None, ""
-    store = _store(settings)
-    try:
-        device_id = store.device_id
-        if not name:
-            from inspect_app.services.profile import current_inspector
-
-            inspector = current_inspector(store)
-            if inspector is not None:
-                name, organisation = inspector.name, inspector.agency
-    finally:
-        store.close()
-    directory = config.keys_dir()
-    try:
-        info = create_device_key(directory, common_name=name or t("signing.keys.default_name"),
-                                 organisation=organisation, device_id=device_id, force=args.force)
-    except SigningError as exc:
-        return _signing_refusal(exc)
-    except OSError as exc:
-        return _fail("cli.write_failed", file=directory, reason=exc.strerror or exc)
-    _print(args, {"directory": str(directory), **info.as_json()}, _key_text("signing.keys.created", info, directory))
-    return EXIT_OK
-
-
-def run_keys_import(args, settings) -> int:
-    import os
-
-    from exports.signing import SigningError, import_p12
-
-    password = None
-    if args.password_env:
-        value = os.environ.get(args.password_env)
-        if value is None:
-            return _fail("signing.keys.password_env_missing", name=args.password_env)
-        password = value.encode("utf-8")
-    directory = config.keys_dir()
-    try:
-        try:
-            info = import_p12(directory, args.file, password, force=args.force)
-        except SigningError as exc:
-            if exc.kind != "p12_invalid" or password is not None or not sys.stdin.isatty():
-                raise
-            import getpass  # an encrypted file and a person at the keyboard: ask, without echo
-
-            typed = getpass.getpass(t("signing.keys.password_prompt"))
-            info = import_p12(directory, args.file, typed.encode("utf-8"), force=args.force)
-    except SigningError as exc:
-        return _signing_refusal(exc)
-    except OSError as exc:
-        return _fail("cli.write_failed", file=directory, reason=exc.strerror or exc)
-    _print(args, {"directory": str(directory), **info.as_json()}, _key_text("signing.keys.imported", info, directory))
-    return EXIT_OK
-
-
-def run_keys_show(args, settings) -> int:
-    from exports.signing import SigningError, key_info
-
-    directory = config.keys_dir()
-    try:
-        info = key_info(directory)
-    except SigningError as exc:
-        return _signing_refusal(exc)
-    if info is None:
-        _print(args, {"directory": str(directory), "key": None}, t("signing.keys.none", directory=directory))
-        return EXIT_CHECK_FAILED
-    _print(args, {"directory": str(directory), **info.as_json()}, _key_text("signing.keys.show", info, directory))
-    return EXIT_OK
-
-
-def _add_verify_parser(sub) -> None:
-    verify = sub.add_parser("verify", help=t("signing.verify.help"), description=t("signing.verify.help"))
-    verify.add_argument("file", nargs="?", help=t("signing.verify.file"))
-    verify.add_argument("--qr", metavar="TEXT", help=t("signing.verify.qr"))
-    verify.add_argument("--json", action="store_true", help=t("signing.verify.json"))
-    verify.set_defaults(handler=run_verify)
-
-
-def _local_time(moment) -> str:
-    return moment.astimezone().isoformat(sep=" ", timespec="seconds") if moment else t("signing.verify.unknown_time")
-
-
-def run_verify(args, settings) -> int:
-    """0 authentic, 1 not authentic, 2 unreadable input (shared/design/cli.md)."""
-    from exports.signing import AUTHENTIC, UNREADABLE, TrustStore, verify_pdf, verify_qr
-
-    if (args.file is None) == (args.qr is None):
-        return _fail("signing.verify.need_one")
-    trust = TrustStore.from_directory(config.keys_dir())
-    if args.qr is not None:
-        result = verify_qr(args.qr, trust)
-    else:
-        try:
-            data = Path(args.file).read_bytes()
-        except OSError as exc:
-            return _fail("signing.verify.file_unreadable", file=args.file, reason=exc.strerror or exc)
-        result = verify_pdf(data, trust)
-    reason = t(f"signing.reason.{result.reason}")
-    if result.status == AUTHENTIC:
-        text = t("signing.verify.authentic", number=result.number, signer=result.signer,
-                 time=_local_time(result.signed_at))
-    elif result.status == UNREADABLE:
-        text = t("signing.verify.unreadable", reason=reason)
-    else:
-        text = t("signing.verify.not_authentic", reason=reason)
-    _print(args, {**result.as_json(), "message": reason}, text)
-    if result.status == AUTHENTIC:
-        return EXIT_OK
-    return EXIT_BAD_INPUT if result.status == UNREADABLE else EXIT_CHECK_FAILED

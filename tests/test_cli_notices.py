@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,6 +13,7 @@ from inspect_app.cli import main
 from inspect_app.services.notices import issue_rectification_notice
 from tests.test_notices import AGENCY, NOW, hazards_of_a_tenant
 
+KEYS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)  # signing keys are valid from then on (notices check it)
 
 @pytest.fixture
 def issued(store, park, tmp_path, monkeypatch):
@@ -20,7 +22,8 @@ def issued(store, park, tmp_path, monkeypatch):
 
     keys = tmp_path / "keys"
     monkeypatch.setenv("PARKINSPECT_KEYS_DIR", str(keys))
-    create_device_key(keys, common_name="李明 平湖市经济和信息化局", device_id=store.device_id)
+    create_device_key(keys, common_name="李明 平湖市经济和信息化局", device_id=store.device_id,
+                      now=KEYS_SINCE)  # valid before the fixed issue dates
     me = save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市经济和信息化局"))
     numbers = []
     for n in (1, 2):

@@ -3,6 +3,8 @@ the hub, provisional), the hub's blocks over real HTTP, and a number already hel
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlmodel import select
 
@@ -23,11 +25,13 @@ from inspect_app.sync.bundle import export_bundle, import_bundle
 from inspect_app.sync.client import sync_once
 from tests.test_notices import AGENCY, NOW, hazards_of_a_tenant
 
+KEYS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)  # signing keys are valid from then on (notices check it)
 
 def ready_to_issue(store, tmp_path, name: str):
     """An inspector profile and a signing key on this device: (inspector, keys folder)."""
     keys = tmp_path / f"keys-{name}"
-    create_device_key(keys, common_name=f"设备 {name}", device_id=store.device_id)
+    create_device_key(keys, common_name=f"设备 {name}", device_id=store.device_id,
+                      now=KEYS_SINCE)  # valid before the fixed issue dates
     inspector = save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市经济和信息化局"))
     return inspector, keys
 

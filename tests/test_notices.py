@@ -38,6 +38,8 @@ from inspect_app.services.notices import (
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
 
+KEYS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)  # signing keys are valid from then on (notices check it)
+
 FIRE = builtin_templates()["fire_safety"]
 AGENCY = Agency(name="平湖市经济和信息化局", short="平经信安整")
 NOW = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
@@ -49,7 +51,8 @@ FIVE = {"responsible_person": "张伟", "responsible_phone": "13812345678", "mea
 @pytest.fixture
 def keys(tmp_path, store):
     directory = tmp_path / "keys"
-    create_device_key(directory, common_name="李明 平湖市经济和信息化局", device_id=store.device_id)
+    create_device_key(directory, common_name="李明 平湖市经济和信息化局", device_id=store.device_id,
+                      now=KEYS_SINCE)  # valid before the fixed issue dates
     return directory
 
 
@@ -163,7 +166,8 @@ def test_two_devices_issuing_offline_never_collide(tmp_path, park):
         try:
             set_device_block(store, block)
             keys = tmp_path / f"keys-{block}"
-            create_device_key(keys, common_name=f"设备 {block}", device_id=store.device_id)
+            create_device_key(keys, common_name=f"设备 {block}", device_id=store.device_id,
+                      now=KEYS_SINCE)  # valid before the fixed issue dates
             from db.models import Park
 
             with store.transaction() as session:

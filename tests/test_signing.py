@@ -7,6 +7,7 @@ exports.notice_pdf.render_document when it is there.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -270,7 +271,7 @@ def test_import_an_rsa_key_issued_by_the_agency(tmp_path):
     assert verify_qr(qr, own, canonical).status == AUTHENTIC
     only_ca = TrustStore([ca_cert])  # an office that trusts the agency's CA
     assert verify_pdf(pdf, only_ca).status == AUTHENTIC
-    assert verify_qr(qr, only_ca).reason == "unknown_key"  # the QR names one certificate, not a CA
+    assert verify_qr(qr, only_ca).reason == "signer_unknown"  # the QR names the device certificate only
     assert verify_pdf(pdf, TrustStore()).reason == "unknown_key"
 
 
@@ -281,7 +282,7 @@ def test_import_an_ec_key_without_password_and_refuse_junk(tmp_path):
     info = import_p12(tmp_path / "keys", write_p12(tmp_path / "a.p12", device_key, cert), None)
     assert info.key_type == "EC secp256r1"
     qr = make_qr_payload(NUMBER, b"{}", load_device_key(tmp_path / "keys"))
-    assert len(qr.encode("utf-8")) <= 200
+    assert len(qr.encode("utf-8")) <= 220  # PI2 without facts: 13 fields, a P-256 signature
 
     (tmp_path / "junk.p12").write_bytes(b"junk")
     with pytest.raises(SigningError) as caught:
@@ -316,15 +317,15 @@ def test_qr_payload_is_compact_and_round_trips(key):
     canonical = canonical_json(notice_content())
     signed_at = datetime(2026, 11, 26, 2, 15, tzinfo=UTC)
     text = make_qr_payload(NUMBER, canonical, key, signed_at=signed_at)
-    assert len(text.encode("utf-8")) <= 200
-    assert text.startswith("PI1|" + NUMBER + "|")
+    assert len(text.encode("utf-8")) <= 330  # PI2 with the facts (see exports/signing/qr.py)
+    assert text.startswith("PI2|" + NUMBER + "|")
     payload = parse_qr_payload(text)
     assert payload.number == NUMBER
-    assert payload.content_hash_hex == signing.hashlib.sha256(canonical).hexdigest()
+    assert payload.content_hash_hex == hashlib.sha256(canonical).hexdigest()
     assert payload.signer == key.short_fingerprint
     assert payload.signed_at == signed_at
     assert len(payload.signature) == 64  # raw r||s
-    assert len(text.split("|")[2]) == 43 and len(text.split("|")[5]) == 86
+    assert len(text.split("|")[9]) == 43 and len(text.split("|")[12]) == 86
     assert parse_qr_payload(text + "\n") == payload  # scanners may add a line end
 
 
@@ -340,7 +341,7 @@ def test_qr_payload_verifies_alone_and_against_its_content(key, trust):
 def test_qr_fields_are_all_under_the_signature(key, trust):
     text = make_qr_payload(NUMBER, canonical_json(notice_content()), key)
     fields = text.split("|")
-    for index, forged in ((1, OTHER_NUMBER), (4, "zzzzzz")):
+    for index, forged in ((1, OTHER_NUMBER), (3, "zzzzzz"), (5, "91330000MA2B3C4D5E"), (6, "7"), (7, "20991231")):
         changed = "|".join(fields[:index] + [forged] + fields[index + 1:])
         assert verify_qr(changed, trust).reason == "signature_invalid"
 
@@ -364,7 +365,7 @@ def test_qr_signed_by_an_unknown_key(stranger, trust):
 
 @pytest.mark.parametrize("text, reason", [
     ("", "unreadable"), ("   ", "unreadable"), ("https://example.org/", "not_a_notice"),
-    ("PI1|only|three", "unreadable"), ("PI2|a|b|c|d|e", "unsupported_version"),
+    ("PI1|only|three", "unreadable"), ("PI3|a|b|c|d|e", "unsupported_version"), ("PI2|a|b|c|d|e", "unreadable"),
     ("PI1|号|" + "A" * 43 + "|0123456789abcdef|zzzzzzzz|" + "A" * 86, "unreadable"),
     ("PI1|号|" + "A" * 42 + "|0123456789abcdef|tp4fr8|" + "A" * 86, "unreadable"),
     ("PI1|号|" + "A" * 43 + "|0123456789ABCDEF|tp4fr8|" + "A" * 86, "unreadable"),
@@ -422,7 +423,7 @@ def test_no_single_byte_change_anywhere_passes(signed_notice):
     its certificate, the signer's name, the zero padding): changed two ways, never authentic."""
     pdf, _, _, trust = signed_notice
     start = pdf.index(b"/Contents <") + len(b"/Contents <")
-    blob = 2 * signing._der_length(bytes.fromhex(pdf[start:pdf.index(b">", start)].decode()))
+    blob = 2 * signing.der.der_length(bytes.fromhex(pdf[start:pdf.index(b">", start)].decode()))
     positions = [*range(0, len(pdf), 97), *range(start, start + blob + 40, 11)]
     reasons = set()
     for at in positions:
@@ -444,7 +445,7 @@ def test_no_single_byte_change_anywhere_passes(signed_notice):
     (bytes.fromhex("3003020101" + "05"), False),  # something left over
 ])  # fmt: skip
 def test_der_check_refuses_ber_variants(blob, der):
-    assert signing._is_der(blob) is der
+    assert signing.der.is_der(blob) is der
 
 
 def test_an_update_appended_after_signing_is_not_authentic(signed_notice):

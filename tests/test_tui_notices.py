@@ -35,6 +35,8 @@ from inspect_app.services.notices import set_device_block
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
 
+KEYS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)  # signing keys are valid from then on (notices check it)
+
 SIZE = (80, 24)
 FIRE = builtin_templates()["fire_safety"]
 NOW = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
@@ -62,7 +64,8 @@ def keys(tmp_path, monkeypatch, store):
 
 @pytest.fixture
 def key(keys, store):
-    create_device_key(keys, common_name="李明 平湖市经济和信息化局", device_id=store.device_id)
+    create_device_key(keys, common_name="李明 平湖市经济和信息化局", device_id=store.device_id,
+                      now=KEYS_SINCE)  # valid before the fixed issue dates
     return keys
 
 

@@ -228,15 +228,11 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         self.app.push_screen(ConfirmScreen(t("tui.notice.key_confirm", directory=str(directory))), answered)
 
     def create_key(self, directory: Path) -> bool:
-        from exports.signing import SigningError, create_device_key
-        from inspect_app.services.profile import current_inspector
+        from exports.signing import SigningError
+        from inspect_app.services.keys import create_key
 
-        store = self.app.store
-        inspector = current_inspector(store)
-        name = inspector.name if inspector else t("tui.notice.key_default_name")
-        organisation = self.agency.name or (inspector.agency if inspector else None)
         try:
-            create_device_key(directory, common_name=name, organisation=organisation, device_id=store.device_id)
+            create_key(self.app.store, directory, organisation=self.agency.name or None)
         except SigningError as exc:
             self.say(t(f"signing.error.{exc.kind}", **exc.values), warning=True)
             return False

@@ -1310,14 +1310,13 @@ def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTI
                        now: datetime | None = None) -> list:
     """Issue rectification notices for up to `count` demo tenants (see `notice_candidates`), creating
     this device's signing key first when `keys_dir` holds none. Returns the IssuedNotice objects."""
-    from exports.signing import create_device_key, load_device_key
+    from inspect_app.services.keys import ensure_device_key
     from inspect_app.services.notices import issue_rectification_notice
 
     groups = notice_candidates(store, count) if count > 0 else []
     if not groups:
         return []
-    if load_device_key(keys_dir) is None:
-        create_device_key(keys_dir, common_name=f"演示设备 {store.device_id}", organisation=agency.name or None)
+    ensure_device_key(store, keys_dir, name="演示设备", organisation=agency.name or None)
     now = now or datetime.now(UTC).replace(microsecond=0)
     return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=now)
             for ids in groups]

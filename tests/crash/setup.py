@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from db.models import Park
@@ -22,6 +23,8 @@ from inspect_app.services.profile import save_profile
 from inspect_app.sync.bundle import export_bundle
 from inspect_app.sync.changes import outbox_page
 from tests.conftest import tenant_values
+
+KEYS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)  # signing keys are valid from then on (notices check it)
 
 MAIN_PARK = "PH-001"
 IMPORT_PARK = "PH-IMP"
@@ -66,7 +69,8 @@ def prepare(folder: Path) -> Fixtures:
         add_park(store, IMPORT_PARK, "独山港小微企业园")
         for n in range(1, 4):
             save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(n)))
-        create_device_key(keys, common_name="李明 平湖市经济和信息化局", device_id=store.device_id)
+        create_device_key(keys, common_name="李明 平湖市经济和信息化局", device_id=store.device_id,
+                      now=KEYS_SINCE)  # valid before the fixed issue dates
     finally:
         store.close()
     import_a, import_b = _ledger_files(folder)

@@ -1,0 +1,111 @@
+"""The facts of a notice a person compares with the paper: from its canonical content, or from a QR code.
+
+Kind, number, issue time, issuing agency, signer (device certificate) and inspectors, addressee and
+credit code, number of hazards, deadline(s). `verify` prints them (inspect_app/cli_verify.py); the
+QR payload of version PI2 carries the ones a scan must show (exports/signing/qr.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+NOTICE_SCHEMA_PREFIX = "parkinspect.notice/"
+
+# one letter per document kind in the QR code (exports/notice_content.KINDS)
+KIND_CODES = {"rectification": "R", "reinspection_opinion": "O", "inspection_record": "C"}
+CODE_KINDS = {code: kind for kind, code in KIND_CODES.items()}
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    kind: str | None = None  # exports/notice_content.KINDS, or None when unknown
+    number: str | None = None
+    issued_at: datetime | None = None
+    agency: str | None = None
+    signer: str | None = None  # the device: CN of the signing certificate
+    inspectors: tuple[str, ...] = ()
+    addressee: str | None = None
+    credit_code: str | None = None
+    hazards: int | None = None
+    deadlines: tuple[str, ...] = ()  # ISO dates, ascending, distinct
+    deadline_range: bool = False  # deadlines = (first, last) of more than the QR code lists
+    extra: dict = field(default_factory=dict)
+
+    def but(self, **changes) -> NoticeFacts:
+        return replace(self, **changes)
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "number": self.number,
+            "issued_at": self.issued_at.isoformat() if self.issued_at else None,
+            "agency": self.agency,
+            "signer": self.signer,
+            "inspectors": list(self.inspectors),
+            "addressee": self.addressee,
+            "credit_code": self.credit_code,
+            "hazards": self.hazards,
+            "deadlines": list(self.deadlines),
+            "deadline_range": self.deadline_range,
+        }
+
+
+def parse_content(canonical_bytes: bytes) -> dict | None:
+    """The content dict of a notice, or None when the bytes are not a ParkInspect notice."""
+    try:
+        content = json.loads(canonical_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(content, dict) or not str(content.get("schema", "")).startswith(NOTICE_SCHEMA_PREFIX):
+        return None
+    return content
+
+
+def _text(value) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def content_deadlines(content: dict) -> tuple[str, ...]:
+    """Every deadline the notice sets: the overall one and each hazard's (a re-inspection's new one)."""
+    dates = set()
+    if _text(content.get("deadline")):
+        dates.add(content["deadline"].strip())
+    hazards = content.get("hazards")
+    for hazard in hazards if isinstance(hazards, list) else []:
+        hazard = _dict(hazard)
+        outcome = _dict(hazard.get("outcome"))
+        deadline = _text(outcome.get("new_deadline")) if outcome else _text(hazard.get("deadline"))
+        if deadline:
+            dates.add(deadline)
+    return tuple(sorted(dates))
+
+
+def facts_from_content(content: dict) -> NoticeFacts:
+    """What a person checks, read from the canonical content (tolerant: a missing part is None)."""
+    agency, addressee = _dict(content.get("agency")), _dict(content.get("addressee"))
+    inspectors = _dict(content.get("inspection")).get("inspectors")
+    names = tuple(name for name in (_text(_dict(i).get("name")) for i in inspectors or () if isinstance(i, dict))
+                  if name) if isinstance(inspectors, list) else ()
+    try:
+        issued_at = datetime.fromisoformat(content["issued_at"])
+    except (KeyError, TypeError, ValueError):
+        issued_at = None
+    hazards = content.get("hazards")
+    kind = content.get("kind")
+    return NoticeFacts(
+        kind=kind if kind in KIND_CODES else None,
+        number=_text(content.get("number")),
+        issued_at=issued_at,
+        agency=_text(agency.get("name")),
+        inspectors=names,
+        addressee=_text(addressee.get("name")),
+        credit_code=_text(addressee.get("credit_code")),
+        hazards=len(hazards) if isinstance(hazards, list) else None,
+        deadlines=content_deadlines(content),
+    )
