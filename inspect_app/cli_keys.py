@@ -243,7 +243,7 @@ def _fact_lines(result, from_qr: bool) -> list[str]:
     if facts.deadline_range and len(facts.deadlines) == 2:
         deadlines = t("signing.facts.deadline_range", first=facts.deadlines[0], last=facts.deadlines[1])
     else:
-        deadlines = "、".join(facts.deadlines) if facts.deadlines else "—"
+        deadlines = t("signing.facts.separator").join(facts.deadlines) if facts.deadlines else "—"
     kind = t(f"signing.kind.{facts.kind}") if facts.kind else t("signing.kind.unknown")
     short = (result.fingerprint or "")[:16]
     lines = [
@@ -251,7 +251,7 @@ def _fact_lines(result, from_qr: bool) -> list[str]:
         t("signing.facts.number", number=_or_dash(facts.number)),
         t("signing.facts.agency", agency=_or_dash(facts.agency)),
         t("signing.facts.signer", device=_or_dash(facts.signer), fingerprint=short,
-          inspectors="、".join(facts.inspectors) or "—"),
+          inspectors=t("signing.facts.separator").join(facts.inspectors) or "—"),
         t("signing.facts.issued", time=local_time(facts.issued_at or result.signed_at)),
         t("signing.facts.addressee", name=_or_dash(facts.addressee), credit_code=_or_dash(facts.credit_code)),
         t("signing.facts.hazards", count=_or_dash(facts.hazards), deadlines=deadlines),

@@ -183,14 +183,6 @@ def _damaged(pdf_bytes: bytes) -> Verification:
     return _unreadable()
 
 
-def _default_reader() -> Callable[[bytes], tuple[bytes, str]] | None:
-    try:
-        from exports.notice_pdf import read_embedded
-    except ImportError:
-        return None
-    return read_embedded
-
-
 def _embedded(pdf_bytes: bytes, reader, read_embedded) -> tuple[bytes, str] | None:
     try:
         content, qr = read_embedded(pdf_bytes) if read_embedded else parts_from_reader(reader)
@@ -206,12 +198,12 @@ def verify_pdf(pdf_bytes: bytes, trust: TrustStore,
                read_embedded: Callable[[bytes], tuple[bytes, str]] | None = None) -> Verification:
     """Check both proofs of a notice PDF, and that they agree (see the module docstring).
 
-    `read_embedded(pdf_bytes) -> (canonical content bytes, QR payload text)` is exports.notice_pdf's
-    (used when it is not given and that module exists); otherwise the embedded file and info entry
-    are read here.
+    `read_embedded(pdf_bytes) -> (canonical content bytes, QR payload text)` may be given (exports.
+    notice_pdf.read_embedded has that contract); by default the embedded file and the info entry are
+    read here from the reader the signature check opened (no layout code imported: verify starts fast).
     """
     try:
-        return off_loop(_verify_pdf, pdf_bytes, trust, read_embedded or _default_reader())
+        return off_loop(_verify_pdf, pdf_bytes, trust, read_embedded)
     except Exception:  # a verifier must answer, whatever the input
         log.warning("verification failed unexpectedly", exc_info=True)
         return _unreadable()
