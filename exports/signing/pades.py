@@ -22,9 +22,11 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from exports.notice_content import EMBEDDED_FILE_NAME, QR_INFO_KEY
 from exports.signing.der import der_length, is_der
@@ -204,3 +206,112 @@ def read_notice_parts(pdf_bytes: bytes) -> tuple[bytes | None, str | None]:
     except Exception as exc:  # whatever pyHanko meets in damaged input
         raise ValueError(f"unreadable PDF ({type(exc).__name__})") from None
 
+
+
+# --- checking a signature (without pyHanko's signing and validation stack: verify starts fast) -----
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What the last signature field of a PDF says, checked here with asn1crypto and cryptography."""
+
+    sig_object: object  # the signature dictionary (/ByteRange, /Contents)
+    signer: x509.Certificate
+    intact: bool  # the signed byte ranges hash to the CMS messageDigest
+    valid: bool  # the signer's key signed the signed attributes (which hold that digest)
+    whole_file: bool  # the byte ranges cover the file from its first byte to its last, but the gap
+    signed_at: datetime | None  # the signing-time attribute
+
+
+def signature_fields(reader) -> list:
+    """The values (signature dictionaries) of the signed /Sig fields of the AcroForm, in field order."""
+    root = reader.root
+    form = root["/AcroForm"].get_object() if "/AcroForm" in root else None
+    stack = list(reversed(list(form["/Fields"]))) if form is not None and "/Fields" in form else []
+    found, visited = [], 0
+    while stack and visited < 10_000:
+        field = stack.pop().get_object()
+        visited += 1
+        if "/Kids" in field:
+            stack.extend(reversed(list(field["/Kids"])))
+        if field.get("/FT") == "/Sig" and "/V" in field:
+            found.append(field["/V"].get_object())
+    return found
+
+
+_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+
+
+def check_signature(sig_object, pdf_bytes: bytes) -> SignatureCheck:
+    """Integrity and validity of one CMS signature over its /ByteRange; ValueError when it cannot be read."""
+    from asn1crypto import cms
+
+    try:
+        start, first, second, length = (int(n) for n in sig_object["/ByteRange"])
+        blob = bytes(sig_object["/Contents"])
+        size = der_length(blob)
+        if size is None or start != 0:
+            raise ValueError("not a signature this program writes")
+        signed = cms.ContentInfo.load(blob[:size])["content"]
+        (signer_info,) = signed["signer_infos"]
+        sid = signer_info["sid"]
+        certificates = [choice.chosen for choice in signed["certificates"] if choice.name == "certificate"]
+        if sid.name == "issuer_and_serial_number":
+            wanted = sid.chosen
+            matching = [c for c in certificates if c.issuer == wanted["issuer"] and
+                        c.serial_number == wanted["serial_number"].native]
+        else:
+            matching = [c for c in certificates if c.key_identifier == sid.chosen.native]
+        if not matching:
+            raise ValueError("the signer's certificate is not in the signature")
+        signer = x509.load_der_x509_certificate(matching[0].dump())
+        digest_name = signer_info["digest_algorithm"]["algorithm"].native
+        if digest_name not in _HASHES:
+            raise ValueError(f"digest {digest_name} not accepted")
+        attributes = {a["type"].native: a["values"] for a in signer_info["signed_attrs"]}
+        (message_digest,) = attributes["message_digest"]
+        (content_type,) = attributes["content_type"]
+        signing_time = attributes.get("signing_time")
+        signed_at = signing_time[0].native if signing_time else _pdf_time(sig_object)
+        hasher = hashlib.new(digest_name)
+        hasher.update(pdf_bytes[start:start + first])
+        hasher.update(pdf_bytes[second:second + length])
+        intact = content_type.native == "data" and hasher.digest() == message_digest.native
+        # the signature covers the DER SET OF the attributes, not their [0] IMPLICIT form in the blob
+        attrs_der = b"\x31" + signer_info["signed_attrs"].dump()[1:]
+        valid = _signature_ok(signer, signer_info, attrs_der, _HASHES[digest_name]())
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"signature not readable: {exc}") from exc
+    whole = second + length == len(pdf_bytes) and first <= second
+    return SignatureCheck(sig_object, signer, intact, valid, whole, signed_at)
+
+
+def _pdf_time(sig_object) -> datetime | None:
+    """The signing time of a PAdES signature: /M of the signature dictionary (the CMS carries none)."""
+    from pyhanko.pdf_utils.generic import parse_pdf_date
+
+    try:
+        return parse_pdf_date(str(sig_object["/M"]), strict=False) if "/M" in sig_object else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _signature_ok(signer: x509.Certificate, signer_info, message: bytes, digest) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    signature = signer_info["signature"].native
+    algorithm = signer_info["signature_algorithm"].signature_algo
+    public_key = signer.public_key()
+    try:
+        if algorithm == "ecdsa" and isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, message, ec.ECDSA(digest))
+        elif algorithm == "rsassa_pkcs1v15" and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, message, padding.PKCS1v15(), digest)
+        elif algorithm == "rsassa_pss" and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, message, padding.PSS(padding.MGF1(digest), padding.PSS.AUTO), digest)
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True

@@ -30,11 +30,13 @@ from cryptography import x509
 from exports.signing.facts import NoticeFacts, facts_from_content, parse_content
 from exports.signing.keys import display_name, fingerprint, short_fingerprint
 from exports.signing.pades import (
+    check_signature,
     contents_exact,
     embedded_certificates,
     last_byte_range,
     off_loop,
     parts_from_reader,
+    signature_fields,
     truncated,
 )
 from exports.signing.qr import QrPayload, QrPayloadError, parse_qr_payload, qr_facts, verify_bytes
@@ -211,10 +213,6 @@ def verify_pdf(pdf_bytes: bytes, trust: TrustStore,
 
 def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
     if not isinstance(pdf_bytes, bytes | bytearray) or not pdf_bytes:
         return _unreadable()
@@ -223,7 +221,7 @@ def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
         return _unreadable()
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
-        signatures = reader.embedded_signatures
+        signatures = signature_fields(reader)
     except Exception:  # pyHanko raises many kinds on broken files
         log.info("PDF not readable", exc_info=True)
         return _damaged(pdf_bytes)
@@ -233,27 +231,26 @@ def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
             return damaged
         notice = _embedded(pdf_bytes, reader, read_embedded)
         return _not_authentic("no_signature" if notice else "not_a_notice")
-    embedded_sig = signatures[-1]
+    sig_object = signatures[-1]
 
-    # pyHanko checks integrity and the signature's mathematics; whom to trust is decided here
-    # (TrustStore.check_chain), at the signing time and with this machine's CRLs, so no trust roots.
-    context = ValidationContext(trust_roots=[], allow_fetching=False, revocation_mode="soft-fail")
+    # Integrity and the signature's mathematics are checked in pades.check_signature; whom to trust
+    # is decided by TrustStore.check_chain, at the signing time and with this machine's CRLs.
     try:
-        status = validate_pdf_signature(embedded_sig, context)
-        signer_cert = x509.load_der_x509_certificate(embedded_sig.signer_cert.dump())
-    except Exception as exc:  # pyHanko raises many kinds on a damaged signature
+        status = check_signature(sig_object, pdf_bytes)
+    except Exception as exc:  # whatever a damaged signature dictionary or CMS blob raises
         log.info("signature not validated: %r", exc)
         return _not_authentic("signature_invalid")
+    signer_cert = status.signer
     signer_fp = fingerprint(signer_cert)
-    signed_at = status.signer_reported_dt
+    signed_at = status.signed_at
     known = {"signer": display_name(signer_cert.subject), "fingerprint": signer_fp, "signed_at": signed_at}
-    if not status.intact or not contents_exact(embedded_sig.sig_object, pdf_bytes, signer_fp):
+    if not status.whole_file:
+        return _not_authentic("modified_after_signing" if status.intact else "altered_bytes", **known)
+    if not status.intact or not contents_exact(sig_object, pdf_bytes, signer_fp):
         return _not_authentic("altered_bytes", **known)
     if not status.valid:
         return _not_authentic("signature_invalid", **known)
-    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE or status.modification_level != ModificationLevel.NONE:
-        return _not_authentic("modified_after_signing", **known)
-    others = [c for c in embedded_certificates(embedded_sig.sig_object) if fingerprint(c) != signer_fp]
+    others = [c for c in embedded_certificates(sig_object) if fingerprint(c) != signer_fp]
     check = trust.check_chain(signer_cert, others, at=signed_at)
     known.update(_chain_known(check))
     if not check.trusted:
