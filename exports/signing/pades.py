@@ -11,6 +11,12 @@ that it holds exactly what sign_pdf writes: the DER CMS blob in hex, then zeros;
 without unsigned attributes; no CRLs; the certificates the signer's certificate and the CA
 certificates that link it upwards (issuer name and signature), each once, in DER order (SET OF
 sorted) — so that no single changed byte anywhere passes.
+
+`check_signature` checks a signature without pyHanko's validation stack (whose imports alone
+would triple the start-up of `parkinspect verify`): the byte ranges' digest against the signed
+messageDigest, the signer's signature over the signed attributes (ECDSA, RSA PKCS#1 v1.5 or PSS;
+SHA-256/384/512), the ranges covering the whole file, the signing time from /M. Whom to trust is
+not decided here (exports/signing/trust.py).
 """
 
 from __future__ import annotations
