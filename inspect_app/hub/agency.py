@@ -74,7 +74,7 @@ class EnrolmentRefused(ValueError):
 
 
 def fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 of the DER certificate, lowercase hex (as exports/signing.py names certificates)."""
+    """SHA-256 of the DER certificate, lowercase hex (as exports/signing/keys.py names certificates)."""
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
