@@ -137,7 +137,7 @@ def _issue_subject(store, args):
     from inspect_app.services import notice_drafts
 
     if not args.tenant:
-        return args.hazard or args.notice or args.inspection
+        return _named_subject(store, args)
     tenants = notice_drafts.tenants_by_credit_code(store, args.tenant, args.park)
     if not tenants:
         return fail("cli.notices_issue_tenant_missing", code=args.tenant)
@@ -156,6 +156,24 @@ def _issue_subject(store, args):
                                                    limit=1000, today=china_time.today()))
     found = [row.id for row in rows if row.tenant_id == tenant.id and row.notice_number is None]
     return found if found else fail("cli.notices_issue_no_hazards", tenant=tenant.name)
+
+
+def _named_subject(store, args):
+    """The subject as given by id or number, each checked to exist (a typo is named back)."""
+    from db.errors import UserError
+    from inspect_app.services import notice_drafts
+
+    if args.kind == "rectification":
+        hazard_ids = list(dict.fromkeys(h.strip() for h in args.hazard))
+        missing = notice_drafts.missing_hazards(store, hazard_ids)
+        return fail("cli.notices_issue_hazard_missing", ids=", ".join(missing)) if missing else hazard_ids
+    if args.kind == "record":
+        try:
+            notice_drafts.record_draft(store, args.inspection.strip())
+        except UserError:
+            return fail("cli.notices_issue_inspection_missing", id=args.inspection)
+        return args.inspection.strip()
+    return args.notice.strip()
 
 
 def run_notices_export(args, settings) -> int:

@@ -169,6 +169,14 @@ def tenants_by_credit_code(store: Store, credit_code: str, park_code: str | None
         return list(session.exec(statement).all())
 
 
+def missing_hazards(store: Store, hazard_ids: list[str]) -> list[str]:
+    """The ids among `hazard_ids` that name no live hazard here."""
+    with store.read() as session:
+        found = set(session.exec(select(Hazard.id).where(Hazard.id.in_(hazard_ids),
+                                                         Hazard.deleted == False)).all())  # noqa: E712
+    return [h for h in hazard_ids if h not in found]
+
+
 def latest_finished_inspection(store: Store, tenant_id: str) -> str | None:
     with store.read() as session:
         return session.exec(select(Inspection.id).where(
