@@ -82,7 +82,8 @@ async def test_finishing_then_r_on_the_summary_issues_the_record_with_the_accomp
         assert accompanied(store, inspection_id) == "王芳"
         preview = text_of(screen, "#notice-text")
         assert "陪同人员：王芳" in preview and "检查人员：李明" in preview
-        assert "检查时间：" in preview and "不符合 1 项" in preview and tenant.name in preview
+        assert "检查时间：" in preview and "不符合 1 项" in preview and f"被检查单位：{tenant.name}" in preview
+        assert "致：" not in preview
         assert text_of(screen, "#notice-missing") == "检查已结束，可以出具检查记录"
         assert text_of(screen, "#notice-title") == "出具检查记录 —— 预览"
 

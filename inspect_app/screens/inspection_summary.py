@@ -56,8 +56,8 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
     InspectionSummaryScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
     InspectionSummaryScreen Button { margin: 0 1; }
     InspectionSummaryScreen #notice { min-width: 12; }
-    InspectionSummaryScreen FormRow .form-label { width: 14; }
-    InspectionSummaryScreen FormRow .form-error { padding: 0 1 0 15; }
+    InspectionSummaryScreen FormRow .form-label { width: 17; }
+    InspectionSummaryScreen FormRow .form-error { padding: 0 1 0 18; }
     InspectionSummaryScreen #summary-accompanied { width: 1fr; }
     """
     BINDINGS = [

@@ -173,7 +173,9 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
 
     def _addressee_line(self, text: Text, tenant_name: str | None, park_name: str, park_code: str) -> None:
         addressee = tenant_name or t("tui.notice.park_common", park=park_name)
-        text.append(t("tui.notice.addressee", addressee=addressee, park=park_code) + "\n")
+        # A record is addressed to nobody: it names the unit inspected.
+        key = "tui.notice.inspected_unit" if self.kind == RECORD else "tui.notice.addressee"
+        text.append(t(key, addressee=addressee, park=park_code) + "\n")
 
     def preview_kind(self, text: Text) -> str | None:
         """Append this kind's lines to `text`; return why it cannot be issued (None when it can)."""
