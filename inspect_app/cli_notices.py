@@ -109,14 +109,17 @@ def run_notices_issue(args, settings) -> int:
         elif args.kind == "opinion":
             issued = notices.issue_reinspection_opinion(store, notice_number=subject, **common)
         else:
-            if args.accompanied_by is not None:
-                from inspect_app.services.inspections import set_accompanied_by
-
-                set_accompanied_by(store, subject, args.accompanied_by)
-            issued = notices.issue_inspection_record(store, inspection_id=subject, **common)
-        written = notices.export_notices(store, Path(args.output), [issued.number]) if args.output else []
+            issued = _issue_record(store, subject, args.accompanied_by, common)
     except UserError as exc:
+        store.close()
         return _refuse(exc)
+    try:
+        # Issued and stored whatever happens next: a folder that cannot be written is said after
+        # the number, never as if nothing had been issued.
+        written = notices.export_notices(store, Path(args.output), [issued.number]) if args.output else []
+        problem = None
+    except (UserError, OSError) as exc:
+        written, problem = [], exc.message() if isinstance(exc, UserError) else (exc.strerror or str(exc))
     finally:
         store.close()
     where = str(written[0]) if written else None
@@ -127,7 +130,37 @@ def run_notices_issue(args, settings) -> int:
                "issued_at": issued.issued_at.isoformat(timespec="seconds"), "pdf_sha256": issued.pdf_sha256,
                "file": where}
     print_result(args, payload, "\n".join(text))
+    if problem is not None:
+        print(t("cli.notices_issued_not_written", folder=args.output, reason=problem), file=sys.stderr)
+        return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def _issue_record(store, inspection_id: str, accompanied_by: str | None, common: dict):
+    """The record, with the accompanying person stored first (the record prints the stored name);
+    when the record is then refused, the name is put back as it was: a refusal writes nothing."""
+    from db.errors import UserError
+    from exports.signing import load_device_key
+    from inspect_app.services.inspections import parse_accompanied_by, set_accompanied_by
+    from inspect_app.services.notice_drafts import record_draft, record_problem
+    from inspect_app.services.notices import issue_inspection_record
+
+    if accompanied_by is None:
+        return issue_inspection_record(store, inspection_id=inspection_id, **common)
+    parse_accompanied_by(accompanied_by)
+    draft = record_draft(store, inspection_id)
+    # The usual refusals first, before the name is stored: not finished, no key on this device.
+    if (problem := record_problem(draft)) is not None:
+        raise problem
+    if load_device_key(common["keys_dir"]) is None:
+        raise UserError("errors.no_signing_key")
+    before = draft.accompanied_by
+    set_accompanied_by(store, inspection_id, accompanied_by)
+    try:
+        return issue_inspection_record(store, inspection_id=inspection_id, **common)
+    except UserError:
+        set_accompanied_by(store, inspection_id, before)
+        raise
 
 
 def _issue_subject(store, args):

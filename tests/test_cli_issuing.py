@@ -135,12 +135,33 @@ def test_an_unfinished_inspection_a_bad_name_and_no_key_are_refused(
         inspection_id = session.exec(select(Inspection.id)).one()
     code, _, err = issue(capsys, db_path, "record", "--inspection", inspection_id, "--accompanied-by", "王\n芳")
     assert code == 2 and "控制字符" in err
+    with store.connect() as conn:
+        changes = conn.execute("SELECT count(*) FROM change_log").fetchone()[0]
     code, _, err = run(capsys, db_path, "--lang", "en", "notices", "issue", "--kind", "record",
-                       "--inspection", inspection_id)
+                       "--inspection", inspection_id, "--accompanied-by", "王芳")
     assert code == 2 and "no signing key" in err
     with store.read() as session:
         assert session.get(Inspection, inspection_id).accompanied_by is None
+    with store.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM change_log").fetchone()[0] == changes  # not even the name
     assert count(store, Notice) == 0 and count(store, NoticeCounter) == 0
+
+
+def test_a_folder_that_cannot_be_written_is_said_after_the_number(store, park, me, keys, db_path, tmp_path, capsys):
+    hazard_ids = hazards_of_a_tenant(store, park, me)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = issue(capsys, db_path, "rectification", "--hazard", hazard_ids[0], "--hazard", hazard_ids[1],
+                           "-o", str(blocker / "out"))
+    assert code == 2
+    [notice_number] = [n.number for n in all_notices(store)]
+    assert notice_number in out and "PDF 已签名保存在数据库中" in out
+    assert "文书已出具并保存在数据库中" in err and str(blocker / "out") in err
+
+
+def all_notices(store) -> list[Notice]:
+    with store.read() as session:
+        return list(session.exec(select(Notice)).all())
 
 
 def test_a_tenant_code_in_two_parks_needs_the_park(store, park, me, keys, db_path, capsys):

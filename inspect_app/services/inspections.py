@@ -192,6 +192,15 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         return hazard_ids
 
 
+def parse_accompanied_by(name: object) -> str | None:
+    """The name as stored (trimmed; None when blank); UserError on the field when it cannot be
+    printed on one signature line."""
+    try:
+        return fields.single_line_text(name, max_length=MAX_ACCOMPANIED)
+    except PydanticCustomError as exc:
+        raise UserError(f"errors.{exc.type}", field="accompanied_by", **(exc.context or {})) from None
+
+
 def set_accompanied_by(store: Store, inspection_id: str, name: object) -> str | None:
     """Record the unit's accompanying person (陪同人员), who signs the 检查记录; blank clears it.
 
@@ -199,10 +208,7 @@ def set_accompanied_by(store: Store, inspection_id: str, name: object) -> str | 
     characters. Refused (UserError on the field, nothing written) otherwise. Allowed on a finished
     inspection too: the name is often asked for at the end, when the record is signed. Returns the
     stored value."""
-    try:
-        value = fields.single_line_text(name, max_length=MAX_ACCOMPANIED)
-    except PydanticCustomError as exc:
-        raise UserError(f"errors.{exc.type}", field="accompanied_by", **(exc.context or {})) from None
+    value = parse_accompanied_by(name)
     with store.transaction() as session:
         inspection = session.get(Inspection, inspection_id)
         if inspection is None or inspection.deleted:
