@@ -124,6 +124,8 @@ class Inspection(SyncColumns, table=True):
     finished_at: datetime | None = None
     status: str = Field(default="in_progress", max_length=20)  # in_progress | finished
     summary: str | None = Field(default=None, max_length=2000)
+    # 陪同人员: the unit's person who walked with the inspectors and signs the 检查记录.
+    accompanied_by: str | None = Field(default=None, max_length=50)
 
 
 class CheckResult(SyncColumns, table=True):

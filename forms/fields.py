@@ -66,6 +66,16 @@ def required_text(value: object, *, max_length: int = 200) -> str:
     return text
 
 
+def single_line_text(value: object, *, max_length: int = 200) -> str | None:
+    """Free text printed on one line of a document (a person's name on a signature line): trimmed,
+    no control characters, line breaks or invisible format characters (a name that prints
+    differently from what was typed, or not at all)."""
+    text = optional_text(value, max_length=max_length)
+    if text is not None and any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        raise error("control_chars")
+    return text
+
+
 def credit_code(value: object) -> str:
     code = cc.normalise(_str(value or ""))
     if not code:

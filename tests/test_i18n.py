@@ -137,3 +137,30 @@ def test_every_refusal_code_of_the_hub_has_words_in_the_refused_changes_list():
         set_language(language)
         missing = [code for code in sorted(codes | {"too_large"}) if t(f"tui.sync.reason_{code}").startswith("tui.")]
         assert missing == [], language
+
+
+def test_every_screen_binding_has_an_id_and_a_description_in_both_catalogues():
+    """Bindings carry ids (a keymap can remap them) and catalogue keys (translated per screen)."""
+    import importlib
+    import inspect as pyinspect
+
+    from textual.binding import Binding
+
+    from inspect_app import screens
+
+    catalogues = [catalogue(lang) for lang in LANGUAGES]
+    problems = []
+    for path in sorted(Path(screens.__file__).parent.glob("*.py")):
+        module = importlib.import_module(f"inspect_app.screens.{path.stem}")
+        for name, cls in pyinspect.getmembers(module, pyinspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if not isinstance(binding, Binding):
+                    continue
+                where = f"{path.stem}.{name} {binding.key}"
+                if not binding.id:
+                    problems.append(f"{where}: no id")
+                if binding.description and not all(binding.description in c for c in catalogues):
+                    problems.append(f"{where}: {binding.description} is not a key of every catalogue")
+    assert problems == []

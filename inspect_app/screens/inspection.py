@@ -403,6 +403,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             # What was found (the note) says more than the rule it broke; the code names the rule.
             hazards=[NewHazard(hazard_id, r.code, r.default_severity, r.note or r.text)
                      for hazard_id, r in zip(hazard_ids, failed, strict=True)],
+            inspection_id=self.inspection_id, accompanied_by=self.view.accompanied_by,
         )
         self.app.push_screen(InspectionSummaryScreen(summary), lambda choice: self._after_summary(choice, hazard_ids))
 

@@ -1,6 +1,10 @@
 """What a finished inspection found: the counts, and the hazards it created.
 
-Dismisses with "five" (go on to agree the 五落实 of the new hazards) or "back".
+Here the unit's accompanying person (陪同人员) is typed, and R issues the inspection's 检查记录
+(which that person signs); N issues the rectification notice for the new hazards. The name is
+saved when the record is issued and when the summary is left; a name that cannot be printed on
+one line is refused next to the field. Dismisses with "five" (go on to agree the 五落实 of the new
+hazards) or "back".
 """
 
 from __future__ import annotations
@@ -8,15 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
+from db.errors import UserError
 from forms.catalogues import label
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
+from inspect_app.services.inspections import set_accompanied_by
+from inspect_app.widgets.form_row import FormRow
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class InspectionSummary:
     failed: int
     not_applicable: int
     hazards: list[NewHazard]
+    inspection_id: str | None = None  # None: no record can be issued from here
+    accompanied_by: str | None = None  # as stored when the summary opens
 
 
 class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
@@ -46,10 +56,14 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
     InspectionSummaryScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
     InspectionSummaryScreen Button { margin: 0 1; }
     InspectionSummaryScreen #notice { min-width: 12; }
+    InspectionSummaryScreen FormRow .form-label { width: 17; }
+    InspectionSummaryScreen FormRow .form-error { padding: 0 1 0 18; }
+    InspectionSummaryScreen #summary-accompanied { width: 1fr; }
     """
     BINDINGS = [
         Binding("f", "choose('five')", "tui.inspection_summary.five", id="inspection_summary.five", show=False),
         Binding("n", "issue_notice", "tui.notice.summary_issue", id="inspection_summary.issue", show=False),
+        Binding("r", "issue_record", "tui.inspection_summary.record", id="inspection_summary.record", show=False),
         Binding("escape", "choose('back')", "tui.inspection_summary.back", id="inspection_summary.back"),
     ]
 
@@ -74,10 +88,16 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
                                      classes="hazard-line")
                 else:
                     yield Static(t("tui.inspection_summary.no_hazards"))
+            if s.inspection_id:
+                yield FormRow("accompanied_by", t("tui.inspection_summary.accompanied_by"),
+                              Input(s.accompanied_by or "", placeholder=t("tui.inspection_summary.accompanied_hint"),
+                                    id="summary-accompanied", compact=True))
             with Horizontal():
                 if s.hazards:
                     yield Button(t("tui.inspection_summary.five"), id="five", variant="primary")
                     yield Button(t("tui.notice.summary_issue"), id="notice")
+                if s.inspection_id:
+                    yield Button(t("tui.inspection_summary.record_button"), id="record")
                 yield Button(t("tui.inspection_summary.back"), id="back")
 
     def on_mount(self) -> None:
@@ -88,7 +108,40 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
         if event.button.id == "notice":
             self.action_issue_notice()
             return
-        self.dismiss(event.button.id)
+        if event.button.id == "record":
+            self.action_issue_record()
+            return
+        self.action_choose(event.button.id)
+
+    @on(Input.Submitted, "#summary-accompanied")
+    def _accompanied_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_issue_record()
+
+    def save_accompanied(self) -> bool:
+        """Store the typed name (unchanged: nothing written); False, with the reason under the
+        field and nothing written, when it cannot be printed on a signature line."""
+        if not self.summary.inspection_id:
+            return True
+        row = self.query_one("#row-accompanied_by", FormRow)
+        try:
+            set_accompanied_by(self.app.store, self.summary.inspection_id,
+                               self.query_one("#summary-accompanied", Input).value)
+        except UserError as exc:
+            row.show_error(exc.message())
+            self.query_one("#summary-accompanied", Input).focus()
+            self.app.bell()
+            return False
+        row.show_error(None)
+        return True
+
+    def action_issue_record(self) -> None:
+        """The 检查记录 of this inspection, on top of this summary, with the accompanying person
+        as typed here."""
+        from inspect_app.screens.issue_notice import IssueNoticeScreen
+
+        if self.summary.inspection_id and self.save_accompanied():
+            self.app.push_screen(IssueNoticeScreen.record(self.summary.inspection_id))
 
     def action_issue_notice(self) -> None:
         """The notice for the new hazards, on top of this summary: before the 五落实 are agreed its
@@ -100,5 +153,7 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
 
     def action_choose(self, choice: str) -> None:
         if choice == "five" and not self.summary.hazards:
+            return
+        if not self.save_accompanied():
             return
         self.dismiss(choice)

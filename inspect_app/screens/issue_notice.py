@@ -1,11 +1,15 @@
-"""Issue a rectification notice (隐患整改通知书) from the TUI: preview, issue, export, print.
+"""Issue a document from the TUI: preview, issue, export, print, serve.
 
-The preview shows what the notice will say before anything is written: the addressee, the
-number it will get (read, not reserved: the counter moves only when the notice is issued), each
-hazard with its five implementations and deadline, and what is still missing. Ctrl+S (or Enter)
-issues it through `services.notices.issue_rectification_notice`; a refusal is shown here and
-nothing is written. When this device has no signing key yet, the screen offers to create one.
-After issuing, E exports the signed PDF to the folder in the field and P prints it.
+Three kinds: the 隐患整改通知书 for hazards (`IssueNoticeScreen(hazard_ids)`), the 复查意见书
+answering a rectification notice (`IssueNoticeScreen.opinion(number)`) and the 检查记录 of a
+finished inspection (`IssueNoticeScreen.record(inspection_id)`). The preview shows what the
+document will say before anything is written: the addressee, the number it will get (read, not
+reserved: the counter moves only when it is issued), and per kind the hazards with their five
+implementations, the re-inspection outcomes, or the inspection's times, inspectors, accompanying
+person and results; and what still stops it. Ctrl+S (or Enter) issues it through
+`services.notices`; a refusal is shown here and nothing is written. When this device has no
+signing key yet, the screen offers to create one. After issuing, E exports the signed PDF to the
+folder in the field, P prints it and S records its service (送达).
 """
 
 from __future__ import annotations
@@ -23,23 +27,35 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from db.errors import UserError
+from forms.china_time import local
 from forms.i18n import t
 from inspect_app import config, formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
+from inspect_app.services.notice_drafts import (
+    OpinionDraft,
+    RecordDraft,
+    opinion_draft,
+    opinion_problem,
+    record_draft,
+    record_problem,
+)
 from inspect_app.services.notices import (
     Agency,
     IssuedNotice,
     agency_default,
     agency_from_config,
     export_notices,
+    issue_inspection_record,
     issue_rectification_notice,
+    issue_reinspection_opinion,
     next_number_preview,
     print_pdf,
 )
 from inspect_app.widgets.form_row import FormRow
 
 AFTER_ISSUE = frozenset({"export", "print", "serve"})
+RECTIFICATION, OPINION, RECORD = "rectification", "reinspection_opinion", "inspection_record"
 
 
 # --- helpers (read only) ------------------------------------------------------------------------
@@ -77,19 +93,33 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         Binding("escape", "close", "tui.notice.close", id="notice.close"),
     ]
 
-    def __init__(self, hazard_ids: list[str], *, now: datetime | None = None):
+    def __init__(self, hazard_ids: list[str] | None = None, *, kind: str = RECTIFICATION,
+                 notice_number: str | None = None, inspection_id: str | None = None, now: datetime | None = None):
         super().__init__()
-        self.hazard_ids = list(hazard_ids)
+        self.kind = kind
+        self.hazard_ids = list(hazard_ids or [])
+        self.notice_number = notice_number  # the rectification notice an opinion answers
+        self.inspection_id = inspection_id  # the inspection a record is of
         self.now = now
         self.issued: IssuedNotice | None = None
         self.exported: Path | None = None
         self.agency: Agency | None = None
 
+    @classmethod
+    def opinion(cls, notice_number: str, *, now: datetime | None = None) -> IssueNoticeScreen:
+        """The 复查意见书 answering rectification notice `notice_number`."""
+        return cls(kind=OPINION, notice_number=notice_number, now=now)
+
+    @classmethod
+    def record(cls, inspection_id: str, *, now: datetime | None = None) -> IssueNoticeScreen:
+        """The 检查记录 of a finished inspection."""
+        return cls(kind=RECORD, inspection_id=inspection_id, now=now)
+
     # --- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("tui.notice.title"), classes="screen-title", id="notice-title")
+        yield Static(t(f"tui.notice.title_{self.kind}"), classes="screen-title", id="notice-title")
         preview = VerticalScroll(Static("", id="notice-text"), id="notice-preview")
         preview.can_focus = True
         yield preview
@@ -116,9 +146,8 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         return [get_hazard(self.app.store, h, self.app.today) for h in self.hazard_ids]
 
     def refresh_preview(self) -> None:
-        """The notice's key fields as they stand; and whether it can be issued."""
+        """The document's key fields as they stand; and whether it can be issued."""
         store = self.app.store
-        rows = self.rows() if self.hazard_ids else []
         text = Text()
         if self.issued is not None:
             number = self.issued.number
@@ -126,26 +155,89 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         else:
             number = next_number_preview(store, self.agency, self.issue_time().year)
             text.append(t("tui.notice.number_next", number=number) + "\n", style="bold")
-        if rows:
-            first = rows[0]
-            addressee = first.tenant_name or t("tui.notice.park_common", park=first.park_name)
-            text.append(t("tui.notice.addressee", addressee=addressee, park=first.park_code) + "\n")
-        text.append(t("tui.notice.agency", agency=self.agency.name or t("tui.notice.agency_unset")) + "\n")
-        for n, row in enumerate(rows, start=1):
-            text.append("\n")
-            text.append(t("tui.notice.hazard", number=n, severity=t(f"choices.severity.{row.severity}"),
-                          location=row.location, description=row.description) + "\n",
-                        style="bold red" if row.severity == "major" else "bold")
-            text.append(self._five_lines(row))
+        try:
+            problem = self.preview_kind(text)
+        except UserError as exc:  # the notice or inspection is gone (e.g. merged away by a sync)
+            problem = exc.message()
         self.query_one("#notice-text", Static).update(text)
         missing = self.query_one("#notice-missing", Static)
         if self.issued is not None:
             missing.update(t("tui.notice.issued_hint"))
             missing.set_class(True, "-ready")
             return
-        problem = self.problem(rows)
-        missing.update(problem or t("tui.notice.ready"))
+        missing.update(problem or t(f"tui.notice.ready_{self.kind}"))
         missing.set_class(problem is None, "-ready")
+
+    def _agency_line(self, text: Text) -> None:
+        text.append(t("tui.notice.agency", agency=self.agency.name or t("tui.notice.agency_unset")) + "\n")
+
+    def _addressee_line(self, text: Text, tenant_name: str | None, park_name: str, park_code: str) -> None:
+        addressee = tenant_name or t("tui.notice.park_common", park=park_name)
+        # A record is addressed to nobody: it names the unit inspected.
+        key = "tui.notice.inspected_unit" if self.kind == RECORD else "tui.notice.addressee"
+        text.append(t(key, addressee=addressee, park=park_code) + "\n")
+
+    def preview_kind(self, text: Text) -> str | None:
+        """Append this kind's lines to `text`; return why it cannot be issued (None when it can)."""
+        if self.kind == OPINION:
+            return self._preview_opinion(text, opinion_draft(self.app.store, self.notice_number))
+        if self.kind == RECORD:
+            return self._preview_record(text, record_draft(self.app.store, self.inspection_id))
+        rows = self.rows() if self.hazard_ids else []
+        if rows:
+            first = rows[0]
+            self._addressee_line(text, first.tenant_name, first.park_name, first.park_code)
+        self._agency_line(text)
+        for n, row in enumerate(rows, start=1):
+            text.append("\n")
+            text.append(t("tui.notice.hazard", number=n, severity=t(f"choices.severity.{row.severity}"),
+                          location=row.location, description=row.description) + "\n",
+                        style="bold red" if row.severity == "major" else "bold")
+            text.append(self._five_lines(row))
+        return self.problem(rows)
+
+    def _preview_opinion(self, text: Text, draft: OpinionDraft) -> str | None:
+        a = draft.addressee
+        text.append(t("tui.notice.answers", number=draft.notice_number) + "\n")
+        self._addressee_line(text, a.tenant_name, a.park_name, a.park_code)
+        self._agency_line(text)
+        dash = t("tui.notice.none")
+        for n, line in enumerate(draft.lines, start=1):
+            text.append("\n")
+            text.append(t("tui.notice.opinion_hazard", number=n, location=line.location,
+                          description=line.description) + "\n", style="bold")
+            text.append("   " + t("tui.notice.deadline", deadline=line.deadline.isoformat() if line.deadline else dash)
+                        + "\n")
+            if line.outcome is None:
+                text.append("   " + t("tui.notice.not_reinspected") + "\n", style="yellow")
+                continue
+            outcome = t(f"tui.reinspection.outcomes.{line.outcome}")
+            text.append("   " + t("tui.notice.reinspected", date=line.inspected_on.isoformat(), outcome=outcome)
+                        + "\n", style="green" if line.outcome == "rectified" else "bold")
+            if line.new_deadline is not None:
+                text.append("   " + t("tui.notice.new_deadline", deadline=line.new_deadline.isoformat()) + "\n")
+        if self.issued is not None:
+            return None
+        problem = opinion_problem(draft)
+        return problem.message() if problem else None
+
+    def _preview_record(self, text: Text, draft: RecordDraft) -> str | None:
+        a = draft.addressee
+        self._addressee_line(text, a.tenant_name, a.park_name, a.park_code)
+        self._agency_line(text)
+        dash = t("tui.notice.none")
+        start = local(draft.started_at).strftime("%Y-%m-%d %H:%M")
+        end = local(draft.finished_at).strftime("%Y-%m-%d %H:%M") if draft.finished_at else dash
+        text.append(t("tui.notice.checklist", checklist=draft.checklist) + "\n")
+        text.append(t("tui.notice.inspected_from_to", start=start, end=end) + "\n")
+        text.append(t("tui.notice.inspectors", names="、".join(draft.inspectors) or dash) + "\n")
+        text.append(t("tui.notice.accompanied_by", name=draft.accompanied_by or t("tui.notice.accompanied_unset"))
+                    + "\n")
+        text.append(t("tui.notice.results", passed=draft.passed, failed=draft.failed, na=draft.not_applicable) + "\n")
+        if self.issued is not None:
+            return None
+        problem = record_problem(draft)
+        return problem.message() if problem else None
 
     def _five_lines(self, row: HazardRow) -> str:
         dash = t("tui.notice.none")
@@ -193,14 +285,28 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
                 return None  # typed into the folder field
         return True
 
+    def current_problem(self) -> str | None:
+        """Why this document cannot be issued now, read afresh (None when it can)."""
+        try:
+            if self.kind == OPINION:
+                found = opinion_problem(opinion_draft(self.app.store, self.notice_number))
+            elif self.kind == RECORD:
+                found = record_problem(record_draft(self.app.store, self.inspection_id))
+            else:
+                return self.problem(self.rows() if self.hazard_ids else [])
+        except UserError as exc:
+            return exc.message()
+        return found.message() if found else None
+
     def action_issue(self) -> None:
         if self.issued is not None:
             return
-        problem = self.problem(self.rows() if self.hazard_ids else [])
+        problem = self.current_problem()
         if problem is not None:
             # The reason is on the line above already; this line says that nothing happened.
             self.query_one("#notice-missing", Static).update(problem)
-            self.say(t("tui.notice.refused_above"), warning=True)
+            self.say(t("tui.notice.refused_above" if self.kind == RECTIFICATION else "tui.notice.refused_see_above"),
+                     warning=True)
             return
         from exports.signing import SigningError, load_device_key
 
@@ -244,17 +350,26 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         return True
 
     def issue(self) -> None:
+        store, keys_dir, now = self.app.store, config.keys_dir(), self.issue_time()
         try:
-            self.issued = issue_rectification_notice(self.app.store, hazard_ids=self.hazard_ids, agency=self.agency,
-                                                     keys_dir=config.keys_dir(), now=self.issue_time())
+            if self.kind == OPINION:
+                self.issued = issue_reinspection_opinion(store, notice_number=self.notice_number, agency=self.agency,
+                                                         keys_dir=keys_dir, now=now)
+            elif self.kind == RECORD:
+                self.issued = issue_inspection_record(store, inspection_id=self.inspection_id, agency=self.agency,
+                                                      keys_dir=keys_dir, now=now)
+            else:
+                self.issued = issue_rectification_notice(store, hazard_ids=self.hazard_ids, agency=self.agency,
+                                                         keys_dir=keys_dir, now=now)
         except UserError as exc:
             self.say(t("tui.notice.refused", message=exc.message()), warning=True)
             return
         self.add_class("-issued")
         self.refresh_preview()
         self.refresh_bindings()
-        self.say(t("tui.notice.issued", number=self.issued.number))
-        self.notify(t("tui.notice.issued", number=self.issued.number))
+        issued = t("tui.notice.issued", document=t(f"tui.notice.kinds.{self.kind}"), number=self.issued.number)
+        self.say(issued)
+        self.notify(issued)
 
     # --- export and print ---------------------------------------------------------------------
 
@@ -318,7 +433,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
 
     def palette_commands(self):
         if self.issued is None:
-            yield SystemCommand(t("tui.notice.issue"), t("tui.notice.issue_help"), self.action_issue)
+            yield SystemCommand(t("tui.notice.issue"), t(f"tui.notice.issue_help_{self.kind}"), self.action_issue)
         else:
             yield SystemCommand(t("tui.notice.export"), t("tui.notice.export_help"), self.action_export)
             yield SystemCommand(t("tui.notice.print"), t("tui.notice.print_help"), self.action_print)

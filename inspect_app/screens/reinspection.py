@@ -4,6 +4,10 @@ Rectified closes the hazard; not rectified needs a new deadline and keeps it ope
 it to the bureau. A photo given by path is attached to the re-inspection once it is recorded: a
 bad path then leaves the re-inspection recorded, shows why next to the photo field, and Ctrl+S
 tries the photo again (Esc closes).
+
+O (Ctrl+O from a text field) issues the 复查意见书 for the rectification notice the hazard is on,
+and after a re-inspection is saved the dialog offers it; a hazard on no notice gets a message
+saying so (the opinion answers a notice).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.attachments import attach_file
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
+from inspect_app.services.notice_drafts import opinion_notice_of
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 FIELDS = ("outcome", "inspected_on", "evidence_note", "photo", "new_deadline")
@@ -43,6 +48,10 @@ class ReinspectionScreen(TranslatedBindings, ModalScreen[str | None]):
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "tui.reinspection.save", id="reinspection.save", priority=True),
+        Binding("o", "issue_opinion", "tui.reinspection.opinion", id="reinspection.opinion"),
+        # From a text field, where O is a letter typed.
+        Binding("ctrl+o", "issue_opinion", "tui.reinspection.opinion", id="reinspection.opinion_ctrl",
+                show=False, priority=True),
         Binding("escape", "cancel", "tui.reinspection.cancel", id="reinspection.cancel"),
     ]
 
@@ -83,7 +92,39 @@ class ReinspectionScreen(TranslatedBindings, ModalScreen[str | None]):
         if self.reinspection_id is None and not self._record():
             return
         if self._attach_photo():
+            self.offer_opinion()
+
+    def offer_opinion(self) -> None:
+        """After a re-inspection is recorded: when its hazard is on a rectification notice, ask
+        whether to issue the 复查意见书 now; then close with the outcome either way."""
+        from inspect_app.screens.confirm import ConfirmScreen
+
+        number = opinion_notice_of(self.app.store, self.hazard_id)
+        if number is None:
             self.dismiss(self.outcome)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.open_opinion(number, then_close=True)
+            else:
+                self.dismiss(self.outcome)
+
+        self.app.push_screen(ConfirmScreen(t("tui.reinspection.offer_opinion", number=number)), answered)
+
+    def open_opinion(self, number: str, *, then_close: bool = False) -> None:
+        from inspect_app.screens.issue_notice import IssueNoticeScreen
+
+        self.app.push_screen(IssueNoticeScreen.opinion(number),
+                             (lambda _issued: self.dismiss(self.outcome)) if then_close else None)
+
+    def action_issue_opinion(self) -> None:
+        number = opinion_notice_of(self.app.store, self.hazard_id)
+        if number is None:
+            self.query_one("#reinspection-status", Static).update(t("tui.reinspection.no_notice"))
+            self.app.bell()
+            return
+        self.open_opinion(number)
 
     def _record(self) -> bool:
         """Check the typed values and record the re-inspection; False (nothing written) if refused."""

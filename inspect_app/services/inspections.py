@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pydantic_core import PydanticCustomError
 from sqlmodel import select
 
 from db.errors import UserError
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant, utc_now
 from db.store import Store
+from forms import fields
 from forms.checklist import DEFAULT_DEADLINE_DAYS, ChecklistTemplate, find_template
 from forms.i18n import current_language, t
 
 OUTCOMES = ("pass", "fail", "na")
 MAX_INSPECTORS = 3
+MAX_ACCOMPANIED = 50  # Inspection.accompanied_by
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class InspectionView:
     status: str
     inspector_names: list[str]
     results: list[ResultView]
+    accompanied_by: str | None = None  # 陪同人员 (services: set_accompanied_by)
 
     @property
     def answered(self) -> int:
@@ -125,6 +129,7 @@ def load_inspection(store: Store, inspection_id: str, *, lang: str | None = None
                             text=shown(r, "text", r.item_text), default_severity=r.default_severity,
                             major_possible=r.major_possible, outcome=r.outcome, note=r.note,
                             observed_value=r.observed_value) for r in results],
+        accompanied_by=inspection.accompanied_by,
     )
 
 
@@ -185,6 +190,32 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         inspection.status = "finished"
         inspection.finished_at = utc_now()
         return hazard_ids
+
+
+def parse_accompanied_by(name: object) -> str | None:
+    """The name as stored (trimmed; None when blank); UserError on the field when it cannot be
+    printed on one signature line."""
+    try:
+        return fields.single_line_text(name, max_length=MAX_ACCOMPANIED)
+    except PydanticCustomError as exc:
+        raise UserError(f"errors.{exc.type}", field="accompanied_by", **(exc.context or {})) from None
+
+
+def set_accompanied_by(store: Store, inspection_id: str, name: object) -> str | None:
+    """Record the unit's accompanying person (陪同人员), who signs the 检查记录; blank clears it.
+
+    The name prints on a signature line: one line, at most MAX_ACCOMPANIED characters, no control
+    characters. Refused (UserError on the field, nothing written) otherwise. Allowed on a finished
+    inspection too: the name is often asked for at the end, when the record is signed. Returns the
+    stored value."""
+    value = parse_accompanied_by(name)
+    with store.transaction() as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None or inspection.deleted:
+            raise UserError("errors.inspection_missing")
+        if inspection.accompanied_by != value:  # an unchanged name writes no change to sync
+            inspection.accompanied_by = value
+        return value
 
 
 def _finding(result: CheckResult) -> str:

@@ -228,7 +228,8 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
     """The 隐患整改通知书 for hazards of one tenant (or of one park's common areas).
 
     Refused, with nothing written, when a hazard lacks any of the five implementations, when the
-    hazards belong to different addressees, or when this device has no signing key.
+    hazards belong to different addressees, when a hazard is on an issued notice already (unless
+    this is the correction that supersedes it), or when this device has no signing key.
     """
     ensure_ready_for_notice(store, hazard_ids, now.date())
     key = _signing_key(keys_dir)
@@ -236,6 +237,11 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
         hazards = [session.get(Hazard, h) for h in hazard_ids]
         if len({(h.park_id, h.tenant_id) for h in hazards}) != 1:
             raise UserError("errors.notice_mixed_addressees")
+        noticed = next((h for h in hazards if h.notice_id), None)
+        if noticed is not None and supersedes is None:
+            # A second notice for the same hazard would leave two orders for one deadline.
+            held = session.get(Notice, noticed.notice_id)
+            raise UserError("errors.notice_already_issued", number=held.number if held else noticed.notice_id)
         first = hazards[0]
         park = session.get(Park, first.park_id)
         tenant = session.get(Tenant, first.tenant_id) if first.tenant_id else None
@@ -294,7 +300,9 @@ def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency,
     key = _signing_key(keys_dir)
     with store.transaction() as session:
         inspection = session.get(Inspection, inspection_id)
-        if inspection is None or inspection.status != "finished":
+        if inspection is None or inspection.deleted:
+            raise UserError("errors.inspection_missing")
+        if inspection.status != "finished":
             raise UserError("errors.inspection_not_finished")
         park = session.get(Park, inspection.park_id)
         tenant = session.get(Tenant, inspection.tenant_id) if inspection.tenant_id else None
