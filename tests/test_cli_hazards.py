@@ -98,7 +98,7 @@ def every_status(store, park, tenant, inspector) -> dict[str, str]:
     record_reinspection(store, escalated, outcome="escalated", on=TODAY - timedelta(days=30), evidence_note=None,
                         new_deadline=None, inspector_ids=[inspector.id])  # fmt: skip
     (open_,) = inspect(store, park, inspector, failures=("D03",), found_on=TODAY)  # common areas, deadline today
-    save_rectification(store, open_, five(TODAY))
+    save_rectification(store, open_, five(TODAY), today=TODAY)
     return {"open": open_, "overdue": overdue, "pending_review": pending, "closed": closed, "escalated": escalated}
 
 

@@ -31,7 +31,7 @@ def hazards(store, park) -> dict[str, str]:
     tenant = save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(1)))
     long_ago = TODAY - timedelta(days=60)
     retried, overdue = inspect(store, park, inspector, tenant=tenant, failures=("B03", "D01"), found_on=long_ago)
-    save_rectification(store, retried, five(TODAY - timedelta(days=40)))
+    save_rectification(store, retried, five(TODAY - timedelta(days=40)), today=TODAY - timedelta(days=60))
     record_reinspection(store, retried, outcome="not_rectified", on=TODAY - timedelta(days=30), evidence_note=None,
                         new_deadline=TODAY + timedelta(days=10), inspector_ids=[inspector.id])  # fmt: skip
     (common,) = inspect(store, park, inspector, failures=("D03",), found_on=TODAY)

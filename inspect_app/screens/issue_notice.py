@@ -10,7 +10,7 @@ After issuing, E exports the signed PDF to the folder in the field and P prints 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import platformdirs
@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from db.errors import UserError
+from forms import china_time
 from forms.i18n import t
 from inspect_app import config, formatting
 from inspect_app.bindings import TranslatedBindings
@@ -105,12 +106,13 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         self.query_one("#notice-preview").focus()
 
     def issue_time(self) -> datetime:
-        """`now` when given; else the current time, on the app's day when the app runs on a fixed one."""
+        """`now` when given; else the current time, on the app's day when the app runs on a fixed one
+        (the app's day is a China date: the time is combined with it in China time)."""
         if self.now is not None:
             return self.now
-        now = datetime.now(UTC)
+        now = china_time.now()
         today = self.app.today
-        return now if today == now.date() else datetime.combine(today, now.time(), UTC)
+        return now if today == now.date() else datetime.combine(today, now.time(), now.tzinfo)
 
     def rows(self) -> list[HazardRow]:
         return [get_hazard(self.app.store, h, self.app.today) for h in self.hazard_ids]
