@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
+from forms import china_time
 from forms.inspector import InspectorInput
 from forms.tenant import TenantInput
 from inspect_app.cli import main
@@ -18,7 +19,7 @@ from inspect_app.services.profile import save_profile
 from tests.conftest import make_credit_code, tenant_values
 from tests.test_cli_hazards import five, inspect
 
-TODAY = date.today()
+TODAY = china_time.today()  # the day the CLI judges overdue by
 HEADERS = ["园区编号", "园区名称", "承租单位", "统一社会信用代码", "隐患部位", "隐患描述", "隐患等级", "状态", "发现日期",
            "整改责任人", "责任人电话", "整改措施", "整改资金（元）", "资金说明", "整改时限", "整改预案", "整改通知书编号",
            "最近复查结果", "最近复查日期"]  # fmt: skip
