@@ -220,17 +220,40 @@ def _pushed_beyond(current: sqlite3.Connection, restored: Path) -> None:
 
 def _carry_notice_counters(current: sqlite3.Connection, restored: Path) -> None:
     """Numbers of notices issued after the backup stay used: the restored counters start past them
-    (a gap in the numbers, never a second notice with the same number)."""
-    counters = current.execute("SELECT device_block, year, last_sequence FROM notice_counter").fetchall()
+    (a gap in the numbers, never a second notice with the same number). Either file may be from
+    before each kind had its own series (migration 0009): a shared counter counts for every kind."""
+    counters = _counters(current)
     conn = sqlite3.connect(restored)
     try:
         with conn:
-            conn.executemany(
-                "INSERT INTO notice_counter (device_block, year, last_sequence) VALUES (?, ?, ?) "
-                "ON CONFLICT (device_block, year) DO UPDATE SET "
-                "last_sequence = max(last_sequence, excluded.last_sequence)", counters)
+            if _has_kind(conn):
+                conn.executemany(
+                    "INSERT INTO notice_counter (kind, device_block, year, last_sequence) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (kind, device_block, year) DO UPDATE SET "
+                    "last_sequence = max(last_sequence, excluded.last_sequence)", counters)
+            else:
+                conn.executemany(
+                    "INSERT INTO notice_counter (device_block, year, last_sequence) VALUES (?, ?, ?) "
+                    "ON CONFLICT (device_block, year) DO UPDATE SET "
+                    "last_sequence = max(last_sequence, excluded.last_sequence)",
+                    [row[1:] for row in counters])
     finally:
         conn.close()
+
+
+NOTICE_KINDS = ("rectification", "reinspection_opinion", "inspection_record")
+
+
+def _has_kind(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "kind" for row in conn.execute("PRAGMA table_info(notice_counter)"))
+
+
+def _counters(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+    """(kind, block, year, last sequence) of every counter; a shared counter once per kind."""
+    if _has_kind(conn):
+        return conn.execute("SELECT kind, device_block, year, last_sequence FROM notice_counter").fetchall()
+    return [(kind, *row) for row in conn.execute("SELECT device_block, year, last_sequence FROM notice_counter")
+            for kind in NOTICE_KINDS]
 
 
 def _copy(source: sqlite3.Connection, target: Path) -> None:

@@ -195,9 +195,10 @@ class Reinspection(SyncColumns, table=True):
 
 
 class Notice(SyncColumns, table=True):
-    """An issued document. Append-only: a correction is a new row that `supersedes_id` the old."""
+    """An issued document. Append-only: a correction is a new row that `supersedes_id` the old.
+    Each kind has its own series of numbers per device block and year (migration 0009)."""
 
-    __table_args__ = (UniqueConstraint("device_block", "year", "sequence"),)
+    __table_args__ = (UniqueConstraint("kind", "device_block", "year", "sequence"),)
 
     number: str = Field(max_length=80, unique=True)
     kind: str = Field(max_length=30)  # rectification | reinspection_opinion | inspection_record
@@ -352,10 +353,11 @@ class LocalSetting(SQLModel, table=True):
 
 
 class NoticeCounter(SQLModel, table=True):
-    """Next notice sequence per device block and year; bumped in the issuing transaction."""
+    """Last notice sequence per document kind, device block and year; bumped in the issuing transaction."""
 
     __tablename__ = "notice_counter"
 
+    kind: str = Field(primary_key=True, max_length=30)
     device_block: str = Field(primary_key=True, max_length=8)
     year: int = Field(primary_key=True)
     last_sequence: int = 0

@@ -55,6 +55,8 @@ TOP_KEYS = {
     "applies_to": "list",
     "items": "table_list",
 }
+# The legal basis of the whole inspection (检查依据 on its documents), a list of instruments.
+TOP_OPTIONAL = {"legal_basis": "list"}
 ITEM_REQUIRED = {
     "code": "string",
     "category": "string",
@@ -118,6 +120,8 @@ class ChecklistTemplate:
     kind: str  # "fire_safety" | "ledger_verification"
     applies_to: tuple[str, ...]  # "tenant", "common_area"
     items: tuple[ChecklistItem, ...]
+    # 检查依据: the laws and standards the inspection applies, as its documents cite them (may be empty)
+    legal_basis: tuple[str, ...] = ()
     source: str = ""  # the file it was read from
     sha256: str = ""  # of the file's bytes: lets an inspection notice a file edited in place
 
@@ -349,7 +353,7 @@ class _Checker:
 
 def _validate(data: dict, checker: _Checker, digest: str) -> ChecklistTemplate | None:
     loc = checker.locator
-    checker.keys(data, TOP_KEYS, TOP_KEYS, "", loc.top_line, loc.top_anchor())
+    checker.keys(data, {**TOP_KEYS, **TOP_OPTIONAL}, TOP_KEYS, "", loc.top_line, loc.top_anchor())
 
     template_id = checker.text(data, "id", "id", loc.top_line("id"))
     if template_id is not None and not ID_PATTERN.fullmatch(template_id):
@@ -361,6 +365,7 @@ def _validate(data: dict, checker: _Checker, digest: str) -> ChecklistTemplate |
     title_en = checker.text(data, "title_en", "title_en", loc.top_line("title_en"))
     kind = checker.choice(data, "kind", "kind", loc.top_line("kind"), KINDS)
     applies_to = _applies_to(data, checker)
+    legal_basis = _legal_basis(data, checker)
 
     items: list[ChecklistItem] = []
     raw_items = checker.typed(data, "items", "table_list", "items", loc.top_line("items"))
@@ -382,6 +387,7 @@ def _validate(data: dict, checker: _Checker, digest: str) -> ChecklistTemplate |
         kind=kind,
         applies_to=applies_to,
         items=tuple(items),
+        legal_basis=legal_basis,
         source=checker.file,
         sha256=digest,
     )
@@ -402,6 +408,25 @@ def _applies_to(data: dict, checker: _Checker) -> tuple[str, ...]:
     for value in dict.fromkeys(v for v in values if isinstance(v, str) and values.count(v) > 1):
         checker.add(line, "applies_to", "duplicate_value", value=value)
     return tuple(values)
+
+
+def _legal_basis(data: dict, checker: _Checker) -> tuple[str, ...]:
+    """The optional top-level `legal_basis`: a list of non-empty texts, none twice."""
+    line = checker.locator.top_line("legal_basis")
+    values = checker.typed(data, "legal_basis", "list", "legal_basis", line)
+    if values is None:
+        return ()
+    texts = []
+    for value in values:
+        if not isinstance(value, str):
+            checker.add(line, "legal_basis", "wrong_type", expected=Label("checklist.types.string"))
+        elif not value.strip():
+            checker.add(line, "legal_basis", "empty")
+        elif value.strip() in texts:
+            checker.add(line, "legal_basis", "duplicate_value", value=value.strip())
+        else:
+            texts.append(value.strip())
+    return tuple(texts)
 
 
 def _validate_item(

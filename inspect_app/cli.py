@@ -261,9 +261,12 @@ def run_templates_check(args, settings) -> int:
         "version": template.version,
         "title": title,
         "items": count,
+        "legal_basis": list(template.legal_basis),
         "problems": [],
     }
-    _print(args, payload, t("checklist.cli.valid", title=title, version=template.version, count=count))
+    basis = (t("checklist.cli.basis", basis="、".join(template.legal_basis)) if template.legal_basis
+             else t("checklist.cli.basis_none"))
+    _print(args, payload, t("checklist.cli.valid", title=title, version=template.version, count=count) + "\n" + basis)
     return EXIT_OK
 
 
@@ -296,8 +299,7 @@ def _add_hazards_parser(sub) -> None:
 
 def run_hazards(args, settings) -> int:
     """Every matching hazard with its 五落实, earliest deadline first: a table, or one JSON array."""
-    from datetime import date
-
+    from forms import china_time
     from inspect_app.services.hazards import HazardQuery
     from inspect_app.services.hazards_export import SUPPORTED_SUFFIXES, all_hazards, export_hazards
     from inspect_app.services.ledger import find_park
@@ -315,7 +317,7 @@ def run_hazards(args, settings) -> int:
             if park is None:
                 return _fail("cli.park_missing", code=args.park)
             park_id = park.id
-        query = HazardQuery(park_id=park_id, status=args.status, today=date.today())
+        query = HazardQuery(park_id=park_id, status=args.status, today=china_time.today())
         if target is not None:  # the spreadsheet with 五落实 and status (services/hazards_export.py)
             try:
                 count = export_hazards(store, target, query)

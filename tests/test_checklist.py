@@ -500,9 +500,10 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_cli_accepts_a_valid_template(capsys):
     code, out, _ = run(capsys, "templates", "check", str(FIRE_SAFETY))
-    assert (code, out.strip()) == (0, "模板有效：消防安全检查 2026.1，31 项")
+    basis = "、".join(builtin_templates()["fire_safety"].legal_basis)
+    assert (code, out.strip()) == (0, f"模板有效：消防安全检查 2026.1，31 项\n检查依据：{basis}")
     code, out, _ = run(capsys, "--lang", "en", "templates", "check", str(FIRE_SAFETY))
-    assert (code, out.strip()) == (0, "Template valid: Fire-safety inspection 2026.1, 31 items")
+    assert (code, out.strip()) == (0, f"Template valid: Fire-safety inspection 2026.1, 31 items\nLegal basis: {basis}")
 
 
 @pytest.mark.parametrize(
@@ -533,6 +534,7 @@ def test_cli_json_lists_the_problems(capsys, tmp_path):
         "version": "2026.1",
         "title": "消防安全检查",
         "items": 31,
+        "legal_basis": list(builtin_templates()["fire_safety"].legal_basis),
         "problems": [],
     }
 

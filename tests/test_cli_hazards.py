@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from forms import china_time
 from forms.checklist import builtin_templates
 from forms.inspector import InspectorInput
 from forms.rectification import RectificationInput
@@ -31,7 +32,7 @@ from inspect_app.services.profile import save_profile
 from tests.conftest import tenant_values
 
 FIRE = builtin_templates()["fire_safety"]
-TODAY = date.today()
+TODAY = china_time.today()  # the day the CLI judges overdue by
 CONTRACT_KEYS = {"id", "park_code", "tenant_name", "severity", "status", "deadline", "responsible", "measures",
                  "funds", "contingency_plan", "notice_number"}  # fmt: skip
 
@@ -98,7 +99,7 @@ def every_status(store, park, tenant, inspector) -> dict[str, str]:
     record_reinspection(store, escalated, outcome="escalated", on=TODAY - timedelta(days=30), evidence_note=None,
                         new_deadline=None, inspector_ids=[inspector.id])  # fmt: skip
     (open_,) = inspect(store, park, inspector, failures=("D03",), found_on=TODAY)  # common areas, deadline today
-    save_rectification(store, open_, five(TODAY))
+    save_rectification(store, open_, five(TODAY), today=TODAY)
     return {"open": open_, "overdue": overdue, "pending_review": pending, "closed": closed, "escalated": escalated}
 
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 
+from forms import china_time
 from forms.inspector import InspectorInput
 from forms.tenant import TenantInput
 from inspect_app.cli import main
@@ -18,7 +19,7 @@ from inspect_app.services.profile import save_profile
 from tests.conftest import make_credit_code, tenant_values
 from tests.test_cli_hazards import five, inspect
 
-TODAY = date.today()
+TODAY = china_time.today()  # the day the CLI judges overdue by
 HEADERS = ["园区编号", "园区名称", "承租单位", "统一社会信用代码", "隐患部位", "隐患描述", "隐患等级", "状态", "发现日期",
            "整改责任人", "责任人电话", "整改措施", "整改资金（元）", "资金说明", "整改时限", "整改预案", "整改通知书编号",
            "最近复查结果", "最近复查日期"]  # fmt: skip
@@ -31,7 +32,7 @@ def hazards(store, park) -> dict[str, str]:
     tenant = save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(1)))
     long_ago = TODAY - timedelta(days=60)
     retried, overdue = inspect(store, park, inspector, tenant=tenant, failures=("B03", "D01"), found_on=long_ago)
-    save_rectification(store, retried, five(TODAY - timedelta(days=40)))
+    save_rectification(store, retried, five(TODAY - timedelta(days=40)), today=TODAY - timedelta(days=60))
     record_reinspection(store, retried, outcome="not_rectified", on=TODAY - timedelta(days=30), evidence_note=None,
                         new_deadline=TODAY + timedelta(days=10), inspector_ids=[inspector.id])  # fmt: skip
     (common,) = inspect(store, park, inspector, failures=("D03",), found_on=TODAY)

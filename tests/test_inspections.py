@@ -121,9 +121,9 @@ def test_a_tenant_checklist_is_refused_for_common_areas_only_when_it_does_not_ap
 
 def test_incomplete_five_implementations_block_the_notice_naming_what_is_missing(store, park, tenant, inspector):
     first, second = inspect_with_failures(store, park, tenant, inspector)
-    save_rectification(store, first, RectificationInput.model_validate(COMPLETE))
+    save_rectification(store, first, RectificationInput.model_validate(COMPLETE), today=TODAY)
     partial = {**COMPLETE, "contingency_plan": "", "responsible_phone": ""}
-    save_rectification(store, second, RectificationInput.model_validate(partial))
+    save_rectification(store, second, RectificationInput.model_validate(partial), today=TODAY)
     before = count(store, ChangeLog)
     with pytest.raises(UserError) as refused:
         ensure_ready_for_notice(store, [first, second], TODAY)
@@ -131,14 +131,14 @@ def test_incomplete_five_implementations_block_the_notice_naming_what_is_missing
     assert "隐患2" in message and "整改预案" in message and "整改责任" in message and "隐患1" not in message
     assert "contingency plan" in refused.value.message("en")
     assert count(store, ChangeLog) == before
-    save_rectification(store, second, RectificationInput.model_validate(COMPLETE))
+    save_rectification(store, second, RectificationInput.model_validate(COMPLETE), today=TODAY)
     ensure_ready_for_notice(store, [first, second], TODAY)
 
 
 def test_reinspection_closes_a_rectified_item_and_reschedules_one_that_is_not(store, park, tenant, inspector):
     first, second = inspect_with_failures(store, park, tenant, inspector)
     for hazard_id in (first, second):
-        save_rectification(store, hazard_id, RectificationInput.model_validate(COMPLETE))
+        save_rectification(store, hazard_id, RectificationInput.model_validate(COMPLETE), today=TODAY)
     later = date(2026, 12, 12)
     record_reinspection(store, first, outcome="rectified", on=later, evidence_note="通道已清理",
                         new_deadline=None, inspector_ids=[inspector.id])
@@ -201,11 +201,11 @@ def test_hazard_list_filters_by_status_severity_and_park(store, park, tenant, in
 
 def test_a_change_to_an_item_locked_by_a_notice_makes_a_new_revision(store, park, tenant, inspector):
     [hazard_id] = inspect_with_failures(store, park, tenant, inspector, codes=("B02",))
-    item_id = save_rectification(store, hazard_id, RectificationInput.model_validate(COMPLETE))
+    item_id = save_rectification(store, hazard_id, RectificationInput.model_validate(COMPLETE), today=TODAY)
     with store.transaction() as session:  # what issuing a notice will do (the notices issue)
         session.get(RectificationItem, item_id).notice_id = "notice-1"
         session.get(Hazard, hazard_id).notice_id = "notice-1"
-    new_id = save_rectification(store, hazard_id, RectificationInput.model_validate({**COMPLETE, "measures": "改为搬离"}))
+    new_id = save_rectification(store, hazard_id, RectificationInput.model_validate({**COMPLETE, "measures": "改为搬离"}), today=TODAY)
     assert new_id != item_id
     with store.read() as session:
         locked, current = session.get(RectificationItem, item_id), session.get(RectificationItem, new_id)

@@ -119,7 +119,7 @@ def test_two_enrolled_devices_get_different_hub_blocks_and_both_issue_over_loopb
     inspector_a, keys_a = ready_to_issue(a, tmp_path, "a")
     park = add_park(a)
     provisional = issue(a, park, inspector_a, keys_a, 1)  # before the first sync
-    assert "〕P" in provisional
+    assert "〔2026〕第P" in provisional
     sync_once(a, url + "/", token_a)
     sync_once(b, url + "/", token_b)
     assert block_and_origin(a) == ("H001", notice_block.HUB) and block_and_origin(b) == ("H002", notice_block.HUB)

@@ -72,7 +72,7 @@ def hazards_of_a_tenant(store, park, inspector, n: int = 1, *, codes=("B02", "D0
     hazard_ids = finish_inspection(store, inspection_id, today=TODAY)
     for hazard_id in hazard_ids:
         values = FIVE if complete else {**FIVE, "contingency_plan": ""}
-        save_rectification(store, hazard_id, RectificationInput.model_validate(values))
+        save_rectification(store, hazard_id, RectificationInput.model_validate(values), today=TODAY)
     return hazard_ids
 
 
@@ -85,7 +85,7 @@ def test_issue_export_verify(store, park, inspector, keys, tmp_path):
     set_device_block(store, "A07")
     hazard_ids = hazards_of_a_tenant(store, park, inspector)
     issued = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys, now=NOW)
-    assert issued.number == "平经信安整〔2026〕A07-0001号"
+    assert issued.number == "平经信安整责改〔2026〕第A07-0001号"
     [path] = export_notices(store, tmp_path / "out", [issued.number])
     pdf = path.read_bytes()
     result = verify_pdf(pdf, TrustStore.from_directory(keys), read_embedded)
@@ -183,14 +183,14 @@ def test_two_devices_issuing_offline_never_collide(tmp_path, park):
         finally:
             store.close()
     assert len(set(numbers)) == 6
-    assert [n.split("〕")[1] for n in numbers] == ["A07-0001号", "A07-0002号", "A07-0003号",
-                                                  "B12-0001号", "B12-0002号", "B12-0003号"]
+    assert [n.split("〕")[1] for n in numbers] == ["第A07-0001号", "第A07-0002号", "第A07-0003号",
+                                                  "第B12-0001号", "第B12-0002号", "第B12-0003号"]
 
 
 def test_a_correction_is_a_new_revision_and_the_original_stays_verifiable(store, park, inspector, keys, tmp_path):
     hazard_ids = hazards_of_a_tenant(store, park, inspector)
     original = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys, now=NOW)
-    save_rectification(store, hazard_ids[0], RectificationInput.model_validate({**FIVE, "deadline": "2026-12-31"}))
+    save_rectification(store, hazard_ids[0], RectificationInput.model_validate({**FIVE, "deadline": "2026-12-31"}), today=TODAY)
     later = NOW + timedelta(days=1)
     correction = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys, now=later,
                                             supersedes=original.number)

@@ -414,7 +414,7 @@ async def test_common_area_hazards_have_no_tenant_to_jump_to(store, park, inspec
 async def test_the_history_shows_who_changed_what_before_and_after(store, park, tenant, inspector):
     hazard_id = inspect(store, park, tenant, inspector, codes=("B02",))[0]
     old_deadline = item_of(store, hazard_id).deadline
-    save_rectification(store, hazard_id, RectificationInput.model_validate(FIVE))
+    save_rectification(store, hazard_id, RectificationInput.model_validate(FIVE), today=TODAY)
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

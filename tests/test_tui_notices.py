@@ -81,7 +81,7 @@ def inspect(store, park, tenant, inspector, codes=("B02", "D01")) -> list[str]:
 
 def complete(store, hazard_ids, **changes) -> None:
     for hazard_id in hazard_ids:
-        save_rectification(store, hazard_id, RectificationInput.model_validate({**FIVE, **changes}))
+        save_rectification(store, hazard_id, RectificationInput.model_validate({**FIVE, **changes}), today=TODAY)
 
 
 def count(store, model) -> int:
@@ -121,7 +121,7 @@ async def test_the_preview_names_what_is_missing_and_issuing_is_refused_with_not
         screen = await open_from_hazards(app, pilot)
         assert sorted(screen.hazard_ids) == sorted([first, second])
         preview = text_of(screen, "#notice-text")
-        assert "〔2026〕A07-0001号" in preview
+        assert "责改〔2026〕第A07-0001号" in preview
         assert tenant.name in preview and "张伟" in preview and "2026-12-20" in preview
         missing = text_of(screen, "#notice-missing")
         assert "五落实不完整" in missing and "整改预案" in missing
@@ -148,7 +148,7 @@ async def test_issue_then_export_a_verifiable_pdf_and_print_without_a_printer(
         await settle(app, pilot)
         assert screen.issued is not None
         number = screen.issued.number
-        assert number.endswith("〔2026〕A07-0001号")
+        assert number.endswith("责改〔2026〕第A07-0001号")
         assert number in text_of(screen, "#notice-status")
         assert screen.query_one("#row-folder").display
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001_hub_initial"
-HEAD_REVISION = "0007_device_certificate"
+HEAD_REVISION = "0008_notice_series"
 MIGRATION_LOCK_KEY = 7_170_302  # PostgreSQL advisory lock, beside the push lock's 7_170_301
 log = logging.getLogger("inspect_app.hub")
 

@@ -14,7 +14,7 @@ folder in the field, P prints it and S records its service (送达).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import platformdirs
@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from db.errors import UserError
-from forms.china_time import local
+from forms import china_time
 from forms.i18n import t
 from inspect_app import config, formatting
 from inspect_app.bindings import TranslatedBindings
@@ -135,12 +135,13 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         self.query_one("#notice-preview").focus()
 
     def issue_time(self) -> datetime:
-        """`now` when given; else the current time, on the app's day when the app runs on a fixed one."""
+        """`now` when given; else the current time, on the app's day when the app runs on a fixed one
+        (the app's day is a China date: the time is combined with it in China time)."""
         if self.now is not None:
             return self.now
-        now = datetime.now(UTC)
+        now = china_time.now()
         today = self.app.today
-        return now if today == now.date() else datetime.combine(today, now.time(), UTC)
+        return now if today == now.date() else datetime.combine(today, now.time(), now.tzinfo)
 
     def rows(self) -> list[HazardRow]:
         return [get_hazard(self.app.store, h, self.app.today) for h in self.hazard_ids]
@@ -153,7 +154,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
             number = self.issued.number
             text.append(t("tui.notice.number_issued", number=number) + "\n", style="bold")
         else:
-            number = next_number_preview(store, self.agency, self.issue_time().year)
+            number = next_number_preview(store, self.agency, self.issue_time().year, self.kind)
             text.append(t("tui.notice.number_next", number=number) + "\n", style="bold")
         try:
             problem = self.preview_kind(text)
@@ -226,8 +227,8 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         self._addressee_line(text, a.tenant_name, a.park_name, a.park_code)
         self._agency_line(text)
         dash = t("tui.notice.none")
-        start = local(draft.started_at).strftime("%Y-%m-%d %H:%M")
-        end = local(draft.finished_at).strftime("%Y-%m-%d %H:%M") if draft.finished_at else dash
+        start = china_time.local(draft.started_at).strftime("%Y-%m-%d %H:%M")
+        end = china_time.local(draft.finished_at).strftime("%Y-%m-%d %H:%M") if draft.finished_at else dash
         text.append(t("tui.notice.checklist", checklist=draft.checklist) + "\n")
         text.append(t("tui.notice.inspected_from_to", start=start, end=end) + "\n")
         text.append(t("tui.notice.inspectors", names="、".join(draft.inspectors) or dash) + "\n")

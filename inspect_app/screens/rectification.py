@@ -223,7 +223,7 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         try:
             # The hazard first: a notice-locked hazard refuses a change before its 五落实 is touched.
             save_hazard(self.app.store, self.hazard_id, hazard)
-            save_rectification(self.app.store, self.hazard_id, five)
+            save_rectification(self.app.store, self.hazard_id, five, today=self.app.today)
         except UserError as exc:
             message = exc.message()
             field = exc.field or ("description" if exc.key == "errors.hazard_locked" else None)

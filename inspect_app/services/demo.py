@@ -1309,7 +1309,11 @@ def notice_candidates(store: Store, count: int) -> list[list[str]]:
 def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTICES,
                        now: datetime | None = None) -> list:
     """Issue rectification notices for up to `count` demo tenants (see `notice_candidates`), creating
-    this device's signing key first when `keys_dir` holds none. Returns the IssuedNotice objects."""
+    this device's signing key first when `keys_dir` holds none. Returns the IssuedNotice objects.
+
+    Each notice is issued on the day of its inspection (an hour after it started, never after
+    `now`), as an inspector does on site: its deadlines, counted from that day, are then on or
+    after the issue date. Issued in order of their inspections, so numbers grow with the dates."""
     from inspect_app.services.keys import ensure_device_key
     from inspect_app.services.notices import issue_rectification_notice
 
@@ -1318,5 +1322,14 @@ def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTI
         return []
     ensure_device_key(store, keys_dir, name="演示设备", organisation=agency.name or None)
     now = now or datetime.now(UTC).replace(microsecond=0)
-    return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=now)
-            for ids in groups]
+    with store.read() as session:
+        started = {ids[0]: session.exec(select(Inspection.started_at).join(Hazard, Hazard.inspection_id == Inspection.id)
+                                        .where(Hazard.id == ids[0])).one() for ids in groups}
+
+    def issued_on(ids: list[str]) -> datetime:
+        moment = started[ids[0]]
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return min(now, moment + timedelta(hours=1))
+
+    return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=issued_on(ids))
+            for ids in sorted(groups, key=issued_on)]

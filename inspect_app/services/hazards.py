@@ -24,6 +24,7 @@ from db.errors import UserError
 from db.models import Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
 from db.overview import OPEN_HAZARD_STATUSES
 from db.store import Store
+from forms import china_time
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
 
@@ -50,7 +51,7 @@ class HazardQuery:
     status: str | None = None  # one of HAZARD_VIEW_STATUSES or UNRESOLVED; None = all
     limit: int = 200
     offset: int = 0
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=china_time.today)  # overdue is judged by the China date
 
 
 @dataclass(frozen=True)
@@ -252,14 +253,21 @@ def save_hazard(store: Store, hazard_id: str, data: HazardInput) -> str:
         return hazard.id
 
 
-def save_rectification(store: Store, hazard_id: str, data: RectificationInput) -> str:
-    """Store the 五落实 of a hazard (may still be incomplete); return the item id written."""
+def save_rectification(store: Store, hazard_id: str, data: RectificationInput, *, today: date | None = None) -> str:
+    """Store the 五落实 of a hazard (may still be incomplete); return the item id written.
+
+    A deadline set or changed to a day before `today` (the China date by default) is refused; an
+    unchanged one stays as it is, so an overdue item's other implementations can still be edited."""
+    today = today or china_time.today()
     with store.transaction() as session:
         hazard = session.get(Hazard, hazard_id)
         if hazard is None or hazard.deleted:
             raise UserError("errors.hazard_missing")
         item = _current_item(session, hazard_id)
         values = data.model_dump()
+        if values["deadline"] is not None and values["deadline"] != item.deadline and values["deadline"] < today:
+            raise UserError("errors.deadline_past", field="deadline", deadline=values["deadline"].isoformat(),
+                            today=today.isoformat())
         values["funds_yuan"] = float(values["funds_yuan"]) if values["funds_yuan"] is not None else None
         if all(getattr(item, k) == v for k, v in values.items()):
             return item.id
@@ -289,16 +297,23 @@ class FiveImplementationsIncomplete(UserError):
 
 
 def ensure_ready_for_notice(store: Store, hazard_ids: list[str], today: date) -> None:
-    """Refuse (naming every hazard and what it lacks) unless all five are there for each hazard."""
+    """Refuse (naming every hazard and what it lacks) unless all five are there for each hazard;
+    then refuse a deadline before `today`, the China date of issue (naming the hazard and its
+    deadline): a notice never orders rectification by a day already gone."""
     if not hazard_ids:
         raise UserError("errors.notice_without_hazards")
-    gaps = []
+    gaps, rows = [], []
     for number, hazard_id in enumerate(hazard_ids, start=1):
         row = get_hazard(store, hazard_id, today)
+        rows.append(row)
         if row.missing:
             gaps.append((number, row.description, row.missing))
     if gaps:
         raise FiveImplementationsIncomplete(gaps)
+    for number, row in enumerate(rows, start=1):
+        if row.deadline is not None and row.deadline < today:
+            raise UserError("errors.deadline_before_issue", number=number, description=row.description[:30],
+                            deadline=row.deadline.isoformat(), date=today.isoformat())
 
 
 def mark_pending_review(store: Store, hazard_id: str) -> None:

@@ -7,10 +7,16 @@ its QR payload signed with the device key, the PDF rendered and PAdES-signed, th
 An issued notice never changes: a correction is a new notice whose content names the one it
 supersedes (`supersedes_id`), and the old one stays verifiable.
 
-Numbers read `{agency short}〔{year}〕{device block}-{sequence:04d}号`; the device block keeps
-numbers unique across laptops that issue offline (set by the office, assigned by the hub, or
-provisional until either: db/notice_block.py). A number some other notice here already holds is
-skipped, never reused.
+Numbers read `{agency short}{kind word}〔{year}〕第{device block}-{sequence:04d}号`, e.g.
+`平经信安整责改〔2026〕第H001-0012号`: each document kind has its own series per block and year
+(kind words `KIND_WORDS`, overridable in config.toml `[agency] number_words`). The device block
+keeps numbers unique across laptops that issue offline (set by the office, assigned by the hub,
+or provisional until either: db/notice_block.py). A number some other notice here already holds is
+skipped, never reused; numbers issued before the kind word (`平经信安整〔2026〕A07-0001号`) stay.
+
+Dates a person reads are China dates (forms/china_time.py): the year of the number, the issue
+date and time in the content (`+08:00`), the inspection and re-inspection dates. `issued_at` is
+stored in UTC.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlmodel import func, select
@@ -44,8 +50,9 @@ from db.models import (
 )
 from db.store import Store
 from exports.notice_content import SCHEMA, canonical_json, content_hash
+from forms import china_time
 from forms.checklist import find_template
-from inspect_app.config import pdf_font_setting
+from inspect_app.config import agency_config, pdf_font_setting
 from inspect_app.services.attachments import files_of
 from inspect_app.services.hazards import (
     LIVE_ITEM,
@@ -59,6 +66,9 @@ from inspect_app.services.hazards import (
 DEFAULT_BASIS = ("《中华人民共和国消防法》第十六条、第二十八条", "《浙江省消防条例》",
                  "《建筑设计防火规范》（GB 50016）")
 BLOCK_SETTING = notice_block.HAND_SETTING
+# The word after the agency's short name in each kind's numbers (责令改正, 复查, 检查记录).
+KIND_WORDS = {"rectification": "责改", "reinspection_opinion": "复查", "inspection_record": "检记"}
+KIND_WORD_PATTERN = re.compile(r"[^\s〔〕\[\]【】()（）0-9]{1,6}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,20 @@ def agency_from_config(configured: dict, fallback: Agency) -> Agency:
     )
 
 
+def number_words(configured: dict | None = None) -> dict[str, str]:
+    """The word each kind's numbers carry: `[agency] number_words = {rectification = "责改", …}` of
+    config.toml (or `configured`, the `[agency]` table) over `KIND_WORDS`, kind by kind. A word that
+    is not 1–6 characters without spaces, brackets or digits is ignored: it would make the number
+    unreadable (or, with digits, ambiguous)."""
+    table = (agency_config() if configured is None else configured).get("number_words")
+    words = dict(KIND_WORDS)
+    if isinstance(table, dict):
+        for kind, word in table.items():
+            if kind in words and isinstance(word, str) and KIND_WORD_PATTERN.fullmatch(word.strip()):
+                words[kind] = word.strip()
+    return words
+
+
 # --- numbering ----------------------------------------------------------------------------------
 
 
@@ -117,31 +141,33 @@ def set_device_block(store: Store, block: str) -> str:
     return block
 
 
-def format_number(agency_short: str, year: int, block: str, sequence: int) -> str:
-    return f"{agency_short}〔{year}〕{block}-{sequence:04d}号"
+def format_number(agency_short: str, word: str, year: int, block: str, sequence: int) -> str:
+    """The official style 〔年〕第N号 with the kind's word: 平经信安整责改〔2026〕第H001-0012号."""
+    return f"{agency_short}{word}〔{year}〕第{block}-{sequence:04d}号"
 
 
-def next_number_preview(store: Store, agency: Agency, year: int) -> str:
-    """The number the next notice of this device and year will get; reserves nothing."""
+def next_number_preview(store: Store, agency: Agency, year: int, kind: str = "rectification") -> str:
+    """The number the next notice of this kind, device and year will get; reserves nothing."""
     block = device_block(store)
     with store.read() as session:
-        counter = session.get(NoticeCounter, (block, year))
-        return _free_number(session, agency, block, year, counter.last_sequence if counter else 0)[1]
+        counter = session.get(NoticeCounter, (kind, block, year))
+        return _free_number(session, agency, kind, block, year, counter.last_sequence if counter else 0)[1]
 
 
-def _free_number(session, agency: Agency, block: str, year: int, last: int) -> tuple[int, str]:
-    """The first sequence after `last` whose number no notice here holds. Another device's notice
-    under the same block (from a bundle or a pull: a block set twice by hand, a bundle from another
-    county) takes its number with it; this device moves past it rather than fail on the unique
-    number, and never renumbers paper already issued."""
+def _free_number(session, agency: Agency, kind: str, block: str, year: int, last: int) -> tuple[int, str]:
+    """The first sequence after `last` of this kind's series whose number no notice here holds.
+    Another device's notice under the same block (from a bundle or a pull: a block set twice by
+    hand, a bundle from another county) takes its number with it; this device moves past it rather
+    than fail on the unique number, and never renumbers paper already issued."""
     held = session.exec(select(func.max(Notice.sequence))
-                        .where(Notice.device_block == block, Notice.year == year)).one()
+                        .where(Notice.kind == kind, Notice.device_block == block, Notice.year == year)).one()
+    word = number_words()[kind]
     sequence = max(last, held or 0) + 1
-    number = format_number(agency.short, year, block, sequence)
-    # A notice may hold this number under another block field (a hostile or damaged row): skip it too.
+    number = format_number(agency.short, word, year, block, sequence)
+    # A notice may hold this number under another block or kind (a hostile or damaged row): skip it too.
     while session.exec(select(Notice.id).where(Notice.number == number)).first() is not None:
         sequence += 1
-        number = format_number(agency.short, year, block, sequence)
+        number = format_number(agency.short, word, year, block, sequence)
     return sequence, number
 
 
@@ -153,12 +179,12 @@ def hazards_for_notice(store: Store, row: HazardRow, today: date) -> list[str]:
     return [r.id for r in rows if r.tenant_id == row.tenant_id and r.notice_number is None]
 
 
-def _next_number(session, agency: Agency, block: str, year: int) -> tuple[int, str]:
-    counter = session.get(NoticeCounter, (block, year))
+def _next_number(session, agency: Agency, kind: str, block: str, year: int) -> tuple[int, str]:
+    counter = session.get(NoticeCounter, (kind, block, year))
     if counter is None:
-        counter = NoticeCounter(device_block=block, year=year, last_sequence=0)
+        counter = NoticeCounter(kind=kind, device_block=block, year=year, last_sequence=0)
         session.add(counter)
-    counter.last_sequence, number = _free_number(session, agency, block, year, counter.last_sequence)
+    counter.last_sequence, number = _free_number(session, agency, kind, block, year, counter.last_sequence)
     return counter.last_sequence, number
 
 
@@ -170,14 +196,62 @@ def _inspectors(session, ids: list[str]) -> list[dict]:
     return [{"name": found[i].name, "id_number": found[i].id_number} for i in ids if i in found]
 
 
+def _park_address(park: Park) -> str:
+    """District, street and park name, each said once: a park named after its town
+    ("平湖市新埭镇智能装备小微企业园" in 新埭镇, 平湖市) must not read "平湖市新埭镇 平湖市新埭镇…"."""
+    street = park.street.removeprefix(park.district) or park.street
+    name = park.name
+    while True:
+        shorter = next((name[len(p):] for p in (park.district, street) if p and name.startswith(p)), name)
+        if shorter == name or not shorter.strip():
+            break
+        name = shorter
+    return f"{park.district}{street}{name}"
+
+
 def _addressee(session, park: Park, tenant: Tenant | None) -> dict:
     if tenant is None:
-        return {"name": park.name, "credit_code": None, "address": f"{park.district}{park.street} {park.name}",
+        return {"name": park.name, "credit_code": None, "address": _park_address(park),
                 "person_in_charge": park.property_company}
     place = " ".join(p for p in (tenant.building, tenant.unit_no) if p)
     return {"name": tenant.name, "credit_code": tenant.credit_code,
-            "address": f"{park.district}{park.street} {park.name} {place}".strip(),
+            "address": f"{_park_address(park)} {place}".strip(),
             "person_in_charge": tenant.contact_name}
+
+
+def _template_of(inspection: Inspection | None):
+    return find_template(inspection.template_id, inspection.template_version) if inspection else None
+
+
+def _item_basis(template, code: str | None) -> str | None:
+    if template is None or not code:
+        return None
+    try:
+        return template.item(code).legal_basis
+    except KeyError:
+        return None
+
+
+def _basis(template, failed_codes: list[str], agency: Agency) -> list[str]:
+    """检查依据: the template's own legal basis; else the distinct legal basis of the failed items
+    (in their order); else the agency's configured default."""
+    if template is not None and template.legal_basis:
+        return list(template.legal_basis)
+    items = [b for b in (_item_basis(template, code) for code in failed_codes) if b]
+    return list(dict.fromkeys(items)) or list(agency.basis)
+
+
+def _inspection_info(session, inspection: Inspection, agency: Agency, failed_codes: list[str]) -> dict:
+    """What every kind says of the inspection: its China date, checklist, inspectors, legal basis."""
+    template = _template_of(inspection)
+    return {"date": china_time.local_date(inspection.started_at).isoformat(),
+            "checklist": template.title("zh_CN") if template else inspection.template_id,
+            "inspectors": _inspectors(session, inspection.inspector_ids),
+            "basis": _basis(template, failed_codes, agency)}
+
+
+def _china_iso(instant: datetime | None) -> str | None:
+    return china_time.local(instant).isoformat(timespec="seconds") if instant else None
 
 
 def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem, store: Store,
@@ -187,18 +261,10 @@ def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem,
     files = files_of(store, "check_result", hazard.check_result_id) if hazard.check_result_id else []
     files += [f for f in files_of(store, "hazard", hazard.id) if f.sha256 not in {g.sha256 for g in files}]
     photos.update({f.sha256: f.path for f in files})
-    legal_basis = None
-    if hazard.inspection_id and hazard.item_code:
-        inspection = session.get(Inspection, hazard.inspection_id)
-        template = find_template(inspection.template_id, inspection.template_version)
-        if template is not None:
-            try:
-                legal_basis = template.item(hazard.item_code).legal_basis
-            except KeyError:
-                pass
+    inspection = session.get(Inspection, hazard.inspection_id) if hazard.inspection_id else None
     return {
         "no": number, "description": hazard.description, "location": hazard.location,
-        "severity": hazard.severity, "legal_basis": legal_basis,
+        "severity": hazard.severity, "legal_basis": _item_basis(_template_of(inspection), hazard.item_code),
         "responsible": item.responsible_person, "responsible_phone": item.responsible_phone,
         "measures": item.measures, "funds_yuan": item.funds_yuan, "funds_reason": item.funds_reason,
         "deadline": item.deadline.isoformat() if item.deadline else None,
@@ -208,16 +274,24 @@ def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem,
     }
 
 
-def _base_content(kind: str, number: str, issued_at: datetime, agency: Agency, park: Park, addressee: dict,
-                  inspection: dict) -> dict:
+def _base_content(kind: str, number: str, issued_at: datetime, agency: Agency, park: Park, addressee: dict) -> dict:
     return {
         "schema": SCHEMA, "kind": kind, "number": number, "revision": 1, "supersedes": None,
-        "issued_at": issued_at.isoformat(timespec="seconds"),
+        "issued_at": _china_iso(issued_at),
         "agency": {"name": agency.name, "short": agency.short, "basis": list(agency.basis),
                    "reinspection_note": agency.reinspection_note},
-        "addressee": addressee, "park": {"code": park.code, "name": park.name}, "inspection": inspection,
-        "hazards": [], "deadline": None, "references": None, "results": None,
+        "addressee": addressee, "park": {"code": park.code, "name": park.name}, "inspection": None,
+        "reinspection": None, "hazards": [], "deadline": None, "references": None, "results": None,
     }
+
+
+def _refuse_past_deadlines(entries: list[dict], issue_date: date, *, key: str = "deadline") -> None:
+    """A document never orders rectification by a day already gone (China date of issue)."""
+    for entry in entries:
+        value = entry[key] if key == "deadline" else (entry.get("outcome") or {}).get(key)
+        if value and date.fromisoformat(value) < issue_date:
+            raise UserError("errors.deadline_before_issue", number=entry["no"], description=entry["description"][:30],
+                            deadline=value, date=issue_date.isoformat())
 
 
 # --- issuing ------------------------------------------------------------------------------------
@@ -227,11 +301,12 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
                                now: datetime, supersedes: str | None = None) -> IssuedNotice:
     """The 隐患整改通知书 for hazards of one tenant (or of one park's common areas).
 
-    Refused, with nothing written, when a hazard lacks any of the five implementations, when the
-    hazards belong to different addressees, when a hazard is on an issued notice already (unless
-    this is the correction that supersedes it), or when this device has no signing key.
+    Refused, with nothing written, when a hazard lacks any of the five implementations or its
+    deadline is before the issue date (China time), when the hazards belong to different
+    addressees, when a hazard is on an issued notice already (unless this is the correction that
+    supersedes it), or when this device has no signing key.
     """
-    ensure_ready_for_notice(store, hazard_ids, now.date())
+    ensure_ready_for_notice(store, hazard_ids, china_time.local_date(now))
     key = _signing_key(keys_dir)
     with store.transaction() as session:
         hazards = [session.get(Hazard, h) for h in hazard_ids]
@@ -250,6 +325,8 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
                               .order_by(RectificationItem.revision.desc())).first() for h in hazards]
         content, notice = _start(session, store, "rectification", agency, now, park, tenant, inspection,
                                  supersedes)
+        if inspection is not None:
+            content["inspection"] = _inspection_info(session, inspection, agency, [h.item_code for h in hazards])
         photos: dict[str, Path] = {}
         content["hazards"] = [_hazard_entry(session, n, h, i, store, photos)
                               for n, (h, i) in enumerate(zip(hazards, items, strict=True), start=1)]
@@ -263,7 +340,8 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
 
 def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agency, keys_dir: Path,
                                now: datetime) -> IssuedNotice:
-    """The 复查意见书 answering a rectification notice: each hazard's latest re-inspection outcome."""
+    """The 复查意见书 answering a rectification notice: each hazard's latest re-inspection outcome,
+    dated and signed by the re-inspection (复查) itself, not by the original inspection."""
     key = _signing_key(keys_dir)
     with store.transaction() as session:
         original = session.exec(select(Notice).where(Notice.number == notice_number)).first()
@@ -271,11 +349,13 @@ def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agen
             raise UserError("errors.notice_missing", number=notice_number)
         park = session.get(Park, original.park_id)
         tenant = session.get(Tenant, original.tenant_id) if original.tenant_id else None
-        inspection = session.get(Inspection, original.inspection_id) if original.inspection_id else None
         hazards = session.exec(select(Hazard).where(Hazard.notice_id == original.id)).all()
-        content, notice = _start(session, store, "reinspection_opinion", agency, now, park, tenant, inspection, None)
+        # The row stays linked to the inspection; the content names the 复查 instead (below).
+        inspection = session.get(Inspection, original.inspection_id) if original.inspection_id else None
+        content, notice = _start(session, store, "reinspection_opinion", agency, now, park, tenant, inspection,
+                                 None)
         content["references"] = original.number
-        entries, photos = [], {}
+        entries, photos, done = [], {}, []
         for number, hazard in enumerate(sorted(hazards, key=lambda h: h.found_on), start=1):
             item = session.exec(select(RectificationItem).where(RectificationItem.hazard_id == hazard.id, LIVE_ITEM)
                                 .order_by(RectificationItem.revision.desc())).first()
@@ -287,16 +367,24 @@ def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agen
                 entry["outcome"] = {"result": latest.outcome, "date": latest.inspected_on.isoformat(),
                                     "evidence": latest.evidence_note,
                                     "new_deadline": latest.new_deadline.isoformat() if latest.new_deadline else None}
+                done.append(latest)
             entries.append(entry)
-        if not any(e["outcome"] for e in entries):
+        if not done:
             raise UserError("errors.reinspection_missing", number=notice_number)
+        _refuse_past_deadlines(entries, china_time.local_date(now), key="new_deadline")
+        inspector_ids = list(dict.fromkeys(i for r in sorted(done, key=lambda r: r.inspected_on)
+                                           for i in r.inspector_ids))
+        dates = sorted({r.inspected_on.isoformat() for r in done})
+        content["reinspection"] = {"date": dates[-1], "dates": dates,
+                                   "inspectors": _inspectors(session, inspector_ids)}
         content["hazards"] = entries
         return _finish(session, key, notice, content, photos)
 
 
 def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency, keys_dir: Path,
                             now: datetime) -> IssuedNotice:
-    """The 检查记录 of a finished inspection: every checklist item and its result."""
+    """The 检查记录 of a finished inspection: every checklist item and its result, the time it ran
+    from and to, every inspector and the unit's accompanying person. Numbered in its own series."""
     key = _signing_key(keys_dir)
     with store.transaction() as session:
         inspection = session.get(Inspection, inspection_id)
@@ -309,6 +397,11 @@ def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency,
         content, notice = _start(session, store, "inspection_record", agency, now, park, tenant, inspection, None)
         results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id)
                                .order_by(CheckResult.position)).all()
+        info = _inspection_info(session, inspection, agency, [r.item_code for r in results if r.outcome == "fail"])
+        info.update({"started_at": _china_iso(inspection.started_at), "finished_at": _china_iso(inspection.finished_at),
+                     # Inspection.accompanied_by (migration 0008) where this database has it.
+                     "accompanied_by": getattr(inspection, "accompanied_by", None)})
+        content["inspection"] = info
         content["results"] = [{"code": r.item_code, "category": r.category, "text": r.item_text,
                                "outcome": r.outcome, "note": r.note} for r in results]
         return _finish(session, key, notice, content, {})
@@ -319,17 +412,13 @@ def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park
     if not agency.name.strip():
         raise UserError("errors.agency_missing")  # a notice must say who issues it
     block = device_block(store)
-    sequence, number = _next_number(session, agency, block, now.year)
-    inspection_info = None
-    if inspection is not None:
-        template = find_template(inspection.template_id, inspection.template_version)
-        inspection_info = {"date": inspection.started_at.date().isoformat(),
-                           "checklist": template.title("zh_CN") if template else inspection.template_id,
-                           "inspectors": _inspectors(session, inspection.inspector_ids)}
-    content = _base_content(kind, number, now, agency, park, _addressee(session, park, tenant), inspection_info)
+    year = china_time.local(now).year  # the number's year is the China year of issue
+    sequence, number = _next_number(session, agency, kind, block, year)
+    content = _base_content(kind, number, now, agency, park, _addressee(session, park, tenant))
     notice = Notice(number=number, kind=kind, park_id=park.id, tenant_id=tenant.id if tenant else None,
-                    inspection_id=inspection.id if inspection else None, device_block=block, year=now.year,
-                    sequence=sequence, issued_at=now, content_json="", content_sha256="")
+                    inspection_id=inspection.id if inspection else None, device_block=block, year=year,
+                    sequence=sequence, issued_at=china_time.local(now).astimezone(UTC),
+                    content_json="", content_sha256="")
     if supersedes:
         old = session.exec(select(Notice).where(Notice.number == supersedes)).first()
         if old is None:

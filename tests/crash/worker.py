@@ -47,7 +47,7 @@ from tests.crash.setup import HUB, IMPORT_PARK, MAIN_PARK
 FIRE = builtin_templates()["fire_safety"]
 AGENCY = Agency(name="平湖市经济和信息化局", short="平经信安整")
 FIVE = {"responsible_person": "张伟", "responsible_phone": "13812345678", "measures": "清理通道，搬离纸箱",
-        "funds_yuan": "0", "funds_reason": "自行整改，无需资金", "deadline": "2026-12-31",
+        "funds_yuan": "0", "funds_reason": "自行整改，无需资金", "deadline": (date.today() + timedelta(days=30)).isoformat(),  # never in the past
         "contingency_plan": "整改期间专人值守，配备灭火器"}
 TENANT_FIELDS = ("name", "credit_code", "contact_phone", "headcount", "rented_area_m2")
 WEIGHTS = {"tenant_add": 3, "tenant_edit": 4, "inspect": 8, "five": 3, "notice": 2, "reinspect": 1,

@@ -6,7 +6,7 @@ correction is a new row and the latest counts (inspect_app/services/notice_servi
 document not served within three working days of its issue is shown as late.
 
 Revision ID: 0010_notice_service
-Revises: 0008_inspection_accompanied_by
+Revises: 0009_notice_series
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_notice_service"
-down_revision: str | None = "0008_inspection_accompanied_by"
+down_revision: str | None = "0009_notice_series"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
