@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from forms import fields
+from forms import china_time, fields
 from forms.catalogues import (
     FIRE_HAZARD_CLASSES,
     LEASE_USES,
@@ -117,7 +117,7 @@ class TenantInput(BaseModel):
     def _agreement_date_needs_signature(cls, value: date | None, info: ValidationInfo) -> date | None:
         if value and not info.data.get("safety_agreement_signed"):
             raise fields.error("agreement_date_without_signature")
-        if value and value > date.today():
+        if value and value > china_time.today():
             raise fields.error("date_in_future")
         return value
 

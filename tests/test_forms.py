@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from forms import china_time
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.inspector import InspectorInput
@@ -217,7 +218,7 @@ def test_missing_name_key_is_refused_as_required():
 
 
 def test_agreement_date_in_the_future_is_refused():
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (china_time.today() + timedelta(days=1)).isoformat()
     messages = refusal(
         values=tenant_values(safety_agreement_signed="是", safety_agreement_date=tomorrow), lang="en"
     )

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from forms import china_time
 from forms.i18n import catalogue, current_language, t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
@@ -85,7 +86,7 @@ class AuditScreen(TranslatedBindings, Screen):
         for line in self.lines:
             entry = line.entry
             table.add_row(
-                entry.created_at.astimezone().strftime("%m-%d %H:%M"),
+                china_time.local(entry.created_at).strftime("%m-%d %H:%M"),
                 formatting.clip(self._who(entry), WIDTHS["who"]),
                 entry.device[:WIDTHS["device"]],
                 formatting.clip(self._record(entry), WIDTHS["record"]),
@@ -134,7 +135,7 @@ class AuditScreen(TranslatedBindings, Screen):
             return
         line = self.lines[index]
         entry = line.entry
-        head = t("tui.audit.detail", when=entry.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        head = t("tui.audit.detail", when=china_time.local(entry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                  who=self._who(entry), device=entry.device or "?",
                  record=t(f"tui.audit.records.{entry.table_name}"), action=t(f"tui.audit.actions.{entry.action}"))
         change = t("tui.audit.detail_change", field=field_label(entry.table_name, line.field), change=self._change(line))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from db.clock import parse
 from db.errors import UserError
 from db.store import Store
+from forms import china_time
 from forms.i18n import catalogue, current_language, t
 
 TEXT_WIDTH = 40
@@ -270,13 +271,13 @@ def _writer(conn, stamp: str) -> str:
 
 def _stamp_time(stamp: str) -> datetime | None:
     try:
-        return datetime.fromtimestamp(parse(stamp)[0] / 1000, tz=UTC).astimezone()
+        return china_time.local(datetime.fromtimestamp(parse(stamp)[0] / 1000, tz=UTC))
     except (ValueError, OverflowError, OSError):
         return None
 
 
 def _utc_text_to_local(stored) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(stored)).replace(tzinfo=UTC).astimezone() if stored else None
+        return china_time.local(datetime.fromisoformat(str(stored))) if stored else None
     except ValueError:
         return None

@@ -44,7 +44,7 @@ from db.models import (
     Tenant,
 )
 from db.store import Store
-from forms import credit_code
+from forms import china_time, credit_code
 from forms.catalogues import PARK_DEVELOPER_TYPES, STAR_RATINGS
 from forms.checklist import ChecklistTemplate, builtin_templates
 
@@ -513,7 +513,7 @@ def generate_demo(
     store: Store, *, parks: int, tenants_per_park: int, seed: int, today: date | None = None
 ) -> dict[str, int]:
     """Write `parks` demo parks with `tenants_per_park` tenants each; return how many rows of each kind."""
-    builder = DemoBuilder(random.Random(seed), today or date.today())
+    builder = DemoBuilder(random.Random(seed), today or china_time.today())
     with store.read() as session:
         first_number = _next_park_number(session)
     with store.transaction() as session:
@@ -561,7 +561,7 @@ def add_tenant_inspections(
     and life cycle as `generate_demo` (a county's second round of checks in the same months).
     The last inspection may overshoot the count by its few hazards. Returns the rows added.
     """
-    builder = DemoBuilder(random.Random(seed), today or date.today())
+    builder = DemoBuilder(random.Random(seed), today or china_time.today())
     with store.read() as session:
         have = session.exec(select(func.count()).select_from(Hazard).where(Hazard.deleted == False)).one()  # noqa: E712
         parks, tenants, teams = inspection_candidates(session)

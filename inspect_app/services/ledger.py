@@ -9,6 +9,7 @@ from db.errors import UserError
 from db.models import Park, Tenant
 from db.queries import LedgerQuery, LedgerRow
 from db.store import Store
+from forms import china_time
 from forms.tenant import TenantInput
 
 # Columns of the Tenant table that TenantInput fills one to one.
@@ -66,7 +67,7 @@ def save_tenant(store: Store, *, park_id: str, data: TenantInput, tenant_id: str
                 if getattr(tenant, name) != value:
                     setattr(tenant, name, value)
         if tenant.status == "left" and tenant.left_on is None:
-            tenant.left_on = date.today()
+            tenant.left_on = china_time.today()
         if tenant.status == "in_park" and tenant.left_on is not None:
             tenant.left_on = None
         session.flush()
@@ -81,5 +82,5 @@ def mark_tenant_left(store: Store, tenant_id: str, on: date | None = None) -> Te
             raise UserError("errors.tenant_missing")
         if tenant.status != "left":
             tenant.status = "left"
-            tenant.left_on = on or date.today()
+            tenant.left_on = on or china_time.today()
         return tenant

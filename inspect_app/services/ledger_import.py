@@ -24,7 +24,7 @@ from db.errors import UserError
 from db.models import Park, Tenant
 from db.store import Store
 from exports.tabular import FORMULA_GUARD, FORMULA_STARTS
-from forms import fields
+from forms import china_time, fields
 from forms.errors import PYDANTIC_KINDS, message
 from forms.i18n import t
 from forms.tenant import TenantInput
@@ -416,7 +416,7 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
                     if _comparable({name: getattr(tenant, name)}) != _comparable({name: values[name]}):
                         setattr(tenant, name, values[name])
             if tenant.status == "left" and tenant.left_on is None:
-                tenant.left_on = date.today()
+                tenant.left_on = china_time.today()
             if tenant.status == "in_park" and tenant.left_on is not None:
                 tenant.left_on = None
     report.written = True

@@ -60,6 +60,7 @@ from datetime import date
 from db.errors import UserError
 from db.overview import overdue_sql
 from db.store import Store
+from forms import china_time
 from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
 from inspect_app.services.notice_service import late_counts
 from inspect_app.services.risk_flags import FLAG_KINDS, Flag, Quarter, load_flags
@@ -340,7 +341,7 @@ def latest_quarter(store: Store, today: date | None = None) -> Quarter:
     """The latest complete quarter (before the one `today` is in) with any report in the county;
     the last complete quarter when there is none."""
     with store.connect() as conn:
-        return _latest_quarter(conn, today or date.today())
+        return _latest_quarter(conn, today or china_time.today())
 
 
 def park_id_for_code(store: Store, code: str) -> str | None:
@@ -437,7 +438,7 @@ def county_overview(store: Store, *, quarter: Quarter | None = None, today: date
                     thresholds: RiskFlagThresholds | None = None) -> CountyOverview:
     """Every park's figures for the quarter, and the county's."""
     thresholds = thresholds or risk_flag_thresholds()
-    today = today or date.today()
+    today = today or china_time.today()
     read = _read(store, park_id=None, quarter=quarter or latest_quarter(store, today), today=today,
                  thresholds=thresholds)
     return CountyOverview(read.quarter, read.quarters, read.parks, _total(read.parks, read.quarters), thresholds)
@@ -447,7 +448,7 @@ def park_overview(store: Store, park_id: str, *, quarter: Quarter | None = None,
                   thresholds: RiskFlagThresholds | None = None) -> ParkOverview:
     """One park's figures and its tenants' table (figures, class, flags). UserError for an unknown park."""
     thresholds = thresholds or risk_flag_thresholds()
-    today = today or date.today()
+    today = today or china_time.today()
     quarter = quarter or latest_quarter(store, today)  # the county's, so that parks compare
     read = _read(store, park_id=park_id, quarter=quarter, today=today, thresholds=thresholds)
     if not read.parks:

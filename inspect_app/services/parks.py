@@ -10,11 +10,12 @@ from datetime import date
 from db import overview
 from db.overview import ParkSummary
 from db.store import Store
+from forms import china_time
 
 
 def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]:
     with store.connect() as conn:
-        return overview.park_summaries(conn, today or date.today())
+        return overview.park_summaries(conn, today or china_time.today())
 
 
 def inspector_name(store: Store) -> str | None:

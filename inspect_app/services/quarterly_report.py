@@ -32,6 +32,7 @@ from exports.quarterly_report_data import (
     TrendLine,
     r,
 )
+from forms import china_time
 from forms.i18n import current_language, t
 from inspect_app.config import RiskFlagThresholds, agency_config, pdf_font_setting, risk_flag_thresholds
 from inspect_app.services.park_overview import (
@@ -143,7 +144,7 @@ def _county_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskF
 
 def county_report(store: Store, *, quarter: Quarter | None = None, today: date | None = None,
                   lang: str | None = None, thresholds: RiskFlagThresholds | None = None) -> QuarterlyReport:
-    lang, today = _lang(lang), today or date.today()
+    lang, today = _lang(lang), today or china_time.today()
     thresholds = thresholds or risk_flag_thresholds()
     check_quarter(quarter, today)
     overview = county_overview(store, quarter=quarter, today=today, thresholds=thresholds)
@@ -162,7 +163,7 @@ def county_report(store: Store, *, quarter: Quarter | None = None, today: date |
 
 def park_report(store: Store, park_id: str, *, quarter: Quarter | None = None, today: date | None = None,
                 lang: str | None = None, thresholds: RiskFlagThresholds | None = None) -> QuarterlyReport:
-    lang, today = _lang(lang), today or date.today()
+    lang, today = _lang(lang), today or china_time.today()
     thresholds = thresholds or risk_flag_thresholds()
     check_quarter(quarter, today)
     overview = park_overview(store, park_id, quarter=quarter, today=today, thresholds=thresholds)

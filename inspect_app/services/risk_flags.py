@@ -41,9 +41,10 @@ import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 
+from forms import china_time
 from forms.i18n import t
 from inspect_app.config import RiskFlagThresholds
 from inspect_app.services.hazards import derived_status
@@ -343,7 +344,7 @@ ORDER BY l.tenant_id, c.position, c.item_code
 
 def _local_date(stored_utc: str) -> date:
     """The day, where the app runs, of a UTC time as the store keeps it ('2026-09-12 02:15:00.000000')."""
-    return datetime.fromisoformat(stored_utc).replace(tzinfo=UTC).astimezone().date()
+    return china_time.local_date(datetime.fromisoformat(stored_utc))
 
 
 def load_flags(conn: sqlite3.Connection, *, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,

@@ -4,11 +4,12 @@ it starts. Plain SQL on small counts: the status line is refreshed often and mus
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from db.errors import UserError
 from db.store import Store
+from forms import china_time
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,6 @@ def _local(stored: str | None) -> datetime | None:
     if not stored:
         return None
     try:
-        return datetime.fromisoformat(str(stored)).replace(tzinfo=UTC).astimezone()
+        return china_time.local(datetime.fromisoformat(str(stored)))
     except ValueError:
         return None
