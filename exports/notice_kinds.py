@@ -137,7 +137,9 @@ class ReinspectionOpinion(DocumentBuilder):
         if open_deadlines:
             deadline = max((d for d in open_deadlines if d), default=None)
             words = self.we("conclusion.not_rectified", deadline=self.date(deadline))
-            last.append(self.p(words + text(self.agency.get("consequence") or ""), s.indent))
+            if self.agency.get("consequence"):
+                words += text(self.agency["consequence"])
+            last.append(self.p(words, s.indent))
         if "escalated" in results:
             last.append(self.p(self.we("conclusion.escalated"), s.indent))
         return story, last

@@ -211,12 +211,7 @@ class DocumentBuilder:
             story.append(self.p(self.we("salutation", name=a.get("name") or ""), s.body))
         return story
 
-    # closing: rights, consequence, contact ------------------------------------------------------------
-    def consequence(self) -> list:
-        """What follows if the hazards are not rectified: when the kind orders rectification."""
-        words = self.agency.get("consequence")
-        return [self.p(text(words), self.s.indent)] if words else []
-
+    # closing: rights, contact ------------------------------------------------------------
     def closing(self) -> list:
         story = []
         if self.rights and self.agency.get("rights_notice"):
