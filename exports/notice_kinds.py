@@ -54,8 +54,8 @@ class Rectification(DocumentBuilder):
         if not hazards:
             rows.append([self.p(self.we("no_items"), s.cell_center), "", "", "", "", "", "", "", ""])
             spans.append(("SPAN", (0, 2), (-1, 2)))
-        # the funds column is wide enough for "23,800.50" and the responsible one for a mobile number
-        table = self.table(rows, colWidths=widths(6, 28, 12.5, 9, 21, 24, 15.5, 16.5, 24.5), repeatRows=2,
+        # the funds column fits "1,234,567.25", the responsible one a mobile number, the deadline "12月11日"
+        table = self.table(rows, colWidths=widths(6, 26.5, 12.5, 9, 21, 23.5, 19.5, 16, 23), repeatRows=2,
                            splitInRow=1)
         table.setStyle(table_style(2, spans))
         return table
@@ -72,7 +72,8 @@ class Rectification(DocumentBuilder):
         if len(deadlines) > 1:  # the dates are in the table: state none here
             order += self.we("order_table")
         else:
-            order += self.we("order", deadline=self.date(self.c.get("deadline") or next(iter(deadlines), None)))
+            single = next(iter(deadlines)) if deadlines else self.c.get("deadline")
+            order += self.we("order", deadline=self.date(single))
         note = text(self.agency.get("reinspection_note") or self.w("reinspection_note"))
         if self.agency.get("consequence"):  # one paragraph: what happens when the deadline has passed
             note += text(self.agency["consequence"])

@@ -59,9 +59,9 @@ class Styles:
         self.caption = ParagraphStyle("caption", parent=self.small, alignment=TA_CENTER)
         self.section = ParagraphStyle("section", parent=base, fontSize=10.5, leading=16, spaceBefore=4)
         self.receipt_title = ParagraphStyle("rtitle", parent=base, fontSize=11, leading=14, alignment=TA_CENTER)
-        self.receipt_line = ParagraphStyle("rline", parent=base, fontSize=10, leading=18)  # room to write
+        self.receipt_line = ParagraphStyle("rline", parent=base, fontSize=10, leading=16)  # room to write
         self.sign = ParagraphStyle("sign", parent=base, fontSize=10, leading=14, alignment=TA_LEFT)
-        self.sign_line = ParagraphStyle("signl", parent=self.sign, leading=22)  # room to write
+        self.sign_line = ParagraphStyle("signl", parent=self.sign, leading=20)  # room to write
         self.sign_right = ParagraphStyle("signr", parent=base, fontSize=10.5, leading=15, alignment=TA_CENTER)
 
 
@@ -277,7 +277,7 @@ class DocumentBuilder:
             ("LEFTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 1),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]))
-        return [Spacer(1, 2 * mm), KeepTogether([table])]
+        return [Spacer(1, 1 * mm), KeepTogether([table])]
 
     # photos -----------------------------------------------------------------------------------------------
     def thumbnail(self, sha: str):
