@@ -107,6 +107,7 @@ class DocumentBuilder:
         self.font = font or pdf_font()
         self.s = Styles(self.font.name)
         self._thumbnails: dict[str, object] = {}
+        self._qr: QRFlowable | None = None
 
     # helpers --------------------------------------------------------------------------------------
     def w(self, key: str, **values) -> str:
@@ -143,7 +144,9 @@ class DocumentBuilder:
     # the title block ---------------------------------------------------------------------------------
     def header(self) -> list:
         s = self.s
-        qr = QRFlowable(self.qr_payload, self.w("qr_caption"), self.font.name)
+        if self._qr is None:  # one symbol for both parts: encoding it is the costly bit
+            self._qr = QRFlowable(self.qr_payload, self.w("qr_caption"), self.font.name)
+        qr = self._qr
         side = qr.width
         middle = [self.p(text(self.agency.get("name")), s.agency),
                   self.p(self.we(f"title.{self.c['kind']}"), s.title),

@@ -54,6 +54,13 @@ def can_break(before: str, after: str) -> bool:
 
 def split_lines(frags, max_widths, calc_bounds: bool) -> ParaLines:
     """reportlab's CJK line splitting (cjkFragSplit) with `can_break` deciding where lines end."""
+    if not any(hasattr(f, "lineBreak") or hasattr(f, "cbDefn") for f in frags):
+        # most cells hold one short line: measured whole, one unit per frag (no per-character work)
+        whole = [cjkU(f.text.decode("utf-8") if isinstance(f.text, bytes) else f.text, f, "utf-8") for f in frags]
+        used = sum(u.width for u in whole)
+        if used <= max_widths[0] + _FUZZ:
+            return ParaLines(kind=1, lines=[makeCJKParaLine(whole, max_widths[0], used, max_widths[0] - used, False,
+                                                            calc_bounds)])
     units = []
     for frag in frags:
         text = frag.text.decode("utf-8") if isinstance(frag.text, bytes) else frag.text

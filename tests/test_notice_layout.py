@@ -15,7 +15,14 @@ from reportlab.lib.units import mm
 from exports.notice_layout import Styles
 from exports.notice_pdf import pdf_font, render_document
 from exports.notice_text import Text
-from tests.test_notice_pdf import QR, inspection_record, needs_pdftotext, notice, page_texts, reinspection_opinion
+from tests.test_notice_pdf import (
+    QR,
+    inspection_record,
+    needs_pdftotext,
+    notice,
+    page_texts,
+    reinspection_opinion,
+)
 
 RIGHTS = ("被检查单位对本文书不服的，可以自收到之日起六十日内依法向平湖市人民政府申请行政复议，"
           "或者在六个月内依法向平湖市人民法院提起行政诉讼。")
