@@ -7,7 +7,7 @@ Metrics (docs/PERFORMANCE.md, section "Notices", has the figures):
 baseline_page_ms     bare reportlab canvas pages (A4) drawing the same text as the notice, page by page
                      and line by line, in the same CJK font (embedded subset): no layout, no QR, no
                      signatures
-notice_ms            one 隐患整改通知书 of two hazards, one page per part (交被检查单位, 存根), as issuing
+notice_ms            one 隐患整改通知书 of two hazards in its two parts (交被检查单位, 存根), as issuing
                      makes it: canonical JSON, the QR payload signed with the device key
                      (make_qr_payload), render_document, PAdES signature (sign_pdf) — the database
                      transaction is not included
@@ -53,7 +53,7 @@ TARGETS = {"notice_ms": "<= 100", "notice_ratio": "<= 5", "notice25_ms": "<= 250
 
 
 def notice_content(sequence: int, hazard_count: int = 2) -> dict:
-    """A rectification notice of two hazards (one page per part), numbered `sequence`; with
+    """A rectification notice of two hazards, numbered `sequence`; with
     `hazard_count` the two hazards repeated to that many."""
     hazards = [
         {"no": 1, "description": "安全出口被锁闭，疏散通道堆放纸箱等杂物", "location": "一层东侧安全出口",
@@ -213,8 +213,8 @@ def measure(count: int, warmup: int, batch: int, processes: int) -> dict[str, fl
         check = verify_pdf(first, TrustStore.from_directory(keys_dir), read_embedded)
         if check.status != "authentic":
             raise SystemExit(f"the benchmark notice does not verify: {check.reason}")
-        if pages(first) != 2:
-            raise SystemExit(f"the benchmark notice has {pages(first)} pages, not one per part")
+        if pages(first) < 2:
+            raise SystemExit(f"the benchmark notice has {pages(first)} page, not two parts")
         lines = page_text(first, notice_content(1))
         for _ in range(warmup):
             baseline_page(lines)

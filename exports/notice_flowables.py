@@ -33,18 +33,16 @@ class QRFlowable(Flowable):
         self.width = self.symbol + 2 * self.quiet
         # the quiet zone above and below is the blank page: the frame's top edge, the caption
         self.height = self.symbol + 2 * self.module + 11
+        self._path = self._modules()
 
     def wrap(self, available_width, available_height):
         return self.width, self.height
 
-    def draw(self):
-        c = self.canv
-        c.saveState()
-        c.setFillColor(colors.white)
-        c.rect(0, 11, self.width, self.height - 11, stroke=0, fill=1)
-        c.setFillColor(INK)
+    def _modules(self) -> str:
+        """The dark modules as one PDF path (a rectangle per run of dark modules in a row, then fill),
+        written once: a document drawing the symbol on each of its parts reuses it."""
         top = self.height - self.module
-        path = c.beginPath()
+        ops = []
         for r, row in enumerate(self.matrix):
             y = top - (r + 1) * self.module
             x0 = None
@@ -52,9 +50,18 @@ class QRFlowable(Flowable):
                 if dark and x0 is None:
                     x0 = col
                 elif not dark and x0 is not None:
-                    path.rect(self.quiet + x0 * self.module, y, (col - x0) * self.module, self.module)
+                    ops.append(f"{self.quiet + x0 * self.module:.3f} {y:.3f} {(col - x0) * self.module:.3f} "
+                               f"{self.module:.3f} re")
                     x0 = None
-        c.drawPath(path, stroke=0, fill=1)
+        return "\n".join([*ops, "f"])
+
+    def draw(self):
+        c = self.canv
+        c.saveState()
+        c.setFillColor(colors.white)
+        c.rect(0, 11, self.width, self.height - 11, stroke=0, fill=1)
+        c.setFillColor(INK)
+        c.addLiteral(self._path)
         c.setFont(self.font, 8)
         c.drawCentredString(self.width / 2, 2, self.caption)
         c.restoreState()

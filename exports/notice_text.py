@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import textsplit as rl_textsplit
 from reportlab.platypus import paragraph as rl_paragraph
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus.paragraph import Paragraph, ParaLines, cjkU, makeCJKParaLine
 
 # Chinese punctuation that never starts a line: reportlab's set knows the Japanese ones (、。）」)
@@ -52,6 +53,30 @@ def can_break(before: str, after: str) -> bool:
     return not (before == "号" and after == "楼")
 
 
+class _Unit(str):
+    """One character of a frag with its width (what reportlab's cjkU holds), the width from a cache:
+    measuring each character anew is most of the cost of breaking a paragraph."""
+
+    frag = property(lambda self: self._frag)
+    width = property(lambda self: self._width)
+
+
+_widths: dict[tuple[str, float, str], float] = {}
+
+
+def _units(text: str, frag) -> list[_Unit]:
+    units = []
+    for char in text:
+        key = (frag.fontName, frag.fontSize, char)
+        width = _widths.get(key)
+        if width is None:
+            width = _widths[key] = stringWidth(char, frag.fontName, frag.fontSize)
+        unit = _Unit(char)
+        unit._frag, unit._width = frag, width
+        units.append(unit)
+    return units
+
+
 def split_lines(frags, max_widths, calc_bounds: bool) -> ParaLines:
     """reportlab's CJK line splitting (cjkFragSplit) with `can_break` deciding where lines end."""
     if not any(hasattr(f, "lineBreak") or hasattr(f, "cbDefn") for f in frags):
@@ -64,8 +89,8 @@ def split_lines(frags, max_widths, calc_bounds: bool) -> ParaLines:
     units = []
     for frag in frags:
         text = frag.text.decode("utf-8") if isinstance(frag.text, bytes) else frag.text
-        if text:
-            units.extend(cjkU(c, frag, "utf-8") for c in text)
+        if text and not hasattr(frag, "cbDefn"):
+            units.extend(_units(text, frag))
         else:  # an image or a <br/>: one unit carrying the frag
             units.append(cjkU(text, frag, "utf-8"))
     lines = []
@@ -87,12 +112,32 @@ def split_lines(frags, max_widths, calc_bounds: bool) -> ParaLines:
             end = _line_end(units, start, i - 1)
             used -= sum(u.width for u in units[end:i])
             i = end
-        lines.append(makeCJKParaLine(units[start:i], max_width, used, max_width - used, forced, calc_bounds))
+        lines.append(_line(units[start:i], max_width, used, forced, calc_bounds))
         max_width = max_widths[min(len(lines), len(max_widths) - 1)]
         start, used = i, 0.0
     if used > 0:
-        lines.append(makeCJKParaLine(units[start:], max_width, used, max_width - used, False, calc_bounds))
+        lines.append(_line(units[start:], max_width, used, False, calc_bounds))
     return ParaLines(kind=1, lines=lines)
+
+
+def _line(units, max_width: float, used: float, forced: bool, calc_bounds: bool):
+    """reportlab's line of `units`, its characters first joined per frag: the same line, made from a
+    few strings instead of one per character (makeCJKParaLine looks at each unit's frag)."""
+    runs: list = []
+    for unit in units:
+        if runs and runs[-1][0] is unit.frag and not hasattr(unit.frag, "cbDefn"):
+            runs[-1][1].append(unit)
+        else:
+            runs.append((unit.frag, [unit]))
+    joined = []
+    for frag, members in runs:
+        if len(members) == 1:
+            joined.append(members[0])
+        else:
+            unit = _Unit("".join(members))
+            unit._frag, unit._width = frag, sum(m.width for m in members)
+            joined.append(unit)
+    return makeCJKParaLine(joined, max_width, used, max_width - used, forced, calc_bounds)
 
 
 def _line_end(units, start: int, over: int) -> int:
@@ -110,7 +155,10 @@ def _line_end(units, start: int, over: int) -> int:
 
 
 class Text(Paragraph):
-    """A Paragraph breaking its lines with `split_lines` (style wordWrap="CJK")."""
+    """A Paragraph breaking its lines with `split_lines` (style wordWrap="CJK").
+
+    The lines for a width are kept: a table measures each cell several times (column sizing, row
+    heights, splitting across pages, drawing) and breaking is the costly part of a document."""
 
     def breakLinesCJK(self, maxWidths):
         if not isinstance(maxWidths, list | tuple):
@@ -118,6 +166,13 @@ class Text(Paragraph):
         self.height = 0
         if hasattr(self, "blPara") and getattr(self, "_splitpara", 0):
             return self.blPara
+        key = tuple(maxWidths)
+        cache = self.__dict__.setdefault("_lines_for", {})
+        if key not in cache:
+            cache[key] = self._break(maxWidths)
+        return cache[key]
+
+    def _break(self, maxWidths):
         style = self.style
         if not self.frags:
             return ParaLines(kind=0, fontSize=style.fontSize, fontName=style.fontName, textColor=style.textColor,
