@@ -22,8 +22,8 @@ from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib import textsplit as rl_textsplit
-from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.platypus.paragraph import Paragraph, ParaLines, cjkU, makeCJKParaLine
 
 # Chinese punctuation that never starts a line: reportlab's set knows the Japanese ones (、。）」)
