@@ -55,8 +55,9 @@ class Rectification(DocumentBuilder):
             rows.append([self.p(self.we("no_items"), s.cell_center), "", "", "", "", "", "", "", ""])
             spans.append(("SPAN", (0, 2), (-1, 2)))
         # the funds column fits "1,234,567.25", the responsible one a mobile number, the deadline "12月11日"
-        table = self.table(rows, colWidths=widths(6, 26.5, 12.5, 9, 21, 23.5, 19.5, 16, 23), repeatRows=2,
-                           splitInRow=1)
+        parts = (6, 25, 12.5, 9, 21, 23.5, 19.5, 17.5, 23) if self.lang != "en" else \
+            (6, 20, 13, 14, 21, 22, 19.5, 18.5, 23)  # English: "general", "2026-12-11" are wider
+        table = self.table(rows, colWidths=widths(*parts), repeatRows=2, splitInRow=1)
         table.setStyle(table_style(2, spans))
         return table
 

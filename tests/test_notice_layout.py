@@ -214,3 +214,13 @@ def test_gb_t_9704_margins_text_block_inside_and_the_footer_in_the_bottom_margin
     assert top == pytest.approx(37, abs=1.0)  # the QR code's top row is the text block's top
     assert right <= 210 - 26 + 0.6 and right >= 210 - 26 - 1.5  # the tables fill the 156 mm block
     assert 297 - 35 < bottom < 297 - 15  # the page line sits in the bottom margin
+
+
+@needs_pdftotext
+def test_english_cells_keep_iso_dates_and_severity_words_whole(tmp_path):
+    path = tmp_path / "en.pdf"
+    path.write_bytes(render_document(notice(2), qr_payload=QR, lang="en"))
+    layout = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                            check=True).stdout
+    for token in ("2026-12-11", "2026-12-12", "general", "major", "13857312345"):
+        assert token in layout, token
