@@ -21,8 +21,9 @@ batch_notices_per_s  --batch / batch_wall_s
 batch_notice_ms      median time per notice inside the workers during the batch
 batch_processes      worker processes used
 
-Single-notice figures are medians over --count runs after --warmup unmeasured ones; every notice
-has its own number (and so its own content hash, QR and signature). The key is a fresh ECDSA P-256
+Single-notice figures are medians over --count runs after --warmup unmeasured ones, the baseline
+page and the notice timed alternately; every notice has its own number (and so its own content
+hash, QR and signature). The key is a fresh ECDSA P-256
 device key in a scratch folder, as `parkinspect keys init` makes. The text of the baseline page is
 the notice's own text as `pdftotext -layout` reads it (poppler-utils), else the content's values.
 """
@@ -219,9 +220,10 @@ def measure(count: int, warmup: int, batch: int, processes: int) -> dict[str, fl
         for _ in range(warmup):
             baseline_page(lines)
             make_notice(notice_content(1), key)
-        baseline = [timed(baseline_page, lines) for _ in range(count)]
-        totals, renders, signs = [], [], []
+        baseline, totals, renders, signs = [], [], [], []
         for sequence in range(1, count + 1):
+            # interleaved, so that both see the same load on a shared machine ("in the same run")
+            baseline.append(timed(baseline_page, lines))
             start = time.perf_counter()
             _, render, sign = make_notice(notice_content(sequence), key)
             totals.append(time.perf_counter() - start)

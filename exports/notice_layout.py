@@ -108,6 +108,8 @@ class DocumentBuilder:
         self.s = Styles(self.font.name)
         self._thumbnails: dict[str, object] = {}
         self._qr: QRFlowable | None = None
+        self._paragraphs: dict[tuple[str, str, int], Text] = {}  # see p()
+        self._made: dict[tuple[str, str], int] = {}  # paragraphs made in this part, by markup and style
 
     # helpers --------------------------------------------------------------------------------------
     def w(self, key: str, **values) -> str:
@@ -124,7 +126,16 @@ class DocumentBuilder:
         return Table(rows, style=[("FONTNAME", (0, 0), (-1, -1), self.font.name)], **options)
 
     def p(self, markup: str, style: ParagraphStyle | None = None) -> Text:
-        return Text(markup, style or self.s.body)
+        """A paragraph. The second part of a document is the first again: it gets the first part's
+        paragraphs back, in the order they were made, with their lines already broken (never shared
+        within one part, where a table may measure two cells at once)."""
+        style = style or self.s.body
+        key = (markup, style.name, self._made.get((markup, style.name), 0))
+        self._made[key[:2]] = key[2] + 1
+        paragraph = self._paragraphs.get(key)
+        if paragraph is None:
+            paragraph = self._paragraphs[key] = Text(markup, style)
+        return paragraph
 
     def date(self, value) -> str:
         return text(day(value, self.lang))
@@ -315,6 +326,7 @@ class DocumentBuilder:
         raise NotImplementedError
 
     def part(self, which: str | None) -> list:
+        self._made.clear()
         body, last = self.body()
         ending = [*last, *self.closing(), Spacer(1, 2 * mm), self.signatures()]
         if len(self.parts) > 1:
