@@ -58,8 +58,8 @@ class Styles:
         self.small = ParagraphStyle("small", parent=self.cell, fontSize=7.5, leading=10, textColor=QUIET)
         self.caption = ParagraphStyle("caption", parent=self.small, alignment=TA_CENTER)
         self.section = ParagraphStyle("section", parent=base, fontSize=10.5, leading=16, spaceBefore=4)
-        self.receipt_title = ParagraphStyle("rtitle", parent=base, fontSize=11, leading=14, alignment=TA_CENTER)
-        self.receipt_line = ParagraphStyle("rline", parent=base, fontSize=10, leading=16)  # room to write
+        self.receipt_title = ParagraphStyle("rtitle", parent=base, fontSize=11, leading=13, alignment=TA_CENTER)
+        self.receipt_line = ParagraphStyle("rline", parent=base, fontSize=10, leading=15)  # room to write
         self.sign = ParagraphStyle("sign", parent=base, fontSize=10, leading=14, alignment=TA_LEFT)
         self.sign_line = ParagraphStyle("signl", parent=self.sign, leading=20)  # room to write
         self.sign_right = ParagraphStyle("signr", parent=base, fontSize=10.5, leading=15, alignment=TA_CENTER)
@@ -291,7 +291,7 @@ class DocumentBuilder:
             ("LEFTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 1),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]))
-        return [Spacer(1, 1 * mm), KeepTogether([table])]
+        return [KeepTogether([table])]
 
     # photos -----------------------------------------------------------------------------------------------
     def thumbnail(self, sha: str):

@@ -224,3 +224,14 @@ def test_english_cells_keep_iso_dates_and_severity_words_whole(tmp_path):
                             check=True).stdout
     for token in ("2026-12-11", "2026-12-12", "general", "major", "13857312345"):
         assert token in layout, token
+
+
+def test_a_one_hazard_notice_with_every_paragraph_and_a_full_qr_code_is_one_page_per_part():
+    """The receipt fits under the signatures of a one-hazard notice: rights, consequence and contact
+    printed, and a QR code as long as a real one (PI2 with its facts, ~300 characters)."""
+    from tests.test_notice_pdf import page_count
+
+    payload = "PI2|平经信安整〔2026〕A07-0012号|R|tp37l0|平湖市恒达精密机械有限公司|91330482MA2BCDEF1X|1|" \
+              "20261210|张伟,陈静|" + "A" * 43 + "|" + "f" * 64 + "|" + "B" * 96
+    assert len(payload.encode()) > 290
+    assert page_count(render_document(with_agency(notice(1)), qr_payload=payload)) == 2
