@@ -13,7 +13,11 @@ Shape (all dates ISO 8601; money in yuan as a number; optional values are null):
   "number": "平经信安整〔2026〕A07-0012号", "revision": 1, "supersedes": null | "<earlier number>",
   "issued_at": "2026-11-26T10:15:00+08:00",
   "agency": {"name": "...", "short": "平经信安整", "basis": ["《中华人民共和国消防法》第十六条", ...],
-             "reinspection_note": "整改期限届满后，我单位将组织复查。"},
+             "reinspection_note": "整改期限届满后，我单位将组织复查。",
+             # since issuing writes them (older content lacks them; the PDF prints what is there):
+             "contact": null | {"address": ..., "phone": ..., "person": ...},
+             "rights_notice": null | "<行政复议 60 days / 行政诉讼 6 months, the bodies named>",
+             "consequence": "<what follows non-rectification>"},
   "addressee": {"name": "...", "credit_code": "...", "address": "...", "person_in_charge": "..."},
   "park": {"code": "...", "name": "..."},
   "inspection": {"date": "2026-11-26", "checklist": "...", "inspectors": [{"name": "...", "id_number": "..."}]},
