@@ -19,7 +19,11 @@ yuan as a number; optional values are null. Keys present in every kind:
   "issued_at": "2026-11-26T10:15:00+08:00",        # China time; the database keeps it in UTC
   "agency": {"name": "...", "short": "平经信安整",
              "basis": ["《中华人民共和国消防法》第十六条", ...],   # the agency's configured default basis
-             "reinspection_note": "整改期限届满后，我单位将组织复查。"},
+             "reinspection_note": "整改期限届满后，我单位将组织复查。",
+             "contact": null | {"address": ..., "phone": ..., "person": ...},
+             "rights_notice": null | "<行政复议 60 days / 行政诉讼 6 months, the bodies named>",
+                                               # null when [agency] administrative_organ = false
+             "consequence": "<what follows non-rectification>"},
   "addressee": {"name": "...", "credit_code": "..." | null,
                 "address": "平湖市新埭镇智能装备小微企业园 3号楼 301",  # district, street, park said once
                 "person_in_charge": "..." | null},

@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 
 from exports.fonts import PdfFont, pdf_font
-from exports.notice_pdf import CREATOR
+from exports.notice_page import CREATOR
 from exports.quarterly_report_data import (
     Column,
     QuarterlyReport,

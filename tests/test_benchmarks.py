@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATE = ROOT / "benchmarks" / "generate.py"
 RUN = ROOT / "benchmarks" / "run.py"
 NOTICES = ROOT / "benchmarks" / "notices.py"
-NOTICE_METRICS = ("baseline_page_ms", "notice_ms", "notice_render_ms", "notice_sign_ms", "notice_ratio",
+NOTICE_METRICS = ("baseline_page_ms", "notice_ms", "notice_render_ms", "notice_sign_ms", "notice_ratio", "notice25_ms",
                   "batch_wall_s", "batch_notices_per_s", "batch_notice_ms", "batch_processes")
 METRICS = (
     "startup_bare_s",

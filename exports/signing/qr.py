@@ -32,7 +32,7 @@ QR payload, version 2 — UTF-8 text, thirteen fields separated by "|" (U+007C):
 Issuing agency and device name are not in the payload: they are the O and CN of the signer's
 certificate, which the verifier must have anyway. With a P-256 key a typical notice (36-byte number,
 10-character addressee, two inspectors, one deadline) makes about 300 bytes: QR version 13 at error
-correction M, printed at ≥ 32 mm (exports/notice_pdf.py QR_MIN_WIDTH) and decoded by zbarimg from a
+correction M, printed at ≥ 32 mm (exports/notice_flowables.py QR_MIN_WIDTH) and decoded by zbarimg from a
 200-dpi scan (tests/test_signing_chain.py).
 
 **Who can check a QR code alone.** The payload names its signer by fingerprint only (a certificate

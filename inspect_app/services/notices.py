@@ -52,6 +52,7 @@ from db.store import Store
 from exports.notice_content import SCHEMA, canonical_json, content_hash
 from forms import china_time
 from forms.checklist import find_template
+from forms.i18n import DEFAULT_LANGUAGE, t
 from inspect_app.config import agency_config, pdf_font_setting
 from inspect_app.services.attachments import files_of
 from inspect_app.services.hazards import (
@@ -73,12 +74,27 @@ KIND_WORD_PATTERN = re.compile(r"[^\s〔〕\[\]【】()（）0-9]{1,6}")
 
 @dataclass(frozen=True)
 class Agency:
-    """Who issues: configured by the office (config.toml [agency]); defaults are placeholders."""
+    """Who issues: configured by the office (config.toml [agency]); defaults are placeholders.
+
+    An administrative organ's rectification notice and re-inspection opinion are decisions the unit
+    may contest: they carry the rights notice (行政复议 within 60 days to `review_body`, 行政诉讼
+    within 6 months before `court`; the catalogue's generic bodies when not configured). An agency
+    that is not an administrative organ (`administrative_organ = false`) prints none. `consequence`
+    says what follows when hazards stay unrectified (default: the catalogue's wording, citing
+    《消防法》第六十条). The contact (address, phone, person) is printed when configured.
+    """
 
     name: str
     short: str = "园检安整"
     basis: tuple[str, ...] = DEFAULT_BASIS
     reinspection_note: str = "整改期限届满后，我单位将组织复查。"
+    contact_address: str = ""
+    contact_phone: str = ""
+    contact_person: str = ""
+    administrative_organ: bool = True
+    review_body: str = ""
+    court: str = ""
+    consequence: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,11 +110,24 @@ class IssuedNotice:
 def agency_from_config(configured: dict, fallback: Agency) -> Agency:
     """The office's `[agency]` table (config.toml) over a fallback, value by value."""
     basis = configured.get("basis")
+    contact = configured.get("contact") if isinstance(configured.get("contact"), dict) else {}
+    organ = configured.get("administrative_organ")
+
+    def text(value, default: str) -> str:
+        return str(value).strip() if isinstance(value, str | int | float) and str(value).strip() else default
+
     return Agency(
-        name=str(configured.get("name") or fallback.name),
-        short=str(configured.get("short") or fallback.short),
+        name=text(configured.get("name"), fallback.name),
+        short=text(configured.get("short"), fallback.short),
         basis=tuple(str(b) for b in basis) if isinstance(basis, list) and basis else fallback.basis,
-        reinspection_note=str(configured.get("reinspection_note") or fallback.reinspection_note),
+        reinspection_note=text(configured.get("reinspection_note"), fallback.reinspection_note),
+        contact_address=text(contact.get("address"), fallback.contact_address),
+        contact_phone=text(contact.get("phone"), fallback.contact_phone),
+        contact_person=text(contact.get("person"), fallback.contact_person),
+        administrative_organ=organ if isinstance(organ, bool) else fallback.administrative_organ,
+        review_body=text(configured.get("review_body"), fallback.review_body),
+        court=text(configured.get("court"), fallback.court),
+        consequence=text(configured.get("consequence"), fallback.consequence),
     )
 
 
@@ -114,6 +143,22 @@ def number_words(configured: dict | None = None) -> dict[str, str]:
             if kind in words and isinstance(word, str) and KIND_WORD_PATTERN.fullmatch(word.strip()):
                 words[kind] = word.strip()
     return words
+
+
+def agency_content(agency: Agency, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The `agency` entry of a document's content: who issues, the legal basis, and the closing
+    paragraphs in the document's language (the PDF prints them as written here)."""
+    contact = {"address": agency.contact_address or None, "phone": agency.contact_phone or None,
+               "person": agency.contact_person or None}
+    rights = None
+    if agency.administrative_organ:
+        rights = t("document.agency.rights", lang=lang,
+                   review_body=agency.review_body or t("document.agency.review_body", lang=lang),
+                   court=agency.court or t("document.agency.court", lang=lang))
+    return {"name": agency.name, "short": agency.short, "basis": list(agency.basis),
+            "reinspection_note": agency.reinspection_note,
+            "contact": contact if any(contact.values()) else None, "rights_notice": rights,
+            "consequence": agency.consequence or t("document.agency.consequence", lang=lang)}
 
 
 # --- numbering ----------------------------------------------------------------------------------
@@ -278,8 +323,7 @@ def _base_content(kind: str, number: str, issued_at: datetime, agency: Agency, p
     return {
         "schema": SCHEMA, "kind": kind, "number": number, "revision": 1, "supersedes": None,
         "issued_at": _china_iso(issued_at),
-        "agency": {"name": agency.name, "short": agency.short, "basis": list(agency.basis),
-                   "reinspection_note": agency.reinspection_note},
+        "agency": agency_content(agency),
         "addressee": addressee, "park": {"code": park.code, "name": park.name}, "inspection": None,
         "reinspection": None, "hazards": [], "deadline": None, "references": None, "results": None,
     }
