@@ -59,7 +59,7 @@ class Styles:
         self.caption = ParagraphStyle("caption", parent=self.small, alignment=TA_CENTER)
         self.section = ParagraphStyle("section", parent=base, fontSize=10.5, leading=16, spaceBefore=4)
         self.receipt_title = ParagraphStyle("rtitle", parent=base, fontSize=11, leading=13, alignment=TA_CENTER)
-        self.receipt_line = ParagraphStyle("rline", parent=base, fontSize=10, leading=15)  # room to write
+        self.receipt_line = ParagraphStyle("rline", parent=base, fontSize=10, leading=14)  # room to write
         self.sign = ParagraphStyle("sign", parent=base, fontSize=10, leading=14, alignment=TA_LEFT)
         self.sign_line = ParagraphStyle("signl", parent=self.sign, leading=20)  # room to write
         self.sign_right = ParagraphStyle("signr", parent=base, fontSize=10.5, leading=15, alignment=TA_CENTER)
@@ -208,13 +208,18 @@ class DocumentBuilder:
              self.p(self.we("addressee.person_in_charge"), s.label),
              self.p(text(a.get("person_in_charge")), s.value)],
         ]
+        spans = []
         if self.inspection:
+            # time and legal basis across the whole width: a basis of four titles in the narrow last
+            # column took five lines and pushed the receipt of the archive part onto a page of its own
             when = self.when_row() or (self.w("inspection.date"), "—")
-            rows.append([self.p(text(when[0]), s.label), self.p(when[1], s.value),
-                         self.p(self.we("inspection.checklist"), s.label), self.p(text(self.basis_text()), s.value)])
+            for label, value in ((text(when[0]), when[1]), (self.we("inspection.checklist"), text(self.basis_text()))):
+                spans.append(("SPAN", (1, len(rows)), (-1, len(rows))))
+                rows.append([self.p(label, s.label), self.p(value, s.value), "", ""])
         # the labels' columns fit 被检查单位 and 统一社会信用代码 on one line
         table = self.table(rows, colWidths=[21 * mm, 57 * mm, 30 * mm, FRAME_WIDTH - 108 * mm])
         table.setStyle(TableStyle([
+            *spans,
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.8, 0.8, 0.8)),
             ("LEFTPADDING", (0, 0), (-1, -1), 1), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -274,22 +279,22 @@ class DocumentBuilder:
         def label(key: str):
             return self.p(self.we(key), s.sign)
 
+        # the title down the first column, a refusal's witness on the signers' row: three rows, so a
+        # one-page notice keeps its receipt on its own page of the archive part
         rows = [
-            [self.p(self.we("receipt.title"), s.receipt_title), "", "", ""],
-            [label("receipt.recipient"), self.p(line, s.receipt_line), label("receipt.date"),
+            [self.p(self.we("receipt.title"), s.receipt_title), label("receipt.recipient"),
+             self.p(line, s.receipt_line), label("receipt.date"), self.p(line, s.receipt_line)],
+            ["", label("receipt.method"), self.p(self.we("receipt.methods"), s.receipt_line), "", ""],
+            ["", label("receipt.server"), self.p(line, s.receipt_line), label("receipt.witness"),
              self.p(line, s.receipt_line)],
-            [label("receipt.method"), self.p(self.we("receipt.methods"), s.receipt_line), "", ""],
-            [label("receipt.server"), self.p(line, s.receipt_line), label("receipt.witness"),
-             self.p(line, s.receipt_line)],
-            [self.p(self.we("receipt.refused"), s.small), "", "", ""],
         ]
-        table = self.table(rows, colWidths=widths(30, 25, 25, 25))
+        table = self.table(rows, colWidths=widths(9, 26, 28, 30, 25))
         table.setStyle(TableStyle([
-            ("BOX", (0, 0), (-1, -1), 0.9, INK), ("LINEBELOW", (0, 0), (-1, 0), 0.5, GRID),
-            ("SPAN", (0, 0), (-1, 0)), ("SPAN", (1, 2), (-1, 2)), ("SPAN", (0, 4), (-1, 4)),
-            ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 1),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("BOX", (0, 0), (-1, -1), 0.9, INK), ("LINEAFTER", (0, 0), (0, -1), 0.5, GRID),
+            ("SPAN", (0, 0), (0, -1)), ("SPAN", (2, 1), (4, 1)),
+            ("VALIGN", (0, 0), (0, -1), "MIDDLE"), ("VALIGN", (1, 0), (-1, -1), "BOTTOM"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
         ]))
         return [KeepTogether([table])]
 

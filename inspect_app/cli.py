@@ -131,7 +131,13 @@ def run_tui(args, settings) -> int:
 
 
 def run_demo(args, settings) -> int:
-    from inspect_app.services.demo import demo_agency, generate_demo, has_data, issue_demo_notices
+    from inspect_app.services.demo import (
+        complete_demo_documents,
+        demo_agency,
+        generate_demo,
+        has_data,
+        issue_demo_notices,
+    )
 
     if args.parks < 1 or args.tenants_per_park < 0:
         return _fail("cli.demo_bad_size")
@@ -141,8 +147,10 @@ def run_demo(args, settings) -> int:
             _print(args, {"skipped": True, "db": str(settings.db_path)}, t("cli.demo_skipped", db=settings.db_path))
             return EXIT_OK
         summary = generate_demo(store, parks=args.parks, tenants_per_park=args.tenants_per_park, seed=args.seed)
-        summary["notices"] = len(issue_demo_notices(store, keys_dir=config.keys_dir(),
-                                                         agency=demo_agency(config.agency_config())))
+        agency = demo_agency(config.agency_config())
+        issued = issue_demo_notices(store, keys_dir=config.keys_dir(), agency=agency)
+        summary["notices"] = len(issued)
+        summary.update(complete_demo_documents(store, issued, keys_dir=config.keys_dir(), agency=agency))
     finally:
         store.close()
     _print(args, {"skipped": False, "db": str(settings.db_path), **summary},

@@ -460,3 +460,27 @@ def test_some_ledger_verifications_find_a_mismatch_the_overview_flags(store: Sto
     from inspect_app.services.park_overview import county_overview
 
     assert county_overview(store, today=TODAY).county.flags.get("ledger_mismatch") == len(failed)
+
+
+def test_the_demo_shows_every_document_kind_and_service_state(store: Store, keys_dir: Path):
+    from exports.notice_pdf import read_embedded
+    from exports.signing import TrustStore, verify_pdf
+    from forms import china_time
+    from inspect_app.services.demo import complete_demo_documents, demo_agency, issue_demo_notices
+    from inspect_app.services.notice_service import list_notices
+
+    generate_demo(store, **NOTICE_SIZE)
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    issued = issue_demo_notices(store, keys_dir=keys_dir, agency=demo_agency(), count=3, now=now)
+    counts = complete_demo_documents(store, issued, keys_dir=keys_dir, agency=demo_agency(), now=now)
+    assert counts == {"served": 2, "opinions": 1, "records": 1}
+    rows = list_notices(store, today=china_time.local_date(now))
+    kinds = sorted(row.kind for row in rows)
+    assert kinds == ["inspection_record", *["rectification"] * 3, "reinspection_opinion"]
+    newest = max((row for row in rows if row.kind == "rectification"), key=lambda row: row.issued_on)
+    assert all(row.service is not None for row in rows if row.kind != "inspection_record" and row is not newest)
+    trust = TrustStore.from_directory(keys_dir)
+    with store.read() as session:
+        for notice in session.exec(select(Notice)).all():
+            result = verify_pdf(notice.pdf, trust, read_embedded)
+            assert result.status == "authentic", (notice.number, result.reason)

@@ -55,11 +55,22 @@ def test_two_parts_each_marked_and_the_receipt_only_on_the_archive_part(make, tm
     assert unit and archive and all(p.startswith("交被检查单位") for p in unit)
     assert pages.index(archive[0]) == len(unit)  # the unit's part first, then the archive part
     unit_text, archive_text = "".join(unit), "".join(archive)
-    for words in ("受送达人（签收）", "送达方式", "直接送达", "留置送达", "送达人（签名）", "见证人（签名）",
-                  "拒绝签收"):
+    for words in ("受送达人（签收）", "送达方式", "直接送达", "留置送达", "送达人（签名）", "见证人（拒收时签名）"):
         assert words in archive_text and words not in unit_text, words
     for part in (unit_text, archive_text):  # otherwise the same document
         assert "平湖市恒达精密机械有限公司：" in part and "（盖章）" in part and "第1页共" in part
+
+
+@needs_pdftotext
+def test_a_one_hazard_notice_with_the_templates_whole_legal_basis_keeps_each_part_on_one_page(tmp_path):
+    from forms.checklist import builtin_templates
+
+    fire = builtin_templates()["fire_safety"]
+    content = with_agency(notice(1))
+    content["inspection"]["basis"] = list(fire.legal_basis)
+    assert len(fire.legal_basis) >= 4  # the titles that once wrapped to five lines in a narrow column
+    pages = texts(content, tmp_path)
+    assert len(pages) == 2 and "存根" in pages[1] and "送达回执" in pages[1]
 
 
 @needs_pdftotext

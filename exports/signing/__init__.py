@@ -14,6 +14,8 @@ Two independent proofs travel with every notice: the QR code printed on the page
 The names below are the public interface; callers import them from `exports.signing`.
 """
 
+import warnings
+
 from exports.signing.facts import KIND_CODES, NoticeFacts, facts_from_content, parse_content
 from exports.signing.keys import (
     CERT_FILE,
@@ -69,6 +71,11 @@ from exports.signing.verify import (
     verify_pdf,
     verify_qr,
 )
+
+# pyHanko (imported lazily by keys.py, pades.py, verify.py) imports cryptography's DSA types, which
+# warn on import; ParkInspect never makes or accepts DSA keys, and the warning would otherwise print
+# under every command that signs.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko(\.|$)")
 
 __all__ = [
     "AUTHENTIC", "CERT_FILE", "CERT_VALIDITY", "KEY_FILE", "KIND_CODES", "KNOWN_DIR", "NOT_AUTHENTIC",

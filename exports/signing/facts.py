@@ -3,6 +3,10 @@
 Kind, number, issue time, issuing agency, signer (device certificate) and inspectors, addressee and
 credit code, number of hazards, deadline(s). `verify` prints them (inspect_app/cli_keys.py); the
 QR payload of version PI2 carries the ones a scan must show (exports/signing/qr.py).
+
+`verify` of a PDF compares the QR's facts with the facts derived here from the embedded content, so
+the derivation is part of the PI2 format: change what a fact is taken from only together with a new
+QR version, or notices issued before would stop verifying.
 """
 
 from __future__ import annotations
@@ -89,7 +93,9 @@ def content_deadlines(content: dict) -> tuple[str, ...]:
 def facts_from_content(content: dict) -> NoticeFacts:
     """What a person checks, read from the canonical content (tolerant: a missing part is None)."""
     agency, addressee = _dict(content.get("agency")), _dict(content.get("addressee"))
-    inspectors = _dict(content.get("inspection")).get("inspectors")
+    # who signs: the re-inspection's inspectors on an opinion (schema /2), else the inspection's
+    inspectors = (_dict(content.get("reinspection")).get("inspectors")
+                  or _dict(content.get("inspection")).get("inspectors"))
     names = tuple(name for name in (_text(_dict(i).get("name")) for i in inspectors or () if isinstance(i, dict))
                   if name) if isinstance(inspectors, list) else ()
     try:

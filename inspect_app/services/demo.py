@@ -1333,3 +1333,57 @@ def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTI
 
     return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=issued_on(ids))
             for ids in sorted(groups, key=issued_on)]
+
+
+def complete_demo_documents(store: Store, issued: list, *, keys_dir, agency, now: datetime | None = None) -> dict:
+    """What follows a notice in the field, so every document kind and state shows in the demo:
+    every notice but the newest served (the day after its issue, one left at the premises with a
+    witness), the oldest notice's hazards re-inspected as rectified a week on and answered by a
+    复查意见书, and the 检查记录 of its inspection signed with the accompanying person.
+    Returns the counts: {"served", "opinions", "records"}."""
+    from inspect_app.services.hazards import record_reinspection
+    from inspect_app.services.inspections import set_accompanied_by
+    from inspect_app.services.notice_service import record_service
+    from inspect_app.services.notices import issue_inspection_record, issue_reinspection_opinion
+
+    counts = {"served": 0, "opinions": 0, "records": 0}
+    if not issued:
+        return counts
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    today = china_time.local_date(now)
+    by_date = sorted(issued, key=lambda n: n.issued_at)
+    for index, notice in enumerate(by_date[:-1]):  # the newest waits for its service: 待送达 / late
+        addressee = notice.content["addressee"]
+        served_on = min(today, china_time.local_date(notice.issued_at) + timedelta(days=1))
+        values = {"method": "direct", "recipient": addressee.get("person_in_charge") or "收发室",
+                  "served_on": served_on.isoformat()}
+        if index % 4 == 3:
+            values.update(method="left", refused=True, witness="园区物业 陈晓东",
+                          recipient=addressee.get("person_in_charge") or "负责人")
+        record_service(store, notice.number, values, today=today)
+        counts["served"] += 1
+    oldest = by_date[0]
+    with store.read() as session:
+        hazards = session.exec(select(Hazard).where(Hazard.notice_id == oldest.id)).all()
+        inspection = session.get(Inspection, hazards[0].inspection_id) if hazards and hazards[0].inspection_id else None
+        hazard_ids = [h.id for h in hazards]
+        inspector_ids = list(inspection.inspector_ids) if inspection else []
+    reinspected = china_time.local(oldest.issued_at) + timedelta(days=7)
+    if hazard_ids and inspector_ids and reinspected <= now:
+        for hazard_id in hazard_ids:
+            record_reinspection(store, hazard_id, outcome="rectified", on=reinspected.date(),
+                                evidence_note="现场复查，已按通知要求整改完毕", new_deadline=None,
+                                inspector_ids=inspector_ids)
+        opinion = issue_reinspection_opinion(store, notice_number=oldest.number, agency=agency,
+                                             keys_dir=keys_dir, now=reinspected + timedelta(hours=1))
+        record_service(store, opinion.number, {"method": "direct", "served_on": reinspected.date().isoformat(),
+                                               "recipient": oldest.content["addressee"].get("person_in_charge")
+                                               or "收发室"}, today=today)
+        counts["opinions"] += 1
+    if inspection is not None:
+        person = oldest.content["addressee"].get("person_in_charge") or "企业安全员"
+        set_accompanied_by(store, inspection.id, person)
+        issue_inspection_record(store, inspection_id=inspection.id, agency=agency, keys_dir=keys_dir,
+                                now=oldest.issued_at + timedelta(minutes=5))
+        counts["records"] += 1
+    return counts
