@@ -442,7 +442,7 @@ def test_demo_command_reports_the_notices(tmp_path: Path, keys_dir: Path, monkey
     store = Store.open(tmp_path / "demo.db")
     try:
         with store.read() as session:
-            assert count(session, Notice) == summary["notices"]
+            assert count(session, Notice) == summary["notices"] + summary["opinions"] + summary["records"]
     finally:
         store.close()
 
