@@ -19,7 +19,7 @@ from inspect_app.cli import main
 from inspect_app.services.maintenance import check_database
 from tests.crash.invariants import database_problems
 from tests.crash.process import WorkerProcess
-from tests.crash.setup import Fixtures, prepare
+from tests.crash.setup import Fixtures, copy_of, prepare
 from tests.crash.worker import Journal, Worker
 
 BACKUPS = 4
@@ -45,9 +45,14 @@ def synced_data(path: Path) -> dict[str, list[tuple]]:
     return {name: rows(path, f"SELECT * FROM {name} ORDER BY 1") for name in tables}  # noqa: S608
 
 
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Fixtures:
+    return prepare(tmp_path_factory.mktemp("prepared") / "office")
+
+
 @pytest.fixture
-def fixtures(tmp_path) -> Fixtures:
-    return prepare(tmp_path / "office")
+def fixtures(prepared, tmp_path) -> Fixtures:
+    return copy_of(prepared, tmp_path / "office")
 
 
 def write_in_process(fixtures: Fixtures, journal: Path, seed: int, count: int) -> None:

@@ -659,3 +659,14 @@ def test_cli_verify_exit_codes(cli_env, capsys, tmp_path, stranger):
     assert run(capsys, "verify", "--qr", "hello")[0] == 2
     assert run(capsys, "verify")[0] == 2
     assert run(capsys, "verify", str(good), "--qr", qr)[0] == 2
+
+
+def test_a_long_chinese_name_and_agency_fit_the_certificate_instead_of_failing(tmp_path):
+    # X.509 bounds a name attribute at 64, which cryptography counts in UTF-8 bytes: 22 Chinese
+    # characters are already too many. The key is still made, with the names cut and marked.
+    name = "平湖市经济和信息化局安全生产监督管理科第一检查组检查员张三丰"
+    info = create_device_key(tmp_path / "keys", common_name=name, organisation="平湖市经济和信息化局" * 5,
+                             device_id="0123456789abcdef")
+    cn, organisation = info.subject.split(" / ")
+    assert cn.endswith("… (0123456789abcdef)") and name.startswith(cn.split("…")[0])
+    assert len(cn.encode()) <= 64 and len(organisation.encode()) <= 64 and organisation.endswith("…")

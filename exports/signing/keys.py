@@ -282,7 +282,12 @@ def _store_key(directory: Path, private_key, certificate: x509.Certificate,
 
 
 def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """`text` within `limit` UTF-8 bytes (cryptography bounds a name attribute by bytes, and a Chinese
+    character takes three), cut on a character boundary with "…" when it is longer."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    room = limit - len("…".encode())
+    return text.encode("utf-8")[:room].decode("utf-8", "ignore") + "…"
 
 
 def create_device_key(directory: Path | str, *, common_name: str, organisation: str | None = None,
@@ -292,7 +297,7 @@ def create_device_key(directory: Path | str, *, common_name: str, organisation: 
     directory = Path(directory)
     _prepare_directory(directory, force)
     suffix = f" ({device_id})" if device_id else ""
-    cn = _fit((common_name or "ParkInspect").strip() or "ParkInspect", 64 - len(suffix)) + suffix
+    cn = _fit((common_name or "ParkInspect").strip() or "ParkInspect", 64 - len(suffix.encode())) + suffix
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
     if organisation and organisation.strip():
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(organisation.strip(), 64)))

@@ -62,9 +62,8 @@ def create_key(keys_dir: Path, name: str, device_id: str) -> None:
     """The one place a sync makes this device's signing key (when it has none yet)."""
     from exports.signing import SigningError, create_device_key
 
-    room = MAX_CN_BYTES - len(f" ({device_id})".encode())  # create_device_key appends the device id
-    try:
-        create_device_key(keys_dir, common_name=certificate_name(name, room), device_id=device_id)
+    try:  # create_device_key fits the name and the device id it appends within the certificate's bounds
+        create_device_key(keys_dir, common_name=name, device_id=device_id)
     except SigningError as exc:  # e.g. a certificate file without its key: a person looks at it
         raise EnrolmentError(f"no signing key could be made in {keys_dir}: {exc.kind}") from exc
 
