@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def _language_from_argv(argv: list[str]) -> str | None:
     return known.lang
 
 
+EXIT_OUTPUT_CUT = 141  # what a shell reports for a process its pipe's reader closed on (128 + SIGPIPE)
+
+
 def main(argv: list[str] | None = None) -> int:
     # Start-up creates many long-lived objects (tables, widgets, styles); letting the garbage
     # collector scan them again and again before the first screen costs ~0.1 s. The TUI turns it
@@ -116,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.key, **exc.values)
     except KeyboardInterrupt:
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `parkinspect verify F | head -1`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit would fail on the pipe again
+        return EXIT_OUTPUT_CUT  # never 0: a cut-off `verify` must not read as "authentic"
 
 
 def run_tui(args, settings) -> int:

@@ -26,6 +26,7 @@ def fail(key: str, **values: object) -> int:
 def print_result(args, payload: dict, text: str) -> None:
     """`--json` prints the payload, otherwise the text for a person."""
     print(json.dumps(payload, ensure_ascii=False) if getattr(args, "json", False) else text)
+    sys.stdout.flush()  # a reader that left (`| head -1`) shows here, where cli.main handles it, not at exit
 
 
 def print_photo_copy(report, source, target) -> None:

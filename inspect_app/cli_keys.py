@@ -61,15 +61,17 @@ def add_keys_parser(sub, parser_class) -> None:
     verify.set_defaults(handler=run_verify)
 
 
-def local_time(moment) -> str:
-    """An instant as a person reads it: in the documents' zone (China time), with its offset."""
+def local_time(moment, *, seconds: bool = False) -> str:
+    """An instant as a person reads it: in the documents' zone (China time), with its offset; with
+    seconds where two instants of the same minute are compared (signed before or after revocation)."""
     from forms.china_time import local
 
     if moment is None:
         return t("signing.verify.unknown_time")
     shown = local(moment)
     offset = shown.strftime("%z")  # +0800
-    return f"{shown:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+    clock = f"{shown:%H:%M:%S}" if seconds else f"{shown:%H:%M}"
+    return f"{shown:%Y-%m-%d} {clock} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _key_text(key: str, info, directory: Path) -> str:
@@ -257,7 +259,7 @@ def _fact_lines(result, from_qr: bool) -> list[str]:
         t("signing.facts.hazards", count=_or_dash(facts.hazards), deadlines=deadlines),
     ]
     if result.revoked_at is not None:
-        lines.append(t("signing.facts.revoked_since", time=local_time(result.revoked_at)))
+        lines.append(t("signing.facts.revoked_since", time=local_time(result.revoked_at, seconds=True)))
     if from_qr:
         lines.append(t("signing.facts.qr_scope"))
     return ["  " + line for line in lines]
@@ -277,7 +279,7 @@ def _refusal_text(result) -> str:
                  root_fingerprint=_or_dash(root_short))
     if result.reason == "revoked":
         return t("signing.verify.revoked", signer=_or_dash(result.signer), fingerprint=_or_dash(result.fingerprint),
-                 since=local_time(result.revoked_at), signed=local_time(result.signed_at))
+                 since=local_time(result.revoked_at, seconds=True), signed=local_time(result.signed_at, seconds=True))
     text = t("signing.verify.not_authentic", reason=t(f"signing.reason.{result.reason}"))
     if result.signer:
         text += "\n  " + t("signing.verify.signer_was", signer=result.signer, fingerprint=result.fingerprint)
