@@ -18,13 +18,9 @@ class QRFlowable(Flowable):
 
     def __init__(self, payload: str, caption: str, font: str):
         super().__init__()
-        import qrcode
-        from qrcode.constants import ERROR_CORRECT_M
+        from exports.qr_symbol import qr_matrix
 
-        code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
-        code.add_data(payload)
-        code.make(fit=True)
-        self.matrix = code.get_matrix()
+        self.matrix = qr_matrix(payload)
         count = len(self.matrix)
         self.symbol = max(QR_MIN_WIDTH, count * QR_MIN_MODULE)
         self.module = self.symbol / count
