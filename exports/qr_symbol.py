@@ -1,29 +1,30 @@
 """The notice's QR symbol (error correction M): the module matrix `qrcode` makes, in a fraction of its time.
 
 Why this exists: `qrcode.QRCode.make(fit=True)` picks the mask as ISO/IEC 18004 asks — it places the data
-eight times, once per mask, and scores each placement by the four penalty rules module by module in
-Python. For a notice's ~300-byte payload that is about 20 ms, a third of rendering a notice. Here the
-data is placed once; each mask is then an XOR of whole rows (rows as ints, bit per module), and the
-penalty rules run over those ints and their '0'/'1' strings (regular expressions for the runs and the
-finder-like patterns, bitwise AND for the 2×2 blocks). The scores are qrcode's own (`util.lost_point`,
-with the format and version areas light while masks are tried, exactly as qrcode does), so the mask —
-and with it the symbol — is the one qrcode chooses. The function patterns, format and version
-information, the data codewords and their error correction all come from qrcode itself; only the
-placement and the scoring are redone. tests/test_qr_symbol.py holds the two to identical matrices.
+once per mask, eight times, and scores each placement by the four penalty rules module by module in
+Python. For a notice's ~300-byte payload that is about 20 ms, a third of rendering a notice.
+
+Here the data is placed once, and a symbol is one Python int: its rows one after another (row 0, column 0
+the highest bit), then its columns the same way, so that each rule looks along rows and columns alike.
+Each mask is then one XOR, and each penalty rule a handful of shifts, ANDs and bit counts over the whole
+int. The scores are qrcode's own (`util.lost_point`, with the format and version areas light while
+masks are tried, exactly as qrcode does), so the mask — and with it the symbol — is the one qrcode
+chooses. The function patterns, the format and version information, the data codewords and their error
+correction all come from qrcode itself; only the placement and the scoring are redone.
+tests/test_qr_symbol.py holds the two to identical matrices.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from functools import cache
-from itertools import pairwise
+from operator import itemgetter
 
 import qrcode
 from qrcode import util
 from qrcode.constants import ERROR_CORRECT_M
 
-RUN = re.compile(r"0{5,}|1{5,}")  # rule 1: five or more modules of one colour in a row or column
-FINDER_LIKE = re.compile(r"(?=10111010000|00001011101)")  # rule 3, overlapping matches counted
+FINDER_LIKE = (0b10111010000, 0b00001011101)  # rule 3: dark-light-dark×3-light-dark and 4 light beside
 
 
 def qr_matrix(payload: str) -> list[list[bool]]:
@@ -31,58 +32,91 @@ def qr_matrix(payload: str) -> list[list[bool]]:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, box_size=1)
     code.add_data(payload)
     version = code.best_fit()
-    size = version * 4 + 17
-    fixed, masks, order = _layout(version)
-    placed = [0] * size  # the data modules, unmasked
+    layout = _layout(version)
     bits = "".join(format(byte, "08b") for byte in util.create_data(version, ERROR_CORRECT_M, code.data_list))
-    for (row, bit), value in zip(order, bits, strict=False):  # the remainder bits past the data stay light
-        if value == "1":
-            placed[row] |= bit
+    stream = bits.ljust(layout.capacity + 1, "0")  # remainder bits and the modules around the data: light
+    placed = int("".join(layout.place(stream)), 2)  # the data modules, unmasked, in rows then columns
     # the mask with the lowest penalty, the first of equals (as qrcode's `best_mask_pattern`)
-    scores = [_penalty([f | (p ^ m) for f, p, m in zip(fixed, placed, mask, strict=True)], size) for mask in masks]
+    scores = [_penalty(layout.fixed | (placed ^ mask), layout) for mask in layout.masks]
     best = scores.index(min(scores))
-    rows = [f | (p ^ m) for f, p, m in zip(_function_rows(version, best), placed, masks[best], strict=True)]
-    return [[bit == "1" for bit in format(row, f"0{size}b")] for row in rows]
+    symbol = (_function_modules(version, best) | (placed ^ layout.masks[best])) >> layout.area
+    text = format(symbol, f"0{layout.area}b")
+    return [[bit == "1" for bit in text[start:start + layout.size]] for start in range(0, layout.area, layout.size)]
 
 
-def _penalty(rows: list[int], size: int) -> int:
-    """qrcode's `util.lost_point` of the symbol whose rows (column 0 the highest bit) are `rows`."""
-    lines = [format(row, f"0{size}b") for row in rows]
-    text = "\n".join(lines + ["".join(column) for column in zip(*lines, strict=True)])
-    found = RUN.findall(text)
-    runs = sum(map(len, found)) - 2 * len(found)
-    pairs = (1 << (size - 1)) - 1  # bit p and p + 1: two neighbouring columns
-    blocks = 0
-    for upper, lower in pairwise(rows):
-        same = ~(upper ^ lower)  # same colour above and below
-        blocks += (same & (same >> 1) & ~(upper ^ (upper >> 1)) & pairs).bit_count()
-    finders = len(FINDER_LIKE.findall(text))
-    dark = sum(row.bit_count() for row in rows)
-    balance = int(abs(float(dark) / size**2 * 100 - 50) / 5)  # qrcode's arithmetic, for identical ties
+def _penalty(symbol: int, layout: Layout) -> int:
+    """qrcode's `util.lost_point` of `symbol` (rows, then columns)."""
+    # rule 1: a run of L ≥ 5 modules of one colour in a line costs L - 2. `same` marks each module equal to
+    # its neighbour in the line; a run of L is L - 1 marks, which hold L - 4 windows of four marks
+    same = ~(symbol ^ (symbol >> 1)) & layout.pairs
+    four = same & (same >> 1) & (same >> 2) & (same >> 3)
+    runs = four.bit_count() + 2 * (four & ~(four >> 1)).bit_count()
+    # rule 2: 3 for each 2×2 block of one colour (rows only, or each block would count twice)
+    rows = symbol >> layout.area
+    above = ~(rows ^ (rows >> layout.size))  # equal to the module above
+    blocks = (above & (above >> 1) & ~(rows ^ (rows >> 1)) & layout.blocks).bit_count()
+    # rule 3: 40 for each finder-like pattern in a row or column (overlapping ones too)
+    finders = 0
+    for pattern in FINDER_LIKE:
+        found = layout.windows
+        for shift in range(11):
+            found &= (symbol >> shift) if pattern >> shift & 1 else ~(symbol >> shift)
+        finders += found.bit_count()
+    # rule 4: 10 for each 5 % the dark modules are away from half; qrcode's arithmetic, for identical ties
+    balance = int(abs(float(rows.bit_count()) / layout.area * 100 - 50) / 5)
     return runs + 3 * blocks + 40 * finders + 10 * balance
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What one version's symbols share: sizes, the function patterns as qrcode has them while it tries
+    masks, each mask limited to the data modules, where the data bits go, and the bit masks of the rules."""
+
+    size: int  # modules a side
+    area: int  # modules in the symbol: bits of its rows, and again of its columns
+    capacity: int  # data modules
+    fixed: int
+    masks: tuple[int, ...]
+    place: itemgetter  # the placed bits, rows then columns, from the data bits (index `capacity`: light)
+    pairs: int  # a module and its neighbour (the next lower bit) in the same line
+    blocks: int  # a pair in the rows with a row above it: the lower right module of a 2×2 block
+    windows: int  # the first bits of 11 in the same line
+
+
 @cache
-def _layout(version: int) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...]]:
-    """For one version: the function patterns as rows (format and version areas light, as qrcode scores
-    masks), each mask's rows limited to the data modules, and the data modules in placement order as
-    (row, column bit)."""
+def _layout(version: int) -> Layout:
     size = version * 4 + 17
+    area = size * size
     grid = _function_grid(version, None)
-    fixed = _rows(grid)
-    free = [int("".join("1" if cell is None else "0" for cell in row), 2) for row in grid]
+    order = _placement(grid, size)  # (row, col) of the k-th data bit
+    index = {cell: k for k, cell in enumerate(order)}
+    cells = [(r, c) for r in range(size) for c in range(size)] + [(r, c) for c in range(size) for r in range(size)]
+    free = _lines(grid, lambda cell: cell is None)
     masks = []
     for pattern in range(8):
         inverts = util.mask_func(pattern)
-        masks.append(tuple(int("".join("1" if inverts(r, c) else "0" for c in range(size)), 2) & free[r]
-                           for r in range(size)))
-    return fixed, tuple(masks), tuple(_placement(grid, size))
+        masks.append(_lines([[inverts(r, c) for c in range(size)] for r in range(size)], bool) & free)
+    line = (1 << size) - 1
+    every_line = sum(1 << (size * n) for n in range(2 * size))  # bit 0 of each line
+    return Layout(
+        size=size, area=area, capacity=len(order), fixed=_lines(grid, bool), masks=tuple(masks),
+        place=itemgetter(*(index.get(cell, len(order)) for cell in cells)),
+        pairs=every_line * (line >> 1),
+        blocks=(every_line * (line >> 1)) & ((1 << (area - size)) - 1),
+        windows=every_line * (line >> 10),
+    )
 
 
 @cache
-def _function_rows(version: int, mask: int) -> tuple[int, ...]:
-    """The function patterns as rows with the format information of `mask` (and the version information)."""
-    return _rows(_function_grid(version, mask))
+def _function_modules(version: int, mask: int) -> int:
+    """The function patterns with the format information of `mask` (and the version information)."""
+    return _lines(_function_grid(version, mask), bool)
+
+
+def _lines(grid: list[list], dark) -> int:
+    """The modules of `grid` for which `dark` holds as one int: rows, then columns."""
+    rows = ["".join("1" if dark(cell) else "0" for cell in row) for row in grid]
+    return int("".join(rows) + "".join("".join(column) for column in zip(*rows, strict=True)), 2)
 
 
 def _function_grid(version: int, mask: int | None) -> list[list]:
@@ -103,11 +137,6 @@ def _function_grid(version: int, mask: int | None) -> list[list]:
     return code.modules
 
 
-def _rows(grid: list[list]) -> tuple[int, ...]:
-    """The dark modules of `grid` as one int per row, column 0 the highest bit."""
-    return tuple(int("".join("1" if cell else "0" for cell in row), 2) for row in grid)
-
-
 def _placement(grid: list[list], size: int) -> list[tuple[int, int]]:
     """The free modules in the order qrcode's `map_data` fills them: two-column strips from the right,
     upwards then downwards, skipping the vertical timing column."""
@@ -119,6 +148,6 @@ def _placement(grid: list[list], size: int) -> list[tuple[int, int]]:
         for row in range(size - 1, -1, -1) if upwards else range(size):
             for col in (right, right - 1):
                 if grid[row][col] is None:
-                    order.append((row, 1 << (size - 1 - col)))
+                    order.append((row, col))
         upwards = not upwards
     return order
