@@ -236,8 +236,8 @@ def warm_up(keys: Path) -> None:
     land in writes rather than in the first notice's start-up."""
     import pyhanko.pdf_utils.incremental_writer  # noqa: F401 - what sign_pdf imports on first use
     import pyhanko.sign  # noqa: F401
-    import qrcode.constants  # noqa: F401 - what the PDF's QR code imports on first use
 
+    import exports.qr_symbol  # noqa: F401 - what the PDF's QR code imports on first use
     from exports import signing
     from exports.fonts import pdf_font
 
