@@ -122,6 +122,20 @@ def _load_agency(args, *, passphrase: bool = True):
     return load_agency(agency_folder(args), _passphrase(args) if passphrase else None)
 
 
+def _existing_agency(args):
+    """(the agency root without its key, None) or (None, exit code) after saying why there is none."""
+    from inspect_app.hub.agency import AgencyError
+
+    try:
+        root = _load_agency(args, passphrase=False)
+    except AgencyError as exc:
+        return None, _refuse(exc)
+    if root is None:
+        print(t("hub.agency.missing", folder=agency_folder(args)), file=sys.stderr)
+        return None, EXIT_BAD_INPUT
+    return root, EXIT_OK
+
+
 def hub_database(args) -> str:
     if args.hub_db:
         return args.hub_db
@@ -373,15 +387,10 @@ def run_agency_init(args, settings) -> int:
 
 def run_agency_cert(args, settings) -> int:
     from db.durable import write_durably
-    from inspect_app.hub.agency import AgencyError
 
-    try:
-        root = _load_agency(args, passphrase=False)
-    except AgencyError as exc:
-        return _refuse(exc)
+    root, refused = _existing_agency(args)
     if root is None:
-        print(t("hub.agency.missing", folder=agency_folder(args)), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return refused
     target = Path(args.output)
     if target.exists() and not args.force:
         print(t("hub.agency.output_exists", file=target), file=sys.stderr)
@@ -400,15 +409,10 @@ def run_agency_show(args, settings) -> int:
     from datetime import UTC, datetime
 
     from inspect_app.hub import certificates
-    from inspect_app.hub.agency import AgencyError
 
-    try:
-        root = _load_agency(args, passphrase=False)
-    except AgencyError as exc:
-        return _refuse(exc)
+    root, refused = _existing_agency(args)
     if root is None:
-        print(t("hub.agency.missing", folder=agency_folder(args)), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return refused
     engine = _engine(args)
     if engine is None:
         return EXIT_BAD_INPUT

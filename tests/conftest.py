@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from db import migrations
 from db.models import Park
 from db.store import Store
 from forms import credit_code
@@ -42,8 +44,19 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "parkinspect.db"
 
 
+@pytest.fixture(scope="session")
+def migrated_file(tmp_path_factory) -> Path:
+    """An empty database at the newest schema and without a device id, made once per test process:
+    copying it (~3 ms) instead of migrating a new file (~150 ms) for each of the hundreds of tests
+    that open a store."""
+    path = tmp_path_factory.mktemp("migrated") / "migrated.db"
+    migrations.upgrade_to_head(path)
+    return path
+
+
 @pytest.fixture
-def store(db_path: Path):
+def store(db_path: Path, migrated_file: Path):
+    shutil.copyfile(migrated_file, db_path)  # a new device: Store.open gives it its own id
     opened = Store.open(db_path)
     yield opened
     opened.close()
