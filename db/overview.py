@@ -67,6 +67,14 @@ def park_summaries(conn: sqlite3.Connection, today: date) -> list[ParkSummary]:
     return [ParkSummary(*row) for row in rows]
 
 
+def inspector_agency(conn: sqlite3.Connection) -> str | None:
+    """The agency of this device's inspector profile, or None before the first-run form."""
+    row = conn.execute(
+        "SELECT i.agency FROM local_setting s JOIN inspector i ON i.id = s.value WHERE s.key = 'inspector_id'"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def inspector_name(conn: sqlite3.Connection) -> str | None:
     """The name of this device's inspector profile, or None before the first-run form."""
     row = conn.execute(

@@ -28,6 +28,8 @@ class ParkInspectApp(App[None]):
         Binding("ctrl+q", "quit", "tui.app.quit", id="app.quit", priority=True),
         Binding("ctrl+p", "command_palette", "tui.app.palette", id="app.palette", priority=True, show=False),
         Binding("f2", "edit_profile", "tui.app.profile", id="app.profile", show=False),
+        # Not in the footer either: the park list's warning names it while no agency is set.
+        Binding("f3", "settings", "tui.settings.open", id="app.settings", show=False),
         # Not in the footer: the sync status line of the park list and the ledger names the key.
         Binding("f6", "sync", "tui.sync.sync", id="app.sync", show=False),
     ]
@@ -90,6 +92,12 @@ class ParkInspectApp(App[None]):
                 self.sub_title = t("tui.app.inspector", name=name)
 
         self.push_screen(ProfileScreen(first_run=first_run), saved)
+
+    def action_settings(self) -> None:
+        from inspect_app.screens.settings import SettingsScreen
+
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
 
     def action_sync(self) -> None:
         """Sync with the remembered hub in a thread worker: the inspector keeps typing."""
@@ -174,6 +182,7 @@ class ParkInspectApp(App[None]):
         yield SystemCommand(t("tui.sync.sync"), t("tui.sync.sync_help"), self.action_sync)
         yield SystemCommand(t("tui.sync.conflicts"), t("tui.sync.conflicts_help"), self.action_conflicts)
         yield SystemCommand(t("tui.app.profile"), t("tui.app.profile_help"), self.action_edit_profile)
+        yield SystemCommand(t("tui.settings.open"), t("tui.settings.open_help"), self.action_settings)
         yield SystemCommand(t("tui.app.keys"), t("tui.app.keys_help"), self.action_show_help_panel)
         yield SystemCommand(t("tui.app.quit"), t("tui.app.quit_help"), self.action_quit)
 

@@ -41,8 +41,13 @@ class Settings:
     language: str
 
 
+def config_path() -> Path:
+    """The office's config.toml (read here, written by inspect_app/config_writer.py)."""
+    return config_dir() / "config.toml"
+
+
 def _config_file() -> dict:
-    path = config_dir() / "config.toml"
+    path = config_path()
     if not path.exists():
         return {}
     try:
@@ -118,6 +123,12 @@ _RISK_FLAG_RULES = {
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
+
+
+def risk_flags_config() -> dict:
+    """The `[risk_flags]` table as written in config.toml (empty when absent or not a table)."""
+    table = _config_file().get("risk_flags", {})
+    return table if isinstance(table, dict) else {}
 
 
 def risk_flag_thresholds(table: object = None) -> RiskFlagThresholds:

@@ -45,21 +45,21 @@ def notifications(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def test_the_status_line_counts_pending_changes_and_f6_without_a_hub_says_how(devices):  # noqa: F811 - fixtures
+async def test_never_connected_says_so_and_f6_without_a_hub_says_how(devices):  # noqa: F811 - fixtures
     a = with_profile(devices.new("a"))
     park_with_tenants(a, 2)
-    pending = len(outbox_page(a, 0, 100))
     app = make_app(a, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        assert status_text(app) == f"待同步 {pending} 条 · 未配置中心服务器"
+        # Never synced with any hub: nothing is "waiting", so no pending count.
+        assert status_text(app) == "未连接中心服务器 · 数据只在本机"
         await pilot.press("f6")
         await settle(app, pilot)
         assert any("parkinspect sync --hub" in n for n in notifications(app))
         await pilot.press("enter")  # the ledger has the line too
         await settle(app, pilot)
         assert isinstance(app.screen, LedgerScreen)
-        assert status_text(app).startswith(f"待同步 {pending} 条")
+        assert status_text(app) == "未连接中心服务器 · 数据只在本机"
     assert push_cursor(a, HUB) == (0, 0)
 
 
@@ -173,7 +173,9 @@ def test_pending_is_what_the_hub_has_not_acknowledged(devices):  # noqa: F811 - 
     make_tenant(a, make_park(a).id)
     written = len(outbox_page(a, 0, 10_000))
     assert sync_status(a).pending == written > 0
+    assert sync_status(a).never_connected
     mark_pushed(a, "https://hub.example", written - 2)
     assert sync_status(a).pending == 2
+    assert not sync_status(a).never_connected  # once it has synced, the count is what shows
     mark_pushed(a, "https://hub.example", written)
     assert sync_status(a).pending == 0

@@ -13,13 +13,17 @@ from db.overview import ParkSummary
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.parks import park_summaries
+from inspect_app.services.parks import agency_warning, park_summaries
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
 
 
 class ParkListScreen(TranslatedBindings, Screen):
+    DEFAULT_CSS = """
+    ParkListScreen #agency-warning { height: auto; padding: 0 1; color: $warning; text-style: bold; display: none; }
+    ParkListScreen #agency-warning.-shown { display: block; }
+    """
     BINDINGS = [
         Binding("enter", "open_park", "tui.parks.open", id="parks.open"),
         Binding("i", "inspect", "tui.inspection.parks_inspect", id="parks.inspect"),
@@ -42,6 +46,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         yield Static(t("tui.parks.title"), classes="screen-title")
         yield DataTable(id="parks", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
+        yield Static("", id="agency-warning")
         yield SyncStatusLine()
         yield Footer()
 
@@ -55,16 +60,21 @@ class ParkListScreen(TranslatedBindings, Screen):
 
     def on_screen_resume(self) -> None:
         if self.summaries:
-            self.load()  # counts may have changed in the ledger
+            self.load()  # counts may have changed in the ledger, the agency in the settings
         self.query_one(SyncStatusLine).refresh_status()
 
     @work(thread=True, exclusive=True, group="parks")
     def load(self) -> None:
         summaries = park_summaries(self.app.store, self.app.today)
+        warning = agency_warning(self.app.store)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, summaries)
+            self.app.call_from_thread(self.show, summaries, warning)
 
-    def show(self, summaries: list[ParkSummary]) -> None:
+    def show(self, summaries: list[ParkSummary], warning: str | None = None) -> None:
+        # Notices need an issuing agency; without a short name their numbers carry a placeholder.
+        line = self.query_one("#agency-warning", Static)
+        line.update(t(f"tui.settings.warn_{warning}") if warning else "")
+        line.set_class(warning is not None, "-shown")
         self.summaries = summaries
         table = self.query_one("#parks", DataTable)
         cursor = table.cursor_row

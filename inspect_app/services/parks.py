@@ -18,6 +18,23 @@ def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]
         return overview.park_summaries(conn, today or china_time.today())
 
 
+def agency_warning(store: Store) -> str | None:
+    """What the park list warns about: "agency" when no agency name is set anywhere (neither
+    config.toml `[agency] name` nor the inspector profile: issuing is refused), "short" when the
+    short name is not configured (numbers would carry the placeholder 园检安整), else None."""
+    from inspect_app.config import agency_config
+
+    agency = agency_config()
+    name, short = agency.get("name"), agency.get("short")
+    if not (isinstance(name, str) and name.strip()):
+        with store.connect() as conn:
+            if not (overview.inspector_agency(conn) or "").strip():
+                return "agency"
+    if not (isinstance(short, str) and short.strip()):
+        return "short"
+    return None
+
+
 def inspector_name(store: Store) -> str | None:
     with store.connect() as conn:
         return overview.inspector_name(conn)

@@ -20,6 +20,9 @@ class SyncStatus:
     conflicts: int  # unresolved conflict rows
     rejected: int  # changes the hub refused
     set_aside: int = 0  # received changes this device could not apply (kept in the inbox)
+    # Never exchanged with any hub (no hub remembered, no sync_state row): a fresh install or the
+    # demo. Its outbox is not "waiting" for anything, so the status line says so instead of a count.
+    never_connected: bool = False
 
 
 def configured_hub(store: Store):
@@ -38,7 +41,7 @@ def sync_status(store: Store) -> SyncStatus:
             row = conn.execute("SELECT pushed_seq, last_sync_at FROM sync_state WHERE hub_url = ? OR hub_id = ? "
                                "ORDER BY last_sync_at DESC LIMIT 1", (url, url)).fetchone()
         else:  # no hub remembered (yet): what no hub has acknowledged
-            row = conn.execute("SELECT max(pushed_seq), max(last_sync_at) FROM sync_state").fetchone()
+            row = conn.execute("SELECT max(pushed_seq), max(last_sync_at), count(*) FROM sync_state").fetchone()
         pushed, last = (row[0] or 0, row[1]) if row else (0, None)
         # Outbox numbers are dense (rowids, max + 1, never deleted): the count of those past the
         # cursor is a subtraction. count(*) walked them all: 1.5 s on a device with 30 million.
@@ -48,7 +51,8 @@ def sync_status(store: Store) -> SyncStatus:
         rejected = conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0]
         # Partial index ix_applied_change_problem: the set-aside few, not the whole inbox.
         set_aside = conn.execute("SELECT count(*) FROM applied_change WHERE problem IS NOT NULL").fetchone()[0]
-    return SyncStatus(url, pending, _local(last), conflicts, rejected, set_aside)
+    never_connected = url is None and (row is None or row[2] == 0)
+    return SyncStatus(url, pending, _local(last), conflicts, rejected, set_aside, never_connected)
 
 
 def run_sync(store: Store, progress=None, keys_dir: Path | None = None):

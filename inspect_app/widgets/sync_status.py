@@ -50,7 +50,9 @@ class SyncStatusLine(Static):
     def _show(self, status) -> None:
         if getattr(self.app, "sync_progress", None) is not None:
             return  # a sync started meanwhile: its progress is what matters
-        if status.hub_url is None:
+        if status.never_connected:
+            text = t("tui.sync.status_not_connected")
+        elif status.hub_url is None:
             text = t("tui.sync.status_no_hub", pending=status.pending)
         elif status.last_sync_at is None:
             text = t("tui.sync.status_never", pending=status.pending)
