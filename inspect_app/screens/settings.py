@@ -30,6 +30,9 @@ class SettingsScreen(TranslatedBindings, Screen[bool]):
     SettingsScreen TextArea { width: 1fr; height: 4; }
     SettingsScreen Checkbox { width: auto; }
     SettingsScreen .settings-section { text-style: bold; padding: 0 1; }
+    /* Wider labels than other forms: the thresholds need words ("疑似僵尸：产值低于万元"). */
+    SettingsScreen FormRow .form-label { width: 26; }
+    SettingsScreen FormRow .form-error { padding: 0 1 0 27; }
     """
     AUTO_FOCUS = "#settings-name"
     BINDINGS = [
