@@ -57,6 +57,7 @@ class AgencySettingsInput(BaseModel):
 
     name: Annotated[str | None, _line(60)] = None
     short: Annotated[str | None, BeforeValidator(_short)] = None
+    region: Annotated[str | None, _line(30)] = None  # the county in the quarterly report's title
     basis: Annotated[tuple[str, ...], BeforeValidator(_basis)] = ()
     contact_address: Annotated[str | None, _line(100)] = None
     contact_phone: Annotated[str | None, BeforeValidator(fields.phone)] = None

@@ -35,7 +35,7 @@ holidays = ["2027-01-01"]
 
 
 def values(**changes) -> dict:
-    base = {"name": "平湖市经济开发区消防安全委员会办公室", "short": "平经开消",
+    base = {"name": "平湖市经济开发区消防安全委员会办公室", "short": "平经开消", "region": "平湖市",
             "basis": "《中华人民共和国消防法》第十六条\n\n《浙江省消防条例》\n", "contact_address": "平湖市新华北路 1 号",
             "contact_phone": "0573-85012345", "contact_person": "陈科长", "review_body": "平湖市人民政府",
             "court": "平湖市人民法院", "administrative_organ": True, "decline_pct": "25",
@@ -62,6 +62,7 @@ def test_saving_writes_the_edited_keys_and_keeps_comments_and_other_tables():
     agency = data["agency"]
     assert agency["name"] == "平湖市经济开发区消防安全委员会办公室" and agency["short"] == "平经开消"
     assert agency["basis"] == ["《中华人民共和国消防法》第十六条", "《浙江省消防条例》"]  # blank lines dropped
+    assert agency["region"] == "平湖市"
     assert agency["reinspection_note"] == "期满后复查。" and agency["number_words"] == {"rectification": "责改"}
     assert agency["contact"] == {"address": "平湖市新华北路 1 号", "phone": "0573-85012345", "person": "陈科长"}
     assert "administrative_organ" not in agency  # the default, not written
@@ -85,7 +86,7 @@ def test_emptied_fields_are_taken_out_and_a_new_file_is_made():
     assert "court" not in agency and "contact" not in agency
     assert agency["administrative_organ"] is False
     assert "risk_flags" not in written()
-    office_settings.save(values(name="", short="", basis="", review_body="", court="", contact_address="",
+    office_settings.save(values(name="", short="", region="", basis="", review_body="", court="", contact_address="",
                                 contact_phone="", contact_person="", decline_pct="30", zombie_quarters="2"))
     assert written()["agency"] == {"administrative_organ": True}  # the file said something: kept, now true
 
@@ -102,6 +103,7 @@ def test_emptied_fields_are_taken_out_and_a_new_file_is_made():
     ("basis", "\n".join(f"第{n}条" for n in range(21)), "最多 20 行"),
     ("contact_phone", "office", "电话号码格式不对"),
     ("court", "乙" * 61, "不能超过 60 个字"),
+    ("region", "平湖\n市", "控制字符"),
     ("decline_pct", "0", "必须大于 0"),
     ("decline_pct", "120", "不能大于 100"),
     ("zombie_output_wan", "-1", "不能小于 0"),

@@ -16,8 +16,7 @@ from inspect_app.services import office_settings
 from inspect_app.services.office_settings import SettingsRefused
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 
-TEXT_FIELDS = ("name", "short", "contact_address", "contact_phone", "contact_person", "review_body", "court")
-AGENCY_ROWS = ("name", "short", "basis", "contact_address", "contact_phone", "contact_person",
+AGENCY_ROWS = ("name", "short", "region", "basis", "contact_address", "contact_phone", "contact_person",
                "administrative_organ", "review_body", "court")
 
 

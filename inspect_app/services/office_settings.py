@@ -17,7 +17,7 @@ from forms.office_settings import AgencySettingsInput, RiskFlagInput
 from inspect_app import config
 from inspect_app.config_writer import REMOVE, update_config
 
-AGENCY_FIELDS = ("name", "short", "basis", "contact_address", "contact_phone", "contact_person",
+AGENCY_FIELDS = ("name", "short", "region", "basis", "contact_address", "contact_phone", "contact_person",
                  "review_body", "court")
 THRESHOLD_FIELDS = ("decline_pct", "zombie_output_wan", "zombie_power_pct", "zombie_quarters")
 CONTACT_KEYS = {"contact_address": "address", "contact_phone": "phone", "contact_person": "person"}
@@ -41,7 +41,7 @@ def current_values() -> dict[str, object]:
     def text(value: object) -> str:
         return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
 
-    values: dict[str, object] = {key: text(agency.get(key)) for key in ("name", "short", "review_body", "court")}
+    values: dict[str, object] = {key: text(agency.get(key)) for key in ("name", "short", "region", "review_body", "court")}
     values["basis"] = "\n".join(str(b) for b in basis) if isinstance(basis, list) else ""
     for field, key in CONTACT_KEYS.items():
         values[field] = text(contact.get(key))
@@ -76,7 +76,7 @@ def save(values: dict[str, object]) -> None:
 def _agency_table(agency: AgencySettingsInput) -> dict[str, object]:
     written = config.agency_config()
     table: dict[str, object] = {key: getattr(agency, key) or REMOVE
-                                for key in ("name", "short", "review_body", "court")}
+                                for key in ("name", "short", "region", "review_body", "court")}
     table["basis"] = list(agency.basis) or REMOVE
     table["contact"] = {key: getattr(agency, field) or REMOVE for field, key in CONTACT_KEYS.items()}
     # True is the default: written only when the file already says something about it.
