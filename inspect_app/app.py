@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -18,7 +18,7 @@ from textual.screen import Screen
 
 from db.store import Store
 from forms.i18n import set_language, t
-from inspect_app.bindings import translate_bindings
+from inspect_app.bindings import is_text_field, tab_moves_focus_now, translate_bindings
 from inspect_app.services.parks import inspector_name
 
 
@@ -32,6 +32,10 @@ class ParkInspectApp(App[None]):
         Binding("f3", "settings", "tui.settings.open", id="app.settings", show=False),
         # Not in the footer: the sync status line of the park list and the ledger names the key.
         Binding("f6", "sync", "tui.sync.sync", id="app.sync", show=False),
+        # From a text field Tab moves the focus before the next key is delivered (bindings.py, rule 5).
+        Binding("tab", "field_focus(True)", "tui.app.next_field", id="app.next_field", show=False, priority=True),
+        Binding("shift+tab", "field_focus(False)", "tui.app.previous_field", id="app.previous_field", show=False,
+                priority=True),
     ]
 
     def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None):
@@ -44,6 +48,26 @@ class ParkInspectApp(App[None]):
         self._started = False
         self.sync_progress: str | None = None  # what a running sync is doing; None when none runs
         self.title = t("tui.app.title")
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key never acts as a binding while a text field has the focus (bindings.py,
+        rule 2). One that gets here typed before the focus landed in the field (it went to the
+        screen, which had no focus yet) is the person's text: it goes on to the field. Textual
+        runs this handler before the App's own, which looks up bindings; prevent_default skips that."""
+        if event.is_printable and is_text_field(self.focused):
+            event.prevent_default()
+            self.focused.post_message(events.Key(event.key, event.character))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "field_focus":
+            return tab_moves_focus_now(self.focused, self.screen._binding_chain)
+        return True
+
+    def action_field_focus(self, forward: bool) -> None:
+        if forward:
+            self.screen.focus_next()
+        else:
+            self.screen.focus_previous()
 
     async def action_quit(self) -> None:
         """Ctrl+Q: a screen that saves as the user goes (the quarterly grid) saves what is typed

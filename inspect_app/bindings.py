@@ -9,6 +9,7 @@ be remapped in a keymap file, and the footer and command palette read the same b
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
@@ -34,3 +35,58 @@ class TranslatedBindings:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         translate_bindings(self)
+
+
+# --- keys while a person types ------------------------------------------------------------------
+#
+# The one rule: a key that types a character (a letter, a digit, a sign) is text whenever a text
+# field (Input, TextArea) has the focus, and never a binding then. How it holds everywhere:
+#
+# 1. A focused text field consumes every printable key before any non-priority binding sees it
+#    (Textual's Input and TextArea stop the key), and no plain-character binding is a priority one.
+# 2. A key the field did not see — typed before a screen had placed its focus, e.g. a name typed
+#    right after F opened the 五落实 form — reaches the bindings with the focus already in the
+#    field; the app hands it on to the field as text, never to a binding (`ParkInspectApp`).
+# 3. Every form opens with the focus in a field, the first empty one a person must fill
+#    (`widgets/form_row.focus_first_empty`), never on a header line or a button; a screen whose
+#    letter keys act on the whole record (the 五落实's R, D, H, N) offers them once Esc has left
+#    the field, and shows them dimmed while a field has the focus.
+# 4. A yes/no dialog ignores characters typed before it was shown or within `CONFIRM_GUARD_SECONDS`
+#    of it (screens/confirm.py): the tail of a name cannot answer "Yes (Y)".
+# 5. Tab and Shift+Tab from a text field move the focus at once (a priority binding of the app),
+#    so `AAA Tab BBB` sent in one burst — a fast typist, tmux, a barcode scanner — is two fields,
+#    not one: a non-priority Tab acted only after the keys behind it had gone to the old field.
+#    A widget or screen with a Tab binding of its own (the quarterly grid) keeps it.
+
+# What Textual's Screen binds Tab to: the same move, only too late.
+FOCUS_ACTIONS = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous"})
+
+
+@functools.cache
+def _text_fields() -> tuple[type, ...]:
+    # Imported on first use: TextArea is heavy and the park list must paint fast (ARCHITECTURE.md).
+    from textual.widgets import Input, TextArea
+
+    return (Input, TextArea)
+
+
+def is_printable_key(key: str) -> bool:
+    """A key that types one character: `a`, `Y`, `7` (signs have names: `slash`, `minus`)."""
+    return len(key) == 1 and key.isprintable()
+
+
+def is_text_field(widget: object) -> bool:
+    """Whether `widget` takes typed characters as text (an Input, a TextArea)."""
+    return isinstance(widget, _text_fields())
+
+
+def tab_moves_focus_now(focused: object, binding_chain) -> bool:
+    """Whether the app's priority Tab should move the focus: from a text field, unless a node
+    below the app (the field itself, its screen) binds the key for its own use."""
+    if not is_text_field(focused):
+        return False
+    from textual.app import App
+
+    own = [binding for node, bindings in binding_chain if not isinstance(node, App)
+           for key in ("tab", "shift+tab") for binding in bindings.key_to_bindings.get(key, ())]
+    return all(binding.action in FOCUS_ACTIONS for binding in own)

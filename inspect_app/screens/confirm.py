@@ -1,7 +1,14 @@
-"""A yes/no question as a modal dialog; dismisses with True or False."""
+"""A yes/no question as a modal dialog; dismisses with True or False.
+
+Characters typed before the dialog was shown, or within `CONFIRM_GUARD_SECONDS` of it, are
+swallowed: the end of a name typed at speed ("…jianguo y") must not answer "Yes (Y)" (the rule in
+inspect_app/bindings.py). Nobody reads the question and answers it faster than that.
+"""
 
 from __future__ import annotations
 
+from textual import events
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -10,6 +17,8 @@ from textual.widgets import Button, Static
 
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
+
+CONFIRM_GUARD_SECONDS = 0.4
 
 
 class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
@@ -27,6 +36,7 @@ class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
     def __init__(self, question: str):
         super().__init__()
         self.question = question
+        self.shown_at = float("inf")  # until mounted every key is early
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -36,7 +46,15 @@ class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
                 yield Button(t("tui.confirm.no_button"), id="no")
 
     def on_mount(self) -> None:
+        self.shown_at = get_time()
         self.query_one("#no", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # A key's time is when the terminal delivered it (the same clock): typed-ahead keys queued
+        # behind the one that opened the dialog are older than the dialog itself.
+        if event.is_printable and event.time < self.shown_at + CONFIRM_GUARD_SECONDS:
+            event.stop()  # never reaches the app's bindings: Y and N are not answers yet
+            event.prevent_default()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -33,7 +33,7 @@ from inspect_app.services.notice_service import (
     record_service,
     service_text,
 )
-from inspect_app.widgets.form_row import FormRow, show_form_errors
+from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_errors
 
 ALERT = "bold red"
 NUMBER_WIDTH = 18  # cells, the number's end (where numbers differ); the full number is on the detail line
@@ -222,7 +222,9 @@ class NoticeServiceScreen(TranslatedBindings, ModalScreen[bool]):
         return Input(value, placeholder=placeholder, id=widget_id, compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#service-method").focus()
+        # The method has a default: start in the first empty field (the recipient), where typing goes.
+        row = first_to_fill(self.query(FormRow))
+        (row.control if row is not None else self.query_one("#service-method")).focus()
 
     def value(self, name: str) -> object:
         widget = self.query_one(f"#service-{name}")

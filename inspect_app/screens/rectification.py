@@ -4,8 +4,10 @@ The form validates with `forms.rectification` (HazardInput, RectificationInput),
 CLI and the notice use too. A refused save shows each message next to its field and writes
 nothing. The line under the form says which of the five are still missing, as the person types.
 
-Letter keys (R re-inspect, D pending review, H history) act while the summary at the top has the
-focus; in a field they are typed. Esc from a field goes back to the summary; Esc there leaves.
+Letter keys (R re-inspect, D pending review, H history, N notice) act while the summary at the top
+has the focus; in a field they are typed. The screen opens in the first empty field of the five
+(on the summary only when nothing is missing). Esc from a field goes back to the summary; Esc
+there leaves.
 
 Opened with a list of hazard ids (the inspection summary's new hazards), the screen walks them:
 Ctrl+N saves the current one (when changed) and opens the next; after the last it closes.
@@ -42,7 +44,7 @@ from inspect_app.services.hazards import (
     save_hazard,
     save_rectification,
 )
-from inspect_app.widgets.form_row import FormRow, show_form_errors
+from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_errors
 
 HAZARD_FIELDS = ("location", "description", "severity")
 FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yuan", "funds_reason", "deadline",
@@ -133,9 +135,10 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         self.built = True
         self.initial = self.values()
         self._update_missing()
-        # Walking new hazards means filling them in: start in the first of the five.
-        target = "#field-responsible_person" if self.walking else "#hazard-summary"
-        self.query_one(target).focus()
+        # Something to fill in: start typing there (the first empty one of the five). Only a
+        # complete hazard opens on its summary, where its letter keys act (bindings.py).
+        row = first_to_fill(self.query(FormRow))
+        (row.control if row is not None else self.query_one("#hazard-summary")).focus()
 
     def _summary(self, row: HazardRow) -> Text:
         status = t(f"choices.hazard_status.{row.status}")

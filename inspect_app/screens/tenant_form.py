@@ -24,7 +24,7 @@ from forms.tenant import TenantInput
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
-from inspect_app.widgets.form_row import FormRow, show_form_errors
+from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_errors
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -92,7 +92,8 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
 
     def on_mount(self) -> None:
         self.initial = self.values()
-        self.query_one("#field-name").focus()
+        row = first_to_fill(self.query(FormRow))
+        (row.control if row is not None else self.query_one("#field-name")).focus()
 
     def _initial_values(self) -> dict[str, object]:
         if self.tenant is None:

@@ -25,6 +25,7 @@ class FormRow(Vertical):
     def __init__(self, field: str, label: str, control: Widget, *, required: bool = False):
         super().__init__(id=f"row-{field}")
         self.field = field
+        self.required = required
         self.label = label + (" *" if required else "")
         self.control = control
 
@@ -48,3 +49,15 @@ def show_form_errors(rows: Iterable[FormRow], messages: dict[str, str]) -> FormR
         if message and first is None:
             first = row
     return first
+
+
+def first_to_fill(rows: Iterable[FormRow]) -> FormRow | None:
+    """The row where a person starts typing on a form: its first empty required text field, None
+    when every one holds something. A form opens with the focus there (else on its first field),
+    never on a header line or a button, so that the first keys typed are text (inspect_app/bindings.py)."""
+    from textual.widgets import Input
+
+    for row in rows:
+        if row.required and isinstance(row.control, Input) and not row.control.value.strip():
+            return row
+    return None

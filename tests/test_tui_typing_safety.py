@@ -1,0 +1,255 @@
+"""No key binding acts while a person types, and fast typing or a paste keeps field boundaries.
+
+Keys are posted to the app in one burst, as a terminal delivers a fast typist's, tmux's or a
+barcode scanner's keys: all of them queued before the first is handled (Pilot's `press` waits
+for the app between keys and would hide the races these tests are about).
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from textual import events
+from textual.widgets import Input
+
+from db.models import AuditEvent, ChangeLog
+from inspect_app.app import make_app
+from inspect_app.screens import confirm
+from inspect_app.screens.confirm import ConfirmScreen
+from inspect_app.screens.export_path import ExportPathScreen
+from inspect_app.screens.inspection import InspectionScreen, open_rectification
+from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
+from inspect_app.screens.issue_notice import IssueNoticeScreen
+from inspect_app.screens.ledger import LedgerScreen
+from inspect_app.screens.ledger_import import LedgerImportScreen
+from inspect_app.screens.notices import NoticeServiceScreen
+from inspect_app.screens.profile import ProfileScreen
+from inspect_app.screens.quarterly import QuarterlyScreen
+from inspect_app.screens.rectification import RectificationScreen
+from inspect_app.screens.reinspection import ReinspectionScreen
+from inspect_app.screens.tenant_form import TenantFormScreen
+from inspect_app.services.notices import issue_rectification_notice
+from tests import test_tui_notices as notices_tui
+from tests.conftest import TODAY
+from tests.test_notices import AGENCY
+from tests.test_tui_issuing import walked
+from tests.test_tui_notices import NOW, SIZE, complete, count, inspect, settle
+
+inspector, tenant, keys, key = notices_tui.inspector, notices_tui.tenant, notices_tui.keys, notices_tui.key
+
+TYPED = string.ascii_lowercase + string.digits
+
+
+def burst(app, keys) -> None:
+    """Queue `keys` (characters, or key names such as "tab") at once, as a terminal read delivers them."""
+    for k in keys:
+        character = k if len(k) == 1 else {"tab": "\t", "space": " "}.get(k)
+        app.post_message(events.Key(k, character))
+
+
+def written(store) -> tuple[int, int]:
+    return count(store, ChangeLog), count(store, AuditEvent)
+
+
+def text_inputs(screen) -> list[Input]:
+    return [w for w in screen.query(Input) if w.display and not w.disabled and w.focusable]
+
+
+# --- every letter into every text field of every screen -----------------------------------------
+
+
+def screens_with_text_fields(store, park, tenant, hazards, notice_number, inspection_id, tmp_path):
+    """(name, factory, prepare keys) for each screen with a text field; the keys put a hidden field on show."""
+    summary = InspectionSummary(subject=tenant.name, passed=29, failed=1, not_applicable=0,
+                                hazards=[NewHazard(hazards[0], "B02", "general", "堆放纸箱")],
+                                inspection_id=inspection_id)
+    return [
+        ("ledger", lambda: LedgerScreen(park.id), ()),
+        ("tenant form (add)", lambda: TenantFormScreen(park_id=park.id, tenant_id=None), ()),
+        ("profile", lambda: ProfileScreen(), ()),
+        ("五落实", lambda: RectificationScreen(hazards[0]), ()),
+        ("re-inspection", lambda: ReinspectionScreen(hazards[0]), ()),
+        ("notice", lambda: IssueNoticeScreen([hazards[0]], now=NOW), ()),
+        ("notice service", lambda: NoticeServiceScreen(notice_number), ()),
+        ("inspection note", lambda: InspectionScreen(inspection_id), ("e",)),
+        ("inspection summary", lambda: InspectionSummaryScreen(summary), ()),
+        ("export path", lambda: ExportPathScreen("导出", tmp_path / "台账.xlsx"), ()),
+        ("ledger import", lambda: LedgerImportScreen(park.id, park.name), ()),
+        ("quarterly grid", lambda: QuarterlyScreen(park.id), ()),
+    ]
+
+
+async def test_every_character_typed_into_every_text_field_of_every_screen_stays_text(
+        store, park, tenant, inspector, key, tmp_path):
+    hazards = inspect(store, park, tenant, inspector)
+    complete(store, hazards[1:])
+    notice_number = issue_rectification_notice(store, hazard_ids=hazards[1:], agency=AGENCY, keys_dir=key,
+                                               now=NOW).number
+    inspection_id = walked(store, park, tenant, inspector)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        checked = []
+        for name, factory, prepare in screens_with_text_fields(store, park, tenant, hazards, notice_number,
+                                                               inspection_id, tmp_path):
+            screen = factory()
+            app.push_screen(screen)
+            await settle(app, pilot)
+            burst(app, prepare)
+            await settle(app, pilot)
+            stack = list(app.screen_stack)
+            before = written(store)
+            fields = text_inputs(screen)
+            assert fields, name
+            for field in fields:
+                field.focus()
+                await pilot.pause()
+                burst(app, TYPED)
+                await pilot.pause()
+                assert app.screen_stack == stack, (name, field.id, app.screen)
+                assert app.focused is field, (name, field.id)
+                assert written(store) == before, (name, field.id)
+                checked.append((name, field.id))
+            app.pop_screen()  # leave without saving
+            await settle(app, pilot)
+            assert screen not in app.screen_stack, name
+        assert len(checked) >= 30  # every screen above, each of its text fields
+
+
+# --- item 1: the 五落实 of a 1-hazard inspection opens in 整改责任人 ------------------------------
+
+
+async def test_the_five_of_a_single_new_hazard_open_in_the_responsible_person_and_take_a_name(
+        store, park, tenant, inspector):
+    (hazard,) = inspect(store, park, tenant, inspector, codes=("B02",))
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        before = written(store)
+        open_rectification(app, [hazard])  # what F on the inspection summary does
+        # The name is typed straight after F, before the form has even been built.
+        burst(app, [*"Wang", "space", *"Jianguo", "space", *"dny"])
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RectificationScreen)
+        assert app.focused is screen.query_one("#field-responsible_person", Input)
+        assert not any(isinstance(s, ConfirmScreen) for s in app.screen_stack)
+        assert written(store) == before
+        # Every key landed in the field, in order; none opened anything.
+        assert screen.query_one("#field-responsible_person", Input).value == "Wang Jianguo dny"
+
+
+async def test_a_complete_hazard_opens_on_its_summary_where_its_letter_keys_act(store, park, tenant, inspector):
+    hazards = inspect(store, park, tenant, inspector)
+    complete(store, hazards)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(RectificationScreen(hazards[0]))
+        await settle(app, pilot)
+        assert app.focused is app.screen.query_one("#hazard-summary")
+
+
+# --- confirm dialogs: a stray letter cannot answer ------------------------------------------------
+
+
+async def test_a_y_typed_just_after_the_dialog_showed_does_not_answer_it(
+        store, park, tenant, inspector, monkeypatch):
+    # A long guard, so that a slow test machine cannot make "just after" late; a person who has
+    # read the question is simulated by moving the moment it showed back.
+    monkeypatch.setattr(confirm, "CONFIRM_GUARD_SECONDS", 60)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        form = TenantFormScreen(park_id=park.id, tenant_id=tenant.id)
+        app.push_screen(form)
+        await settle(app, pilot)
+        burst(app, [*"abc", "escape", *"yy"])  # Esc meant "leave the field"; the name goes on
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # discard the changes?
+        assert form.query_one("#field-name", Input).value.endswith("abcyy")  # typed before it showed
+        burst(app, ["y"])  # the person had not read the question yet
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        app.screen.shown_at -= 120
+        await pilot.press("n")  # read and answered: keep editing
+        await settle(app, pilot)
+        assert app.screen is form
+        await pilot.press("escape")
+        await settle(app, pilot)
+        app.screen.shown_at -= 120
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert form not in app.screen_stack
+    assert written_name(store, tenant.id) == tenant.name  # discarded: nothing written
+
+
+def written_name(store, tenant_id: str) -> str:
+    from db.models import Tenant
+
+    with store.read() as session:
+        return session.get(Tenant, tenant_id).name
+
+
+# --- item 2: Tab between fields in a burst, and paste ---------------------------------------------
+
+
+@pytest.mark.parametrize("opener", ["profile", "tenant form"])
+async def test_text_tab_text_tab_text_in_one_burst_fills_three_fields(store, park, opener):
+    app = make_app(store, today=TODAY)  # no inspector yet: the first run asks for the profile
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        if opener == "tenant form":
+            app.pop_screen()
+            app.push_screen(TenantFormScreen(park_id=park.id, tenant_id=None))
+            await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ProfileScreen if opener == "profile" else TenantFormScreen)
+        burst(app, [*"AAA", "tab", *"BBB", "tab", *"CCC", "shift+tab", *"DD"])
+        await settle(app, pilot)
+        values = [w.value for w in screen.query(Input)][:3]
+        assert values == ["AAA", "DD", "CCC"]  # back in a filled field, typing replaces it (all selected)
+
+
+async def test_a_pasted_or_scanned_credit_code_lands_in_the_focused_field_only(store, park):
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.pop_screen()
+        form = TenantFormScreen(park_id=park.id, tenant_id=None)
+        app.push_screen(form)
+        await settle(app, pilot)
+        burst(app, [*"甲", "tab"])
+        await settle(app, pilot)
+        assert app.focused.id == "field-credit_code"
+        app.post_message(events.Paste("91330482MA2B3C4D5X\n"))
+        # A scanner types the code and its Tab; the person goes on typing in the next field.
+        await settle(app, pilot)
+        burst(app, ["tab", *"Li"])
+        await settle(app, pilot)
+        values = {w.id: w.value for w in form.query(Input)}
+        assert values["field-name"] == "甲"
+        assert values["field-credit_code"] == "91330482MA2B3C4D5X"
+        assert values["field-contact_name"] == "Li"
+        assert all(v == "" for k, v in values.items() if k not in {"field-name", "field-credit_code",
+                                                                  "field-contact_name"})
+
+
+def test_no_plain_character_binding_is_a_priority_one():
+    """Rule 1 of inspect_app/bindings.py: a priority binding would act before a focused field sees the key."""
+    import importlib
+    import pkgutil
+
+    import inspect_app.screens as screens_package
+    from inspect_app.app import ParkInspectApp
+    from inspect_app.bindings import is_printable_key
+
+    classes = [ParkInspectApp]
+    for module in pkgutil.iter_modules(screens_package.__path__):
+        loaded = importlib.import_module(f"inspect_app.screens.{module.name}")
+        classes += [c for c in vars(loaded).values() if isinstance(c, type) and hasattr(c, "BINDINGS")]
+    offending = [(c.__name__, b.key) for c in classes for b in c.BINDINGS
+                 if getattr(b, "priority", False) and any(is_printable_key(k) for k in b.key.split(","))]
+    assert offending == []
+
