@@ -51,8 +51,8 @@ class TranslatedBindings:
 #    (`widgets/form_row.focus_first_empty`), never on a header line or a button; a screen whose
 #    letter keys act on the whole record (the 五落实's R, D, H, N) offers them once Esc has left
 #    the field, and shows them dimmed while a field has the focus.
-# 4. A yes/no dialog ignores characters typed before it was shown or within `CONFIRM_GUARD_SECONDS`
-#    of it (screens/confirm.py): the tail of a name cannot answer "Yes (Y)".
+# 4. A yes/no dialog ignores characters typed before it was shown (screens/confirm.py): the tail of
+#    a name queued behind the key that opened it cannot answer "Yes (Y)".
 # 5. Tab and Shift+Tab from a text field move the focus at once (a priority binding of the app),
 #    so `AAA Tab BBB` sent in one burst — a fast typist, tmux, a barcode scanner — is two fields,
 #    not one: a non-priority Tab acted only after the keys behind it had gone to the old field.

@@ -218,10 +218,11 @@ async def test_mark_pending_review_from_the_summary(store, park, tenant, inspect
         app.push_screen(RectificationScreen(hazard_id))
         await settle(app, pilot)
         form = app.screen
-        assert form.focused is form.query_one("#hazard-summary")
-        await pilot.press("tab")  # into the form: the first field, no stop on the scrolling container
+        # Something to fill in: the form opens in the first empty field of the five.
+        assert form.focused is form.query_one("#field-responsible_person")
+        await pilot.press("escape", "tab")  # into the form: the first field, no stop on the scrolling container
         assert form.focused is form.query_one("#field-location")
-        await pilot.press("d")  # typed into the field, not an action
+        await pilot.press("end", "d")  # typed into the field, not an action
         assert form.query_one("#field-location", Input).value.endswith("d")
         await pilot.press("escape")  # out of the field: the letters act again
         assert form.focused is form.query_one("#hazard-summary") and form.changed
@@ -264,7 +265,7 @@ async def test_reinspection_closes_one_hazard_and_reschedules_the_other(store, p
         await settle(app, pilot)
         form = app.screen
         assert isinstance(form, RectificationScreen)
-        await pilot.press("r")
+        await pilot.press("escape", "r")  # it opened in its first empty field: Esc, then R acts
         await settle(app, pilot)
         dialog = app.screen
         dialog.query_one("#reinspection-outcome", Select).value = "not_rectified"
@@ -458,7 +459,7 @@ async def test_the_hazard_screens_speak_english(store, park, tenant, inspector):
         labels = [str(label.render()) for label in form.query(".form-label")]
         assert "Responsible person *" in labels and "Contingency plan *" in labels
         assert str(form.query_one("#missing").render()).startswith("Still missing: responsibility")
-        await pilot.press("r")
+        await pilot.press("escape", "r")  # out of the first empty field, where it opened: R acts
         await settle(app, pilot)
         assert "Re-inspection" in str(app.screen.query_one("#reinspection-title").render())
 

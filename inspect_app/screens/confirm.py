@@ -1,8 +1,8 @@
 """A yes/no question as a modal dialog; dismisses with True or False.
 
-Characters typed before the dialog was shown, or within `CONFIRM_GUARD_SECONDS` of it, are
-swallowed: the end of a name typed at speed ("…jianguo y") must not answer "Yes (Y)" (the rule in
-inspect_app/bindings.py). Nobody reads the question and answers it faster than that.
+Characters typed before the dialog was shown are swallowed: the rest of a name typed at speed
+("…jianguo y"), queued behind the key that opened the dialog, must not answer "Yes (Y)" (the rule
+in inspect_app/bindings.py). Only a key pressed once the question is on screen answers it.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from textual.widgets import Button, Static
 
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
-
-CONFIRM_GUARD_SECONDS = 0.4
 
 
 class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
@@ -52,7 +50,7 @@ class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
     def on_key(self, event: events.Key) -> None:
         # A key's time is when the terminal delivered it (the same clock): typed-ahead keys queued
         # behind the one that opened the dialog are older than the dialog itself.
-        if event.is_printable and event.time < self.shown_at + CONFIRM_GUARD_SECONDS:
+        if event.is_printable and event.time < self.shown_at:
             event.stop()  # never reaches the app's bindings: Y and N are not answers yet
             event.prevent_default()
 
