@@ -27,6 +27,7 @@ from inspect_app.screens.profile import ProfileScreen
 from inspect_app.screens.quarterly import QuarterlyScreen
 from inspect_app.screens.rectification import RectificationScreen
 from inspect_app.screens.reinspection import ReinspectionScreen
+from inspect_app.screens.settings import SettingsScreen
 from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.services.notices import issue_rectification_notice
 from tests import test_tui_notices as notices_tui
@@ -67,6 +68,7 @@ def screens_with_text_fields(store, park, tenant, hazards, notice_number, inspec
         ("ledger", lambda: LedgerScreen(park.id), ()),
         ("tenant form (add)", lambda: TenantFormScreen(park_id=park.id, tenant_id=None), ()),
         ("profile", lambda: ProfileScreen(), ()),
+        ("settings", lambda: SettingsScreen(), ()),
         ("五落实", lambda: RectificationScreen(hazards[0]), ()),
         ("re-inspection", lambda: ReinspectionScreen(hazards[0]), ()),
         ("notice", lambda: IssueNoticeScreen([hazards[0]], now=NOW), ()),
