@@ -7,7 +7,8 @@ Two kinds of table:
   (db/changelog.py does it in a flush hook, so no code path can forget).
 - local tables (`LocalSetting`, `NoticeCounter`, `ChangeLog`, `SyncState`, `RowVersion`,
   `AppliedChange`, `RejectedChange`) describe this device
-  and are never synced as rows.
+  and are never synced as rows; derived local tables (`ParkTotal`, `ParkQuarterTotal`,
+  `TenantSearch`) are kept by SQLite triggers from the synced rows.
 
 Append-only synced facts (notices, their service, audit events, attachments) are never updated after insert.
 Enumerated values are short ASCII codes from forms/catalogues.py; labels come from translations.
@@ -282,6 +283,17 @@ class ParkTotal(SQLModel, table=True):
     above_tenants: int
     unclosed_general: int
     unclosed_major: int
+
+
+class TenantSearch(SQLModel, table=True):
+    """Per tenant: its name in pinyin (whole and initials) and its building and unit folded for
+    search (db/search_key.py). Derived, local, kept by the triggers of migration 0011 (never
+    written by the app; the ledger search reads it)."""
+
+    __tablename__ = "tenant_search"
+
+    tenant_id: str = Field(primary_key=True)
+    key: str
 
 
 class ParkQuarterTotal(SQLModel, table=True):

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db import migrations
+from db import migrations, search_key
 from db.clock import HybridClock, newest, wall_clock_ms
 from db.errors import StoreOpenError
 from db.private_files import create_private_file
@@ -42,10 +42,13 @@ PRAGMAS = (
 
 
 def _set_pragmas(dbapi_connection, _record=None) -> None:
+    """Every connection the store opens: its pragmas, and the SQL function the triggers of
+    `tenant_search` call (a write to a tenant's name fails on a connection without it)."""
     cursor = dbapi_connection.cursor()
     for pragma in PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+    search_key.register(dbapi_connection)
 
 
 def make_engine(path: Path | str) -> Engine:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from db import search_key
 from db.ids import new_id
 from db.models import Tenant
 from db.store import Store
@@ -95,6 +96,7 @@ def _raw_database(path) -> sqlite3.Connection:
     store.close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
+    search_key.register(conn)  # the triggers of tenant_search call it on every insert of a tenant
     for park in PARKS:
         conn.execute("INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
                      "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "

@@ -81,3 +81,28 @@ def test_the_park_list_reads_one_row_of_totals_per_park(demo):
     assert not any("tenant" in step for step in steps), steps  # tenants come from park_total
     assert any(step.startswith("SEARCH t USING INDEX sqlite_autoindex_park_total") for step in steps), steps
     assert "SEARCH r USING INDEX ix_rectification_item_status (status=?)" in steps, steps  # open items only
+
+
+def _search_count_sql(park_id: str | None, search: str) -> str:
+    from sqlmodel import func, select
+
+    from db.models import Tenant
+    from db.queries import LedgerQuery, _ledger_filter
+
+    statement = select(func.count()).select_from(Tenant).where(_ledger_filter(LedgerQuery(park_id=park_id, search=search)))
+    return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def test_a_parks_search_looks_up_its_tenants_search_keys_by_primary_key(demo):
+    conn, park_id, _ = demo
+    steps = plan(conn, _search_count_sql(park_id, "3f301"))
+    assert steps[0] == "SEARCH tenant USING INDEX ix_tenant_park_name (park_id=?)", steps
+    assert "SEARCH tenant_search USING INDEX sqlite_autoindex_tenant_search_1 (tenant_id=?)" in steps, steps
+    assert "SCAN tenant_search" not in steps, steps  # not every key of the county
+
+
+def test_a_search_of_every_park_reads_the_search_keys_once(demo):
+    conn, _, _ = demo
+    steps = plan(conn, _search_count_sql(None, "jm"))
+    assert "LIST SUBQUERY 1" in steps and "SCAN tenant_search" in steps, steps
+    assert not any(step.startswith("CORRELATED") for step in steps), steps

@@ -1,0 +1,82 @@
+"""What a ledger search matches besides the columns themselves: a tenant's name in pinyin and its
+location folded the way a person may type it.
+
+At a tenant's door an inspector sees a room number on the wall ("3F-301") or knows the company by
+its sound ("jiamei", "jm" for 佳美). `tenant_search.key` holds, per tenant, the whole pinyin of its
+name, the initials of that pinyin and its building and unit folded by `fold` (full-width to
+half-width, lower case, no spaces or dashes), separated by spaces; a search word, folded the same
+way, is looked for in it with LIKE (db/queries.py). The key is local and derived: SQLite triggers
+(migration 0011) keep it on every write to a tenant's name, building or unit, whatever writes it
+(form, ledger import, sync, a first sync's bulk load), by calling `tenant_search_key`, which
+`register` adds to every connection the store opens.
+
+pypinyin is imported at the first key computed, not at start-up (it takes ~0.3 s).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from functools import lru_cache
+
+SQL_FUNCTION = "tenant_search_key"
+# Spaces and the dashes a room number is written with ("3F-301", "3F－301", "3F—301", "3F_301").
+_IGNORED = re.compile(r"[\s\-‐‑‒–—―−_]+")
+# A run of ASCII letters and digits, or of CJK ideographs (the basic block, extension A, the
+# compatibility block and the supplementary planes' extensions).
+_RUN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
+def fold(text: str | None) -> str:
+    """Full-width to half-width (NFKC), lower case, no spaces or dashes: "３Ｆ－３０１" -> "3f301"."""
+    if not text:
+        return ""
+    return _IGNORED.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+@lru_cache(maxsize=20_000)
+def _segment_syllables(segment: str) -> tuple[str, ...]:
+    """Pinyin of one word of a name, without tones ("lv" for 绿, as typed on a keyboard).
+
+    Cached per word: company names share most of their words (有限公司, 平湖市, 电子, 科技), which
+    makes a key ~10x cheaper than converting every name whole (a first sync of 30,000 tenants).
+    """
+    from pypinyin import lazy_pinyin
+
+    return tuple(s for s in lazy_pinyin(segment, errors="ignore") if s.isascii() and s.isalpha())
+
+
+def _pinyin(name: str) -> tuple[str, str]:
+    """(whole pinyin, initials) of a name; an ASCII run ("ABC", "2") is kept whole in both."""
+    from pypinyin.seg.mmseg import seg  # the phrase segmentation pypinyin itself uses
+
+    whole: list[str] = []
+    initials: list[str] = []
+    for run in _RUN.findall(unicodedata.normalize("NFKC", name).lower()):
+        if run.isascii():
+            whole.append(run)
+            initials.append(run)
+            continue
+        for segment in seg.cut(run):
+            syllables = _segment_syllables(segment)
+            whole.extend(syllables)
+            initials.extend(s[0] for s in syllables)
+    return "".join(whole), "".join(initials)
+
+
+def tenant_search_key(name: str | None, building: str | None, unit_no: str | None) -> str:
+    """ "平湖市佳美电子有限公司", "2号楼", "3F-301" -> "pinghushijiamei... phsjmdzyxgs 2号楼3f301".
+
+    Called by SQLite inside the triggers of a write: it must not raise, or the write fails.
+    """
+    try:
+        whole, initials = _pinyin(name or "")
+    except Exception:  # noqa: BLE001 - a name pypinyin cannot convert keeps only its location key
+        whole = initials = ""
+    return f"{whole} {initials} {fold(building)}{fold(unit_no)}"
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Make `tenant_search_key` callable by the triggers on this connection."""
+    conn.create_function(SQL_FUNCTION, 3, tenant_search_key, deterministic=True)
