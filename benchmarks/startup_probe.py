@@ -82,8 +82,8 @@ def run_app(db: str) -> None:
     shown: list[int] = []
     original_show = ParkListScreen.show
 
-    def show(self: ParkListScreen, summaries) -> None:
-        original_show(self, summaries)
+    def show(self: ParkListScreen, summaries, *args, **kwargs) -> None:  # the rest: e.g. the warning line
+        original_show(self, summaries, *args, **kwargs)
         if shown:
             return
         shown.append(len(summaries))

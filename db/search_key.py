@@ -1,14 +1,14 @@
-"""What a ledger search matches besides the columns themselves: a tenant's name in pinyin and its
-location folded the way a person may type it.
+"""What a ledger search word is looked for in: one key per tenant, folded the way a person may type.
 
 At a tenant's door an inspector sees a room number on the wall ("3F-301") or knows the company by
-its sound ("jiamei", "jm" for 佳美). `tenant_search.key` holds, per tenant, the whole pinyin of its
-name, the initials of that pinyin and its building and unit folded by `fold` (full-width to
-half-width, lower case, no spaces or dashes), separated by spaces; a search word, folded the same
-way, is looked for in it with LIKE (db/queries.py). The key is local and derived: SQLite triggers
-(migration 0011) keep it on every write to a tenant's name, building or unit, whatever writes it
-(form, ledger import, sync, a first sync's bulk load), by calling `tenant_search_key`, which
-`register` adds to every connection the store opens.
+its sound ("jiamei", "jm" for 佳美). `tenant_search.key` holds, per tenant, separated by spaces:
+its name, contact, credit code and phone, the whole pinyin of its name and the initials of that
+pinyin, and its building and unit — each folded by `fold` (full-width to half-width, lower case,
+no spaces or dashes). A search word, folded the same way, is looked for in it with instr()
+(db/queries.py): one short string per tenant instead of five columns with LIKE. The key is local
+and derived: SQLite triggers (migration 0011) keep it on every write to those columns, whatever
+writes it (form, ledger import, sync, a first sync's bulk load), by calling `tenant_search_key`,
+which `register` adds to every connection the store opens.
 
 pypinyin is imported at the first key computed, not at start-up (it takes ~0.3 s).
 """
@@ -21,8 +21,11 @@ import unicodedata
 from functools import lru_cache
 
 SQL_FUNCTION = "tenant_search_key"
-# Spaces and the dashes a room number is written with ("3F-301", "3F－301", "3F—301", "3F_301").
-_IGNORED = re.compile(r"[\s\-‐‑‒–—―−_]+")
+# The tenant columns the key is made of, in the order of `tenant_search_key`'s arguments.
+KEY_COLUMNS = ("name", "contact_name", "credit_code", "contact_phone", "building", "unit_no")
+# Spaces and the dashes a room number is written with ("3F-301", "3F－301", "3F—301"); an
+# underscore is kept (a search for "_" finds the names that hold one).
+_IGNORED = re.compile(r"[\s\-‐‑‒–—―−]+")
 # A run of ASCII letters and digits, or of CJK ideographs (the basic block, extension A, the
 # compatibility block and the supplementary planes' extensions).
 _RUN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -65,18 +68,21 @@ def _pinyin(name: str) -> tuple[str, str]:
     return "".join(whole), "".join(initials)
 
 
-def tenant_search_key(name: str | None, building: str | None, unit_no: str | None) -> str:
-    """ "平湖市佳美电子有限公司", "2号楼", "3F-301" -> "pinghushijiamei... phsjmdzyxgs 2号楼3f301".
+def tenant_search_key(name: str | None, contact_name: str | None, credit_code: str | None,
+                      contact_phone: str | None, building: str | None, unit_no: str | None) -> str:
+    """("平湖市佳美电子有限公司", "王建国", "91330482…", "138…", "2号楼", "3F-301") ->
+    "平湖市佳美电子有限公司 王建国 91330482… 138… pinghushijiamei… phsjmdzyxgs 2号楼3f301".
 
     Called by SQLite inside the triggers of a write: it must not raise, or the write fails.
     """
     try:
         whole, initials = _pinyin(name or "")
-    except Exception:  # noqa: BLE001 - a name pypinyin cannot convert keeps only its location key
+    except Exception:  # noqa: BLE001 - a name pypinyin cannot convert is still found by its characters
         whole = initials = ""
-    return f"{whole} {initials} {fold(building)}{fold(unit_no)}"
+    return " ".join((fold(name), fold(contact_name), fold(credit_code), fold(contact_phone), whole, initials,
+                     fold(building) + fold(unit_no)))
 
 
 def register(conn: sqlite3.Connection) -> None:
     """Make `tenant_search_key` callable by the triggers on this connection."""
-    conn.create_function(SQL_FUNCTION, 3, tenant_search_key, deterministic=True)
+    conn.create_function(SQL_FUNCTION, len(KEY_COLUMNS), tenant_search_key, deterministic=True)
