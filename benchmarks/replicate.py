@@ -36,6 +36,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from db import search_key  # noqa: E402
+
 # Copied tables in reference order, with the columns that hold keys of copied rows.
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "park": ("id",),
@@ -131,6 +135,7 @@ def replicate(source: Path, out: Path, times: int, log=print) -> dict:
     for table in SOURCE_ROWS:
         keys.update(key for (key,) in conn.execute(f"SELECT id FROM source_{table}"))
     conn.create_function("rewrite_keys", 2, PayloadRewriter(keys), deterministic=True)
+    search_key.register(conn)  # the triggers of tenant_search compute each copied tenant's key
     conn.execute("CREATE TEMP TABLE source_key (id TEXT PRIMARY KEY) WITHOUT ROWID")
     conn.execute("INSERT INTO source_key " + " UNION ALL ".join(f"SELECT id FROM source_{t}" for t in SOURCE_ROWS))
     log(f"{len(keys):,} keys to copy {times - 1} times")

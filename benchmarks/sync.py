@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from db import search_key  # noqa: E402
 from db.store import Store  # noqa: E402
 from inspect_app.sync.changes import wire_change  # noqa: E402
 
@@ -246,6 +247,7 @@ def merge_vs_insert(db: Path, folder: Path, count: int) -> tuple[float, float]:
     by_table: dict[str, list[list]] = {}
     started = time.perf_counter()
     conn = sqlite3.connect(plain.path)
+    search_key.register(conn)  # the triggers of tenant_search call it on every tenant inserted
     for change in changes:
         table = SYNCED_TABLES[change["table"]].__table__
         values = {**change["payload"], "id": change["row_id"]}
