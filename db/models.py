@@ -286,9 +286,9 @@ class ParkTotal(SQLModel, table=True):
 
 
 class TenantSearch(SQLModel, table=True):
-    """Per tenant: its name in pinyin (whole and initials) and its building and unit folded for
-    search (db/search_key.py). Derived, local, kept by the triggers of migration 0011 (never
-    written by the app; the ledger search reads it)."""
+    """Per tenant: the key a ledger search word is looked for in — name, contact, credit code,
+    phone, the name's pinyin (whole and initials), building and unit, folded (db/search_key.py).
+    Derived, local, kept by the triggers of migration 0011 (never written by the app)."""
 
     __tablename__ = "tenant_search"
 
