@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from db import search_key
 from db.store import Store
 from inspect_app.sync.bundle import read_bundle
 from tests.crash.invariants import database_problems, journal_problems, read_journal, settle
@@ -119,6 +120,7 @@ def damaged(fixtures: Fixtures, tmp_path: Path, *statements: str) -> Path:
     copy = tmp_path / "damaged.db"
     shutil.copyfile(fixtures.db, copy)
     conn = sqlite3.connect(copy)
+    search_key.register(conn)  # the tenant_search triggers call it (a tool around the app needs it too)
     conn.execute("PRAGMA foreign_keys = OFF")  # damage as a tool around the app could do it
     with conn:
         for statement in statements:
