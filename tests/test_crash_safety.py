@@ -6,7 +6,7 @@ checks `tests/crash/invariants.py`: SQLite's checks and `parkinspect check`, eve
 write there with its values, no half-written record, gap-free unique notice numbers, the outbox
 holding every row. The next trial goes on from that database, so damage would accumulate.
 
-CI profile: 24 kills. Long profile: `PARKINSPECT_CRASH_TRIALS=500 pytest -m slow tests/test_crash_safety.py`
+CI profile: 16 kills. Long profile: `PARKINSPECT_CRASH_TRIALS=500 pytest -m slow tests/test_crash_safety.py`
 (figures in docs/RELIABILITY.md). `PARKINSPECT_CRASH_SEED` replays a run's delays and choices.
 POSIX only (SIGKILL).
 """
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kills the worke
 # fork: a child of this (already warm) process, ~10 ms a start; spawn: a fresh interpreter, ~1.2 s.
 MODE = os.environ.get("PARKINSPECT_CRASH_MODE", "fork")
 SEED = int(os.environ.get("PARKINSPECT_CRASH_SEED", "20261126"))
-CI_TRIALS = 24
+CI_TRIALS = 16
 LONG_TRIAL_S = 3.0
 MAX_DELAY_S = 1.2  # after "ready": room for a few dozen writes, notices (~0.3 s each) included
 

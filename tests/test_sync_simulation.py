@@ -67,7 +67,7 @@ from tests.test_hub import add_inspector, add_park
 DEVICES = 3
 SKEWED = 2  # this device's wall clock runs three hours ahead
 SKEW_MS = 3 * 3600 * 1000
-EXAMPLES = int(os.environ.get("PARKINSPECT_SIM_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("PARKINSPECT_SIM_EXAMPLES", "4"))
 EDITED = {"tenant": ("name", "contact_name", "headcount", "rented_area_m2", "deleted"), "hazard": ("description",),
           "rectification_item": ("measures",), "quarterly_report": ("output_value_wan", "electricity_kwh")}
 WORDS = ["甲", "乙", "丙", "丁", "Alpha", "Beta", "仓库", "车间"]
