@@ -36,6 +36,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from db.durable import write_durably
 from db.private_files import make_private_folder, write_private_file
+from exports.signing.keys import fingerprint
 from inspect_app.sync.enrolment import certificate_name
 
 log = logging.getLogger("inspect_app.hub")
@@ -71,11 +72,6 @@ class EnrolmentRefused(ValueError):
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 of the DER certificate, lowercase hex (as exports/signing/keys.py names certificates)."""
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def key_sha256(public_key) -> str:

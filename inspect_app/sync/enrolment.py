@@ -22,19 +22,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from db.durable import write_durably
+from exports.signing.keys import CERT_FILE, KEY_FILE, fingerprint, issued_by
+from exports.signing.trust import REVOKED_DIR, TRUSTED_DIR
 
 log = logging.getLogger(__name__)
 
-KEY_FILE = "device_key.pem"  # exports/signing's names: the device key service reads the same files
-CERT_FILE = "device_cert.pem"
-TRUSTED_DIR = "trusted"
-REVOKED_DIR = "revoked"
 DEVICE_URN_PREFIX = "urn:parkinspect:device:"
 MAX_CN_BYTES = 64  # X.509's bound for a common name, which cryptography counts in UTF-8 bytes
 RENEW_BEFORE = timedelta(days=30)  # a certificate this close to its end is renewed at the next sync
@@ -42,10 +38,6 @@ RENEW_BEFORE = timedelta(days=30)  # a certificate this close to its end is rene
 
 class EnrolmentError(ValueError):
     """What the hub handed back does not hold up (a wrong root, someone else's key, a bad signature)."""
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def _spki(public_key) -> bytes:
@@ -113,21 +105,6 @@ def make_csr(private_key, name: str, device_id: str) -> str:
     return builder.sign(private_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    public_key = issuer.public_key()
-    try:
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        elif isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
-                              cert.signature_hash_algorithm)
-        else:
-            return False
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return cert.issuer == issuer.subject
-
-
 def check_root(root_pem: bytes, root_fp: str) -> x509.Certificate:
     """The root certificate in `root_pem`, when it is the one /me named and a CA signed by itself."""
     try:
@@ -135,7 +112,7 @@ def check_root(root_pem: bytes, root_fp: str) -> x509.Certificate:
         constraints = root.extensions.get_extension_for_class(x509.BasicConstraints).value
     except (ValueError, x509.ExtensionNotFound) as exc:
         raise EnrolmentError("the agency root is not a CA certificate") from exc
-    if fingerprint(root) != root_fp or not constraints.ca or not _signed_by(root, root):
+    if fingerprint(root) != root_fp or not constraints.ca or not issued_by(root, root):
         raise EnrolmentError("the agency root is not the one the hub names")
     return root
 
@@ -164,7 +141,7 @@ def store_certificate(keys_dir: Path, private_key, cert_pem: bytes, root: x509.C
     """device_cert.pem = the issued certificate, then the root; only when the root signed it and it
     certifies this device's key (read again now: a `keys init --force` meanwhile wins)."""
     cert = x509.load_pem_x509_certificate(cert_pem)
-    if not _signed_by(cert, root):
+    if not issued_by(cert, root):
         raise EnrolmentError("the device certificate is not signed by the agency root")
     current = serialization.load_pem_private_key((keys_dir / KEY_FILE).read_bytes(), password=None)
     if _spki(cert.public_key()) != _spki(private_key.public_key()) or \
