@@ -33,7 +33,7 @@ from inspect_app.services.notice_service import (
     record_service,
     service_text,
 )
-from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_errors
+from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 
 ALERT = "bold red"
 NUMBER_WIDTH = 18  # cells, the number's end (where numbers differ); the full number is on the detail line
@@ -281,10 +281,7 @@ class NoticeServiceScreen(TranslatedBindings, ModalScreen[bool]):
         return True
 
     def show_errors(self, messages: dict[str, str], status: str) -> None:
-        first = show_form_errors(self.query(FormRow), messages)
-        self.query_one("#service-status", Static).update(status)
-        if first is not None and not first.control.disabled:
-            first.control.focus()
+        show_form_result(self.query(FormRow), messages, self.query_one("#service-status", Static), status)
 
     def action_cancel(self) -> None:
         self.dismiss(self.service_id is not None)

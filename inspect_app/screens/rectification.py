@@ -44,7 +44,7 @@ from inspect_app.services.hazards import (
     save_hazard,
     save_rectification,
 )
-from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_errors
+from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 
 HAZARD_FIELDS = ("location", "description", "severity")
 FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yuan", "funds_reason", "deadline",
@@ -238,11 +238,7 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         return True
 
     def show_errors(self, messages: dict[str, str], status: str) -> None:
-        first = show_form_errors(self.query(FormRow), messages)
-        self.query_one("#form-status", Static).update(status)
-        if first is not None:
-            first.control.focus()
-            first.scroll_visible()
+        show_form_result(self.query(FormRow), messages, self.query_one("#form-status", Static), status)
 
     async def action_next(self) -> None:
         if self.changed and not self.save():

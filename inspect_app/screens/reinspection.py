@@ -31,7 +31,7 @@ from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.attachments import attach_file
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
 from inspect_app.services.notice_drafts import opinion_notice_of
-from inspect_app.widgets.form_row import FormRow, show_form_errors
+from inspect_app.widgets.form_row import FormRow, show_form_result
 
 FIELDS = ("outcome", "inspected_on", "evidence_note", "photo", "new_deadline")
 MAX_NOTE = 1000
@@ -175,10 +175,7 @@ class ReinspectionScreen(TranslatedBindings, ModalScreen[str | None]):
         return True
 
     def show_errors(self, messages: dict[str, str], status: str) -> None:
-        first = show_form_errors(self.query(FormRow), messages)
-        self.query_one("#reinspection-status", Static).update(status)
-        if first is not None and not first.control.disabled:
-            first.control.focus()
+        show_form_result(self.query(FormRow), messages, self.query_one("#reinspection-status", Static), status)
 
     def action_cancel(self) -> None:
         self.dismiss(self.outcome)  # None unless the re-inspection was recorded

@@ -14,7 +14,7 @@ from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services import office_settings
 from inspect_app.services.office_settings import SettingsRefused
-from inspect_app.widgets.form_row import FormRow, show_form_errors
+from inspect_app.widgets.form_row import FormRow, show_form_result
 
 AGENCY_ROWS = ("name", "short", "region", "basis", "contact_address", "contact_phone", "contact_person",
                "administrative_organ", "review_body", "court")
@@ -86,15 +86,8 @@ class SettingsScreen(TranslatedBindings, Screen[bool]):
         self.dismiss(True)
 
     def show_errors(self, messages: dict[str, str]) -> None:
-        first = show_form_errors(self.query(FormRow), messages)
-        status = self.query_one("#settings-status", Static)
-        if messages:
-            status.update(t("tui.form.invalid", count=len(messages)))
-            if first is not None:
-                first.control.focus()
-                first.scroll_visible()
-        else:
-            status.update(t("tui.settings.hint"))
+        text = t("tui.form.invalid", count=len(messages)) if messages else t("tui.settings.hint")
+        show_form_result(self.query(FormRow), messages, self.query_one("#settings-status", Static), text)
 
     def action_close(self) -> None:
         from inspect_app.screens.confirm import ConfirmScreen

@@ -24,7 +24,7 @@ from forms.tenant import TenantInput
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
-from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_errors
+from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -145,15 +145,8 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
         self.dismiss(tenant.id)
 
     def show_errors(self, messages: dict[str, str]) -> None:
-        first = show_form_errors(self.query(FormRow), messages)
-        status = self.query_one("#form-status", Static)
-        if messages:
-            status.update(t("tui.form.invalid", count=len(messages)))
-            if first is not None:
-                first.control.focus()
-                first.scroll_visible()
-        else:
-            status.update(t("tui.form.hint"))
+        text = t("tui.form.invalid", count=len(messages)) if messages else t("tui.form.hint")
+        show_form_result(self.query(FormRow), messages, self.query_one("#form-status", Static), text)
 
     def action_cancel(self) -> None:
         from inspect_app.screens.confirm import ConfirmScreen

@@ -51,6 +51,16 @@ def show_form_errors(rows: Iterable[FormRow], messages: dict[str, str]) -> FormR
     return first
 
 
+def show_form_result(rows: Iterable[FormRow], messages: dict[str, str], status, text: str) -> None:
+    """Each message under its field, `text` on the form's status line (a Static), and the focus on
+    the first refused field that can take it, scrolled into view: what every form does after a save."""
+    first = show_form_errors(rows, messages)
+    status.update(text)
+    if first is not None and not first.control.disabled:
+        first.control.focus()
+        first.scroll_visible()
+
+
 def first_to_fill(rows: Iterable[FormRow]) -> FormRow | None:
     """The row where a person starts typing on a form: its first empty required text field, None
     when every one holds something. A form opens with the focus there (else on its first field),
