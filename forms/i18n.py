@@ -11,6 +11,7 @@ exactly the same keys with the same {placeholders}.
 from __future__ import annotations
 
 import os
+import string
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -67,6 +68,23 @@ def catalogue(lang: str) -> dict[str, str]:
     return messages
 
 
+class _MessageFormatter(string.Formatter):
+    """str.format plus English plurals: `{count:plural:note|notes}` gives "1 note", "3 notes".
+
+    Chinese needs none (`{count} 条`), so the zh_CN catalogue keeps plain `{count}`; the
+    placeholder names stay the same in every language, which is what the catalogue test checks.
+    """
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith("plural:"):
+            one, _, other = format_spec.removeprefix("plural:").partition("|")
+            return f"{value} {one if value == 1 else other}"
+        return super().format_field(value, format_spec)
+
+
+_formatter = _MessageFormatter()
+
+
 def t(key: str, /, lang: str | None = None, **values: object) -> str:
     """Translate `key` into the current (or given) language and fill its {placeholders}.
 
@@ -76,4 +94,6 @@ def t(key: str, /, lang: str | None = None, **values: object) -> str:
     text = catalogue(lang or _current).get(key)
     if text is None:
         text = catalogue(DEFAULT_LANGUAGE).get(key, key)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return _formatter.format(text, **values) if ":plural:" in text else text.format(**values)

@@ -20,6 +20,7 @@ from db.store import Store
 from forms.i18n import set_language, t
 from inspect_app.bindings import is_text_field, tab_moves_focus_now, translate_bindings
 from inspect_app.services.parks import inspector_name
+from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
 
 class ParkInspectApp(App[None]):
@@ -196,7 +197,7 @@ class ParkInspectApp(App[None]):
 
     def action_command_palette(self) -> None:
         if not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("tui.app.palette_placeholder")))
+            self.push_screen(TranslatedCommandPalette())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists what fits the current screen, then app-wide actions, all translated."""

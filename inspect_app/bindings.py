@@ -29,6 +29,15 @@ def translate_bindings(node: DOMNode) -> None:
     node._bindings = BindingsMap.from_keys(keys)
 
 
+def relabel_binding(node: DOMNode, key: str, description: str) -> None:
+    """Give one of this node's bindings another footer label (already translated)."""
+    keys = {
+        bound: [dataclasses.replace(b, description=description) if bound == key else b for b in bindings]
+        for bound, bindings in node._bindings.key_to_bindings.items()
+    }
+    node._bindings = BindingsMap.from_keys(keys)
+
+
 class TranslatedBindings:
     """Mixin for screens and widgets: translate this node's bindings after it is constructed."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -164,3 +165,16 @@ def test_every_screen_binding_has_an_id_and_a_description_in_both_catalogues():
                 if binding.description and not all(binding.description in c for c in catalogues):
                     problems.append(f"{where}: {binding.description} is not a key of every catalogue")
     assert problems == []
+
+
+def test_english_counts_agree_with_their_number():
+    assert t("tui.ledger.status_count", lang="en", total=1, shown=1) == "1 tenant, 1 shown"
+    assert t("tui.ledger.status_count", lang="en", total=3, shown=1) == "3 tenants, 1 shown"
+    assert t("tui.ledger.status_count", lang="zh_CN", total=1, shown=1).startswith("共 1")
+
+
+def test_no_english_message_says_one_of_a_plural():
+    """`{count} notes` reads "1 notes"; counted nouns go through `{count:plural:note|notes}`."""
+    counted = re.compile(r"\{(count|total|rows|moved|refused|warnings|bad)\} (note|row|item|hazard|tenant|change|document|field|photo|quarter|record)s\b")
+    offenders = [f"{key}: {text}" for key, text in catalogue("en").items() if counted.search(text)]
+    assert offenders == []

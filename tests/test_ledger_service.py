@@ -11,6 +11,7 @@ from db.errors import UserError
 from db.models import ChangeLog, Hazard, Park, RectificationItem, Tenant
 from db.queries import LedgerQuery
 from db.store import Store
+from forms import china_time
 from forms import credit_code as cc
 from forms.tenant import TenantInput
 from inspect_app.services.ledger import (
@@ -145,6 +146,17 @@ def test_marking_a_tenant_left_twice_keeps_the_first_date(store, park):
     mark_tenant_left(store, tenant.id, on=date(2026, 10, 31))
     mark_tenant_left(store, tenant.id, on=date(2026, 11, 20))
     assert stored(store, tenant.id).left_on == date(2026, 10, 31)
+
+
+def test_leaving_on_a_day_to_come_or_before_the_lease_is_refused(store, park):
+    tenant = save(store, park, lease_start="2025-03-01")
+    with pytest.raises(UserError) as future:
+        mark_tenant_left(store, tenant.id, on=china_time.today() + timedelta(days=1))
+    with pytest.raises(UserError) as early:
+        mark_tenant_left(store, tenant.id, on=date(2025, 2, 28))
+    assert (future.value.key, future.value.field) == ("errors.date_in_future", "left_on")
+    assert early.value.key == "errors.left_before_lease" and "2025-03-01" in early.value.message()
+    assert stored(store, tenant.id).status == "in_park"
 
 
 # --- park summaries -----------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import func, select
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input
 
 from db.models import ChangeLog, Inspector, Tenant
@@ -14,6 +17,7 @@ from inspect_app.screens.ledger import PAGE_SIZE, LedgerScreen
 from inspect_app.screens.park_list import ParkListScreen
 from inspect_app.screens.profile import ProfileScreen
 from inspect_app.screens.tenant_form import TenantFormScreen
+from inspect_app.screens.tenant_leaving import TenantLeavingScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, make_credit_code, tenant_values
@@ -83,7 +87,12 @@ async def test_search_edit_refuse_bad_code_fix_and_save(store, park):
         with store.read() as session:
             assert session.exec(select(Tenant).where(Tenant.credit_code == make_credit_code(7))).one().headcount == 35
 
+        await pilot.press("ctrl+s")  # the same value again: the message stays
+        await pilot.pause()
+        assert row.has_class("-invalid")
         code.value = good_code
+        await pilot.pause()
+        assert not row.has_class("-invalid")  # being corrected: the old message no longer applies
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert isinstance(app.screen, LedgerScreen)
@@ -123,6 +132,30 @@ async def test_add_tenant_from_the_ledger(store, park):
         assert (tenant.credit_code, tenant.rented_area_m2, tenant.headcount) == (make_credit_code(99), 800, 20)
 
 
+async def test_a_tenant_added_under_a_search_is_shown_with_the_cursor_on_it(store, park):
+    add_tenants(store, park, 5)
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        ledger = await open_first_park(app, pilot)
+        await pilot.press("slash", *"公司3", "enter")
+        await settle(app, pilot)
+        assert len(ledger.rows) == 1
+        await pilot.press("a")
+        await settle(app, pilot)
+        form = app.screen
+        for field, value in {"name": "平湖市新添五金制品有限公司", "credit_code": make_credit_code(99),
+                             "rented_area_m2": "800", "headcount": "20"}.items():
+            form.query_one(f"#field-{field}", Input).value = value
+        form.query_one("#field-lease_use").value = "storage"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is ledger
+        assert ledger.query_one("#search", Input).value == ""
+        assert len(ledger.rows) == 6
+        assert ledger._selected().name == "平湖市新添五金制品有限公司"
+
+
 async def test_first_run_asks_for_the_inspector_profile(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
@@ -145,7 +178,21 @@ async def test_first_run_asks_for_the_inspector_profile(store, park):
     assert store.actor_id == inspector.id
 
 
-async def test_mark_tenant_left_after_confirmation(store, park):
+async def test_editing_a_saved_profile_offers_back_not_later(store, park):
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query(".status-line"))
+        footer = {b.description for b in app.screen._bindings.key_to_bindings["escape"]}
+        assert "稍后" not in shown and "返回" in shown
+        assert footer == {"返回"}
+
+
+async def test_mark_tenant_left_asks_the_day_it_left(store, park):
     add_tenants(store, park, 3)
     with_profile(store)
     app = make_app(store, today=TODAY)
@@ -153,21 +200,39 @@ async def test_mark_tenant_left_after_confirmation(store, park):
         ledger = await open_first_park(app, pilot)
         first = ledger.rows[0]
         await pilot.press("l")
-        await pilot.pause()
-        await pilot.press("n")  # changed my mind
+        await settle(app, pilot)
+        assert isinstance(app.screen, TenantLeavingScreen)
+        await pilot.press("escape")  # changed my mind
         await settle(app, pilot)
         assert len(ledger.rows) == 3
         await pilot.press("l")
-        await pilot.pause()
-        await pilot.press("y")
+        await settle(app, pilot)
+        day = app.screen.query_one("#leaving-left_on", Input)
+        assert day.value == TODAY.isoformat()  # today unless told otherwise
+        before = change_count(store)
+        day.value = "2099-01-01"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TenantLeavingScreen)  # a day to come is refused, nothing written
+        assert "不能晚于今天" in str(app.screen.query_one("#row-left_on .form-error").render())
+        assert change_count(store) == before
+        day.value = "2026-10-31"
+        await pilot.press("enter")
         await settle(app, pilot)
         assert [r.id for r in ledger.rows if r.id == first.id] == []
         await pilot.press("h")  # show those who left too
         await settle(app, pilot)
         assert any(r.id == first.id and r.status == "left" for r in ledger.rows)
+        ledger.query_one("#ledger", DataTable).move_cursor(row=[r.id for r in ledger.rows].index(first.id))
+        before = change_count(store)
+        await pilot.press("l")  # already left: said, not silently ignored
+        await settle(app, pilot)
+        assert isinstance(app.screen, LedgerScreen)
+        assert any("2026-10-31" in str(n.message) for n in app._notifications)
+        assert change_count(store) == before
     with store.read() as session:
         tenant = session.get(Tenant, first.id)
-    assert (tenant.status, tenant.left_on) == ("left", TODAY)
+    assert (tenant.status, tenant.left_on) == ("left", date(2026, 10, 31))
 
 
 async def test_large_ledger_loads_a_page_at_a_time(store, park):
@@ -265,4 +330,9 @@ async def test_command_palette_offers_the_ledger_actions(store, park):
         assert {"新增企业", "标记迁出", "按出租面积(㎡)排序", "检查员信息", "退出"} <= set(titles)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        assert app.screen.__class__.__name__ == "CommandPalette"
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"zzqq")
+        await pilot.pause(0.8)  # Textual waits half a second before saying nothing matched
+        palette_text = " ".join(str(option.prompt) for option in app.screen.query_one(CommandList).options)
+        assert "没有匹配的命令" in palette_text
+        assert "No matches" not in palette_text

@@ -22,7 +22,7 @@ from forms.catalogues import RISK_POINTS, SCALES, label, labels
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.ledger import get_park, get_tenant, ledger_page, mark_tenant_left
+from inspect_app.services.ledger import get_park, get_tenant, ledger_page
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
@@ -62,6 +62,9 @@ class LedgerScreen(TranslatedBindings, Screen):
         self.rows: list[LedgerRow] = []
         self.total = 0
         self._loading_more = False
+        # A tenant the cursor must land on once the rows are back (one just saved), whichever of
+        # the form's callback and the screen's resume reloads last.
+        self.wanted_tenant: str | None = None
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -97,7 +100,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         """Back from a form, an inspection or the hazards view: counts may have changed."""
         if self.rows:
             row = self._selected()
-            self.reload(keep_tenant=row.id if row else None)
+            self.reload(keep_tenant=self.wanted_tenant or (row.id if row else None))
         self.query_one(SyncStatusLine).refresh_status()  # an edit adds pending changes
 
     # --- loading ------------------------------------------------------------------------------
@@ -126,6 +129,8 @@ class LedgerScreen(TranslatedBindings, Screen):
             index = next((i for i, r in enumerate(self.rows) if r.id == keep_tenant), None)
             if index is not None:
                 table.move_cursor(row=index)
+                if keep_tenant == self.wanted_tenant:
+                    self.wanted_tenant = None
         self._update_status()
 
     def _cells(self, row: LedgerRow) -> list[str]:
@@ -238,22 +243,35 @@ class LedgerScreen(TranslatedBindings, Screen):
         from inspect_app.screens.tenant_form import TenantFormScreen
 
         screen = TenantFormScreen(park_id=self.park_id, tenant_id=tenant_id)
-        self.app.push_screen(screen, lambda saved_id: self.reload(keep_tenant=saved_id) if saved_id else None)
+        self.app.push_screen(screen, lambda saved_id: self._tenant_saved(saved_id, added=tenant_id is None))
+
+    def _tenant_saved(self, saved_id: str | None, *, added: bool) -> None:
+        if saved_id is None:
+            return
+        q = self.query_state
+        if added and (q.search or q.scale or q.risk_point):
+            # A tenant just added must be on screen with the cursor on it, whatever the search was.
+            with self.prevent(Input.Changed, Select.Changed):
+                self.query_one("#search", Input).value = ""
+                self.query_one("#scale-filter", Select).clear()
+                self.query_one("#risk-filter", Select).clear()
+            self.query_state = replace(q, search="", scale=None, risk_point=None)
+            self.notify(t("tui.ledger.search_cleared_for_new"))
+        self.wanted_tenant = saved_id
+        self.reload(keep_tenant=saved_id)
 
     def action_mark_left(self) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
+        from inspect_app.screens.tenant_leaving import TenantLeavingScreen
 
         row = self._selected()
-        if row is None or row.status == "left":
+        if row is None:
             return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                mark_tenant_left(self.app.store, row.id, self.app.today)
-                self.notify(t("tui.ledger.marked_left", name=row.name))
-                self.reload()
-
-        self.app.push_screen(ConfirmScreen(t("tui.ledger.confirm_left", name=row.name)), confirmed)
+        if row.status == "left":  # say so: a key that does nothing looks like a broken key
+            left_on = get_tenant(self.app.store, row.id).left_on
+            self.notify(t("tui.ledger.already_left", name=row.name, date=left_on.isoformat() if left_on else "—"))
+            return
+        self.app.push_screen(TenantLeavingScreen(row.id, row.name),
+                             lambda left: self.reload() if left else None)
 
     def action_inspect(self) -> None:
         """Inspect the selected tenant: resume its unfinished inspection, or start one."""

@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.inspector import InspectorInput
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.bindings import TranslatedBindings, relabel_binding
 from inspect_app.services.profile import current_inspector, save_profile
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 
@@ -39,6 +39,8 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
     def __init__(self, *, first_run: bool = False):
         super().__init__()
         self.first_run = first_run
+        if not first_run:  # editing a saved profile: Esc leaves it as it was, there is no "later"
+            relabel_binding(self, "escape", t("tui.form.cancel"))
 
     def compose(self) -> ComposeResult:
         inspector = current_inspector(self.app.store)
@@ -49,7 +51,7 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
                 value = getattr(inspector, name) if inspector else ""
                 yield FormRow(name, t(f"fields.inspector.{name}"),
                               Input(value or "", id=f"profile-{name}", compact=True), required=name != "phone")
-            yield Static(t("tui.profile.hint"), classes="status-line")
+            yield Static(t("tui.profile.hint_first" if self.first_run else "tui.profile.hint"), classes="status-line")
 
     def on_input_submitted(self) -> None:
         self.focus_next()

@@ -75,12 +75,18 @@ def save_tenant(store: Store, *, park_id: str, data: TenantInput, tenant_id: str
 
 
 def mark_tenant_left(store: Store, tenant_id: str, on: date | None = None) -> Tenant:
-    """The tenant moved out: kept in the ledger's history, hidden from the in-park view."""
+    """The tenant moved out on `on` (China today when not given): kept in the ledger's history,
+    hidden from the in-park view. A day after today or before its lease began is refused."""
+    on = on or china_time.today()
     with store.transaction() as session:
         tenant = session.get(Tenant, tenant_id)
         if tenant is None or tenant.deleted:
             raise UserError("errors.tenant_missing")
+        if on > china_time.today():
+            raise UserError("errors.date_in_future", field="left_on")
+        if tenant.lease_start and on < tenant.lease_start:
+            raise UserError("errors.left_before_lease", field="left_on", start=tenant.lease_start.isoformat())
         if tenant.status != "left":
             tenant.status = "left"
-            tenant.left_on = on or china_time.today()
+            tenant.left_on = on
         return tenant

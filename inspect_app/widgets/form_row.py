@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 
 class FormRow(Vertical):
@@ -28,6 +29,7 @@ class FormRow(Vertical):
         self.required = required
         self.label = label + (" *" if required else "")
         self.control = control
+        self.refused_value: object = None  # what the field held when its message was shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -38,6 +40,17 @@ class FormRow(Vertical):
     def show_error(self, message: str | None) -> None:
         self.query_one(".form-error", Static).update(message or "")
         self.set_class(bool(message), "-invalid")
+        self.refused_value = getattr(self.control, "value", None) if message else None
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _value_changed(self) -> None:
+        # The person is correcting the field: the message about what it held no longer applies and
+        # must not stay under the new value until the next save. The next save checks it again.
+        # A change event can arrive after the save that refused the value: compare, do not assume.
+        if self.has_class("-invalid") and getattr(self.control, "value", None) != self.refused_value:
+            self.show_error(None)
 
 
 def show_form_errors(rows: Iterable[FormRow], messages: dict[str, str]) -> FormRow | None:
@@ -65,8 +78,6 @@ def first_to_fill(rows: Iterable[FormRow]) -> FormRow | None:
     """The row where a person starts typing on a form: its first empty required text field, None
     when every one holds something. A form opens with the focus there (else on its first field),
     never on a header line or a button, so that the first keys typed are text (inspect_app/bindings.py)."""
-    from textual.widgets import Input
-
     for row in rows:
         if row.required and isinstance(row.control, Input) and not row.control.value.strip():
             return row
