@@ -115,6 +115,11 @@ async def test_add_tenant_from_the_ledger(store, park):
         await settle(app, pilot)
         form = app.screen
         assert isinstance(form, TenantFormScreen)
+        sublet = form.query_one("#field-sublet")
+        assert str(sublet.render()).startswith("[ ]")  # ticked or not is told by a mark, not a colour
+        sublet.value = True
+        assert str(sublet.render()).startswith("[X]")
+        sublet.value = False
         await pilot.press("ctrl+s")  # empty form: required fields refused
         await pilot.pause()
         assert form.query_one("#row-name").has_class("-invalid")

@@ -34,6 +34,7 @@ from inspect_app.services.notice_service import (
     service_text,
 )
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.yes_no_box import YesNoBox
 
 ALERT = "bold red"
 NUMBER_WIDTH = 18  # cells, the number's end (where numbers differ); the full number is on the detail line
@@ -216,7 +217,7 @@ class NoticeServiceScreen(TranslatedBindings, ModalScreen[bool]):
             return Select([(label("service_method", m), m) for m in SERVICE_METHODS], value="direct",
                           allow_blank=False, id=widget_id, compact=True)
         if name == "refused":
-            return Checkbox(t("tui.notice_service.refused_yes"), False, id=widget_id, compact=True)
+            return YesNoBox(t("tui.notice_service.refused_yes"), False, id=widget_id, compact=True)
         value = self.app.today.isoformat() if name == "served_on" else ""
         placeholder = t("tui.notice_service.photo_placeholder") if name == "photo" else ""
         return Input(value, placeholder=placeholder, id=widget_id, compact=True)

@@ -45,6 +45,7 @@ from inspect_app.services.hazards import (
     save_rectification,
 )
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.placeholders import placeholder
 
 HAZARD_FIELDS = ("location", "description", "severity")
 FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yuan", "funds_reason", "deadline",
@@ -52,7 +53,6 @@ FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yua
 # Which of the five each field serves, for the "*" a complete notice needs.
 NEEDED_FOR_NOTICE = frozenset({"responsible_person", "responsible_phone", "measures", "funds_yuan", "deadline",
                                "contingency_plan"})
-PLACEHOLDERS = {"responsible_phone": "13812345678", "funds_yuan": "0", "deadline": "2026-12-31"}
 SEVERITIES = ("general", "major")
 LETTER_ACTIONS = frozenset({"reinspect", "pending_review", "history", "issue_notice"})
 
@@ -158,7 +158,7 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         if name == "severity":
             return Select([(t(f"choices.severity.{s}"), s) for s in SEVERITIES], value=value, allow_blank=False,
                           id=widget_id, compact=True)
-        return Input(formatting.input_text(value), placeholder=PLACEHOLDERS.get(name, ""), id=widget_id, compact=True)
+        return Input(formatting.input_text(value), placeholder=placeholder(name), id=widget_id, compact=True)
 
     def _hint(self) -> str:
         return t("tui.rectification.hint_walk" if self.walking else "tui.rectification.hint")

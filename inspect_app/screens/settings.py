@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Static, TextArea
+from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from db.errors import UserError
 from forms.i18n import t
@@ -15,6 +15,7 @@ from inspect_app.bindings import TranslatedBindings
 from inspect_app.services import office_settings
 from inspect_app.services.office_settings import SettingsRefused
 from inspect_app.widgets.form_row import FormRow, show_form_result
+from inspect_app.widgets.yes_no_box import YesNoBox
 
 AGENCY_ROWS = ("name", "short", "region", "basis", "contact_address", "contact_phone", "contact_person",
                "administrative_organ", "review_body", "court")
@@ -59,7 +60,7 @@ class SettingsScreen(TranslatedBindings, Screen[bool]):
         if field == "basis":
             return TextArea(str(value), id=widget_id, soft_wrap=True, tab_behavior="focus")
         if field == "administrative_organ":
-            return Checkbox(t("tui.settings.organ_yes"), bool(value), id=widget_id, compact=True)
+            return YesNoBox(t("tui.settings.organ_yes"), bool(value), id=widget_id, compact=True)
         return Input(str(value), id=widget_id, compact=True)
 
     def values(self) -> dict[str, object]:

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Select, SelectionList, Static
+from textual.widgets import Footer, Header, Input, Select, SelectionList, Static
 
 from db.errors import UserError
 from forms.catalogues import CHOICE_LISTS, label
@@ -25,6 +25,8 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.placeholders import placeholder
+from inspect_app.widgets.yes_no_box import YesNoBox
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -52,8 +54,6 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("notes", "text"),
 )
 REQUIRED = frozenset(name for name, f in TenantInput.model_fields.items() if f.is_required())
-PLACEHOLDERS = {"lease_start": "2026-01-01", "lease_end": "2029-12-31", "safety_agreement_date": "2026-01-01",
-                "rented_area_m2": "1200", "headcount": "35", "contact_phone": "13812345678"}
 
 
 class TenantFormScreen(TranslatedBindings, Screen[str | None]):
@@ -103,7 +103,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
     def _control(self, name: str, kind: str, value: object) -> Widget:
         widget_id = f"field-{name}"
         if kind == "bool":
-            return Checkbox(t("common.yes"), value=bool(value), id=widget_id, compact=True)
+            return YesNoBox(t("common.yes"), value=bool(value), id=widget_id, compact=True)
         if kind.startswith("select:"):
             options = [(label(kind[7:], code), code) for code in CHOICE_LISTS[kind[7:]]]
             return Select(options, value=value if value else Select.NULL, prompt=t("tui.form.choose"),
@@ -112,7 +112,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
             chosen = set(value or [])
             return SelectionList(*[(label(kind[6:], c), c, c in chosen) for c in CHOICE_LISTS[kind[6:]]],
                                  id=widget_id, compact=True)
-        return Input(formatting.input_text(value), placeholder=PLACEHOLDERS.get(name, ""), id=widget_id, compact=True)
+        return Input(formatting.input_text(value), placeholder=placeholder(name), id=widget_id, compact=True)
 
     def values(self) -> dict[str, object]:
         """What the person has typed, field by field, before validation."""
