@@ -18,7 +18,7 @@ from textual.screen import Screen
 
 from db.store import Store
 from forms.i18n import set_language, t
-from inspect_app.bindings import is_text_field, tab_moves_focus_now, translate_bindings
+from inspect_app.bindings import enter_moves_focus_now, is_text_field, tab_moves_focus_now, translate_bindings
 from inspect_app.services.parks import inspector_name
 from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
@@ -37,6 +37,7 @@ class ParkInspectApp(App[None]):
         Binding("tab", "field_focus(True)", "tui.app.next_field", id="app.next_field", show=False, priority=True),
         Binding("shift+tab", "field_focus(False)", "tui.app.previous_field", id="app.previous_field", show=False,
                 priority=True),
+        Binding("enter", "field_enter", "tui.app.next_field", id="app.enter_next_field", show=False, priority=True),
     ]
 
     def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None):
@@ -62,6 +63,8 @@ class ParkInspectApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "field_focus":
             return tab_moves_focus_now(self.focused, self.screen._binding_chain)
+        if action == "field_enter":
+            return enter_moves_focus_now(self.focused, self.screen)
         return True
 
     def action_field_focus(self, forward: bool) -> None:
@@ -69,6 +72,9 @@ class ParkInspectApp(App[None]):
             self.screen.focus_next()
         else:
             self.screen.focus_previous()
+
+    def action_field_enter(self) -> None:
+        self.screen.focus_next()
 
     async def action_quit(self) -> None:
         """Ctrl+Q: a screen that saves as the user goes (the quarterly grid) saves what is typed

@@ -66,6 +66,8 @@ class TranslatedBindings:
 #    so `AAA Tab BBB` sent in one burst — a fast typist, tmux, a barcode scanner — is two fields,
 #    not one: a non-priority Tab acted only after the keys behind it had gone to the old field.
 #    A widget or screen with a Tab binding of its own (the quarterly grid) keeps it.
+#    Enter does the same on the forms where it goes to the next field (a screen that sets
+#    `ENTER_MOVES_FOCUS = True`: the profile, the settings): `AAA Enter BBB` is two fields.
 
 # What Textual's Screen binds Tab to: the same move, only too late.
 FOCUS_ACTIONS = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous"})
@@ -87,6 +89,14 @@ def is_printable_key(key: str) -> bool:
 def is_text_field(widget: object) -> bool:
     """Whether `widget` takes typed characters as text (an Input, a TextArea)."""
     return isinstance(widget, _text_fields())
+
+
+def enter_moves_focus_now(focused: object, screen: object) -> bool:
+    """Whether the app's priority Enter should move the focus: from a one-line text field of a
+    form whose Enter means "next field". Elsewhere Enter submits, as Textual does."""
+    from textual.widgets import Input
+
+    return isinstance(focused, Input) and getattr(screen, "ENTER_MOVES_FOCUS", False)
 
 
 def tab_moves_focus_now(focused: object, binding_chain) -> bool:

@@ -208,6 +208,18 @@ async def test_text_tab_text_tab_text_in_one_burst_fills_three_fields(store, par
         assert values == ["AAA", "DD", "CCC"]  # back in a filled field, typing replaces it (all selected)
 
 
+async def test_enter_between_fields_in_one_burst_keeps_each_field(store, park):
+    """On the forms where Enter goes to the next field (profile, settings), as Tab does."""
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ProfileScreen)
+        burst(app, [*"AAA", "enter", *"BBB", "enter", *"CCC"])
+        await settle(app, pilot)
+        assert [w.value for w in screen.query(Input)][:3] == ["AAA", "BBB", "CCC"]
+
+
 async def test_a_pasted_or_scanned_credit_code_lands_in_the_focused_field_only(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:

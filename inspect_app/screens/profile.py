@@ -31,6 +31,7 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
     # Textual focuses it once the screen is composed; a query in on_mount raised NoMatches when the
     # app was closing while it pushed this screen (the first-run profile comes after a refresh).
     AUTO_FOCUS = "#profile-name"
+    ENTER_MOVES_FOCUS = True  # Enter goes to the next field, at once (inspect_app/bindings.py, rule 5)
     BINDINGS = [
         Binding("ctrl+s", "save", "tui.form.save", id="profile.save", priority=True),
         Binding("escape", "later", "tui.profile.later", id="profile.later"),
@@ -52,9 +53,6 @@ class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
                 yield FormRow(name, t(f"fields.inspector.{name}"),
                               Input(value or "", id=f"profile-{name}", compact=True), required=name != "phone")
             yield Static(t("tui.profile.hint_first" if self.first_run else "tui.profile.hint"), classes="status-line")
-
-    def on_input_submitted(self) -> None:
-        self.focus_next()
 
     def action_save(self) -> None:
         values = {name: self.query_one(f"#profile-{name}", Input).value for name in FIELDS}

@@ -35,6 +35,7 @@ class SettingsScreen(TranslatedBindings, Screen[bool]):
     SettingsScreen FormRow .form-error { padding: 0 1 0 27; }
     """
     AUTO_FOCUS = "#settings-name"
+    ENTER_MOVES_FOCUS = True  # Enter goes to the next field, at once (inspect_app/bindings.py, rule 5)
     BINDINGS = [
         Binding("ctrl+s", "save", "tui.form.save", id="settings.save", priority=True),
         Binding("escape", "close", "tui.form.cancel", id="settings.close"),
@@ -69,9 +70,6 @@ class SettingsScreen(TranslatedBindings, Screen[bool]):
             widget = self.query_one(f"#settings-{field}")
             result[field] = widget.text if isinstance(widget, TextArea) else widget.value
         return result
-
-    def on_input_submitted(self) -> None:
-        self.focus_next()
 
     def action_save(self) -> None:
         try:
