@@ -7,14 +7,20 @@ for the app between keys and would hide the races these tests are about).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import string
 
 import pytest
 from textual import events
+from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.widgets import Input
 
+import inspect_app.screens
+import inspect_app.widgets
 from db.models import AuditEvent, ChangeLog
-from inspect_app.app import make_app
+from inspect_app.app import ParkInspectApp, make_app
 from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.screens.export_path import ExportPathScreen
 from inspect_app.screens.inspection import InspectionScreen, open_rectification
@@ -38,7 +44,21 @@ from tests.test_tui_notices import NOW, SIZE, complete, count, inspect, settle
 
 inspector, tenant, keys, key = notices_tui.inspector, notices_tui.tenant, notices_tui.keys, notices_tui.key
 
-TYPED = string.ascii_lowercase + string.digits
+def bound_characters() -> str:
+    """Every character some screen, widget or the app binds as a key: the only characters that could
+    act instead of being typed (one not bound anywhere cannot fire a binding)."""
+    keys = set()
+    for package in (inspect_app.screens, inspect_app.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            for value in vars(importlib.import_module(f"{package.__name__}.{module.name}")).values():
+                if isinstance(value, type) and issubclass(value, DOMNode):
+                    keys.update(k.strip() for b in value.BINDINGS if isinstance(b, Binding) for k in b.key.split(","))
+    keys.update(k for b in ParkInspectApp.BINDINGS for k in b.key.split(","))
+    return "".join(sorted(k for k in keys if len(k) == 1 and k.isprintable()))
+
+
+# Every letter, and every other character bound somewhere (digits of the duplicates screen, P).
+TYPED = "".join(sorted(set(string.ascii_lowercase) | set(bound_characters())))
 
 
 def burst(app, keys) -> None:
