@@ -47,14 +47,82 @@ CHOICE_LISTS: dict[str, tuple] = {
 }
 
 
-def label(list_name: str, code: str | None) -> str:
+# Words parks write in their own ledgers for a value of a closed list, besides its code and its
+# labels: accepted by every form and import, and an import says which ones it read (a note). Only
+# words that cannot mean anything else: 规模以下 is 规下, but 小型 is not (规下 is about turnover).
+SYNONYMS: dict[str, dict[str, str]] = {
+    "scale": {
+        "规模以上": "above", "规模以上企业": "above", "规上企业": "above", "规模以上工业": "above",
+        "规模以下": "below", "规模以下企业": "below", "规下企业": "below", "规模以下工业": "below",
+        "above-scale": "above", "above scale": "above", "below-scale": "below", "below scale": "below",
+    },
+    "tenant_status": {
+        "在租": "in_park", "在营": "in_park", "正常": "in_park", "入驻": "in_park", "已入驻": "in_park",
+        "迁出": "left", "已退租": "left", "退租": "left", "已搬离": "left", "搬离": "left",
+    },
+    "lease_use": {
+        "生产加工": "production", "加工": "production", "厂房": "production", "制造": "production",
+        "仓库": "storage", "仓储物流": "storage", "储存": "storage", "存储": "storage",
+        "办公用房": "office", "写字楼": "office",
+        "研发中心": "rnd", "研究开发": "rnd", "rd": "rnd", "r & d": "rnd",
+        "商铺": "commerce", "商用": "commerce", "门面": "commerce", "商业用房": "commerce",
+        "员工宿舍": "dormitory", "住宿": "dormitory",
+    },
+    "fire_hazard_class": {
+        "甲类": "A", "乙类": "B", "丙类": "C", "丁类": "D", "戊类": "E",
+        "A类": "A", "B类": "B", "C类": "C", "D类": "D", "E类": "E",
+    },
+    "risk_point": {
+        "动火": "hot_work", "电焊": "hot_work", "焊接": "hot_work",
+        "易燃易爆": "flammables", "易燃易爆物品": "flammables", "易燃物品": "flammables",
+        "危化品": "hazchem", "危险化学品": "hazchem", "危险化学品存储": "hazchem",
+        "可燃粉尘": "dust", "粉尘涉爆": "dust",
+        "锂电": "lithium", "锂电池充电": "lithium",
+        "人员住宿": "staff_living", "住人": "staff_living",
+        "喷漆": "spray_painting", "喷涂作业": "spray_painting",
+        "熔炼": "smelting", "高温熔融": "smelting",
+        "涉氨": "ammonia", "氨制冷": "ammonia",
+    },
+}
+
+
+def label(list_name: str, code: str | None, lang: str | None = None) -> str:
     if code is None or code == "":
         return ""
-    return t(f"choices.{list_name}.{code}")
+    return t(f"choices.{list_name}.{code}", lang=lang)
 
 
 def labels(list_name: str, codes: list[str] | tuple[str, ...]) -> str:
     return "、".join(label(list_name, c) for c in codes)
+
+
+def accepted_values(list_name: str, lang: str | None = None) -> str:
+    """Every value of a closed list as a person reads it, for a refusal: 规上、规下."""
+    return t("choices.separator", lang=lang).join(label(list_name, c, lang) for c in CHOICE_LISTS[list_name])
+
+
+def synonym_code(list_name: str, text: str) -> str | None:
+    """The code a park's own word stands for (规模以下 → below), or None."""
+    words = SYNONYMS.get(list_name, {})
+    wanted = text.strip()
+    return words.get(wanted) or words.get(wanted.lower())
+
+
+def read_as_synonym(list_name: str, text: str) -> str | None:
+    """The code when `text` is read only through a synonym (neither a code nor a label), else None:
+    what an import notes as read for the person."""
+    wanted = text.strip()
+    if wanted in CHOICE_LISTS[list_name] or code_for_label(list_name, wanted) is not None:
+        return None
+    return synonym_code(list_name, wanted)
+
+
+def parse_choice(list_name: str, text: str) -> str | None:
+    """A code from its code, a label in either language, or an unambiguous synonym; None if none."""
+    wanted = text.strip()
+    if wanted in CHOICE_LISTS[list_name]:
+        return wanted
+    return code_for_label(list_name, wanted) or synonym_code(list_name, wanted)
 
 
 def code_for_label(list_name: str, text: str) -> str | None:

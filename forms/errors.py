@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from forms.catalogues import accepted_values
 from forms.i18n import t
 
 # pydantic's own error types that a form can produce, mapped to our catalogue keys.
@@ -29,7 +30,16 @@ def message(kind: str, context: dict | None = None, lang: str | None = None) -> 
     key = PYDANTIC_KINDS.get(kind, kind)
     if key in ("too_long",) and "max_length" in context:
         context["max"] = context["max_length"]
-    text = t(f"errors.{key}", lang=lang, **_safe(context))
+    if key == "choice":
+        # A refusal against a closed list names the accepted values, in the language it is shown in.
+        if "list" in context:
+            context["choices"] = accepted_values(str(context.pop("list")), lang)
+        elif "options" in context:
+            context["choices"] = t("choices.separator", lang=lang).join(map(str, context.pop("options")))
+    try:
+        text = t(f"errors.{key}", lang=lang, **_safe(context))
+    except (KeyError, IndexError):  # a pydantic error whose context lacks our placeholders
+        return t("errors.invalid", lang=lang)
     return text if text != f"errors.{key}" else t("errors.invalid", lang=lang)
 
 

@@ -31,7 +31,7 @@ def parse_method(value: object) -> str:
         raise fields.error("required")
     code = METHOD_WORDS.get(text.lower()) or code_for_label("service_method", text)
     if code is None:
-        raise fields.error("choice", value=text)
+        raise fields.error("choice", value=text, list="service_method")
     return code
 
 

@@ -18,7 +18,7 @@ def _star(value: object) -> int:
         return 0
     if text.isdigit() and len(text) == 1 and int(text) in STAR_RATINGS:  # int() refuses 4300+ digits
         return int(text)
-    raise fields.error("choice", value=fields.clean_text(value))
+    raise fields.error("choice", value=fields.clean_text(value), options=STAR_RATINGS)
 
 
 def _park_code(value: object) -> str:

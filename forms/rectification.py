@@ -28,7 +28,7 @@ def _severity(value: object) -> str:
     mapping = {"general": "general", "一般": "general", "一般隐患": "general",
                "major": "major", "重大": "major", "重大火灾隐患": "major"}
     if text not in mapping:
-        raise fields.error("choice", value=text) if text else fields.error("required")
+        raise fields.error("choice", value=text, list="severity") if text else fields.error("required")
     return mapping[text]
 
 

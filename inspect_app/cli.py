@@ -73,6 +73,7 @@ def build_parser() -> Parser:
     imp.add_argument("--park", help=t("cli.opt_park"))
     imp.add_argument("--skip-invalid", action="store_true", help=t("import.skip_invalid"))
     imp.add_argument("--dry-run", action="store_true", help=t("import.dry_run"))
+    imp.add_argument("--default", action="append", default=[], metavar="FIELD=VALUE", help=t("import.default_option"))
     imp.set_defaults(handler=run_ledger_import)
     _add_templates_parser(sub)
     _add_hazards_parser(sub)
@@ -220,6 +221,23 @@ def run_ledger_export(args, settings) -> int:
     return EXIT_OK
 
 
+def _import_defaults(options: list[str]) -> dict[str, str] | int:
+    """`--default scale=规下` (the field by its name or its label in either language) as
+    {field: value}; or the exit code after refusing a malformed or unknown one."""
+    from inspect_app.services.ledger_import import DEFAULTABLE_FIELDS, default_field
+
+    defaults: dict[str, str] = {}
+    for option in options:
+        name, sign, value = option.replace("＝", "=").partition("=")
+        if not sign or not name.strip():
+            return _fail("import.default_format", text=option)
+        field = default_field(name)
+        if field is None:
+            return _fail("import.default_unknown_field", name=name.strip(), fields=", ".join(DEFAULTABLE_FIELDS))
+        defaults[field] = value.strip()
+    return defaults
+
+
 def run_ledger_import(args, settings) -> int:
     from db.errors import UserError
     from inspect_app.services.ledger_import import import_ledger
@@ -227,17 +245,20 @@ def run_ledger_import(args, settings) -> int:
     source = Path(args.file)
     if not source.is_file():
         return _fail("import.file_missing", file=source)
+    defaults = _import_defaults(args.default)
+    if isinstance(defaults, int):
+        return defaults
     store = _store(settings)
     try:
         report = import_ledger(store, source, park_code=args.park, skip_invalid=args.skip_invalid,
-                               dry_run=args.dry_run)
+                               dry_run=args.dry_run, defaults=defaults)
     except UserError as exc:
         return _fail(exc.key, **exc.values)
     except OSError as exc:
         return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
     finally:
         store.close()
-    return finish_import(report, skip_invalid=args.skip_invalid)
+    return finish_import(report, skip_invalid=args.skip_invalid, notes=report.notes)
 
 
 def _park_exists(store, code: str) -> bool:

@@ -41,10 +41,13 @@ def print_photo_copy(report, source, target) -> None:
 
 
 def finish_import(report, *, skip_invalid: bool, warning_key: str = "import.warning",
-                  warnings_count_key: str | None = None) -> int:
+                  warnings_count_key: str | None = None, notes: list[str] = ()) -> int:
     """Print an import's report (ledger and quarterly share its shape) and return the exit code:
-    bad input when rows were refused and nothing was written, else 0 (a dry run says so)."""
+    bad input when rows were refused and nothing was written, else 0 (a dry run says so).
+    `notes`: what the import did on its own (defaults it filled, synonyms it read)."""
     print_import_report(report, warning_key=warning_key)
+    for note in notes:
+        print(t("import.note", text=note))
     if warnings_count_key and report.warnings:
         print(t(warnings_count_key, count=len(report.warnings)))
     print(t("import.counts", created=report.created, updated=report.updated, unchanged=report.unchanged))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from forms import china_time
-from forms.errors import field_messages
+from forms.errors import field_messages, message
 from forms.i18n import t
 from forms.inspector import InspectorInput
 from forms.park import ParkInput
@@ -187,10 +187,12 @@ REFUSALS = [
         {},
         id="agreement-date-without-signature",
     ),
-    pytest.param({"lease_use": "养殖"}, "lease_use", "choice", {"value": "养殖"}, id="unknown-lease-use"),
-    pytest.param({"scale": "中型"}, "scale", "choice", {"value": "中型"}, id="unknown-scale"),
+    pytest.param({"lease_use": "养殖"}, "lease_use", "choice", {"value": "养殖", "list": "lease_use"},
+                 id="unknown-lease-use"),
+    pytest.param({"scale": "中型"}, "scale", "choice", {"value": "中型", "list": "scale"}, id="unknown-scale"),
     pytest.param(
-        {"risk_points": "粉尘、闹鬼"}, "risk_points", "choice", {"value": "闹鬼"}, id="unknown-risk-point"
+        {"risk_points": "粉尘、闹鬼"}, "risk_points", "choice", {"value": "闹鬼", "list": "risk_point"},
+        id="unknown-risk-point"
     ),
     pytest.param({"sublet": "也许"}, "sublet", "yes_no", {"value": "也许"}, id="sublet-not-yes-or-no"),
     pytest.param({"name": "公" * 101}, "name", "too_long", {"max": 100}, id="name-too-long"),
@@ -201,7 +203,7 @@ REFUSALS = [
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_bad_value_is_refused_next_to_its_field(overrides, field, key, values, lang):
     messages = refusal(values=tenant_values(**overrides), lang=lang)
-    assert messages == {field: t(f"errors.{key}", lang=lang, **values)}
+    assert messages == {field: message(key, dict(values), lang)}
 
 
 @pytest.mark.parametrize(("overrides", "field", "key", "values"), REFUSALS)
@@ -209,6 +211,22 @@ def test_refusal_messages_differ_between_chinese_and_english(overrides, field, k
     assert refusal(values=tenant_values(**overrides), lang="zh_CN") != refusal(
         values=tenant_values(**overrides), lang="en"
     )
+
+
+@pytest.mark.parametrize(("lang", "wanted"), [
+    ("zh_CN", "“规模以内”不在可选值中：规上、规下"),
+    ("en", "\"规模以内\" is not one of the accepted values: Above size, Below size"),
+])
+def test_a_value_outside_a_closed_list_is_refused_with_the_accepted_values(lang, wanted):
+    assert refusal(values=tenant_values(scale="规模以内"), lang=lang) == {"scale": wanted}
+
+
+@pytest.mark.parametrize(("field", "word", "code"), [
+    ("scale", "规模以下", "below"), ("scale", "规模以上", "above"), ("lease_use", "仓库", "storage"),
+    ("status", "已退租", "left"), ("fire_hazard_class", "丙类", "C"),
+])
+def test_a_parks_own_word_for_a_closed_list_value_is_read_as_that_value(field, word, code):
+    assert getattr(TenantInput.model_validate(tenant_values(**{field: word})), field) == code
 
 
 def test_missing_name_key_is_refused_as_required():

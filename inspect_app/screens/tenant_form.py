@@ -20,7 +20,7 @@ from forms.catalogues import CHOICE_LISTS, label
 from forms.credit_code import organisation_code_warning
 from forms.errors import field_messages
 from forms.i18n import t
-from forms.tenant import TenantInput
+from forms.tenant import NEW_TENANT_DEFAULTS, TenantInput
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
@@ -97,7 +97,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
 
     def _initial_values(self) -> dict[str, object]:
         if self.tenant is None:
-            return {"status": "in_park", "scale": "below"}
+            return dict(NEW_TENANT_DEFAULTS)  # the same a ledger import fills in
         return tenant_as_input(self.tenant)
 
     def _control(self, name: str, kind: str, value: object) -> Widget:

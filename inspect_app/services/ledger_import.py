@@ -4,6 +4,11 @@ Finds the header row under any title rows, maps headers to fields (`ledger_expor
 synonyms included), skips blank and subtotal rows, validates each row with `TenantInput` (the form's
 rules), and writes the valid rows in one transaction: all or nothing unless `skip_invalid`; nothing
 for a dry run. Tenants are matched by credit code within the park: re-import updates, never duplicates.
+
+A field the file has no column for keeps its stored value on an existing tenant; a new tenant gets
+the value the person gave for it (`defaults`, checked like a form field first), else the one the
+add-tenant form starts with (`forms.tenant.NEW_TENANT_DEFAULTS`: 规下, 在园). A park's own word for a
+closed-list value (规模以下) is read as that value. The report says both (`notes`).
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from db.models import Park, Tenant
 from db.store import Store
 from exports.tabular import FORMULA_GUARD, FORMULA_STARTS
 from forms import china_time, fields
+from forms.catalogues import label, read_as_synonym
 from forms.errors import PYDANTIC_KINDS, message
 from forms.i18n import t
-from forms.tenant import TenantInput
+from forms.tenant import CHOICE_FIELDS, NEW_TENANT_DEFAULTS, TenantInput, check_field
 from inspect_app.services.ledger import INPUT_FIELDS, tenant_as_input
 from inspect_app.services.ledger_export import column_for_header, is_location_header, tenant_column
 
@@ -38,6 +44,9 @@ MIN_HEADER_MATCHES = 3
 SUBTOTAL_WORDS = ("合计", "小计", "总计")
 LOCATION = "location"  # pseudo field: one cell with building and unit, e.g. 2号楼417
 IMPORTABLE_FIELDS = (*INPUT_FIELDS, LOCATION)  # what a column may be mapped to
+# Each tenant has its own name and code: one value for every new row would make them one tenant.
+NO_DEFAULT_FIELDS = ("name", "credit_code")
+DEFAULTABLE_FIELDS = tuple(name for name in INPUT_FIELDS if name not in NO_DEFAULT_FIELDS)
 COMPOUND_USE = re.compile(r"[+＋、/／,，]")
 LOCATION_SPLIT = re.compile(r"^(.*?[楼栋幢座])\s*[-－]?\s*(.+)$")
 
@@ -70,6 +79,28 @@ class TenantChange:
     name: str
     credit_code: str
     fields: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class AppliedDefault:
+    """A field the file has no column for, filled on new tenants: by the person (`given`) or as the
+    add-tenant form starts; the value as the ledger shows it, and on how many new tenants."""
+
+    field: str
+    value: str
+    given: bool
+    rows: int
+
+
+@dataclass(frozen=True)
+class SynonymRead:
+    """A park's own word for a closed-list value (规模以下), read as that value (规下)."""
+
+    field: str
+    word: str
+    value: str  # as the ledger shows it
+    rows: int
+    first_row: int
 
 
 @dataclass(frozen=True)
@@ -120,6 +151,17 @@ class ImportReport:
 class LedgerImportReport(ImportReport):
     columns: dict[int, str] = field(default_factory=dict)  # column index -> field, as used
     changes: list[TenantChange] = field(default_factory=list)  # updated tenants, field by field
+    defaults: list[AppliedDefault] = field(default_factory=list)
+    synonyms: list[SynonymRead] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the import did on its own that a person should know, one sentence each."""
+        lines = [t("import.default_given" if d.given else "import.default_missing_column",
+                   field=field_label(d.field), value=d.value, rows=d.rows) for d in self.defaults]
+        lines += [t("import.synonym", field=field_label(s.field), word=s.word, value=s.value, rows=s.rows,
+                    row=s.first_row) for s in self.synonyms]
+        return lines
 
 
 def read_rows(path: Path) -> list[list[object]]:
@@ -318,6 +360,50 @@ def _checked_columns(sheet: LedgerSheet, columns: dict[int, str | None]) -> dict
     return chosen
 
 
+def check_defaults(defaults: dict[str, object], mapped: set[str], headers: dict[str, str]) -> dict[str, object]:
+    """The person's defaults checked like form fields, as the values to fill in; a refusal names
+    the field and says why (and nothing is imported)."""
+    checked: dict[str, object] = {}
+    for name, value in defaults.items():
+        if name not in DEFAULTABLE_FIELDS:
+            raise UserError("import.default_not_allowed", target=field_label(name) if name in INPUT_FIELDS else name)
+        header = headers.get(name) or (headers.get(LOCATION) if name in ("building", "unit_no") else None)
+        if name in mapped or header:
+            raise UserError("import.default_mapped", target=field_label(name), header=header or "")
+        try:
+            checked[name] = check_field(name, value)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise UserError("import.bad_default", target=field_label(name), value=_text(value),
+                            reason=message(err["type"], err.get("ctx"))) from None
+    return checked
+
+
+def default_field(text: str) -> str | None:
+    """The field a person means by `scale`, 企业规模 or Scale (a CLI `--default`); None if none.
+    (Name and credit code are found too: `check_defaults` says why they cannot have one.)"""
+    wanted = text.strip()
+    for name in INPUT_FIELDS:
+        if wanted == name or any(wanted == t(f"fields.tenant.{name}", lang=lang) for lang in ("zh_CN", "en")):
+            return name
+    return None
+
+
+def _synonyms_in(values: dict[str, object]) -> list[tuple[str, str, str]]:
+    """(field, word, code) for each closed-list value a row writes as a synonym (规模以下)."""
+    found: list[tuple[str, str, str]] = []
+    for name, list_name in CHOICE_FIELDS.items():
+        value = values.get(name)
+        if not isinstance(value, str):
+            continue
+        words = re.split(r"[,，、]", value) if name == "risk_points" else [value]
+        for word in (fields.clean_text(w) for w in words):
+            code = read_as_synonym(list_name, word)
+            if code is not None:
+                found.append((name, word, code))
+    return found
+
+
 def field_label(name: str) -> str:
     """What a mapping target is called on screen and in messages."""
     return t("import.field_location") if name == LOCATION else t(f"fields.tenant.{name}")
@@ -325,11 +411,12 @@ def field_label(name: str) -> str:
 
 def import_ledger(store: Store, path: Path | str, *, park_code: str | None = None, park_id: str | None = None,
                   skip_invalid: bool = False, dry_run: bool = False, columns: dict[int, str | None] | None = None,
-                  sheet: LedgerSheet | None = None) -> LedgerImportReport:
+                  sheet: LedgerSheet | None = None, defaults: dict[str, object] | None = None) -> LedgerImportReport:
     """Read, check and (unless refused or a dry run) write a ledger file; see the module doc.
 
     `columns` replaces the recognised mapping (column index -> field, None to ignore a column);
-    `sheet` is the file already read by `load_sheet` (the TUI reads it once for preview and import).
+    `sheet` is the file already read by `load_sheet` (the TUI reads it once for preview and import);
+    `defaults` (field -> value as typed) fills new tenants' fields the file has no column for.
     """
     path = Path(path)
     park = resolve_park(store, park_code, park_id)
@@ -341,6 +428,14 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
         sheet.headers[i] for i, text in enumerate(sheet.headers) if text and i not in mapping]
     headers = {name: sheet.headers[i] for i, name in mapping.items()}
     report.mapping = {headers[name]: name for name in mapping.values()}
+    mapped = set(mapping.values()) | ({"building", "unit_no"} if LOCATION in mapping.values() else set())
+    given = check_defaults(defaults or {}, mapped, headers)
+    # What a new tenant gets for a field the file does not have: the person's value, else the form's.
+    fill: dict[str, tuple[object, bool]] = {name: (value, False) for name, value in NEW_TENANT_DEFAULTS.items()
+                                            if name not in mapped}
+    fill.update({name: (value, True) for name, value in given.items()})
+    filled: dict[str, int] = dict.fromkeys(fill, 0)
+    synonyms: dict[tuple[str, str, str], list[int]] = {}  # (field, word, code) -> rows
 
     def header_of(name: str) -> str:
         if name in ("building", "unit_no") and LOCATION in headers:
@@ -367,6 +462,8 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
             old = tenant_as_input(existing) if existing is not None else None
             if old is not None:  # fields the sheet does not have keep their stored values
                 values = {**old, **values}
+            else:
+                values = {**{name: value for name, (value, _given) in fill.items()}, **values}
             row_problems: list[Problem] = []
             try:
                 data = TenantInput.model_validate(values)
@@ -389,8 +486,12 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
                 report.warnings.append(Problem(offset, header_of("lease_use"), compound_use, "compound_use",
                                                t("import.compound_use", kept=_shown("lease_use", data.lease_use))))
             accepted.append((offset, data, existing.id if existing else None))
+            for found in _synonyms_in(values):
+                synonyms.setdefault(found, []).append(offset)
             if old is None:
                 report.created += 1
+                for name in fill:
+                    filled[name] += 1
                 continue
             changed = _field_changes(old, data.model_dump())
             if changed:
@@ -399,6 +500,10 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
             else:
                 report.unchanged += 1
     report.valid_rows = len(accepted)
+    report.defaults = [AppliedDefault(name, _shown(name, check_field(name, value)), is_given, filled[name])
+                       for name, (value, is_given) in fill.items() if filled[name]]
+    report.synonyms = [SynonymRead(name, word, label(CHOICE_FIELDS[name], code), len(rows), rows[0])
+                       for (name, word, code), rows in synonyms.items()]
     if dry_run or (report.problems and not skip_invalid):
         return report
     with store.transaction() as session:
