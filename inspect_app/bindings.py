@@ -65,7 +65,8 @@ class TranslatedBindings:
 # 5. Tab and Shift+Tab from a text field move the focus at once (a priority binding of the app),
 #    so `AAA Tab BBB` sent in one burst — a fast typist, tmux, a barcode scanner — is two fields,
 #    not one: a non-priority Tab acted only after the keys behind it had gone to the old field.
-#    A widget or screen with a Tab binding of its own (the quarterly grid) keeps it.
+#    A widget or screen with a Tab binding of its own (the quarterly grid; a path box, whose Tab
+#    completes the path in turn with the characters before it: widgets/path_input.py) keeps it.
 #    Enter does the same on the forms where it goes to the next field (a screen that sets
 #    `ENTER_MOVES_FOCUS = True`: the profile, the settings): `AAA Enter BBB` is two fields.
 

@@ -258,7 +258,7 @@ def run_ledger_import(args, settings) -> int:
         return _fail("cli.write_failed", file=source, reason=exc.strerror or exc)
     finally:
         store.close()
-    return finish_import(report, skip_invalid=args.skip_invalid, notes=report.notes)
+    return finish_import(report, skip_invalid=args.skip_invalid, notes=[note.text for note in report.notes])
 
 
 def _park_exists(store, code: str) -> bool:

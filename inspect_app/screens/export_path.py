@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
-from inspect_app.screens.ledger_import import PathSuggester
+from inspect_app.widgets.path_input import PathInput
 
 SUFFIXES = (".xlsx", ".csv")
 
@@ -42,7 +42,7 @@ class ExportPathScreen(TranslatedBindings, ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text)
-            yield Input(str(self.default), id="export-path", suggester=PathSuggester())
+            yield PathInput(str(self.default), id="export-path")
             yield Static("", id="export-error")
             yield Static(t(self.hint_key), id="export-hint")
 

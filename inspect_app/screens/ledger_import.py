@@ -3,7 +3,10 @@
 The person types or pastes a path (Tab completes it). Reading the file and every dry run run in a
 thread worker (10,000-row files take a second or two). The mapping table lists each header cell
 and the field it fills; the Select under it changes the highlighted column's field (or ignores
-the column), and the preview runs again. Nothing is written until Ctrl+S (all or nothing) or
+the column), and the preview runs again; `d` gives a field no column fills a default for new
+tenants (screens/import_default.py). The preview lists what the import fills or reads on its own
+(defaults, a park's own words such as 规模以下) first, then each refusal, note and change; the
+highlighted line is shown whole under the table, wrapped, whatever its length. Nothing is written until Ctrl+S (all or nothing) or
 Ctrl+R (skip the refused rows, write a rejects file) is confirmed; "imported" is said only after
 the service's transaction has committed. Dismisses with True when something was written.
 """
@@ -16,7 +19,6 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.suggester import Suggester
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
@@ -25,36 +27,20 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger_import import (
+    DEFAULTABLE_FIELDS,
     IMPORTABLE_FIELDS,
+    LOCATION,
     LedgerImportReport,
     LedgerSheet,
     field_label,
     import_ledger,
     load_sheet,
 )
+from inspect_app.widgets.path_input import PathInput, PathSuggester
+
+__all__ = ["LedgerImportScreen", "PathSuggester", "column_letter"]
 
 MAX_DETAIL_ROWS = 500  # a DataTable of 10,000 refusals paints slowly; the rejects file has them all
-
-
-class PathSuggester(Suggester):
-    """Completes the last part of a path from the folder's entries (folders end with a slash)."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> str | None:
-        if not value:
-            return None
-        typed = Path(value).expanduser()
-        folder, stem = (typed, "") if value.endswith(("/", "\\")) else (typed.parent, typed.name)
-        try:
-            names = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in folder.iterdir()
-                           if entry.name.startswith(stem) and not entry.name.startswith("."))
-        except OSError:
-            return None
-        if not names or names[0] == stem:
-            return None
-        return value + names[0][len(stem):]
 
 
 def column_letter(index: int) -> str:
@@ -74,12 +60,14 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
     LedgerImportScreen #import-mapping { height: 7; }
     LedgerImportScreen #import-field { margin: 0 1; width: 100%; }
     LedgerImportScreen #import-counts { height: auto; padding: 0 1; text-style: bold; }
-    LedgerImportScreen #import-details { height: 1fr; }
-    LedgerImportScreen #import-detail { height: 2; padding: 0 1; color: $text-muted; }
+    LedgerImportScreen #import-details { height: 1fr; min-height: 3; }
+    LedgerImportScreen #import-detail { height: auto; min-height: 2; padding: 0 1; color: $text-muted; }
+    LedgerImportScreen #import-status { height: auto; }
     """
     BINDINGS = [
         Binding("ctrl+s", "import(False)", "tui.ledger_import.import_all", id="ledger_import.import_all"),
         Binding("ctrl+r", "import(True)", "tui.ledger_import.import_skip", id="ledger_import.import_skip"),
+        Binding("d", "defaults", "tui.ledger_import.defaults", id="ledger_import.defaults"),
         Binding("escape", "back", "tui.common.back", id="ledger_import.back"),
     ]
 
@@ -90,15 +78,16 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
         self.initial_path = path
         self.sheet: LedgerSheet | None = None
         self.columns: dict[int, str | None] = {}  # column index -> field, as the person set it
+        self.defaults: dict[str, str] = {}  # field -> value as typed, for new tenants (`d`)
         self.report: LedgerImportReport | None = None  # the latest dry run
-        self.detail_lines: list[tuple[int, str, str, str]] = []  # what the details table shows
+        self.detail_lines: list[tuple[int, str, str, str, str]] = []  # the details table's lines, each in full
         self.busy = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.ledger_import.title", park=self.park_label), classes="screen-title")
-        yield Input(self.initial_path, placeholder=t("tui.ledger_import.path_placeholder"), id="import-path",
-                    suggester=PathSuggester(), compact=True)
+        yield PathInput(self.initial_path, placeholder=t("tui.ledger_import.path_placeholder"), id="import-path",
+                        compact=True)
         yield Static(t("tui.ledger_import.hint"), id="import-sheet")
         yield DataTable(id="import-mapping", cursor_type="row", zebra_stripes=True)
         options = [(field_label(name), name) for name in IMPORTABLE_FIELDS]
@@ -133,6 +122,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
             self._status(t("import.file_missing", file=path), error=True)
             return
         self._status(t("tui.ledger_import.reading", file=path.name))
+        self.defaults = {}  # given for the file read before, whose columns may differ
         self.load(path)
 
     @work(thread=True, exclusive=True, group="ledger-import")
@@ -148,10 +138,10 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
             self.app.call_from_thread(self._loaded, sheet, report)
 
     @work(thread=True, exclusive=True, group="ledger-import")
-    def preview(self, sheet: LedgerSheet, columns: dict[int, str | None]) -> None:
+    def preview(self, sheet: LedgerSheet, columns: dict[int, str | None], defaults: dict[str, str]) -> None:
         try:
             report = import_ledger(self.app.store, sheet.file, park_id=self.park_id, dry_run=True, sheet=sheet,
-                                   columns=columns)
+                                   columns=columns, defaults=defaults)
         except UserError as exc:
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._refused_mapping, exc)
@@ -201,15 +191,16 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
             refused=formatting.count(len(report.bad_rows)), warnings=formatting.count(len(report.warnings))))
         details = self.query_one("#import-details", DataTable)
         details.clear()
-        lines = [(p.row, p.column, p.value, t("tui.ledger_import.refused", reason=p.reason)) for p in report.problems]
-        lines += [(w.row, w.column, w.value, t("tui.ledger_import.warning", reason=w.reason)) for w in report.warnings]
-        for change in report.changes:
-            lines += [(change.row, field_label(c.field), t("tui.ledger_import.old_new", old=c.old or "—", new=c.new or "—"),
-                       t("tui.ledger_import.update", name=change.name)) for c in change.fields]
+        lines = [(row, column, value, reason, t("tui.ledger_import.detail", row=row, column=column, value=value,
+                                                reason=reason)) for row, column, value, reason in self._row_lines(report)]
         lines.sort(key=lambda line: line[0])
+        # What the import fills or reads on its own comes first, row "—": it concerns the whole file.
+        notes = [(0, field_label(note.field), note.value, t("tui.ledger_import.note", text=note.text), note.text)
+                 for note in report.notes]
+        lines = notes + lines
         self.detail_lines = lines[:MAX_DETAIL_ROWS]
-        for row, column, value, reason in self.detail_lines:
-            details.add_row(str(row), formatting.clip(column, 16), formatting.clip(value, 30), reason)
+        for row, column, value, reason, _full in self.detail_lines:
+            details.add_row(str(row) if row else "—", formatting.clip(column, 16), formatting.clip(value, 30), reason)
         self._show_detail()
         if len(lines) > MAX_DETAIL_ROWS:
             self._status(t("tui.ledger_import.details_cut", shown=MAX_DETAIL_ROWS, total=formatting.count(len(lines))))
@@ -217,6 +208,16 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
             self._status(t("tui.ledger_import.ready_with_refusals"))
         else:
             self._status(t("tui.ledger_import.ready"))
+
+    @staticmethod
+    def _row_lines(report: LedgerImportReport) -> list[tuple[int, str, str, str]]:
+        """(row, column, value, what) for each refusal, note and change of a row."""
+        lines = [(p.row, p.column, p.value, t("tui.ledger_import.refused", reason=p.reason)) for p in report.problems]
+        lines += [(w.row, w.column, w.value, t("tui.ledger_import.warning", reason=w.reason)) for w in report.warnings]
+        for change in report.changes:
+            lines += [(change.row, field_label(c.field), t("tui.ledger_import.old_new", old=c.old or "—", new=c.new or "—"),
+                       t("tui.ledger_import.update", name=change.name)) for c in change.fields]
+        return lines
 
     def _clear_details(self) -> None:
         self.detail_lines = []
@@ -227,10 +228,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
     def _show_detail(self) -> None:
         table = self.query_one("#import-details", DataTable)
         lines = self.detail_lines
-        text = ""
-        if lines and 0 <= table.cursor_row < len(lines):
-            row, column, value, reason = lines[table.cursor_row]
-            text = t("tui.ledger_import.detail", row=row, column=column, value=value, reason=reason)
+        text = lines[table.cursor_row][4] if lines and 0 <= table.cursor_row < len(lines) else ""
         self.query_one("#import-detail", Static).update(text)
 
     # --- the mapping ------------------------------------------------------------------------------
@@ -273,9 +271,43 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
             return
         self.columns[index] = name
         self.query_one("#import-mapping", DataTable).update_cell(str(index), "field", self._field_text(name))
+        self._preview_again()
+
+    def _preview_again(self) -> None:
         self.report = None
         self._status(t("tui.ledger_import.previewing"))
-        self.preview(self.sheet, dict(self.columns))
+        self.preview(self.sheet, dict(self.columns), dict(self.defaults))
+
+    # --- defaults for the fields no column fills ---------------------------------------------------
+
+    def _unmapped_fields(self) -> list[str]:
+        mapped = {name for name in self.columns.values() if name}
+        if LOCATION in mapped:
+            mapped |= {"building", "unit_no"}
+        return [name for name in DEFAULTABLE_FIELDS if name not in mapped]
+
+    def action_defaults(self) -> None:
+        from inspect_app.screens.import_default import ImportDefaultScreen
+
+        if self.sheet is None or self.busy:
+            self.notify(t("tui.ledger_import.defaults_need_file"), severity="warning")
+            return
+        fields = self._unmapped_fields()
+        if not fields:
+            self.notify(t("tui.ledger_import.defaults_none"), severity="warning")
+            return
+        given = {name: value for name, value in self.defaults.items() if name in fields}
+        self.app.push_screen(ImportDefaultScreen(fields, given), self._default_chosen)
+
+    def _default_chosen(self, chosen: tuple[str, str | None] | None) -> None:
+        if chosen is None or self.sheet is None:
+            return
+        name, value = chosen
+        if value is None:
+            self.defaults.pop(name, None)
+        else:
+            self.defaults[name] = value
+        self._preview_again()
 
     # --- import -------------------------------------------------------------------------------
 
@@ -295,16 +327,17 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
         question = t("tui.ledger_import.confirm", park=self.park_label, created=report.created, updated=report.updated)
         if skip_invalid and report.problems:
             question += "\n" + t("tui.ledger_import.confirm_skip", bad=len(report.bad_rows))
-        sheet, columns = self.sheet, dict(self.columns)
+        sheet, columns, defaults = self.sheet, dict(self.columns), dict(self.defaults)
         self.app.push_screen(ConfirmScreen(question),
-                             lambda yes: self.write(sheet, columns, skip_invalid) if yes else None)
+                             lambda yes: self.write(sheet, columns, defaults, skip_invalid) if yes else None)
 
     @work(thread=True, exclusive=True, group="ledger-import")
-    def write(self, sheet: LedgerSheet, columns: dict[int, str | None], skip_invalid: bool) -> None:
+    def write(self, sheet: LedgerSheet, columns: dict[int, str | None], defaults: dict[str, str],
+              skip_invalid: bool) -> None:
         self.app.call_from_thread(self._writing)
         try:
             report = import_ledger(self.app.store, sheet.file, park_id=self.park_id, sheet=sheet, columns=columns,
-                                   skip_invalid=skip_invalid)
+                                   defaults=defaults, skip_invalid=skip_invalid)
         except (UserError, OSError) as exc:
             self.app.call_from_thread(self._write_failed, exc)
             return
@@ -346,4 +379,5 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
                             lambda: self.action_import(False))
         yield SystemCommand(t("tui.ledger_import.import_skip"), t("tui.ledger_import.import_skip_help"),
                             lambda: self.action_import(True))
+        yield SystemCommand(t("tui.ledger_import.defaults"), t("tui.ledger_import.defaults_help"), self.action_defaults)
         yield SystemCommand(t("tui.ledger_import.path"), "", lambda: self.query_one("#import-path", Input).focus())

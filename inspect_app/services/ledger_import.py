@@ -104,6 +104,16 @@ class SynonymRead:
 
 
 @dataclass(frozen=True)
+class Note:
+    """One thing about the whole file the import did on its own: the field, the value as the file
+    or the person wrote it, and the sentence that says it."""
+
+    field: str
+    value: str
+    text: str
+
+
+@dataclass(frozen=True)
 class LedgerSheet:
     """A ledger file as read: its rows, where the header is, and the columns recognised in it."""
 
@@ -155,12 +165,13 @@ class LedgerImportReport(ImportReport):
     synonyms: list[SynonymRead] = field(default_factory=list)
 
     @property
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Note]:
         """What the import did on its own that a person should know, one sentence each."""
-        lines = [t("import.default_given" if d.given else "import.default_missing_column",
-                   field=field_label(d.field), value=d.value, rows=d.rows) for d in self.defaults]
-        lines += [t("import.synonym", field=field_label(s.field), word=s.word, value=s.value, rows=s.rows,
-                    row=s.first_row) for s in self.synonyms]
+        lines = [Note(d.field, d.value, t("import.default_given" if d.given else "import.default_missing_column",
+                                          field=field_label(d.field), value=d.value, rows=d.rows))
+                 for d in self.defaults]
+        lines += [Note(s.field, s.word, t("import.synonym", field=field_label(s.field), word=s.word, value=s.value,
+                                          rows=s.rows, row=s.first_row)) for s in self.synonyms]
         return lines
 
 
@@ -360,23 +371,33 @@ def _checked_columns(sheet: LedgerSheet, columns: dict[int, str | None]) -> dict
     return chosen
 
 
+def check_default(name: str, value: object) -> object:
+    """One default checked like its form field, as the value to fill in; a refusal (UserError)
+    names the field and gives the field's message."""
+    if name not in DEFAULTABLE_FIELDS:
+        raise UserError("import.default_not_allowed", target=field_label(name) if name in INPUT_FIELDS else name)
+    try:
+        return check_field(name, value)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UserError("import.bad_default", target=field_label(name), value=_text(value),
+                        reason=message(err["type"], err.get("ctx"))) from None
+
+
 def check_defaults(defaults: dict[str, object], mapped: set[str], headers: dict[str, str]) -> dict[str, object]:
-    """The person's defaults checked like form fields, as the values to fill in; a refusal names
-    the field and says why (and nothing is imported)."""
+    """The person's defaults, each checked (`check_default`) and for a field no column fills."""
     checked: dict[str, object] = {}
     for name, value in defaults.items():
-        if name not in DEFAULTABLE_FIELDS:
-            raise UserError("import.default_not_allowed", target=field_label(name) if name in INPUT_FIELDS else name)
         header = headers.get(name) or (headers.get(LOCATION) if name in ("building", "unit_no") else None)
-        if name in mapped or header:
+        if name in DEFAULTABLE_FIELDS and (name in mapped or header):
             raise UserError("import.default_mapped", target=field_label(name), header=header or "")
-        try:
-            checked[name] = check_field(name, value)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise UserError("import.bad_default", target=field_label(name), value=_text(value),
-                            reason=message(err["type"], err.get("ctx"))) from None
+        checked[name] = check_default(name, value)
     return checked
+
+
+def shown_value(name: str, value: object) -> str:
+    """A default as the ledger shows it: 规下 for `below` or 规模以下."""
+    return _shown(name, check_field(name, value))
 
 
 def default_field(text: str) -> str | None:
@@ -500,7 +521,7 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
             else:
                 report.unchanged += 1
     report.valid_rows = len(accepted)
-    report.defaults = [AppliedDefault(name, _shown(name, check_field(name, value)), is_given, filled[name])
+    report.defaults = [AppliedDefault(name, shown_value(name, value), is_given, filled[name])
                        for name, (value, is_given) in fill.items() if filled[name]]
     report.synonyms = [SynonymRead(name, word, label(CHOICE_FIELDS[name], code), len(rows), rows[0])
                        for (name, word, code), rows in synonyms.items()]
