@@ -6,6 +6,8 @@ from datetime import date
 
 from rich.cells import cell_len
 
+from forms.i18n import t
+
 
 def area(value: float | None) -> str:
     if value is None:
@@ -53,3 +55,12 @@ def clip(text: str, width: int) -> str:
             break
         kept.append(char)
     return "".join(kept) + "…"
+
+
+def photo_path_example(windows: bool | None = None, lang: str | None = None) -> str:
+    """An example photo path for a placeholder, written the way this machine writes paths: a
+    Windows inspector reads D:\\照片\\…, everyone else ~/照片/… (one catalogue entry per platform)."""
+    import os
+
+    windows = os.name == "nt" if windows is None else windows
+    return t("tui.photo_example.windows" if windows else "tui.photo_example.posix", lang=lang)

@@ -178,3 +178,21 @@ def test_no_english_message_says_one_of_a_plural():
     counted = re.compile(r"\{(count|total|rows|moved|refused|warnings|bad)\} (note|row|item|hazard|tenant|change|document|field|photo|quarter|record)s\b")
     offenders = [f"{key}: {text}" for key, text in catalogue("en").items() if counted.search(text)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_photo_path_examples_are_one_per_platform_and_written_as_that_platform_writes_paths(lang):
+    """The placeholders name a photo path the way the machine writes one (D:\\照片\\… on Windows,
+    ~/照片/… elsewhere), never a path of their own."""
+    from inspect_app.formatting import photo_path_example
+
+    messages = catalogue(lang)
+    hard_coded = [key for key, text in messages.items() if "IMG_0012" in text and not key.startswith("tui.photo_example.")]
+    assert hard_coded == []
+    windows, posix = photo_path_example(windows=True, lang=lang), photo_path_example(windows=False, lang=lang)
+    assert re.match(r"^[A-Z]:\\", windows) and "/" not in windows
+    assert posix.startswith("~/") and "\\" not in posix
+    folder = "照片" if lang == "zh_CN" else "Photos"
+    assert folder in windows
+    for key in ("tui.inspection.photo_placeholder", "tui.reinspection.photo_placeholder"):
+        assert windows in t(key, lang=lang, example=windows)

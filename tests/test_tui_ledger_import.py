@@ -146,3 +146,119 @@ async def test_path_suggester_completes_from_the_folder(tmp_path):
     assert await suggester.get_suggestion(str(tmp_path / "园区")) == str(tmp_path / "园区台账2026.xlsx")
     assert await suggester.get_suggestion(str(tmp_path / "su")) == str(tmp_path / "sub") + "/"
     assert await suggester.get_suggestion(str(tmp_path / "zz")) is None
+
+
+# --- defaults, Tab completion, messages whole at 80x24 ---------------------------------------------
+
+NO_SCALE = "承租单位,统一社会信用代码,面积,人数,承租用途\n"
+
+
+def _text(widget) -> str:
+    """What `widget` shows at its size on screen, lines joined (every cell it paints)."""
+    from textual.geometry import Region
+
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size)))
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+async def test_a_default_given_on_the_mapping_screen_is_checked_previewed_and_imported(store, park, tmp_path):
+    from inspect_app.screens.import_default import ImportDefaultScreen
+
+    path = tmp_path / "台账.csv"
+    path.write_text(NO_SCALE + f"甲公司,{make_credit_code(41)},100,3,生产\n乙公司,{make_credit_code(42)},80,2,办公\n",
+                    encoding="utf-8")
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(app, pilot, path)
+        details = _cells(screen.query_one("#import-details", DataTable))
+        assert ["—", "企业规模", "规下", "说明：企业规模：文件中没有此列，新增的 2 家按 规下 导入"] in details
+
+        await pilot.press("d")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ImportDefaultScreen)
+        assert dialog.query_one("#default-field", Select).value == "scale"  # the form's defaults come first
+        assert app.focused is dialog.query_one("#default-value", Input)
+        for key in "中型":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is dialog  # refused with the field's message; nothing changes
+        assert "“中型”不在可选值中：规上、规下" in _text(dialog.query_one("#default-error", Static))
+
+        dialog.query_one("#default-value", Input).value = "规模以上"  # a park's word is fine here too
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.defaults == {"scale": "规模以上"}
+        details = _cells(screen.query_one("#import-details", DataTable))
+        assert any(row[1] == "企业规模" and row[3].startswith("说明：企业规模：文件中没有此列，新增的 2 家按您设的默认值 规上")
+                   for row in details)
+        assert _tenants(store) == []  # a preview writes nothing
+
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LedgerScreen)
+    assert {t.scale for t in _tenants(store)} == {"above"}
+
+
+async def test_tab_in_the_path_box_completes_and_moves_on_when_nothing_is_left(store, park, tmp_path):
+    (tmp_path / "园区台账2026.csv").write_text(NO_SCALE + f"甲公司,{make_credit_code(43)},100,3,生产\n",
+                                             encoding="utf-8")
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_park(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+        box = app.screen.query_one("#import-path", Input)
+        assert app.focused is box
+        for key in str(tmp_path / "园区"):
+            await pilot.press(key)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert box.value == str(tmp_path / "园区台账2026.csv") and app.focused is box
+        await pilot.press("tab")  # nothing more to complete: on to the next field, as everywhere
+        await pilot.pause()
+        assert app.focused is not box and box.value == str(tmp_path / "园区台账2026.csv")
+        box.focus()
+        box.value = str(tmp_path / "园")
+        box.cursor_position = len(box.value)
+        await pilot.pause(0.2)  # the grey suggestion arrives; → takes it as before
+        await pilot.press("right")
+        assert box.value == str(tmp_path / "园区台账2026.csv")
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+async def test_a_long_refusal_is_shown_whole_at_80x24(store, park, tmp_path, language):
+    from forms.i18n import t
+
+    bad = make_credit_code(44)[:-1] + ("0" if make_credit_code(44)[-1] != "0" else "1")
+    path = tmp_path / ("很长的文件名" * 6 + ".csv")
+    path.write_text(NO_SCALE + f"某某市某某区某某镇某某精密机械制造有限公司第一分公司,{bad},100,3,养殖\n", encoding="utf-8")
+    with_profile(store)
+    app = make_app(store, language=language, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(app, pilot, path)
+        table = screen.query_one("#import-details", DataTable)
+        table.focus()
+        shown = []
+        for index, (_row, _column, _value, _reason, full) in enumerate(screen.detail_lines):
+            table.move_cursor(row=index)
+            await pilot.pause()
+            detail = screen.query_one("#import-detail", Static)
+            assert detail.region.bottom <= screen.query_one("#import-status", Static).region.y  # on screen
+            assert _squeezed(full) in _squeezed(_text(detail)), full
+            shown.append(full)
+        reasons = " ".join(shown)
+        assert t("errors.choice", value="养殖", choices=t("choices.separator").join(
+            t(f"choices.lease_use.{c}") for c in ("production", "storage", "office", "rnd", "commerce", "dormitory",
+                                                  "other"))) in reasons
+        assert "8" in reasons or "Q" in reasons  # the checksum's expected character, not cut before it
+        status = screen.query_one("#import-status", Static)
+        assert status.region.bottom <= SIZE[1] - 1  # above the footer, wrapped whole

@@ -23,6 +23,7 @@ from db.models import AuditEvent, ChangeLog
 from inspect_app.app import ParkInspectApp, make_app
 from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.screens.export_path import ExportPathScreen
+from inspect_app.screens.import_default import ImportDefaultScreen
 from inspect_app.screens.inspection import InspectionScreen, open_rectification
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.screens.issue_notice import IssueNoticeScreen
@@ -97,6 +98,7 @@ def screens_with_text_fields(store, park, tenant, hazards, notice_number, inspec
         ("inspection summary", lambda: InspectionSummaryScreen(summary), ()),
         ("export path", lambda: ExportPathScreen("导出", tmp_path / "台账.xlsx"), ()),
         ("ledger import", lambda: LedgerImportScreen(park.id, park.name), ()),
+        ("import default", lambda: ImportDefaultScreen(["scale", "building"], {}), ()),
         ("quarterly grid", lambda: QuarterlyScreen(park.id), ()),
     ]
 

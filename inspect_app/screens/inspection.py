@@ -326,7 +326,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             placeholder = self.ledger_values.get(result.code) or t("tui.inspection.edit_hint")
         else:
             editor_input.value = ""
-            placeholder = t("tui.inspection.photo_placeholder")
+            placeholder = t("tui.inspection.photo_placeholder", example=formatting.photo_path_example())
         editor_input.placeholder = placeholder
         self.query_one("#editor-label", Label).update(
             f"[{result.code}] {t(f'tui.inspection.edit_{editing.mode}')}")

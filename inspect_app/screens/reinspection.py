@@ -78,7 +78,7 @@ class ReinspectionScreen(TranslatedBindings, ModalScreen[str | None]):
                           value="rectified", allow_blank=False, id=widget_id, compact=True)
         value = self.app.today.isoformat() if name == "inspected_on" else ""
         placeholder = {"new_deadline": t("tui.reinspection.new_deadline_placeholder"),
-                       "photo": t("tui.reinspection.photo_placeholder")}.get(name, "")
+                       "photo": t("tui.reinspection.photo_placeholder", example=formatting.photo_path_example())}.get(name, "")
         return Input(value, placeholder=placeholder, id=widget_id, compact=True)
 
     def on_mount(self) -> None:
