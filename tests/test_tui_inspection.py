@@ -32,12 +32,12 @@ from inspect_app.screens.start_inspection import StartInspectionScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
+from tests.images import PNG
 from tests.pilot import settle
 
 SIZE = (80, 24)
 FIRE = builtin_templates()["fire_safety"]
 CODES = list(FIRE.codes())
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
 @pytest.fixture
