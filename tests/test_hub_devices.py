@@ -27,8 +27,9 @@ from tests.hub_server import free_port, serve
 from tests.images import image_bytes
 from tests.test_sync_merge import make_park, make_tenant
 
-# A real JPEG (attaching decodes it); the hub is sent it and variants with a byte appended.
-JPEG = image_bytes("JPEG", size=(32, 24))
+# A real JPEG (attaching decodes it) padded after its end to 2 KiB; the hub is sent it and
+# variants with a byte appended.
+JPEG = image_bytes("JPEG", size=(16, 12)).ljust(2048, b"\x00")
 
 
 def tenants_of(store) -> set[str]:

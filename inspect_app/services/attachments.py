@@ -116,6 +116,19 @@ def files_of(store: Store, owner_table: str, owner_id: str) -> list[StoredFile]:
                        a.original_name, caption) for a, caption in rows]
 
 
+def hazard_files(store: Store, hazard_id: str) -> list[StoredFile]:
+    """A hazard's photos: those taken of its failed item during the inspection, then any added to
+    the hazard itself (each once) — what its notice shows."""
+    from db.models import Hazard
+
+    with store.read() as session:
+        hazard = session.get(Hazard, hazard_id)
+        result_id = hazard.check_result_id if hazard is not None else None
+    files = files_of(store, "check_result", result_id) if result_id else []
+    seen = {f.sha256 for f in files}
+    return files + [f for f in files_of(store, "hazard", hazard_id) if f.sha256 not in seen]
+
+
 def _hash(path: Path) -> tuple[str, bytes]:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
