@@ -111,7 +111,7 @@ class PhotoPickerScreen(TranslatedBindings, Screen[int | None]):
             self.show_folder(path)
             self.query_one("#picker-list", DataTable).focus()
         elif path.is_file():  # a pasted file path: attached as it is
-            self.attach([path])
+            self.attach_paths([path])
         else:
             self._status(t("tui.photos.no_such_path", path=str(path)), error=True)
 
@@ -222,7 +222,7 @@ class PhotoPickerScreen(TranslatedBindings, Screen[int | None]):
             photo = self._highlighted()
             paths = [photo.path] if photo else []
         if paths:
-            self.attach(paths)
+            self.attach_paths(paths)
 
     def action_complete(self) -> None:
         path_input = self.query_one("#picker-path", Input)
@@ -233,15 +233,15 @@ class PhotoPickerScreen(TranslatedBindings, Screen[int | None]):
 
     # --- attaching ----------------------------------------------------------------------------
 
-    def attach(self, paths: list[Path]) -> None:
+    def attach_paths(self, paths: list[Path]) -> None:
         if self.attaching:
             return
         self.attaching = True
         self._status(t("tui.photos.attaching", count=len(paths)))
-        self._attach(paths)
+        self._copy_photos(paths)
 
     @work(thread=True, exclusive=True, group="photo-attach")
-    def _attach(self, paths: list[Path]) -> None:
+    def _copy_photos(self, paths: list[Path]) -> None:
         store = self.app.store
         try:
             for path in paths:  # every file checked before any is copied: one bad file, none attached
@@ -255,14 +255,14 @@ class PhotoPickerScreen(TranslatedBindings, Screen[int | None]):
         except OSError as exc:  # exists but unreadable: permissions, a phone unplugged mid-copy
             self.app.call_from_thread(self._refused, t("tui.photos.unreadable", reason=exc.strerror or str(exc)))
             return
-        self.app.call_from_thread(self._attached, len(paths))
+        self.app.call_from_thread(self._photos_attached, len(paths))
 
     def _refused(self, message: str) -> None:
         self.attaching = False
         self._status(message, error=True)
         self.app.bell()
 
-    def _attached(self, count: int) -> None:
+    def _photos_attached(self, count: int) -> None:
         self.attaching = False
         self.notify(t("tui.photos.attached", count=count))
         self.dismiss(count)
