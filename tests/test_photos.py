@@ -3,6 +3,7 @@ its EXIF times, the system viewer per platform, the notice's photos."""
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,17 +104,19 @@ def test_heic_is_refused_while_stripping_is_on(store, tmp_path):
     assert count(store, Attachment) == 0
 
 
-def test_the_notice_embeds_the_stripped_copy(store, tmp_path):
+def test_the_notice_embeds_the_stripped_copy(store, tmp_path, monkeypatch):
     from exports.notice_layout import _thumbnail
 
     digest = attach_file(store, path=phone_photo(tmp_path / "IMG_0017.jpg"), owner_table="hazard", owner_id="h1")
     [file] = files_of(store, "hazard", "h1")
     assert file.sha256 == digest and file.path == stored(store, digest)  # what notices read
-    image = _thumbnail(file.path)()
-    source = image._file  # reportlab keeps the BytesIO it was given
-    source.seek(0)
-    with Image.open(source) as embedded:
-        assert not embedded.getexif()
+    import reportlab.platypus
+
+    embedded = []
+    monkeypatch.setattr(reportlab.platypus, "Image", lambda data, **size: embedded.append(data.getvalue()))
+    _thumbnail(file.path)()
+    with Image.open(io.BytesIO(embedded[0])) as picture:
+        assert picture.format == "JPEG" and not picture.getexif()
 
 
 def test_the_folder_lists_newest_taken_first_by_exif_else_the_file_time(tmp_path):
