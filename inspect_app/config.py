@@ -156,6 +156,23 @@ def risk_flag_thresholds(table: object = None) -> RiskFlagThresholds:
     return RiskFlagThresholds(**values)
 
 
+def strip_photo_metadata(table: object = None) -> bool:
+    """Whether the kept copy of a photo loses its EXIF (GPS, camera, owner): `[photos]
+    strip_metadata = true` in config.toml (or `table` as given); the default is true, a privacy
+    default. A value that is not true or false is logged and the default kept."""
+    if table is None:
+        table = _config_file().get("photos", {})
+    if not isinstance(table, dict):
+        logging.getLogger(__name__).warning("config [photos] is not a table; photos are stripped of metadata")
+        return True
+    value = table.get("strip_metadata", True)
+    if not isinstance(value, bool):
+        logging.getLogger(__name__).warning("config [photos] strip_metadata = %r is not true or false; "
+                                            "photos are stripped of metadata", value)
+        return True
+    return value
+
+
 def work_calendar(table: object = None) -> WorkCalendar:
     """China working days for "served within three working days" (forms/working_days.py):
     `[calendar] holidays = ["2027-01-01", ...]` (public holidays on weekdays) and `workdays =

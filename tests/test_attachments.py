@@ -9,8 +9,7 @@ from db.attachment_files import attachments_dir
 from db.errors import UserError
 from db.models import Attachment, AttachmentLink
 from inspect_app.services.attachments import attach_file, files_of
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+from tests.images import PNG
 
 
 def count(store, model) -> int:

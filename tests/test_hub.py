@@ -335,15 +335,16 @@ async def test_a_device_limited_to_a_park_sees_only_that_park_and_shared_rows(hu
 
 async def test_attachments_of_other_parks_are_not_served_to_a_limited_device(hub, tmp_path):
     from inspect_app.services.attachments import attach_file
+    from tests.images import image_bytes
 
     office = open_device(tmp_path, "office")
     token_office = enrol(hub, "office")
     p, q = add_park(office, "PH-P", 1), add_park(office, "PH-Q", 2)
     photo_p, photo_q = tmp_path / "p.jpg", tmp_path / "q.jpg"
-    photo_p.write_bytes(b"\xff\xd8\xff" + b"park P photo")
-    photo_q.write_bytes(b"\xff\xd8\xff" + b"park Q photo")
-    sha_p = attach_file(office, path=photo_p, owner_table="hazard", owner_id=p["hazard"])
-    sha_q = attach_file(office, path=photo_q, owner_table="hazard", owner_id=q["hazard"])
+    photo_p.write_bytes(image_bytes("JPEG", seed=1))
+    photo_q.write_bytes(image_bytes("JPEG", seed=2))
+    sha_p = attach_file(office, path=photo_p, owner_table="hazard", owner_id=p["hazard"], strip_metadata=False)
+    sha_q = attach_file(office, path=photo_q, owner_table="hazard", owner_id=q["hazard"], strip_metadata=False)
     async with client(hub, token_office) as http:
         for path in (photo_p, photo_q):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()

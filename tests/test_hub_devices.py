@@ -24,9 +24,12 @@ from inspect_app.services.attachments import attach_file
 from inspect_app.sync.changes import outbox_page
 from inspect_app.sync.client import SyncAuthError, sync_once
 from tests.hub_server import free_port, serve
+from tests.images import image_bytes
 from tests.test_sync_merge import make_park, make_tenant
 
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8  # 2 KiB that pass the device's signature check
+# A real JPEG (attaching decodes it) padded after its end to 2 KiB; the hub is sent it and
+# variants with a byte appended.
+JPEG = image_bytes("JPEG", size=(16, 12)).ljust(2048, b"\x00")
 
 
 def tenants_of(store) -> set[str]:
@@ -138,7 +141,7 @@ def test_uploads_no_row_names_have_a_per_device_quota(tmp_path, devices):
         for n in (4, 5):
             photo = tmp_path / f"p{n}.jpg"
             photo.write_bytes(JPEG + bytes([n]))
-            attach_file(laptop, path=photo, owner_table="tenant", owner_id=tenant.id)
+            attach_file(laptop, path=photo, owner_table="tenant", owner_id=tenant.id, strip_metadata=False)
         summary = sync_once(laptop, url, token)
         assert summary.attachments_up == 0 and summary.attachments_missing == 2 and summary.rejected == 0
         assert summary.pushed > 0

@@ -25,12 +25,12 @@ from inspect_app.services.notice_service import (
 from inspect_app.services.notices import issue_rectification_notice
 from inspect_app.services.park_overview import county_overview, park_overview
 from inspect_app.services.profile import save_profile
+from tests.images import PNG
 from tests.test_notices import AGENCY, NOW, hazards_of_a_tenant
 
 ISSUED_ON = date(2026, 11, 26)  # NOW in China time: a Thursday
 WEEKDAYS = WorkCalendar()
 HOLIDAY = WorkCalendar(holidays=frozenset({date(2026, 11, 30)}))  # the Monday after
-PNG = b"\x89PNG\r\n\x1a\n" + b"receipt signed by the tenant" * 20
 
 
 def served(method="直接送达", recipient="张伟", on="2026-11-27", **more) -> dict:

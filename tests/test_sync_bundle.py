@@ -15,9 +15,8 @@ from db.store import Store
 from inspect_app.cli import main
 from inspect_app.services.attachments import attach_file
 from inspect_app.sync.bundle import MANIFEST, export_bundle, import_bundle
+from tests.images import PNG
 from tests.test_sync_merge import edit, make_park, make_tenant, rows, snapshot
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture

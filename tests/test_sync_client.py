@@ -25,10 +25,10 @@ from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import outbox_page, push_cursor
 from inspect_app.sync.client import SyncAuthError, SyncNetworkError, sync_once
 from tests.hub_server import free_port, serve
+from tests.images import JPEG
 from tests.test_sync_merge import edit, make_park, make_tenant, snapshot
 
 HUB = "http://hub"
-JPEG = b"\xff\xd8\xff\xe0" + b"a photo of an exit blocked by boxes" * 40
 
 
 class InProcess(httpx.BaseTransport):

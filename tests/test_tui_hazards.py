@@ -34,6 +34,7 @@ from inspect_app.services.inspections import (
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
+from tests.images import PNG
 from tests.pilot import settle
 
 SIZE = (80, 24)
@@ -41,9 +42,6 @@ FIRE = builtin_templates()["fire_safety"]
 FIVE = {"responsible_person": "张伟", "responsible_phone": "13812345678", "measures": "清理疏散通道堆放物",
         "funds_yuan": "0", "funds_reason": "自行整改无需资金", "deadline": "2026-12-20",
         "contingency_plan": "整改期间专人值守，配备灭火器"}
-# A 1×1 PNG: what attach_file accepts as a photo.
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
 
 @pytest.fixture

@@ -32,12 +32,12 @@ from inspect_app.screens.start_inspection import StartInspectionScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY, tenant_values
+from tests.images import PNG
 from tests.pilot import settle
 
 SIZE = (80, 24)
 FIRE = builtin_templates()["fire_safety"]
 CODES = list(FIRE.codes())
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
 @pytest.fixture
@@ -109,6 +109,19 @@ async def type_into_editor(screen: InspectionScreen, pilot, text: str) -> None:
     await pilot.pause()
 
 
+async def paste_into_picker(app, pilot, text: str) -> None:
+    """`a` opened the photo picker: paste a path into its box and press Enter."""
+    from inspect_app.screens.photo_picker import PhotoPickerScreen
+
+    picker = app.screen
+    assert isinstance(picker, PhotoPickerScreen)
+    box = picker.query_one("#picker-path", Input)
+    box.focus()
+    box.value = text
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
 async def test_a_whole_inspection_with_two_failures_a_photo_and_the_rest_passed(store, park, tenant, me, colleague,
                                                                                photo):
     app = make_app(store, today=TODAY)
@@ -136,9 +149,9 @@ async def test_a_whole_inspection_with_two_failures_a_photo_and_the_rest_passed(
         await type_into_editor(walk, pilot, "二楼疏散通道堆放纸箱")
         assert cursor(walk) == CODES.index("B03")
         await pilot.press("up", "a")
-        await pilot.pause()
-        await type_into_editor(walk, pilot, str(photo))
-        assert not walk.query_one("#editor").has_class("-open")
+        await settle(app, pilot)
+        await paste_into_picker(app, pilot, str(photo))  # a pasted path is attached as it is
+        assert app.screen is walk
         assert "照片 1 张" in str(walk.query_one("#detail").render())
 
         for _ in range(CODES.index("D01") - CODES.index("B02")):
@@ -147,8 +160,9 @@ async def test_a_whole_inspection_with_two_failures_a_photo_and_the_rest_passed(
         await pilot.pause()
         await type_into_editor(walk, pilot, "仓库电线私拉乱接")
         await pilot.press("up", "a")  # the same photo again: stored once, linked twice
-        await pilot.pause()
-        await type_into_editor(walk, pilot, str(photo))
+        await settle(app, pilot)
+        await paste_into_picker(app, pilot, str(photo))
+        assert app.screen is walk
         assert "已查 8/31 · 不合格 2" in str(walk.query_one("#inspection-progress").render())
 
         await pilot.press("P")
@@ -287,16 +301,17 @@ async def test_a_bad_photo_path_is_explained_and_nothing_is_written(store, park,
         walk = await start_from_ledger(app, pilot)
         before = count(store, ChangeLog)
         await pilot.press("a")
+        await settle(app, pilot)
+        picker = app.screen
+        await paste_into_picker(app, pilot, str(tmp_path / "IMG_0012.jpg"))
+        error = picker.query_one("#picker-status")
+        assert error.has_class("-error") and "找不到这个文件夹或文件" in str(error.render())
+        assert app.screen is picker  # still there to correct the path
+        await paste_into_picker(app, pilot, str(not_a_photo))
+        assert "只能附加照片" in str(error.render()) and app.screen is picker
+        await pilot.press("escape")  # give up: the picker closes, the inspection stays
         await pilot.pause()
-        await type_into_editor(walk, pilot, str(tmp_path / "IMG_0012.jpg"))
-        error = walk.query_one("#editor-error")
-        assert error.has_class("-shown") and "找不到文件" in str(error.render())
-        assert walk.query_one("#editor").has_class("-open")  # still there to correct the path
-        await type_into_editor(walk, pilot, str(not_a_photo))
-        assert "只能附加照片" in str(error.render())
-        await pilot.press("escape")  # give up: the input closes, the inspection stays
-        await pilot.pause()
-        assert isinstance(app.screen, InspectionScreen) and not walk.query_one("#editor").has_class("-open")
+        assert app.screen is walk
         assert count(store, ChangeLog) == before
     assert count(store, Attachment) == 0 and count(store, AttachmentLink) == 0
     assert not attachments_dir(store).exists() or not any(attachments_dir(store).rglob("*.*"))

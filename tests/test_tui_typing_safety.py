@@ -30,6 +30,7 @@ from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.ledger_import import LedgerImportScreen
 from inspect_app.screens.notices import NoticeServiceScreen
+from inspect_app.screens.photo_picker import PhotoPickerScreen
 from inspect_app.screens.profile import ProfileScreen
 from inspect_app.screens.quarterly import QuarterlyScreen
 from inspect_app.screens.rectification import RectificationScreen
@@ -100,6 +101,7 @@ def screens_with_text_fields(store, park, tenant, hazards, notice_number, inspec
         ("ledger import", lambda: LedgerImportScreen(park.id, park.name), ()),
         ("import default", lambda: ImportDefaultScreen(["scale", "building"], {}), ()),
         ("quarterly grid", lambda: QuarterlyScreen(park.id), ()),
+        ("photo picker", lambda: PhotoPickerScreen("check_result", inspection_id, "B02"), ()),
     ]
 
 

@@ -57,6 +57,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         # Not in the footer (full at 80 columns in English): the palette lists it, and a hazard whose
         # notice is late says so on the detail line.
         Binding("d", "notices", "tui.notices.menu", id="hazards.notices", show=False),
+        Binding("v", "view_photos", "tui.inspection.view_photos", id="hazards.view_photos", show=False),
         Binding("escape", "back", "tui.common.back", id="hazards.back"),
     ]
 
@@ -324,6 +325,20 @@ class HazardsScreen(TranslatedBindings, Screen):
             return
         self.app.push_screen(IssueNoticeScreen(hazard_ids), lambda _number: self.reload(keep_hazard=row.id))
 
+    def action_view_photos(self) -> None:
+        """The photos of the hazard under the cursor: its item's from the inspection, then its own."""
+        from inspect_app.screens.photo_viewer import PhotoViewerScreen
+        from inspect_app.services.attachments import hazard_files
+
+        row = self.selected()
+        if row is None:
+            return
+        files = hazard_files(self.app.store, row.id)
+        if not files:
+            self.notify(t("tui.photos.none"))
+            return
+        self.app.push_screen(PhotoViewerScreen(files, row.description))
+
     def action_notices(self) -> None:
         """The issued documents of the park the view is filtered to (or of all parks)."""
         from inspect_app.screens.notices import NoticesScreen
@@ -369,6 +384,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         yield SystemCommand(t("tui.hazards.reinspect"), t("tui.hazards.reinspect_help"), self.action_reinspect)
         yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
         yield SystemCommand(t("tui.hazards.tenant"), t("tui.hazards.tenant_help"), self.action_open_tenant)
+        yield SystemCommand(t("tui.inspection.view_photos"), "", self.action_view_photos)
         yield SystemCommand(t("tui.hazards.filters"), t("tui.hazards.filters_help"), self.action_focus_filters)
         for status in (UNRESOLVED, *HAZARD_VIEW_STATUSES):
             name = t("tui.hazards.unresolved") if status == UNRESOLVED else t(f"choices.hazard_status.{status}")

@@ -3,7 +3,8 @@
 `p` / `f` / `n` record pass / fail / not applicable for the item under the cursor and move to the
 next unanswered one; a failure first asks for a note (what was wrong), since that note becomes
 the hazard's description. `e` edits the note, `o` the observed value (ledger checks), `a`
-attaches a photo by file path, `P` passes everything still unanswered, Ctrl+F finishes.
+picks photos from a folder (screens/photo_picker.py; a pasted file path works there too), `v`
+shows the item's photos, `P` passes everything still unanswered, Ctrl+F finishes.
 
 Every key writes at once and directly (no worker): the writes are tiny, and doing them in order
 on the UI thread means a crash loses at most the key being pressed and answers never overtake
@@ -31,7 +32,7 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
-from inspect_app.services.attachments import attach_file, files_of
+from inspect_app.services.attachments import files_of
 from inspect_app.services.inspections import (
     InspectionView,
     ResultView,
@@ -53,7 +54,7 @@ MARK_STYLES = {"pass": "green", "fail": "bold red", "na": "dim"}
 
 @dataclass(frozen=True)
 class Editing:
-    """The input line is open: for what (note / observed / photo), on which row, and whether
+    """The input line is open: for what (note / observed), on which row, and whether
     Enter or Esc then moves on (the note asked for right after a failure)."""
 
     mode: str
@@ -83,7 +84,9 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         Binding("space,backspace", "clear", "tui.inspection.clear", id="inspection.clear", show=False),
         Binding("e", "edit('note')", "tui.inspection.note", id="inspection.note"),
         Binding("o", "edit('observed')", "tui.inspection.observed", id="inspection.observed", show=False),
-        Binding("a", "edit('photo')", "tui.inspection.photo", id="inspection.photo"),
+        Binding("a", "pick_photos", "tui.inspection.photo", id="inspection.photo"),
+        # Not in the footer (no room at 80 columns): the item's detail line names it once it has photos.
+        Binding("v", "view_photos", "tui.inspection.view_photos", id="inspection.view_photos", show=False),
         Binding("P", "pass_remaining", "tui.inspection.pass_all", id="inspection.pass_all", key_display="P"),
         Binding("ctrl+f", "finish", "tui.inspection.finish", id="inspection.finish"),
         # Not in the footer (no room at 80 columns): the status line names Esc instead.
@@ -307,7 +310,37 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
 
         self.app.push_screen(ConfirmScreen(t("tui.inspection.confirm_pass_all", count=remaining)), confirmed)
 
-    # --- the input line: note, observed value, photo ------------------------------------------
+    # --- photos -------------------------------------------------------------------------------
+
+    def action_pick_photos(self) -> None:
+        from inspect_app.screens.photo_picker import PhotoPickerScreen
+
+        index = self._current()
+        if index is None or self.editing is not None:
+            return
+        result = self.results[index]
+
+        def picked(count: int | None) -> None:
+            if count:
+                self.photo_counts.pop(result.id, None)
+                self._show_detail(index)
+
+        self.app.push_screen(PhotoPickerScreen(OWNER_TABLE, result.id, f"[{result.code}] {result.text}"), picked)
+
+    def action_view_photos(self) -> None:
+        from inspect_app.screens.photo_viewer import PhotoViewerScreen
+
+        index = self._current()
+        if index is None or self.editing is not None:
+            return
+        result = self.results[index]
+        files = files_of(self.app.store, OWNER_TABLE, result.id)
+        if not files:
+            self._show_status(t("tui.inspection.no_photos"))
+            return
+        self.app.push_screen(PhotoViewerScreen(files, f"[{result.code}] {result.text}"))
+
+    # --- the input line: note, observed value ---------------------------------------------------
 
     def action_edit(self, mode: str) -> None:
         index = self._current()
@@ -321,12 +354,9 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         if editing.mode == "note":
             editor_input.value = result.note or ""
             placeholder = t("tui.inspection.fail_note_placeholder") if editing.advance else t("tui.inspection.edit_hint")
-        elif editing.mode == "observed":
+        else:
             editor_input.value = result.observed_value or ""
             placeholder = self.ledger_values.get(result.code) or t("tui.inspection.edit_hint")
-        else:
-            editor_input.value = ""
-            placeholder = t("tui.inspection.photo_placeholder", example=formatting.photo_path_example())
         editor_input.placeholder = placeholder
         self.query_one("#editor-label", Label).update(
             f"[{result.code}] {t(f'tui.inspection.edit_{editing.mode}')}")
@@ -354,31 +384,9 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         if editing is None:
             return
         result = self.results[editing.index]
-        if editing.mode == "photo":
-            if self._attach_photo(editing.index, event.value):
-                self._close_editor()
-            return
         values = {"note": event.value} if editing.mode == "note" else {"observed": event.value}
         if self._save(editing.index, result.outcome, **values):
             self._close_editor()
-
-    def _attach_photo(self, index: int, path: str) -> bool:
-        """Copy the photo into the store and link it to the item; a refusal is shown, nothing written."""
-        if not path.strip():
-            return True  # Enter on an empty line: nothing to attach
-        result = self.results[index]
-        try:
-            attach_file(self.app.store, path=path, owner_table=OWNER_TABLE, owner_id=result.id)
-        except UserError as exc:
-            self._show_editor_error(exc.message())
-            return False
-        except OSError as exc:  # exists but unreadable (permissions, a vanished network drive)
-            self._show_editor_error(t("tui.inspection.photo_unreadable", reason=exc.strerror or str(exc)))
-            return False
-        self.photo_counts.pop(result.id, None)
-        self._show_detail(index)
-        self.notify(t("tui.inspection.photo_attached", name=path.strip().strip("'\"").rsplit("/", 1)[-1]))
-        return True
 
     # --- finishing and leaving ----------------------------------------------------------------
 
@@ -427,7 +435,8 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         yield SystemCommand(t("tui.inspection.finish"), t("tui.inspection.finish_help"), self.action_finish)
         yield SystemCommand(t("tui.inspection.note"), "", lambda: self.action_edit("note"))
         yield SystemCommand(t("tui.inspection.observed"), "", lambda: self.action_edit("observed"))
-        yield SystemCommand(t("tui.inspection.photo"), "", lambda: self.action_edit("photo"))
+        yield SystemCommand(t("tui.inspection.photo"), "", self.action_pick_photos)
+        yield SystemCommand(t("tui.inspection.view_photos"), "", self.action_view_photos)
         yield SystemCommand(t("tui.inspection.leave"), t("tui.inspection.left_unfinished"), self.action_leave)
 
 

@@ -43,6 +43,7 @@ from inspect_app.sync.bundle import import_bundle
 from inspect_app.sync.changes import push_cursor
 from tests.conftest import make_credit_code, tenant_values
 from tests.crash.setup import HUB, IMPORT_PARK, MAIN_PARK
+from tests.images import image_bytes
 
 FIRE = builtin_templates()["fire_safety"]
 AGENCY = Agency(name="平湖市经济和信息化局", short="平经信安整")
@@ -216,7 +217,8 @@ class Worker:
         hazard_id = self.rng.choice(hazard_ids)
         source = self.journal.path.parent / "photos" / f"{self.rng.randrange(10**12)}.png"
         source.parent.mkdir(exist_ok=True)
-        source.write_bytes(b"\x89PNG\r\n\x1a\n" + self.rng.randbytes(self.rng.randint(2_000, 200_000)))
+        source.write_bytes(image_bytes("PNG", seed=self.rng.randrange(10**9),
+                                       size=(self.rng.randint(24, 256), self.rng.randint(24, 256))))
         self.journal.write({"intent": "photo", "hazard_id": hazard_id})
         digest = attach_file(self.store, path=source, owner_table="hazard", owner_id=hazard_id)
         self.journal.write({"ack": "photo", "hazard_id": hazard_id, "sha256": digest})
