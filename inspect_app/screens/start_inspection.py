@@ -24,6 +24,7 @@ from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices
+from inspect_app.widgets.yes_no_box import YesNoList
 
 
 def begin_inspection(screen: Screen, *, park_id: str, tenant_id: str | None, subject: str,
@@ -101,7 +102,7 @@ class StartInspectionScreen(TranslatedBindings, ModalScreen[str | None]):
             yield OptionList(*[Option(f"{tpl.title()}  ({len(tpl.items)})", id=f"{tpl.id}@{tpl.version}")
                                for tpl in self.templates], id="start-template", compact=True)
             yield Label(t("tui.start_inspection.inspectors", max=MAX_INSPECTORS))
-            yield SelectionList[str](*[Selection(self._label(c), c.id, c.is_me) for c in self.choices],
+            yield YesNoList(*[Selection(self._label(c), c.id, c.is_me) for c in self.choices],
                                      id="start-inspectors", compact=True)
             warnings = []
             if self.template_problems:

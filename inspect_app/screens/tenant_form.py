@@ -26,7 +26,7 @@ from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.placeholders import placeholder
-from inspect_app.widgets.yes_no_box import YesNoBox
+from inspect_app.widgets.yes_no_box import YesNoBox, YesNoList
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -110,7 +110,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
                           id=widget_id, compact=True, allow_blank=name not in REQUIRED)
         if kind.startswith("multi:"):
             chosen = set(value or [])
-            return SelectionList(*[(label(kind[6:], c), c, c in chosen) for c in CHOICE_LISTS[kind[6:]]],
+            return YesNoList(*[(label(kind[6:], c), c, c in chosen) for c in CHOICE_LISTS[kind[6:]]],
                                  id=widget_id, compact=True)
         return Input(formatting.input_text(value), placeholder=placeholder(name), id=widget_id, compact=True)
 
