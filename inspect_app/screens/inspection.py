@@ -35,6 +35,7 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.services.attachments import attach_file, files_of
+from inspect_app.services.hazards import get_hazard
 from inspect_app.services.inspections import (
     InspectionView,
     ResultView,
@@ -425,7 +426,8 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             failed=len(failed),
             not_applicable=sum(r.outcome == "na" for r in self.results),
             # What was found (the note) says more than the rule it broke; the code names the rule.
-            hazards=[NewHazard(hazard_id, r.code, r.default_severity, r.note or r.text)
+            hazards=[NewHazard(hazard_id, r.code, r.default_severity, r.note or r.text,
+                               get_hazard(self.app.store, hazard_id, self.app.today).deadline)
                      for hazard_id, r in zip(hazard_ids, failed, strict=True)],
             inspection_id=self.inspection_id, accompanied_by=self.view.accompanied_by,
         )
