@@ -19,6 +19,7 @@ from forms.tenant import TenantInput
 from inspect_app.app import make_app
 from inspect_app.screens.audit import AuditScreen
 from inspect_app.screens.hazards import PAGE_SIZE, HazardsScreen
+from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.rectification import RectificationScreen
 from inspect_app.screens.reinspection import ReinspectionScreen
@@ -126,7 +127,10 @@ async def test_a_bad_phone_is_refused_next_to_the_field_then_the_fix_is_saved_an
         form.query_one("#field-responsible_phone", Input).value = "138 1234 5678"
         await pilot.pause()
         assert str(form.query_one("#missing").render()) == "五落实已齐全，可以出具整改通知书"
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # saved; the form stays (Esc goes back to the list)
+        await settle(app, pilot)
+        assert app.screen is form
+        await pilot.press("escape", "escape")  # out of the field, then back to the list
         await settle(app, pilot)
         assert isinstance(app.screen, HazardsScreen)
 
@@ -192,18 +196,21 @@ async def test_walking_new_hazards_saves_each_and_opens_the_next(store, park, te
         app.push_screen(RectificationScreen(ids[0], ids), results.append)
         await settle(app, pilot)
         form = app.screen
-        assert form.focused is form.query_one("#field-responsible_person")
+        # The tenant's contact is offered as the responsible person: the form opens in measures.
+        assert form.focused is form.query_one("#field-measures")
+        assert form.query_one("#field-responsible_person", Input).value == tenant.contact_name
         assert "1/2" in str(form.query_one("#rectification-title").render())
         fill(form, FIVE)
         await pilot.press("ctrl+n")
         await settle(app, pilot)
         assert app.screen is form and form.hazard_id == ids[1]
         assert "2/2" in str(form.query_one("#rectification-title").render())
-        assert form.query_one("#field-responsible_person", Input).value == ""
+        assert form.query_one("#field-responsible_person", Input).value == "张伟"  # as given on hazard 1
         fill(form, {**FIVE, "responsible_person": "王强"})
-        await pilot.press("ctrl+n")  # the last one: saved, and the walk is over
+        await pilot.press("ctrl+n")  # the last one: saved, and the walk goes on to the notice
         await settle(app, pilot)
         assert app.screen is not form
+        assert isinstance(app.screen, IssueNoticeScreen) and app.screen.hazard_ids == ids
     assert results == [ids[1]]
     assert [item_of(store, i).responsible_person for i in ids] == ["张伟", "王强"]
 
@@ -216,8 +223,9 @@ async def test_mark_pending_review_from_the_summary(store, park, tenant, inspect
         app.push_screen(RectificationScreen(hazard_id))
         await settle(app, pilot)
         form = app.screen
-        # Something to fill in: the form opens in the first empty field of the five.
-        assert form.focused is form.query_one("#field-responsible_person")
+        # Something to fill in: the form opens in the first empty field of the five (the
+        # responsible person is the tenant's contact, offered).
+        assert form.focused is form.query_one("#field-measures")
         await pilot.press("escape", "tab")  # into the form: the first field, no stop on the scrolling container
         assert form.focused is form.query_one("#field-location")
         await pilot.press("end", "d")  # typed into the field, not an action
@@ -456,7 +464,8 @@ async def test_the_hazard_screens_speak_english(store, park, tenant, inspector):
         assert form.hazard_id == hazard_id
         labels = [str(label.render()) for label in form.query(".form-label")]
         assert "Responsible person *" in labels and "Contingency plan *" in labels
-        assert str(form.query_one("#missing").render()).startswith("Still missing: responsibility")
+        # The tenant's contact is offered as the responsible person: measures come first.
+        assert str(form.query_one("#missing").render()).startswith("Still missing: measures")
         await pilot.press("escape", "r")  # out of the first empty field, where it opened: R acts
         await settle(app, pilot)
         assert "Re-inspection" in str(app.screen.query_one("#reinspection-title").render())

@@ -20,6 +20,7 @@ from inspect_app.app import make_app
 from inspect_app.screens.hazards import HazardsScreen
 from inspect_app.screens.inspection import InspectionScreen
 from inspect_app.screens.inspection_summary import InspectionSummaryScreen
+from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.rectification import RectificationScreen
 from inspect_app.screens.reinspection import ReinspectionScreen
@@ -89,6 +90,9 @@ async def test_inspect_fill_five_implementations_then_reinspect(store):
                 form.query_one(f"#field-{name}", Input).value = value
             await pilot.press("ctrl+n")
             await settle(app, pilot)
+        assert isinstance(app.screen, IssueNoticeScreen)  # after the last 五落实: the notice
+        await pilot.press("escape")
+        await settle(app, pilot)
         assert isinstance(app.screen, LedgerScreen)
 
     later = date(2026, 12, 21)

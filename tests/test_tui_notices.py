@@ -20,6 +20,7 @@ from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.screens.hazards import HazardsScreen
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.screens.issue_notice import IssueNoticeScreen
+from inspect_app.screens.notices import NoticesScreen
 from inspect_app.screens.rectification import RectificationScreen
 from inspect_app.services import notices
 from inspect_app.services.hazards import save_rectification
@@ -172,10 +173,11 @@ async def test_issue_then_export_a_verifiable_pdf_and_print_without_a_printer(
         await pilot.press("escape")
         await settle(app, pilot)
         assert isinstance(app.screen, HazardsScreen)
-        # Both hazards are on the notice now: n has nothing left to issue for this tenant.
+        # Both hazards are on the notice now: n shows the notice issued from their inspection.
         await pilot.press("n")
-        await pilot.pause()
-        assert isinstance(app.screen, HazardsScreen)
+        await settle(app, pilot)
+        assert isinstance(app.screen, NoticesScreen)
+        assert [r.number for r in app.screen.rows] == [number]
     with store.read() as session:
         notice = session.exec(select(Notice)).one()
         assert notice.number == number and notice.kind == "rectification"

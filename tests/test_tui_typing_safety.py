@@ -145,7 +145,7 @@ async def test_every_character_typed_into_every_text_field_of_every_screen_stays
 # --- item 1: the 五落实 of a 1-hazard inspection opens in 整改责任人 ------------------------------
 
 
-async def test_the_five_of_a_single_new_hazard_open_in_the_responsible_person_and_take_a_name(
+async def test_the_five_of_a_single_new_hazard_open_in_the_first_field_to_fill_and_take_a_name(
         store, park, tenant, inspector):
     (hazard,) = inspect(store, park, tenant, inspector, codes=("B02",))
     app = make_app(store, today=TODAY)
@@ -158,11 +158,13 @@ async def test_the_five_of_a_single_new_hazard_open_in_the_responsible_person_an
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, RectificationScreen)
-        assert app.focused is screen.query_one("#field-responsible_person", Input)
+        # The first field still to fill: the responsible person and phone are offered from the
+        # tenant's contact, so that is the measures.
+        assert app.focused is screen.query_one("#field-measures", Input)
         assert not any(isinstance(s, ConfirmScreen) for s in app.screen_stack)
         assert written(store) == before
         # Every key landed in the field, in order; none opened anything.
-        assert screen.query_one("#field-responsible_person", Input).value == "Wang Jianguo dny"
+        assert screen.query_one("#field-measures", Input).value == "Wang Jianguo dny"
 
 
 async def test_a_complete_hazard_opens_on_its_summary_where_its_letter_keys_act(store, park, tenant, inspector):

@@ -51,7 +51,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         Binding("enter", "open_hazard", "tui.hazards.open", id="hazards.open"),
         Binding("r", "reinspect", "tui.hazards.reinspect", id="hazards.reinspect"),
         Binding("t", "open_tenant", "tui.hazards.tenant", id="hazards.tenant"),
-        Binding("n", "issue_notice", "tui.notice.hazards_issue", id="hazards.issue"),
+        Binding("n", "issue_notice", "tui.hazards.notice", id="hazards.issue"),
         Binding("f", "focus_filters", "tui.hazards.filters", id="hazards.filters"),
         Binding("e", "export", "tui.hazards_export.menu", id="hazards.export"),
         # Not in the footer (full at 80 columns in English): the palette lists it, and a hazard whose
@@ -107,14 +107,18 @@ class HazardsScreen(TranslatedBindings, Screen):
     # --- loading ------------------------------------------------------------------------------
 
     def reload(self, *, keep_hazard: str | None = None) -> None:
+        """Read the list again. With `keep_hazard` the cursor stays on that hazard, or, when it has
+        left the list (closed by a 复查 under the "not closed" filter), on the row that took its place."""
         self.query_state = replace(self.query_state, offset=0, today=self.app.today)
-        self.load(self.query_state, append=False, keep_hazard=keep_hazard)
+        keep_index = self.query_one("#hazards", DataTable).cursor_row if keep_hazard else None
+        self.load(self.query_state, append=False, keep_hazard=keep_hazard, keep_index=keep_index)
 
     @work(thread=True, exclusive=True, group="hazards")
-    def load(self, query: HazardQuery, *, append: bool, keep_hazard: str | None = None) -> None:
+    def load(self, query: HazardQuery, *, append: bool, keep_hazard: str | None = None,
+             keep_index: int | None = None) -> None:
         rows, total = list_hazards(self.app.store, query)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, rows, total, append, keep_hazard)
+            self.app.call_from_thread(self.show, rows, total, append, keep_hazard, keep_index)
 
     @work(thread=True, group="hazard-parks")
     def load_parks(self) -> None:
@@ -122,7 +126,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         parks = park_choices(self.app.store)
         self.app.call_from_thread(self._set_parks, parks)
 
-    def show(self, rows: list[HazardRow], total: int, append: bool, keep_hazard: str | None) -> None:
+    def show(self, rows: list[HazardRow], total: int, append: bool, keep_hazard: str | None,
+             keep_index: int | None = None) -> None:
         table = self.query_one("#hazards", DataTable)
         if not append:
             self.rows = []
@@ -135,6 +140,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         self._loading_more = False
         if keep_hazard:
             index = next((i for i, r in enumerate(self.rows) if r.id == keep_hazard), None)
+            if index is None and keep_index is not None and self.rows:
+                index = min(keep_index, len(self.rows) - 1)  # the next one moved up into its place
             if index is not None:
                 table.move_cursor(row=index)
         self._update_status()
@@ -313,17 +320,25 @@ class HazardsScreen(TranslatedBindings, Screen):
         self.app.push_screen(LedgerScreen(row.park_id, search=row.tenant_name or ""))
 
     def action_issue_notice(self) -> None:
+        """The notice of the highlighted hazard's inspection: the documents issued from it (the
+        notice list filtered to them), or, when none is yet, the issue screen for its hazards."""
         from inspect_app.screens.issue_notice import IssueNoticeScreen
-        from inspect_app.services.notices import hazards_for_notice
+        from inspect_app.screens.notices import NoticesScreen
+        from inspect_app.services.notices import inspection_notices
 
         row = self.selected()
         if row is None:
             return
-        hazard_ids = hazards_for_notice(self.app.store, row, self.app.today)
-        if not hazard_ids:
+        found = inspection_notices(self.app.store, row, self.app.today)
+        if found.issued and found.inspection_id:
+            subject = row.tenant_name or t("tui.hazards.common_areas")
+            self.app.push_screen(NoticesScreen(row.park_id, park_label=subject, inspection_id=found.inspection_id),
+                                 lambda _result: self.reload(keep_hazard=row.id))
+            return
+        if not found.to_notice:
             self.notify(t("tui.notice.no_open_hazards"), severity="warning")
             return
-        self.app.push_screen(IssueNoticeScreen(hazard_ids), lambda _number: self.reload(keep_hazard=row.id))
+        self.app.push_screen(IssueNoticeScreen(found.to_notice), lambda _number: self.reload(keep_hazard=row.id))
 
     def action_view_photos(self) -> None:
         """The photos of the hazard under the cursor: its item's from the inspection, then its own."""
@@ -379,8 +394,7 @@ class HazardsScreen(TranslatedBindings, Screen):
     def palette_commands(self):
         yield SystemCommand(t("tui.hazards.open"), t("tui.hazards.open_help"), self.action_open_hazard)
         yield SystemCommand(t("tui.hazards_export.menu"), t("tui.hazards_export.menu_help"), self.action_export)
-        yield SystemCommand(t("tui.notice.hazards_issue"), t("tui.notice.hazards_issue_help"),
-                            self.action_issue_notice)
+        yield SystemCommand(t("tui.hazards.notice"), t("tui.hazards.notice_help"), self.action_issue_notice)
         yield SystemCommand(t("tui.hazards.reinspect"), t("tui.hazards.reinspect_help"), self.action_reinspect)
         yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
         yield SystemCommand(t("tui.hazards.tenant"), t("tui.hazards.tenant_help"), self.action_open_tenant)

@@ -4,7 +4,10 @@
 next unanswered one; a failure first asks for a note (what was wrong), since that note becomes
 the hazard's description. `e` edits the note, `o` the observed value (ledger checks), `a`
 picks photos from a folder (screens/photo_picker.py; a pasted file path works there too), `v`
-shows the item's photos, `P` passes everything still unanswered, Ctrl+F finishes.
+shows the item's photos, `P` passes everything still unanswered, Ctrl+F finishes. `]` / `[`
+jump to the first item of the next / previous category (a failure deep in the list is a few keys
+away, not a dozen arrows). `X` discards an inspection not yet finished, after a confirm naming
+the subject and the day (what it deletes syncs as tombstones, services.inspections.discard_inspection).
 
 Every key writes at once and directly (no worker): the writes are tiny, and doing them in order
 on the UI thread means a crash loses at most the key being pressed and answers never overtake
@@ -33,9 +36,11 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.services.attachments import files_of
+from inspect_app.services.hazards import get_hazard
 from inspect_app.services.inspections import (
     InspectionView,
     ResultView,
+    discard_inspection,
     finish_inspection,
     load_inspection,
     pass_remaining,
@@ -89,6 +94,11 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         Binding("v", "view_photos", "tui.inspection.view_photos", id="inspection.view_photos", show=False),
         Binding("P", "pass_remaining", "tui.inspection.pass_all", id="inspection.pass_all", key_display="P"),
         Binding("ctrl+f", "finish", "tui.inspection.finish", id="inspection.finish"),
+        Binding("right_square_bracket", "category(1)", "tui.inspection.next_category", id="inspection.next_category",
+                key_display="]", show=False),
+        Binding("left_square_bracket", "category(-1)", "tui.inspection.previous_category",
+                id="inspection.previous_category", key_display="[", show=False),
+        Binding("X", "discard", "tui.inspection.discard", id="inspection.discard", key_display="X", show=False),
         # Not in the footer (no room at 80 columns): the status line names Esc instead.
         Binding("escape", "leave", "tui.inspection.leave", id="inspection.leave", show=False),
     ]
@@ -251,6 +261,21 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             self.query_one("#items", DataTable).move_cursor(row=following)
         self._show_status()
 
+    def action_category(self, step: int) -> None:
+        """To the first item of the next (step 1) or previous (-1) category; stays at either end."""
+        index = self._current()
+        if index is None or self.editing is not None:
+            return
+        starts = [i for i, r in enumerate(self.results) if i == 0 or r.category != self.results[i - 1].category]
+        current = max(i for i in starts if i <= index)
+        if step > 0:
+            target = next((i for i in starts if i > index), None)
+        else:
+            # Within a category, `[` goes to its first item first; from there to the previous one's.
+            target = current if index > current else max((i for i in starts if i < current), default=None)
+        if target is not None:
+            self.query_one("#items", DataTable).move_cursor(row=target)
+
     # --- answers ------------------------------------------------------------------------------
 
     def _save(self, index: int, outcome: str | None, *, note: str | None = None,
@@ -409,7 +434,8 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             failed=len(failed),
             not_applicable=sum(r.outcome == "na" for r in self.results),
             # What was found (the note) says more than the rule it broke; the code names the rule.
-            hazards=[NewHazard(hazard_id, r.code, r.default_severity, r.note or r.text)
+            hazards=[NewHazard(hazard_id, r.code, r.default_severity, r.note or r.text,
+                               get_hazard(self.app.store, hazard_id, self.app.today).deadline)
                      for hazard_id, r in zip(hazard_ids, failed, strict=True)],
             inspection_id=self.inspection_id, accompanied_by=self.view.accompanied_by,
         )
@@ -420,6 +446,29 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         self.dismiss(None)
         if choice == "five" and hazard_ids:
             open_rectification(app, hazard_ids)
+
+    def action_discard(self) -> None:
+        """Throw this unfinished inspection away, after a confirm naming the subject and its day."""
+        from forms import china_time
+        from inspect_app.screens.confirm import ConfirmScreen
+
+        if self.editing is not None:
+            return
+        started = china_time.local(self.view.started_at).date().isoformat() if self.view.started_at else "?"
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                discard_inspection(self.app.store, self.inspection_id)
+            except UserError as exc:
+                self._show_status(exc.message(), error=True)
+                return
+            self.notify(t("tui.inspection.discarded", subject=self.view.subject, date=started))
+            self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(t("tui.inspection.confirm_discard", subject=self.view.subject,
+                                             date=started)), confirmed)
 
     def action_leave(self) -> None:
         if self.editing is not None:
@@ -438,6 +487,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         yield SystemCommand(t("tui.inspection.photo"), "", self.action_pick_photos)
         yield SystemCommand(t("tui.inspection.view_photos"), "", self.action_view_photos)
         yield SystemCommand(t("tui.inspection.leave"), t("tui.inspection.left_unfinished"), self.action_leave)
+        yield SystemCommand(t("tui.inspection.discard"), t("tui.inspection.discard_help"), self.action_discard)
 
 
 def open_rectification(app, hazard_ids: list[str]) -> None:

@@ -1,7 +1,9 @@
 """What a finished inspection found: the counts, and the hazards it created.
 
 Here the unit's accompanying person (陪同人员) is typed, and R issues the inspection's 检查记录
-(which that person signs); N issues the rectification notice for the new hazards. The name is
+(which that person signs); N issues the rectification notice for the new hazards. Each new
+hazard shows its deadline (preset from the template by severity); D gives them all one deadline
+(a date or "+N" days, never before today). The name is
 saved when the record is issued and when the summary is left; a name that cannot be printed on
 one line is refused next to the field. Dismisses with "five" (go on to agree the 五落实 of the new
 hazards) or "back".
@@ -9,7 +11,8 @@ hazards) or "back".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from rich.text import Text
 from textual import on
@@ -33,6 +36,7 @@ class NewHazard:
     code: str
     severity: str
     text: str
+    deadline: date | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
         Binding("f", "choose('five')", "tui.inspection_summary.five", id="inspection_summary.five", show=False),
         Binding("n", "issue_notice", "tui.notice.summary_issue", id="inspection_summary.issue", show=False),
         Binding("r", "issue_record", "tui.inspection_summary.record", id="inspection_summary.record", show=False),
+        Binding("d", "deadlines", "tui.inspection_summary.deadlines", id="inspection_summary.deadlines", show=False),
         Binding("escape", "choose('back')", "tui.inspection_summary.back", id="inspection_summary.back"),
     ]
 
@@ -80,12 +85,9 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
                 if s.hazards:
                     yield Static(t("tui.inspection_summary.hazards", count=len(s.hazards)))
                     for number, hazard in enumerate(s.hazards, start=1):
-                        line = t("tui.inspection_summary.hazard_line", number=number, code=hazard.code,
-                                 severity=label("severity", hazard.severity), text=hazard.text)
                         # One line each (the full text is on the hazard): a wrapped line would break
                         # after the code and leave the severity dangling at the left edge.
-                        yield Static(Text(line, style="bold red" if hazard.severity == "major" else ""),
-                                     classes="hazard-line")
+                        yield Static(self._hazard_line(number, hazard), classes="hazard-line")
                 else:
                     yield Static(t("tui.inspection_summary.no_hazards"))
             if s.inspection_id:
@@ -99,6 +101,32 @@ class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
                 if s.inspection_id:
                     yield Button(t("tui.inspection_summary.record_button"), id="record")
                 yield Button(t("tui.inspection_summary.back"), id="back")
+
+    @staticmethod
+    def _hazard_line(number: int, hazard: NewHazard) -> Text:
+        deadline = hazard.deadline.isoformat() if hazard.deadline else t("tui.hazards.no_deadline")
+        line = t("tui.inspection_summary.hazard_line", number=number, code=hazard.code, deadline=deadline,
+                 severity=label("severity", hazard.severity), text=hazard.text)
+        return Text(line, style="bold red" if hazard.severity == "major" else "")
+
+    def action_deadlines(self) -> None:
+        """One deadline for every new hazard (a date or +N days); the lines show it at once."""
+        from inspect_app.screens.deadlines import DeadlinesScreen
+
+        if not self.summary.hazards:
+            return
+
+        def changed(deadline: date | None) -> None:
+            if deadline is None:
+                return
+            hazards = [replace(h, deadline=deadline) for h in self.summary.hazards]
+            self.summary = replace(self.summary, hazards=hazards)
+            for number, (line, hazard) in enumerate(zip(self.query(".hazard-line").results(Static), hazards,
+                                                        strict=True), start=1):
+                line.update(self._hazard_line(number, hazard))
+            self.notify(t("tui.inspection_summary.deadlines_set", deadline=deadline.isoformat(), count=len(hazards)))
+
+        self.app.push_screen(DeadlinesScreen([h.id for h in self.summary.hazards]), changed)
 
     def on_mount(self) -> None:
         # With hazards, Enter goes on to the 五落实: that is the next thing to do on site.

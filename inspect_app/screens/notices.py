@@ -52,16 +52,21 @@ class NoticesScreen(TranslatedBindings, Screen):
         Binding("escape", "back", "tui.common.back", id="notices.back"),
     ]
 
-    def __init__(self, park_id: str | None = None, *, park_label: str | None = None):
+    def __init__(self, park_id: str | None = None, *, park_label: str | None = None,
+                 inspection_id: str | None = None):
         super().__init__()
         self.park_id = park_id
-        self.park_label = park_label
+        self.park_label = park_label  # with inspection_id: the inspected unit
+        self.inspection_id = inspection_id  # only the documents issued from this inspection
         self.late_only = False
         self.rows: list[NoticeRow] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        title = t("tui.notices.title_park", park=self.park_label) if self.park_label else t("tui.notices.title_all")
+        if self.inspection_id:
+            title = t("tui.notices.title_inspection", subject=self.park_label or "")
+        else:
+            title = t("tui.notices.title_park", park=self.park_label) if self.park_label else t("tui.notices.title_all")
         yield Static(title, classes="screen-title", id="notices-title")
         yield DataTable(id="notices", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notices-detail")
@@ -76,7 +81,8 @@ class NoticesScreen(TranslatedBindings, Screen):
         self.reload()
 
     def reload(self, *, keep: str | None = None) -> None:
-        rows = list_notices(self.app.store, today=self.app.today, park_id=self.park_id, late_only=self.late_only)
+        rows = list_notices(self.app.store, today=self.app.today, park_id=self.park_id, late_only=self.late_only,
+                            inspection_id=self.inspection_id)
         table = self.query_one("#notices", DataTable)
         cursor = table.cursor_row
         table.clear()

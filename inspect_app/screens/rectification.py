@@ -10,7 +10,14 @@ has the focus; in a field they are typed. The screen opens in the first empty fi
 there leaves.
 
 Opened with a list of hazard ids (the inspection summary's new hazards), the screen walks them:
-Ctrl+N saves the current one (when changed) and opens the next; after the last it closes.
+Ctrl+N and Ctrl+S save the current one (when changed) and open the next; after the last the notice
+for the walked hazards opens (the issue screen), since issuing it is what comes next at the door.
+Opened on one hazard, Ctrl+S saves and stays. N saves a valid form first, then opens the notice.
+
+Empty fields start from defaults (`services.hazards.five_defaults`): the responsible person and
+phone given on the inspection's earlier hazard, else the tenant's contact; the earlier hazard's
+contingency plan. Measures are offered as completions (→ takes one), not prefilled: each hazard
+needs its own. A prefilled value is saved like a typed one.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Select, Static
 
@@ -37,7 +45,9 @@ from forms.rectification import MAX_FUNDS_YUAN, HazardInput, RectificationInput,
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.hazards import (
+    FiveDefaults,
     HazardRow,
+    five_defaults,
     get_hazard,
     mark_pending_review,
     rectification_values,
@@ -88,7 +98,9 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
             self.hazard_ids.insert(0, hazard_id)
         self.hazard_id = hazard_id
         self.row: HazardRow | None = None
-        self.initial: dict[str, str] = {}
+        self.initial: dict[str, str] = {}  # what the form opened with (defaults included)
+        self.stored: dict[str, str] = {}  # what is stored: a save writes when the form differs
+        self.defaults = FiveDefaults({}, {})
         self.saved_id: str | None = None  # the last hazard saved here: what the screen returns
         self.built = False  # False while the form is being (re)built: its fields' events are not typing
 
@@ -109,6 +121,12 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
                    subject=subject) if self.walking else t("tui.rectification.title", subject=subject))
         values = {"location": row.location, "description": row.description, "severity": row.severity,
                   **rectification_values(row)}
+        self.stored = {name: formatting.input_text(value) if name != "severity" else str(value)
+                       for name, value in values.items()}
+        self.defaults = five_defaults(self.app.store, self.hazard_id)
+        for name, value in self.defaults.prefill.items():
+            if not self.stored.get(name):
+                values[name] = value
         yield Header()
         yield Static(title, classes="screen-title", id="rectification-title")
         yield Summary(self._summary(row), id="hazard-summary")
@@ -158,7 +176,9 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         if name == "severity":
             return Select([(t(f"choices.severity.{s}"), s) for s in SEVERITIES], value=value, allow_blank=False,
                           id=widget_id, compact=True)
-        return Input(formatting.input_text(value), placeholder=placeholder(name), id=widget_id, compact=True)
+        offered = self.defaults.suggestions.get(name)
+        return Input(formatting.input_text(value), placeholder=placeholder(name), id=widget_id, compact=True,
+                     suggester=SuggestFromList(offered, case_sensitive=False) if offered else None)
 
     def _hint(self) -> str:
         return t("tui.rectification.hint_walk" if self.walking else "tui.rectification.hint")
@@ -176,7 +196,13 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
 
     @property
     def changed(self) -> bool:
+        """Changed since the form opened: leaving asks before losing it."""
         return self.values() != self.initial
+
+    @property
+    def unsaved(self) -> bool:
+        """Differs from what is stored (defaults put in count): saving writes."""
+        return self.values() != self.stored
 
     # --- what is missing, as it is typed ------------------------------------------------------
 
@@ -195,15 +221,14 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
 
     # --- saving -------------------------------------------------------------------------------
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
+        """Save; in a walk go on (the next hazard, after the last the notice); alone, stay here."""
+        if self.walking:
+            await self.action_next()
+            return
         if not self.save():
             return
-        if not self.walking:
-            self.notify(t("tui.rectification.saved"))
-            self.dismiss(self.hazard_id)
-            return
-        self.query_one("#form-status", Static).update(
-            t("tui.rectification.saved_walk", position=self.position + 1, count=len(self.hazard_ids)))
+        self.notify(t("tui.rectification.saved"))
         self.query_one("#hazard-summary", Summary).update(
             self._summary(get_hazard(self.app.store, self.hazard_id, self.app.today)))
 
@@ -232,8 +257,8 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
             field = exc.field or ("description" if exc.key == "errors.hazard_locked" else None)
             self.show_errors({field: message} if field else {}, t("tui.rectification.refused", message=message))
             return False
-        self.show_errors({}, self._hint())
-        self.initial = values
+        self.show_errors({}, t("tui.rectification.saved"))
+        self.initial = self.stored = values
         self.saved_id = self.hazard_id
         return True
 
@@ -241,12 +266,24 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         show_form_result(self.query(FormRow), messages, self.query_one("#form-status", Static), status)
 
     async def action_next(self) -> None:
-        if self.changed and not self.save():
+        saved_at = self.position + 1
+        if self.unsaved:
+            if not self.save():
+                return
+            self.notify(t("tui.rectification.saved_walk", position=saved_at, count=len(self.hazard_ids)))
+        if saved_at >= len(self.hazard_ids):
+            self.go_to_notice()
             return
-        if self.position + 1 >= len(self.hazard_ids):
-            self.dismiss(self.saved_id)
-            return
-        await self.show_hazard(self.hazard_ids[self.position + 1])
+        await self.show_hazard(self.hazard_ids[saved_at])
+
+    def go_to_notice(self) -> None:
+        """After the walk's last hazard: the notice for the walked hazards, in this screen's place
+        (Esc there goes back to where the walk started)."""
+        from inspect_app.screens.issue_notice import IssueNoticeScreen
+
+        app, hazard_ids = self.app, list(self.hazard_ids)
+        self.dismiss(self.saved_id)
+        app.push_screen(IssueNoticeScreen(hazard_ids))
 
     # --- the hazard's other actions -----------------------------------------------------------
 
@@ -309,7 +346,8 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         from inspect_app.screens.issue_notice import IssueNoticeScreen
         from inspect_app.services.notices import hazards_for_notice
 
-        if self._unsaved():
+        # The notice is the next step: a valid form is saved on the way (a refused one says why).
+        if self.unsaved and not self.save():
             return
         row = get_hazard(self.app.store, self.hazard_id, self.app.today)
         hazard_ids = hazards_for_notice(self.app.store, row, self.app.today)

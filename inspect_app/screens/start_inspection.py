@@ -4,6 +4,7 @@
 open goes straight back to it ("继续未完成的检查"); otherwise `StartInspectionScreen` asks for the
 checklist (those that apply to the subject, fire safety first) and the inspectors (this device's
 inspector preselected, colleagues who inspected the park before listed next), and Enter starts.
+The team chosen for the day's first inspection is preselected for the rest of that China date.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from forms.checklist import ChecklistTemplate, load_templates
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
-from inspect_app.services.inspectors import InspectorChoice, inspector_choices
+from inspect_app.services.inspectors import InspectorChoice, inspector_choices, remember_team, team_of_the_day
 from inspect_app.widgets.yes_no_box import YesNoList
 
 
@@ -92,9 +93,13 @@ class StartInspectionScreen(TranslatedBindings, ModalScreen[str | None]):
         self.subject = subject
         self.templates, self.template_problems = templates_for("tenant" if tenant_id else "common_area")
         self.choices: list[InspectorChoice] = []
+        self.team: set[str] = set()  # preselected: today's team, else this device's inspector
 
     def compose(self) -> ComposeResult:
         self.choices = inspector_choices(self.app.store, park_id=self.park_id)
+        known = {c.id for c in self.choices}
+        self.team = {i for i in team_of_the_day(self.app.store, self.app.today) if i in known}
+        self.team = self.team or {c.id for c in self.choices if c.is_me}
         with Vertical():
             yield Static(t("tui.start_inspection.title"), classes="screen-title")
             yield Static(t("tui.start_inspection.subject", subject=self.subject), id="start-subject")
@@ -102,7 +107,7 @@ class StartInspectionScreen(TranslatedBindings, ModalScreen[str | None]):
             yield OptionList(*[Option(f"{tpl.title()}  ({len(tpl.items)})", id=f"{tpl.id}@{tpl.version}")
                                for tpl in self.templates], id="start-template", compact=True)
             yield Label(t("tui.start_inspection.inspectors", max=MAX_INSPECTORS))
-            yield YesNoList(*[Selection(self._label(c), c.id, c.is_me) for c in self.choices],
+            yield YesNoList(*[Selection(self._label(c), c.id, c.id in self.team) for c in self.choices],
                                      id="start-inspectors", compact=True)
             warnings = []
             if self.template_problems:
@@ -165,6 +170,7 @@ class StartInspectionScreen(TranslatedBindings, ModalScreen[str | None]):
         except UserError as exc:
             self.show_error(exc.message())
             return
+        remember_team(self.app.store, inspectors, self.app.today)
         self.dismiss(inspection_id)
 
     def action_cancel(self) -> None:

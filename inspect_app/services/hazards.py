@@ -14,17 +14,19 @@ of the notice).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from db.errors import UserError
-from db.models import Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
+from db.models import CheckResult, Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
 from db.overview import OPEN_HAZARD_STATUSES
 from db.store import Store
-from forms import china_time
+from forms import china_time, fields
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
 
@@ -276,6 +278,116 @@ def save_rectification(store: Store, hazard_id: str, data: RectificationInput, *
             if getattr(target, name) != value:
                 setattr(target, name, value)
         return target.id
+
+
+# --- defaults that save typing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiveDefaults:
+    """What the 五落实 form offers for a hazard: values put into its empty fields (`prefill`), and
+    earlier answers offered as completions while typing (`suggestions`, newest first)."""
+
+    prefill: dict[str, str]
+    suggestions: dict[str, list[str]]
+
+
+def five_defaults(store: Store, hazard_id: str) -> FiveDefaults:
+    """Defaults for the 五落实 of `hazard_id`, from the other hazards of its inspection and its tenant.
+
+    - responsible person and phone: as given on the nearest earlier hazard of the same inspection
+      (typed once for hazard 1, reused for 2 and 3), else the tenant's contact person and phone;
+    - contingency plan: the nearest earlier hazard's, prefilled — one plan (someone on watch,
+      extinguishers at hand) usually covers the whole unit while its hazards are being fixed;
+    - measures: only suggested — each hazard needs its own, so a prefilled one would be saved
+      unread; the plan is suggested as well, for a hazard where it is cleared.
+    Only empty fields of the stored item are ever prefilled (the form does that); nothing is written here.
+    """
+    with store.read() as session:
+        hazard = session.get(Hazard, hazard_id)
+        if hazard is None or hazard.deleted:
+            raise UserError("errors.hazard_missing")
+        siblings = []
+        if hazard.inspection_id is not None:
+            # In checklist order (the order the hazards were made in when the inspection ended).
+            siblings = session.exec(
+                select(Hazard.id, RectificationItem, CheckResult.position)
+                .join(RectificationItem, RectificationItem.hazard_id == Hazard.id)
+                .outerjoin(CheckResult, CheckResult.id == Hazard.check_result_id)
+                .where(Hazard.inspection_id == hazard.inspection_id, Hazard.deleted == False, LIVE_ITEM)  # noqa: E712
+                .order_by(CheckResult.position, Hazard.id)
+            ).all()
+        tenant = session.get(Tenant, hazard.tenant_id) if hazard.tenant_id else None
+    order = [hid for hid, _item, _position in siblings]
+    here = order.index(hazard_id) if hazard_id in order else len(order)
+    items = [item for _hid, item, _position in siblings]
+    earlier, later = items[:here][::-1], items[here + 1:]
+    nearest = earlier + later
+    prefill: dict[str, str] = {}
+    giver = next((i for i in nearest if i.responsible_person), None)
+    if giver is not None:
+        prefill["responsible_person"] = giver.responsible_person
+        if giver.responsible_phone:
+            prefill["responsible_phone"] = giver.responsible_phone
+    elif tenant is not None and tenant.contact_name:
+        prefill["responsible_person"] = tenant.contact_name
+        if tenant.contact_phone:
+            prefill["responsible_phone"] = tenant.contact_phone
+    plan = next((i.contingency_plan for i in earlier if i.contingency_plan), None)
+    if plan:
+        prefill["contingency_plan"] = plan
+
+    def offered(attribute: str) -> list[str]:
+        return list(dict.fromkeys(getattr(i, attribute) for i in nearest if getattr(i, attribute)))
+
+    return FiveDefaults(prefill=prefill, suggestions={"measures": offered("measures"),
+                                                      "contingency_plan": offered("contingency_plan"),
+                                                      "funds_reason": offered("funds_reason")})
+
+
+RELATIVE_DEADLINE = re.compile(r"\+\s*(\d{1,4})\s*(?:天|d|days?)?", re.IGNORECASE)
+
+
+def parse_deadline_change(text: object, today: date) -> date:
+    """A new deadline as typed in the summary's dialog: a date (2026-12-31, 2026/12/31, 20261231…)
+    or "+N" days from `today` ("+15", "+15天", "+15 days"). UserError on the field `deadline`
+    when it is neither, or before `today` (the issue date: a notice never orders rectification
+    by a day already gone)."""
+    typed = fields.clean_text(text)
+    match = RELATIVE_DEADLINE.fullmatch(typed)
+    if match:
+        deadline = today + timedelta(days=int(match.group(1)))
+    else:
+        try:
+            deadline = fields.parse_date(typed)
+        except PydanticCustomError:
+            deadline = None
+        if deadline is None:
+            raise UserError("errors.deadline_change_format", field="deadline", value=typed)
+    if deadline < today:
+        raise UserError("errors.deadline_past", field="deadline", deadline=deadline.isoformat(),
+                        today=today.isoformat())
+    return deadline
+
+
+def set_deadlines(store: Store, hazard_ids: list[str], deadline: date, *, today: date) -> int:
+    """Give every hazard of `hazard_ids` the same deadline, in one transaction (all or none).
+    Refused before `today`; a hazard under an issued notice gets a new revision as any edit does.
+    Returns how many items changed."""
+    if deadline < today:
+        raise UserError("errors.deadline_past", field="deadline", deadline=deadline.isoformat(),
+                        today=today.isoformat())
+    changed = 0
+    with store.transaction() as session:
+        for hazard_id in hazard_ids:
+            hazard = session.get(Hazard, hazard_id)
+            if hazard is None or hazard.deleted:
+                raise UserError("errors.hazard_missing")
+            item = _current_item(session, hazard_id)
+            if item.deadline != deadline:
+                _writable(session, item).deadline = deadline
+                changed += 1
+    return changed
 
 
 class FiveImplementationsIncomplete(UserError):

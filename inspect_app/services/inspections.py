@@ -9,13 +9,23 @@ severity; the 五落实 are then agreed on the hazard (services/hazards.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic_core import PydanticCustomError
 from sqlmodel import select
 
 from db.errors import UserError
-from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant, utc_now
+from db.models import (
+    AttachmentLink,
+    CheckResult,
+    Hazard,
+    Inspection,
+    Inspector,
+    Park,
+    RectificationItem,
+    Tenant,
+    utc_now,
+)
 from db.store import Store
 from forms import fields
 from forms.checklist import DEFAULT_DEADLINE_DAYS, ChecklistTemplate, find_template
@@ -52,6 +62,7 @@ class InspectionView:
     inspector_names: list[str]
     results: list[ResultView]
     accompanied_by: str | None = None  # 陪同人员 (services: set_accompanied_by)
+    started_at: datetime | None = None  # UTC, as stored
 
     @property
     def answered(self) -> int:
@@ -129,7 +140,7 @@ def load_inspection(store: Store, inspection_id: str, *, lang: str | None = None
                             text=shown(r, "text", r.item_text), default_severity=r.default_severity,
                             major_possible=r.major_possible, outcome=r.outcome, note=r.note,
                             observed_value=r.observed_value) for r in results],
-        accompanied_by=inspection.accompanied_by,
+        accompanied_by=inspection.accompanied_by, started_at=inspection.started_at,
     )
 
 
@@ -190,6 +201,32 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         inspection.status = "finished"
         inspection.finished_at = utc_now()
         return hazard_ids
+
+
+def discard_inspection(store: Store, inspection_id: str) -> int:
+    """Throw away an unfinished inspection (started on the wrong tenant, or not to be done today).
+
+    Nothing is hard-deleted: the inspection, its results and the photo links of those results
+    become tombstones (`deleted = True`), each an ordinary change the outbox carries to the hub
+    and the other devices (docs/SYNC.md "Edit vs delete"). The photos' files stay: they are
+    content-addressed and may be linked elsewhere. A finished inspection has made hazards and may
+    be named by a notice: it is refused, and nothing is written. Returns how many results went.
+    """
+    with store.transaction() as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None or inspection.deleted:
+            raise UserError("errors.inspection_missing")
+        if inspection.status != "in_progress":
+            raise UserError("errors.inspection_discard_finished")
+        results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id,
+                                                         CheckResult.deleted == False)).all()  # noqa: E712
+        result_ids = [r.id for r in results]
+        links = session.exec(select(AttachmentLink).where(
+            AttachmentLink.owner_table == "check_result", AttachmentLink.owner_id.in_(result_ids),
+            AttachmentLink.deleted == False)).all() if result_ids else []  # noqa: E712
+        for row in (*links, *results, inspection):
+            row.deleted = True
+        return len(results)
 
 
 def parse_accompanied_by(name: object) -> str | None:

@@ -8,7 +8,9 @@ park before (usually the partner on the team), most recent first, then everyone 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import select
 
@@ -57,3 +59,28 @@ def inspector_choices(store: Store, *, park_id: str | None = None) -> list[Inspe
                         worked_here=i.id in rank)
         for i in sorted(inspectors, key=order)
     ]
+
+
+# The team of the day (local to this device, never synced): the inspectors chosen when the day's
+# first inspection started are preselected for the next ones of the same China date, so the
+# second inspector is picked once a day, not at every door.
+TEAM_KEY = "inspection_team"
+
+
+def remember_team(store: Store, inspector_ids: list[str], day: date) -> None:
+    value = json.dumps({"day": day.isoformat(), "ids": list(inspector_ids)})
+    with store.transaction() as session:
+        session.merge(LocalSetting(key=TEAM_KEY, value=value))
+
+
+def team_of_the_day(store: Store, day: date) -> list[str]:
+    """The inspectors remembered for `day` (a China date); [] on another day or when none are."""
+    with store.read() as session:
+        setting = session.get(LocalSetting, TEAM_KEY)
+    try:
+        stored = json.loads(setting.value) if setting else {}
+    except ValueError:
+        return []
+    if not isinstance(stored, dict) or stored.get("day") != day.isoformat():
+        return []
+    return [i for i in stored.get("ids") or [] if isinstance(i, str)]

@@ -149,10 +149,13 @@ def _rows(conn: sqlite3.Connection, where: str, params: tuple, today: date, cale
 
 
 def list_notices(store: Store, *, today: date, park_id: str | None = None, late_only: bool = False,
-                 calendar: WorkCalendar | None = None) -> list[NoticeRow]:
-    """Issued documents (of one park, or all), newest first, with their service state on `today`."""
+                 calendar: WorkCalendar | None = None, inspection_id: str | None = None) -> list[NoticeRow]:
+    """Issued documents (of one park, or all; of one inspection when `inspection_id` is given),
+    newest first, with their service state on `today`."""
     calendar = _calendar(calendar)
     where, params = ("AND n.park_id = ?", (park_id,)) if park_id else ("", ())
+    if inspection_id:
+        where, params = f"{where} AND n.inspection_id = ?", (*params, inspection_id)
     with store.connect() as conn:
         rows = _rows(conn, where, params, today, calendar)
     return [row for row in rows if row.late] if late_only else rows

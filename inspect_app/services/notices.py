@@ -224,6 +224,30 @@ def hazards_for_notice(store: Store, row: HazardRow, today: date) -> list[str]:
     return [r.id for r in rows if r.tenant_id == row.tenant_id and r.notice_number is None]
 
 
+@dataclass(frozen=True)
+class InspectionNotices:
+    """Where `n` on a hazard leads: the notices already issued from its inspection, or the hazards
+    of that inspection a notice would name now."""
+
+    inspection_id: str | None
+    issued: list[str]  # numbers of the inspection's documents, any kind
+    to_notice: list[str]  # not-closed hazards without a notice, as `hazards_for_notice` orders them
+
+
+def inspection_notices(store: Store, row: HazardRow, today: date) -> InspectionNotices:
+    """For the hazard `row`: its inspection's issued documents and its hazards still without a
+    notice. A hazard not made by an inspection falls back to its addressee's (hazards_for_notice)."""
+    with store.read() as session:
+        inspection_id = session.exec(select(Hazard.inspection_id).where(Hazard.id == row.id)).first()
+        if inspection_id is None:
+            return InspectionNotices(None, [], hazards_for_notice(store, row, today))
+        issued = list(session.exec(select(Notice.number).where(
+            Notice.inspection_id == inspection_id, Notice.deleted == False)  # noqa: E712
+            .order_by(Notice.issued_at)).all())
+        same = set(session.exec(select(Hazard.id).where(Hazard.inspection_id == inspection_id)).all())
+    return InspectionNotices(inspection_id, issued, [h for h in hazards_for_notice(store, row, today) if h in same])
+
+
 def _next_number(session, agency: Agency, kind: str, block: str, year: int) -> tuple[int, str]:
     counter = session.get(NoticeCounter, (kind, block, year))
     if counter is None:
