@@ -2,11 +2,10 @@
 
 Driven with real key presses at 80×24 on a small demo database, as an inspector at the door does
 it: `i` on the tenant, Enter in the start dialog, `]` (next category) and arrows to each failing item, `f` and the note,
-a photo by its path, `P` `y` for the rest, Ctrl+F, Enter for the 五落实, the fields each hazard
+a photo (`a` opens the picker on the phone's folder used before, Enter takes the newest), `P` `y` for the rest, Ctrl+F, Enter for the 五落实, the fields each hazard
 still lacks (Tab between them, Ctrl+N after each), then Ctrl+S on the notice and `e` for its PDF.
 Every key that is not part of typed text is counted; the sequence is printed (`pytest -s`).
-Typed text must land in a focused text field (the test checks it). The photo step counts only its keys beyond the typed path
-(`a` and Enter), whatever way a photo is chosen.
+Typed text must land in a focused text field (the test checks it).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from PIL import Image
 from sqlmodel import select
 from textual.widgets import DataTable, Input
 
-from db.models import Hazard, Notice
+from db.models import AttachmentLink, Hazard, Notice
 from forms.checklist import builtin_templates
 from forms.inspector import InspectorInput
 from inspect_app.app import make_app
@@ -24,6 +23,7 @@ from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.rectification import FIVE_FIELDS, RectificationScreen
 from inspect_app.services.demo import generate_demo
+from inspect_app.services.photo_folder import remember_folder
 from inspect_app.services.profile import save_profile
 from tests.conftest import TODAY
 from tests.pilot import settle
@@ -96,8 +96,10 @@ async def fill_five(keyboard: Keyboard, form: RectificationScreen, wanted: dict[
 async def test_three_hazards_and_a_photo_to_an_issued_notice_within_the_budget(store, key, tmp_path):  # noqa: F811
     generate_demo(store, parks=1, tenants_per_park=3, seed=7, today=TODAY)
     save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市经济和信息化局"))
-    photo = tmp_path / "B02.png"
-    Image.new("RGB", (8, 8), "red").save(photo)
+    phone = tmp_path / "DCIM"  # the phone's camera folder, used on this laptop before
+    phone.mkdir()
+    Image.new("RGB", (8, 8), "red").save(phone / "B02.png")
+    remember_folder(store, phone)
     folder = tmp_path / "pdf"
     folder.mkdir()
 
@@ -122,10 +124,9 @@ async def test_three_hazards_and_a_photo_to_an_issued_notice_within_the_budget(s
             await keyboard.press("f")
             await keyboard.type(note)
             await keyboard.press("enter")
-            if code == "B02":  # the photo of the blocked corridor, on the item just failed
-                await keyboard.press("up", "a")
-                await keyboard.type(str(photo))
-                await keyboard.press("enter")
+            if code == "B02":  # the photo of the blocked corridor, on the item just failed:
+                # the picker opens on the phone's folder used before, newest first; Enter takes it
+                await keyboard.press("up", "a", "enter")
         await keyboard.press("P", "y", "ctrl+f", "enter")  # the rest passes; finish; on to the 五落实
 
         form = app.screen
@@ -148,4 +149,7 @@ async def test_three_hazards_and_a_photo_to_an_issued_notice_within_the_budget(s
         hazards = session.exec(select(Hazard).where(Hazard.id.in_(hazard_ids))).all()
     assert {h.notice_id for h in hazards} == {issued.id}
     assert issued.pdf and list(folder.glob("*.pdf"))
+    with store.read() as session:  # the photo from the phone's folder is on the failed item
+        linked = session.exec(select(AttachmentLink).where(AttachmentLink.deleted == False)).all()  # noqa: E712
+    assert [link.owner_table for link in linked] == ["check_result"]
     assert keyboard.count <= BUDGET, f"{keyboard.count} keys: {' '.join(keyboard.sequence)}"
