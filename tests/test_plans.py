@@ -14,15 +14,31 @@ from sqlmodel import select
 
 from db.changelog import StoreWriteError
 from db.errors import UserError
-from db.models import (Hazard, Inspection, InspectionPlan, InspectionTask, Inspector, Park, PlanDraw,
-                       RectificationItem, Tenant)
+from db.models import (
+    Hazard,
+    Inspection,
+    InspectionPlan,
+    InspectionTask,
+    Inspector,
+    Park,
+    PlanDraw,
+    RectificationItem,
+    Tenant,
+)
 from db.store import Store
 from forms.checklist import builtin_templates
 from inspect_app.cli import main
 from inspect_app.services import plan_draw
 from inspect_app.services.plan_draw import FACTORS, Candidate, Pairing, Parameters
 from inspect_app.services.plan_tasks import device_tasks, plan_status, start_task_inspection, task_status
-from inspect_app.services.plans import PlanInput, add_recusal, create_plan, draw_plan, update_plan, verify_draw
+from inspect_app.services.plans import (
+    PlanInput,
+    add_recusal,
+    create_plan,
+    draw_plan,
+    update_plan,
+    verify_draw,
+)
 from tests.test_hub import make_credit_code
 
 TODAY = date(2027, 1, 5)
