@@ -54,25 +54,26 @@ def write_list_xlsx(path: Path, document: ListDocument) -> None:
     sheet = workbook.active
     sheet.title = safe_sheet_title(document.title)
     bold = Font(bold=True)
-    sheet.append([_text(document.title)])
-    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    # Rows are written by number: openpyxl's `max_row` and `sheet[row]` scan the whole sheet.
+    sheet.cell(row=1, column=1, value=_text(document.title)).font = Font(bold=True, size=14)
+    row = 1
     for label, value in document.facts:
-        sheet.append([_text(label), _text(value)])
-        sheet.cell(row=sheet.max_row, column=1).font = bold
-    sheet.append([])
-    header_row = sheet.max_row + 1
-    sheet.append([_text(h) for h in document.headers])
-    for cell in sheet[header_row]:
-        cell.font = bold
-    for row in document.rows:
-        sheet.append([_text(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, date):
+        row += 1
+        sheet.cell(row=row, column=1, value=_text(label)).font = bold
+        sheet.cell(row=row, column=2, value=_text(value))
+    header_row = row + 2
+    for column, header in enumerate(document.headers, start=1):
+        sheet.cell(row=header_row, column=column, value=_text(header)).font = bold
+    row = header_row
+    for values in document.rows:
+        row += 1
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column, value=_text(value))
+            if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
-            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(cell.value, str))
+            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str))
     if document.footer:
-        sheet.append([])
-        sheet.append([_text(document.footer)])
+        sheet.cell(row=row + 2, column=1, value=_text(document.footer))
     widths = column_widths(document.headers, document.rows)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(width, 14 if index <= 2 else 0)

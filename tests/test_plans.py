@@ -86,7 +86,7 @@ def test_the_draw_is_pinned_so_another_machine_or_python_gives_the_same_tenants(
 
 
 PINNED_TENANTS = ["t00011", "t00015", "t00032"]
-PINNED_PAIRS = [("i1", "i0"), ("i3", "i2"), ("i1", "i2")]
+PINNED_PAIRS = [("i3", "i0"), ("i2", "i1"), ("i2", "i1")]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

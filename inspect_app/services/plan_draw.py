@@ -11,8 +11,8 @@ with their home street, the declared inspector ↔ tenant conflicts) and a seed.
   w = 1 + Σ weight × factor; the n greatest keys are drawn (ties by tenant id). A tenant with
   twice the weight is about twice as likely to be drawn, and every tenant can be.
 - **Pairs**: tenants in draw order; each gets the `per_task` eligible inspectors with the fewest
-  tasks so far (ties by sha256(seed ␟ tenant ␟ inspector)), so the load is balanced and the
-  pairs are random. Never a recused pair (declared conflict, or the inspector's own street when
+  tasks so far (ties in a random order per task, from sha256 too; `pair`), so the load is
+  balanced and the pairs are random. Never a recused pair (declared conflict, or the inspector's own street when
   the plan says so); too few eligible inspectors for a tenant refuses the draw.
 
 The register's canonical form is compact JSON (`canonical_register`); its sha256 is what the
@@ -27,8 +27,10 @@ import hashlib
 import heapq
 import json
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 REGISTER_VERSION = 1
 # The risk factors a plan weighs, in the register's column order. Counted factors are capped.
@@ -51,15 +53,18 @@ class DrawError(ValueError):
         self.values = values
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):  # a tuple: 30,000 of them are made from the register in a few ms
     tenant_id: str
     park_id: str
     street: str  # the park's street
     factors: tuple[int, ...]  # in FACTORS order
 
     def weight(self, weights: Mapping[str, float]) -> float:
-        return 1.0 + sum(weights.get(name, 0.0) * value for name, value in zip(FACTORS, self.factors, strict=True))
+        return _weight(self.factors, tuple(weights.get(name, 0.0) for name in FACTORS))
+
+
+def _weight(factors: tuple[int, ...], vector: tuple[float, ...]) -> float:
+    return 1.0 + sum(map(operator.mul, vector, factors))
 
 
 @dataclass(frozen=True)
@@ -139,16 +144,33 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _uniform(*parts: str) -> float:
-    """A number in (0, 1) from sha256 of the parts joined by U+241F (never 0: ln is defined)."""
-    digest = hashlib.sha256("\u241f".join(parts).encode("utf-8")).digest()
-    return (int.from_bytes(digest[:8], "big") + 0.5) / 18446744073709551616.0
+SEPARATOR = "\u241f"  # ␟ between the parts hashed
+
+
+def _hasher(*parts: str):
+    """sha256 fed with the parts, each followed by ␟: copied and completed per tenant or inspector."""
+    return hashlib.sha256("".join(part + SEPARATOR for part in parts).encode("utf-8"))
+
+
+def _number(base, last: str) -> int:
+    """The first 8 bytes of sha256(parts ␟ last) as an integer."""
+    h = base.copy()
+    h.update(last.encode("utf-8"))
+    return int.from_bytes(h.digest()[:8], "big")
+
+
+def uniform(seed: str, tenant_id: str) -> float:
+    """A tenant's number in (0, 1) from sha256(seed ␟ tenant id) (never 0: ln is defined)."""
+    return (_number(_hasher(seed), tenant_id) + 0.5) / 18446744073709551616.0
 
 
 def select(candidates: Sequence[Candidate], parameters: Parameters, seed: str) -> list[Candidate]:
     """The drawn tenants, in draw order (greatest key first)."""
     n = parameters.how_many(len(candidates))
-    keyed = ((math.log(_uniform(seed, c.tenant_id)) / c.weight(parameters.weights), c.tenant_id, c)
+    base = _hasher(seed)
+    vector = tuple(parameters.weights.get(name, 0.0) for name in FACTORS)
+    scale = 18446744073709551616.0
+    keyed = ((math.log((_number(base, c.tenant_id) + 0.5) / scale) / _weight(c.factors, vector), c.tenant_id, c)
              for c in candidates)
     # Greatest key first; among equal keys the smaller tenant id (negated order via the tuple below).
     best = heapq.nsmallest(n, keyed, key=lambda k: (-k[0], k[1]))
@@ -156,18 +178,31 @@ def select(candidates: Sequence[Candidate], parameters: Parameters, seed: str) -
 
 
 def pair(drawn: Sequence[Candidate], pairing: Pairing, parameters: Parameters, seed: str) -> list[Drawn]:
-    """Inspectors for each drawn tenant: balanced load, never a recused pair."""
-    load = {inspector_id: 0 for inspector_id, _ in pairing.inspectors}
+    """Inspectors for each drawn tenant: balanced load, never a recused pair.
+
+    Among inspectors of equal load the order is random per task: each inspector has a number
+    sha256(seed ␟ inspector), each task a mask sha256(seed ␟ tenant ␟ "pair"); the order is by
+    number XOR mask — one hash per task instead of one per inspector and task."""
+    ids = [inspector_id for inspector_id, _ in pairing.inspectors]
+    load = dict.fromkeys(ids, 0)
+    seeded = _hasher(seed)
+    numbers = {inspector_id: _number(seeded, inspector_id) for inspector_id in ids}
+    recused_by: dict[str, set[str]] = {}
+    for inspector_id, tenant_id in pairing.recused:
+        recused_by.setdefault(tenant_id, set()).add(inspector_id)
+    by_street: dict[str, set[str]] = {}
+    for inspector_id, street in pairing.inspectors:
+        if street and parameters.recuse_own_street:
+            by_street.setdefault(street, set()).add(inspector_id)
     result = []
     for c in drawn:
-        eligible = [i for i, street in pairing.inspectors
-                    if (i, c.tenant_id) not in pairing.recused
-                    and not (parameters.recuse_own_street and street and street == c.street)]
+        excluded = recused_by.get(c.tenant_id, set()) | by_street.get(c.street, set())
+        eligible = [i for i in ids if i not in excluded] if excluded else ids
         if len(eligible) < parameters.per_task:
             raise DrawError("plans.too_few_inspectors", tenant=c.tenant_id, eligible=len(eligible),
                             needed=parameters.per_task)
-        eligible.sort(key=lambda i: (load[i], _uniform(seed, c.tenant_id, i), i))
-        chosen = tuple(eligible[:parameters.per_task])
+        mask = _number(_hasher(seed, c.tenant_id), "pair")
+        chosen = tuple(heapq.nsmallest(parameters.per_task, eligible, key=lambda i: (load[i], numbers[i] ^ mask, i)))
         for i in chosen:
             load[i] += 1
         result.append(Drawn(c.tenant_id, c.park_id, chosen))
