@@ -10,7 +10,8 @@ Two kinds of table:
   and are never synced as rows; derived local tables (`ParkTotal`, `ParkQuarterTotal`,
   `TenantSearch`) are kept by SQLite triggers from the synced rows.
 
-Append-only synced facts (notices, their service, audit events, attachments) are never updated after insert.
+Append-only synced facts (notices, their service, audit events, attachments, plan draws) are never updated
+after insert.
 Enumerated values are short ASCII codes from forms/catalogues.py; labels come from translations.
 """
 
@@ -336,6 +337,84 @@ class Conflict(SyncColumns, table=True):
     resolved: bool = False
 
 
+# --- 双随机 inspection plans (inspect_app/services/plans.py) -------------------------------------
+
+
+class InspectionPlan(SyncColumns, table=True):
+    """An office's plan: which parks, how many tenants to draw, the risk weights, who is available.
+    Shared (every device pulls it: a task names its plan) but written only by a device of every
+    park; editable until its draw, which keeps a copy of what it used."""
+
+    __tablename__ = "inspection_plan"
+
+    name: str = Field(max_length=100, unique=True)
+    period: str = Field(max_length=10)  # e.g. 2027Q1
+    park_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    draw_ratio: float | None = None  # share of the candidates (0 < r <= 1), or
+    draw_count: int | None = None  # a number of tenants
+    weights: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # factor -> weight
+    inspector_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    inspectors_per_task: int = 2
+    recuse_own_street: bool = False  # an inspector is never sent to a tenant of the street they live in
+    window_start: date
+    complete_by: date
+    created_by: str | None = Field(default=None, max_length=36)  # the inspector profile; not a foreign key
+
+
+class PlanRecusal(SyncColumns, table=True):
+    """A declaration kept by the office: this inspector is never paired with this tenant (a conflict
+    of interest), or this inspector's home street (for plans that recuse inspectors from their own
+    street). Office-only: rows of no park, written and pulled only by devices of every park.
+    No foreign keys: the office device holds every park, and the ids are plain facts here."""
+
+    __tablename__ = "plan_recusal"
+
+    inspector_id: str = Field(max_length=36, index=True)
+    tenant_id: str | None = Field(default=None, max_length=36)  # a declared conflict, or
+    street: str | None = Field(default=None, max_length=40)  # the inspector's home street
+    reason: str = Field(max_length=200)
+
+
+class PlanDraw(SyncColumns, table=True):
+    """A plan's 双随机 draw: one per plan, append-only. It keeps everything needed to re-run it —
+    the seed, the register (the sorted candidates with the factors the weights use, zlib of its
+    canonical JSON) and its sha256, the parameters and the pairing inputs as used — and the result.
+    Office-only (no park; the register names every park's tenants)."""
+
+    __tablename__ = "plan_draw"
+
+    plan_id: str = Field(foreign_key="inspection_plan.id", unique=True, max_length=36)
+    seed: str = Field(max_length=200)
+    register_sha256: str = Field(max_length=64)
+    register_zlib: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    candidates: int
+    parameters_json: str  # the plan's weights, count, inspectors per task, recusal setting, window
+    pairing_json: str  # inspectors (with home street) and recused pairs, as used
+    result_json: str  # [[tenant id, [inspector ids]], …] in draw order
+    result_sha256: str = Field(max_length=64)
+    drawn_by: str | None = Field(default=None, max_length=36)
+    drawn_at: datetime = Field(default_factory=utc_now)
+
+
+class InspectionTask(SyncColumns, table=True):
+    """One drawn tenant to inspect: its park (a park-limited device gets its parks' tasks), the
+    inspectors, the window. Written by the office; a laptop sets only `inspection_id` when it starts
+    the inspection from the task. Done / in progress / overdue / missed are computed at reading."""
+
+    __tablename__ = "inspection_task"
+    __table_args__ = (UniqueConstraint("plan_id", "tenant_id"),)
+
+    plan_id: str = Field(foreign_key="inspection_plan.id")  # indexed by the unique constraint
+    draw_id: str = Field(max_length=36)  # plan_draw is office-only: not a foreign key on laptops
+    park_id: str = Field(foreign_key="park.id", index=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    position: int = 0  # the draw's order
+    inspector_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    window_start: date
+    complete_by: date
+    inspection_id: str | None = Field(default=None, foreign_key="inspection.id")
+
+
 # --- local to this device ---------------------------------------------------------------------
 
 
@@ -450,9 +529,10 @@ class RejectedChange(SQLModel, table=True):
 SYNCED_TABLES: dict[str, type[SyncColumns]] = {
     cls.__tablename__: cls
     for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
-                Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict)
+                Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict,
+                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask)
 }
-APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment"})
+APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment", "plan_draw"})
 
 
 @cache

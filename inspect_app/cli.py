@@ -24,6 +24,7 @@ from inspect_app.cli_hub import add_hub_parser, hub_extra_missing
 from inspect_app.cli_keys import add_keys_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_overview import add_overview_parser
+from inspect_app.cli_plans import add_plan_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
 from inspect_app.cli_report import add_report_parser
 from inspect_app.cli_restore import add_restore_parser
@@ -81,6 +82,7 @@ def build_parser() -> Parser:
     add_sync_parser(sub, Parser)
     add_quarterly_parser(sub, Parser)
     add_overview_parser(sub, Parser)
+    add_plan_parser(sub, Parser)
     add_report_parser(sub, Parser)
     add_restore_parser(sub, Parser)
     add_keys_parser(sub, Parser)

@@ -16,7 +16,7 @@ from pathlib import Path
 from db.backup import backup_file, known_revisions
 from db.errors import StoreOpenError
 
-HEAD_REVISION = "0011_tenant_search"
+HEAD_REVISION = "0012_inspection_plans"
 MIGRATIONS_DIR = Path(__file__).parent
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,10 @@ Which park a row belongs to decides who may write and pull it. A park row is its
 with a `park_id` column carry it; a child row takes its parent's park from the parent's row state
 (check_result → inspection, rectification_item → hazard, reinspection → rectification_item,
 quarterly_report → tenant; attachment_link, audit_event and conflict → the row they name); an
-attachment takes the park of the first link to it. Inspectors belong to no park: shared
-reference data that every device pulls.
+attachment takes the park of the first link to it. Inspectors and inspection plans belong to no
+park: shared reference data that every device pulls. Recusals and plan draws belong to no park
+either, and only devices of every park write and pull them; plans, draws, recusals and tasks are
+written only by a device of every park (a laptop may set a task's `inspection_id`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from db.clock import MAX_SKEW_MS, is_valid
 from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
 from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
-from inspect_app.sync.protocol import RULES, SHARED_TABLES, TableRules, value_problem
+from inspect_app.sync.protocol import RULES, SHARED_TABLES, STAMP_FIELDS, TableRules, value_problem
 
 __all__ = ["SHARED_TABLES", "PushApplier", "PushResult", "Refused"]
 
@@ -273,7 +275,7 @@ class PushApplier:
         if rules.park == "column":
             park = values.get("park_id")
             return (park, True) if isinstance(park, str) else (None, False)
-        if rules.park == "shared":
+        if rules.park in ("shared", "office"):
             return None, True
         if rules.park == "link":
             return (state.park_id, True) if state is not None and state.park_id is not None else (None, False)
@@ -291,7 +293,13 @@ class PushApplier:
 
     def check_scope(self, rules: TableRules, item, state: RowState | None, park: str | None, placed: bool) -> None:
         """A park-limited device writes rows of its parks only, moves none, and edits only its own
-        shared rows."""
+        shared rows; of the office's rows, at most the fields OFFICE_WRITTEN allows."""
+        if rules.office_fields is not None:
+            allowed = rules.office_fields | STAMP_FIELDS
+            if item.op != "update" or state is None or not set(item.payload) <= allowed:
+                raise Refused("office_only", f"only a device of every park may write {rules.name} rows"
+                              + (f" (a park device may set {', '.join(sorted(rules.office_fields))})"
+                                 if rules.office_fields else ""))
         parks = self.device.parks
         before = state.park_id if state is not None else None
         if before is not None and before not in parks:

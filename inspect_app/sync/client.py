@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from db import notice_block
+from db import device_scope, notice_block
 from db.attachment_files import attachments_dir, find, suffix_for
 from db.clock import MAX_SKEW_MS
 from db.durable import write_durably
@@ -286,6 +286,8 @@ class _Run:
             # (unless one was set by hand); notices already issued keep theirs (db/notice_block.py).
             with self.store.connect() as conn:
                 notice_block.adopt_hub_block(conn, me.get("notice_block"))
+                # Which parks this enrolment covers: the office's services (plans) need all of them.
+                device_scope.adopt_hub_parks(conn, me.get("parks"))
         hub_now = me.get("now_ms")
         if not isinstance(hub_now, int):  # a hub from before the clock rule
             if requeue:  # cannot happen with such a hub; keep them rather than lose them

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import DateTime, Table
 
+from db.changelog import STAMP_FIELDS  # noqa: F401 - the hub checks which fields a park device sent
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
 from db.wire_values import payload_problem
 
@@ -77,8 +78,17 @@ def _json(value):
 # --- the rules of each synced table -------------------------------------------------------------
 
 # Shared reference data: rows of no park, pulled by every device; a park-limited device may add
-# its own and edit those, others' only a device of every park.
-SHARED_TABLES = frozenset({"inspector"})
+# its own and edit those, others' only a device of every park (inspection plans: none, below).
+SHARED_TABLES = frozenset({"inspector", "inspection_plan"})
+# The office's own rows: of no park, written and pulled only by devices of every park (a draw's
+# register names every park's tenants; recusals are the office's records).
+OFFICE_TABLES = frozenset({"plan_recusal", "plan_draw"})
+# What only a device of every park (the office) writes: table -> the fields a park-limited device
+# may still update (a laptop links the inspection it started from a task; nothing else).
+OFFICE_WRITTEN: dict[str, frozenset[str]] = {
+    "inspection_plan": frozenset(), "plan_recusal": frozenset(), "plan_draw": frozenset(),
+    "inspection_task": frozenset({"inspection_id"}),
+}
 # Rows that name another row by table and id (not a foreign key): they take that row's park.
 NAMED_REFERENCES = {  # table -> (column naming the table, column naming the row)
     "attachment_link": ("owner_table", "owner_id"),
@@ -88,7 +98,7 @@ NAMED_REFERENCES = {  # table -> (column naming the table, column naming the row
 # A photo takes the park of the first link that names its sha256.
 LINKED_TABLES = frozenset({"attachment"})
 
-ParkKind = Literal["self", "column", "parent", "named", "link", "shared"]
+ParkKind = Literal["self", "column", "parent", "named", "link", "shared", "office"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,7 @@ class TableRules:
     unique_keys: tuple[UniqueKey, ...]
     references: tuple[Reference, ...]  # every foreign key: the parent must be in the row's park
     park: ParkKind  # where the row's park comes from
+    office_fields: frozenset[str] | None  # OFFICE_WRITTEN: None = any device of the row's park writes it
     park_column: str | None  # "column": park_id; "parent": the foreign key to the parent
     parent_table: str | None  # "parent": the parent's table
     append_only: bool
@@ -183,6 +194,8 @@ def _park_kind(name: str, table: Table) -> tuple[ParkKind, str | None, str | Non
         return "link", None, None
     if name in SHARED_TABLES:
         return "shared", None, None
+    if name in OFFICE_TABLES:
+        return "office", None, None
     foreign = list(table.foreign_keys)
     if len(foreign) == 1:  # a child of one parent (check_result -> inspection, ...) shares its park
         return "parent", foreign[0].parent.name, foreign[0].column.table.name
@@ -198,7 +211,8 @@ def _rules(name: str) -> TableRules:
         datetimes=tuple(c.name for c in table.columns if isinstance(getattr(c.type, "impl", c.type), DateTime)),
         unique_keys=_unique_keys(table),
         references=tuple(Reference(fk.parent.name, fk.column.table.name) for fk in table.foreign_keys),
-        park=kind, park_column=park_column, parent_table=parent_table, append_only=name in APPEND_ONLY_TABLES)
+        park=kind, office_fields=OFFICE_WRITTEN.get(name), park_column=park_column, parent_table=parent_table,
+        append_only=name in APPEND_ONLY_TABLES)
 
 
 RULES: dict[str, TableRules] = {name: _rules(name) for name in SYNCED_TABLES}
