@@ -20,6 +20,7 @@ from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, f
 from inspect_app.cli_common import fail as _fail
 from inspect_app.cli_common import open_store as _store
 from inspect_app.cli_common import print_result as _print
+from inspect_app.cli_dossier import add_dossier_parser
 from inspect_app.cli_hub import add_hub_parser, hub_extra_missing
 from inspect_app.cli_keys import add_keys_parser
 from inspect_app.cli_notices import add_notices_parser
@@ -86,6 +87,7 @@ def build_parser() -> Parser:
     add_report_parser(sub, Parser)
     add_restore_parser(sub, Parser)
     add_keys_parser(sub, Parser)
+    add_dossier_parser(sub, Parser)
     add_hub_parser(sub, Parser)
     return parser
 

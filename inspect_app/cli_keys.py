@@ -286,6 +286,26 @@ def _refusal_text(result) -> str:
     return text
 
 
+def _dossier_text(result) -> str:
+    """An authentic 一企一档: what it is and holds, who signed it."""
+    from datetime import datetime
+
+    d = result.dossier
+    try:
+        generated = local_time(datetime.fromisoformat(d["generated_at"])) if d.get("generated_at") else None
+    except ValueError:
+        generated = None
+    lines = [t("signing.dossier.authentic", name=_or_dash(d.get("name")), credit_code=_or_dash(d.get("credit_code")),
+               time=generated or local_time(result.signed_at), inspections=d.get("inspections", 0),
+               notices=d.get("notices", 0), hazards=d.get("hazards", 0)),
+             "  " + t("signing.dossier.agency", agency=_or_dash(d.get("agency"))),
+             "  " + t("signing.dossier.signer", device=_or_dash(d.get("signer")),
+                      fingerprint=(result.fingerprint or "")[:16])]
+    if result.revoked_at is not None:
+        lines.append("  " + t("signing.facts.revoked_since", time=local_time(result.revoked_at, seconds=True)))
+    return "\n".join(lines)
+
+
 def run_verify(args, settings) -> int:
     """0 authentic, 1 not authentic, 2 unreadable input."""
     from exports.signing import AUTHENTIC, UNREADABLE, TrustStore, verify_pdf, verify_qr
@@ -302,7 +322,9 @@ def run_verify(args, settings) -> int:
             return _fail("signing.verify.file_unreadable", file=args.file, reason=exc.strerror or exc)
         result = verify_pdf(data, trust)
     reason = t(f"signing.reason.{result.reason}")
-    if result.status == AUTHENTIC:
+    if result.status == AUTHENTIC and result.dossier is not None:
+        text = _dossier_text(result)
+    elif result.status == AUTHENTIC:
         text = "\n".join([t("signing.verify.authentic", number=result.number),
                           *_fact_lines(result, from_qr=args.qr is not None)])
     elif result.status == UNREADABLE:

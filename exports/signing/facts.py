@@ -115,3 +115,29 @@ def facts_from_content(content: dict) -> NoticeFacts:
         hazards=len(hazards) if isinstance(hazards, list) else None,
         deadlines=content_deadlines(content),
     )
+
+
+# --- 一企一档 (exports/dossier_pdf.py): what an authentic dossier holds ------------------------------
+
+DOSSIER_FILE_NAME = "dossier.json"
+DOSSIER_SCHEMA_PREFIX = "parkinspect.dossier/"
+
+
+def dossier_summary(content_bytes: bytes | None) -> dict | None:
+    """The facts of a dossier a person compares with the paper (tenant, credit code, generation
+    time, how many inspections, notices, hazards), or None when the bytes are not a dossier."""
+    try:
+        content = json.loads(content_bytes.decode("utf-8")) if content_bytes else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(content, dict) or not str(content.get("schema", "")).startswith(DOSSIER_SCHEMA_PREFIX):
+        return None
+    tenant = _dict(content.get("tenant"))
+
+    def count(key: str) -> int:
+        value = content.get(key)
+        return len(value) if isinstance(value, list) else 0
+
+    return {"kind": "dossier", "name": _text(tenant.get("name")), "credit_code": _text(tenant.get("credit_code")),
+            "generated_at": _text(content.get("generated_at")), "agency": _text(content.get("agency")),
+            "inspections": count("inspections"), "notices": count("notices"), "hazards": count("hazards")}

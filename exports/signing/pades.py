@@ -179,21 +179,25 @@ def last_byte_range(pdf_bytes: bytes) -> tuple[int, int, int, int] | None:
     return ranges[-1] if ranges else None
 
 
-def parts_from_reader(reader) -> tuple[bytes | None, str | None]:
-    """notice.json from the EmbeddedFiles name tree (Kids included) and the QR text from /Info."""
-    content = None
+def embedded_file(reader, name: str) -> bytes | None:
+    """The data of the embedded file `name` from the EmbeddedFiles name tree (Kids included)."""
     names = reader.root["/Names"] if "/Names" in reader.root else None
     stack = [names["/EmbeddedFiles"]] if names is not None and "/EmbeddedFiles" in names else []
     visited = 0
-    while stack and content is None and visited < 10_000:
+    while stack and visited < 10_000:
         node = stack.pop().get_object()
         visited += 1
         pairs = node["/Names"] if "/Names" in node else []
         for index in range(0, len(pairs) - 1, 2):
-            if str(pairs[index]) == EMBEDDED_FILE_NAME:
-                content = pairs[index + 1].get_object()["/EF"]["/F"].get_object().data
-                break
+            if str(pairs[index]) == name:
+                return pairs[index + 1].get_object()["/EF"]["/F"].get_object().data
         stack.extend(node["/Kids"] if "/Kids" in node else [])
+    return None
+
+
+def parts_from_reader(reader) -> tuple[bytes | None, str | None]:
+    """notice.json from the EmbeddedFiles name tree (Kids included) and the QR text from /Info."""
+    content = embedded_file(reader, EMBEDDED_FILE_NAME)
     info = reader.trailer["/Info"] if "/Info" in reader.trailer else None
     qr = info.get_object()[QR_INFO_KEY] if info is not None and QR_INFO_KEY in info.get_object() else None
     return content, (str(qr) if qr is not None else None)

@@ -27,12 +27,19 @@ from datetime import datetime
 
 from cryptography import x509
 
-from exports.signing.facts import NoticeFacts, facts_from_content, parse_content
+from exports.signing.facts import (
+    DOSSIER_FILE_NAME,
+    NoticeFacts,
+    dossier_summary,
+    facts_from_content,
+    parse_content,
+)
 from exports.signing.keys import display_name, fingerprint, short_fingerprint
 from exports.signing.pades import (
     check_signature,
     contents_exact,
     embedded_certificates,
+    embedded_file,
     last_byte_range,
     off_loop,
     parts_from_reader,
@@ -79,6 +86,7 @@ class Verification:
     revoked_at: datetime | None = None  # the signer's revocation (authentic: it signed before)
     facts: NoticeFacts | None = None
     details: dict = field(default_factory=dict)
+    dossier: dict | None = None  # an 一企一档 instead of a notice: facts.dossier_summary
 
     @property
     def authentic(self) -> bool:
@@ -97,6 +105,7 @@ class Verification:
             "root_trusted": self.root_trusted,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "facts": self.facts.as_json() if self.facts else None,
+            "dossier": self.dossier,
         }
 
 
@@ -196,6 +205,14 @@ def _embedded(pdf_bytes: bytes, reader, read_embedded) -> tuple[bytes, str] | No
     return bytes(content), qr
 
 
+def _dossier(reader) -> dict | None:
+    try:
+        return dossier_summary(embedded_file(reader, DOSSIER_FILE_NAME))
+    except Exception:  # whatever a reader raises, the file holds no dossier we can read
+        log.info("no dossier embedded", exc_info=True)
+        return None
+
+
 def verify_pdf(pdf_bytes: bytes, trust: TrustStore,
                read_embedded: Callable[[bytes], tuple[bytes, str]] | None = None) -> Verification:
     """Check both proofs of a notice PDF, and that they agree (see the module docstring).
@@ -229,7 +246,7 @@ def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
         damaged = _damaged(pdf_bytes)
         if damaged.status == NOT_AUTHENTIC:  # the signature dictionary itself was altered
             return damaged
-        notice = _embedded(pdf_bytes, reader, read_embedded)
+        notice = _embedded(pdf_bytes, reader, read_embedded) or _dossier(reader)
         return _not_authentic("no_signature" if notice else "not_a_notice")
     sig_object = signatures[-1]
 
@@ -261,6 +278,11 @@ def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
 
     notice = _embedded(pdf_bytes, reader, read_embedded)
     if notice is None:
+        # An 一企一档 has no number and no QR code: the PAdES signature over the whole file (the
+        # embedded dossier.json included) is its proof.
+        dossier = _dossier(reader)
+        if dossier is not None:
+            return Verification(AUTHENTIC, "ok", dossier={**dossier, "signer": _common_name(signer_cert)}, **known)
         return _not_authentic("not_a_notice", **known)
     content_bytes, qr_text = notice
     content = parse_content(content_bytes)

@@ -49,6 +49,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly"),
         Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview"),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
+        Binding("d", "dossier", "dossier.tui.key", id="ledger.dossier"),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
@@ -315,7 +316,39 @@ class LedgerScreen(TranslatedBindings, Screen):
             return
         self.app.push_screen(QuarterlyScreen(self.park_id))
 
+    def action_dossier(self) -> None:
+        """一企一档 of the selected tenant, signed, to the folder notices are exported to."""
+        row = self._selected()
+        if row is None:
+            self.notify(t("dossier.tui.no_tenant"), severity="warning")
+            return
+        self.notify(t("dossier.tui.writing", name=row.name))
+        self._write_dossier(row.id)
+
+    @work(thread=True, group="dossier")
+    def _write_dossier(self, tenant_id: str) -> None:
+        # Rendering and signing take a moment: in a thread, so the ledger keeps answering keys.
+        from db.errors import UserError
+        from inspect_app import config
+        from inspect_app.screens.issue_notice import default_export_folder
+        from inspect_app.services import dossier
+
+        try:
+            tenant = get_tenant(self.app.store, tenant_id)
+            target = default_export_folder() / dossier.file_name(tenant)
+            written = dossier.write_dossier(self.app.store, tenant_id, target, keys_dir=config.keys_dir())
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, t("dossier.tui.failed", reason=exc.message()), severity="error",
+                                      timeout=10)
+            return
+        except OSError as exc:
+            self.app.call_from_thread(self.notify, t("dossier.tui.failed", reason=exc.strerror or str(exc)),
+                                      severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, t("dossier.tui.written", path=str(written.path)), timeout=10)
+
     def palette_commands(self):
+        yield SystemCommand(t("dossier.tui.key"), t("dossier.tui.key_help"), self.action_dossier)
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_park_help"), self.action_hazards)
         yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
         yield SystemCommand(t("tui.overview.park_menu"), t("tui.overview.park_menu_help"), self.action_overview)

@@ -1,0 +1,66 @@
+"""`parkinspect dossier`: 一企一档, a signed PDF of everything the office holds on one tenant.
+
+    parkinspect dossier --tenant CREDIT_CODE [--park CODE] -o FILE.pdf   one tenant
+    parkinspect dossier --park CODE -o FOLDER                            every tenant of a park
+
+Signed with this device's key like a notice (`parkinspect verify FILE.pdf` checks it); without a
+key the refusal says how to get one. Bad input is refused with exit 2 and writes nothing
+(inspect_app/services/dossier.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forms.i18n import t
+from inspect_app import config
+from inspect_app.cli_common import EXIT_OK, open_store, print_result
+from inspect_app.cli_common import fail as _fail
+
+
+def add_dossier_parser(sub, parser_class) -> None:
+    dossier = sub.add_parser("dossier", help=t("dossier.cli.help"), description=t("dossier.cli.help"))
+    dossier.add_argument("--tenant", metavar="CREDIT_CODE", help=t("dossier.cli.opt_tenant"))
+    dossier.add_argument("--park", metavar="CODE", help=t("dossier.cli.opt_park"))
+    dossier.add_argument("-o", "--output", metavar="FILE|FOLDER", required=True, help=t("dossier.cli.opt_output"))
+    dossier.add_argument("--json", action="store_true", help=t("signing.keys.json"))
+    dossier.set_defaults(handler=run_dossier)
+
+
+def _as_json(written) -> dict:
+    return {"file": str(written.path), "tenant": written.tenant, "credit_code": written.credit_code,
+            "inspections": written.inspections, "notices": written.notices}
+
+
+def run_dossier(args, settings) -> int:
+    from db.errors import UserError
+    from inspect_app.services import dossier
+
+    if not args.tenant and not args.park:
+        return _fail("dossier.error.no_target")
+    target = Path(args.output).expanduser()
+    if args.tenant and target.suffix.lower() != ".pdf":
+        return _fail("dossier.error.not_pdf", file=target)
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    store = open_store(settings)
+    try:
+        if args.tenant:
+            tenant = dossier.find_tenant(store, args.tenant, args.park)
+            written = dossier.write_dossier(store, tenant.id, target, keys_dir=config.keys_dir(),
+                                            lang=settings.language)
+            print_result(args, _as_json(written), t("dossier.cli.done", file=written.path, name=written.tenant,
+                                                    credit_code=written.credit_code,
+                                                    inspections=written.inspections, notices=written.notices))
+            return EXIT_OK
+        files = dossier.write_park_dossiers(store, args.park, target, keys_dir=config.keys_dir(),
+                                            lang=settings.language)
+        print_result(args, {"folder": str(target), "files": [_as_json(w) for w in files]},
+                     t("dossier.cli.batch_done", count=len(files), folder=target))
+        return EXIT_OK
+    except UserError as exc:
+        return _fail(exc.key, **exc.values)
+    except OSError as exc:
+        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
+    finally:
+        store.close()
