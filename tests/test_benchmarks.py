@@ -112,3 +112,9 @@ def test_hub_storage_benchmark_reports_bytes_per_change_on_a_tiny_demo():
     assert figures["changes"] > 20 and figures["snapshot_rows"] > 0 and figures["snapshot_rows_per_s"] > 0
     assert figures["bytes_per_change"] == round(figures["file_bytes"] / figures["changes"], 1)
     assert {"change", "row_state", "unique_key"} <= set(figures["per_change"])
+
+
+def test_dossier_benchmark_reports_every_metric_on_a_small_tenant():
+    report = json.loads(script(ROOT / "benchmarks" / "dossier.py", "--inspections", "2", "--count", "1",
+                               "--warmup", "0", "--json"))
+    assert set(report) == {"dossier_ms", "dossier_read_ms", "pages"} and report["pages"] >= 1
