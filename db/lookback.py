@@ -106,8 +106,11 @@ def previous_results(conn: sqlite3.Connection, tenant_id: str, *, before: str) -
 EARLIER_CLOSED_SQL = """
     SELECT count(DISTINCT e.id) FROM hazard e JOIN rectification_item r ON r.hazard_id = e.id
     WHERE e.tenant_id IS h.tenant_id AND e.park_id = h.park_id AND e.item_code = h.item_code
-      AND e.id != h.id AND e.deleted = 0 AND r.deleted = 0 AND r.status = 'closed'
+      AND e.id != h.id AND e.deleted = 0 AND r.deleted = 0 AND +r.status = 'closed'
       AND r.closed_on <= h.found_on"""
+# `+r.status`: without the unary plus SQLite starts from ix_rectification_item_status, i.e. every
+# closed item of the county for each hazard; with it, the tenant's hazards (ix_hazard_tenant_id)
+# and their items (ix_rectification_item_hazard_id). Same in due_facts.
 
 
 def repeat_numbers(conn: sqlite3.Connection, hazard_ids: list[str]) -> dict[str, int]:
@@ -157,7 +160,7 @@ def due_facts(conn: sqlite3.Connection, park_id: str | None) -> list[DueFacts]:
                     WHERE i.tenant_id = t.id AND i.deleted = 0 AND i.status = 'finished'),
                   (SELECT min(r.deadline) FROM hazard h JOIN rectification_item r ON r.hazard_id = h.id
                     WHERE h.tenant_id = t.id AND h.deleted = 0 AND r.deleted = 0
-                      AND r.status IN ('open', 'pending_review')),
+                      AND +r.status IN ('open', 'pending_review')),
                   EXISTS (SELECT 1 FROM inspection i
                     WHERE i.tenant_id = t.id AND i.deleted = 0 AND i.status = 'in_progress')
            FROM tenant t
