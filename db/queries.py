@@ -35,6 +35,8 @@ class LedgerRow:
     status: str
     open_hazards: int
     overdue_hazards: int
+    last_inspected: date | None = None  # China date of its last finished inspection (db/lookback.py)
+    unfinished: bool = False  # an inspection of it was started and not finished
 
 
 # Sort keys per ledger column; the tenant id ends every ORDER BY so paging is stable.

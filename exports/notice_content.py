@@ -48,7 +48,9 @@ kind "rectification" (隐患整改通知书):
                "responsible": "...", "responsible_phone": "...", "measures": "...",
                "funds_yuan": 0, "funds_reason": "..." | null,
                "deadline": "2026-12-10",             # never before the issue date (refused)
-               "contingency_plan": "...", "photos": ["<sha256>", ...], "outcome": null}]
+               "contingency_plan": "...", "photos": ["<sha256>", ...], "outcome": null,
+               "repeat": 2}]                        # only on a repeat: the how-many-th finding of its
+                                                    # item at the tenant after an earlier one was closed
   "deadline": the latest of the hazards' deadlines; the hazards' own deadlines are the authority.
 
 kind "reinspection_opinion" (复查意见书):

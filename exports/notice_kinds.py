@@ -31,6 +31,8 @@ class Rectification(DocumentBuilder):
         hazards = self.c.get("hazards") or []
         for h in hazards:
             description = text(h.get("description"))
+            if isinstance(h.get("repeat"), int) and h["repeat"] > 1:  # came back after an earlier one was closed
+                description += f'<br/><font color="#B00000">{self.we("repeat", count=h["repeat"])}</font>'
             if h.get("legal_basis"):
                 description += (f'<br/><font size="7" color="#555555">'
                                 f'{self.we("basis", basis=h["legal_basis"])}</font>')

@@ -18,6 +18,7 @@ import platformdirs
 
 from forms import china_time
 from forms.i18n import normalise_language
+from forms.inspection_due import RISK_CLASSES, DueRules
 from forms.working_days import WorkCalendar
 
 APP_NAME = "parkinspect"
@@ -171,6 +172,44 @@ def strip_photo_metadata(table: object = None) -> bool:
                                             "photos are stripped of metadata", value)
         return True
     return value
+
+
+def inspection_due_rules(table: object = None) -> DueRules:
+    """`[inspection]` of config.toml (or `table` as given): when a tenant is due for inspection.
+
+        [inspection]
+        interval_days = { high = 30, medium = 90, low = 180 }  # days between inspections per risk class
+        deadline_within_days = 7   # an open hazard's deadline this close makes its tenant due
+
+    A bad value or an unknown key is logged and the default kept, like `[risk_flags]`."""
+    log = logging.getLogger(__name__)
+    if table is None:
+        table = _config_file().get("inspection", {})
+    defaults = DueRules()
+    if not isinstance(table, dict):
+        log.warning("config [inspection] is not a table; using the default intervals")
+        return defaults
+    intervals = dict(defaults.interval_days)
+    within = defaults.deadline_within_days
+    for key, value in table.items():
+        if key == "interval_days" and isinstance(value, dict):
+            for risk, days in value.items():
+                if risk not in RISK_CLASSES:
+                    log.warning("config [inspection] interval_days has an unknown class %r; ignored", risk)
+                elif not _whole_days(days, minimum=1):
+                    log.warning("config [inspection] interval_days.%s = %r is not a whole number of days "
+                                "from 1 to 3650; using %r", risk, days, intervals[risk])
+                else:
+                    intervals[risk] = days
+        elif key == "deadline_within_days" and _whole_days(value, minimum=0):
+            within = value
+        else:
+            log.warning("config [inspection] %s = %r is not understood; ignored", key, value)
+    return DueRules(interval_days=intervals, deadline_within_days=within)
+
+
+def _whole_days(value: object, *, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= 3650
 
 
 def work_calendar(table: object = None) -> WorkCalendar:

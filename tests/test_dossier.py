@@ -192,4 +192,4 @@ async def test_the_ledger_key_writes_the_file_and_says_where(store, park, keys, 
         messages = [n.message for n in app._notifications]
     path = tmp_path / "docs" / dossier.file_name(tenant)
     assert path.exists()
-    assert t("dossier.tui.written", path=str(path)) in messages, messages
+    assert t("tui.dossier.written", path=str(path)) in messages, messages

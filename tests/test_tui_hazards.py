@@ -456,7 +456,7 @@ async def test_the_hazard_screens_speak_english(store, park, tenant, inspector):
         hazards = await open_hazards(app, pilot)
         table = hazards.query_one("#hazards", DataTable)
         assert [str(c.label) for c in table.columns.values()] == [
-            "Deadline", "Status", "Sev.", "Park", "Tenant", "Hazard"]
+            "Deadline", "Status", "Sev.", "Park", "Tenant", "Notice", "Hazard"]
         assert str(table.get_row_at(0)[1]) == "Overdue"
         await pilot.press("enter")
         await settle(app, pilot)

@@ -32,6 +32,7 @@ from inspect_app.services.hazards import (
     list_hazards,
     park_choices,
 )
+from inspect_app.services.lookback import repeat_line
 
 PAGE_SIZE = 100
 SEVERITIES = ("general", "major")
@@ -101,7 +102,7 @@ class HazardsScreen(TranslatedBindings, Screen):
     def _columns(self) -> tuple[str, ...]:
         # The park column says nothing once the view is filtered to one park: its room goes to
         # the description.
-        keys = ("deadline", "status", "severity", "park", "tenant", "description")
+        keys = ("deadline", "status", "severity", "park", "tenant", "notice", "description")
         return keys if self.query_state.park_id is None else tuple(k for k in keys if k != "park")
 
     # --- loading ------------------------------------------------------------------------------
@@ -152,7 +153,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         table = self.query_one("#hazards", DataTable)
         table.clear(columns=True)
         for key in self._columns():
-            table.add_column(t(f"tui.hazards.col_{key}"), key=key)
+            header = t("tui.lookback.col_notice") if key == "notice" else t(f"tui.hazards.col_{key}")
+            table.add_column(header, key=key)
 
     def _set_parks(self, parks: list[tuple[str, str, str]]) -> None:
         self.parks = parks
@@ -173,6 +175,8 @@ class HazardsScreen(TranslatedBindings, Screen):
         table = self.query_one("#hazards", DataTable)
         available = (table.size.width or self.app.size.width) - 2  # the vertical scrollbar
         fixed = {"deadline": 10, "park": 7, "tenant": TENANT_WIDTH,
+                 "notice": max(cell_len(t(f"tui.lookback.{k}")) for k in ("col_notice", "notice_issued",
+                                                                          "notice_served")),
                  "status": max(cell_len(t(f"tui.hazards.status_short.{s}")) for s in HAZARD_VIEW_STATUSES)
                  + cell_len(LATE_MARK),
                  "severity": max(cell_len(t(f"tui.hazards.severity_short.{s}")) for s in SEVERITIES)}
@@ -190,9 +194,27 @@ class HazardsScreen(TranslatedBindings, Screen):
                              style="bold" if row.severity == "major" else ""),
             "park": row.park_code,
             "tenant": formatting.clip(row.tenant_name or t("tui.hazards.common_areas"), TENANT_WIDTH),
-            "description": formatting.clip(row.description, description_width),
+            "notice": self._notice_cell(row),
+            "description": self._description_cell(row, description_width),
         }
         return [cells[key] for key in self._columns()]
+
+    @staticmethod
+    def _notice_cell(row: HazardRow) -> str:
+        """Whether the hazard's notice was issued, and served (the detail line has its number and day)."""
+        if row.notice_number is None:
+            return ""
+        return t("tui.lookback.notice_served" if row.notice_served_on else "tui.lookback.notice_issued")
+
+    @staticmethod
+    def _description_cell(row: HazardRow, width: int) -> Text:
+        """The description, after a mark when the hazard came back after an earlier one was closed."""
+        if not row.repeat:
+            return Text(formatting.clip(row.description, width))
+        mark = t("lookback.repeat_mark", count=row.repeat) + " "
+        cell = Text(mark, style=ALERT)
+        cell.append(formatting.clip(row.description, max(1, width - cell_len(mark))))
+        return cell
 
     @staticmethod
     def _status_cell(row: HazardRow, style: str) -> Text:
@@ -232,6 +254,10 @@ class HazardsScreen(TranslatedBindings, Screen):
         if row is not None:
             detail = t("tui.hazards.detail", subject=row.tenant_name or t("tui.hazards.common_areas"),
                        location=row.location, description=row.description)
+            if row.notice_number and not row.notice_late:
+                detail = f"{_notice_line(row)} · {detail}"
+            if row.repeat:
+                detail = f"{repeat_line(row.repeat)} · {detail}"
             if row.notice_late:  # first, so that the narrow screen's cut leaves it
                 detail = f"{LATE_MARK.strip()} {t('tui.notices.hazard_late', number=row.notice_number)} · {detail}"
         self.query_one("#hazard-detail", Static).update(detail)
@@ -404,3 +430,9 @@ class HazardsScreen(TranslatedBindings, Screen):
             name = t("tui.hazards.unresolved") if status == UNRESOLVED else t(f"choices.hazard_status.{status}")
             yield SystemCommand(t("tui.hazards.show_status", status=name), "", lambda s=status: self.show_status(s))
         yield SystemCommand(t("tui.hazards.show_all"), "", lambda: self.show_status(None))
+
+
+def _notice_line(row: HazardRow) -> str:
+    if row.notice_served_on:
+        return t("tui.lookback.notice_served_line", number=row.notice_number, on=row.notice_served_on.isoformat())
+    return t("tui.lookback.notice_issued_line", number=row.notice_number)

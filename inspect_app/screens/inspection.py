@@ -46,6 +46,7 @@ from inspect_app.services.inspections import (
     pass_remaining,
     record_outcome,
 )
+from inspect_app.services.lookback import previous_line, previous_results
 
 OWNER_TABLE = "check_result"
 CODE_WIDTH = 4  # "编号" and "Code" are 4 cells wide
@@ -111,6 +112,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         self.editing: Editing | None = None
         self.photo_counts: dict[str, int] = {}
         self.ledger_values: dict[str, str] = {}  # item code -> what the ledger declares
+        self.previous: dict[str, str] = {}  # item code -> the tenant's last result, in words (回头看)
         self._text_width = 0
 
     # --- layout -------------------------------------------------------------------------------
@@ -135,6 +137,8 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         self.results = list(self.view.results)
         self.sub_title = t("tui.inspection.inspectors", names="、".join(self.view.inspector_names))
         self.ledger_values = self._ledger_values()
+        self.previous = {code: previous_line(p) for code, p in
+                         previous_results(self.app.store, self.view.tenant_id, self.inspection_id).items()}
         self._build_table()
         first_open = self._next_unanswered(-1)
         self.query_one("#items", DataTable).move_cursor(row=first_open if first_open is not None else 0)
@@ -214,6 +218,8 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         if result.major_possible and result.default_severity != "major":
             head += t("tui.inspection.major_possible")
         extras = []
+        if result.code in self.previous:  # first: what was found last time is what to look at again
+            extras.append(self.previous[result.code])
         if result.note:
             extras.append(t("tui.inspection.detail_note", note=result.note))
         if result.code in self.ledger_values:

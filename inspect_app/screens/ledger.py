@@ -26,7 +26,8 @@ from inspect_app.services.ledger import get_park, get_tenant, ledger_page
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
-COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "scale", "lease_use", "risk_points")
+COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "last_inspected", "scale", "lease_use",
+           "risk_points")
 SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
 
 
@@ -49,7 +50,8 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly"),
         Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview"),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
-        Binding("d", "dossier", "dossier.tui.key", id="ledger.dossier"),
+        Binding("d", "dossier", "tui.dossier.key", id="ledger.dossier"),
+        Binding("u", "due", "tui.due.menu", id="ledger.due"),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
@@ -66,6 +68,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         # A tenant the cursor must land on once the rows are back (one just saved), whichever of
         # the form's callback and the screen's resume reloads last.
         self.wanted_tenant: str | None = None
+        self.park_label: str | None = None
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -86,6 +89,7 @@ class LedgerScreen(TranslatedBindings, Screen):
     def on_mount(self) -> None:
         park = get_park(self.app.store, self.park_id) if self.park_id else None
         title = f"{park.code}  {park.name}" if park else t("tui.ledger.all_parks_title")
+        self.park_label = title if park else None  # the due list's title
         self.query_one("#ledger-title", Static).update(title)
         table = self.query_one("#ledger", DataTable)
         if self.park_id is None:
@@ -93,7 +97,8 @@ class LedgerScreen(TranslatedBindings, Screen):
         # Short headers, and the columns an inspector scans first on the left, so that at 80
         # columns the name, place, size and open hazards are all in view.
         for key in COLUMNS:
-            table.add_column(t(f"tui.ledger.col_{key}"), key=key)
+            header = t("tui.lookback.col_last") if key == "last_inspected" else t(f"tui.ledger.col_{key}")
+            table.add_column(header, key=key)
         (self.query_one("#search", Input) if self.focus_search else table).focus()
         self.reload()
 
@@ -140,7 +145,7 @@ class LedgerScreen(TranslatedBindings, Screen):
             hazards = t("tui.ledger.hazards_overdue", open=row.open_hazards, overdue=row.overdue_hazards)
         name = row.name if row.status == "in_park" else t("tui.ledger.left_marker", name=row.name)
         cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount), hazards,
-                 label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
+                 _last_inspected(row), label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
         return [row.park_code, *cells] if self.park_id is None else cells
 
     def _update_status(self) -> None:
@@ -298,6 +303,12 @@ class LedgerScreen(TranslatedBindings, Screen):
 
         self.app.push_screen(ParkOverviewScreen(self.park_id) if self.park_id else CountyOverviewScreen())
 
+    def action_due(self) -> None:
+        """This park's tenants due for inspection (every park's from a county-wide search)."""
+        from inspect_app.screens.due import DueScreen
+
+        self.app.push_screen(DueScreen(self.park_id, park_label=self.park_label))
+
     def action_import_ledger(self) -> None:
         from inspect_app.screens.ledger_import import LedgerImportScreen
 
@@ -320,9 +331,9 @@ class LedgerScreen(TranslatedBindings, Screen):
         """一企一档 of the selected tenant, signed, to the folder notices are exported to."""
         row = self._selected()
         if row is None:
-            self.notify(t("dossier.tui.no_tenant"), severity="warning")
+            self.notify(t("tui.dossier.no_tenant"), severity="warning")
             return
-        self.notify(t("dossier.tui.writing", name=row.name))
+        self.notify(t("tui.dossier.writing", name=row.name))
         self._write_dossier(row.id)
 
     @work(thread=True, group="dossier")
@@ -338,23 +349,24 @@ class LedgerScreen(TranslatedBindings, Screen):
             target = default_export_folder() / dossier.file_name(tenant)
             written = dossier.write_dossier(self.app.store, tenant_id, target, keys_dir=config.keys_dir())
         except UserError as exc:
-            self.app.call_from_thread(self.notify, t("dossier.tui.failed", reason=exc.message()), severity="error",
+            self.app.call_from_thread(self.notify, t("tui.dossier.failed", reason=exc.message()), severity="error",
                                       timeout=10)
             return
         except OSError as exc:
-            self.app.call_from_thread(self.notify, t("dossier.tui.failed", reason=exc.strerror or str(exc)),
+            self.app.call_from_thread(self.notify, t("tui.dossier.failed", reason=exc.strerror or str(exc)),
                                       severity="error", timeout=10)
             return
-        self.app.call_from_thread(self.notify, t("dossier.tui.written", path=str(written.path)), timeout=10)
+        self.app.call_from_thread(self.notify, t("tui.dossier.written", path=str(written.path)), timeout=10)
 
     def palette_commands(self):
-        yield SystemCommand(t("dossier.tui.key"), t("dossier.tui.key_help"), self.action_dossier)
+        yield SystemCommand(t("tui.dossier.key"), t("tui.dossier.key_help"), self.action_dossier)
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_park_help"), self.action_hazards)
         yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
         yield SystemCommand(t("tui.overview.park_menu"), t("tui.overview.park_menu_help"), self.action_overview)
         yield SystemCommand(t("tui.ledger_import.menu"), t("tui.ledger_import.menu_help"), self.action_import_ledger)
         yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
                             self.action_inspect)
+        yield SystemCommand(t("tui.due.menu"), t("tui.due.menu_help"), self.action_due)
         yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)
         yield SystemCommand(t("tui.ledger.search"), t("tui.ledger.search_help"), self.action_focus_search)
         yield SystemCommand(t("tui.ledger.toggle_left"), t("tui.ledger.toggle_left_help"), self.action_toggle_left)
@@ -362,3 +374,9 @@ class LedgerScreen(TranslatedBindings, Screen):
         for column in SORT_ORDER:
             yield SystemCommand(t("tui.ledger.sort_by", column=t(f"fields.tenant.{column}")), "",
                                 lambda c=column: self.sort_by(c, descending=c in ("rented_area_m2", "headcount")))
+
+
+def _last_inspected(row: LedgerRow) -> str:
+    """"26-03-02" (8 cells, the century is never in doubt), after ▶ when an inspection is unfinished."""
+    day = row.last_inspected.strftime("%y-%m-%d") if row.last_inspected else ""
+    return (t("tui.lookback.unfinished_mark") if row.unfinished else "") + day

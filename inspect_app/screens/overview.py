@@ -104,6 +104,8 @@ def summary(figures: Figures, parks: int | None = None) -> str:
               overdue=formatting.count(h.overdue), overdue_major=formatting.count(h.overdue_major))
     flags = t("tui.overview.summary_flags", flagged=formatting.count(figures.flags.flagged_tenants),
               flags=flag_counts(figures))
+    if figures.repeat_hazards:  # hazards that came back after being closed: before the flags, for the cut
+        flags = t("tui.overview.summary_repeats", count=formatting.count(figures.repeat_hazards)) + flags
     if figures.late_notices:  # first on its line: at 80 columns the end of a line is cut
         flags = t("tui.overview.summary_late_notices", late=formatting.count(figures.late_notices)) + flags
     return "\n".join((area, money, above, flags))

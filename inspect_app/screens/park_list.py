@@ -32,6 +32,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("o", "overview", "tui.overview.menu", id="parks.overview"),
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
         Binding("d", "notices", "tui.notices.menu", id="parks.notices"),
+        Binding("u", "due", "tui.due.menu", id="parks.due"),
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
         Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
@@ -143,6 +144,14 @@ class ParkListScreen(TranslatedBindings, Screen):
         if park is not None:
             self.app.push_screen(NoticesScreen(park.id, park_label=f"{park.code} {park.name}"))
 
+    def action_due(self) -> None:
+        """The highlighted park's tenants due for inspection."""
+        from inspect_app.screens.due import DueScreen  # loads the services: not at start-up
+
+        park = self._selected()
+        if park is not None:
+            self.app.push_screen(DueScreen(park.id, park_label=f"{park.code} {park.name}"))
+
     def action_overview(self) -> None:
         """The county overview, its cursor on the highlighted park."""
         from inspect_app.screens.overview import CountyOverviewScreen  # not at start-up
@@ -165,6 +174,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         yield SystemCommand(t("tui.overview.menu"), t("tui.overview.menu_help"), self.action_overview)
         if self._selected() is not None:
             yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
+            yield SystemCommand(t("tui.due.menu"), t("tui.due.menu_help"), self.action_due)
         selected = self._selected()
         if selected is not None:
             yield SystemCommand(t("tui.inspection.parks_inspect_named", name=selected.name),

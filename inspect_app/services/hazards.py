@@ -80,6 +80,8 @@ class HazardRow:
     notice_number: str | None
     missing: list[str]
     notice_late: bool = False  # its notice was not served within three working days (services/notice_service.py)
+    notice_served_on: date | None = None  # the day its notice was served (送达)
+    repeat: int = 0  # 2 or more: the how-many-th finding of a hazard that came back (services/lookback.py)
 
     def as_json(self) -> dict:
         return {
@@ -91,6 +93,8 @@ class HazardRow:
             "measures": self.measures, "funds": self.funds, "funds_reason": self.funds_reason,
             "contingency_plan": self.contingency_plan, "notice_number": self.notice_number,
             "missing": self.missing, "notice_late": self.notice_late,
+            "notice_served_on": self.notice_served_on.isoformat() if self.notice_served_on else None,
+            "repeat": self.repeat,
         }
 
 
@@ -156,11 +160,18 @@ def list_hazards(store: Store, query: HazardQuery) -> tuple[list[HazardRow], int
 
 
 def _with_service(store: Store, rows: list[HazardRow], today: date) -> list[HazardRow]:
-    """The rows, those whose notice is late in service marked (one query for the page's notices)."""
+    """The rows with their notice's service (late or served on which day) and their repeat number
+    (one query each for the page's notices and hazards)."""
+    from db.lookback import notice_served_on, repeat_numbers
     from inspect_app.services.notice_service import late_numbers
 
-    late = late_numbers(store, [r.notice_number for r in rows if r.notice_number], today=today)
-    return [replace(r, notice_late=True) if r.notice_number in late else r for r in rows]
+    numbers = [r.notice_number for r in rows if r.notice_number]
+    late = late_numbers(store, numbers, today=today)
+    with store.connect() as conn:
+        served = notice_served_on(conn, numbers)
+        repeats = repeat_numbers(conn, [r.id for r in rows])
+    return [replace(r, notice_late=r.notice_number in late, notice_served_on=served.get(r.notice_number),
+                    repeat=repeats.get(r.id, 0)) for r in rows]
 
 
 def park_choices(store: Store) -> list[tuple[str, str, str]]:

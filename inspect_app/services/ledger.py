@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from db import queries
@@ -17,12 +18,22 @@ INPUT_FIELDS = tuple(TenantInput.model_fields)
 
 
 def ledger_page(store: Store, query: LedgerQuery) -> tuple[list[LedgerRow], int]:
-    """One page of rows and the number of rows matching the query."""
+    """One page of rows (with each tenant's last inspection) and the number of rows matching the query."""
     with store.read() as session:
         rows = queries.ledger_rows(session, query)
-        if len(rows) < query.limit:  # the last page: the count is known without a second scan
-            return rows, query.offset + len(rows)
-        return rows, queries.count_ledger(session, query)
+        # the last page: the count is known without a second scan
+        total = query.offset + len(rows) if len(rows) < query.limit else queries.count_ledger(session, query)
+    return _with_visits(store, rows), total
+
+
+def _with_visits(store: Store, rows: list[LedgerRow]) -> list[LedgerRow]:
+    """The page's rows with the day of their last inspection and an unfinished one (one query)."""
+    from db.lookback import visits
+
+    with store.connect() as conn:
+        found = visits(conn, [row.id for row in rows])
+    return [replace(row, last_inspected=found[row.id].last_inspected, unfinished=found[row.id].unfinished)
+            if row.id in found else row for row in rows]
 
 
 def get_tenant(store: Store, tenant_id: str) -> Tenant | None:

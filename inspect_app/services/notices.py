@@ -35,6 +35,7 @@ from sqlmodel import func, select
 
 from db import notice_block
 from db.errors import UserError
+from db.lookback import repeat_numbers
 from db.models import (
     CheckResult,
     Hazard,
@@ -331,7 +332,7 @@ def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem,
     files += [f for f in files_of(store, "hazard", hazard.id) if f.sha256 not in {g.sha256 for g in files}]
     photos.update({f.sha256: f.path for f in files})
     inspection = session.get(Inspection, hazard.inspection_id) if hazard.inspection_id else None
-    return {
+    entry = {
         "no": number, "description": hazard.description, "location": hazard.location,
         "severity": hazard.severity, "legal_basis": _item_basis(_template_of(inspection), hazard.item_code),
         "responsible": item.responsible_person, "responsible_phone": item.responsible_phone,
@@ -341,6 +342,13 @@ def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem,
         "photos": [f.sha256 for f in files],
         "outcome": None,
     }
+    # A hazard that came back after an earlier one was closed says so on the notice (the key only
+    # when it did: the content of every other notice stays as before).
+    with store.connect() as conn:
+        repeat = repeat_numbers(conn, [hazard.id]).get(hazard.id)
+    if repeat:
+        entry["repeat"] = repeat
+    return entry
 
 
 def _base_content(kind: str, number: str, issued_at: datetime, agency: Agency, park: Park, addressee: dict) -> dict:

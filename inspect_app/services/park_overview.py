@@ -17,7 +17,7 @@ Public API (the quarterly report files are built on it; keep it stable):
     Figures: land_area_mu, floor_area_m2, tenants, rented_area_m2, vacant_area_m2, over_rented_m2,
              headcount, above_tenants, output_wan, above_output_wan, electricity_kwh, tax_wan,
              reports, hazards: HazardCounts, flags: FlagCounts, trend: tuple[QuarterTotals, ...],
-             late_notices;
+             late_notices, repeat_hazards;
              properties above_tenant_share, above_output_share (0..1 or None), output_per_mu,
              tax_per_mu (the quarter's, 万元/亩), annual_output_per_mu, annual_tax_per_mu (the four
              quarters ending with the quarter), all None when the land area is 0
@@ -45,6 +45,8 @@ What the figures mean:
 - hazards: not closed (open, pending review, escalated) and of those the overdue ones (open, with
   an open item past its deadline), by severity; common-area hazards included — as the park list.
 - flags: how many tenants in the park carry each flag for the quarter, and carry any.
+- repeat_hazards: hazards not yet closed that came back after an earlier hazard of the same tenant
+  (or common areas) and item had been closed (db/lookback.py).
 - late_notices: issued documents not served within three working days of their issue (not served
   and past that day, or served after it), as of `today` (services/notice_service.py).
 """
@@ -58,6 +60,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from db.errors import UserError
+from db.lookback import repeat_counts
 from db.overview import overdue_sql
 from db.store import Store
 from forms import china_time
@@ -160,6 +163,7 @@ class Figures:
     flags: FlagCounts
     trend: tuple[QuarterTotals, ...]
     late_notices: int = 0  # documents not served within three working days (services/notice_service.py)
+    repeat_hazards: int = 0  # unclosed hazards that came back after being closed (db/lookback.py)
 
     @property
     def above_tenant_share(self) -> float | None:
@@ -201,6 +205,7 @@ class Figures:
             "flags": {kind: self.flags.get(kind) for kind in (*FLAG_KINDS, "flagged_tenants")},
             "trend": [q.as_json() for q in self.trend],
             "late_notices": self.late_notices,
+            "repeat_hazards": self.repeat_hazards,
         }
 
 
@@ -388,6 +393,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             overdue = {(park, severity == "major"): count
                        for park, severity, count in conn.execute(overdue_sql(one_park=park_id is not None), params)}
             late_notices = late_counts(conn, today=today, park_id=park_id)
+            repeats = repeat_counts(conn, park_id)
         flags, park_of = flags_job.result()
 
     flags_by_park: dict[str, list[tuple[Flag, ...]]] = {}
@@ -406,7 +412,8 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             headcount=headcount, above_tenants=above, output_wan=now.output_wan,
             above_output_wan=now.above_output_wan, electricity_kwh=now.electricity_kwh, tax_wan=now.tax_wan,
             reports=now.reports, hazards=hazards,
-            flags=FlagCounts.of(flags_by_park.get(pid, [])), trend=trend, late_notices=late_notices.get(pid, 0))
+            flags=FlagCounts.of(flags_by_park.get(pid, [])), trend=trend, late_notices=late_notices.get(pid, 0),
+            repeat_hazards=repeats.get(pid, 0))
         rows.append(ParkRow(pid, code, name, street, figures))
     return _Read(quarter, quarters, tuple(rows), flags)
 
@@ -431,7 +438,7 @@ def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures
         above_tenants=int(total("above_tenants")), output_wan=trend[-1].output_wan,
         above_output_wan=trend[-1].above_output_wan, electricity_kwh=trend[-1].electricity_kwh,
         tax_wan=trend[-1].tax_wan, reports=trend[-1].reports, hazards=hazards, flags=flags, trend=trend,
-        late_notices=int(total("late_notices")))
+        late_notices=int(total("late_notices")), repeat_hazards=int(total("repeat_hazards")))
 
 
 def county_overview(store: Store, *, quarter: Quarter | None = None, today: date | None = None,
