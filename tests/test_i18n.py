@@ -196,3 +196,27 @@ def test_photo_path_examples_are_one_per_platform_and_written_as_that_platform_w
     assert folder in windows
     for key in ("tui.reinspection.photo_placeholder",):
         assert windows in t(key, lang=lang, example=windows)
+
+
+def test_every_key_binding_label_is_a_catalogue_key():
+    """A footer label that is not a `tui.` catalogue key is shown as its raw key (translate_bindings)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import inspect_app.screens
+    import inspect_app.widgets
+    from inspect_app.app import ParkInspectApp
+
+    classes = [ParkInspectApp]
+    for package in (inspect_app.screens, inspect_app.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            classes += [v for v in vars(importlib.import_module(f"{package.__name__}.{module.name}")).values()
+                        if isinstance(v, type) and issubclass(v, DOMNode) and v.__module__.startswith("inspect_app")]
+    reference = catalogue(DEFAULT_LANGUAGE)
+    wrong = sorted({f"{cls.__name__}: {b.key} → {b.description}" for cls in classes for b in vars(cls).get("BINDINGS", [])
+                    if isinstance(b, Binding) and b.description
+                    and not (b.description.startswith("tui.") and b.description in reference)})
+    assert wrong == []
