@@ -152,7 +152,11 @@ def _check_backup(backup: Path) -> None:
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         found = conn.execute("SELECT version_num FROM alembic_version").fetchone() if problems == ["ok"] else None
     except sqlite3.DatabaseError as exc:  # "file is not a database", a damaged header
-        raise RestoreRefused("maintenance.restore_not_database", file=backup, detail=exc) from exc
+        # A SQLite file whose own pages are damaged (its schema unreadable) is a damaged backup,
+        # not someone else's file: say so, as the integrity check does for damage further in.
+        damaged = "malformed" in str(exc)
+        raise RestoreRefused("maintenance.restore_damaged" if damaged else "maintenance.restore_not_database",
+                             file=backup, detail=exc) from exc
     finally:
         conn.close()
     if problems != ["ok"]:

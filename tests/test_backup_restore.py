@@ -332,8 +332,8 @@ def test_restore_reports_a_damaged_or_missing_photo_of_the_backup_and_still_rest
     code, out, err = run(capsys, target, "--lang", "en", "restore", str(backup))
 
     assert code == 0, err  # the database matters most: restored, with the two photos named
-    assert f"do not match their names (damaged files) and were not copied: {damaged.name[:12]}" in err
-    assert f"are not in {attachments_of_backup(backup)} and were not copied: {missing.name[:12]}" in err
+    assert f"not matching their names (damaged files), not copied: {damaged.name[:12]}" in err
+    assert f"not found in {attachments_of_backup(backup)}, not copied: {missing.name[:12]}" in err
     assert stored_photos(target.parent / "attachments") == named_photos(backup) - {damaged.name[:64], missing.name[:64]}
     assert synced_data(target) == synced_data(backup)
 

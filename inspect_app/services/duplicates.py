@@ -24,7 +24,9 @@ from db.store import Store
 # audit events and conflict rows are history and stay with the row they describe.
 # tests/test_duplicates.py checks that every foreign key to tenant.id is listed here or in KEPT.
 MOVED = ("inspection.tenant_id", "hazard.tenant_id", "quarterly_report.tenant_id")
-KEPT = ("notice.tenant_id", "tenant.merged_into")
+# A notice names the tenant it was served on; a plan's task names the tenant the published draw
+# drew (and only the office changes tasks: the hub refuses a laptop's edit of one).
+KEPT = ("notice.tenant_id", "tenant.merged_into", "inspection_task.tenant_id")
 
 
 @dataclass(frozen=True)
