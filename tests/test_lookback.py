@@ -169,6 +169,10 @@ async def test_a_repeat_is_flagged_on_the_hazard_the_notice_and_the_overview(sto
         assert str(row[-1]).startswith("复2 ")
         assert "已发" in [str(c) for c in row]
         assert "重复发现，第 2 次" in str(app.screen.query_one("#hazard-detail").render())
+        table.move_cursor(row=table.get_row_index(second))
+        await pilot.press("enter")  # its 五落实: the header says it came back
+        await settle(app, pilot)
+        assert "重复发现，第 2 次" in str(app.screen.query_one("#hazard-summary").render())
     record_service(store, issued.number, {"method": "直接送达", "recipient": "张伟", "served_on": "2026-06-12"},
                    today=date(2026, 6, 12))
     app = make_app(store, today=date(2026, 6, 12))

@@ -54,6 +54,7 @@ from inspect_app.services.hazards import (
     save_hazard,
     save_rectification,
 )
+from inspect_app.services.lookback import repeat_line
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.placeholders import placeholder
 
@@ -167,6 +168,8 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
         text.append(header)
         if row.status == "overdue":
             text.highlight_words([status], style="bold red")
+        if row.repeat:  # came back after an earlier one was closed: the inspector should know at once
+            text.append("  " + repeat_line(row.repeat), style="bold yellow")
         if row.notice_number:
             text.append("\n" + t("tui.rectification.header_notice", number=row.notice_number), style="italic")
         return text
