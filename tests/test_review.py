@@ -20,7 +20,7 @@ from tests.conftest import TODAY
 from tests.test_notices import AGENCY, FIVE, NOW, hazards_of_a_tenant, inspector, keys  # noqa: F401
 
 
-def issue(store, hazard_ids, keys):
+def issue(store, hazard_ids, keys):  # noqa: F811
     return issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys, now=NOW)
 
 
