@@ -415,6 +415,42 @@ class InspectionTask(SyncColumns, table=True):
     inspection_id: str | None = Field(default=None, foreign_key="inspection.id")
 
 
+class AgencyPolicy(SyncColumns, table=True):
+    """The agency's rules every device obeys, set by the office: which 整改通知书 need its approval
+    before they are issued (none | major: those naming a 重大 hazard | all). Shared (every device
+    pulls it) and office-written; the live row with the newest clock counts."""
+
+    __tablename__ = "agency_policy"
+
+    notice_review: str = Field(default="none", max_length=10)  # none | major | all
+    set_by: str | None = Field(default=None, max_length=36)
+
+
+class NoticeReview(SyncColumns, table=True):
+    """A request between a laptop and the office. kind "notice": the inspector's prepared
+    整改通知书 (its hazards and the sha256 of their reviewed content, number not taken) waits for
+    the office — pending, then approved or returned with a comment. kind "changes": the office asks
+    for corrections on a finished inspection (ODK's "has issues"); the inspector's edit marks it
+    resolved. The hub lets a park device insert only pending notice requests and resolve only
+    change requests (docs/SYNC.md "Rules")."""
+
+    __tablename__ = "notice_review"
+
+    park_id: str = Field(foreign_key="park.id", index=True)
+    inspection_id: str | None = Field(default=None, foreign_key="inspection.id", index=True)
+    kind: str = Field(max_length=10)  # notice | changes
+    hazard_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    content_sha256: str | None = Field(default=None, max_length=64)  # of the hazards as reviewed
+    prepared_by: str | None = Field(default=None, max_length=36)
+    prepared_at: datetime = Field(default_factory=utc_now)
+    state: str = Field(default="pending", max_length=10)  # pending|approved|returned; open|resolved
+    comment: str | None = Field(default=None, max_length=1000)
+    reviewed_by: str | None = Field(default=None, max_length=36)
+    reviewed_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=36)
+    resolved_at: datetime | None = None
+
+
 # --- local to this device ---------------------------------------------------------------------
 
 
@@ -530,7 +566,7 @@ SYNCED_TABLES: dict[str, type[SyncColumns]] = {
     cls.__tablename__: cls
     for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
                 Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict,
-                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask)
+                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask, AgencyPolicy, NoticeReview)
 }
 APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment", "plan_draw"})
 
@@ -547,5 +583,6 @@ def synced_tables_parents_first() -> tuple[str, ...]:
 # inspection records (few, and legal records), an audit event too, so that a record's history is
 # one list.
 AUDITED_TABLES = frozenset({"park", "building", "tenant", "inspector", "inspection", "check_result", "hazard",
-                            "rectification_item", "reinspection", "quarterly_report"})
-AUDITED_INSERT_TABLES = frozenset({"inspection", "hazard", "rectification_item", "reinspection"})
+                            "rectification_item", "reinspection", "quarterly_report", "agency_policy", "notice_review"})
+AUDITED_INSERT_TABLES = frozenset({"inspection", "hazard", "rectification_item", "reinspection", "agency_policy",
+                                   "notice_review"})

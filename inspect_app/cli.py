@@ -29,6 +29,7 @@ from inspect_app.cli_plans import add_plan_parser
 from inspect_app.cli_quarterly import add_quarterly_parser
 from inspect_app.cli_report import add_report_parser
 from inspect_app.cli_restore import add_restore_parser
+from inspect_app.cli_review import add_review_parser
 from inspect_app.cli_sync import add_sync_parser
 
 
@@ -84,6 +85,7 @@ def build_parser() -> Parser:
     add_quarterly_parser(sub, Parser)
     add_overview_parser(sub, Parser)
     add_plan_parser(sub, Parser)
+    add_review_parser(sub, Parser)
     add_report_parser(sub, Parser)
     add_restore_parser(sub, Parser)
     add_keys_parser(sub, Parser)

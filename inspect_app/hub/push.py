@@ -27,7 +27,14 @@ from db.clock import MAX_SKEW_MS, is_valid
 from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
 from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
-from inspect_app.sync.protocol import RULES, SHARED_TABLES, STAMP_FIELDS, TableRules, value_problem
+from inspect_app.sync.protocol import (
+    RULES,
+    SHARED_TABLES,
+    STAMP_FIELDS,
+    TableRules,
+    review_refusal,
+    value_problem,
+)
 
 __all__ = ["SHARED_TABLES", "PushApplier", "PushResult", "Refused"]
 
@@ -300,6 +307,10 @@ class PushApplier:
                 raise Refused("office_only", f"only a device of every park may write {rules.name} rows"
                               + (f" (a park device may set {', '.join(sorted(rules.office_fields))})"
                                  if rules.office_fields else ""))
+        if rules.name == "notice_review":
+            refusal = review_refusal(item.op, state.values if state is not None else None, item.payload)
+            if refusal is not None:
+                raise Refused("office_only", refusal)
         parks = self.device.parks
         before = state.park_id if state is not None else None
         if before is not None and before not in parks:

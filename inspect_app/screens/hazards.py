@@ -33,6 +33,7 @@ from inspect_app.services.hazards import (
     park_choices,
 )
 from inspect_app.services.lookback import repeat_line
+from inspect_app.services.notice_review import hazard_notes
 
 PAGE_SIZE = 100
 SEVERITIES = ("general", "major")
@@ -258,6 +259,9 @@ class HazardsScreen(TranslatedBindings, Screen):
                 detail = f"{_notice_line(row)} · {detail}"
             if row.repeat:
                 detail = f"{repeat_line(row.repeat)} · {detail}"
+            note = hazard_notes(self.app.store, [row.id]).get(row.id)
+            if note:  # the office returned its notice or asked for changes: first, before the cut
+                detail = f"{t('tui.review.hazard_note', comment=note)} · {detail}"
             if row.notice_late:  # first, so that the narrow screen's cut leaves it
                 detail = f"{LATE_MARK.strip()} {t('tui.notices.hazard_late', number=row.notice_number)} · {detail}"
         self.query_one("#hazard-detail", Static).update(detail)

@@ -40,6 +40,7 @@ from inspect_app.services.notice_drafts import (
     record_draft,
     record_problem,
 )
+from inspect_app.services.notice_review import notice_status, submit_for_review
 from inspect_app.services.notices import (
     Agency,
     IssuedNotice,
@@ -90,6 +91,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         Binding("e", "export", "tui.notice.export", id="notice.export"),
         Binding("p", "print", "tui.notice.print", id="notice.print"),
         Binding("s", "serve", "tui.notices.serve", id="notice.serve"),
+        Binding("ctrl+r", "submit_review", "tui.review.submit", id="notice.submit_review", priority=True),
         Binding("escape", "close", "tui.notice.close", id="notice.close"),
     ]
 
@@ -195,6 +197,8 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
                           location=row.location, description=row.description) + "\n",
                         style="bold red" if row.severity == "major" else "bold")
             text.append(self._five_lines(row))
+        if self.issued is None:
+            self.review_line(text)
         return self.problem(rows)
 
     def _preview_opinion(self, text: Text, draft: OpinionDraft) -> str | None:
@@ -268,7 +272,24 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
             ensure_ready_for_notice(self.app.store, self.hazard_ids, self.app.today)
         except UserError as exc:
             return exc.message()
+        # The agency's review policy: the service refuses too; here it says what to do next.
+        review = notice_status(self.app.store, self.hazard_ids)
+        if not review.may_issue:
+            key = "need_review" if review.state == "missing" else review.state
+            return t(f"tui.review.{key}", comment=review.comment or "")
         return None
+
+    def review_line(self, text: Text) -> None:
+        """The office's review of these hazards, when the policy asks for one or it was returned."""
+        if not self.hazard_ids:
+            return
+        review = notice_status(self.app.store, self.hazard_ids)
+        if review.state == "approved":
+            text.append("\n" + t("tui.review.approved") + "\n", style="bold green")
+        elif review.state == "returned":
+            text.append("\n" + t("tui.review.returned", comment=review.comment or "") + "\n", style="bold yellow")
+        elif review.required:
+            text.append("\n" + t(f"review.state.{review.state}") + "\n", style="bold yellow")
 
     def say(self, message: str, *, warning: bool = False) -> None:
         status = self.query_one("#notice-status", Static)
@@ -279,6 +300,8 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "issue":
             return self.issued is None
+        if action == "submit_review":
+            return self.issued is None and self.kind == RECTIFICATION
         if action in AFTER_ISSUE:
             if self.issued is None:
                 return False
@@ -321,6 +344,18 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
             self.offer_key(directory)
             return
         self.issue()
+
+    def action_submit_review(self) -> None:
+        """Send the prepared notice (number not taken) to the office; it waits there, offline too."""
+        if self.issued is not None or self.kind != RECTIFICATION:
+            return
+        try:
+            submit_for_review(self.app.store, self.hazard_ids, self.app.today)
+        except UserError as exc:
+            self.say(exc.message(), warning=True)
+            return
+        self.refresh_preview()
+        self.say(t("tui.review.submitted"))
 
     def offer_key(self, directory: Path) -> None:
         from inspect_app.screens.confirm import ConfirmScreen

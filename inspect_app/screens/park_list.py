@@ -36,6 +36,8 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
         Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
+        # The office's review queue (a laptop is told it lives on the office device).
+        Binding("r", "review", "tui.review.menu", id="parks.review", show=False),
     ]
 
     def __init__(self):
@@ -152,6 +154,21 @@ class ParkListScreen(TranslatedBindings, Screen):
         if park is not None:
             self.app.push_screen(DueScreen(park.id, park_label=f"{park.code} {park.name}"))
 
+    def is_office(self) -> bool:
+        from db import device_scope
+
+        with self.app.store.connect() as conn:
+            return device_scope.assigned_parks(conn) is None
+
+    def action_review(self) -> None:
+        """The office's queue of notices waiting for approval."""
+        if not self.is_office():
+            self.notify(t("tui.review.not_office"), severity="warning")
+            return
+        from inspect_app.screens.review_queue import ReviewQueueScreen  # loads the ORM: not at start-up
+
+        self.app.push_screen(ReviewQueueScreen())
+
     def action_overview(self) -> None:
         """The county overview, its cursor on the highlighted park."""
         from inspect_app.screens.overview import CountyOverviewScreen  # not at start-up
@@ -172,6 +189,8 @@ class ParkListScreen(TranslatedBindings, Screen):
             yield SystemCommand(t("tui.quarterly.open"), t("tui.quarterly.open_help"), self.action_quarterly)
         yield SystemCommand(t("tui.hazards.menu"), t("tui.hazards.menu_help"), self.action_hazards)
         yield SystemCommand(t("tui.overview.menu"), t("tui.overview.menu_help"), self.action_overview)
+        if self.is_office():
+            yield SystemCommand(t("tui.review.menu"), t("tui.review.menu_help"), self.action_review)
         if self._selected() is not None:
             yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
             yield SystemCommand(t("tui.due.menu"), t("tui.due.menu_help"), self.action_due)

@@ -263,6 +263,7 @@ def save_hazard(store: Store, hazard_id: str, data: HazardInput) -> str:
         for name, value in values.items():
             if getattr(hazard, name) != value:
                 setattr(hazard, name, value)
+        _resolve_change_requests(session, store, hazard)
         return hazard.id
 
 
@@ -288,7 +289,15 @@ def save_rectification(store: Store, hazard_id: str, data: RectificationInput, *
         for name, value in values.items():
             if getattr(target, name) != value:
                 setattr(target, name, value)
+        _resolve_change_requests(session, store, hazard)
         return target.id
+
+
+def _resolve_change_requests(session: Session, store: Store, hazard: Hazard) -> None:
+    """An edit of a hazard or its 五落实 is the correction the office asked for on its inspection."""
+    from inspect_app.services.notice_review import resolve_changes
+
+    resolve_changes(session, hazard.inspection_id, store.actor_id)
 
 
 # --- defaults that save typing -----------------------------------------------------------------

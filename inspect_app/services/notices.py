@@ -378,11 +378,16 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
     """The 隐患整改通知书 for hazards of one tenant (or of one park's common areas).
 
     Refused, with nothing written, when a hazard lacks any of the five implementations or its
-    deadline is before the issue date (China time), when the hazards belong to different
+    deadline is before the issue date (China time), when the agency's policy requires the office's
+    approval and these hazards as they stand have none (services/notice_review.py), when the hazards belong to different
     addressees, when a hazard is on an issued notice already (unless this is the correction that
     supersedes it), or when this device has no signing key.
     """
     ensure_ready_for_notice(store, hazard_ids, china_time.local_date(now))
+    # The agency's policy may require the office's approval of exactly these hazards as they stand.
+    from inspect_app.services.notice_review import ensure_approved
+
+    ensure_approved(store, hazard_ids)
     key = _signing_key(keys_dir)
     with store.transaction() as session:
         hazards = [session.get(Hazard, h) for h in hazard_ids]

@@ -79,7 +79,7 @@ def _json(value):
 
 # Shared reference data: rows of no park, pulled by every device; a park-limited device may add
 # its own and edit those, others' only a device of every park (inspection plans: none, below).
-SHARED_TABLES = frozenset({"inspector", "inspection_plan"})
+SHARED_TABLES = frozenset({"inspector", "inspection_plan", "agency_policy"})
 # The office's own rows: of no park, written and pulled only by devices of every park (a draw's
 # register names every park's tenants; recusals are the office's records).
 OFFICE_TABLES = frozenset({"plan_recusal", "plan_draw"})
@@ -87,8 +87,13 @@ OFFICE_TABLES = frozenset({"plan_recusal", "plan_draw"})
 # may still update (a laptop links the inspection it started from a task; nothing else).
 OFFICE_WRITTEN: dict[str, frozenset[str]] = {
     "inspection_plan": frozenset(), "plan_recusal": frozenset(), "plan_draw": frozenset(),
-    "inspection_task": frozenset({"inspection_id"}),
+    "inspection_task": frozenset({"inspection_id"}), "agency_policy": frozenset(),
 }
+# Requests a park device starts and the office decides (notice_review): a park-limited device may
+# insert a pending notice request with no decision in it, and mark the office's change request
+# resolved; approving, returning and asking for changes are the office's (review_refusal).
+REVIEW_DECISION_FIELDS = frozenset({"state", "comment", "reviewed_by", "reviewed_at"})
+RESOLVE_FIELDS = frozenset({"state", "resolved_by", "resolved_at"})
 # Rows that name another row by table and id (not a foreign key): they take that row's park.
 NAMED_REFERENCES = {  # table -> (column naming the table, column naming the row)
     "attachment_link": ("owner_table", "owner_id"),
@@ -216,6 +221,25 @@ def _rules(name: str) -> TableRules:
 
 
 RULES: dict[str, TableRules] = {name: _rules(name) for name in SYNCED_TABLES}
+
+
+def review_refusal(op: str, before: dict | None, payload: dict) -> str | None:
+    """Why a park-limited device may not write this notice_review change (None when it may).
+
+    `before` is the row's values at the hub (None for a new row); `payload` the change's fields."""
+    fields = set(payload) - STAMP_FIELDS
+    if op == "insert":
+        if payload.get("kind") != "notice" or payload.get("state") != "pending":
+            return "a park device may only submit a pending notice for review"
+        if any(payload.get(name) is not None for name in (REVIEW_DECISION_FIELDS - {"state"}) | {"resolved_by",
+                                                                                                 "resolved_at"}):
+            return "a park device may not fill in the office's decision"
+        return None
+    if before is None:
+        return "unknown request"
+    if before.get("kind") == "changes" and fields <= RESOLVE_FIELDS and payload.get("state", "resolved") == "resolved":
+        return None
+    return "only the office approves, returns or asks for changes"
 
 
 # --- checking a change's values -------------------------------------------------------------------
