@@ -18,7 +18,14 @@ from textual.screen import Screen
 
 from db.store import Store
 from forms.i18n import set_language, t
-from inspect_app.bindings import enter_moves_focus_now, is_text_field, tab_moves_focus_now, translate_bindings
+from inspect_app.bindings import (
+    COMMIT_ACTIONS,
+    action_name,
+    enter_moves_focus_now,
+    is_text_field,
+    tab_moves_focus_now,
+    translate_bindings,
+)
 from inspect_app.services.parks import inspector_name
 from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
@@ -72,6 +79,16 @@ class ParkInspectApp(App[None]):
             self.screen.focus_next()
         else:
             self.screen.focus_previous()
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """A form's save (Ctrl+S, Ctrl+N…) pressed while a text field has the focus runs once the
+        keys typed before it have reached that field (bindings.py, rule 6): a priority binding acts
+        as its key arrives, while the characters ahead of it may still wait in the field's queue."""
+        focused = self.focused
+        if is_text_field(focused) and action_name(action) in COMMIT_ACTIONS:
+            focused.call_later(super().run_action, action, default_namespace, namespaces)
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_field_enter(self) -> None:
         self.screen.focus_next()

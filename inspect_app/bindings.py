@@ -70,6 +70,21 @@ class TranslatedBindings:
 #    Enter does the same on the forms where it goes to the next field (a screen that sets
 #    `ENTER_MOVES_FOCUS = True`: the profile, the settings): `AAA Enter BBB` is two fields.
 
+# 6. A form's save (Ctrl+S, Ctrl+N, the notice's Ctrl+S/Ctrl+R, the grid's Ctrl+S) pressed while a
+#    text field has the focus waits for the keys typed before it to reach the field
+#    (`ParkInspectApp.run_action`): `…信息化局 Ctrl+S` in one burst saves the whole name.
+
+# The actions of rule 6: they take what the fields hold.
+COMMIT_ACTIONS = frozenset({"save", "next", "issue", "submit_review", "save_row"})
+
+
+def action_name(action: object) -> str:
+    """`save` from "save", "screen.save", "answer(True)" or Textual's parsed (namespace, name, args)."""
+    if isinstance(action, str):
+        return action.split("(", 1)[0].rsplit(".", 1)[-1]
+    return str(action[1]) if isinstance(action, tuple) and len(action) > 1 else ""
+
+
 # What Textual's Screen binds Tab to: the same move, only too late.
 FOCUS_ACTIONS = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous"})
 

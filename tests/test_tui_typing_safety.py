@@ -246,6 +246,24 @@ async def test_enter_between_fields_in_one_burst_keeps_each_field(store, park):
         assert [w.value for w in screen.query(Input)][:3] == ["AAA", "BBB", "CCC"]
 
 
+async def test_ctrl_s_right_after_the_last_character_saves_what_was_typed(store, park):
+    """Ctrl+S queued behind the tail of the last field (a fast typist, a scanner's suffix) saves the
+    whole text: the save waits for the keys typed before it."""
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        burst(app, [*"Wang", "tab", *"ZJ-2020-0187", "tab", *"平湖市经济和信息化局", "ctrl+s"])
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ProfileScreen)
+    from sqlmodel import select
+
+    from db.models import Inspector
+    with store.read() as session:
+        saved = session.exec(select(Inspector)).one()
+    assert (saved.name, saved.agency) == ("Wang", "平湖市经济和信息化局")
+
+
 async def test_a_pasted_or_scanned_credit_code_lands_in_the_focused_field_only(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
