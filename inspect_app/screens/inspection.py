@@ -184,7 +184,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         answered = sum(r.outcome is not None for r in self.results)
         failed = sum(r.outcome == "fail" for r in self.results)
         self.query_one("#inspection-title", Static).update(
-            t("tui.inspection.title", subject=view.subject, template=view.title))
+            t("tui.inspection.title", subject=formatting.short_name(view.subject), template=view.title))
         progress = Text(t("tui.inspection.progress", answered=answered, total=len(self.results)))
         progress.append(" · ")
         progress.append(t("tui.inspection.failed_count", failed=failed), style="bold red" if failed else "")

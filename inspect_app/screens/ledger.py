@@ -23,9 +23,11 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_park, get_tenant, ledger_page
+from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
+NAME_WIDTH = 18  # cells: without its place prefix and company form a name fits; the full one is in the form
 COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "last_inspected", "scale", "lease_use",
            "risk_points")
 SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
@@ -81,7 +83,7 @@ class LedgerScreen(TranslatedBindings, Screen):
                          compact=True)
             yield Select([(label("risk_point", r), r) for r in RISK_POINTS], prompt=t("tui.ledger.all_risks"),
                          id="risk-filter", compact=True)
-        yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="ledger", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
         yield SyncStatusLine()
         yield Footer()
@@ -143,7 +145,8 @@ class LedgerScreen(TranslatedBindings, Screen):
         hazards = formatting.count(row.open_hazards) if row.open_hazards else ""
         if row.overdue_hazards:
             hazards = t("tui.ledger.hazards_overdue", open=row.open_hazards, overdue=row.overdue_hazards)
-        name = row.name if row.status == "in_park" else t("tui.ledger.left_marker", name=row.name)
+        short = formatting.narrow_name(row.name, NAME_WIDTH)
+        name = short if row.status == "in_park" else t("tui.ledger.left_marker", name=short)
         cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount), hazards,
                  _last_inspected(row), label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
         return [row.park_code, *cells] if self.park_id is None else cells

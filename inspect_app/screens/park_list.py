@@ -14,6 +14,7 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.parks import agency_warning, park_summaries
+from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
@@ -45,7 +46,7 @@ class ParkListScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.parks.title"), classes="screen-title")
-        yield DataTable(id="parks", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="parks", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
         yield Static("", id="agency-warning")
         yield SyncStatusLine()
