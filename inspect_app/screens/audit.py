@@ -73,7 +73,7 @@ class AuditScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="audit", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         history = hazard_history(self.app.store, self.hazard_id)

@@ -45,7 +45,7 @@ class ConflictsScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
         yield Static("", id="conflict-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="conflicts-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#conflicts", DataTable)
@@ -149,7 +149,7 @@ class RejectedChangesScreen(TranslatedBindings, Screen):
         yield Static(t("tui.sync.rejected_title"), classes="screen-title")
         yield FitDataTable(id="rejected", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="rejected-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#rejected", DataTable)
@@ -191,7 +191,7 @@ class SetAsideChangesScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="set-aside", cursor_type="row", zebra_stripes=True)
         yield Static("", id="set-aside-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="set-aside-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.changes = []

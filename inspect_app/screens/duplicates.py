@@ -39,7 +39,7 @@ class DuplicatesScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="duplicates", cursor_type="row", zebra_stripes=True)
         yield Static("", id="duplicate-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="duplicates-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#duplicates", DataTable)

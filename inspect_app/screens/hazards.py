@@ -89,7 +89,7 @@ class HazardsScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="hazards", cursor_type="row", zebra_stripes=True)
         yield Static("", id="hazard-detail")
         yield Static(t("tui.common.loading"), id="hazards-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#hazards", DataTable).focus()

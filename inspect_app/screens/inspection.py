@@ -130,7 +130,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             yield Input(id="editor-input", compact=True)
         yield Static("", id="editor-error", markup=False)
         yield Static("", id="inspection-status", classes="status-line", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.view = load_inspection(self.app.store, self.inspection_id)

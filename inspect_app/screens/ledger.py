@@ -39,17 +39,20 @@ class LedgerScreen(TranslatedBindings, Screen):
     LedgerScreen .toolbar Select { width: 22; margin-left: 1; }
     LedgerScreen #scale-filter { width: 16; }
     """
+    # The footer shows what is done at the door (search, add, inspect, hazards, overview, import);
+    # marking as left, sorting, the left tenants and the quarterly grid are in ^p and F1
+    # (bindings.py: the footer at 80 columns).
     BINDINGS = [
         Binding("slash", "focus_search", "tui.ledger.search", id="ledger.search", key_display="/"),
         Binding("enter", "open_tenant", "tui.ledger.open", id="ledger.open", show=False),
         Binding("a", "add_tenant", "tui.ledger.add", id="ledger.add"),
         Binding("i", "inspect", "tui.inspection.ledger_inspect", id="ledger.inspect"),
-        Binding("l", "mark_left", "tui.ledger.mark_left", id="ledger.mark_left"),
-        Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort"),
+        Binding("l", "mark_left", "tui.ledger.mark_left", id="ledger.mark_left", show=False),
+        Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort", show=False),
         Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
-        Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
+        Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left", show=False),
         Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
-        Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly"),
+        Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly", show=False),
         Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview"),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("d", "dossier", "tui.dossier.key", id="ledger.dossier"),
@@ -86,7 +89,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="ledger", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
         yield SyncStatusLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         park = get_park(self.app.store, self.park_id) if self.park_id else None

@@ -72,7 +72,7 @@ class NoticesScreen(TranslatedBindings, Screen):
         yield FitDataTable(id="notices", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notices-detail")
         yield Static("", id="notices-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#notices", DataTable)

@@ -140,7 +140,7 @@ class OverviewScreenBase(TranslatedBindings, Screen):
         yield FitDataTable(cursor_type="row", zebra_stripes=True)
         yield Static("", classes="overview-detail")
         yield Static(t("tui.common.loading"), classes="status-line overview-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

@@ -34,7 +34,8 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
         Binding("d", "notices", "tui.notices.menu", id="parks.notices"),
         Binding("u", "due", "tui.due.menu", id="parks.due"),
-        Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
+        # The list reloads whenever it is shown again; F5 stays in ^p and F1 (the footer is full).
+        Binding("f5", "reload", "tui.parks.reload", id="parks.reload", show=False),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
         Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
     ]
@@ -50,7 +51,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
         yield Static("", id="agency-warning")
         yield SyncStatusLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#parks", DataTable)
@@ -83,7 +84,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         table.clear()
         for s in summaries:
             table.add_row(
-                s.code, s.name, formatting.count(s.tenants), formatting.count(s.open_hazards),
+                s.code, formatting.short_name(s.name), formatting.count(s.tenants), formatting.count(s.open_hazards),
                 formatting.count(s.overdue_hazards) if s.overdue_hazards else "",
                 formatting.area(s.rented_area_m2), formatting.count(s.headcount), s.street, key=s.id,
             )

@@ -169,7 +169,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         yield Static("", id="q-message")
         yield Static("", id="q-context")
         yield Static(t("tui.common.loading"), id="q-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#q-table", DataTable)
