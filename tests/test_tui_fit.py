@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
+from inspect_app import formatting
 from inspect_app.app import make_app
 from inspect_app.screens.audit import AuditScreen
 from inspect_app.screens.conflicts import ConflictsScreen
@@ -59,11 +60,6 @@ def squeezed(text: str) -> str:
 
 
 def footer_problems(screen) -> list[str]:
-    import os
-    if os.environ.get("FIT_DEBUG"):
-        keys = [k for k in screen.query(FooterKey) if k.display]
-        print(type(screen).__name__, max((k.region.right for k in keys), default=0), " | ".join(
-            f"{k.key_display} {k.description}" for k in keys))
     problems = []
     for footer_key in screen.query(FooterKey):
         if not footer_key.display:
@@ -138,3 +134,11 @@ async def test_every_main_screen_fits_80_by_24_whole(language, store, park, tena
             app.pop_screen()
             await settle(app, pilot)
     assert not problems, "\n".join(problems)
+
+
+def test_a_narrow_name_keeps_what_tells_two_tenants_apart():
+    assert formatting.narrow_name("平湖市佳嘉新材料科技有限公司", 12) == "佳嘉新材料…"
+    assert formatting.narrow_name("平湖市佳嘉新材料科技有限公司", 14) == "佳嘉新材料科技"
+    assert formatting.narrow_name("平湖市鑫诺电子有限公司", 16) == "鑫诺电子有限公司"  # fits: the form stays
+    assert formatting.short_name("平湖市佳嘉服饰") == "佳嘉服饰"
+    assert formatting.narrow_name("Acme Tools Co., Ltd.", 10) == "Acme Tools"

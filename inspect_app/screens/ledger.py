@@ -39,8 +39,9 @@ class LedgerScreen(TranslatedBindings, Screen):
     LedgerScreen .toolbar Select { width: 22; margin-left: 1; }
     LedgerScreen #scale-filter { width: 16; }
     """
-    # The footer shows what is done at the door (search, add, inspect, hazards, overview, import);
-    # marking as left, sorting, the left tenants and the quarterly grid are in ^p and F1
+    # The footer shows what is done at the door (search, add, inspect, hazards, import, the tenant's
+    # file, the due list); marking as left, sorting, the left tenants, the quarterly grid and the
+    # park's overview are in ^p and F1
     # (bindings.py: the footer at 80 columns).
     BINDINGS = [
         Binding("slash", "focus_search", "tui.ledger.search", id="ledger.search", key_display="/"),
@@ -53,7 +54,7 @@ class LedgerScreen(TranslatedBindings, Screen):
         Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left", show=False),
         Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
         Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly", show=False),
-        Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview"),
+        Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview", show=False),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("d", "dossier", "tui.dossier.key", id="ledger.dossier"),
         Binding("u", "due", "tui.due.menu", id="ledger.due"),
