@@ -14,18 +14,40 @@ import functools
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
 
-from forms.i18n import t
+from forms.i18n import catalogue, current_language, t
+
+# --- the footer at 80 columns ---------------------------------------------------------------------
+#
+# The one rule: every screen's footer shows its keys whole at 80×24 in every language.
+#
+# 1. The footer is compact (`Footer(compact=True)`): one space between keys, none around them.
+# 2. A footer label is short: a binding whose catalogue key has a `<key>_short` sibling
+#    (`tui.ledger.add_short = "新增"` next to `tui.ledger.add = "新增企业"`) shows the short text
+#    in the footer; the long one becomes the binding's tooltip, shown on hover and in the F1 keys
+#    panel next to the short one. The command palette keeps its own long descriptions (`*_help`).
+# 3. The footer shows the keys an inspector needs on that screen to do its work and to leave it;
+#    the rest are `show=False` and stay in the ^p palette and the F1 keys panel (a screen's
+#    status line names a hidden key where it matters: "F6 同步", "(c) 冲突").
+# 4. tests/test_tui_fit.py pushes every main screen at 80×24 in zh_CN and en and fails when a
+#    footer key lies beyond column 80 or is cut; a new binding that does not fit fails there.
+
+
+def _footer_label(key: str) -> tuple[str, str]:
+    """(footer label, tooltip) for a catalogue key: the short label and the long one, if any."""
+    short = f"{key}_short"
+    if short in catalogue(current_language()):
+        return t(short), t(key)
+    return t(key), ""
 
 
 def translate_bindings(node: DOMNode) -> None:
-    keys = {
-        key: [
-            dataclasses.replace(b, description=t(b.description), tooltip=t(b.tooltip) if b.tooltip else "")
-            if b.description.startswith("tui.") else b
-            for b in bindings
-        ]
-        for key, bindings in node._bindings.key_to_bindings.items()
-    }
+    def translated(b):
+        if not b.description.startswith("tui."):
+            return b
+        description, tooltip = _footer_label(b.description)
+        return dataclasses.replace(b, description=description, tooltip=t(b.tooltip) if b.tooltip else tooltip)
+
+    keys = {key: [translated(b) for b in bindings] for key, bindings in node._bindings.key_to_bindings.items()}
     node._bindings = BindingsMap.from_keys(keys)
 
 

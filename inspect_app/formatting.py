@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from rich.cells import cell_len
@@ -55,6 +56,28 @@ def clip(text: str, width: int) -> str:
             break
         kept.append(char)
     return "".join(kept) + "…"
+
+
+# "平湖市…", "浙江省…": the place most names start with says nothing in a park's own lists, and
+# cutting a long name at its end loses exactly what tells two tenants apart.
+PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?[省市县区](?=[\u4e00-\u9fff]{4})")
+# The company form at a name's end: the same for nearly every tenant, dropped before clipping.
+COMPANY_FORM = re.compile(r"(股份有限公司|有限责任公司|有限公司|合伙企业|个体工商户|"
+                          r"[ ,]*(Co\.,? ?Ltd\.?|Ltd\.?|LLC|Inc\.?))$", re.IGNORECASE)
+
+
+def short_name(name: str) -> str:
+    """A tenant or park name without the place it starts with ("平湖市佳嘉…" -> "佳嘉…")."""
+    return PLACE_PREFIX.sub("", name)
+
+
+def narrow_name(name: str, width: int) -> str:
+    """A name for a narrow column: without its place prefix, then without its company form if
+    still too wide, then clipped — so that what tells two tenants apart stays in view."""
+    shorter = short_name(name)
+    if cell_len(shorter) > width:
+        shorter = COMPANY_FORM.sub("", shorter) or shorter
+    return clip(shorter, width)
 
 
 def photo_path_example(windows: bool | None = None, lang: str | None = None) -> str:

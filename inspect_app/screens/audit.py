@@ -20,6 +20,7 @@ from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.audit import AuditEntry, hazard_history
 from inspect_app.services.hazards import get_hazard
+from inspect_app.widgets.fit_table import FitDataTable
 
 # Columns that identify or stamp a row rather than describe it: not worth a line of history.
 TECHNICAL = frozenset({"id", "hlc", "origin_device", "created_at", "updated_at", "hazard_id", "inspection_id",
@@ -69,10 +70,10 @@ class AuditScreen(TranslatedBindings, Screen):
         row = get_hazard(self.app.store, self.hazard_id, self.app.today)
         yield Header()
         yield Static(formatting.clip(t("tui.audit.title", description=row.description), 78), classes="screen-title")
-        yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="audit", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         history = hazard_history(self.app.store, self.hazard_id)

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from db.errors import UserError
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
+from inspect_app.widgets.fit_table import FitDataTable
 
 
 def _when(value) -> str:
@@ -41,10 +42,10 @@ class ConflictsScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.sync.conflicts_title"), classes="screen-title")
-        yield DataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
         yield Static("", id="conflict-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="conflicts-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#conflicts", DataTable)
@@ -146,9 +147,9 @@ class RejectedChangesScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.sync.rejected_title"), classes="screen-title")
-        yield DataTable(id="rejected", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="rejected", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="rejected-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#rejected", DataTable)
@@ -187,10 +188,10 @@ class SetAsideChangesScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.sync.set_aside_title"), classes="screen-title")
-        yield DataTable(id="set-aside", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="set-aside", cursor_type="row", zebra_stripes=True)
         yield Static("", id="set-aside-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="set-aside-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.changes = []

@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 from db.errors import UserError
 from forms.i18n import t
 from inspect_app.bindings import TranslatedBindings
+from inspect_app.widgets.fit_table import FitDataTable
 
 
 class DuplicatesScreen(TranslatedBindings, Screen):
@@ -35,10 +36,10 @@ class DuplicatesScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.duplicates.title"), classes="screen-title")
-        yield DataTable(id="duplicates", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="duplicates", cursor_type="row", zebra_stripes=True)
         yield Static("", id="duplicate-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="duplicates-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#duplicates", DataTable)

@@ -34,6 +34,7 @@ from inspect_app.services.hazards import (
 )
 from inspect_app.services.lookback import repeat_line
 from inspect_app.services.notice_review import hazard_notes
+from inspect_app.widgets.fit_table import FitDataTable
 
 PAGE_SIZE = 100
 SEVERITIES = ("general", "major")
@@ -86,10 +87,10 @@ class HazardsScreen(TranslatedBindings, Screen):
             statuses += [(t(f"choices.hazard_status.{s}"), s) for s in HAZARD_VIEW_STATUSES]
             yield Select(statuses, value=self.query_state.status or Select.NULL, prompt=t("tui.hazards.all_statuses"),
                          id="status-filter", compact=True)
-        yield DataTable(id="hazards", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="hazards", cursor_type="row", zebra_stripes=True)
         yield Static("", id="hazard-detail")
         yield Static(t("tui.common.loading"), id="hazards-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#hazards", DataTable).focus()
@@ -194,7 +195,7 @@ class HazardsScreen(TranslatedBindings, Screen):
             "severity": Text(t(f"tui.hazards.severity_short.{row.severity}"),
                              style="bold" if row.severity == "major" else ""),
             "park": row.park_code,
-            "tenant": formatting.clip(row.tenant_name or t("tui.hazards.common_areas"), TENANT_WIDTH),
+            "tenant": formatting.narrow_name(row.tenant_name or t("tui.hazards.common_areas"), TENANT_WIDTH),
             "notice": self._notice_cell(row),
             "description": self._description_cell(row, description_width),
         }

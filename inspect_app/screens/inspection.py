@@ -130,7 +130,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
             yield Input(id="editor-input", compact=True)
         yield Static("", id="editor-error", markup=False)
         yield Static("", id="inspection-status", classes="status-line", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.view = load_inspection(self.app.store, self.inspection_id)
@@ -184,7 +184,7 @@ class InspectionScreen(TranslatedBindings, Screen[None]):
         answered = sum(r.outcome is not None for r in self.results)
         failed = sum(r.outcome == "fail" for r in self.results)
         self.query_one("#inspection-title", Static).update(
-            t("tui.inspection.title", subject=view.subject, template=view.title))
+            t("tui.inspection.title", subject=formatting.short_name(view.subject), template=view.title))
         progress = Text(t("tui.inspection.progress", answered=answered, total=len(self.results)))
         progress.append(" · ")
         progress.append(t("tui.inspection.failed_count", failed=failed), style="bold red" if failed else "")

@@ -129,7 +129,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         yield FormRow("folder", t("tui.notice.folder"),
                       Input(str(default_export_folder()), id="field-folder", compact=True))
         yield Static(t("tui.notice.hint"), classes="status-line", id="notice-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.agency = agency_from_config(config.agency_config(), agency_default(self.app.store))

@@ -23,9 +23,11 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.ledger import get_park, get_tenant, ledger_page
+from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
+NAME_WIDTH = 18  # cells: without its place prefix and company form a name fits; the full one is in the form
 COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "last_inspected", "scale", "lease_use",
            "risk_points")
 SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
@@ -37,18 +39,22 @@ class LedgerScreen(TranslatedBindings, Screen):
     LedgerScreen .toolbar Select { width: 22; margin-left: 1; }
     LedgerScreen #scale-filter { width: 16; }
     """
+    # The footer shows what is done at the door (search, add, inspect, hazards, import, the tenant's
+    # file, the due list); marking as left, sorting, the left tenants, the quarterly grid and the
+    # park's overview are in ^p and F1
+    # (bindings.py: the footer at 80 columns).
     BINDINGS = [
         Binding("slash", "focus_search", "tui.ledger.search", id="ledger.search", key_display="/"),
         Binding("enter", "open_tenant", "tui.ledger.open", id="ledger.open", show=False),
         Binding("a", "add_tenant", "tui.ledger.add", id="ledger.add"),
         Binding("i", "inspect", "tui.inspection.ledger_inspect", id="ledger.inspect"),
-        Binding("l", "mark_left", "tui.ledger.mark_left", id="ledger.mark_left"),
-        Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort"),
+        Binding("l", "mark_left", "tui.ledger.mark_left", id="ledger.mark_left", show=False),
+        Binding("s", "next_sort", "tui.ledger.sort", id="ledger.sort", show=False),
         Binding("r", "reverse_sort", "tui.ledger.reverse", id="ledger.reverse", show=False),
-        Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left"),
+        Binding("h", "toggle_left", "tui.ledger.toggle_left", id="ledger.toggle_left", show=False),
         Binding("z", "hazards", "tui.hazards.menu", id="ledger.hazards"),
-        Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly"),
-        Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview"),
+        Binding("q", "quarterly", "tui.quarterly.open", id="ledger.quarterly", show=False),
+        Binding("o", "overview", "tui.overview.park_menu", id="ledger.overview", show=False),
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("d", "dossier", "tui.dossier.key", id="ledger.dossier"),
         Binding("u", "due", "tui.due.menu", id="ledger.due"),
@@ -81,10 +87,10 @@ class LedgerScreen(TranslatedBindings, Screen):
                          compact=True)
             yield Select([(label("risk_point", r), r) for r in RISK_POINTS], prompt=t("tui.ledger.all_risks"),
                          id="risk-filter", compact=True)
-        yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="ledger", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
         yield SyncStatusLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         park = get_park(self.app.store, self.park_id) if self.park_id else None
@@ -143,7 +149,8 @@ class LedgerScreen(TranslatedBindings, Screen):
         hazards = formatting.count(row.open_hazards) if row.open_hazards else ""
         if row.overdue_hazards:
             hazards = t("tui.ledger.hazards_overdue", open=row.open_hazards, overdue=row.overdue_hazards)
-        name = row.name if row.status == "in_park" else t("tui.ledger.left_marker", name=row.name)
+        short = formatting.narrow_name(row.name, NAME_WIDTH)
+        name = short if row.status == "in_park" else t("tui.ledger.left_marker", name=short)
         cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount), hazards,
                  _last_inspected(row), label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
         return [row.park_code, *cells] if self.park_id is None else cells

@@ -96,7 +96,7 @@ class LedgerImportScreen(TranslatedBindings, Screen[bool]):
         yield DataTable(id="import-details", cursor_type="row", zebra_stripes=True)
         yield Static("", id="import-detail")  # the highlighted line in full: at 80 columns the table cuts it
         yield Static("", id="import-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         mapping = self.query_one("#import-mapping", DataTable)

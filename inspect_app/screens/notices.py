@@ -33,6 +33,7 @@ from inspect_app.services.notice_service import (
     record_service,
     service_text,
 )
+from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.yes_no_box import YesNoBox
 
@@ -68,10 +69,10 @@ class NoticesScreen(TranslatedBindings, Screen):
         else:
             title = t("tui.notices.title_park", park=self.park_label) if self.park_label else t("tui.notices.title_all")
         yield Static(title, classes="screen-title", id="notices-title")
-        yield DataTable(id="notices", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="notices", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notices-detail")
         yield Static("", id="notices-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#notices", DataTable)
@@ -89,7 +90,7 @@ class NoticesScreen(TranslatedBindings, Screen):
         for row in rows:
             style = ALERT if row.late else ""
             table.add_row(formatting.clip_start(row.number, NUMBER_WIDTH), kind_text(row.kind),
-                          formatting.clip(row.addressee, ADDRESSEE_WIDTH), row.issued_on.isoformat(),
+                          formatting.narrow_name(row.addressee, ADDRESSEE_WIDTH), row.issued_on.isoformat(),
                           Text(service_text(row), style=style), key=row.id)
         self.rows = rows
         index = next((i for i, r in enumerate(rows) if r.id == keep), None) if keep else None

@@ -36,6 +36,7 @@ from inspect_app.services.park_overview import (
     county_overview,
     park_overview,
 )
+from inspect_app.widgets.fit_table import FitDataTable
 
 BAR_WIDTH = 8
 NAME_WIDTH = 16  # cells; the full name is on the detail line
@@ -136,10 +137,10 @@ class OverviewScreenBase(TranslatedBindings, Screen):
             yield Static("", classes="trend-label")
             yield Sparkline([], summary_function=max)
             yield Static("", classes="trend-last")
-        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(cursor_type="row", zebra_stripes=True)
         yield Static("", classes="overview-detail")
         yield Static(t("tui.common.loading"), classes="status-line overview-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
@@ -279,7 +280,7 @@ class CountyOverviewScreen(OverviewScreenBase):
             if f.hazards.overdue:
                 hazards.append(f"/{f.hazards.overdue:,}", style=ALERT)
             table.add_row(
-                park.code, formatting.clip(park.name, NAME_WIDTH), formatting.count(f.tenants), amount(f.output_wan),
+                park.code, formatting.narrow_name(park.name, NAME_WIDTH), formatting.count(f.tenants), amount(f.output_wan),
                 bar(f.output_wan, largest), amount(f.output_per_mu), Text(flag_counts(f, short=True), style=ALERT),
                 hazards, percent(f.above_output_share), formatting.area(f.vacant_area_m2),
                 key=park.id,
@@ -380,7 +381,7 @@ class ParkOverviewScreen(OverviewScreenBase):
         table.clear()
         for row in self.rows:
             table.add_row(
-                formatting.clip(row.name, NAME_WIDTH), flag_marks(row.flags), row.efficiency_class or "",
+                formatting.narrow_name(row.name, NAME_WIDTH), flag_marks(row.flags), row.efficiency_class or "",
                 amount(row.output_wan) if row.output_wan is not None else Text(t("tui.overview.no_report"), style="dim"),
                 change(row.output_change_pct), label("scale", row.scale), amount(row.tax_wan),
                 amount(row.electricity_kwh), formatting.area(row.rented_area_m2), formatting.count(row.headcount),

@@ -14,6 +14,7 @@ from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import TranslatedBindings
 from inspect_app.services.parks import agency_warning, park_summaries
+from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
@@ -33,7 +34,8 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
         Binding("d", "notices", "tui.notices.menu", id="parks.notices"),
         Binding("u", "due", "tui.due.menu", id="parks.due"),
-        Binding("f5", "reload", "tui.parks.reload", id="parks.reload"),
+        # The list reloads whenever it is shown again; F5 stays in ^p and F1 (the footer is full).
+        Binding("f5", "reload", "tui.parks.reload", id="parks.reload", show=False),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
         Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
         # The office's review queue (a laptop is told it lives on the office device).
@@ -47,11 +49,11 @@ class ParkListScreen(TranslatedBindings, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.parks.title"), classes="screen-title")
-        yield DataTable(id="parks", cursor_type="row", zebra_stripes=True)
+        yield FitDataTable(id="parks", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
         yield Static("", id="agency-warning")
         yield SyncStatusLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#parks", DataTable)
@@ -84,7 +86,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         table.clear()
         for s in summaries:
             table.add_row(
-                s.code, s.name, formatting.count(s.tenants), formatting.count(s.open_hazards),
+                s.code, formatting.short_name(s.name), formatting.count(s.tenants), formatting.count(s.open_hazards),
                 formatting.count(s.overdue_hazards) if s.overdue_hazards else "",
                 formatting.area(s.rented_area_m2), formatting.count(s.headcount), s.street, key=s.id,
             )

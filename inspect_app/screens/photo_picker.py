@@ -83,7 +83,7 @@ class PhotoPickerScreen(TranslatedBindings, Screen[int | None]):
         yield Select([], id="picker-places", compact=True, prompt=t("tui.photos.places"))
         yield DataTable(id="picker-list", cursor_type="row", zebra_stripes=True)
         yield Static("", id="picker-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#picker-list", DataTable)

@@ -52,7 +52,7 @@ class PhotoViewerScreen(TranslatedBindings, Screen[None]):
             yield Static("", id="viewer-picture")
         yield Static(t("tui.photos.viewer_hint") if self.files else t("tui.photos.none"), id="viewer-status",
                      markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#viewer-list", DataTable)

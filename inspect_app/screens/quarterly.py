@@ -19,7 +19,6 @@ never overtake each other, and a quarter is loaded only after the saves queued b
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -70,14 +69,6 @@ WIDTHS = {"output_value_wan": 8, "electricity_kwh": 9, "water_t": 7, "tax_wan": 
 FIRST_FIELD = 2  # the table column of QUARTERLY_FIELDS[0]
 MARKS = {"": " ", "dirty": "•", "saving": "…", "saved": "✓", "warning": "!", "error": "✗"}
 MARK_STYLES = {"saved": "green", "warning": "bold yellow", "error": "bold red", "saving": "dim"}
-# "平湖市…", "浙江省…": the place most names start with says nothing in a park's own grid.
-PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?[省市县区](?=[\u4e00-\u9fff]{4})")
-
-
-def short_name(name: str) -> str:
-    return PLACE_PREFIX.sub("", name)
-
-
 def figure_texts(data: QuarterlyInput | None) -> dict[str, str]:
     """Stored figures as a person would type them again (no grouping, no pointless decimals)."""
     if data is None:
@@ -178,7 +169,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         yield Static("", id="q-message")
         yield Static("", id="q-context")
         yield Static(t("tui.common.loading"), id="q-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#q-table", DataTable)
@@ -223,7 +214,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
 
     def _cells(self, row: RowState) -> list[Text]:
         mark = Text(MARKS[row.state], style=MARK_STYLES.get(row.state, ""))
-        name = Text(formatting.clip(short_name(row.tenant.name), NAME_WIDTH),
+        name = Text(formatting.narrow_name(row.tenant.name, NAME_WIDTH),
                     style="" if row.tenant.in_park else "dim italic")
         return [mark, name, *(self._cell(row, name) for name in QUARTERLY_FIELDS)]
 
@@ -289,7 +280,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         size = t("tui.quarterly.size", area=formatting.area(row.tenant.rented_area_m2),
                  headcount=formatting.count(row.tenant.headcount))
         self.query_one("#q-editor-label", Label).update(
-            f"{formatting.clip(short_name(row.tenant.name), 12)} {size} · {t(f'tui.quarterly.col_{name}')} ▸")
+            f"{formatting.narrow_name(row.tenant.name, 12)} {size} · {t(f'tui.quarterly.col_{name}')} ▸")
         self._show_message(row)
         self._show_context(row)
 
@@ -426,7 +417,7 @@ class QuarterlyScreen(TranslatedBindings, Screen):
         row.warnings = warnings_by_field(result.warnings)
         row.state = "dirty" if row.changed() else "warning" if row.warnings else "saved"
         if row.warnings and index != self.row:  # the cursor has moved on: say it where the eye is
-            self._last_note = t("tui.quarterly.saved_note", name=formatting.clip(short_name(row.tenant.name), 12),
+            self._last_note = t("tui.quarterly.saved_note", name=formatting.narrow_name(row.tenant.name, 12),
                                 note="  ".join(_field_message(n, m) for n, m in row.warnings.items()))
         self._redraw(index)
         self._show_message(self.rows[self.row])

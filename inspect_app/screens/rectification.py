@@ -144,7 +144,7 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
                               required=name in NEEDED_FOR_NOTICE)
         yield Static("", id="missing")
         yield Static(self._hint(), classes="status-line", id="form-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._ready()

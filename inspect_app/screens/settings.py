@@ -53,7 +53,7 @@ class SettingsScreen(TranslatedBindings, Screen[bool]):
             for field in office_settings.THRESHOLD_FIELDS:
                 yield FormRow(field, t(f"tui.settings.field_{field}"), self._control(field), required=True)
         yield Static(t("tui.settings.hint"), id="settings-status", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _control(self, field: str):
         value = self.initial[field]

@@ -88,7 +88,7 @@ class TenantFormScreen(TranslatedBindings, Screen[str | None]):
                 yield FormRow(name, t(f"fields.tenant.{name}"), self._control(name, kind, values.get(name)),
                               required=name in REQUIRED)
         yield Static(t("tui.form.hint"), classes="status-line", id="form-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.initial = self.values()
