@@ -33,7 +33,9 @@ from inspect_app.widgets.command_palette import TranslatedCommandPalette
 class ParkInspectApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "tui.app.quit", id="app.quit", priority=True),
+        # Ctrl+Q quits from any screen; its footer label is shown on the park list only (the home
+        # screen), to leave the other footers room for the keys of their own screen at 80 columns.
+        Binding("ctrl+q", "quit", "tui.app.quit", id="app.quit", priority=True, show=False),
         Binding("ctrl+p", "command_palette", "tui.app.palette", id="app.palette", priority=True, show=False),
         Binding("f2", "edit_profile", "tui.app.profile", id="app.profile", show=False),
         # Not in the footer either: the park list's warning names it while no agency is set.

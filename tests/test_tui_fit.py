@@ -61,12 +61,15 @@ def squeezed(text: str) -> str:
 
 def footer_problems(screen) -> list[str]:
     problems = []
-    for footer_key in screen.query(FooterKey):
-        if not footer_key.display:
-            continue
+    keys = [k for k in screen.query(FooterKey) if k.display]
+    # The palette's ^p is docked on the right, drawn over whatever keys run under it.
+    palette = [k.region.x for k in keys if k.has_class("-command-palette")]
+    right_edge = min(palette, default=WIDTH)
+    for footer_key in keys:
         label = f"{footer_key.key_display} {footer_key.description}"
         region = footer_key.region
-        if region.right > WIDTH or region.width < cell_len(footer_key.key_display) + cell_len(
+        edge = WIDTH if footer_key.has_class("-command-palette") else right_edge
+        if region.right > edge or region.width < cell_len(footer_key.key_display) + cell_len(
                 footer_key.description) + 1:
             problems.append(f"footer key cut: {label!r} at {region}")
     return problems

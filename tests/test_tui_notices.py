@@ -169,6 +169,10 @@ async def test_issue_then_export_a_verifiable_pdf_and_print_without_a_printer(
         await pilot.pause()
         status = text_of(screen, "#notice-status")
         assert "无法打印" in status and "没有可用的打印命令" in status
+        # Shown whole at 80x24: where the PDF went is not cut off (it comes first, and the line wraps).
+        line = screen.query_one("#notice-status")
+        needed = line.get_content_height(line.size, line.size, line.content_region.width)
+        assert line.content_region.height >= needed and status.index(str(pdf_path)) < status.index("无法打印")
 
         await pilot.press("escape")
         await settle(app, pilot)

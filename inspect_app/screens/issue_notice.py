@@ -83,7 +83,7 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
     IssueNoticeScreen #row-folder { display: none; }
     IssueNoticeScreen.-issued #row-folder { display: block; }
     IssueNoticeScreen Input { width: 1fr; }
-    IssueNoticeScreen #notice-status { height: auto; max-height: 3; }
+    IssueNoticeScreen #notice-status { height: auto; max-height: 8; }
     """
     BINDINGS = [
         Binding("ctrl+s", "issue", "tui.notice.issue", id="notice.issue", priority=True),

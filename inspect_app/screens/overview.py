@@ -223,7 +223,7 @@ class OverviewScreenBase(TranslatedBindings, Screen):
 class CountyOverviewScreen(OverviewScreenBase):
     BINDINGS = [
         Binding("enter", "open_park", "tui.overview.open_park", id="overview.open_park"),
-        Binding("s", "next_sort", "tui.overview.sort", id="overview.county_sort"),
+        Binding("s", "next_sort", "tui.overview.sort", id="overview.county_sort", show=False),  # in ^p, F1
         Binding("left_square_bracket", "previous_quarter", "tui.overview.previous_quarter",
                 id="overview.county_previous", key_display="["),
         Binding("right_square_bracket", "next_quarter", "tui.overview.next_quarter",
@@ -327,7 +327,7 @@ class CountyOverviewScreen(OverviewScreenBase):
 class ParkOverviewScreen(OverviewScreenBase):
     BINDINGS = [
         Binding("enter", "details", "tui.overview.details", id="overview.details"),
-        Binding("s", "next_sort", "tui.overview.sort", id="overview.park_sort"),
+        Binding("s", "next_sort", "tui.overview.sort", id="overview.park_sort", show=False),  # in ^p, F1
         Binding("left_square_bracket", "previous_quarter", "tui.overview.previous_quarter",
                 id="overview.park_previous", key_display="["),
         Binding("right_square_bracket", "next_quarter", "tui.overview.next_quarter",

@@ -31,7 +31,8 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("slash", "search_all", "tui.parks.search_all", id="parks.search_all", key_display="/"),
         Binding("z", "hazards", "tui.hazards.menu", id="parks.hazards"),
         Binding("o", "overview", "tui.overview.menu", id="parks.overview"),
-        Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly"),
+        Binding("q", "quarterly", "tui.quarterly.open", id="parks.quarterly", show=False),  # in ^p, F1
+        Binding("ctrl+q", "app.quit", "tui.app.quit", id="parks.quit", priority=True),
         Binding("d", "notices", "tui.notices.menu", id="parks.notices"),
         Binding("u", "due", "tui.due.menu", id="parks.due"),
         # The list reloads whenever it is shown again; F5 stays in ^p and F1 (the footer is full).
