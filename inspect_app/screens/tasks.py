@@ -31,6 +31,7 @@ from inspect_app.services.plan_tasks import TaskRow, device_tasks, start_task_in
 COLUMNS = ("park", "place", "tenant", "window", "inspectors", "status")
 PARK_WIDTH = 12  # cells; the detail line has the whole names
 TENANT_WIDTH = 18
+FIRST_ROWS = 60  # more than a tall terminal shows
 STATUS_STYLE = {"missed": "bold red", "overdue": "bold red", "done": "green", "in_progress": "bold",
                 "upcoming": "dim"}
 
@@ -96,21 +97,33 @@ class TasksScreen(TranslatedBindings, Screen[None]):
         keep = self._selected().id if self._selected() else None
         table.clear()
         self.rows, self.notes = rows, notes
-        previous: TaskRow | None = None
-        for row in rows:
+        # A screenful first, the rest after it is drawn: the first rows show at once even with 2,000 tasks.
+        self._add_rows(0, FIRST_ROWS)
+        if len(rows) > FIRST_ROWS:
+            self.call_after_refresh(self._add_rows, FIRST_ROWS, len(rows), rows)
+        if rows:
+            table.move_cursor(row=next((i for i, r in enumerate(rows[:FIRST_ROWS]) if r.id == keep), 0))
+        counts = {s: sum(r.status == s for r in rows) for s in ("open", "in_progress", "overdue", "missed", "done")}
+        self.query_one("#tasks-status", Static).update(
+            t("tui.tasks.status", count=formatting.count(len(rows)), **{k: formatting.count(v) for k, v in counts.items()})
+            if rows else t("tui.tasks.empty"))
+        self._show_detail()
+
+    def _add_rows(self, start: int, end: int, rows: list[TaskRow] | None = None) -> None:
+        if rows is not None and rows is not self.rows:
+            return  # read again meanwhile: that reading's rows are being shown
+        table = self.query_one("#tasks", DataTable)
+        keep = table.cursor_row
+        previous = self.rows[start - 1] if start else None
+        for row in self.rows[start:end]:
             new_park = previous is None or previous.park_id != row.park_id
             new_place = new_park or (previous.building, previous.floor) != (row.building, row.floor)
             table.add_row(formatting.clip(row.park_name, PARK_WIDTH) if new_park else "",
                           place_text(row) if new_place else "", self._tenant_cell(row), window_text(row),
                           "、".join(row.inspectors), self._status_cell(row), key=row.id)
             previous = row
-        if rows:
-            table.move_cursor(row=next((i for i, r in enumerate(rows) if r.id == keep), 0))
-        counts = {s: sum(r.status == s for r in rows) for s in ("open", "in_progress", "overdue", "missed", "done")}
-        self.query_one("#tasks-status", Static).update(
-            t("tui.tasks.status", count=formatting.count(len(rows)), **{k: formatting.count(v) for k, v in counts.items()})
-            if rows else t("tui.tasks.empty"))
-        self._show_detail()
+        if start and keep >= 0:
+            table.move_cursor(row=keep)
 
     def _tenant_cell(self, row: TaskRow) -> Text:
         text = Text(formatting.clip(row.tenant_name, TENANT_WIDTH))
