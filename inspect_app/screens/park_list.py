@@ -35,6 +35,8 @@ class ParkListScreen(TranslatedBindings, Screen):
         Binding("ctrl+q", "app.quit", "tui.app.quit", id="parks.quit", priority=True),
         Binding("d", "notices", "tui.notices.menu", id="parks.notices"),
         Binding("u", "due", "tui.due.menu", id="parks.due"),
+        # In ^p and F1 (the footer is full at 80 columns), as F5.
+        Binding("k", "tasks", "tui.tasks.menu", id="parks.tasks", show=False),
         # The list reloads whenever it is shown again; F5 stays in ^p and F1 (the footer is full).
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload", show=False),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
@@ -157,6 +159,12 @@ class ParkListScreen(TranslatedBindings, Screen):
         if park is not None:
             self.app.push_screen(DueScreen(park.id, park_label=f"{park.code} {park.name}"))
 
+    def action_tasks(self) -> None:
+        """This device's inspection tasks (今日任务), every park's it holds."""
+        from inspect_app.screens.tasks import TasksScreen  # loads the services: not at start-up
+
+        self.app.push_screen(TasksScreen())
+
     def is_office(self) -> bool:
         from db import device_scope
 
@@ -197,6 +205,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         if self._selected() is not None:
             yield SystemCommand(t("tui.notices.menu"), t("tui.notices.menu_help"), self.action_notices)
             yield SystemCommand(t("tui.due.menu"), t("tui.due.menu_help"), self.action_due)
+        yield SystemCommand(t("tui.tasks.menu"), t("tui.tasks.menu_help"), self.action_tasks)
         selected = self._selected()
         if selected is not None:
             yield SystemCommand(t("tui.inspection.parks_inspect_named", name=selected.name),

@@ -55,6 +55,7 @@ from inspect_app.services.hazards import (
     save_rectification,
 )
 from inspect_app.services.lookback import repeat_line
+from inspect_app.services.notice_review import hazard_notes
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.placeholders import placeholder
 
@@ -172,6 +173,9 @@ class RectificationScreen(TranslatedBindings, Screen[str | None]):
             text.append("  " + repeat_line(row.repeat), style="bold yellow")
         if row.notice_number:
             text.append("\n" + t("tui.rectification.header_notice", number=row.notice_number), style="italic")
+        note = hazard_notes(self.app.store, [row.id]).get(row.id)
+        if note:  # the office returned the notice or asked for changes: what to correct, on top
+            text.append("\n" + t("tui.review.hazard_note", comment=note), style="bold yellow")
         return text
 
     def _control(self, name: str, value: object) -> Widget:

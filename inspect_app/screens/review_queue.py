@@ -2,7 +2,9 @@
 
 `a` approves the highlighted request (the laptop may then issue it), `r` returns it with a comment
 typed in a small dialog; both go through `services.notice_review`, which refuses them on a device
-limited to some parks. The list is read afresh after each decision and on F5.
+limited to some parks. The office's open change requests on finished inspections ("has issues")
+are listed below the notices: they wait for the inspector's correction, not for a decision here.
+The list is read afresh after each decision and on F5.
 """
 
 from __future__ import annotations
@@ -83,17 +85,23 @@ class ReviewQueueScreen(TranslatedBindings, Screen[None]):
         table.focus()
 
     def reload(self) -> None:
-        self.rows = review_queue(self.app.store)
+        queue = review_queue(self.app.store, states=("pending", "open"))
+        # Notices waiting for a decision first; then the change requests waiting for the inspector.
+        self.rows = [r for r in queue if r.kind == "notice"] + [r for r in queue if r.kind == "changes"]
         table = self.query_one("#review-table", DataTable)
         table.clear()
         for row in self.rows:
             when = china_time.local(row.prepared_at).strftime("%m-%d %H:%M")
-            table.add_row(t(f"review.state.{row.state}"), row.park_code, row.tenant or t("review.common_areas"),
+            state = t(f"review.state.{row.state}")
+            if row.kind == "changes":
+                state = f"{t('review.kind.changes')} · {state}"
+            table.add_row(state, row.park_code, row.tenant or t("review.common_areas"),
                           formatting.count(len(row.hazards)),
                           formatting.count(sum(h.severity == "major" for h in row.hazards)),
                           formatting.count(sum(h.photos for h in row.hazards)),
                           f"{row.prepared_by or ''} {when}", key=row.id)
-        self.query_one("#review-title", Static).update(t("tui.review.title", count=len(self.rows)))
+        self.query_one("#review-title", Static).update(
+            t("tui.review.title", count=sum(r.kind == "notice" for r in self.rows)))
         self.show_detail()
 
     def selected(self) -> QueueRow | None:
@@ -110,6 +118,9 @@ class ReviewQueueScreen(TranslatedBindings, Screen[None]):
         else:
             if row.comment:
                 text.append(t("review.cli.comment", comment=row.comment) + "\n")
+            if row.kind == "changes":
+                text.append(t("tui.review.changes_waiting", date=row.inspected_on.isoformat()
+                              if row.inspected_on else t("tui.notice.none")) + "\n", style="bold")
             if row.changed:
                 text.append(t("review.changed_warning") + "\n", style="bold yellow")
             dash = t("tui.notice.none")
@@ -131,8 +142,16 @@ class ReviewQueueScreen(TranslatedBindings, Screen[None]):
     def say(self, message: str, *, warning: bool = False) -> None:
         self.query_one("#review-status", Static).update(Text(message, style="bold yellow" if warning else ""))
 
-    def action_approve(self) -> None:
+    def decidable(self) -> QueueRow | None:
+        """The highlighted notice request; a change request waits for the inspector, not for the office."""
         row = self.selected()
+        if row is not None and row.kind != "notice":
+            self.say(t("tui.review.changes_not_decided"), warning=True)
+            return None
+        return row
+
+    def action_approve(self) -> None:
+        row = self.decidable()
         if row is None:
             return
         try:
@@ -144,7 +163,7 @@ class ReviewQueueScreen(TranslatedBindings, Screen[None]):
         self.say(t("tui.review.done_approved", tenant=row.tenant or row.park_code))
 
     def action_return(self) -> None:
-        row = self.selected()
+        row = self.decidable()
         if row is None:
             return
 

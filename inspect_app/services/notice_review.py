@@ -358,3 +358,27 @@ def hazard_notes(store: Store, hazard_ids: list[str]) -> dict[str, str]:
                     if hazard.inspection_id == request.inspection_id:
                         notes.setdefault(hazard.id, request.comment or "")
     return notes
+
+
+def inspection_notes(store: Store, inspection_ids: list[str]) -> dict[str, str]:
+    """{inspection id: the office's comment} for inspections whose latest notice request was returned,
+    or which have an open change request: what the task list shows next to the task."""
+    wanted = {i for i in inspection_ids if i}
+    notes: dict[str, str] = {}
+    if not wanted:
+        return notes
+    with store.read() as session:
+        requests = session.exec(select(NoticeReview).where(
+            NoticeReview.deleted == False, NoticeReview.inspection_id.in_(wanted))  # noqa: E712
+            .order_by(NoticeReview.prepared_at, NoticeReview.hlc)).all()
+    latest: dict[str, NoticeReview] = {}
+    for request in requests:  # oldest first: a newer notice request of an inspection replaces an older one
+        if request.kind == "notice":
+            latest[request.inspection_id] = request
+    for inspection_id, request in latest.items():
+        if request.state == "returned" and request.comment:
+            notes[inspection_id] = request.comment
+    for request in requests:
+        if request.kind == "changes" and request.state == "open":
+            notes.setdefault(request.inspection_id, request.comment or "")
+    return notes
