@@ -59,6 +59,8 @@ def assert_message(kind: str, context: dict | None, lang: str) -> None:
     assert template, (lang, kind, context)
     wanted = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     given_ = set(context or {}) | ({"max"} if "max_length" in (context or {}) else set())
+    # A closed list's refusal names its accepted values, looked up from the list's name (forms/errors.py).
+    given_ |= {"choices"} if {"list", "options"} & set(context or {}) else set()
     assert wanted <= given_, (lang, kind, wanted, context)
     assert message(kind, context, lang)
 
