@@ -88,7 +88,11 @@ class ParkInspectApp(App[None]):
         as its key arrives, while the characters ahead of it may still wait in the field's queue."""
         focused = self.focused
         if is_text_field(focused) and action_name(action) in COMMIT_ACTIONS:
-            focused.call_later(super().run_action, action, default_namespace, namespaces)
+            # The field's own queue is the barrier (its earlier keys are handled first); the action
+            # then runs on the app's queue, never inside the field's: a save that closes the screen
+            # waits for the field to close, which would wait forever for its own running callback.
+            run = super().run_action
+            focused.call_later(self.call_later, run, action, default_namespace, namespaces)
             return True
         return await super().run_action(action, default_namespace, namespaces)
 
