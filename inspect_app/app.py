@@ -26,6 +26,7 @@ from inspect_app.bindings import (
     tab_moves_focus_now,
     translate_bindings,
 )
+from inspect_app.screens.base import ALL_KINDS, DataChanged, ScreenHooks
 from inspect_app.services.parks import inspector_name
 from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
@@ -73,7 +74,8 @@ class ParkInspectApp(App[None]):
         if action == "field_focus":
             return tab_moves_focus_now(self.focused, self.screen._binding_chain)
         if action == "field_enter":
-            return enter_moves_focus_now(self.focused, self.screen)
+            screen = self.screen
+            return enter_moves_focus_now(self.focused, isinstance(screen, ScreenHooks) and screen.ENTER_MOVES_FOCUS)
         return True
 
     def action_field_focus(self, forward: bool) -> None:
@@ -102,8 +104,8 @@ class ParkInspectApp(App[None]):
     async def action_quit(self) -> None:
         """Ctrl+Q: a screen that saves as the user goes (the quarterly grid) saves what is typed
         first, and may keep the app open when that is refused (async `before_quit` returns False)."""
-        before_quit = getattr(self.screen, "before_quit", None)
-        if before_quit is not None and not await before_quit():
+        screen = self.screen
+        if isinstance(screen, ScreenHooks) and not await screen.before_quit():
             return
         self.exit()
 
@@ -198,8 +200,8 @@ class ParkInspectApp(App[None]):
             self.notify(t("tui.sync.failed", message=message), severity="error", timeout=10)
         else:
             self.notify(t("tui.sync.done", summary=message), timeout=8)
-            if summary.pulled:
-                self._reload_data_screens()
+            if summary.pulled:  # any kind of row may have come in
+                self.post_message(DataChanged(ALL_KINDS))
         self._refresh_sync_status()
 
     def _refresh_sync_status(self) -> None:
@@ -209,15 +211,27 @@ class ParkInspectApp(App[None]):
             for line in screen.query(SyncStatusLine):
                 line.refresh_status()
 
-    def _reload_data_screens(self) -> None:
-        """Pulled rows show at once on the park list and the ledger (other screens read on open)."""
-        from inspect_app.screens.park_list import ParkListScreen
-
+    def on_data_changed(self, message: DataChanged) -> None:
+        """A screen saved rows others show, or a sync pulled some: every screen in the stack hears
+        it and reads again, at once when in front, else when shown again (screens/base.py)."""
         for screen in self.screen_stack:
-            if isinstance(screen, ParkListScreen):
-                screen.load()
-            elif type(screen).__name__ == "LedgerScreen":
-                screen.reload()
+            if isinstance(screen, ScreenHooks):
+                screen.data_changed(message.kinds)
+
+    # --- navigation: screens open each other through the app, so that no two screen modules
+    # import each other (tests/test_layers.py). Imported here, on use: not at start-up.
+
+    def open_ledger(self, park_id: str | None, *, focus_search: bool = False, search: str = "") -> None:
+        """A park's ledger (all parks with None), its search box focused or prefilled."""
+        from inspect_app.screens.ledger import LedgerScreen
+
+        self.push_screen(LedgerScreen(park_id, focus_search=focus_search, search=search))
+
+    def open_hazards(self, park_id: str | None = None) -> None:
+        """The hazards list, of one park or all."""
+        from inspect_app.screens.hazards import HazardsScreen  # loads the ORM: not at start-up
+
+        self.push_screen(HazardsScreen(park_id))
 
     def action_conflicts(self) -> None:
         from inspect_app.screens.conflicts import ConflictsScreen  # loads the ORM: not at start-up
@@ -230,9 +244,8 @@ class ParkInspectApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists what fits the current screen, then app-wide actions, all translated."""
-        commands = getattr(screen, "palette_commands", None)
-        if commands:
-            yield from commands()
+        if isinstance(screen, ScreenHooks):
+            yield from screen.palette_commands()
         yield SystemCommand(t("tui.sync.sync"), t("tui.sync.sync_help"), self.action_sync)
         yield SystemCommand(t("tui.sync.conflicts"), t("tui.sync.conflicts_help"), self.action_conflicts)
         yield SystemCommand(t("tui.app.profile"), t("tui.app.profile_help"), self.action_edit_profile)

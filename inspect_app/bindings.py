@@ -129,12 +129,13 @@ def is_text_field(widget: object) -> bool:
     return isinstance(widget, _text_fields())
 
 
-def enter_moves_focus_now(focused: object, screen: object) -> bool:
+def enter_moves_focus_now(focused: object, form_moves_on_enter: bool) -> bool:
     """Whether the app's priority Enter should move the focus: from a one-line text field of a
-    form whose Enter means "next field". Elsewhere Enter submits, as Textual does."""
+    form whose Enter means "next field" (its screen's `ENTER_MOVES_FOCUS`, screens/base.py).
+    Elsewhere Enter submits, as Textual does."""
     from textual.widgets import Input
 
-    return isinstance(focused, Input) and getattr(screen, "ENTER_MOVES_FOCUS", False)
+    return form_moves_on_enter and isinstance(focused, Input)
 
 
 def tab_moves_focus_now(focused: object, binding_chain) -> bool:

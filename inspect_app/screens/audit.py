@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from forms import china_time
 from forms.i18n import catalogue, current_language, t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
 from inspect_app.services.audit import AuditEntry, hazard_history
 from inspect_app.services.hazards import get_hazard
 from inspect_app.widgets.fit_table import FitDataTable
@@ -52,7 +51,7 @@ def change_lines(entries: list[AuditEntry]) -> list[ChangeLine]:
     return lines
 
 
-class AuditScreen(TranslatedBindings, Screen):
+class AuditScreen(AppScreen):
     DEFAULT_CSS = """
     AuditScreen #audit-detail { height: 3; padding: 0 1; }
     """

@@ -12,14 +12,13 @@ from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
 
 
-class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
+class ConfirmScreen(AppModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical { width: 60; max-width: 90%; height: auto; border: thick $warning; background: $surface; padding: 1 2; }

@@ -11,13 +11,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
-from db.errors import UserError
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 
 
@@ -25,7 +24,7 @@ def _when(value) -> str:
     return value.strftime("%m-%d %H:%M") if value else ""
 
 
-class ConflictsScreen(TranslatedBindings, Screen):
+class ConflictsScreen(AppScreen):
     BINDINGS = [
         Binding("r", "restore", "tui.sync.restore", id="conflicts.restore"),
         Binding("d", "dismiss_conflict", "tui.sync.dismiss", id="conflicts.dismiss"),
@@ -139,7 +138,7 @@ class ConflictsScreen(TranslatedBindings, Screen):
         self.app.pop_screen()
 
 
-class RejectedChangesScreen(TranslatedBindings, Screen):
+class RejectedChangesScreen(AppScreen):
     """This device's changes the hub refused, newest first, with the reason in words."""
 
     BINDINGS = [Binding("escape", "back", "tui.common.back", id="rejected.back")]
@@ -178,7 +177,7 @@ class RejectedChangesScreen(TranslatedBindings, Screen):
         self.app.pop_screen()
 
 
-class SetAsideChangesScreen(TranslatedBindings, Screen):
+class SetAsideChangesScreen(AppScreen):
     """Changes received from other devices that this device could not apply (docs/SYNC.md,
     "Set aside"), newest first, with the reason in words. Kept, never lost; later edits of the
     same records still arrive."""

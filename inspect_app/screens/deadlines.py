@@ -13,16 +13,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from db.errors import UserError
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import parse_deadline_change, set_deadlines
 
 
-class DeadlinesScreen(TranslatedBindings, ModalScreen[date | None]):
+class DeadlinesScreen(AppModalScreen[date | None]):
     DEFAULT_CSS = """
     DeadlinesScreen { align: center middle; }
     DeadlinesScreen > Vertical { width: 60; max-width: 96%; height: auto; border: thick $primary;

@@ -10,17 +10,16 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
-from db.errors import UserError
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 
 
-class DuplicatesScreen(TranslatedBindings, Screen):
+class DuplicatesScreen(AppScreen):
     BINDINGS = [
         Binding("1", "merge(0)", "tui.duplicates.keep_first", id="duplicates.keep_first"),
         Binding("2", "merge(1)", "tui.duplicates.keep_second", id="duplicates.keep_second"),

@@ -11,17 +11,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
 from inspect_app.widgets.path_input import PathInput
 
 SUFFIXES = (".xlsx", ".csv")
 
 
-class ExportPathScreen(TranslatedBindings, ModalScreen[Path | None]):
+class ExportPathScreen(AppModalScreen[Path | None]):
     DEFAULT_CSS = """
     ExportPathScreen { align: center middle; }
     ExportPathScreen > Vertical { width: 76; max-width: 96%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }

@@ -17,13 +17,12 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
 from inspect_app.services.hazards import (
     HAZARD_VIEW_STATUSES,
     UNRESOLVED,
@@ -44,7 +43,7 @@ ALERT = "bold red"
 LATE_MARK = "!"  # after the status: the hazard's notice was not served within three working days
 
 
-class HazardsScreen(TranslatedBindings, Screen):
+class HazardsScreen(AppScreen):
     DEFAULT_CSS = """
     HazardsScreen .toolbar Select { width: 1fr; margin-right: 1; }
     HazardsScreen #park-filter { width: 2fr; }
@@ -340,15 +339,13 @@ class HazardsScreen(TranslatedBindings, Screen):
                                  lambda done: self.reload(keep_hazard=row.id) if done else None)
 
     def action_open_tenant(self) -> None:
-        from inspect_app.screens.ledger import LedgerScreen
-
         row = self.selected()
         if row is None:
             return
         if row.tenant_id is None:
             self.notify(t("tui.hazards.no_tenant"), severity="warning")
             return
-        self.app.push_screen(LedgerScreen(row.park_id, search=row.tenant_name or ""))
+        self.app.open_ledger(row.park_id, search=row.tenant_name or "")
 
     def action_issue_notice(self) -> None:
         """The notice of the highlighted hazard's inspection: the documents issued from it (the
@@ -407,7 +404,7 @@ class HazardsScreen(TranslatedBindings, Screen):
 
     @work(thread=True, group="hazards-export")
     def export(self, path, query: HazardQuery) -> None:
-        from db.errors import UserError
+        from inspect_app.services.errors import UserError
         from inspect_app.services.hazards_export import export_hazards
 
         self.app.call_from_thread(self.notify, t("tui.hazards_export.exporting"))

@@ -13,18 +13,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from db.errors import UserError
 from forms.catalogues import accepted_values
 from forms.i18n import t
 from forms.tenant import CHOICE_FIELDS, NEW_TENANT_DEFAULTS
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import check_default, field_label, shown_value
 
 
-class ImportDefaultScreen(TranslatedBindings, ModalScreen[tuple[str, str | None] | None]):
+class ImportDefaultScreen(AppModalScreen[tuple[str, str | None] | None]):
     DEFAULT_CSS = """
     ImportDefaultScreen { align: center middle; }
     ImportDefaultScreen > Vertical { width: 76; max-width: 96%; height: auto; border: thick $primary;

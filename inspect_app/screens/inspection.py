@@ -25,17 +25,16 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from db.errors import UserError
 from forms.catalogues import label, labels
 from forms.checklist import find_template
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.services.attachments import files_of
+from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import get_hazard
 from inspect_app.services.inspections import (
     InspectionView,
@@ -68,7 +67,7 @@ class Editing:
     advance: bool = False
 
 
-class InspectionScreen(TranslatedBindings, Screen[None]):
+class InspectionScreen(AppScreen[None]):
     DEFAULT_CSS = """
     InspectionScreen #title-line { height: 1; padding: 0 1; }
     InspectionScreen #inspection-title { width: 1fr; height: 1; text-style: bold; }

@@ -19,13 +19,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from db.errors import UserError
 from forms.catalogues import label
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import set_accompanied_by
 from inspect_app.widgets.form_row import FormRow
 
@@ -50,7 +49,7 @@ class InspectionSummary:
     accompanied_by: str | None = None  # as stored when the summary opens
 
 
-class InspectionSummaryScreen(TranslatedBindings, ModalScreen[str]):
+class InspectionSummaryScreen(AppModalScreen[str]):
     DEFAULT_CSS = """
     InspectionSummaryScreen { align: center middle; }
     InspectionSummaryScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;

@@ -17,20 +17,18 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import platformdirs
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from db.errors import UserError
 from forms import china_time
 from forms.i18n import t
 from inspect_app import config, formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
 from inspect_app.services.notice_drafts import (
     OpinionDraft,
@@ -46,6 +44,7 @@ from inspect_app.services.notices import (
     IssuedNotice,
     agency_default,
     agency_from_config,
+    default_export_folder,
     export_notices,
     issue_inspection_record,
     issue_rectification_notice,
@@ -59,20 +58,10 @@ AFTER_ISSUE = frozenset({"export", "print", "serve"})
 RECTIFICATION, OPINION, RECORD = "rectification", "reinspection_opinion", "inspection_record"
 
 
-# --- helpers (read only) ------------------------------------------------------------------------
-
-
-def default_export_folder() -> Path:
-    documents = platformdirs.user_documents_dir()
-    if documents and Path(documents).is_dir():
-        return Path(documents)
-    return config.data_dir() / "notices"
-
-
 # --- the screen -------------------------------------------------------------------------------
 
 
-class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
+class IssueNoticeScreen(AppScreen[str | None]):
     """Dismisses with the issued notice's number, or None when nothing was issued."""
 
     DEFAULT_CSS = """
@@ -332,15 +321,15 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
             self.say(t("tui.notice.refused_above" if self.kind == RECTIFICATION else "tui.notice.refused_see_above"),
                      warning=True)
             return
-        from exports.signing import SigningError, load_device_key
+        from inspect_app.services.keys import has_device_key  # cryptography: not before it is needed
 
         directory = config.keys_dir()
         try:
-            key = load_device_key(directory)
-        except SigningError as exc:
-            self.say(t(f"signing.error.{exc.kind}", **exc.values), warning=True)
+            present = has_device_key(directory)
+        except UserError as exc:
+            self.say(exc.message(), warning=True)
             return
-        if key is None:
+        if not present:
             self.offer_key(directory)
             return
         self.issue()
@@ -370,13 +359,12 @@ class IssueNoticeScreen(TranslatedBindings, Screen[str | None]):
         self.app.push_screen(ConfirmScreen(t("tui.notice.key_confirm", directory=str(directory))), answered)
 
     def create_key(self, directory: Path) -> bool:
-        from exports.signing import SigningError
-        from inspect_app.services.keys import create_key
+        from inspect_app.services.keys import create_key_or_refuse
 
         try:
-            create_key(self.app.store, directory, organisation=self.agency.name or None)
-        except SigningError as exc:
-            self.say(t(f"signing.error.{exc.kind}", **exc.values), warning=True)
+            create_key_or_refuse(self.app.store, directory, organisation=self.agency.name or None)
+        except UserError as exc:
+            self.say(exc.message(), warning=True)
             return False
         except OSError as exc:
             self.say(t("tui.notice.key_failed", directory=str(directory), reason=exc.strerror or str(exc)),

@@ -13,16 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
-from db.queries import LedgerQuery, LedgerRow
 from forms.catalogues import RISK_POINTS, SCALES, label, labels
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.ledger import get_park, get_tenant, ledger_page
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.ledger import LedgerQuery, LedgerRow, get_park, get_tenant, ledger_page
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
@@ -33,7 +31,7 @@ COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "l
 SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
 
 
-class LedgerScreen(TranslatedBindings, Screen):
+class LedgerScreen(AppScreen):
     DEFAULT_CSS = """
     LedgerScreen .toolbar Input { width: 1fr; }
     LedgerScreen .toolbar Select { width: 22; margin-left: 1; }
@@ -300,9 +298,7 @@ class LedgerScreen(TranslatedBindings, Screen):
                          after=lambda _: self.reload(keep_tenant=row.id))  # hazard counts changed
 
     def action_hazards(self) -> None:
-        from inspect_app.screens.hazards import HazardsScreen
-
-        self.app.push_screen(HazardsScreen(self.park_id))
+        self.app.open_hazards(self.park_id)
 
     def action_overview(self) -> None:
         """This park's overview (figures, tenants' classes and risk flags); the county's from a county-wide search."""

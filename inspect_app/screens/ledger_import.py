@@ -18,14 +18,13 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
-from db.errors import UserError
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import (
     DEFAULTABLE_FIELDS,
     IMPORTABLE_FIELDS,
@@ -53,7 +52,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-class LedgerImportScreen(TranslatedBindings, Screen[bool]):
+class LedgerImportScreen(AppScreen[bool]):
     DEFAULT_CSS = """
     LedgerImportScreen #import-path { margin: 0 1; }
     LedgerImportScreen #import-sheet { height: auto; padding: 0 1; color: $text-muted; }

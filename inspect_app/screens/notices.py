@@ -13,16 +13,15 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
 
-from db.errors import UserError
 from forms.catalogues import SERVICE_METHODS, label
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen, AppScreen
 from inspect_app.services.attachments import attach_file
+from inspect_app.services.errors import UserError
 from inspect_app.services.notice_service import (
     NoticeRow,
     ServiceInvalid,
@@ -42,7 +41,7 @@ NUMBER_WIDTH = 18  # cells, the number's end (where numbers differ); the full nu
 ADDRESSEE_WIDTH = 12
 
 
-class NoticesScreen(TranslatedBindings, Screen):
+class NoticesScreen(AppScreen):
     DEFAULT_CSS = """
     NoticesScreen #notices-detail { height: 2; padding: 0 1; color: $text-muted; }
     """
@@ -131,8 +130,7 @@ class NoticesScreen(TranslatedBindings, Screen):
         self.app.push_screen(NoticeServiceScreen(row.number), lambda _done: self.reload(keep=row.id))
 
     def action_export(self) -> None:
-        from inspect_app.screens.issue_notice import default_export_folder
-        from inspect_app.services.notices import export_notices
+        from inspect_app.services.notices import default_export_folder, export_notices
 
         row = self.selected()
         if row is None:
@@ -178,7 +176,7 @@ def detail_text(row: NoticeRow) -> str:
 FIELDS = ("method", "recipient", "served_on", "refused", "witness", "note", "photo")
 
 
-class NoticeServiceScreen(TranslatedBindings, ModalScreen[bool]):
+class NoticeServiceScreen(AppModalScreen[bool]):
     """Record how a document was served; dismisses with True once recorded.
 
     As the re-inspection dialog: a photo given by path is checked before anything is written; if

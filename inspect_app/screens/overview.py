@@ -17,14 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
 from textual.worker import get_current_worker
 
 from forms.catalogues import label
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen, AppScreen
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
     CountyOverview,
@@ -112,7 +111,7 @@ def summary(figures: Figures, parks: int | None = None) -> str:
     return "\n".join((area, money, above, flags))
 
 
-class OverviewScreenBase(TranslatedBindings, Screen):
+class OverviewScreenBase(AppScreen):
     """What both overviews share: a title, figures, a trend line, a table, a detail line, quarters."""
 
     DEFAULT_CSS = """
@@ -198,7 +197,7 @@ class OverviewScreenBase(TranslatedBindings, Screen):
 
     @work(thread=True, group="overview-report")
     def write_report(self, path, park_id: str | None, quarter: Quarter) -> None:
-        from db.errors import UserError
+        from inspect_app.services.errors import UserError
         from inspect_app.services.quarterly_report import write_quarterly_report
 
         self.app.call_from_thread(self.notify, t("tui.report.writing"))
@@ -433,7 +432,7 @@ class ParkOverviewScreen(OverviewScreenBase):
         yield SystemCommand(t("tui.overview.next_quarter"), t("tui.overview.quarter_help"), self.action_next_quarter)
 
 
-class TenantFlagsScreen(TranslatedBindings, ModalScreen[None]):
+class TenantFlagsScreen(AppModalScreen[None]):
     """One tenant's figures and every flag in words, in full."""
 
     DEFAULT_CSS = """

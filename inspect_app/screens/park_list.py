@@ -5,22 +5,20 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
-from db.overview import ParkSummary
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
-from inspect_app.services.parks import agency_warning, park_summaries
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.parks import ParkSummary, agency_warning, park_summaries
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
 
 
-class ParkListScreen(TranslatedBindings, Screen):
+class ParkListScreen(AppScreen):
     DEFAULT_CSS = """
     ParkListScreen #agency-warning { height: auto; padding: 0 1; color: $warning; text-style: bold; display: none; }
     ParkListScreen #agency-warning.-shown { display: block; }
@@ -124,9 +122,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         self.load()
 
     def open_ledger(self, park_id: str | None, *, focus_search: bool = False) -> None:
-        from inspect_app.screens.ledger import LedgerScreen
-
-        self.app.push_screen(LedgerScreen(park_id, focus_search=focus_search))
+        self.app.open_ledger(park_id, focus_search=focus_search)
 
     def action_inspect(self) -> None:
         """Inspect the selected park's common areas: resume the unfinished inspection, or start one."""
@@ -139,9 +135,7 @@ class ParkListScreen(TranslatedBindings, Screen):
         begin_inspection(self, park_id=park.id, tenant_id=None, subject=t("inspection.common_areas", park=park.name))
 
     def action_hazards(self) -> None:
-        from inspect_app.screens.hazards import HazardsScreen  # loads the ORM: not at start-up
-
-        self.app.push_screen(HazardsScreen())
+        self.app.open_hazards()
 
     def action_notices(self) -> None:
         """The issued documents of the highlighted park and their service."""

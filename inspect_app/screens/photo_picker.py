@@ -22,16 +22,15 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from db.errors import UserError
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
 from inspect_app.screens.ledger_import import PathSuggester
 from inspect_app.services import photo_folder
 from inspect_app.services.attachments import attach_file, check_file
+from inspect_app.services.errors import UserError
 from inspect_app.services.photo_folder import FolderPhoto
 
 EXIF_BATCH = 50  # photos whose EXIF time is read between two updates of the list
@@ -40,7 +39,7 @@ TIME_WIDTH = 16  # "2026-11-26 14:03"
 SIZE_WIDTH = 8
 
 
-class PhotoPickerScreen(TranslatedBindings, Screen[int | None]):
+class PhotoPickerScreen(AppScreen[int | None]):
     DEFAULT_CSS = """
     PhotoPickerScreen #picker-title { height: 1; padding: 0 1; text-style: bold; }
     PhotoPickerScreen #picker-path-line { height: 1; padding: 0 1; }

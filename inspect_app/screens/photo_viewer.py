@@ -11,13 +11,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from db.errors import UserError
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
 from inspect_app.services.attachments import StoredFile
+from inspect_app.services.errors import UserError
 from inspect_app.services.photo_folder import shown_size
 from inspect_app.services.system_viewer import open_in_viewer
 from inspect_app.widgets.photo_thumbnail import half_blocks
@@ -25,7 +24,7 @@ from inspect_app.widgets.photo_thumbnail import half_blocks
 LIST_WIDTH = 30
 
 
-class PhotoViewerScreen(TranslatedBindings, Screen[None]):
+class PhotoViewerScreen(AppScreen[None]):
     DEFAULT_CSS = f"""
     PhotoViewerScreen #viewer-title {{ height: 1; padding: 0 1; text-style: bold; }}
     PhotoViewerScreen #viewer-list {{ width: {LIST_WIDTH}; height: 1fr; }}

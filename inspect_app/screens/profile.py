@@ -6,20 +6,20 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.inspector import InspectorInput
-from inspect_app.bindings import TranslatedBindings, relabel_binding
+from inspect_app.bindings import relabel_binding
+from inspect_app.screens.base import AppModalScreen
 from inspect_app.services.profile import current_inspector, save_profile
 from inspect_app.widgets.form_row import FormRow, show_form_errors
 
 FIELDS = ("name", "id_number", "agency", "phone")
 
 
-class ProfileScreen(TranslatedBindings, ModalScreen[str | None]):
+class ProfileScreen(AppModalScreen[str | None]):
     """Dismisses with the inspector's name when saved, None when put off until later."""
 
     DEFAULT_CSS = """

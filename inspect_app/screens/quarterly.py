@@ -29,11 +29,9 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
-from db.errors import UserError
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.quarterly import (
@@ -50,7 +48,8 @@ from forms.quarterly import (
     warnings_by_field,
 )
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.quarterly import (
     GridRow,
     QuarterGrid,
@@ -110,7 +109,7 @@ class _SaveJob:
     typed: dict[str, str]
 
 
-class QuarterlyScreen(TranslatedBindings, Screen):
+class QuarterlyScreen(AppScreen):
     DEFAULT_CSS = """
     QuarterlyScreen #q-table { height: 1fr; }
     /* The table never has focus (the editor does): show its cursor as a focused table would. */

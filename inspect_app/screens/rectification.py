@@ -32,18 +32,17 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Select, Static
 
-from db.errors import UserError
 from forms import fields
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.rectification import MAX_FUNDS_YUAN, HazardInput, RectificationInput, missing_implementations
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     FiveDefaults,
     HazardRow,
@@ -73,7 +72,7 @@ class Summary(Static, can_focus=True):
     """The hazard's header; focusable so that the screen's letter keys have somewhere to land."""
 
 
-class RectificationScreen(TranslatedBindings, Screen[str | None]):
+class RectificationScreen(AppScreen[str | None]):
     DEFAULT_CSS = """
     RectificationScreen #hazard-summary { height: auto; padding: 0 1; }
     RectificationScreen #hazard-summary:focus { background: $boost; }

@@ -18,17 +18,16 @@ from pydantic_core import PydanticCustomError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
-from db.errors import UserError
 from forms import fields
 from forms.errors import message as error_message
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
 from inspect_app.services.attachments import attach_file
+from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
 from inspect_app.services.notice_drafts import opinion_notice_of
 from inspect_app.widgets.form_row import FormRow, show_form_result
@@ -37,7 +36,7 @@ FIELDS = ("outcome", "inspected_on", "evidence_note", "photo", "new_deadline")
 MAX_NOTE = 1000
 
 
-class ReinspectionScreen(TranslatedBindings, ModalScreen[str | None]):
+class ReinspectionScreen(AppModalScreen[str | None]):
     DEFAULT_CSS = """
     ReinspectionScreen { align: center middle; }
     ReinspectionScreen > Vertical { width: 78; max-width: 100%; height: auto; border: thick $primary;

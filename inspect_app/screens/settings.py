@@ -6,13 +6,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TextArea
 
-from db.errors import UserError
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
 from inspect_app.services import office_settings
+from inspect_app.services.errors import UserError
 from inspect_app.services.office_settings import SettingsRefused
 from inspect_app.widgets.form_row import FormRow, show_form_result
 from inspect_app.widgets.yes_no_box import YesNoBox
@@ -21,7 +20,7 @@ AGENCY_ROWS = ("name", "short", "region", "basis", "contact_address", "contact_p
                "administrative_organ", "review_body", "court")
 
 
-class SettingsScreen(TranslatedBindings, Screen[bool]):
+class SettingsScreen(AppScreen[bool]):
     """Dismisses with True when saved, False when closed without saving."""
 
     DEFAULT_CSS = """

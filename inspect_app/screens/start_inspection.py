@@ -14,15 +14,15 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
-from db.errors import UserError
 from forms.checklist import ChecklistTemplate, load_templates
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices, remember_team, team_of_the_day
 from inspect_app.widgets.yes_no_box import YesNoList
@@ -66,7 +66,7 @@ def templates_for(scope: str) -> tuple[list[ChecklistTemplate], int]:
     return usable, len({problem.file for problem in loaded.problems})
 
 
-class StartInspectionScreen(TranslatedBindings, ModalScreen[str | None]):
+class StartInspectionScreen(AppModalScreen[str | None]):
     """Dismisses with the new inspection's id, or None when cancelled."""
 
     DEFAULT_CSS = """

@@ -11,18 +11,17 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Select, SelectionList, Static
 
-from db.errors import UserError
 from forms.catalogues import CHOICE_LISTS, label
 from forms.credit_code import organisation_code_warning
 from forms.errors import field_messages
 from forms.i18n import t
 from forms.tenant import NEW_TENANT_DEFAULTS, TenantInput
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.placeholders import placeholder
@@ -56,7 +55,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
 REQUIRED = frozenset(name for name, f in TenantInput.model_fields.items() if f.is_required())
 
 
-class TenantFormScreen(TranslatedBindings, Screen[str | None]):
+class TenantFormScreen(AppScreen[str | None]):
     DEFAULT_CSS = """
     TenantFormScreen #form { height: 1fr; }
     TenantFormScreen Input, TenantFormScreen Select { width: 1fr; }

@@ -10,19 +10,18 @@ from pydantic_core import PydanticCustomError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from db.errors import UserError
 from forms import fields
 from forms.errors import message
 from forms.i18n import t
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import AppModalScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import mark_tenant_left
 from inspect_app.widgets.form_row import FormRow, show_form_result
 
 
-class TenantLeavingScreen(TranslatedBindings, ModalScreen[bool]):
+class TenantLeavingScreen(AppModalScreen[bool]):
     """Dismisses with True once the tenant is marked as left, False when put back."""
 
     DEFAULT_CSS = """

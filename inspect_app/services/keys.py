@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from db.errors import UserError
 from db.store import Store
-from exports.signing import DeviceKey, KeyInfo, create_device_key, load_device_key
+from exports.signing import DeviceKey, KeyInfo, SigningError, create_device_key, load_device_key
 from forms.i18n import t
 
 
@@ -40,3 +41,23 @@ def ensure_device_key(store: Store, directory: Path, *, name: str | None = None,
         return key, False
     create_key(store, directory, name=name, organisation=organisation)
     return load_device_key(directory), True
+
+
+# --- for the screens: refusals as UserError, so that no screen handles key material itself -------
+
+
+def has_device_key(directory: Path) -> bool:
+    """Whether this device has its signing key in `directory`; a damaged one is refused (UserError)."""
+    try:
+        return load_device_key(directory) is not None
+    except SigningError as exc:
+        raise UserError(f"signing.error.{exc.kind}", **exc.values) from exc
+
+
+def create_key_or_refuse(store: Store, directory: Path, *, organisation: str | None = None) -> KeyInfo:
+    """`create_key`, its refusals (a key already there, a certificate without its key) as UserError.
+    A folder that cannot be written still raises OSError: the screen names the folder and the reason."""
+    try:
+        return create_key(store, directory, organisation=organisation)
+    except SigningError as exc:
+        raise UserError(f"signing.error.{exc.kind}", **exc.values) from exc

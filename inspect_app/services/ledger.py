@@ -8,7 +8,7 @@ from datetime import date
 from db import queries
 from db.errors import UserError
 from db.models import Park, Tenant
-from db.queries import LedgerQuery, LedgerRow
+from db.queries import LedgerQuery, LedgerRow  # also the ledger screen's: it takes them from here
 from db.store import Store
 from forms import china_time
 from forms.tenant import TenantInput

@@ -54,6 +54,7 @@ from exports.notice_content import SCHEMA, canonical_json, content_hash
 from forms import china_time
 from forms.checklist import find_template
 from forms.i18n import DEFAULT_LANGUAGE, t
+from inspect_app import config
 from inspect_app.config import agency_config, pdf_font_setting
 from inspect_app.services.attachments import files_of
 from inspect_app.services.hazards import (
@@ -106,6 +107,17 @@ class IssuedNotice:
     issued_at: datetime
     pdf_sha256: str
     content: dict = field(repr=False)
+
+
+def default_export_folder() -> Path:
+    """Where issued documents are written unless the person names a folder: their documents
+    folder, else `notices` in the app's data folder."""
+    import platformdirs
+
+    documents = platformdirs.user_documents_dir()
+    if documents and Path(documents).is_dir():
+        return Path(documents)
+    return config.data_dir() / "notices"
 
 
 def agency_from_config(configured: dict, fallback: Agency) -> Agency:

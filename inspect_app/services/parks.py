@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from db import overview
-from db.overview import ParkSummary
+from db.overview import ParkSummary  # also the park list's: it takes it from here
 from db.store import Store
 from forms import china_time
 
