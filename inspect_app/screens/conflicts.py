@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import ALL_KINDS, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 
@@ -107,6 +107,8 @@ class ConflictsScreen(AppScreen):
             self.app.call_from_thread(self.notify, exc.message(), severity="warning")
         else:
             self.app.call_from_thread(self.notify, message)
+            if restore:  # the value put back may be any record's
+                self.announce(*ALL_KINDS)
         self.app.call_from_thread(self.load)
 
     @on(DataTable.RowHighlighted, "#conflicts")

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from forms.i18n import t
-from inspect_app.screens.base import AppModalScreen
+from inspect_app.screens.base import HAZARD, AppModalScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import parse_deadline_change, set_deadlines
 
@@ -56,6 +56,7 @@ class DeadlinesScreen(AppModalScreen[date | None]):
             self.query_one("#deadlines-error", Static).update(exc.message())
             self.app.bell()
             return
+        self.announce(HAZARD)
         self.dismiss(deadline)
 
     def action_cancel(self) -> None:

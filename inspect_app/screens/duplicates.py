@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import ALL_KINDS, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 
@@ -129,6 +129,7 @@ class DuplicatesScreen(AppScreen):
             self.app.call_from_thread(self.notify, exc.message(), severity="warning")
         else:
             self.app.call_from_thread(self.notify, message)
+            self.announce(*ALL_KINDS)  # a merge moves the other tenant's inspections, hazards, notices
         self.app.call_from_thread(self.load)
 
     def action_back(self) -> None:

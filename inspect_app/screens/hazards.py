@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import HAZARD, NOTICE, TENANT, AppScreen
 from inspect_app.services.hazards import (
     HAZARD_VIEW_STATUSES,
     UNRESOLVED,
@@ -62,6 +62,7 @@ class HazardsScreen(AppScreen):
         Binding("v", "view_photos", "tui.inspection.view_photos", id="hazards.view_photos", show=False),
         Binding("escape", "back", "tui.common.back", id="hazards.back"),
     ]
+    SHOWS = frozenset({HAZARD, NOTICE, TENANT})  # a 五落实, a 复查, a notice issued or served, names
 
     def __init__(self, park_id: str | None = None, *, status: str | None = UNRESOLVED):
         super().__init__()
@@ -107,6 +108,12 @@ class HazardsScreen(AppScreen):
         return keys if self.query_state.park_id is None else tuple(k for k in keys if k != "park")
 
     # --- loading ------------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        """What the list shows changed (a 五落实, a 复查, a notice, a sync): read again, the
+        cursor staying on its hazard."""
+        row = self.selected()
+        self.reload(keep_hazard=row.id if row else None)
 
     def reload(self, *, keep_hazard: str | None = None) -> None:
         """Read the list again. With `keep_hazard` the cursor stays on that hazard, or, when it has
@@ -328,15 +335,14 @@ class HazardsScreen(AppScreen):
 
         row = self.selected()
         if row is not None:
-            self.app.push_screen(RectificationScreen(row.id), lambda _saved: self.reload(keep_hazard=row.id))
+            self.app.push_screen(RectificationScreen(row.id))
 
     def action_reinspect(self) -> None:
         from inspect_app.screens.reinspection import ReinspectionScreen
 
         row = self.selected()
         if row is not None:
-            self.app.push_screen(ReinspectionScreen(row.id),
-                                 lambda done: self.reload(keep_hazard=row.id) if done else None)
+            self.app.push_screen(ReinspectionScreen(row.id))
 
     def action_open_tenant(self) -> None:
         row = self.selected()
@@ -360,13 +366,12 @@ class HazardsScreen(AppScreen):
         found = inspection_notices(self.app.store, row, self.app.today)
         if found.issued and found.inspection_id:
             subject = row.tenant_name or t("tui.hazards.common_areas")
-            self.app.push_screen(NoticesScreen(row.park_id, park_label=subject, inspection_id=found.inspection_id),
-                                 lambda _result: self.reload(keep_hazard=row.id))
+            self.app.push_screen(NoticesScreen(row.park_id, park_label=subject, inspection_id=found.inspection_id))
             return
         if not found.to_notice:
             self.notify(t("tui.notice.no_open_hazards"), severity="warning")
             return
-        self.app.push_screen(IssueNoticeScreen(found.to_notice), lambda _number: self.reload(keep_hazard=row.id))
+        self.app.push_screen(IssueNoticeScreen(found.to_notice))
 
     def action_view_photos(self) -> None:
         """The photos of the hazard under the cursor: its item's from the inspection, then its own."""
@@ -388,8 +393,7 @@ class HazardsScreen(AppScreen):
 
         park = next((f"{code} {name}" for park_id, code, name in self.parks or []
                      if park_id == self.query_state.park_id), None)
-        self.app.push_screen(NoticesScreen(self.query_state.park_id, park_label=park),
-                             lambda _result: self.reload())
+        self.app.push_screen(NoticesScreen(self.query_state.park_id, park_label=park))
 
     # --- export what the filters show -------------------------------------------------------
 

@@ -31,7 +31,7 @@ from forms.catalogues import label, labels
 from forms.checklist import find_template
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import HAZARD, INSPECTION, AppScreen
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.services.attachments import files_of
 from inspect_app.services.errors import UserError
@@ -432,6 +432,7 @@ class InspectionScreen(AppScreen[None]):
             if first_open is not None:
                 self.query_one("#items", DataTable).move_cursor(row=first_open)
             return
+        self.announce(INSPECTION, HAZARD)
         failed = [r for r in self.results if r.outcome == "fail"]  # finish makes hazards in item order
         summary = InspectionSummary(
             subject=self.view.subject,
@@ -469,6 +470,7 @@ class InspectionScreen(AppScreen[None]):
             except UserError as exc:
                 self._show_status(exc.message(), error=True)
                 return
+            self.announce(INSPECTION)
             self.notify(t("tui.inspection.discarded", subject=self.view.subject, date=started))
             self.dismiss(None)
 

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Header, Input, Static
 from forms import china_time
 from forms.i18n import t
 from inspect_app import config, formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import HAZARD, NOTICE, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
 from inspect_app.services.notice_drafts import (
@@ -388,6 +388,7 @@ class IssueNoticeScreen(AppScreen[str | None]):
         except UserError as exc:
             self.say(t("tui.notice.refused", message=exc.message()), warning=True)
             return
+        self.announce(NOTICE, HAZARD)  # a notice locks its hazards, and the hazards list marks them
         self.add_class("-issued")
         self.refresh_preview()
         self.refresh_bindings()

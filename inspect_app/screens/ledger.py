@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from forms.catalogues import RISK_POINTS, SCALES, label, labels
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import HAZARD, INSPECTION, TENANT, AppScreen
 from inspect_app.services.ledger import LedgerQuery, LedgerRow, get_park, get_tenant, ledger_page
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
@@ -59,6 +59,7 @@ class LedgerScreen(AppScreen):
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
+    SHOWS = frozenset({TENANT, INSPECTION, HAZARD})  # the rows, their hazard counts and inspections
 
     def __init__(self, park_id: str | None, *, focus_search: bool = False, search: str = ""):
         super().__init__()
@@ -107,11 +108,14 @@ class LedgerScreen(AppScreen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        """Back from a form, an inspection or the hazards view: counts may have changed."""
+        self.query_one(SyncStatusLine).refresh_status()  # an edit adds pending changes
+
+    def refresh_data(self) -> None:
+        """A tenant, an inspection or a hazard changed (a form, an inspection, the hazards view,
+        a sync): read again, the cursor staying on its tenant."""
         if self.rows:
             row = self._selected()
             self.reload(keep_tenant=self.wanted_tenant or (row.id if row else None))
-        self.query_one(SyncStatusLine).refresh_status()  # an edit adds pending changes
 
     # --- loading ------------------------------------------------------------------------------
 

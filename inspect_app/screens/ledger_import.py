@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import TENANT, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import (
     DEFAULTABLE_FIELDS,
@@ -353,6 +353,8 @@ class LedgerImportScreen(AppScreen[bool]):
 
     def _written(self, report: LedgerImportReport) -> None:
         self.busy = False
+        if report.written:
+            self.announce(TENANT)
         if not report.written:  # the file or the ledger changed since the preview and rows are refused now
             self._show_report(report)
             self.notify(t("tui.ledger_import.refused_all", bad=len(report.bad_rows)), severity="error")

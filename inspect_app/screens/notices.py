@@ -19,7 +19,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, 
 from forms.catalogues import SERVICE_METHODS, label
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppModalScreen, AppScreen
+from inspect_app.screens.base import NOTICE, AppModalScreen, AppScreen
 from inspect_app.services.attachments import attach_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.notice_service import (
@@ -51,6 +51,7 @@ class NoticesScreen(AppScreen):
         Binding("l", "late_only", "tui.notices.late_only", id="notices.late_only"),
         Binding("escape", "back", "tui.common.back", id="notices.back"),
     ]
+    SHOWS = frozenset({NOTICE})  # the service recorded here or on the issue screen
 
     def __init__(self, park_id: str | None = None, *, park_label: str | None = None,
                  inspection_id: str | None = None):
@@ -79,6 +80,10 @@ class NoticesScreen(AppScreen):
             table.add_column(t(f"tui.notices.col_{key}"), key=key)
         table.focus()
         self.reload()
+
+    def refresh_data(self) -> None:
+        row = self.selected()
+        self.reload(keep=row.id if row else None)
 
     def reload(self, *, keep: str | None = None) -> None:
         rows = list_notices(self.app.store, today=self.app.today, park_id=self.park_id, late_only=self.late_only,
@@ -127,7 +132,7 @@ class NoticesScreen(AppScreen):
         if row.state is None:
             self.notify(t("tui.notice_service.only_issued"), severity="warning")
             return
-        self.app.push_screen(NoticeServiceScreen(row.number), lambda _done: self.reload(keep=row.id))
+        self.app.push_screen(NoticeServiceScreen(row.number))
 
     def action_export(self) -> None:
         from inspect_app.services.notices import default_export_folder, export_notices
@@ -267,6 +272,7 @@ class NoticeServiceScreen(AppModalScreen[bool]):
         return True
 
     def _recorded(self, row: NoticeRow) -> None:
+        self.announce(NOTICE)
         self.service_id = row.service.id if row.service else None
         self.notify(t("tui.notice_service.saved", number=row.number))
         for name in FIELDS:  # a second Ctrl+S must not record it twice: only the photo may change

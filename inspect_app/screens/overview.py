@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from forms.catalogues import label
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppModalScreen, AppScreen
+from inspect_app.screens.base import HAZARD, NOTICE, QUARTERLY, SETTINGS, TENANT, AppModalScreen, AppScreen
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
     CountyOverview,
@@ -122,6 +122,8 @@ class OverviewScreenBase(AppScreen):
     OverviewScreenBase .overview-detail { height: 2; padding: 0 1; color: $text-muted; }
     """
     SORTS: tuple[str, ...] = ()
+    # Figures, counts, late notices and the flags' thresholds (a sync may bring any of them).
+    SHOWS = frozenset({TENANT, HAZARD, NOTICE, QUARTERLY, SETTINGS})
 
     def __init__(self, quarter: Quarter | None = None):
         super().__init__()
@@ -143,6 +145,9 @@ class OverviewScreenBase(AppScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
+        self.reload()
+
+    def refresh_data(self) -> None:
         self.reload()
 
     def reload(self) -> None:

@@ -10,7 +10,7 @@ from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import HAZARD, INSPECTION, SETTINGS, TENANT, AppScreen
 from inspect_app.services.parks import ParkSummary, agency_warning, park_summaries
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
@@ -42,6 +42,8 @@ class ParkListScreen(AppScreen):
         # The office's review queue (a laptop is told it lives on the office device).
         Binding("r", "review", "tui.review.menu", id="parks.review", show=False),
     ]
+    # Counts of tenants and hazards, area, headcount; the warning while no agency is set.
+    SHOWS = frozenset({TENANT, INSPECTION, HAZARD, SETTINGS})
 
     def __init__(self):
         super().__init__()
@@ -65,9 +67,11 @@ class ParkListScreen(AppScreen):
         self.load()
 
     def on_screen_resume(self) -> None:
-        if self.summaries:
-            self.load()  # counts may have changed in the ledger, the agency in the settings
-        self.query_one(SyncStatusLine).refresh_status()
+        self.query_one(SyncStatusLine).refresh_status()  # an edit elsewhere adds pending changes
+
+    def refresh_data(self) -> None:
+        if self.summaries:  # else the first load is still under way
+            self.load()
 
     @work(thread=True, exclusive=True, group="parks")
     def load(self) -> None:

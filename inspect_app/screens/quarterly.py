@@ -48,7 +48,7 @@ from forms.quarterly import (
     warnings_by_field,
 )
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import QUARTERLY, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.quarterly import (
     GridRow,
@@ -401,6 +401,7 @@ class QuarterlyScreen(AppScreen):
         return next((i for i, row in enumerate(self.rows) if row is job.row), None)
 
     def _saved(self, job: _SaveJob, result: SavedQuarter) -> None:
+        self.announce(QUARTERLY)
         row = job.row
         row.stored, row.baseline = result.data, figure_texts(result.data)
         index = self._index_of(job)

@@ -41,7 +41,7 @@ from forms.errors import field_messages
 from forms.i18n import t
 from forms.rectification import MAX_FUNDS_YUAN, HazardInput, RectificationInput, missing_implementations
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import HAZARD, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     FiveDefaults,
@@ -263,6 +263,7 @@ class RectificationScreen(AppScreen[str | None]):
             field = exc.field or ("description" if exc.key == "errors.hazard_locked" else None)
             self.show_errors({field: message} if field else {}, t("tui.rectification.refused", message=message))
             return False
+        self.announce(HAZARD)
         self.show_errors({}, t("tui.rectification.saved"))
         self.initial = self.stored = values
         self.saved_id = self.hazard_id
@@ -337,6 +338,7 @@ class RectificationScreen(AppScreen[str | None]):
             except UserError as exc:
                 self.notify(exc.message(), severity="warning")
                 return
+            self.announce(HAZARD)
             self.notify(t("tui.rectification.marked_pending"))
             self.saved_id = self.hazard_id
             self.call_later(self.show_hazard, self.hazard_id)

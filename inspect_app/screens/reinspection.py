@@ -25,7 +25,7 @@ from forms import fields
 from forms.errors import message as error_message
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.screens.base import AppModalScreen
+from inspect_app.screens.base import HAZARD, AppModalScreen
 from inspect_app.services.attachments import attach_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
@@ -153,6 +153,7 @@ class ReinspectionScreen(AppModalScreen[str | None]):
         except UserError as exc:
             self.show_errors({exc.field: exc.message()} if exc.field else {}, exc.message())
             return False
+        self.announce(HAZARD)
         self.outcome = outcome
         # Recorded: only the photo may still change (a second Ctrl+S must not record it twice).
         for name in FIELDS:

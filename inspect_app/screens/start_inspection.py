@@ -21,7 +21,7 @@ from textual.widgets.selection_list import Selection
 
 from forms.checklist import ChecklistTemplate, load_templates
 from forms.i18n import t
-from inspect_app.screens.base import AppModalScreen
+from inspect_app.screens.base import INSPECTION, AppModalScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices, remember_team, team_of_the_day
@@ -171,6 +171,7 @@ class StartInspectionScreen(AppModalScreen[str | None]):
             self.show_error(exc.message())
             return
         remember_team(self.app.store, inspectors, self.app.today)
+        self.announce(INSPECTION)  # the ledger marks an unfinished inspection
         self.dismiss(inspection_id)
 
     def action_cancel(self) -> None:

@@ -20,7 +20,7 @@ from forms.errors import field_messages
 from forms.i18n import t
 from forms.tenant import NEW_TENANT_DEFAULTS, TenantInput
 from inspect_app import formatting
-from inspect_app.screens.base import AppScreen
+from inspect_app.screens.base import TENANT, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
@@ -137,6 +137,7 @@ class TenantFormScreen(AppScreen[str | None]):
         except UserError as exc:
             self.show_errors({exc.field or "name": exc.message()})
             return
+        self.announce(TENANT)
         self.show_errors({})
         if organisation_code_warning(data.credit_code):
             self.notify(t("warnings.organisation_code"), severity="warning", timeout=8)

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from forms import fields
 from forms.errors import message
 from forms.i18n import t
-from inspect_app.screens.base import AppModalScreen
+from inspect_app.screens.base import TENANT, AppModalScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import mark_tenant_left
 from inspect_app.widgets.form_row import FormRow, show_form_result
@@ -66,6 +66,7 @@ class TenantLeavingScreen(AppModalScreen[bool]):
         except UserError as exc:
             self._refused(exc.message())
             return
+        self.announce(TENANT)
         self.notify(t("tui.ledger.marked_left", name=self.tenant_name, date=left_on.isoformat()))
         self.dismiss(True)
 
