@@ -79,7 +79,8 @@ class ScreenHooks:
         one below does so when it is shown again (`on_screen_resume`), once however many saves."""
         if not kinds & self.SHOWS:
             return
-        if self.is_current:  # type: ignore[attr-defined]  (a Screen's property)
+        # Not Screen.is_current: that counts the screen just below the front one as visible.
+        if self.app.screen is self:
             self._stale = False
             self.refresh_data()
         else:
