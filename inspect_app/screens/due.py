@@ -13,20 +13,19 @@ from datetime import date
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import HAZARD, INSPECTION, TENANT, AppScreen
 from inspect_app.services.lookback import DueRow, due_list, due_reason_text, sort_due
 
 NAME_WIDTH = 18  # cells; the name's end tells tenants of one park apart, the detail line has it whole
 LOCATION_WIDTH = 12
 
 
-class DueScreen(TranslatedBindings, Screen):
+class DueScreen(AppScreen):
     DEFAULT_CSS = """
     DueScreen #due { height: 1fr; }
     DueScreen #due-detail { height: 1; padding: 0 1; color: $text-muted; }
@@ -37,6 +36,7 @@ class DueScreen(TranslatedBindings, Screen):
         Binding("b", "toggle_sort", "tui.due.sort_place", id="due.sort_place"),
         Binding("escape", "back", "tui.common.back", id="due.back"),
     ]
+    SHOWS = frozenset({TENANT, INSPECTION, HAZARD})  # an inspection or an edit may take a tenant off
 
     def __init__(self, park_id: str | None, *, park_label: str | None = None):
         super().__init__()
@@ -62,9 +62,9 @@ class DueScreen(TranslatedBindings, Screen):
         table.focus()
         self.reload()
 
-    def on_screen_resume(self) -> None:
-        if self.today is not None:
-            self.reload()  # an inspection or an edit may have taken a tenant off the list
+    def refresh_data(self) -> None:
+        if self.today is not None:  # else the first load is still under way
+            self.reload()
 
     def reload(self) -> None:
         self.today = self.app.today

@@ -346,10 +346,10 @@ class LedgerScreen(AppScreen):
     @work(thread=True, group="dossier")
     def _write_dossier(self, tenant_id: str) -> None:
         # Rendering and signing take a moment: in a thread, so the ledger keeps answering keys.
-        from db.errors import UserError
         from inspect_app import config
-        from inspect_app.screens.issue_notice import default_export_folder
         from inspect_app.services import dossier
+        from inspect_app.services.errors import UserError
+        from inspect_app.services.notices import default_export_folder
 
         try:
             tenant = get_tenant(self.app.store, tenant_id)
