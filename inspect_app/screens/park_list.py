@@ -11,7 +11,7 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, INSPECTION, SETTINGS, TENANT, AppScreen
-from inspect_app.services.parks import ParkSummary, agency_warning, park_summaries
+from inspect_app.services.parks import ParkSummary, agency_warning, is_office, park_summaries
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
@@ -164,10 +164,7 @@ class ParkListScreen(AppScreen):
         self.app.push_screen(TasksScreen())
 
     def is_office(self) -> bool:
-        from db import device_scope
-
-        with self.app.store.connect() as conn:
-            return device_scope.assigned_parks(conn) is None
+        return is_office(self.app.store)
 
     def action_review(self) -> None:
         """The office's queue of notices waiting for approval."""

@@ -14,20 +14,19 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from db.errors import UserError
 from forms import china_time
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import NOTICE, AppModalScreen, AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import QueueRow, approve, return_request, review_queue
 
 COLUMNS = ("state", "park", "tenant", "hazards", "major", "photos", "prepared")
 
 
-class CommentScreen(TranslatedBindings, ModalScreen[str | None]):
+class CommentScreen(AppModalScreen[str | None]):
     """One line of comment: Enter gives it, Escape gives None."""
 
     DEFAULT_CSS = """
@@ -53,7 +52,7 @@ class CommentScreen(TranslatedBindings, ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReviewQueueScreen(TranslatedBindings, Screen[None]):
+class ReviewQueueScreen(AppScreen[None]):
     DEFAULT_CSS = """
     ReviewQueueScreen #review-table { height: 1fr; }
     ReviewQueueScreen #review-detail { height: auto; max-height: 12; padding: 0 1; }
@@ -159,6 +158,7 @@ class ReviewQueueScreen(TranslatedBindings, Screen[None]):
         except UserError as exc:
             self.say(exc.message(), warning=True)
             return
+        self.announce(NOTICE)
         self.reload()
         self.say(t("tui.review.done_approved", tenant=row.tenant or row.park_code))
 
@@ -175,6 +175,7 @@ class ReviewQueueScreen(TranslatedBindings, Screen[None]):
             except UserError as exc:
                 self.say(exc.message(), warning=True)
                 return
+            self.announce(NOTICE)
             self.reload()
             self.say(t("tui.review.done_returned", tenant=row.tenant or row.park_code))
 

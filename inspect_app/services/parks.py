@@ -38,3 +38,12 @@ def agency_warning(store: Store) -> str | None:
 def inspector_name(store: Store) -> str | None:
     with store.connect() as conn:
         return overview.inspector_name(conn)
+
+
+def is_office(store: Store) -> bool:
+    """Whether this device is the office's (assigned every park, db/device_scope.py): only the
+    office reviews notices waiting for approval."""
+    from db import device_scope
+
+    with store.connect() as conn:
+        return device_scope.assigned_parks(conn) is None
