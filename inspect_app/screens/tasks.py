@@ -17,14 +17,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
-from db.errors import UserError
 from forms.i18n import t
 from inspect_app import formatting
-from inspect_app.bindings import TranslatedBindings
+from inspect_app.screens.base import HAZARD, INSPECTION, NOTICE, AppScreen
+from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import inspection_notes
 from inspect_app.services.plan_tasks import TaskRow, device_tasks, start_task_inspection
 
@@ -45,7 +44,7 @@ def place_text(row: TaskRow) -> str:
     return " ".join(p for p in (row.building, floor) if p)
 
 
-class TasksScreen(TranslatedBindings, Screen[None]):
+class TasksScreen(AppScreen[None]):
     DEFAULT_CSS = """
     TasksScreen #tasks { height: 1fr; }
     TasksScreen #tasks-detail { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
@@ -55,6 +54,7 @@ class TasksScreen(TranslatedBindings, Screen[None]):
         Binding("f5", "reload", "tui.tasks.reload", id="tasks.reload"),
         Binding("escape", "back", "tui.common.back", id="tasks.back"),
     ]
+    SHOWS = frozenset({INSPECTION, HAZARD, NOTICE})  # a task's status follows its inspection and notes
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,8 +77,8 @@ class TasksScreen(TranslatedBindings, Screen[None]):
         table.focus()
         self.reload()
 
-    def on_screen_resume(self) -> None:
-        if self.today is not None:
+    def refresh_data(self) -> None:
+        if self.today is not None:  # else the first load is still under way
             self.reload()  # an inspection finished or started from here changes a task's status
 
     def reload(self) -> None:
@@ -173,6 +173,7 @@ class TasksScreen(TranslatedBindings, Screen[None]):
         except UserError as exc:
             self.notify(exc.message(), severity="warning")
             return
+        self.announce(INSPECTION)
         self.app.push_screen(InspectionScreen(inspection_id))
 
     def action_reload(self) -> None:
