@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from forms.tenant import TenantInput
 from inspect_app.app import make_app
 from inspect_app.screens.hazards import HazardsScreen
 from inspect_app.screens.inspection import InspectionScreen
@@ -22,9 +23,9 @@ from inspect_app.screens.notices import NoticesScreen
 from inspect_app.screens.overview import ParkOverviewScreen
 from inspect_app.screens.rectification import RectificationScreen
 from inspect_app.services.inspections import start_inspection
+from inspect_app.services.ledger import save_tenant
 from tests import test_tui_notices as notices_tui
-from tests.conftest import TODAY
-from tests.test_tui import add_tenants
+from tests.conftest import TODAY, tenant_values
 from tests.test_tui_notices import FIRE, complete, inspect
 
 inspector, tenant = notices_tui.inspector, notices_tui.tenant
@@ -36,7 +37,8 @@ STARTED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 def day(store, park, tenant, inspector):
     """A park of six tenants: one inspected with two hazards (one with its 五落实), one inspection
     under way. Inspection times are set to a fixed moment: the ledger shows the day."""
-    add_tenants(store, park, 5, )
+    for n in range(2, 7):
+        save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(n)))
     hazards = inspect(store, park, tenant, inspector)
     complete(store, hazards[:1])
     ongoing = start_inspection(store, park_id=park.id, tenant_id=tenant.id, template=FIRE,
