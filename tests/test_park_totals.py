@@ -179,7 +179,7 @@ def _apply(conn: sqlite3.Connection, operation: tuple) -> None:
             conn.execute(f"UPDATE hazard SET {column} = ? WHERE id = ?", (value, row[0]))
 
 
-@fuzz_settings(50)
+@fuzz_settings(30)
 @given(operations=operations)
 def test_totals_equal_a_fresh_sum_after_any_sequence_of_writes(tmp_path_factory, operations):
     conn = _raw_database(tmp_path_factory.mktemp("totals") / "t.db")
