@@ -22,11 +22,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import select
-
 from db.errors import UserError
-from db.models import Inspection, InspectionPlan, InspectionTask, Inspector, Park, Tenant
+from db.models import Inspection, InspectionTask
 from db.store import Store
+from db.task_queries import inspector_names, task_records
 from forms import china_time
 from forms.checklist import ChecklistTemplate
 from inspect_app.services.inspections import start_inspection, unfinished_inspection
@@ -79,33 +78,16 @@ class TaskRow:
     status: str
 
 
-def _rows(session, statement, today: date) -> list[TaskRow]:
-    names = dict(session.exec(select(Inspector.id, Inspector.name)).all())
-    rows = []
-    for (task_id, inspector_ids, window_start, complete_by, inspection_id, tenant_id, tenant_name, credit_code,
-         building, unit_no, park_id, park_name, plan_name, inspection_status) in session.exec(statement):
-        inspector_ids = list(inspector_ids or [])
-        rows.append(TaskRow(
-            id=task_id, plan_name=plan_name, park_id=park_id, park_name=park_name, tenant_id=tenant_id,
-            tenant_name=tenant_name, credit_code=credit_code, building=building or "", floor=floor_of(unit_no),
-            unit_no=unit_no or "", inspector_ids=inspector_ids, inspectors=[names.get(i, i) for i in inspector_ids],
-            window_start=window_start, complete_by=complete_by, inspection_id=inspection_id,
-            status=task_status(inspection_status=inspection_status, window_start=window_start,
-                               complete_by=complete_by, today=today)))
-    return rows
-
-
-def _task_query():
-    # Columns, not ORM objects: a laptop's 2,000 tasks are read for its task screen in a few ms.
-    return (select(InspectionTask.id, InspectionTask.inspector_ids, InspectionTask.window_start,
-                   InspectionTask.complete_by, InspectionTask.inspection_id, Tenant.id, Tenant.name,
-                   Tenant.credit_code, Tenant.building, Tenant.unit_no, Park.id, Park.name, InspectionPlan.name,
-                   Inspection.status)
-            .join(Tenant, Tenant.id == InspectionTask.tenant_id)
-            .join(Park, Park.id == InspectionTask.park_id)
-            .join(InspectionPlan, InspectionPlan.id == InspectionTask.plan_id)
-            .outerjoin(Inspection, (Inspection.id == InspectionTask.inspection_id) & (Inspection.deleted == False))  # noqa: E712
-            .where(InspectionTask.deleted == False))  # noqa: E712
+def _rows(conn, today: date, **where) -> list[TaskRow]:
+    names = inspector_names(conn)
+    return [TaskRow(
+        id=r.id, plan_name=r.plan_name, park_id=r.park_id, park_name=r.park_name, tenant_id=r.tenant_id,
+        tenant_name=r.tenant_name, credit_code=r.credit_code, building=r.building or "", floor=floor_of(r.unit_no),
+        unit_no=r.unit_no or "", inspector_ids=r.inspector_ids, inspectors=[names.get(i, i) for i in r.inspector_ids],
+        window_start=r.window_start, complete_by=r.complete_by, inspection_id=r.inspection_id,
+        status=task_status(inspection_status=r.inspection_status, window_start=r.window_start,
+                           complete_by=r.complete_by, today=today))
+        for r in task_records(conn, **where)]
 
 
 def device_tasks(store: Store, *, inspector_id: str | None = None, park_ids: list[str] | None = None,
@@ -113,11 +95,8 @@ def device_tasks(store: Store, *, inspector_id: str | None = None, park_ids: lis
     """The tasks this device holds (sync brings only its parks'), optionally only one inspector's or
     some parks', ordered by park, building, floor and unit: the order of a walk through the park."""
     today = today or china_time.today()
-    statement = _task_query()
-    if park_ids is not None:
-        statement = statement.where(InspectionTask.park_id.in_(park_ids))
-    with store.read() as session:
-        rows = _rows(session, statement, today)
+    with store.connect() as conn:
+        rows = _rows(conn, today, park_ids=park_ids)
     if inspector_id is not None:
         rows = [r for r in rows if inspector_id in r.inspector_ids]
     rows.sort(key=lambda r: (r.park_name, r.building, r.floor if r.floor is not None else 10_000, r.unit_no,
@@ -190,8 +169,8 @@ def plan_status(store: Store, name: str, *, today: date | None = None) -> PlanSt
     today = today or china_time.today()
     with store.read() as session:
         plan = find_plan(session, name)
-        rows = _rows(session, _task_query().where(InspectionTask.plan_id == plan.id)
-                     .order_by(InspectionTask.position), today)
+    with store.connect() as conn:
+        rows = _rows(conn, today, plan_id=plan.id)
     total, by_inspector, by_park = Tally(), {}, {}
     for row in rows:
         total.counts[row.status] += 1
