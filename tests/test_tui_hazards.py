@@ -133,6 +133,10 @@ async def test_a_bad_phone_is_refused_next_to_the_field_then_the_fix_is_saved_an
         await pilot.press("escape", "escape")  # out of the field, then back to the list
         await settle(app, pilot)
         assert isinstance(app.screen, HazardsScreen)
+        # Read again after the save while the form covered it, the list keeps its full widths
+        # (it once came back with every column 5 cells wide).
+        table = app.screen.query_one("#hazards", DataTable)
+        assert max(column.get_render_width(table) for column in table.columns.values()) > 12
 
     item = item_of(store, first)
     assert (item.responsible_person, item.responsible_phone, item.funds_yuan, item.funds_reason) == (
