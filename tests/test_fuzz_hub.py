@@ -253,7 +253,7 @@ def test_the_hub_database_holds_no_token_text(seeded_hub, tmp_path):
     assert "token" not in columns and "token_sha256" in columns
 
 
-def test_uvicorn_access_log_never_carries_the_authorization_header(seeded_hub, caplog):
+def test_uvicorn_access_log_never_carries_the_authorization_header(seeded_hub, caplog, request):
     """`hub serve` runs uvicorn with its access log on: it logs the client, method, path and
     status, never headers; a token put in the query string by mistake would be logged, so the hub
     does not accept one there."""
@@ -265,6 +265,11 @@ def test_uvicorn_access_log_never_carries_the_authorization_header(seeded_hub, c
 
     app, token_a, _, _ = seeded_hub
     caplog.set_level(logging.DEBUG)
+    # A hub served earlier in this process (uvicorn's own log config) stops the uvicorn loggers
+    # from propagating to the root logger, where caplog listens: listen on the access logger itself.
+    access_logger = logging.getLogger("uvicorn.access")
+    access_logger.addHandler(caplog.handler)
+    request.addfinalizer(lambda: access_logger.removeHandler(caplog.handler))
     # As `hub serve` runs it (cli_hub.py), but leaving logging to caplog (log_config=None).
     config = Config(app, log_level="info", access_log=True, server_header=False, log_config=None)
     config.load()
