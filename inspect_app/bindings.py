@@ -95,9 +95,19 @@ class TranslatedBindings:
 # 6. A form's save (Ctrl+S, Ctrl+N, the notice's Ctrl+S/Ctrl+R, the grid's Ctrl+S) pressed while a
 #    text field has the focus waits for the keys typed before it to reach the field
 #    (`ParkInspectApp.run_action`): `…信息化局 Ctrl+S` in one burst saves the whole name.
+# 7. A key that opens a text field (`/` for the search, `f` for a failure's note) moves the focus
+#    there at once (`focus_now`), not after the keys already queued behind it: Textual's
+#    `focus()` waits its turn in the app's queue, so `/mld` typed fast searched nothing and `m`
+#    opened the import screen. (Keys already queued in the list that took the opening key still
+#    go to that list: `f` and a note in one burst on the checklist loses the note.)
 
 # The actions of rule 6: they take what the fields hold.
 COMMIT_ACTIONS = frozenset({"save", "next", "issue", "submit_review", "save_row"})
+
+
+def focus_now(widget) -> None:
+    """Give `widget` the focus before the next queued key is handled (rule 7)."""
+    widget.screen.set_focus(widget)
 
 
 def action_name(action: object) -> str:

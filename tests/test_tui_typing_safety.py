@@ -264,6 +264,20 @@ async def test_ctrl_s_right_after_the_last_character_saves_what_was_typed(store,
     assert (saved.name, saved.agency) == ("Wang", "平湖市经济和信息化局")
 
 
+async def test_slash_then_a_name_in_one_burst_searches_and_never_acts_as_the_ledgers_keys(store, park):
+    """`/` and the search typed at once (tmux, a fast typist): the letters are the search, and never
+    the ledger's keys (m imports, l marks as left, d writes a dossier)."""
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(LedgerScreen(park.id))
+        await settle(app, pilot)
+        ledger = app.screen
+        burst(app, ["slash", *"mld"])
+        await settle(app, pilot)
+        assert app.screen is ledger and ledger.query_one("#search", Input).value == "mld"
+
+
 async def test_a_pasted_or_scanned_credit_code_lands_in_the_focused_field_only(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:

@@ -31,6 +31,7 @@ from forms.catalogues import label, labels
 from forms.checklist import find_template
 from forms.i18n import t
 from inspect_app import formatting
+from inspect_app.bindings import focus_now
 from inspect_app.screens.base import HAZARD, INSPECTION, AppScreen
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
 from inspect_app.services.attachments import files_of
@@ -392,7 +393,7 @@ class InspectionScreen(AppScreen[None]):
             f"[{result.code}] {t(f'tui.inspection.edit_{editing.mode}')}")
         self._show_editor_error(None)
         self.query_one("#editor").add_class("-open")
-        editor_input.focus()
+        focus_now(editor_input)  # the note typed right behind `f` goes into it (bindings.py, rule 7)
 
     def _close_editor(self) -> None:
         editing = self.editing

@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 from forms.catalogues import RISK_POINTS, SCALES, label, labels
 from forms.i18n import t
 from inspect_app import formatting
+from inspect_app.bindings import focus_now
 from inspect_app.screens.base import HAZARD, INSPECTION, TENANT, AppScreen
 from inspect_app.services.ledger import LedgerQuery, LedgerRow, get_park, get_tenant, ledger_page
 from inspect_app.widgets.fit_table import FitDataTable
@@ -219,7 +220,7 @@ class LedgerScreen(AppScreen):
         self.reload()
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        focus_now(self.query_one("#search", Input))  # what is typed behind `/` is the search (rule 7)
 
     def action_focus_table(self) -> None:
         self.query_one("#ledger", DataTable).focus()
