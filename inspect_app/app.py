@@ -30,6 +30,10 @@ from inspect_app.screens.base import ALL_KINDS, DataChanged, ScreenHooks
 from inspect_app.services.parks import inspector_name
 from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
+# Keys a one-line field acts on, handed on to it (as its own action, in its queue) when they went
+# to another widget before the focus reached the field (on_key; inspect_app/bindings.py rule 7).
+FIELD_KEY_ACTIONS = {"enter": "action_submit", "backspace": "action_delete_left"}
+
 
 class ParkInspectApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -66,9 +70,29 @@ class ParkInspectApp(App[None]):
         rule 2). One that gets here typed before the focus landed in the field (it went to the
         screen, which had no focus yet) is the person's text: it goes on to the field. Textual
         runs this handler before the App's own, which looks up bindings; prevent_default skips that."""
-        if event.is_printable and is_text_field(self.focused):
+        if not is_text_field(self.focused):
+            return
+        # Enter and Backspace too, when they went to another widget before the focus reached the
+        # field (`f` and a note in one burst on the checklist: the list got them, bindings.py rule 7);
+        # an Enter the field itself passed on is its own submit, left to the bindings.
+        field = self.focused
+        if event.is_printable:
             event.prevent_default()
-            self.focused.post_message(events.Key(event.key, event.character))
+            field.post_message(events.Key(event.key, event.character))
+            return
+        editing_action = FIELD_KEY_ACTIONS.get(event.key)
+        delivered_elsewhere = getattr(event, "delivered_to", field) is not field
+        if delivered_elsewhere and editing_action and hasattr(field, editing_action):
+            event.prevent_default()
+            # Queued behind the characters handed on before it: the field acts on the whole text.
+            field.call_later(getattr(field, editing_action))
+
+    async def on_event(self, event: events.Event) -> None:
+        # Where an arriving key goes (Textual forwards it to the focused widget, else the screen):
+        # noted on the event, so that on_key can tell a key the focused field never saw.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            event.delivered_to = self.focused or self.screen
+        await super().on_event(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "field_focus":

@@ -98,8 +98,9 @@ class TranslatedBindings:
 # 7. A key that opens a text field (`/` for the search, `f` for a failure's note) moves the focus
 #    there at once (`focus_now`), not after the keys already queued behind it: Textual's
 #    `focus()` waits its turn in the app's queue, so `/mld` typed fast searched nothing and `m`
-#    opened the import screen. (Keys already queued in the list that took the opening key still
-#    go to that list: `f` and a note in one burst on the checklist loses the note.)
+#    opened the import screen. Keys that had already gone to the widget that took the opening
+#    key (the checklist, for `f` and a note typed at once) are handed on to the field by the app
+#    (`ParkInspectApp.on_key`): characters as text, Enter and Backspace as the field's own actions.
 
 # The actions of rule 6: they take what the fields hold.
 COMMIT_ACTIONS = frozenset({"save", "next", "issue", "submit_review", "save_row"})

@@ -278,6 +278,28 @@ async def test_slash_then_a_name_in_one_burst_searches_and_never_acts_as_the_led
         assert app.screen is ledger and ledger.query_one("#search", Input).value == "mld"
 
 
+async def test_f_and_the_note_in_one_burst_keep_the_note(store, park, tenant, inspector):
+    """`f` and the failure's note typed at once (tmux, a fast typist): the note is kept, and the
+    keys after its Enter are the list's again."""
+    from inspect_app.services.inspections import load_inspection, start_inspection
+    from tests.test_tui_notices import FIRE
+
+    inspection_id = start_inspection(store, park_id=park.id, tenant_id=tenant.id, template=FIRE,
+                                     inspector_ids=[inspector.id])
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(InspectionScreen(inspection_id))
+        await settle(app, pilot)
+        burst(app, ["f", *"blocked exit", "enter"])
+        await settle(app, pilot)
+        burst(app, ["p"])
+        await settle(app, pilot)
+    first, second = load_inspection(store, inspection_id).results[:2]
+    assert (first.outcome, first.note) == ("fail", "blocked exit")
+    assert second.outcome == "pass"  # after the note, the keys are the list's again
+
+
 async def test_a_pasted_or_scanned_credit_code_lands_in_the_focused_field_only(store, park):
     app = make_app(store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
