@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
+from textual.widgets import Input
 
 from db.store import Store
 from forms.i18n import set_language, t
@@ -32,7 +33,7 @@ from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
 # Keys a one-line field acts on, handed on to it (as its own action, in its queue) when they went
 # to another widget before the focus reached the field (on_key; inspect_app/bindings.py rule 7).
-FIELD_KEY_ACTIONS = {"enter": "action_submit", "backspace": "action_delete_left"}
+FIELD_KEY_ACTIONS = {"enter": Input.action_submit, "backspace": Input.action_delete_left}
 
 
 class ParkInspectApp(App[None]):
@@ -80,12 +81,11 @@ class ParkInspectApp(App[None]):
             event.prevent_default()
             field.post_message(events.Key(event.key, event.character))
             return
-        editing_action = FIELD_KEY_ACTIONS.get(event.key)
-        delivered_elsewhere = getattr(event, "delivered_to", field) is not field
-        if delivered_elsewhere and editing_action and hasattr(field, editing_action):
+        delivered_elsewhere = vars(event).get("delivered_to", field) is not field
+        if delivered_elsewhere and event.key in FIELD_KEY_ACTIONS and isinstance(field, Input):
             event.prevent_default()
             # Queued behind the characters handed on before it: the field acts on the whole text.
-            field.call_later(getattr(field, editing_action))
+            field.call_later(FIELD_KEY_ACTIONS[event.key], field)
 
     async def on_event(self, event: events.Event) -> None:
         # Where an arriving key goes (Textual forwards it to the focused widget, else the screen):
