@@ -16,7 +16,6 @@ signed file holds; `DOSSIER_SCHEMA_PREFIX` marks it.
 from __future__ import annotations
 
 import io
-import logging
 from pathlib import Path
 
 from reportlab.lib import colors
@@ -53,10 +52,9 @@ from exports.notice_page import (
     _attach,
 )
 from exports.notice_text import Text, day, moment, money, text
+from exports.photo_jpeg import downscaled_jpeg
 from exports.signing.facts import DOSSIER_FILE_NAME
 from forms.i18n import t
-
-log = logging.getLogger(__name__)
 
 HEADER_Y = PAGE_HEIGHT - 22 * mm
 GRID = colors.Color(0.55, 0.55, 0.55)
@@ -342,27 +340,15 @@ def _figure(value) -> str:
 
 def _thumbnail(path: Path | None):
     """A reportlab Image of a downscaled JPEG of the photo; None when the file is missing or unreadable."""
-    if path is None:
-        return None
-    from PIL import Image as PILImage
-    from PIL import ImageOps
     from reportlab.platypus import Image
 
-    try:
-        with PILImage.open(path) as im:
-            scale = THUMB_PIXELS / max(im.size)
-            im.draft("RGB", (round(im.size[0] * scale), round(im.size[1] * scale)))  # JPEG: decode small
-            im = ImageOps.exif_transpose(im)
-            im.thumbnail((THUMB_PIXELS, THUMB_PIXELS))
-            im = im.convert("RGB")
-            buffer = io.BytesIO()
-            im.save(buffer, "JPEG", quality=75)
-            width, height = im.size
-    except Exception as exc:  # missing, unreadable, not an image, a decompression bomb: named instead
-        log.warning("photo %s left out of the dossier: %s", path, exc)
+    small = downscaled_jpeg(path, THUMB_PIXELS, quality=75, document="dossier")
+    if small is None:
         return None
+    data, width, height = small
     scale = min(THUMB_WIDTH / width, THUMB_HEIGHT / height)
-    return Image(io.BytesIO(buffer.getvalue()), width=width * scale, height=height * scale)
+    return Image(io.BytesIO(data), width=width * scale, height=height * scale)
+
 
 
 def render_dossier(content: dict, *, photos: dict[str, Path] | None = None, font: PdfFont | None = None) -> bytes:

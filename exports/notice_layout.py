@@ -16,7 +16,6 @@ document's language; the values come from the content dict (exports/notice_conte
 from __future__ import annotations
 
 import io
-import logging
 from pathlib import Path
 
 from reportlab.lib import colors
@@ -29,9 +28,8 @@ from exports.fonts import PdfFont, pdf_font
 from exports.notice_flowables import INK, QRFlowable, SealArea
 from exports.notice_page import FRAME_WIDTH, QUIET, PartMark
 from exports.notice_text import Text, day, merge_basis, moment, text
+from exports.photo_jpeg import downscaled_jpeg
 from forms.i18n import t
-
-log = logging.getLogger(__name__)
 
 PHOTO_WIDTH = 50 * mm
 PHOTO_MAX_HEIGHT = 45 * mm
@@ -353,25 +351,11 @@ class DocumentBuilder:
 
 def _thumbnail(path: Path | None):
     """A maker of reportlab Images of a downscaled JPEG of the photo; None when it cannot be read."""
-    if path is None:
-        return None
-    from PIL import Image as PILImage
-    from PIL import ImageOps
     from reportlab.platypus import Image
 
-    try:
-        with PILImage.open(path) as im:
-            scale = PHOTO_PIXELS / max(im.size)
-            im.draft("RGB", (round(im.size[0] * scale), round(im.size[1] * scale)))  # JPEG: decode small
-            im = ImageOps.exif_transpose(im)
-            im.thumbnail((PHOTO_PIXELS, PHOTO_PIXELS))
-            im = im.convert("RGB")
-            buffer = io.BytesIO()
-            im.save(buffer, "JPEG", quality=80)
-            width, height = im.size
-    except Exception as exc:  # missing, unreadable, not an image, a decompression bomb: leave it out
-        log.warning("photo %s left out of the notice: %s", path, exc)
+    small = downscaled_jpeg(path, PHOTO_PIXELS, quality=80, document="notice")
+    if small is None:
         return None
-    data = buffer.getvalue()
+    data, width, height = small
     scale = min(PHOTO_WIDTH / width, PHOTO_MAX_HEIGHT / height)
     return lambda: Image(io.BytesIO(data), width=width * scale, height=height * scale)
