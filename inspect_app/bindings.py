@@ -47,16 +47,17 @@ def translate_bindings(node: DOMNode) -> None:
         description, tooltip = _footer_label(b.description)
         return dataclasses.replace(b, description=description, tooltip=t(b.tooltip) if b.tooltip else tooltip)
 
-    keys = {key: [translated(b) for b in bindings] for key, bindings in node._bindings.key_to_bindings.items()}
-    node._bindings = BindingsMap.from_keys(keys)
+    _replace_bindings(node, lambda _key, b: translated(b))
 
 
 def relabel_binding(node: DOMNode, key: str, description: str) -> None:
     """Give one of this node's bindings another footer label (already translated)."""
-    keys = {
-        bound: [dataclasses.replace(b, description=description) if bound == key else b for b in bindings]
-        for bound, bindings in node._bindings.key_to_bindings.items()
-    }
+    _replace_bindings(node, lambda bound, b: dataclasses.replace(b, description=description) if bound == key else b)
+
+
+def _replace_bindings(node: DOMNode, change) -> None:
+    """Rebuild the node's own bindings map with `change(key, binding)` applied to each binding."""
+    keys = {key: [change(key, b) for b in bindings] for key, bindings in node._bindings.key_to_bindings.items()}
     node._bindings = BindingsMap.from_keys(keys)
 
 
