@@ -23,6 +23,7 @@ from inspect_app.bindings import (
     COMMIT_ACTIONS,
     action_name,
     enter_moves_focus_now,
+    enter_opens_row_now,
     is_text_field,
     tab_moves_focus_now,
     translate_bindings,
@@ -53,6 +54,8 @@ class ParkInspectApp(App[None]):
         Binding("shift+tab", "field_focus(False)", "tui.app.previous_field", id="app.previous_field", show=False,
                 priority=True),
         Binding("enter", "field_enter", "tui.app.next_field", id="app.enter_next_field", show=False, priority=True),
+        # Enter on a list opens its row before the next key is read (bindings.py, rule 8).
+        Binding("enter", "open_row", "tui.app.open_row", id="app.open_row", show=False, priority=True),
     ]
 
     def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None):
@@ -100,6 +103,9 @@ class ParkInspectApp(App[None]):
         if action == "field_enter":
             screen = self.screen
             return enter_moves_focus_now(self.focused, isinstance(screen, ScreenHooks) and screen.ENTER_MOVES_FOCUS)
+        if action == "open_row":
+            screen = self.screen
+            return enter_opens_row_now(self.focused, screen.ENTER_OPENS_ROW if isinstance(screen, ScreenHooks) else "")
         return True
 
     def action_field_focus(self, forward: bool) -> None:
@@ -124,6 +130,11 @@ class ParkInspectApp(App[None]):
 
     def action_field_enter(self) -> None:
         self.screen.focus_next()
+
+    async def action_open_row(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ScreenHooks):
+            await screen.run_action(screen.ENTER_OPENS_ROW)
 
     async def action_quit(self) -> None:
         """Ctrl+Q: a screen that saves as the user goes (the quarterly grid) saves what is typed

@@ -103,6 +103,12 @@ class TranslatedBindings:
 #    key (the checklist, for `f` and a note typed at once) are handed on to the field by the app
 #    (`ParkInspectApp.on_key`): characters as text, Enter and Backspace as the field's own actions.
 
+# 8. Enter on a list that opens another screen (the park list → the ledger, the ledger → the
+#    tenant, the hazards → the 五落实, the tasks → an inspection) opens it while the key is read
+#    (a priority binding of the app runs the screen's `ENTER_OPENS_ROW` action), not when the
+#    table's RowSelected message comes round: `Enter i` typed fast on the park list started a
+#    common-area inspection of the park being left, the `i` reaching the list before the ledger was up.
+
 # The actions of rule 6: they take what the fields hold.
 COMMIT_ACTIONS = frozenset({"save", "next", "issue", "submit_review", "save_row"})
 
@@ -148,6 +154,14 @@ def enter_moves_focus_now(focused: object, form_moves_on_enter: bool) -> bool:
     from textual.widgets import Input
 
     return form_moves_on_enter and isinstance(focused, Input)
+
+
+def enter_opens_row_now(focused: object, opens_row: str) -> bool:
+    """Whether the app's priority Enter should run the screen's row action (rule 8): the screen
+    has one and the focus is on a list (a DataTable), not in a field or on a button."""
+    from textual.widgets import DataTable
+
+    return bool(opens_row) and isinstance(focused, DataTable)
 
 
 def tab_moves_focus_now(focused: object, binding_chain) -> bool:

@@ -278,6 +278,27 @@ async def test_slash_then_a_name_in_one_burst_searches_and_never_acts_as_the_led
         assert app.screen is ledger and ledger.query_one("#search", Input).value == "mld"
 
 
+async def test_enter_then_i_in_one_burst_opens_the_park_and_inspects_its_first_tenant(store, park, tenant,
+                                                                                      inspector):
+    """Enter on the park list and `i` typed at once (bindings.py, rule 8): the ledger opens and the `i`
+    is its key, inspecting the first tenant once the rows are there; it is neither typed into the
+    ledger's search box nor taken by the park list being left (a common-area inspection)."""
+    from inspect_app.screens.park_list import ParkListScreen
+    from inspect_app.screens.start_inspection import StartInspectionScreen
+
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ParkListScreen)
+        burst(app, ["enter", "i"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, StartInspectionScreen), type(app.screen).__name__
+        assert tenant.name in str(app.screen.query_one("#start-subject").render())
+        ledger = app.screen_stack[-2]
+        assert isinstance(ledger, LedgerScreen) and ledger.query_one("#search", Input).value == ""
+        assert [type(s) for s in app.screen_stack[1:-1]] == [ParkListScreen, LedgerScreen]
+
+
 async def test_f_and_the_note_in_one_burst_keep_the_note(store, park, tenant, inspector):
     """`f` and the failure's note typed at once (tmux, a fast typist): the note is kept, and the
     keys after its Enter are the list's again."""

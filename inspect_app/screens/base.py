@@ -53,6 +53,9 @@ class ScreenHooks:
     """What the app may call on any of its screens; the defaults do nothing."""
 
     ENTER_MOVES_FOCUS: ClassVar[bool] = False
+    # The action Enter runs on this screen's list (open the park, the tenant, the hazard), at once
+    # when the key is read (bindings.py, rule 8); "" leaves Enter to the table's RowSelected.
+    ENTER_OPENS_ROW: ClassVar[str] = ""
     SHOWS: ClassVar[frozenset[str]] = frozenset()  # the kinds of data this screen shows
 
     if TYPE_CHECKING:

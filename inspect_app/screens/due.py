@@ -30,6 +30,7 @@ class DueScreen(AppScreen):
     DueScreen #due { height: 1fr; }
     DueScreen #due-detail { height: 1; padding: 0 1; color: $text-muted; }
     """
+    ENTER_OPENS_ROW = "open_tenant"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
         Binding("enter", "open_tenant", "tui.ledger.open", id="due.open", show=False),
         Binding("i", "inspect", "tui.inspection.ledger_inspect", id="due.inspect"),

@@ -49,6 +49,7 @@ class HazardsScreen(AppScreen):
     HazardsScreen #park-filter { width: 2fr; }
     HazardsScreen #hazard-detail { height: 2; padding: 0 1; color: $text-muted; }
     """
+    ENTER_OPENS_ROW = "open_hazard"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
         Binding("enter", "open_hazard", "tui.hazards.open", id="hazards.open"),
         Binding("r", "reinspect", "tui.hazards.reinspect", id="hazards.reinspect"),

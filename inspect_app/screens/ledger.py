@@ -7,6 +7,7 @@ thread worker; a newer keystroke cancels the older query's result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from textual import on, work
@@ -42,6 +43,7 @@ class LedgerScreen(AppScreen):
     # file, the due list); marking as left, sorting, the left tenants, the quarterly grid and the
     # park's overview are in ^p and F1
     # (bindings.py: the footer at 80 columns).
+    ENTER_OPENS_ROW = "open_tenant"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
         Binding("slash", "focus_search", "tui.ledger.search", id="ledger.search", key_display="/"),
         Binding("enter", "open_tenant", "tui.ledger.open", id="ledger.open", show=False),
@@ -61,6 +63,9 @@ class LedgerScreen(AppScreen):
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
     SHOWS = frozenset({TENANT, INSPECTION, HAZARD})  # the rows, their hazard counts and inspections
+    # Textual focuses the first focusable widget (the search box) as the screen appears, before
+    # on_mount: an `i` typed right behind the Enter that opened the ledger landed in the search.
+    AUTO_FOCUS = "#ledger"
 
     def __init__(self, park_id: str | None, *, focus_search: bool = False, search: str = ""):
         super().__init__()
@@ -75,6 +80,10 @@ class LedgerScreen(AppScreen):
         # the form's callback and the screen's resume reloads last.
         self.wanted_tenant: str | None = None
         self.park_label: str | None = None
+        # Row actions asked for before the first rows arrived (an `i` typed right behind the Enter
+        # that opened the ledger): they run once the rows are shown, on the first row.
+        self.first_rows_shown = False
+        self.waiting_for_rows: list[Callable[[], None]] = []
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -147,6 +156,11 @@ class LedgerScreen(AppScreen):
                 if keep_tenant == self.wanted_tenant:
                     self.wanted_tenant = None
         self._update_status()
+        if not self.first_rows_shown:
+            self.first_rows_shown = True
+            for action in self.waiting_for_rows:
+                self.call_after_refresh(action)
+            self.waiting_for_rows.clear()
 
     def _cells(self, row: LedgerRow) -> list[str]:
         hazards = formatting.count(row.open_hazards) if row.open_hazards else ""
@@ -239,12 +253,21 @@ class LedgerScreen(AppScreen):
             return None
         return self.rows[table.cursor_row]
 
+    def _not_loaded_yet(self, action: Callable[[], None]) -> bool:
+        """True (and the action kept for when the rows arrive) before the first rows are shown."""
+        if self.first_rows_shown:
+            return False
+        self.waiting_for_rows.append(action)
+        return True
+
     @on(DataTable.RowSelected, "#ledger")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_tenant()
 
     def action_open_tenant(self) -> None:
+        if self._not_loaded_yet(self.action_open_tenant):
+            return
         row = self._selected()
         if row is not None:
             self._open_form(row.id)
@@ -279,6 +302,8 @@ class LedgerScreen(AppScreen):
     def action_mark_left(self) -> None:
         from inspect_app.screens.tenant_leaving import TenantLeavingScreen
 
+        if self._not_loaded_yet(self.action_mark_left):
+            return
         row = self._selected()
         if row is None:
             return
@@ -293,6 +318,8 @@ class LedgerScreen(AppScreen):
         """Inspect the selected tenant: resume its unfinished inspection, or start one."""
         from inspect_app.screens.start_inspection import begin_inspection
 
+        if self._not_loaded_yet(self.action_inspect):
+            return
         row = self._selected()
         if row is None:
             self.notify(t("tui.start_inspection.no_tenant"), severity="warning")

@@ -225,6 +225,7 @@ class OverviewScreenBase(AppScreen):
 
 
 class CountyOverviewScreen(OverviewScreenBase):
+    ENTER_OPENS_ROW = "open_park"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
         Binding("enter", "open_park", "tui.overview.open_park", id="overview.open_park"),
         Binding("s", "next_sort", "tui.overview.sort", id="overview.county_sort", show=False),  # in ^p, F1

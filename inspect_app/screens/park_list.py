@@ -23,6 +23,7 @@ class ParkListScreen(AppScreen):
     ParkListScreen #agency-warning { height: auto; padding: 0 1; color: $warning; text-style: bold; display: none; }
     ParkListScreen #agency-warning.-shown { display: block; }
     """
+    ENTER_OPENS_ROW = "open_park"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
         Binding("enter", "open_park", "tui.parks.open", id="parks.open"),
         Binding("i", "inspect", "tui.inspection.parks_inspect", id="parks.inspect"),

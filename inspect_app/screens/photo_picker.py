@@ -50,6 +50,9 @@ class PhotoPickerScreen(AppScreen[int | None]):
     PhotoPickerScreen #picker-status { height: auto; max-height: 3; padding: 0 1; }
     PhotoPickerScreen #picker-status.-error { color: $error; text-style: bold; }
     """
+    # The list, not the path box composed above it, has the focus from the first moment: an Enter
+    # typed right behind the `a` that opened the picker takes the newest photo (on_mount decides after).
+    AUTO_FOCUS = "#picker-list"
     BINDINGS = [
         Binding("space", "toggle", "tui.photos.toggle", id="photos.toggle"),
         Binding("a", "attach", "tui.photos.attach", id="photos.attach"),

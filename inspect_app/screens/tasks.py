@@ -49,6 +49,7 @@ class TasksScreen(AppScreen[None]):
     TasksScreen #tasks { height: 1fr; }
     TasksScreen #tasks-detail { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     """
+    ENTER_OPENS_ROW = "start"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
         Binding("enter", "start", "tui.tasks.start", id="tasks.start"),
         Binding("f5", "reload", "tui.tasks.reload", id="tasks.reload"),
