@@ -55,7 +55,7 @@ class SetAsideView:
 
 
 def unresolved_conflicts(store: Store) -> list[ConflictView]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute("SELECT id, table_name, row_id, field, losing_value, losing_hlc FROM conflict "
                             "WHERE resolved = 0 AND deleted = 0 ORDER BY losing_hlc DESC").fetchall()
         views = []
@@ -104,7 +104,7 @@ def dismiss_conflict(store: Store, conflict_id: str) -> None:
 
 
 def rejected_changes(store: Store) -> list[RejectedView]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute("SELECT device_seq, code, message, change, rejected_at FROM rejected_change "
                             "ORDER BY device_seq DESC").fetchall()
         views = []
@@ -122,7 +122,7 @@ def rejected_changes(store: Store) -> list[RejectedView]:
 
 def set_aside_changes(store: Store) -> list[SetAsideView]:
     """Received changes this device could not apply (docs/SYNC.md, "Set aside"), newest first."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute("SELECT origin_device, device_seq, table_name, row_id, op, payload, problem, applied_at "
                             "FROM applied_change WHERE problem IS NOT NULL "
                             "ORDER BY applied_at DESC, origin_device, device_seq").fetchall()

@@ -1,6 +1,6 @@
 """The park overview and the county overview for one quarter: what the bureau reads first.
 
-Plain SQL through `Store.connect()`, a handful of aggregate statements per call (parks; tenants
+Plain SQL through `Store.read_connection()`, a handful of aggregate statements per call (parks; tenants
 per park; quarterly totals per park and quarter; hazards per park and severity; the risk flags'
 four, see services/risk_flags.py), never a Python loop over ORM objects: the county overview over
 30,000 tenants x 8 quarters stays within 500 ms (benchmarks/overview.py, docs/PERFORMANCE.md).
@@ -345,12 +345,12 @@ def _latest_quarter(conn: sqlite3.Connection, today: date) -> Quarter:
 def latest_quarter(store: Store, today: date | None = None) -> Quarter:
     """The latest complete quarter (before the one `today` is in) with any report in the county;
     the last complete quarter when there is none."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return _latest_quarter(conn, today or china_time.today())
 
 
 def park_id_for_code(store: Store, code: str) -> str | None:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         row = conn.execute("SELECT id FROM park WHERE deleted = 0 AND code = ?", (code.strip(),)).fetchone()
     return row[0] if row else None
 
@@ -366,7 +366,7 @@ class _Read:
 def _flags_with_parks(store: Store, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
                       park_id: str | None) -> tuple[dict[str, tuple[Flag, ...]], dict[str, str]]:
     """Every flagged tenant's flags, and its park."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds, park_id=park_id)
         parks = dict(conn.execute("SELECT id, park_id FROM tenant WHERE id IN (SELECT value FROM json_each(?))",
                                   (json.dumps(list(flags)),)))
@@ -382,7 +382,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
     # second thread meanwhile (WAL: both read the same committed data unless a write lands between).
     with ThreadPoolExecutor(max_workers=1) as pool:
         flags_job = pool.submit(_flags_with_parks, store, quarter, today, thresholds, park_id)
-        with store.connect() as conn:
+        with store.read_connection() as conn:
             parks = conn.execute(_parks_sql(park_id), params).fetchall()
             totals = {row[0]: row[1:] for row in conn.execute(_park_totals_sql(park_id), params)}
             trends: dict[str, dict[Quarter, QuarterTotals]] = {}
@@ -460,7 +460,7 @@ def park_overview(store: Store, park_id: str, *, quarter: Quarter | None = None,
     read = _read(store, park_id=park_id, quarter=quarter, today=today, thresholds=thresholds)
     if not read.parks:
         raise UserError("overview.unknown_park")
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute(TENANT_ROWS_SQL, {"park_id": park_id, "year": quarter.year,
                                               "quarter": quarter.quarter}).fetchall()
     tenants = tuple(TenantRow(*row, flags=read.flags.get(row[0], ())) for row in rows)
