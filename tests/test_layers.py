@@ -228,7 +228,7 @@ WRITABLE_CONNECTION_USERS = ("inspect_app/sync/", "db/store.py")
 # schema version read before Alembic loads, read-only checks of a file that may be damaged or not a
 # store at all, the hub's own backup of its SQLite file.
 RAW_SQLITE_USERS = ("db/store.py", "db/backup.py", "db/migrations/__init__.py", "db/attachment_files.py",
-                    "inspect_app/services/maintenance.py", "inspect_app/hub/backup.py")
+                    "db/maintenance_queries.py", "inspect_app/hub/backup.py")
 
 
 def _calls(path: Path) -> list[tuple[str, str]]:
