@@ -1,4 +1,4 @@
-"""回头看: what earlier visits to a tenant found, read in plain SQL on a `Store.connect()` connection.
+"""回头看: what earlier visits to a tenant found, read in plain SQL on a `Store.read_connection()` connection.
 
 - `previous_results`: per checklist item (by its stable code, whatever the template version) the
   tenant's last answer before an inspection, how many times the item failed, and whether the

@@ -1,10 +1,13 @@
 """Open the local SQLite store: pragmas, migrations, this device's identity, transactions.
 
-Screens never open sessions; services do, through `Store.transaction()` (writes, committed
-together with their change-log entries) or `Store.read()` (ORM queries). The first screen is
-read with plain SQL (`Store.connect()`, db/overview.py) so that start-up does not wait for
-SQLAlchemy and the table classes to load (~0.15 s); `warm_up()` loads them in the background
-once the first screen is up.
+Screens never open sessions. Services write through `Store.transaction()` (committed together
+with their change-log entries) and read through `Store.read()` (ORM queries) or
+`Store.read_connection()` (plain SQL from the query modules under db/, on a connection that
+refuses writes). The first screen is read with plain SQL (db/overview.py) so that start-up does
+not wait for SQLAlchemy and the table classes to load (~0.15 s); `warm_up()` loads them in the
+background once the first screen is up. `Store.connect()`, the writable plain connection, is for
+the writes that must bypass the change-log hook: the sync machinery (a remote change applied is
+not this device's change; cursors, inbox, outbox marks) and this store's own device id.
 """
 
 from __future__ import annotations
@@ -98,11 +101,27 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A plain sqlite3 connection (same pragmas) for the few reads that must not wait for the ORM."""
+        """A writable plain sqlite3 connection (same pragmas). Its writes skip the change-log hook,
+        so they never sync: only for the sync machinery (inspect_app/sync/) and the store's own
+        local rows. Services never use it (tests/test_layers.py); they read through
+        `read_connection()` and write through `transaction()`."""
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         with closing(conn):
             _set_pragmas(conn)
             with conn:  # commits, or rolls back on an exception
+                yield conn
+
+    @contextmanager
+    def read_connection(self) -> Iterator[sqlite3.Connection]:
+        """A plain sqlite3 connection (same pragmas) that refuses every write (`query_only`): the
+        reads that must not wait for the ORM (start-up) or are aggregate SQL (the query modules
+        under db/). A write on it raises `sqlite3.OperationalError` instead of slipping past the
+        change log."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        with closing(conn):
+            _set_pragmas(conn)
+            conn.execute("PRAGMA query_only=ON")
+            with conn:
                 yield conn
 
     @contextmanager

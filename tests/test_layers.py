@@ -216,3 +216,46 @@ def test_every_screen_derives_from_the_app_base_and_the_app_never_probes_screens
         source = (ROOT / "inspect_app" / name).read_text(encoding="utf-8")
         assert "getattr(" not in source, name
         assert "__name__ ==" not in source, name
+
+
+# --- the database: one way to read, one way to write (docs/ARCHITECTURE.md, "The store") -----------
+
+# The writable plain connection (`Store.connect()`) skips the change-log hook: only the sync machinery
+# and the store itself may use it. Everyone else reads with `Store.read_connection()` / `Store.read()`
+# and writes with `Store.transaction()`.
+WRITABLE_CONNECTION_USERS = ("inspect_app/sync/", "db/store.py")
+# Plain `sqlite3.connect`, each for a reason the architecture page gives: the SQLite backup API, the
+# schema version read before Alembic loads, read-only checks of a file that may be damaged or not a
+# store at all, the hub's own backup of its SQLite file.
+RAW_SQLITE_USERS = ("db/store.py", "db/backup.py", "db/migrations/__init__.py", "db/attachment_files.py",
+                    "db/maintenance_queries.py", "inspect_app/hub/backup.py")
+
+
+def _calls(path: Path) -> list[tuple[str, str]]:
+    """(receiver, method) of every `x.connect()` / `x.y.connect()` call in a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect":
+            found.append((ast.unparse(node.func.value), node.func.attr))
+    return found
+
+
+def test_only_the_sync_machinery_and_the_store_open_a_writable_plain_connection():
+    users = {str(path.relative_to(ROOT)): [r for r, _ in _calls(path) if r.split(".")[-1] == "store" or r == "self"]
+             for path in app_files() + core_files()}
+    # `self.connect()` is the store's own (Store.open); elsewhere `self` never names a store.
+    offenders = {name: hits for name, hits in users.items() if hits and not name.startswith(WRITABLE_CONNECTION_USERS)}
+    assert offenders == {}
+
+
+def test_plain_sqlite3_connections_are_opened_only_where_the_architecture_page_says_why():
+    users = sorted(str(path.relative_to(ROOT)) for path in app_files() + core_files()
+                   if ("sqlite3", "connect") in _calls(path))
+    assert set(users) <= set(RAW_SQLITE_USERS), users
+    assert "db/store.py" in users  # the scan sees them
+
+
+def test_the_scan_sees_a_writable_connection_in_a_service(tmp_path):
+    source = tmp_path / "service.py"
+    source.write_text("def f(store):\n    with store.connect() as conn:\n        conn.execute('x')\n")
+    assert _calls(source) == [("store", "connect")]

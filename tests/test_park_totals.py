@@ -16,16 +16,16 @@ from hypothesis import strategies as st
 
 from db import search_key
 from db.ids import new_id
-from db.models import Tenant
-from db.store import Store
-from forms.quarterly import QuarterlyInput
-from inspect_app.services.demo import generate_demo
-from inspect_app.services.maintenance import (
+from db.maintenance_queries import (
     FRESH_PARK_QUARTER_TOTALS,
     FRESH_PARK_TOTALS,
     KEPT_PARK_QUARTER_TOTALS,
     KEPT_PARK_TOTALS,
 )
+from db.models import Tenant
+from db.store import Store
+from forms.quarterly import QuarterlyInput
+from inspect_app.services.demo import generate_demo
 from inspect_app.services.quarterly import save_quarter
 from inspect_app.sync.bundle import export_bundle, import_bundle
 from tests.fuzz import fuzz_settings

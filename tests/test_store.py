@@ -403,3 +403,14 @@ def test_clock_resumes_after_its_last_stamp():
 def test_stamps_compare_as_strings_in_time_then_counter_order():
     assert format_stamp(999, 99, "z") < format_stamp(1_000, 0, "a")
     assert format_stamp(1_000, 9, "z") < format_stamp(1_000, 10, "a")
+
+
+def test_the_read_connection_refuses_every_write_and_reads_what_was_committed(store, park):
+    with store.read_connection() as conn:
+        assert conn.execute("SELECT name FROM park WHERE id = ?", (park.id,)).fetchone() == (park.name,)
+        for statement in ("UPDATE park SET name = 'x'", "DELETE FROM park",
+                          "INSERT INTO local_setting (key, value) VALUES ('k', 'v')"):
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                conn.execute(statement)
+    with store.read() as session:
+        assert session.get(Park, park.id).name == park.name

@@ -4,6 +4,7 @@ A conflict row keeps a value that lost a concurrent edit. Restoring it is an ord
 the record (an ORM write: change log, field clocks, audit event): its `base` covers the losing
 write, so the flush hook settles (removes) the conflict here, and every device removes its copy
 when the edit arrives. Dismissing marks the conflict resolved (also an ordinary, synced update).
+The rows are read by db/conflict_queries.py; this module puts them in words.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from db import conflict_queries as queries
 from db.clock import parse
 from db.errors import UserError
 from db.store import Store
@@ -55,16 +57,14 @@ class SetAsideView:
 
 
 def unresolved_conflicts(store: Store) -> list[ConflictView]:
-    with store.connect() as conn:
-        rows = conn.execute("SELECT id, table_name, row_id, field, losing_value, losing_hlc FROM conflict "
-                            "WHERE resolved = 0 AND deleted = 0 ORDER BY losing_hlc DESC").fetchall()
+    with store.read_connection() as conn:
         views = []
-        for conflict_id, table_name, row_id, field, losing_value, losing_hlc in rows:
-            current = _current_value(conn, table_name, row_id, field)
+        for c in queries.unresolved_conflicts(conn):
+            current = _current_value(conn, c.table_name, c.row_id, c.field)
             views.append(ConflictView(
-                conflict_id, table_name, row_id, field, describe(conn, table_name, row_id),
-                field_label(table_name, field), show_value(field, _json(losing_value)), show_value(field, current),
-                _writer(conn, losing_hlc), _stamp_time(losing_hlc)))
+                c.id, c.table_name, c.row_id, c.field, describe(conn, c.table_name, c.row_id),
+                field_label(c.table_name, c.field), show_value(c.field, _json(c.losing_value)),
+                show_value(c.field, current), _writer(conn, c.losing_hlc), _stamp_time(c.losing_hlc)))
     return views
 
 
@@ -104,37 +104,34 @@ def dismiss_conflict(store: Store, conflict_id: str) -> None:
 
 
 def rejected_changes(store: Store) -> list[RejectedView]:
-    with store.connect() as conn:
-        rows = conn.execute("SELECT device_seq, code, message, change, rejected_at FROM rejected_change "
-                            "ORDER BY device_seq DESC").fetchall()
+    with store.read_connection() as conn:
         views = []
-        for seq, code, message, change, rejected_at in rows:
-            change = _json(change) or {}
+        for rejected in queries.rejected_changes(conn):
+            change = _json(rejected.change) or {}
             table_name, row_id = change.get("table", ""), change.get("row_id", "")
             payload = change.get("payload") or {}
             record = describe(conn, table_name, row_id, payload) if table_name else "-"
             what = t(f"tui.sync.op_{change.get('op')}") if change.get("op") in ("insert", "update", "delete") else "-"
-            reason_key = f"tui.sync.reason_{code}"
-            reason = t(reason_key, detail=message) if reason_key in catalogue(current_language()) else f"{code}: {message}"
-            views.append(RejectedView(seq, _utc_text_to_local(rejected_at), record, what, reason))
+            reason_key = f"tui.sync.reason_{rejected.code}"
+            reason = (t(reason_key, detail=rejected.message) if reason_key in catalogue(current_language())
+                      else f"{rejected.code}: {rejected.message}")
+            views.append(RejectedView(rejected.device_seq, _utc_text_to_local(rejected.rejected_at), record, what, reason))
     return views
 
 
 def set_aside_changes(store: Store) -> list[SetAsideView]:
     """Received changes this device could not apply (docs/SYNC.md, "Set aside"), newest first."""
-    with store.connect() as conn:
-        rows = conn.execute("SELECT origin_device, device_seq, table_name, row_id, op, payload, problem, applied_at "
-                            "FROM applied_change WHERE problem IS NOT NULL "
-                            "ORDER BY applied_at DESC, origin_device, device_seq").fetchall()
+    with store.read_connection() as conn:
         views = []
-        for origin, seq, table_name, row_id, op, payload, problem, received in rows:
-            payload = _json(payload) or {}
+        for row in queries.set_aside_changes(conn):
+            table_name, row_id, op = row.table_name, row.row_id, row.op
+            payload = _json(row.payload) or {}
             if isinstance(payload.get("payload"), dict):  # a malformed change is kept whole
                 payload = payload["payload"]
             record = describe(conn, table_name, row_id, payload) if table_name else "-"
             what = t(f"tui.sync.op_{op}") if op in ("insert", "update", "delete") else "-"
-            views.append(SetAsideView(origin, seq, _utc_text_to_local(received), record, what,
-                                      set_aside_reason(problem)))
+            views.append(SetAsideView(row.origin_device, row.device_seq, _utc_text_to_local(row.received_at), record,
+                                      what, set_aside_reason(row.problem)))
     return views
 
 
@@ -154,29 +151,6 @@ def set_aside_reason(problem: str) -> str:
 
 # --- words for records, fields and values ---------------------------------------------------------
 
-# Per table: the SQL giving a name for the record, parents' names included where the row has none.
-NAMES = {
-    "park": "SELECT name FROM park WHERE id = ?",
-    "building": "SELECT b.name || '（' || p.name || '）' FROM building b JOIN park p ON p.id = b.park_id WHERE b.id = ?",
-    "tenant": "SELECT name FROM tenant WHERE id = ?",
-    "inspector": "SELECT name FROM inspector WHERE id = ?",
-    "inspection": "SELECT coalesce(tn.name, p.name) || ' ' || substr(i.started_at, 1, 10) FROM inspection i "
-                  "JOIN park p ON p.id = i.park_id LEFT JOIN tenant tn ON tn.id = i.tenant_id WHERE i.id = ?",
-    "check_result": "SELECT coalesce(tn.name, p.name) || ' ' || c.item_code FROM check_result c "
-                    "JOIN inspection i ON i.id = c.inspection_id JOIN park p ON p.id = i.park_id "
-                    "LEFT JOIN tenant tn ON tn.id = i.tenant_id WHERE c.id = ?",
-    "hazard": "SELECT location || ' ' || description FROM hazard WHERE id = ?",
-    "rectification_item": "SELECT h.location || ' ' || h.description FROM rectification_item r "
-                          "JOIN hazard h ON h.id = r.hazard_id WHERE r.id = ?",
-    "reinspection": "SELECT h.location || ' ' || h.description FROM reinspection x "
-                    "JOIN rectification_item r ON r.id = x.rectification_item_id JOIN hazard h ON h.id = r.hazard_id "
-                    "WHERE x.id = ?",
-    "notice": "SELECT number FROM notice WHERE id = ?",
-    "quarterly_report": "SELECT tn.name || ' ' || q.year || 'Q' || q.quarter FROM quarterly_report q "
-                        "JOIN tenant tn ON tn.id = q.tenant_id WHERE q.id = ?",
-    "attachment": "SELECT coalesce(original_name, substr(sha256, 1, 12)) FROM attachment WHERE id = ?",
-    "attachment_link": "SELECT coalesce(caption, substr(attachment_sha256, 1, 12)) FROM attachment_link WHERE id = ?",
-}
 PAYLOAD_NAMES = ("name", "number", "description", "location", "item_code", "original_name")
 
 
@@ -184,10 +158,7 @@ def describe(conn, table_name: str, row_id: str, payload: dict | None = None) ->
     """"企业 绿源科技": the kind of record and its name (from the row, else from the change's payload)."""
     kind = t(f"tui.sync.table_{table_name}") if f"tui.sync.table_{table_name}" in catalogue(current_language()) \
         else table_name
-    name = None
-    if table_name in NAMES:
-        row = conn.execute(NAMES[table_name], (row_id,)).fetchone()
-        name = row[0] if row else None
+    name = queries.record_name(conn, table_name, row_id)
     if not name and payload:
         name = next((str(payload[k]) for k in PAYLOAD_NAMES if payload.get(k)), None)
     return f"{kind} {_short(name or row_id[:8])}"
@@ -239,14 +210,10 @@ def _json(value):
 def _current_value(conn, table_name: str, row_id: str, field: str):
     from db.models import SYNCED_TABLES
 
-    model = SYNCED_TABLES.get(table_name)
-    if model is None or field not in model.__table__.columns:
+    found, value = queries.stored_value(conn, table_name, row_id, field)
+    if not found:
         return None
-    row = conn.execute(f'SELECT "{field}" FROM "{table_name}" WHERE id = ?', (row_id,)).fetchone()
-    if row is None:
-        return None
-    value = row[0]
-    kind = model.__table__.columns[field].type
+    kind = SYNCED_TABLES[table_name].__table__.columns[field].type
     if value is not None and kind.__class__.__name__ in ("JSON",):
         value = _json(value)
     if value is not None and kind.__class__.__name__ == "Boolean":
@@ -256,12 +223,9 @@ def _current_value(conn, table_name: str, row_id: str, field: str):
 
 def _writer(conn, stamp: str) -> str:
     """Who wrote a value: the inspector of the change that carried it, else the device."""
-    row = conn.execute("SELECT actor_id FROM applied_change WHERE hlc = ? UNION ALL "
-                       "SELECT actor_id FROM change_log WHERE hlc = ? LIMIT 1", (stamp, stamp)).fetchone()
-    if row and row[0]:
-        name = conn.execute("SELECT name FROM inspector WHERE id = ?", (row[0],)).fetchone()
-        if name:
-            return name[0]
+    name = queries.writer_name(conn, stamp)
+    if name:
+        return name
     try:
         device = parse(stamp)[2]
     except ValueError:

@@ -181,7 +181,7 @@ def _flags(store: Store, tenant: Tenant, today: date, lang: str) -> list[dict]:
     from inspect_app.config import risk_flag_thresholds
     from inspect_app.services.risk_flags import Quarter, load_flags
 
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         flags = load_flags(conn, quarter=Quarter.last_complete(today), today=today,
                            thresholds=risk_flag_thresholds(), park_id=tenant.park_id)
     return [{"label": flag.label(lang), "explanation": flag.explanation(lang)} for flag in flags.get(tenant.id, ())]

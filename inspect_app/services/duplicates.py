@@ -70,7 +70,7 @@ def possible_duplicates(store: Store, park_id: str | None = None) -> list[Duplic
     sql, values = PAIRS, ()
     if park_id is not None:
         sql, values = PAIRS + " AND a.park_id = ?", (park_id,)
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute(sql + " ORDER BY p.name, a.credit_code, a.id, b.id", values).fetchall()
         briefs = {tenant_id: _brief(conn, tenant_id) for row in rows for tenant_id in row[3:]}
     pairs = []

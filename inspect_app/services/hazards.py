@@ -167,7 +167,7 @@ def _with_service(store: Store, rows: list[HazardRow], today: date) -> list[Haza
 
     numbers = [r.notice_number for r in rows if r.notice_number]
     late = late_numbers(store, numbers, today=today)
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         served = notice_served_on(conn, numbers)
         repeats = repeat_numbers(conn, [r.id for r in rows])
     return [replace(r, notice_late=r.notice_number in late, notice_served_on=served.get(r.notice_number),

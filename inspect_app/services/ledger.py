@@ -30,7 +30,7 @@ def _with_visits(store: Store, rows: list[LedgerRow]) -> list[LedgerRow]:
     """The page's rows with the day of their last inspection and an unfinished one (one query)."""
     from db.lookback import visits
 
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         found = visits(conn, [row.id for row in rows])
     return [replace(row, last_inspected=found[row.id].last_inspected, unfinished=found[row.id].unfinished)
             if row.id in found else row for row in rows]

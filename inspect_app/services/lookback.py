@@ -24,7 +24,7 @@ def previous_results(store: Store, tenant_id: str | None, inspection_id: str) ->
     """Item code -> the tenant's last answer before this inspection (nothing for common areas)."""
     if tenant_id is None:
         return {}
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return lookback.previous_results(conn, tenant_id, before=inspection_id)
 
 
@@ -43,7 +43,7 @@ def previous_line(previous: PreviousResult, lang: str | None = None) -> str:
 
 def repeat_numbers(store: Store, hazard_ids: list[str]) -> dict[str, int]:
     """Hazard id -> the how-many-th finding of its item at its tenant, for repeats only."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return lookback.repeat_numbers(conn, hazard_ids)
 
 
@@ -52,7 +52,7 @@ def repeat_line(number: int, lang: str | None = None) -> str:
 
 
 def visits(store: Store, tenant_ids: list[str]) -> dict[str, Visit]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return lookback.visits(conn, tenant_ids)
 
 
@@ -83,7 +83,7 @@ def due_list(store: Store, park_id: str | None, *, today: date, rules: DueRules 
         from inspect_app.config import inspection_due_rules
 
         rules = inspection_due_rules()
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         facts = lookback.due_facts(conn, park_id)
     rows = []
     for f in facts:

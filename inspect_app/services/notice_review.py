@@ -49,7 +49,7 @@ FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yua
 
 
 def require_office(store: Store) -> None:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         if device_scope.assigned_parks(conn) is not None:
             raise UserError("review.not_office")
 

@@ -156,7 +156,7 @@ def list_notices(store: Store, *, today: date, park_id: str | None = None, late_
     where, params = ("AND n.park_id = ?", (park_id,)) if park_id else ("", ())
     if inspection_id:
         where, params = f"{where} AND n.inspection_id = ?", (*params, inspection_id)
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = _rows(conn, where, params, today, calendar)
     return [row for row in rows if row.late] if late_only else rows
 
@@ -167,7 +167,7 @@ def late_numbers(store: Store, numbers: list[str], *, today: date, calendar: Wor
     if not wanted:
         return set()
     calendar = _calendar(calendar)
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = _rows(conn, "AND n.number IN (SELECT value FROM json_each(?))", (json.dumps(wanted),), today, calendar)
     return {row.number for row in rows if row.late}
 
@@ -186,7 +186,7 @@ def late_counts(conn: sqlite3.Connection, *, today: date, park_id: str | None = 
 
 def find_notice(store: Store, number: str, *, today: date, calendar: WorkCalendar | None = None) -> NoticeRow:
     number = (number or "").strip()
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = _rows(conn, "AND n.number = ?", (number,), today, _calendar(calendar))
     if not rows:
         raise UserError("errors.notice_missing", number=number)
@@ -195,7 +195,7 @@ def find_notice(store: Store, number: str, *, today: date, calendar: WorkCalenda
 
 def service_history(store: Store, notice_id: str) -> list[Service]:
     """Every service recorded for a document, the latest first (a correction does not erase)."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute("SELECT id, method, recipient, served_on, refused, witness, note FROM notice_service "
                             "WHERE notice_id = ? AND deleted = 0 ORDER BY hlc DESC, id DESC", (notice_id,)).fetchall()
     return [Service(i, m, r, date.fromisoformat(s), bool(f), w, n) for i, m, r, s, f, w, n in rows]

@@ -184,7 +184,7 @@ def device_block(store: Store) -> str:
 
 def block_and_origin(store: Store) -> tuple[str, str]:
     """(block, origin): origin is `hand`, `hub` or `provisional` (db/notice_block.py)."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return notice_block.current_block(conn, store.device_id)
 
 
@@ -356,7 +356,7 @@ def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem,
     }
     # A hazard that came back after an earlier one was closed says so on the notice (the key only
     # when it did: the content of every other notice stays as before).
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         repeat = repeat_numbers(conn, [hazard.id]).get(hazard.id)
     if repeat:
         entry["repeat"] = repeat

@@ -1,8 +1,8 @@
 """The park overview and the county overview for one quarter: what the bureau reads first.
 
-Plain SQL through `Store.connect()`, a handful of aggregate statements per call (parks; tenants
-per park; quarterly totals per park and quarter; hazards per park and severity; the risk flags'
-four, see services/risk_flags.py), never a Python loop over ORM objects: the county overview over
+Plain SQL (db/overview_queries.py on `Store.read_connection()`), a handful of aggregate statements
+per call (parks; tenants per park; quarterly totals per park and quarter; hazards per park and
+severity; the risk flags' four, see services/risk_flags.py), never a Python loop over ORM objects: the county overview over
 30,000 tenants x 8 quarters stays within 500 ms (benchmarks/overview.py, docs/PERFORMANCE.md).
 
 Public API (the quarterly report files are built on it; keep it stable):
@@ -53,15 +53,14 @@ What the figures mean:
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
+from db import overview_queries as queries
 from db.errors import UserError
 from db.lookback import repeat_counts
-from db.overview import overdue_sql
 from db.store import Store
 from forms import china_time
 from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
@@ -283,76 +282,28 @@ class ParkOverview:
                 "park": self.park.as_json(), "tenants": [tenant.as_json(lang) for tenant in self.tenants]}
 
 
-# --- SQL ----------------------------------------------------------------------------------------
-
-
-def _park_filter(column: str, park_id: str | None) -> str:
-    return f"AND {column} = :park_id" if park_id else ""
-
-
-def _parks_sql(park_id: str | None) -> str:
-    return f"""
-SELECT id, code, name, street, land_area_mu, floor_area_m2 FROM park
-WHERE deleted = 0 {_park_filter("id", park_id)} ORDER BY code
-"""
-
-
-def _park_totals_sql(park_id: str | None) -> str:
-    # Kept per park by triggers (migration 0005): tenants and unclosed hazards by severity.
-    return f"""
-SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, unclosed_major
-FROM park_total WHERE 1 {_park_filter("park_id", park_id)}
-"""
-
-
-def _quarterly_sql(park_id: str | None) -> str:
-    # Totals per park and quarter kept by triggers (migration 0004): the same sums as a GROUP BY
-    # of the live tenants' live reports, read in one row per park-quarter.
-    return f"""
-SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports
-FROM park_quarter_total
-WHERE year * 4 + quarter - 1 BETWEEN :first AND :last {_park_filter("park_id", park_id)}
-"""
-
-
-TENANT_ROWS_SQL = """
-SELECT t.id, t.name, t.credit_code, t.building, t.unit_no, t.scale, t.efficiency_class, t.rented_area_m2,
-       t.headcount, now.output_value_wan, now.electricity_kwh, now.water_t, now.tax_wan, before.output_value_wan
-FROM tenant t
-LEFT JOIN quarterly_report now
-       ON now.tenant_id = t.id AND now.deleted = 0 AND now.year = :year AND now.quarter = :quarter
-LEFT JOIN quarterly_report before
-       ON before.tenant_id = t.id AND before.deleted = 0 AND before.year = :year - 1 AND before.quarter = :quarter
-WHERE t.park_id = :park_id AND t.deleted = 0 AND t.status = 'in_park'
-ORDER BY t.name, t.credit_code
-"""
-
-
 # --- reading ------------------------------------------------------------------------------------
 
 
 def _latest_quarter(conn: sqlite3.Connection, today: date) -> Quarter:
     last_complete = Quarter.last_complete(today)
     # Usually the last complete quarter has data: one indexed probe instead of a scan for the max.
-    if conn.execute("SELECT EXISTS (SELECT 1 FROM quarterly_report WHERE deleted = 0 AND year = ? AND quarter = ?)",
-                    (last_complete.year, last_complete.quarter)).fetchone()[0]:
+    if queries.has_reports(conn, last_complete.year, last_complete.quarter):
         return last_complete
-    (index,) = conn.execute("SELECT max(year * 4 + quarter - 1) FROM quarterly_report "
-                            "WHERE deleted = 0 AND year * 4 + quarter - 1 <= ?", (last_complete.index,)).fetchone()
+    index = queries.latest_report_index(conn, last_complete.index)
     return Quarter.from_index(index) if index is not None else last_complete
 
 
 def latest_quarter(store: Store, today: date | None = None) -> Quarter:
     """The latest complete quarter (before the one `today` is in) with any report in the county;
     the last complete quarter when there is none."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return _latest_quarter(conn, today or china_time.today())
 
 
 def park_id_for_code(store: Store, code: str) -> str | None:
-    with store.connect() as conn:
-        row = conn.execute("SELECT id FROM park WHERE deleted = 0 AND code = ?", (code.strip(),)).fetchone()
-    return row[0] if row else None
+    with store.read_connection() as conn:
+        return queries.park_id_for_code(conn, code.strip())
 
 
 @dataclass
@@ -366,32 +317,29 @@ class _Read:
 def _flags_with_parks(store: Store, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
                       park_id: str | None) -> tuple[dict[str, tuple[Flag, ...]], dict[str, str]]:
     """Every flagged tenant's flags, and its park."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds, park_id=park_id)
-        parks = dict(conn.execute("SELECT id, park_id FROM tenant WHERE id IN (SELECT value FROM json_each(?))",
-                                  (json.dumps(list(flags)),)))
+        parks = queries.tenant_parks(conn, list(flags))
     return flags, parks
 
 
 def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
           thresholds: RiskFlagThresholds) -> _Read:
     quarters = tuple(quarter.shift(k - TREND_QUARTERS + 1) for k in range(TREND_QUARTERS))
-    params = {"park_id": park_id, "first": quarters[0].index, "last": quarter.index, "today": today.isoformat()}
     # The flags and the quarterly totals each take about half the time of a county overview, and
     # sqlite3 lets go of the GIL while a statement runs: the flags run on a second connection in a
     # second thread meanwhile (WAL: both read the same committed data unless a write lands between).
     with ThreadPoolExecutor(max_workers=1) as pool:
         flags_job = pool.submit(_flags_with_parks, store, quarter, today, thresholds, park_id)
-        with store.connect() as conn:
-            parks = conn.execute(_parks_sql(park_id), params).fetchall()
-            totals = {row[0]: row[1:] for row in conn.execute(_park_totals_sql(park_id), params)}
+        with store.read_connection() as conn:
+            parks = queries.parks(conn, park_id)
+            totals = queries.park_totals(conn, park_id)
             trends: dict[str, dict[Quarter, QuarterTotals]] = {}
-            for park, year, number, output, electricity, tax, above_output, reports in conn.execute(
-                    _quarterly_sql(park_id), params):
+            for park, year, number, output, electricity, tax, above_output, reports in queries.quarter_totals(
+                    conn, park_id, quarters[0].index, quarter.index):
                 q = Quarter(year, number)
                 trends.setdefault(park, {})[q] = QuarterTotals(q, output, electricity, tax, above_output, reports)
-            overdue = {(park, severity == "major"): count
-                       for park, severity, count in conn.execute(overdue_sql(one_park=park_id is not None), params)}
+            overdue = queries.overdue_counts(conn, park_id, today.isoformat())
             late_notices = late_counts(conn, today=today, park_id=park_id)
             repeats = repeat_counts(conn, park_id)
         flags, park_of = flags_job.result()
@@ -460,8 +408,7 @@ def park_overview(store: Store, park_id: str, *, quarter: Quarter | None = None,
     read = _read(store, park_id=park_id, quarter=quarter, today=today, thresholds=thresholds)
     if not read.parks:
         raise UserError("overview.unknown_park")
-    with store.connect() as conn:
-        rows = conn.execute(TENANT_ROWS_SQL, {"park_id": park_id, "year": quarter.year,
-                                              "quarter": quarter.quarter}).fetchall()
+    with store.read_connection() as conn:
+        rows = queries.tenant_rows(conn, park_id, quarter.year, quarter.quarter)
     tenants = tuple(TenantRow(*row, flags=read.flags.get(row[0], ())) for row in rows)
     return ParkOverview(read.quarter, read.quarters, read.parks[0], tenants, thresholds)

@@ -1,6 +1,6 @@
 """What the first screen shows: every park's figures and who is inspecting.
 
-Plain SQL through `Store.connect()` (db/overview.py): these run before the ORM has loaded.
+Plain SQL through `Store.read_connection()` (db/overview.py): these run before the ORM has loaded.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from forms import china_time
 
 
 def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return overview.park_summaries(conn, today or china_time.today())
 
 
@@ -27,7 +27,7 @@ def agency_warning(store: Store) -> str | None:
     agency = agency_config()
     name, short = agency.get("name"), agency.get("short")
     if not (isinstance(name, str) and name.strip()):
-        with store.connect() as conn:
+        with store.read_connection() as conn:
             if not (overview.inspector_agency(conn) or "").strip():
                 return "agency"
     if not (isinstance(short, str) and short.strip()):
@@ -36,7 +36,7 @@ def agency_warning(store: Store) -> str | None:
 
 
 def inspector_name(store: Store) -> str | None:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return overview.inspector_name(conn)
 
 
@@ -45,5 +45,5 @@ def is_office(store: Store) -> bool:
     office reviews notices waiting for approval."""
     from db import device_scope
 
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return device_scope.assigned_parks(conn) is None

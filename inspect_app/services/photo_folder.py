@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from db.attachment_files import MEDIA_TYPES
+from db.models import LocalSetting
 from db.store import Store
 from forms import china_time
 
@@ -180,7 +181,7 @@ def _subfolders(folder: Path) -> list[Path]:
 
 def last_folder(store: Store) -> Path | None:
     """The folder this device last picked photos from, if it still exists."""
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (LAST_FOLDER_KEY,)).fetchone()
     if row is None or not row[0]:
         return None
@@ -190,6 +191,5 @@ def last_folder(store: Store) -> Path | None:
 
 def remember_folder(store: Store, folder: Path) -> None:
     """Offer `folder` first next time on this device (local: never synced)."""
-    with store.connect() as conn:
-        conn.execute("INSERT INTO local_setting (key, value) VALUES (?, ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (LAST_FOLDER_KEY, str(folder)))
+    with store.transaction() as session:
+        session.merge(LocalSetting(key=LAST_FOLDER_KEY, value=str(folder)))

@@ -95,7 +95,7 @@ def device_tasks(store: Store, *, inspector_id: str | None = None, park_ids: lis
     """The tasks this device holds (sync brings only its parks'), optionally only one inspector's or
     some parks', ordered by park, building, floor and unit: the order of a walk through the park."""
     today = today or china_time.today()
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = _rows(conn, today, park_ids=park_ids)
     if inspector_id is not None:
         rows = [r for r in rows if inspector_id in r.inspector_ids]
@@ -169,7 +169,7 @@ def plan_status(store: Store, name: str, *, today: date | None = None) -> PlanSt
     today = today or china_time.today()
     with store.read() as session:
         plan = find_plan(session, name)
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = _rows(conn, today, plan_id=plan.id)
     total, by_inspector, by_park = Tally(), {}, {}
     for row in rows:

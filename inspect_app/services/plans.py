@@ -72,7 +72,7 @@ class VerifyOutcome:
 
 
 def require_office(store: Store) -> None:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         if device_scope.assigned_parks(conn) is not None:
             raise UserError("plans.not_office")
 
@@ -213,7 +213,7 @@ def build_register(store: Store, plan: InspectionPlan, *, today: date) -> tuple[
     from inspect_app.services.risk_flags import load_flags
 
     marks = ",".join("?" * len(plan.park_ids))
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         tenants = conn.execute(
             f"SELECT t.id, t.park_id, p.street, t.fire_hazard_class, t.people_living_on_site FROM tenant t "
             f"JOIN park p ON p.id = t.park_id WHERE t.deleted = 0 AND t.status = 'in_park' "

@@ -122,7 +122,7 @@ def region_name(store: Store) -> str:
     configured = str(agency_config().get("region") or "").strip()
     if configured:
         return configured
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         districts = {row[0].strip() for row in conn.execute("SELECT DISTINCT district FROM park WHERE deleted = 0")
                      if row[0] and row[0].strip()}
     return districts.pop() if len(districts) == 1 else ""
@@ -130,7 +130,7 @@ def region_name(store: Store) -> str:
 
 def _county_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
                   parks: dict[str, ParkRow], lang: str) -> tuple[FlaggedLine, ...]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds)
         tenants = conn.execute("SELECT id, park_id, name, credit_code FROM tenant "
                                "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(flags)),)).fetchall()

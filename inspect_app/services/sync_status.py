@@ -35,7 +35,7 @@ def configured_hub(store: Store):
 def sync_status(store: Store) -> SyncStatus:
     hub = configured_hub(store)
     url = _normalised(hub.url) if hub else None
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         if url is not None:
             # The hub's row by the address it was last synced at (cursors are keyed by its id).
             row = conn.execute("SELECT pushed_seq, last_sync_at FROM sync_state WHERE hub_url = ? OR hub_id = ? "

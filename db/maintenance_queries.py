@@ -1,0 +1,134 @@
+"""What the health check (`parkinspect check`, inspect_app/services/maintenance.py) reads from a file.
+
+Plain sqlite3 on a read-only connection of its own (`open_read_only`), not the store: the file may
+be damaged, not a database, or at an older schema, and the check must neither migrate nor write
+it. The service decides what counts as a problem and words it; these functions only read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+COUNTED_TABLES = {  # counts key -> SQL; live rows for synced tables, every entry of the outbox
+    "parks": "SELECT count(*) FROM park WHERE deleted = 0",
+    "tenants": "SELECT count(*) FROM tenant WHERE deleted = 0",
+    "hazards": "SELECT count(*) FROM hazard WHERE deleted = 0",
+    "notices": "SELECT count(*) FROM notice WHERE deleted = 0",
+    "changes": "SELECT count(*) FROM change_log",
+}
+
+FRESH_PARK_QUARTER_TOTALS = """
+SELECT t.park_id, r.year, r.quarter, coalesce(sum(r.output_value_wan), 0), coalesce(sum(r.electricity_kwh), 0),
+       coalesce(sum(r.tax_wan), 0), coalesce(sum(CASE WHEN t.scale = 'above' THEN r.output_value_wan END), 0),
+       count(*)
+FROM quarterly_report r JOIN tenant t ON t.id = r.tenant_id
+WHERE r.deleted = 0 AND t.deleted = 0
+GROUP BY t.park_id, r.year, r.quarter
+"""
+KEPT_PARK_QUARTER_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, "
+                            "above_output_wan, reports FROM park_quarter_total")
+
+FRESH_PARK_TOTALS = """
+SELECT park_id, sum(tenants), sum(area), sum(headcount), sum(above), sum(general), sum(major) FROM (
+    SELECT park_id, count(*) AS tenants, coalesce(sum(rented_area_m2), 0) AS area,
+           coalesce(sum(headcount), 0) AS headcount, sum(scale = 'above') AS above, 0 AS general, 0 AS major
+    FROM tenant WHERE deleted = 0 AND status = 'in_park' GROUP BY park_id
+    UNION ALL
+    SELECT park_id, 0, 0, 0, 0, sum(severity != 'major'), sum(severity = 'major')
+    FROM hazard WHERE deleted = 0 AND status IN ('open', 'pending_review', 'escalated') GROUP BY park_id
+) GROUP BY park_id
+"""
+KEPT_PARK_TOTALS = ("SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, "
+                    "unclosed_major FROM park_total")
+
+
+@dataclass(frozen=True)
+class IssuedNotice:
+    """A notice as stored, with the hashes taken when it was issued."""
+    number: str
+    content_json: str | None
+    content_sha256: str
+    pdf: bytes | None
+    pdf_sha256: str | None
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    # mode=ro: nothing the check does can write to the file, even by accident. A WAL file left by a
+    # running app is still read, so the check sees what the app has committed. On a closed file
+    # SQLite creates empty -wal/-shm companions that a read-only connection cannot remove; they are
+    # harmless (the next read-write open uses and removes them), and deleting them ourselves could
+    # race an app that opens the file meanwhile.
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows per kind; 0 for what cannot be counted (a damaged file, a missing table)."""
+    found = {}
+    for key, sql in COUNTED_TABLES.items():
+        try:
+            found[key] = conn.execute(sql).fetchone()[0]
+        except sqlite3.Error:
+            found[key] = 0
+    return found
+
+
+def integrity_messages(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's `integrity_check`: ["ok"] for a sound file."""
+    return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+
+
+def schema_revision(conn: sqlite3.Connection) -> str | None:
+    """The Alembic revision the file is at (db.migrations.current_revision's question, on this connection)."""
+    has_version = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone()
+    found = conn.execute("SELECT version_num FROM alembic_version").fetchone() if has_version else None
+    return found[0] if found else None
+
+
+def dangling_references(conn: sqlite3.Connection) -> list[tuple[str, int, str]]:
+    """(table, rowid, parent table) of every row whose reference points at nothing."""
+    return [(table, rowid, parent) for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")]
+
+
+def issued_notices(conn: sqlite3.Connection) -> Iterator[IssuedNotice]:
+    """Every notice by number, one at a time (each may carry its PDF)."""
+    rows = conn.execute("SELECT number, content_json, content_sha256, pdf, pdf_sha256 FROM notice ORDER BY number")
+    for row in rows:
+        yield IssuedNotice(*row)
+
+
+def unlogged_tenants(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(name, credit code) of tenants this device wrote that no change-log entry covers, by name."""
+    return conn.execute(
+        "SELECT name, credit_code FROM tenant AS t WHERE NOT EXISTS "
+        "(SELECT 1 FROM change_log AS c WHERE c.table_name = 'tenant' AND c.row_id = t.id) "
+        # or merged from another device (docs/SYNC.md): its insert is in the inbox
+        "AND NOT EXISTS (SELECT 1 FROM applied_change AS a WHERE a.table_name = 'tenant' AND a.row_id = t.id) "
+        # or loaded by a first sync (inspect_app/sync/snapshot.py): last written on another device
+        "AND t.origin_device IN ('', (SELECT value FROM local_setting WHERE key = 'device_id')) "
+        "ORDER BY name"
+    ).fetchall()
+
+
+def park_codes(conn: sqlite3.Connection) -> dict[str, str]:
+    """{park id: code}, deleted parks included (a total may still name one)."""
+    return dict(conn.execute("SELECT id, code FROM park"))
+
+
+def park_totals(conn: sqlite3.Connection) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """({park: figures counted afresh}, {park: figures kept by the triggers}); figures are tenants,
+    rented area, headcount, tenants above scale, unclosed general and major hazards."""
+    fresh = {row[0]: row[1:] for row in conn.execute(FRESH_PARK_TOTALS)}
+    kept = {row[0]: row[1:] for row in conn.execute(KEPT_PARK_TOTALS)}
+    return fresh, kept
+
+
+def park_quarter_totals(conn: sqlite3.Connection) -> tuple[dict[tuple, tuple], dict[tuple, tuple]]:
+    """The same for (park, year, quarter): output, electricity, tax, output above scale, reports."""
+    fresh = {row[:3]: row[3:] for row in conn.execute(FRESH_PARK_QUARTER_TOTALS)}
+    kept = {row[:3]: row[3:] for row in conn.execute(KEPT_PARK_QUARTER_TOTALS)}
+    return fresh, kept
