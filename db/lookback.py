@@ -25,7 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.overview import OPEN_HAZARD_STATUSES
+from db.hazard_rules import OPEN_HAZARD_STATUSES
 from forms import china_time
 
 

@@ -1,10 +1,9 @@
 """The park list's figures in plain SQL, read at start-up before SQLAlchemy is loaded.
 
 One statement for all parks: live tenants, rented area and headcount per park, hazards not yet
-closed (kept per park by triggers in `park_total`), and of those the open ones with an open
-rectification item past its deadline (counted at reading: "overdue" depends on today). The ORM
-queries in db/queries.py count hazards the same way (`OPEN_HAZARD_STATUSES`, overdue = an *open*
-hazard with an open item whose deadline is before today); tests/test_ledger_service.py checks both.
+closed (kept per park by triggers in `park_total`), and of those the overdue ones (counted at
+reading: "overdue" depends on today). Both rules are db/hazard_rules.py's, which every other count
+(ledger, hazards view, overview, risk flags) uses too; tests/test_overdue_rule.py checks they agree.
 """
 
 from __future__ import annotations
@@ -13,11 +12,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-OPEN_HAZARD_STATUSES = ("open", "pending_review", "escalated")
+from db.hazard_rules import overdue_sql as overdue_condition
 
 
 def overdue_sql(one_park: bool = False) -> str:
-    """Overdue hazards per park and severity: open hazards with an open item past its deadline.
+    """Overdue hazards per park and severity (db/hazard_rules.py: open, its current item past its deadline).
 
     The county starts from the open items (ix_rectification_item_status); one park (`:park_id`)
     from its own hazards — CROSS JOIN fixes that order for SQLite.
@@ -27,7 +26,7 @@ def overdue_sql(one_park: bool = False) -> str:
     return f"""
 SELECT h.park_id, h.severity, count(DISTINCT h.id) AS overdue
 FROM {source}
-WHERE r.status = 'open' AND r.deadline < :today AND r.deleted = 0 AND h.deleted = 0 AND h.status = 'open'
+WHERE {overdue_condition("h", "r")} AND h.deleted = 0
 GROUP BY h.park_id, h.severity
 """
 

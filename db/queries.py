@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, and_, case, cast, func
+from sqlalchemy import String, and_, bindparam, case, cast, func, text
 from sqlmodel import Session, select
 
 from db import search_key
+from db.hazard_rules import OPEN_HAZARD_STATUSES, overdue_sql
 from db.models import Hazard, Park, RectificationItem, Tenant, TenantSearch
-from db.overview import OPEN_HAZARD_STATUSES
+from forms import china_time
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,21 @@ class LedgerQuery:
     descending: bool = False
     limit: int = 200
     offset: int = 0
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=china_time.today)  # overdue is judged by the China date
+
+
+def overdue_clause(today: date, *, negated: bool = False):
+    """db/hazard_rules.py's overdue rule as an ORM condition on the (unaliased) hazard and
+    rectification_item tables, which the statement joins; `negated`: not overdue (SQLAlchemy
+    cannot negate a text clause itself)."""
+    fragment = overdue_sql(Hazard.__tablename__, RectificationItem.__tablename__, ":today")
+    # unique: a statement may hold the clause more than once.
+    return text(f"NOT {fragment}" if negated else fragment).bindparams(
+        bindparam("today", today.isoformat(), unique=True))
 
 
 def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
-    """Per (park, tenant): unclosed hazards, and open ones with an open item past its deadline.
+    """Per (park, tenant): unclosed hazards, and the overdue ones (db/hazard_rules.py).
 
     The overdue test is a correlated EXISTS (one lookup in ix_rectification_item_hazard_id per
     open hazard): a join to a DISTINCT subquery of overdue items made SQLite scan that subquery
@@ -75,8 +86,7 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
     """
     overdue_item = (
         select(RectificationItem.id)
-        .where(RectificationItem.hazard_id == Hazard.id, RectificationItem.deleted == False,  # noqa: E712
-               RectificationItem.status == "open", RectificationItem.deadline < today)
+        .where(RectificationItem.hazard_id == Hazard.id, overdue_clause(today))
         .exists()
     )
     # For a page of tenants, through ix_hazard_tenant_id: with a plain status test SQLite picks
@@ -89,9 +99,9 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
             Hazard.park_id,
             Hazard.tenant_id,
             func.count().label("open_hazards"),
-            # Overdue is a state of an *open* hazard: one awaiting re-inspection or already
-            # escalated is counted as open but not as overdue.
-            func.count(case((and_(Hazard.status == "open", overdue_item), 1))).label("overdue_hazards"),
+            # One awaiting re-inspection or escalated is counted as unclosed but not as overdue:
+            # the overdue rule asks for an open item.
+            func.count(case((overdue_item, 1))).label("overdue_hazards"),
         )
         .where(Hazard.deleted == False, unclosed)  # noqa: E712
         .group_by(Hazard.park_id, Hazard.tenant_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -15,7 +15,6 @@ from forms.rectification import HazardInput, RectificationInput
 from forms.tenant import TenantInput
 from inspect_app.services.hazards import (
     HazardQuery,
-    derived_status,
     ensure_ready_for_notice,
     get_hazard,
     list_hazards,
@@ -168,24 +167,6 @@ def test_creating_inspection_records_is_audited_with_who_and_where(store, park, 
         event = session.exec(select(AuditEvent).where(AuditEvent.row_id == hazard_id)).one()
     assert (event.action, event.actor_id, event.origin_device) == ("insert", inspector.id, store.device_id)
     assert event.after["severity"] == "general" and event.before is None
-
-
-@pytest.mark.parametrize(
-    "now, expected",
-    [
-        (datetime(2026, 12, 10, 0, 0, 0), "open"),
-        (datetime(2026, 12, 10, 23, 59, 59), "open"),  # the deadline day is still in time
-        (datetime(2026, 12, 11, 0, 0, 0), "overdue"),  # from midnight after it
-        (datetime(2026, 12, 9, 23, 59, 59), "open"),
-    ],
-)
-def test_overdue_starts_at_the_midnight_after_the_deadline(now, expected):
-    assert derived_status("open", date(2026, 12, 10), now.date()) == expected
-
-
-def test_only_open_items_become_overdue():
-    for status in ("pending_review", "closed", "escalated"):
-        assert derived_status(status, date(2026, 1, 1), date(2026, 12, 1)) == status
 
 
 def test_hazard_list_filters_by_status_severity_and_park(store, park, tenant, inspector):

@@ -18,6 +18,7 @@ from forms.i18n import catalogue, current_language, t
 from inspect_app import formatting
 from inspect_app.screens.base import AppScreen
 from inspect_app.services.audit import AuditEntry, hazard_history
+from inspect_app.services.field_labels import field_label
 from inspect_app.services.hazards import get_hazard
 from inspect_app.widgets.fit_table import FitDataTable
 
@@ -143,16 +144,6 @@ class AuditScreen(AppScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def field_label(table: str, field: str) -> str:
-    """The form's label for a field where there is one, else the history's own, else its name."""
-    keys = [f"tui.audit.fields.{field}"]
-    if table in ("hazard", "rectification_item"):
-        keys.insert(0, f"tui.rectification.fields.{field}")
-    if table == "reinspection":
-        keys.insert(0, f"tui.reinspection.fields.{field}")
-    return next((t(k) for k in keys if _known(k)), field)
 
 
 def _known(key: str) -> bool:

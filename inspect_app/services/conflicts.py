@@ -19,6 +19,7 @@ from db.errors import UserError
 from db.store import Store
 from forms import china_time
 from forms.i18n import catalogue, current_language, t
+from inspect_app.services.field_labels import field_label
 
 TEXT_WIDTH = 40
 
@@ -162,14 +163,6 @@ def describe(conn, table_name: str, row_id: str, payload: dict | None = None) ->
     if not name and payload:
         name = next((str(payload[k]) for k in PAYLOAD_NAMES if payload.get(k)), None)
     return f"{kind} {_short(name or row_id[:8])}"
-
-
-def field_label(table_name: str, field: str) -> str:
-    messages = catalogue(current_language())
-    for key in (f"fields.{table_name}.{field}", f"tui.sync.field_{field}"):
-        if key in messages:
-            return messages[key]
-    return field
 
 
 def show_value(field: str, value: object) -> str:

@@ -3,7 +3,7 @@
 Statuses. A rectification item is stored as open, pending_review (the tenant reports it fixed),
 closed, escalated, or superseded (a locked revision replaced by a newer one). "Overdue" is never
 stored: an open item is overdue when today is past its deadline (the deadline day itself is still
-in time). A hazard's status follows its current item.
+in time; the rule is db/hazard_rules.py's). A hazard's status follows its current item.
 
 Locking. Issuing a notice sets `notice_id` on the hazard and its item. A change to a locked item
 (its 五落实, its status) writes a new revision (revision + 1, `supersedes_id` = the locked row)
@@ -19,12 +19,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
 from db.errors import UserError
+from db.hazard_rules import OPEN_HAZARD_STATUSES, is_overdue
 from db.models import CheckResult, Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
-from db.overview import OPEN_HAZARD_STATUSES
+from db.queries import overdue_clause
 from db.store import Store
 from forms import china_time, fields
 from forms.i18n import current_language, t
@@ -32,17 +33,15 @@ from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, Rectification
 
 HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
 # Not closed: open (overdue or not), pending review or escalated — what the park list counts as
-# open hazards (db/overview.py OPEN_HAZARD_STATUSES). The hazards view starts with it.
+# open hazards (db/hazard_rules.py OPEN_HAZARD_STATUSES). The hazards view starts with it.
 UNRESOLVED = "unresolved"
 REINSPECTION_OUTCOMES = ("rectified", "not_rectified", "escalated")
 LIVE_ITEM = and_(RectificationItem.deleted == False, RectificationItem.status != "superseded")  # noqa: E712
 
 
-def derived_status(item_status: str, deadline: date | None, today: date) -> str:
-    """The status people see: an open item past its deadline is overdue."""
-    if item_status == "open" and deadline is not None and today > deadline:
-        return "overdue"
-    return item_status
+def derived_status(hazard_status: str, item_status: str, deadline: date | None, today: date) -> str:
+    """The status people see: the item's, overdue for an open one past its deadline (db/hazard_rules.py)."""
+    return "overdue" if is_overdue(hazard_status, item_status, deadline, today) else item_status
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,9 @@ def _status_condition(status: str, today: date):
     if status == UNRESOLVED:
         return RectificationItem.status.in_(OPEN_HAZARD_STATUSES)
     if status == "overdue":
-        return and_(RectificationItem.status == "open", RectificationItem.deadline < today)
+        return overdue_clause(today)
     if status == "open":
-        return and_(RectificationItem.status == "open",
-                    or_(RectificationItem.deadline.is_(None), RectificationItem.deadline >= today))
+        return and_(RectificationItem.status == "open", overdue_clause(today, negated=True))
     return RectificationItem.status == status
 
 
@@ -191,7 +189,7 @@ def get_hazard(store: Store, hazard_id: str, today: date) -> HazardRow:
 
 def _row(hazard: Hazard, item: RectificationItem | None, park_code: str, park_name: str, tenant_name: str | None,
          notice_number: str | None, *, today: date) -> HazardRow:
-    status = derived_status(item.status, item.deadline, today) if item else hazard.status
+    status = derived_status(hazard.status, item.status, item.deadline, today) if item else hazard.status
     return HazardRow(
         id=hazard.id, item_id=item.id if item else None, park_id=hazard.park_id, park_code=park_code,
         park_name=park_name, tenant_id=hazard.tenant_id, tenant_name=tenant_name, location=hazard.location,

@@ -13,12 +13,9 @@ closed-list value (规模以下) is read as that value. The report says both (`n
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -28,7 +25,6 @@ from db import queries
 from db.errors import UserError
 from db.models import Park, Tenant
 from db.store import Store
-from exports.tabular import FORMULA_GUARD, FORMULA_STARTS
 from forms import china_time, fields
 from forms.catalogues import label, read_as_synonym
 from forms.errors import PYDANTIC_KINDS, message
@@ -36,12 +32,15 @@ from forms.i18n import t
 from forms.tenant import CHOICE_FIELDS, NEW_TENANT_DEFAULTS, TenantInput, check_field
 from inspect_app.services.ledger import INPUT_FIELDS, tenant_as_input
 from inspect_app.services.ledger_export import column_for_header, is_location_header, tenant_column
+from inspect_app.services.spreadsheet_rows import (
+    HEADER_SEARCH_ROWS,
+    cell_text,
+    cell_value,
+    is_data_row,
+    read_rows,
+)
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
-CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
-HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 3
-SUBTOTAL_WORDS = ("合计", "小计", "总计")
 LOCATION = "location"  # pseudo field: one cell with building and unit, e.g. 2号楼417
 IMPORTABLE_FIELDS = (*INPUT_FIELDS, LOCATION)  # what a column may be mapped to
 # Each tenant has its own name and code: one value for every new row would make them one tenant.
@@ -130,7 +129,7 @@ class LedgerSheet:
 
     @property
     def data_row_count(self) -> int:
-        return sum(1 for row in self.rows[self.header_index + 1:] if _is_data_row(row))
+        return sum(1 for row in self.rows[self.header_index + 1:] if is_data_row(row))
 
 
 @dataclass
@@ -175,58 +174,10 @@ class LedgerImportReport(ImportReport):
         return lines
 
 
-def read_rows(path: Path) -> list[list[object]]:
-    """Every row of the first sheet (or of the CSV) as a list of cell values."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UserError("import.bad_suffix", suffix=path.suffix or "(none)")
-    if suffix == ".xlsx":
-        import openpyxl
-
-        # A damaged or truncated workbook fails in many ways inside openpyxl and zipfile
-        # (BadZipFile, KeyError, ValueError, XML errors, even OSError for "no valid workbook
-        # part"…): all of them mean "cannot read this file". The bytes are read first, so that
-        # only a real I/O error (no permission, file gone) comes out as OSError.
-        data = path.read_bytes()
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-            finally:
-                workbook.close()
-        except Exception as error:  # noqa: BLE001 — any parser failure is the file's fault
-            raise UserError("import.unreadable_xlsx", file=path, reason=type(error).__name__) from error
-    raw = path.read_bytes()
-    for encoding in CSV_ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        text = text.removeprefix("\ufeff")
-        return [[_unguard(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
-    raise UserError("import.bad_encoding", file=path)
-
-
-def _unguard(cell: str) -> str:
-    if cell.startswith(FORMULA_GUARD) and cell[1:2] and cell[1] in FORMULA_STARTS:
-        return cell[1:]
-    return cell
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def find_header(rows: list[list[object]]) -> int | None:
     """Index of the first row where at least three cells name known columns."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        known = sum(1 for cell in row if _text(cell) and (column_for_header(_text(cell)) or is_location_header(_text(cell))))
+        known = sum(1 for cell in row if cell_text(cell) and (column_for_header(cell_text(cell)) or is_location_header(cell_text(cell))))
         if known >= MIN_HEADER_MATCHES:
             return index
     return None
@@ -238,7 +189,7 @@ def map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
     unmapped: list[str] = []
     taken: set[str] = set()
     for index, cell in enumerate(header):
-        text = _text(cell)
+        text = cell_text(cell)
         if not text:
             continue
         column = column_for_header(text)
@@ -259,28 +210,11 @@ def map_columns(header: list[object]) -> tuple[dict[int, str], list[str]]:
     return mapping, unmapped
 
 
-def _is_subtotal(row: list[object]) -> bool:
-    firsts = [_text(cell) for cell in row if _text(cell)][:2]
-    return any(text.replace(" ", "").startswith(SUBTOTAL_WORDS) for text in firsts)
-
-
-def _is_data_row(row: list[object]) -> bool:
-    return any(_text(cell) for cell in row) and not _is_subtotal(row)
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, str):
-        return value.strip()
-    return value
-
-
 def _row_values(row: list[object], mapping: dict[int, str]) -> tuple[dict[str, object], str | None]:
     """The row's values by field, and the lease use as written when only its first part was kept."""
     values: dict[str, object] = {}
     for index, name in mapping.items():
-        value = _cell(row[index]) if index < len(row) else None
+        value = cell_value(row[index]) if index < len(row) else None
         if name == LOCATION:
             text = fields.plain_text(value)
             match = LOCATION_SPLIT.match(text)
@@ -314,7 +248,7 @@ def _shown(name: str, value: object) -> str:
     column = tenant_column(name)
     if name == "rented_area_m2" and value is not None:
         value = float(value)
-    return csv_text(column.render(value)) if column else _text(value)
+    return csv_text(column.render(value)) if column else cell_text(value)
 
 
 def _field_changes(old: dict[str, object], new: dict[str, object]) -> tuple[FieldChange, ...]:
@@ -349,7 +283,7 @@ def load_sheet(path: Path | str) -> LedgerSheet:
     if header_index is None:
         raise UserError("import.no_header", file=path)
     detected, unmapped = map_columns(rows[header_index])
-    headers = [_text(cell) for cell in rows[header_index]]
+    headers = [cell_text(cell) for cell in rows[header_index]]
     return LedgerSheet(path, rows, header_index, headers, detected, unmapped)
 
 
@@ -380,7 +314,7 @@ def check_default(name: str, value: object) -> object:
         return check_field(name, value)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UserError("import.bad_default", target=field_label(name), value=_text(value),
+        raise UserError("import.bad_default", target=field_label(name), value=cell_text(value),
                         reason=message(err["type"], err.get("ctx"))) from None
 
 
@@ -470,7 +404,7 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
         stored = {tenant.credit_code: tenant for tenant in session.exec(
             select(Tenant).where(Tenant.park_id == park.id, Tenant.deleted == False))}  # noqa: E712
         for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
-            if not _is_data_row(row):
+            if not is_data_row(row):
                 continue
             report.data_rows += 1
             values, compound_use = _row_values(row, mapping)
@@ -492,7 +426,7 @@ def import_ledger(store: Store, path: Path | str, *, park_code: str | None = Non
                 for err in exc.errors():
                     name = str(err["loc"][0]) if err["loc"] else ""
                     kind = PYDANTIC_KINDS.get(err["type"], err["type"])
-                    row_problems.append(Problem(offset, header_of(name), _text(values.get(name)), kind,
+                    row_problems.append(Problem(offset, header_of(name), cell_text(values.get(name)), kind,
                                                 message(err["type"], err.get("ctx"))))
                 data = None
             if code and code in seen_codes:

@@ -44,18 +44,15 @@ from forms.quarterly import (
     quarter_warnings,
 )
 from inspect_app.services.ledger_export import column_for_header, normalise_header
-from inspect_app.services.ledger_import import (
-    HEADER_SEARCH_ROWS,
-    ImportReport,
-    Problem,
-    _cell,
-    _is_subtotal,
-    _text,
-    read_rows,
-    resolve_park,
-    write_rejects,
-)
+from inspect_app.services.ledger_import import ImportReport, Problem, resolve_park, write_rejects
 from inspect_app.services.quarterly import check_quarter, report_as_input, write_report
+from inspect_app.services.spreadsheet_rows import (
+    HEADER_SEARCH_ROWS,
+    cell_text,
+    cell_value,
+    is_subtotal,
+    read_rows,
+)
 
 MIN_HEADER_MATCHES = 3
 # Header variants parks use, by field; compared after `normalise_header`. Our own headers (both
@@ -118,7 +115,7 @@ def _header_unit(header: str, name: str) -> str:
 def find_header(rows: list[list[object]]) -> int | None:
     """Index of the first row naming at least three known columns, one of them a figure."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        names = [column_name(_text(cell)) for cell in row if _text(cell)]
+        names = [column_name(cell_text(cell)) for cell in row if cell_text(cell)]
         known = [n for n in names if n]
         if len(known) >= MIN_HEADER_MATCHES and any(n in NUMBER_FIELDS for n in known):
             return index
@@ -130,7 +127,7 @@ def map_columns(header: list[object]) -> tuple[list[_Column], list[str]]:
     unmapped: list[str] = []
     taken: set[str] = set()
     for index, cell in enumerate(header):
-        text = _text(cell)
+        text = cell_text(cell)
         if not text:
             continue
         name = column_name(text)
@@ -222,20 +219,20 @@ def import_quarterly(store: Store, path: Path | str, *, park_code: str | None = 
 
         parks_by_code: dict[str, Park | None] = {}
         for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
-            if not any(_text(cell) for cell in row) or _is_subtotal(row):
+            if not any(cell_text(cell) for cell in row) or is_subtotal(row):
                 continue
             report.data_rows += 1
-            cells = {c.name: _cell(row[c.index]) if c.index < len(row) else None for c in columns}
+            cells = {c.name: cell_value(row[c.index]) if c.index < len(row) else None for c in columns}
             row_problems: list[Problem] = []
 
             def refuse(name: str, kind: str, reason: str, value: object = None, *, _cells=cells,
                        _problems=row_problems, _row=offset) -> None:
-                shown = _text(_cells.get(name) if value is None else value)
+                shown = cell_text(_cells.get(name) if value is None else value)
                 _problems.append(Problem(_row, header_of(name), shown, kind, reason))
 
             park = fixed_park
             if use_row_park:
-                code = _text(cells.get("park_code"))
+                code = cell_text(cells.get("park_code"))
                 if code not in parks_by_code:
                     parks_by_code[code] = queries.find_park(session, code) if code else None
                 park = parks_by_code[code]
@@ -290,7 +287,7 @@ def import_quarterly(store: Store, path: Path | str, *, park_code: str | None = 
 
 def _match_tenant(tenants: _ParkData, cells: dict[str, object], refuse) -> Tenant | None:
     """By credit code, then by exact name; a refusal names what was looked for."""
-    code = cc.normalise(_text(cells.get("credit_code")))
+    code = cc.normalise(cell_text(cells.get("credit_code")))
     if code and code in tenants.by_code:
         return tenants.by_code[code]
     name = fields.plain_text(cells.get("name"))
@@ -313,12 +310,12 @@ def _row_quarter(cells: dict[str, object], default_year: int | None, default: Qu
     year, quarter, current = None, None, ""
     try:
         for current in ("period", "quarter"):
-            if _text(cells.get(current)):
+            if cell_text(cells.get(current)):
                 found_year, quarter = parse_period(cells[current])
                 year = found_year or year
                 break
         current = "year"
-        if year is None and _text(cells.get(current)):
+        if year is None and cell_text(cells.get(current)):
             year = parse_year(cells[current])
     except PydanticCustomError as exc:
         refuse(current, exc.type, message(exc.type, exc.context))

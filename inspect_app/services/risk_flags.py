@@ -21,7 +21,7 @@ The rules, for a quarter Q (the overview's quarter) and a day `today`:
   (a new tenant has no "usual" to compare with); otherwise no flag. A tenant idle for longer than
   the run plus four quarters has an idle baseline and loses the flag: by then it is a known case.
 - overdue hazards: the tenant has an open rectification item of an open hazard past its
-  deadline (overdue from the day after the deadline, as `services.hazards.derived_status`).
+  deadline (overdue from the day after the deadline: db/hazard_rules.py, as everywhere).
 - ledger mismatch: the tenant's latest finished inspection with a ledger-verification template
   (kind "ledger_verification", e.g. forms/templates/ledger_verification.toml) has failed items;
   the flag names them, with the value observed on site when the inspector recorded one.
@@ -44,10 +44,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
+from db.hazard_rules import is_overdue, overdue_sql
 from forms import china_time
 from forms.i18n import t
 from inspect_app.config import RiskFlagThresholds
-from inspect_app.services.hazards import derived_status
 
 FLAG_KINDS = ("declining", "zombie", "overdue_hazards", "ledger_mismatch")
 
@@ -127,6 +127,7 @@ class OpenItem:
     severity: str  # general | major
     deadline: date | None
     status: str = "open"
+    hazard_status: str = "open"
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def zombie_flag(reports: Mapping[Quarter, QuarterFigures], quarter: Quarter,
 
 
 def overdue_flag(items: Iterable[OpenItem], today: date) -> Flag | None:
-    overdue = [item for item in items if derived_status(item.status, item.deadline, today) == "overdue"]
+    overdue = [item for item in items if is_overdue(item.hazard_status, item.status, item.deadline, today)]
     if not overdue:
         return None
     return Flag("overdue_hazards", {"count": len(overdue),
@@ -307,13 +308,13 @@ WHERE (CASE WHEN c.idle THEN r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
 
 
 def _overdue_sql(park_id: str | None) -> str:
-    # Open hazards with an open item past its deadline: what db/overview.py counts as overdue.
+    # Overdue hazards of tenants in the park (db/hazard_rules.py, as db/overview.py counts them).
     # For one park, start from its own hazards (indexed by park) rather than the county's open
     # items: CROSS JOIN is SQLite's way to fix the join order (without ANALYZE it picks the status index).
     return f"""
-SELECT h.tenant_id, h.severity, r.deadline, r.status
+SELECT h.tenant_id, h.severity, r.deadline, r.status, h.status
 FROM hazard h {"CROSS JOIN" if park_id else "JOIN"} rectification_item r ON r.hazard_id = h.id {_live_tenant_join("t", "h.tenant_id", park_id)}
-WHERE h.deleted = 0 AND h.status = 'open' AND r.deleted = 0 AND r.status = 'open' AND r.deadline < :today
+WHERE h.deleted = 0 AND {overdue_sql("h", "r")}
   {"AND h.park_id = :park_id" if park_id else ""}
 """
 
@@ -358,9 +359,10 @@ def load_flags(conn: sqlite3.Connection, *, quarter: Quarter, today: date, thres
         reports.setdefault(tenant_id, {})[Quarter(year, number)] = QuarterFigures(output, electricity)
 
     open_items: dict[str, list[OpenItem]] = {}
-    for tenant_id, severity, deadline, status in conn.execute(
+    for tenant_id, severity, deadline, status, hazard_status in conn.execute(
             _overdue_sql(park_id), {"today": today.isoformat(), "park_id": park_id}):
-        open_items.setdefault(tenant_id, []).append(OpenItem(severity, date.fromisoformat(deadline), status))
+        open_items.setdefault(tenant_id, []).append(
+            OpenItem(severity, date.fromisoformat(deadline), status, hazard_status))
 
     template_ids = ledger_template_ids()
     ledger: dict[str, LedgerCheck] = {}
