@@ -1,6 +1,8 @@
-"""The layer rules: db, forms and exports never import the UI (inspect_app) or Textual; the sync
-code (inspect_app/sync) imports neither the services nor the hub; nothing the TUI or the device's
-CLI imports loads the hub's libraries (FastAPI, uvicorn, psycopg: the optional `hub` extra)."""
+"""The layer rules import-linter cannot state (its contracts are in pyproject.toml, run by .ci/run:
+who imports whom, no cycles): importing every core module at run time loads neither Textual nor
+the UI; nothing the TUI or the device's CLI imports loads the hub's libraries (FastAPI, uvicorn,
+psycopg: the optional `hub` extra); every screen derives from the app's base; raw database
+connections only where the architecture page says why."""
 
 from __future__ import annotations
 
@@ -69,12 +71,6 @@ def imported_names(tree: ast.AST) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_core_source_never_imports_textual_or_the_ui(path):
-    names = imported_names(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
-    assert [n for n in names if n.split(".")[0] in FORBIDDEN] == []
-
-
 def test_the_static_scan_sees_deferred_and_dynamic_imports():
     source = (
         "def later():\n"
@@ -132,67 +128,7 @@ def test_importing_the_tui_and_the_device_cli_loads_no_hub_library():
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
-# --- the screens: below them only the services; no loops between screen modules ------------------
-
-SCREEN_FILES = sorted(p for folder in ("screens", "widgets") for p in (ROOT / "inspect_app" / folder).rglob("*.py"))
-# What a screen or widget takes from the services instead: UserError (services/errors.py), the query
-# and row types (re-exported by the service that returns them), key handling (services/keys.py).
-SCREEN_FORBIDDEN = ("db", "exports.signing", "sqlite3")
-
-
-@pytest.mark.parametrize("path", SCREEN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_screens_and_widgets_import_neither_db_nor_signing_nor_sqlite(path):
-    hits = [n for n in _names(path) if any(n == f or n.startswith(f + ".") for f in SCREEN_FORBIDDEN)]
-    assert hits == []
-
-
-def screen_import_graph() -> dict[str, set[str]]:
-    """Which inspect_app.screens modules each one imports, at module level or inside a function."""
-    screens = {module_name(p) for p in (ROOT / "inspect_app" / "screens").glob("*.py")} - {"inspect_app.screens"}
-    graph = {}
-    for name in screens:
-        tree = ast.parse((ROOT / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
-        found = set(imported_names(tree))
-        for node in ast.walk(tree):  # `from inspect_app.screens import ledger`
-            if isinstance(node, ast.ImportFrom) and node.module == "inspect_app.screens":
-                found |= {f"inspect_app.screens.{alias.name}" for alias in node.names}
-        graph[name] = found & screens
-    return graph
-
-
-def import_cycle(graph: dict[str, set[str]]) -> list[str]:
-    """One cycle of the graph (its modules in order), or [] when there is none."""
-    state: dict[str, int] = {}  # 1 on the path, 2 done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        path.pop()
-        state[node] = 2
-        return []
-
-    for start in sorted(graph):
-        if start not in state and (found := visit(start)):
-            return found
-    return []
-
-
-def test_the_cycle_finder_finds_a_loop():
-    assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-    assert import_cycle({"a": {"b"}, "b": set()}) == []
-
-
-def test_no_two_screen_modules_import_each_other():
-    graph = screen_import_graph()
-    assert "inspect_app.screens.ledger" in graph and "inspect_app.screens.base" in graph
-    assert import_cycle(graph) == []
-
+# --- the screens: one base, the app never probes them -------------------------------------------
 
 def test_every_screen_derives_from_the_app_base_and_the_app_never_probes_screens():
     """One typed base with the hooks the app calls (screens/base.py): no getattr on a screen, no

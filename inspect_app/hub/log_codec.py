@@ -3,7 +3,7 @@
 A payload is JSON naming the same 10–35 columns for every row of its table, and half of all
 changes are check results copying their checklist item's text: zlib with a preset dictionary of
 exactly those strings (hub/log_dictionary.py) keeps a change's payload in about a third of its
-JSON. A stored value is one version byte, then the compact UTF-8 JSON (storage.compact_json)
+JSON. A stored value is one version byte, then the compact UTF-8 JSON (json_columns.compact_json)
 compressed as raw deflate with that version's dictionary. The version byte names the dictionary,
 which never changes once written with: a hub reads every version it ever wrote.
 

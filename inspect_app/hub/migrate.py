@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
+from inspect_app.hub.json_columns import compact_json
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001_hub_initial"
 HEAD_REVISION = "0008_notice_series"
@@ -60,8 +62,6 @@ def explicit_transactions(engine: Engine, begin: str) -> Engine:
     sqlite3 would begin only before the first INSERT/UPDATE/DELETE (SQLAlchemy's pysqlite recipe)."""
     if engine.dialect.name != "sqlite":
         return engine
-    from inspect_app.hub.storage import compact_json
-
     explicit = create_engine(engine.url, json_serializer=compact_json)
 
     @event.listens_for(explicit, "connect")

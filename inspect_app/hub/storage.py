@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from sqlalchemy.engine import make_url
 
 from db.notice_block import hub_block
 from db.private_files import create_private_file
+from inspect_app.hub.json_columns import compact_json
 from inspect_app.hub.log_codec import PackedJSON
 from inspect_app.hub.rows import stored_values
 
@@ -192,12 +192,6 @@ def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-
-
-def compact_json(value) -> str:
-    """JSON columns as written: UTF-8 text (a Chinese character is 3 bytes, not a 6-byte \\u escape)
-    without the spaces of json.dumps' default separators — most of what the hub stores is JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str) -> Engine:

@@ -30,6 +30,7 @@ from db.store import Store
 from forms import china_time, fields
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
+from inspect_app.services.change_requests import resolve_changes
 
 HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
 # Not closed: open (overdue or not), pending review or escalated — what the park list counts as
@@ -293,8 +294,6 @@ def save_rectification(store: Store, hazard_id: str, data: RectificationInput, *
 
 def _resolve_change_requests(session: Session, store: Store, hazard: Hazard) -> None:
     """An edit of a hazard or its 五落实 is the correction the office asked for on its inspection."""
-    from inspect_app.services.notice_review import resolve_changes
-
     resolve_changes(session, hazard.inspection_id, store.actor_id)
 
 

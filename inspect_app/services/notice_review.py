@@ -41,6 +41,7 @@ from db.models import (
     utc_now,
 )
 from db.store import Store
+from inspect_app.services.hazards import ensure_ready_for_notice
 
 POLICIES = ("none", "major", "all")
 MAX_COMMENT = 1000
@@ -173,8 +174,6 @@ def ensure_approved(store: Store, hazard_ids: list[str]) -> None:
 def submit_for_review(store: Store, hazard_ids: list[str], today: date) -> str:
     """The prepared notice (five implementations complete, deadlines not past) waits for the office.
     Refused when the same content is pending or approved already. Returns the request id."""
-    from inspect_app.services.hazards import ensure_ready_for_notice
-
     ensure_ready_for_notice(store, hazard_ids, today)
     with store.transaction() as session:
         hazards = [session.get(Hazard, h) for h in hazard_ids]
@@ -315,16 +314,6 @@ def request_changes(store: Store, inspection_id: str, comment: str) -> str:
                                comment=text, prepared_by=store.actor_id, prepared_at=utc_now())
         session.add(request)
         return request.id
-
-
-def resolve_changes(session: Session, inspection_id: str | None, actor_id: str | None) -> None:
-    """Called inside the transaction of a hazard or 五落实 edit: that edit is the correction."""
-    if inspection_id is None:
-        return
-    for request in session.exec(select(NoticeReview).where(
-            NoticeReview.inspection_id == inspection_id, NoticeReview.kind == "changes",
-            NoticeReview.state == "open", NoticeReview.deleted == False)).all():  # noqa: E712
-        request.state, request.resolved_by, request.resolved_at = "resolved", actor_id, utc_now()
 
 
 # --- what the laptop shows on a hazard ---------------------------------------------------------------
