@@ -75,8 +75,7 @@ def matrix(found: ParkResults, lang: str | None = None) -> tuple[list[str], list
         mine = {result.rule.code: result for result in grouped.get(tenant.id, ())}
         building = found.buildings.get(tenant.id)
         row = [tenant.name, building.name if building else tenant.building, len(mine)]
-        row += [mine[rule.code].text(lang) if rule.code in mine else t("rules.matrix.ok", lang=lang)
-                for rule in rules]
+        row += [mine[rule.code].text(lang) if rule.code in mine else None for rule in rules]
         rows.append(row)
     return headers, rows
 
