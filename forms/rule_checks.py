@@ -22,7 +22,7 @@ from forms.i18n import t
 from forms.rules import Rule, RuleSet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TenantFacts:
     id: str
     park_id: str
@@ -40,7 +40,7 @@ class TenantFacts:
     people_living_on_site: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BuildingFacts:
     id: str
     park_id: str
@@ -53,7 +53,7 @@ class BuildingFacts:
     manager_name: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RuleResult:
     rules_id: str
     rules_version: str
