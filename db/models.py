@@ -61,6 +61,13 @@ class Building(SyncColumns, table=True):
     name: str = Field(max_length=40)  # 楼栋, e.g. "3号楼"
     floors: int | None = None
     floor_area_m2: float | None = None
+    # What the county's rules (forms/rules.py) compare a tenant with; None = not recorded.
+    design_hazard_class: str | None = Field(default=None, max_length=1)  # A..E = 甲..戊, as designed
+    fire_resistance_grade: str | None = Field(default=None, max_length=1)  # "1".."4" = 一级..四级
+    sprinklers: bool | None = None
+    fire_alarm: bool | None = None
+    # 统一管理人: the one named manager of a building several tenants share (消防〔2023〕72号 第七条)
+    manager_name: str | None = Field(default=None, max_length=100)
 
 
 class Tenant(SyncColumns, table=True):
@@ -103,6 +110,10 @@ class Tenant(SyncColumns, table=True):
     # was reviewed as a different company from the park's other tenants holding that code.
     merged_into: str | None = Field(default=None, foreign_key="tenant.id", max_length=36)
     distinct_code: str | None = Field(default=None, max_length=18)
+    # The floor the tenant occupies (its lowest when several; 1 = ground floor) and, for a sublet,
+    # whether the park, the tenant and the sub-tenant signed the three-party safety agreement.
+    floor: int | None = None
+    three_party_agreement: bool | None = None
 
 
 class Inspector(SyncColumns, table=True):
@@ -163,6 +174,9 @@ class Hazard(SyncColumns, table=True):
     notice_id: str | None = Field(default=None, max_length=36)
     revision: int = 1
     supersedes_id: str | None = Field(default=None, max_length=36)
+    # The article a hazard rests on when no checklist item gives it: a county rule's result
+    # (inspect_app/services/rules.py), e.g. 消防〔2023〕72号 第八条.
+    legal_basis: str | None = Field(default=None, max_length=200)
 
 
 class RectificationItem(SyncColumns, table=True):

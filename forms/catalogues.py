@@ -11,6 +11,7 @@ SCALES = ("above", "below")  # 规上 / 规下
 TENANT_STATUSES = ("in_park", "left")
 LEASE_USES = ("production", "storage", "office", "rnd", "commerce", "dormitory", "other")
 FIRE_HAZARD_CLASSES = ("A", "B", "C", "D", "E")  # 甲 乙 丙 丁 戊 (GB 50016)
+FIRE_RESISTANCE_GRADES = ("1", "2", "3", "4")  # 耐火等级 一级..四级 (GB 50016)
 RISK_POINTS = (
     "hot_work",  # 动火作业
     "flammables",  # 易燃易爆品
@@ -38,6 +39,7 @@ CHOICE_LISTS: dict[str, tuple] = {
     "tenant_status": TENANT_STATUSES,
     "lease_use": LEASE_USES,
     "fire_hazard_class": FIRE_HAZARD_CLASSES,
+    "fire_resistance_grade": FIRE_RESISTANCE_GRADES,
     "risk_point": RISK_POINTS,
     "park_function": PARK_FUNCTION_TYPES,
     "park_developer": PARK_DEVELOPER_TYPES,
@@ -71,6 +73,10 @@ SYNONYMS: dict[str, dict[str, str]] = {
     "fire_hazard_class": {
         "甲类": "A", "乙类": "B", "丙类": "C", "丁类": "D", "戊类": "E",
         "A类": "A", "B类": "B", "C类": "C", "D类": "D", "E类": "E",
+    },
+    "fire_resistance_grade": {
+        "1级": "1", "2级": "2", "3级": "3", "4级": "4", "一": "1", "二": "2", "三": "3", "四": "4",
+        "一级耐火": "1", "二级耐火": "2", "三级耐火": "3", "四级耐火": "4",
     },
     "risk_point": {
         "动火": "hot_work", "电焊": "hot_work", "焊接": "hot_work",

@@ -219,7 +219,9 @@ class _Locator:
     the top-level keys).
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, array: str = "items"):
+        # `array`: the name of the file's array of tables ([[items]] here, [[rules]] in a rules file)
+        self.array = array
         self.top: dict[str, int] = {}
         self.items: list[_Block] = []
         # line number -> (field prefix, key) for every `key =` line; prefix None inside other tables
@@ -241,11 +243,11 @@ class _Locator:
                 name = [_key_name(part.strip()) for part in header.group(2).split(".")]
                 self.top.setdefault(name[0], number)
                 block, prefix = None, None
-                if header.group(1) == "[[" and name == ["items"]:
+                if header.group(1) == "[[" and name == [array]:
                     block = _Block(number, {})
                     self.items.append(block)
-                    prefix = f"items[{len(self.items)}]."
-                elif name[0] == "items" and len(name) > 1 and self.items:
+                    prefix = f"{array}[{len(self.items)}]."
+                elif name[0] == array and len(name) > 1 and self.items:
                     # [items.extra]: a sub-table of the last item, reported as that item's key
                     self.items[-1].keys.setdefault(name[1], number)
                 continue
@@ -275,7 +277,7 @@ class _Locator:
         if index < len(self.items):
             block = self.items[index]
             return block.keys.get(key, block.header) if key else block.header
-        return self.top_line("items")  # items written inline: `items = [{...}, ...]`
+        return self.top_line(self.array)  # items written inline: `items = [{...}, ...]`
 
     def field_at(self, line: int) -> str:
         """The field written on a line (to name it in a syntax error), or ""."""
@@ -506,8 +508,9 @@ def _validate_item(
 _POSITION = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*$")
 
 
-def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
-    """Validate the bytes of one template file; raise TemplateError listing every problem."""
+def read_toml(data: bytes, file: str, array: str = "items") -> tuple[dict, _Locator]:
+    """The parsed TOML of an office-edited file and its line locator; raise TemplateError naming
+    the line when the bytes are not UTF-8 or not TOML. Shared with the rules files (forms/rules.py)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # Windows Notepad's UTF-8 byte-order mark: harmless, tomllib refuses it
     try:
@@ -516,7 +519,7 @@ def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
         # Typically a file saved as GBK; point at the first line that is not UTF-8.
         line = data[: exc.start].count(b"\n") + 1
         raise TemplateError([TemplateProblem(file, line, "", "not_utf8")]) from None
-    locator = _Locator(text)
+    locator = _Locator(text, array)
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -531,18 +534,14 @@ def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
         raise TemplateError([problem]) from None
     except RecursionError:  # arrays or inline tables nested thousands deep
         raise TemplateError([TemplateProblem(file, 0, "", "too_deep")]) from None
-    checker = _Checker(file, locator)
-    template = _validate(parsed, checker, hashlib.sha256(data).hexdigest())
-    if template is None:
-        raise TemplateError(sorted(checker.problems, key=lambda p: p.line))
-    return template
+    return parsed, locator
 
 
-def load_template_file(path: str | os.PathLike) -> ChecklistTemplate:
-    """Read and validate one template file; raise TemplateError (file, line, field, message)."""
+def read_file_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of an office-edited file; raise TemplateError when it is missing or unreadable."""
     file = str(path)
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise TemplateError([TemplateProblem(file, 0, "", "file_missing")]) from None
     except OSError as exc:  # a directory, no permission, ...
@@ -550,7 +549,21 @@ def load_template_file(path: str | os.PathLike) -> ChecklistTemplate:
         raise TemplateError(
             [TemplateProblem(file, 0, "", "file_unreadable", (("reason", reason),))]
         ) from None
-    return parse_template(data, file)
+
+
+def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
+    """Validate the bytes of one template file; raise TemplateError listing every problem."""
+    parsed, locator = read_toml(data, file)
+    checker = _Checker(file, locator)
+    template = _validate(parsed, checker, hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest())
+    if template is None:
+        raise TemplateError(sorted(checker.problems, key=lambda p: p.line))
+    return template
+
+
+def load_template_file(path: str | os.PathLike) -> ChecklistTemplate:
+    """Read and validate one template file; raise TemplateError (file, line, field, message)."""
+    return parse_template(read_file_bytes(path), str(path))
 
 
 # --- the set of templates an installation knows ------------------------------------------------

@@ -32,6 +32,9 @@ from forms.catalogues import (
 
 MAX_AREA_M2 = Decimal(1_000_000)
 MAX_HEADCOUNT = 20_000
+# Floors as a ledger writes them: 1 = ground floor, -1 = first basement; no park building has more.
+MIN_FLOOR, MAX_FLOOR = -5, 100
+FLOOR_SUFFIXES = ("层", "楼", "f", "F")
 
 
 def _choice(list_name: str, allowed: tuple[str, ...], *, required: bool):
@@ -77,6 +80,25 @@ OptionalDate = Annotated[date | None, BeforeValidator(fields.parse_date)]
 YesNo = Annotated[bool, BeforeValidator(fields.yes_no)]
 
 
+def floor_number(value: object) -> int | None:
+    """A floor as typed: "3", "3层", "3F", "-1"; 0 is no floor (ground floor is 1)."""
+    text = fields.clean_text(value) if not isinstance(value, int) or isinstance(value, bool) else str(value)
+    for suffix in FLOOR_SUFFIXES:
+        if text.endswith(suffix):
+            text = text[: -len(suffix)].strip()
+            break
+    parsed = fields.number(text, minimum=Decimal(MIN_FLOOR), maximum=Decimal(MAX_FLOOR),
+                           strictly_positive=False, integer=True)
+    if parsed is None:
+        return None
+    if parsed == 0:
+        raise fields.error("floor_zero")
+    return int(parsed)
+
+
+Floor = Annotated[int | None, BeforeValidator(floor_number)]
+
+
 def _required(value):
     if value is None:
         raise fields.error("required")
@@ -110,6 +132,8 @@ class TenantInput(BaseModel):
     # validate_default: the sublet rule must run when the sub-tenant is left out altogether.
     subtenant_name: OptionalText = Field(default=None, validate_default=True)
     people_living_on_site: YesNo = False
+    floor: Floor = None
+    three_party_agreement: YesNo = False
     notes: LongText = None
 
     @field_validator("lease_end")

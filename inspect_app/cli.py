@@ -30,6 +30,7 @@ from inspect_app.cli_quarterly import add_quarterly_parser
 from inspect_app.cli_report import add_report_parser
 from inspect_app.cli_restore import add_restore_parser
 from inspect_app.cli_review import add_review_parser
+from inspect_app.cli_rules import add_rules_parser
 from inspect_app.cli_sync import add_sync_parser
 
 
@@ -90,6 +91,7 @@ def build_parser() -> Parser:
     add_restore_parser(sub, Parser)
     add_keys_parser(sub, Parser)
     add_dossier_parser(sub, Parser)
+    add_rules_parser(sub, Parser)
     add_hub_parser(sub, Parser)
     return parser
 

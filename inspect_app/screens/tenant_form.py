@@ -50,6 +50,8 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("sublet", "bool"),
     ("subtenant_name", "text"),
     ("people_living_on_site", "bool"),
+    ("floor", "text"),
+    ("three_party_agreement", "bool"),
     ("notes", "text"),
 )
 REQUIRED = frozenset(name for name, f in TenantInput.model_fields.items() if f.is_required())

@@ -506,3 +506,32 @@ def reinspections(store: Store, hazard_id: str) -> list[Reinspection]:
         items = select(RectificationItem.id).where(RectificationItem.hazard_id == hazard_id)
         return list(session.exec(select(Reinspection).where(Reinspection.rectification_item_id.in_(items))
                                  .order_by(Reinspection.inspected_on, Reinspection.created_at)).all())
+
+
+def record_rule_hazard(store: Store, result, *, today: date) -> str:
+    """A county rule's result (forms.rule_checks.RuleResult) as a hazard of its tenant, with one
+    五落实 item and its deadline: the legal basis is the rule's article, `item_code` the rule's
+    code, the description the finding in Chinese (the notices' language) with the rules' version.
+    Refused when the tenant has an unclosed hazard from the same rule; returns the hazard's id."""
+    from forms.checklist import DEFAULT_DEADLINE_DAYS
+
+    rule = result.rule
+    with store.transaction() as session:
+        open_one = session.exec(select(Hazard.id).where(
+            Hazard.tenant_id == result.tenant_id, Hazard.item_code == rule.code, Hazard.inspection_id.is_(None),
+            Hazard.deleted == False, Hazard.status.in_(OPEN_HAZARD_STATUSES))).first()  # noqa: E712
+        if open_one is not None:
+            raise UserError("rules.hazard_exists")
+        tenant = session.get(Tenant, result.tenant_id)
+        if tenant is None or tenant.deleted:
+            raise UserError("errors.tenant_missing")
+        location = " ".join(p for p in (tenant.building, tenant.unit_no) if p) or tenant.name
+        description = f"{result.message('zh_CN')}（{result.rules_id} {result.rules_version}）"
+        hazard = Hazard(park_id=result.park_id, tenant_id=tenant.id, item_code=rule.code, location=location[:200],
+                        description=description[:1000], severity=rule.severity, found_on=today,
+                        legal_basis=rule.article("zh_CN")[:200])
+        session.add(hazard)
+        session.flush()
+        days = rule.deadline_days if rule.deadline_days is not None else DEFAULT_DEADLINE_DAYS[rule.severity]
+        session.add(RectificationItem(hazard_id=hazard.id, deadline=today + timedelta(days=days)))
+        return hazard.id

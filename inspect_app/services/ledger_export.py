@@ -81,6 +81,8 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     _tenant("sublet", "yes_no"),
     _tenant("subtenant_name"),
     _tenant("people_living_on_site", "yes_no"),
+    _tenant("floor", "number"),
+    _tenant("three_party_agreement", "yes_no"),
     _tenant("notes"),
 )
 
@@ -101,6 +103,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "risk_points": ("主要风险点", "风险点"),
     "lease_start": ("租赁开始", "租期起", "租赁起始日期", "起租日期", "租赁起"),
     "lease_end": ("租赁结束", "租期止", "租赁截止日期", "到期日期", "租赁止"),
+    "floor": ("楼层", "所在层", "层次", "所在楼层数"),
+    "three_party_agreement": ("三方协议", "三方消防安全协议", "是否签订三方协议", "已签三方协议"),
 }
 # One cell holding both building and unit (2号楼417); the importer splits it.
 LOCATION_HEADERS = ("楼栋/房号", "位置", "楼栋房号", "房号位置", "location")

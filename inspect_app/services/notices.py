@@ -346,7 +346,9 @@ def _hazard_entry(session, number: int, hazard: Hazard, item: RectificationItem,
     inspection = session.get(Inspection, hazard.inspection_id) if hazard.inspection_id else None
     entry = {
         "no": number, "description": hazard.description, "location": hazard.location,
-        "severity": hazard.severity, "legal_basis": _item_basis(_template_of(inspection), hazard.item_code),
+        "severity": hazard.severity,
+        # a county rule's hazard carries its article; an inspection's takes its checklist item's
+        "legal_basis": hazard.legal_basis or _item_basis(_template_of(inspection), hazard.item_code),
         "responsible": item.responsible_person, "responsible_phone": item.responsible_phone,
         "measures": item.measures, "funds_yuan": item.funds_yuan, "funds_reason": item.funds_reason,
         "deadline": item.deadline.isoformat() if item.deadline else None,

@@ -1,0 +1,286 @@
+"""County rules files: what the office writes (TOML), validated like the checklist templates.
+
+A rules file (`forms/rulesets/*.toml`; the schema is in the comments at the top of the shipped
+`county_fire.toml`) has an id and a version and a list of `[[rules]]`. Each rule names one of the
+checks the app knows (`CHECKS`, evaluated by forms/rule_checks.py), the article it rests on, its
+parameters (limits, classes), the severity and deadline of a hazard made from it, and its message
+in Chinese and English with placeholders for the figures. The office changes limits, classes,
+articles and wording without code; a new kind of check needs code.
+
+Refusals name the file, the line and the field in the user's language, through the same locator
+and problem type as the templates (forms/checklist.py). Every result carries the rules' id and
+version, so a matrix or a hazard says which rules it was made with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from forms.catalogues import FIRE_HAZARD_CLASSES, LEASE_USES, SEVERITIES
+from forms.checklist import (
+    ID_PATTERN,
+    MAX_DEADLINE_DAYS,
+    VERSION_PATTERN,
+    TemplateError,
+    TemplateProblem,
+    _Checker,
+    read_file_bytes,
+    read_toml,
+)
+from forms.i18n import current_language, normalise_language
+
+BUILTIN_FILE = Path(__file__).with_name("rulesets") / "county_fire.toml"
+RULES_FILE_ENV = "PARKINSPECT_RULES_FILE"
+
+# A rule's code goes into hazard.item_code (20 characters) and the matrix's header.
+CODE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,19}")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One kind of check the app can evaluate: its parameters (name -> type) and placeholders."""
+
+    params: dict[str, str]
+    placeholders: tuple[str, ...]
+
+
+# The checks, by name. Parameter types: "classes" (a list of 甲..戊 codes A..E), "uses" (a list of
+# lease uses), "integer", "number" (> 0). Every parameter listed is required in the file.
+CHECKS: dict[str, Check] = {
+    # Tenant's fire-hazard class of its process above its building's design class (Arts. 15-20).
+    "class_above_building": Check({}, ("tenant", "building", "tenant_class", "building_class")),
+    # A sublet without the three-party safety agreement (Art. 8).
+    "sublet_without_agreement": Check({}, ("tenant", "subtenant")),
+    # A building shared by at least `min_tenants` tenants with no named unified manager (Art. 7).
+    "shared_building_without_manager": Check({"min_tenants": "integer"},
+                                             ("tenant", "building", "tenants", "min_tenants")),
+    # People living on site in premises used for `uses` (三合一).
+    "living_on_site": Check({"uses": "uses"}, ("tenant", "use")),
+    # A tenant of `classes` above `max_floor`, unless its building was designed for that class.
+    "class_above_floor": Check({"classes": "classes", "max_floor": "integer"},
+                               ("tenant", "tenant_class", "floor", "max_floor")),
+    # More than `max_per_100_m2` people per 100 m² of rented area.
+    "headcount_density": Check({"max_per_100_m2": "number"},
+                               ("tenant", "headcount", "area", "density", "limit")),
+}
+
+TOP_KEYS = {"id": "string", "version": "string", "title_zh": "string", "title_en": "string",
+            "rules": "table_list"}
+RULE_REQUIRED = {"code": "string", "check": "string", "article": "string", "article_en": "string",
+                 "title": "string", "title_en": "string", "message": "string", "message_en": "string",
+                 "severity": "string"}
+RULE_OPTIONAL = {"deadline_days": "integer", "enabled": "bool"}
+PARAM_TYPES = {"classes": "list", "uses": "list", "integer": "integer", "number": "number"}
+
+
+def _english(lang: str | None) -> bool:
+    return normalise_language(lang or current_language()) == "en"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    check: str
+    article_zh: str
+    article_en: str
+    title_zh: str
+    title_en: str
+    message_zh: str
+    message_en: str
+    severity: str  # of a hazard made from a result: "general" | "major"
+    deadline_days: int | None = None  # None: the hazard's default for its severity
+    params: dict = field(default_factory=dict)
+    enabled: bool = True
+
+    def article(self, lang: str | None = None) -> str:
+        return self.article_en if _english(lang) else self.article_zh
+
+    def title(self, lang: str | None = None) -> str:
+        return self.title_en if _english(lang) else self.title_zh
+
+    def message(self, values: dict, lang: str | None = None) -> str:
+        return (self.message_en if _english(lang) else self.message_zh).format_map(values)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    id: str
+    version: str
+    title_zh: str
+    title_en: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+
+    def title(self, lang: str | None = None) -> str:
+        return self.title_en if _english(lang) else self.title_zh
+
+    def active(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.enabled)
+
+    def rule(self, code: str) -> Rule:
+        for rule in self.rules:
+            if rule.code == code:
+                return rule
+        raise KeyError(code)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _placeholders(text: str) -> list[str] | None:
+    """The names a message uses, or None when its braces do not parse."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        return None
+
+
+def _validate(data: dict, checker: _Checker) -> RuleSet | None:
+    loc = checker.locator
+    checker.keys(data, TOP_KEYS, TOP_KEYS, "", loc.top_line, loc.top_anchor())
+    rules_id = checker.text(data, "id", "id", loc.top_line("id"))
+    if rules_id is not None and not ID_PATTERN.fullmatch(rules_id):
+        checker.add(loc.top_line("id"), "id", "bad_id", value=rules_id)
+    version = checker.text(data, "version", "version", loc.top_line("version"))
+    if version is not None and not VERSION_PATTERN.fullmatch(version):
+        checker.add(loc.top_line("version"), "version", "bad_version", value=version)
+    title_zh = checker.text(data, "title_zh", "title_zh", loc.top_line("title_zh"))
+    title_en = checker.text(data, "title_en", "title_en", loc.top_line("title_en"))
+    raw_rules = checker.typed(data, "rules", "table_list", "rules", loc.top_line("rules"))
+    if raw_rules is not None and not raw_rules:
+        checker.add(loc.top_line("rules"), "rules", "no_rules")
+    rules = []
+    first_line_of_code: dict[str, int] = {}
+    for index, raw in enumerate(raw_rules or []):
+        rule = _validate_rule(raw, index, checker, first_line_of_code)
+        if rule is not None:
+            rules.append(rule)
+    if checker.problems:
+        return None
+    return RuleSet(rules_id, version, title_zh, title_en, tuple(rules), checker.file)
+
+
+def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code: dict[str, int]) -> Rule | None:
+    loc = checker.locator
+    prefix = f"rules[{index + 1}]."
+    before = len(checker.problems)
+
+    def line(key: str) -> int:
+        return loc.item_line(index, key)
+
+    check_name = raw.get("check") if isinstance(raw.get("check"), str) else None
+    check = CHECKS.get(check_name or "")
+    params = check.params if check else {}
+    allowed = {**RULE_REQUIRED, **RULE_OPTIONAL, **params}
+    checker.keys(raw, allowed, {**RULE_REQUIRED, **params}, prefix, line, loc.item_line(index))
+
+    code = checker.text(raw, "code", prefix + "code", line("code"))
+    if code is not None:
+        if not CODE_PATTERN.fullmatch(code):
+            checker.add(line("code"), prefix + "code", "bad_rule_code", value=code)
+        elif code in first_line_of_code:
+            checker.add(line("code"), prefix + "code", "duplicate_code", code=code, line=first_line_of_code[code])
+        else:
+            first_line_of_code[code] = line("code")
+    checker.choice(raw, "check", prefix + "check", line("check"), tuple(CHECKS))
+    texts = {key: checker.text(raw, key, prefix + key, line(key))
+             for key in ("article", "article_en", "title", "title_en", "message", "message_en")}
+    for key in ("message", "message_en"):
+        if texts[key] is None or check is None:
+            continue
+        names = _placeholders(texts[key])
+        if names is None:
+            checker.add(line(key), prefix + key, "bad_braces")
+            continue
+        for name in dict.fromkeys(names):
+            if name not in check.placeholders:
+                checker.add(line(key), prefix + key, "unknown_placeholder", name=name,
+                            choices=", ".join(check.placeholders))
+    severity = checker.choice(raw, "severity", prefix + "severity", line("severity"), SEVERITIES)
+    days = checker.typed(raw, "deadline_days", "integer", prefix + "deadline_days", line("deadline_days"))
+    if days is not None and not 0 <= days <= MAX_DEADLINE_DAYS:
+        checker.add(line("deadline_days"), prefix + "deadline_days", "deadline_range", max=MAX_DEADLINE_DAYS)
+    enabled = checker.typed(raw, "enabled", "bool", prefix + "enabled", line("enabled"))
+    values = {name: _param(raw, name, kind, prefix + name, line(name), checker) for name, kind in params.items()}
+
+    if len(checker.problems) > before:
+        return None
+    return Rule(code=code, check=check_name, article_zh=texts["article"], article_en=texts["article_en"],
+                title_zh=texts["title"], title_en=texts["title_en"], message_zh=texts["message"],
+                message_en=texts["message_en"], severity=severity, deadline_days=days, params=values,
+                enabled=True if enabled is None else enabled)
+
+
+def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker: _Checker):
+    if name not in raw:
+        return None  # reported as required
+    value = raw[name]
+    if kind in ("classes", "uses"):
+        choices = FIRE_HAZARD_CLASSES if kind == "classes" else LEASE_USES
+        values = checker.typed(raw, name, "list", field_name, line)
+        if values is None:
+            return None
+        if not values:
+            checker.add(line, field_name, "empty")
+        for entry in values:
+            if entry not in choices:
+                checker.add(line, field_name, "bad_choice", value=entry, choices=", ".join(choices))
+        return tuple(values)
+    if kind == "integer":
+        number = checker.typed(raw, name, "integer", field_name, line)
+        if number is not None and number < 1:
+            checker.add(line, field_name, "not_positive")
+            return None
+        return number
+    # "number": an integer or a decimal, above zero
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        checker.add(line, field_name, "not_positive")
+        return None
+    if not value > 0 or value != value or value == float("inf"):
+        checker.add(line, field_name, "not_positive")
+        return None
+    return float(value)
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+def parse_rules(data: bytes, file: str = "<rules>") -> RuleSet:
+    """Validate the bytes of one rules file; raise TemplateError listing every problem with its line."""
+    parsed, locator = read_toml(data, file, "rules")
+    checker = _Checker(file, locator)
+    rules = _validate(parsed, checker)
+    if rules is None:
+        raise TemplateError(sorted(checker.problems, key=lambda p: p.line))
+    return rules
+
+
+def load_rules_file(path: str | os.PathLike) -> RuleSet:
+    return parse_rules(read_file_bytes(path), str(path))
+
+
+@cache
+def builtin_rules() -> RuleSet:
+    """The county's default rules, shipped with the app (a shipped file that fails is a bug)."""
+    return load_rules_file(BUILTIN_FILE)
+
+
+def rules_file_from_env() -> Path | None:
+    value = os.environ.get(RULES_FILE_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
+    """The rules in force: the file given, else PARKINSPECT_RULES_FILE, else the built-in file.
+    Not cached for a local file: the office may edit it while the app runs."""
+    chosen = Path(path) if path is not None else rules_file_from_env()
+    return load_rules_file(chosen) if chosen is not None else builtin_rules()
+
+
+__all__ = ["CHECKS", "Rule", "RuleSet", "TemplateError", "TemplateProblem", "builtin_rules", "load_rules",
+           "load_rules_file", "parse_rules"]
