@@ -22,16 +22,23 @@ from inspect_app.services.hazards import save_rectification
 from inspect_app.services.notices import issue_rectification_notice
 from inspect_app.sync.client import sync_once
 from tests.conftest import TODAY
+from tests.hub_server import serve
 from tests.pilot import settle
+from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_park
 from tests.test_notices import AGENCY, FIVE, KEYS_SINCE, NOW
 
 
 @pytest.fixture
-def hub(served_hub):
-    app, url = served_hub
-    app.state.base = url
-    return app
+def hub(hub_url):
+    """The hub on loopback, once on SQLite and once on PostgreSQL (tests/sync_fixtures.py `hub_url`)."""
+    from inspect_app.hub.app import create_app
+
+    app = create_app(hub_url)
+    with serve(app) as url:
+        app.state.base = url
+        yield app
+    app.state.engine.dispose()
 
 
 @pytest.fixture
@@ -102,6 +109,7 @@ def test_the_hub_refuses_a_laptops_own_approval(pair):
     assert queued.id == request_id and queued.state == "pending"
 
 
+@pytest.mark.parametrize("hub_url", ["sqlite"], indirect=True)  # the laptop's screens: one hub is enough
 async def test_a_returned_notice_shows_the_comment_on_the_laptop(pair, monkeypatch):
     office, laptop, hazard_id, keys, office_sync, laptop_sync = pair
     monkeypatch.setenv("PARKINSPECT_KEYS_DIR", str(keys))
