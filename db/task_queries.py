@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,15 +44,34 @@ SELECT t.id, t.inspector_ids, t.window_start, t.complete_by, t.inspection_id, n.
 """
 
 
-def task_records(conn: sqlite3.Connection, *, park_ids: list[str] | None = None,
-                 plan_id: str | None = None) -> list[TaskRecord]:
+# The order of a walk through a park: park, building, floor, unit (then name and id, so that every
+# reading gives the same order and the first page read alone is the first page of the whole list).
+# `unit_floor` is the caller's floor rule, registered on the connection (`floor=`).
+WALK_ORDER = (" ORDER BY p.name, COALESCE(n.building, ''), COALESCE(unit_floor(n.unit_no), 10000),"
+              " COALESCE(n.unit_no, ''), n.name, t.id")
+
+
+def task_records(conn: sqlite3.Connection, *, park_ids: list[str] | None = None, plan_id: str | None = None,
+                 inspector_id: str | None = None, floor: Callable[[str | None], int | None] | None = None,
+                 limit: int | None = None) -> list[TaskRecord]:
+    """The tasks, a plan's in the order its draw made them, else (`floor` given) in the order of a
+    walk; `limit` the first ones only (the task screen's first screenful, before the rest)."""
     where, params = "", []
     if park_ids is not None:
         where += " AND t.park_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(park_ids))
-    if plan_id is not None:  # a plan's tasks in the order its draw made them
+    if inspector_id is not None:
+        where += " AND EXISTS (SELECT 1 FROM json_each(t.inspector_ids) WHERE value = ?)"
+        params.append(inspector_id)
+    if plan_id is not None:
         where += " AND t.plan_id = ? ORDER BY t.position"
         params.append(plan_id)
+    elif floor is not None:
+        conn.create_function("unit_floor", 1, floor, deterministic=True)
+        where += WALK_ORDER
+    if limit is not None:
+        where += " LIMIT ?"
+        params.append(limit)
     return [TaskRecord(row[0], json.loads(row[1] or "[]"), date.fromisoformat(row[2]), date.fromisoformat(row[3]),
                        *row[4:])
             for row in conn.execute(TASKS + where, params)]

@@ -291,6 +291,13 @@ def test_tasks_come_in_walking_order(office):
     rows = device_tasks(office, today=TODAY)
     assert [(r.park_name, r.floor) for r in rows] == sorted((r.park_name, r.floor) for r in rows)
     assert rows[0].floor == 1
+    # The database sorts (the task screen reads its first screenful alone): the same order, and the
+    # first rows read alone are the first of the whole list.
+    assert rows == sorted(rows, key=lambda r: (r.park_name, r.building, 10_000 if r.floor is None else r.floor,
+                                               r.unit_no, r.tenant_name, r.id))
+    assert device_tasks(office, today=TODAY, limit=5) == rows[:5]
+    someone = rows[0].inspector_ids[0]
+    assert device_tasks(office, today=TODAY, inspector_id=someone) == [r for r in rows if someone in r.inspector_ids]
 
 
 # --- the command ----------------------------------------------------------------------------------

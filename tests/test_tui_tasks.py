@@ -82,6 +82,40 @@ async def test_tasks_are_listed_grouped_in_walking_order_and_enter_starts_a_link
             assert len(session.exec(select(Inspection)).all()) == 1
 
 
+async def test_the_first_screenful_comes_alone_then_the_rest_and_a_reload_keeps_the_cursor(office, monkeypatch):  # noqa: F811
+    from inspect_app.screens import tasks as tasks_screen
+
+    monkeypatch.setattr(tasks_screen, "FIRST_ROWS", 5)
+    monkeypatch.setattr(tasks_screen, "CHUNK", 3)
+    drawn(office)
+    rows = device_tasks(office, today=IN_WINDOW)
+    shown: list[tuple[int, bool]] = []
+    real_show = TasksScreen.show
+
+    def show(screen, got, notes, *, complete=True):
+        shown.append((len(got), complete))
+        real_show(screen, got, notes, complete=complete)
+
+    monkeypatch.setattr(TasksScreen, "show", show)
+    app = make_app(office, today=IN_WINDOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await open_tasks(app, pilot)
+        assert shown == [(5, False), (12, True)]  # the first screenful read alone, then every task
+        assert [str(k.value) for k in table.rows] == [r.id for r in rows]  # added in chunks, in order
+        table.move_cursor(row=9)
+        shown.clear()
+        app.screen.reload()  # read again (as after a sync): same rows, the cursor stays on its task
+        await settle(app, pilot)
+        assert shown == [(5, False), (12, True)]
+        assert table.cursor_row == 9 and table.row_count == 12
+        with office.transaction() as session:  # a task beyond the first screenful changes
+            session.get(InspectionTask, rows[11].id).window_start = date(2027, 1, 2)
+        app.screen.reload()
+        await settle(app, pilot)
+        assert table.cursor_row == 9 and table.row_count == 12
+        assert cells(table, "window")[11] == "2027-01-02 至 2027-03-31"
+
+
 async def test_a_task_whose_window_has_passed_shows_missed(office):  # noqa: F811
     drawn(office, count=3)
     app = make_app(office, today=date(2027, 4, 1))

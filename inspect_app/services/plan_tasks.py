@@ -91,17 +91,13 @@ def _rows(conn, today: date, **where) -> list[TaskRow]:
 
 
 def device_tasks(store: Store, *, inspector_id: str | None = None, park_ids: list[str] | None = None,
-                 today: date | None = None) -> list[TaskRow]:
+                 today: date | None = None, limit: int | None = None) -> list[TaskRow]:
     """The tasks this device holds (sync brings only its parks'), optionally only one inspector's or
-    some parks', ordered by park, building, floor and unit: the order of a walk through the park."""
+    some parks', ordered by park, building, floor and unit: the order of a walk through the park.
+    `limit`: only the first ones, read without building the others (a screen's first rows)."""
     today = today or china_time.today()
     with store.read_connection() as conn:
-        rows = _rows(conn, today, park_ids=park_ids)
-    if inspector_id is not None:
-        rows = [r for r in rows if inspector_id in r.inspector_ids]
-    rows.sort(key=lambda r: (r.park_name, r.building, r.floor if r.floor is not None else 10_000, r.unit_no,
-                             r.tenant_name, r.id))
-    return rows
+        return _rows(conn, today, park_ids=park_ids, inspector_id=inspector_id, floor=floor_of, limit=limit)
 
 
 def grouped_tasks(rows: list[TaskRow]) -> dict[str, dict[str, dict[int | None, list[TaskRow]]]]:
