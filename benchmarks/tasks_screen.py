@@ -34,6 +34,7 @@ def build(folder: Path, tasks: int):
     from db.models import Inspector, Park, Tenant
     from db.store import Store
     from forms.inspector import InspectorInput
+    from inspect_app.services.office_role import set_role
     from inspect_app.services.plans import PlanInput, create_plan, draw_plan
     from inspect_app.services.profile import save_profile
     from tests.test_hub import make_credit_code
@@ -55,6 +56,7 @@ def build(folder: Path, tasks: int):
         for n in range(INSPECTORS):
             session.add(Inspector(name=f"检查员{n:02d}", id_number="330482199001011234", agency="平湖市消防救援大队"))
     save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市消防救援大队"))
+    set_role(store, "office")  # the draw is the office's; the screen shows every task on this device
     create_plan(store, PlanInput(name="2027年一季度", period="2027Q1", park_codes=[f"PH-{p:03d}" for p in range(PARKS)],
                                  count=tasks))
     draw_plan(store, "2027年一季度", "benchmark", today=TODAY)

@@ -69,6 +69,8 @@ class Store:
         self.path = path
         self.clock = clock
         self.actor_id = actor_id
+        # `parkinspect --office`: this run acts in the office's role (db/device_scope.office_refusal).
+        self.office_run = False
 
     @classmethod
     def open(cls, path: Path | str, *, now_ms: Callable[[], int] = wall_clock_ms, migrate: bool = True) -> Store:

@@ -46,6 +46,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="parkinspect", description=t("cli.description"))
     parser.add_argument("--db", help=t("cli.opt_db"))
     parser.add_argument("--lang", help=t("cli.opt_lang"))
+    parser.add_argument("--office", action="store_true", help=t("cli.opt_office"))
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
     demo = sub.add_parser("demo", help=t("cli.demo_help"), description=t("cli.demo_help"))
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = config.load_settings(lang=_language_from_argv(argv))  # the language help text is in
     set_language(settings.language)
     args = build_parser().parse_args(argv)
-    settings = config.load_settings(db=args.db, lang=args.lang)
+    settings = config.load_settings(db=args.db, lang=args.lang, office=args.office)
     set_language(settings.language)
     config.setup_logging()
     handler = getattr(args, "handler", run_tui)  # each sub-command's parser names its handler

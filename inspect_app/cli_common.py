@@ -14,7 +14,9 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def open_store(settings):
     from db.store import Store
 
-    return Store.open(settings.db_path)
+    store = Store.open(settings.db_path)
+    store.office_run = settings.office  # `--office`: the office's role for this run
+    return store
 
 
 def fail(key: str, **values: object) -> int:

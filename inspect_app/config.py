@@ -40,6 +40,7 @@ def log_dir() -> Path:
 class Settings:
     db_path: Path
     language: str
+    office: bool = False  # `parkinspect --office`: this run in the office's role (services/office_role.py)
 
 
 def config_path() -> Path:
@@ -279,12 +280,12 @@ def apply_time_zone(table: object) -> None:
         china_time.set_zone(None)
 
 
-def load_settings(*, db: str | None = None, lang: str | None = None) -> Settings:
+def load_settings(*, db: str | None = None, lang: str | None = None, office: bool = False) -> Settings:
     file = _config_file()
     db_value = db or os.environ.get("PARKINSPECT_DB") or file.get("db") or str(data_dir() / "parkinspect.db")
     lang_value = lang or os.environ.get("PARKINSPECT_LANG") or file.get("lang")
     apply_time_zone(file.get("locale"))
-    return Settings(db_path=Path(db_value).expanduser(), language=normalise_language(lang_value))
+    return Settings(db_path=Path(db_value).expanduser(), language=normalise_language(lang_value), office=office)
 
 
 def log_file() -> Path | None:

@@ -29,6 +29,7 @@ from db.store import Store
 from forms.checklist import builtin_templates
 from inspect_app.cli import main
 from inspect_app.services import plan_draw
+from inspect_app.services.office_role import set_role
 from inspect_app.services.plan_draw import FACTORS, Candidate, Pairing, Parameters
 from inspect_app.services.plan_tasks import device_tasks, plan_status, start_task_inspection, task_status
 from inspect_app.services.plans import (
@@ -155,7 +156,9 @@ def test_a_ratio_is_rounded_up_on_integers():
 
 @pytest.fixture
 def office(devices) -> Store:
+    """A device in the office's role (never synced: its profile's role decides), two parks of tenants."""
     store = devices.new("office")
+    set_role(store, "office")
     with store.transaction() as session:
         serial = 0
         for code, street in (("PH-001", "当湖街道"), ("PH-002", "钟埭街道")):

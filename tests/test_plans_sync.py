@@ -13,6 +13,7 @@ from sqlmodel import select
 from db.models import Inspection, InspectionPlan, InspectionTask, PlanDraw, PlanRecusal, RejectedChange
 from forms.checklist import builtin_templates
 from inspect_app.hub.storage import enrol_device
+from inspect_app.services.office_role import set_role
 from inspect_app.services.plan_tasks import device_tasks, plan_status, start_task_inspection
 from inspect_app.services.plans import PlanInput, create_plan, draw_plan
 from inspect_app.sync.client import sync_once
@@ -37,6 +38,7 @@ def hub(hub_url):
 
 def test_tasks_reach_only_their_parks_laptop_and_only_the_office_plans(hub, devices):
     office, laptop = devices.new("office"), devices.new("laptop")
+    set_role(office, "office")
     office_token = enrol_device(hub.state.engine, "office")[1]
     first, second = add_park(office, "PH-001"), add_park(office, "PH-002", n=2)
     for name in ("张三", "李四"):
@@ -91,6 +93,7 @@ def test_tasks_reach_only_their_parks_laptop_and_only_the_office_plans(hub, devi
 
 def test_the_hub_refuses_a_second_draw_and_any_change_of_one(hub, devices):
     office = devices.new("office")
+    set_role(office, "office")
     token = enrol_device(hub.state.engine, "office")[1]
     add_park(office, "PH-001")
     for name in ("张三", "李四"):

@@ -16,8 +16,15 @@ from inspect_app.cli import main
 from inspect_app.services import notice_review
 from inspect_app.services.hazards import save_rectification
 from inspect_app.services.notices import issue_rectification_notice
+from inspect_app.services.office_role import set_role
 from tests.conftest import TODAY
 from tests.test_notices import AGENCY, FIVE, NOW, hazards_of_a_tenant, inspector, keys  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def office_role(store):
+    """These tests decide on the office's device: a device in the office's role, never synced."""
+    set_role(store, "office")
 
 
 def issue(store, hazard_ids, keys):  # noqa: F811

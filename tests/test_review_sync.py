@@ -20,6 +20,7 @@ from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.services import notice_review
 from inspect_app.services.hazards import save_rectification
 from inspect_app.services.notices import issue_rectification_notice
+from inspect_app.services.office_role import set_role
 from inspect_app.sync.client import sync_once
 from tests.conftest import TODAY
 from tests.hub_server import serve
@@ -46,6 +47,7 @@ def pair(hub, devices, tmp_path):
     """The office (every park) and a laptop of PH-001, the park's hazard with its 五落实 complete,
     the policy "all" set at the office and synced to the laptop."""
     office, laptop = devices.new("office"), devices.new("laptop")
+    set_role(office, "office")
     office_token = enrol_device(hub.state.engine, "office")[1]
     ids = add_park(office, "PH-001")
     notice_review.set_policy(office, "all")

@@ -17,6 +17,7 @@ from inspect_app.screens.rectification import RectificationScreen
 from inspect_app.screens.review_queue import ReviewQueueScreen
 from inspect_app.screens.tasks import TasksScreen
 from inspect_app.services import notice_review
+from inspect_app.services.office_role import set_role
 from inspect_app.services.plan_tasks import device_tasks
 from inspect_app.services.plans import draw_plan
 from inspect_app.services.profile import save_profile
@@ -156,6 +157,7 @@ async def test_the_offices_return_comment_shows_on_the_task_and_the_five_header(
 
 
 async def test_the_review_queue_approves_one_returns_one_and_lists_change_requests(store, park, inspector):  # noqa: F811
+    set_role(store, "office")
     first = hazards_of_a_tenant(store, park, inspector, 1)
     second = hazards_of_a_tenant(store, park, inspector, 2)
     approve_id = notice_review.submit_for_review(store, first, TODAY)

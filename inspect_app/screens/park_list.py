@@ -40,7 +40,7 @@ class ParkListScreen(AppScreen):
         Binding("f5", "reload", "tui.parks.reload", id="parks.reload", show=False),
         # Not in the footer (full at 80 columns): the sync status line shows "(c)" when there are conflicts.
         Binding("c", "app.conflicts", "tui.sync.conflicts", id="parks.conflicts", show=False),
-        # The office's review queue (a laptop is told it lives on the office device).
+        # The office's review queue: offered (F1, ^p) on the office's device only (`check_action`).
         Binding("r", "review", "tui.review.menu", id="parks.review", show=False),
     ]
     # Counts of tenants and hazards, area, headcount; the warning while no agency is set.
@@ -49,6 +49,7 @@ class ParkListScreen(AppScreen):
     def __init__(self):
         super().__init__()
         self.summaries: list[ParkSummary] = []
+        self.office = False  # this device does the office's work (services/office_role.py); read with the figures
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,10 +79,14 @@ class ParkListScreen(AppScreen):
     def load(self) -> None:
         summaries = park_summaries(self.app.store, self.app.today)
         warning = agency_warning(self.app.store)
+        office = is_office(self.app.store)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, summaries, warning)
+            self.app.call_from_thread(self.show, summaries, warning, office)
 
-    def show(self, summaries: list[ParkSummary], warning: str | None = None) -> None:
+    def show(self, summaries: list[ParkSummary], warning: str | None = None, office: bool = False) -> None:
+        if office != self.office:
+            self.office = office
+            self.refresh_bindings()  # the review queue's key in F1 and ^p, or not
         # Notices need an issuing agency; without a short name their numbers carry a placeholder.
         line = self.query_one("#agency-warning", Static)
         line.update(t(f"tui.settings.warn_{warning}") if warning else "")
@@ -165,7 +170,11 @@ class ParkListScreen(AppScreen):
         self.app.push_screen(TasksScreen())
 
     def is_office(self) -> bool:
-        return is_office(self.app.store)
+        return self.office
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The office's keys are offered, and act, only on the office's device."""
+        return self.office if action == "review" else True
 
     def action_review(self) -> None:
         """The office's queue of notices waiting for approval."""

@@ -13,8 +13,8 @@ The office may also ask for changes on a finished inspection (kind "changes", st
 inspector's correction is an ordinary edit of a hazard or its 五落实 (the change log keeps every
 revision) and marks the inspection's open requests resolved.
 
-Only the office (a device of every park, `db/device_scope.py`) sets the policy, approves, returns
-and asks for changes; the hub refuses the same from a park-limited device (`office_only`).
+Only the office (a device of every park, or in the office's role: services/office_role.py) sets
+the policy, approves, returns and asks for changes; the hub refuses the same from a park-limited device (`office_only`).
 Nothing here blocks an inspection or the 五落实: a prepared notice simply waits.
 """
 
@@ -27,7 +27,6 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from db import device_scope
 from db.errors import UserError
 from db.models import (
     AgencyPolicy,
@@ -41,6 +40,7 @@ from db.models import (
     utc_now,
 )
 from db.store import Store
+from inspect_app.services import office_role
 from inspect_app.services.hazards import ensure_ready_for_notice
 
 POLICIES = ("none", "major", "all")
@@ -50,9 +50,7 @@ FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yua
 
 
 def require_office(store: Store) -> None:
-    with store.read_connection() as conn:
-        if device_scope.assigned_parks(conn) is not None:
-            raise UserError("review.not_office")
+    office_role.require_office(store, "review")
 
 
 # --- the policy -----------------------------------------------------------------------------------

@@ -41,9 +41,8 @@ def inspector_name(store: Store) -> str | None:
 
 
 def is_office(store: Store) -> bool:
-    """Whether this device is the office's (assigned every park, db/device_scope.py): only the
-    office reviews notices waiting for approval."""
-    from db import device_scope
+    """Whether this device does the office's work (services/office_role.py): only the office
+    reviews notices waiting for approval."""
+    from inspect_app.services.office_role import is_office as office
 
-    with store.read_connection() as conn:
-        return device_scope.assigned_parks(conn) is None
+    return office(store)

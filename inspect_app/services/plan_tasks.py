@@ -28,6 +28,7 @@ from db.store import Store
 from db.task_queries import inspector_names, task_records
 from forms import china_time
 from forms.checklist import ChecklistTemplate
+from inspect_app.services import office_role
 from inspect_app.services.inspections import start_inspection, unfinished_inspection
 from inspect_app.services.plans import find_plan
 
@@ -162,6 +163,8 @@ class PlanStatus:
 
 
 def plan_status(store: Store, name: str, *, today: date | None = None) -> PlanStatus:
+    """How a plan stands, per inspector and park: the office's view (a laptop has `device_tasks`)."""
+    office_role.require_office(store, "plans")
     today = today or china_time.today()
     with store.read() as session:
         plan = find_plan(session, name)

@@ -1,8 +1,8 @@
 """双随机 inspection plans on the office's device: create a plan, declare recusals, draw, verify.
 
-Only a device of every park (the office) plans: `db/device_scope.py` says whether this device's
-hub enrolment is limited to some parks (a device that never synced counts as the office); the hub
-refuses the same rows from a park-limited device (`office_only`, docs/SYNC.md "Rules").
+Only the office plans: a device the hub enrolled for every park, or one in the office's role
+(profile, or `parkinspect --office`) that the hub has not limited (services/office_role.py); the
+hub refuses the same rows from a park-limited device (`office_only`, docs/SYNC.md "Rules").
 
 The draw (`draw_plan`) builds the register from the ledger — the plan's parks' tenants in the
 park, without the ones a 复查 is due for by the window's end (re-inspections follow their own
@@ -24,12 +24,11 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from db import device_scope
 from db.errors import UserError
 from db.models import InspectionPlan, InspectionTask, Inspector, Park, PlanDraw, PlanRecusal, Tenant
 from db.store import Store
 from forms import china_time
-from inspect_app.services import plan_draw
+from inspect_app.services import office_role, plan_draw
 from inspect_app.services.plan_draw import FACTORS, Candidate, DrawError, Pairing, Parameters
 from inspect_app.services.risk_flags import Quarter
 
@@ -72,9 +71,7 @@ class VerifyOutcome:
 
 
 def require_office(store: Store) -> None:
-    with store.read_connection() as conn:
-        if device_scope.assigned_parks(conn) is not None:
-            raise UserError("plans.not_office")
+    office_role.require_office(store, "plans")
 
 
 def period_window(period: str) -> tuple[date, date]:
