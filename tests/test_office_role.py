@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from db.errors import UserError
-from db.models import PlanRecusal, RejectedChange
+from db.models import InspectionPlan, PlanRecusal, RejectedChange
 from forms.i18n import set_language
 from inspect_app.app import make_app
 from inspect_app.cli import main
@@ -36,8 +36,8 @@ def test_an_inspector_laptop_is_refused_the_offices_work_with_how_to_become_it(o
         with pytest.raises(UserError) as refused:
             attempt()
         assert refused.value.key.endswith(".not_office_role") and "--office" in refused.value.message()
-    with office.read() as session:
-        assert session.exec(select(PlanRecusal)).all() == []
+    with office.read() as session:  # nothing written
+        assert session.exec(select(InspectionPlan)).all() == []
     assert notice_review.policy(office) == "none"
     office.office_run = True  # `parkinspect --office`: this run only, nothing saved
     _plan(office)
