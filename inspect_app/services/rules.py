@@ -44,7 +44,7 @@ class ParkResults:
 def apply_rules(store: Store, park_id: str | None = None, rules: RuleSet | None = None) -> ParkResults:
     """Every result of the rules over a park's in-park tenants (None: every park)."""
     rules = rules or load_rules()
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         tenants, buildings = rule_facts(conn, park_id)
     return ParkResults(rules, tenants, link_buildings(tenants, buildings), evaluate(rules, tenants, buildings))
 
