@@ -285,11 +285,18 @@ def save_rectification(store: Store, hazard_id: str, data: RectificationInput, *
         if all(getattr(item, k) == v for k, v in values.items()):
             return item.id
         target = _writable(session, item)
-        for name, value in values.items():
-            if getattr(target, name) != value:
-                setattr(target, name, value)
+        fill_rectification(target, data)
         _resolve_change_requests(session, store, hazard)
         return target.id
+
+
+def fill_rectification(item: RectificationItem, data: RectificationInput) -> None:
+    """Set the 五落实 an input holds on a (writable) item, touching only the fields that change."""
+    values = data.model_dump()
+    values["funds_yuan"] = float(values["funds_yuan"]) if values["funds_yuan"] is not None else None
+    for name, value in values.items():
+        if getattr(item, name) != value:
+            setattr(item, name, value)
 
 
 def _resolve_change_requests(session: Session, store: Store, hazard: Hazard) -> None:
@@ -454,12 +461,7 @@ def record_reinspection(store: Store, hazard_id: str, *, outcome: str, on: date,
                         new_deadline: date | None, inspector_ids: list[str]) -> str:
     """复查 of a hazard's current item: rectified closes it; not rectified sets a new deadline;
     escalated hands it to the bureau / fire brigade. Returns the reinspection id."""
-    if outcome not in REINSPECTION_OUTCOMES:
-        raise ValueError(outcome)
-    if outcome == "not_rectified" and (new_deadline is None or new_deadline <= on):
-        raise UserError("errors.new_deadline_required", field="new_deadline")
-    if not inspector_ids:
-        raise UserError("errors.inspectors_count", max=3)
+    check_reinspection(outcome=outcome, on=on, new_deadline=new_deadline, inspector_ids=inspector_ids)
     with store.transaction() as session:
         hazard = session.get(Hazard, hazard_id)
         if hazard is None or hazard.deleted:
@@ -468,20 +470,43 @@ def record_reinspection(store: Store, hazard_id: str, *, outcome: str, on: date,
         if item.status in ("closed", "superseded"):
             raise UserError("errors.hazard_already_closed")
         session.flush()
-        reinspection = Reinspection(rectification_item_id=item.id, inspected_on=on, outcome=outcome,
-                                    evidence_note=(evidence_note or "").strip() or None,
-                                    new_deadline=new_deadline if outcome == "not_rectified" else None,
-                                    inspector_ids=inspector_ids)
+        reinspection = new_reinspection(item, outcome=outcome, on=on, evidence_note=evidence_note,
+                                        new_deadline=new_deadline, inspector_ids=inspector_ids)
         session.add(reinspection)
-        target = _writable(session, item)
-        if outcome == "rectified":
-            target.status, target.closed_on = "closed", on
-        elif outcome == "not_rectified":
-            target.status, target.deadline = "open", new_deadline
-        else:
-            target.status = "escalated"
-        hazard.status = _hazard_status(target.status)
+        apply_reinspection(hazard, _writable(session, item), outcome=outcome, on=on, new_deadline=new_deadline)
         return reinspection.id
+
+
+def check_reinspection(*, outcome: str, on: date, new_deadline: date | None, inspector_ids: list[str]) -> None:
+    """What a 复查 must say before anything is written (UserError on the field otherwise)."""
+    if outcome not in REINSPECTION_OUTCOMES:
+        raise ValueError(outcome)
+    if outcome == "not_rectified" and (new_deadline is None or new_deadline <= on):
+        raise UserError("errors.new_deadline_required", field="new_deadline")
+    if not inspector_ids:
+        raise UserError("errors.inspectors_count", max=3)
+
+
+def new_reinspection(item: RectificationItem, *, outcome: str, on: date, evidence_note: str | None,
+                     new_deadline: date | None, inspector_ids: list[str]) -> Reinspection:
+    """The 复查 row of an item (checked first; not yet in a session)."""
+    check_reinspection(outcome=outcome, on=on, new_deadline=new_deadline, inspector_ids=inspector_ids)
+    return Reinspection(rectification_item_id=item.id, inspected_on=on, outcome=outcome,
+                        evidence_note=(evidence_note or "").strip() or None,
+                        new_deadline=new_deadline if outcome == "not_rectified" else None,
+                        inspector_ids=list(inspector_ids))
+
+
+def apply_reinspection(hazard: Hazard, item: RectificationItem, *, outcome: str, on: date,
+                       new_deadline: date | None) -> None:
+    """What a 复查's outcome does to the hazard and its (writable) current item."""
+    if outcome == "rectified":
+        item.status, item.closed_on = "closed", on
+    elif outcome == "not_rectified":
+        item.status, item.deadline = "open", new_deadline
+    else:
+        item.status = "escalated"
+    hazard.status = hazard_status(item.status)
 
 
 def _set_item_status(store: Store, hazard_id: str, status: str, *, allowed: tuple[str, ...]) -> None:
@@ -492,12 +517,17 @@ def _set_item_status(store: Store, hazard_id: str, status: str, *, allowed: tupl
         item = _current_item(session, hazard_id)
         if item.status not in allowed:
             raise UserError("errors.hazard_status_change", status=t(f"choices.hazard_status.{item.status}"))
-        target = _writable(session, item)
-        target.status = status
-        hazard.status = _hazard_status(status)
+        apply_status(hazard, _writable(session, item), status)
 
 
-def _hazard_status(item_status: str) -> str:
+def apply_status(hazard: Hazard, item: RectificationItem, status: str) -> None:
+    """Set the (writable) current item's status, and the hazard's to match."""
+    item.status = status
+    hazard.status = hazard_status(status)
+
+
+def hazard_status(item_status: str) -> str:
+    """The status a hazard row keeps for its current item's (overdue is derived when read, never stored)."""
     return item_status if item_status in ("open", "pending_review", "closed", "escalated") else "open"
 
 

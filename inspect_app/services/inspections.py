@@ -76,25 +76,34 @@ class InspectionView:
 def start_inspection(store: Store, *, park_id: str, tenant_id: str | None, template: ChecklistTemplate,
                      inspector_ids: list[str]) -> str:
     """Create the inspection and its (unanswered) results; return its id."""
+    inspection, results = new_inspection(park_id=park_id, tenant_id=tenant_id, template=template,
+                                         inspector_ids=inspector_ids)
+    with store.transaction() as session:
+        session.add(inspection)
+        session.flush()
+        session.add_all(results)
+        return inspection.id
+
+
+def new_inspection(*, park_id: str, tenant_id: str | None, template: ChecklistTemplate, inspector_ids: list[str],
+                   started_at: datetime | None = None) -> tuple[Inspection, list[CheckResult]]:
+    """The rows starting an inspection makes, not yet in a session: the inspection and a copy of every
+    template item as an unanswered result. `started_at` (UTC) defaults to now; the demo passes a past
+    moment. Refused (UserError) for a team of the wrong size or a template not meant for the scope."""
     inspectors = list(dict.fromkeys(inspector_ids))
     if not 1 <= len(inspectors) <= MAX_INSPECTORS:
         raise UserError("errors.inspectors_count", max=MAX_INSPECTORS)
     scope = "tenant" if tenant_id else "common_area"
     if scope not in template.applies_to:
         raise UserError("errors.template_scope", title=template.title())
-    with store.transaction() as session:
-        inspection = Inspection(park_id=park_id, tenant_id=tenant_id, template_id=template.id,
-                                template_version=template.version, template_sha256=template.sha256 or None,
-                                inspector_ids=inspectors)
-        session.add(inspection)
-        session.flush()
-        session.add_all(
-            CheckResult(inspection_id=inspection.id, item_code=item.code, position=position,
-                        category=item.category("zh_CN"), item_text=item.text("zh_CN"),
-                        default_severity=item.default_severity, major_possible=item.major_possible)
-            for position, item in enumerate(template.items)
-        )
-        return inspection.id
+    inspection = Inspection(park_id=park_id, tenant_id=tenant_id, template_id=template.id,
+                            template_version=template.version, template_sha256=template.sha256 or None,
+                            inspector_ids=inspectors, started_at=started_at or utc_now())
+    results = [CheckResult(inspection_id=inspection.id, item_code=item.code, position=position,
+                           category=item.category("zh_CN"), item_text=item.text("zh_CN"),
+                           default_severity=item.default_severity, major_possible=item.major_possible)
+               for position, item in enumerate(template.items)]
+    return inspection, results
 
 
 def unfinished_inspection(store: Store, *, park_id: str, tenant_id: str | None) -> str | None:
@@ -184,23 +193,34 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         if unanswered:
             raise UserError("errors.inspection_unanswered", count=len(unanswered), first=unanswered[0].item_code)
         template = find_template(inspection.template_id, inspection.template_version)
-        location = _location(session, inspection)
-        hazard_ids = []
-        for result in results:
-            if result.outcome != "fail":
-                continue
-            hazard = Hazard(inspection_id=inspection.id, check_result_id=result.id, park_id=inspection.park_id,
-                            tenant_id=inspection.tenant_id, item_code=result.item_code, location=location,
-                            description=_finding(result),
-                            severity=result.default_severity, found_on=today)
+        hazards = finished_rows(inspection, results, template=template, location=_location(session, inspection),
+                                today=today)
+        for hazard, item in hazards:
             session.add(hazard)
-            session.flush()
-            days = _deadline_days(template, result)
-            session.add(RectificationItem(hazard_id=hazard.id, deadline=today + timedelta(days=days)))
-            hazard_ids.append(hazard.id)
-        inspection.status = "finished"
-        inspection.finished_at = utc_now()
-        return hazard_ids
+            session.flush()  # no relationship() is mapped: the hazard goes in before its item
+            session.add(item)
+        return [hazard.id for hazard, _ in hazards]
+
+
+def finished_rows(inspection: Inspection, results: list[CheckResult], *, template: ChecklistTemplate | None,
+                  location: str, today: date, finished_at: datetime | None = None
+                  ) -> list[tuple[Hazard, RectificationItem]]:
+    """Finish `inspection` (all results answered): mark it finished at `finished_at` (UTC, default now)
+    and make, for each failed result in checklist order, a hazard found `today` at `location` with
+    its 五落实 item, whose deadline is the template's for the item's default severity; hazards in the
+    order of `results` (finish_inspection: checklist order). The rows are not added to any session."""
+    hazards = []
+    for result in results:
+        if result.outcome != "fail":
+            continue
+        hazard = Hazard(inspection_id=inspection.id, check_result_id=result.id, park_id=inspection.park_id,
+                        tenant_id=inspection.tenant_id, item_code=result.item_code, location=location,
+                        description=_finding(result), severity=result.default_severity, found_on=today)
+        days = _deadline_days(template, result)
+        hazards.append((hazard, RectificationItem(hazard_id=hazard.id, deadline=today + timedelta(days=days))))
+    inspection.status = "finished"
+    inspection.finished_at = finished_at or utc_now()
+    return hazards
 
 
 def discard_inspection(store: Store, inspection_id: str) -> int:

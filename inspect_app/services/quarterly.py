@@ -136,6 +136,12 @@ def find_report(session, tenant_id: str, quarter: Quarter) -> QuarterlyReport | 
         QuarterlyReport.quarter == quarter[1])).first()
 
 
+def new_report(tenant_id: str, quarter: Quarter, data: QuarterlyInput) -> QuarterlyReport:
+    """The row a tenant's first figures for a quarter make (not yet in a session)."""
+    return QuarterlyReport(tenant_id=tenant_id, year=quarter[0], quarter=quarter[1],
+                           **{name: getattr(data, name) for name in QUARTERLY_FIELDS})
+
+
 def write_report(session, tenant_id: str, quarter: Quarter, data: QuarterlyInput) -> str:
     """Upsert inside the caller's transaction; returns created | updated | unchanged."""
     report = find_report(session, tenant_id, quarter)
@@ -143,7 +149,7 @@ def write_report(session, tenant_id: str, quarter: Quarter, data: QuarterlyInput
     if report is None:
         if data.is_blank():
             return "unchanged"  # nothing reported, nothing to keep
-        session.add(QuarterlyReport(tenant_id=tenant_id, year=quarter[0], quarter=quarter[1], **values))
+        session.add(new_report(tenant_id, quarter, data))
         return "created"
     changed = False
     if report.deleted:

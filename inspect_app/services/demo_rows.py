@@ -1,0 +1,46 @@
+"""The rows one demo transaction writes (a park, or a batch of further inspections), by table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from sqlmodel import Session
+
+from db.models import (
+    Building,
+    CheckResult,
+    Hazard,
+    Inspection,
+    Park,
+    QuarterlyReport,
+    RectificationItem,
+    Reinspection,
+    Tenant,
+)
+
+
+@dataclass
+class ParkRows:
+    """One park's rows, by table in foreign-key order: one transaction writes them all."""
+
+    parks: list[Park] = field(default_factory=list)
+    buildings: list[Building] = field(default_factory=list)
+    tenants: list[Tenant] = field(default_factory=list)
+    inspections: list[Inspection] = field(default_factory=list)
+    check_results: list[CheckResult] = field(default_factory=list)
+    hazards: list[Hazard] = field(default_factory=list)
+    rectification_items: list[RectificationItem] = field(default_factory=list)
+    reinspections: list[Reinspection] = field(default_factory=list)
+    quarterly_reports: list[QuarterlyReport] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        # No relationship() is mapped, so the unit of work would not put parents before children:
+        # one flush per table, in the order of the fields above, does (SQLite checks foreign keys).
+        # The rows are made by the services' own row builders (services/inspections.py,
+        # services/hazards.py, services/quarterly.py); batching them here is what keeps a
+        # 30,000-tenant demo to one transaction per park.
+        for table in fields(self):
+            table_rows = getattr(self, table.name)
+            if table_rows:
+                session.add_all(table_rows)
+                session.flush()
