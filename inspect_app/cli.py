@@ -149,6 +149,13 @@ def run_tui(args, settings) -> int:
 
 
 def run_demo(args, settings) -> int:
+    from inspect_app.services.demo_data import DemoDataError, load_demo_data
+
+    try:
+        load_demo_data()  # a broken demo data file is named (file, line, field) before the database is opened
+    except DemoDataError as exc:
+        print(exc.message(), file=sys.stderr)
+        return EXIT_BAD_INPUT
     from inspect_app.services.demo import (
         complete_demo_documents,
         demo_agency,

@@ -184,7 +184,9 @@ class _Locator:
                     array_counts[name] = index + 1
                     name = f"{name}[{index}]"
                 header = name
-                self.lines.setdefault(header, number)
+                parts = header.split(".")
+                for end in range(1, len(parts) + 1):  # [items.A01] also places the implied [items]
+                    self.lines.setdefault(".".join(parts[:end]), number)
                 continue
             match = _KEY.match(line)
             if match:
@@ -465,8 +467,10 @@ def _figures(c: _Checker, data: dict, lease_uses: set[str]) -> dict:
             "difficulties": c.texts(quarters, "difficulties", "quarters"), "uses": uses}
 
 
-def read_demo_data(folder: Path = DATA_DIR) -> DemoData:
-    """Read and check the four files of `folder`; DemoDataError naming every problem found."""
+def read_demo_data(folder: Path | None = None) -> DemoData:
+    """Read and check the four files of `folder` (the shipped ones by default); DemoDataError naming
+    every problem found."""
+    folder = folder or DATA_DIR
     problems: list[DemoDataProblem] = []
     parsed = {name: _parse(folder / name, problems) for name in FILES}
     if problems:  # a file that cannot be read is not checked further: every key would be "missing"
@@ -476,7 +480,7 @@ def read_demo_data(folder: Path = DATA_DIR) -> DemoData:
     values.update(_names(checkers["names.toml"], parsed["names.toml"][0]))
     values.update(_industries(checkers["industries.toml"], parsed["industries.toml"][0]))
     values.update(_findings(checkers["findings.toml"], parsed["findings.toml"][0]))
-    lease_uses = {p.lease_use for i in values["industries"] for p in i.processes}
+    lease_uses = {p.lease_use for i in values["industries"] for p in i.processes} & set(LEASE_USES)
     values.update(_figures(checkers["figures.toml"], parsed["figures.toml"][0], lease_uses))
     if problems:
         raise DemoDataError(problems)
