@@ -119,3 +119,37 @@ def test_the_demo_command_refuses_a_broken_file_and_writes_nothing(data_dir: Pat
                 assert session.exec(select(func.count()).select_from(Park)).one() == 0
         finally:
             store.close()
+
+
+def test_the_demo_finishes_inspections_and_rechecks_hazards_through_the_services_rules(store: Store, monkeypatch):
+    """Every demo hazard is one `finished_rows` made (the rule `finish_inspection` applies), and every
+    复查 one `new_reinspection` made (the rule `record_reinspection` applies): no second copy of either."""
+    from datetime import date
+
+    from db.models import Hazard, Inspection, Reinspection
+    from inspect_app.services import demo_inspections, hazards, inspections
+    from inspect_app.services.demo import generate_demo
+
+    made_hazards, made_reinspections = set(), set()
+
+    def finished_rows(*args, **kwargs):
+        rows = inspections.finished_rows(*args, **kwargs)
+        made_hazards.update(hazard.id for hazard, _ in rows)
+        return rows
+
+    def new_reinspection(*args, **kwargs):
+        row = hazards.new_reinspection(*args, **kwargs)
+        made_reinspections.add(row.id)
+        return row
+
+    monkeypatch.setattr(demo_inspections, "finished_rows", finished_rows)
+    monkeypatch.setattr(demo_inspections, "new_reinspection", new_reinspection)
+    generate_demo(store, parks=2, tenants_per_park=15, seed=3, today=date(2026, 5, 15))
+    with store.read() as session:
+        hazard_ids = set(session.exec(select(Hazard.id)).all())
+        reinspection_ids = set(session.exec(select(Reinspection.id)).all())
+        unfinished = session.exec(select(func.count()).select_from(Inspection)
+                                  .where(Inspection.status != "finished")).one()
+    assert hazard_ids and hazard_ids == made_hazards
+    assert reinspection_ids and reinspection_ids == made_reinspections
+    assert unfinished == 0
