@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import date
 
 OPEN_HAZARD_STATUSES = ("open", "pending_review", "escalated")
+# The same, as the list of a SQL `status IN (...)`.
+OPEN_HAZARD_STATUSES_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_HAZARD_STATUSES) + ")"
 
 
 def is_overdue(hazard_status: str, item_status: str, deadline: date | None, today: date) -> bool:

@@ -25,7 +25,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.hazard_rules import OPEN_HAZARD_STATUSES
+from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
+from db.tenant_rules import current_tenant_sql
 from forms import china_time
 
 
@@ -126,10 +127,9 @@ def repeat_numbers(conn: sqlite3.Connection, hazard_ids: list[str]) -> dict[str,
 
 def repeat_counts(conn: sqlite3.Connection, park_id: str | None = None) -> dict[str, int]:
     """Park id -> its hazards not yet closed that are repeats (the overview's figure)."""
-    statuses = ", ".join(f"'{s}'" for s in OPEN_HAZARD_STATUSES)
     rows = conn.execute(
         f"""SELECT h.park_id, count(*) FROM hazard h
-            WHERE h.deleted = 0 AND h.status IN ({statuses}) AND h.item_code IS NOT NULL
+            WHERE h.deleted = 0 AND h.status IN {OPEN_HAZARD_STATUSES_SQL} AND h.item_code IS NOT NULL
               {"AND h.park_id = ?" if park_id else ""} AND ({EARLIER_CLOSED_SQL}) > 0
             GROUP BY h.park_id""", (park_id,) if park_id else ())
     return dict(rows.fetchall())
@@ -164,7 +164,7 @@ def due_facts(conn: sqlite3.Connection, park_id: str | None) -> list[DueFacts]:
                   EXISTS (SELECT 1 FROM inspection i
                     WHERE i.tenant_id = t.id AND i.deleted = 0 AND i.status = 'in_progress')
            FROM tenant t
-           WHERE {where} AND t.deleted = 0 AND t.status = 'in_park'""",
+           WHERE {where} AND {current_tenant_sql("t")}""",
         (park_id,) if park_id else ())
     return [DueFacts(tenant_id=r[0], park_id=r[1], name=r[2], building=r[3], unit_no=r[4], fire_hazard_class=r[5],
                      risk_points=tuple(json.loads(r[6] or "[]")), people_living_on_site=bool(r[7]),

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
+from db.tenant_rules import current_tenant_sql
+
 COUNTED_TABLES = {  # counts key -> SQL; live rows for synced tables, every entry of the outbox
     "parks": "SELECT count(*) FROM park WHERE deleted = 0",
     "tenants": "SELECT count(*) FROM tenant WHERE deleted = 0",
@@ -31,14 +34,14 @@ GROUP BY t.park_id, r.year, r.quarter
 KEPT_PARK_QUARTER_TOTALS = ("SELECT park_id, year, quarter, output_wan, electricity_kwh, tax_wan, "
                             "above_output_wan, reports FROM park_quarter_total")
 
-FRESH_PARK_TOTALS = """
+FRESH_PARK_TOTALS = f"""
 SELECT park_id, sum(tenants), sum(area), sum(headcount), sum(above), sum(general), sum(major) FROM (
     SELECT park_id, count(*) AS tenants, coalesce(sum(rented_area_m2), 0) AS area,
            coalesce(sum(headcount), 0) AS headcount, sum(scale = 'above') AS above, 0 AS general, 0 AS major
-    FROM tenant WHERE deleted = 0 AND status = 'in_park' GROUP BY park_id
+    FROM tenant WHERE {current_tenant_sql("tenant")} GROUP BY park_id
     UNION ALL
     SELECT park_id, 0, 0, 0, 0, sum(severity != 'major'), sum(severity = 'major')
-    FROM hazard WHERE deleted = 0 AND status IN ('open', 'pending_review', 'escalated') GROUP BY park_id
+    FROM hazard WHERE deleted = 0 AND status IN {OPEN_HAZARD_STATUSES_SQL} GROUP BY park_id
 ) GROUP BY park_id
 """
 KEPT_PARK_TOTALS = ("SELECT park_id, tenants, rented_area_m2, headcount, above_tenants, unclosed_general, "

@@ -11,6 +11,7 @@ import json
 import sqlite3
 
 from db.overview import overdue_sql
+from db.tenant_rules import current_tenant_sql
 
 
 def _park_filter(column: str, park_id: str | None) -> str:
@@ -42,7 +43,7 @@ WHERE year * 4 + quarter - 1 BETWEEN :first AND :last {_park_filter("park_id", p
 """
 
 
-TENANT_ROWS_SQL = """
+TENANT_ROWS_SQL = f"""
 SELECT t.id, t.name, t.credit_code, t.building, t.unit_no, t.scale, t.efficiency_class, t.rented_area_m2,
        t.headcount, now.output_value_wan, now.electricity_kwh, now.water_t, now.tax_wan, before.output_value_wan
 FROM tenant t
@@ -50,7 +51,7 @@ LEFT JOIN quarterly_report now
        ON now.tenant_id = t.id AND now.deleted = 0 AND now.year = :year AND now.quarter = :quarter
 LEFT JOIN quarterly_report before
        ON before.tenant_id = t.id AND before.deleted = 0 AND before.year = :year - 1 AND before.quarter = :quarter
-WHERE t.park_id = :park_id AND t.deleted = 0 AND t.status = 'in_park'
+WHERE t.park_id = :park_id AND {current_tenant_sql("t")}
 ORDER BY t.name, t.credit_code
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,21 @@ def test_the_scan_sees_a_writable_connection_in_a_service(tmp_path):
     source = tmp_path / "service.py"
     source.write_text("def f(store):\n    with store.connect() as conn:\n        conn.execute('x')\n")
     assert _calls(source) == [("store", "connect")]
+
+
+# --- one rule, one place --------------------------------------------------------------------------
+
+# A current tenant written out in SQL (`status = 'in_park'`) or as an ORM test on the column.
+CURRENT_TENANT_SPELLED_OUT = re.compile(r"status\s*=\s*'in_park'|Tenant\.status\s*==")
+
+
+def test_the_current_tenant_rule_is_written_once():
+    # db/tenant_rules.py is the one definition, current_tenant_clause in db/queries.py its ORM form;
+    # migrations keep their own copy as of their revision. services/demo.py still spells it out
+    # once (its builder's tenant list) until it reads through current_tenant_clause.
+    kept = {"db/queries.py": 1, "inspect_app/services/demo.py": 1}
+    spelled = {name: found for path in app_files() + core_files()
+               if not (name := str(path.relative_to(ROOT))).startswith("db/migrations/")
+               and (found := len(CURRENT_TENANT_SPELLED_OUT.findall(path.read_text(encoding="utf-8")))) > kept.get(name, 0)}
+    assert spelled == {}
+    assert CURRENT_TENANT_SPELLED_OUT.search((ROOT / "db/migrations/versions/0005_park_totals.py").read_text())

@@ -27,6 +27,7 @@ from sqlmodel import select
 from db.errors import UserError
 from db.models import InspectionPlan, InspectionTask, Inspector, Park, PlanDraw, PlanRecusal, Tenant
 from db.store import Store
+from db.tenant_rules import current_tenant_sql
 from forms import china_time
 from inspect_app.services import office_role, plan_draw
 from inspect_app.services.plan_draw import FACTORS, Candidate, DrawError, Pairing, Parameters
@@ -213,7 +214,7 @@ def build_register(store: Store, plan: InspectionPlan, *, today: date) -> tuple[
     with store.read_connection() as conn:
         tenants = conn.execute(
             f"SELECT t.id, t.park_id, p.street, t.fire_hazard_class, t.people_living_on_site FROM tenant t "
-            f"JOIN park p ON p.id = t.park_id WHERE t.deleted = 0 AND t.status = 'in_park' "
+            f"JOIN park p ON p.id = t.park_id WHERE {current_tenant_sql('t')} "
             f"AND t.merged_into IS NULL AND t.park_id IN ({marks})", plan.park_ids).fetchall()
         open_hazards = dict(conn.execute(
             "SELECT h.tenant_id, count(*) FROM hazard h WHERE h.deleted = 0 AND h.status != 'closed' "

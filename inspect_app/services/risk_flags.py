@@ -26,7 +26,7 @@ The rules, for a quarter Q (the overview's quarter) and a day `today`:
   (kind "ledger_verification", e.g. forms/templates/ledger_verification.toml) has failed items;
   the flag names them, with the value observed on site when the inspector recorded one.
 
-Flags are for tenants in the park (`status = 'in_park'`); one who left needs none. Each flag
+Flags are for current tenants (db/tenant_rules.py); one who left needs none. Each flag
 carries its figures (`facts`) and says itself in words with them (`explanation()`), in the
 current language through the `risk_flags.*` catalogue keys.
 
@@ -45,6 +45,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from db.hazard_rules import is_overdue, overdue_sql
+from db.tenant_rules import current_tenant_sql
 from forms import china_time
 from forms.i18n import t
 from inspect_app.config import RiskFlagThresholds
@@ -279,7 +280,7 @@ def ledger_template_ids() -> tuple[str, ...]:
 
 def _live_tenant_join(alias: str, tenant_id: str, park_id: str | None) -> str:
     park = f"AND {alias}.park_id = :park_id" if park_id else ""
-    return f"JOIN tenant {alias} ON {alias}.id = {tenant_id} AND {alias}.deleted = 0 AND {alias}.status = 'in_park' {park}"
+    return f"JOIN tenant {alias} ON {alias}.id = {tenant_id} AND {current_tenant_sql(alias)} {park}"
 
 
 def _quarterly_sql(park_id: str | None) -> str:
@@ -325,8 +326,8 @@ def _ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
     # tenants' inspections (ix_inspection_tenant_id) — by template it read the county's, 54 ms
     # for a 100-tenant park among 300,000 tenants. CROSS JOIN fixes that order for SQLite, and
     # the unary + keeps it off the template index.
-    source = ("tenant t CROSS JOIN inspection i ON i.tenant_id = t.id AND t.deleted = 0 "
-              "AND t.status = 'in_park' AND t.park_id = :park_id" if park_id
+    source = (f"tenant t CROSS JOIN inspection i ON i.tenant_id = t.id AND {current_tenant_sql('t')} "
+              "AND t.park_id = :park_id" if park_id
               else f"inspection i {_live_tenant_join('t', 'i.tenant_id', None)}")
     return f"""
 WITH latest AS (
