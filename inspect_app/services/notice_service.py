@@ -17,7 +17,6 @@ is not served; a document superseded by a newer revision is not either (the newe
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +25,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from db.errors import UserError
+from db.notice_service_queries import notices_with_service, services_of
 from db.store import Store
 from forms.china_time import local_date
 from forms.errors import field_messages
@@ -112,29 +112,16 @@ def _calendar(calendar: WorkCalendar | None) -> WorkCalendar:
 
 # --- reading ------------------------------------------------------------------------------------
 
-# Live documents not superseded by a newer revision, each with its latest live service (by clock).
-NOTICES_SQL = """
-SELECT n.id, n.number, n.kind, n.park_id, p.code, coalesce(t.name, p.name), n.issued_at,
-       s.id, s.method, s.recipient, s.served_on, s.refused, s.witness, s.note
-FROM notice n
-JOIN park p ON p.id = n.park_id
-LEFT JOIN tenant t ON t.id = n.tenant_id
-LEFT JOIN notice_service s ON s.id = (SELECT x.id FROM notice_service x WHERE x.notice_id = n.id AND x.deleted = 0
-                                      ORDER BY x.hlc DESC, x.id DESC LIMIT 1)
-WHERE n.deleted = 0 AND NOT EXISTS (SELECT 1 FROM notice m WHERE m.supersedes_id = n.id AND m.deleted = 0)
-"""
-
 
 def _issued_on(value: str | datetime) -> date:
     instant = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return local_date(instant)  # a naive value is UTC, as the database stores it
 
 
-def _rows(conn: sqlite3.Connection, where: str, params: tuple, today: date, calendar: WorkCalendar) -> list[NoticeRow]:
+def _rows(conn: sqlite3.Connection, today: date, calendar: WorkCalendar, **filters) -> list[NoticeRow]:
     found = []
     for (notice_id, number, kind, park_id, park_code, addressee, issued_at,
-         service_id, method, recipient, served_on, refused, witness, note) in conn.execute(
-            f"{NOTICES_SQL} {where} ORDER BY n.issued_at DESC, n.number", params):
+         service_id, method, recipient, served_on, refused, witness, note) in notices_with_service(conn, **filters):
         issued_on = _issued_on(issued_at)
         service = None
         if service_id is not None:
@@ -153,11 +140,8 @@ def list_notices(store: Store, *, today: date, park_id: str | None = None, late_
     """Issued documents (of one park, or all; of one inspection when `inspection_id` is given),
     newest first, with their service state on `today`."""
     calendar = _calendar(calendar)
-    where, params = ("AND n.park_id = ?", (park_id,)) if park_id else ("", ())
-    if inspection_id:
-        where, params = f"{where} AND n.inspection_id = ?", (*params, inspection_id)
     with store.read_connection() as conn:
-        rows = _rows(conn, where, params, today, calendar)
+        rows = _rows(conn, today, calendar, park_id=park_id, inspection_id=inspection_id)
     return [row for row in rows if row.late] if late_only else rows
 
 
@@ -168,7 +152,7 @@ def late_numbers(store: Store, numbers: list[str], *, today: date, calendar: Wor
         return set()
     calendar = _calendar(calendar)
     with store.read_connection() as conn:
-        rows = _rows(conn, "AND n.number IN (SELECT value FROM json_each(?))", (json.dumps(wanted),), today, calendar)
+        rows = _rows(conn, today, calendar, numbers=wanted)
     return {row.number for row in rows if row.late}
 
 
@@ -176,9 +160,8 @@ def late_counts(conn: sqlite3.Connection, *, today: date, park_id: str | None = 
                 calendar: WorkCalendar | None = None) -> dict[str, int]:
     """{park id: documents late in service}: what the overview counts (a plain sqlite3 connection)."""
     calendar = _calendar(calendar)
-    where, params = ("AND n.park_id = ?", (park_id,)) if park_id else ("", ())
     counts: dict[str, int] = {}
-    for row in _rows(conn, where, params, today, calendar):
+    for row in _rows(conn, today, calendar, park_id=park_id):
         if row.late:
             counts[row.park_id] = counts.get(row.park_id, 0) + 1
     return counts
@@ -187,7 +170,7 @@ def late_counts(conn: sqlite3.Connection, *, today: date, park_id: str | None = 
 def find_notice(store: Store, number: str, *, today: date, calendar: WorkCalendar | None = None) -> NoticeRow:
     number = (number or "").strip()
     with store.read_connection() as conn:
-        rows = _rows(conn, "AND n.number = ?", (number,), today, _calendar(calendar))
+        rows = _rows(conn, today, _calendar(calendar), numbers=[number])
     if not rows:
         raise UserError("errors.notice_missing", number=number)
     return rows[0]
@@ -196,8 +179,7 @@ def find_notice(store: Store, number: str, *, today: date, calendar: WorkCalenda
 def service_history(store: Store, notice_id: str) -> list[Service]:
     """Every service recorded for a document, the latest first (a correction does not erase)."""
     with store.read_connection() as conn:
-        rows = conn.execute("SELECT id, method, recipient, served_on, refused, witness, note FROM notice_service "
-                            "WHERE notice_id = ? AND deleted = 0 ORDER BY hlc DESC, id DESC", (notice_id,)).fetchall()
+        rows = services_of(conn, notice_id)
     return [Service(i, m, r, date.fromisoformat(s), bool(f), w, n) for i, m, r, s, f, w, n in rows]
 
 
