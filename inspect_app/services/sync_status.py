@@ -1,5 +1,6 @@
 """What the TUI shows about sync (pending changes, last sync, conflicts, refusals) and the sync
-it starts. Plain SQL on small counts: the status line is refreshed often and must stay cheap."""
+it starts. Its reads are small counts (db/sync_status_queries.py): the status line is refreshed
+often and must stay cheap."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from db.errors import UserError
 from db.store import Store
+from db.sync_status_queries import sync_counts
 from forms import china_time
 
 
@@ -36,23 +38,11 @@ def sync_status(store: Store) -> SyncStatus:
     hub = configured_hub(store)
     url = _normalised(hub.url) if hub else None
     with store.read_connection() as conn:
-        if url is not None:
-            # The hub's row by the address it was last synced at (cursors are keyed by its id).
-            row = conn.execute("SELECT pushed_seq, last_sync_at FROM sync_state WHERE hub_url = ? OR hub_id = ? "
-                               "ORDER BY last_sync_at DESC LIMIT 1", (url, url)).fetchone()
-        else:  # no hub remembered (yet): what no hub has acknowledged
-            row = conn.execute("SELECT max(pushed_seq), max(last_sync_at), count(*) FROM sync_state").fetchone()
-        pushed, last = (row[0] or 0, row[1]) if row else (0, None)
-        # Outbox numbers are dense (rowids, max + 1, never deleted): the count of those past the
-        # cursor is a subtraction. count(*) walked them all: 1.5 s on a device with 30 million.
-        last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
-        pending = max(0, last_seq - pushed)
-        conflicts = conn.execute("SELECT count(*) FROM conflict WHERE resolved = 0 AND deleted = 0").fetchone()[0]
-        rejected = conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0]
-        # Partial index ix_applied_change_problem: the set-aside few, not the whole inbox.
-        set_aside = conn.execute("SELECT count(*) FROM applied_change WHERE problem IS NOT NULL").fetchone()[0]
-    never_connected = url is None and (row is None or row[2] == 0)
-    return SyncStatus(url, pending, _local(last), conflicts, rejected, set_aside, never_connected)
+        counts = sync_counts(conn, url)
+    pending = max(0, counts.last_seq - counts.pushed_seq)
+    never_connected = url is None and counts.hubs == 0
+    return SyncStatus(url, pending, _local(counts.last_sync_at), counts.conflicts, counts.rejected, counts.set_aside,
+                      never_connected)
 
 
 def run_sync(store: Store, progress=None, keys_dir: Path | None = None):
