@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db.duplicate_queries import duplicate_pairs, tenant_facts
 from db.errors import UserError
 from db.store import Store
 
@@ -55,23 +56,10 @@ class MergeResult:
     quarters_dropped: int  # the other tenant's reports of quarters the kept one has: tombstoned
 
 
-PAIRS = """
-SELECT a.park_id, p.name, a.credit_code, a.id, b.id
-FROM tenant a
-JOIN tenant b ON b.park_id = a.park_id AND b.credit_code = a.credit_code AND b.deleted = 0 AND b.id > a.id
-JOIN park p ON p.id = a.park_id
-WHERE a.deleted = 0
-  AND NOT (coalesce(a.distinct_code, '') = a.credit_code AND coalesce(b.distinct_code, '') = b.credit_code)
-"""
-
-
 def possible_duplicates(store: Store, park_id: str | None = None) -> list[DuplicatePair]:
     """Pairs of live tenants of one park with the same code not marked distinct, by park and code."""
-    sql, values = PAIRS, ()
-    if park_id is not None:
-        sql, values = PAIRS + " AND a.park_id = ?", (park_id,)
     with store.read_connection() as conn:
-        rows = conn.execute(sql + " ORDER BY p.name, a.credit_code, a.id, b.id", values).fetchall()
+        rows = duplicate_pairs(conn, park_id)
         briefs = {tenant_id: _brief(conn, tenant_id) for row in rows for tenant_id in row[3:]}
     pairs = []
     for park, park_name, code, first, second in rows:
@@ -81,10 +69,7 @@ def possible_duplicates(store: Store, park_id: str | None = None) -> list[Duplic
 
 
 def _brief(conn, tenant_id: str) -> TenantBrief:
-    name, contact_name, phone, created = conn.execute(
-        "SELECT name, contact_name, contact_phone, created_at FROM tenant WHERE id = ?", (tenant_id,)).fetchone()
-    inspections = conn.execute("SELECT count(*) FROM inspection WHERE tenant_id = ? AND deleted = 0",
-                               (tenant_id,)).fetchone()[0]
+    name, contact_name, phone, created, inspections = tenant_facts(conn, tenant_id)
     contact = " ".join(part for part in (contact_name, phone) if part)
     return TenantBrief(tenant_id, name, contact, str(created or "")[:10], inspections)
 
