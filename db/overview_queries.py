@@ -1,5 +1,6 @@
-"""What the park and county overview (inspect_app/services/park_overview.py) reads: parks, the
-totals the triggers keep per park and per park-quarter, overdue items, the tenants' table.
+"""What the park and county overview (inspect_app/services/park_overview.py) and its quarterly
+report (inspect_app/services/quarterly_report.py) read: parks, the totals the triggers keep per
+park and per park-quarter, overdue items, the tenants' table, the flagged tenants' names.
 
 Plain SQL on a `Store.read_connection()` connection, a handful of aggregate statements per
 overview; rows come back as tuples in the order the service builds its figures from.
@@ -105,3 +106,15 @@ def overdue_counts(conn: sqlite3.Connection, park_id: str | None, today: str) ->
 def tenant_rows(conn: sqlite3.Connection, park_id: str, year: int, quarter: int) -> list[tuple]:
     """The park's tenants in the park with the quarter's figures and the same quarter a year before."""
     return conn.execute(TENANT_ROWS_SQL, {"park_id": park_id, "year": year, "quarter": quarter}).fetchall()
+
+
+def park_districts(conn: sqlite3.Connection) -> set[str]:
+    """The districts the live parks name (trimmed, blanks left out)."""
+    return {row[0].strip() for row in conn.execute("SELECT DISTINCT district FROM park WHERE deleted = 0")
+            if row[0] and row[0].strip()}
+
+
+def tenant_names(conn: sqlite3.Connection, tenant_ids: list[str]) -> list[tuple[str, str, str, str]]:
+    """(id, park id, name, credit code) of the tenants given."""
+    return conn.execute("SELECT id, park_id, name, credit_code FROM tenant WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(tenant_ids),)).fetchall()

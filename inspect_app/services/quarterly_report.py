@@ -15,11 +15,11 @@ The report speaks the language it is asked for (default: the UI's). Its title na
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 from db.errors import UserError
+from db.overview_queries import park_districts, tenant_names
 from db.store import Store
 from exports.quarterly_report_data import (
     COUNTY,
@@ -123,8 +123,7 @@ def region_name(store: Store) -> str:
     if configured:
         return configured
     with store.read_connection() as conn:
-        districts = {row[0].strip() for row in conn.execute("SELECT DISTINCT district FROM park WHERE deleted = 0")
-                     if row[0] and row[0].strip()}
+        districts = park_districts(conn)
     return districts.pop() if len(districts) == 1 else ""
 
 
@@ -132,8 +131,7 @@ def _county_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskF
                   parks: dict[str, ParkRow], lang: str) -> tuple[FlaggedLine, ...]:
     with store.read_connection() as conn:
         flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds)
-        tenants = conn.execute("SELECT id, park_id, name, credit_code FROM tenant "
-                               "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(flags)),)).fetchall()
+        tenants = tenant_names(conn, list(flags))
     lines: list[FlaggedLine] = []
     for tenant_id, park_id, name, credit_code in sorted(
             tenants, key=lambda row: (parks[row[1]].code if row[1] in parks else "", row[2], row[3])):
