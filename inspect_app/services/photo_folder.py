@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from db.attachment_files import MEDIA_TYPES
+from db.local_settings import read_setting
 from db.models import LocalSetting
 from db.store import Store
 from forms import china_time
@@ -182,10 +183,10 @@ def _subfolders(folder: Path) -> list[Path]:
 def last_folder(store: Store) -> Path | None:
     """The folder this device last picked photos from, if it still exists."""
     with store.read_connection() as conn:
-        row = conn.execute("SELECT value FROM local_setting WHERE key = ?", (LAST_FOLDER_KEY,)).fetchone()
-    if row is None or not row[0]:
+        value = read_setting(conn, LAST_FOLDER_KEY)
+    if not value:
         return None
-    folder = Path(row[0])
+    folder = Path(value)
     return folder if _is_dir(folder) else None
 
 
