@@ -26,8 +26,8 @@ from sqlmodel import select
 
 from db.errors import UserError
 from db.models import InspectionPlan, InspectionTask, Inspector, Park, PlanDraw, PlanRecusal, Tenant
+from db.plan_register_queries import register_facts
 from db.store import Store
-from db.tenant_rules import current_tenant_sql
 from forms import china_time
 from inspect_app.services import office_role, plan_draw
 from inspect_app.services.plan_draw import FACTORS, Candidate, DrawError, Pairing, Parameters
@@ -210,43 +210,22 @@ def build_register(store: Store, plan: InspectionPlan, *, today: date) -> tuple[
     from inspect_app.config import risk_flag_thresholds
     from inspect_app.services.risk_flags import load_flags
 
-    marks = ",".join("?" * len(plan.park_ids))
     with store.read_connection() as conn:
-        tenants = conn.execute(
-            f"SELECT t.id, t.park_id, p.street, t.fire_hazard_class, t.people_living_on_site FROM tenant t "
-            f"JOIN park p ON p.id = t.park_id WHERE {current_tenant_sql('t')} "
-            f"AND t.merged_into IS NULL AND t.park_id IN ({marks})", plan.park_ids).fetchall()
-        open_hazards = dict(conn.execute(
-            "SELECT h.tenant_id, count(*) FROM hazard h WHERE h.deleted = 0 AND h.status != 'closed' "
-            "AND h.tenant_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hazard n WHERE n.supersedes_id = h.id "
-            "AND n.deleted = 0) GROUP BY h.tenant_id"))
-        # The same checklist item found failing at two or more inspections (first revisions only).
-        repeats = dict(conn.execute(
-            "SELECT tenant_id, count(*) FROM (SELECT h.tenant_id FROM hazard h WHERE h.deleted = 0 "
-            "AND h.item_code IS NOT NULL AND h.tenant_id IS NOT NULL AND h.supersedes_id IS NULL "
-            "GROUP BY h.tenant_id, h.item_code HAVING count(DISTINCT h.inspection_id) >= 2) GROUP BY tenant_id"))
-        inspected = {row[0] for row in conn.execute(
-            "SELECT DISTINCT tenant_id FROM inspection WHERE deleted = 0 AND status = 'finished' "
-            "AND tenant_id IS NOT NULL")}
-        reinspection_due = {row[0] for row in conn.execute(
-            "SELECT DISTINCT h.tenant_id FROM rectification_item r JOIN hazard h ON h.id = r.hazard_id "
-            "WHERE r.deleted = 0 AND h.deleted = 0 AND r.status IN ('open', 'pending_review') "
-            "AND h.status IN ('open', 'pending_review') AND r.deadline IS NOT NULL AND r.deadline <= ? "
-            "AND h.tenant_id IS NOT NULL", (plan.complete_by.isoformat(),))}
+        facts = register_facts(conn, plan.park_ids, plan.complete_by)
         flags = load_flags(conn, quarter=Quarter.last_complete(today), today=today,
                            thresholds=risk_flag_thresholds())
     candidates = []
     excluded = 0
-    for tenant_id, park_id, street, fire_class, living in tenants:
-        if tenant_id in reinspection_due:
+    for tenant_id, park_id, street, fire_class, living in facts.tenants:
+        if tenant_id in facts.reinspection_due:
             excluded += 1
             continue
         kinds = {f.kind for f in flags.get(tenant_id, ())}
         factors = {"class_a": fire_class == "A", "class_b": fire_class == "B", "people_living": bool(living),
-                   "open_hazards": min(open_hazards.get(tenant_id, 0), COUNT_CAP),
+                   "open_hazards": min(facts.open_hazards.get(tenant_id, 0), COUNT_CAP),
                    "overdue_hazards": "overdue_hazards" in kinds,
-                   "repeat_findings": min(repeats.get(tenant_id, 0), COUNT_CAP),
-                   "never_inspected": tenant_id not in inspected, "zombie": "zombie" in kinds,
+                   "repeat_findings": min(facts.repeats.get(tenant_id, 0), COUNT_CAP),
+                   "never_inspected": tenant_id not in facts.inspected, "zombie": "zombie" in kinds,
                    "declining": "declining" in kinds}
         candidates.append(Candidate(tenant_id, park_id, street or "", tuple(int(factors[f]) for f in FACTORS)))
     return candidates, excluded
