@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from db import risk_flag_queries
 from db.overview import PARK_SUMMARIES_SQL, overdue_sql
 from db.queries import _hazard_counts
 from db.store import Store
@@ -62,7 +63,7 @@ def test_a_parks_ledger_mismatch_flag_reads_its_tenants_inspections(demo):
     conn, park_id, _ = demo
     templates = risk_flags.ledger_template_ids()
     params = {f"template{n}": template for n, template in enumerate(templates)} | {"park_id": park_id}
-    steps = plan(conn, risk_flags._ledger_sql(park_id, templates), params)
+    steps = plan(conn, risk_flag_queries.ledger_sql(park_id, templates), params)
     assert any(step.startswith("SEARCH t USING INDEX") and "(park_id=?)" in step for step in steps), steps
     assert "SEARCH i USING INDEX ix_inspection_tenant_id (tenant_id=?)" in steps, steps
 
@@ -71,7 +72,7 @@ def test_the_decline_and_idle_candidates_are_found_per_tenant_not_by_scanning_th
     conn, _, _ = demo
     params = {"year": 2026, "quarter": 3, "zombie_output": 1.0, "decline_pct": 30, "first": 8100, "last": 8106,
               "park_id": None}
-    steps = plan(conn, risk_flags._quarterly_sql(None), params)
+    steps = plan(conn, risk_flag_queries.quarterly_sql(None), params)
     assert not any(step.startswith("SCAN r") for step in steps), steps  # no walk of every quarterly report
 
 

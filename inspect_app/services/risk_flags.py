@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from db.hazard_rules import is_overdue, overdue_sql
-from db.tenant_rules import current_tenant_sql
+from db.hazard_rules import is_overdue
+from db.risk_flag_queries import latest_ledger_checks, overdue_items, quarter_reports
 from forms import china_time
 from forms.i18n import t
 from inspect_app.config import RiskFlagThresholds
@@ -278,72 +278,6 @@ def ledger_template_ids() -> tuple[str, ...]:
     return tuple(sorted(ids | {"ledger_verification"}))
 
 
-def _live_tenant_join(alias: str, tenant_id: str, park_id: str | None) -> str:
-    park = f"AND {alias}.park_id = :park_id" if park_id else ""
-    return f"JOIN tenant {alias} ON {alias}.id = {tenant_id} AND {current_tenant_sql(alias)} {park}"
-
-
-def _quarterly_sql(park_id: str | None) -> str:
-    # SQL only narrows the tenants to those that may meet a rule (a superset: the zombie run ends
-    # with a low output in Q; the decline is checked one point below its threshold); the rules
-    # above decide. So the county needs the window's reports of a few thousand tenants, not 30,000.
-    # Each live tenant's report of Q and of Q a year before are found by the (tenant, year,
-    # quarter) unique index: the work follows the tenants asked about, not how many quarters the
-    # table holds (two scans of the whole table and a join of the two took 1.7x as long).
-    return f"""
-WITH candidates AS MATERIALIZED (  -- evaluated once, before the window's reports are read
-    SELECT r.tenant_id, r.output_value_wan < :zombie_output AS idle
-    FROM quarterly_report r {_live_tenant_join("t", "r.tenant_id", park_id)}
-    LEFT JOIN quarterly_report b
-           ON b.tenant_id = r.tenant_id AND b.year = :year - 1 AND b.quarter = :quarter AND b.deleted = 0
-    WHERE r.deleted = 0 AND r.year = :year AND r.quarter = :quarter AND r.output_value_wan IS NOT NULL
-      AND (r.output_value_wan < :zombie_output
-           OR (b.output_value_wan > 0 AND r.output_value_wan * 100 <= b.output_value_wan * (100 - :decline_pct + 1)))
-)
-SELECT r.tenant_id, r.year, r.quarter, r.output_value_wan, r.electricity_kwh
-FROM candidates c JOIN quarterly_report r ON r.tenant_id = c.tenant_id
-WHERE (CASE WHEN c.idle THEN r.year * 4 + r.quarter - 1 BETWEEN :first AND :last  -- the zombie rule's window
-            ELSE r.quarter = :quarter AND r.year IN (:year, :year - 1) END)      -- the declining rule's two
-  AND r.deleted = 0
-"""
-
-
-def _overdue_sql(park_id: str | None) -> str:
-    # Overdue hazards of tenants in the park (db/hazard_rules.py, as db/overview.py counts them).
-    # For one park, start from its own hazards (indexed by park) rather than the county's open
-    # items: CROSS JOIN is SQLite's way to fix the join order (without ANALYZE it picks the status index).
-    return f"""
-SELECT h.tenant_id, h.severity, r.deadline, r.status, h.status
-FROM hazard h {"CROSS JOIN" if park_id else "JOIN"} rectification_item r ON r.hazard_id = h.id {_live_tenant_join("t", "h.tenant_id", park_id)}
-WHERE h.deleted = 0 AND {overdue_sql("h", "r")}
-  {"AND h.park_id = :park_id" if park_id else ""}
-"""
-
-
-def _ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
-    names = ", ".join(f":template{n}" for n in range(len(template_ids)))
-    # The county: the ledger verifications by template (ix_inspection_template_id). One park: its
-    # tenants' inspections (ix_inspection_tenant_id) — by template it read the county's, 54 ms
-    # for a 100-tenant park among 300,000 tenants. CROSS JOIN fixes that order for SQLite, and
-    # the unary + keeps it off the template index.
-    source = (f"tenant t CROSS JOIN inspection i ON i.tenant_id = t.id AND {current_tenant_sql('t')} "
-              "AND t.park_id = :park_id" if park_id
-              else f"inspection i {_live_tenant_join('t', 'i.tenant_id', None)}")
-    return f"""
-WITH latest AS (
-    SELECT i.id, i.tenant_id, coalesce(i.finished_at, i.started_at) AS done,
-           row_number() OVER (PARTITION BY i.tenant_id
-                              ORDER BY coalesce(i.finished_at, i.started_at) DESC, i.id DESC) AS n
-    FROM {source}
-    WHERE i.deleted = 0 AND i.status = 'finished' AND {"+" if park_id else ""}i.template_id IN ({names})
-)
-SELECT l.tenant_id, l.done, c.item_code, c.item_text, c.observed_value
-FROM latest l LEFT JOIN check_result c ON c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
-WHERE l.n = 1
-ORDER BY l.tenant_id, c.position, c.item_code
-"""
-
-
 def _local_date(stored_utc: str) -> date:
     """The day, where the app runs, of a UTC time as the store keeps it ('2026-09-12 02:15:00.000000')."""
     return china_time.local_date(datetime.fromisoformat(stored_utc))
@@ -356,20 +290,17 @@ def load_flags(conn: sqlite3.Connection, *, quarter: Quarter, today: date, thres
     params = {"year": quarter.year, "quarter": quarter.quarter, "zombie_output": thresholds.zombie_output_wan,
               "decline_pct": thresholds.decline_pct, "first": window_start(quarter, thresholds).index,
               "last": quarter.index, "park_id": park_id}
-    for tenant_id, year, number, output, electricity in conn.execute(_quarterly_sql(park_id), params):
+    for tenant_id, year, number, output, electricity in quarter_reports(conn, **params):
         reports.setdefault(tenant_id, {})[Quarter(year, number)] = QuarterFigures(output, electricity)
 
     open_items: dict[str, list[OpenItem]] = {}
-    for tenant_id, severity, deadline, status, hazard_status in conn.execute(
-            _overdue_sql(park_id), {"today": today.isoformat(), "park_id": park_id}):
+    for tenant_id, severity, deadline, status, hazard_status in overdue_items(conn, today=today, park_id=park_id):
         open_items.setdefault(tenant_id, []).append(
             OpenItem(severity, date.fromisoformat(deadline), status, hazard_status))
 
-    template_ids = ledger_template_ids()
     ledger: dict[str, LedgerCheck] = {}
-    ledger_params = {f"template{n}": template_id for n, template_id in enumerate(template_ids)}
-    ledger_params["park_id"] = park_id
-    for tenant_id, done, code, text, observed in conn.execute(_ledger_sql(park_id, template_ids), ledger_params):
+    for tenant_id, done, code, text, observed in latest_ledger_checks(conn, template_ids=ledger_template_ids(),
+                                                                      park_id=park_id):
         check = ledger.get(tenant_id) or LedgerCheck(_local_date(done))
         if code is not None:
             check = LedgerCheck(check.inspected_on, (*check.failed, FailedCheck(code, text, observed or None)))
