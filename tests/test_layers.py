@@ -214,3 +214,39 @@ def test_the_current_tenant_rule_is_written_once():
                and (found := len(CURRENT_TENANT_SPELLED_OUT.findall(path.read_text(encoding="utf-8")))) > kept.get(name, 0)}
     assert spelled == {}
     assert CURRENT_TENANT_SPELLED_OUT.search((ROOT / "db/migrations/versions/0005_park_totals.py").read_text())
+
+
+# --- services hold rules and words, not SQL (docs/ARCHITECTURE.md "The store") ------------------
+
+# Statements as this code base writes them: keywords in capitals (prose never starts "SELECT x").
+SQL_STATEMENT = re.compile(r"\b(SELECT\s|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s)")
+
+
+def sql_strings(path: Path) -> list[str]:
+    """The string literals of a file that hold an SQL statement; an f-string is read with each
+    placeholder as `x`, so `f"UPDATE {table} SET ..."` is seen."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(part.value if isinstance(part, ast.Constant) else "x" for part in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if SQL_STATEMENT.search(text):
+            found.append(text)
+    return found
+
+
+def test_the_sql_scan_sees_plain_and_formatted_statements(tmp_path):
+    source = tmp_path / "service.py"
+    source.write_text('A = "SELECT id FROM tenant"\n'
+                      'def f(table, key):\n    return f"UPDATE {table} SET x = 1 WHERE id = {key}"\n'
+                      'B = "Select the tenants to export; update the ledger; delete from the list"\n')
+    assert sql_strings(source) == ["SELECT id FROM tenant", "UPDATE x SET x = 1 WHERE id = x"]
+
+
+def test_services_hold_no_sql():
+    services = sorted((ROOT / "inspect_app" / "services").glob("*.py"))
+    assert {str(path.relative_to(ROOT)): texts for path in services if (texts := sql_strings(path))} == {}
+    assert sql_strings(ROOT / "db" / "duplicate_queries.py")  # the statements moved to db/ are seen
