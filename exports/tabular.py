@@ -23,6 +23,8 @@ from pathlib import Path
 
 Cell = str | int | float | date | None
 
+# The spreadsheet files the app writes (ledger, hazards, quarterly figures) and reads (the imports).
+SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_GUARD = "'"

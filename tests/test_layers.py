@@ -216,6 +216,14 @@ def test_the_current_tenant_rule_is_written_once():
     assert CURRENT_TENANT_SPELLED_OUT.search((ROOT / "db/migrations/versions/0005_park_totals.py").read_text())
 
 
+def test_the_spreadsheet_suffixes_are_defined_once():
+    defined = sorted(str(path.relative_to(ROOT)) for path in app_files() + core_files()
+                     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                     if isinstance(node, ast.Assign)
+                     and any(getattr(target, "id", None) == "SUPPORTED_SUFFIXES" for target in node.targets))
+    assert defined == ["exports/tabular.py"]
+
+
 # --- services hold rules and words, not SQL (docs/ARCHITECTURE.md "The store") ------------------
 
 # Statements as this code base writes them: keywords in capitals (prose never starts "SELECT x").

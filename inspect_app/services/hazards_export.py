@@ -19,12 +19,11 @@ from sqlmodel import select
 from db.errors import UserError
 from db.models import RectificationItem, Reinspection, Tenant
 from db.store import Store
-from exports.tabular import Cell, write_csv, write_xlsx
+from exports.tabular import SUPPORTED_SUFFIXES, Cell, write_csv, write_xlsx
 from forms.catalogues import label
 from forms.i18n import t
 from inspect_app.services.hazards import HazardQuery, HazardRow, list_hazards
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 PAGE = 1000  # rows per list_hazards call
 IN_CHUNK = 500  # ids per IN (...) query: SQLite's variable limit is far above, the plan stays simple
 

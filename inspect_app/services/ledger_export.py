@@ -18,11 +18,9 @@ from db import queries
 from db.errors import UserError
 from db.models import Park, Tenant
 from db.store import Store
-from exports.tabular import Cell, write_csv, write_xlsx
+from exports.tabular import SUPPORTED_SUFFIXES, Cell, write_csv, write_xlsx
 from forms.catalogues import label, labels
 from forms.i18n import available_languages, t
-
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from db.errors import UserError
-from exports.tabular import FORMULA_GUARD, FORMULA_STARTS
+from exports.tabular import FORMULA_GUARD, FORMULA_STARTS, SUPPORTED_SUFFIXES
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 HEADER_SEARCH_ROWS = 30  # a header is looked for in this many first rows (titles above it are common)
 SUBTOTAL_WORDS = ("合计", "小计", "总计")
