@@ -62,7 +62,7 @@ def write_device(store, number: int, tenants: int, edits: int) -> None:
 
 
 def outbox(store) -> int:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return conn.execute("SELECT count(*) FROM change_log").fetchone()[0]
 
 
@@ -74,7 +74,7 @@ def fingerprint(store) -> dict[str, tuple[int, str]]:
     from db.models import SYNCED_TABLES
 
     result = {}
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         for name, model in sorted(SYNCED_TABLES.items()):
             columns = ", ".join(f'"{c.name}"' for c in model.__table__.columns if c.name != "updated_at")
             digest = hashlib.sha256()

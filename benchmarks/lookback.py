@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     store = Store.open(args.db, migrate=False)
     rules = DueRules()  # the defaults, whatever this machine's config says
     try:
-        with store.connect() as conn:
+        with store.read_connection() as conn:
             park, tenants = conn.execute(
                 "SELECT park_id, count(*) FROM tenant WHERE deleted = 0 AND status = 'in_park' "
                 "GROUP BY park_id ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def with_conn(call):
             def run():
-                with store.connect() as conn:
+                with store.read_connection() as conn:
                     call(conn)
             return run
 

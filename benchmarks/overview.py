@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         }
 
         def flags_only() -> None:
-            with store.connect() as conn:
+            with store.read_connection() as conn:
                 load_flags(conn, quarter=quarter, today=today, thresholds=thresholds)
 
         metrics["risk_flags_ms"] = timed(flags_only, args.repeat)

@@ -92,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(Path(folder) / "bench.db")
         generate_demo(store, parks=1, tenants_per_park=args.tenants, seed=args.seed, today=TODAY)
-        with store.connect() as conn:
+        with store.read_connection() as conn:
             park_id, park_code = conn.execute("SELECT id, code FROM park").fetchone()
             reports = conn.execute("SELECT count(*) FROM quarterly_report").fetchone()[0]
         times: dict[str, list[float]] = {"load_grid_ms": [], "export_s": [], "import_dry_s": []}

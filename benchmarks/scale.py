@@ -172,7 +172,7 @@ def sync_metrics(db: Path, repeat: int) -> dict:
             tenant_ids = [t.id for t in tenants]
             small_token, big_token = hub.enrol(f"small-{stamp}"), hub.enrol(f"dataset-{stamp}")
             # The dataset's own history is not this hub's business: its push cursor starts at the end.
-            with big.connect() as conn:
+            with big.read_connection() as conn:
                 last = conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
             mark_pushed(big, hub.base, last)
             sync_once(small, hub.base, small_token)

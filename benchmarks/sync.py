@@ -174,7 +174,7 @@ def first_sync(hub: Hub, folder: Path, name: str) -> tuple[float, int, Store, st
     started = time.perf_counter()
     start_device(hub, store, token)
     elapsed = time.perf_counter() - started
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         rows = sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
                    for t in ("park", "building", "tenant", "inspector", "inspection", "check_result", "hazard",
                              "rectification_item", "reinspection", "notice", "quarterly_report", "audit_event"))

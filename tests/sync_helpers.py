@@ -53,7 +53,7 @@ def sync(store: Store, base_url: str, token: str, *, use_snapshot: bool = True) 
 def synced_rows(store: Store, *, tables=None, skip=("updated_at",)) -> dict[str, list[tuple]]:
     """Every synced table's rows (all columns but the local `updated_at`), by id."""
     found = {}
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         for name in tables or SYNCED_TABLES:
             columns = [c.name for c in SYNCED_TABLES[name].__table__.columns if c.name not in skip]
             quoted = ", ".join(f'"{c}"' for c in columns)

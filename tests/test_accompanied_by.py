@@ -25,7 +25,7 @@ def an_inspection(store) -> str:
 
 
 def outbox_size(store) -> int:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return conn.execute("SELECT count(*) FROM change_log").fetchone()[0]
 
 

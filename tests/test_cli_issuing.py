@@ -135,14 +135,14 @@ def test_an_unfinished_inspection_a_bad_name_and_no_key_are_refused(
         inspection_id = session.exec(select(Inspection.id)).one()
     code, _, err = issue(capsys, db_path, "record", "--inspection", inspection_id, "--accompanied-by", "王\n芳")
     assert code == 2 and "控制字符" in err
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         changes = conn.execute("SELECT count(*) FROM change_log").fetchone()[0]
     code, _, err = run(capsys, db_path, "--lang", "en", "notices", "issue", "--kind", "record",
                        "--inspection", inspection_id, "--accompanied-by", "王芳")
     assert code == 2 and "no signing key" in err
     with store.read() as session:
         assert session.get(Inspection, inspection_id).accompanied_by is None
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM change_log").fetchone()[0] == changes  # not even the name
     assert count(store, Notice) == 0 and count(store, NoticeCounter) == 0
 

@@ -30,17 +30,17 @@ API = "/api/v1"
 
 
 def stamps(store: Store) -> list[str]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return [row[0] for row in conn.execute("SELECT hlc FROM change_log ORDER BY seq")]
 
 
 def inbox_problems(store: Store) -> list[str | None]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return [row[0] for row in conn.execute("SELECT problem FROM applied_change ORDER BY device_seq")]
 
 
 def rejected(store: Store) -> list[str]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return [row[0] for row in conn.execute("SELECT code FROM rejected_change")]
 
 

@@ -143,7 +143,7 @@ def test_migration_0011_gives_the_tenants_already_stored_their_keys(tmp_path):
     try:
         assert found(store, "jm", park_id) == {JIAMEI, JIAMING}
         assert found(store, "3F-301", park_id) == {JIAMEI}
-        with store.connect() as conn:
+        with store.read_connection() as conn:
             keys, tenants = conn.execute("SELECT (SELECT count(*) FROM tenant_search), count(*) FROM tenant").fetchone()
         assert keys == tenants == 4  # add_park's tenant too
     finally:

@@ -123,7 +123,7 @@ def test_the_hub_takes_one_sequence_for_two_kinds_and_refuses_a_true_duplicate(s
     assert duplicate.number == first.number
     summary = sync_once(b, url + "/", token_b)
     assert summary.rejected == 1
-    with b.connect() as conn:
+    with b.read_connection() as conn:
         code, message = conn.execute("SELECT code, message FROM rejected_change").fetchone()
     assert code == "duplicate_key" and "notice(" in message
 

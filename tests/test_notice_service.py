@@ -272,5 +272,5 @@ def test_a_service_reaches_another_device_and_stays_in_its_park(devices, served_
     [row] = list_notices(b, today=date(2026, 12, 9), calendar=WEEKDAYS)
     assert (row.number, row.state, row.service.recipient) == (number, "served", "张伟")
     assert services(c) == 0 and list_notices(c, today=date(2026, 12, 9), calendar=WEEKDAYS) == []
-    with a.connect() as conn:
+    with a.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0] == 0

@@ -84,7 +84,7 @@ def _overdue_counts(store, park) -> dict[str, int]:
     _, filtered = list_hazards(store, HazardQuery(park_id=park.id, status="overdue", today=TODAY))
     shown, _ = list_hazards(store, HazardQuery(park_id=park.id, status=UNRESOLVED, today=TODAY))
     overview = park_overview(store, park.id, quarter=Quarter(2026, 3), today=TODAY, thresholds=RiskFlagThresholds())
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         flags = load_flags(conn, quarter=Quarter(2026, 3), today=TODAY, thresholds=RiskFlagThresholds(),
                            park_id=park.id)
     return {

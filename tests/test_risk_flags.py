@@ -261,7 +261,7 @@ def add_ledger_inspection(store, park: Park, tenant: Tenant, finished: datetime,
 
 
 def flags_of(store, **kwargs) -> dict[str, list[str]]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         found = load_flags(conn, quarter=Q3_2026, today=TODAY, thresholds=kwargs.pop("thresholds", DEFAULT), **kwargs)
     return {tenant_id: [flag.kind for flag in flags] for tenant_id, flags in found.items()}
 
@@ -299,7 +299,7 @@ def test_only_the_latest_finished_ledger_check_counts(store, park):
     other_template = add_tenant(store, park, 3)
     add_ledger_inspection(store, park, other_template, datetime(2026, 9, 1, 10, tzinfo=UTC), {"L01": "1"},
                           template_id="fire_safety")
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         found = load_flags(conn, quarter=Q3_2026, today=TODAY, thresholds=DEFAULT)
     assert list(found) == [still.id]
     (flag,) = found[still.id]

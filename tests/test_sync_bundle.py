@@ -106,7 +106,7 @@ def test_a_changed_bundle_is_refused_whole_and_nothing_is_written(office, tmp_pa
         import_bundle(b, tmp_path / "bad.zip")
     assert refused.value.key == key
     assert snapshot(b) == before and stored_files(b) == []
-    with b.connect() as conn:
+    with b.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM applied_change").fetchone()[0] == 0
 
 
@@ -175,7 +175,7 @@ def test_the_same_photo_attached_offline_on_two_devices_is_kept_once_per_device(
     assert imported.result.kept == 1  # B's attachment row: same content, unique sha256 already held
     assert len(rows(a, Attachment)) == 1
     assert sorted(link.caption for link in rows(a, AttachmentLink)) == sorted([a.device_id, b.device_id])
-    with a.connect() as conn:
+    with a.read_connection() as conn:
         problem = conn.execute("SELECT problem FROM applied_change WHERE table_name = 'attachment'").fetchone()[0]
     assert problem.startswith("unique:")
 

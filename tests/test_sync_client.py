@@ -258,7 +258,7 @@ def test_a_sync_cut_mid_pull_is_completed_by_the_next_without_doubles(hub, devic
     summary = sync_once(b, HUB, token_b, transport=in_process_transport(hub))
     assert summary.pulled < len(outbox_page(a, 0, 10_000))
     assert snapshot(b) == snapshot(a)
-    with b.connect() as conn:
+    with b.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM applied_change").fetchone()[0] == len(outbox_page(a, 0, 10_000))
 
 
@@ -284,7 +284,7 @@ def test_a_change_the_hub_rejects_is_kept_with_its_reason_and_never_sent_again(h
     transport = Faulty(in_process_transport(hub))
     summary = sync_once(a, HUB, token, transport=transport)
     assert summary.rejected == 1
-    with a.connect() as conn:
+    with a.read_connection() as conn:
         rows = conn.execute("SELECT device_seq, code, change FROM rejected_change").fetchall()
     assert [(code, other.id in change) for _, code, change in rows] == [("park_not_assigned", True)]
     assert summary.pushed == 0 and push_cursor(a, HUB)[0] == rows[0][0]  # acknowledged as refused
@@ -409,7 +409,7 @@ def test_cli_sync_remembers_the_hub_and_token_in_a_private_file_not_the_database
 
 
 def rows_of(store) -> list[str]:
-    with store.connect() as conn:
+    with store.read_connection() as conn:
         return [row[0] for row in conn.execute("SELECT id FROM tenant ORDER BY name")]
 
 

@@ -262,7 +262,7 @@ def test_a_malformed_change_is_set_aside_and_the_rest_of_the_page_applies(device
     assert snapshot(b) == snapshot(a)
     assert (result.kept, result.skipped) == (1, 1)
     assert push_cursor(b, "https://hub.example")[1] == 9  # the cursor moved past both
-    with b.connect() as conn:
+    with b.read_connection() as conn:
         problem, stamp = conn.execute("SELECT problem, hlc FROM applied_change WHERE device_seq = 77").fetchone()
     assert problem.startswith("format: ") and "no_such_field" in problem and stamp == ""
     assert apply_page(b, [malformed]).duplicates == 1  # kept once: a repeat is recognised
@@ -283,7 +283,7 @@ def test_outbox_pages_push_cursor_and_refusals(devices):
     assert push_cursor(a, "https://hub.example") == (2, 0)
     rejected = [{"device_seq": 2, "code": "outside_parks", "message": "not your park"}]
     assert record_rejected(a, rejected) == 1 and record_rejected(a, rejected) == 0
-    with a.connect() as conn:
+    with a.read_connection() as conn:
         code, change = conn.execute("SELECT code, change FROM rejected_change").fetchone()
     assert code == "outside_parks" and json.loads(change)["row_id"] == park.id
 
@@ -298,7 +298,7 @@ def test_the_base_of_an_update_is_the_clock_of_each_field_as_the_writer_saw_it(d
     assert first["base"] == {"name": insert["hlc"]}
     assert second["base"] == {"street": insert["hlc"]}
     assert third["base"] == {"name": first["hlc"]}
-    with a.connect() as conn:
+    with a.read_connection() as conn:
         inserted, clocks = conn.execute("SELECT inserted, clocks FROM row_version").fetchone()
     assert inserted == insert["hlc"] and json.loads(clocks) == {"name": third["hlc"], "street": second["hlc"]}
 

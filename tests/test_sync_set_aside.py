@@ -98,7 +98,7 @@ def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(served_hub,
         assert rows(store, Tenant, id=other.id)[0].headcount == 99
         assert rows(store, CheckResult, id=first_result.id)[0].inspection_id == first.id
         assert rows(store, Notice)[0].number == notice.number
-        with store.connect() as conn:
+        with store.read_connection() as conn:
             problems = [r[0] for r in conn.execute(
                 "SELECT problem FROM applied_change WHERE origin_device = ? ORDER BY device_seq", (EVIL,))]
             pulled = conn.execute("SELECT pulled_seq FROM sync_state").fetchone()[0]
@@ -125,7 +125,7 @@ def test_a_refused_null_name_leaves_the_field_clock_so_a_later_name_applies(devi
     apply_page(b, outbox_page(a, 0, 100))
     bad = evil_update(1, "tenant", tenant.id, {"name": None}, {"name": tenant.hlc})
     assert apply_page(b, [bad]).kept == 1
-    with b.connect() as conn:
+    with b.read_connection() as conn:
         clocks = conn.execute("SELECT clocks FROM row_version WHERE row_id = ?", (tenant.id,)).fetchone()
     assert clocks is None or "name" not in json.loads(clocks[0])  # the refused stamp is not recorded
     edit(a, Tenant, tenant.id, name="乙")

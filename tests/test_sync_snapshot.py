@@ -82,14 +82,14 @@ def test_an_empty_device_loads_the_snapshot_and_ends_like_a_device_that_replayed
     sync(replayed, hub.state.base, token(hub, "replayed"), use_snapshot=False)
     assert synced_rows(fresh, tables=DATA_TABLES) == synced_rows(replayed, tables=DATA_TABLES)
     assert synced_rows(fresh, tables=DATA_TABLES) == synced_rows(a, tables=DATA_TABLES)
-    with fresh.connect() as conn:
+    with fresh.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM applied_change").fetchone()[0] == 0  # rows, not changes
         assert conn.execute("SELECT count(*) FROM conflict").fetchone()[0] == 0  # documented: none of the past
     assert push_cursor(fresh, hub.state.base)[1] == push_cursor(replayed, hub.state.base)[1] > 0
     assert not snapshot.needed(fresh, hub.state.base)
     # The per-park totals the triggers keep (park list, overview) follow rows loaded from a snapshot.
     assert check_database(fresh.path)["ok"], check_database(fresh.path)["problems"]
-    with fresh.connect() as conn, a.connect() as conn_a:
+    with fresh.read_connection() as conn, a.read_connection() as conn_a:
         totals = "SELECT park_id, tenants, unclosed_general, unclosed_major FROM park_total ORDER BY 1"
         assert conn.execute(totals).fetchall() == conn_a.execute(totals).fetchall() != []
     # Later concurrent edits: the fresh device derives the same conflict rows as the others.
@@ -101,7 +101,7 @@ def test_an_empty_device_loads_the_snapshot_and_ends_like_a_device_that_replayed
     assert _conflicts(fresh) == _conflicts(a) - before != set()
     assert synced_rows(fresh, tables=DATA_TABLES) == synced_rows(a, tables=DATA_TABLES)
     # The clock starts past the loaded rows when the device is opened again.
-    with fresh.connect() as conn:
+    with fresh.read_connection() as conn:
         newest = conn.execute("SELECT max(hlc) FROM tenant").fetchone()[0]
     fresh.close()
     assert Store.open(tmp_path / "fresh.db").clock.tick() > newest
@@ -133,7 +133,7 @@ def test_changes_pushed_while_the_pages_are_read_are_not_missed(hub, tmp_path):
 
     with httpx.Client(base_url=hub.state.base, headers={"Authorization": f"Bearer {token(hub, 'fresh')}"}) as http:
         snapshot.load(fresh, hub.state.base, push_meanwhile(requester(http)), page_rows=2)
-    with fresh.connect() as conn:  # rows of the late park wait in the inbox for it
+    with fresh.read_connection() as conn:  # rows of the late park wait in the inbox for it
         assert conn.execute("SELECT count(*) FROM park WHERE id = ?", (late["park"],)).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM applied_change WHERE waiting_for = ?",
                             (late["park"],)).fetchone()[0] > 0
@@ -161,7 +161,7 @@ def test_a_cut_snapshot_resumes_where_it_stopped(hub, tmp_path):
             snapshot.load(fresh, hub.state.base, cut_on_fifteenth, page_rows=1)
     assert push_cursor(fresh, hub.state.base)[1] == 0  # not done: no pull cursor yet
     assert snapshot.needed(fresh, hub.state.base)
-    with fresh.connect() as conn:
+    with fresh.read_connection() as conn:
         loaded = sum(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in SYNCED_TABLES)
     assert loaded > 0  # pages before the cut stay
     sync(fresh, hub.state.base, key)
@@ -198,7 +198,7 @@ def test_a_park_limited_device_loads_only_its_parks_and_shared_rows(hub, tmp_pat
     with limited.read() as session:
         assert [t.id for t in session.exec(select(Tenant))] == [second["tenant"]]
         assert len(session.exec(select(Inspector)).all()) == 1
-    with limited.connect() as conn:
+    with limited.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM park WHERE id = ?", (first["park"],)).fetchone()[0] == 0
 
 

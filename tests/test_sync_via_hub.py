@@ -57,5 +57,5 @@ async def test_two_devices_converge_through_the_hub_with_the_same_conflict(hub, 
     assert rows(a, Tenant)[0].headcount == 5
     assert [c.field for c in rows(b, Conflict)] == ["contact_phone"]
     assert push_cursor(a, HUB)[0] == outbox_page(a, 0, 10_000)[-1]["device_seq"]
-    with a.connect() as conn:
+    with a.read_connection() as conn:
         assert conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0] == 0
