@@ -1,7 +1,8 @@
-"""What the county's rules read (forms/rule_checks.py), in plain SQL on a `Store.connect()` connection.
+"""What the county's rules read (forms/rule_checks.py), in plain SQL on a `Store.read_connection()`
+connection.
 
-One read for a park (or the county): the in-park tenants with the fields the rules compare, and
-the park's buildings. Plain SQL and plain rows: 30,000 tenants are read in a fraction of a second
+One read for a park (or the county): the current tenants (db/tenant_rules.py) with the fields
+the rules compare, and the park's buildings. Plain SQL and plain rows: 30,000 tenants are read in a fraction of a second
 (benchmarks/rules.py), where ORM objects would cost several times that.
 """
 
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from db.tenant_rules import current_tenant_sql
 from forms.rule_checks import BuildingFacts, TenantFacts
 
-_TENANTS = """
+_TENANTS = f"""
 SELECT id, park_id, name, building_id, building, floor, fire_hazard_class, lease_use, headcount,
        rented_area_m2, sublet, subtenant_name, three_party_agreement, people_living_on_site
 FROM tenant
-WHERE deleted = 0 AND status = 'in_park' AND merged_into IS NULL {park}
+WHERE {current_tenant_sql('tenant')} AND merged_into IS NULL {{park}}
 ORDER BY park_id, name, id
 """
 _BUILDINGS = """
