@@ -206,9 +206,8 @@ CURRENT_TENANT_SPELLED_OUT = re.compile(r"status\s*=\s*'in_park'|Tenant\.status\
 
 def test_the_current_tenant_rule_is_written_once():
     # db/tenant_rules.py is the one definition, current_tenant_clause in db/queries.py its ORM form;
-    # migrations keep their own copy as of their revision. services/demo.py still spells it out
-    # once (its builder's tenant list) until it reads through current_tenant_clause.
-    kept = {"db/queries.py": 1, "inspect_app/services/demo.py": 1}
+    # migrations keep their own copy as of their revision.
+    kept = {"db/queries.py": 1}
     spelled = {name: found for path in app_files() + core_files()
                if not (name := str(path.relative_to(ROOT))).startswith("db/migrations/")
                and (found := len(CURRENT_TENANT_SPELLED_OUT.findall(path.read_text(encoding="utf-8")))) > kept.get(name, 0)}

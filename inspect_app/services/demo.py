@@ -34,6 +34,7 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from db.models import Hazard, Inspection, Inspector, Park, Tenant
+from db.queries import current_tenant_clause
 from db.store import Store
 from forms import china_time
 from inspect_app.services.demo_data import DemoData, load_demo_data
@@ -159,7 +160,7 @@ def inspection_candidates(session) -> tuple[dict[str, Park], list[Tenant], dict[
     tenants = session.exec(
         select(Tenant)
         .join(Park, Park.id == Tenant.park_id)
-        .where(Tenant.deleted == False, Tenant.status == "in_park")  # noqa: E712
+        .where(current_tenant_clause())
         .order_by(Park.code, Tenant.building, Tenant.unit_no, Tenant.credit_code)
     ).all()
     teams: dict[str, list[str]] = {}
