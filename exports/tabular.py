@@ -104,15 +104,27 @@ def csv_text(value: Cell) -> str:
 def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]], sheet_title: str) -> None:
     """One sheet: bold frozen header row, auto filter, widths fitted to the content (long text
     wraps), typed cells, printed landscape on A4 (A3 when too wide to read on A4) fitted to the page width with the header repeated."""
+    write_xlsx_sheets(path, [(sheet_title, headers, rows)])
+
+
+def write_xlsx_sheets(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]]) -> None:
+    """Several sheets (title, headers, rows), each laid out as `write_xlsx` lays out its one."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     # Write-only mode streams rows to disk: a 30,000-row ledger stays fast and small in memory.
     # Its one rule: column widths, panes and filter are set before the first row.
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(safe_sheet_title(sheet_title))
+    for title, headers, rows in sheets:
+        _write_sheet(workbook.create_sheet(safe_sheet_title(title)), headers, rows)
+    with atomic_target(path) as temporary:
+        workbook.save(temporary)
+
+
+def _write_sheet(sheet, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     widths = column_widths(headers, rows)
     wraps = [width >= WRAP_WIDTH for width in widths]
     sheet.freeze_panes = "A2"
@@ -166,8 +178,6 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     sheet.append([cell(h, False, header=True) for h in headers])
     for row in rows:
         sheet.append([cell(value, wrap) for value, wrap in zip(row, wraps, strict=False)])
-    with atomic_target(path) as temporary:
-        workbook.save(temporary)
 
 
 def safe_sheet_title(title: str) -> str:

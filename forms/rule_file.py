@@ -1,0 +1,268 @@
+"""Reading a rules file the office edits (the 亩均 method, the star criteria): TOML with every
+refusal naming the file, the line and the field, in the language shown.
+
+The checklist templates (forms/checklist.py) set the pattern; this is the same idea for files of
+top-level keys, `[table]`s and `[[array]]` blocks of any name. tomllib keeps no positions, so
+`Locator` finds each field's line by scanning the text; a field it cannot find is reported at the
+nearest enclosing line (its block's header, else the first top-level key). Problems carry a
+catalogue key and are translated when shown, so one loaded file serves both languages. The
+generic refusals (missing file, not UTF-8, TOML syntax, required, unknown key, wrong type) reuse
+the checklist's words (`checklist.problem.*`, `checklist.types.*`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from forms.i18n import t
+
+# "2026.1": the year, then a running number within the year (as the checklist templates).
+VERSION_PATTERN = re.compile(r"(\d{4})\.([1-9]\d{0,2})")
+CODE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A placeholder value that is itself a catalogue key, translated with the message."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    file: str
+    line: int  # 1-based; 0 when the problem is the file as a whole (missing, unreadable)
+    field: str  # "indicators[2].weight_above" (blocks counted from 1); "" when none
+    key: str  # the message's catalogue key
+    values: tuple[tuple[str, object], ...] = ()
+
+    def message_in(self, lang: str | None = None) -> str:
+        values = {name: t(v.key, lang=lang) if isinstance(v, Label) else v for name, v in self.values}
+        return t(self.key, lang=lang, **values)
+
+    @property
+    def message(self) -> str:
+        return self.message_in()
+
+    def text(self, lang: str | None = None) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        message = self.message_in(lang)
+        return f"{where}: {self.field}: {message}" if self.field else f"{where}: {message}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+class RuleFileError(Exception):
+    """A rules file that cannot be used; `problems` lists every reason found, with its line."""
+
+    def __init__(self, problems: list[RuleProblem]):
+        super().__init__(problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*(?:\.\s*[^=]*?)?=(.*)$""")
+
+
+def _name(raw: str) -> str:
+    return raw.strip()[1:-1] if raw.strip()[:1] in "\"'" else raw.strip()
+
+
+class Locator:
+    """Line of every `key =` by its field path ("version", "classes.A", "indicators[2].weight")."""
+
+    def __init__(self, text: str):
+        self.lines: dict[str, int] = {}
+        self.first_key = 0
+        counts: dict[str, int] = {}
+        prefix = ""
+        closing = ""  # inside a multi-line string: its closing delimiter
+        for number, line in enumerate(text.split("\n"), start=1):  # TOML breaks lines at \n only
+            if closing:
+                if closing in line:
+                    closing = ""
+                continue
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            header = _HEADER.match(line)
+            if header:
+                name = ".".join(_name(part) for part in header.group(2).split("."))
+                if header.group(1) == "[[":
+                    counts[name] = counts.get(name, 0) + 1
+                    name = f"{name}[{counts[name]}]"
+                prefix = name + "."
+                self.lines.setdefault(name, number)
+                continue
+            key = _KEY.match(line)
+            if key is None:
+                continue  # the continuation of a multi-line array
+            self.lines.setdefault(prefix + _name(key.group(1)), number)
+            if not prefix and not self.first_key:
+                self.first_key = number
+            value = key.group(2).strip()
+            for delimiter in ('"""', "'''"):
+                if value.startswith(delimiter) and delimiter not in value[3:]:
+                    closing = delimiter
+                    break
+
+    def line(self, field: str) -> int:
+        """The field's line, else its enclosing block's, else the first top-level key's (else 1)."""
+        while field:
+            if field in self.lines:
+                return self.lines[field]
+            field = field.rpartition(".")[0]
+        return self.first_key or 1
+
+    def field_at(self, line: int) -> str:
+        return next((field for field, at in self.lines.items() if at == line), "")
+
+
+_POSITION = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*$")
+
+
+def parse_rule_text(data: bytes, file: str) -> tuple[dict, Locator]:
+    """The parsed TOML and its locator; RuleFileError for bytes that are not UTF-8 TOML."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # Windows Notepad's byte-order mark: harmless, tomllib refuses it
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # typically saved as GBK: point at the first line that is not UTF-8
+        line = data[: exc.start].count(b"\n") + 1
+        raise RuleFileError([RuleProblem(file, line, "", "checklist.problem.not_utf8")]) from None
+    locator = Locator(text)
+    try:
+        return tomllib.loads(text), locator
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _POSITION.search(message)
+        line = int(match.group(1)) if match and match.group(1) else len(text.rstrip().split("\n"))
+        detail = message[: match.start()] if match else message
+        raise RuleFileError([RuleProblem(file, line, locator.field_at(line), "checklist.problem.toml_syntax",
+                                         (("detail", detail),))]) from None
+    except RecursionError:
+        raise RuleFileError([RuleProblem(file, 0, "", "checklist.problem.too_deep")]) from None
+
+
+def read_rule_file(path: str | os.PathLike) -> bytes:
+    """The file's bytes; RuleFileError when it is missing or unreadable."""
+    file = str(path)
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise RuleFileError([RuleProblem(file, 0, "", "checklist.problem.file_missing")]) from None
+    except OSError as exc:  # a directory, no permission, ...
+        reason = exc.strerror or type(exc).__name__
+        raise RuleFileError([RuleProblem(file, 0, "", "checklist.problem.file_unreadable",
+                                         (("reason", reason),))]) from None
+
+
+
+
+def _type_ok(value: object, expected: str) -> bool:
+    if expected == "string":
+        return isinstance(value, str)
+    if expected == "bool":
+        return isinstance(value, bool)
+    if expected == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)  # TOML true is not a number
+    if expected == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not nan
+    if expected == "table":
+        return isinstance(value, dict)
+    if expected == "table_list":
+        return isinstance(value, list) and all(isinstance(entry, dict) for entry in value)
+    raise ValueError(expected)
+
+
+class Checker:
+    """Collects problems while walking one parsed file."""
+
+    def __init__(self, file: str, locator: Locator):
+        self.file = file
+        self.locator = locator
+        self.problems: list[RuleProblem] = []
+
+    def add(self, field: str, key: str, /, **values: object) -> None:
+        self.problems.append(RuleProblem(self.file, self.locator.line(field), field, key, tuple(values.items())))
+
+    def keys(self, table: dict, allowed: dict[str, str], required, prefix: str = "") -> None:
+        """Unknown keys (with a spelling hint) and missing required keys of one table."""
+        for key in table:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+                if hint:
+                    self.add(prefix + key, "checklist.problem.unknown_key_hint", key=key, suggestion=hint[0])
+                else:
+                    self.add(prefix + key, "checklist.problem.unknown_key", key=key)
+        for key in required:
+            if key not in table:
+                self.add(prefix + key, "checklist.problem.required")
+
+    def typed(self, table: dict, key: str, expected: str, prefix: str = "") -> object | None:
+        """The value if present and of the right type; None (and a problem if wrong) otherwise."""
+        if key not in table:
+            return None
+        value = table[key]
+        if not _type_ok(value, expected):
+            self.add(prefix + key, "checklist.problem.wrong_type", expected=Label(f"rule_file.types.{expected}"))
+            return None
+        return value
+
+    def text(self, table: dict, key: str, prefix: str = "") -> str | None:
+        value = self.typed(table, key, "string", prefix)
+        if value is not None and not value.strip():
+            self.add(prefix + key, "checklist.problem.empty")
+            return None
+        return value.strip() if value is not None else None
+
+    def choice(self, table: dict, key: str, choices: tuple[str, ...], prefix: str = "") -> str | None:
+        value = self.text(table, key, prefix)
+        if value is not None and value not in choices:
+            self.add(prefix + key, "checklist.problem.bad_choice", value=value, choices=", ".join(choices))
+            return None
+        return value
+
+    def number(self, table: dict, key: str, prefix: str = "", *, low: float = 0.0,
+               high: float | None = None, above_low: bool = False) -> float | None:
+        """A number within [low, high] (or (low, high] with above_low); a problem naming the range else."""
+        value = self.typed(table, key, "number", prefix)
+        if value is None:
+            return None
+        if (value <= low if above_low else value < low) or (high is not None and value > high):
+            bounds = f"({low:g}, {high:g}]" if above_low and high is not None else (
+                f"> {low:g}" if above_low else (f"[{low:g}, {high:g}]" if high is not None else f">= {low:g}"))
+            self.add(prefix + key, "rule_file.problem.out_of_range", value=f"{value:g}", range=bounds)
+            return None
+        return float(value)
+
+    def version(self, table: dict) -> str | None:
+        version = self.text(table, "version")
+        if version is not None and not VERSION_PATTERN.fullmatch(version):
+            self.add("version", "checklist.problem.bad_version", value=version)
+            return None
+        return version
+
+    def code(self, table: dict, key: str, prefix: str, seen: dict[str, str]) -> str | None:
+        """A code unique within the file (`seen`: code -> the field that first used it)."""
+        value = self.text(table, key, prefix)
+        if value is None:
+            return None
+        if not CODE_PATTERN.fullmatch(value):
+            self.add(prefix + key, "rule_file.problem.bad_code", value=value)
+            return None
+        if value in seen:
+            self.add(prefix + key, "checklist.problem.duplicate_code", code=value,
+                     line=self.locator.line(seen[value]))
+            return None
+        seen[value] = prefix + key
+        return value
