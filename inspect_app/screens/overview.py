@@ -24,6 +24,7 @@ from forms.catalogues import label
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, NOTICE, QUARTERLY, SETTINGS, TENANT, AppModalScreen, AppScreen
+from inspect_app.services.mujun import tenant_lines
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
     CountyOverview,
@@ -347,6 +348,7 @@ class ParkOverviewScreen(OverviewScreenBase):
         self.park_id = park_id
         self.overview: ParkOverview | None = None
         self.rows: list[TenantRow] = []
+        self.mujun: dict[str, str] = {}  # per tenant: the computed 亩均 class in one line
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -358,11 +360,13 @@ class ParkOverviewScreen(OverviewScreenBase):
     @work(thread=True, exclusive=True, group="overview")
     def load(self, quarter: Quarter | None) -> None:
         overview = park_overview(self.app.store, self.park_id, quarter=quarter, today=self.app.today)
+        mujun = tenant_lines(self.app.store, self.park_id, overview.quarter)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, overview)
+            self.app.call_from_thread(self.show, overview, mujun)
 
-    def show(self, overview: ParkOverview) -> None:
+    def show(self, overview: ParkOverview, mujun: dict[str, str] | None = None) -> None:
         self.overview = overview
+        self.mujun = mujun or {}
         self.quarter = overview.quarter
         park = overview.park
         self.query_one(".overview-title", Static).update(
@@ -427,7 +431,7 @@ class ParkOverviewScreen(OverviewScreenBase):
     def action_details(self) -> None:
         row = self._selected()
         if row is not None:
-            self.app.push_screen(TenantFlagsScreen(row))
+            self.app.push_screen(TenantFlagsScreen(row, self.mujun.get(row.id)))
 
     def palette_commands(self):
         yield SystemCommand(t("tui.overview.details"), t("tui.overview.details_help"), self.action_details)
@@ -455,9 +459,10 @@ class TenantFlagsScreen(AppModalScreen[None]):
         Binding("enter", "close", "tui.overview.close", id="overview.close_details_enter", show=False),
     ]
 
-    def __init__(self, row: TenantRow):
+    def __init__(self, row: TenantRow, mujun: str | None = None):
         super().__init__()
         self.row = row
+        self.mujun = mujun  # the computed 亩均 class in one line (services/mujun.py tenant_lines)
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -468,6 +473,8 @@ class TenantFlagsScreen(AppModalScreen[None]):
                            output=amount(row.output_wan) if row.output_wan is not None else t("tui.overview.no_report"),
                            change=f"{row.output_change_pct:+.1f}%" if row.output_change_pct is not None else "—",
                            electricity=amount(row.electricity_kwh) or "—", tax=amount(row.tax_wan) or "—"))
+            if self.mujun:
+                yield Static(self.mujun, classes="mujun-line")
             if not row.flags:
                 yield Static(t("tui.overview.no_flags"), classes="flag-label")
             for flag in row.flags:

@@ -82,3 +82,29 @@ def mujun_classes(store: Store, year: int, *, park_id: str | None = None,
     rows = tuple(MujunRow(r[0], r[1], r[2], r[3], r[5], f, scores[r[0]])
                  for r, f in zip(raw, figures, strict=True) if park_id is None or r[1] == park_id)
     return MujunResult(year, method, rows)
+
+
+def tenant_lines(store: Store, park_id: str, quarter: Quarter, lang: str | None = None) -> dict[str, str]:
+    """One line per tenant of the park for the overview: its computed class and score for the
+    evaluation year of the quarter, and how that compares with the ledger's class. A method file
+    that does not load gives every tenant the same line naming its first problem."""
+    from forms.i18n import t
+    from forms.rule_file import RuleFileError
+
+    year = evaluation_year(quarter)
+    try:
+        result = mujun_classes(store, year, park_id=park_id)
+    except RuleFileError as exc:
+        line = t("mujun.tui.method_invalid", lang=lang, problem=exc.problems[0].text(lang))
+        with store.read_connection() as conn:
+            return dict.fromkeys((row[0] for row in queries.year_figures(conn, year, park_id)), line)
+    lines = {}
+    for row in result.rows:
+        score = row.score
+        if score.score is None:
+            lines[row.id] = t("mujun.tui.line_not_graded", lang=lang, year=year,
+                              reason=t(f"mujun.not_graded.{score.reason}", lang=lang), difference=row.difference(lang))
+        else:
+            lines[row.id] = t("mujun.tui.line", lang=lang, year=year, cls=score.cls, score=f"{score.score:.1f}",
+                              difference=row.difference(lang))
+    return lines
