@@ -284,6 +284,21 @@ class QuarterlyReport(SyncColumns, table=True):
     difficulties: str | None = Field(default=None, max_length=1000)
 
 
+class StarScore(SyncColumns, table=True):
+    """A typed score of one item of the star-rating criteria for a park and year, with its evidence
+    (forms/star_criteria.py; the items the app scores itself are never stored). One live row per
+    park, year and item: a second device's offline insert is refused by the hub (`duplicate_key`)."""
+
+    __tablename__ = "star_score"
+    __table_args__ = (UniqueConstraint("park_id", "year", "item_code"),)
+
+    park_id: str = Field(foreign_key="park.id", index=True)
+    year: int
+    item_code: str = Field(max_length=32)
+    points: float
+    evidence: str | None = Field(default=None, max_length=1000)
+
+
 class ParkTotal(SQLModel, table=True):
     """Per park: live in-park tenants (count, rented area, headcount, above designated size) and
     unclosed hazards by severity. Derived, local, kept by the triggers of migration 0005 (never
@@ -580,7 +595,7 @@ SYNCED_TABLES: dict[str, type[SyncColumns]] = {
     cls.__tablename__: cls
     for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
                 Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict,
-                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask, AgencyPolicy, NoticeReview)
+                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask, AgencyPolicy, NoticeReview, StarScore)
 }
 APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment", "plan_draw"})
 
@@ -597,6 +612,7 @@ def synced_tables_parents_first() -> tuple[str, ...]:
 # inspection records (few, and legal records), an audit event too, so that a record's history is
 # one list.
 AUDITED_TABLES = frozenset({"park", "building", "tenant", "inspector", "inspection", "check_result", "hazard",
-                            "rectification_item", "reinspection", "quarterly_report", "agency_policy", "notice_review"})
+                            "rectification_item", "reinspection", "quarterly_report", "agency_policy", "notice_review",
+                            "star_score"})
 AUDITED_INSERT_TABLES = frozenset({"inspection", "hazard", "rectification_item", "reinspection", "agency_policy",
                                    "notice_review"})

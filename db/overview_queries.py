@@ -103,6 +103,14 @@ def overdue_counts(conn: sqlite3.Connection, park_id: str | None, today: str) ->
         overdue_sql(one_park=park_id is not None), {"park_id": park_id, "today": today})}
 
 
+def hazard_closure_counts(conn: sqlite3.Connection, park_id: str | None) -> dict[str, tuple[int, int]]:
+    """{park: (hazards, of them closed)}: every live hazard ever found, tenants' and common areas'."""
+    where = "AND park_id = :park_id" if park_id else ""
+    return {park: (found, closed) for park, found, closed in conn.execute(
+        f"SELECT park_id, count(*), sum(status = 'closed') FROM hazard WHERE deleted = 0 {where} GROUP BY park_id",
+        {"park_id": park_id})}
+
+
 def tenant_rows(conn: sqlite3.Connection, park_id: str, year: int, quarter: int) -> list[tuple]:
     """The park's tenants in the park with the quarter's figures and the same quarter a year before."""
     return conn.execute(TENANT_ROWS_SQL, {"park_id": park_id, "year": year, "quarter": quarter}).fetchall()

@@ -23,7 +23,7 @@ from inspect_app.cli_common import print_result as _print
 from inspect_app.cli_dossier import add_dossier_parser
 from inspect_app.cli_hub import add_hub_parser, hub_extra_missing
 from inspect_app.cli_keys import add_keys_parser
-from inspect_app.cli_mujun import add_mujun_parser
+from inspect_app.cli_mujun import add_mujun_parser, add_stars_parser
 from inspect_app.cli_notices import add_notices_parser
 from inspect_app.cli_overview import add_overview_parser
 from inspect_app.cli_plans import add_plan_parser
@@ -88,6 +88,7 @@ def build_parser() -> Parser:
     add_quarterly_parser(sub, Parser)
     add_overview_parser(sub, Parser)
     add_mujun_parser(sub, Parser)
+    add_stars_parser(sub, Parser)
     add_plan_parser(sub, Parser)
     add_review_parser(sub, Parser)
     add_report_parser(sub, Parser)

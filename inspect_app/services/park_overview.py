@@ -17,8 +17,8 @@ Public API (the quarterly report files are built on it; keep it stable):
     Figures: land_area_mu, floor_area_m2, tenants, rented_area_m2, vacant_area_m2, over_rented_m2,
              headcount, above_tenants, output_wan, above_output_wan, electricity_kwh, tax_wan,
              reports, hazards: HazardCounts, flags: FlagCounts, trend: tuple[QuarterTotals, ...],
-             late_notices, repeat_hazards;
-             properties above_tenant_share, above_output_share (0..1 or None), output_per_mu,
+             late_notices, repeat_hazards, hazards_found, hazards_closed;
+             properties above_tenant_share, hazard_closure_rate (closed ÷ found, None without any), above_output_share (0..1 or None), output_per_mu,
              tax_per_mu (the quarter's, 万元/亩), annual_output_per_mu, annual_tax_per_mu (the four
              quarters ending with the quarter), all None when the land area is 0
     QuarterTotals(quarter, output_wan, electricity_kwh, tax_wan, above_output_wan, reports)
@@ -47,6 +47,7 @@ What the figures mean:
 - flags: how many tenants in the park carry each flag for the quarter, and carry any.
 - repeat_hazards: hazards not yet closed that came back after an earlier hazard of the same tenant
   (or common areas) and item had been closed (db/lookback.py).
+- hazards_found, hazards_closed: every live hazard the park ever had, and those closed (销号率).
 - late_notices: issued documents not served within three working days of their issue (not served
   and past that day, or served after it), as of `today` (services/notice_service.py).
 """
@@ -163,6 +164,12 @@ class Figures:
     trend: tuple[QuarterTotals, ...]
     late_notices: int = 0  # documents not served within three working days (services/notice_service.py)
     repeat_hazards: int = 0  # unclosed hazards that came back after being closed (db/lookback.py)
+    hazards_found: int = 0  # every live hazard, whatever its status
+    hazards_closed: int = 0
+
+    @property
+    def hazard_closure_rate(self) -> float | None:
+        return _share(self.hazards_closed, self.hazards_found)
 
     @property
     def above_tenant_share(self) -> float | None:
@@ -205,6 +212,8 @@ class Figures:
             "trend": [q.as_json() for q in self.trend],
             "late_notices": self.late_notices,
             "repeat_hazards": self.repeat_hazards,
+            "hazards_found": self.hazards_found, "hazards_closed": self.hazards_closed,
+            "hazard_closure_rate": self.hazard_closure_rate,
         }
 
 
@@ -342,6 +351,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             overdue = queries.overdue_counts(conn, park_id, today.isoformat())
             late_notices = late_counts(conn, today=today, park_id=park_id)
             repeats = repeat_counts(conn, park_id)
+            closure = queries.hazard_closure_counts(conn, park_id)
         flags, park_of = flags_job.result()
 
     flags_by_park: dict[str, list[tuple[Flag, ...]]] = {}
@@ -361,7 +371,8 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             above_output_wan=now.above_output_wan, electricity_kwh=now.electricity_kwh, tax_wan=now.tax_wan,
             reports=now.reports, hazards=hazards,
             flags=FlagCounts.of(flags_by_park.get(pid, [])), trend=trend, late_notices=late_notices.get(pid, 0),
-            repeat_hazards=repeats.get(pid, 0))
+            repeat_hazards=repeats.get(pid, 0), hazards_found=closure.get(pid, (0, 0))[0],
+            hazards_closed=closure.get(pid, (0, 0))[1])
         rows.append(ParkRow(pid, code, name, street, figures))
     return _Read(quarter, quarters, tuple(rows), flags)
 
@@ -386,7 +397,8 @@ def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures
         above_tenants=int(total("above_tenants")), output_wan=trend[-1].output_wan,
         above_output_wan=trend[-1].above_output_wan, electricity_kwh=trend[-1].electricity_kwh,
         tax_wan=trend[-1].tax_wan, reports=trend[-1].reports, hazards=hazards, flags=flags, trend=trend,
-        late_notices=int(total("late_notices")), repeat_hazards=int(total("repeat_hazards")))
+        late_notices=int(total("late_notices")), repeat_hazards=int(total("repeat_hazards")),
+        hazards_found=int(total("hazards_found")), hazards_closed=int(total("hazards_closed")))
 
 
 def county_overview(store: Store, *, quarter: Quarter | None = None, today: date | None = None,

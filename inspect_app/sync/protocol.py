@@ -251,6 +251,12 @@ class Problem:
     message: str
 
 
+# Numbers a person typed whose range the forms check and the hub checks again (a device may be
+# hostile): a star score's points and year (inspect_app/services/stars.py; an item's own maximum is
+# in the office's criteria file, which the hub does not hold, so the widest any item may have).
+VALUE_RANGES = {("star_score", "points"): (0.0, 100.0), ("star_score", "year"): (2000, 2100)}
+
+
 def value_problem(table: str, op: str, row_id: str, payload: dict) -> Problem | None:
     """What the device's database would refuse in this change's values, or None.
 
@@ -279,4 +285,8 @@ def value_problem(table: str, op: str, row_id: str, payload: dict) -> Problem | 
         missing = sorted(rules.required - set(payload) - {"id"})
         if missing:
             return Problem("not_null", f"{table}: an insert lacks {', '.join(missing)}")
+    for (range_table, name), (low, high) in VALUE_RANGES.items():
+        value = payload.get(name) if range_table == table else None
+        if value is not None and not low <= value <= high:  # types checked above; nan fails too
+            return Problem("bad_value", f"{table}.{name}: {value!r} outside {low:g}..{high:g}")
     return None
