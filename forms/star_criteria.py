@@ -111,7 +111,7 @@ def _item(checker: Checker, raw: dict, index: int, seen: dict[str, str], dimensi
                 checker.add(prefix + key, "stars.problem.needs_scale", source=source)
         if full_at is not None and zero_at is not None and full_at == zero_at:
             checker.add(prefix + "full_at", "stars.problem.same_scale")
-    elif "full_at" in raw or "zero_at" in raw:
+    elif "source" not in raw and ("full_at" in raw or "zero_at" in raw):
         checker.add(prefix + ("full_at" if "full_at" in raw else "zero_at"), "stars.problem.scale_without_source")
     if len(checker.problems) > before:
         return None
