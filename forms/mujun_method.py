@@ -1,4 +1,4 @@
-"""The county's 亩均效益 method as data: `forms/rules/mujun_county.toml` (schema in its comments),
+"""The county's 亩均效益 method as data: `forms/rulesets/mujun_county.toml` (schema in its comments),
 or the office's own file (`PARKINSPECT_MUJUN_METHOD`, `parkinspect mujun --method FILE`).
 
 What a method holds: its indicators (each a measure the app can work out from the quarterly
@@ -19,7 +19,7 @@ from pathlib import Path
 from forms.i18n import current_language, normalise_language
 from forms.rule_file import Checker, RuleFileError, RuleProblem, parse_rule_text, read_rule_file
 
-BUILTIN_METHOD = Path(__file__).with_name("rules") / "mujun_county.toml"
+BUILTIN_METHOD = Path(__file__).with_name("rulesets") / "mujun_county.toml"
 METHOD_ENV = "PARKINSPECT_MUJUN_METHOD"
 
 SCALES = ("above", "below")  # 规上 / 规下, as forms.catalogues.SCALES

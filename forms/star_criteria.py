@@ -1,4 +1,4 @@
-"""The star-rating criteria as data: `forms/rules/star_criteria.toml` (schema in its comments), or
+"""The star-rating criteria as data: `forms/rulesets/star_criteria.toml` (schema in its comments), or
 the office's own file (`PARKINSPECT_STAR_CRITERIA`, `parkinspect stars --criteria FILE`).
 
 Dimensions (亩均效益, 产业特色, … 清廉建设), items with points in each, the total points each star
@@ -18,7 +18,7 @@ from pathlib import Path
 from forms.i18n import current_language, normalise_language
 from forms.rule_file import Checker, RuleFileError, RuleProblem, parse_rule_text, read_rule_file
 
-BUILTIN_CRITERIA = Path(__file__).with_name("rules") / "star_criteria.toml"
+BUILTIN_CRITERIA = Path(__file__).with_name("rulesets") / "star_criteria.toml"
 CRITERIA_ENV = "PARKINSPECT_STAR_CRITERIA"
 STARS = (("three", 3), ("four", 4), ("five", 5))
 # The figures an item may be scored from (inspect_app/services/stars.py `automatic_figures`).
