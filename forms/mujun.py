@@ -47,7 +47,7 @@ class TenantYear:
         return self.rented_area_m2 / self.park_floor_m2 * self.park_land_mu
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorScore:
     measure: str
     value: float | None  # None: could not be worked out (`missing` says why)
@@ -57,7 +57,7 @@ class IndicatorScore:
     missing: str | None = None  # "no_power" | "no_headcount"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TenantScore:
     id: str
     scale: str
@@ -88,23 +88,27 @@ def measure_value(measure: str, row: TenantYear, land_mu: float) -> tuple[float 
     raise ValueError(measure)
 
 
-def _score_one(method: MujunMethod, row: TenantYear) -> TenantScore:
+def _plans(method: MujunMethod) -> dict[str, tuple[tuple[str, float, float], ...]]:
+    """Per scale, the indicators that count: (measure, weight, benchmark), worked out once per call."""
+    return {scale: tuple((i.measure, i.weight[scale], i.benchmark[scale]) for i in method.indicators
+                         if i.weight[scale] > 0) for scale in ("above", "below")}
+
+
+def _score_one(plan: tuple[tuple[str, float, float], ...], cap: float, row: TenantYear) -> TenantScore:
     land = row.land_mu
     if row.quarters == 0:
         return TenantScore(row.id, row.scale, land, None, None, (), 0, "no_reports")
     if land is None:
         return TenantScore(row.id, row.scale, None, None, None, (), row.quarters, "no_land")
     scores = []
-    for indicator in method.indicators:
-        weight = indicator.weight[row.scale]
-        if weight <= 0:
-            continue
-        benchmark = indicator.benchmark[row.scale]
-        value, missing = measure_value(indicator.measure, row, land)
-        ratio = 0.0 if value is None else min(max(value / benchmark, 0.0), method.max_ratio)
-        scores.append(IndicatorScore(indicator.measure, value, benchmark, weight, weight * ratio, missing))
-    total = round(sum(score.points for score in scores), 6)  # so equal sums tie whatever the order
-    return TenantScore(row.id, row.scale, land, total, None, tuple(scores), row.quarters)
+    total = 0.0
+    for measure, weight, benchmark in plan:
+        value, missing = measure_value(measure, row, land)
+        ratio = 0.0 if value is None else min(max(value / benchmark, 0.0), cap)
+        scores.append(IndicatorScore(measure, value, benchmark, weight, weight * ratio, missing))
+        total += weight * ratio
+    # rounded so that equal sums tie whatever the order they were added in
+    return TenantScore(row.id, row.scale, land, round(total, 6), None, tuple(scores), row.quarters)
 
 
 def class_by_threshold(method: MujunMethod, score: float) -> str:
@@ -135,7 +139,8 @@ def _classes_by_percentile(method: MujunMethod, scored: list[TenantScore]) -> li
 
 def score_tenants(method: MujunMethod, rows: Iterable[TenantYear]) -> dict[str, TenantScore]:
     """Every tenant's score and class (rows scored together: percentiles rank across all of them)."""
-    scores = [_score_one(method, row) for row in rows]
+    plans, cap = _plans(method), method.max_ratio
+    scores = [_score_one(plans.get(row.scale, ()), cap, row) for row in rows]
     graded = [s for s in scores if s.score is not None]
     out = {s.id: s for s in scores if s.score is None}
     if method.classing == "thresholds":
