@@ -11,6 +11,7 @@ way a tenant gets the same class on every screen and in every file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from db import mujun_queries as queries
 from db.store import Store
@@ -24,8 +25,7 @@ def evaluation_year(quarter: Quarter) -> int:
     return quarter.year if quarter.quarter == 4 else quarter.year - 1
 
 
-@dataclass(frozen=True)
-class MujunRow:
+class MujunRow(NamedTuple):  # a tuple: made 30,000 times for a county
     id: str
     park_id: str
     name: str
