@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from db.tenant_rules import current_tenant_sql
+
 YEAR_FIGURES_SQL = """
 SELECT t.id, t.park_id, t.name, t.credit_code, t.scale, t.efficiency_class, t.rented_area_m2, t.headcount,
        coalesce(r.output, 0), coalesce(r.tax, 0), coalesce(r.power, 0), coalesce(r.quarters, 0),
@@ -19,7 +21,7 @@ LEFT JOIN (SELECT tenant_id, sum(coalesce(output_value_wan, 0)) AS output, sum(c
                   sum(coalesce(electricity_kwh, 0)) AS power, count(*) AS quarters
            FROM quarterly_report WHERE deleted = 0 AND year = :year
            GROUP BY tenant_id) r ON r.tenant_id = t.id
-WHERE t.deleted = 0 AND t.status = 'in_park' {park}
+WHERE {current} {park}
 ORDER BY t.name, t.credit_code
 """
 
@@ -27,7 +29,7 @@ ORDER BY t.name, t.credit_code
 def year_figures(conn: sqlite3.Connection, year: int, park_id: str | None = None) -> list[tuple]:
     """(id, park_id, name, credit_code, scale, official class, rented m², headcount, output 万元, tax 万元,
     kWh, quarters reported, park 亩, park floor m²) per tenant in the park (every park when None)."""
-    sql = YEAR_FIGURES_SQL.format(park="AND t.park_id = :park_id" if park_id else "")
+    sql = YEAR_FIGURES_SQL.format(current=current_tenant_sql("t"), park="AND t.park_id = :park_id" if park_id else "")
     return conn.execute(sql, {"year": year, "park_id": park_id}).fetchall()
 
 
