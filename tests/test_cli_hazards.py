@@ -17,7 +17,7 @@ from forms.checklist import builtin_templates
 from forms.inspector import InspectorInput
 from forms.rectification import RectificationInput
 from forms.tenant import TenantInput
-from inspect_app import cli
+from inspect_app.cli import hazards as hazards_cli
 from inspect_app.cli import main
 from inspect_app.services.hazards import mark_pending_review, record_reinspection, save_rectification
 from inspect_app.services.inspections import (
@@ -189,7 +189,7 @@ def test_long_names_are_cut_to_keep_the_columns(capsys, db_path, store, park, in
     _, out, _ = run(capsys, db_path, "hazards")
     row = out.splitlines()[2]
     assert long_name not in row and "…" in row
-    assert cli._cell_width(out.splitlines()[0]) <= 140
+    assert hazards_cli._cell_width(out.splitlines()[0]) <= 140
 
 
 def test_no_hazards(capsys, db_path, park):

@@ -270,7 +270,7 @@ def test_uvicorn_access_log_never_carries_the_authorization_header(seeded_hub, c
     access_logger = logging.getLogger("uvicorn.access")
     access_logger.addHandler(caplog.handler)
     request.addfinalizer(lambda: access_logger.removeHandler(caplog.handler))
-    # As `hub serve` runs it (cli_hub.py), but leaving logging to caplog (log_config=None).
+    # As `hub serve` runs it (inspect_app/cli/hub.py), but leaving logging to caplog (log_config=None).
     config = Config(app, log_level="info", access_log=True, server_header=False, log_config=None)
     config.load()
     server_state = ServerState()

@@ -88,7 +88,7 @@ SYNC_FORBIDDEN = ("inspect_app.services", "inspect_app.hub")
 HUB_LIBRARIES = ("fastapi", "uvicorn", "psycopg", "starlette")
 # The hub itself, and `parkinspect hub …` (which imports it inside its handlers, after cli.main
 # checked the extra is installed).
-HUB_SIDE = ("inspect_app/hub/", "inspect_app/cli_hub.py")
+HUB_SIDE = ("inspect_app/hub/", "inspect_app/cli/hub.py")
 
 
 def app_files() -> list[Path]:

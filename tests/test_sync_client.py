@@ -446,7 +446,7 @@ def test_cli_sync_refuses_a_malformed_hub_address(devices, capsys):
 
 
 def test_the_progress_line_draws_counts_in_place_and_clears_itself(capsys):
-    from inspect_app.cli_sync import _ProgressLine
+    from inspect_app.cli.sync import _ProgressLine
 
     bar = _ProgressLine()
     bar("push", 50, 100)

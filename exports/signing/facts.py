@@ -1,7 +1,7 @@
 """The facts of a notice a person compares with the paper: from its canonical content, or from a QR code.
 
 Kind, number, issue time, issuing agency, signer (device certificate) and inspectors, addressee and
-credit code, number of hazards, deadline(s). `verify` prints them (inspect_app/cli_keys.py); the
+credit code, number of hazards, deadline(s). `verify` prints them (inspect_app/cli/keys.py); the
 QR payload of version PI2 carries the ones a scan must show (exports/signing/qr.py).
 
 `verify` of a PDF compares the QR's facts with the facts derived here from the embedded content, so

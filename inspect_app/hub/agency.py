@@ -1,7 +1,7 @@
 """The agency's root of trust on the hub machine: its key and certificate, the device certificates
 it issues from a device's certificate request (CSR), and its certificate revocation list (CRL).
 
-Files, in the agency folder (`<hub data dir>/agency/` by default, cli_hub.py `agency_folder`):
+Files, in the agency folder (`<hub data dir>/agency/` by default, cli/hub.py `agency_folder`):
 
     agency_key.pem    the root's private key, PKCS#8 PEM, mode 0600, encrypted when a passphrase
                       was given; never in the hub database, a `hub backup` or a bundle

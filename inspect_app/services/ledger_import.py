@@ -135,7 +135,7 @@ class LedgerSheet:
 @dataclass
 class ImportReport:
     """What an import of a sheet reports, ledger or quarterly (the CLI prints both with
-    cli_common.finish_import)."""
+    cli/common.py finish_import)."""
 
     file: Path
     header_row: int = 0

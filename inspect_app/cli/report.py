@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_OK, open_store
-from inspect_app.cli_common import fail as _fail
+from inspect_app.cli.common import EXIT_OK, open_store
+from inspect_app.cli.common import fail as _fail
 
 
-def add_report_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     report = sub.add_parser("report", help=t("report.cli.help"), description=t("report.cli.help"))
     report.add_argument("-o", "--output", metavar="FILE", required=True, help=t("report.cli.opt_output"))
     report.add_argument("--park", metavar="CODE", help=t("report.cli.opt_park"))

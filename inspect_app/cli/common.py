@@ -1,14 +1,24 @@
-"""What every `parkinspect` sub-command module shares: exit codes, opening the store, refusing
-with a translated message, printing text or JSON, and printing an import report."""
+"""What every `parkinspect` sub-command module shares: the parser class, exit codes, opening the
+store, refusing with a translated message, printing text or JSON, and printing an import report."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
+from db.errors import UserError
 from forms.i18n import t
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are printed in the user's language."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, t("cli.usage_error", prog=self.prog, detail=message) + "\n")
 
 
 def open_store(settings):
@@ -17,6 +27,19 @@ def open_store(settings):
     store = Store.open(settings.db_path)
     store.office_run = settings.office  # `--office`: the office's role for this run
     return store
+
+
+def with_store(settings, work) -> int:
+    """Run `work(store)` on the existing database; a missing file or a UserError is a refusal."""
+    if not settings.db_path.exists():
+        return fail("cli.db_missing", db=settings.db_path)
+    store = open_store(settings)
+    try:
+        return work(store)
+    except UserError as error:
+        return fail(error.key, **error.values)
+    finally:
+        store.close()
 
 
 def fail(key: str, **values: object) -> int:

@@ -13,16 +13,16 @@ import sys
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK, fail, print_result
-from inspect_app.cli_common import open_store as _store
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, fail, print_result
+from inspect_app.cli.common import open_store as _store
 
 # The CLI's short kind names and the kinds of services/notices.py.
 ISSUE_KINDS = {"rectification": "rectification", "opinion": "reinspection_opinion", "record": "inspection_record"}
 
 
-def add_notices_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     notices = sub.add_parser("notices", help=t("cli.notices_help"), description=t("cli.notices_help"))
-    notices_sub = notices.add_subparsers(dest="notices_command", parser_class=parser_class, required=True)
+    notices_sub = notices.add_subparsers(dest="notices_command", parser_class=Parser, required=True)
 
     issue = notices_sub.add_parser("issue", help=t("cli.notices_issue_help"), description=t("cli.notices_issue_help"))
     issue.add_argument("--kind", required=True, choices=tuple(ISSUE_KINDS), help=t("cli.notices_issue_kind"))

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from forms import china_time
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_OK, print_result
-from inspect_app.cli_plans import _with_store
+from inspect_app.cli.common import EXIT_OK, Parser, print_result, with_store
 
 
-def add_review_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     review = sub.add_parser("review", help=t("review.cli.help"), description=t("review.cli.help"))
-    review_sub = review.add_subparsers(dest="review_command", parser_class=parser_class, required=True)
+    review_sub = review.add_subparsers(dest="review_command", parser_class=Parser, required=True)
 
     policy = review_sub.add_parser("policy", help=t("review.cli.policy_help"), description=t("review.cli.policy_help"))
     policy.add_argument("--require", choices=("none", "major", "all"), help=t("review.cli.opt_require"))
@@ -58,7 +57,7 @@ def run_policy(args, settings) -> int:
         rule = notice_review.set_policy(store, args.require) if args.require else notice_review.policy(store)
         print(t("review.cli.policy", rule=rule, meaning=t(f"review.policy.{rule}")))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_list(args, settings) -> int:
@@ -87,7 +86,7 @@ def run_list(args, settings) -> int:
         print_result(args, {"requests": [r.as_json() for r in rows]},
                      "\n".join(lines) if lines else t("review.cli.empty"))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_approve(args, settings) -> int:
@@ -97,7 +96,7 @@ def run_approve(args, settings) -> int:
         notice_review.approve(store, args.id, args.comment)
         print(t("review.cli.approved", id=args.id))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_return(args, settings) -> int:
@@ -107,7 +106,7 @@ def run_return(args, settings) -> int:
         notice_review.return_request(store, args.id, args.comment)
         print(t("review.cli.returned", id=args.id))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_changes(args, settings) -> int:
@@ -117,7 +116,7 @@ def run_changes(args, settings) -> int:
         request_id = notice_review.request_changes(store, args.inspection, args.comment)
         print(t("review.cli.changes_requested", id=request_id))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_submit(args, settings) -> int:
@@ -127,4 +126,4 @@ def run_submit(args, settings) -> int:
         request_id = notice_review.submit_for_review(store, args.hazards, china_time.today())
         print(t("review.cli.submitted", id=request_id))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)

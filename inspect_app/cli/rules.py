@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK, open_store, print_result
-from inspect_app.cli_common import fail as _fail
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, open_store, print_result
+from inspect_app.cli.common import fail as _fail
 
 
-def add_rules_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     rules = sub.add_parser("rules", help=t("rules.cli.help"), description=t("rules.cli.help"))
-    rules_sub = rules.add_subparsers(dest="rules_command", parser_class=parser_class, required=True)
+    rules_sub = rules.add_subparsers(dest="rules_command", parser_class=Parser, required=True)
     check = rules_sub.add_parser("check", help=t("rules.cli.check_help"), description=t("rules.cli.check_help"))
     check.add_argument("file", help=t("rules.cli.check_file"))
     check.add_argument("--json", action="store_true", help=t("cli.opt_json"))

@@ -10,16 +10,16 @@ from dataclasses import asdict
 
 from forms.i18n import t
 from inspect_app import config
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_OK
-from inspect_app.cli_common import open_store as _store
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser
+from inspect_app.cli.common import open_store as _store
 
 EXIT_NETWORK = 1
 
 
-def add_sync_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     sync = sub.add_parser("sync", help=t("sync.help"), description=t("sync.help"))
     # Not required: bare `parkinspect sync` is the network sync.
-    sync_sub = sync.add_subparsers(dest="sync_command", parser_class=parser_class)
+    sync_sub = sync.add_subparsers(dest="sync_command", parser_class=Parser)
     sync.add_argument("--hub", metavar="URL", help=t("sync.opt_hub"))
     sync.add_argument("--token", metavar="T", help=t("sync.opt_token"))
     sync.add_argument("--json", action="store_true", help=t("cli.opt_json"))

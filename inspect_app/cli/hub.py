@@ -17,6 +17,7 @@ from pathlib import Path
 
 from forms.i18n import t
 from inspect_app import config
+from inspect_app.cli.common import Parser
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 PASSPHRASE_ENV = "PARKINSPECT_AGENCY_PASSPHRASE"  # hub/agency.py's, named here to keep the hub extra unloaded
@@ -33,10 +34,10 @@ def hub_extra_missing() -> str | None:
     return None
 
 
-def add_hub_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     hub = sub.add_parser("hub", help=t("hub.help"), description=t("hub.help"))
     hub.set_defaults(needs_hub_extra=True)  # every `hub …` command: checked by cli.main
-    hub_sub = hub.add_subparsers(dest="hub_command", parser_class=parser_class, required=True)
+    hub_sub = hub.add_subparsers(dest="hub_command", parser_class=Parser, required=True)
 
     serve = hub_sub.add_parser("serve", help=t("hub.serve_help"), description=t("hub.serve_help"))
     serve.add_argument("--db", dest="hub_db", metavar="URL", help=t("hub.opt_db"))
@@ -48,7 +49,7 @@ def add_hub_parser(sub, parser_class) -> None:
     serve.set_defaults(handler=run_hub_serve)
 
     device = hub_sub.add_parser("device", help=t("hub.device_help"), description=t("hub.device_help"))
-    device_sub = device.add_subparsers(dest="device_command", parser_class=parser_class, required=True)
+    device_sub = device.add_subparsers(dest="device_command", parser_class=Parser, required=True)
     add = device_sub.add_parser("add", help=t("hub.device_add_help"), description=t("hub.device_add_help"))
     add.add_argument("name", help=t("hub.device_name"))
     add.add_argument("--park", action="append", default=[], metavar="CODE", help=t("hub.opt_park"))
@@ -67,7 +68,7 @@ def add_hub_parser(sub, parser_class) -> None:
     restore = hub_sub.add_parser("restore", help=t("hub.restore_help"), description=t("hub.restore_help"))
     restore.add_argument("file", help=t("hub.restore_file"))
     agency = hub_sub.add_parser("agency", help=t("hub.agency.help"), description=t("hub.agency.help"))
-    agency_sub = agency.add_subparsers(dest="agency_command", parser_class=parser_class, required=True)
+    agency_sub = agency.add_subparsers(dest="agency_command", parser_class=Parser, required=True)
     init = agency_sub.add_parser("init", help=t("hub.agency.init_help"), description=t("hub.agency.init_help"))
     init.add_argument("--name", required=True, help=t("hub.agency.opt_name"))
     init.add_argument("--short", required=True, help=t("hub.agency.opt_short"))

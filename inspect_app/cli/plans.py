@@ -19,13 +19,12 @@ from pathlib import Path
 
 from db.errors import UserError
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_CHECK_FAILED, EXIT_OK, open_store, print_result
-from inspect_app.cli_common import fail as _fail
+from inspect_app.cli.common import EXIT_CHECK_FAILED, EXIT_OK, Parser, print_result, with_store
 
 
-def add_plan_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     plan = sub.add_parser("plan", help=t("plans.cli.help"), description=t("plans.cli.help"))
-    plan_sub = plan.add_subparsers(dest="plan_command", parser_class=parser_class, required=True)
+    plan_sub = plan.add_subparsers(dest="plan_command", parser_class=Parser, required=True)
 
     create = plan_sub.add_parser("create", help=t("plans.cli.create_help"), description=t("plans.cli.create_help"))
     create.add_argument("name")
@@ -87,18 +86,6 @@ def add_plan_parser(sub, parser_class) -> None:
     tasks.set_defaults(handler=run_tasks)
 
 
-def _with_store(settings, work) -> int:
-    if not settings.db_path.exists():
-        return _fail("cli.db_missing", db=settings.db_path)
-    store = open_store(settings)
-    try:
-        return work(store)
-    except UserError as error:
-        return _fail(error.key, **error.values)
-    finally:
-        store.close()
-
-
 def _weights(pairs: list[str]) -> dict:
     weights = {}
     for pair in pairs:
@@ -126,7 +113,7 @@ def run_create(args, settings) -> int:
         print(t("plans.cli.created", name=plan.name, period=plan.period, parks=len(plan.park_ids),
                 inspectors=len(plan.inspector_ids), start=plan.window_start, end=plan.complete_by))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_recuse(args, settings) -> int:
@@ -137,7 +124,7 @@ def run_recuse(args, settings) -> int:
                            street=args.street)
         print(t("plans.cli.recused", count=len(rows)))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_draw(args, settings) -> int:
@@ -148,7 +135,7 @@ def run_draw(args, settings) -> int:
         print(t("plans.cli.drawn", name=outcome.plan.name, seed=outcome.seed, sha256=outcome.register_sha256,
                 candidates=outcome.candidates, drawn=len(outcome.drawn), excluded=outcome.excluded_reinspection))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_show(args, settings) -> int:
@@ -173,7 +160,7 @@ def run_show(args, settings) -> int:
                       for r in view.rows]
         print_result(args, view.as_json(), "\n".join(lines))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_publish(args, settings) -> int:
@@ -183,7 +170,7 @@ def run_publish(args, settings) -> int:
         count = publish(store, args.plan, args.output)
         print(t("plans.cli.written", file=args.output, count=count))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_report(args, settings) -> int:
@@ -193,7 +180,7 @@ def run_report(args, settings) -> int:
         count = report(store, args.plan, args.output, today=args.today)
         print(t("plans.cli.written", file=args.output, count=count))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_verify(args, settings) -> int:
@@ -209,7 +196,7 @@ def run_verify(args, settings) -> int:
             return EXIT_OK
         print(t("plans.cli.verify_differs", seed=args.seed, sha256=outcome.register_sha256))
         return EXIT_CHECK_FAILED
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def _tally_line(who: str, tally) -> str:
@@ -232,7 +219,7 @@ def run_status(args, settings) -> int:
         lines += ["  " + _tally_line(who, tally) for who, tally in status.by_park.items()]
         print_result(args, status.as_json(), "\n".join(lines))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 
 def run_tasks(args, settings) -> int:
@@ -251,6 +238,6 @@ def run_tasks(args, settings) -> int:
                    inspectors="、".join(r.inspectors)) for r in rows] or [t("plans.cli.no_tasks")]
         print_result(args, {"tasks": payload}, "\n".join(lines))
         return EXIT_OK
-    return _with_store(settings, work)
+    return with_store(settings, work)
 
 

@@ -14,17 +14,17 @@ from pathlib import Path
 
 from forms.i18n import t
 from inspect_app import config
-from inspect_app.cli_common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK
-from inspect_app.cli_common import fail as _fail
-from inspect_app.cli_common import open_store as _store
-from inspect_app.cli_common import print_result as _print
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Parser
+from inspect_app.cli.common import fail as _fail
+from inspect_app.cli.common import open_store as _store
+from inspect_app.cli.common import print_result as _print
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16,64}")
 
 
-def add_keys_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     keys = sub.add_parser("keys", help=t("signing.keys.help"), description=t("signing.keys.help"))
-    keys_sub = keys.add_subparsers(dest="keys_command", parser_class=parser_class, required=True)
+    keys_sub = keys.add_subparsers(dest="keys_command", parser_class=Parser, required=True)
     init = keys_sub.add_parser("init", help=t("signing.keys.init_help"), description=t("signing.keys.init_help"))
     init.add_argument("--name", help=t("signing.keys.init_name"))
     init.add_argument("--force", action="store_true", help=t("signing.keys.init_force"))

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_OK, finish_import
-from inspect_app.cli_common import fail as _fail
-from inspect_app.cli_common import open_store as _store
+from inspect_app.cli.common import EXIT_OK, Parser, finish_import
+from inspect_app.cli.common import fail as _fail
+from inspect_app.cli.common import open_store as _store
 
 
-def add_quarterly_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     quarterly = sub.add_parser("quarterly", help=t("quarterly.cli.help"), description=t("quarterly.cli.help"))
-    quarterly_sub = quarterly.add_subparsers(dest="quarterly_command", parser_class=parser_class, required=True)
+    quarterly_sub = quarterly.add_subparsers(dest="quarterly_command", parser_class=Parser, required=True)
 
     imp = quarterly_sub.add_parser("import", help=t("quarterly.cli.import_help"),
                                    description=t("quarterly.cli.import_help"))

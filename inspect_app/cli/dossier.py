@@ -14,11 +14,11 @@ from pathlib import Path
 
 from forms.i18n import t
 from inspect_app import config
-from inspect_app.cli_common import EXIT_OK, open_store, print_result
-from inspect_app.cli_common import fail as _fail
+from inspect_app.cli.common import EXIT_OK, open_store, print_result
+from inspect_app.cli.common import fail as _fail
 
 
-def add_dossier_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     dossier = sub.add_parser("dossier", help=t("dossier.cli.help"), description=t("dossier.cli.help"))
     dossier.add_argument("--tenant", metavar="CREDIT_CODE", help=t("dossier.cli.opt_tenant"))
     dossier.add_argument("--park", metavar="CODE", help=t("dossier.cli.opt_park"))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 
 from forms.i18n import t
-from inspect_app.cli_common import EXIT_OK, open_store
-from inspect_app.cli_common import fail as _fail
+from inspect_app.cli.common import EXIT_OK, open_store
+from inspect_app.cli.common import fail as _fail
 
 
-def add_overview_parser(sub, parser_class) -> None:
+def add_parser(sub) -> None:
     overview = sub.add_parser("overview", help=t("overview.cli.help"), description=t("overview.cli.help"))
     overview.add_argument("--park", metavar="CODE", help=t("cli.opt_park"))
     overview.add_argument("--quarter", metavar="2026Q3", help=t("overview.cli.opt_quarter"))

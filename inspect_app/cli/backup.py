@@ -1,0 +1,71 @@
+"""`parkinspect backup FILE` and `parkinspect restore BACKUP`: a consistent copy of the database with
+its photos, and putting such a copy back in place of the database (db/backup.py).
+
+`backup` brings the file to the current schema first and refuses to overwrite a file without
+`--force` or to copy the database onto itself.
+
+The database is the one `--db` / PARKINSPECT_DB / the default names. `restore` is refused (exit 2,
+nothing changed) for a file that is not a ParkInspect database or fails SQLite's integrity check, while
+the app or another command has the database open, and when a sync hub already holds changes the
+backup lacks. The replaced file is kept beside it as `<name>.before-restore-<timestamp>.bak`. The
+photos the backup names come back from `<backup>.attachments/` into the attachments folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forms.i18n import t
+from inspect_app.cli.common import EXIT_OK, open_store, print_photo_copy
+from inspect_app.cli.common import fail as _fail
+
+
+def add_parser(sub) -> None:
+    backup = sub.add_parser("backup", help=t("cli.backup_help"), description=t("cli.backup_help"))
+    backup.add_argument("file", help=t("cli.backup_file"))
+    backup.add_argument("--force", action="store_true", help=t("cli.backup_force"))
+    backup.set_defaults(handler=run_backup)
+    restore = sub.add_parser("restore", help=t("maintenance.restore_help"),
+                             description=t("maintenance.restore_help"))
+    restore.add_argument("backup", metavar="BACKUP", help=t("maintenance.restore_file"))
+    restore.set_defaults(handler=run_restore)
+
+
+def run_restore(args, settings) -> int:
+    from db.attachment_files import folder_beside
+    from db.backup import RestoreRefused, attachments_of_backup, restore_file
+
+    backup = Path(args.backup).expanduser()
+    try:
+        restored = restore_file(backup, settings.db_path)
+    except RestoreRefused as refused:
+        return _fail(refused.key, **refused.values)
+    except OSError as exc:
+        return _fail("maintenance.restore_failed", db=settings.db_path, reason=exc.strerror or exc)
+    print(t("maintenance.restore_done", file=backup, db=settings.db_path))
+    if restored.kept is not None:
+        print(t("maintenance.restore_kept", file=restored.kept))
+    print_photo_copy(restored.photos, attachments_of_backup(backup), folder_beside(settings.db_path))
+    return EXIT_OK
+
+
+def run_backup(args, settings) -> int:
+    from db.attachment_files import folder_beside
+    from db.backup import attachments_of_backup, backup_with_attachments
+
+    target = Path(args.file)
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    if target.exists() and not args.force:
+        return _fail("cli.backup_exists", file=target)
+    if target.resolve() == settings.db_path.resolve():
+        return _fail("cli.backup_same_file")
+    store = open_store(settings)  # brings the file to the current schema before it is copied
+    store.close()
+    try:
+        photos = backup_with_attachments(settings.db_path, target)
+    except OSError as exc:  # disk full, a read-only folder, a photo that cannot be read
+        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
+    print(t("cli.backup_done", file=target))
+    print_photo_copy(photos, folder_beside(settings.db_path), attachments_of_backup(target))
+    return EXIT_OK

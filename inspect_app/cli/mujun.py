@@ -1,0 +1,125 @@
+"""`parkinspect mujun …`: 亩均效益 classes computed by the county's method; `mujun check FILE`.
+
+    parkinspect mujun --park CODE [--year 2025] [--method FILE] [--explain] [-o FILE.xlsx] [--json]
+    parkinspect mujun check FILE [--json]
+
+One line per tenant (computed class and score, the ledger's class, the difference); --explain adds
+each score in words; -o writes the 公示 sheet with the objection notes. A malformed method file is
+refused with its problems (file, line, field), never replaced by the built-in one.
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from forms.i18n import t
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, open_store
+from inspect_app.cli.common import fail as _fail
+from inspect_app.cli.common import print_result as _print
+
+
+def add_parser(sub) -> None:
+    mujun = sub.add_parser("mujun", help=t("mujun.cli.help"), description=t("mujun.cli.help"))
+    mujun.add_argument("--park", metavar="CODE", help=t("cli.opt_park"))
+    mujun.add_argument("--year", type=int, metavar="YYYY", help=t("mujun.cli.opt_year"))
+    mujun.add_argument("--method", metavar="FILE", help=t("mujun.cli.opt_method"))
+    mujun.add_argument("--explain", action="store_true", help=t("mujun.cli.opt_explain"))
+    mujun.add_argument("-o", "--output", metavar="FILE.xlsx", help=t("mujun.cli.opt_output"))
+    mujun.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    mujun.set_defaults(handler=run_mujun)
+    mujun_sub = mujun.add_subparsers(dest="mujun_command", parser_class=Parser)
+    check = mujun_sub.add_parser("check", help=t("mujun.cli.check_help"), description=t("mujun.cli.check_help"))
+    check.add_argument("file", help=t("mujun.cli.check_file"))
+    check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    check.set_defaults(handler=run_mujun_check)
+
+
+def print_problems(args, problems, invalid_key: str) -> int:
+    """A rules file's problems, one `FILE:LINE: field: message` each; exit 2."""
+    lines = [str(problem) for problem in problems] + [t(invalid_key, count=len(problems))]
+    payload = {"file": args.file, "valid": False,
+               "problems": [{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+                            for p in problems]}
+    _print(args, payload, "\n".join(lines))
+    return EXIT_BAD_INPUT
+
+
+def run_mujun_check(args, settings) -> int:
+    from forms.mujun_method import RuleFileError, load_method_file
+
+    try:
+        method = load_method_file(args.file)
+    except RuleFileError as exc:
+        return print_problems(args, exc.problems, "mujun.cli.invalid")
+    payload = {"file": args.file, "valid": True, "id": method.id, "version": method.version,
+               "title": method.title(), "indicators": len(method.indicators), "classing": method.classing,
+               "problems": []}
+    _print(args, payload, t("mujun.cli.valid", title=method.title(), version=method.version,
+                            count=len(method.indicators), classing=t(f"mujun.classing.{method.classing}")))
+    return EXIT_OK
+
+
+def run_mujun(args, settings) -> int:
+    from forms.mujun_method import RuleFileError, load_method
+    from inspect_app.services.ledger import find_park
+    from inspect_app.services.mujun import default_year, mujun_classes
+
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    if not args.park:
+        return _fail("mujun.cli.need_park")
+    try:
+        method = load_method(args.method)
+    except RuleFileError as exc:
+        return _fail("mujun.cli.method_invalid", problem=str(exc.problems[0]))
+    store = open_store(settings)
+    try:
+        park = find_park(store, args.park.strip())
+        if park is None:
+            return _fail("cli.park_missing", code=args.park)
+        year = args.year or default_year(store)
+        result = mujun_classes(store, year, park_id=park.id, method=method)
+    finally:
+        store.close()
+    if args.output:
+        from inspect_app.services.mujun_export import write_mujun_xlsx
+
+        count = write_mujun_xlsx(result, args.output)
+        print(t("mujun.cli.written", path=args.output, count=count))
+    if args.json:
+        print(json.dumps(_json(result), ensure_ascii=False))
+    elif not args.output or args.explain:
+        print(_text(park, result, explain=args.explain))
+    return EXIT_OK
+
+
+def _json(result) -> dict:
+    return {"year": result.year, "method": {"id": result.method.id, "version": result.method.version},
+            "tenants": [{"id": row.id, "name": row.name, "credit_code": row.credit_code, "scale": row.figures.scale,
+                         "land_mu": row.score.land_mu, "score": row.score.score, "class": row.score.cls,
+                         "not_graded": row.score.reason, "official_class": row.official_class,
+                         "explanation": row.explanation(result.method)} for row in result.rows]}
+
+
+def _text(park, result, *, explain: bool) -> str:
+    from forms.catalogues import label
+    from inspect_app.cli.overview import _table
+
+    method = result.method
+    counts = result.counts()
+    lines = [t("mujun.cli.title", code=park.code, name=park.name, year=result.year, method=method.title(),
+               version=method.version),
+             t("mujun.cli.counts", A=counts.get("A", 0), B=counts.get("B", 0), C=counts.get("C", 0),
+               D=counts.get("D", 0), none=counts.get(None, 0), differs=sum(1 for r in result.rows if r.differs)), ""]
+    headings = [t(f"mujun.cli.col_{key}") for key in ("name", "scale", "score", "class", "official", "difference")]
+    rows = [[row.name, label("scale", row.figures.scale),
+             "-" if row.score.score is None else f"{row.score.score:.1f}", row.score.cls or "-",
+             row.official_class or "-", row.difference()] for row in result.rows]
+    lines += _table(headings, rows)
+    if explain:
+        for row in result.rows:
+            lines += ["", f"{row.name}  {row.credit_code}", *(f"  {line}" for line in row.explanation(method))]
+    return "\n".join(lines)
