@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_OK, open_store, print_photo_copy
+from inspect_app.cli.common import EXIT_OK, print_photo_copy
 from inspect_app.cli.common import fail as _fail
 
 
@@ -32,12 +32,11 @@ def add_parser(sub) -> None:
 
 
 def run_restore(args, settings) -> int:
-    from db.attachment_files import folder_beside
-    from db.backup import RestoreRefused, attachments_of_backup, restore_file
+    from inspect_app.services.backups import RestoreRefused, restore_database
 
     backup = Path(args.backup).expanduser()
     try:
-        restored = restore_file(backup, settings.db_path)
+        restored = restore_database(backup, settings.db_path)
     except RestoreRefused as refused:
         return _fail(refused.key, **refused.values)
     except OSError as exc:
@@ -45,13 +44,12 @@ def run_restore(args, settings) -> int:
     print(t("maintenance.restore_done", file=backup, db=settings.db_path))
     if restored.kept is not None:
         print(t("maintenance.restore_kept", file=restored.kept))
-    print_photo_copy(restored.photos, attachments_of_backup(backup), folder_beside(settings.db_path))
+    print_photo_copy(restored.photos)
     return EXIT_OK
 
 
 def run_backup(args, settings) -> int:
-    from db.attachment_files import folder_beside
-    from db.backup import attachments_of_backup, backup_with_attachments
+    from inspect_app.services.backups import backup_database
 
     target = Path(args.file)
     if not settings.db_path.exists():
@@ -60,12 +58,10 @@ def run_backup(args, settings) -> int:
         return _fail("cli.backup_exists", file=target)
     if target.resolve() == settings.db_path.resolve():
         return _fail("cli.backup_same_file")
-    store = open_store(settings)  # brings the file to the current schema before it is copied
-    store.close()
     try:
-        photos = backup_with_attachments(settings.db_path, target)
+        photos = backup_database(settings.db_path, target)
     except OSError as exc:  # disk full, a read-only folder, a photo that cannot be read
         return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
     print(t("cli.backup_done", file=target))
-    print_photo_copy(photos, folder_beside(settings.db_path), attachments_of_backup(target))
+    print_photo_copy(photos)
     return EXIT_OK

@@ -54,9 +54,10 @@ def print_result(args, payload: dict, text: str) -> None:
     sys.stdout.flush()  # a reader that left (`| head -1`) shows here, where cli.main handles it, not at exit
 
 
-def print_photo_copy(report, source, target) -> None:
-    """What a backup or a restore did with the photos (db.attachment_files.CopyReport), copied
-    from the `source` folder into `target`; missing and damaged ones on stderr."""
+def print_photo_copy(photos) -> None:
+    """What a backup or a restore did with the photos (services/backups.py PhotoCopy): how many
+    were copied into the target folder; missing and damaged ones (in the source folder) on stderr."""
+    report, source, target = photos.report, photos.source, photos.target
     if report.copied or report.already_there:
         print(t("maintenance.photos_copied", copied=report.copied, present=report.already_there, folder=target))
     for key, digests in (("maintenance.photos_missing", report.missing), ("maintenance.photos_damaged", report.damaged)):
