@@ -88,8 +88,7 @@ def _signing_refusal(exc) -> int:
 
 
 def run_keys_init(args, settings) -> int:
-    from exports.signing import SigningError
-    from inspect_app.services.keys import create_key
+    from inspect_app.services.keys import SigningError, create_key
 
     directory = config.keys_dir()
     store = _store(settings)
@@ -108,7 +107,7 @@ def run_keys_init(args, settings) -> int:
 def run_keys_import(args, settings) -> int:
     import os
 
-    from exports.signing import SigningError, import_p12
+    from inspect_app.services.keys import SigningError, import_key
 
     password = None
     if args.password_env:
@@ -118,15 +117,8 @@ def run_keys_import(args, settings) -> int:
         password = value.encode("utf-8")
     directory = config.keys_dir()
     try:
-        try:
-            info = import_p12(directory, args.file, password, force=args.force)
-        except SigningError as exc:
-            if exc.kind != "p12_invalid" or password is not None or not sys.stdin.isatty():
-                raise
-            import getpass  # an encrypted file and a person at the keyboard: ask, without echo
-
-            typed = getpass.getpass(t("signing.keys.password_prompt"))
-            info = import_p12(directory, args.file, typed.encode("utf-8"), force=args.force)
+        info = import_key(directory, args.file, password, force=args.force,
+                          ask_password=_ask_password if sys.stdin.isatty() else None)
     except SigningError as exc:
         return _signing_refusal(exc)
     except OSError as exc:
@@ -135,12 +127,19 @@ def run_keys_import(args, settings) -> int:
     return EXIT_OK
 
 
+def _ask_password() -> bytes:
+    """An encrypted file and a person at the keyboard: ask, without echo."""
+    import getpass
+
+    return getpass.getpass(t("signing.keys.password_prompt")).encode("utf-8")
+
+
 def run_keys_show(args, settings) -> int:
-    from exports.signing import SigningError, key_info
+    from inspect_app.services.keys import SigningError, device_key_info
 
     directory = config.keys_dir()
     try:
-        info = key_info(directory)
+        info = device_key_info(directory)
     except SigningError as exc:
         return _signing_refusal(exc)
     if info is None:
@@ -161,13 +160,12 @@ def _trusted_line(info) -> str:
 
 def run_keys_trust(args, settings) -> int:
     """Show the certificate, ask when a person is there (unless --yes), copy it into trusted/."""
-    from exports.signing import KeyInfo, SigningError, read_certificate, trust_certificate
+    from inspect_app.services.keys import SigningError, certificate_to_trust, trust
 
     try:
-        cert = read_certificate(args.file)
+        cert, info = certificate_to_trust(args.file)
     except SigningError as exc:
         return _signing_refusal(exc)
-    info = KeyInfo.from_certificate(cert)
     if not args.json:
         print(_trusted_line(info))
         if not info.ca:
@@ -179,7 +177,7 @@ def run_keys_trust(args, settings) -> int:
             return EXIT_CHECK_FAILED
     directory = config.keys_dir()
     try:
-        path, already = trust_certificate(directory, cert)
+        path, already = trust(directory, cert)
     except OSError as exc:
         return _fail("cli.write_failed", file=directory, reason=exc.strerror or exc)
     text = t("signing.trust.already" if already else "signing.trust.added", file=path)
@@ -188,10 +186,10 @@ def run_keys_trust(args, settings) -> int:
 
 
 def run_keys_trusted(args, settings) -> int:
-    from exports.signing import trusted_files
+    from inspect_app.services.keys import trusted_certificates
 
     directory = config.keys_dir()
-    entries = trusted_files(directory)
+    entries = trusted_certificates(directory)
     if args.json:
         _print(args, {"directory": str(directory),
                       "trusted": [{"file": str(e.path), **e.info.as_json()} for e in entries]}, "")
@@ -205,12 +203,12 @@ def run_keys_trusted(args, settings) -> int:
 
 
 def run_keys_untrust(args, settings) -> int:
-    from exports.signing import matching_trusted, untrust
+    from inspect_app.services.keys import trusted_matching, untrust_all
 
     prefix = args.fingerprint.strip().lower().replace(":", "")
     if not _FINGERPRINT.fullmatch(prefix):
         return _fail("signing.trust.bad_fingerprint", fingerprint=args.fingerprint)
-    matches = matching_trusted(config.keys_dir(), prefix)
+    matches = trusted_matching(config.keys_dir(), prefix)
     if not matches:
         print(t("signing.trust.unknown", fingerprint=prefix), file=sys.stderr)
         return EXIT_CHECK_FAILED
@@ -220,8 +218,7 @@ def run_keys_untrust(args, settings) -> int:
             print(_trusted_line(match.info), file=sys.stderr)
         return EXIT_CHECK_FAILED
     try:
-        for match in matches:  # the same certificate may sit in two files
-            untrust(match)
+        untrust_all(matches)  # the same certificate may sit in two files
     except OSError as exc:
         return _fail("cli.write_failed", file=matches[0].path, reason=exc.strerror or exc)
     info = matches[0].info
@@ -308,19 +305,18 @@ def _dossier_text(result) -> str:
 
 def run_verify(args, settings) -> int:
     """0 authentic, 1 not authentic, 2 unreadable input."""
-    from exports.signing import AUTHENTIC, UNREADABLE, TrustStore, verify_pdf, verify_qr
+    from inspect_app.services.verify import AUTHENTIC, UNREADABLE, verify_document, verify_qr_text
 
     if (args.file is None) == (args.qr is None):
         return _fail("signing.verify.need_one")
-    trust = TrustStore.from_directory(config.keys_dir())
     if args.qr is not None:
-        result = verify_qr(args.qr, trust)
+        result = verify_qr_text(config.keys_dir(), args.qr)
     else:
         try:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             return _fail("signing.verify.file_unreadable", file=args.file, reason=exc.strerror or exc)
-        result = verify_pdf(data, trust)
+        result = verify_document(config.keys_dir(), data)
     reason = t(f"signing.reason.{result.reason}")
     if result.status == AUTHENTIC and result.dossier is not None:
         text = _dossier_text(result)

@@ -140,8 +140,8 @@ def _issue_record(store, inspection_id: str, accompanied_by: str | None, common:
     """The record, with the accompanying person stored first (the record prints the stored name);
     when the record is then refused, the name is put back as it was: a refusal writes nothing."""
     from db.errors import UserError
-    from exports.signing import load_device_key
     from inspect_app.services.inspections import parse_accompanied_by, set_accompanied_by
+    from inspect_app.services.keys import has_device_key
     from inspect_app.services.notice_drafts import record_draft, record_problem
     from inspect_app.services.notices import issue_inspection_record
 
@@ -152,7 +152,7 @@ def _issue_record(store, inspection_id: str, accompanied_by: str | None, common:
     # The usual refusals first, before the name is stored: not finished, no key on this device.
     if (problem := record_problem(draft)) is not None:
         raise problem
-    if load_device_key(common["keys_dir"]) is None:
+    if not has_device_key(common["keys_dir"]):
         raise UserError("errors.no_signing_key")
     before = draft.accompanied_by
     set_accompanied_by(store, inspection_id, accompanied_by)
