@@ -71,9 +71,18 @@ EXIT_OUTPUT_CUT = 141  # what a shell reports for a process its pipe's reader cl
 def main(argv: list[str] | None = None) -> int:
     # Start-up creates many long-lived objects (tables, widgets, styles); letting the garbage
     # collector scan them again and again before the first screen costs ~0.1 s. The TUI turns it
-    # back on (after freezing what start-up made) once the first screen is up; other commands now.
+    # back on (after freezing what start-up made) once the first screen is up; other commands as
+    # soon as the arguments are read. Whatever happens (a usage error is a SystemExit from
+    # parse_args), it is on again when main returns: a caller in the same process (the tests)
+    # must not go on without a collector.
     gc.disable()
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        gc.enable()
+
+
+def _run(argv: list[str]) -> int:
     settings = config.load_settings(lang=_language_from_argv(argv))  # the language help text is in
     set_language(settings.language)
     args = build_parser().parse_args(argv)
@@ -105,5 +114,4 @@ def run_tui(args, settings) -> int:
         make_app(store, language=settings.language).run()
     finally:
         store.close()
-        gc.enable()
     return EXIT_OK
