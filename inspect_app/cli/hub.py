@@ -4,7 +4,9 @@ restore it (docs/SYNC.md).
 The hub database is its own (default `<data dir>/hub.db`, or a PostgreSQL URL), never a device's.
 The hub is an optional extra (`pip install 'parkinspect[hub]'`): nothing here imports FastAPI,
 uvicorn or psycopg until a hub command runs, and `cli.main` checks they are there first
-(`hub_extra_missing`), so a laptop install gets a sentence, not a traceback.
+(`hub_extra_missing`), so a laptop install gets a sentence, not a traceback. The hub is reached
+through one module, inspect_app/hub/admin.py, imported inside each handler for that reason (it
+loads the hub's libraries; this module is imported whenever the parser is built, the TUI's too).
 """
 
 from __future__ import annotations
@@ -97,39 +99,33 @@ def _agency_options(parser, folder_option: str, *, passphrase: bool = True) -> N
 def agency_folder(args) -> Path:
     """The agency's folder: --dir / --agency-dir, else `agency/` beside a SQLite hub database, else
     `<data dir>/agency` (a PostgreSQL hub). Never inside the database: a backup must not carry the key."""
+    from inspect_app.hub import admin
+
     if getattr(args, "agency_dir", None):
         return Path(args.agency_dir).expanduser()
-    from sqlalchemy.engine import make_url
-
-    from inspect_app.hub.storage import normalise_url
-
-    url = make_url(normalise_url(hub_database(args)))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-            and not url.database.startswith("file:"):
-        return Path(url.database).expanduser().parent / "agency"
-    return config.data_dir() / "agency"
+    return admin.default_agency_folder(hub_database(args)) or config.data_dir() / "agency"
 
 
 def _passphrase(args) -> bytes | None:
-    from inspect_app.hub.agency import passphrase_from_env
+    from inspect_app.hub import admin
 
-    return passphrase_from_env(getattr(args, "passphrase_env", None) or PASSPHRASE_ENV)
+    return admin.passphrase_from_env(getattr(args, "passphrase_env", None) or PASSPHRASE_ENV)
 
 
 def _load_agency(args, *, passphrase: bool = True):
     """The agency root of this hub (None: none made); AgencyError when its files cannot be read."""
-    from inspect_app.hub.agency import load_agency
+    from inspect_app.hub import admin
 
-    return load_agency(agency_folder(args), _passphrase(args) if passphrase else None)
+    return admin.load_agency(agency_folder(args), _passphrase(args) if passphrase else None)
 
 
 def _existing_agency(args):
     """(the agency root without its key, None) or (None, exit code) after saying why there is none."""
-    from inspect_app.hub.agency import AgencyError
+    from inspect_app.hub import admin
 
     try:
         root = _load_agency(args, passphrase=False)
-    except AgencyError as exc:
+    except admin.AgencyError as exc:
         return None, _refuse(exc)
     if root is None:
         print(t("hub.agency.missing", folder=agency_folder(args)), file=sys.stderr)
@@ -143,22 +139,14 @@ def hub_database(args) -> str:
     return f"sqlite:///{config.data_dir() / 'hub.db'}"  # its folder is made 0700 by open_engine
 
 
-def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    from inspect_app.hub.storage import normalise_url
-
-    return make_url(normalise_url(url)).render_as_string(hide_password=True)
-
-
 def _engine(args):
-    from inspect_app.hub.storage import open_engine
+    from inspect_app.hub import admin
 
     url = hub_database(args)
     try:
-        return open_engine(url)
+        return admin.open_engine(url)
     except Exception as exc:  # a bad URL, an unreachable server, a folder that cannot be written
-        print(t("hub.db_error", database=_shown(url) if "://" in url else url, reason=type(exc).__name__),
+        print(t("hub.db_error", database=admin.shown_url(url) if "://" in url else url, reason=type(exc).__name__),
               file=sys.stderr)
         return None
 
@@ -180,32 +168,29 @@ def _skew_seconds(text: str) -> float:
 
 
 def run_hub_serve(args, settings) -> int:
-    import uvicorn
-
-    from inspect_app.hub.agency import AgencyError
-    from inspect_app.hub.app import create_app
+    from inspect_app.hub import admin
 
     url = hub_database(args)
     try:
         agency = _load_agency(args)
-    except AgencyError as exc:
+    except admin.AgencyError as exc:
         return _refuse(exc)
     if agency is not None and agency.private_key is None:  # it could neither certify nor sign a CRL
         print(t("hub.agency.key_locked", variable=args.passphrase_env or PASSPHRASE_ENV), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        app = create_app(url, max_clock_skew_s=args.max_clock_skew, agency=agency)
+        app = admin.create_app(url, max_clock_skew_s=args.max_clock_skew, agency=agency)
     except Exception as exc:
-        print(t("hub.db_error", database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
+        print(t("hub.db_error", database=admin.shown_url(url), reason=type(exc).__name__), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(t("hub.serving", host=args.host, port=args.port, database=_shown(url)), flush=True)
+    print(t("hub.serving", host=args.host, port=args.port, database=admin.shown_url(url)), flush=True)
     print(_log_destination(), flush=True)
     if agency is not None:
         print(t("hub.agency.serving", name=agency.name, fingerprint=agency.fingerprint), flush=True)
         _write_crl_file(app.state.engine, agency, agency_folder(args))
     else:
         print(t("hub.agency.none_serving"), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    admin.serve(app, host=args.host, port=args.port)
     return EXIT_OK
 
 
@@ -222,14 +207,14 @@ def _log_destination() -> str:
 
 
 def run_device_add(args, settings) -> int:
-    from inspect_app.hub.storage import DeviceError, enrol_device
+    from inspect_app.hub import admin
 
     engine = _engine(args)
     if engine is None:
         return EXIT_BAD_INPUT
     try:
-        hub_device, token = enrol_device(engine, args.name, args.park)
-    except DeviceError as exc:
+        hub_device, token = admin.enrol_device(engine, args.name, args.park)
+    except admin.DeviceError as exc:
         return _refuse(exc)
     finally:
         engine.dispose()
@@ -241,7 +226,7 @@ def run_device_add(args, settings) -> int:
 
 
 def run_device_list(args, settings) -> int:
-    from inspect_app.hub.storage import list_devices
+    from inspect_app.hub import admin
 
     if args.limit < 1 or args.offset < 0:
         print(t("hub.page_invalid"), file=sys.stderr)
@@ -250,7 +235,7 @@ def run_device_list(args, settings) -> int:
     if engine is None:
         return EXIT_BAD_INPUT
     try:
-        devices, total = list_devices(engine, offset=args.offset, limit=args.limit)
+        devices, total = admin.list_devices(engine, offset=args.offset, limit=args.limit)
     finally:
         engine.dispose()
     for hub_device in devices:
@@ -263,16 +248,16 @@ def run_device_list(args, settings) -> int:
 
 
 def run_device_revoke(args, settings) -> int:
-    from inspect_app.hub.storage import DeviceError, revoke_device
+    from inspect_app.hub import admin
 
     engine = _engine(args)
     if engine is None:
         return EXIT_BAD_INPUT
     try:
-        hub_device = revoke_device(engine, args.name)
+        hub_device = admin.revoke_device(engine, args.name)
         print(t("hub.device_revoked", name=hub_device.name))
         _revocation_list(args, engine)
-    except DeviceError as exc:
+    except admin.DeviceError as exc:
         return _refuse(exc)
     finally:
         engine.dispose()
@@ -283,11 +268,11 @@ def _revocation_list(args, engine) -> None:
     """After a revoke: the agency's CRL signed again from the database's revocations and written to the
     agency folder — or, when the root's key cannot be opened here, the promise that the serving hub
     signs it (it does at its start, hub/crl.py). The token is revoked either way."""
-    from inspect_app.hub.agency import AgencyError
+    from inspect_app.hub import admin
 
     try:
         agency = _load_agency(args)
-    except AgencyError as exc:
+    except admin.AgencyError as exc:
         print(t(exc.key, **exc.values), file=sys.stderr)
         print(t("hub.agency.crl_pending"))
         return
@@ -300,29 +285,26 @@ def _revocation_list(args, engine) -> None:
 
 
 def _write_crl_file(engine, agency, folder: Path) -> None:
-    from inspect_app.hub import certificates
-    from inspect_app.hub.agency import build_crl, write_crl
+    from inspect_app.hub import admin
 
-    with engine.connect() as conn:
-        revoked = certificates.revoked(conn, agency)
-    try:
-        path = write_crl(folder, build_crl(agency, revoked))
-    except OSError as exc:  # the served list comes from the database all the same (hub/crl.py)
+    written = admin.write_crl_file(engine, agency, folder)
+    if written.error is not None:  # the served list comes from the database all the same (hub/crl.py)
+        exc = written.error
         print(t("hub.agency.crl_write_failed", folder=folder, reason=exc.strerror or type(exc).__name__),
               file=sys.stderr, flush=True)
         return
-    print(t("hub.agency.crl_written", file=path, revoked=len(revoked)), flush=True)
+    print(t("hub.agency.crl_written", file=written.path, revoked=written.revoked), flush=True)
 
 
 def run_device_rotate(args, settings) -> int:
-    from inspect_app.hub.storage import DeviceError, rotate_token
+    from inspect_app.hub import admin
 
     engine = _engine(args)
     if engine is None:
         return EXIT_BAD_INPUT
     try:
-        hub_device, token = rotate_token(engine, args.name)
-    except DeviceError as exc:
+        hub_device, token = admin.rotate_token(engine, args.name)
+    except admin.DeviceError as exc:
         return _refuse(exc)
     finally:
         engine.dispose()
@@ -333,30 +315,28 @@ def run_device_rotate(args, settings) -> int:
 
 
 def run_hub_backup(args, settings) -> int:
-    from inspect_app.hub.backup import backup
+    from inspect_app.hub import admin
 
-    return _copy_hub(args, backup, failed="hub.backup_failed", done="hub.backup_done")
+    return _copy_hub(args, admin.backup, failed="hub.backup_failed", done="hub.backup_done")
 
 
 def run_hub_restore(args, settings) -> int:
-    from inspect_app.hub.backup import restore
+    from inspect_app.hub import admin
 
-    return _copy_hub(args, restore, failed="hub.restore_failed", done="hub.restore_done")
+    return _copy_hub(args, admin.restore, failed="hub.restore_failed", done="hub.restore_done")
 
 
 def _copy_hub(args, operation, *, failed: str, done: str) -> int:
     """`hub backup` and `hub restore`: the same refusals, and one line saying what was copied."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from inspect_app.hub.storage import DeviceError
+    from inspect_app.hub import admin
 
     url = hub_database(args)
     try:
         copied = operation(url, Path(args.file))
-    except DeviceError as exc:
+    except admin.DeviceError as exc:
         return _refuse(exc)
-    except (OSError, SQLAlchemyError) as exc:  # unreachable server, a folder that cannot be written
-        print(t(failed, database=_shown(url), reason=type(exc).__name__), file=sys.stderr)
+    except admin.COPY_ERRORS as exc:  # unreachable server, a folder that cannot be written
+        print(t(failed, database=admin.shown_url(url), reason=type(exc).__name__), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(t(done, file=args.file, changes=copied.changes, devices=copied.devices,
             attachments=copied.attachments, epoch=copied.epoch))
@@ -367,7 +347,7 @@ def _copy_hub(args, operation, *, failed: str, done: str) -> int:
 
 
 def run_agency_init(args, settings) -> int:
-    from inspect_app.hub.agency import AgencyError, init_agency
+    from inspect_app.hub import admin
 
     passphrase = _passphrase(args)
     if args.passphrase_env and passphrase is None:  # asked for encryption, got nothing to encrypt with
@@ -375,8 +355,9 @@ def run_agency_init(args, settings) -> int:
         return EXIT_BAD_INPUT
     folder = agency_folder(args)
     try:
-        root = init_agency(folder, name=args.name, short=args.short, passphrase=passphrase, force=args.force)
-    except AgencyError as exc:
+        root = admin.init_agency(folder, name=args.name, short=args.short, passphrase=passphrase,
+                                 force=args.force)
+    except admin.AgencyError as exc:
         return _refuse(exc)
     print(t("hub.agency.created", name=root.name, short=root.short_name, folder=folder))
     print(t("hub.agency.fingerprint_line", fingerprint=root.fingerprint))
@@ -387,7 +368,7 @@ def run_agency_init(args, settings) -> int:
 
 
 def run_agency_cert(args, settings) -> int:
-    from db.durable import write_durably
+    from inspect_app.hub import admin
 
     root, refused = _existing_agency(args)
     if root is None:
@@ -397,7 +378,7 @@ def run_agency_cert(args, settings) -> int:
         print(t("hub.agency.output_exists", file=target), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        write_durably(target, root.pem)
+        admin.write_root_certificate(target, root)
     except OSError as exc:
         print(t("hub.agency.output_failed", file=target, reason=exc.strerror or type(exc).__name__),
               file=sys.stderr)
@@ -409,7 +390,7 @@ def run_agency_cert(args, settings) -> int:
 def run_agency_show(args, settings) -> int:
     from datetime import UTC, datetime
 
-    from inspect_app.hub import certificates
+    from inspect_app.hub import admin
 
     root, refused = _existing_agency(args)
     if root is None:
@@ -418,8 +399,7 @@ def run_agency_show(args, settings) -> int:
     if engine is None:
         return EXIT_BAD_INPUT
     try:
-        with engine.connect() as conn:
-            counted = certificates.summary(conn, root, datetime.now(UTC))
+        counted = admin.agency_summary(engine, root, datetime.now(UTC))
     finally:
         engine.dispose()
     cert = root.certificate
