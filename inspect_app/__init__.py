@@ -1,3 +1,12 @@
 """ParkInspect (园检): the application — CLI, Textual TUI, use-case services."""
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # `inspect_app.__version__`: pyproject.toml's version, the one place it is written, read from the
+    # installed package's metadata when first asked. Not at import: importlib.metadata costs start-up
+    # time the first screen does not need (tests/test_startup.py).
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("parkinspect")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

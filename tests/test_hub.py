@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+import inspect_app
 from db.clock import wall_clock_ms
 from db.models import CheckResult, Hazard, Inspection, Inspector, Park, RectificationItem, Tenant
 from db.store import Store
@@ -506,6 +507,7 @@ async def test_the_openapi_schema_lists_every_endpoint(hub):
     assert {"PushRequest", "PushResponse", "ChangesPage", "WireChange", "Me", "SnapshotPage", "RowChangesRequest"} <= set(
         schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    assert schema["info"]["version"] == inspect_app.__version__  # pyproject.toml's, written there only
 
 
 async def test_no_token_reaches_the_logs(hub, tmp_path, caplog):

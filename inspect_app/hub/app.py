@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from importlib.metadata import version
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
@@ -101,7 +102,7 @@ def create_app(database_url: str, *, max_body_bytes: int = 5_000_000,
     engine = open_engine(database_url)
     cleanup = _UploadCleanup(engine, unreferenced_max_age)
     cleanup.run()  # at start, then at most once an hour on an upload
-    app = FastAPI(title="ParkInspect hub", version="1",
+    app = FastAPI(title="ParkInspect hub", version=version("parkinspect"),
                   description="Sync hub: devices push their changes and pull other devices' (docs/SYNC.md).")
     app.state.engine = engine
     app.state.max_clock_skew_ms = max_clock_skew_ms
