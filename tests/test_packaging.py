@@ -1,6 +1,8 @@
 """The wheel holds every package and data file, and runs on its own: app, sync, hub.
 
-The wheel is built and installed into a scratch virtualenv (its own site-packages, no editable
+The sdist is built from this checkout and the wheel from the sdist; both must hold the source
+tree's files and nothing else (no tests, no module left behind in an old build folder). The wheel
+is installed into a scratch virtualenv (its own site-packages, no editable
 path of this checkout; the dependencies come from this interpreter's site-packages through a .pth
 line, added after the install so pip never sees this checkout's own install). Then the installed
 code imports every module of every package, opens the TUI with Pilot, and a hub started with the
@@ -16,13 +18,16 @@ import sqlite3
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import time
+import tomllib
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
+import inspect_app
 from tests.hub_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +57,25 @@ def _env() -> dict:
     return env
 
 
+def build_sdist(folder: Path) -> Path:
+    """The sdist, as a release builds it from this checkout (setuptools' PEP 517 hook)."""
+    program = f"from setuptools import build_meta; print(build_meta.build_sdist({str(folder)!r}))"
+    name = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+    return folder / name
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Installed:
+def sdist(tmp_path_factory) -> Path:
+    return build_sdist(tmp_path_factory.mktemp("sdist"))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, sdist) -> Installed:
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
+    # The wheel is built from the sdist, in pip's own folder: never from this checkout's build/lib,
+    # where a module since moved or deleted would linger and be packed again.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(sdist)],
                    check=True)
     wheel = next((work / "dist").glob("parkinspect-*.whl"))
     venv = work / "venv"
@@ -91,6 +111,33 @@ def test_every_module_of_every_package_imports_from_the_wheel(installed, tmp_pat
     source = {".".join(p.parent.relative_to(ROOT).parts) for top in PACKAGES for p in (ROOT / top).rglob("__init__.py")}
     assert source <= set(found["names"])
     assert {"inspect_app.sync.client", "inspect_app.hub.app", "db.migrations"} <= set(found["names"])
+
+
+def test_the_version_is_pyprojects_in_the_wheel_and_in_this_checkout(installed, tmp_path):
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert inspect_app.__version__ == declared
+    assert installed.wheel.name.startswith(f"parkinspect-{declared}-")
+    shown = installed.run(str(installed.python), "-c", "import inspect_app; print(inspect_app.__version__)", cwd=tmp_path)
+    assert shown.stdout.strip() == declared, shown.stderr
+
+
+SDIST_EXTRAS = {"PKG-INFO", "setup.cfg", "README.md", "pyproject.toml"}
+
+
+def test_the_sdist_and_the_wheel_hold_the_source_tree_and_nothing_stale(sdist, installed):
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.splitlines())
+    source = {str(p.relative_to(ROOT)) for top in PACKAGES for p in (ROOT / top).rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}
+    with tarfile.open(sdist) as archive:
+        names = [m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()]
+    shipped = {n for n in names if not n.startswith("parkinspect.egg-info/") and n not in SDIST_EXTRAS}
+    assert shipped - source == set()  # nothing that is not (or no longer) in the tree: tests, old modules
+    assert {n for n in shipped if n.endswith(".py")} >= {n for n in tracked & source if n.endswith(".py")}
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        packed = {n for n in wheel.namelist() if n.split("/")[0] in PACKAGES}
+    assert packed - source == set()
+    assert "inspect_app/cli/__init__.py" in packed and "inspect_app/app.tcss" in packed
 
 
 def test_the_wheel_needs_the_hub_extra_only_for_the_hub(installed):
