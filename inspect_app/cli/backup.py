@@ -9,6 +9,9 @@ nothing changed) for a file that is not a ParkInspect database or fails SQLite's
 the app or another command has the database open, and when a sync hub already holds changes the
 backup lacks. The replaced file is kept beside it as `<name>.before-restore-<timestamp>.bak`. The
 photos the backup names come back from `<backup>.attachments/` into the attachments folder.
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

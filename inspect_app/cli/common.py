@@ -22,7 +22,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def open_store(settings):
-    from db.store import Store
+    from db.store import Store  # when a command opens the database, not whenever the parser is built
 
     store = Store.open(settings.db_path)
     store.office_run = settings.office  # `--office`: the office's role for this run

@@ -6,6 +6,9 @@
 Signed with this device's key like a notice (`parkinspect verify FILE.pdf` checks it); without a
 key the refusal says how to get one. Bad input is refused with exit 2 and writes nothing
 (inspect_app/services/dossier.py).
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ None of these needs a database except `keys init` (for the inspector's name and 
 an office PC trusts the agency root with `keys trust ROOT.pem` and verifies notices with no
 database at all. Exit codes: 0 done / authentic, 1 a check failed (not authentic, nothing to
 untrust), 2 bad input (unreadable file, not a certificate, malformed fingerprint).
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ hazards by id (`parkinspect hazards --json` lists them), the rectification notic
 answers by number, the inspection a record is of by id; or, for a person who knows none of these,
 `--tenant CREDIT_CODE` (with `--park CODE` when the code is in several parks) picks that tenant's
 open hazards without a notice, its latest rectification notice, or its latest finished inspection.
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

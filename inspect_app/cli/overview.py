@@ -3,6 +3,9 @@
 The county: its figures and one line per park. A park (--park): its figures, one line per tenant
 (class, output, year-on-year change, flags) and every flag in words. The quarter defaults to the
 latest complete one with data (services/park_overview.py); --json prints the service's as_json().
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

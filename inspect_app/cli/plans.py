@@ -10,6 +10,9 @@
   plan status PLAN [--json] [--today D]
   plan report PLAN -o FILE.xlsx|.pdf [--today D]
   plan tasks [--mine] [--json] [--today D]   this device's tasks by park, building and floor
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

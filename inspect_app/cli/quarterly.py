@@ -3,6 +3,9 @@
 Wired like `ledger import/export`: the report lists every refused value with its row, column and
 reason; exit 2 when rows were refused and nothing was written. Warnings (odd but accepted
 figures) are printed and never change the exit code.
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The county's report when --park is left out, else the park's; the file type follows the suffix.
 A bad suffix, quarter or park code is refused with a message and exit 2, and nothing is written
 (services/quarterly_report.py).
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

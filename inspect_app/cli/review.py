@@ -6,6 +6,9 @@
   review return ID --comment TEXT            office: back to the inspector with the comment
   review changes INSPECTION_ID --comment TEXT   office: ask for corrections on a finished inspection
   review submit HAZARD_ID …                  laptop: submit the prepared notice for review
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations

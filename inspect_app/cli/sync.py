@@ -1,5 +1,9 @@
 """`parkinspect sync …`: bare `sync` exchanges with the hub (once one is configured);
-`export-bundle` / `import-bundle` carry changes between offices on a file (docs/SYNC.md)."""
+`export-bundle` / `import-bundle` carry changes between offices on a file (docs/SYNC.md).
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
+"""
 
 from __future__ import annotations
 
