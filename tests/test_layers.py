@@ -113,19 +113,19 @@ def test_only_the_hub_side_names_the_hub_libraries():
     assert {name: hits for name, hits in found.items() if hits} == {}
 
 
-# --- the CLI: commands call services; the hub commands reach the hub through one module -----------
+# --- the CLI: the hub commands reach the hub through one module ------------------------------------
+# (What the commands may not import at all is an import-linter contract in pyproject.toml; that
+# every hub module but one is out of reach is not something a contract can say without listing them.)
 
 CLI_FILES = sorted((ROOT / "inspect_app" / "cli").glob("*.py"))
-CLI_FORBIDDEN = ("db.backup", "db.attachment_files", "db.durable", "exports.signing", "sqlalchemy")
 
 
 @pytest.mark.parametrize("path", CLI_FILES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_cli_commands_call_services_not_storage_and_the_hub_only_through_admin(path):
+def test_cli_commands_reach_the_hub_only_through_admin(path):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     hub_reaches = [alias.name for node in ast.walk(tree)
                    if isinstance(node, ast.ImportFrom) and node.module == "inspect_app.hub" for alias in node.names]
-    names = imported_names(tree)
-    assert [n for n in names if n.startswith(CLI_FORBIDDEN) or n.startswith("inspect_app.hub.")] == []
+    assert [n for n in imported_names(tree) if n.startswith("inspect_app.hub.")] == []
     assert set(hub_reaches) <= {"admin"}
 
 

@@ -5,6 +5,9 @@
 
 `apply` prints each result in words with its figures and article, and writes the park's
 compliance matrix (tenants × rules) when `-o` is given. Bad input is refused with exit 2.
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
 """
 
 from __future__ import annotations
