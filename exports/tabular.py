@@ -18,6 +18,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from copy import copy
 from datetime import date, datetime
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
+    from openpyxl.styles.cell_style import StyleArray
     from openpyxl.utils import get_column_letter
 
     # Write-only mode streams rows to disk: a 30,000-row ledger stays fast and small in memory.
@@ -146,14 +148,26 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
     # Headers wrap onto a second line rather than widen their column (是否转租 over 是/否).
     header_alignment = Alignment(horizontal="left", vertical="center", indent=1, wrap_text=True)
 
+    # Setting a style on a cell looks it up in the workbook's style lists by hashing it, which cost
+    # more than the rest of writing a small sheet; so each kind of cell is styled once and the
+    # others take a copy of its style array (openpyxl's own way of copying a style).
+    styles: dict[tuple[str, bool], StyleArray] = {}
+
     def cell(value: Cell, wrap: bool, *, header: bool = False):
         if isinstance(value, str):
             value = _xml_safe(value)
         made = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             made.data_type = "s"  # text starting with "=" stays text, never becomes a formula
+        kind = ("header" if header else "text" if isinstance(value, str)
+                else "date" if isinstance(value, date) and not isinstance(value, datetime) else "other", wrap)
+        style = styles.get(kind)
+        if style is not None:
+            made._style = copy(style)
+            return made
+        if kind[0] == "text":
             made.alignment = wrapped_alignment if wrap else text_alignment
-        elif isinstance(value, date) and not isinstance(value, datetime):
+        elif kind[0] == "date":
             made.number_format = DATE_FORMAT
             made.alignment = date_alignment
         else:
@@ -161,6 +175,7 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
         if header:
             made.font = bold
             made.alignment = header_alignment
+        styles[kind] = copy(made._style)
         return made
 
     sheet.append([cell(h, False, header=True) for h in headers])
