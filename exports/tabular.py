@@ -18,6 +18,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from copy import copy
 from datetime import date, datetime
 from pathlib import Path
 
@@ -123,6 +124,7 @@ def write_xlsx_sheets(path: Path, sheets: Sequence[tuple[str, Sequence[str], Seq
 def _write_sheet(sheet, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
+    from openpyxl.styles.cell_style import StyleArray
     from openpyxl.utils import get_column_letter
 
     widths = column_widths(headers, rows)
@@ -158,14 +160,26 @@ def _write_sheet(sheet, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) 
     # Headers wrap onto a second line rather than widen their column (是否转租 over 是/否).
     header_alignment = Alignment(horizontal="left", vertical="center", indent=1, wrap_text=True)
 
+    # Setting a style on a cell looks it up in the workbook's style lists by hashing it, which cost
+    # more than the rest of writing a small sheet; so each kind of cell is styled once and the
+    # others take a copy of its style array (openpyxl's own way of copying a style).
+    styles: dict[tuple[str, bool], StyleArray] = {}
+
     def cell(value: Cell, wrap: bool, *, header: bool = False):
         if isinstance(value, str):
             value = _xml_safe(value)
         made = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             made.data_type = "s"  # text starting with "=" stays text, never becomes a formula
+        kind = ("header" if header else "text" if isinstance(value, str)
+                else "date" if isinstance(value, date) and not isinstance(value, datetime) else "other", wrap)
+        style = styles.get(kind)
+        if style is not None:
+            made._style = copy(style)
+            return made
+        if kind[0] == "text":
             made.alignment = wrapped_alignment if wrap else text_alignment
-        elif isinstance(value, date) and not isinstance(value, datetime):
+        elif kind[0] == "date":
             made.number_format = DATE_FORMAT
             made.alignment = date_alignment
         else:
@@ -173,6 +187,7 @@ def _write_sheet(sheet, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) 
         if header:
             made.font = bold
             made.alignment = header_alignment
+        styles[kind] = copy(made._style)
         return made
 
     sheet.append([cell(h, False, header=True) for h in headers])

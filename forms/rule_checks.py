@@ -34,7 +34,7 @@ class TenantFacts:
     lease_use: str
     headcount: int
     rented_area_m2: float
-    sublet: bool
+    sublet: bool  # the yes/no fields may be SQLite's 0/1 (db/rule_facts.py): read only as truth values
     subtenant_name: str | None
     three_party_agreement: bool | None
     people_living_on_site: bool

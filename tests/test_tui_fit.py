@@ -18,6 +18,7 @@ from textual.widgets._toast import Toast
 from inspect_app import formatting
 from inspect_app.app import make_app
 from inspect_app.screens.audit import AuditScreen
+from inspect_app.screens.buildings import BuildingsScreen
 from inspect_app.screens.conflicts import ConflictsScreen
 from inspect_app.screens.hazards import HazardsScreen
 from inspect_app.screens.ledger import LedgerScreen
@@ -110,6 +111,7 @@ def main_screens(store, park, tenant, hazards, notice_number, inspection_id, tmp
         ("park overview", lambda: ParkOverviewScreen(park.id)),
         ("audit", lambda: AuditScreen(hazards[0])),
         ("conflicts", lambda: ConflictsScreen()),
+        ("buildings", lambda: BuildingsScreen(park.id, park.name)),
         *own,
     ]
 

@@ -21,6 +21,7 @@ import inspect_app.screens
 import inspect_app.widgets
 from db.models import AuditEvent, ChangeLog
 from inspect_app.app import ParkInspectApp, make_app
+from inspect_app.screens.building_form import BuildingFormScreen
 from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.screens.export_path import ExportPathScreen
 from inspect_app.screens.import_default import ImportDefaultScreen
@@ -89,6 +90,8 @@ def screens_with_text_fields(store, park, tenant, hazards, notice_number, inspec
     return [
         ("ledger", lambda: LedgerScreen(park.id), ()),
         ("tenant form (add)", lambda: TenantFormScreen(park_id=park.id, tenant_id=None), ()),
+        ("building form (add)", lambda: BuildingFormScreen(park_id=park.id, park_label=park.name, building_id=None),
+         ()),
         ("profile", lambda: ProfileScreen(), ()),
         ("settings", lambda: SettingsScreen(), ()),
         ("五落实", lambda: RectificationScreen(hazards[0]), ()),

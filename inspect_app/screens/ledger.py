@@ -3,6 +3,12 @@
 Only a window of rows lives in the DataTable (PAGE_SIZE at a time, more appended as the cursor
 reaches the end): a DataTable filled with 30,000 rows takes seconds to paint. Queries run in a
 thread worker; a newer keystroke cancels the older query's result.
+
+The county's rules (services/rules.py) are applied to the whole park once, in a worker of their
+own, and kept until a tenant or building changes (DataChanged TENANT): the rows never wait for
+them. Each row's count is in the narrow rules column, the highlighted tenant's first finding on
+the line under the table; `g` turns a result into a hazard (a chooser when there are several),
+`b` opens the park's buildings, whose figures the rules compare with.
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
 NAME_WIDTH = 18  # cells: without its place prefix and company form a name fits; the full one is in the form
-COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "last_inspected", "scale", "lease_use",
-           "risk_points")
+COLUMNS = ("name", "location", "rented_area_m2", "headcount", "open_hazards", "rules", "last_inspected", "scale",
+           "lease_use", "risk_points")
 SORT_ORDER = ("name", "location", "rented_area_m2", "headcount", "scale", "lease_use")
 
 
@@ -38,10 +44,12 @@ class LedgerScreen(AppScreen):
     LedgerScreen .toolbar Input { width: 1fr; }
     LedgerScreen .toolbar Select { width: 22; margin-left: 1; }
     LedgerScreen #scale-filter { width: 16; }
+    LedgerScreen #ledger-rules { height: 1; padding: 0 1; color: $warning; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     # The footer shows what is done at the door (search, add, inspect, hazards, import, the tenant's
-    # file, the due list); marking as left, sorting, the left tenants, the quarterly grid and the
-    # park's overview are in ^p and F1
+    # file, the due list); marking as left, sorting, the left tenants, the quarterly grid, the
+    # park's overview, its buildings (b) and a rule result as a hazard (g, named on the line under
+    # the table when the highlighted tenant has one) are in ^p and F1
     # (bindings.py: the footer at 80 columns).
     ENTER_OPENS_ROW = "open_tenant"  # at once, before the keys typed behind Enter (bindings.py, rule 8)
     BINDINGS = [
@@ -59,6 +67,8 @@ class LedgerScreen(AppScreen):
         Binding("m", "import_ledger", "tui.ledger_import.menu", id="ledger.import"),
         Binding("d", "dossier", "tui.dossier.key", id="ledger.dossier"),
         Binding("u", "due", "tui.due.menu", id="ledger.due"),
+        Binding("b", "buildings", "tui.buildings.menu", id="ledger.buildings", show=False),
+        Binding("g", "rule_hazard", "tui.rules.to_hazard", id="ledger.rule_hazard", show=False),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
@@ -84,6 +94,10 @@ class LedgerScreen(AppScreen):
         # that opened the ledger): they run once the rows are shown, on the first row.
         self.first_rows_shown = False
         self.waiting_for_rows: list[Callable[[], None]] = []
+        # tenant id -> its results of the county's rules (None until the first evaluation is back);
+        # evaluated again only when a tenant or building changed.
+        self.rule_results: dict[str, list] | None = None
+        self.rules_outdated = False
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -97,6 +111,7 @@ class LedgerScreen(AppScreen):
             yield Select([(label("risk_point", r), r) for r in RISK_POINTS], prompt=t("tui.ledger.all_risks"),
                          id="risk-filter", compact=True)
         yield FitDataTable(id="ledger", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="ledger-rules", markup=False)
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
         yield SyncStatusLine()
         yield Footer(compact=True)
@@ -112,17 +127,27 @@ class LedgerScreen(AppScreen):
         # Short headers, and the columns an inspector scans first on the left, so that at 80
         # columns the name, place, size and open hazards are all in view.
         for key in COLUMNS:
-            header = t("tui.lookback.col_last") if key == "last_inspected" else t(f"tui.ledger.col_{key}")
+            header = {"last_inspected": t("tui.lookback.col_last"), "rules": t("rules.mark")}.get(
+                key) or t(f"tui.ledger.col_{key}")
             table.add_column(header, key=key)
         (self.query_one("#search", Input) if self.focus_search else table).focus()
         self.reload()
+        self.load_rules()
 
     def on_screen_resume(self) -> None:
         self.query_one(SyncStatusLine).refresh_status()  # an edit adds pending changes
 
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        if TENANT in kinds:  # a tenant or a building: the rules' results may differ
+            self.rules_outdated = True
+        super().data_changed(kinds)
+
     def refresh_data(self) -> None:
         """A tenant, an inspection or a hazard changed (a form, an inspection, the hazards view,
         a sync): read again, the cursor staying on its tenant."""
+        if self.rules_outdated:
+            self.rules_outdated = False
+            self.load_rules()
         if self.rows:
             row = self._selected()
             self.reload(keep_tenant=self.wanted_tenant or (row.id if row else None))
@@ -156,11 +181,50 @@ class LedgerScreen(AppScreen):
                 if keep_tenant == self.wanted_tenant:
                     self.wanted_tenant = None
         self._update_status()
+        self._show_rule_line()
         if not self.first_rows_shown:
             self.first_rows_shown = True
             for action in self.waiting_for_rows:
                 self.call_after_refresh(action)
             self.waiting_for_rows.clear()
+
+    # --- the county's rules -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="ledger-rules")
+    def load_rules(self) -> None:
+        from forms.rules import TemplateError
+        from inspect_app.services.rules import apply_rules
+
+        try:
+            grouped = apply_rules(self.app.store, self.park_id).by_tenant()
+        except TemplateError:  # the office's rules file (PARKINSPECT_RULES_FILE) cannot be used
+            self.app.call_from_thread(self.show_rules, {}, t("tui.rules.file_invalid"))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_rules, grouped)
+
+    def show_rules(self, grouped: dict[str, list], problem: str = "") -> None:
+        self.rule_results = grouped
+        table = self.query_one("#ledger", DataTable)
+        for row in self.rows:
+            table.update_cell(row.id, "rules", self._rules_cell(row.id))
+        self._show_rule_line(problem)
+
+    def _rules_cell(self, tenant_id: str) -> str:
+        found = (self.rule_results or {}).get(tenant_id)
+        return t("tui.rules.cell", count=len(found)) if found else ""
+
+    def _show_rule_line(self, problem: str = "") -> None:
+        """The highlighted tenant's findings on the line under the table: the count, the key that makes
+        a hazard, and the first one with its article (the tenant's form lists them all)."""
+        row = self._selected()
+        found = (self.rule_results or {}).get(row.id) if row is not None else None
+        text = problem or (t("tui.rules.ledger_line", count=len(found), first=found[0].text()) if found else "")
+        self.query_one("#ledger-rules", Static).update(text)
+
+    @on(DataTable.RowHighlighted, "#ledger")
+    def _rules_of_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_rule_line()
 
     def _cells(self, row: LedgerRow) -> list[str]:
         hazards = formatting.count(row.open_hazards) if row.open_hazards else ""
@@ -169,7 +233,7 @@ class LedgerScreen(AppScreen):
         short = formatting.narrow_name(row.name, NAME_WIDTH)
         name = short if row.status == "in_park" else t("tui.ledger.left_marker", name=short)
         cells = [name, row.location, formatting.area(row.rented_area_m2), formatting.count(row.headcount), hazards,
-                 _last_inspected(row), label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
+                 self._rules_cell(row.id), _last_inspected(row), label("scale", row.scale), label("lease_use", row.lease_use), labels("risk_point", row.risk_points)]
         return [row.park_code, *cells] if self.park_id is None else cells
 
     def _update_status(self) -> None:
@@ -338,6 +402,55 @@ class LedgerScreen(AppScreen):
 
         self.app.push_screen(ParkOverviewScreen(self.park_id) if self.park_id else CountyOverviewScreen())
 
+    def action_buildings(self) -> None:
+        """The park's buildings: the figures (design class, floors, manager …) the rules compare with."""
+        from inspect_app.screens.buildings import BuildingsScreen
+
+        if self.park_id is None:
+            self.notify(t("tui.buildings.needs_park"), severity="warning")
+            return
+        self.app.push_screen(BuildingsScreen(self.park_id, self.park_label or ""))
+
+    def action_rule_hazard(self) -> None:
+        """The highlighted tenant's result of a county rule as a hazard, the rule's article its legal
+        basis; with several results a chooser asks which. Results are evaluated afresh for the
+        tenant's park, so a hazard is never made from a result the ledger no longer has."""
+        from forms.rules import TemplateError
+        from inspect_app.screens.rule_results import RuleResultsScreen
+        from inspect_app.services.rules import tenant_results
+
+        if self._not_loaded_yet(self.action_rule_hazard):
+            return
+        row = self._selected()
+        if row is None:
+            return
+        park_id = self.park_id or get_tenant(self.app.store, row.id).park_id
+        try:
+            found = tenant_results(self.app.store, park_id, row.id)
+        except TemplateError:
+            self.notify(t("tui.rules.file_invalid"), severity="error")
+            return
+        if not found:
+            self.notify(t("rules.no_results_here"), severity="warning")
+        elif len(found) == 1:
+            self._make_rule_hazard(park_id, found[0])
+        else:
+            chosen = {result.rule.code: result for result in found}
+            self.app.push_screen(RuleResultsScreen(row.name, found),
+                                 lambda code: self._make_rule_hazard(park_id, chosen[code]) if code else None)
+
+    def _make_rule_hazard(self, park_id: str, result) -> None:
+        from inspect_app.services.errors import UserError
+        from inspect_app.services.rules import hazard_from_result
+
+        try:
+            hazard_from_result(self.app.store, park_id, result.tenant_id, result.rule.code, today=self.app.today)
+        except UserError as exc:
+            self.notify(exc.message(), severity="warning", timeout=8)
+            return
+        self.announce(HAZARD)  # the hazards list, the counts here and on the park list
+        self.notify(t("rules.hazard_made", title=result.rule.title()), timeout=8)
+
     def action_due(self) -> None:
         """This park's tenants due for inspection (every park's from a county-wide search)."""
         from inspect_app.screens.due import DueScreen
@@ -402,6 +515,8 @@ class LedgerScreen(AppScreen):
         yield SystemCommand(t("tui.inspection.ledger_inspect"), t("tui.inspection.ledger_inspect_help"),
                             self.action_inspect)
         yield SystemCommand(t("tui.due.menu"), t("tui.due.menu_help"), self.action_due)
+        yield SystemCommand(t("tui.buildings.menu"), t("tui.buildings.menu_help"), self.action_buildings)
+        yield SystemCommand(t("tui.rules.to_hazard"), t("tui.rules.to_hazard_help"), self.action_rule_hazard)
         yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)
         yield SystemCommand(t("tui.ledger.search"), t("tui.ledger.search_help"), self.action_focus_search)
         yield SystemCommand(t("tui.ledger.toggle_left"), t("tui.ledger.toggle_left_help"), self.action_toggle_left)

@@ -7,7 +7,10 @@ figures, 亩均效益 class and risk flags — what the bureau reads first. The 
 are in words on the line under the table; Enter shows them in full. `[` and `]` move a quarter.
 
 Both read through services/park_overview.py in a thread worker (the county takes a few hundred
-milliseconds on 300 parks); the tables hold every row (300 parks, or one park's tenants).
+milliseconds on 300 parks); the tables hold every row (300 parks, or one park's tenants). The
+results of the county's rules per park (services/rules.py `results_per_park`) come from a worker
+of their own, evaluated again only when a tenant or building changed: a column of the county's
+table, the first words of the park's status line.
 """
 
 from __future__ import annotations
@@ -130,6 +133,8 @@ class OverviewScreenBase(AppScreen):
         super().__init__()
         self.quarter = quarter
         self.sort = self.SORTS[0]
+        self.rule_counts: dict[str, int] | None = None  # park id -> rule results, once evaluated
+        self.rules_outdated = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -147,9 +152,38 @@ class OverviewScreenBase(AppScreen):
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
         self.reload()
+        self.load_rules()
+
+    def data_changed(self, kinds: frozenset[str]) -> None:
+        if TENANT in kinds:  # a tenant or a building: the rules' results may differ
+            self.rules_outdated = True
+        super().data_changed(kinds)
 
     def refresh_data(self) -> None:
+        if self.rules_outdated:
+            self.rules_outdated = False
+            self.load_rules()
         self.reload()
+
+    def rules_park(self) -> str | None:
+        """The park whose rule results are counted (None: every park)."""
+        return None
+
+    @work(thread=True, exclusive=True, group="overview-rules")
+    def load_rules(self) -> None:
+        from forms.rules import TemplateError
+        from inspect_app.services.rules import results_per_park
+
+        try:
+            counts = results_per_park(self.app.store, park_id=self.rules_park())
+        except TemplateError:  # an unusable rules file: no counts rather than wrong ones (the ledger says why)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_rules, counts)
+
+    def show_rules(self, counts: dict[str, int]) -> None:
+        self.rule_counts = counts
+        self.fill()
 
     def reload(self) -> None:
         self.query_one(".overview-status", Static).update(t("tui.common.loading"))
@@ -247,9 +281,9 @@ class CountyOverviewScreen(OverviewScreenBase):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key in ("code", "name", "tenants", "output", "bar", "per_mu", "flags", "hazards", "above_share",
-                    "vacant"):
-            table.add_column(t(f"tui.overview.col_{key}"), key=key)
+        for key in ("code", "name", "tenants", "output", "bar", "per_mu", "flags", "hazards", "rules",
+                    "above_share", "vacant"):
+            table.add_column(t("rules.mark") if key == "rules" else t(f"tui.overview.col_{key}"), key=key)
         super().on_mount()
 
     @work(thread=True, exclusive=True, group="overview")
@@ -288,7 +322,7 @@ class CountyOverviewScreen(OverviewScreenBase):
             table.add_row(
                 park.code, formatting.narrow_name(park.name, NAME_WIDTH), formatting.count(f.tenants), amount(f.output_wan),
                 bar(f.output_wan, largest), amount(f.output_per_mu), Text(flag_counts(f, short=True), style=ALERT),
-                hazards, percent(f.above_output_share), formatting.area(f.vacant_area_m2),
+                hazards, self._rules_cell(park.id), percent(f.above_output_share), formatting.area(f.vacant_area_m2),
                 key=park.id,
             )
         ids = [p.id for p in self.rows]
@@ -296,6 +330,10 @@ class CountyOverviewScreen(OverviewScreenBase):
             table.move_cursor(row=ids.index(keep))
         self.query_one(".overview-status", Static).update(
             t("tui.overview.county_status", parks=len(self.rows), sort=t(f"tui.overview.sort_{self.sort}")))
+
+    def _rules_cell(self, park_id: str) -> str:
+        count = (self.rule_counts or {}).get(park_id)
+        return formatting.count(count) if count else ""
 
     def _selected(self) -> ParkRow | None:
         table = self.query_one(DataTable)
@@ -399,13 +437,18 @@ class ParkOverviewScreen(OverviewScreenBase):
         ids = [r.id for r in self.rows]
         table.move_cursor(row=ids.index(keep) if keep in ids else 0)
         flagged = sum(1 for r in self.rows if r.flags)
-        self.query_one(".overview-status", Static).update(
-            t("tui.overview.park_status", tenants=len(self.rows), flagged=flagged,
-              sort=t(f"tui.overview.sort_{self.sort}")))
+        status = t("tui.overview.park_status", tenants=len(self.rows), flagged=flagged,
+                   sort=t(f"tui.overview.sort_{self.sort}"))
+        if self.rule_counts is not None:
+            status = t("tui.rules.overview_count", count=formatting.count(self.rule_counts.get(self.park_id, 0))) + status
+        self.query_one(".overview-status", Static).update(status)
         self._highlighted()
 
     def report_target(self) -> tuple[str | None, str | None]:
         return self.park_id, self.overview.park.code if self.overview else None
+
+    def rules_park(self) -> str | None:
+        return self.park_id
 
     def _selected(self) -> TenantRow | None:
         table = self.query_one(DataTable)

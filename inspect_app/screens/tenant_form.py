@@ -3,6 +3,9 @@
 Validation is `forms.tenant.TenantInput`, the same model the importer uses. A refused save shows
 each message next to its field and writes nothing; a good save is one transaction (row + change
 log + audit event) and returns the tenant id to the ledger.
+
+An existing tenant's results of the county's rules are listed under the title, each finding with
+the article it rests on (services/rules.py, evaluated over its park when the form opens).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class TenantFormScreen(AppScreen[str | None]):
     TenantFormScreen Input, TenantFormScreen Select { width: 1fr; }
     TenantFormScreen SelectionList { width: 1fr; height: auto; max-height: 8; }
     TenantFormScreen Checkbox { width: auto; }
+    TenantFormScreen #form-rules { height: auto; max-height: 5; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "tui.form.save", id="form.save", priority=True),
@@ -83,6 +87,8 @@ class TenantFormScreen(AppScreen[str | None]):
         yield Header()
         title = t("tui.form.edit_title", name=self.tenant.name) if self.tenant else t("tui.form.add_title")
         yield Static(title, classes="screen-title", id="form-title")
+        if self.tenant is not None:
+            yield Static(self._rule_findings(), id="form-rules", markup=False)
         with VerticalScroll(id="form", can_focus=False):  # Tab goes field to field, not to the container
             values = self._initial_values()
             for name, kind in FIELDS:
@@ -90,6 +96,19 @@ class TenantFormScreen(AppScreen[str | None]):
                               required=name in REQUIRED)
         yield Static(t("tui.form.hint"), classes="status-line", id="form-status")
         yield Footer(compact=True)
+
+    def _rule_findings(self) -> str:
+        """Each of the tenant's rule results on its line ("⚠ finding (basis: article)"), or that there are none."""
+        from forms.rules import TemplateError
+        from inspect_app.services.rules import tenant_results
+
+        try:
+            found = tenant_results(self.app.store, self.park_id, self.tenant_id)
+        except TemplateError:
+            return t("tui.rules.file_invalid")
+        if not found:
+            return t("rules.none")
+        return "\n".join(t("tui.rules.form_line", text=result.text()) for result in found)
 
     def on_mount(self) -> None:
         self.initial = self.values()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlmodel import select
 
 from db.errors import UserError
 from db.models import Building
+from db.rule_facts import rule_facts
 from db.store import Store
 from forms.building import BUILDING_FIELDS, BuildingInput
-from forms.rule_checks import building_key
+from forms.rule_checks import building_key, link_buildings
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,13 @@ def list_buildings(store: Store, park_id: str) -> list[BuildingRow]:
                              .order_by(Building.name)).all()
         return [BuildingRow(b.id, b.name, b.floors, b.design_hazard_class, b.fire_resistance_grade, b.sprinklers,
                             b.fire_alarm, b.manager_name) for b in found]
+
+
+def tenants_per_building(store: Store, park_id: str) -> dict[str, int]:
+    """building id -> its in-park tenants, linked as the rules link them (by id, else by ledger name)."""
+    with store.read_connection() as conn:
+        tenants, buildings = rule_facts(conn, park_id)
+    return dict(Counter(building.id for building in link_buildings(tenants, buildings).values()))
 
 
 def building_as_input(store: Store, building_id: str) -> dict[str, object]:

@@ -9,7 +9,10 @@ code (`hazard.item_code`), and the rules' version in its description.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,12 +44,29 @@ class ParkResults:
         return grouped
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while the rows and results are made. They hold no cycles, but
+    making 30,000 of each sets the collector off again and again, and each time it walks every
+    object of the process (the whole app's, in the TUI): half the time of the county's evaluation
+    (docs/PERFORMANCE.md). Switched back on after, as it was."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def apply_rules(store: Store, park_id: str | None = None, rules: RuleSet | None = None) -> ParkResults:
     """Every result of the rules over a park's in-park tenants (None: every park)."""
     rules = rules or load_rules()
-    with store.read_connection() as conn:
-        tenants, buildings = rule_facts(conn, park_id)
-    return ParkResults(rules, tenants, link_buildings(tenants, buildings), evaluate(rules, tenants, buildings))
+    with _collector_paused():
+        with store.read_connection() as conn:
+            tenants, buildings = rule_facts(conn, park_id)
+        found = evaluate(rules, tenants, buildings)
+        return ParkResults(rules, tenants, link_buildings(tenants, buildings), found)
 
 
 def tenant_results(store: Store, park_id: str, tenant_id: str, rules: RuleSet | None = None) -> list[RuleResult]:
@@ -54,9 +74,9 @@ def tenant_results(store: Store, park_id: str, tenant_id: str, rules: RuleSet | 
     return apply_rules(store, park_id, rules).of_tenant(tenant_id)
 
 
-def results_per_park(store: Store, rules: RuleSet | None = None) -> dict[str, int]:
-    """park id -> how many rule results its tenants have (the park overview's figure)."""
-    return dict(Counter(result.park_id for result in apply_rules(store, None, rules).results))
+def results_per_park(store: Store, rules: RuleSet | None = None, park_id: str | None = None) -> dict[str, int]:
+    """park id -> how many rule results its tenants have (the overviews' figure); every park, or one."""
+    return dict(Counter(result.park_id for result in apply_rules(store, park_id, rules).results))
 
 
 # --- the compliance matrix ---------------------------------------------------------------------
