@@ -114,6 +114,9 @@ class Tenant(SyncColumns, table=True):
     # whether the park, the tenant and the sub-tenant signed the three-party safety agreement.
     floor: int | None = None
     three_party_agreement: bool | None = None
+    # The tenant agreed that the park may certify its operating figures to a bank (园区经营信息证明,
+    # inspect_app/services/certificate.py); None or False: no certificate is issued.
+    bank_consent: bool | None = None
 
 
 class Inspector(SyncColumns, table=True):
@@ -480,6 +483,52 @@ class NoticeReview(SyncColumns, table=True):
     resolved_at: datetime | None = None
 
 
+# --- entry and exit (inspect_app/services/entry.py, exit_list.py) -------------------------------
+
+
+class EntryDecision(SyncColumns, table=True):
+    """The park's decision on an applicant (入园审查): the applicant as screened, the refusals the
+    entry rules found (code, article, message) and the rules' id and version, admit or refuse, who
+    and when; an admission names the tenant it made. Append-only: a second look is a new row."""
+
+    __tablename__ = "entry_decision"
+
+    park_id: str = Field(foreign_key="park.id", index=True)
+    applicant_name: str = Field(max_length=100)
+    credit_code: str = Field(max_length=18)
+    industry_code: str = Field(max_length=10)  # GB/T 4754 class, e.g. "C2929"
+    process: str = Field(max_length=200)
+    fire_hazard_class: str = Field(max_length=1)  # A..E = 甲..戊
+    planned_area_m2: float
+    planned_headcount: int
+    commitment_tax_wan_per_mu: float  # 亩均税收 committed, 万元/亩
+    decision: str = Field(max_length=10)  # admit | refuse
+    reasons: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rules_id: str = Field(max_length=40)
+    rules_version: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=500)
+    decided_by: str | None = Field(default=None, max_length=36)  # the inspector profile; not a foreign key
+    decided_at: datetime = Field(default_factory=utc_now)
+    tenant_id: str | None = Field(default=None, foreign_key="tenant.id")
+
+
+class ExitDecision(SyncColumns, table=True):
+    """The park's decision on a tenant of a quarter's exit list (腾退名单): keep, talk or exit,
+    the grounds it was listed on (kinds with their evidence, as shown), who and when. Append-only:
+    the latest row of a tenant and quarter counts; the earlier ones stay as its history."""
+
+    __tablename__ = "exit_decision"
+
+    park_id: str = Field(foreign_key="park.id", index=True)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True)
+    quarter: str = Field(max_length=6)  # "2026Q4"
+    decision: str = Field(max_length=10)  # keep | talk | exit
+    grounds: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=500)
+    decided_by: str | None = Field(default=None, max_length=36)
+    decided_at: datetime = Field(default_factory=utc_now)
+
+
 # --- local to this device ---------------------------------------------------------------------
 
 
@@ -595,9 +644,11 @@ SYNCED_TABLES: dict[str, type[SyncColumns]] = {
     cls.__tablename__: cls
     for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
                 Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict,
-                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask, AgencyPolicy, NoticeReview, StarScore)
+                InspectionPlan, PlanRecusal, PlanDraw, InspectionTask, AgencyPolicy, NoticeReview, StarScore,
+                EntryDecision, ExitDecision)
 }
-APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment", "plan_draw"})
+APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment", "plan_draw",
+                                "entry_decision", "exit_decision"})
 
 
 @cache
@@ -615,4 +666,4 @@ AUDITED_TABLES = frozenset({"park", "building", "tenant", "inspector", "inspecti
                             "rectification_item", "reinspection", "quarterly_report", "agency_policy", "notice_review",
                             "star_score"})
 AUDITED_INSERT_TABLES = frozenset({"inspection", "hazard", "rectification_item", "reinspection", "agency_policy",
-                                   "notice_review"})
+                                   "notice_review", "entry_decision", "exit_decision"})

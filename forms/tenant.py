@@ -134,6 +134,8 @@ class TenantInput(BaseModel):
     people_living_on_site: YesNo = False
     floor: Floor = None
     three_party_agreement: YesNo = False
+    # agreed that the park certifies its operating figures to a bank (inspect_app/services/certificate.py)
+    bank_consent: YesNo = False
     notes: LongText = None
 
     @field_validator("lease_end")

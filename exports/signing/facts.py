@@ -141,3 +141,27 @@ def dossier_summary(content_bytes: bytes | None) -> dict | None:
     return {"kind": "dossier", "name": _text(tenant.get("name")), "credit_code": _text(tenant.get("credit_code")),
             "generated_at": _text(content.get("generated_at")), "agency": _text(content.get("agency")),
             "inspections": count("inspections"), "notices": count("notices"), "hazards": count("hazards")}
+
+
+# --- 园区经营信息证明 (exports/certificate_pdf.py): what an authentic certificate holds -------------
+
+CERTIFICATE_FILE_NAME = "certificate.json"
+CERTIFICATE_SCHEMA_PREFIX = "parkinspect.certificate/"
+
+
+def certificate_summary(content_bytes: bytes | None) -> dict | None:
+    """The facts of an operating certificate a bank compares with the paper (tenant, credit code,
+    park, generation time, quarters and hazards shown), or None when the bytes are not one."""
+    try:
+        content = json.loads(content_bytes.decode("utf-8")) if content_bytes else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(content, dict) or not str(content.get("schema", "")).startswith(CERTIFICATE_SCHEMA_PREFIX):
+        return None
+    tenant, park = _dict(content.get("tenant")), _dict(content.get("park"))
+    quarters, hazards = content.get("quarters"), content.get("hazards")
+    return {"kind": "certificate", "name": _text(tenant.get("name")), "credit_code": _text(tenant.get("credit_code")),
+            "park": _text(park.get("name")), "generated_at": _text(content.get("generated_at")),
+            "agency": _text(content.get("agency")),
+            "quarters": len(quarters) if isinstance(quarters, list) else 0,
+            "hazards": len(hazards) if isinstance(hazards, list) else 0}

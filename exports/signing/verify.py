@@ -28,8 +28,10 @@ from datetime import datetime
 from cryptography import x509
 
 from exports.signing.facts import (
+    CERTIFICATE_FILE_NAME,
     DOSSIER_FILE_NAME,
     NoticeFacts,
+    certificate_summary,
     dossier_summary,
     facts_from_content,
     parse_content,
@@ -87,6 +89,7 @@ class Verification:
     facts: NoticeFacts | None = None
     details: dict = field(default_factory=dict)
     dossier: dict | None = None  # an 一企一档 instead of a notice: facts.dossier_summary
+    certificate: dict | None = None  # a 园区经营信息证明 instead of a notice: facts.certificate_summary
 
     @property
     def authentic(self) -> bool:
@@ -106,6 +109,7 @@ class Verification:
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "facts": self.facts.as_json() if self.facts else None,
             "dossier": self.dossier,
+            "certificate": self.certificate,
         }
 
 
@@ -213,6 +217,14 @@ def _dossier(reader) -> dict | None:
         return None
 
 
+def _certificate(reader) -> dict | None:
+    try:
+        return certificate_summary(embedded_file(reader, CERTIFICATE_FILE_NAME))
+    except Exception:  # whatever a reader raises, the file holds no certificate we can read
+        log.info("no certificate embedded", exc_info=True)
+        return None
+
+
 def verify_pdf(pdf_bytes: bytes, trust: TrustStore,
                read_embedded: Callable[[bytes], tuple[bytes, str]] | None = None) -> Verification:
     """Check both proofs of a notice PDF, and that they agree (see the module docstring).
@@ -246,7 +258,7 @@ def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
         damaged = _damaged(pdf_bytes)
         if damaged.status == NOT_AUTHENTIC:  # the signature dictionary itself was altered
             return damaged
-        notice = _embedded(pdf_bytes, reader, read_embedded) or _dossier(reader)
+        notice = _embedded(pdf_bytes, reader, read_embedded) or _dossier(reader) or _certificate(reader)
         return _not_authentic("no_signature" if notice else "not_a_notice")
     sig_object = signatures[-1]
 
@@ -283,6 +295,11 @@ def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
         dossier = _dossier(reader)
         if dossier is not None:
             return Verification(AUTHENTIC, "ok", dossier={**dossier, "signer": _common_name(signer_cert)}, **known)
+        # A 园区经营信息证明 likewise: the signature over the whole file (certificate.json included).
+        certificate = _certificate(reader)
+        if certificate is not None:
+            return Verification(AUTHENTIC, "ok", certificate={**certificate, "signer": _common_name(signer_cert)},
+                                **known)
         return _not_authentic("not_a_notice", **known)
     content_bytes, qr_text = notice
     content = parse_content(content_bytes)

@@ -21,9 +21,11 @@ from forms.i18n import set_language, t
 from inspect_app import config
 from inspect_app.cli import (
     backup,
+    certificate,
     check,
     demo,
     dossier,
+    entry,
     hazards,
     hub,
     keys,
@@ -44,7 +46,7 @@ from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, fail, open_s
 
 # In the order `parkinspect --help` lists them.
 GROUPS = (demo, check, backup, ledger, templates, hazards, notices, sync, quarterly, overview, mujun, stars,
-          plans, review, report, keys, dossier, rules, hub)
+          plans, review, report, keys, dossier, certificate, rules, entry, hub)
 
 
 def build_parser() -> Parser:

@@ -306,6 +306,26 @@ def _dossier_text(result) -> str:
     return "\n".join(lines)
 
 
+def _certificate_text(result) -> str:
+    """An authentic 园区经营信息证明: whose, which park, what it shows, who signed it."""
+    from datetime import datetime
+
+    d = result.certificate
+    try:
+        generated = local_time(datetime.fromisoformat(d["generated_at"])) if d.get("generated_at") else None
+    except ValueError:
+        generated = None
+    lines = [t("certificate.verify.authentic", name=_or_dash(d.get("name")), credit_code=_or_dash(d.get("credit_code")),
+               park=_or_dash(d.get("park")), time=generated or local_time(result.signed_at),
+               quarters=d.get("quarters", 0), hazards=d.get("hazards", 0)),
+             "  " + t("signing.dossier.agency", agency=_or_dash(d.get("agency"))),
+             "  " + t("signing.dossier.signer", device=_or_dash(d.get("signer")),
+                      fingerprint=(result.fingerprint or "")[:16])]
+    if result.revoked_at is not None:
+        lines.append("  " + t("signing.facts.revoked_since", time=local_time(result.revoked_at, seconds=True)))
+    return "\n".join(lines)
+
+
 def run_verify(args, settings) -> int:
     """0 authentic, 1 not authentic, 2 unreadable input."""
     from inspect_app.services.verify import AUTHENTIC, UNREADABLE, verify_document, verify_qr_text
@@ -323,6 +343,8 @@ def run_verify(args, settings) -> int:
     reason = t(f"signing.reason.{result.reason}")
     if result.status == AUTHENTIC and result.dossier is not None:
         text = _dossier_text(result)
+    elif result.status == AUTHENTIC and result.certificate is not None:
+        text = _certificate_text(result)
     elif result.status == AUTHENTIC:
         text = "\n".join([t("signing.verify.authentic", number=result.number),
                           *_fact_lines(result, from_qr=args.qr is not None)])

@@ -42,10 +42,14 @@ def _problems(args, file: str, problems) -> int:
 
 
 def run_rules_check(args, settings) -> int:
-    from forms.rules import TemplateError, load_rules_file
+    from forms.checklist import read_file_bytes
+    from forms.entry_rules import is_entry_file, parse_entry_rules
+    from forms.rules import TemplateError, parse_rules
 
     try:
-        rules = load_rules_file(args.file)
+        data = read_file_bytes(args.file)
+        # an entry rules file (kind = "entry") has its own checks and keys: forms/entry_rules.py
+        rules = (parse_entry_rules if is_entry_file(data) else parse_rules)(data, args.file)
     except TemplateError as exc:
         return _problems(args, args.file, exc.problems)
     payload = {"file": args.file, "valid": True, "id": rules.id, "version": rules.version, "title": rules.title(),

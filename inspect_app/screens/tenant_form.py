@@ -55,6 +55,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("people_living_on_site", "bool"),
     ("floor", "text"),
     ("three_party_agreement", "bool"),
+    ("bank_consent", "bool"),
     ("notes", "text"),
 )
 REQUIRED = frozenset(name for name, f in TenantInput.model_fields.items() if f.is_required())

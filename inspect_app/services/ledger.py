@@ -62,27 +62,32 @@ def save_tenant(store: Store, *, park_id: str, data: TenantInput, tenant_id: str
     Refuses a credit code another live tenant of the park already has; writes nothing then.
     """
     with store.transaction() as session:
-        clash = queries.tenant_with_credit_code(session, park_id, data.credit_code, except_id=tenant_id)
-        if clash:
-            raise UserError("errors.duplicate_credit_code", field="credit_code", name=clash.name)
-        values = data.model_dump()
-        values["rented_area_m2"] = float(values["rented_area_m2"])
-        if tenant_id is None:
-            tenant = Tenant(park_id=park_id, **values)
-            session.add(tenant)
-        else:
-            tenant = session.get(Tenant, tenant_id)
-            if tenant is None or tenant.deleted:
-                raise UserError("errors.tenant_missing")
-            for name, value in values.items():
-                if getattr(tenant, name) != value:
-                    setattr(tenant, name, value)
-        if tenant.status == "left" and tenant.left_on is None:
-            tenant.left_on = china_time.today()
-        if tenant.status == "in_park" and tenant.left_on is not None:
-            tenant.left_on = None
-        session.flush()
-        return tenant
+        return write_tenant(session, park_id=park_id, data=data, tenant_id=tenant_id)
+
+
+def write_tenant(session, *, park_id: str, data: TenantInput, tenant_id: str | None = None) -> Tenant:
+    """`save_tenant` inside a transaction the caller holds (an admission writes its decision with it)."""
+    clash = queries.tenant_with_credit_code(session, park_id, data.credit_code, except_id=tenant_id)
+    if clash:
+        raise UserError("errors.duplicate_credit_code", field="credit_code", name=clash.name)
+    values = data.model_dump()
+    values["rented_area_m2"] = float(values["rented_area_m2"])
+    if tenant_id is None:
+        tenant = Tenant(park_id=park_id, **values)
+        session.add(tenant)
+    else:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None or tenant.deleted:
+            raise UserError("errors.tenant_missing")
+        for name, value in values.items():
+            if getattr(tenant, name) != value:
+                setattr(tenant, name, value)
+    if tenant.status == "left" and tenant.left_on is None:
+        tenant.left_on = china_time.today()
+    if tenant.status == "in_park" and tenant.left_on is not None:
+        tenant.left_on = None
+    session.flush()
+    return tenant
 
 
 def mark_tenant_left(store: Store, tenant_id: str, on: date | None = None) -> Tenant:

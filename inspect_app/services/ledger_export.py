@@ -81,6 +81,7 @@ LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     _tenant("people_living_on_site", "yes_no"),
     _tenant("floor", "number"),
     _tenant("three_party_agreement", "yes_no"),
+    _tenant("bank_consent", "yes_no"),
     _tenant("notes"),
 )
 
@@ -103,6 +104,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "lease_end": ("租赁结束", "租期止", "租赁截止日期", "到期日期", "租赁止"),
     "floor": ("楼层", "所在层", "层次", "所在楼层数"),
     "three_party_agreement": ("三方协议", "三方消防安全协议", "是否签订三方协议", "已签三方协议"),
+    "bank_consent": ("同意出具经营信息证明", "同意向银行提供经营信息", "经营信息授权", "银行授权"),
 }
 # One cell holding both building and unit (2号楼417); the importer splits it.
 LOCATION_HEADERS = ("楼栋/房号", "位置", "楼栋房号", "房号位置", "location")

@@ -1,4 +1,4 @@
-"""Whether a signed document (a notice, a record, a 一企一档) or a notice's QR code is authentic,
+"""Whether a signed document (a notice, a record, a 一企一档, a 园区经营信息证明) or a notice's QR code is authentic,
 against the certificates this machine trusts (`parkinspect verify`).
 
 The checks are exports/signing/verify.py's; this reads the trust folder (trusted roots and

@@ -1,0 +1,57 @@
+"""`parkinspect certificate`: a signed 园区经营信息证明 for a tenant's bank.
+
+    parkinspect certificate --tenant CREDIT_CODE [--park CODE] -o FILE.pdf
+
+Issued only when the tenant agreed (`bank_consent` in the ledger); signed with this device's key
+like a notice, so `parkinspect verify FILE.pdf` checks it. Refusals exit 2 and write nothing
+(inspect_app/services/certificate.py).
+
+The services (and the libraries they need) are imported inside the handlers: this module is
+imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forms.i18n import t
+from inspect_app import config
+from inspect_app.cli.common import EXIT_OK, open_store, print_result
+from inspect_app.cli.common import fail as _fail
+
+
+def add_parser(sub) -> None:
+    cert = sub.add_parser("certificate", help=t("certificate.cli.help"), description=t("certificate.cli.help"))
+    cert.add_argument("--tenant", metavar="CREDIT_CODE", required=True, help=t("certificate.cli.opt_tenant"))
+    cert.add_argument("--park", metavar="CODE", help=t("certificate.cli.opt_park"))
+    cert.add_argument("-o", "--output", metavar="FILE.pdf", required=True, help=t("certificate.cli.opt_output"))
+    cert.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    cert.set_defaults(handler=run_certificate)
+
+
+def run_certificate(args, settings) -> int:
+    from db.errors import UserError
+    from inspect_app.services import certificate
+
+    target = Path(args.output).expanduser()
+    if target.suffix.lower() != ".pdf":
+        return _fail("certificate.bad_suffix")
+    if not settings.db_path.exists():
+        return _fail("cli.db_missing", db=settings.db_path)
+    store = open_store(settings)
+    try:
+        tenant = certificate.find_tenant(store, args.tenant, args.park)
+        content = certificate.write_certificate(store, tenant.id, target, keys_dir=config.keys_dir(),
+                                                lang=settings.language)
+        payload = {"file": str(target), "tenant": content["tenant"]["name"],
+                   "credit_code": content["tenant"]["credit_code"], "quarters": len(content["quarters"]),
+                   "hazards": len(content["hazards"])}
+        print_result(args, payload, t("certificate.cli.done", file=target, name=payload["tenant"],
+                                      credit_code=payload["credit_code"]))
+        return EXIT_OK
+    except UserError as exc:
+        return _fail(exc.key, **exc.values)
+    except OSError as exc:
+        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
+    finally:
+        store.close()
