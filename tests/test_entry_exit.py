@@ -366,3 +366,63 @@ def test_the_certificate_verifies_and_a_tampered_one_does_not(store, park, keys,
     store.close()
     assert main(["--db", str(db_path), "verify", str(target)]) == 0
     assert "真实的园区经营信息证明" in capsys.readouterr().out
+
+
+# --- the screens ---------------------------------------------------------------------------------
+
+
+async def test_the_entry_screen_screens_and_admits_from_the_ledger(store, park):
+    from inspect_app.app import make_app
+    from inspect_app.screens.entry import EntryScreen
+    from inspect_app.screens.ledger import LedgerScreen
+    from tests.test_tui_notices import SIZE, settle
+
+    app = make_app(store, today=date(2026, 12, 7))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(LedgerScreen(park.id))
+        await settle(app, pilot)
+        app.screen.query_one("#ledger").focus()
+        await pilot.press("j")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EntryScreen)
+        from textual.widgets import Input
+
+        for name, value in {**GOOD, "process": "电镀"}.items():
+            screen.query_one(f"#entry-{name}", Input).value = value
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "E_NEG_PROCESS" in str(screen.query_one("#entry-result").render())
+        await pilot.press("a")  # refused: admitting an applicant the rules refuse
+        await settle(app, pilot)
+        assert tenants(store) == [] and decisions(store) == []
+        screen.query_one("#entry-process", Input).value = GOOD["process"]
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert [t.name for t in tenants(store)] == [GOOD["name"]]
+        assert isinstance(app.screen, LedgerScreen)
+
+
+async def test_the_exit_list_screen_records_a_decision(store, park, exit_park):
+    from inspect_app.app import make_app
+    from inspect_app.screens.exit_list import ExitListScreen
+    from tests.test_tui_notices import SIZE, settle
+
+    app = make_app(store, today=date(2027, 1, 5))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ExitListScreen(park.id, park.name))
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.quarter == Q4 and len(screen.rows) == 5
+        first = screen.rows[0]
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert screen.rows[0].decision.decision == "talk"
+        assert first.grounds[0].evidence in str(screen.query_one("#exit-detail").render())
+    with store.read() as session:
+        [row] = session.exec(select(ExitDecision)).all()
+    assert (row.tenant_id, row.quarter, row.decision) == (first.tenant_id, "2026Q4", "talk")

@@ -24,7 +24,7 @@ ZH_HEADERS = [
     "园区编号", "园区名称", "承租单位", "统一社会信用代码", "负责人/联系人", "联系电话", "楼栋", "房号",
     "出租面积(㎡)", "租赁区域总人数", "企业规模", "承租用途", "主要风险点", "租赁开始", "租赁结束", "状态",
     "火灾危险性类别", "生产工艺/储存物品", "已签消防安全责任书", "责任书签订日期", "是否转租", "次承租人",
-    "是否有人住宿", "所在楼层", "已签三方消防安全协议", "备注",
+    "是否有人住宿", "所在楼层", "已签三方消防安全协议", "同意向银行出具经营信息证明", "备注",
 ]  # fmt: skip
 
 FULL_TENANT = tenant_values(
@@ -98,7 +98,7 @@ def test_csv_round_trips_every_value(store, ledger, tmp_path):
         "承租用途": "生产", "主要风险点": "粉尘、动火作业", "租赁开始": "2024-03-01", "租赁结束": "2027-02-28",
         "状态": "在园", "火灾危险性类别": "丙", "生产工艺/储存物品": "机加工、喷涂", "已签消防安全责任书": "是",
         "责任书签订日期": "2025-01-15", "是否转租": "是", "次承租人": "平湖某某五金加工厂",
-        "是否有人住宿": "否", "所在楼层": "", "已签三方消防安全协议": "否", "备注": "二楼设有员工休息室",
+        "是否有人住宿": "否", "所在楼层": "", "已签三方消防安全协议": "否", "同意向银行出具经营信息证明": "否", "备注": "二楼设有员工休息室",
     }  # fmt: skip
     assert _by_name(rows, header)["平湖测试精密机械有限公司3"]["状态"] == "已迁出"
 
@@ -139,7 +139,7 @@ def test_xlsx_has_a_bold_frozen_filtered_header_row(workbook_sheet):
     assert [c.value for c in sheet[1]] == ZH_HEADERS
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Z5"
+    assert sheet.auto_filter.ref == "A1:AA5"
     assert sheet.title == "园中园台账"
     assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
 

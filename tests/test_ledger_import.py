@@ -127,7 +127,7 @@ def test_a_code_repeated_within_the_file_is_refused(store, park, tmp_path):
 def test_export_then_import_round_trips_every_field(store, park, tmp_path, suffix):
     full = tenant_values(1, scale="规上", lease_start="2024-03-01", lease_end="2027-02-28", fire_hazard_class="丙",
                          process_or_goods="机加工、喷涂", safety_agreement_signed="是", safety_agreement_date="2025-01-15",
-                         sublet="是", subtenant_name="平湖某某五金加工厂", people_living_on_site="是", floor="2", three_party_agreement="是",
+                         sublet="是", subtenant_name="平湖某某五金加工厂", people_living_on_site="是", floor="2", three_party_agreement="是", bank_consent="是",
                          notes="=SUM(A1) 二楼设有员工休息室", contact_phone="0573-85012345")
     save_tenant(store, park_id=park.id, data=TenantInput.model_validate(full))
     save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(2, status="已迁出")))

@@ -20,6 +20,8 @@ from inspect_app.app import make_app
 from inspect_app.screens.audit import AuditScreen
 from inspect_app.screens.buildings import BuildingsScreen
 from inspect_app.screens.conflicts import ConflictsScreen
+from inspect_app.screens.entry import EntryScreen
+from inspect_app.screens.exit_list import ExitListScreen
 from inspect_app.screens.hazards import HazardsScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.notices import NoticesScreen
@@ -112,6 +114,8 @@ def main_screens(store, park, tenant, hazards, notice_number, inspection_id, tmp
         ("audit", lambda: AuditScreen(hazards[0])),
         ("conflicts", lambda: ConflictsScreen()),
         ("buildings", lambda: BuildingsScreen(park.id, park.name)),
+        ("entry", lambda: EntryScreen(park.id, park.name)),
+        ("exit list", lambda: ExitListScreen(park.id, park.name)),
         *own,
     ]
 

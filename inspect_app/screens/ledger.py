@@ -69,6 +69,8 @@ class LedgerScreen(AppScreen):
         Binding("u", "due", "tui.due.menu", id="ledger.due"),
         Binding("b", "buildings", "tui.buildings.menu", id="ledger.buildings", show=False),
         Binding("g", "rule_hazard", "tui.rules.to_hazard", id="ledger.rule_hazard", show=False),
+        Binding("j", "entry", "tui.entry.menu", id="ledger.entry", show=False),
+        Binding("x", "exit_list", "tui.exit.menu", id="ledger.exit_list", show=False),
         Binding("down", "focus_table", "tui.ledger.to_table", id="ledger.to_table", show=False),
         Binding("escape", "back", "tui.common.back", id="ledger.back"),
     ]
@@ -475,6 +477,24 @@ class LedgerScreen(AppScreen):
             return
         self.app.push_screen(QuarterlyScreen(self.park_id))
 
+    def action_entry(self) -> None:
+        """Screen an applicant for this park (入园审查)."""
+        from inspect_app.screens.entry import EntryScreen
+
+        if self.park_id is None:
+            self.notify(t("tui.entry.needs_park"), severity="warning")
+        else:
+            self.app.push_screen(EntryScreen(self.park_id, self.park_label or ""))
+
+    def action_exit_list(self) -> None:
+        """This park's exit list of the last complete quarter (腾退名单)."""
+        from inspect_app.screens.exit_list import ExitListScreen
+
+        if self.park_id is None:
+            self.notify(t("tui.entry.needs_park"), severity="warning")
+        else:
+            self.app.push_screen(ExitListScreen(self.park_id, self.park_label or ""))
+
     def action_dossier(self) -> None:
         """一企一档 of the selected tenant, signed, to the folder notices are exported to."""
         row = self._selected()
@@ -517,6 +537,8 @@ class LedgerScreen(AppScreen):
         yield SystemCommand(t("tui.due.menu"), t("tui.due.menu_help"), self.action_due)
         yield SystemCommand(t("tui.buildings.menu"), t("tui.buildings.menu_help"), self.action_buildings)
         yield SystemCommand(t("tui.rules.to_hazard"), t("tui.rules.to_hazard_help"), self.action_rule_hazard)
+        yield SystemCommand(t("tui.entry.menu"), t("tui.entry.menu_help"), self.action_entry)
+        yield SystemCommand(t("tui.exit.menu"), t("tui.exit.menu_help"), self.action_exit_list)
         yield SystemCommand(t("tui.ledger.add"), t("tui.ledger.add_help"), self.action_add_tenant)
         yield SystemCommand(t("tui.ledger.search"), t("tui.ledger.search_help"), self.action_focus_search)
         yield SystemCommand(t("tui.ledger.toggle_left"), t("tui.ledger.toggle_left_help"), self.action_toggle_left)

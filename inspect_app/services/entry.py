@@ -24,6 +24,7 @@ from db.errors import UserError
 from db.models import EntryDecision
 from db.store import Store
 from forms.applicant import Applicant
+from forms.checklist import TemplateError  # noqa: F401  (the screens' refusal of a bad rules file)
 from forms.entry_rules import EntryRules, Refusal, load_entry_rules, screen
 from forms.errors import field_messages
 from forms.i18n import t
@@ -57,20 +58,24 @@ def field_label(name: str, lang: str | None = None) -> str:
     return t(f"entry.field.{name}", lang=lang)
 
 
+def check_applicant(values: dict) -> tuple[Applicant | None, dict[str, str]]:
+    """(the applicant, {}) or (None, field -> message in words): what a form shows under each field."""
+    try:
+        return Applicant.model_validate(values), {}
+    except ValidationError as exc:
+        return None, field_messages(exc)
+
+
 def parse_applicant(values: object) -> Applicant:
     """An applicant from plain values; UserError naming every bad field in words."""
     if not isinstance(values, dict):
         raise UserError("entry.not_a_table")
-    try:
-        return Applicant.model_validate(values)
-    except ValidationError as exc:
-        problems = []
-        for name, text in field_messages(exc).items():
-            if name in Applicant.model_fields:
-                problems.append(f"{field_label(name)}: {text}")
-            else:
-                problems.append(t("entry.unknown_field", name=name))
-        raise UserError("entry.bad_applicant", problems="; ".join(problems)) from None
+    applicant, messages = check_applicant(values)
+    if applicant is None:
+        problems = [f"{field_label(name)}: {text}" if name in Applicant.model_fields
+                    else t("entry.unknown_field", name=name) for name, text in messages.items()]
+        raise UserError("entry.bad_applicant", problems="; ".join(problems))
+    return applicant
 
 
 def read_applicant(path: Path) -> Applicant:
