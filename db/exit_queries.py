@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from db.hazard_rules import OPEN_HAZARD_STATUSES
 from db.lookback import EARLIER_CLOSED_SQL
+from db.tenant_rules import current_tenant_sql
 from forms import china_time
 
 
@@ -60,11 +61,11 @@ def _date(value: str | None) -> date | None:
 def exit_tenants(conn: sqlite3.Connection, park_id: str) -> list[ExitTenant]:
     """The park's in-park tenants, by name, with their stored 亩均 class and since when they hold it."""
     rows = conn.execute(
-        """SELECT t.id, t.name, t.credit_code, t.efficiency_class, t.created_at,
+        f"""SELECT t.id, t.name, t.credit_code, t.efficiency_class, t.created_at,
                   (SELECT max(a.created_at) FROM audit_event a
                    WHERE a.table_name = 'tenant' AND a.row_id = t.id AND a.deleted = 0
                      AND json_type(a.after, '$.efficiency_class') IS NOT NULL)
-           FROM tenant t WHERE t.park_id = ? AND t.deleted = 0 AND t.status = 'in_park'
+           FROM tenant t WHERE t.park_id = ? AND {current_tenant_sql("t")}
            ORDER BY t.name, t.id""", (park_id,))
     return [ExitTenant(tenant_id, name, code, klass, _day(changed or created) if klass else None)
             for tenant_id, name, code, klass, created, changed in rows]
