@@ -19,7 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Parser, open_store, print_result
+from inspect_app.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    Parser,
+    open_store,
+    print_result,
+)
 from inspect_app.cli.common import fail as _fail
 
 
