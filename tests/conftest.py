@@ -88,6 +88,11 @@ def tenant_values(n: int = 1, **overrides) -> dict:
 
 @pytest.fixture
 def park(store: Store) -> Park:
+    return add_park(store)
+
+
+def add_park(store: Store) -> Park:
+    """The tests' park PH-001 (the `park` fixture's; also for templates built once per module)."""
     with store.transaction() as session:
         park = Park(code="PH-001", name="平湖经济开发区小微企业园", district="平湖市", street="当湖街道",
                     function_type="manufacturing", developer_type="government", star_rating=4,

@@ -25,8 +25,9 @@ from db.errors import UserError
 from forms.i18n import catalogue
 from inspect_app.cli import main
 from inspect_app.sync.bundle import CHANGES, MANIFEST, export_bundle, import_bundle
-from tests.fuzz import fuzz_settings, time_limit
-from tests.test_sync_bundle import office, stored_files  # noqa: F401 - fixtures
+from tests.fuzz import fresh_store, fuzz_settings, time_limit
+from tests.sync_fixtures import Devices
+from tests.test_sync_bundle import make_office, office, stored_files  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -123,11 +124,29 @@ def run_import(store, path: Path, content: bytes) -> None:
         assert state(store) == before
 
 
+@pytest.fixture(scope="module")
+def exported_once(template_db, tmp_path_factory) -> tuple[Path, bytes]:
+    """`exported` made once for the module: device B's closed file (to copy per input) and A's bundle."""
+    folder = tmp_path_factory.mktemp("office")
+    devices = Devices(template_db, folder)
+    try:
+        a, b = make_office(devices, folder)
+        export_bundle(a, folder / "a.bundle.zip")
+        return b.path, (folder / "a.bundle.zip").read_bytes()
+    finally:
+        devices.close()
+
+
 @fuzz_settings(40)
 @given(data=st.data())
-def test_a_damaged_bundle_is_refused_whole_or_imported(exported, tmp_path, data):
-    b, original = exported
-    run_import(b, tmp_path / "damaged.zip", data.draw(damaged_bundle(original)))
+def test_a_damaged_bundle_is_refused_whole_or_imported(exported_once, tmp_path_factory, data):
+    """Each input is imported into its own copy of device B: one that imported (a change altered
+    into another valid one) never leaves B holding rows the next input would find."""
+    b_file, original = exported_once
+    folder = tmp_path_factory.mktemp("input")
+    with fresh_store(b_file, folder / "b") as b:
+        assert stored_files(b) == []  # B starts with no photos: the copy lacks none
+        run_import(b, folder / "damaged.zip", data.draw(damaged_bundle(original)))
 
 
 def test_the_undamaged_bundle_imports(exported, tmp_path):

@@ -10,6 +10,7 @@ anything else or runs past its time limit. Through the CLI: exit 2 and a message
 from __future__ import annotations
 
 import io
+import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -20,14 +21,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from db.errors import UserError
+from db.store import Store
 from forms.i18n import catalogue
 from forms.tenant import TenantInput
 from inspect_app.cli import main
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.ledger_import import import_ledger
 from inspect_app.services.quarterly_import import import_quarterly
-from tests.conftest import tenant_values
-from tests.fuzz import fuzz_settings, time_limit
+from tests.conftest import add_park, tenant_values
+from tests.fuzz import fresh_store, fuzz_settings, time_limit
 
 SAMPLE = Path(__file__).with_name("data") / "ledger-sample.xlsx"
 SAMPLE_BYTES = SAMPLE.read_bytes()
@@ -145,32 +147,65 @@ def tenants(store, park):
     return [save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(n))) for n in (1, 2)]
 
 
+def _template(folder: Path, migrated_file: Path, tenants: int) -> Path:
+    """The park PH-001 with `tenants` tenants (those of the `tenants` fixture), as a file to copy."""
+    path = folder / "template.db"
+    shutil.copyfile(migrated_file, path)
+    store = Store.open(path)
+    try:
+        park = add_park(store)
+        for n in range(1, tenants + 1):
+            save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(n)))
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def park_template(tmp_path_factory, migrated_file) -> Path:
+    return _template(tmp_path_factory.mktemp("park"), migrated_file, 0)
+
+
+@pytest.fixture(scope="module")
+def tenants_template(tmp_path_factory, migrated_file) -> Path:
+    return _template(tmp_path_factory.mktemp("tenants"), migrated_file, 2)
+
+
+def import_fresh(function, template: Path, tmp_path_factory, name: str, content: bytes, **options) -> None:
+    """One input imported into its own copy of the template: what an earlier input wrote (a report
+    that imported some rows) never changes what this one finds, and "wrote nothing" is about it alone."""
+    folder = tmp_path_factory.mktemp("input")
+    with fresh_store(template, folder / "db") as store:
+        run_import(function, store, store.path, folder / name, content, **options)
+
+
 @fuzz_settings(40)
 @given(content=damaged_xlsx(SAMPLE_BYTES))
 @example(content=SAMPLE_BYTES[:5000])
 @example(content=_rezip(SAMPLE_BYTES, {"xl/workbook.xml": None}))
-def test_a_damaged_ledger_workbook_is_reported_or_refused(store, park, db_path, tmp_path, content):
-    run_import(import_ledger, store, db_path, tmp_path / "ledger.xlsx", content)
+def test_a_damaged_ledger_workbook_is_reported_or_refused(park_template, tmp_path_factory, content):
+    import_fresh(import_ledger, park_template, tmp_path_factory, "ledger.xlsx", content)
 
 
 @fuzz_settings(40)
 @given(content=random_csv(LEDGER_WORDS))
 @example(content=b"\xff\xfe\x00")
 @example(content="企业名称,统一社会信用代码\n\"unclosed,1".encode())
-def test_random_ledger_csv_in_any_encoding_is_reported_or_refused(store, park, db_path, tmp_path, content):
-    run_import(import_ledger, store, db_path, tmp_path / "ledger.csv", content)
+def test_random_ledger_csv_in_any_encoding_is_reported_or_refused(park_template, tmp_path_factory, content):
+    import_fresh(import_ledger, park_template, tmp_path_factory, "ledger.csv", content)
 
 
 @fuzz_settings(30)
 @given(content=damaged_xlsx(QUARTERLY_BYTES))
-def test_a_damaged_quarterly_workbook_is_reported_or_refused(store, tenants, db_path, tmp_path, content):
-    run_import(import_quarterly, store, db_path, tmp_path / "quarterly.xlsx", content, park_code="PH-001")
+def test_a_damaged_quarterly_workbook_is_reported_or_refused(tenants_template, tmp_path_factory, content):
+    import_fresh(import_quarterly, tenants_template, tmp_path_factory, "quarterly.xlsx", content,
+                 park_code="PH-001")
 
 
 @fuzz_settings(30)
 @given(content=random_csv(QUARTERLY_WORDS))
-def test_random_quarterly_csv_is_reported_or_refused(store, tenants, db_path, tmp_path, content):
-    run_import(import_quarterly, store, db_path, tmp_path / "quarterly.csv", content, park_code="PH-001")
+def test_random_quarterly_csv_is_reported_or_refused(tenants_template, tmp_path_factory, content):
+    import_fresh(import_quarterly, tenants_template, tmp_path_factory, "quarterly.csv", content, park_code="PH-001")
 
 
 def test_the_undamaged_files_still_import(store, tenants, db_path, tmp_path):

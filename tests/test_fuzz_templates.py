@@ -9,6 +9,8 @@ languages; the CLI prints `FILE:LINE: …` lines and exits 2, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import pytest
@@ -52,9 +54,9 @@ def damaged_template(draw) -> tuple[str, bytes]:
 
 @fuzz_settings(60)
 @given(damaged=damaged_template())
-def test_a_damaged_template_file_is_loaded_or_refused_with_file_and_line(tmp_path, damaged):
+def test_a_damaged_template_file_is_loaded_or_refused_with_file_and_line(tmp_path_factory, damaged):
     name, data = damaged
-    path = tmp_path / name
+    path = tmp_path_factory.mktemp("input") / name
     path.write_bytes(data)
     try:
         with time_limit(10):
@@ -73,15 +75,16 @@ def test_a_damaged_template_file_is_loaded_or_refused_with_file_and_line(tmp_pat
 
 @fuzz_settings(8)
 @given(damaged=damaged_template())
-def test_templates_check_exits_2_with_file_and_line_or_0(tmp_path, capsys, damaged):
+def test_templates_check_exits_2_with_file_and_line_or_0(tmp_path_factory, damaged):
     name, data = damaged
-    path = tmp_path / name
+    path = tmp_path_factory.mktemp("input") / name
     path.write_bytes(data)
-    code = main(["templates", "check", str(path)])
-    out = capsys.readouterr()
-    assert code in (0, 2) and "Traceback" not in out.out + out.err
+    out, err = io.StringIO(), io.StringIO()  # this input's output alone (capsys is one for all inputs)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["templates", "check", str(path)])
+    assert code in (0, 2) and "Traceback" not in out.getvalue() + err.getvalue()
     if code == 2:
-        assert out.out.startswith(f"{path}")
+        assert out.getvalue().startswith(f"{path}")
 
 
 @pytest.mark.parametrize("data", [b"", b"\xff\xfe", ORIGINALS["fire_safety.toml"][:-40], b"[[items]]\n" * 3])

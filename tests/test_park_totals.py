@@ -7,8 +7,10 @@ device's bundle."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -91,12 +93,34 @@ operations = st.lists(st.one_of(
 SYNC = "hlc = 'x', origin_device = 'd', updated_at = '2026-01-01'"
 
 
-def _raw_database(path) -> sqlite3.Connection:
-    store = Store.open(path)
-    store.close()
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, migrated_file) -> Path:
+    """The two parks, their tenants and hazards, made once per module; each test (and each input of
+    the fuzz test) writes on its own copy (a file copy instead of a migration and the inserts)."""
+    path = tmp_path_factory.mktemp("seeded") / "t.db"
+    shutil.copyfile(migrated_file, path)
+    Store.open(path).close()  # a device id, as a new laptop gets one
+    conn = _connect(path)
+    try:
+        _seed(conn)
+    finally:
+        conn.close()
+    return path
+
+
+def _raw_database(path: Path, seeded: Path) -> sqlite3.Connection:
+    shutil.copyfile(seeded, path)
+    return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     search_key.register(conn)  # the triggers of tenant_search call it on every insert of a tenant
+    return conn
+
+
+def _seed(conn: sqlite3.Connection) -> None:
     for park in PARKS:
         conn.execute("INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
                      "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "
@@ -106,7 +130,6 @@ def _raw_database(path) -> sqlite3.Connection:
         _insert_tenant(conn, tenant, PARKS[n % 2], f"企业{n}", f"C{n}", "above" if n % 2 else "below", 100.5)
     for n, (severity, status) in enumerate(zip(SEVERITIES * 2, HAZARD_STATUSES, strict=True)):
         _apply(conn, ("new_hazard", TENANTS[n], severity, status))  # so that any hazard edit finds some
-    return conn
 
 
 def _insert_tenant(conn, tenant_id: str, park_id: str, name: str, code: str, scale: str, area: float) -> None:
@@ -181,8 +204,8 @@ def _apply(conn: sqlite3.Connection, operation: tuple) -> None:
 
 @fuzz_settings(30)
 @given(operations=operations)
-def test_totals_equal_a_fresh_sum_after_any_sequence_of_writes(tmp_path_factory, operations):
-    conn = _raw_database(tmp_path_factory.mktemp("totals") / "t.db")
+def test_totals_equal_a_fresh_sum_after_any_sequence_of_writes(tmp_path_factory, seeded, operations):
+    conn = _raw_database(tmp_path_factory.mktemp("totals") / "t.db", seeded)
     try:
         for operation in operations:
             try:
@@ -196,8 +219,8 @@ def test_totals_equal_a_fresh_sum_after_any_sequence_of_writes(tmp_path_factory,
         conn.close()
 
 
-def test_a_failed_transaction_leaves_the_totals_as_they_were(tmp_path):
-    conn = _raw_database(tmp_path / "t.db")
+def test_a_failed_transaction_leaves_the_totals_as_they_were(tmp_path, seeded):
+    conn = _raw_database(tmp_path / "t.db", seeded)
     _apply(conn, ("upsert", "t1", (2026, 1), {"output_value_wan": 10, "electricity_kwh": 1, "tax_wan": 1}))
     before = kept(conn)
     conn.execute("BEGIN")
@@ -237,10 +260,10 @@ def test_totals_follow_the_demo_the_quarterly_grid_a_tenant_edit_and_a_bundle(tm
         b.close()
 
 
-def test_check_reports_totals_that_differ_from_the_reports(tmp_path):
+def test_check_reports_totals_that_differ_from_the_reports(tmp_path, seeded):
     from inspect_app.services.maintenance import check_database
 
-    conn = _raw_database(tmp_path / "t.db")
+    conn = _raw_database(tmp_path / "t.db", seeded)
     _apply(conn, ("upsert", "t1", (2026, 1), {"output_value_wan": 10, "electricity_kwh": 1, "tax_wan": 1}))
     conn.close()
     assert check_database(tmp_path / "t.db")["ok"]
@@ -255,10 +278,10 @@ def test_check_reports_totals_that_differ_from_the_reports(tmp_path):
     assert report["problems"] == ["园区 P1 2026年第1季度的汇总与企业季度数据不符：汇总产值 12 万元（1 份报表），按报表合计 10 万元（1 份）"]
 
 
-def test_check_reports_a_park_whose_tenant_or_hazard_totals_differ(tmp_path):
+def test_check_reports_a_park_whose_tenant_or_hazard_totals_differ(tmp_path, seeded):
     from inspect_app.services.maintenance import check_database
 
-    conn = _raw_database(tmp_path / "t.db")
+    conn = _raw_database(tmp_path / "t.db", seeded)
     _apply(conn, ("new_hazard", "t1", "major", "open"))
     conn.close()
     assert check_database(tmp_path / "t.db")["ok"]

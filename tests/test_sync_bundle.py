@@ -22,6 +22,10 @@ from tests.test_sync_merge import edit, make_park, make_tenant, rows, snapshot
 @pytest.fixture
 def office(devices, tmp_path):
     """Device A with a park, a tenant, an edit and a photo; device B empty."""
+    return make_office(devices, tmp_path)
+
+
+def make_office(devices, tmp_path):
     a, b = devices.new("a"), devices.new("b")
     tenant = make_tenant(a, make_park(a).id)
     edit(a, Tenant, tenant.id, headcount=12)

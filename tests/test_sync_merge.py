@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
@@ -328,7 +328,7 @@ steps = st.lists(st.one_of(
 ), min_size=1, max_size=12)
 
 
-@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=16, deadline=None)
 @given(steps=steps, data=st.data())
 def test_every_delivery_order_with_duplicates_ends_in_the_same_data(template_db, tmp_path_factory, steps, data):
     devices = Devices(template_db, tmp_path_factory.mktemp("devices"))
