@@ -54,8 +54,20 @@ def enrol(app, name: str, parks: list[str] | None = None) -> str:
 # --- device databases and their outboxes --------------------------------------------------------
 
 
-def open_device(tmp_path, name: str) -> Store:
-    return Store.open(tmp_path / f"{name}.db")
+def open_device(tmp_path, name: str, now_ms=wall_clock_ms) -> Store:
+    return Store.open(tmp_path / f"{name}.db", now_ms=now_ms)
+
+
+class SteppingClock:
+    """A machine clock shared by the devices of a test that moves on 1 ms at every reading: a write
+    made after another is stamped later, without sleeping for the wall clock to tick."""
+
+    def __init__(self):
+        self.ms = wall_clock_ms()
+
+    def __call__(self) -> int:
+        self.ms += 1
+        return self.ms
 
 
 def outbox(store: Store, after: int = 0) -> list[dict]:
@@ -68,14 +80,14 @@ def outbox(store: Store, after: int = 0) -> list[dict]:
             for seq, device_id, table, row_id, op, hlc, actor, payload in rows]
 
 
-def copy_device(store: Store, tmp_path, name: str) -> tuple[Store, int]:
+def copy_device(store: Store, tmp_path, name: str, now_ms=wall_clock_ms) -> tuple[Store, int]:
     """Another device holding a copy of this one's rows (standing in for a device-side pull), and
     the last change-log seq of the copy: its own changes come after it."""
     store.backup_to(tmp_path / f"{name}.db")
     with Store.open(tmp_path / f"{name}.db").connect() as conn:
         conn.execute("UPDATE local_setting SET value = ? WHERE key = 'device_id'", (name.encode().hex()[:16].ljust(16, "0"),))
         last = conn.execute("SELECT max(seq) FROM change_log").fetchone()[0]
-    return Store.open(tmp_path / f"{name}.db"), last
+    return Store.open(tmp_path / f"{name}.db", now_ms=now_ms), last
 
 
 def add_park(store: Store, code: str, n: int = 1) -> dict[str, str]:
@@ -227,15 +239,15 @@ async def test_pages_follow_the_cursor_without_gaps_or_repeats(hub, tmp_path):
 
 
 async def test_greater_clock_wins_each_field_whatever_the_push_order(hub, tmp_path):
-    laptop_a, laptop_b = open_device(tmp_path, "a"), open_device(tmp_path, "b")
+    clock = SteppingClock()
+    laptop_a, laptop_b = open_device(tmp_path, "a", clock), open_device(tmp_path, "b", clock)
     token_a, token_b = enrol(hub, "laptop-a"), enrol(hub, "laptop-b")
     ids = add_park(laptop_a, "PH-001")
     await push(hub, token_a, outbox(laptop_a))
     laptop_b.close()
-    laptop_b, done_b = copy_device(laptop_a, tmp_path, "b2")
+    laptop_b, done_b = copy_device(laptop_a, tmp_path, "b2", clock)
     done_a = outbox(laptop_a)[-1]["device_seq"]
     rename_tenant(laptop_a, ids["tenant"], "甲改的名称")
-    time.sleep(0.005)
     rename_tenant(laptop_b, ids["tenant"], "乙后改的名称")
     await push(hub, token_b, outbox(laptop_b, done_b))  # the later edit arrives first
     await push(hub, token_a, outbox(laptop_a, done_a))
@@ -561,15 +573,15 @@ def test_without_postgresql_the_tests_skip_except_where_it_is_required(monkeypat
 
 
 async def test_a_tombstone_merges_like_a_field_and_edits_still_land_in_the_deleted_row(hub, tmp_path):
-    laptop_a = open_device(tmp_path, "a")
+    clock = SteppingClock()
+    laptop_a = open_device(tmp_path, "a", clock)
     token_a, token_b = enrol(hub, "laptop-a"), enrol(hub, "laptop-b")
     ids = add_park(laptop_a, "PH-001")
     await push(hub, token_a, outbox(laptop_a))
-    laptop_b, done_b = copy_device(laptop_a, tmp_path, "b2")
+    laptop_b, done_b = copy_device(laptop_a, tmp_path, "b2", clock)
     done_a = outbox(laptop_a)[-1]["device_seq"]
     with laptop_b.transaction() as session:
         session.get(Tenant, ids["tenant"]).deleted = True
-    time.sleep(0.005)
     rename_tenant(laptop_a, ids["tenant"], "删除后仍改名")
     await push(hub, token_a, outbox(laptop_a, done_a))
     deletes = outbox(laptop_b, done_b)

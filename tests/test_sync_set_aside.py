@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from db.clock import format_stamp
+from db.clock import format_stamp, wall_clock_ms
 from db.models import CheckResult, Inspection, Notice, Tenant
 from inspect_app.cli import main
 from inspect_app.hub.storage import change, enrol_device
@@ -39,8 +39,9 @@ def hub_newest(app) -> int:
         return conn.execute(select(func.max(change.c.seq))).scalar()
 
 
-def evil_update(seq: int, table: str, row_id: str, payload: dict, base: dict | None = None) -> dict:
-    stamp = format_stamp(int(time.time() * 1000), seq, EVIL)
+def evil_update(seq: int, table: str, row_id: str, payload: dict, base: dict | None = None, *,
+                millis: int | None = None) -> dict:
+    stamp = format_stamp(int(time.time() * 1000) if millis is None else millis, seq, EVIL)
     return {"device_id": EVIL, "device_seq": seq, "table": table, "row_id": row_id, "op": "update", "hlc": stamp, "payload": {**payload, "hlc": stamp, "origin_device": EVIL},
             "base": base or {}}
 
@@ -58,7 +59,10 @@ def inspection_with_result(store, park_id: str, tenant_id: str) -> tuple[Inspect
 
 def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(served_hub, devices, capsys):
     app, url = served_hub
-    a, b = devices.new("a"), devices.new("b")
+    # a's machine clock, moved on by hand: its later edits are stamped after the planted changes
+    # without sleeping for the wall clock to tick.
+    now = [wall_clock_ms()]
+    a, b = devices.new("a", now_ms=lambda: now[0]), devices.new("b")
     token_a, token_b = enrol_device(app.state.engine, "a")[1], enrol_device(app.state.engine, "b")[1]
     park = make_park(a)
     tenant, other = make_tenant(a, park.id, 1), make_tenant(a, park.id, 2)
@@ -72,16 +76,17 @@ def test_each_refused_kind_is_set_aside_and_later_edits_still_arrive(served_hub,
     sync_once(a, url, token_a)
     sync_once(b, url, token_b)
 
+    now[0] += 1  # the planted changes: a millisecond after a's writes
     refused = [
-        evil_update(1, "tenant", tenant.id, {"name": None}, {"name": tenant.hlc}),  # NOT NULL
-        evil_update(2, "check_result", first_result.id, {"inspection_id": second.id}),  # unique
-        evil_update(3, "inspection", first.id, {"finished_at": "2026-12-06T10:00:00"}),  # no zone
-        evil_update(4, "notice", notice.id, {"number": "假的"}),  # append-only
-        evil_update(5, "tenant", tenant.id, {"no_such_field": 1}),  # not in the wire format
+        evil_update(1, "tenant", tenant.id, {"name": None}, {"name": tenant.hlc}, millis=now[0]),  # NOT NULL
+        evil_update(2, "check_result", first_result.id, {"inspection_id": second.id}, millis=now[0]),  # unique
+        evil_update(3, "inspection", first.id, {"finished_at": "2026-12-06T10:00:00"}, millis=now[0]),  # no zone
+        evil_update(4, "notice", notice.id, {"number": "假的"}, millis=now[0]),  # append-only
+        evil_update(5, "tenant", tenant.id, {"no_such_field": 1}, millis=now[0]),  # not in the wire format
     ]
     plant(app, refused, park.id)
     # Later edits of the same rows and of another row, made after the refused ones.
-    time.sleep(0.002)
+    now[0] += 1
     edit(a, Tenant, tenant.id, name="后来的名字")
     edit(a, Inspection, first.id, summary="复查后补充")
     edit(a, Tenant, other.id, headcount=99)
