@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import time
 from datetime import date
 
@@ -54,8 +55,23 @@ def enrol(app, name: str, parks: list[str] | None = None) -> str:
 # --- device databases and their outboxes --------------------------------------------------------
 
 
+_TEMPLATE: list = []  # the session's migrated file (conftest.migrated_file), set below
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _device_template(migrated_file):
+    """open_device copies the migrated file instead of migrating a new one for every device (also in
+    the modules that import open_device and this fixture)."""
+    _TEMPLATE[:] = [migrated_file]
+    yield
+    _TEMPLATE.clear()
+
+
 def open_device(tmp_path, name: str, now_ms=wall_clock_ms) -> Store:
-    return Store.open(tmp_path / f"{name}.db", now_ms=now_ms)
+    path = tmp_path / f"{name}.db"
+    if _TEMPLATE and not path.exists():  # a new device: Store.open gives it its own id (without the
+        shutil.copyfile(_TEMPLATE[0], path)  # fixture, it migrates); an existing one is opened again
+    return Store.open(path, now_ms=now_ms)
 
 
 class SteppingClock:
