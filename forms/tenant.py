@@ -82,7 +82,7 @@ YesNo = Annotated[bool, BeforeValidator(fields.yes_no)]
 
 def floor_number(value: object) -> int | None:
     """A floor as typed: "3", "3层", "3F", "-1"; 0 is no floor (ground floor is 1)."""
-    text = fields.clean_text(value) if not isinstance(value, int) or isinstance(value, bool) else str(value)
+    text = fields.clean_text(value)  # an int too: through Decimal, whatever its size (str() stops at 4,300 digits)
     for suffix in FLOOR_SUFFIXES:
         if text.endswith(suffix):
             text = text[: -len(suffix)].strip()

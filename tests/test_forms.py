@@ -421,3 +421,13 @@ def test_free_text_keeps_chinese_punctuation_and_full_width_brackets():
     assert tenant.name == "平湖市恒达机械有限公司（分公司）"
     item = RectificationInput(measures="清理通道，搬离货物；设置警示标志")
     assert item.measures == "清理通道，搬离货物；设置警示标志"
+
+
+@pytest.mark.parametrize("floor, limit", [(-10**4301, "-5"), (10**5000, "100")], ids=["minus 10^4301", "10^5000"])
+def test_a_floor_of_thousands_of_digits_is_refused_naming_the_limit(floor, limit):
+    # Found by the form fuzzer: str() of an int over 4,300 digits raised a bare ValueError, shown
+    # as the catch-all "输入无效" instead of the floors a ledger may hold.
+    with pytest.raises(ValidationError) as refused:
+        TenantInput.model_validate(tenant_values(1, floor=floor))
+    messages = field_messages(refused.value)
+    assert list(messages) == ["floor"] and limit in messages["floor"]
