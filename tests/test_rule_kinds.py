@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from forms import entry_rules
 from forms.checklist import parse_template
 from forms.mujun_method import BUILTIN_METHOD
 from forms.rule_file import Locator, RuleFileError
@@ -16,7 +17,8 @@ from forms.rules import BUILTIN_FILE
 from forms.star_criteria import BUILTIN_CRITERIA
 from inspect_app.cli import main
 
-SHIPPED = {"county_rules": BUILTIN_FILE, "mujun_method": BUILTIN_METHOD, "star_criteria": BUILTIN_CRITERIA}
+SHIPPED = {"county_rules": BUILTIN_FILE, "mujun_method": BUILTIN_METHOD, "star_criteria": BUILTIN_CRITERIA,
+           "entry": entry_rules.BUILTIN_FILE}
 
 
 def line_of(text: str, needle: str) -> int:
@@ -24,7 +26,7 @@ def line_of(text: str, needle: str) -> int:
 
 
 @pytest.mark.parametrize("kind", sorted(SHIPPED))
-def test_rules_check_tells_each_kind_by_its_tables(kind, capsys):
+def test_rules_check_tells_each_kind(kind, capsys):
     assert main(["rules", "check", str(SHIPPED[kind]), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert (payload["valid"], payload["kind"]) == (True, kind)
