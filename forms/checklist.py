@@ -8,9 +8,11 @@ a directory of local templates (`PARKINSPECT_TEMPLATES_DIR` or the `templates_di
 adds to the built-ins or replaces one by (id, version).
 
 Validation is done by hand rather than by pydantic because every refusal must name the file,
-the line and the field, and tomllib keeps no positions: `_Locator` finds the lines by scanning
-the text (the Nth `[[items]]` header, then the `key =` line inside that block). Problems carry a
-catalogue key and are translated when shown, so one loaded set serves both languages.
+the line and the field, and tomllib keeps no positions: the shared rules-file reader
+(forms/rule_file.py, also used by the county rules, the 亩均 method and the star criteria) finds
+the lines by scanning the text (the Nth `[[items]]` header, then the `key =` line inside that
+block). Problems carry a catalogue key and are translated when shown, so one loaded set serves
+both languages.
 """
 
 from __future__ import annotations
@@ -19,13 +21,22 @@ import difflib
 import hashlib
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from forms.catalogues import SEVERITIES
-from forms.i18n import current_language, normalise_language, t
+from forms.i18n import current_language, normalise_language
+from forms.rule_file import (
+    VERSION_PATTERN,
+    Label,
+    Locator,
+    RuleFileError,
+    RuleProblem,
+    _type_ok,
+    parse_rule_text,
+    read_rule_file,
+)
 
 BUILTIN_DIR = Path(__file__).with_name("templates")
 TEMPLATES_DIR_ENV = "PARKINSPECT_TEMPLATES_DIR"
@@ -40,7 +51,6 @@ DEFAULT_DEADLINE_DAYS = {"general": 15, "major": 60}
 MAX_DEADLINE_DAYS = 365
 
 # "2026.1": the year, then a running number within the year. Compared as numbers (2026.10 > 2026.9).
-VERSION_PATTERN = re.compile(r"(\d{4})\.([1-9]\d{0,2})")
 # The database keeps template_id in 60 characters and codes go on printed notices: keep both plain.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,59}")
 CODE_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,15}")
@@ -146,172 +156,29 @@ class ChecklistTemplate:
         return list(dict.fromkeys(item.category(lang) for item in self.items))
 
 
-# --- problems ----------------------------------------------------------------------------------
+# --- problems: the shared rules-file reader's (forms/rule_file.py) ------------------------------
+
+TemplateProblem = RuleProblem
+TemplateError = RuleFileError
 
 
-@dataclass(frozen=True)
-class Label:
-    """A placeholder value that is itself a catalogue key, translated with the message."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class TemplateProblem:
-    file: str
-    line: int  # 1-based; 0 when the problem is the file as a whole (missing, unreadable)
-    field: str  # "version", "items[3].default_severity" (items counted from 1); "" when none
-    kind: str  # catalogue key under checklist.problem.
-    values: tuple[tuple[str, object], ...] = ()
-
-    def message_in(self, lang: str | None = None) -> str:
-        values = {
-            name: t(value.key, lang=lang) if isinstance(value, Label) else value
-            for name, value in self.values
-        }
-        return t(f"checklist.problem.{self.kind}", lang=lang, **values)
-
-    @property
-    def message(self) -> str:
-        return self.message_in()
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-    def as_dict(self, lang: str | None = None) -> dict:
-        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message_in(lang)}
-
-
-class TemplateError(Exception):
-    """A template file that cannot be used; `problems` says every reason found, with its line."""
-
-    def __init__(self, problems: list[TemplateProblem]):
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:  # translated when shown, not when raised
-        return "\n".join(str(p) for p in self.problems)
-
-
-# --- finding lines -----------------------------------------------------------------------------
-
-_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*(?:\.\s*[^=]*?)?=(.*)$""")
-
-
-def _key_name(raw: str) -> str:
-    return raw[1:-1] if raw[:1] in "\"'" else raw
-
-
-@dataclass
-class _Block:
-    header: int
-    keys: dict[str, int]
-
-
-class _Locator:
-    """Lines of keys and tables in a TOML text, found by scanning (tomllib keeps no positions).
-
-    Good enough for files people write: one key per line, `[[items]]` headers, multi-line strings
-    skipped. It reads line by line, so it also works on a file with a syntax error. When a line
-    cannot be found the nearest enclosing one is used (the item's header, then the first line of
-    the top-level keys).
-    """
-
-    def __init__(self, text: str, array: str = "items"):
-        # `array`: the name of the file's array of tables ([[items]] here, [[rules]] in a rules file)
-        self.array = array
-        self.top: dict[str, int] = {}
-        self.items: list[_Block] = []
-        # line number -> (field prefix, key) for every `key =` line; prefix None inside other tables
-        self.keys_at: dict[int, tuple[str | None, str]] = {}
-        block: _Block | None = None  # the item block we are in, if any
-        prefix: str | None = ""  # "" at top level, "items[n]." in an item, None in any other table
-        closing = ""  # the delimiter of the multi-line string we are inside
-        # TOML counts only \n as a line break, not the other characters str.splitlines() splits on
-        for number, line in enumerate(text.split("\n"), start=1):
-            if closing:
-                if closing in line:
-                    closing = ""
-                continue
-            stripped = line.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            header = _HEADER.match(line)
-            if header:
-                name = [_key_name(part.strip()) for part in header.group(2).split(".")]
-                self.top.setdefault(name[0], number)
-                block, prefix = None, None
-                if header.group(1) == "[[" and name == [array]:
-                    block = _Block(number, {})
-                    self.items.append(block)
-                    prefix = f"{array}[{len(self.items)}]."
-                elif name[0] == array and len(name) > 1 and self.items:
-                    # [items.extra]: a sub-table of the last item, reported as that item's key
-                    self.items[-1].keys.setdefault(name[1], number)
-                continue
-            key = _KEY.match(line)
-            if key is None:
-                continue  # the continuation of a multi-line array
-            name = _key_name(key.group(1))
-            self.keys_at[number] = (prefix, name)
-            if prefix == "":
-                self.top.setdefault(name, number)
-            elif block is not None:
-                block.keys.setdefault(name, number)
-            value = key.group(2).strip()
-            for delimiter in ('"""', "'''"):
-                if value.startswith(delimiter) and delimiter not in value[3:]:
-                    closing = delimiter
-                    break
-
-    def top_anchor(self) -> int:
-        """Where the top-level keys are (for a missing one): the first of them, else line 1."""
-        return min(self.top.values(), default=1)
-
-    def top_line(self, key: str) -> int:
-        return self.top.get(key, self.top_anchor())
-
-    def item_line(self, index: int, key: str | None = None) -> int:
-        if index < len(self.items):
-            block = self.items[index]
-            return block.keys.get(key, block.header) if key else block.header
-        return self.top_line(self.array)  # items written inline: `items = [{...}, ...]`
-
-    def field_at(self, line: int) -> str:
-        """The field written on a line (to name it in a syntax error), or ""."""
-        prefix, name = self.keys_at.get(line, (None, ""))
-        return "" if prefix is None else prefix + name
+def _problem(file: str, line: int, field: str, kind: str, values: tuple = ()) -> RuleProblem:
+    return RuleProblem(file, line, field, f"checklist.problem.{kind}", values)
 
 
 # --- validation --------------------------------------------------------------------------------
 
 
-def _type_ok(value: object, expected: str) -> bool:
-    if expected == "string":
-        return isinstance(value, str)
-    if expected == "bool":
-        return isinstance(value, bool)
-    if expected == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)  # TOML true is not a number
-    if expected == "list":
-        return isinstance(value, list)
-    if expected == "table_list":
-        return isinstance(value, list) and all(isinstance(entry, dict) for entry in value)
-    raise ValueError(expected)
-
-
 class _Checker:
     """Collects problems while walking one parsed file."""
 
-    def __init__(self, file: str, locator: _Locator):
+    def __init__(self, file: str, locator: Locator):
         self.file = file
         self.locator = locator
         self.problems: list[TemplateProblem] = []
 
     def add(self, line: int, field: str, kind: str, /, **values: object) -> None:
-        self.problems.append(TemplateProblem(self.file, line, field, kind, tuple(values.items())))
+        self.problems.append(_problem(self.file, line, field, kind, tuple(values.items())))
 
     def keys(self, table: dict, allowed: dict, required, field_prefix: str, line_of, anchor: int) -> None:
         """Unknown keys (with a spelling hint) and missing required keys of one table."""
@@ -439,9 +306,9 @@ def _validate_item(
     before = len(checker.problems)
 
     def line(key: str) -> int:
-        return loc.item_line(index, key)
+        return loc.item_line("items", index, key)
 
-    checker.keys(raw, ITEM_KEYS, ITEM_REQUIRED, prefix, line, loc.item_line(index))
+    checker.keys(raw, ITEM_KEYS, ITEM_REQUIRED, prefix, line, loc.item_line("items", index))
 
     code = checker.text(raw, "code", prefix + "code", line("code"))
     if code is not None:
@@ -505,55 +372,9 @@ def _validate_item(
 
 # --- reading files -----------------------------------------------------------------------------
 
-_POSITION = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*$")
-
-
-def read_toml(data: bytes, file: str, array: str = "items") -> tuple[dict, _Locator]:
-    """The parsed TOML of an office-edited file and its line locator; raise TemplateError naming
-    the line when the bytes are not UTF-8 or not TOML. Shared with the rules files (forms/rules.py)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]  # Windows Notepad's UTF-8 byte-order mark: harmless, tomllib refuses it
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # Typically a file saved as GBK; point at the first line that is not UTF-8.
-        line = data[: exc.start].count(b"\n") + 1
-        raise TemplateError([TemplateProblem(file, line, "", "not_utf8")]) from None
-    locator = _Locator(text, array)
-    try:
-        parsed = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _POSITION.search(message)
-        if match and match.group(1):
-            line = int(match.group(1))
-        else:  # "at end of document": the last line with something on it
-            line = len(text.rstrip().split("\n"))
-        detail = message[: match.start()] if match else message
-        problem = TemplateProblem(file, line, locator.field_at(line), "toml_syntax", (("detail", detail),))
-        raise TemplateError([problem]) from None
-    except RecursionError:  # arrays or inline tables nested thousands deep
-        raise TemplateError([TemplateProblem(file, 0, "", "too_deep")]) from None
-    return parsed, locator
-
-
-def read_file_bytes(path: str | os.PathLike) -> bytes:
-    """The bytes of an office-edited file; raise TemplateError when it is missing or unreadable."""
-    file = str(path)
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise TemplateError([TemplateProblem(file, 0, "", "file_missing")]) from None
-    except OSError as exc:  # a directory, no permission, ...
-        reason = exc.strerror or type(exc).__name__
-        raise TemplateError(
-            [TemplateProblem(file, 0, "", "file_unreadable", (("reason", reason),))]
-        ) from None
-
-
 def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
     """Validate the bytes of one template file; raise TemplateError listing every problem."""
-    parsed, locator = read_toml(data, file)
+    parsed, locator = parse_rule_text(data, file)
     checker = _Checker(file, locator)
     template = _validate(parsed, checker, hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest())
     if template is None:
@@ -563,7 +384,7 @@ def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
 
 def load_template_file(path: str | os.PathLike) -> ChecklistTemplate:
     """Read and validate one template file; raise TemplateError (file, line, field, message)."""
-    return parse_template(read_file_bytes(path), str(path))
+    return parse_template(read_rule_file(path), str(path))
 
 
 # --- the set of templates an installation knows ------------------------------------------------
@@ -600,7 +421,7 @@ def _load_directory(directory: Path, into: dict, problems: list[TemplateProblem]
         files = sorted(path for path in directory.iterdir() if path.suffix == ".toml" and path.is_file())
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        problems.append(TemplateProblem(str(directory), 0, "", "dir_unreadable", (("reason", reason),)))
+        problems.append(_problem(str(directory), 0, "", "dir_unreadable", (("reason", reason),)))
         return
     seen: dict[tuple[str, str], str] = {}
     for path in files:
@@ -611,7 +432,7 @@ def _load_directory(directory: Path, into: dict, problems: list[TemplateProblem]
             continue
         if template.key in seen:
             problems.append(
-                TemplateProblem(
+                _problem(
                     str(path),
                     0,
                     "",

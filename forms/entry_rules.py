@@ -16,15 +16,15 @@ locator and problem type (forms/checklist.py), as the county's rules do.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from forms.applicant import INDUSTRY_CODE, Applicant
 from forms.catalogues import FIRE_HAZARD_CLASSES
-from forms.checklist import ID_PATTERN, VERSION_PATTERN, TemplateError, _Checker, read_file_bytes, read_toml
+from forms.checklist import ID_PATTERN, VERSION_PATTERN, TemplateError, _Checker
 from forms.i18n import current_language, normalise_language
+from forms.rule_file import parse_rule_text, read_rule_file
 from forms.rules import CODE_PATTERN, _placeholders
 
 BUILTIN_FILE = Path(__file__).with_name("rulesets") / "county_entry.toml"
@@ -207,12 +207,12 @@ def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code:
     before = len(checker.problems)
 
     def line(key: str) -> int:
-        return loc.item_line(index, key)
+        return loc.item_line("rules", index, key)
 
     check_name = raw.get("check") if isinstance(raw.get("check"), str) else None
     params, placeholders = CHECKS.get(check_name or "", ({}, ()))
     allowed = {**RULE_REQUIRED, **RULE_OPTIONAL, **params}
-    checker.keys(raw, allowed, {**RULE_REQUIRED, **params}, prefix, line, loc.item_line(index))
+    checker.keys(raw, allowed, {**RULE_REQUIRED, **params}, prefix, line, loc.item_line("rules", index))
 
     code = checker.text(raw, "code", prefix + "code", line("code"))
     if code is not None:
@@ -270,18 +270,9 @@ def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker:
 
 # --- reading files -----------------------------------------------------------------------------
 
-_KIND_LINE = re.compile(rb'^\s*kind\s*=\s*"entry"\s*(#.*)?$', re.MULTILINE)
-
-
-def is_entry_file(data: bytes) -> bool:
-    """Whether the bytes declare an entry rules file (`kind = "entry"`), so that
-    `parkinspect rules check` validates each kind of rules file by its own schema."""
-    return _KIND_LINE.search(data) is not None
-
-
 def parse_entry_rules(data: bytes, file: str = "<entry rules>") -> EntryRules:
     """Validate the bytes of one entry rules file; raise TemplateError listing every problem with its line."""
-    parsed, locator = read_toml(data, file, "rules")
+    parsed, locator = parse_rule_text(data, file)
     checker = _Checker(file, locator)
     rules = _validate(parsed, checker)
     if rules is None:
@@ -290,7 +281,7 @@ def parse_entry_rules(data: bytes, file: str = "<entry rules>") -> EntryRules:
 
 
 def load_entry_rules_file(path: str | os.PathLike) -> EntryRules:
-    return parse_entry_rules(read_file_bytes(path), str(path))
+    return parse_entry_rules(read_rule_file(path), str(path))
 
 
 @cache
@@ -308,4 +299,4 @@ def load_entry_rules(path: str | os.PathLike | None = None) -> EntryRules:
 
 
 __all__ = ["CHECKS", "EntryRule", "EntryRules", "Refusal", "TemplateError", "builtin_entry_rules", "check_rule",
-           "is_entry_file", "load_entry_rules", "load_entry_rules_file", "parse_entry_rules", "screen"]
+           "load_entry_rules", "load_entry_rules_file", "parse_entry_rules", "screen"]

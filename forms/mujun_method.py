@@ -32,7 +32,8 @@ WEIGHT_TOTAL = 100.0
 TOP_KEYS = {"id": "string", "version": "string", "title_zh": "string", "title_en": "string",
             "classing": "string", "max_ratio": "number", "objection_days": "integer",
             "indicators": "table_list"}
-TOP_OPTIONAL = {"legal_basis": "string", "thresholds": "table", "percentiles": "table"}
+TOP_OPTIONAL = {"kind": "string", "legal_basis": "string", "thresholds": "table", "percentiles": "table"}
+KIND = "mujun_method"  # the optional `kind` key that says which kind of rules file this is
 INDICATOR_KEYS = {"measure": "string", "name": "string", "name_en": "string", "weight_above": "number",
                   "benchmark_above": "number", "weight_below": "number", "benchmark_below": "number"}
 MAX_OBJECTION_DAYS = 90
@@ -117,6 +118,7 @@ def _indicator(checker: Checker, raw: dict, index: int, seen: dict[str, str]) ->
 
 def _validate(data: dict, checker: Checker, digest: str) -> MujunMethod | None:
     checker.keys(data, {**TOP_KEYS, **TOP_OPTIONAL}, TOP_KEYS)
+    checker.kind(data, KIND)
     method_id = checker.text(data, "id")
     version = checker.version(data)
     titles = {key: checker.text(data, key) for key in ("title_zh", "title_en")}

@@ -1,13 +1,14 @@
-"""Reading a rules file the office edits (the 亩均 method, the star criteria): TOML with every
-refusal naming the file, the line and the field, in the language shown.
+"""Reading any file the office edits as rules: the checklist templates (forms/checklist.py), the
+county's fire rules (forms/rules.py), the 亩均 method (forms/mujun_method.py) and the star criteria
+(forms/star_criteria.py). One reader for all of them, so every refusal has the same form, naming
+the file, the line and the field in the language shown (`FILE:LINE: field: message`).
 
-The checklist templates (forms/checklist.py) set the pattern; this is the same idea for files of
-top-level keys, `[table]`s and `[[array]]` blocks of any name. tomllib keeps no positions, so
-`Locator` finds each field's line by scanning the text; a field it cannot find is reported at the
-nearest enclosing line (its block's header, else the first top-level key). Problems carry a
-catalogue key and are translated when shown, so one loaded file serves both languages. The
-generic refusals (missing file, not UTF-8, TOML syntax, required, unknown key, wrong type) reuse
-the checklist's words (`checklist.problem.*`, `checklist.types.*`).
+tomllib keeps no positions, so `Locator` finds each field's line by scanning the text; a field it
+cannot find is reported at the nearest enclosing line (its block's header, else the first
+top-level key). Problems carry a catalogue key and are translated when shown, so one loaded file
+serves both languages. The generic refusals (missing file, not UTF-8, TOML syntax, required,
+unknown key, wrong type) use the checklist's words (`checklist.problem.*`), the first kind of
+rules file the app had.
 """
 
 from __future__ import annotations
@@ -57,6 +58,14 @@ class RuleProblem:
     def __str__(self) -> str:
         return self.text()
 
+    @property
+    def kind(self) -> str:
+        """The last part of the message's key ("required", "bad_choice", ...): what went wrong."""
+        return self.key.rpartition(".")[2]
+
+    def as_dict(self, lang: str | None = None) -> dict:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message_in(lang)}
+
 
 class RuleFileError(Exception):
     """A rules file that cannot be used; `problems` lists every reason found, with its line."""
@@ -78,12 +87,19 @@ def _name(raw: str) -> str:
 
 
 class Locator:
-    """Line of every `key =` by its field path ("version", "classes.A", "indicators[2].weight")."""
+    """Line of every `key =` and table header by its field path ("version", "classes.A",
+    "indicators[2].weight"; blocks of an array counted from 1).
+
+    Good enough for files people write: one key per line, multi-line strings skipped. It reads
+    line by line, so it also works on a file with a syntax error. A `[items.extra]` header after
+    `[[items]]` is a sub-table of the last item, so its field is "items[n].extra".
+    """
 
     def __init__(self, text: str):
         self.lines: dict[str, int] = {}
+        self.top: dict[str, int] = {}  # first line of each top-level key or table (by its first name)
+        self.blocks: dict[str, list[int]] = {}  # header line of each [[array]] block, by array name
         self.first_key = 0
-        counts: dict[str, int] = {}
         prefix = ""
         closing = ""  # inside a multi-line string: its closing delimiter
         for number, line in enumerate(text.split("\n"), start=1):  # TOML breaks lines at \n only
@@ -96,10 +112,15 @@ class Locator:
                 continue
             header = _HEADER.match(line)
             if header:
-                name = ".".join(_name(part) for part in header.group(2).split("."))
+                parts = [_name(part) for part in header.group(2).split(".")]
+                self.top.setdefault(parts[0], number)
+                name = ".".join(parts)
                 if header.group(1) == "[[":
-                    counts[name] = counts.get(name, 0) + 1
-                    name = f"{name}[{counts[name]}]"
+                    blocks = self.blocks.setdefault(name, [])
+                    blocks.append(number)
+                    name = f"{name}[{len(blocks)}]"
+                elif len(parts) > 1 and self.blocks.get(parts[0]):
+                    name = f"{parts[0]}[{len(self.blocks[parts[0]])}]." + ".".join(parts[1:])
                 prefix = name + "."
                 self.lines.setdefault(name, number)
                 continue
@@ -107,8 +128,10 @@ class Locator:
             if key is None:
                 continue  # the continuation of a multi-line array
             self.lines.setdefault(prefix + _name(key.group(1)), number)
-            if not prefix and not self.first_key:
-                self.first_key = number
+            if not prefix:
+                self.top.setdefault(_name(key.group(1)), number)
+                if not self.first_key:
+                    self.first_key = number
             value = key.group(2).strip()
             for delimiter in ('"""', "'''"):
                 if value.startswith(delimiter) and delimiter not in value[3:]:
@@ -125,6 +148,23 @@ class Locator:
 
     def field_at(self, line: int) -> str:
         return next((field for field, at in self.lines.items() if at == line), "")
+
+    # The same lines asked for by position, as the checklist templates' validation does.
+
+    def top_anchor(self) -> int:
+        """Where the top-level keys are (for a missing one): the first of them or of the tables, else 1."""
+        return min(self.top.values(), default=1)
+
+    def top_line(self, key: str) -> int:
+        return self.top.get(key, self.top_anchor())
+
+    def item_line(self, array: str, index: int, key: str | None = None) -> int:
+        """The line of `key` in the array's block `index` (from 0), else the block's header; when
+        the array is written inline (`items = [{...}]`), the array's own line."""
+        blocks = self.blocks.get(array, [])
+        if index >= len(blocks):
+            return self.top_line(array)
+        return self.lines.get(f"{array}[{index + 1}].{key}", blocks[index]) if key else blocks[index]
 
 
 _POSITION = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*$")
@@ -177,6 +217,8 @@ def _type_ok(value: object, expected: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)  # TOML true is not a number
     if expected == "number":
         return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not nan
+    if expected == "list":
+        return isinstance(value, list)
     if expected == "table":
         return isinstance(value, dict)
     if expected == "table_list":
@@ -244,6 +286,12 @@ class Checker:
             self.add(prefix + key, "rule_file.problem.out_of_range", value=f"{value:g}", range=bounds)
             return None
         return float(value)
+
+    def kind(self, table: dict, expected: str) -> None:
+        """The optional `kind` key naming which kind of rules file this is: if written, the right one."""
+        value = self.text(table, "kind")
+        if value is not None and value != expected:
+            self.add("kind", "rule_file.problem.wrong_kind", value=value, expected=expected)
 
     def version(self, table: dict) -> str | None:
         version = self.text(table, "version")

@@ -7,8 +7,8 @@ parameters (limits, classes), the severity and deadline of a hazard made from it
 in Chinese and English with placeholders for the figures. The office changes limits, classes,
 articles and wording without code; a new kind of check needs code.
 
-Refusals name the file, the line and the field in the user's language, through the same locator
-and problem type as the templates (forms/checklist.py). Every result carries the rules' id and
+Refusals name the file, the line and the field in the user's language, through the reader all
+rules files share (forms/rule_file.py). Every result carries the rules' id and
 version, so a matrix or a hazard says which rules it was made with.
 """
 
@@ -22,17 +22,14 @@ from functools import cache
 from pathlib import Path
 
 from forms.catalogues import FIRE_HAZARD_CLASSES, LEASE_USES, SEVERITIES
-from forms.checklist import (
-    ID_PATTERN,
-    MAX_DEADLINE_DAYS,
-    VERSION_PATTERN,
-    TemplateError,
-    TemplateProblem,
-    _Checker,
-    read_file_bytes,
-    read_toml,
-)
+from forms.checklist import ID_PATTERN, MAX_DEADLINE_DAYS
 from forms.i18n import current_language, normalise_language
+from forms.rule_file import Checker, RuleFileError, RuleProblem, parse_rule_text, read_rule_file
+
+# The old names of the error types (the checklist's): one type for every rules file now.
+TemplateError = RuleFileError
+TemplateProblem = RuleProblem
+KIND = "county_rules"  # the optional `kind` key that says which kind of rules file this is
 
 BUILTIN_FILE = Path(__file__).with_name("rulesets") / "county_fire.toml"
 RULES_FILE_ENV = "PARKINSPECT_RULES_FILE"
@@ -140,24 +137,22 @@ def _placeholders(text: str) -> list[str] | None:
         return None
 
 
-def _validate(data: dict, checker: _Checker) -> RuleSet | None:
-    loc = checker.locator
-    checker.keys(data, TOP_KEYS, TOP_KEYS, "", loc.top_line, loc.top_anchor())
-    rules_id = checker.text(data, "id", "id", loc.top_line("id"))
+def _validate(data: dict, checker: Checker) -> RuleSet | None:
+    checker.keys(data, {**TOP_KEYS, "kind": "string"}, TOP_KEYS)
+    checker.kind(data, KIND)
+    rules_id = checker.text(data, "id")
     if rules_id is not None and not ID_PATTERN.fullmatch(rules_id):
-        checker.add(loc.top_line("id"), "id", "bad_id", value=rules_id)
-    version = checker.text(data, "version", "version", loc.top_line("version"))
-    if version is not None and not VERSION_PATTERN.fullmatch(version):
-        checker.add(loc.top_line("version"), "version", "bad_version", value=version)
-    title_zh = checker.text(data, "title_zh", "title_zh", loc.top_line("title_zh"))
-    title_en = checker.text(data, "title_en", "title_en", loc.top_line("title_en"))
-    raw_rules = checker.typed(data, "rules", "table_list", "rules", loc.top_line("rules"))
+        checker.add("id", "checklist.problem.bad_id", value=rules_id)
+    version = checker.version(data)
+    title_zh = checker.text(data, "title_zh")
+    title_en = checker.text(data, "title_en")
+    raw_rules = checker.typed(data, "rules", "table_list")
     if raw_rules is not None and not raw_rules:
-        checker.add(loc.top_line("rules"), "rules", "no_rules")
+        checker.add("rules", "checklist.problem.no_rules")
     rules = []
-    first_line_of_code: dict[str, int] = {}
+    first_field_of_code: dict[str, str] = {}
     for index, raw in enumerate(raw_rules or []):
-        rule = _validate_rule(raw, index, checker, first_line_of_code)
+        rule = _validate_rule(raw, index, checker, first_field_of_code)
         if rule is not None:
             rules.append(rule)
     if checker.problems:
@@ -165,48 +160,44 @@ def _validate(data: dict, checker: _Checker) -> RuleSet | None:
     return RuleSet(rules_id, version, title_zh, title_en, tuple(rules), checker.file)
 
 
-def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code: dict[str, int]) -> Rule | None:
-    loc = checker.locator
+def _validate_rule(raw: dict, index: int, checker: Checker, first_field_of_code: dict[str, str]) -> Rule | None:
     prefix = f"rules[{index + 1}]."
     before = len(checker.problems)
-
-    def line(key: str) -> int:
-        return loc.item_line(index, key)
 
     check_name = raw.get("check") if isinstance(raw.get("check"), str) else None
     check = CHECKS.get(check_name or "")
     params = check.params if check else {}
-    allowed = {**RULE_REQUIRED, **RULE_OPTIONAL, **params}
-    checker.keys(raw, allowed, {**RULE_REQUIRED, **params}, prefix, line, loc.item_line(index))
+    checker.keys(raw, {**RULE_REQUIRED, **RULE_OPTIONAL, **params}, {**RULE_REQUIRED, **params}, prefix)
 
-    code = checker.text(raw, "code", prefix + "code", line("code"))
+    code = checker.text(raw, "code", prefix)
     if code is not None:
         if not CODE_PATTERN.fullmatch(code):
-            checker.add(line("code"), prefix + "code", "bad_rule_code", value=code)
-        elif code in first_line_of_code:
-            checker.add(line("code"), prefix + "code", "duplicate_code", code=code, line=first_line_of_code[code])
+            checker.add(prefix + "code", "checklist.problem.bad_rule_code", value=code)
+        elif code in first_field_of_code:
+            checker.add(prefix + "code", "checklist.problem.duplicate_code", code=code,
+                        line=checker.locator.line(first_field_of_code[code]))
         else:
-            first_line_of_code[code] = line("code")
-    checker.choice(raw, "check", prefix + "check", line("check"), tuple(CHECKS))
-    texts = {key: checker.text(raw, key, prefix + key, line(key))
+            first_field_of_code[code] = prefix + "code"
+    checker.choice(raw, "check", tuple(CHECKS), prefix)
+    texts = {key: checker.text(raw, key, prefix)
              for key in ("article", "article_en", "title", "title_en", "message", "message_en")}
     for key in ("message", "message_en"):
         if texts[key] is None or check is None:
             continue
         names = _placeholders(texts[key])
         if names is None:
-            checker.add(line(key), prefix + key, "bad_braces")
+            checker.add(prefix + key, "checklist.problem.bad_braces")
             continue
         for name in dict.fromkeys(names):
             if name not in check.placeholders:
-                checker.add(line(key), prefix + key, "unknown_placeholder", name=name,
+                checker.add(prefix + key, "checklist.problem.unknown_placeholder", name=name,
                             choices=", ".join(check.placeholders))
-    severity = checker.choice(raw, "severity", prefix + "severity", line("severity"), SEVERITIES)
-    days = checker.typed(raw, "deadline_days", "integer", prefix + "deadline_days", line("deadline_days"))
+    severity = checker.choice(raw, "severity", SEVERITIES, prefix)
+    days = checker.typed(raw, "deadline_days", "integer", prefix)
     if days is not None and not 0 <= days <= MAX_DEADLINE_DAYS:
-        checker.add(line("deadline_days"), prefix + "deadline_days", "deadline_range", max=MAX_DEADLINE_DAYS)
-    enabled = checker.typed(raw, "enabled", "bool", prefix + "enabled", line("enabled"))
-    values = {name: _param(raw, name, kind, prefix + name, line(name), checker) for name, kind in params.items()}
+        checker.add(prefix + "deadline_days", "checklist.problem.deadline_range", max=MAX_DEADLINE_DAYS)
+    enabled = checker.typed(raw, "enabled", "bool", prefix)
+    values = {name: _param(raw, name, kind, prefix, checker) for name, kind in params.items()}
 
     if len(checker.problems) > before:
         return None
@@ -216,33 +207,34 @@ def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code:
                 enabled=True if enabled is None else enabled)
 
 
-def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker: _Checker):
+def _param(raw: dict, name: str, kind: str, prefix: str, checker: Checker):
     if name not in raw:
         return None  # reported as required
     value = raw[name]
+    field_name = prefix + name
     if kind in ("classes", "uses"):
         choices = FIRE_HAZARD_CLASSES if kind == "classes" else LEASE_USES
-        values = checker.typed(raw, name, "list", field_name, line)
+        values = checker.typed(raw, name, "list", prefix)
         if values is None:
             return None
         if not values:
-            checker.add(line, field_name, "empty")
+            checker.add(field_name, "checklist.problem.empty")
         for entry in values:
             if entry not in choices:
-                checker.add(line, field_name, "bad_choice", value=entry, choices=", ".join(choices))
+                checker.add(field_name, "checklist.problem.bad_choice", value=entry, choices=", ".join(choices))
         return tuple(values)
     if kind == "integer":
-        number = checker.typed(raw, name, "integer", field_name, line)
+        number = checker.typed(raw, name, "integer", prefix)
         if number is not None and number < 1:
-            checker.add(line, field_name, "not_positive")
+            checker.add(field_name, "checklist.problem.not_positive")
             return None
         return number
     # "number": an integer or a decimal, above zero
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        checker.add(line, field_name, "not_positive")
+        checker.add(field_name, "checklist.problem.not_positive")
         return None
     if not value > 0 or value != value or value == float("inf"):
-        checker.add(line, field_name, "not_positive")
+        checker.add(field_name, "checklist.problem.not_positive")
         return None
     return float(value)
 
@@ -251,17 +243,17 @@ def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker:
 
 
 def parse_rules(data: bytes, file: str = "<rules>") -> RuleSet:
-    """Validate the bytes of one rules file; raise TemplateError listing every problem with its line."""
-    parsed, locator = read_toml(data, file, "rules")
-    checker = _Checker(file, locator)
+    """Validate the bytes of one rules file; raise RuleFileError listing every problem with its line."""
+    parsed, locator = parse_rule_text(data, file)
+    checker = Checker(file, locator)
     rules = _validate(parsed, checker)
     if rules is None:
-        raise TemplateError(sorted(checker.problems, key=lambda p: p.line))
+        raise RuleFileError(sorted(checker.problems, key=lambda p: p.line))
     return rules
 
 
 def load_rules_file(path: str | os.PathLike) -> RuleSet:
-    return parse_rules(read_file_bytes(path), str(path))
+    return parse_rules(read_rule_file(path), str(path))
 
 
 @cache
@@ -282,5 +274,5 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
     return load_rules_file(chosen) if chosen is not None else builtin_rules()
 
 
-__all__ = ["CHECKS", "Rule", "RuleSet", "TemplateError", "TemplateProblem", "builtin_rules", "load_rules",
+__all__ = ["CHECKS", "KIND", "Rule", "RuleFileError", "RuleSet", "TemplateError", "TemplateProblem", "builtin_rules", "load_rules",
            "load_rules_file", "parse_rules"]

@@ -28,6 +28,7 @@ MAX_POINTS = 100.0
 
 TOP_KEYS = {"id": "string", "version": "string", "title_zh": "string", "title_en": "string", "stars": "table",
             "dimensions": "table_list", "items": "table_list"}
+KIND = "star_criteria"  # the optional `kind` key that says which kind of rules file this is
 DIMENSION_KEYS = {"code": "string", "name": "string", "name_en": "string"}
 ITEM_REQUIRED = {"code": "string", "dimension": "string", "text": "string", "text_en": "string", "points": "number"}
 ITEM_OPTIONAL = {"source": "string", "full_at": "number", "zero_at": "number"}
@@ -119,7 +120,8 @@ def _item(checker: Checker, raw: dict, index: int, seen: dict[str, str], dimensi
 
 
 def _validate(data: dict, checker: Checker, digest: str) -> StarCriteria | None:
-    checker.keys(data, TOP_KEYS, TOP_KEYS)
+    checker.keys(data, {**TOP_KEYS, "kind": "string"}, TOP_KEYS)
+    checker.kind(data, KIND)
     criteria_id = checker.text(data, "id")
     version = checker.version(data)
     titles = {key: checker.text(data, key) for key in ("title_zh", "title_en")}

@@ -26,6 +26,7 @@ from inspect_app.screens.hazards import HazardsScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.screens.notices import NoticesScreen
 from inspect_app.screens.overview import CountyOverviewScreen, ParkOverviewScreen
+from inspect_app.screens.stars import StarScreen
 from inspect_app.services.notices import issue_rectification_notice
 from tests import test_tui_notices as notices_tui
 from tests.conftest import TODAY
@@ -111,6 +112,7 @@ def main_screens(store, park, tenant, hazards, notice_number, inspection_id, tmp
         ("notices", lambda: NoticesScreen()),
         ("county overview", lambda: CountyOverviewScreen()),
         ("park overview", lambda: ParkOverviewScreen(park.id)),
+        ("stars", lambda: StarScreen(park.id)),
         ("audit", lambda: AuditScreen(hazards[0])),
         ("conflicts", lambda: ConflictsScreen()),
         ("buildings", lambda: BuildingsScreen(park.id, park.name)),

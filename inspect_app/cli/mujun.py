@@ -1,7 +1,7 @@
 """`parkinspect mujun …`: 亩均效益 classes computed by the county's method; `mujun check FILE`.
 
     parkinspect mujun --park CODE [--year 2025] [--method FILE] [--explain] [-o FILE.xlsx] [--json]
-    parkinspect mujun check FILE [--json]
+    parkinspect mujun check FILE [--json]         (the same as `parkinspect rules check FILE`)
 
 One line per tenant (computed class and score, the ledger's class, the difference); --explain adds
 each score in words; -o writes the 公示 sheet with the objection notes. A malformed method file is
@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, open_store
+from inspect_app.cli.common import EXIT_OK, Parser, open_store
 from inspect_app.cli.common import fail as _fail
-from inspect_app.cli.common import print_result as _print
 
 
 def add_parser(sub) -> None:
@@ -37,29 +36,11 @@ def add_parser(sub) -> None:
     check.set_defaults(handler=run_mujun_check)
 
 
-def print_problems(args, problems, invalid_key: str) -> int:
-    """A rules file's problems, one `FILE:LINE: field: message` each; exit 2."""
-    lines = [str(problem) for problem in problems] + [t(invalid_key, count=len(problems))]
-    payload = {"file": args.file, "valid": False,
-               "problems": [{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
-                            for p in problems]}
-    _print(args, payload, "\n".join(lines))
-    return EXIT_BAD_INPUT
-
-
 def run_mujun_check(args, settings) -> int:
-    from forms.mujun_method import RuleFileError, load_method_file
+    """`mujun check FILE`: `rules check FILE` for a 亩均 method file."""
+    from inspect_app.cli.rules import check_rules_file
 
-    try:
-        method = load_method_file(args.file)
-    except RuleFileError as exc:
-        return print_problems(args, exc.problems, "mujun.cli.invalid")
-    payload = {"file": args.file, "valid": True, "id": method.id, "version": method.version,
-               "title": method.title(), "indicators": len(method.indicators), "classing": method.classing,
-               "problems": []}
-    _print(args, payload, t("mujun.cli.valid", title=method.title(), version=method.version,
-                            count=len(method.indicators), classing=t(f"mujun.classing.{method.classing}")))
-    return EXIT_OK
+    return check_rules_file(args, "mujun_method")
 
 
 def run_mujun(args, settings) -> int:

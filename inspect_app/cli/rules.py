@@ -3,8 +3,10 @@
     parkinspect rules check FILE                                  valid: 0; problems (file:line: field): 2
     parkinspect rules apply --park CODE [--rules FILE] [-o matrix.xlsx]
 
-`apply` prints each result in words with its figures and article, and writes the park's
-compliance matrix (tenants × rules) when `-o` is given. Bad input is refused with exit 2.
+`check` takes any kind of rules file the app reads (the county's fire rules, the entry rules, the
+亩均 method, the star criteria), told by its `kind` key or its tables (forms/rule_kinds.py); `mujun check` and
+`stars check` are the same check for one kind. `apply` prints each result in words with its
+figures and article, and writes the park's compliance matrix (tenants × rules) when `-o` is given. Bad input is refused with exit 2.
 
 The services (and the libraries they need) are imported inside the handlers: this module is
 imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
@@ -41,33 +43,50 @@ def _problems(args, file: str, problems) -> int:
     return EXIT_BAD_INPUT
 
 
-def run_rules_check(args, settings) -> int:
-    from forms.checklist import read_file_bytes
-    from forms.entry_rules import is_entry_file, parse_entry_rules
-    from forms.rules import TemplateError, parse_rules
+def _valid_text(kind: str, loaded) -> tuple[str, dict]:
+    """The one-line verdict of a valid file and what --json adds, by kind."""
+    if kind == "mujun_method":
+        return (t("mujun.cli.valid", title=loaded.title(), version=loaded.version, count=len(loaded.indicators),
+                  classing=t(f"mujun.classing.{loaded.classing}")),
+                {"indicators": len(loaded.indicators), "classing": loaded.classing})
+    if kind == "star_criteria":
+        return (t("stars.cli.valid", title=loaded.title(), version=loaded.version,
+                  dimensions=len(loaded.dimensions), count=len(loaded.items)),
+                {"dimensions": len(loaded.dimensions), "items": len(loaded.items)})
+    # the county's fire rules and the entry rules: a list of [[rules]]
+    return (t("rules.cli.valid", title=loaded.title(), version=loaded.version, count=len(loaded.rules)),
+            {"rules": [rule.code for rule in loaded.rules]})
+
+
+def check_rules_file(args, kind: str | None = None) -> int:
+    """Check one rules file of any kind (or of `kind`); its problems as FILE:LINE: field: message, exit 2."""
+    from forms.rule_file import RuleFileError
+    from forms.rule_kinds import load_any
 
     try:
-        data = read_file_bytes(args.file)
-        # an entry rules file (kind = "entry") has its own checks and keys: forms/entry_rules.py
-        rules = (parse_entry_rules if is_entry_file(data) else parse_rules)(data, args.file)
-    except TemplateError as exc:
+        kind, loaded = load_any(args.file, kind)
+    except RuleFileError as exc:
         return _problems(args, args.file, exc.problems)
-    payload = {"file": args.file, "valid": True, "id": rules.id, "version": rules.version, "title": rules.title(),
-               "rules": [rule.code for rule in rules.rules], "problems": []}
-    print_result(args, payload, t("rules.cli.valid", title=rules.title(), version=rules.version,
-                                  count=len(rules.rules)))
+    text, extra = _valid_text(kind, loaded)
+    payload = {"file": args.file, "valid": True, "kind": kind, "id": loaded.id, "version": loaded.version,
+               "title": loaded.title(), **extra, "problems": []}
+    print_result(args, payload, text)
     return EXIT_OK
+
+
+def run_rules_check(args, settings) -> int:
+    return check_rules_file(args)
 
 
 def run_rules_apply(args, settings) -> int:
     from db.errors import UserError
-    from forms.rules import TemplateError, load_rules
+    from forms.rules import RuleFileError, load_rules
     from inspect_app.services import rules as rule_service
     from inspect_app.services.ledger import find_park
 
     try:
         rules = load_rules(args.rules)
-    except TemplateError as exc:
+    except RuleFileError as exc:
         return _problems(args, args.rules or "", exc.problems)
     target = Path(args.output).expanduser() if args.output else None
     if target is not None and target.suffix.lower() != ".xlsx":

@@ -2,7 +2,7 @@
 
     parkinspect stars --park CODE [--year 2026] [--criteria FILE] [-o FILE.xlsx|FILE.pdf] [--json]
     parkinspect stars set --park CODE --year 2026 --item I1 --points 8 --evidence "…"
-    parkinspect stars check FILE [--json]
+    parkinspect stars check FILE [--json]         (the same as `parkinspect rules check FILE`)
 
 The services (and the libraries they need) are imported inside the handlers: this module is
 imported whenever the parser is built, on the TUI's start-up path too (tests/test_startup.py).
@@ -16,8 +16,6 @@ import sys
 from forms.i18n import t
 from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, open_store
 from inspect_app.cli.common import fail as _fail
-from inspect_app.cli.common import print_result as _print
-from inspect_app.cli.mujun import print_problems
 
 
 def add_parser(sub) -> None:
@@ -44,18 +42,10 @@ def add_parser(sub) -> None:
 
 
 def run_stars_check(args, settings) -> int:
-    from forms.star_criteria import RuleFileError, load_criteria_file
+    """`stars check FILE`: `rules check FILE` for a star criteria file."""
+    from inspect_app.cli.rules import check_rules_file
 
-    try:
-        criteria = load_criteria_file(args.file)
-    except RuleFileError as exc:
-        return print_problems(args, exc.problems, "stars.cli.invalid")
-    payload = {"file": args.file, "valid": True, "id": criteria.id, "version": criteria.version,
-               "title": criteria.title(), "dimensions": len(criteria.dimensions), "items": len(criteria.items),
-               "problems": []}
-    _print(args, payload, t("stars.cli.valid", title=criteria.title(), version=criteria.version,
-                            dimensions=len(criteria.dimensions), count=len(criteria.items)))
-    return EXIT_OK
+    return check_rules_file(args, "star_criteria")
 
 
 def _criteria_and_park(args, settings):

@@ -377,6 +377,7 @@ class ParkOverviewScreen(OverviewScreenBase):
         Binding("right_square_bracket", "next_quarter", "tui.overview.next_quarter",
                 id="overview.park_next", key_display="]"),
         Binding("r", "report", "tui.report.menu", id="overview.park_report"),
+        Binding("t", "stars", "tui.stars.open", id="overview.park_stars"),
         Binding("escape", "back", "tui.common.back", id="overview.park_back"),
     ]
     SORTS = ("flags", "output", "class", "name")
@@ -475,6 +476,12 @@ class ParkOverviewScreen(OverviewScreenBase):
         row = self._selected()
         if row is not None:
             self.app.push_screen(TenantFlagsScreen(row, self.mujun.get(row.id)))
+
+    def action_stars(self) -> None:
+        """The park's star-rating self-assessment, its automatic figures the ones shown here."""
+        from inspect_app.screens.stars import StarScreen
+
+        self.app.push_screen(StarScreen(self.park_id))
 
     def palette_commands(self):
         yield SystemCommand(t("tui.overview.details"), t("tui.overview.details_help"), self.action_details)
