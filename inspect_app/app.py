@@ -19,6 +19,7 @@ from textual.widgets import Input
 
 from db.store import Store
 from forms.i18n import set_language, t
+from inspect_app import config
 from inspect_app.bindings import (
     COMMIT_ACTIONS,
     action_name,
@@ -28,7 +29,8 @@ from inspect_app.bindings import (
     tab_moves_focus_now,
     translate_bindings,
 )
-from inspect_app.screens.base import ALL_KINDS, DataChanged, ScreenHooks
+from inspect_app.config import Settings
+from inspect_app.screens.base import ALL_KINDS, SETTINGS, DataChanged, ScreenHooks
 from inspect_app.services.parks import inspector_name
 from inspect_app.widgets.command_palette import TranslatedCommandPalette
 
@@ -58,12 +60,16 @@ class ParkInspectApp(App[None]):
         Binding("enter", "open_row", "tui.app.open_row", id="app.open_row", show=False, priority=True),
     ]
 
-    def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None):
+    def __init__(self, store: Store, *, language: str = "zh_CN", today: date | None = None,
+                 settings: Settings | None = None):
         set_language(language)
         super().__init__()
         translate_bindings(self)
         self.store = store
         self.language = language
+        # What config.toml and the environment say, read once; screens pass what they need on to
+        # the services. Reloaded (reload_settings) when the office saves its settings.
+        self.settings = settings if settings is not None else config.load_settings(db=str(store.path), lang=language)
         self._today = today
         self._started = False
         self.sync_progress: str | None = None  # what a running sync is doing; None when none runs
@@ -190,6 +196,11 @@ class ParkInspectApp(App[None]):
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen())
 
+    def reload_settings(self) -> None:
+        """The office saved its settings (F3): read config.toml again, once, and tell every screen."""
+        self.settings = config.reload_settings(self.settings)
+        self.post_message(DataChanged({SETTINGS}))
+
     def action_sync(self) -> None:
         """Sync with the remembered hub in a thread worker: the inspector keeps typing."""
         from inspect_app.services.sync_status import configured_hub
@@ -197,7 +208,7 @@ class ParkInspectApp(App[None]):
         if self.sync_progress is not None:
             self.notify(t("tui.sync.already_running"))
             return
-        if configured_hub(self.store) is None:
+        if configured_hub(self.store, self.settings.hub_file) is None:
             self.notify(t("tui.sync.no_hub"), severity="warning", timeout=10)
             return
         self.sync_progress = ""
@@ -207,7 +218,6 @@ class ParkInspectApp(App[None]):
     @work(thread=True, exclusive=True, group="sync")
     def _run_sync(self) -> None:
         from db.errors import UserError
-        from inspect_app import config
         from inspect_app.services.sync_status import run_sync
         from inspect_app.sync.client import summary_line
 
@@ -216,7 +226,7 @@ class ParkInspectApp(App[None]):
             self.call_from_thread(self._sync_progress, text)
 
         try:
-            summary = run_sync(self.store, progress, keys_dir=config.keys_dir())
+            summary = run_sync(self.store, self.settings.hub_file, progress, keys_dir=self.settings.keys_dir)
         except UserError as exc:
             self.call_from_thread(self._sync_finished, None, exc.message())
         except Exception as exc:  # never a traceback in front of the inspector; the log has it
@@ -289,5 +299,7 @@ class ParkInspectApp(App[None]):
         yield SystemCommand(t("tui.app.quit"), t("tui.app.quit_help"), self.action_quit)
 
 
-def make_app(store: Store, *, language: str = "zh_CN", today: date | None = None) -> ParkInspectApp:
-    return ParkInspectApp(store, language=language, today=today)
+def make_app(store: Store, *, language: str = "zh_CN", today: date | None = None,
+             settings: Settings | None = None) -> ParkInspectApp:
+    """The app on `store`; `settings` as the CLI read them, else read here (config.load_settings)."""
+    return ParkInspectApp(store, language=language, today=today, settings=settings)

@@ -1,7 +1,13 @@
-"""Where things live and which language to speak.
+"""Where things live, which language to speak, and what the office configured.
+
+The one reader of config.toml: `load_settings` runs once when the CLI starts (and `make_app` when
+the TUI is started without settings) and returns a frozen `Settings`; services get what they need
+from it as explicit arguments, screens from `self.app.settings`. After the office saves its
+settings (F3) the app calls `reload_settings` once.
 
 Precedence, lowest first: defaults < config file (config.toml in the platform's config dir)
-< environment (PARKINSPECT_DB, PARKINSPECT_LANG) < command line (--db, --lang).
+< environment (PARKINSPECT_DB, PARKINSPECT_LANG, PARKINSPECT_PDF_FONT, PARKINSPECT_KEYS_DIR,
+PARKINSPECT_TIME_ZONE) < command line (--db, --lang).
 """
 
 from __future__ import annotations
@@ -10,37 +16,19 @@ import logging
 import logging.handlers
 import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-
-import platformdirs
+from types import MappingProxyType
+from typing import Any
 
 from forms import china_time
 from forms.i18n import normalise_language
 from forms.inspection_due import RISK_CLASSES, DueRules
+from forms.risk_flag_thresholds import RiskFlagThresholds
 from forms.working_days import WorkCalendar
-
-APP_NAME = "parkinspect"
-
-
-def config_dir() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def log_dir() -> Path:
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-
-
-@dataclass(frozen=True)
-class Settings:
-    db_path: Path
-    language: str
-    office: bool = False  # `parkinspect --office`: this run in the office's role (services/office_role.py)
+from inspect_app.paths import APP_NAME, config_dir, data_dir, log_dir  # noqa: F401 - also read from here
 
 
 def config_path() -> Path:
@@ -93,23 +81,6 @@ def pdf_font_setting(table: object = None) -> tuple[Path | None, int | str | Non
     if font is None:
         return None, None
     return Path(font.strip()).expanduser(), face
-
-
-@dataclass(frozen=True)
-class RiskFlagThresholds:
-    """The bureau's thresholds for the risk flags (inspect_app/services/risk_flags.py).
-
-    `[risk_flags]` in config.toml; a key left out keeps its default:
-        decline_pct = 30        # declining: output down this many percent or more year on year
-        zombie_output_wan = 1   # suspected zombie: output below this (万元) ...
-        zombie_power_pct = 5    # ... and power below this percentage of the four quarters before ...
-        zombie_quarters = 2     # ... for this many consecutive quarters (1-4)
-    """
-
-    decline_pct: float = 30.0
-    zombie_output_wan: float = 1.0
-    zombie_power_pct: float = 5.0
-    zombie_quarters: int = 2
 
 
 # key -> (accepts the value?, what a valid value is, for the log)
@@ -280,12 +251,71 @@ def apply_time_zone(table: object) -> None:
         china_time.set_zone(None)
 
 
+def _empty_table() -> MappingProxyType:
+    return MappingProxyType({})
+
+
+def hub_file() -> Path:
+    """The file remembering each device database's hub and token (inspect_app/sync/hub_settings.py)."""
+    return config_dir() / "hub.toml"  # inspect_app/sync/hub_settings.py FILE_NAME
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything this run reads from config.toml and the environment, read once.
+
+    The defaults are the built-in ones (what an empty config.toml means), so a test can build
+    the settings it needs; `load_settings` fills them from the file."""
+
+    db_path: Path
+    language: str
+    office: bool = False  # `parkinspect --office`: this run in the office's role (services/office_role.py)
+    agency: Mapping[str, Any] = field(default_factory=_empty_table)  # `[agency]`, read-only
+    risk_flags: RiskFlagThresholds = field(default_factory=RiskFlagThresholds)  # `[risk_flags]`
+    due_rules: DueRules = field(default_factory=DueRules)  # `[inspection]`
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # `[calendar]`
+    pdf_font: tuple[Path | None, int | str | None] = (None, None)  # `[pdf]` / PARKINSPECT_PDF_FONT
+    strip_photo_metadata: bool = True  # `[photos] strip_metadata`
+    keys_dir: Path = field(default_factory=keys_dir)  # PARKINSPECT_KEYS_DIR, else <data dir>/keys
+    hub_file: Path = field(default_factory=hub_file)  # <config dir>/hub.toml
+
+
+def _office_values(file: dict) -> dict:
+    """The parts of Settings the office configures in config.toml (and the environment overrides)."""
+    agency = file.get("agency", {})
+    return {
+        "agency": MappingProxyType(dict(agency) if isinstance(agency, dict) else {}),
+        "risk_flags": risk_flag_thresholds(file.get("risk_flags", {})),
+        "due_rules": inspection_due_rules(file.get("inspection", {})),
+        "calendar": work_calendar(file.get("calendar", {})),
+        "pdf_font": pdf_font_setting(file.get("pdf", {})),
+        "strip_photo_metadata": strip_photo_metadata(file.get("photos", {})),
+        "keys_dir": keys_dir(),
+        "hub_file": hub_file(),
+    }
+
+
+def language_setting(lang: str | None = None) -> str:
+    """The language alone (the CLI's help text is in it, before the arguments are parsed)."""
+    return normalise_language(lang or os.environ.get("PARKINSPECT_LANG") or _config_file().get("lang"))
+
+
 def load_settings(*, db: str | None = None, lang: str | None = None, office: bool = False) -> Settings:
+    """Read config.toml and the environment once: the settings of this run."""
     file = _config_file()
     db_value = db or os.environ.get("PARKINSPECT_DB") or file.get("db") or str(data_dir() / "parkinspect.db")
     lang_value = lang or os.environ.get("PARKINSPECT_LANG") or file.get("lang")
     apply_time_zone(file.get("locale"))
-    return Settings(db_path=Path(db_value).expanduser(), language=normalise_language(lang_value), office=office)
+    return Settings(db_path=Path(db_value).expanduser(), language=normalise_language(lang_value), office=office,
+                    **_office_values(file))
+
+
+def reload_settings(settings: Settings) -> Settings:
+    """The same run's settings with what the office configures read again (after F3 saved it);
+    the database, language and role of the run stay as they are."""
+    file = _config_file()
+    apply_time_zone(file.get("locale"))
+    return replace(settings, **_office_values(file))
 
 
 def log_file() -> Path | None:

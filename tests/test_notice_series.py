@@ -67,15 +67,15 @@ def test_each_kind_has_its_own_series_in_the_official_style(store, park, inspect
     assert counters == {("rectification", 1), ("inspection_record", 1), ("reinspection_opinion", 1)}
 
 
-def test_the_kind_words_come_from_the_agency_config(store, park, inspector, keys, monkeypatch):
-    monkeypatch.setattr(notices, "agency_config", lambda: {"number_words": {
-        "rectification": "限改", "inspection_record": "检 查", "unknown": "x"}})
+def test_the_kind_words_come_from_the_agency_config(store, park, inspector, keys):
+    agency = notices.agency_from_config({"number_words": {
+        "rectification": "限改", "inspection_record": "检 查", "unknown": "x"}}, AGENCY)
     set_device_block(store, "A07")
     hazard_ids = hazards_of_a_tenant(store, park, inspector)
-    issued = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=AGENCY, keys_dir=keys, now=NOW)
+    issued = issue_rectification_notice(store, hazard_ids=hazard_ids, agency=agency, keys_dir=keys, now=NOW)
     assert issued.number == "平经信安整限改〔2026〕第A07-0001号"
     # A word with a space (or brackets, digits) would make the number unreadable: the default stays.
-    assert next_number_preview(store, AGENCY, 2026, "inspection_record").startswith("平经信安整检记〔2026〕")
+    assert next_number_preview(store, agency, 2026, "inspection_record").startswith("平经信安整检记〔2026〕")
 
 
 def test_a_bundle_holding_both_kinds_numbers_never_stops_issuing_either(devices, tmp_path):

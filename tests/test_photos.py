@@ -15,6 +15,7 @@ from sqlmodel import func, select
 from db.attachment_files import attachments_dir
 from db.errors import UserError
 from db.models import Attachment, AttachmentLink
+from inspect_app.config import load_settings
 from inspect_app.services import photo_folder, system_viewer
 from inspect_app.services.attachments import attach_file, files_of
 from tests.images import image_bytes
@@ -77,7 +78,9 @@ def test_with_stripping_off_the_exif_is_kept(store, tmp_path, monkeypatch):
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("[photos]\nstrip_metadata = false\n", encoding="utf-8")
     original = phone_photo(tmp_path / "IMG_0014.jpg")
-    digest = attach_file(store, path=original, owner_table="hazard", owner_id="h1")
+    strip = load_settings().strip_photo_metadata  # what the TUI and the CLI pass on
+    assert strip is False
+    digest = attach_file(store, path=original, owner_table="hazard", owner_id="h1", strip_metadata=strip)
     assert stored(store, digest).read_bytes() == original.read_bytes()
     with Image.open(stored(store, digest)) as kept:
         assert kept.getexif().get_ifd(GPS_IFD)

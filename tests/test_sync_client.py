@@ -385,7 +385,7 @@ def cli(capsys, *argv) -> tuple[int, str, str]:
 
 def test_cli_sync_remembers_the_hub_and_token_in_a_private_file_not_the_database(hub, live_hub, devices, capsys,
                                                                                 caplog):
-    from inspect_app.sync.hub_settings import hub_file
+    from inspect_app.config import hub_file
 
     a, b = devices.new("a"), devices.new("b")
     token_a, token_b = enrol(hub, "a"), enrol(hub, "b")
@@ -420,7 +420,7 @@ def test_cli_sync_without_a_hub_says_how_to_configure_one(devices, capsys):
 
 
 def test_cli_sync_with_a_revoked_token_exits_2_and_remembers_nothing(hub, live_hub, devices, capsys):
-    from inspect_app.sync.hub_settings import hub_file
+    from inspect_app.config import hub_file
 
     a = devices.new("a")
     token = enrol(hub, "a")

@@ -154,3 +154,31 @@ async def test_a_demo_database_that_never_met_a_hub_shows_not_connected(store):
         status = str(app.screen.query_one("#sync-status", Static).render())
         assert status == "未连接中心服务器 · 数据只在本机"
         assert "待同步" not in status
+
+
+async def test_the_app_reads_config_toml_once_and_again_only_when_f3_saves(store, park, inspector):
+    """The settings are read when the app starts and handed down (app.settings): a config.toml
+    changed behind the app's back changes nothing on screen; saving in F3 reloads them once and
+    every screen showing settings reads again."""
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        started = app.settings
+        assert started.agency == {} and warning(app) is not None
+        config.config_path().parent.mkdir(parents=True, exist_ok=True)
+        config.config_path().write_text('[agency]\nname = "改了"\nshort = "改了"\n', encoding="utf-8")
+        app.screen.refresh_data()  # the park list reads again: with the settings it was given
+        await settle(app, pilot)
+        assert warning(app) is not None and app.settings is started
+
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert field(app.screen, "short").value == "改了"  # the settings screen shows the file
+        field(app.screen, "short").value = "平经开消"
+        field(app.screen, "decline_pct").value = "25"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ParkListScreen)
+        assert app.settings is not started and app.settings.db_path == started.db_path
+        assert app.settings.agency["short"] == "平经开消" and app.settings.risk_flags.decline_pct == 25
+        assert warning(app) is None

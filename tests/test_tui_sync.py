@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Static
 from db.models import Conflict, Tenant
 from forms.inspector import InspectorInput
 from inspect_app.app import make_app
+from inspect_app.config import hub_file
 from inspect_app.screens.conflicts import ConflictsScreen, RejectedChangesScreen
 from inspect_app.screens.ledger import LedgerScreen
 from inspect_app.services.profile import save_profile
@@ -67,7 +68,7 @@ async def test_f6_syncs_in_the_background_and_the_status_line_follows(hub, live_
     a = with_profile(devices.new("a"))
     park_with_tenants(a, 2)
     pending = len(outbox_page(a, 0, 100))
-    save_hub(a.device_id, live_hub, enrol(hub, "a"))
+    save_hub(hub_file(), a.device_id, live_hub, enrol(hub, "a"))
     app = make_app(a, today=TODAY, language="en")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -82,7 +83,7 @@ async def test_f6_syncs_in_the_background_and_the_status_line_follows(hub, live_
 async def test_a_refused_token_is_reported_and_nothing_moves(hub, live_hub, devices):  # noqa: F811 - fixtures
     a = with_profile(devices.new("a"))
     park_with_tenants(a, 1)
-    save_hub(a.device_id, live_hub, "forged")
+    save_hub(hub_file(), a.device_id, live_hub, "forged")
     app = make_app(a, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -172,10 +173,10 @@ def test_pending_is_what_the_hub_has_not_acknowledged(devices):  # noqa: F811 - 
     a = devices.new("a")
     make_tenant(a, make_park(a).id)
     written = len(outbox_page(a, 0, 10_000))
-    assert sync_status(a).pending == written > 0
-    assert sync_status(a).never_connected
+    assert sync_status(a, hub_file()).pending == written > 0
+    assert sync_status(a, hub_file()).never_connected
     mark_pushed(a, "https://hub.example", written - 2)
-    assert sync_status(a).pending == 2
-    assert not sync_status(a).never_connected  # once it has synced, the count is what shows
+    assert sync_status(a, hub_file()).pending == 2
+    assert not sync_status(a, hub_file()).never_connected  # once it has synced, the count is what shows
     mark_pushed(a, "https://hub.example", written)
-    assert sync_status(a).pending == 0
+    assert sync_status(a, hub_file()).pending == 0

@@ -1,6 +1,6 @@
 """This device's signing key and certificate: create, import, load, describe.
 
-Key material lives in one folder (`inspect_app.config.keys_dir()`, by default
+Key material lives in one folder (`Settings.keys_dir` of `inspect_app/config.py`, by default
 `<platform data dir>/keys/`, `PARKINSPECT_KEYS_DIR` overrides it), independent of any database, so
 an office PC with no database at all can verify:
 

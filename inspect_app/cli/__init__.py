@@ -85,12 +85,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    settings = config.load_settings(lang=_language_from_argv(argv))  # the language help text is in
-    set_language(settings.language)
+    set_language(config.language_setting(_language_from_argv(argv)))  # the language help text is in
     args = build_parser().parse_args(argv)
-    settings = config.load_settings(db=args.db, lang=args.lang, office=args.office)
+    config.setup_logging()  # before the settings: a bad value in config.toml is logged, not printed
+    settings = config.load_settings(db=args.db, lang=args.lang, office=args.office)  # read once, passed down
     set_language(settings.language)
-    config.setup_logging()
     handler = getattr(args, "handler", run_tui)  # each sub-command's parser names its handler
     if getattr(args, "needs_hub_extra", False) and (missing := hub.hub_extra_missing()):
         return fail("hub.extra_missing", module=missing)  # a laptop install: how to get the hub
@@ -113,7 +112,7 @@ def run_tui(args, settings) -> int:
 
     store = open_store(settings)
     try:
-        make_app(store, language=settings.language).run()
+        make_app(store, language=settings.language, settings=settings).run()
     finally:
         store.close()
     return EXIT_OK

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 from forms.i18n import t
-from inspect_app import config
 from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, fail, open_store, print_result
 
 
@@ -48,10 +47,11 @@ def run_demo(args, settings) -> int:
                          t("cli.demo_skipped", db=settings.db_path))
             return EXIT_OK
         summary = generate_demo(store, parks=args.parks, tenants_per_park=args.tenants_per_park, seed=args.seed)
-        agency = demo_agency(config.agency_config())
-        issued = issue_demo_notices(store, keys_dir=config.keys_dir(), agency=agency)
+        agency = demo_agency(settings.agency)
+        issued = issue_demo_notices(store, keys_dir=settings.keys_dir, agency=agency, font=settings.pdf_font)
         summary["notices"] = len(issued)
-        summary.update(complete_demo_documents(store, issued, keys_dir=config.keys_dir(), agency=agency))
+        summary.update(complete_demo_documents(store, issued, keys_dir=settings.keys_dir, agency=agency,
+                                               font=settings.pdf_font))
     finally:
         store.close()
     print_result(args, {"skipped": False, "db": str(settings.db_path), **summary},

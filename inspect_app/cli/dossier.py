@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app import config
 from inspect_app.cli.common import EXIT_OK, open_store, print_result
 from inspect_app.cli.common import fail as _fail
 
@@ -47,17 +46,17 @@ def run_dossier(args, settings) -> int:
     if not settings.db_path.exists():
         return _fail("cli.db_missing", db=settings.db_path)
     store = open_store(settings)
+    office = {"keys_dir": settings.keys_dir, "agency_table": settings.agency, "thresholds": settings.risk_flags,
+              "calendar": settings.calendar, "font": settings.pdf_font}
     try:
         if args.tenant:
             tenant = dossier.find_tenant(store, args.tenant, args.park)
-            written = dossier.write_dossier(store, tenant.id, target, keys_dir=config.keys_dir(),
-                                            lang=settings.language)
+            written = dossier.write_dossier(store, tenant.id, target, lang=settings.language, **office)
             print_result(args, _as_json(written), t("dossier.cli.done", file=written.path, name=written.tenant,
                                                     credit_code=written.credit_code,
                                                     inspections=written.inspections, notices=written.notices))
             return EXIT_OK
-        files = dossier.write_park_dossiers(store, args.park, target, keys_dir=config.keys_dir(),
-                                            lang=settings.language)
+        files = dossier.write_park_dossiers(store, args.park, target, lang=settings.language, **office)
         print_result(args, {"folder": str(target), "files": [_as_json(w) for w in files]},
                      t("dossier.cli.batch_done", count=len(files), folder=target))
         return EXIT_OK

@@ -57,7 +57,7 @@ def run_hazards(args, settings) -> int:
             if park is None:
                 return fail("cli.park_missing", code=args.park)
             park_id = park.id
-        query = HazardQuery(park_id=park_id, status=args.status, today=china_time.today())
+        query = HazardQuery(park_id=park_id, status=args.status, today=china_time.today(), calendar=settings.calendar)
         if target is not None:  # the spreadsheet with 五落实 and status (services/hazards_export.py)
             try:
                 count = export_hazards(store, target, query)

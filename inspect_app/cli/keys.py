@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app import config
 from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, Parser
 from inspect_app.cli.common import fail as _fail
 from inspect_app.cli.common import open_store as _store
@@ -93,7 +92,7 @@ def _signing_refusal(exc) -> int:
 def run_keys_init(args, settings) -> int:
     from inspect_app.services.keys import SigningError, create_key
 
-    directory = config.keys_dir()
+    directory = settings.keys_dir
     store = _store(settings)
     try:
         info = create_key(store, directory, name=args.name, force=args.force)
@@ -118,7 +117,7 @@ def run_keys_import(args, settings) -> int:
         if value is None:
             return _fail("signing.keys.password_env_missing", name=args.password_env)
         password = value.encode("utf-8")
-    directory = config.keys_dir()
+    directory = settings.keys_dir
     try:
         info = import_key(directory, args.file, password, force=args.force,
                           ask_password=_ask_password if sys.stdin.isatty() else None)
@@ -140,7 +139,7 @@ def _ask_password() -> bytes:
 def run_keys_show(args, settings) -> int:
     from inspect_app.services.keys import SigningError, device_key_info
 
-    directory = config.keys_dir()
+    directory = settings.keys_dir
     try:
         info = device_key_info(directory)
     except SigningError as exc:
@@ -178,7 +177,7 @@ def run_keys_trust(args, settings) -> int:
         if answer.strip().lower() not in ("y", "yes", "是", "好"):
             print(t("signing.trust.declined"))
             return EXIT_CHECK_FAILED
-    directory = config.keys_dir()
+    directory = settings.keys_dir
     try:
         path, already = trust(directory, cert)
     except OSError as exc:
@@ -191,7 +190,7 @@ def run_keys_trust(args, settings) -> int:
 def run_keys_trusted(args, settings) -> int:
     from inspect_app.services.keys import trusted_certificates
 
-    directory = config.keys_dir()
+    directory = settings.keys_dir
     entries = trusted_certificates(directory)
     if args.json:
         _print(args, {"directory": str(directory),
@@ -211,7 +210,7 @@ def run_keys_untrust(args, settings) -> int:
     prefix = args.fingerprint.strip().lower().replace(":", "")
     if not _FINGERPRINT.fullmatch(prefix):
         return _fail("signing.trust.bad_fingerprint", fingerprint=args.fingerprint)
-    matches = trusted_matching(config.keys_dir(), prefix)
+    matches = trusted_matching(settings.keys_dir, prefix)
     if not matches:
         print(t("signing.trust.unknown", fingerprint=prefix), file=sys.stderr)
         return EXIT_CHECK_FAILED
@@ -333,13 +332,13 @@ def run_verify(args, settings) -> int:
     if (args.file is None) == (args.qr is None):
         return _fail("signing.verify.need_one")
     if args.qr is not None:
-        result = verify_qr_text(config.keys_dir(), args.qr)
+        result = verify_qr_text(settings.keys_dir, args.qr)
     else:
         try:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             return _fail("signing.verify.file_unreadable", file=args.file, reason=exc.strerror or exc)
-        result = verify_document(config.keys_dir(), data)
+        result = verify_document(settings.keys_dir, data)
     reason = t(f"signing.reason.{result.reason}")
     if result.status == AUTHENTIC and result.dossier is not None:
         text = _dossier_text(result)

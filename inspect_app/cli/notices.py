@@ -87,7 +87,6 @@ def run_notices_issue(args, settings) -> int:
     from datetime import UTC, datetime
 
     from db.errors import UserError
-    from inspect_app import config
     from inspect_app.services import notices
 
     own = SUBJECT_OPTION[args.kind]
@@ -105,8 +104,8 @@ def run_notices_issue(args, settings) -> int:
         subject = _issue_subject(store, args)
         if isinstance(subject, int):
             return subject
-        agency = notices.agency_from_config(config.agency_config(), notices.agency_default(store))
-        common = {"agency": agency, "keys_dir": config.keys_dir(), "now": datetime.now(UTC)}
+        agency = notices.agency_from_config(settings.agency, notices.agency_default(store))
+        common = {"agency": agency, "keys_dir": settings.keys_dir, "now": datetime.now(UTC), "font": settings.pdf_font}
         if args.kind == "rectification":
             issued = notices.issue_rectification_notice(store, hazard_ids=subject, **common)
         elif args.kind == "opinion":
@@ -278,7 +277,8 @@ def run_notices_serve(args, settings) -> int:
               "refused": args.refused, "witness": args.witness, "note": args.note}
     store = _store(settings)
     try:
-        row = record_service(store, args.number, values, today=china_time.today(), photo=args.photo)
+        row = record_service(store, args.number, values, today=china_time.today(), photo=args.photo,
+                             calendar=settings.calendar, strip_metadata=settings.strip_photo_metadata)
     except ServiceInvalid as exc:
         print(t("cli.notices_serve_refused_values"), file=sys.stderr)
         for field, message in exc.messages.items():
@@ -322,7 +322,8 @@ def run_notices_list(args, settings) -> int:
                 print(t("cli.park_missing", code=args.park), file=sys.stderr)
                 return EXIT_BAD_INPUT
             park_id = park.id
-        rows = list_notices(store, today=china_time.today(), park_id=park_id, late_only=args.late)
+        rows = list_notices(store, today=china_time.today(), park_id=park_id, late_only=args.late,
+                            calendar=settings.calendar)
     finally:
         store.close()
     if args.json:

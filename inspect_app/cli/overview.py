@@ -40,10 +40,12 @@ def run_overview(args, settings) -> int:
             park_id = park_id_for_code(store, args.park)
             if park_id is None:
                 return _fail("cli.park_missing", code=args.park)
-            result = park_overview(store, park_id, quarter=quarter)
+            result = park_overview(store, park_id, quarter=quarter, thresholds=settings.risk_flags,
+                                       calendar=settings.calendar)
             text = _park_text(result) if not args.json else None
         else:
-            result = county_overview(store, quarter=quarter)
+            result = county_overview(store, quarter=quarter, thresholds=settings.risk_flags,
+                                     calendar=settings.calendar)
             text = _county_text(result) if not args.json else None
     finally:
         store.close()

@@ -134,7 +134,7 @@ def run_draw(args, settings) -> int:
     from inspect_app.services.plans import draw_plan
 
     def work(store) -> int:
-        outcome = draw_plan(store, args.plan, args.seed)
+        outcome = draw_plan(store, args.plan, args.seed, thresholds=settings.risk_flags)
         print(t("plans.cli.drawn", name=outcome.plan.name, seed=outcome.seed, sha256=outcome.register_sha256,
                 candidates=outcome.candidates, drawn=len(outcome.drawn), excluded=outcome.excluded_reinspection))
         return EXIT_OK
@@ -170,7 +170,7 @@ def run_publish(args, settings) -> int:
     from inspect_app.services.plan_export import publish
 
     def work(store) -> int:
-        count = publish(store, args.plan, args.output)
+        count = publish(store, args.plan, args.output, font=settings.pdf_font)
         print(t("plans.cli.written", file=args.output, count=count))
         return EXIT_OK
     return with_store(settings, work)
@@ -180,7 +180,7 @@ def run_report(args, settings) -> int:
     from inspect_app.services.plan_export import report
 
     def work(store) -> int:
-        count = report(store, args.plan, args.output, today=args.today)
+        count = report(store, args.plan, args.output, today=args.today, font=settings.pdf_font)
         print(t("plans.cli.written", file=args.output, count=count))
         return EXIT_OK
     return with_store(settings, work)

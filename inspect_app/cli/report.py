@@ -42,7 +42,9 @@ def run_report(args, settings) -> int:
         return _fail(exc.key, **exc.values)
     store = open_store(settings)
     try:
-        write_quarterly_report(store, target, park_code=args.park, quarter=quarter, lang=settings.language)
+        write_quarterly_report(store, target, park_code=args.park, quarter=quarter, lang=settings.language,
+                               thresholds=settings.risk_flags, calendar=settings.calendar,
+                               agency=settings.agency, font=settings.pdf_font)
     except UserError as exc:
         return _fail(exc.key, **exc.values)
     except OSError as exc:

@@ -101,7 +101,8 @@ def run_stars(args, settings) -> int:
     criteria, store, park = found
     today = china_time.today()
     try:
-        assessment = star_assessment(store, park.id, args.year or today.year, today=today, criteria=criteria)
+        assessment = star_assessment(store, park.id, args.year or today.year, today=today, criteria=criteria,
+                                     thresholds=settings.risk_flags, calendar=settings.calendar)
     finally:
         store.close()
     if args.output:

@@ -13,7 +13,6 @@ import sys
 from dataclasses import asdict
 
 from forms.i18n import t
-from inspect_app import config
 from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser
 from inspect_app.cli.common import open_store as _store
 
@@ -49,7 +48,7 @@ def run_sync(args, settings) -> int:
 
     store = _store(settings)
     try:
-        saved = load_hub(store.device_id)
+        saved = load_hub(settings.hub_file, store.device_id)
         url = args.hub or (saved.url if saved else None)
         token = args.token or os.environ.get("PARKINSPECT_HUB_TOKEN") or (saved.token if saved else None)
         if not url:
@@ -57,13 +56,13 @@ def run_sync(args, settings) -> int:
             return EXIT_BAD_INPUT
         bar = _ProgressLine() if sys.stderr.isatty() and not args.json else None
         try:
-            summary = sync_once(store, url, token or "", progress=bar, keys_dir=config.keys_dir())
+            summary = sync_once(store, url, token or "", progress=bar, keys_dir=settings.keys_dir)
         finally:
             if bar:
                 bar.clear()
         remembered = HubSettings(normalise_hub_url(url), (token or "").strip())
         if saved != remembered:  # first use, or a new address or token that just worked
-            save_hub(store.device_id, remembered.url, remembered.token)
+            save_hub(settings.hub_file, store.device_id, remembered.url, remembered.token)
     except SyncNetworkError as exc:
         print(exc.message(), file=sys.stderr)
         return EXIT_NETWORK

@@ -67,7 +67,7 @@ class AuditScreen(AppScreen):
         self.names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        row = get_hazard(self.app.store, self.hazard_id, self.app.today)
+        row = get_hazard(self.app.store, self.hazard_id, self.app.today, self.app.settings.calendar)
         yield Header()
         yield Static(formatting.clip(t("tui.audit.title", description=row.description), 78), classes="screen-title")
         yield FitDataTable(id="audit", cursor_type="row", zebra_stripes=True)

@@ -73,7 +73,7 @@ class DueScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="due")
     def load(self, today: date, by_place: bool) -> None:
-        rows = due_list(self.app.store, self.park_id, today=today, by_place=by_place)
+        rows = due_list(self.app.store, self.park_id, today=today, by_place=by_place, rules=self.app.settings.due_rules)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, rows)
 

@@ -98,7 +98,8 @@ class HazardsScreen(AppScreen):
         # The first page is read here, before the first paint, not in a worker: a worker would
         # compete for the GIL with that paint and double both (docs/PERFORMANCE.md, ~35 ms at
         # 20,000 hazards). Filters and further pages use the worker.
-        self.query_state = replace(self.query_state, offset=0, today=self.app.today)
+        self.query_state = replace(self.query_state, offset=0, today=self.app.today,
+                                   calendar=self.app.settings.calendar)
         self.show(*list_hazards(self.app.store, self.query_state), append=False, keep_hazard=None)
         self.load_parks()
 
@@ -119,7 +120,8 @@ class HazardsScreen(AppScreen):
     def reload(self, *, keep_hazard: str | None = None) -> None:
         """Read the list again. With `keep_hazard` the cursor stays on that hazard, or, when it has
         left the list (closed by a 复查 under the "not closed" filter), on the row that took its place."""
-        self.query_state = replace(self.query_state, offset=0, today=self.app.today)
+        self.query_state = replace(self.query_state, offset=0, today=self.app.today,
+                                   calendar=self.app.settings.calendar)
         keep_index = self.query_one("#hazards", DataTable).cursor_row if keep_hazard else None
         self.load(self.query_state, append=False, keep_hazard=keep_hazard, keep_index=keep_index)
 
@@ -403,7 +405,8 @@ class HazardsScreen(AppScreen):
         from inspect_app.services.hazards_export import default_export_folder, default_export_name
 
         default = default_export_folder() / default_export_name(self.app.today)
-        query = replace(self.query_state, offset=0, today=self.app.today)
+        query = replace(self.query_state, offset=0, today=self.app.today,
+                                   calendar=self.app.settings.calendar)
         title = t("tui.hazards_export.title", count=formatting.count(self.total))
         self.app.push_screen(ExportPathScreen(title, default), lambda path: self.export(path, query) if path else None)
 

@@ -442,7 +442,7 @@ class InspectionScreen(AppScreen[None]):
             not_applicable=sum(r.outcome == "na" for r in self.results),
             # What was found (the note) says more than the rule it broke; the code names the rule.
             hazards=[NewHazard(hazard_id, r.code, r.default_severity, r.note or r.text,
-                               get_hazard(self.app.store, hazard_id, self.app.today).deadline)
+                               get_hazard(self.app.store, hazard_id, self.app.today, self.app.settings.calendar).deadline)
                      for hazard_id, r in zip(hazard_ids, failed, strict=True)],
             inspection_id=self.inspection_id, accompanied_by=self.view.accompanied_by,
         )

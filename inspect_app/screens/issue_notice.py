@@ -26,7 +26,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from forms import china_time
 from forms.i18n import t
-from inspect_app import config, formatting
+from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, NOTICE, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
@@ -121,7 +121,7 @@ class IssueNoticeScreen(AppScreen[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.agency = agency_from_config(config.agency_config(), agency_default(self.app.store))
+        self.agency = agency_from_config(self.app.settings.agency, agency_default(self.app.store))
         self.refresh_preview()
         self.query_one("#notice-preview").focus()
 
@@ -135,7 +135,7 @@ class IssueNoticeScreen(AppScreen[str | None]):
         return now if today == now.date() else datetime.combine(today, now.time(), now.tzinfo)
 
     def rows(self) -> list[HazardRow]:
-        return [get_hazard(self.app.store, h, self.app.today) for h in self.hazard_ids]
+        return [get_hazard(self.app.store, h, self.app.today, self.app.settings.calendar) for h in self.hazard_ids]
 
     def refresh_preview(self) -> None:
         """The document's key fields as they stand; and whether it can be issued."""
@@ -323,7 +323,7 @@ class IssueNoticeScreen(AppScreen[str | None]):
             return
         from inspect_app.services.keys import has_device_key  # cryptography: not before it is needed
 
-        directory = config.keys_dir()
+        directory = self.app.settings.keys_dir
         try:
             present = has_device_key(directory)
         except UserError as exc:
@@ -374,17 +374,18 @@ class IssueNoticeScreen(AppScreen[str | None]):
         return True
 
     def issue(self) -> None:
-        store, keys_dir, now = self.app.store, config.keys_dir(), self.issue_time()
+        store, keys_dir, now = self.app.store, self.app.settings.keys_dir, self.issue_time()
+        font = self.app.settings.pdf_font
         try:
             if self.kind == OPINION:
                 self.issued = issue_reinspection_opinion(store, notice_number=self.notice_number, agency=self.agency,
-                                                         keys_dir=keys_dir, now=now)
+                                                         keys_dir=keys_dir, now=now, font=font)
             elif self.kind == RECORD:
                 self.issued = issue_inspection_record(store, inspection_id=self.inspection_id, agency=self.agency,
-                                                      keys_dir=keys_dir, now=now)
+                                                      keys_dir=keys_dir, now=now, font=font)
             else:
                 self.issued = issue_rectification_notice(store, hazard_ids=self.hazard_ids, agency=self.agency,
-                                                         keys_dir=keys_dir, now=now)
+                                                         keys_dir=keys_dir, now=now, font=font)
         except UserError as exc:
             self.say(t("tui.notice.refused", message=exc.message()), warning=True)
             return

@@ -507,7 +507,6 @@ class LedgerScreen(AppScreen):
     @work(thread=True, group="dossier")
     def _write_dossier(self, tenant_id: str) -> None:
         # Rendering and signing take a moment: in a thread, so the ledger keeps answering keys.
-        from inspect_app import config
         from inspect_app.services import dossier
         from inspect_app.services.errors import UserError
         from inspect_app.services.notices import default_export_folder
@@ -515,7 +514,10 @@ class LedgerScreen(AppScreen):
         try:
             tenant = get_tenant(self.app.store, tenant_id)
             target = default_export_folder() / dossier.file_name(tenant)
-            written = dossier.write_dossier(self.app.store, tenant_id, target, keys_dir=config.keys_dir())
+            settings = self.app.settings
+            written = dossier.write_dossier(self.app.store, tenant_id, target, keys_dir=settings.keys_dir,
+                                            agency_table=settings.agency, thresholds=settings.risk_flags,
+                                            calendar=settings.calendar, font=settings.pdf_font)
         except UserError as exc:
             self.app.call_from_thread(self.notify, t("tui.dossier.failed", reason=exc.message()), severity="error",
                                       timeout=10)

@@ -87,7 +87,7 @@ class NoticesScreen(AppScreen):
 
     def reload(self, *, keep: str | None = None) -> None:
         rows = list_notices(self.app.store, today=self.app.today, park_id=self.park_id, late_only=self.late_only,
-                            inspection_id=self.inspection_id)
+                            inspection_id=self.inspection_id, calendar=self.app.settings.calendar)
         table = self.query_one("#notices", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -207,7 +207,7 @@ class NoticeServiceScreen(AppModalScreen[bool]):
         self.service_id: str | None = None
 
     def compose(self) -> ComposeResult:
-        row = find_notice(self.app.store, self.number, today=self.app.today)
+        row = find_notice(self.app.store, self.number, today=self.app.today, calendar=self.app.settings.calendar)
         with Vertical():
             yield Static(formatting.clip(t("tui.notice_service.title", number=row.number), 150), id="service-title")
             yield Static(t("tui.notice_service.issued", issued=row.issued_on.isoformat(),
@@ -255,7 +255,9 @@ class NoticeServiceScreen(AppModalScreen[bool]):
         values = {name: self.value(name) for name in FIELDS if name != "photo"}
         photo = str(self.value("photo")).strip()
         try:
-            row = record_service(self.app.store, self.number, values, today=self.app.today, photo=photo or None)
+            settings = self.app.settings
+            row = record_service(self.app.store, self.number, values, today=self.app.today, photo=photo or None,
+                                 calendar=settings.calendar, strip_metadata=settings.strip_photo_metadata)
         except ServiceInvalid as exc:
             self.show_errors(exc.messages, t("tui.notice_service.invalid", count=len(exc.messages)))
             return False
@@ -285,7 +287,8 @@ class NoticeServiceScreen(AppModalScreen[bool]):
         if not path:
             return True
         try:
-            attach_file(self.app.store, path=path, owner_table="notice_service", owner_id=self.service_id)
+            attach_file(self.app.store, path=path, owner_table="notice_service", owner_id=self.service_id,
+                        strip_metadata=self.app.settings.strip_photo_metadata)
         except UserError as exc:
             self.show_errors({"photo": exc.message()}, t("tui.notice_service.photo_failed"))
             return False

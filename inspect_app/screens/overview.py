@@ -242,7 +242,10 @@ class OverviewScreenBase(AppScreen):
 
         self.app.call_from_thread(self.notify, t("tui.report.writing"))
         try:
-            write_quarterly_report(self.app.store, path, park_id=park_id, quarter=quarter, today=self.app.today)
+            settings = self.app.settings
+            write_quarterly_report(self.app.store, path, park_id=park_id, quarter=quarter, today=self.app.today,
+                                   thresholds=settings.risk_flags, calendar=settings.calendar,
+                                   agency=settings.agency, font=settings.pdf_font)
         except UserError as exc:
             self.app.call_from_thread(self.notify, t("tui.report.failed", reason=exc.message()), severity="error")
             return
@@ -288,7 +291,8 @@ class CountyOverviewScreen(OverviewScreenBase):
 
     @work(thread=True, exclusive=True, group="overview")
     def load(self, quarter: Quarter | None) -> None:
-        overview = county_overview(self.app.store, quarter=quarter, today=self.app.today)
+        overview = county_overview(self.app.store, quarter=quarter, today=self.app.today,
+                                   thresholds=self.app.settings.risk_flags, calendar=self.app.settings.calendar)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, overview)
 
@@ -398,7 +402,8 @@ class ParkOverviewScreen(OverviewScreenBase):
 
     @work(thread=True, exclusive=True, group="overview")
     def load(self, quarter: Quarter | None) -> None:
-        overview = park_overview(self.app.store, self.park_id, quarter=quarter, today=self.app.today)
+        overview = park_overview(self.app.store, self.park_id, quarter=quarter, today=self.app.today,
+                                 thresholds=self.app.settings.risk_flags, calendar=self.app.settings.calendar)
         mujun = tenant_lines(self.app.store, self.park_id, overview.quarter)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, overview, mujun)

@@ -78,7 +78,7 @@ class ParkListScreen(AppScreen):
     @work(thread=True, exclusive=True, group="parks")
     def load(self) -> None:
         summaries = park_summaries(self.app.store, self.app.today)
-        warning = agency_warning(self.app.store)
+        warning = agency_warning(self.app.store, self.app.settings.agency)
         office = is_office(self.app.store)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, summaries, warning, office)

@@ -249,7 +249,8 @@ class PhotoPickerScreen(AppScreen[int | None]):
             for path in paths:  # every file checked before any is copied: one bad file, none attached
                 check_file(path)
             for n, path in enumerate(paths, start=1):
-                attach_file(store, path=path, owner_table=self.owner_table, owner_id=self.owner_id)
+                attach_file(store, path=path, owner_table=self.owner_table, owner_id=self.owner_id,
+                            strip_metadata=self.app.settings.strip_photo_metadata)
                 self.app.call_from_thread(self._status, t("tui.photos.attaching_n", n=n, count=len(paths)))
         except UserError as exc:
             self.app.call_from_thread(self._refused, exc.message())

@@ -116,7 +116,7 @@ class RectificationScreen(AppScreen[str | None]):
     # --- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        self.row = row = get_hazard(self.app.store, self.hazard_id, self.app.today)
+        self.row = row = get_hazard(self.app.store, self.hazard_id, self.app.today, self.app.settings.calendar)
         subject = row.tenant_name or t("tui.hazards.common_areas")
         title = (t("tui.rectification.title_walk", position=self.position + 1, count=len(self.hazard_ids),
                    subject=subject) if self.walking else t("tui.rectification.title", subject=subject))
@@ -236,7 +236,7 @@ class RectificationScreen(AppScreen[str | None]):
             return
         self.notify(t("tui.rectification.saved"))
         self.query_one("#hazard-summary", Summary).update(
-            self._summary(get_hazard(self.app.store, self.hazard_id, self.app.today)))
+            self._summary(get_hazard(self.app.store, self.hazard_id, self.app.today, self.app.settings.calendar)))
 
     def save(self) -> bool:
         """Validate and write the hazard and its 五落实; on refusal show why and write nothing."""
@@ -357,7 +357,7 @@ class RectificationScreen(AppScreen[str | None]):
         # The notice is the next step: a valid form is saved on the way (a refused one says why).
         if self.unsaved and not self.save():
             return
-        row = get_hazard(self.app.store, self.hazard_id, self.app.today)
+        row = get_hazard(self.app.store, self.hazard_id, self.app.today, self.app.settings.calendar)
         hazard_ids = hazards_for_notice(self.app.store, row, self.app.today)
         if not hazard_ids:
             self.notify(t("tui.notice.no_open_hazards"), severity="warning")

@@ -61,7 +61,7 @@ class ReinspectionScreen(AppModalScreen[str | None]):
         self.outcome: str | None = None
 
     def compose(self) -> ComposeResult:
-        row = get_hazard(self.app.store, self.hazard_id, self.app.today)
+        row = get_hazard(self.app.store, self.hazard_id, self.app.today, self.app.settings.calendar)
         with Vertical():
             yield Static(formatting.clip(t("tui.reinspection.title", description=row.description), 140),
                          id="reinspection-title")
@@ -166,7 +166,8 @@ class ReinspectionScreen(AppModalScreen[str | None]):
         if not path:
             return True
         try:
-            attach_file(self.app.store, path=path, owner_table="reinspection", owner_id=self.reinspection_id)
+            attach_file(self.app.store, path=path, owner_table="reinspection", owner_id=self.reinspection_id,
+                        strip_metadata=self.app.settings.strip_photo_metadata)
         except UserError as exc:
             self.show_errors({"photo": exc.message()}, t("tui.reinspection.photo_failed"))
             self.query_one("#reinspection-photo").focus()

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from forms.i18n import t
-from inspect_app.screens.base import SETTINGS, AppScreen
+from inspect_app.screens.base import AppScreen
 from inspect_app.services import office_settings
 from inspect_app.services.errors import UserError
 from inspect_app.services.office_settings import SettingsRefused
@@ -80,7 +80,7 @@ class SettingsScreen(AppScreen[bool]):
             self.show_errors({})
             self.query_one("#settings-status", Static).update(exc.message())
             return
-        self.announce(SETTINGS)
+        self.app.reload_settings()  # read config.toml again, once, and tell every screen
         self.notify(t("tui.settings.saved"))
         self.dismiss(True)
 

@@ -22,7 +22,6 @@ from db.durable import replace_durably, write_durably
 from db.errors import UserError
 from db.models import Attachment, AttachmentLink
 from db.store import Store
-from inspect_app.config import strip_photo_metadata
 from inspect_app.services.photo_copies import kept_bytes
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -68,14 +67,12 @@ def _named_file(path: str | Path) -> Path:
 
 
 def attach_file(store: Store, *, path: str | Path, owner_table: str, owner_id: str, caption: str | None = None,
-                strip_metadata: bool | None = None) -> str:
+                strip_metadata: bool = True) -> str:
     """Store the file (once) and link it to the record; return the sha256 of what is kept.
-    `strip_metadata` None: as config.toml says (`[photos] strip_metadata`, default true).
-    Refusals write nothing."""
+    `strip_metadata`: the office's choice (Settings.strip_photo_metadata, `[photos] strip_metadata`
+    of config.toml); true, the privacy default, unless it says otherwise. Refusals write nothing."""
     source = _named_file(path)
     media_type = MEDIA_TYPES[source.suffix.lower()]
-    if strip_metadata is None:
-        strip_metadata = strip_photo_metadata()
     cleaned = kept_bytes(source, media_type, strip=strip_metadata)
     if cleaned is None:  # kept exactly as given
         size = source.stat().st_size

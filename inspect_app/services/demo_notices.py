@@ -5,7 +5,10 @@ notice screens and `parkinspect notices` use, on the days an inspector would hav
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlmodel import select
 
@@ -29,7 +32,7 @@ from inspect_app.services.notices import (
 DEMO_NOTICES = 10  # per run: enough to see real notices, few enough to keep `parkinspect demo` quick
 
 
-def demo_agency(configured: dict | None = None):
+def demo_agency(configured: Mapping[str, Any] | None = None):
     """The issuing agency of demo notices: the office's `[agency]` where configured, else the demo's own."""
     data = load_demo_data()
     return agency_from_config(configured or {}, Agency(name=data.agencies[0], short=data.notice_agency_short))
@@ -78,9 +81,10 @@ def notice_candidates(store: Store, count: int) -> list[list[str]]:
 
 
 def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTICES,
-                       now: datetime | None = None) -> list:
+                       now: datetime | None = None, font: tuple[Path | None, int | str | None] = (None, None)) -> list:
     """Issue rectification notices for up to `count` demo tenants (see `notice_candidates`), creating
     this device's signing key first when `keys_dir` holds none. Returns the IssuedNotice objects.
+    `font`: the office's PDF font (Settings.pdf_font), (None, None) the bundled one.
 
     Each notice is issued on the day of its inspection (an hour after it started, never after
     `now`), as an inspector does on site: its deadlines, counted from that day, are then on or
@@ -99,11 +103,12 @@ def issue_demo_notices(store: Store, *, keys_dir, agency, count: int = DEMO_NOTI
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return min(now, moment + timedelta(hours=1))
 
-    return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=issued_on(ids))
-            for ids in sorted(groups, key=issued_on)]
+    return [issue_rectification_notice(store, hazard_ids=ids, agency=agency, keys_dir=keys_dir, now=issued_on(ids),
+                                       font=font) for ids in sorted(groups, key=issued_on)]
 
 
-def complete_demo_documents(store: Store, issued: list, *, keys_dir, agency, now: datetime | None = None) -> dict:
+def complete_demo_documents(store: Store, issued: list, *, keys_dir, agency, now: datetime | None = None,
+                            font: tuple[Path | None, int | str | None] = (None, None)) -> dict:
     """What follows a notice in the field, so every document kind and state shows in the demo:
     every notice but the newest served (the day after its issue, one left at the premises with a
     witness), the oldest notice's hazards re-inspected as rectified a week on and answered by a
@@ -138,7 +143,7 @@ def complete_demo_documents(store: Store, issued: list, *, keys_dir, agency, now
                                 evidence_note="现场复查，已按通知要求整改完毕", new_deadline=None,
                                 inspector_ids=inspector_ids)
         opinion = issue_reinspection_opinion(store, notice_number=oldest.number, agency=agency,
-                                             keys_dir=keys_dir, now=reinspected + timedelta(hours=1))
+                                             keys_dir=keys_dir, now=reinspected + timedelta(hours=1), font=font)
         record_service(store, opinion.number, {"method": "direct", "served_on": reinspected.date().isoformat(),
                                                "recipient": oldest.content["addressee"].get("person_in_charge")
                                                or "收发室"}, today=today)
@@ -147,6 +152,6 @@ def complete_demo_documents(store: Store, issued: list, *, keys_dir, agency, now
         person = oldest.content["addressee"].get("person_in_charge") or "企业安全员"
         set_accompanied_by(store, inspection.id, person)
         issue_inspection_record(store, inspection_id=inspection.id, agency=agency, keys_dir=keys_dir,
-                                now=oldest.issued_at + timedelta(minutes=5))
+                                now=oldest.issued_at + timedelta(minutes=5), font=font)
         counts["records"] += 1
     return counts

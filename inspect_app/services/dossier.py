@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import select
 
@@ -45,7 +47,9 @@ from db.models import (
 from db.store import Store
 from forms import catalogues, china_time
 from forms.i18n import current_language, t
+from forms.risk_flag_thresholds import RiskFlagThresholds
 from forms.tenant import CHOICE_FIELDS, TENANT_FIELDS
+from forms.working_days import WorkCalendar
 from inspect_app.services.hazards import HazardQuery, list_hazards
 
 SCHEMA = "parkinspect.dossier/1"
@@ -177,19 +181,21 @@ def _quarters(session, tenant: Tenant, today: date, lang: str) -> list[dict]:
     return rows
 
 
-def _flags(store: Store, tenant: Tenant, today: date, lang: str) -> list[dict]:
-    from inspect_app.config import risk_flag_thresholds
+def _flags(store: Store, tenant: Tenant, today: date, lang: str, thresholds: RiskFlagThresholds) -> list[dict]:
     from inspect_app.services.risk_flags import Quarter, load_flags
 
     with store.read_connection() as conn:
         flags = load_flags(conn, quarter=Quarter.last_complete(today), today=today,
-                           thresholds=risk_flag_thresholds(), park_id=tenant.park_id)
+                           thresholds=thresholds, park_id=tenant.park_id)
     return [{"label": flag.label(lang), "explanation": flag.explanation(lang)} for flag in flags.get(tenant.id, ())]
 
 
 def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime | None = None,
-                    lang: str | None = None) -> tuple[dict, dict[str, Path]]:
-    """(the dossier's content, sha256 -> file of each photo it shows). See the module docstring."""
+                    lang: str | None = None, thresholds: RiskFlagThresholds | None = None,
+                    calendar: WorkCalendar | None = None) -> tuple[dict, dict[str, Path]]:
+    """(the dossier's content, sha256 -> file of each photo it shows). See the module docstring.
+    `thresholds`, `calendar`: the office's (Settings.risk_flags, Settings.calendar); None is the
+    built-in ones."""
     from forms.checklist import load_templates
 
     lang = lang or current_language()
@@ -222,7 +228,8 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
             .order_by(NoticeService.served_on, NoticeService.hlc)).all() if notices else []
     templates = load_templates().templates
 
-    hazard_rows, _ = list_hazards(store, HazardQuery(tenant_id=tenant.id, limit=100_000, today=today))
+    hazard_rows, _ = list_hazards(store, HazardQuery(tenant_id=tenant.id, limit=100_000, today=today,
+                                                     calendar=calendar or WorkCalendar()))
     hazard_rows.sort(key=lambda row: (row.found_on, row.id))
     from inspect_app.services.hazards import reinspections as reinspections_of
 
@@ -287,7 +294,7 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
         "notices": notice_list,
         "photos": photos,
         "quarters": quarters,
-        "flags": _flags(store, tenant, today, lang),
+        "flags": _flags(store, tenant, today, lang, thresholds or RiskFlagThresholds()),
         "repeats": _repeats(inspections, by_inspection, store, hazard_rows),
     }
     return content, files
@@ -366,14 +373,13 @@ def signing_key(keys_dir: Path):
     return key
 
 
-def render_signed(content: dict, files: dict[str, Path], key) -> bytes:
+def render_signed(content: dict, files: dict[str, Path], key, font: tuple[Path | None, int | str | None] = (None, None)) -> bytes:
+    """The dossier PDF, signed; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
     from exports.dossier_pdf import render_dossier
     from exports.fonts import pdf_font
     from exports.signing import sign_pdf
-    from inspect_app.config import pdf_font_setting
 
-    font = pdf_font(*pdf_font_setting())
-    return sign_pdf(render_dossier(content, photos=files, font=font), key)
+    return sign_pdf(render_dossier(content, photos=files, font=pdf_font(*font)), key)
 
 
 def _write(target: Path, data: bytes) -> None:
@@ -383,28 +389,36 @@ def _write(target: Path, data: bytes) -> None:
         Path(temporary).write_bytes(data)
 
 
-def agency_name(store: Store) -> str:
-    from inspect_app.config import agency_config
+def agency_name(store: Store, agency_table: Mapping[str, Any]) -> str:
+    """The issuing agency's name: the office's [agency] table (Settings.agency) over the default."""
     from inspect_app.services.notices import agency_default, agency_from_config
 
-    return agency_from_config(agency_config(), agency_default(store)).name
+    return agency_from_config(agency_table, agency_default(store)).name
 
 
 def write_dossier(store: Store, tenant_id: str, target: Path, *, keys_dir: Path, now: datetime | None = None,
-                  lang: str | None = None, agency: str | None = None) -> WrittenDossier:
-    """Render, sign and write one tenant's dossier to `target` (whole or not at all)."""
+                  lang: str | None = None, agency: str | None = None, agency_table: Mapping[str, Any] | None = None,
+                  thresholds: RiskFlagThresholds | None = None, calendar: WorkCalendar | None = None,
+                  font: tuple[Path | None, int | str | None] = (None, None)) -> WrittenDossier:
+    """Render, sign and write one tenant's dossier to `target` (whole or not at all). `agency`: the
+    name printed, else the office's [agency] table's (`agency_table`, Settings.agency); `thresholds`,
+    `calendar`, `font`: the office's settings (dossier_content, render_signed)."""
     key = signing_key(keys_dir)
-    content, files = dossier_content(store, tenant_id, agency=agency if agency is not None else agency_name(store),
-                                     now=now, lang=lang)
+    name = agency if agency is not None else agency_name(store, agency_table or {})
+    content, files = dossier_content(store, tenant_id, agency=name, now=now, lang=lang, thresholds=thresholds,
+                                     calendar=calendar)
     target = Path(target).expanduser()
-    _write(target, render_signed(content, files, key))
+    _write(target, render_signed(content, files, key, font))
     return WrittenDossier(target, content["tenant"]["name"], content["tenant"]["credit_code"],
                           len(content["inspections"]), len(content["notices"]))
 
 
 def write_park_dossiers(store: Store, park_code: str, folder: Path, *, keys_dir: Path, now: datetime | None = None,
-                        lang: str | None = None) -> list[WrittenDossier]:
-    """Every tenant of the park (those who left too: their file is kept), one file each in `folder`."""
+                        lang: str | None = None, agency_table: Mapping[str, Any] | None = None,
+                        thresholds: RiskFlagThresholds | None = None, calendar: WorkCalendar | None = None,
+                        font: tuple[Path | None, int | str | None] = (None, None)) -> list[WrittenDossier]:
+    """Every tenant of the park (those who left too: their file is kept), one file each in `folder`;
+    the office's settings as write_dossier."""
     key = signing_key(keys_dir)
     tenants = park_tenants(store, park_code)
     folder = Path(folder).expanduser()
@@ -412,12 +426,13 @@ def write_park_dossiers(store: Store, park_code: str, folder: Path, *, keys_dir:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError("errors.export_folder", folder=str(folder), reason=exc.strerror or str(exc)) from None
-    agency = agency_name(store)
+    agency = agency_name(store, agency_table or {})
     written = []
     for tenant in tenants:
-        content, files = dossier_content(store, tenant.id, agency=agency, now=now, lang=lang)
+        content, files = dossier_content(store, tenant.id, agency=agency, now=now, lang=lang, thresholds=thresholds,
+                                         calendar=calendar)
         target = folder / file_name(tenant)
-        _write(target, render_signed(content, files, key))
+        _write(target, render_signed(content, files, key, font))
         written.append(WrittenDossier(target, tenant.name, tenant.credit_code, len(content["inspections"]),
                                       len(content["notices"])))
     return written

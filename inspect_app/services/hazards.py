@@ -30,6 +30,7 @@ from db.store import Store
 from forms import china_time, fields
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
+from forms.working_days import WorkCalendar
 from inspect_app.services.change_requests import resolve_changes
 
 HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
@@ -54,6 +55,7 @@ class HazardQuery:
     limit: int = 200
     offset: int = 0
     today: date = field(default_factory=china_time.today)  # overdue is judged by the China date
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # the office's (Settings.calendar): late notices
 
 
 @dataclass(frozen=True)
@@ -155,17 +157,17 @@ def list_hazards(store: Store, query: HazardQuery) -> tuple[list[HazardRow], int
     by_key = {(row[0].id, row[1].id if row[1] is not None else None): row for row in found}
     # A row changed between the two reads (closed, superseded) is left out rather than shown stale.
     rows = [_row(*by_key[key], today=query.today) for key in map(tuple, page) if key in by_key]
-    return _with_service(store, rows, query.today), total
+    return _with_service(store, rows, query.today, query.calendar), total
 
 
-def _with_service(store: Store, rows: list[HazardRow], today: date) -> list[HazardRow]:
+def _with_service(store: Store, rows: list[HazardRow], today: date, calendar: WorkCalendar) -> list[HazardRow]:
     """The rows with their notice's service (late or served on which day) and their repeat number
     (one query each for the page's notices and hazards)."""
     from db.lookback import notice_served_on, repeat_numbers
     from inspect_app.services.notice_service import late_numbers
 
     numbers = [r.notice_number for r in rows if r.notice_number]
-    late = late_numbers(store, numbers, today=today)
+    late = late_numbers(store, numbers, today=today, calendar=calendar)
     with store.read_connection() as conn:
         served = notice_served_on(conn, numbers)
         repeats = repeat_numbers(conn, [r.id for r in rows])
@@ -180,12 +182,13 @@ def park_choices(store: Store) -> list[tuple[str, str, str]]:
             select(Park.id, Park.code, Park.name).where(Park.deleted == False).order_by(Park.code))]  # noqa: E712
 
 
-def get_hazard(store: Store, hazard_id: str, today: date) -> HazardRow:
+def get_hazard(store: Store, hazard_id: str, today: date, calendar: WorkCalendar | None = None) -> HazardRow:
+    """One hazard's row; `calendar`: the office's (Settings.calendar), None Monday to Friday."""
     with store.read() as session:
         row = session.exec(_hazard_statement(HazardQuery(today=today)).where(Hazard.id == hazard_id)).first()
     if row is None:
         raise UserError("errors.hazard_missing")
-    return _with_service(store, [_row(*row, today=today)], today)[0]
+    return _with_service(store, [_row(*row, today=today)], today, calendar or WorkCalendar())[0]
 
 
 def _row(hazard: Hazard, item: RectificationItem | None, park_code: str, park_name: str, tenant_name: str | None,

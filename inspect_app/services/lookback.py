@@ -78,11 +78,9 @@ class DueRow:
 def due_list(store: Store, park_id: str | None, *, today: date, rules: DueRules | None = None,
              by_place: bool = False) -> list[DueRow]:
     """The tenants due for inspection: most pressing first, or by building, floor and unit when
-    `by_place` (a walk through a building in one pass)."""
-    if rules is None:
-        from inspect_app.config import inspection_due_rules
-
-        rules = inspection_due_rules()
+    `by_place` (a walk through a building in one pass). `rules`: the office's (Settings.due_rules);
+    None is the built-in intervals."""
+    rules = rules or DueRules()
     with store.read_connection() as conn:
         facts = lookback.due_facts(conn, park_id)
     rows = []

@@ -103,11 +103,8 @@ def service_state(issued_on: date, served_on: date | None, today: date, calendar
 
 
 def _calendar(calendar: WorkCalendar | None) -> WorkCalendar:
-    if calendar is not None:
-        return calendar
-    from inspect_app.config import work_calendar
-
-    return work_calendar()
+    """The office's calendar as given (Settings.calendar); None is Monday to Friday."""
+    return calendar if calendar is not None else WorkCalendar()
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -195,8 +192,9 @@ def check_service(values: dict, *, issued_on: date, today: date) -> ServiceInput
 
 
 def record_service(store: Store, number: str, values: dict, *, today: date, photo: str | Path | None = None,
-                   calendar: WorkCalendar | None = None) -> NoticeRow:
-    """Record how the document `number` was served; return it with its new state.
+                   calendar: WorkCalendar | None = None, strip_metadata: bool = True) -> NoticeRow:
+    """Record how the document `number` was served; return it with its new state. `calendar`,
+    `strip_metadata`: the office's (Settings.calendar, Settings.strip_photo_metadata).
 
     Refused, with nothing written: an unknown number, a document that is not served (检查记录),
     a value the form refuses (ServiceInvalid), a photo that is missing, too big or not an image.
@@ -221,7 +219,8 @@ def record_service(store: Store, number: str, values: dict, *, today: date, phot
     row = find_notice(store, notice.number, today=today, calendar=calendar)
     if photo_path:
         try:
-            attach_file(store, path=photo_path, owner_table="notice_service", owner_id=service_id)
+            attach_file(store, path=photo_path, owner_table="notice_service", owner_id=service_id,
+                        strip_metadata=strip_metadata)
         except UserError as exc:
             raise ServicePhotoFailed(row, exc) from None
     return row

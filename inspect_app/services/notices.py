@@ -27,9 +27,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import func, select
 
@@ -54,8 +56,7 @@ from exports.notice_content import SCHEMA, canonical_json, content_hash
 from forms import china_time
 from forms.checklist import find_template
 from forms.i18n import DEFAULT_LANGUAGE, t
-from inspect_app import config
-from inspect_app.config import agency_config, pdf_font_setting
+from inspect_app.paths import data_dir
 from inspect_app.services.attachments import files_of
 from inspect_app.services.hazards import (
     LIVE_ITEM,
@@ -97,6 +98,8 @@ class Agency:
     review_body: str = ""
     court: str = ""
     consequence: str = ""
+    # The word each kind's numbers carry (number_words): KIND_WORDS unless `[agency] number_words` says otherwise.
+    number_words: dict[str, str] = field(default_factory=lambda: dict(KIND_WORDS))
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def default_export_folder() -> Path:
     documents = platformdirs.user_documents_dir()
     if documents and Path(documents).is_dir():
         return Path(documents)
-    return config.data_dir() / "notices"
+    return data_dir() / "notices"
 
 
 def agency_from_config(configured: dict, fallback: Agency) -> Agency:
@@ -141,15 +144,16 @@ def agency_from_config(configured: dict, fallback: Agency) -> Agency:
         review_body=text(configured.get("review_body"), fallback.review_body),
         court=text(configured.get("court"), fallback.court),
         consequence=text(configured.get("consequence"), fallback.consequence),
+        number_words=number_words(configured),
     )
 
 
-def number_words(configured: dict | None = None) -> dict[str, str]:
+def number_words(configured: Mapping[str, Any]) -> dict[str, str]:
     """The word each kind's numbers carry: `[agency] number_words = {rectification = "责改", …}` of
-    config.toml (or `configured`, the `[agency]` table) over `KIND_WORDS`, kind by kind. A word that
+    the office's `[agency]` table (`configured`, Settings.agency) over `KIND_WORDS`, kind by kind. A word that
     is not 1–6 characters without spaces, brackets or digits is ignored: it would make the number
     unreadable (or, with digits, ambiguous)."""
-    table = (agency_config() if configured is None else configured).get("number_words")
+    table = configured.get("number_words")
     words = dict(KIND_WORDS)
     if isinstance(table, dict):
         for kind, word in table.items():
@@ -219,7 +223,7 @@ def _free_number(session, agency: Agency, kind: str, block: str, year: int, last
     than fail on the unique number, and never renumbers paper already issued."""
     held = session.exec(select(func.max(Notice.sequence))
                         .where(Notice.kind == kind, Notice.device_block == block, Notice.year == year)).one()
-    word = number_words()[kind]
+    word = agency.number_words.get(kind, KIND_WORDS[kind])
     sequence = max(last, held or 0) + 1
     number = format_number(agency.short, word, year, block, sequence)
     # A notice may hold this number under another block or kind (a hostile or damaged row): skip it too.
@@ -388,14 +392,16 @@ def _refuse_past_deadlines(entries: list[dict], issue_date: date, *, key: str = 
 
 
 def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: Agency, keys_dir: Path,
-                               now: datetime, supersedes: str | None = None) -> IssuedNotice:
+                               now: datetime, supersedes: str | None = None,
+                               font: tuple[Path | None, int | str | None] = (None, None)) -> IssuedNotice:
     """The 隐患整改通知书 for hazards of one tenant (or of one park's common areas).
 
     Refused, with nothing written, when a hazard lacks any of the five implementations or its
     deadline is before the issue date (China time), when the agency's policy requires the office's
     approval and these hazards as they stand have none (services/notice_review.py), when the hazards belong to different
     addressees, when a hazard is on an issued notice already (unless this is the correction that
-    supersedes it), or when this device has no signing key.
+    supersedes it), or when this device has no signing key. `font`: the office's PDF font
+    (Settings.pdf_font), (None, None) the bundled one; likewise for the other documents.
     """
     ensure_ready_for_notice(store, hazard_ids, china_time.local_date(now))
     # The agency's policy may require the office's approval of exactly these hazards as they stand.
@@ -426,7 +432,7 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
         content["hazards"] = [_hazard_entry(session, n, h, i, store, photos)
                               for n, (h, i) in enumerate(zip(hazards, items, strict=True), start=1)]
         content["deadline"] = max(e["deadline"] for e in content["hazards"])
-        issued = _finish(session, key, notice, content, photos)
+        issued = _finish(session, key, notice, content, photos, font)
         for hazard, item in zip(hazards, items, strict=True):
             hazard.notice_id = notice.id
             item.notice_id = notice.id
@@ -434,7 +440,7 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
 
 
 def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agency, keys_dir: Path,
-                               now: datetime) -> IssuedNotice:
+                               now: datetime, font: tuple[Path | None, int | str | None] = (None, None)) -> IssuedNotice:
     """The 复查意见书 answering a rectification notice: each hazard's latest re-inspection outcome,
     dated and signed by the re-inspection (复查) itself, not by the original inspection."""
     key = _signing_key(keys_dir)
@@ -473,11 +479,11 @@ def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agen
         content["reinspection"] = {"date": dates[-1], "dates": dates,
                                    "inspectors": _inspectors(session, inspector_ids)}
         content["hazards"] = entries
-        return _finish(session, key, notice, content, photos)
+        return _finish(session, key, notice, content, photos, font)
 
 
 def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency, keys_dir: Path,
-                            now: datetime) -> IssuedNotice:
+                            now: datetime, font: tuple[Path | None, int | str | None] = (None, None)) -> IssuedNotice:
     """The 检查记录 of a finished inspection: every checklist item and its result, the time it ran
     from and to, every inspector and the unit's accompanying person. Numbered in its own series."""
     key = _signing_key(keys_dir)
@@ -499,7 +505,7 @@ def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency,
         content["inspection"] = info
         content["results"] = [{"code": r.item_code, "category": r.category, "text": r.item_text,
                                "outcome": r.outcome, "note": r.note} for r in results]
-        return _finish(session, key, notice, content, {})
+        return _finish(session, key, notice, content, {}, font)
 
 
 def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park: Park, tenant: Tenant | None,
@@ -523,15 +529,15 @@ def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park
     return content, notice
 
 
-def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path]) -> IssuedNotice:
+def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path], font: tuple[Path | None, int | str | None]) -> IssuedNotice:
     from exports.fonts import pdf_font
     from exports.notice_pdf import render_document
     from exports.signing import make_qr_payload, sign_pdf
 
     canonical = canonical_json(content)
     qr = make_qr_payload(notice.number, canonical, key, signed_at=notice.issued_at)
-    font = pdf_font(*pdf_font_setting())  # a character it cannot draw: UserError, nothing stored
-    pdf = sign_pdf(render_document(content, qr_payload=qr, photos=photos, font=font), key)
+    # A character the font cannot draw: UserError, nothing stored.
+    pdf = sign_pdf(render_document(content, qr_payload=qr, photos=photos, font=pdf_font(*font)), key)
     notice.content_json = canonical.decode("utf-8")
     notice.content_sha256 = content_hash(canonical)
     notice.pdf = pdf

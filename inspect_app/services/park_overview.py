@@ -8,8 +8,8 @@ severity; the risk flags' four, see services/risk_flags.py), never a Python loop
 Public API (the quarterly report files are built on it; keep it stable):
 
     latest_quarter(store, today=None) -> Quarter
-    county_overview(store, *, quarter=None, today=None, thresholds=None) -> CountyOverview
-    park_overview(store, park_id, *, quarter=None, today=None, thresholds=None) -> ParkOverview
+    county_overview(store, *, quarter=None, today=None, thresholds=None, calendar=None) -> CountyOverview
+    park_overview(store, park_id, *, quarter=None, today=None, thresholds=None, calendar=None) -> ParkOverview
     park_id_for_code(store, code) -> str | None
     CountyOverview(quarter, quarters, parks: tuple[ParkRow], county: Figures, thresholds)  .as_json()
     ParkOverview(quarter, quarters, park: ParkRow, tenants: tuple[TenantRow], thresholds)   .as_json()
@@ -64,7 +64,8 @@ from db.errors import UserError
 from db.lookback import repeat_counts
 from db.store import Store
 from forms import china_time
-from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
+from forms.risk_flag_thresholds import RiskFlagThresholds
+from forms.working_days import WorkCalendar
 from inspect_app.services.notice_service import late_counts
 from inspect_app.services.risk_flags import FLAG_KINDS, Flag, Quarter, load_flags
 
@@ -333,7 +334,7 @@ def _flags_with_parks(store: Store, quarter: Quarter, today: date, thresholds: R
 
 
 def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
-          thresholds: RiskFlagThresholds) -> _Read:
+          thresholds: RiskFlagThresholds, calendar: WorkCalendar) -> _Read:
     quarters = tuple(quarter.shift(k - TREND_QUARTERS + 1) for k in range(TREND_QUARTERS))
     # The flags and the quarterly totals each take about half the time of a county overview, and
     # sqlite3 lets go of the GIL while a statement runs: the flags run on a second connection in a
@@ -349,7 +350,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
                 q = Quarter(year, number)
                 trends.setdefault(park, {})[q] = QuarterTotals(q, output, electricity, tax, above_output, reports)
             overdue = queries.overdue_counts(conn, park_id, today.isoformat())
-            late_notices = late_counts(conn, today=today, park_id=park_id)
+            late_notices = late_counts(conn, today=today, park_id=park_id, calendar=calendar)
             repeats = repeat_counts(conn, park_id)
             closure = queries.hazard_closure_counts(conn, park_id)
         flags, park_of = flags_job.result()
@@ -402,22 +403,26 @@ def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures
 
 
 def county_overview(store: Store, *, quarter: Quarter | None = None, today: date | None = None,
-                    thresholds: RiskFlagThresholds | None = None) -> CountyOverview:
-    """Every park's figures for the quarter, and the county's."""
-    thresholds = thresholds or risk_flag_thresholds()
+                    thresholds: RiskFlagThresholds | None = None,
+                    calendar: WorkCalendar | None = None) -> CountyOverview:
+    """Every park's figures for the quarter, and the county's. `thresholds` and `calendar`: the
+    office's (Settings.risk_flags, Settings.calendar); None is the built-in ones."""
+    thresholds, calendar = thresholds or RiskFlagThresholds(), calendar or WorkCalendar()
     today = today or china_time.today()
     read = _read(store, park_id=None, quarter=quarter or latest_quarter(store, today), today=today,
-                 thresholds=thresholds)
+                 thresholds=thresholds, calendar=calendar)
     return CountyOverview(read.quarter, read.quarters, read.parks, _total(read.parks, read.quarters), thresholds)
 
 
 def park_overview(store: Store, park_id: str, *, quarter: Quarter | None = None, today: date | None = None,
-                  thresholds: RiskFlagThresholds | None = None) -> ParkOverview:
-    """One park's figures and its tenants' table (figures, class, flags). UserError for an unknown park."""
-    thresholds = thresholds or risk_flag_thresholds()
+                  thresholds: RiskFlagThresholds | None = None,
+                  calendar: WorkCalendar | None = None) -> ParkOverview:
+    """One park's figures and its tenants' table (figures, class, flags). UserError for an unknown park.
+    `thresholds`, `calendar`: as county_overview."""
+    thresholds, calendar = thresholds or RiskFlagThresholds(), calendar or WorkCalendar()
     today = today or china_time.today()
     quarter = quarter or latest_quarter(store, today)  # the county's, so that parks compare
-    read = _read(store, park_id=park_id, quarter=quarter, today=today, thresholds=thresholds)
+    read = _read(store, park_id=park_id, quarter=quarter, today=today, thresholds=thresholds, calendar=calendar)
     if not read.parks:
         raise UserError("overview.unknown_park")
     with store.read_connection() as conn:

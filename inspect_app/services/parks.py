@@ -5,7 +5,9 @@ Plain SQL through `Store.read_connection()` (db/overview.py): these run before t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from db import overview
 from db.overview import ParkSummary  # also the park list's: it takes it from here
@@ -18,13 +20,11 @@ def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]
         return overview.park_summaries(conn, today or china_time.today())
 
 
-def agency_warning(store: Store) -> str | None:
+def agency_warning(store: Store, agency: Mapping[str, Any]) -> str | None:
     """What the park list warns about: "agency" when no agency name is set anywhere (neither
-    config.toml `[agency] name` nor the inspector profile: issuing is refused), "short" when the
-    short name is not configured (numbers would carry the placeholder 园检安整), else None."""
-    from inspect_app.config import agency_config
-
-    agency = agency_config()
+    `[agency] name` of the office's settings, Settings.agency, nor the inspector profile: issuing
+    is refused), "short" when the short name is not configured (numbers would carry the
+    placeholder 园检安整), else None."""
     name, short = agency.get("name"), agency.get("short")
     if not (isinstance(name, str) and name.strip()):
         with store.read_connection() as conn:

@@ -19,13 +19,12 @@ def _check_suffix(path: Path) -> None:
         raise UserError("plans.bad_suffix", file=path.name)
 
 
-def _font_for(path: Path):
+def _font_for(path: Path, font: tuple[Path | None, int | str | None]):
     if path.suffix.lower() != ".pdf":
         return None
     from exports.fonts import pdf_font
-    from inspect_app.config import pdf_font_setting
 
-    return pdf_font(*pdf_font_setting())
+    return pdf_font(*font)
 
 
 def weights_text(weights: dict) -> str:
@@ -33,8 +32,9 @@ def weights_text(weights: dict) -> str:
                                           for name in FACTORS)
 
 
-def publish(store: Store, name: str, path: Path) -> int:
-    """Write the 公示 list of the plan's draw; the number of tenants listed."""
+def publish(store: Store, name: str, path: Path, *, font: tuple[Path | None, int | str | None] = (None, None)) -> int:
+    """Write the 公示 list of the plan's draw; the number of tenants listed. `font`: the office's
+    PDF font (Settings.pdf_font), (None, None) the bundled one."""
     _check_suffix(path)
     view = plan_view(store, name)
     if view.seed is None:
@@ -51,12 +51,14 @@ def publish(store: Store, name: str, path: Path) -> int:
              f"{r.window_start.isoformat()} — {r.complete_by.isoformat()}"] for r in view.rows]
     document = ListDocument(title=t("plans.export.publish_title", name=view.name), facts=facts, headers=headers,
                             rows=rows, footer=t("plans.export.rerun", name=view.name, seed=view.seed))
-    write_list(path, document, _font_for(path))
+    write_list(path, document, _font_for(path, font))
     return len(rows)
 
 
-def report(store: Store, name: str, path: Path, *, today: date | None = None) -> int:
-    """Write the plan's completion report: per inspector, per park, then every task; tasks listed."""
+def report(store: Store, name: str, path: Path, *, today: date | None = None,
+           font: tuple[Path | None, int | str | None] = (None, None)) -> int:
+    """Write the plan's completion report: per inspector, per park, then every task; tasks listed.
+    `font`: as publish."""
     _check_suffix(path)
     status = plan_status(store, name, today=today)
     headers = [t("plans.export.col.who")] + [t(f"plans.status.{s}") for s in STATUSES] + [t("plans.export.col.total")]
@@ -69,5 +71,5 @@ def report(store: Store, name: str, path: Path, *, today: date | None = None) ->
     facts = [(t("plans.export.as_of"), status.today.isoformat())]
     document = ListDocument(title=t("plans.export.report_title", name=name), facts=facts, headers=headers, rows=rows,
                             footer=t("plans.export.tasks_line", count=len(status.tasks)))
-    write_list(path, document, _font_for(path))
+    write_list(path, document, _font_for(path, font))
     return len(status.tasks)

@@ -29,6 +29,7 @@ from db.models import InspectionPlan, InspectionTask, Inspector, Park, PlanDraw,
 from db.plan_register_queries import register_facts
 from db.store import Store
 from forms import china_time
+from forms.risk_flag_thresholds import RiskFlagThresholds
 from inspect_app.services import office_role, plan_draw
 from inspect_app.services.plan_draw import FACTORS, Candidate, DrawError, Pairing, Parameters
 from inspect_app.services.risk_flags import Quarter
@@ -205,15 +206,16 @@ def add_recusal(store: Store, *, inspector: str, reason: str, credit_code: str |
 # --- the register ---------------------------------------------------------------------------------
 
 
-def build_register(store: Store, plan: InspectionPlan, *, today: date) -> tuple[list[Candidate], int]:
-    """The plan's candidates with their risk factors, and how many tenants a 复查 left out."""
-    from inspect_app.config import risk_flag_thresholds
+def build_register(store: Store, plan: InspectionPlan, *, today: date,
+                   thresholds: RiskFlagThresholds | None = None) -> tuple[list[Candidate], int]:
+    """The plan's candidates with their risk factors, and how many tenants a 复查 left out.
+    `thresholds`: the office's (Settings.risk_flags); None is the built-in ones."""
     from inspect_app.services.risk_flags import load_flags
 
     with store.read_connection() as conn:
         facts = register_facts(conn, plan.park_ids, plan.complete_by)
         flags = load_flags(conn, quarter=Quarter.last_complete(today), today=today,
-                           thresholds=risk_flag_thresholds())
+                           thresholds=thresholds or RiskFlagThresholds())
     candidates = []
     excluded = 0
     for tenant_id, park_id, street, fire_class, living in facts.tenants:
@@ -251,8 +253,10 @@ def _pairing(session, plan: InspectionPlan) -> Pairing:
 # --- the draw -------------------------------------------------------------------------------------
 
 
-def draw_plan(store: Store, name: str, seed: str, *, today: date | None = None) -> DrawOutcome:
-    """Draw the plan's tenants and inspectors from `seed`; keep the draw and make the tasks."""
+def draw_plan(store: Store, name: str, seed: str, *, today: date | None = None,
+              thresholds: RiskFlagThresholds | None = None) -> DrawOutcome:
+    """Draw the plan's tenants and inspectors from `seed`; keep the draw and make the tasks.
+    `thresholds`: the office's risk-flag thresholds (build_register)."""
     require_office(store)
     today = today or china_time.today()
     seed = (seed or "").strip()
@@ -264,7 +268,7 @@ def draw_plan(store: Store, name: str, seed: str, *, today: date | None = None) 
             raise UserError("plans.already_drawn", name=name)
         pairing = _pairing(session, plan)
         session.expunge(plan)
-    candidates, excluded = build_register(store, plan, today=today)
+    candidates, excluded = build_register(store, plan, today=today, thresholds=thresholds)
     register = plan_draw.canonical_register(candidates)
     parameters = _parameters(plan)
     try:

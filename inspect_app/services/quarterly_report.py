@@ -15,8 +15,10 @@ The report speaks the language it is asked for (default: the UI's). Its title na
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from db.errors import UserError
 from db.overview_queries import park_districts, tenant_names
@@ -34,7 +36,8 @@ from exports.quarterly_report_data import (
 )
 from forms import china_time
 from forms.i18n import current_language, t
-from inspect_app.config import RiskFlagThresholds, agency_config, pdf_font_setting, risk_flag_thresholds
+from forms.risk_flag_thresholds import RiskFlagThresholds
+from forms.working_days import WorkCalendar
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
     Figures,
@@ -117,9 +120,10 @@ def _thresholds_text(thresholds: RiskFlagThresholds, lang: str) -> str:
              output=format_figure(thresholds.zombie_output_wan, 2), power=format_figure(thresholds.zombie_power_pct))
 
 
-def region_name(store: Store) -> str:
-    """The county in the title: [agency] region in config.toml, else the district every park shares."""
-    configured = str(agency_config().get("region") or "").strip()
+def region_name(store: Store, agency: Mapping[str, Any]) -> str:
+    """The county in the title: `region` of the office's [agency] table (Settings.agency), else the
+    district every park shares."""
+    configured = str(agency.get("region") or "").strip()
     if configured:
         return configured
     with store.read_connection() as conn:
@@ -141,13 +145,16 @@ def _county_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskF
 
 
 def county_report(store: Store, *, quarter: Quarter | None = None, today: date | None = None,
-                  lang: str | None = None, thresholds: RiskFlagThresholds | None = None) -> QuarterlyReport:
+                  lang: str | None = None, thresholds: RiskFlagThresholds | None = None,
+                  calendar: WorkCalendar | None = None, agency: Mapping[str, Any] | None = None) -> QuarterlyReport:
+    """The county's report. `thresholds`, `calendar`, `agency`: the office's (Settings); None is
+    the built-in thresholds, Monday to Friday and no [agency] table."""
     lang, today = _lang(lang), today or china_time.today()
-    thresholds = thresholds or risk_flag_thresholds()
+    thresholds = thresholds or RiskFlagThresholds()
     check_quarter(quarter, today)
-    overview = county_overview(store, quarter=quarter, today=today, thresholds=thresholds)
+    overview = county_overview(store, quarter=quarter, today=today, thresholds=thresholds, calendar=calendar)
     quarter_label = overview.quarter.label(lang)
-    region = region_name(store)
+    region = region_name(store, agency or {})
     title = (r("title_county_region", lang, region=region, quarter=quarter_label) if region
              else r("title_county", lang, quarter=quarter_label))
     parks = {park.id: park for park in overview.parks}
@@ -160,11 +167,13 @@ def county_report(store: Store, *, quarter: Quarter | None = None, today: date |
 
 
 def park_report(store: Store, park_id: str, *, quarter: Quarter | None = None, today: date | None = None,
-                lang: str | None = None, thresholds: RiskFlagThresholds | None = None) -> QuarterlyReport:
+                lang: str | None = None, thresholds: RiskFlagThresholds | None = None,
+                calendar: WorkCalendar | None = None) -> QuarterlyReport:
+    """One park's report; `thresholds`, `calendar` as county_report."""
     lang, today = _lang(lang), today or china_time.today()
-    thresholds = thresholds or risk_flag_thresholds()
+    thresholds = thresholds or RiskFlagThresholds()
     check_quarter(quarter, today)
-    overview = park_overview(store, park_id, quarter=quarter, today=today, thresholds=thresholds)
+    overview = park_overview(store, park_id, quarter=quarter, today=today, thresholds=thresholds, calendar=calendar)
     park = overview.park
     quarter_label = overview.quarter.label(lang)
     flagged = [line for row in overview.tenants if row.flags
@@ -180,8 +189,9 @@ def park_report(store: Store, park_id: str, *, quarter: Quarter | None = None, t
 # --- files ----------------------------------------------------------------------------------------------
 
 
-def write_report(report: QuarterlyReport, path: Path) -> None:
-    """Write the report as .xlsx or .pdf by the suffix; the file appears whole or not at all."""
+def write_report(report: QuarterlyReport, path: Path, font: tuple[Path | None, int | str | None] = (None, None)) -> None:
+    """Write the report as .xlsx or .pdf by the suffix; the file appears whole or not at all.
+    `font`: the office's PDF font (Settings.pdf_font); (None, None) is the bundled one."""
     path = check_target(path)
     if path.suffix.lower() == ".xlsx":
         from exports.quarterly_report_xlsx import write_report_xlsx
@@ -191,24 +201,29 @@ def write_report(report: QuarterlyReport, path: Path) -> None:
         from exports.fonts import pdf_font
         from exports.quarterly_report_pdf import write_report_pdf
 
-        write_report_pdf(report, path, pdf_font(*pdf_font_setting()))
+        write_report_pdf(report, path, pdf_font(*font))
 
 
 def write_quarterly_report(store: Store, path: Path, *, park_code: str | None = None, park_id: str | None = None,
                            quarter: Quarter | None = None, today: date | None = None,
-                           lang: str | None = None) -> QuarterlyReport:
+                           lang: str | None = None, thresholds: RiskFlagThresholds | None = None,
+                           calendar: WorkCalendar | None = None, agency: Mapping[str, Any] | None = None,
+                           font: tuple[Path | None, int | str | None] = (None, None)) -> QuarterlyReport:
     """The county's report (no park given) or a park's, written to `path`. UserError for a bad
-    suffix, an unknown park or a quarter not over yet; then nothing is written."""
+    suffix, an unknown park or a quarter not over yet; then nothing is written. `thresholds`,
+    `calendar`, `agency`, `font`: the office's settings (county_report, write_report)."""
     path = check_target(path)
     if park_code is not None:
         park_id = park_id_for_code(store, park_code)
         if park_id is None:
             raise UserError("cli.park_missing", code=park_code)
     if park_id is None:
-        report = county_report(store, quarter=quarter, today=today, lang=lang)
+        report = county_report(store, quarter=quarter, today=today, lang=lang, thresholds=thresholds,
+                               calendar=calendar, agency=agency)
     else:
-        report = park_report(store, park_id, quarter=quarter, today=today, lang=lang)
-    write_report(report, path)
+        report = park_report(store, park_id, quarter=quarter, today=today, lang=lang, thresholds=thresholds,
+                             calendar=calendar)
+    write_report(report, path, font)
     return report
 
 

@@ -4,7 +4,7 @@ The rules are small pure functions over plain data (`declining_flag`, `zombie_fl
 `overdue_flag`, `ledger_mismatch_flag`), so that tests can put a figure exactly at a threshold;
 `load_flags` reads what they need for one park or for every park in four SQL statements and
 applies them. Thresholds are the bureau's: `[risk_flags]` in config.toml
-(`inspect_app.config.risk_flag_thresholds`, defaults 30% / 1 万元 / 5% / 2 quarters).
+(`[risk_flags]` of config.toml, read into `Settings.risk_flags`, defaults 30% / 1 万元 / 5% / 2 quarters).
 
 The rules, for a quarter Q (the overview's quarter) and a day `today`:
 
@@ -48,7 +48,7 @@ from db.hazard_rules import is_overdue
 from db.risk_flag_queries import latest_ledger_checks, overdue_items, quarter_reports
 from forms import china_time
 from forms.i18n import t
-from inspect_app.config import RiskFlagThresholds
+from forms.risk_flag_thresholds import RiskFlagThresholds
 
 FLAG_KINDS = ("declining", "zombie", "overdue_hazards", "ledger_mismatch")
 

@@ -19,7 +19,9 @@ from sqlmodel import select
 from db.errors import UserError
 from db.models import StarScore
 from db.store import Store
+from forms.risk_flag_thresholds import RiskFlagThresholds
 from forms.star_criteria import Dimension, StarCriteria, StarItem, load_criteria
+from forms.working_days import WorkCalendar
 from inspect_app.services.mujun import MujunResult, mujun_classes
 from inspect_app.services.park_overview import Figures, ParkOverview, ParkRow, park_overview
 from inspect_app.services.risk_flags import Quarter
@@ -109,11 +111,14 @@ def stored_scores(store: Store, park_id: str, year: int) -> dict[str, StarScore]
 
 
 def star_assessment(store: Store, park_id: str, year: int, *, today: date, criteria: StarCriteria | None = None,
-                    overview: ParkOverview | None = None) -> StarAssessment:
-    """The park's self-assessment for the year. UserError for an unknown park."""
+                    overview: ParkOverview | None = None, thresholds: RiskFlagThresholds | None = None,
+                    calendar: WorkCalendar | None = None) -> StarAssessment:
+    """The park's self-assessment for the year. UserError for an unknown park. `thresholds`,
+    `calendar`: the office's (Settings), for the park's overview when none is given."""
     criteria = criteria or load_criteria()
     quarter = assessment_quarter(year, today)
-    overview = overview or park_overview(store, park_id, quarter=quarter, today=today)
+    overview = overview or park_overview(store, park_id, quarter=quarter, today=today, thresholds=thresholds,
+                                         calendar=calendar)
     figures = automatic_figures(overview.park.figures, mujun_classes(store, year, park_id=park_id))
     typed = stored_scores(store, park_id, year)
     items = []

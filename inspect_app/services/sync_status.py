@@ -27,15 +27,15 @@ class SyncStatus:
     never_connected: bool = False
 
 
-def configured_hub(store: Store):
-    """This device's remembered hub settings (url, token) or None."""
+def configured_hub(store: Store, hub_file: Path):
+    """This device's remembered hub settings (url, token) in `hub_file` (Settings.hub_file) or None."""
     from inspect_app.sync.hub_settings import load_hub
 
-    return load_hub(store.device_id)
+    return load_hub(hub_file, store.device_id)
 
 
-def sync_status(store: Store) -> SyncStatus:
-    hub = configured_hub(store)
+def sync_status(store: Store, hub_file: Path) -> SyncStatus:
+    hub = configured_hub(store, hub_file)
     url = _normalised(hub.url) if hub else None
     with store.read_connection() as conn:
         counts = sync_counts(conn, url)
@@ -45,13 +45,13 @@ def sync_status(store: Store) -> SyncStatus:
                       never_connected)
 
 
-def run_sync(store: Store, progress=None, keys_dir: Path | None = None):
+def run_sync(store: Store, hub_file: Path, progress=None, keys_dir: Path | None = None):
     """One exchange with the remembered hub (the TUI's sync key). UserError when none is configured
     or the hub refuses; SyncNetworkError (a UserError) when it cannot be reached. `keys_dir`: the
     signing key folder the agency certifies (sync_once)."""
     from inspect_app.sync.client import sync_once
 
-    hub = configured_hub(store)
+    hub = configured_hub(store, hub_file)
     if hub is None:
         raise UserError("tui.sync.no_hub")
     return sync_once(store, hub.url, hub.token, progress=progress, keys_dir=keys_dir)

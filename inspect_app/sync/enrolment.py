@@ -1,7 +1,7 @@
 """The device's side of the agency PKI at each sync (docs/SYNC.md, "Agency"): a device certificate for
 its signing key, the agency root as a trusted root, and the agency's revocation list.
 
-Files in the keys folder (inspect_app/config.keys_dir(), passed to sync_once by the CLI and the TUI):
+Files in the keys folder (Settings.keys_dir of inspect_app/config.py, passed to sync_once by the CLI and the TUI):
 
     device_key.pem                 the device's private key (made here when there is none yet)
     device_cert.pem                the device certificate the hub issued, then the agency root (PEM)

@@ -20,10 +20,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from db.errors import UserError
-from inspect_app.config import config_dir
 
 log = logging.getLogger(__name__)
-FILE_NAME = "hub.toml"
+FILE_NAME = "hub.toml"  # in the config folder: inspect_app/config.py hub_file, Settings.hub_file
 
 
 @dataclass(frozen=True)
@@ -41,23 +40,20 @@ def normalise_hub_url(url: str) -> str:
     return cleaned
 
 
-def hub_file() -> Path:
-    return config_dir() / FILE_NAME
-
-
-def load_hub(device_id: str) -> HubSettings | None:
-    """This device's remembered hub, or None (no file, no entry, or an unreadable file)."""
-    entry = _read().get(device_id)
+def load_hub(hub_file: Path, device_id: str) -> HubSettings | None:
+    """This device's remembered hub in `hub_file` (Settings.hub_file), or None (no file, no entry,
+    or an unreadable file)."""
+    entry = _read(hub_file).get(device_id)
     if isinstance(entry, dict) and isinstance(entry.get("url"), str) and isinstance(entry.get("token"), str):
         return HubSettings(entry["url"], entry["token"])
     return None
 
 
-def save_hub(device_id: str, url: str, token: str) -> Path:
+def save_hub(hub_file: Path, device_id: str, url: str, token: str) -> Path:
     """Remember (or replace) this device's hub and token; the file is written whole with mode 0600."""
-    devices = _read()
+    devices = _read(hub_file)
     devices[device_id] = {"url": url, "token": token}
-    path = hub_file()
+    path = hub_file
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# ParkInspect: the sync hub and token of each device database on this computer.",
              "# Keep this file private; `parkinspect sync --hub URL --token T` rewrites it.", ""]
@@ -77,8 +73,7 @@ def save_hub(device_id: str, url: str, token: str) -> Path:
     return path
 
 
-def _read() -> dict:
-    path = hub_file()
+def _read(path: Path) -> dict:
     if not path.exists():
         return {}
     try:

@@ -43,7 +43,7 @@ class SyncStatusLine(Static):
     def _load(self) -> None:
         from inspect_app.services.sync_status import sync_status
 
-        status = sync_status(self.app.store)
+        status = sync_status(self.app.store, self.app.settings.hub_file)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, status)
 
