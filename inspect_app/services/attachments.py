@@ -20,7 +20,7 @@ from sqlmodel import select
 from db.attachment_files import MEDIA_TYPES, attachments_dir, suffix_for
 from db.durable import replace_durably, write_durably
 from db.errors import UserError
-from db.models import Attachment, AttachmentLink
+from db.models import Attachment, AttachmentLink, Hazard
 from db.store import Store
 from inspect_app.services.photo_copies import kept_bytes
 
@@ -116,8 +116,6 @@ def files_of(store: Store, owner_table: str, owner_id: str) -> list[StoredFile]:
 def hazard_files(store: Store, hazard_id: str) -> list[StoredFile]:
     """A hazard's photos: those taken of its failed item during the inspection, then any added to
     the hazard itself (each once) — what its notice shows."""
-    from db.models import Hazard
-
     with store.read() as session:
         hazard = session.get(Hazard, hazard_id)
         result_id = hazard.check_result_id if hazard is not None else None

@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from db import conflict_queries as queries
 from db.clock import parse
 from db.errors import UserError
+from db.models import SYNCED_TABLES, Conflict
 from db.store import Store
 from forms import china_time
 from forms.i18n import catalogue, current_language, t
 from inspect_app.services.field_labels import field_label
+from inspect_app.sync.apply import decode
 
 TEXT_WIDTH = 40
 
@@ -71,9 +73,6 @@ def unresolved_conflicts(store: Store) -> list[ConflictView]:
 
 def restore_losing_value(store: Store, conflict_id: str) -> None:
     """Write the losing value back into its record (an ordinary edit; settles the conflict)."""
-    from db.models import SYNCED_TABLES, Conflict
-    from inspect_app.sync.apply import decode
-
     with store.transaction() as session:
         conflict = session.get(Conflict, conflict_id)
         if conflict is None or conflict.resolved or conflict.deleted:
@@ -95,8 +94,6 @@ def restore_losing_value(store: Store, conflict_id: str) -> None:
 
 def dismiss_conflict(store: Store, conflict_id: str) -> None:
     """Keep the current value: the conflict is marked resolved."""
-    from db.models import Conflict
-
     with store.transaction() as session:
         conflict = session.get(Conflict, conflict_id)
         if conflict is None or conflict.resolved or conflict.deleted:
@@ -201,7 +198,6 @@ def _json(value):
 
 
 def _current_value(conn, table_name: str, row_id: str, field: str):
-    from db.models import SYNCED_TABLES
 
     found, value = queries.stored_value(conn, table_name, row_id, field)
     if not found:

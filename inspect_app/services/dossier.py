@@ -35,22 +35,29 @@ from db.models import (
     AuditEvent,
     ChangeLog,
     CheckResult,
+    Hazard,
     Inspection,
     Inspector,
     Notice,
     NoticeService,
     Park,
     QuarterlyReport,
+    RectificationItem,
     Reinspection,
     Tenant,
 )
 from db.store import Store
+from exports.tabular import atomic_target
 from forms import catalogues, china_time
+from forms.checklist import load_templates
 from forms.i18n import current_language, t
 from forms.risk_flag_thresholds import RiskFlagThresholds
 from forms.tenant import CHOICE_FIELDS, TENANT_FIELDS
 from forms.working_days import WorkCalendar
 from inspect_app.services.hazards import HazardQuery, list_hazards
+from inspect_app.services.hazards import reinspections as reinspections_of
+from inspect_app.services.notices import agency_default, agency_from_config
+from inspect_app.services.risk_flags import Quarter, load_flags
 
 SCHEMA = "parkinspect.dossier/1"
 QUARTERS_SHOWN = 8
@@ -165,7 +172,6 @@ def _template_title(template_id: str, lang: str, templates) -> str:
 
 
 def _quarters(session, tenant: Tenant, today: date, lang: str) -> list[dict]:
-    from inspect_app.services.risk_flags import Quarter
 
     last = Quarter.last_complete(today)
     wanted = [last.shift(-n) for n in range(QUARTERS_SHOWN - 1, -1, -1)]
@@ -182,7 +188,6 @@ def _quarters(session, tenant: Tenant, today: date, lang: str) -> list[dict]:
 
 
 def _flags(store: Store, tenant: Tenant, today: date, lang: str, thresholds: RiskFlagThresholds) -> list[dict]:
-    from inspect_app.services.risk_flags import Quarter, load_flags
 
     with store.read_connection() as conn:
         flags = load_flags(conn, quarter=Quarter.last_complete(today), today=today,
@@ -196,8 +201,6 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
     """(the dossier's content, sha256 -> file of each photo it shows). See the module docstring.
     `thresholds`, `calendar`: the office's (Settings.risk_flags, Settings.calendar); None is the
     built-in ones."""
-    from forms.checklist import load_templates
-
     lang = lang or current_language()
     now = china_time.local(now) if now else china_time.now()
     today = now.date()
@@ -231,7 +234,6 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
     hazard_rows, _ = list_hazards(store, HazardQuery(tenant_id=tenant.id, limit=100_000, today=today,
                                                      calendar=calendar or WorkCalendar()))
     hazard_rows.sort(key=lambda row: (row.found_on, row.id))
-    from inspect_app.services.hazards import reinspections as reinspections_of
 
     hazards, reinspection_ids = [], []
     for row in hazard_rows:
@@ -335,8 +337,6 @@ def _photos(store: Store, owners: dict[str, list[str]], lang: str) -> tuple[list
 def _repeats(inspections: list[Inspection], by_inspection: dict[str, list[CheckResult]], store: Store,
              hazard_rows) -> list[dict]:
     """A checklist item failed again in an inspection started after a hazard of that item was closed."""
-    from db.models import Hazard, RectificationItem
-
     closed: dict[str, list[date]] = defaultdict(list)  # item code -> the days its hazards were closed
     ids = [row.id for row in hazard_rows]
     if ids:
@@ -365,7 +365,7 @@ def _repeats(inspections: list[Inspection], by_inspection: dict[str, list[CheckR
 
 
 def signing_key(keys_dir: Path):
-    from exports.signing import load_device_key
+    from exports.signing import load_device_key  # pyHanko: only when a dossier is signed
 
     key = load_device_key(keys_dir)
     if key is None:
@@ -375,6 +375,7 @@ def signing_key(keys_dir: Path):
 
 def render_signed(content: dict, files: dict[str, Path], key, font: tuple[Path | None, int | str | None] = (None, None)) -> bytes:
     """The dossier PDF, signed; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
+    # reportlab and pyHanko: loaded when a dossier is written, not when the ledger opens.
     from exports.dossier_pdf import render_dossier
     from exports.fonts import pdf_font
     from exports.signing import sign_pdf
@@ -383,7 +384,6 @@ def render_signed(content: dict, files: dict[str, Path], key, font: tuple[Path |
 
 
 def _write(target: Path, data: bytes) -> None:
-    from exports.tabular import atomic_target
 
     with atomic_target(target) as temporary:
         Path(temporary).write_bytes(data)
@@ -391,8 +391,6 @@ def _write(target: Path, data: bytes) -> None:
 
 def agency_name(store: Store, agency_table: Mapping[str, Any]) -> str:
     """The issuing agency's name: the office's [agency] table (Settings.agency) over the default."""
-    from inspect_app.services.notices import agency_default, agency_from_config
-
     return agency_from_config(agency_table, agency_default(store)).name
 
 

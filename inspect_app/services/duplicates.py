@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import select
+
 from db.duplicate_queries import duplicate_pairs, tenant_facts
 from db.errors import UserError
+from db.models import AttachmentLink, Hazard, Inspection, QuarterlyReport, Tenant
 from db.store import Store
 
 # Synced rows that name a tenant and move with a merge. Notices stay (append-only legal records);
@@ -76,8 +79,6 @@ def _brief(conn, tenant_id: str) -> TenantBrief:
 
 def _pair(session, keep_id: str, other_id: str):
     """Both tenants, still live duplicates of each other; else the review is out of date."""
-    from db.models import Tenant
-
     keep, other = session.get(Tenant, keep_id), session.get(Tenant, other_id)
     if (keep is None or other is None or keep_id == other_id or keep.deleted or other.deleted
             or keep.park_id != other.park_id or keep.credit_code != other.credit_code):
@@ -87,10 +88,6 @@ def _pair(session, keep_id: str, other_id: str):
 
 def merge_tenants(store: Store, keep_id: str, other_id: str) -> MergeResult:
     """Keep `keep_id`; move what names `other_id` to it and make `other_id` a tombstone leading there."""
-    from sqlmodel import select
-
-    from db.models import AttachmentLink, Hazard, Inspection, QuarterlyReport
-
     with store.transaction() as session:
         keep, other = _pair(session, keep_id, other_id)
         moved = dropped = 0

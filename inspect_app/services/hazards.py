@@ -24,14 +24,17 @@ from sqlmodel import Session, select
 
 from db.errors import UserError
 from db.hazard_rules import OPEN_HAZARD_STATUSES, is_overdue
+from db.lookback import notice_served_on, repeat_numbers
 from db.models import CheckResult, Hazard, Notice, Park, RectificationItem, Reinspection, Tenant
 from db.queries import overdue_clause
 from db.store import Store
 from forms import china_time, fields
+from forms.checklist import DEFAULT_DEADLINE_DAYS
 from forms.i18n import current_language, t
 from forms.rectification import FIVE_IMPLEMENTATIONS, HazardInput, RectificationInput, missing_implementations
 from forms.working_days import WorkCalendar
 from inspect_app.services.change_requests import resolve_changes
+from inspect_app.services.notice_service import late_numbers
 
 HAZARD_VIEW_STATUSES = ("open", "overdue", "pending_review", "closed", "escalated")
 # Not closed: open (overdue or not), pending review or escalated — what the park list counts as
@@ -163,9 +166,6 @@ def list_hazards(store: Store, query: HazardQuery) -> tuple[list[HazardRow], int
 def _with_service(store: Store, rows: list[HazardRow], today: date, calendar: WorkCalendar) -> list[HazardRow]:
     """The rows with their notice's service (late or served on which day) and their repeat number
     (one query each for the page's notices and hazards)."""
-    from db.lookback import notice_served_on, repeat_numbers
-    from inspect_app.services.notice_service import late_numbers
-
     numbers = [r.notice_number for r in rows if r.notice_number]
     late = late_numbers(store, numbers, today=today, calendar=calendar)
     with store.read_connection() as conn:
@@ -546,8 +546,6 @@ def record_rule_hazard(store: Store, result, *, today: date) -> str:
     五落实 item and its deadline: the legal basis is the rule's article, `item_code` the rule's
     code, the description the finding in Chinese (the notices' language) with the rules' version.
     Refused when the tenant has an unclosed hazard from the same rule; returns the hazard's id."""
-    from forms.checklist import DEFAULT_DEADLINE_DAYS
-
     rule = result.rule
     with store.transaction() as session:
         open_one = session.exec(select(Hazard.id).where(

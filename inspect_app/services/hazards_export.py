@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from platformdirs import user_documents_path
 from sqlmodel import select
 
 from db.errors import UserError
@@ -141,8 +142,6 @@ def default_export_name(today: date) -> str:
 def default_export_folder() -> Path:
     """The user's documents folder when there is one, else the current folder."""
     try:
-        from platformdirs import user_documents_path
-
         folder = user_documents_path()
         if folder.is_dir():
             return folder

@@ -31,13 +31,13 @@ from exports.signing import (
     untrust,
 )
 from forms.i18n import t
+from inspect_app.services.profile import current_inspector
 
 if TYPE_CHECKING:
     from cryptography import x509
 
 
 def _names(store: Store, name: str | None, organisation: str | None) -> tuple[str, str | None]:
-    from inspect_app.services.profile import current_inspector
 
     inspector = current_inspector(store)
     if not name:

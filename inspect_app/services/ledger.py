@@ -7,6 +7,7 @@ from datetime import date
 
 from db import queries
 from db.errors import UserError
+from db.lookback import visits
 from db.models import Park, Tenant
 from db.queries import LedgerQuery, LedgerRow  # also the ledger screen's: it takes them from here
 from db.store import Store
@@ -28,8 +29,6 @@ def ledger_page(store: Store, query: LedgerQuery) -> tuple[list[LedgerRow], int]
 
 def _with_visits(store: Store, rows: list[LedgerRow]) -> list[LedgerRow]:
     """The page's rows with the day of their last inspection and an unfinished one (one query)."""
-    from db.lookback import visits
-
     with store.read_connection() as conn:
         found = visits(conn, [row.id for row in rows])
     return [replace(row, last_inspected=found[row.id].last_inspected, unfinished=found[row.id].unfinished)

@@ -25,6 +25,7 @@ from db import queries
 from db.errors import UserError
 from db.models import Park, Tenant
 from db.store import Store
+from exports.tabular import csv_text, write_csv
 from forms import china_time, fields
 from forms.catalogues import label, read_as_synonym
 from forms.errors import PYDANTIC_KINDS, message
@@ -243,8 +244,6 @@ def _comparable(values: dict[str, object]) -> dict[str, object]:
 
 def _shown(name: str, value: object) -> str:
     """A field's value as the ledger (and its export) shows it."""
-    from exports.tabular import csv_text
-
     column = tenant_column(name)
     if name == "rented_area_m2" and value is not None:
         value = float(value)
@@ -491,8 +490,6 @@ def rejects_path(path: Path) -> Path:
 
 def write_rejects(path: Path, problems: list[Problem]) -> Path:
     """The refused values with their reasons, beside the input: CSV with a BOM so Excel reads it."""
-    from exports.tabular import write_csv
-
     target = rejects_path(path)
     headers = [t("import.col_row"), t("import.col_column"), t("import.col_value"), t("import.col_reason")]
     write_csv(target, headers, [[p.row, p.column, p.value, p.reason] for p in problems])

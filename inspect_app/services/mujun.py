@@ -15,8 +15,11 @@ from typing import NamedTuple
 
 from db import mujun_queries as queries
 from db.store import Store
+from forms.i18n import t
 from forms.mujun import TenantScore, TenantYear, explain, official_difference, score_tenants
 from forms.mujun_method import MujunMethod, load_method
+from forms.rule_file import RuleFileError
+from inspect_app.services.park_overview import latest_quarter
 from inspect_app.services.risk_flags import Quarter
 
 
@@ -65,8 +68,6 @@ class MujunResult:
 def default_year(store: Store) -> int:
     """The latest complete year with reports: the year of the county's latest reported quarter when
     that is its fourth, else the year before."""
-    from inspect_app.services.park_overview import latest_quarter
-
     return evaluation_year(latest_quarter(store))
 
 
@@ -88,9 +89,6 @@ def tenant_lines(store: Store, park_id: str, quarter: Quarter, lang: str | None 
     """One line per tenant of the park for the overview: its computed class and score for the
     evaluation year of the quarter, and how that compares with the ledger's class. A method file
     that does not load gives every tenant the same line naming its first problem."""
-    from forms.i18n import t
-    from forms.rule_file import RuleFileError
-
     year = evaluation_year(quarter)
     try:
         result = mujun_classes(store, year, park_id=park_id)

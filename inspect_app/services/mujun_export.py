@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from exports.tabular import write_xlsx_sheets
 from forms.catalogues import label
 from forms.i18n import t
 from inspect_app.services.mujun import MujunResult
@@ -43,7 +44,5 @@ def sheets(result: MujunResult, lang: str | None = None) -> list[tuple[str, list
 
 def write_mujun_xlsx(result: MujunResult, path: Path, lang: str | None = None) -> int:
     """Write the sheet; the number of tenants in it."""
-    from exports.tabular import write_xlsx_sheets
-
     write_xlsx_sheets(Path(path), sheets(result, lang))
     return len(result.rows)

@@ -33,6 +33,7 @@ from db.models import (
     AttachmentLink,
     Hazard,
     Inspection,
+    Inspector,
     NoticeReview,
     Park,
     RectificationItem,
@@ -230,7 +231,6 @@ class QueueRow:
 
 
 def _queue_row(session: Session, request: NoticeReview) -> QueueRow:
-    from db.models import Inspector
 
     park = session.get(Park, request.park_id)
     inspection = session.get(Inspection, request.inspection_id) if request.inspection_id else None

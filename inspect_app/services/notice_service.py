@@ -25,12 +25,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from db.errors import UserError
+from db.models import NoticeService
 from db.notice_service_queries import notices_with_service, services_of
 from db.store import Store
 from forms.china_time import local_date
 from forms.errors import field_messages
+from forms.i18n import catalogue, current_language, t
 from forms.notice_service import ServiceInput
 from forms.working_days import WorkCalendar, service_deadline
+from inspect_app.services.attachments import attach_file, check_file
 
 NOT_SERVED_KINDS = frozenset({"inspection_record"})
 STATES = ("served", "served_late", "pending", "late")
@@ -199,9 +202,6 @@ def record_service(store: Store, number: str, values: dict, *, today: date, phot
     Refused, with nothing written: an unknown number, a document that is not served (检查记录),
     a value the form refuses (ServiceInvalid), a photo that is missing, too big or not an image.
     A photo whose copy fails after those checks leaves the service recorded (ServicePhotoFailed)."""
-    from db.models import NoticeService  # not at import: the overview reads this module's SQL only
-    from inspect_app.services.attachments import attach_file, check_file
-
     notice = find_notice(store, number, today=today, calendar=calendar)
     if notice.kind in NOT_SERVED_KINDS:
         raise UserError("errors.service_not_served_kind", number=notice.number)
@@ -231,8 +231,6 @@ def record_service(store: Store, number: str, values: dict, *, today: date, phot
 
 def service_text(row: NoticeRow) -> str:
     """The service column: "2026-12-01 直接", 待送达, 逾期未送达, or 无需送达 (short: 80 columns)."""
-    from forms.i18n import t
-
     if row.state is None:
         return t("tui.notices.not_served")
     if row.service is not None:
@@ -243,7 +241,5 @@ def service_text(row: NoticeRow) -> str:
 
 def kind_text(kind: str) -> str:
     """The document kind in a few characters (an unknown kind as it is stored)."""
-    from forms.i18n import catalogue, current_language, t
-
     key = f"tui.notices.kind_short.{kind}"
     return t(key) if key in catalogue(current_language()) else kind

@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from sqlmodel import func, select
 
 from db import notice_block
@@ -66,6 +67,8 @@ from inspect_app.services.hazards import (
     ensure_ready_for_notice,
     list_hazards,
 )
+from inspect_app.services.notice_review import ensure_approved
+from inspect_app.services.profile import current_inspector
 
 DEFAULT_BASIS = ("《中华人民共和国消防法》第十六条、第二十八条", "《浙江省消防条例》",
                  "《建筑设计防火规范》（GB 50016）")
@@ -115,8 +118,6 @@ class IssuedNotice:
 def default_export_folder() -> Path:
     """Where issued documents are written unless the person names a folder: their documents
     folder, else `notices` in the app's data folder."""
-    import platformdirs
-
     documents = platformdirs.user_documents_dir()
     if documents and Path(documents).is_dir():
         return Path(documents)
@@ -405,7 +406,6 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
     """
     ensure_ready_for_notice(store, hazard_ids, china_time.local_date(now))
     # The agency's policy may require the office's approval of exactly these hazards as they stand.
-    from inspect_app.services.notice_review import ensure_approved
 
     ensure_approved(store, hazard_ids)
     key = _signing_key(keys_dir)
@@ -529,7 +529,9 @@ def _start(session, store: Store, kind: str, agency: Agency, now: datetime, park
     return content, notice
 
 
-def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path], font: tuple[Path | None, int | str | None]) -> IssuedNotice:
+def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path],
+            font: tuple[Path | None, int | str | None]) -> IssuedNotice:
+    # reportlab and the signing code (pyHanko): loaded when a document is issued, not when a screen opens.
     from exports.fonts import pdf_font
     from exports.notice_pdf import render_document
     from exports.signing import make_qr_payload, sign_pdf
@@ -550,7 +552,7 @@ def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path]
 
 
 def _signing_key(keys_dir: Path):
-    from exports.signing import load_device_key
+    from exports.signing import load_device_key  # pyHanko: only when a document is signed
 
     key = load_device_key(keys_dir)
     if key is None:
@@ -611,8 +613,6 @@ def print_pdf(path: Path) -> str:
 
 def agency_default(store: Store) -> Agency:
     """The agency from the inspector profile when the office configured none."""
-    from inspect_app.services.profile import current_inspector
-
     inspector = current_inspector(store)
     return Agency(name=inspector.agency if inspector else "")
 

@@ -43,6 +43,7 @@ def inspector_name(store: Store) -> str | None:
 def is_office(store: Store) -> bool:
     """Whether this device does the office's work (services/office_role.py): only the office
     reviews notices waiting for approval."""
+    # Not at import: this module is on the start-up path (tests/test_startup.py), office_role is not.
     from inspect_app.services.office_role import is_office as office
 
     return office(store)

@@ -37,7 +37,7 @@ def kept_bytes(source: Path, media_type: str, *, strip: bool) -> bytes | None:
     fmt = DECODABLE.get(media_type)
     if fmt is None:
         return None  # a PDF: evidence kept as given
-    from PIL import Image, ImageOps, JpegImagePlugin
+    from PIL import Image, ImageOps, JpegImagePlugin  # Pillow: only when a photo is kept
 
     try:
         with warnings.catch_warnings():

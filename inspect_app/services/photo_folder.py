@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import platformdirs
+
 from db.attachment_files import MEDIA_TYPES
 from db.local_settings import read_setting
 from db.models import LocalSetting
@@ -61,7 +63,7 @@ def list_photos(folder: Path) -> list[FolderPhoto]:
 
 def taken_at(path: Path) -> datetime | None:
     """When the photo was taken by its EXIF (aware), or None: no EXIF time, not readable."""
-    from PIL import Image
+    from PIL import Image  # Pillow: when a folder's photos are read, in a worker
 
     try:
         with Image.open(path) as image:
@@ -157,7 +159,6 @@ def removable_volumes(platform: str) -> list[Path]:
 
 
 def pictures_folder() -> Path | None:
-    import platformdirs
 
     folder = Path(platformdirs.user_pictures_dir())
     return folder if _is_dir(folder) else None

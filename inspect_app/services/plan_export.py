@@ -22,7 +22,9 @@ def _check_suffix(path: Path) -> None:
 def _font_for(path: Path, font: tuple[Path | None, int | str | None]):
     if path.suffix.lower() != ".pdf":
         return None
-    from exports.fonts import pdf_font
+    from exports.fonts import (
+        pdf_font,  # reportlab: loaded when a document is written, not when its screen opens
+    )
 
     return pdf_font(*font)
 

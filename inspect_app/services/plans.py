@@ -32,7 +32,7 @@ from forms import china_time
 from forms.risk_flag_thresholds import RiskFlagThresholds
 from inspect_app.services import office_role, plan_draw
 from inspect_app.services.plan_draw import FACTORS, Candidate, DrawError, Pairing, Parameters
-from inspect_app.services.risk_flags import Quarter
+from inspect_app.services.risk_flags import Quarter, load_flags
 
 COUNT_CAP = plan_draw.COUNT_CAP
 MAX_NAME = 100
@@ -210,8 +210,6 @@ def build_register(store: Store, plan: InspectionPlan, *, today: date,
                    thresholds: RiskFlagThresholds | None = None) -> tuple[list[Candidate], int]:
     """The plan's candidates with their risk factors, and how many tenants a 复查 left out.
     `thresholds`: the office's (Settings.risk_flags); None is the built-in ones."""
-    from inspect_app.services.risk_flags import load_flags
-
     with store.read_connection() as conn:
         facts = register_facts(conn, plan.park_ids, plan.complete_by)
         flags = load_flags(conn, quarter=Quarter.last_complete(today), today=today,

@@ -34,6 +34,7 @@ from exports.quarterly_report_data import (
     TrendLine,
     r,
 )
+from exports.quarterly_report_xlsx import write_report_xlsx
 from forms import china_time
 from forms.i18n import current_language, t
 from forms.risk_flag_thresholds import RiskFlagThresholds
@@ -194,10 +195,9 @@ def write_report(report: QuarterlyReport, path: Path, font: tuple[Path | None, i
     `font`: the office's PDF font (Settings.pdf_font); (None, None) is the bundled one."""
     path = check_target(path)
     if path.suffix.lower() == ".xlsx":
-        from exports.quarterly_report_xlsx import write_report_xlsx
-
         write_report_xlsx(report, path)
     else:
+        # reportlab: only for a PDF report.
         from exports.fonts import pdf_font
         from exports.quarterly_report_pdf import write_report_pdf
 

@@ -47,6 +47,7 @@ from functools import lru_cache
 from db.hazard_rules import is_overdue
 from db.risk_flag_queries import latest_ledger_checks, overdue_items, quarter_reports
 from forms import china_time
+from forms.checklist import load_templates
 from forms.i18n import t
 from forms.risk_flag_thresholds import RiskFlagThresholds
 
@@ -272,8 +273,6 @@ def tenant_flags(*, reports: Mapping[Quarter, QuarterFigures], quarter: Quarter,
 
 def ledger_template_ids() -> tuple[str, ...]:
     """Ids of the checklist templates (built-in and local) whose kind is ledger verification."""
-    from forms.checklist import load_templates
-
     ids = {template.id for template in load_templates().templates.values() if template.kind == "ledger_verification"}
     return tuple(sorted(ids | {"ledger_verification"}))
 

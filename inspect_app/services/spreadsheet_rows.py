@@ -25,7 +25,7 @@ def read_rows(path: Path) -> list[list[object]]:
     if suffix not in SUPPORTED_SUFFIXES:
         raise UserError("import.bad_suffix", suffix=path.suffix or "(none)")
     if suffix == ".xlsx":
-        import openpyxl
+        import openpyxl  # only for an .xlsx file: a CSV import never loads it
 
         # A damaged or truncated workbook fails in many ways inside openpyxl and zipfile
         # (BadZipFile, KeyError, ValueError, XML errors, even OSError for "no valid workbook

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from exports.tabular import atomic_target, write_xlsx_sheets
 from forms.i18n import current_language, t
 from inspect_app.services.stars import StarAssessment
 
@@ -70,8 +71,7 @@ def write_stars_file(assessment: StarAssessment, path: Path, lang: str | None = 
     lines = summary_lines(assessment, lang)
     dimensions, items = dimension_rows(assessment, lang), item_rows(assessment, lang)
     if path.suffix.lower() == ".pdf":
-        from exports.stars_pdf import render_stars_pdf
-        from exports.tabular import atomic_target
+        from exports.stars_pdf import render_stars_pdf  # reportlab: only for a PDF
 
         data = render_stars_pdf(title, lines, [
             (_headers(DIMENSION_KEYS, lang), [[str(v) for v in row] for row in dimensions], [0.4, 0.2, 0.2, 0.2]),
@@ -80,7 +80,6 @@ def write_stars_file(assessment: StarAssessment, path: Path, lang: str | None = 
         with atomic_target(path) as temporary:
             temporary.write_bytes(data)
         return
-    from exports.tabular import write_xlsx_sheets
 
     write_xlsx_sheets(path, [
         (t("stars.sheet_summary", lang=lang), [title], [[line] for line in lines]),

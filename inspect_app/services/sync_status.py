@@ -12,6 +12,7 @@ from db.errors import UserError
 from db.store import Store
 from db.sync_status_queries import sync_counts
 from forms import china_time
+from inspect_app.sync.hub_settings import load_hub, normalise_hub_url
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,6 @@ class SyncStatus:
 
 def configured_hub(store: Store, hub_file: Path):
     """This device's remembered hub settings (url, token) in `hub_file` (Settings.hub_file) or None."""
-    from inspect_app.sync.hub_settings import load_hub
-
     return load_hub(hub_file, store.device_id)
 
 
@@ -49,6 +48,7 @@ def run_sync(store: Store, hub_file: Path, progress=None, keys_dir: Path | None 
     """One exchange with the remembered hub (the TUI's sync key). UserError when none is configured
     or the hub refuses; SyncNetworkError (a UserError) when it cannot be reached. `keys_dir`: the
     signing key folder the agency certifies (sync_once)."""
+    # httpx: loaded when a sync runs, not each time the status line is read.
     from inspect_app.sync.client import sync_once
 
     hub = configured_hub(store, hub_file)
@@ -58,7 +58,6 @@ def run_sync(store: Store, hub_file: Path, progress=None, keys_dir: Path | None 
 
 
 def _normalised(url: str) -> str | None:
-    from inspect_app.sync.hub_settings import normalise_hub_url
 
     try:
         return normalise_hub_url(url)
