@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app import config
 from inspect_app.cli.common import EXIT_OK, open_store, print_result
 from inspect_app.cli.common import fail as _fail
 
@@ -41,8 +40,9 @@ def run_certificate(args, settings) -> int:
     store = open_store(settings)
     try:
         tenant = certificate.find_tenant(store, args.tenant, args.park)
-        content = certificate.write_certificate(store, tenant.id, target, keys_dir=config.keys_dir(),
-                                                lang=settings.language)
+        content = certificate.write_certificate(store, tenant.id, target, keys_dir=settings.keys_dir,
+                                                lang=settings.language, agency_table=settings.agency,
+                                                font=settings.pdf_font)
         payload = {"file": str(target), "tenant": content["tenant"]["name"],
                    "credit_code": content["tenant"]["credit_code"], "quarters": len(content["quarters"]),
                    "hazards": len(content["hazards"])}

@@ -161,9 +161,10 @@ def run_exit_list(args, settings) -> int:
     def body(store) -> int:
         park, quarter = _park_and_quarter(args, store)
         if target is not None:
-            listed = exit_list.export_exit_list(store, park.id, quarter, target, lang=settings.language)
+            listed = exit_list.export_exit_list(store, park.id, quarter, target, lang=settings.language,
+                                                thresholds=settings.risk_flags)
         else:
-            listed = exit_list.exit_list(store, park.id, quarter)
+            listed = exit_list.exit_list(store, park.id, quarter, thresholds=settings.risk_flags)
         lines = []
         for c in listed:
             decided = (t("exit.decided", decision=t(f"exit.decision.{c.decision.decision}"),
@@ -190,7 +191,8 @@ def run_exit_decide(args, settings) -> int:
     def body(store) -> int:
         park, quarter = _park_and_quarter(args, store)
         tenant = find_tenant(store, args.tenant, park.code)
-        decision_id = exit_list.decide(store, park.id, tenant.id, quarter, args.decision, note=args.note)
+        decision_id = exit_list.decide(store, park.id, tenant.id, quarter, args.decision, note=args.note,
+                                           thresholds=settings.risk_flags)
         print_result(args, {"park": park.code, "quarter": str(quarter), "tenant": tenant.credit_code,
                             "decision": args.decision, "decision_id": decision_id},
                      t("exit.recorded", name=tenant.name, quarter=quarter.label(),

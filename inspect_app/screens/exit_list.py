@@ -74,7 +74,8 @@ class ExitListScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="exit")
     def load(self, quarter: Quarter) -> None:
-        rows = exit_list.exit_list(self.app.store, self.park_id, quarter, today=self.app.today)
+        rows = exit_list.exit_list(self.app.store, self.park_id, quarter, today=self.app.today,
+                                   thresholds=self.app.settings.risk_flags)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, rows)
 
@@ -116,7 +117,7 @@ class ExitListScreen(AppScreen):
             return
         try:
             exit_list.decide(self.app.store, self.park_id, row.tenant_id, self.quarter, decision,
-                             today=self.app.today)
+                             today=self.app.today, thresholds=self.app.settings.risk_flags)
         except UserError as exc:
             self.notify(exc.message(), severity="error", timeout=10)
             return
@@ -138,7 +139,8 @@ class ExitListScreen(AppScreen):
             if path is None:
                 return
             try:
-                exit_list.export_exit_list(self.app.store, self.park_id, self.quarter, path, today=self.app.today)
+                exit_list.export_exit_list(self.app.store, self.park_id, self.quarter, path, today=self.app.today,
+                                           thresholds=self.app.settings.risk_flags)
             except (UserError, OSError) as exc:
                 reason = exc.message() if isinstance(exc, UserError) else (exc.strerror or str(exc))
                 self.notify(reason, severity="error", timeout=10)

@@ -83,7 +83,8 @@ class StarScreen(AppScreen):
         from inspect_app.services.stars import star_assessment
 
         try:
-            assessment = star_assessment(self.app.store, self.park_id, year, today=self.app.today)
+            assessment = star_assessment(self.app.store, self.park_id, year, today=self.app.today,
+                                         thresholds=self.app.settings.risk_flags, calendar=self.app.settings.calendar)
         except Exception as exc:  # a malformed criteria file or method: say so, never a traceback
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self.failed, exc)

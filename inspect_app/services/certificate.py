@@ -13,8 +13,10 @@ the file whole or not at all; `parkinspect verify` says what an authentic one ho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import select
 
@@ -88,24 +90,28 @@ def certificate_content(store: Store, tenant_id: str, *, agency: str, now: datet
             "months_covered": QUARTERS_SHOWN * 3, "consent": True}
 
 
-def render_signed(content: dict, key) -> bytes:
+def render_signed(content: dict, key, font: tuple[Path | None, int | str | None] = (None, None)) -> bytes:
+    """The certificate PDF, signed; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
+    # reportlab and pyHanko: loaded when a certificate is written, not when the ledger opens.
     from exports.certificate_pdf import render_certificate
     from exports.fonts import pdf_font
     from exports.signing import sign_pdf
-    from inspect_app.config import pdf_font_setting
 
-    return sign_pdf(render_certificate(content, font=pdf_font(*pdf_font_setting())), key)
+    return sign_pdf(render_certificate(content, font=pdf_font(*font)), key)
 
 
 def write_certificate(store: Store, tenant_id: str, target: Path, *, keys_dir: Path, now: datetime | None = None,
-                      lang: str | None = None, agency: str | None = None) -> dict:
+                      lang: str | None = None, agency: str | None = None,
+                      agency_table: Mapping[str, Any] | None = None, font: tuple[Path | None, int | str | None] = (None, None)) -> dict:
     """Render, sign and write the tenant's certificate to `target`; refused (nothing written)
-    without the tenant's consent or without this device's signing key. Returns the content."""
+    without the tenant's consent or without this device's signing key. Returns the content.
+    `agency`: the name printed, else the office's [agency] table's (`agency_table`, Settings.agency);
+    `font`: the office's PDF font (Settings.pdf_font)."""
     target = Path(target).expanduser()
     if target.suffix.lower() != ".pdf":
         raise UserError("certificate.bad_suffix")
-    content = certificate_content(store, tenant_id, agency=agency if agency is not None else agency_name(store),
+    content = certificate_content(store, tenant_id, agency=agency if agency is not None else agency_name(store, agency_table or {}),
                                   now=now, lang=lang)
     key = signing_key(keys_dir)
-    _write(target, render_signed(content, key))
+    _write(target, render_signed(content, key, font))
     return content

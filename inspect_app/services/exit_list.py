@@ -38,7 +38,7 @@ from db.store import Store
 from exports.tabular import write_xlsx
 from forms import china_time
 from forms.i18n import t
-from inspect_app.config import RiskFlagThresholds, risk_flag_thresholds
+from forms.risk_flag_thresholds import RiskFlagThresholds
 from inspect_app.services.risk_flags import Quarter, load_flags
 
 GROUNDS = ("zombie", "class_d", "repeat_findings", "major_unrectified")
@@ -112,9 +112,10 @@ def _hazard_grounds(found: list[HazardEvidence], lang: str | None) -> list[Groun
 
 def exit_list(store: Store, park_id: str, quarter: Quarter, *, today: date | None = None,
               thresholds: RiskFlagThresholds | None = None, lang: str | None = None) -> list[ExitCandidate]:
-    """The park's tenants listed for `quarter`, by name, each with its grounds and latest decision."""
+    """The park's tenants listed for `quarter`, by name, each with its grounds and latest decision.
+    `thresholds`: the office's risk-flag thresholds (Settings.risk_flags); None is the built-in ones."""
     today = today or china_time.today()
-    thresholds = thresholds or risk_flag_thresholds()
+    thresholds = thresholds or RiskFlagThresholds()
     with store.read_connection() as conn:
         tenants = exit_tenants(conn, park_id)
         flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds, park_id=park_id)
@@ -175,10 +176,10 @@ def sheet(candidates: list[ExitCandidate], quarter: Quarter, lang: str | None = 
 
 
 def export_exit_list(store: Store, park_id: str, quarter: Quarter, path: Path, *, today: date | None = None,
-                     lang: str | None = None) -> list[ExitCandidate]:
+                     lang: str | None = None, thresholds: RiskFlagThresholds | None = None) -> list[ExitCandidate]:
     if Path(path).suffix.lower() != ".xlsx":
         raise UserError("exit.bad_suffix")
-    candidates = exit_list(store, park_id, quarter, today=today, lang=lang)
+    candidates = exit_list(store, park_id, quarter, today=today, lang=lang, thresholds=thresholds)
     headers, rows = sheet(candidates, quarter, lang)
     write_xlsx(Path(path), headers, rows, t("exit.sheet.title", lang=lang, quarter=str(quarter)))
     return candidates
