@@ -78,7 +78,7 @@ class _MessageFormatter(string.Formatter):
     def format_field(self, value: object, format_spec: str) -> str:
         if format_spec.startswith("plural:"):
             one, _, other = format_spec.removeprefix("plural:").partition("|")
-            return f"{value} {one if value == 1 else other}"
+            return f"{value} {one if str(value) == '1' else other}"  # a count may come formatted
         return super().format_field(value, format_spec)
 
 

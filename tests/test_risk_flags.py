@@ -198,7 +198,7 @@ def test_overdue_counts_major_ones_and_names_the_earliest_deadline():
     flag = overdue_flag(items, TODAY)
     assert flag.explanation() == "2 项隐患整改逾期（其中重大隐患 1 项），最早整改期限 2026-09-15"
     assert flag.explanation("en") == (
-        "2 hazard(s) past the rectification deadline (1 major), earliest deadline 2026-09-15")
+        "2 hazards past the rectification deadline (1 major), earliest deadline 2026-09-15")
 
 
 # --- ledger mismatch ----------------------------------------------------------------------------

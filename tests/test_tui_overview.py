@@ -118,7 +118,7 @@ async def test_park_overview_from_the_ledger_in_english(store, park):
         overdue = next(r for r in screen.rows if r.flags and r.flags[0].kind == "overdue_hazards")
         screen.query_one(DataTable).move_cursor(row=screen.rows.index(overdue))
         await pilot.pause()
-        assert "1 hazard(s) past the rectification deadline (1 major)" in text_of(screen, ".overview-detail")
+        assert "1 hazard past the rectification deadline (1 major)" in text_of(screen, ".overview-detail")
         assert "2026 Q3" in text_of(screen, ".overview-title")
 
 

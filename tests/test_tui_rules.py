@@ -34,8 +34,8 @@ LANGUAGES = ["zh_CN", "en"]
 WORDS = {  # what each language shows, for the assertions
     "zh_CN": {"sublet_basis": "第八条", "line": "违反规则 1 条", "made": "已按规则结果生成隐患",
               "exists": "尚未销号", "overview": "违反规则 7 条", "none": "未发现违反规则的情形"},
-    "en": {"sublet_basis": "Art. 8", "line": "1 rule(s) broken", "made": "Hazard made from the rule",
-           "exists": "already has an unclosed hazard", "overview": "7 rule result(s)", "none": "No rule broken"},
+    "en": {"sublet_basis": "Art. 8", "line": "1 rule broken", "made": "Hazard made from the rule",
+           "exists": "already has an unclosed hazard", "overview": "7 rule results", "none": "No rule broken"},
 }
 
 

@@ -29,8 +29,11 @@ from db.store import Store
 # tests/test_duplicates.py checks that every foreign key to tenant.id is listed here or in KEPT.
 MOVED = ("inspection.tenant_id", "hazard.tenant_id", "quarterly_report.tenant_id")
 # A notice names the tenant it was served on; a plan's task names the tenant the published draw
-# drew (and only the office changes tasks: the hub refuses a laptop's edit of one).
-KEPT = ("notice.tenant_id", "tenant.merged_into", "inspection_task.tenant_id")
+# drew (and only the office changes tasks: the hub refuses a laptop's edit of one); an entry or
+# exit decision is an append-only record of what was decided about that row (the merged tenant's
+# history keeps it, as the notices).
+KEPT = ("notice.tenant_id", "tenant.merged_into", "inspection_task.tenant_id",
+        "entry_decision.tenant_id", "exit_decision.tenant_id")
 
 
 @dataclass(frozen=True)
