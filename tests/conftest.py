@@ -108,3 +108,17 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("long", max_examples=1000, deadline=None)
 _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# The tests that take 10–30 s each (a whole TUI walk over every screen, the crash harness's kills,
+# the sync schedules, the wheel install): queued first, so that the two workers finish together
+# instead of one running a long test alone at the end (measured with `pytest --durations=40`).
+LONG_FIRST = ("test_crash_safety.py", "test_tui_fit.py", "test_tui_typing_safety.py", "test_sync_merge.py",
+              "test_sync_simulation.py", "test_tui_keystroke_budget.py", "test_packaging.py",
+              "test_tui_inspection_day.py", "test_benchmarks.py", "test_benchmark_scale.py", "test_hub_extra.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))  # stable: the rest keep their order
+
