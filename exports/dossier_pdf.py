@@ -1,8 +1,8 @@
 """The 一企一档 PDF: one tenant's whole file, unsigned (the caller signs it, PAdES, as a notice).
 
 `render_dossier(content, photos=..., font=...)` draws the plain dict of
-inspect_app/services/dossier.py (schema `parkinspect.dossier/1`) on the notices' page (A4, the
-GB/T 9704 margins of exports/notice_page.py) in the notices' font (exports/fonts.py). Every page
+inspect_app/services/dossier.py (schema `parkinspect.dossier/1`) on the page every document shares
+(A4, the GB/T 9704 margins of exports/document_page.py) in the notices' font (exports/fonts.py). Every page
 carries the agency and the tenant in the top margin and "第 N 页 共 M 页", the credit code and the
 generation time in the footer. Sections in order, each with its heading and "无" when empty:
 ledger record, its history, inspections, hazards with 五落实 and 复查, notices and their
@@ -18,124 +18,36 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    CondPageBreak,
-    Frame,
-    KeepTogether,
-    PageTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import CondPageBreak, KeepTogether, Spacer, Table, TableStyle
 
+from exports.document_page import (
+    FRAME_WIDTH,
+    Describe,
+    Margins,
+    Styles,
+    canvas_for,
+    figure,
+    grid_table,
+    render,
+)
 from exports.fonts import PdfFont, pdf_font
 from exports.notice_content import canonical_json
-from exports.notice_page import (
-    CREATOR,
-    FOOTER_Y,
-    FRAME_HEIGHT,
-    FRAME_WIDTH,
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    QUIET,
-    _attach,
-)
 from exports.notice_text import Text, day, moment, money, text
 from exports.photo_jpeg import downscaled_jpeg
 from exports.signing.facts import DOSSIER_FILE_NAME
 from forms.i18n import t
 
-HEADER_Y = PAGE_HEIGHT - 22 * mm
-GRID = colors.Color(0.55, 0.55, 0.55)
-HEADER_FILL = colors.Color(0.92, 0.92, 0.92)
-ALERT = colors.Color(0.7, 0.1, 0.1)
 THUMB_PIXELS = 360  # long side of a thumbnail: 36 mm at ~250 dpi
 PER_ROW = 4
 THUMB_WIDTH = FRAME_WIDTH / PER_ROW - 3 * mm
 THUMB_HEIGHT = 32 * mm
 
 
-class _Styles:
-    def __init__(self, font: str):
-        base = ParagraphStyle("base", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
-        self.body = base
-        self.agency = ParagraphStyle("agency", parent=base, fontSize=13, leading=18, alignment=TA_CENTER)
-        self.title = ParagraphStyle("title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER)
-        self.subtitle = ParagraphStyle("subtitle", parent=base, fontSize=12, leading=17, alignment=TA_CENTER)
-        self.quiet = ParagraphStyle("quiet", parent=base, fontSize=8.5, leading=12, textColor=QUIET,
-                                    alignment=TA_CENTER)
-        self.heading = ParagraphStyle("heading", parent=base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
-        self.sub = ParagraphStyle("sub", parent=base, fontSize=10.5, leading=15, spaceBefore=5, spaceAfter=2)
-        self.cell = ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11.5)
-        self.label = ParagraphStyle("label", parent=self.cell, textColor=QUIET)
-        self.head = ParagraphStyle("head", parent=self.cell, alignment=TA_CENTER)
-        self.caption = ParagraphStyle("caption", parent=self.cell, fontSize=7, leading=9, alignment=TA_CENTER,
-                                      textColor=QUIET)
-        self.alert = ParagraphStyle("alert", parent=self.cell, textColor=ALERT)
-
-
-class _DossierCanvas(rl_canvas.Canvas):
-    """Keeps each page until the end, so that the footer can say how many pages there are."""
-
-    def __init__(self, *args, content: dict, font: PdfFont, doc_lang: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._content, self._font, self._lang = content, font, doc_lang
-        self._pages: list[dict] = []
-
-    def showPage(self):
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self):
-        c, lang = self._content, self._lang
-        tenant = c.get("tenant") or {}
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self.saveState()
-            self.setFont(self._font.name, 8)
-            self.setFillColor(QUIET)
-            right = PAGE_WIDTH - MARGIN_RIGHT
-            self.drawString(MARGIN_LEFT, HEADER_Y, c.get("agency") or "")
-            self.drawRightString(right, HEADER_Y, t("dossier.pdf.running_head", lang=lang, name=tenant.get("name", "")))
-            self.setStrokeColor(colors.Color(0.7, 0.7, 0.7))
-            self.setLineWidth(0.4)
-            self.line(MARGIN_LEFT, HEADER_Y - 4, right, HEADER_Y - 4)
-            self.line(MARGIN_LEFT, FOOTER_Y + 10, right, FOOTER_Y + 10)
-            self.drawCentredString(PAGE_WIDTH / 2, FOOTER_Y, t("document.footer.page", lang=lang, page=number, pages=total))
-            self.drawString(MARGIN_LEFT, FOOTER_Y, tenant.get("credit_code") or "")
-            self.drawRightString(right, FOOTER_Y, t("dossier.pdf.generated_short", lang=lang,
-                                                    time=moment(c.get("generated_at"), lang)))
-            self.restoreState()
-            super().showPage()
-        doc = self._doc
-        doc.setTitle(t("dossier.pdf.meta_title", lang=lang, name=tenant.get("name", ""),
-                       credit_code=tenant.get("credit_code", "")))
-        doc.setAuthor(c.get("agency") or "")
-        doc.setSubject(t("dossier.pdf.title", lang=lang))
-        doc.setKeywords(tenant.get("credit_code") or "")
-        doc.setCreator(f"{CREATOR}; font: {self._font.label}")
-        canonical = canonical_json(c)
-        doc.updateSignature(canonical)  # the file /ID follows the content
-        _attach(doc, DOSSIER_FILE_NAME, canonical, "content (parkinspect.dossier)")
-        super().save()
-
-
 class _Builder:
     def __init__(self, content: dict, photos: dict[str, Path], lang: str, font: PdfFont):
         self.c, self.photos, self.lang, self.font = content, photos, lang, font
-        self.s = _Styles(font.name)
+        self.s = Styles(font.name)
 
     def w(self, key: str, **values) -> str:
         return t(f"dossier.pdf.{key}", lang=self.lang, **values)
@@ -146,16 +58,8 @@ class _Builder:
     def none(self) -> Text:
         return Text(text(self.w("none")), self.s.body)
 
-    def table(self, rows: list[list], widths: list[float], *, header: bool = True, extra=()) -> Table:
-        total = sum(widths)
-        widths = [FRAME_WIDTH * w / total for w in widths]
-        style = [("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                 ("FONTNAME", (0, 0), (-1, -1), self.font.name), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                 ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                 ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5), *extra]
-        if header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL))
-        return Table(rows, colWidths=widths, repeatRows=1 if header else 0, style=TableStyle(style), hAlign="LEFT")
+    def table(self, rows: list[list], widths: list[float], *, header: bool = True) -> Table:
+        return grid_table(rows, widths, self.font.name, header=header)
 
     def heads(self, *keys: str) -> list:
         return [self.p(self.w(f"col.{key}"), self.s.head) for key in keys]
@@ -304,7 +208,7 @@ class _Builder:
             if not q.get("reported"):
                 rows.append([self.p(q.get("quarter")), self.p(self.w("not_reported")), "", "", ""])
                 continue
-            rows.append([self.p(q.get("quarter"))] + [self.p(_figure(q.get(k)))
+            rows.append([self.p(q.get("quarter"))] + [self.p(figure(q.get(k)))
                                                       for k in ("output_wan", "electricity_kwh", "water_t", "tax_wan")])
         story = [self.table(rows, [20, 20, 20, 20, 20])]
         flags = self.c.get("flags") or []
@@ -332,12 +236,6 @@ class _Builder:
         return story
 
 
-def _figure(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if float(value) == int(value) else f"{value:,.2f}"
-
-
 def _thumbnail(path: Path | None):
     """A reportlab Image of a downscaled JPEG of the photo; None when the file is missing or unreadable."""
     from reportlab.platypus import Image
@@ -350,19 +248,20 @@ def _thumbnail(path: Path | None):
     return Image(io.BytesIO(data), width=width * scale, height=height * scale)
 
 
-
 def render_dossier(content: dict, *, photos: dict[str, Path] | None = None, font: PdfFont | None = None) -> bytes:
     """The unsigned PDF of a dossier. A character the font cannot draw raises MissingGlyphError."""
     font = font or pdf_font()
     lang = content.get("lang") or "zh_CN"
-    builder = _Builder(content, photos or {}, lang, font)
-    buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT,
-                          topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, invariant=1,
-                          initialFontName=font.name, lang="en" if lang == "en" else "zh-CN")
-    frame = Frame(MARGIN_LEFT, MARGIN_BOTTOM, FRAME_WIDTH, FRAME_HEIGHT,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(builder.story(),
-              canvasmaker=lambda *a, **kw: _DossierCanvas(*a, content=content, font=font, doc_lang=lang, **kw))
-    return buffer.getvalue()
+    tenant = content.get("tenant") or {}
+    margins = Margins(t("document.footer.page", lang=lang), footer_left=tenant.get("credit_code") or "",
+                      footer_right=t("dossier.pdf.generated_short", lang=lang,
+                                     time=moment(content.get("generated_at"), lang)),
+                      head_left=content.get("agency") or "",
+                      head_right=t("dossier.pdf.running_head", lang=lang, name=tenant.get("name", "")))
+    describe = Describe(title=t("dossier.pdf.meta_title", lang=lang, name=tenant.get("name", ""),
+                                credit_code=tenant.get("credit_code", "")),
+                        author=content.get("agency") or "", subject=t("dossier.pdf.title", lang=lang),
+                        keywords=tenant.get("credit_code") or "", file_name=DOSSIER_FILE_NAME,
+                        canonical=canonical_json(content), description="content (parkinspect.dossier)")
+    return render(_Builder(content, photos or {}, lang, font).story(), font=font, lang=lang,
+                  canvasmaker=canvas_for(font, margins, describe))

@@ -24,9 +24,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
+from exports.document_page import FRAME_WIDTH, QUIET
 from exports.fonts import PdfFont, pdf_font
 from exports.notice_flowables import INK, QRFlowable, SealArea
-from exports.notice_page import FRAME_WIDTH, QUIET, PartMark
+from exports.notice_page import PartMark
 from exports.notice_text import Text, day, merge_basis, moment, text
 from exports.photo_jpeg import downscaled_jpeg
 from forms.i18n import t

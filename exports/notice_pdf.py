@@ -4,8 +4,9 @@
 describes — a 隐患整改通知书, a 复查意见书 or a 消防安全检查记录 — on A4 portrait with the
 margins of Chinese official documents (GB/T 9704: 37 mm top, 28 mm binding side). The pieces:
 
-- exports/notice_page.py — page geometry, footer ("第 x 页 共 y 页" per part), part marks,
-  document information, the embedded content;
+- exports/document_page.py — page geometry, the footer, the embedded content (every document's);
+  exports/notice_page.py — the footer counted per part, part marks, the QR payload in the
+  document information;
 - exports/notice_layout.py — what every kind has: title block with the QR code, addressee and
   inspection facts, rights/consequence/contact paragraphs, signatures with the seal area, the
   service receipt (送达回执) on the archive part, photos;
@@ -27,24 +28,12 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from reportlab.lib.pagesizes import A4
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
-
+from exports.document_page import CREATOR, render
 from exports.fonts import PdfFont, pdf_font
 from exports.notice_content import EMBEDDED_FILE_NAME, KINDS, QR_INFO_KEY, canonical_json
 from exports.notice_flowables import QRFlowable
 from exports.notice_kinds import BUILDERS
-from exports.notice_page import (
-    CREATOR,
-    FRAME_HEIGHT,
-    FRAME_WIDTH,
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
-    Finish,
-    NoticeCanvas,
-)
+from exports.notice_page import Finish, NoticeCanvas
 from exports.notice_text import merge_basis
 from forms.i18n import t
 
@@ -73,16 +62,8 @@ def render_document(content: dict, *, qr_payload: str, photos: dict[str, Path] |
               "subject": f"{title}{t('document.colon', lang=builder.lang)}"
                          f"{(content.get('addressee') or {}).get('name') or ''}"},
         qr_payload=qr_payload, issued=content.get("issued_at"), canonical=canonical_json(content))
-    buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT,
-                          topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, invariant=1,
-                          initialFontName=builder.font.name,  # no page refers to an unembedded Helvetica
-                          lang="en" if builder.lang == "en" else "zh-CN")
-    frame = Frame(MARGIN_LEFT, MARGIN_BOTTOM, FRAME_WIDTH, FRAME_HEIGHT,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(builder.story(), canvasmaker=lambda *a, **kw: NoticeCanvas(*a, finish=finish, **kw))
-    return buffer.getvalue()
+    return render(builder.story(), font=builder.font, lang=builder.lang,
+                  canvasmaker=lambda *a, **kw: NoticeCanvas(*a, finish=finish, **kw))
 
 
 # --- reading back ---------------------------------------------------------------------------------------

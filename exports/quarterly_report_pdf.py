@@ -34,8 +34,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from exports.document_page import CREATOR
 from exports.fonts import PdfFont, pdf_font
-from exports.notice_page import CREATOR
 from exports.quarterly_report_data import (
     Column,
     QuarterlyReport,

@@ -1,30 +1,17 @@
-"""The star-rating self-assessment form as a PDF: the notices' page (GB/T 9704 margins) and font
+"""The star-rating self-assessment form as a PDF: the page every document shares
+(exports/document_page.py, GB/T 9704 margins) and the notices' font
 (exports/fonts.py, every character checked for a glyph). Takes plain data: a title, lines of
 figures, and tables of rows already in words (inspect_app/services/stars_export.py builds them)."""
 
 from __future__ import annotations
 
-import io
-
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
+from exports.document_page import CREATOR, FOOTER_Y, FRAME_WIDTH, PAGE_WIDTH, QUIET, render
 from exports.fonts import PdfFont, pdf_font
-from exports.notice_page import (
-    CREATOR,
-    FOOTER_Y,
-    FRAME_HEIGHT,
-    FRAME_WIDTH,
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
-    PAGE_WIDTH,
-    QUIET,
-)
 
 
 def _escape(value: object) -> str:
@@ -57,12 +44,4 @@ def render_stars_pdf(title: str, lines: list[str], tables: list[tuple[list[str],
         canvas.drawCentredString(PAGE_WIDTH / 2, FOOTER_Y, f"— {doc.page} —")
         canvas.restoreState()
 
-    buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT, topMargin=MARGIN_TOP,
-                          bottomMargin=MARGIN_BOTTOM, invariant=1, initialFontName=font.name, title=title,
-                          creator=CREATOR, lang="en" if lang == "en" else "zh-CN")
-    frame = Frame(MARGIN_LEFT, MARGIN_BOTTOM, FRAME_WIDTH, FRAME_HEIGHT, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=footer)])
-    doc.build(story)
-    return buffer.getvalue()
+    return render(story, font=font, lang=lang, on_page=footer, title=title, creator=CREATOR)

@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
 def run_certificate(args, settings) -> int:
     from db.errors import UserError
     from inspect_app.services import certificate
+    from inspect_app.services.dossier import find_tenant
 
     target = Path(args.output).expanduser()
     if target.suffix.lower() != ".pdf":
@@ -39,7 +40,7 @@ def run_certificate(args, settings) -> int:
         return _fail("cli.db_missing", db=settings.db_path)
     store = open_store(settings)
     try:
-        tenant = certificate.find_tenant(store, args.tenant, args.park)
+        tenant = find_tenant(store, args.tenant, args.park)
         content = certificate.write_certificate(store, tenant.id, target, keys_dir=settings.keys_dir,
                                                 lang=settings.language, agency_table=settings.agency,
                                                 font=settings.pdf_font)

@@ -25,19 +25,13 @@ from db.models import Park, QuarterlyReport, Tenant
 from db.store import Store
 from forms import catalogues, china_time
 from forms.i18n import current_language
-from inspect_app.services.dossier import _write, agency_name, signing_key
 from inspect_app.services.hazards import HazardQuery, list_hazards
+from inspect_app.services.notices import agency_name
 from inspect_app.services.risk_flags import Quarter
+from inspect_app.services.signed_documents import Font, signing_key, write_signed
 
 SCHEMA = "parkinspect.certificate/1"
 QUARTERS_SHOWN = 8
-
-
-def find_tenant(store: Store, credit_code: str, park_code: str | None = None) -> Tenant:
-    """The live tenant with this credit code (in this park when given); refused when none or several."""
-    from inspect_app.services.dossier import find_tenant as find
-
-    return find(store, credit_code, park_code)
 
 
 def _years(since: date, today: date) -> float:
@@ -90,19 +84,18 @@ def certificate_content(store: Store, tenant_id: str, *, agency: str, now: datet
             "months_covered": QUARTERS_SHOWN * 3, "consent": True}
 
 
-def render_signed(content: dict, key, font: tuple[Path | None, int | str | None] = (None, None)) -> bytes:
-    """The certificate PDF, signed; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
-    # reportlab and pyHanko: loaded when a certificate is written, not when the ledger opens.
+def render(content: dict, font: Font = (None, None)) -> bytes:
+    """The certificate PDF, unsigned; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
+    # reportlab: loaded when a certificate is written, not when the ledger opens.
     from exports.certificate_pdf import render_certificate
     from exports.fonts import pdf_font
-    from exports.signing import sign_pdf
 
-    return sign_pdf(render_certificate(content, font=pdf_font(*font)), key)
+    return render_certificate(content, font=pdf_font(*font))
 
 
 def write_certificate(store: Store, tenant_id: str, target: Path, *, keys_dir: Path, now: datetime | None = None,
                       lang: str | None = None, agency: str | None = None,
-                      agency_table: Mapping[str, Any] | None = None, font: tuple[Path | None, int | str | None] = (None, None)) -> dict:
+                      agency_table: Mapping[str, Any] | None = None, font: Font = (None, None)) -> dict:
     """Render, sign and write the tenant's certificate to `target`; refused (nothing written)
     without the tenant's consent or without this device's signing key. Returns the content.
     `agency`: the name printed, else the office's [agency] table's (`agency_table`, Settings.agency);
@@ -113,5 +106,5 @@ def write_certificate(store: Store, tenant_id: str, target: Path, *, keys_dir: P
     content = certificate_content(store, tenant_id, agency=agency if agency is not None else agency_name(store, agency_table or {}),
                                   now=now, lang=lang)
     key = signing_key(keys_dir)
-    _write(target, render_signed(content, key, font))
+    write_signed(target, render(content, font), key)
     return content

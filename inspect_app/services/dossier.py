@@ -47,7 +47,6 @@ from db.models import (
     Tenant,
 )
 from db.store import Store
-from exports.tabular import atomic_target
 from forms import catalogues, china_time
 from forms.checklist import load_templates
 from forms.i18n import current_language, t
@@ -56,8 +55,9 @@ from forms.tenant import CHOICE_FIELDS, TENANT_FIELDS
 from forms.working_days import WorkCalendar
 from inspect_app.services.hazards import HazardQuery, list_hazards
 from inspect_app.services.hazards import reinspections as reinspections_of
-from inspect_app.services.notices import agency_default, agency_from_config
+from inspect_app.services.notices import agency_name
 from inspect_app.services.risk_flags import Quarter, load_flags
+from inspect_app.services.signed_documents import Font, signing_key, write_signed
 
 SCHEMA = "parkinspect.dossier/1"
 QUARTERS_SHOWN = 8
@@ -364,49 +364,28 @@ def _repeats(inspections: list[Inspection], by_inspection: dict[str, list[CheckR
 # --- writing -------------------------------------------------------------------------------------------
 
 
-def signing_key(keys_dir: Path):
-    from exports.signing import load_device_key  # pyHanko: only when a dossier is signed
-
-    key = load_device_key(keys_dir)
-    if key is None:
-        raise UserError("errors.no_signing_key")
-    return key
-
-
-def render_signed(content: dict, files: dict[str, Path], key, font: tuple[Path | None, int | str | None] = (None, None)) -> bytes:
-    """The dossier PDF, signed; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
-    # reportlab and pyHanko: loaded when a dossier is written, not when the ledger opens.
+def render(content: dict, files: dict[str, Path], font: Font = (None, None)) -> bytes:
+    """The dossier PDF, unsigned; `font`: the office's (Settings.pdf_font), (None, None) the bundled one."""
+    # reportlab: loaded when a dossier is written, not when the ledger opens.
     from exports.dossier_pdf import render_dossier
     from exports.fonts import pdf_font
-    from exports.signing import sign_pdf
 
-    return sign_pdf(render_dossier(content, photos=files, font=pdf_font(*font)), key)
-
-
-def _write(target: Path, data: bytes) -> None:
-
-    with atomic_target(target) as temporary:
-        Path(temporary).write_bytes(data)
-
-
-def agency_name(store: Store, agency_table: Mapping[str, Any]) -> str:
-    """The issuing agency's name: the office's [agency] table (Settings.agency) over the default."""
-    return agency_from_config(agency_table, agency_default(store)).name
+    return render_dossier(content, photos=files, font=pdf_font(*font))
 
 
 def write_dossier(store: Store, tenant_id: str, target: Path, *, keys_dir: Path, now: datetime | None = None,
                   lang: str | None = None, agency: str | None = None, agency_table: Mapping[str, Any] | None = None,
                   thresholds: RiskFlagThresholds | None = None, calendar: WorkCalendar | None = None,
-                  font: tuple[Path | None, int | str | None] = (None, None)) -> WrittenDossier:
+                  font: Font = (None, None)) -> WrittenDossier:
     """Render, sign and write one tenant's dossier to `target` (whole or not at all). `agency`: the
     name printed, else the office's [agency] table's (`agency_table`, Settings.agency); `thresholds`,
-    `calendar`, `font`: the office's settings (dossier_content, render_signed)."""
+    `calendar`, `font`: the office's settings (dossier_content, render)."""
     key = signing_key(keys_dir)
     name = agency if agency is not None else agency_name(store, agency_table or {})
     content, files = dossier_content(store, tenant_id, agency=name, now=now, lang=lang, thresholds=thresholds,
                                      calendar=calendar)
     target = Path(target).expanduser()
-    _write(target, render_signed(content, files, key, font))
+    write_signed(target, render(content, files, font), key)
     return WrittenDossier(target, content["tenant"]["name"], content["tenant"]["credit_code"],
                           len(content["inspections"]), len(content["notices"]))
 
@@ -414,7 +393,7 @@ def write_dossier(store: Store, tenant_id: str, target: Path, *, keys_dir: Path,
 def write_park_dossiers(store: Store, park_code: str, folder: Path, *, keys_dir: Path, now: datetime | None = None,
                         lang: str | None = None, agency_table: Mapping[str, Any] | None = None,
                         thresholds: RiskFlagThresholds | None = None, calendar: WorkCalendar | None = None,
-                        font: tuple[Path | None, int | str | None] = (None, None)) -> list[WrittenDossier]:
+                        font: Font = (None, None)) -> list[WrittenDossier]:
     """Every tenant of the park (those who left too: their file is kept), one file each in `folder`;
     the office's settings as write_dossier."""
     key = signing_key(keys_dir)
@@ -430,7 +409,7 @@ def write_park_dossiers(store: Store, park_code: str, folder: Path, *, keys_dir:
         content, files = dossier_content(store, tenant.id, agency=agency, now=now, lang=lang, thresholds=thresholds,
                                          calendar=calendar)
         target = folder / file_name(tenant)
-        _write(target, render_signed(content, files, key, font))
+        write_signed(target, render(content, files, font), key)
         written.append(WrittenDossier(target, tenant.name, tenant.credit_code, len(content["inspections"]),
                                       len(content["notices"])))
     return written

@@ -69,6 +69,7 @@ from inspect_app.services.hazards import (
 )
 from inspect_app.services.notice_review import ensure_approved
 from inspect_app.services.profile import current_inspector
+from inspect_app.services.signed_documents import signing_key, write_file
 
 DEFAULT_BASIS = ("《中华人民共和国消防法》第十六条、第二十八条", "《浙江省消防条例》",
                  "《建筑设计防火规范》（GB 50016）")
@@ -122,6 +123,11 @@ def default_export_folder() -> Path:
     if documents and Path(documents).is_dir():
         return Path(documents)
     return data_dir() / "notices"
+
+
+def agency_name(store: Store, agency_table: Mapping[str, Any]) -> str:
+    """The issuing agency's name: the office's [agency] table (Settings.agency) over the default."""
+    return agency_from_config(agency_table, agency_default(store)).name
 
 
 def agency_from_config(configured: dict, fallback: Agency) -> Agency:
@@ -408,7 +414,7 @@ def issue_rectification_notice(store: Store, *, hazard_ids: list[str], agency: A
     # The agency's policy may require the office's approval of exactly these hazards as they stand.
 
     ensure_approved(store, hazard_ids)
-    key = _signing_key(keys_dir)
+    key = signing_key(keys_dir)
     with store.transaction() as session:
         hazards = [session.get(Hazard, h) for h in hazard_ids]
         if len({(h.park_id, h.tenant_id) for h in hazards}) != 1:
@@ -443,7 +449,7 @@ def issue_reinspection_opinion(store: Store, *, notice_number: str, agency: Agen
                                now: datetime, font: tuple[Path | None, int | str | None] = (None, None)) -> IssuedNotice:
     """The 复查意见书 answering a rectification notice: each hazard's latest re-inspection outcome,
     dated and signed by the re-inspection (复查) itself, not by the original inspection."""
-    key = _signing_key(keys_dir)
+    key = signing_key(keys_dir)
     with store.transaction() as session:
         original = session.exec(select(Notice).where(Notice.number == notice_number)).first()
         if original is None or original.kind != "rectification":
@@ -486,7 +492,7 @@ def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency,
                             now: datetime, font: tuple[Path | None, int | str | None] = (None, None)) -> IssuedNotice:
     """The 检查记录 of a finished inspection: every checklist item and its result, the time it ran
     from and to, every inspector and the unit's accompanying person. Numbered in its own series."""
-    key = _signing_key(keys_dir)
+    key = signing_key(keys_dir)
     with store.transaction() as session:
         inspection = session.get(Inspection, inspection_id)
         if inspection is None or inspection.deleted:
@@ -551,15 +557,6 @@ def _finish(session, key, notice: Notice, content: dict, photos: dict[str, Path]
     return IssuedNotice(notice.id, notice.number, notice.kind, notice.issued_at, notice.pdf_sha256, content)
 
 
-def _signing_key(keys_dir: Path):
-    from exports.signing import load_device_key  # pyHanko: only when a document is signed
-
-    key = load_device_key(keys_dir)
-    if key is None:
-        raise UserError("errors.no_signing_key")
-    return key
-
-
 # --- export and print ---------------------------------------------------------------------------
 
 
@@ -591,9 +588,7 @@ def export_notices(store: Store, directory: Path, numbers: list[str]) -> list[Pa
     for number in numbers:
         number, pdf = notice_pdf(store, number)
         target = directory / file_name(number)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(pdf)
-        partial.replace(target)
+        write_file(target, pdf)
         written.append(target)
     return written
 
