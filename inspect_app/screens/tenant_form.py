@@ -10,25 +10,17 @@ the article it rests on (services/rules.py, evaluated over its park when the for
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Select, SelectionList, Static
+from textual.widgets import Footer, Header, Static
 
-from forms.catalogues import CHOICE_LISTS, label
 from forms.credit_code import organisation_code_warning
-from forms.errors import field_messages
 from forms.i18n import t
 from forms.tenant import NEW_TENANT_DEFAULTS, TenantInput
-from inspect_app import formatting
-from inspect_app.screens.base import TENANT, AppScreen
-from inspect_app.services.errors import UserError
+from inspect_app.screens.field_form import FieldFormScreen
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
-from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.placeholders import placeholder
-from inspect_app.widgets.yes_no_box import YesNoBox, YesNoList
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -61,7 +53,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
 REQUIRED = frozenset(name for name, f in TenantInput.model_fields.items() if f.is_required())
 
 
-class TenantFormScreen(AppScreen[str | None]):
+class TenantFormScreen(FieldFormScreen):
     DEFAULT_CSS = """
     TenantFormScreen #form { height: 1fr; }
     TenantFormScreen Input, TenantFormScreen Select { width: 1fr; }
@@ -73,6 +65,7 @@ class TenantFormScreen(AppScreen[str | None]):
         Binding("ctrl+s", "save", "tui.form.save", id="form.save", priority=True),
         Binding("escape", "cancel", "tui.form.cancel", id="form.cancel"),
     ]
+    MODEL, FIELDS, REQUIRED, LABELS = TenantInput, FIELDS, REQUIRED, "fields.tenant"
 
     def __init__(self, *, park_id: str | None, tenant_id: str | None):
         super().__init__()
@@ -92,9 +85,7 @@ class TenantFormScreen(AppScreen[str | None]):
             yield Static(self._rule_findings(), id="form-rules", markup=False)
         with VerticalScroll(id="form", can_focus=False):  # Tab goes field to field, not to the container
             values = self._initial_values()
-            for name, kind in FIELDS:
-                yield FormRow(name, t(f"fields.tenant.{name}"), self._control(name, kind, values.get(name)),
-                              required=name in REQUIRED)
+            yield from self.field_rows(values)
         yield Static(t("tui.form.hint"), classes="status-line", id="form-status")
         yield Footer(compact=True)
 
@@ -111,71 +102,19 @@ class TenantFormScreen(AppScreen[str | None]):
             return t("rules.none")
         return "\n".join(t("tui.rules.form_line", text=result.text()) for result in found)
 
-    def on_mount(self) -> None:
-        self.initial = self.values()
-        row = first_to_fill(self.query(FormRow))
-        (row.control if row is not None else self.query_one("#field-name")).focus()
-
     def _initial_values(self) -> dict[str, object]:
         if self.tenant is None:
             return dict(NEW_TENANT_DEFAULTS)  # the same a ledger import fills in
         return tenant_as_input(self.tenant)
 
-    def _control(self, name: str, kind: str, value: object) -> Widget:
-        widget_id = f"field-{name}"
-        if kind == "bool":
-            return YesNoBox(t("common.yes"), value=bool(value), id=widget_id, compact=True)
-        if kind.startswith("select:"):
-            options = [(label(kind[7:], code), code) for code in CHOICE_LISTS[kind[7:]]]
-            return Select(options, value=value if value else Select.NULL, prompt=t("tui.form.choose"),
-                          id=widget_id, compact=True, allow_blank=name not in REQUIRED)
-        if kind.startswith("multi:"):
-            chosen = set(value or [])
-            return YesNoList(*[(label(kind[6:], c), c, c in chosen) for c in CHOICE_LISTS[kind[6:]]],
-                                 id=widget_id, compact=True)
-        return Input(formatting.input_text(value), placeholder=placeholder(name), id=widget_id, compact=True)
+    def placeholder_of(self, name: str) -> str:
+        return placeholder(name)
 
-    def values(self) -> dict[str, object]:
-        """What the person has typed, field by field, before validation."""
-        result: dict[str, object] = {}
-        for name, _kind in FIELDS:
-            widget = self.query_one(f"#field-{name}")
-            if isinstance(widget, Select):
-                result[name] = "" if widget.value is Select.NULL else widget.value
-            elif isinstance(widget, SelectionList):
-                result[name] = list(widget.selected)
-            else:
-                result[name] = widget.value
-        return result
+    def write(self, data: TenantInput):
+        return save_tenant(self.app.store, park_id=self.park_id, data=data, tenant_id=self.tenant_id)
 
-    def action_save(self) -> None:
-        try:
-            data = TenantInput.model_validate(self.values())
-        except ValidationError as exc:
-            self.show_errors(field_messages(exc))
-            return
-        try:
-            tenant = save_tenant(self.app.store, park_id=self.park_id, data=data, tenant_id=self.tenant_id)
-        except UserError as exc:
-            self.show_errors({exc.field or "name": exc.message()})
-            return
-        self.announce(TENANT)
-        self.show_errors({})
+    def after_save(self, data: TenantInput, tenant) -> str:
         if organisation_code_warning(data.credit_code):
             self.notify(t("warnings.organisation_code"), severity="warning", timeout=8)
         self.notify(t("tui.form.saved", name=tenant.name))
-        self.dismiss(tenant.id)
-
-    def show_errors(self, messages: dict[str, str]) -> None:
-        text = t("tui.form.invalid", count=len(messages)) if messages else t("tui.form.hint")
-        show_form_result(self.query(FormRow), messages, self.query_one("#form-status", Static), text)
-
-    def action_cancel(self) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
-        if self.values() == self.initial:
-            self.dismiss(None)
-            return
-        self.app.push_screen(ConfirmScreen(t("tui.form.discard")),
-                             lambda yes: self.dismiss(None) if yes else None)
-
+        return tenant.id
