@@ -17,7 +17,6 @@ both languages.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
@@ -30,12 +29,11 @@ from forms.i18n import current_language, normalise_language
 from forms.rule_file import (
     VERSION_PATTERN,
     Label,
-    Locator,
+    LineChecker,
     RuleFileError,
     RuleProblem,
-    _type_ok,
-    parse_rule_text,
     read_rule_file,
+    validate_file,
 )
 
 BUILTIN_DIR = Path(__file__).with_name("templates")
@@ -169,58 +167,7 @@ def _problem(file: str, line: int, field: str, kind: str, values: tuple = ()) ->
 # --- validation --------------------------------------------------------------------------------
 
 
-class _Checker:
-    """Collects problems while walking one parsed file."""
-
-    def __init__(self, file: str, locator: Locator):
-        self.file = file
-        self.locator = locator
-        self.problems: list[TemplateProblem] = []
-
-    def add(self, line: int, field: str, kind: str, /, **values: object) -> None:
-        self.problems.append(_problem(self.file, line, field, kind, tuple(values.items())))
-
-    def keys(self, table: dict, allowed: dict, required, field_prefix: str, line_of, anchor: int) -> None:
-        """Unknown keys (with a spelling hint) and missing required keys of one table."""
-        for key in table:
-            if key not in allowed:
-                hint = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-                if hint:
-                    self.add(
-                        line_of(key), field_prefix + key, "unknown_key_hint", key=key, suggestion=hint[0]
-                    )
-                else:
-                    self.add(line_of(key), field_prefix + key, "unknown_key", key=key)
-        for key in required:
-            if key not in table:
-                self.add(anchor, field_prefix + key, "required")
-
-    def typed(self, table: dict, key: str, expected: str, field: str, line: int) -> object | None:
-        """The value if present and of the right type; None (and a problem if wrong) otherwise."""
-        if key not in table:
-            return None
-        value = table[key]
-        if not _type_ok(value, expected):
-            self.add(line, field, "wrong_type", expected=Label(f"checklist.types.{expected}"))
-            return None
-        return value
-
-    def text(self, table: dict, key: str, field: str, line: int) -> str | None:
-        value = self.typed(table, key, "string", field, line)
-        if value is not None and not value.strip():
-            self.add(line, field, "empty")
-            return None
-        return value.strip() if value is not None else None
-
-    def choice(self, table: dict, key: str, field: str, line: int, choices: tuple[str, ...]) -> str | None:
-        value = self.text(table, key, field, line)
-        if value is not None and value not in choices:
-            self.add(line, field, "bad_choice", value=value, choices=", ".join(choices))
-            return None
-        return value
-
-
-def _validate(data: dict, checker: _Checker, digest: str) -> ChecklistTemplate | None:
+def _validate(data: dict, checker: LineChecker, digest: str) -> ChecklistTemplate | None:
     loc = checker.locator
     checker.keys(data, {**TOP_KEYS, **TOP_OPTIONAL}, TOP_KEYS, "", loc.top_line, loc.top_anchor())
 
@@ -262,7 +209,7 @@ def _validate(data: dict, checker: _Checker, digest: str) -> ChecklistTemplate |
     )
 
 
-def _applies_to(data: dict, checker: _Checker) -> tuple[str, ...]:
+def _applies_to(data: dict, checker: LineChecker) -> tuple[str, ...]:
     line = checker.locator.top_line("applies_to")
     values = checker.typed(data, "applies_to", "list", "applies_to", line)
     if values is None:
@@ -279,7 +226,7 @@ def _applies_to(data: dict, checker: _Checker) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _legal_basis(data: dict, checker: _Checker) -> tuple[str, ...]:
+def _legal_basis(data: dict, checker: LineChecker) -> tuple[str, ...]:
     """The optional top-level `legal_basis`: a list of non-empty texts, none twice."""
     line = checker.locator.top_line("legal_basis")
     values = checker.typed(data, "legal_basis", "list", "legal_basis", line)
@@ -299,7 +246,7 @@ def _legal_basis(data: dict, checker: _Checker) -> tuple[str, ...]:
 
 
 def _validate_item(
-    raw: dict, index: int, kind: str | None, checker: _Checker, first_line_of_code: dict[str, int]
+    raw: dict, index: int, kind: str | None, checker: LineChecker, first_line_of_code: dict[str, int]
 ) -> ChecklistItem | None:
     loc = checker.locator
     prefix = f"items[{index + 1}]."
@@ -374,12 +321,8 @@ def _validate_item(
 
 def parse_template(data: bytes, file: str = "<template>") -> ChecklistTemplate:
     """Validate the bytes of one template file; raise TemplateError listing every problem."""
-    parsed, locator = parse_rule_text(data, file)
-    checker = _Checker(file, locator)
-    template = _validate(parsed, checker, hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest())
-    if template is None:
-        raise TemplateError(sorted(checker.problems, key=lambda p: p.line))
-    return template
+    digest = hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest()
+    return validate_file(data, file, lambda parsed, checker: _validate(parsed, checker, digest), LineChecker)
 
 
 def load_template_file(path: str | os.PathLike) -> ChecklistTemplate:

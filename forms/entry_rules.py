@@ -22,10 +22,10 @@ from pathlib import Path
 
 from forms.applicant import INDUSTRY_CODE, Applicant
 from forms.catalogues import FIRE_HAZARD_CLASSES
-from forms.checklist import ID_PATTERN, VERSION_PATTERN, TemplateError, _Checker
+from forms.checklist import ID_PATTERN, VERSION_PATTERN, TemplateError
 from forms.i18n import current_language, normalise_language
-from forms.rule_file import parse_rule_text, read_rule_file
-from forms.rules import CODE_PATTERN, _placeholders
+from forms.rule_file import LineChecker, file_in_force, message_placeholders, read_rule_file, validate_file
+from forms.rules import CODE_PATTERN
 
 BUILTIN_FILE = Path(__file__).with_name("rulesets") / "county_entry.toml"
 ENTRY_RULES_ENV = "PARKINSPECT_ENTRY_RULES_FILE"
@@ -173,7 +173,7 @@ def screen(rules: EntryRules, applicant: Applicant, lang: str | None = None) -> 
 # --- validation --------------------------------------------------------------------------------
 
 
-def _validate(data: dict, checker: _Checker) -> EntryRules | None:
+def _validate(data: dict, checker: LineChecker) -> EntryRules | None:
     loc = checker.locator
     checker.keys(data, TOP_KEYS, TOP_KEYS, "", loc.top_line, loc.top_anchor())
     kind = checker.text(data, "kind", "kind", loc.top_line("kind"))
@@ -201,7 +201,7 @@ def _validate(data: dict, checker: _Checker) -> EntryRules | None:
     return EntryRules(rules_id, version, title_zh, title_en, tuple(rules), checker.file)
 
 
-def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code: dict[str, int]) -> EntryRule | None:
+def _validate_rule(raw: dict, index: int, checker: LineChecker, first_line_of_code: dict[str, int]) -> EntryRule | None:
     loc = checker.locator
     prefix = f"rules[{index + 1}]."
     before = len(checker.problems)
@@ -228,7 +228,7 @@ def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code:
     for key in ("message", "message_en"):
         if texts[key] is None or check_name not in CHECKS:
             continue
-        names = _placeholders(texts[key])
+        names = message_placeholders(texts[key])
         if names is None:
             checker.add(line(key), prefix + key, "bad_braces")
             continue
@@ -244,7 +244,7 @@ def _validate_rule(raw: dict, index: int, checker: _Checker, first_line_of_code:
                      message_en=texts["message_en"], params=values, enabled=True if enabled is None else enabled)
 
 
-def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker: _Checker):
+def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker: LineChecker):
     if name not in raw:
         return None  # reported as required
     if kind == "class":
@@ -272,12 +272,7 @@ def _param(raw: dict, name: str, kind: str, field_name: str, line: int, checker:
 
 def parse_entry_rules(data: bytes, file: str = "<entry rules>") -> EntryRules:
     """Validate the bytes of one entry rules file; raise TemplateError listing every problem with its line."""
-    parsed, locator = parse_rule_text(data, file)
-    checker = _Checker(file, locator)
-    rules = _validate(parsed, checker)
-    if rules is None:
-        raise TemplateError(sorted(checker.problems, key=lambda p: p.line))
-    return rules
+    return validate_file(data, file, _validate, LineChecker)
 
 
 def load_entry_rules_file(path: str | os.PathLike) -> EntryRules:
@@ -292,10 +287,7 @@ def builtin_entry_rules() -> EntryRules:
 def load_entry_rules(path: str | os.PathLike | None = None) -> EntryRules:
     """The entry rules in force: the file given, else PARKINSPECT_ENTRY_RULES_FILE, else the built-in
     file. A local file is read each time: the office may edit it while the app runs."""
-    if path is not None:
-        return load_entry_rules_file(Path(path).expanduser())
-    value = os.environ.get(ENTRY_RULES_ENV, "").strip()
-    return load_entry_rules_file(Path(value).expanduser()) if value else builtin_entry_rules()
+    return file_in_force(path, ENTRY_RULES_ENV, builtin_entry_rules, load_entry_rules_file)
 
 
 __all__ = ["CHECKS", "EntryRule", "EntryRules", "Refusal", "TemplateError", "builtin_entry_rules", "check_rule",

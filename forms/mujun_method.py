@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from forms.i18n import current_language, normalise_language
-from forms.rule_file import Checker, RuleFileError, RuleProblem, parse_rule_text, read_rule_file
+from forms.rule_file import Checker, RuleFileError, RuleProblem, file_in_force, read_rule_file, validate_file
 
 BUILTIN_METHOD = Path(__file__).with_name("rulesets") / "mujun_county.toml"
 METHOD_ENV = "PARKINSPECT_MUJUN_METHOD"
@@ -149,12 +149,8 @@ def _validate(data: dict, checker: Checker, digest: str) -> MujunMethod | None:
 
 def parse_method(data: bytes, file: str = "<method>") -> MujunMethod:
     """Validate one method file's bytes; RuleFileError listing every problem (file, line, field)."""
-    parsed, locator = parse_rule_text(data, file)
-    checker = Checker(file, locator)
-    method = _validate(parsed, checker, hashlib.sha256(data).hexdigest())
-    if method is None:
-        raise RuleFileError(sorted(checker.problems, key=lambda p: p.line))
-    return method
+    digest = hashlib.sha256(data).hexdigest()
+    return validate_file(data, file, lambda parsed, checker: _validate(parsed, checker, digest))
 
 
 def load_method_file(path: str | os.PathLike) -> MujunMethod:
@@ -172,10 +168,7 @@ def load_method(path: str | os.PathLike | None = None) -> MujunMethod:
     Not cached for the office's file: it may be edited while the app runs. A malformed file raises
     RuleFileError (never falls back silently: a class computed by the wrong method is worse than none).
     """
-    if path is None:
-        value = os.environ.get(METHOD_ENV, "").strip()
-        path = Path(value).expanduser() if value else None
-    return builtin_method() if path is None else load_method_file(path)
+    return file_in_force(path, METHOD_ENV, builtin_method, load_method_file)
 
 
 __all__ = ["CLASSES", "MEASURES", "SCALES", "Indicator", "MujunMethod", "RuleFileError", "RuleProblem",

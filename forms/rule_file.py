@@ -1,6 +1,6 @@
 """Reading any file the office edits as rules: the checklist templates (forms/checklist.py), the
 county's fire rules (forms/rules.py), the 亩均 method (forms/mujun_method.py) and the star criteria
-(forms/star_criteria.py). One reader for all of them, so every refusal has the same form, naming
+(forms/star_criteria.py) and the entry rules (forms/entry_rules.py). One reader for all of them, so every refusal has the same form, naming
 the file, the line and the field in the language shown (`FILE:LINE: field: message`).
 
 tomllib keeps no positions, so `Locator` finds each field's line by scanning the text; a field it
@@ -9,6 +9,13 @@ top-level key). Problems carry a catalogue key and are translated when shown, so
 serves both languages. The generic refusals (missing file, not UTF-8, TOML syntax, required,
 unknown key, wrong type) use the checklist's words (`checklist.problem.*`), the first kind of
 rules file the app had.
+
+Every kind reads the same way: `validate_file` parses the bytes and walks them with the kind's
+validation, raising one RuleFileError with every problem; `file_in_force` picks the file given,
+else the one its environment variable names, else the built-in one. `Checker` places a problem by
+its field's path (the county rules, the 亩均 method, the star criteria); `LineChecker` at the line
+its caller names (the checklist templates, the entry rules). `message_placeholders` lists the
+names a rule's message uses.
 """
 
 from __future__ import annotations
@@ -16,9 +23,12 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import string
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from forms.i18n import t
 
@@ -206,6 +216,38 @@ def read_rule_file(path: str | os.PathLike) -> bytes:
                                          (("reason", reason),))]) from None
 
 
+T = TypeVar("T")
+
+
+def validate_file(data: bytes, file: str, validate: Callable[[dict, Any], T | None],
+                  checker: type[Checker | LineChecker] | None = None) -> T:
+    """Parse one rules file's bytes and walk them with `validate(parsed, checker)`, which returns
+    the loaded rules or None when it added problems; RuleFileError listing every problem by line."""
+    parsed, locator = parse_rule_text(data, file)
+    walker = (checker or Checker)(file, locator)
+    loaded = validate(parsed, walker)
+    if loaded is None:
+        raise RuleFileError(sorted(walker.problems, key=lambda p: p.line))
+    return loaded
+
+
+def file_in_force(path: str | os.PathLike | None, env: str, builtin: Callable[[], T],
+                  load_file: Callable[[Path], T]) -> T:
+    """The rules in force: the file given, else the one the environment variable `env` names, else
+    the built-in one (`builtin`, cached by its caller). A local file is read each time: the office
+    may edit it while the app runs."""
+    if path is None:
+        value = os.environ.get(env, "").strip()
+        path = value or None
+    return builtin() if path is None else load_file(Path(path).expanduser())
+
+
+def message_placeholders(text: str) -> list[str] | None:
+    """The names a message uses, or None when its braces do not parse."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        return None
 
 
 def _type_ok(value: object, expected: str) -> bool:
@@ -313,4 +355,57 @@ class Checker:
                      line=self.locator.line(seen[value]))
             return None
         seen[value] = prefix + key
+        return value
+
+
+class LineChecker:
+    """Collects problems while walking one parsed file, each at the line its caller names (the
+    checklist templates and the entry rules ask the locator by position); words under
+    `checklist.problem`."""
+
+    def __init__(self, file: str, locator: Locator):
+        self.file = file
+        self.locator = locator
+        self.problems: list[RuleProblem] = []
+
+    def add(self, line: int, field: str, kind: str, /, **values: object) -> None:
+        self.problems.append(RuleProblem(self.file, line, field, f"checklist.problem.{kind}", tuple(values.items())))
+
+    def keys(self, table: dict, allowed: dict, required, field_prefix: str, line_of, anchor: int) -> None:
+        """Unknown keys (with a spelling hint) and missing required keys of one table."""
+        for key in table:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+                if hint:
+                    self.add(
+                        line_of(key), field_prefix + key, "unknown_key_hint", key=key, suggestion=hint[0]
+                    )
+                else:
+                    self.add(line_of(key), field_prefix + key, "unknown_key", key=key)
+        for key in required:
+            if key not in table:
+                self.add(anchor, field_prefix + key, "required")
+
+    def typed(self, table: dict, key: str, expected: str, field: str, line: int) -> object | None:
+        """The value if present and of the right type; None (and a problem if wrong) otherwise."""
+        if key not in table:
+            return None
+        value = table[key]
+        if not _type_ok(value, expected):
+            self.add(line, field, "wrong_type", expected=Label(f"checklist.types.{expected}"))
+            return None
+        return value
+
+    def text(self, table: dict, key: str, field: str, line: int) -> str | None:
+        value = self.typed(table, key, "string", field, line)
+        if value is not None and not value.strip():
+            self.add(line, field, "empty")
+            return None
+        return value.strip() if value is not None else None
+
+    def choice(self, table: dict, key: str, field: str, line: int, choices: tuple[str, ...]) -> str | None:
+        value = self.text(table, key, field, line)
+        if value is not None and value not in choices:
+            self.add(line, field, "bad_choice", value=value, choices=", ".join(choices))
+            return None
         return value

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,7 +23,15 @@ from pathlib import Path
 from forms.catalogues import FIRE_HAZARD_CLASSES, LEASE_USES, SEVERITIES
 from forms.checklist import ID_PATTERN, MAX_DEADLINE_DAYS
 from forms.i18n import current_language, normalise_language
-from forms.rule_file import Checker, RuleFileError, RuleProblem, parse_rule_text, read_rule_file
+from forms.rule_file import (
+    Checker,
+    RuleFileError,
+    RuleProblem,
+    file_in_force,
+    message_placeholders,
+    read_rule_file,
+    validate_file,
+)
 
 # The old names of the error types (the checklist's): one type for every rules file now.
 TemplateError = RuleFileError
@@ -129,14 +136,6 @@ class RuleSet:
 # --- validation --------------------------------------------------------------------------------
 
 
-def _placeholders(text: str) -> list[str] | None:
-    """The names a message uses, or None when its braces do not parse."""
-    try:
-        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError:
-        return None
-
-
 def _validate(data: dict, checker: Checker) -> RuleSet | None:
     checker.keys(data, {**TOP_KEYS, "kind": "string"}, TOP_KEYS)
     checker.kind(data, KIND)
@@ -184,7 +183,7 @@ def _validate_rule(raw: dict, index: int, checker: Checker, first_field_of_code:
     for key in ("message", "message_en"):
         if texts[key] is None or check is None:
             continue
-        names = _placeholders(texts[key])
+        names = message_placeholders(texts[key])
         if names is None:
             checker.add(prefix + key, "checklist.problem.bad_braces")
             continue
@@ -244,12 +243,7 @@ def _param(raw: dict, name: str, kind: str, prefix: str, checker: Checker):
 
 def parse_rules(data: bytes, file: str = "<rules>") -> RuleSet:
     """Validate the bytes of one rules file; raise RuleFileError listing every problem with its line."""
-    parsed, locator = parse_rule_text(data, file)
-    checker = Checker(file, locator)
-    rules = _validate(parsed, checker)
-    if rules is None:
-        raise RuleFileError(sorted(checker.problems, key=lambda p: p.line))
-    return rules
+    return validate_file(data, file, _validate)
 
 
 def load_rules_file(path: str | os.PathLike) -> RuleSet:
@@ -262,16 +256,10 @@ def builtin_rules() -> RuleSet:
     return load_rules_file(BUILTIN_FILE)
 
 
-def rules_file_from_env() -> Path | None:
-    value = os.environ.get(RULES_FILE_ENV, "").strip()
-    return Path(value).expanduser() if value else None
-
-
 def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
     """The rules in force: the file given, else PARKINSPECT_RULES_FILE, else the built-in file.
     Not cached for a local file: the office may edit it while the app runs."""
-    chosen = Path(path) if path is not None else rules_file_from_env()
-    return load_rules_file(chosen) if chosen is not None else builtin_rules()
+    return file_in_force(path, RULES_FILE_ENV, builtin_rules, load_rules_file)
 
 
 __all__ = ["CHECKS", "KIND", "Rule", "RuleFileError", "RuleSet", "TemplateError", "TemplateProblem", "builtin_rules", "load_rules",

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from forms.i18n import current_language, normalise_language
-from forms.rule_file import Checker, RuleFileError, RuleProblem, parse_rule_text, read_rule_file
+from forms.rule_file import Checker, RuleFileError, RuleProblem, file_in_force, read_rule_file, validate_file
 
 BUILTIN_CRITERIA = Path(__file__).with_name("rulesets") / "star_criteria.toml"
 CRITERIA_ENV = "PARKINSPECT_STAR_CRITERIA"
@@ -163,12 +163,8 @@ def _validate(data: dict, checker: Checker, digest: str) -> StarCriteria | None:
 
 def parse_criteria(data: bytes, file: str = "<criteria>") -> StarCriteria:
     """Validate one criteria file's bytes; RuleFileError listing every problem (file, line, field)."""
-    parsed, locator = parse_rule_text(data, file)
-    checker = Checker(file, locator)
-    criteria = _validate(parsed, checker, hashlib.sha256(data).hexdigest())
-    if criteria is None:
-        raise RuleFileError(sorted(checker.problems, key=lambda p: p.line))
-    return criteria
+    digest = hashlib.sha256(data).hexdigest()
+    return validate_file(data, file, lambda parsed, checker: _validate(parsed, checker, digest))
 
 
 def load_criteria_file(path: str | os.PathLike) -> StarCriteria:
@@ -182,10 +178,7 @@ def builtin_criteria() -> StarCriteria:
 
 def load_criteria(path: str | os.PathLike | None = None) -> StarCriteria:
     """The criteria in force: the file given, else PARKINSPECT_STAR_CRITERIA's, else the built-in ones."""
-    if path is None:
-        value = os.environ.get(CRITERIA_ENV, "").strip()
-        path = Path(value).expanduser() if value else None
-    return builtin_criteria() if path is None else load_criteria_file(path)
+    return file_in_force(path, CRITERIA_ENV, builtin_criteria, load_criteria_file)
 
 
 __all__ = ["SOURCES", "Dimension", "RuleFileError", "RuleProblem", "StarCriteria", "StarItem", "builtin_criteria",
