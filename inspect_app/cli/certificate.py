@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_OK, open_store, print_result
+from inspect_app.cli.common import EXIT_OK, print_result, with_store_writing
 from inspect_app.cli.common import fail as _fail
 
 
@@ -29,17 +29,14 @@ def add_parser(sub) -> None:
 
 
 def run_certificate(args, settings) -> int:
-    from db.errors import UserError
     from inspect_app.services import certificate
     from inspect_app.services.dossier import find_tenant
 
     target = Path(args.output).expanduser()
     if target.suffix.lower() != ".pdf":
         return _fail("certificate.bad_suffix")
-    if not settings.db_path.exists():
-        return _fail("cli.db_missing", db=settings.db_path)
-    store = open_store(settings)
-    try:
+
+    def write(store) -> int:
         tenant = find_tenant(store, args.tenant, args.park)
         content = certificate.write_certificate(store, tenant.id, target, keys_dir=settings.keys_dir,
                                                 lang=settings.language, agency_table=settings.agency,
@@ -50,9 +47,5 @@ def run_certificate(args, settings) -> int:
         print_result(args, payload, t("certificate.cli.done", file=target, name=payload["tenant"],
                                       credit_code=payload["credit_code"]))
         return EXIT_OK
-    except UserError as exc:
-        return _fail(exc.key, **exc.values)
-    except OSError as exc:
-        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
-    finally:
-        store.close()
+
+    return with_store_writing(settings, target, write)

@@ -1,5 +1,6 @@
 """What every `parkinspect` sub-command module shares: the parser class, exit codes, opening the
-store, refusing with a translated message, printing text or JSON, and printing an import report."""
+store, refusing with a translated message, printing text or JSON, a text table, a park with the
+rules file a command reads, and printing an import report."""
 
 from __future__ import annotations
 
@@ -40,6 +41,46 @@ def with_store(settings, work) -> int:
         return fail(error.key, **error.values)
     finally:
         store.close()
+
+
+def with_store_writing(settings, target, work) -> int:
+    """`with_store` for a command that writes `target`: a file the system refuses is named, with why."""
+    try:
+        return with_store(settings, work)
+    except OSError as exc:
+        return fail("cli.write_failed", file=target, reason=exc.strerror or exc)
+
+
+def park_with_rules(args, settings, load, path, invalid_key: str):
+    """(rules, store, park) for a command about one park (`--park`) by a rules file (`load(path)`:
+    the 亩均 method, the star criteria), or an exit code after saying why; the caller closes the store."""
+    # when the command runs, not whenever the parser is built
+    from forms.rule_file import RuleFileError
+    from inspect_app.services.ledger import find_park
+
+    if not settings.db_path.exists():
+        return fail("cli.db_missing", db=settings.db_path)
+    if not args.park:
+        return fail("mujun.cli.need_park")
+    try:
+        rules = load(path)
+    except RuleFileError as exc:
+        return fail(invalid_key, problem=str(exc.problems[0]))
+    store = open_store(settings)
+    park = find_park(store, args.park.strip())
+    if park is None:
+        store.close()
+        return fail("cli.park_missing", code=args.park)
+    return rules, store, park
+
+
+def text_table(headings: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a table for a terminal: columns as wide as their widest cell (CJK counts two)."""
+    from rich.cells import cell_len
+
+    widths = [max(cell_len(row[i]) for row in [headings, *rows]) for i in range(len(headings))]
+    return ["  ".join(cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in [headings, *rows]]
 
 
 def fail(key: str, **values: object) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_OK, open_store, print_result
+from inspect_app.cli.common import EXIT_OK, print_result, with_store_writing
 from inspect_app.cli.common import fail as _fail
 
 
@@ -35,7 +35,6 @@ def _as_json(written) -> dict:
 
 
 def run_dossier(args, settings) -> int:
-    from db.errors import UserError
     from inspect_app.services import dossier
 
     if not args.tenant and not args.park:
@@ -43,12 +42,10 @@ def run_dossier(args, settings) -> int:
     target = Path(args.output).expanduser()
     if args.tenant and target.suffix.lower() != ".pdf":
         return _fail("dossier.error.not_pdf", file=target)
-    if not settings.db_path.exists():
-        return _fail("cli.db_missing", db=settings.db_path)
-    store = open_store(settings)
     office = {"keys_dir": settings.keys_dir, "agency_table": settings.agency, "thresholds": settings.risk_flags,
               "calendar": settings.calendar, "font": settings.pdf_font}
-    try:
+
+    def write(store) -> int:
         if args.tenant:
             tenant = dossier.find_tenant(store, args.tenant, args.park)
             written = dossier.write_dossier(store, tenant.id, target, lang=settings.language, **office)
@@ -60,9 +57,5 @@ def run_dossier(args, settings) -> int:
         print_result(args, {"folder": str(target), "files": [_as_json(w) for w in files]},
                      t("dossier.cli.batch_done", count=len(files), folder=target))
         return EXIT_OK
-    except UserError as exc:
-        return _fail(exc.key, **exc.values)
-    except OSError as exc:
-        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
-    finally:
-        store.close()
+
+    return with_store_writing(settings, target, write)

@@ -285,44 +285,44 @@ def _refusal_text(result) -> str:
     return text
 
 
-def _dossier_text(result) -> str:
-    """An authentic 一企一档: what it is and holds, who signed it."""
+def _generated(d: dict, result) -> str:
+    """When a signed document says it was generated, else when it was signed (China time)."""
     from datetime import datetime
 
-    d = result.dossier
     try:
         generated = local_time(datetime.fromisoformat(d["generated_at"])) if d.get("generated_at") else None
     except ValueError:
         generated = None
-    lines = [t("signing.dossier.authentic", name=_or_dash(d.get("name")), credit_code=_or_dash(d.get("credit_code")),
-               time=generated or local_time(result.signed_at), inspections=d.get("inspections", 0),
-               notices=d.get("notices", 0), hazards=d.get("hazards", 0)),
-             "  " + t("signing.dossier.agency", agency=_or_dash(d.get("agency"))),
+    return generated or local_time(result.signed_at)
+
+
+def _issuer_lines(d: dict, result) -> list[str]:
+    """A signed document's agency and signing device, and since when its key is revoked if it is."""
+    lines = ["  " + t("signing.dossier.agency", agency=_or_dash(d.get("agency"))),
              "  " + t("signing.dossier.signer", device=_or_dash(d.get("signer")),
                       fingerprint=(result.fingerprint or "")[:16])]
     if result.revoked_at is not None:
         lines.append("  " + t("signing.facts.revoked_since", time=local_time(result.revoked_at, seconds=True)))
-    return "\n".join(lines)
+    return lines
+
+
+def _dossier_text(result) -> str:
+    """An authentic 一企一档: what it is and holds, who signed it."""
+    d = result.dossier
+    return "\n".join([t("signing.dossier.authentic", name=_or_dash(d.get("name")),
+                        credit_code=_or_dash(d.get("credit_code")), time=_generated(d, result),
+                        inspections=d.get("inspections", 0), notices=d.get("notices", 0),
+                        hazards=d.get("hazards", 0)),
+                      *_issuer_lines(d, result)])
 
 
 def _certificate_text(result) -> str:
     """An authentic 园区经营信息证明: whose, which park, what it shows, who signed it."""
-    from datetime import datetime
-
     d = result.certificate
-    try:
-        generated = local_time(datetime.fromisoformat(d["generated_at"])) if d.get("generated_at") else None
-    except ValueError:
-        generated = None
-    lines = [t("certificate.verify.authentic", name=_or_dash(d.get("name")), credit_code=_or_dash(d.get("credit_code")),
-               park=_or_dash(d.get("park")), time=generated or local_time(result.signed_at),
-               quarters=d.get("quarters", 0), hazards=d.get("hazards", 0)),
-             "  " + t("signing.dossier.agency", agency=_or_dash(d.get("agency"))),
-             "  " + t("signing.dossier.signer", device=_or_dash(d.get("signer")),
-                      fingerprint=(result.fingerprint or "")[:16])]
-    if result.revoked_at is not None:
-        lines.append("  " + t("signing.facts.revoked_since", time=local_time(result.revoked_at, seconds=True)))
-    return "\n".join(lines)
+    return "\n".join([t("certificate.verify.authentic", name=_or_dash(d.get("name")),
+                        credit_code=_or_dash(d.get("credit_code")), park=_or_dash(d.get("park")),
+                        time=_generated(d, result), quarters=d.get("quarters", 0), hazards=d.get("hazards", 0)),
+                      *_issuer_lines(d, result)])
 
 
 def run_verify(args, settings) -> int:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_OK, Parser, open_store
-from inspect_app.cli.common import fail as _fail
+from inspect_app.cli.common import EXIT_OK, Parser, park_with_rules, text_table
 
 
 def add_parser(sub) -> None:
@@ -44,23 +43,14 @@ def run_mujun_check(args, settings) -> int:
 
 
 def run_mujun(args, settings) -> int:
-    from forms.mujun_method import RuleFileError, load_method
-    from inspect_app.services.ledger import find_park
+    from forms.mujun_method import load_method
     from inspect_app.services.mujun import default_year, mujun_classes
 
-    if not settings.db_path.exists():
-        return _fail("cli.db_missing", db=settings.db_path)
-    if not args.park:
-        return _fail("mujun.cli.need_park")
+    found = park_with_rules(args, settings, load_method, args.method, "mujun.cli.method_invalid")
+    if isinstance(found, int):
+        return found
+    method, store, park = found
     try:
-        method = load_method(args.method)
-    except RuleFileError as exc:
-        return _fail("mujun.cli.method_invalid", problem=str(exc.problems[0]))
-    store = open_store(settings)
-    try:
-        park = find_park(store, args.park.strip())
-        if park is None:
-            return _fail("cli.park_missing", code=args.park)
         year = args.year or default_year(store)
         result = mujun_classes(store, year, park_id=park.id, method=method)
     finally:
@@ -87,7 +77,6 @@ def _json(result) -> dict:
 
 def _text(park, result, *, explain: bool) -> str:
     from forms.catalogues import label
-    from inspect_app.cli.overview import _table
 
     method = result.method
     counts = result.counts()
@@ -99,7 +88,7 @@ def _text(park, result, *, explain: bool) -> str:
     rows = [[row.name, label("scale", row.figures.scale),
              "-" if row.score.score is None else f"{row.score.score:.1f}", row.score.cls or "-",
              row.official_class or "-", row.difference()] for row in result.rows]
-    lines += _table(headings, rows)
+    lines += text_table(headings, rows)
     if explain:
         for row in result.rows:
             lines += ["", f"{row.name}  {row.credit_code}", *(f"  {line}" for line in row.explanation(method))]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_OK, open_store
+from inspect_app.cli.common import EXIT_OK, open_store, text_table
 from inspect_app.cli.common import fail as _fail
 
 
@@ -84,14 +84,6 @@ def _figures_lines(f) -> list[str]:
     ]
 
 
-def _table(headings: list[str], rows: list[list[str]]) -> list[str]:
-    from rich.cells import cell_len
-
-    widths = [max(cell_len(row[i]) for row in [headings, *rows]) for i in range(len(headings))]
-    return ["  ".join(cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in [headings, *rows]]
-
-
 def _county_text(overview) -> str:
     lines = [t("overview.cli.county_title", quarter=overview.quarter.label()), *_figures_lines(overview.county), ""]
     headings = [t(f"overview.cli.col_{key}") for key in
@@ -100,7 +92,7 @@ def _county_text(overview) -> str:
              _number(p.figures.output_per_mu), _share(p.figures.above_output_share),
              f"{p.figures.hazards.open}/{p.figures.hazards.overdue}", f"{p.figures.flags.flagged_tenants:,}"]
             for p in overview.parks]
-    return "\n".join(lines + _table(headings, rows))
+    return "\n".join(lines + text_table(headings, rows))
 
 
 def _park_text(overview) -> str:
@@ -114,7 +106,7 @@ def _park_text(overview) -> str:
              "-" if row.output_change_pct is None else f"{row.output_change_pct:+.1f}%",
              " ".join(flag.label() for flag in row.flags) or "-"]
             for row in overview.tenants]
-    lines += _table(headings, rows)
+    lines += text_table(headings, rows)
     flagged = [row for row in overview.tenants if row.flags]
     if flagged:
         lines += ["", t("overview.cli.explanations")]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, open_store, print_result
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, print_result, with_store_writing
 from inspect_app.cli.common import fail as _fail
 
 
@@ -79,7 +79,6 @@ def run_rules_check(args, settings) -> int:
 
 
 def run_rules_apply(args, settings) -> int:
-    from db.errors import UserError
     from forms.rules import RuleFileError, load_rules
     from inspect_app.services import rules as rule_service
     from inspect_app.services.ledger import find_park
@@ -91,10 +90,8 @@ def run_rules_apply(args, settings) -> int:
     target = Path(args.output).expanduser() if args.output else None
     if target is not None and target.suffix.lower() != ".xlsx":
         return _fail("rules.cli.bad_suffix")
-    if not settings.db_path.exists():
-        return _fail("cli.db_missing", db=settings.db_path)
-    store = open_store(settings)
-    try:
+
+    def apply(store) -> int:
         park = find_park(store, args.park)
         if park is None:
             return _fail("rules.cli.unknown_park", code=args.park)
@@ -114,9 +111,5 @@ def run_rules_apply(args, settings) -> int:
                                for r in found.results]}
         print_result(args, payload, "\n".join(lines))
         return EXIT_OK
-    except UserError as exc:
-        return _fail(exc.key, **exc.values)
-    except OSError as exc:
-        return _fail("cli.write_failed", file=target, reason=exc.strerror or exc)
-    finally:
-        store.close()
+
+    return with_store_writing(settings, target, apply)

@@ -14,8 +14,7 @@ import json
 import sys
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, open_store
-from inspect_app.cli.common import fail as _fail
+from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, park_with_rules, text_table
 
 
 def add_parser(sub) -> None:
@@ -50,23 +49,9 @@ def run_stars_check(args, settings) -> int:
 
 def _criteria_and_park(args, settings):
     """(criteria, store, park) or an exit code after saying why."""
-    from forms.star_criteria import RuleFileError, load_criteria
-    from inspect_app.services.ledger import find_park
+    from forms.star_criteria import load_criteria
 
-    if not settings.db_path.exists():
-        return _fail("cli.db_missing", db=settings.db_path)
-    if not args.park:
-        return _fail("mujun.cli.need_park")
-    try:
-        criteria = load_criteria(args.criteria)
-    except RuleFileError as exc:
-        return _fail("stars.criteria_invalid", problem=str(exc.problems[0]))
-    store = open_store(settings)
-    park = find_park(store, args.park.strip())
-    if park is None:
-        store.close()
-        return _fail("cli.park_missing", code=args.park)
-    return criteria, store, park
+    return park_with_rules(args, settings, load_criteria, args.criteria, "stars.criteria_invalid")
 
 
 def run_stars_set(args, settings) -> int:
@@ -115,14 +100,12 @@ def run_stars(args, settings) -> int:
                                          for d in assessment.dimensions},
                           "items": {s.item.code: s.points for s in assessment.items}}, ensure_ascii=False))
     elif not args.output:
-        from inspect_app.cli.overview import _table
-
         lines = [t("stars.form_title", code=park.code, name=park.name, year=assessment.year),
                  *summary_lines(assessment), ""]
-        lines += _table([t(f"stars.col_{k}") for k in ("dimension", "points", "maximum", "open")],
+        lines += text_table([t(f"stars.col_{k}") for k in ("dimension", "points", "maximum", "open")],
                         [[d.dimension.name(), f"{d.points:.1f}", f"{d.maximum:g}", f"{d.open_points:.1f}"]
                          for d in assessment.dimensions])
-        lines += [""] + _table([t(f"stars.col_{k}") for k in ("code", "dimension", "item", "maximum", "points",
+        lines += [""] + text_table([t(f"stars.col_{k}") for k in ("code", "dimension", "item", "maximum", "points",
                                                               "basis")],
                                [[str(v) for v in row] for row in item_rows(assessment)])
         print("\n".join(lines))
