@@ -60,6 +60,19 @@ def hub_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def loopback_hub(hub_url):
+    """The hub served on loopback, once on SQLite and once on PostgreSQL (`hub_url`); its address
+    in `app.state.base`, for devices that sync with `sync_once(store, hub.state.base, token)`."""
+    from inspect_app.hub.app import create_app  # the hub extra: only tests that serve a hub need it
+
+    app = create_app(hub_url)
+    with serve(app) as url:
+        app.state.base = url
+        yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
 def served_hub(tmp_path):
     from inspect_app.hub.app import create_app  # the hub extra: only tests that serve a hub need it
 

@@ -21,14 +21,13 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from db.models import Park, QuarterlyReport, Tenant
 from forms.mujun import TenantYear, score_tenants
 from forms.mujun_method import builtin_method, parse_method
 from forms.rule_file import RuleFileError
 from inspect_app.cli import main
 from inspect_app.services.mujun import evaluation_year, mujun_classes, tenant_lines
 from inspect_app.services.risk_flags import Quarter
-from tests.conftest import make_credit_code
+from tests.park_figures import add_park, add_report, add_tenant
 
 TEST_METHOD = """\
 id = "test_method"
@@ -72,26 +71,19 @@ def method():
 @pytest.fixture
 def dataset(store):
     with store.transaction() as session:
-        park = Park(code="PH-201", name="亩均园", district="平湖市", street="当湖街道", function_type="manufacturing",
-                    developer_type="government", land_area_mu=20, floor_area_m2=10_000)
-        session.add(park)
-        session.flush()
+        park = add_park(session, "PH-201", "亩均园", land_mu=20, floor_area_m2=10_000)
         tenants = {}
         for n, (name, scale, area, people, official, status) in enumerate([
             ("甲", "above", 2_500, 50, "A", "in_park"), ("乙", "below", 1_000, 10, "C", "in_park"),
             ("丙", "below", 500, 5, None, "in_park"), ("丁", "below", 500, 3, None, "in_park"),
             ("戊", "above", 1_000, 20, "D", "in_park"), ("己", "below", 800, 8, "B", "left"),
         ], start=1):
-            tenant = Tenant(park_id=park.id, name=name, credit_code=make_credit_code(200 + n), rented_area_m2=area,
-                            headcount=people, scale=scale, lease_use="production", efficiency_class=official,
-                            status=status)
-            session.add(tenant)
-            tenants[name] = tenant
+            tenants[name] = add_tenant(session, park, name, 200 + n, area=area, headcount=people, scale=scale,
+                                       efficiency_class=official, status=status)
         session.flush()
 
         def report(name, year, quarter, tax, kwh=None, *, deleted=False):
-            session.add(QuarterlyReport(tenant_id=tenants[name].id, year=year, quarter=quarter, output_value_wan=100,
-                                        tax_wan=tax, electricity_kwh=kwh, deleted=deleted))
+            add_report(session, tenants[name], year, quarter, output=100, tax=tax, kwh=kwh, deleted=deleted)
 
         for quarter in (1, 2, 3, 4):
             report("甲", 2025, quarter, 10, 50_000)

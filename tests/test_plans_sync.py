@@ -17,7 +17,6 @@ from inspect_app.services.office_role import set_role
 from inspect_app.services.plan_tasks import device_tasks, plan_status, start_task_inspection
 from inspect_app.services.plans import PlanInput, create_plan, draw_plan
 from inspect_app.sync.client import sync_once
-from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_inspector, add_park
 
@@ -25,15 +24,9 @@ TODAY = date(2027, 1, 5)
 
 
 @pytest.fixture
-def hub(hub_url):
-    """The hub on loopback, once on SQLite and once on PostgreSQL (tests/sync_fixtures.py `hub_url`)."""
-    from inspect_app.hub.app import create_app
-
-    app = create_app(hub_url)
-    with serve(app) as url:
-        app.state.base = url
-        yield app
-    app.state.engine.dispose()
+def hub(loopback_hub):
+    """The hub on loopback, once on SQLite and once on PostgreSQL (tests/sync_fixtures.py)."""
+    return loopback_hub
 
 
 def test_tasks_reach_only_their_parks_laptop_and_only_the_office_plans(hub, devices):

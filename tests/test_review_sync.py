@@ -23,7 +23,6 @@ from inspect_app.services.notices import issue_rectification_notice
 from inspect_app.services.office_role import set_role
 from inspect_app.sync.client import sync_once
 from tests.conftest import TODAY
-from tests.hub_server import serve
 from tests.pilot import settle
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_park
@@ -31,15 +30,9 @@ from tests.test_notices import AGENCY, FIVE, KEYS_SINCE, NOW
 
 
 @pytest.fixture
-def hub(hub_url):
-    """The hub on loopback, once on SQLite and once on PostgreSQL (tests/sync_fixtures.py `hub_url`)."""
-    from inspect_app.hub.app import create_app
-
-    app = create_app(hub_url)
-    with serve(app) as url:
-        app.state.base = url
-        yield app
-    app.state.engine.dispose()
+def hub(loopback_hub):
+    """The hub on loopback, once on SQLite and once on PostgreSQL (tests/sync_fixtures.py)."""
+    return loopback_hub
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from db.models import Hazard, Park, QuarterlyReport, RectificationItem, StarScore
-from db.models import Tenant as TenantRow
+from db.models import Hazard, RectificationItem, StarScore
 from forms.rule_file import RuleFileError
 from forms.star_criteria import builtin_criteria, parse_criteria
 from inspect_app.cli import main
@@ -26,27 +25,20 @@ from inspect_app.services.mujun import mujun_classes
 from inspect_app.services.park_overview import park_overview
 from inspect_app.services.stars import save_star_score, star_assessment
 from inspect_app.sync.protocol import value_problem
-from tests.conftest import TODAY, make_credit_code
+from tests.conftest import TODAY
+from tests.park_figures import add_park, add_report, add_tenant
 
 
 @pytest.fixture
 def park(store):
     with store.transaction() as session:
-        park = Park(code="PH-301", name="星级园", district="平湖市", street="当湖街道", function_type="manufacturing",
-                    developer_type="government", land_area_mu=10, floor_area_m2=10_000)
-        session.add(park)
-        session.flush()
-        a = TenantRow(park_id=park.id, name="甲", credit_code=make_credit_code(301), rented_area_m2=6_000,
-                      headcount=60, scale="above", lease_use="production")
-        b = TenantRow(park_id=park.id, name="乙", credit_code=make_credit_code(302), rented_area_m2=2_000,
-                      headcount=20, scale="below", lease_use="production")
-        session.add_all([a, b])
+        park = add_park(session, "PH-301", "星级园", land_mu=10, floor_area_m2=10_000)
+        a = add_tenant(session, park, "甲", 301, area=6_000, headcount=60, scale="above")
+        b = add_tenant(session, park, "乙", 302, area=2_000, headcount=20, scale="below")
         session.flush()
         for quarter in (1, 2, 3):
-            session.add(QuarterlyReport(tenant_id=a.id, year=2026, quarter=quarter, output_value_wan=900,
-                                        tax_wan=40, electricity_kwh=100_000))
-            session.add(QuarterlyReport(tenant_id=b.id, year=2025, quarter=quarter + 1, output_value_wan=50,
-                                        tax_wan=1, electricity_kwh=10_000))
+            add_report(session, a, 2026, quarter, output=900, tax=40, kwh=100_000)
+            add_report(session, b, 2025, quarter + 1, output=50, tax=1, kwh=10_000)
         for status, severity, deadline in (("closed", "general", TODAY), ("closed", "general", TODAY),
                                            ("closed", "major", TODAY), ("open", "major", TODAY - timedelta(days=3))):
             hazard = Hazard(park_id=park.id, tenant_id=a.id, location="1号楼", description="隐患", severity=severity,
