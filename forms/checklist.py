@@ -171,14 +171,7 @@ def _validate(data: dict, checker: LineChecker, digest: str) -> ChecklistTemplat
     loc = checker.locator
     checker.keys(data, {**TOP_KEYS, **TOP_OPTIONAL}, TOP_KEYS, "", loc.top_line, loc.top_anchor())
 
-    template_id = checker.text(data, "id", "id", loc.top_line("id"))
-    if template_id is not None and not ID_PATTERN.fullmatch(template_id):
-        checker.add(loc.top_line("id"), "id", "bad_id", value=template_id)
-    version = checker.text(data, "version", "version", loc.top_line("version"))
-    if version is not None and not VERSION_PATTERN.fullmatch(version):
-        checker.add(loc.top_line("version"), "version", "bad_version", value=version)
-    title_zh = checker.text(data, "title_zh", "title_zh", loc.top_line("title_zh"))
-    title_en = checker.text(data, "title_en", "title_en", loc.top_line("title_en"))
+    template_id, version, title_zh, title_en = checker.identity(data, ID_PATTERN)
     kind = checker.choice(data, "kind", "kind", loc.top_line("kind"), KINDS)
     applies_to = _applies_to(data, checker)
     legal_basis = _legal_basis(data, checker)

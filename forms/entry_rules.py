@@ -22,7 +22,7 @@ from pathlib import Path
 
 from forms.applicant import INDUSTRY_CODE, Applicant
 from forms.catalogues import FIRE_HAZARD_CLASSES
-from forms.checklist import ID_PATTERN, VERSION_PATTERN, TemplateError
+from forms.checklist import ID_PATTERN, TemplateError
 from forms.i18n import current_language, normalise_language
 from forms.rule_file import LineChecker, file_in_force, message_placeholders, read_rule_file, validate_file
 from forms.rules import CODE_PATTERN
@@ -179,14 +179,7 @@ def _validate(data: dict, checker: LineChecker) -> EntryRules | None:
     kind = checker.text(data, "kind", "kind", loc.top_line("kind"))
     if kind is not None and kind != KIND:
         checker.add(loc.top_line("kind"), "kind", "bad_choice", value=kind, choices=KIND)
-    rules_id = checker.text(data, "id", "id", loc.top_line("id"))
-    if rules_id is not None and not ID_PATTERN.fullmatch(rules_id):
-        checker.add(loc.top_line("id"), "id", "bad_id", value=rules_id)
-    version = checker.text(data, "version", "version", loc.top_line("version"))
-    if version is not None and not VERSION_PATTERN.fullmatch(version):
-        checker.add(loc.top_line("version"), "version", "bad_version", value=version)
-    title_zh = checker.text(data, "title_zh", "title_zh", loc.top_line("title_zh"))
-    title_en = checker.text(data, "title_en", "title_en", loc.top_line("title_en"))
+    rules_id, version, title_zh, title_en = checker.identity(data, ID_PATTERN)
     raw_rules = checker.typed(data, "rules", "table_list", "rules", loc.top_line("rules"))
     if raw_rules is not None and not raw_rules:
         checker.add(loc.top_line("rules"), "rules", "no_rules")

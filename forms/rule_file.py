@@ -409,3 +409,16 @@ class LineChecker:
             self.add(line, field, "bad_choice", value=value, choices=", ".join(choices))
             return None
         return value
+
+    def identity(self, data: dict, id_pattern: re.Pattern) -> tuple[str | None, str | None, str | None, str | None]:
+        """The file's id, version and titles (zh, en), each checked at its line; None where refused."""
+        loc = self.locator
+        file_id = self.text(data, "id", "id", loc.top_line("id"))
+        if file_id is not None and not id_pattern.fullmatch(file_id):
+            self.add(loc.top_line("id"), "id", "bad_id", value=file_id)
+        version = self.text(data, "version", "version", loc.top_line("version"))
+        if version is not None and not VERSION_PATTERN.fullmatch(version):
+            self.add(loc.top_line("version"), "version", "bad_version", value=version)
+        title_zh = self.text(data, "title_zh", "title_zh", loc.top_line("title_zh"))
+        title_en = self.text(data, "title_en", "title_en", loc.top_line("title_en"))
+        return file_id, version, title_zh, title_en

@@ -74,6 +74,15 @@ def park_with_rules(args, settings, load, path, invalid_key: str):
     return rules, store, park
 
 
+def add_check_parser(commands, prefix: str, handler) -> None:
+    """`<command> check FILE [--json]` under `commands` (the same as `rules check FILE` for one kind
+    of rules file); its words `<prefix>.cli.check_help` and `<prefix>.cli.check_file`."""
+    check = commands.add_parser("check", help=t(f"{prefix}.cli.check_help"), description=t(f"{prefix}.cli.check_help"))
+    check.add_argument("file", help=t(f"{prefix}.cli.check_file"))
+    check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    check.set_defaults(handler=handler)
+
+
 def text_table(headings: list[str], rows: list[list[str]]) -> list[str]:
     """The lines of a table for a terminal: columns as wide as their widest cell (CJK counts two)."""
     from rich.cells import cell_len

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_OK, Parser, park_with_rules, text_table
+from inspect_app.cli.common import EXIT_OK, Parser, add_check_parser, park_with_rules, text_table
 
 
 def add_parser(sub) -> None:
@@ -29,10 +29,7 @@ def add_parser(sub) -> None:
     mujun.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     mujun.set_defaults(handler=run_mujun)
     mujun_sub = mujun.add_subparsers(dest="mujun_command", parser_class=Parser)
-    check = mujun_sub.add_parser("check", help=t("mujun.cli.check_help"), description=t("mujun.cli.check_help"))
-    check.add_argument("file", help=t("mujun.cli.check_file"))
-    check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
-    check.set_defaults(handler=run_mujun_check)
+    add_check_parser(mujun_sub, "mujun", run_mujun_check)
 
 
 def run_mujun_check(args, settings) -> int:

@@ -14,7 +14,14 @@ import json
 import sys
 
 from forms.i18n import t
-from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, park_with_rules, text_table
+from inspect_app.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    Parser,
+    add_check_parser,
+    park_with_rules,
+    text_table,
+)
 
 
 def add_parser(sub) -> None:
@@ -26,10 +33,7 @@ def add_parser(sub) -> None:
     stars.add_argument("--json", action="store_true", help=t("cli.opt_json"))
     stars.set_defaults(handler=run_stars)
     stars_sub = stars.add_subparsers(dest="stars_command", parser_class=Parser)
-    check = stars_sub.add_parser("check", help=t("stars.cli.check_help"), description=t("stars.cli.check_help"))
-    check.add_argument("file", help=t("stars.cli.check_file"))
-    check.add_argument("--json", action="store_true", help=t("cli.opt_json"))
-    check.set_defaults(handler=run_stars_check)
+    add_check_parser(stars_sub, "stars", run_stars_check)
     put = stars_sub.add_parser("set", help=t("stars.cli.set_help"), description=t("stars.cli.set_help"))
     put.add_argument("--park", metavar="CODE", required=True, help=t("cli.opt_park"))
     put.add_argument("--year", type=int, metavar="YYYY", help=t("stars.cli.opt_year"))
