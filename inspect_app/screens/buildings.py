@@ -18,6 +18,7 @@ from forms.catalogues import label
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import TENANT, AppScreen
+from inspect_app.screens.building_form import BuildingFormScreen
 from inspect_app.services.buildings import BuildingRow, list_buildings, tenants_per_building
 from inspect_app.widgets.fit_table import FitDataTable
 
@@ -121,8 +122,6 @@ class BuildingsScreen(AppScreen):
             self._open_form(row.id)
 
     def _open_form(self, building_id: str | None) -> None:
-        from inspect_app.screens.building_form import BuildingFormScreen
-
         screen = BuildingFormScreen(park_id=self.park_id, park_label=self.park_label, building_id=building_id)
         self.app.push_screen(screen, lambda saved: self.reload(keep=saved) if saved else None)
 

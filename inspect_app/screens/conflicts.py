@@ -16,6 +16,14 @@ from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app.screens.base import ALL_KINDS, AppScreen
+from inspect_app.screens.duplicates import DuplicatesScreen
+from inspect_app.services.conflicts import (
+    dismiss_conflict,
+    rejected_changes,
+    restore_losing_value,
+    set_aside_changes,
+    unresolved_conflicts,
+)
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 
@@ -56,8 +64,6 @@ class ConflictsScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="conflicts")
     def load(self) -> None:
-        from inspect_app.services.conflicts import unresolved_conflicts
-
         conflicts = unresolved_conflicts(self.app.store)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, conflicts)
@@ -93,8 +99,6 @@ class ConflictsScreen(AppScreen):
 
     @work(thread=True, group="conflicts-write")
     def _settle(self, conflict, *, restore: bool) -> None:
-        from inspect_app.services.conflicts import dismiss_conflict, restore_losing_value
-
         try:
             if restore:
                 restore_losing_value(self.app.store, conflict.id)
@@ -132,8 +136,6 @@ class ConflictsScreen(AppScreen):
         self.app.push_screen(SetAsideChangesScreen())
 
     def action_duplicates(self) -> None:
-        from inspect_app.screens.duplicates import DuplicatesScreen
-
         self.app.push_screen(DuplicatesScreen())
 
     def action_back(self) -> None:
@@ -161,8 +163,6 @@ class RejectedChangesScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="rejected")
     def load(self) -> None:
-        from inspect_app.services.conflicts import rejected_changes
-
         rejected = rejected_changes(self.app.store)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, rejected)
@@ -204,8 +204,6 @@ class SetAsideChangesScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="set-aside")
     def load(self) -> None:
-        from inspect_app.services.conflicts import set_aside_changes
-
         changes = set_aside_changes(self.app.store)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, changes)

@@ -19,6 +19,8 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, INSPECTION, TENANT, AppScreen
+from inspect_app.screens.start_inspection import begin_inspection
+from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.services.lookback import DueRow, due_list, due_reason_text, sort_due
 
 NAME_WIDTH = 18  # cells; the name's end tells tenants of one park apart, the detail line has it whole
@@ -126,15 +128,11 @@ class DueScreen(AppScreen):
         self.action_open_tenant()
 
     def action_open_tenant(self) -> None:
-        from inspect_app.screens.tenant_form import TenantFormScreen
-
         row = self._selected()
         if row is not None:
             self.app.push_screen(TenantFormScreen(park_id=row.park_id, tenant_id=row.tenant_id))
 
     def action_inspect(self) -> None:
-        from inspect_app.screens.start_inspection import begin_inspection
-
         row = self._selected()
         if row is None:
             self.notify(t("tui.start_inspection.no_tenant"), severity="warning")

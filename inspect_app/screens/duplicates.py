@@ -15,6 +15,8 @@ from textual.worker import get_current_worker
 
 from forms.i18n import t
 from inspect_app.screens.base import ALL_KINDS, AppScreen
+from inspect_app.screens.confirm import ConfirmScreen
+from inspect_app.services.duplicates import mark_distinct, merge_tenants, possible_duplicates
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 
@@ -49,8 +51,6 @@ class DuplicatesScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="duplicates")
     def load(self) -> None:
-        from inspect_app.services.duplicates import possible_duplicates
-
         pairs = possible_duplicates(self.app.store, self.park_id)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, pairs)
@@ -93,8 +93,6 @@ class DuplicatesScreen(AppScreen):
         event.stop()  # Enter does nothing by itself: merging is a deliberate key
 
     def action_merge(self, keep_index: int) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         pair = self._selected()
         if pair is None:
             return
@@ -114,8 +112,6 @@ class DuplicatesScreen(AppScreen):
     @work(thread=True, group="duplicates-write")
     def _write(self, *, names: tuple[str, str], merge: tuple[str, str] | None = None,
                distinct: tuple[str, str] | None = None) -> None:
-        from inspect_app.services.duplicates import mark_distinct, merge_tenants
-
         try:
             if merge is not None:
                 result = merge_tenants(self.app.store, *merge)

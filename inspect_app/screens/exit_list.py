@@ -18,8 +18,10 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, QUARTERLY, TENANT, AppScreen
+from inspect_app.screens.export_path import ExportPathScreen
 from inspect_app.services import exit_list
 from inspect_app.services.errors import UserError
+from inspect_app.services.notices import default_export_folder
 from inspect_app.services.risk_flags import Quarter
 
 NAME_WIDTH = 20
@@ -130,9 +132,6 @@ class ExitListScreen(AppScreen):
         self.reload()
 
     def action_export(self) -> None:
-        from inspect_app.screens.export_path import ExportPathScreen
-        from inspect_app.services.notices import default_export_folder
-
         default = default_export_folder() / f"{t('tui.exit.file_name', quarter=str(self.quarter))}.xlsx"
 
         def chosen(path: Path | None) -> None:

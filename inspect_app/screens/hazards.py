@@ -23,6 +23,14 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, NOTICE, TENANT, AppScreen
+from inspect_app.screens.export_path import ExportPathScreen
+from inspect_app.screens.issue_notice import IssueNoticeScreen
+from inspect_app.screens.notices import NoticesScreen
+from inspect_app.screens.photo_viewer import PhotoViewerScreen
+from inspect_app.screens.rectification import RectificationScreen
+from inspect_app.screens.reinspection import ReinspectionScreen
+from inspect_app.services.attachments import hazard_files
+from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     HAZARD_VIEW_STATUSES,
     UNRESOLVED,
@@ -31,8 +39,10 @@ from inspect_app.services.hazards import (
     list_hazards,
     park_choices,
 )
+from inspect_app.services.hazards_export import default_export_folder, default_export_name, export_hazards
 from inspect_app.services.lookback import repeat_line
 from inspect_app.services.notice_review import hazard_notes
+from inspect_app.services.notices import inspection_notices
 from inspect_app.widgets.fit_table import FitDataTable
 
 PAGE_SIZE = 100
@@ -334,15 +344,11 @@ class HazardsScreen(AppScreen):
         self.action_open_hazard()
 
     def action_open_hazard(self) -> None:
-        from inspect_app.screens.rectification import RectificationScreen
-
         row = self.selected()
         if row is not None:
             self.app.push_screen(RectificationScreen(row.id))
 
     def action_reinspect(self) -> None:
-        from inspect_app.screens.reinspection import ReinspectionScreen
-
         row = self.selected()
         if row is not None:
             self.app.push_screen(ReinspectionScreen(row.id))
@@ -359,10 +365,6 @@ class HazardsScreen(AppScreen):
     def action_issue_notice(self) -> None:
         """The notice of the highlighted hazard's inspection: the documents issued from it (the
         notice list filtered to them), or, when none is yet, the issue screen for its hazards."""
-        from inspect_app.screens.issue_notice import IssueNoticeScreen
-        from inspect_app.screens.notices import NoticesScreen
-        from inspect_app.services.notices import inspection_notices
-
         row = self.selected()
         if row is None:
             return
@@ -378,9 +380,6 @@ class HazardsScreen(AppScreen):
 
     def action_view_photos(self) -> None:
         """The photos of the hazard under the cursor: its item's from the inspection, then its own."""
-        from inspect_app.screens.photo_viewer import PhotoViewerScreen
-        from inspect_app.services.attachments import hazard_files
-
         row = self.selected()
         if row is None:
             return
@@ -392,8 +391,6 @@ class HazardsScreen(AppScreen):
 
     def action_notices(self) -> None:
         """The issued documents of the park the view is filtered to (or of all parks)."""
-        from inspect_app.screens.notices import NoticesScreen
-
         park = next((f"{code} {name}" for park_id, code, name in self.parks or []
                      if park_id == self.query_state.park_id), None)
         self.app.push_screen(NoticesScreen(self.query_state.park_id, park_label=park))
@@ -401,9 +398,6 @@ class HazardsScreen(AppScreen):
     # --- export what the filters show -------------------------------------------------------
 
     def action_export(self) -> None:
-        from inspect_app.screens.export_path import ExportPathScreen
-        from inspect_app.services.hazards_export import default_export_folder, default_export_name
-
         default = default_export_folder() / default_export_name(self.app.today)
         query = replace(self.query_state, offset=0, today=self.app.today,
                                    calendar=self.app.settings.calendar)
@@ -412,9 +406,6 @@ class HazardsScreen(AppScreen):
 
     @work(thread=True, group="hazards-export")
     def export(self, path, query: HazardQuery) -> None:
-        from inspect_app.services.errors import UserError
-        from inspect_app.services.hazards_export import export_hazards
-
         self.app.call_from_thread(self.notify, t("tui.hazards_export.exporting"))
         try:
             rows = export_hazards(self.app.store, path, query)

@@ -27,13 +27,18 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from forms import china_time
 from forms.catalogues import label, labels
 from forms.checklist import find_template
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.bindings import focus_now
+from inspect_app.screens import rectification
 from inspect_app.screens.base import HAZARD, INSPECTION, AppScreen
+from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.screens.inspection_summary import InspectionSummary, InspectionSummaryScreen, NewHazard
+from inspect_app.screens.photo_picker import PhotoPickerScreen
+from inspect_app.screens.photo_viewer import PhotoViewerScreen
 from inspect_app.services.attachments import files_of
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import get_hazard
@@ -46,6 +51,7 @@ from inspect_app.services.inspections import (
     pass_remaining,
     record_outcome,
 )
+from inspect_app.services.ledger import get_tenant
 from inspect_app.services.lookback import previous_line, previous_results
 
 OWNER_TABLE = "check_result"
@@ -247,7 +253,6 @@ class InspectionScreen(AppScreen[None]):
         fields = {item.code: item.ledger_field for item in template.items if item.ledger_field} if template else {}
         if not fields or view.tenant_id is None:
             return {}
-        from inspect_app.services.ledger import get_tenant
 
         tenant = get_tenant(self.app.store, view.tenant_id)
         return {code: _ledger_text(field, getattr(tenant, field, None)) for code, field in fields.items()}
@@ -318,8 +323,6 @@ class InspectionScreen(AppScreen[None]):
             self._show_status()
 
     def action_pass_remaining(self) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         remaining = sum(r.outcome is None for r in self.results)
         if not remaining:
             self._show_status(t("tui.inspection.nothing_remaining"))
@@ -344,8 +347,6 @@ class InspectionScreen(AppScreen[None]):
     # --- photos -------------------------------------------------------------------------------
 
     def action_pick_photos(self) -> None:
-        from inspect_app.screens.photo_picker import PhotoPickerScreen
-
         index = self._current()
         if index is None or self.editing is not None:
             return
@@ -359,8 +360,6 @@ class InspectionScreen(AppScreen[None]):
         self.app.push_screen(PhotoPickerScreen(OWNER_TABLE, result.id, f"[{result.code}] {result.text}"), picked)
 
     def action_view_photos(self) -> None:
-        from inspect_app.screens.photo_viewer import PhotoViewerScreen
-
         index = self._current()
         if index is None or self.editing is not None:
             return
@@ -456,9 +455,6 @@ class InspectionScreen(AppScreen[None]):
 
     def action_discard(self) -> None:
         """Throw this unfinished inspection away, after a confirm naming the subject and its day."""
-        from forms import china_time
-        from inspect_app.screens.confirm import ConfirmScreen
-
         if self.editing is not None:
             return
         started = china_time.local(self.view.started_at).date().isoformat() if self.view.started_at else "?"
@@ -507,7 +503,6 @@ def open_rectification(app, hazard_ids: list[str]) -> None:
     if importlib.util.find_spec("inspect_app.screens.rectification") is None:
         app.notify(t("tui.inspection_summary.five_unavailable"), severity="warning", timeout=6)
         return
-    from inspect_app.screens import rectification
 
     # Given the whole list, the form walks the new hazards one after the other (Ctrl+N).
     app.push_screen(rectification.RectificationScreen(hazard_ids[0], hazard_ids))

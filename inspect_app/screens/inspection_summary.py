@@ -24,6 +24,8 @@ from textual.widgets import Button, Input, Static
 from forms.catalogues import label
 from forms.i18n import t
 from inspect_app.screens.base import AppModalScreen
+from inspect_app.screens.deadlines import DeadlinesScreen
+from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import set_accompanied_by
 from inspect_app.widgets.form_row import FormRow
@@ -110,8 +112,6 @@ class InspectionSummaryScreen(AppModalScreen[str]):
 
     def action_deadlines(self) -> None:
         """One deadline for every new hazard (a date or +N days); the lines show it at once."""
-        from inspect_app.screens.deadlines import DeadlinesScreen
-
         if not self.summary.hazards:
             return
 
@@ -165,16 +165,12 @@ class InspectionSummaryScreen(AppModalScreen[str]):
     def action_issue_record(self) -> None:
         """The 检查记录 of this inspection, on top of this summary, with the accompanying person
         as typed here."""
-        from inspect_app.screens.issue_notice import IssueNoticeScreen
-
         if self.summary.inspection_id and self.save_accompanied():
             self.app.push_screen(IssueNoticeScreen.record(self.summary.inspection_id))
 
     def action_issue_notice(self) -> None:
         """The notice for the new hazards, on top of this summary: before the 五落实 are agreed its
         preview says what is missing; the summary stays for going on to them."""
-        from inspect_app.screens.issue_notice import IssueNoticeScreen
-
         if self.summary.hazards:
             self.app.push_screen(IssueNoticeScreen([h.id for h in self.summary.hazards]))
 

@@ -28,6 +28,8 @@ from forms import china_time
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, NOTICE, AppScreen
+from inspect_app.screens.confirm import ConfirmScreen
+from inspect_app.screens.notices import NoticeServiceScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import HazardRow, ensure_ready_for_notice, get_hazard
 from inspect_app.services.notice_drafts import (
@@ -347,8 +349,6 @@ class IssueNoticeScreen(AppScreen[str | None]):
         self.say(t("tui.review.submitted"))
 
     def offer_key(self, directory: Path) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         def answered(yes: bool | None) -> None:
             if not yes:
                 self.say(t("tui.notice.key_declined"), warning=True)
@@ -359,7 +359,7 @@ class IssueNoticeScreen(AppScreen[str | None]):
         self.app.push_screen(ConfirmScreen(t("tui.notice.key_confirm", directory=str(directory))), answered)
 
     def create_key(self, directory: Path) -> bool:
-        from inspect_app.services.keys import create_key_or_refuse
+        from inspect_app.services.keys import create_key_or_refuse  # cryptography: not before it is needed
 
         try:
             create_key_or_refuse(self.app.store, directory, organisation=self.agency.name or None)
@@ -446,8 +446,6 @@ class IssueNoticeScreen(AppScreen[str | None]):
 
     def action_serve(self) -> None:
         """Record the service (送达) of the notice just issued."""
-        from inspect_app.screens.notices import NoticeServiceScreen
-
         if self.issued is not None:
             self.app.push_screen(NoticeServiceScreen(self.issued.number))
 

@@ -25,10 +25,26 @@ from textual.worker import get_current_worker
 
 from forms.catalogues import RISK_POINTS, SCALES, label, labels
 from forms.i18n import t
+from forms.rules import TemplateError
 from inspect_app import formatting
 from inspect_app.bindings import focus_now
 from inspect_app.screens.base import HAZARD, INSPECTION, TENANT, AppScreen
+from inspect_app.screens.buildings import BuildingsScreen
+from inspect_app.screens.due import DueScreen
+from inspect_app.screens.entry import EntryScreen
+from inspect_app.screens.exit_list import ExitListScreen
+from inspect_app.screens.ledger_import import LedgerImportScreen
+from inspect_app.screens.overview import CountyOverviewScreen, ParkOverviewScreen
+from inspect_app.screens.quarterly import QuarterlyScreen
+from inspect_app.screens.rule_results import RuleResultsScreen
+from inspect_app.screens.start_inspection import begin_inspection
+from inspect_app.screens.tenant_form import TenantFormScreen
+from inspect_app.screens.tenant_leaving import TenantLeavingScreen
+from inspect_app.services import dossier
+from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import LedgerQuery, LedgerRow, get_park, get_tenant, ledger_page
+from inspect_app.services.notices import default_export_folder
+from inspect_app.services.rules import apply_rules, hazard_from_result, tenant_results
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
@@ -194,9 +210,6 @@ class LedgerScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="ledger-rules")
     def load_rules(self) -> None:
-        from forms.rules import TemplateError
-        from inspect_app.services.rules import apply_rules
-
         try:
             grouped = apply_rules(self.app.store, self.park_id).by_tenant()
         except TemplateError:  # the office's rules file (PARKINSPECT_RULES_FILE) cannot be used
@@ -345,8 +358,6 @@ class LedgerScreen(AppScreen):
         self._open_form(None)
 
     def _open_form(self, tenant_id: str | None) -> None:
-        from inspect_app.screens.tenant_form import TenantFormScreen
-
         screen = TenantFormScreen(park_id=self.park_id, tenant_id=tenant_id)
         self.app.push_screen(screen, lambda saved_id: self._tenant_saved(saved_id, added=tenant_id is None))
 
@@ -366,8 +377,6 @@ class LedgerScreen(AppScreen):
         self.reload(keep_tenant=saved_id)
 
     def action_mark_left(self) -> None:
-        from inspect_app.screens.tenant_leaving import TenantLeavingScreen
-
         if self._not_loaded_yet(self.action_mark_left):
             return
         row = self._selected()
@@ -382,8 +391,6 @@ class LedgerScreen(AppScreen):
 
     def action_inspect(self) -> None:
         """Inspect the selected tenant: resume its unfinished inspection, or start one."""
-        from inspect_app.screens.start_inspection import begin_inspection
-
         if self._not_loaded_yet(self.action_inspect):
             return
         row = self._selected()
@@ -400,14 +407,10 @@ class LedgerScreen(AppScreen):
 
     def action_overview(self) -> None:
         """This park's overview (figures, tenants' classes and risk flags); the county's from a county-wide search."""
-        from inspect_app.screens.overview import CountyOverviewScreen, ParkOverviewScreen
-
         self.app.push_screen(ParkOverviewScreen(self.park_id) if self.park_id else CountyOverviewScreen())
 
     def action_buildings(self) -> None:
         """The park's buildings: the figures (design class, floors, manager …) the rules compare with."""
-        from inspect_app.screens.buildings import BuildingsScreen
-
         if self.park_id is None:
             self.notify(t("tui.buildings.needs_park"), severity="warning")
             return
@@ -417,10 +420,6 @@ class LedgerScreen(AppScreen):
         """The highlighted tenant's result of a county rule as a hazard, the rule's article its legal
         basis; with several results a chooser asks which. Results are evaluated afresh for the
         tenant's park, so a hazard is never made from a result the ledger no longer has."""
-        from forms.rules import TemplateError
-        from inspect_app.screens.rule_results import RuleResultsScreen
-        from inspect_app.services.rules import tenant_results
-
         if self._not_loaded_yet(self.action_rule_hazard):
             return
         row = self._selected()
@@ -442,9 +441,6 @@ class LedgerScreen(AppScreen):
                                  lambda code: self._make_rule_hazard(park_id, chosen[code]) if code else None)
 
     def _make_rule_hazard(self, park_id: str, result) -> None:
-        from inspect_app.services.errors import UserError
-        from inspect_app.services.rules import hazard_from_result
-
         try:
             hazard_from_result(self.app.store, park_id, result.tenant_id, result.rule.code, today=self.app.today)
         except UserError as exc:
@@ -455,13 +451,9 @@ class LedgerScreen(AppScreen):
 
     def action_due(self) -> None:
         """This park's tenants due for inspection (every park's from a county-wide search)."""
-        from inspect_app.screens.due import DueScreen
-
         self.app.push_screen(DueScreen(self.park_id, park_label=self.park_label))
 
     def action_import_ledger(self) -> None:
-        from inspect_app.screens.ledger_import import LedgerImportScreen
-
         if self.park_id is None:
             self.notify(t("tui.ledger_import.needs_park"), severity="warning")
             return
@@ -470,8 +462,6 @@ class LedgerScreen(AppScreen):
                              lambda written: self.reload() if written else None)
 
     def action_quarterly(self) -> None:
-        from inspect_app.screens.quarterly import QuarterlyScreen
-
         if self.park_id is None:
             self.notify(t("tui.quarterly.needs_park"), severity="warning")
             return
@@ -479,8 +469,6 @@ class LedgerScreen(AppScreen):
 
     def action_entry(self) -> None:
         """Screen an applicant for this park (入园审查)."""
-        from inspect_app.screens.entry import EntryScreen
-
         if self.park_id is None:
             self.notify(t("tui.entry.needs_park"), severity="warning")
         else:
@@ -488,8 +476,6 @@ class LedgerScreen(AppScreen):
 
     def action_exit_list(self) -> None:
         """This park's exit list of the last complete quarter (腾退名单)."""
-        from inspect_app.screens.exit_list import ExitListScreen
-
         if self.park_id is None:
             self.notify(t("tui.entry.needs_park"), severity="warning")
         else:
@@ -507,9 +493,6 @@ class LedgerScreen(AppScreen):
     @work(thread=True, group="dossier")
     def _write_dossier(self, tenant_id: str) -> None:
         # Rendering and signing take a moment: in a thread, so the ledger keeps answering keys.
-        from inspect_app.services import dossier
-        from inspect_app.services.errors import UserError
-        from inspect_app.services.notices import default_export_folder
 
         try:
             tenant = get_tenant(self.app.store, tenant_id)

@@ -24,6 +24,8 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import TENANT, AppScreen
+from inspect_app.screens.confirm import ConfirmScreen
+from inspect_app.screens.import_default import ImportDefaultScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import (
     DEFAULTABLE_FIELDS,
@@ -286,8 +288,6 @@ class LedgerImportScreen(AppScreen[bool]):
         return [name for name in DEFAULTABLE_FIELDS if name not in mapped]
 
     def action_defaults(self) -> None:
-        from inspect_app.screens.import_default import ImportDefaultScreen
-
         if self.sheet is None or self.busy:
             self.notify(t("tui.ledger_import.defaults_need_file"), severity="warning")
             return
@@ -311,8 +311,6 @@ class LedgerImportScreen(AppScreen[bool]):
     # --- import -------------------------------------------------------------------------------
 
     def action_import(self, skip_invalid: bool) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         report = self.report
         if self.busy or self.sheet is None or report is None:
             self.notify(t("tui.ledger_import.nothing_to_import"), severity="warning")

@@ -32,6 +32,7 @@ from inspect_app.services.notice_service import (
     record_service,
     service_text,
 )
+from inspect_app.services.notices import default_export_folder, export_notices
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.yes_no_box import YesNoBox
@@ -135,8 +136,6 @@ class NoticesScreen(AppScreen):
         self.app.push_screen(NoticeServiceScreen(row.number))
 
     def action_export(self) -> None:
-        from inspect_app.services.notices import default_export_folder, export_notices
-
         row = self.selected()
         if row is None:
             return

@@ -25,8 +25,13 @@ from textual.worker import get_current_worker
 
 from forms.catalogues import label
 from forms.i18n import t
+from forms.rules import TemplateError
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, NOTICE, QUARTERLY, SETTINGS, TENANT, AppModalScreen, AppScreen
+from inspect_app.screens.export_path import ExportPathScreen
+from inspect_app.screens.stars import StarScreen
+from inspect_app.services.errors import UserError
+from inspect_app.services.hazards_export import default_export_folder
 from inspect_app.services.mujun import tenant_lines
 from inspect_app.services.park_overview import (
     FLAG_KINDS,
@@ -39,6 +44,8 @@ from inspect_app.services.park_overview import (
     county_overview,
     park_overview,
 )
+from inspect_app.services.quarterly_report import SUFFIXES, default_report_name, write_quarterly_report
+from inspect_app.services.rules import results_per_park
 from inspect_app.widgets.fit_table import FitDataTable
 
 BAR_WIDTH = 8
@@ -171,9 +178,6 @@ class OverviewScreenBase(AppScreen):
 
     @work(thread=True, exclusive=True, group="overview-rules")
     def load_rules(self) -> None:
-        from forms.rules import TemplateError
-        from inspect_app.services.rules import results_per_park
-
         try:
             counts = results_per_park(self.app.store, park_id=self.rules_park())
         except TemplateError:  # an unusable rules file: no counts rather than wrong ones (the ledger says why)
@@ -222,10 +226,6 @@ class OverviewScreenBase(AppScreen):
         return None, None
 
     def action_report(self) -> None:
-        from inspect_app.screens.export_path import ExportPathScreen
-        from inspect_app.services.hazards_export import default_export_folder
-        from inspect_app.services.quarterly_report import SUFFIXES, default_report_name
-
         if self.quarter is None:  # still loading
             return
         park_id, park_code = self.report_target()
@@ -237,9 +237,6 @@ class OverviewScreenBase(AppScreen):
 
     @work(thread=True, group="overview-report")
     def write_report(self, path, park_id: str | None, quarter: Quarter) -> None:
-        from inspect_app.services.errors import UserError
-        from inspect_app.services.quarterly_report import write_quarterly_report
-
         self.app.call_from_thread(self.notify, t("tui.report.writing"))
         try:
             settings = self.app.settings
@@ -484,8 +481,6 @@ class ParkOverviewScreen(OverviewScreenBase):
 
     def action_stars(self) -> None:
         """The park's star-rating self-assessment, its automatic figures the ones shown here."""
-        from inspect_app.screens.stars import StarScreen
-
         self.app.push_screen(StarScreen(self.park_id))
 
     def palette_commands(self):

@@ -136,7 +136,7 @@ class ParkListScreen(AppScreen):
 
     def action_inspect(self) -> None:
         """Inspect the selected park's common areas: resume the unfinished inspection, or start one."""
-        from inspect_app.screens.start_inspection import begin_inspection
+        from inspect_app.screens.start_inspection import begin_inspection  # loads the ORM: not at start-up
 
         park = self._selected()
         if park is None:

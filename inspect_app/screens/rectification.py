@@ -41,7 +41,11 @@ from forms.errors import field_messages
 from forms.i18n import t
 from forms.rectification import MAX_FUNDS_YUAN, HazardInput, RectificationInput, missing_implementations
 from inspect_app import formatting
+from inspect_app.screens.audit import AuditScreen
 from inspect_app.screens.base import HAZARD, AppScreen
+from inspect_app.screens.confirm import ConfirmScreen
+from inspect_app.screens.issue_notice import IssueNoticeScreen
+from inspect_app.screens.reinspection import ReinspectionScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     FiveDefaults,
@@ -55,6 +59,7 @@ from inspect_app.services.hazards import (
 )
 from inspect_app.services.lookback import repeat_line
 from inspect_app.services.notice_review import hazard_notes
+from inspect_app.services.notices import hazards_for_notice
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.placeholders import placeholder
 
@@ -286,8 +291,6 @@ class RectificationScreen(AppScreen[str | None]):
     def go_to_notice(self) -> None:
         """After the walk's last hazard: the notice for the walked hazards, in this screen's place
         (Esc there goes back to where the walk started)."""
-        from inspect_app.screens.issue_notice import IssueNoticeScreen
-
         app, hazard_ids = self.app, list(self.hazard_ids)
         self.dismiss(self.saved_id)
         app.push_screen(IssueNoticeScreen(hazard_ids))
@@ -311,8 +314,6 @@ class RectificationScreen(AppScreen[str | None]):
         return False
 
     def action_reinspect(self) -> None:
-        from inspect_app.screens.reinspection import ReinspectionScreen
-
         if self._unsaved():
             return
 
@@ -325,8 +326,6 @@ class RectificationScreen(AppScreen[str | None]):
         self.app.push_screen(ReinspectionScreen(self.hazard_id), done)
 
     def action_pending_review(self) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         if self._unsaved():
             return
 
@@ -346,14 +345,9 @@ class RectificationScreen(AppScreen[str | None]):
         self.app.push_screen(ConfirmScreen(t("tui.rectification.confirm_pending")), confirmed)
 
     def action_history(self) -> None:
-        from inspect_app.screens.audit import AuditScreen
-
         self.app.push_screen(AuditScreen(self.hazard_id))
 
     def action_issue_notice(self) -> None:
-        from inspect_app.screens.issue_notice import IssueNoticeScreen
-        from inspect_app.services.notices import hazards_for_notice
-
         # The notice is the next step: a valid form is saved on the way (a refused one says why).
         if self.unsaved and not self.save():
             return
@@ -379,8 +373,6 @@ class RectificationScreen(AppScreen[str | None]):
         self._ready()
 
     def action_back(self) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         summary = self.query_one("#hazard-summary", Summary)
         if self.focused is not summary:
             summary.focus()  # leave the field: the letter keys work again

@@ -26,6 +26,8 @@ from forms.errors import message as error_message
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, AppModalScreen
+from inspect_app.screens.confirm import ConfirmScreen
+from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.services.attachments import attach_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
@@ -96,8 +98,6 @@ class ReinspectionScreen(AppModalScreen[str | None]):
     def offer_opinion(self) -> None:
         """After a re-inspection is recorded: when its hazard is on a rectification notice, ask
         whether to issue the 复查意见书 now; then close with the outcome either way."""
-        from inspect_app.screens.confirm import ConfirmScreen
-
         number = opinion_notice_of(self.app.store, self.hazard_id)
         if number is None:
             self.dismiss(self.outcome)
@@ -112,8 +112,6 @@ class ReinspectionScreen(AppModalScreen[str | None]):
         self.app.push_screen(ConfirmScreen(t("tui.reinspection.offer_opinion", number=number)), answered)
 
     def open_opinion(self, number: str, *, then_close: bool = False) -> None:
-        from inspect_app.screens.issue_notice import IssueNoticeScreen
-
         self.app.push_screen(IssueNoticeScreen.opinion(number),
                              (lambda _issued: self.dismiss(self.outcome)) if then_close else None)
 

@@ -10,6 +10,7 @@ from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from forms.i18n import t
 from inspect_app.screens.base import AppScreen
+from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.services import office_settings
 from inspect_app.services.errors import UserError
 from inspect_app.services.office_settings import SettingsRefused
@@ -89,8 +90,6 @@ class SettingsScreen(AppScreen[bool]):
         show_form_result(self.query(FormRow), messages, self.query_one("#settings-status", Static), text)
 
     def action_close(self) -> None:
-        from inspect_app.screens.confirm import ConfirmScreen
-
         if self.values() == self.initial:
             self.dismiss(False)
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -20,6 +20,11 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, NOTICE, QUARTERLY, SETTINGS, TENANT, AppModalScreen, AppScreen
+from inspect_app.screens.export_path import ExportPathScreen
+from inspect_app.services.errors import UserError
+from inspect_app.services.hazards_export import default_export_folder
+from inspect_app.services.stars import save_star_score, star_assessment
+from inspect_app.services.stars_export import figure_text, item_rows, summary_lines, write_stars_file
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, show_form_result
 
@@ -80,8 +85,6 @@ class StarScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="stars")
     def load(self, year: int) -> None:
-        from inspect_app.services.stars import star_assessment
-
         try:
             assessment = star_assessment(self.app.store, self.park_id, year, today=self.app.today,
                                          thresholds=self.app.settings.risk_flags, calendar=self.app.settings.calendar)
@@ -93,14 +96,10 @@ class StarScreen(AppScreen):
             self.app.call_from_thread(self.show, assessment)
 
     def failed(self, exc: Exception) -> None:
-        from inspect_app.services.errors import UserError
-
         reason = exc.message() if isinstance(exc, UserError) else str(getattr(exc, "problems", [exc])[0])
         self.query_one(".stars-status", Static).update(t("tui.stars.failed", reason=reason))
 
     def show(self, assessment) -> None:
-        from inspect_app.services.stars_export import figure_text, summary_lines
-
         self.assessment = assessment
         park = assessment.park
         self.query_one(".stars-title", Static).update(
@@ -143,8 +142,6 @@ class StarScreen(AppScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted | None = None) -> None:
-        from inspect_app.services.stars_export import item_rows
-
         chosen = self.selected()
         detail = ""
         if chosen is not None and chosen[0] == "item":
@@ -184,9 +181,6 @@ class StarScreen(AppScreen):
             self.reload()
 
     def action_export(self) -> None:
-        from inspect_app.screens.export_path import ExportPathScreen
-        from inspect_app.services.hazards_export import default_export_folder
-
         if self.assessment is None:
             return
         assessment = self.assessment
@@ -197,8 +191,6 @@ class StarScreen(AppScreen):
 
     @work(thread=True, group="stars-export")
     def write(self, path, assessment) -> None:
-        from inspect_app.services.stars_export import write_stars_file
-
         try:
             write_stars_file(assessment, path)
         except OSError as exc:
@@ -211,8 +203,6 @@ class StarScreen(AppScreen):
         self.app.pop_screen()
 
     def palette_commands(self):
-        from textual.app import SystemCommand
-
         yield SystemCommand(t("tui.stars.edit"), t("tui.stars.edit_help"), self.action_edit)
         yield SystemCommand(t("tui.stars.export"), t("tui.stars.export_help"), self.action_export)
         yield SystemCommand(t("tui.stars.previous_year"), t("tui.stars.year_help"), self.action_previous_year)
@@ -256,9 +246,6 @@ class StarScoreScreen(AppModalScreen[bool]):
         self.action_save()
 
     def action_save(self) -> None:
-        from inspect_app.services.errors import UserError
-        from inspect_app.services.stars import save_star_score
-
         try:
             row = save_star_score(self.app.store, park_id=self.park_id, year=self.year, item_code=self.score.item.code,
                                   points=self.query_one("#star-points", Input).value,

@@ -22,6 +22,7 @@ from textual.widgets.selection_list import Selection
 from forms.checklist import ChecklistTemplate, load_templates
 from forms.i18n import t
 from inspect_app.screens.base import INSPECTION, AppModalScreen
+from inspect_app.screens.inspection import InspectionScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices, remember_team, team_of_the_day
@@ -49,8 +50,6 @@ def begin_inspection(screen: Screen, *, park_id: str, tenant_id: str | None, sub
 
 
 def _open_walk(screen: Screen, inspection_id: str, after: Callable[[None], None] | None) -> None:
-    from inspect_app.screens.inspection import InspectionScreen
-
     screen.app.push_screen(InspectionScreen(inspection_id), after)
 
 

@@ -23,6 +23,8 @@ from textual.worker import get_current_worker
 from forms.i18n import t
 from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, INSPECTION, NOTICE, AppScreen
+from inspect_app.screens.inspection import InspectionScreen
+from inspect_app.screens.start_inspection import templates_for
 from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import inspection_notes
 from inspect_app.services.plan_tasks import TaskRow, device_tasks, start_task_inspection
@@ -191,9 +193,6 @@ class TasksScreen(AppScreen[None]):
         self.action_start()
 
     def action_start(self) -> None:
-        from inspect_app.screens.inspection import InspectionScreen
-        from inspect_app.screens.start_inspection import templates_for
-
         row = self._selected()
         if row is None:
             return

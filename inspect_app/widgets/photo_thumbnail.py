@@ -16,7 +16,7 @@ UPPER_HALF = "▀"
 def half_blocks(path: Path, width: int, height: int) -> Text | None:
     """The photo fitted into `width` × `height` cells, upright, keeping its proportions (a cell is
     about twice as tall as wide, so two pixels high make it square); None when it cannot be read."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps  # Pillow: only when a photo is drawn
 
     if width < 1 or height < 1:
         return None

@@ -41,7 +41,7 @@ class SyncStatusLine(Static):
 
     @work(thread=True, exclusive=True, group="sync-status")
     def _load(self) -> None:
-        from inspect_app.services.sync_status import sync_status
+        from inspect_app.services.sync_status import sync_status  # a service: not at start-up
 
         status = sync_status(self.app.store, self.app.settings.hub_file)
         if not get_current_worker().is_cancelled:
