@@ -17,7 +17,9 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widgets import Input
 
+from db.errors import UserError
 from db.store import Store
+from forms import china_time
 from forms.i18n import set_language, t
 from inspect_app import config
 from inspect_app.bindings import (
@@ -31,8 +33,10 @@ from inspect_app.bindings import (
 )
 from inspect_app.config import Settings
 from inspect_app.screens.base import ALL_KINDS, SETTINGS, DataChanged, ScreenHooks
+from inspect_app.screens.park_list import ParkListScreen
 from inspect_app.services.parks import inspector_name
 from inspect_app.widgets.command_palette import TranslatedCommandPalette
+from inspect_app.widgets.sync_status import SyncStatusLine
 
 # Keys a one-line field acts on, handed on to it (as its own action, in its queue) when they went
 # to another widget before the focus reached the field (on_key; inspect_app/bindings.py rule 7).
@@ -153,13 +157,9 @@ class ParkInspectApp(App[None]):
     @property
     def today(self) -> date:
         """The date deadlines are judged against, in China time (forms/china_time.py; fixed in tests)."""
-        from forms import china_time
-
         return self._today or china_time.today()
 
     def on_mount(self) -> None:
-        from inspect_app.screens.park_list import ParkListScreen
-
         self.push_screen(ParkListScreen())
         name = inspector_name(self.store)
         if name is None:
@@ -182,7 +182,7 @@ class ParkInspectApp(App[None]):
         self.run_worker(self.store.warm_up, thread=True, group="warm-up")
 
     def action_edit_profile(self, first_run: bool = False) -> None:
-        from inspect_app.screens.profile import ProfileScreen
+        from inspect_app.screens.profile import ProfileScreen  # loads the ORM: not at start-up
 
         def saved(name: str | None) -> None:
             if name:
@@ -191,7 +191,7 @@ class ParkInspectApp(App[None]):
         self.push_screen(ProfileScreen(first_run=first_run), saved)
 
     def action_settings(self) -> None:
-        from inspect_app.screens.settings import SettingsScreen
+        from inspect_app.screens.settings import SettingsScreen  # loads the services: not at start-up
 
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen())
@@ -203,7 +203,7 @@ class ParkInspectApp(App[None]):
 
     def action_sync(self) -> None:
         """Sync with the remembered hub in a thread worker: the inspector keeps typing."""
-        from inspect_app.services.sync_status import configured_hub
+        from inspect_app.services.sync_status import configured_hub  # a service: not at start-up
 
         if self.sync_progress is not None:
             self.notify(t("tui.sync.already_running"))
@@ -217,7 +217,7 @@ class ParkInspectApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sync")
     def _run_sync(self) -> None:
-        from db.errors import UserError
+        # The sync client loads httpx and the ORM: only when a sync runs, never at start-up.
         from inspect_app.services.sync_status import run_sync
         from inspect_app.sync.client import summary_line
 
@@ -250,8 +250,6 @@ class ParkInspectApp(App[None]):
         self._refresh_sync_status()
 
     def _refresh_sync_status(self) -> None:
-        from inspect_app.widgets.sync_status import SyncStatusLine
-
         for screen in self.screen_stack:
             for line in screen.query(SyncStatusLine):
                 line.refresh_status()
@@ -263,12 +261,12 @@ class ParkInspectApp(App[None]):
             if isinstance(screen, ScreenHooks):
                 screen.data_changed(message.kinds)
 
-    # --- navigation: screens open each other through the app, so that no two screen modules
-    # import each other (tests/test_layers.py). Imported here, on use: not at start-up.
+    # --- navigation: the park list opens these through the app. Each screen is imported on use:
+    # they load the ORM and the services, which start-up must not wait for.
 
     def open_ledger(self, park_id: str | None, *, focus_search: bool = False, search: str = "") -> None:
         """A park's ledger (all parks with None), its search box focused or prefilled."""
-        from inspect_app.screens.ledger import LedgerScreen
+        from inspect_app.screens.ledger import LedgerScreen  # loads the ORM: not at start-up
 
         self.push_screen(LedgerScreen(park_id, focus_search=focus_search, search=search))
 

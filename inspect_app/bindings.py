@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+from textual.app import App
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
+from textual.widgets import DataTable, Input
 
 from forms.i18n import catalogue, current_language, t
 
@@ -132,7 +134,7 @@ FOCUS_ACTIONS = frozenset({"focus_next", "focus_previous", "app.focus_next", "ap
 @functools.cache
 def _text_fields() -> tuple[type, ...]:
     # Imported on first use: TextArea is heavy and the park list must paint fast (ARCHITECTURE.md).
-    from textual.widgets import Input, TextArea
+    from textual.widgets import TextArea
 
     return (Input, TextArea)
 
@@ -151,16 +153,12 @@ def enter_moves_focus_now(focused: object, form_moves_on_enter: bool) -> bool:
     """Whether the app's priority Enter should move the focus: from a one-line text field of a
     form whose Enter means "next field" (its screen's `ENTER_MOVES_FOCUS`, screens/base.py).
     Elsewhere Enter submits, as Textual does."""
-    from textual.widgets import Input
-
     return form_moves_on_enter and isinstance(focused, Input)
 
 
 def enter_opens_row_now(focused: object, opens_row: str) -> bool:
     """Whether the app's priority Enter should run the screen's row action (rule 8): the screen
     has one and the focus is on a list (a DataTable), not in a field or on a button."""
-    from textual.widgets import DataTable
-
     return bool(opens_row) and isinstance(focused, DataTable)
 
 
@@ -169,8 +167,6 @@ def tab_moves_focus_now(focused: object, binding_chain) -> bool:
     below the app (the field itself, its screen) binds the key for its own use."""
     if not is_text_field(focused):
         return False
-    from textual.app import App
-
     own = [binding for node, bindings in binding_chain if not isinstance(node, App)
            for key in ("tab", "shift+tab") for binding in bindings.key_to_bindings.get(key, ())]
     return all(binding.action in FOCUS_ACTIONS for binding in own)

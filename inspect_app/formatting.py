@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 
@@ -83,7 +84,5 @@ def narrow_name(name: str, width: int) -> str:
 def photo_path_example(windows: bool | None = None, lang: str | None = None) -> str:
     """An example photo path for a placeholder, written the way this machine writes paths: a
     Windows inspector reads D:\\照片\\…, everyone else ~/照片/… (one catalogue entry per platform)."""
-    import os
-
     windows = os.name == "nt" if windows is None else windows
     return t("tui.photo_example.windows" if windows else "tui.photo_example.posix", lang=lang)
