@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db import migrations, search_key
+from db.backup import backup_file
 from db.clock import HybridClock, newest, wall_clock_ms
 from db.errors import StoreOpenError
 from db.private_files import create_private_file
@@ -55,6 +56,7 @@ def _set_pragmas(dbapi_connection, _record=None) -> None:
 
 
 def make_engine(path: Path | str) -> Engine:
+    # SQLAlchemy: not at start-up, the first screen is read with plain sqlite3 (module docstring).
     from sqlalchemy import event
     from sqlmodel import create_engine
 
@@ -129,6 +131,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: everything in the block commits together, or nothing does."""
+        # The ORM and the table classes: not at start-up (module docstring).
         from sqlmodel import Session
 
         from db.changelog import WriteContext  # also registers the change-log flush hooks
@@ -140,13 +143,14 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        from sqlmodel import Session
+        from sqlmodel import Session  # the ORM: not at start-up (module docstring)
 
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     def warm_up(self) -> None:
         """Load the table classes and the ORM's mappings ahead of the first use (a background job)."""
+        # Here, in the background worker, is where start-up's deferred ORM imports are paid.
         from sqlalchemy.orm import configure_mappers
 
         import db.changelog  # noqa: F401
@@ -157,8 +161,6 @@ class Store:
 
     def backup_to(self, target: Path) -> None:
         """Consistent online copy through SQLite's backup API (safe while others write)."""
-        from db.backup import backup_file
-
         backup_file(self.path, target)
 
     def close(self) -> None:

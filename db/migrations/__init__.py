@@ -46,7 +46,7 @@ def has_tables(path: Path) -> bool:
 
 
 def alembic_config(path: Path):
-    from alembic.config import Config
+    from alembic.config import Config  # Alembic: only when a schema is behind, never at start-up
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -70,7 +70,7 @@ def upgrade_to_head(path: Path) -> Path | None:
             raise StoreOpenError("maintenance.migration_copy_failed", db=path, file=copy,
                                  reason=exc.strerror or exc) from exc
         log.info("copied %s to %s before migrating from %s", path, copy, current)
-    from alembic import command
+    from alembic import command  # Alembic: only now that the schema is behind
 
     command.upgrade(alembic_config(path), "head")
     return copy
