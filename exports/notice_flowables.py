@@ -6,6 +6,8 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from exports.qr_symbol import qr_matrix
+
 QR_MIN_WIDTH = 32 * mm  # the symbol itself, without its quiet zone: ≥ 3 cm scans from paper
 QR_MIN_MODULE = 0.5 * mm
 SEAL_HEIGHT = 26 * mm
@@ -18,7 +20,6 @@ class QRFlowable(Flowable):
 
     def __init__(self, payload: str, caption: str, font: str):
         super().__init__()
-        from exports.qr_symbol import qr_matrix
 
         self.matrix = qr_matrix(payload)
         count = len(self.matrix)

@@ -22,7 +22,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Image, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from exports.document_page import FRAME_WIDTH, QUIET
 from exports.fonts import PdfFont, pdf_font
@@ -352,8 +352,6 @@ class DocumentBuilder:
 
 def _thumbnail(path: Path | None):
     """A maker of reportlab Images of a downscaled JPEG of the photo; None when it cannot be read."""
-    from reportlab.platypus import Image
-
     small = downscaled_jpeg(path, PHOTO_PIXELS, quality=80, document="notice")
     if small is None:
         return None

@@ -17,6 +17,7 @@ def downscaled_jpeg(path: Path | None, pixels: int, *, quality: int, document: s
     naming the `document` it is left out of) when the file is missing or not a readable image."""
     if path is None:
         return None
+    # Pillow: only when a photo goes into a document
     from PIL import Image as PILImage
     from PIL import ImageOps
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from exports.fonts import PdfFont
 from exports.tabular import _xml_safe, atomic_target, column_widths, safe_sheet_title
@@ -46,6 +47,7 @@ def _text(value: object) -> object:
 
 
 def write_list_xlsx(path: Path, document: ListDocument) -> None:
+    # openpyxl: only when a spreadsheet is written
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -84,8 +86,7 @@ def write_list_xlsx(path: Path, document: ListDocument) -> None:
 
 
 def write_list_pdf(path: Path, document: ListDocument, font: PdfFont) -> None:
-    from xml.sax.saxutils import escape
-
+    # reportlab: only when a PDF is written
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle

@@ -46,6 +46,7 @@ NAME_COLUMNS = {"name", "park_name", "tenant"}
 
 
 def write_report_xlsx(report: QuarterlyReport, path: Path) -> None:
+    # openpyxl: only when a spreadsheet is written
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -96,6 +97,7 @@ def _lines(text: str, width_chars: float) -> int:
 
 
 def _summary_sheet(sheet, report: QuarterlyReport, title: str) -> None:
+    # openpyxl: only when a spreadsheet is written
     from openpyxl.styles import Alignment, Font
 
     lang = report.lang
@@ -137,6 +139,7 @@ def _summary_sheet(sheet, report: QuarterlyReport, title: str) -> None:
 
 
 def _summary_row(sheet, row: SummaryRow) -> None:
+    # openpyxl: only when a spreadsheet is written
     from openpyxl.styles import Alignment, Font
 
     if row.section:
@@ -162,6 +165,7 @@ def _subtitle(report: QuarterlyReport) -> str:
 
 def _list_sheet(sheet, report: QuarterlyReport, title: str, columns: list[Column], items: Sequence[object], *,
                 empty: str | None = None) -> None:
+    # openpyxl: only when a spreadsheet is written
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -221,6 +225,7 @@ def _list_sheet(sheet, report: QuarterlyReport, title: str, columns: list[Column
 
 def _trend_chart(sheet, report: QuarterlyReport) -> None:
     """A bar chart of the quarterly output beside the trend table."""
+    # openpyxl: only when a spreadsheet is written
     from openpyxl.chart import BarChart, Reference
 
     if not report.trend:

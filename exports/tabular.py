@@ -110,6 +110,7 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]
 
 def write_xlsx_sheets(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]]) -> None:
     """Several sheets (title, headers, rows), each laid out as `write_xlsx` lays out its one."""
+    # openpyxl: only when a spreadsheet is written
     from openpyxl import Workbook
 
     # Write-only mode streams rows to disk: a 30,000-row ledger stays fast and small in memory.
@@ -122,6 +123,7 @@ def write_xlsx_sheets(path: Path, sheets: Sequence[tuple[str, Sequence[str], Seq
 
 
 def _write_sheet(sheet, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    # openpyxl: only when a spreadsheet is written
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.styles.cell_style import StyleArray

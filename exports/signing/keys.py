@@ -186,6 +186,7 @@ class DeviceKey:
         else: verify_pdf accepts exactly that.
         """
         if self._signer is None:
+            # pyHanko and its asn1crypto: only when a PDF is signed
             from asn1crypto import keys as asn1_keys
             from asn1crypto import x509 as asn1_x509
             from pyhanko.sign import signers

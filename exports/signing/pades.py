@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from exports.notice_content import EMBEDDED_FILE_NAME, QR_INFO_KEY
 from exports.signing.der import der_length, is_der
@@ -60,6 +62,7 @@ def _bytes_reserved(key: DeviceKey) -> int:
 
 def sign_pdf(pdf_bytes: bytes, key: DeviceKey) -> bytes:
     """Add an invisible PAdES B-B signature (field "ParkInspect", SHA-256) as an incremental update."""
+    # pyHanko: only when a PDF is signed or verified
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
@@ -114,6 +117,7 @@ def _cms_as_signed(blob: bytes, signer_fp: str) -> bool:
     no encapsulated content, no CRLs; the certificates: the signer's, then nothing but the CA
     certificates of its chain (see `_chain_only`), each once, in DER order.
     """
+    # asn1crypto (pyHanko's): only when a signature is made or read
     from asn1crypto import cms
 
     try:
@@ -167,6 +171,7 @@ def _chain_only(signer_fp: str, encoded: list[bytes]) -> bool:
 
 def embedded_certificates(sig_object) -> list[x509.Certificate]:
     """The certificates of the signature's CMS blob (checked by contents_exact first)."""
+    # asn1crypto (pyHanko's): only when a signature is made or read
     from asn1crypto import cms
 
     blob = bytes(sig_object["/Contents"])
@@ -209,6 +214,7 @@ def read_notice_parts(pdf_bytes: bytes) -> tuple[bytes | None, str | None]:
     The same contract as exports.notice_pdf.read_embedded, for when that module is not there.
     Raises ValueError when the bytes are not a readable PDF.
     """
+    # pyHanko: only when a PDF is signed or verified
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
@@ -254,6 +260,7 @@ _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SH
 
 def check_signature(sig_object, pdf_bytes: bytes) -> SignatureCheck:
     """Integrity and validity of one CMS signature over its /ByteRange; ValueError when it cannot be read."""
+    # asn1crypto (pyHanko's): only when a signature is made or read
     from asn1crypto import cms
 
     try:
@@ -298,6 +305,7 @@ def check_signature(sig_object, pdf_bytes: bytes) -> SignatureCheck:
 
 def _pdf_time(sig_object) -> datetime | None:
     """The signing time of a PAdES signature: /M of the signature dictionary (the CMS carries none)."""
+    # pyHanko: only when a PDF is signed or verified
     from pyhanko.pdf_utils.generic import parse_pdf_date
 
     try:
@@ -307,9 +315,6 @@ def _pdf_time(sig_object) -> datetime | None:
 
 
 def _signature_ok(signer: x509.Certificate, signer_info, message: bytes, digest) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-
     signature = signer_info["signature"].native
     algorithm = signer_info["signature_algorithm"].signature_algo
     public_key = signer.public_key()

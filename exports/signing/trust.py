@@ -45,6 +45,7 @@ from exports.signing.keys import (
     is_ca,
     issued_by,
     load_certificates,
+    write_file,
 )
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ class TrustStore:
 
     def asn1_certificates(self) -> list:
         if self._asn1 is None:
+            # asn1crypto (pyHanko's): only when a signature is made or read
             from asn1crypto import x509 as asn1_x509
 
             self._asn1 = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
@@ -295,8 +297,6 @@ def read_certificate(path: Path | str) -> x509.Certificate:
 
 def trust_certificate(directory: Path | str, cert: x509.Certificate) -> tuple[Path, bool]:
     """Write `cert` to `trusted/<kind>-<fp16>.pem` (0644, whole or absent); (path, already trusted)."""
-    from exports.signing.keys import write_file
-
     folder = Path(directory) / TRUSTED_DIR
     full = fingerprint(cert)
     for entry in trusted_files(directory):
@@ -319,8 +319,6 @@ def untrust(entry: TrustedFile) -> None:
     certificates = load_certificates(entry.path.read_bytes())
     rest = [c for c in certificates if fingerprint(c) != entry.info.fingerprint]
     if rest:
-        from exports.signing.keys import write_file
-
         write_file(entry.path, b"".join(c.public_bytes(serialization.Encoding.PEM) for c in rest), 0o644)
     else:
         os.remove(entry.path)

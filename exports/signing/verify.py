@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from exports.signing.facts import (
     CERTIFICATE_FILE_NAME,
@@ -122,15 +123,11 @@ def _not_authentic(reason: str, **known) -> Verification:
 
 
 def _common_name(cert: x509.Certificate) -> str | None:
-    from cryptography.x509.oid import NameOID
-
     values = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(values[0].value) if values else None
 
 
 def _organisation(cert: x509.Certificate) -> str | None:
-    from cryptography.x509.oid import NameOID
-
     values = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     return str(values[0].value) if values else None
 
@@ -241,6 +238,7 @@ def verify_pdf(pdf_bytes: bytes, trust: TrustStore,
 
 
 def _verify_pdf(pdf_bytes, trust: TrustStore, read_embedded) -> Verification:
+    # pyHanko: only when a PDF is signed or verified
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     if not isinstance(pdf_bytes, bytes | bytearray) or not pdf_bytes:
