@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from db.models import synced_tables_parents_first
 from inspect_app.hub.pull import visible_filter, wire_change
@@ -85,8 +85,6 @@ def _build(conn, table: str, row_ids: list[str]) -> dict[str, str | None]:
 def fill_snapshots(engine, batch: int = 5000) -> int:
     """Build `row_state.snapshot` where it is missing (rows written before the column) and store
     the row compactly as the push does (hub/rows.py); returns how many rows were filled."""
-    from sqlalchemy import update
-
     filled = 0
     while True:
         with engine.begin() as conn:

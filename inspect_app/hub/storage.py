@@ -47,6 +47,7 @@ from db.notice_block import hub_block
 from db.private_files import create_private_file
 from inspect_app.hub.json_columns import compact_json
 from inspect_app.hub.log_codec import PackedJSON
+from inspect_app.hub.migrate import upgrade
 from inspect_app.hub.rows import stored_values
 
 metadata = MetaData()
@@ -207,8 +208,6 @@ def make_engine(url: str) -> Engine:
 
 def open_engine(url: str) -> Engine:
     """An engine on the hub database, its schema brought to the newest revision (made when empty)."""
-    from inspect_app.hub.migrate import upgrade
-
     engine = make_engine(url)
     try:
         upgrade(engine)

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from db.durable import write_durably
+from exports.signing import SigningError, create_device_key
 from exports.signing.keys import CERT_FILE, KEY_FILE, fingerprint, issued_by
 from exports.signing.trust import REVOKED_DIR, TRUSTED_DIR
 
@@ -52,8 +53,6 @@ def certificate_name(name: str, limit: int = MAX_CN_BYTES) -> str:
 
 def create_key(keys_dir: Path, name: str, device_id: str) -> None:
     """The one place a sync makes this device's signing key (when it has none yet)."""
-    from exports.signing import SigningError, create_device_key
-
     try:  # create_device_key fits the name and the device id it appends within the certificate's bounds
         create_device_key(keys_dir, common_name=name, device_id=device_id)
     except SigningError as exc:  # e.g. a certificate file without its key: a person looks at it
