@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from forms.applicant import INDUSTRY_CODE, Applicant
-from forms.catalogues import FIRE_HAZARD_CLASSES
+from forms.catalogues import FIRE_HAZARD_CLASSES, label
 from forms.checklist import ID_PATTERN, TemplateError
 from forms.i18n import current_language, normalise_language
 from forms.rule_file import LineChecker, file_in_force, message_placeholders, read_rule_file, validate_file
@@ -118,8 +118,6 @@ class Refusal:
 
 
 def _class_label(code: str, lang: str | None) -> str:
-    from forms.catalogues import label
-
     return label("fire_hazard_class", code, lang=lang)
 
 

@@ -17,9 +17,11 @@ from textual.widgets import Footer, Header, Static
 
 from forms.credit_code import organisation_code_warning
 from forms.i18n import t
+from forms.rules import TemplateError
 from forms.tenant import NEW_TENANT_DEFAULTS, TenantInput
 from inspect_app.screens.field_form import FieldFormScreen
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
+from inspect_app.services.rules import tenant_results
 from inspect_app.widgets.placeholders import placeholder
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
@@ -91,9 +93,6 @@ class TenantFormScreen(FieldFormScreen):
 
     def _rule_findings(self) -> str:
         """Each of the tenant's rule results on its line ("⚠ finding (basis: article)"), or that there are none."""
-        from forms.rules import TemplateError
-        from inspect_app.services.rules import tenant_results
-
         try:
             found = tenant_results(self.app.store, self.park_id, self.tenant_id)
         except TemplateError:
