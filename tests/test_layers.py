@@ -2,7 +2,8 @@
 who imports whom, no cycles): importing every core module at run time loads neither Textual nor
 the UI; nothing the TUI or the device's CLI imports loads the hub's libraries (FastAPI, uvicorn,
 psycopg: the optional `hub` extra); every screen derives from the app's base; raw database
-connections only where the architecture page says why."""
+connections only where the architecture page says why; imports inside functions only on the start-up
+path and for the heavy libraries, each listed with its reason."""
 
 from __future__ import annotations
 
@@ -275,3 +276,106 @@ def test_services_hold_no_sql():
     services = sorted((ROOT / "inspect_app" / "services").glob("*.py"))
     assert {str(path.relative_to(ROOT)): texts for path in services if (texts := sql_strings(path))} == {}
     assert sql_strings(ROOT / "db" / "duplicate_queries.py")  # the statements moved to db/ are seen
+
+
+# --- imports at the top, so the import graph shows (docs/ARCHITECTURE.md "Start-up") ---------------
+
+# A function-level import stays only where loading it with its module would cost someone who does not
+# need it. Two reasons, each entry named:
+#
+# 1. A library that takes a noticeable time to load, used only when its document, photo, spreadsheet,
+#    signature, migration or name key is made — and our modules that load such a library at import.
+HEAVY_ON_USE = {
+    "reportlab": "PDF documents",
+    "pyhanko": "signing and verifying PDFs",
+    "pyhanko_certvalidator": "signing PDFs (pyHanko's certificate store)",
+    "asn1crypto": "signatures (pyHanko's ASN.1 types)",
+    "PIL": "photos (Pillow)",
+    "openpyxl": ".xlsx spreadsheets",
+    "alembic": "migrations, only when a schema is behind",
+    "pypinyin": "a tenant name's search key (~0.3 s of dictionaries)",
+    "exports.fonts": "reportlab (registers the PDF font)",
+    "exports.notice_pdf": "reportlab",
+    "exports.certificate_pdf": "reportlab",
+    "exports.dossier_pdf": "reportlab",
+    "exports.stars_pdf": "reportlab",
+    "exports.quarterly_report_pdf": "reportlab",
+    "exports.signing": "cryptography's x509 (~0.15 s)",
+    "inspect_app.services.keys": "cryptography's x509, through exports.signing",
+    "inspect_app.sync.client": "httpx and the ORM, only when a sync runs",
+}
+# 2. The start-up path (tests/test_startup.py): modules loaded before the park list paints import the
+#    ORM, the services and the other screens when an action needs them.
+START_UP_LOCAL_IMPORTS = {
+    "inspect_app/__init__.py": {"importlib.metadata"},  # the version, only when asked
+    "inspect_app/app.py": {"inspect_app.screens.profile", "inspect_app.screens.settings",
+                           "inspect_app.screens.ledger", "inspect_app.screens.hazards",
+                           "inspect_app.screens.conflicts", "inspect_app.services.sync_status"},
+    "inspect_app/bindings.py": {"textual.widgets"},  # TextArea
+    "inspect_app/screens/park_list.py": {"inspect_app.screens.start_inspection", "inspect_app.screens.notices",
+                                         "inspect_app.screens.due", "inspect_app.screens.tasks",
+                                         "inspect_app.screens.review_queue", "inspect_app.screens.overview",
+                                         "inspect_app.screens.quarterly"},
+    "inspect_app/widgets/sync_status.py": {"inspect_app.services.sync_status"},
+    "inspect_app/services/parks.py": {"inspect_app.services.office_role"},
+    "inspect_app/services/office_role.py": {"db.models"},  # asked by the park list: `is_office`
+    "db/store.py": {"sqlalchemy", "sqlalchemy.orm", "sqlmodel", "db.changelog"},
+}
+# Every command module is imported when `parkinspect` starts (cli.main builds the whole parser):
+# each command imports its services when it runs.
+START_UP_PACKAGES = ("inspect_app/cli/",)
+# Alembic imports every revision file to build the history: a revision's helpers load when it runs.
+MIGRATION_SCRIPTS = ("db/migrations/versions/", "inspect_app/hub/migrations/versions/")
+
+
+def function_level_imports(source: str) -> list[tuple[int, str]]:
+    """(line, module) of every import inside a function (`if TYPE_CHECKING:` blocks are at the top)."""
+    found = set()
+    for function in ast.walk(ast.parse(source)):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    found.update((node.lineno, alias.name) for alias in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    found.add((node.lineno, "." * node.level + (node.module or "")))
+    return sorted(found)
+
+
+def _within(module: str, names) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in names)
+
+
+def misplaced_imports(name: str, source: str) -> list[str]:
+    """The function-level imports of file `name` (relative to the root) that no reason above allows."""
+    if name.startswith(START_UP_PACKAGES + MIGRATION_SCRIPTS):
+        return []
+    allowed = START_UP_LOCAL_IMPORTS.get(name, set())
+    return [f"{name}:{line} {module}" for line, module in function_level_imports(source)
+            if not _within(module, HEAVY_ON_USE) and module not in allowed]
+
+
+def test_imports_are_at_the_top_but_on_the_start_up_path_and_for_heavy_libraries():
+    found = [hit for path in app_files() + core_files()
+             for hit in misplaced_imports(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_every_start_up_exception_is_still_used():
+    """The lists above stay true: an entry whose import moved to the top goes too."""
+    unused = {name: modules - {module for _, module in function_level_imports((ROOT / name).read_text())}
+              for name, modules in START_UP_LOCAL_IMPORTS.items()}
+    assert {name: modules for name, modules in unused.items() if modules} == {}
+
+
+def test_the_import_scan_refuses_the_orm_in_a_screen_off_the_start_up_path():
+    source = ("from inspect_app.screens.base import AppScreen\n\n"
+              "class S(AppScreen):\n"
+              "    async def on_mount(self):\n"
+              "        from db.models import Tenant\n"
+              "        from reportlab.platypus import Image\n")
+    assert misplaced_imports("inspect_app/screens/ledger.py", source) == ["inspect_app/screens/ledger.py:5 db.models"]
+    # The same import is the park list's to make on use (start-up) only for the screens it opens.
+    assert misplaced_imports("inspect_app/screens/park_list.py", source) == [
+        "inspect_app/screens/park_list.py:5 db.models"]
+    assert misplaced_imports("inspect_app/screens/park_list.py",
+                             "def f():\n    from inspect_app.screens.due import DueScreen\n") == []
