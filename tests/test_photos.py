@@ -108,15 +108,15 @@ def test_heic_is_refused_while_stripping_is_on(store, tmp_path):
 
 
 def test_the_notice_embeds_the_stripped_copy(store, tmp_path, monkeypatch):
+    from exports import notice_layout
     from exports.notice_layout import _thumbnail
 
     digest = attach_file(store, path=phone_photo(tmp_path / "IMG_0017.jpg"), owner_table="hazard", owner_id="h1")
     [file] = files_of(store, "hazard", "h1")
     assert file.sha256 == digest and file.path == stored(store, digest)  # what notices read
-    import reportlab.platypus
 
-    embedded = []
-    monkeypatch.setattr(reportlab.platypus, "Image", lambda data, **size: embedded.append(data.getvalue()))
+    embedded = []  # the bytes the notice's reportlab Image is made of
+    monkeypatch.setattr(notice_layout, "Image", lambda data, **size: embedded.append(data.getvalue()))
     _thumbnail(file.path)()
     with Image.open(io.BytesIO(embedded[0])) as picture:
         assert picture.format == "JPEG" and not picture.getexif()
