@@ -19,6 +19,7 @@ from forms.i18n import t
 from forms.mujun import TenantScore, TenantYear, explain, official_difference, score_tenants
 from forms.mujun_method import MujunMethod, load_method
 from forms.rule_file import RuleFileError
+from inspect_app.services.collector import collector_paused
 from inspect_app.services.park_overview import latest_quarter
 from inspect_app.services.risk_flags import Quarter
 
@@ -76,12 +77,13 @@ def mujun_classes(store: Store, year: int, *, park_id: str | None = None,
     """Every in-park tenant's computed class for the year (one park's, or the county's)."""
     method = method or load_method()
     read_park = park_id if method.classing == "thresholds" else None
-    with store.read_connection() as conn:
-        raw = queries.year_figures(conn, year, read_park)
-    figures = [TenantYear(r[0], r[4], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13]) for r in raw]
-    scores = score_tenants(method, figures)
-    rows = tuple(MujunRow(r[0], r[1], r[2], r[3], r[5], f, scores[r[0]])
-                 for r, f in zip(raw, figures, strict=True) if park_id is None or r[1] == park_id)
+    with collector_paused():
+        with store.read_connection() as conn:
+            raw = queries.year_figures(conn, year, read_park)
+        figures = [TenantYear(r[0], r[4], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13]) for r in raw]
+        scores = score_tenants(method, figures)
+        rows = tuple(MujunRow(r[0], r[1], r[2], r[3], r[5], f, scores[r[0]])
+                     for r, f in zip(raw, figures, strict=True) if park_id is None or r[1] == park_id)
     return MujunResult(year, method, rows)
 
 

@@ -9,10 +9,7 @@ code (`hazard.item_code`), and the rules' version in its description.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,6 +21,7 @@ from exports.tabular import write_xlsx
 from forms.i18n import t
 from forms.rule_checks import RuleResult, evaluate, link_buildings
 from forms.rules import RuleSet, load_rules
+from inspect_app.services.collector import collector_paused
 from inspect_app.services.hazards import record_rule_hazard
 
 
@@ -44,25 +42,10 @@ class ParkResults:
         return grouped
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while the rows and results are made. They hold no cycles, but
-    making 30,000 of each sets the collector off again and again, and each time it walks every
-    object of the process (the whole app's, in the TUI): half the time of the county's evaluation
-    (docs/PERFORMANCE.md). Switched back on after, as it was."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def apply_rules(store: Store, park_id: str | None = None, rules: RuleSet | None = None) -> ParkResults:
     """Every result of the rules over a park's in-park tenants (None: every park)."""
     rules = rules or load_rules()
-    with _collector_paused():
+    with collector_paused():
         with store.read_connection() as conn:
             tenants, buildings = rule_facts(conn, park_id)
         found = evaluate(rules, tenants, buildings)
