@@ -176,14 +176,14 @@ def test_a_park_batch_writes_one_sorted_file_per_tenant(store, park, keys, db_pa
 
 async def test_the_ledger_key_writes_the_file_and_says_where(store, park, keys, tmp_path, monkeypatch):
     from inspect_app.app import make_app
-    from inspect_app.services import notices as notice_service
+    from inspect_app.screens import ledger as ledger_screen
     from tests.conftest import TODAY
     from tests.pilot import settle
     from tests.test_tui import open_first_park, with_profile
 
     with_profile(store)
     tenant = save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(5)))
-    monkeypatch.setattr(notice_service, "default_export_folder", lambda: tmp_path / "docs")
+    monkeypatch.setattr(ledger_screen, "default_export_folder", lambda: tmp_path / "docs")  # where the key looks
     app = make_app(store, today=TODAY)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_first_park(app, pilot)
