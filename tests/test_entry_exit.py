@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
+from textual.widgets import DataTable
 
 from db.models import (
     AuditEvent,
@@ -423,6 +424,11 @@ async def test_the_exit_list_screen_records_a_decision(store, park, exit_park):
         await settle(app, pilot)
         assert screen.rows[0].decision.decision == "talk"
         assert first.grounds[0].evidence in str(screen.query_one("#exit-detail").render())
+        for row in screen.rows:  # each ground named once, though a flag's evidence opens with its name
+            screen.query_one("#exit-table", DataTable).move_cursor(row=screen.rows.index(row))
+            await settle(app, pilot)
+            detail = str(screen.query_one("#exit-detail").render())
+            assert all(detail.count(f"{g.label()}：") == 1 for g in row.grounds), detail
     with store.read() as session:
         [row] = session.exec(select(ExitDecision)).all()
     assert (row.tenant_id, row.quarter, row.decision) == (first.tenant_id, "2026Q4", "talk")
