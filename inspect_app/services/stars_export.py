@@ -21,16 +21,16 @@ def figure_text(source: str, value: float | None, lang: str | None = None) -> st
 
 
 def summary_lines(assessment: StarAssessment, lang: str | None = None) -> list[str]:
+    """Two lines: the total, the star and the points to the next; where the figures come from."""
     criteria = assessment.criteria
     nxt = assessment.next_star
-    lines = [t("stars.summary", lang=lang, total=f"{assessment.total:.1f}", star=assessment.star,
-               quarter=assessment.quarter.label(lang),
-               criteria=criteria.title(lang), version=criteria.version)]
-    if nxt is None:
-        lines.append(t("stars.top", lang=lang))
-    else:
-        lines.append(t("stars.gap", lang=lang, star=nxt[0], points=f"{nxt[1]:.1f}"))
-    return lines
+    key = "stars.summary" if assessment.star else "stars.summary_none"
+    standing = [t(key, lang=lang, total=f"{assessment.total:.1f}", star=assessment.star)]
+    standing.append(t("stars.top", lang=lang) if nxt is None
+                    else t("stars.gap", lang=lang, star=nxt[0], points=f"{nxt[1]:.1f}"))
+    return [("；" if (lang or current_language()) == "zh_CN" else "; ").join(standing),
+            t("stars.figures_from", lang=lang, quarter=assessment.quarter.label(lang),
+              criteria=criteria.title(lang), version=criteria.version)]
 
 
 def dimension_rows(assessment: StarAssessment, lang: str | None = None) -> list[list]:
