@@ -98,7 +98,7 @@ class DueScreen(AppScreen):
         last = row.last_inspected.strftime("%y-%m-%d") if row.last_inspected else t("tui.due.never")
         if row.unfinished:
             last = t("tui.lookback.unfinished_mark") + last
-        return [formatting.clip(row.name, NAME_WIDTH), formatting.clip(row.location, LOCATION_WIDTH), last,
+        return [formatting.narrow_name(row.name, NAME_WIDTH), formatting.clip(row.location, LOCATION_WIDTH), last,
                 due_reason_text(row, self.today)]
 
     def _selected(self) -> DueRow | None:

@@ -89,7 +89,7 @@ class ExitListScreen(AppScreen):
         for row in rows:
             grounds = "、".join(g.label() for g in row.grounds)
             decided = t(f"exit.decision.{row.decision.decision}") if row.decision else t("exit.undecided")
-            table.add_row(formatting.clip(row.name, NAME_WIDTH), grounds, decided, key=row.tenant_id)
+            table.add_row(formatting.narrow_name(row.name, NAME_WIDTH), grounds, decided, key=row.tenant_id)
         index = next((i for i, r in enumerate(rows) if r.tenant_id == keep), 0)
         if rows:
             table.move_cursor(row=index)

@@ -161,7 +161,7 @@ class TasksScreen(AppScreen[None]):
             self.call_after_refresh(self._add_rows, stop, end, rows)
 
     def _tenant_cell(self, row: TaskRow) -> Text:
-        text = Text(formatting.clip(row.tenant_name, TENANT_WIDTH))
+        text = Text(formatting.narrow_name(row.tenant_name, TENANT_WIDTH))
         if row.inspection_id in self.notes:
             text = Text(t("tui.tasks.note_mark"), style="bold yellow") + text
         return text
