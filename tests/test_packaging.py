@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -57,10 +58,22 @@ def _env() -> dict:
     return env
 
 
+# What a release checkout holds for the build: the packages and the files pyproject.toml names.
+BUILD_FILES = ("pyproject.toml", "README.md", "MANIFEST.in")
+
+
 def build_sdist(folder: Path) -> Path:
-    """The sdist, as a release builds it from this checkout (setuptools' PEP 517 hook)."""
+    """The sdist, as a release builds it from a clean checkout (setuptools' PEP 517 hook), built in a
+    copy of this checkout's packages and build files: setuptools writes an egg-info folder where it
+    builds, and an editable install's one (or another test worker's, building at the same moment)
+    in this checkout would change what goes in."""
+    checkout = folder / "checkout"
+    for top in PACKAGES:
+        shutil.copytree(ROOT / top, checkout / top, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in BUILD_FILES:
+        shutil.copy2(ROOT / name, checkout / name)
     program = f"from setuptools import build_meta; print(build_meta.build_sdist({str(folder)!r}))"
-    name = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True,
+    name = subprocess.run([sys.executable, "-c", program], cwd=checkout, capture_output=True, text=True,
                           check=True).stdout.strip().splitlines()[-1]
     return folder / name
 
@@ -121,7 +134,7 @@ def test_the_version_is_pyprojects_in_the_wheel_and_in_this_checkout(installed, 
     assert shown.stdout.strip() == declared, shown.stderr
 
 
-SDIST_EXTRAS = {"PKG-INFO", "setup.cfg", "README.md", "pyproject.toml"}
+SDIST_EXTRAS = {"PKG-INFO", "setup.cfg", "README.md", "pyproject.toml", "MANIFEST.in"}
 
 
 def test_the_sdist_and_the_wheel_hold_the_source_tree_and_nothing_stale(sdist, installed):
