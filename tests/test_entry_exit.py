@@ -258,6 +258,8 @@ def test_the_exit_list_shows_each_ground_with_its_evidence(store, park, exit_par
     assert listed[made["d_since_creation"].id].grounds[0].evidence == (
         "亩均效益 D 类，自 2024-06-01 起未变，覆盖 2025年第一季度 至 2026年第四季度 共 8 个季度")
     assert "2025-01-01" in listed[made["d_by_edit_long_ago"].id].grounds[0].evidence
+    # the flag's explanation without the name the ground already has (the screen, sheet and CLI show both)
+    assert listed[made["zombie"].id].grounds[0].evidence.startswith("连续 2 个季度产值低于 1 万元")
     assert "B02 第 2 次（2026-10-09" in listed[made["repeat"].id].grounds[0].evidence
     assert "2026-11-02 发现" in listed[made["major"].id].grounds[0].evidence
     # The quarter before: the major hazard and the second B02 were not found yet; D since 2025-01-01
@@ -424,7 +426,7 @@ async def test_the_exit_list_screen_records_a_decision(store, park, exit_park):
         await settle(app, pilot)
         assert screen.rows[0].decision.decision == "talk"
         assert first.grounds[0].evidence in str(screen.query_one("#exit-detail").render())
-        for row in screen.rows:  # each ground named once, though a flag's evidence opens with its name
+        for row in screen.rows:  # each ground named once beside its evidence
             screen.query_one("#exit-table", DataTable).move_cursor(row=screen.rows.index(row))
             await settle(app, pilot)
             detail = str(screen.query_one("#exit-detail").render())

@@ -107,9 +107,7 @@ class ExitListScreen(AppScreen):
         if row is None:
             text = t("tui.exit.empty")
         else:
-            # A risk flag's explanation already opens with its name ("疑似僵尸企业：…"): not twice.
-            text = "\n".join(g.evidence if g.evidence.startswith(g.label()) else f"{g.label()}：{g.evidence}"
-                              for g in row.grounds)
+            text = "\n".join(f"{g.label()}：{g.evidence}" for g in row.grounds)
             if row.decision:
                 text += "\n" + t("exit.decided", decision=t(f"exit.decision.{row.decision.decision}"),
                                  who=row.decision.decided_by or "—")

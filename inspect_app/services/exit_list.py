@@ -91,6 +91,16 @@ def _class_d(tenant: ExitTenant, quarter: Quarter, lang: str | None) -> Ground |
                                first=first.label(lang), last=quarter.label(lang), quarters=CLASS_D_QUARTERS))
 
 
+def _zombie_evidence(explanation: str, lang: str | None) -> str:
+    """The risk flag's explanation without the name it opens with ("疑似僵尸企业：…"): the screen,
+    the sheet's column and the CLI put the ground's name beside its evidence already."""
+    name = t("exit.ground.zombie", lang=lang)
+    for separator in ("：", ": "):
+        if explanation.startswith(name + separator):
+            return explanation[len(name) + len(separator):]
+    return explanation
+
+
 def _hazard_grounds(found: list[HazardEvidence], lang: str | None) -> list[Ground]:
     grounds = []
     repeats = [h for h in found if h.earlier]
@@ -123,7 +133,8 @@ def exit_list(store: Store, park_id: str, quarter: Quarter, *, today: date | Non
         decided = latest_decisions(conn, park_id, str(quarter))
     listed = []
     for tenant in tenants:
-        grounds = [Ground("zombie", flag.explanation(lang)) for flag in flags.get(tenant.id, ()) if flag.kind == "zombie"]
+        grounds = [Ground("zombie", _zombie_evidence(flag.explanation(lang), lang))
+                   for flag in flags.get(tenant.id, ()) if flag.kind == "zombie"]
         class_d = _class_d(tenant, quarter, lang)
         if class_d:
             grounds.append(class_d)
