@@ -302,6 +302,18 @@ async def test_enter_then_i_in_one_burst_opens_the_park_and_inspects_its_first_t
         assert [type(s) for s in app.screen_stack[1:-1]] == [ParkListScreen, LedgerScreen]
 
 
+async def test_two_row_keys_before_the_rows_arrive_open_one_screen(store, park, tenant, inspector):
+    """`Enter i i` in one burst: the ledger keeps one waiting row action, so one start dialog opens."""
+    from inspect_app.screens.start_inspection import StartInspectionScreen
+
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        burst(app, ["enter", "i", "i"])
+        await settle(app, pilot)
+        assert [type(s) for s in app.screen_stack].count(StartInspectionScreen) == 1
+
+
 async def test_f_and_the_note_in_one_burst_keep_the_note(store, park, tenant, inspector):
     """`f` and the failure's note typed at once (tmux, a fast typist): the note is kept, and the
     keys after its Enter are the list's again."""

@@ -108,10 +108,11 @@ class LedgerScreen(AppScreen):
         # the form's callback and the screen's resume reloads last.
         self.wanted_tenant: str | None = None
         self.park_label: str | None = None
-        # Row actions asked for before the first rows arrived (an `i` typed right behind the Enter
-        # that opened the ledger): they run once the rows are shown, on the first row.
+        # A row action asked for before the first rows arrived (an `i` typed right behind the Enter
+        # that opened the ledger): it runs once the rows are shown, on the first row. One, the last
+        # asked: two keys pressed while waiting must not open two screens on top of each other.
         self.first_rows_shown = False
-        self.waiting_for_rows: list[Callable[[], None]] = []
+        self.waiting_for_rows: Callable[[], None] | None = None
         # tenant id -> its results of the county's rules (None until the first evaluation is back);
         # evaluated again only when a tenant or building changed.
         self.rule_results: dict[str, list] | None = None
@@ -202,9 +203,9 @@ class LedgerScreen(AppScreen):
         self._show_rule_line()
         if not self.first_rows_shown:
             self.first_rows_shown = True
-            for action in self.waiting_for_rows:
-                self.call_after_refresh(action)
-            self.waiting_for_rows.clear()
+            if self.waiting_for_rows is not None:
+                self.call_after_refresh(self.waiting_for_rows)
+                self.waiting_for_rows = None
 
     # --- the county's rules -------------------------------------------------------------------
 
@@ -336,7 +337,7 @@ class LedgerScreen(AppScreen):
         """True (and the action kept for when the rows arrive) before the first rows are shown."""
         if self.first_rows_shown:
             return False
-        self.waiting_for_rows.append(action)
+        self.waiting_for_rows = action
         return True
 
     @on(DataTable.RowSelected, "#ledger")
