@@ -321,11 +321,13 @@ class ParkTotal(SQLModel, table=True):
 class TenantSearch(SQLModel, table=True):
     """Per tenant: the key a ledger search word is looked for in — name, contact, credit code,
     phone, the name's pinyin (whole and initials), building and unit, folded (db/search_key.py).
-    Derived, local, kept by the triggers of migration 0011 (never written by the app)."""
+    Derived, local, kept by the triggers of migration 0011 (never written by the app). `id` is the
+    rowid the trigram index `tenant_fts` (an FTS5 table, migration 0017, not a model) refers to."""
 
     __tablename__ = "tenant_search"
 
-    tenant_id: str = Field(primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(unique=True)
     key: str
 
 
