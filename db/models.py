@@ -77,6 +77,7 @@ class Tenant(SyncColumns, table=True):
         # every device for the duplicate review (services/duplicates.py) rather than stop a merge.
         Index("ix_tenant_park_credit_code", "park_id", "credit_code", sqlite_where=text("deleted = 0")),
         Index("ix_tenant_park_name", "park_id", "name"),
+        Index("ix_tenant_name_id", "name", "id"),  # every park's ledger in name order (migration 0017)
     )
 
     park_id: str = Field(foreign_key="park.id")

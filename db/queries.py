@@ -224,10 +224,13 @@ def count_ledger(session: Session, query: LedgerQuery, *, few_matches: bool | No
     if few_matches is None:
         few_matches = _few_matches(session, query)
     where = _ledger_filter(query, few_matches=few_matches)
-    capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
-    exact = session.exec(select(func.count()).select_from(capped)).one()
-    if exact <= EXACT_COUNT_LIMIT:
-        return LedgerTotal(exact)
+    if few_matches or query.park_id or not search_words(query.search):
+        capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
+        exact = session.exec(select(func.count()).select_from(capped)).one()
+        if exact <= EXACT_COUNT_LIMIT:
+            return LedgerTotal(exact)
+    # else more keys than the limit hold the words (`_few_matches`): counting the tenants among
+    # them up to the limit would read a key per tenant until then.
     top = session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
     draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
     sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))

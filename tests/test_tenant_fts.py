@@ -223,3 +223,48 @@ async def test_the_ledger_says_about_past_the_limit(store, park, monkeypatch, la
         await settle(app, pilot)
         status = str(app.screen.query_one("#ledger-status", Static).render())
         assert not status.startswith(about) and status.startswith(("共 4 家", "4 tenants")), status
+
+
+@pytest.mark.slow  # 3,000 rows and a palette of 3,000 parks: ~5 s
+async def test_the_park_list_of_3000_parks_shows_its_first_screen_then_every_park(store):
+    """The first screenful is read and painted alone, the rest appended: the cursor reaches the
+    last park, and the palette finds a park that was not on the first page; Enter opens it."""
+    from textual.widgets import DataTable
+
+    from inspect_app.screens.ledger import LedgerScreen
+    from inspect_app.screens.park_list import FIRST_ROWS, ParkListScreen
+
+    with store.connect() as conn:
+        conn.executemany(
+            "INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
+            "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "
+            "updated_at) VALUES (?, ?, ?, '区', '街', 'manufacturing', 'government', 3, 0, 10, 1000, 0, 'x', 'd', "
+            "'2026-01-01', '2026-01-01')", [(new_id(), f"PH-{n:04d}", f"园区{n:04d}") for n in range(3000)])
+        conn.commit()
+    with_profile(store)
+    app = make_app(store, today=TODAY)
+    first: list[int] = []
+    original = ParkListScreen.show
+
+    def show(self, summaries, *args, **kwargs):
+        first.append(len(summaries))
+        original(self, summaries, *args, **kwargs)
+
+    ParkListScreen.show = show
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            table = app.screen.query_one("#parks", DataTable)
+            assert first[:2] == [FIRST_ROWS, 3000] and table.row_count == 3000
+            await pilot.press("ctrl+end")  # the cursor to the last row
+            await pilot.pause()
+            assert table.cursor_row == 2999 and app.screen._selected().code == "PH-2999"
+            await pilot.press("ctrl+p")
+            await pilot.press(*"园区2500")
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, LedgerScreen)
+            assert app.screen.park_id == next(s.id for s in app.screen_stack[1].summaries if s.code == "PH-2500")
+    finally:
+        ParkListScreen.show = original
