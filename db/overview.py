@@ -49,14 +49,16 @@ ORDER BY p.code
 
 
 # The first page of the list: the first parks in code order, and the overdue hazards of those parks
-# only, each park from its own hazards (CROSS JOIN keeps that order): a page costs what it shows
+# only, each park from its own hazards (CROSS JOIN keeps that order; INDEXED BY, or SQLite reads every
+# open hazard of the county through ix_hazard_status once per park): a page costs what it shows
 # (3,000 parks: under 5 ms against 79 for the whole list), so the first screen paints at once.
 PARK_PAGE_SQL = f"""
 WITH page AS (
     SELECT id, code, name, street FROM park WHERE deleted = 0 ORDER BY code LIMIT :limit
 ), overdue AS (
     SELECT h.park_id, count(DISTINCT h.id) AS overdue_hazards
-    FROM page CROSS JOIN hazard h ON h.park_id = page.id CROSS JOIN rectification_item r ON r.hazard_id = h.id
+    FROM page CROSS JOIN hazard h INDEXED BY ix_hazard_park_id ON h.park_id = page.id
+    CROSS JOIN rectification_item r ON r.hazard_id = h.id
     WHERE {overdue_condition("h", "r")} AND h.deleted = 0
     GROUP BY h.park_id
 )

@@ -123,3 +123,12 @@ def test_a_search_of_every_park_with_many_matches_looks_each_key_up_by_primary_k
     steps = plan(conn, _search_count_sql(None, "有限公司", few_matches=False))
     assert "SEARCH tenant_search USING INDEX sqlite_autoindex_tenant_search_1 (tenant_id=?)" in steps, steps
     assert "SCAN tenant_search" not in steps, steps
+
+
+def test_the_park_lists_first_page_reads_the_hazards_of_its_parks_only(demo):
+    from db.overview import PARK_PAGE_SQL
+
+    conn, _, _ = demo
+    steps = plan(conn, PARK_PAGE_SQL, {"today": TODAY.isoformat(), "limit": 60})
+    assert "SEARCH h USING INDEX ix_hazard_park_id (park_id=?)" in steps, steps
+    assert not any("ix_hazard_status" in step for step in steps), steps
