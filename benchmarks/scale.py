@@ -9,7 +9,8 @@ compare how each figure grows (docs/PERFORMANCE.md, section "Scale").
 Every figure comes from the existing benchmark code, imported (the metric names are theirs):
 
 startup       run.startup: spawn -> the park list painted, against a bare Textual app; peak RSS
-park_list     db.overview.park_summaries alone: the park list's one SQL statement (park_list_sql_ms)
+park_list     db.overview.park_summaries alone: the whole park list's statement (park_list_sql_ms) and its
+              first screenful's, read before the first paint (park_list_first_page_ms)
 tui           run.session: Pilot at 80x24 - the largest park's ledger, one search keystroke at a
               time, an inspection, the hazards view's first page; RSS after the session
 services      run.inspections_and_hazards: load_inspection, list_hazards (first page, with count)
@@ -82,15 +83,20 @@ def run_py_metrics(db: Path, today: date, repeat: int, warmup: int, steps: set[s
 
 
 def park_list_sql(db: Path, today: date, repeat: int) -> dict:
+    """The whole list's statement (read after the first paint) and the first screenful's (before it)."""
     from db.overview import park_summaries
+    from inspect_app.screens.park_list import FIRST_ROWS
 
-    samples = []
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        for _ in range(repeat + 1):  # the first, cold one is dropped
-            started = time.perf_counter()
-            parks = park_summaries(conn, today)
-            samples.append((time.perf_counter() - started) * 1000)
-    return {"park_list_sql_ms": summary(samples[1:]) | {"parks": len(parks)}}
+    metrics = {}
+    for name, limit in (("park_list_sql_ms", None), ("park_list_first_page_ms", FIRST_ROWS)):
+        samples = []
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            for _ in range(repeat + 1):  # the first, cold one is dropped
+                started = time.perf_counter()
+                parks = park_summaries(conn, today, limit)
+                samples.append((time.perf_counter() - started) * 1000)
+        metrics[name] = summary(samples[1:]) | {"parks": len(parks)}
+    return metrics
 
 
 def overview_metrics(db: Path, repeat: int) -> dict:

@@ -8,10 +8,12 @@ it. The service decides what counts as a problem and words it; these functions o
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from db import search_key
 from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
 from db.tenant_rules import current_tenant_sql
 
@@ -135,3 +137,36 @@ def park_quarter_totals(conn: sqlite3.Connection) -> tuple[dict[tuple, tuple], d
     fresh = {row[:3]: row[3:] for row in conn.execute(FRESH_PARK_QUARTER_TOTALS)}
     kept = {row[:3]: row[3:] for row in conn.execute(KEPT_PARK_QUARTER_TOTALS)}
     return fresh, kept
+
+
+def stale_search_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(name, credit code) of the tenants whose kept search key (tenant_search, migration 0011) is
+    missing or is not the one their columns make now (db/search_key.py), by name."""
+    columns = ", ".join(f"t.{c}" for c in search_key.KEY_COLUMNS)
+    rows = conn.execute(f"SELECT t.name, t.credit_code, s.key, {columns} FROM tenant AS t "
+                        "LEFT JOIN tenant_search AS s ON s.tenant_id = t.id ORDER BY t.name")
+    return [(name, code) for name, code, kept, *values in rows if kept != search_key.tenant_search_key(*values)]
+
+
+def orphan_search_keys(conn: sqlite3.Connection) -> int:
+    """Search keys of tenants that no longer exist."""
+    return conn.execute("SELECT count(*) FROM tenant_search WHERE tenant_id NOT IN (SELECT id FROM tenant)").fetchone()[0]
+
+
+def search_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(keys the trigram index holds or lacks wrongly, trigrams whose number of keys in the index
+    differs from a count made afresh from the keys) of `tenant_fts` (migration 0017).
+
+    The index's own integrity-check writes (an FTS5 command), so a read-only check compares what
+    the index says through an fts5vocab table in the connection's temp schema instead: which rows
+    it holds, and per trigram how many keys hold it."""
+    rows = conn.execute("SELECT (SELECT count(*) FROM (SELECT id FROM tenant_fts_docsize EXCEPT SELECT id FROM tenant_search)) "
+                        "+ (SELECT count(*) FROM (SELECT id FROM tenant_search EXCEPT SELECT id FROM tenant_fts_docsize))"
+                        ).fetchone()[0]
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.tenant_fts_terms USING fts5vocab(main, tenant_fts, row)")
+    indexed = dict(conn.execute("SELECT term, doc FROM temp.tenant_fts_terms"))
+    fresh: Counter[str] = Counter()
+    for (key,) in conn.execute("SELECT key FROM tenant_search"):
+        fresh.update({key[i:i + 3] for i in range(len(key) - 2)})
+    terms = sum(1 for term in indexed.keys() | fresh.keys() if indexed.get(term, 0) != fresh.get(term, 0))
+    return rows, terms

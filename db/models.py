@@ -77,6 +77,7 @@ class Tenant(SyncColumns, table=True):
         # every device for the duplicate review (services/duplicates.py) rather than stop a merge.
         Index("ix_tenant_park_credit_code", "park_id", "credit_code", sqlite_where=text("deleted = 0")),
         Index("ix_tenant_park_name", "park_id", "name"),
+        Index("ix_tenant_name_id", "name", "id"),  # every park's ledger in name order (migration 0017)
     )
 
     park_id: str = Field(foreign_key="park.id")
@@ -321,11 +322,13 @@ class ParkTotal(SQLModel, table=True):
 class TenantSearch(SQLModel, table=True):
     """Per tenant: the key a ledger search word is looked for in — name, contact, credit code,
     phone, the name's pinyin (whole and initials), building and unit, folded (db/search_key.py).
-    Derived, local, kept by the triggers of migration 0011 (never written by the app)."""
+    Derived, local, kept by the triggers of migration 0011 (never written by the app). `id` is the
+    rowid the trigram index `tenant_fts` (an FTS5 table, migration 0017, not a model) refers to."""
 
     __tablename__ = "tenant_search"
 
-    tenant_id: str = Field(primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(unique=True)
     key: str
 
 

@@ -48,6 +48,30 @@ ORDER BY p.code
 """
 
 
+# The first page of the list: the first parks in code order, and the overdue hazards of those parks
+# only, each park from its own hazards (CROSS JOIN keeps that order; INDEXED BY, or SQLite reads every
+# open hazard of the county through ix_hazard_status once per park): a page costs what it shows
+# (3,000 parks: under 5 ms against 79 for the whole list), so the first screen paints at once.
+PARK_PAGE_SQL = f"""
+WITH page AS (
+    SELECT id, code, name, street FROM park WHERE deleted = 0 ORDER BY code LIMIT :limit
+), overdue AS (
+    SELECT h.park_id, count(DISTINCT h.id) AS overdue_hazards
+    FROM page CROSS JOIN hazard h INDEXED BY ix_hazard_park_id ON h.park_id = page.id
+    CROSS JOIN rectification_item r ON r.hazard_id = h.id
+    WHERE {overdue_condition("h", "r")} AND h.deleted = 0
+    GROUP BY h.park_id
+)
+SELECT p.id, p.code, p.name, p.street,
+       coalesce(t.tenants, 0), coalesce(t.rented_area_m2, 0), coalesce(t.headcount, 0),
+       coalesce(t.unclosed_general + t.unclosed_major, 0), coalesce(o.overdue_hazards, 0)
+FROM page p
+LEFT JOIN park_total t ON t.park_id = p.id
+LEFT JOIN overdue o ON o.park_id = p.id
+ORDER BY p.code
+"""
+
+
 @dataclass(frozen=True)
 class ParkSummary:
     id: str
@@ -61,8 +85,12 @@ class ParkSummary:
     overdue_hazards: int
 
 
-def park_summaries(conn: sqlite3.Connection, today: date) -> list[ParkSummary]:
-    rows = conn.execute(PARK_SUMMARIES_SQL, {"today": today.isoformat()}).fetchall()
+def park_summaries(conn: sqlite3.Connection, today: date, limit: int | None = None) -> list[ParkSummary]:
+    """Every park in code order, or the first `limit` of them (the list's first screenful)."""
+    if limit is None:
+        rows = conn.execute(PARK_SUMMARIES_SQL, {"today": today.isoformat()}).fetchall()
+    else:
+        rows = conn.execute(PARK_PAGE_SQL, {"today": today.isoformat(), "limit": limit}).fetchall()
     return [ParkSummary(*row) for row in rows]
 
 

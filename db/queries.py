@@ -7,10 +7,11 @@ over an indexed ORDER BY, search in one key per tenant (db/search_key.py).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, text
+from sqlalchemy import String, and_, bindparam, case, cast, column, func, literal_column, text
 from sqlmodel import Session, select
 
 from db import search_key
@@ -123,7 +124,35 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
     return statement
 
 
-def _ledger_filter(query: LedgerQuery):
+# A search of every park counts its matches exactly up to this many; past it the count is an
+# estimate ("about 12,000"): counting 290,000 matches of "1" in a province-sized file is what made
+# a keystroke slow, and nobody reads on to the 5,001st row.
+EXACT_COUNT_LIMIT = 5_000
+ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (about 3 ms)
+TRIGRAM = 3  # the shortest word the trigram index finds (migration 0017)
+
+
+class LedgerTotal(int):
+    """The number of tenants a query matches: exact, or an estimate (`estimated`) past
+    EXACT_COUNT_LIMIT. An int, so it counts and compares as one; the screen says "about"."""
+
+    estimated: bool
+
+    def __new__(cls, value: int, *, estimated: bool = False) -> LedgerTotal:
+        total = super().__new__(cls, value)
+        total.estimated = estimated
+        return total
+
+
+def search_words(search: str) -> list[str]:
+    """The words of a search box, each folded (db/search_key.py); empty words dropped."""
+    return [folded for folded in map(search_key.fold, search.split()) if folded]
+
+
+def _ledger_filter(query: LedgerQuery, *, few_matches: bool = False):
+    """The tenants a query asks for. `few_matches`: the search words match at most
+    EXACT_COUNT_LIMIT keys of the county (`_few_matches`), so a search of every park starts from
+    those keys; else each tenant's key is looked up by primary key while its rows are walked."""
     # Live tenants, or only the current ones (deleted tested as "IS NOT 1": current_tenant_clause says why).
     conditions = [Tenant.deleted.is_not(True) if query.include_left else current_tenant_clause()]
     if query.park_id:
@@ -132,35 +161,90 @@ def _ledger_filter(query: LedgerQuery):
         conditions.append(Tenant.scale == query.scale)
     if query.risk_point:
         conditions.append(cast(Tenant.risk_points, String).like(f'%"{query.risk_point}"%'))
-    words = [folded for folded in map(search_key.fold, query.search.split()) if folded]
+    words = search_words(query.search)
     if words:
-        conditions.append(_search_condition(words, one_park=bool(query.park_id)))
+        if few_matches and not query.park_id:
+            conditions.append(Tenant.id.in_(_matching_keys(words)))
+        else:
+            conditions.append(_key_condition(words))
     return and_(*conditions)
 
 
-def _search_condition(words: list[str], *, one_park: bool):
+def _key_condition(words: list[str]):
     """Every word (folded: db/search_key.py) in the tenant's search key, which holds its name,
     contact, credit code, phone, the name's pinyin (whole and initials: "jiamei", "jm") and its
     building and unit ("2号楼", "3f301" for "3F-301" or "３Ｆ－３０１").
 
-    instr() on one short folded string per tenant rather than LIKE on five columns: no pattern to
-    parse, no case folding, nothing to escape ("%" and "_" are themselves).
+    The key is looked up by primary key per tenant: a park's ledger (the work stays one park's,
+    however many tenants the county has), or every park's when most tenants match (the rows are
+    walked in ledger order and the first page is found after a few hundred). instr() on one
+    short folded string: no pattern to parse, no case folding, nothing to escape.
     """
-    if one_park:
-        # A park's tenants look their keys up by primary key: the work stays one park's, however
-        # many tenants the county has (an IN list would read every key of the county).
-        key = select(TenantSearch.key).where(TenantSearch.tenant_id == Tenant.id).scalar_subquery()
-        return and_(*(func.instr(key, word) > 0 for word in words))
-    # Every park: one pass over the keys into a list; SQLite then starts from the list (a lookup by
-    # primary key per match). Reading the tenants and probing the list instead (`id || ''`) was
-    # slower for a narrow word (9 against 3.5 ms a page at 10,000 tenants) and no faster for a
-    # word most tenants match.
+    key = select(TenantSearch.key).where(TenantSearch.tenant_id == Tenant.id).scalar_subquery()
+    return and_(*(func.instr(key, word) > 0 for word in words))
+
+
+def fts_query(word: str) -> str:
+    """An FTS5 query finding the keys that hold every trigram of `word` (three characters or more).
+
+    The index keeps no positions (detail='none', migration 0017), so the trigrams are asked for
+    together rather than as a phrase, and the keys found are checked with instr() (`_matching_keys`).
+    """
+    trigrams = dict.fromkeys(word[i:i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1))
+    return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
+
+
+def _matching_keys(words: list[str]):
+    """The tenant ids whose key holds every word: from the trigram index (tenant_fts) for the
+    longest word of three characters or more, each found key checked with instr(); a search of only
+    shorter words ("精", "jm") reads every key once."""
     keys = select(TenantSearch.tenant_id).where(*(func.instr(TenantSearch.key, word) > 0 for word in words))
-    return Tenant.id.in_(keys)
+    longest = max(words, key=len)
+    if len(longest) < TRIGRAM:
+        return keys
+    indexed = text("SELECT rowid FROM tenant_fts WHERE tenant_fts MATCH :fts").bindparams(
+        bindparam("fts", fts_query(longest), unique=True)).columns(column("rowid"))
+    return keys.where(TenantSearch.id.in_(indexed))
 
 
-def count_ledger(session: Session, query: LedgerQuery) -> int:
-    return session.exec(select(func.count()).select_from(Tenant).where(_ledger_filter(query))).one()
+def _few_matches(session: Session, query: LedgerQuery) -> bool:
+    """Whether the search words match at most EXACT_COUNT_LIMIT keys in the county (left and
+    deleted tenants included): stops at the limit, so a word most tenants match costs little."""
+    words = search_words(query.search)
+    if not words or query.park_id:
+        return False
+    found = select(func.count()).select_from(_matching_keys(words).limit(EXACT_COUNT_LIMIT + 1).subquery())
+    return session.exec(found).one() <= EXACT_COUNT_LIMIT
+
+
+def count_ledger(session: Session, query: LedgerQuery, *, few_matches: bool | None = None) -> LedgerTotal:
+    """Exact up to EXACT_COUNT_LIMIT; past it an estimate from ESTIMATE_SAMPLE tenant rows drawn at
+    random (seeded by the query, so the figure does not jump when the list is read again), rounded
+    to two significant figures and never below the limit."""
+    if few_matches is None:
+        few_matches = _few_matches(session, query)
+    where = _ledger_filter(query, few_matches=few_matches)
+    if few_matches or query.park_id or not search_words(query.search):
+        capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
+        exact = session.exec(select(func.count()).select_from(capped)).one()
+        if exact <= EXACT_COUNT_LIMIT:
+            return LedgerTotal(exact)
+    # else more keys than the limit hold the words (`_few_matches`): counting the tenants among
+    # them up to the limit would read a key per tenant until then.
+    top = session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
+    draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
+    sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
+    hits = session.exec(select(func.count()).select_from(Tenant).where(
+        where, literal_column("tenant.rowid").in_(sample))).one()
+    return LedgerTotal(max(_two_figures(hits * top / len(sample)), EXACT_COUNT_LIMIT), estimated=True)
+
+
+def _two_figures(value: float) -> int:
+    """12,345 -> 12,000; 987 -> 990: an estimate is not read to the last digit."""
+    if value < 100:
+        return round(value)
+    magnitude = 10 ** (len(str(int(value))) - 2)
+    return int(round(value / magnitude) * magnitude)
 
 
 # The columns a ledger row shows: selected as plain values, not as Tenant objects (building 100
@@ -172,14 +256,26 @@ _LEDGER_COLUMNS = (
 )
 
 
-def ledger_rows(session: Session, query: LedgerQuery) -> list[LedgerRow]:
+def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], LedgerTotal]:
+    """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
+    EXACT_COUNT_LIMIT); the search words' matches are sized once for both."""
+    few_matches = _few_matches(session, query)
+    rows = ledger_rows(session, query, few_matches=few_matches)
+    if len(rows) < query.limit:  # the last page: the count is known without a second scan
+        return rows, LedgerTotal(query.offset + len(rows))
+    return rows, count_ledger(session, query, few_matches=few_matches)
+
+
+def ledger_rows(session: Session, query: LedgerQuery, *, few_matches: bool | None = None) -> list[LedgerRow]:
     """One page in ledger order, then the hazard counts of that page's tenants only."""
+    if few_matches is None:
+        few_matches = _few_matches(session, query)
     columns = SORTABLE.get(query.sort, SORTABLE["name"])
     order_by = [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
     statement = (
         select(*_LEDGER_COLUMNS)
         .join(Park, Park.id == Tenant.park_id)
-        .where(_ledger_filter(query))
+        .where(_ledger_filter(query, few_matches=few_matches))
         .order_by(*order_by)
         .limit(query.limit)
         .offset(query.offset)

@@ -84,13 +84,14 @@ def test_the_park_list_reads_one_row_of_totals_per_park(demo):
     assert "SEARCH r USING INDEX ix_rectification_item_status (status=?)" in steps, steps  # open items only
 
 
-def _search_count_sql(park_id: str | None, search: str) -> str:
+def _search_count_sql(park_id: str | None, search: str, *, few_matches: bool = False) -> str:
     from sqlmodel import func, select
 
     from db.models import Tenant
     from db.queries import LedgerQuery, _ledger_filter
 
-    statement = select(func.count()).select_from(Tenant).where(_ledger_filter(LedgerQuery(park_id=park_id, search=search)))
+    query = LedgerQuery(park_id=park_id, search=search)
+    statement = select(func.count()).select_from(Tenant).where(_ledger_filter(query, few_matches=few_matches))
     return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
 
 
@@ -102,8 +103,32 @@ def test_a_parks_search_looks_up_its_tenants_search_keys_by_primary_key(demo):
     assert "SCAN tenant_search" not in steps, steps  # not every key of the county
 
 
-def test_a_search_of_every_park_reads_the_search_keys_once(demo):
+def test_a_search_of_every_park_with_few_matches_starts_from_the_trigram_index(demo):
     conn, _, _ = demo
-    steps = plan(conn, _search_count_sql(None, "jm"))
+    steps = plan(conn, _search_count_sql(None, "jiamei", few_matches=True))
+    assert any(step.startswith("SCAN tenant_fts VIRTUAL TABLE INDEX") for step in steps), steps
+    assert "SCAN tenant_search" not in steps and "SCAN tenant" not in steps, steps
+    assert not any(step.startswith("CORRELATED") for step in steps), steps
+
+
+def test_a_search_of_every_park_by_a_short_word_reads_the_search_keys_once(demo):
+    conn, _, _ = demo
+    steps = plan(conn, _search_count_sql(None, "jm", few_matches=True))
     assert "LIST SUBQUERY 1" in steps and "SCAN tenant_search" in steps, steps
     assert not any(step.startswith("CORRELATED") for step in steps), steps
+
+
+def test_a_search_of_every_park_with_many_matches_looks_each_key_up_by_primary_key(demo):
+    conn, _, _ = demo
+    steps = plan(conn, _search_count_sql(None, "有限公司", few_matches=False))
+    assert "SEARCH tenant_search USING INDEX sqlite_autoindex_tenant_search_1 (tenant_id=?)" in steps, steps
+    assert "SCAN tenant_search" not in steps, steps
+
+
+def test_the_park_lists_first_page_reads_the_hazards_of_its_parks_only(demo):
+    from db.overview import PARK_PAGE_SQL
+
+    conn, _, _ = demo
+    steps = plan(conn, PARK_PAGE_SQL, {"today": TODAY.isoformat(), "limit": 60})
+    assert "SEARCH h USING INDEX ix_hazard_park_id (park_id=?)" in steps, steps
+    assert not any("ix_hazard_status" in step for step in steps), steps

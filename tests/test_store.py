@@ -101,9 +101,16 @@ def test_migrating_an_empty_file_reaches_head(db_path):
     assert migrations.current_revision(db_path) == migrations.HEAD_REVISION
 
 
+def _not_the_search_index(obj, name, type_, reflected, compare_to) -> bool:
+    """The trigram index of the search keys (migration 0017) is an FTS5 table with its shadow
+    tables: SQLite's, not a model's."""
+    return not (type_ == "table" and (name == "tenant_fts" or name.startswith("tenant_fts_")))
+
+
 def test_migrated_schema_matches_the_models(store):
     with store.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+        context = MigrationContext.configure(connection, opts={"include_object": _not_the_search_index})
+        assert compare_metadata(context, SQLModel.metadata) == []
 
 
 @pytest.mark.parametrize(("pragma", "expected"), [("journal_mode", "wal"), ("foreign_keys", 1)])

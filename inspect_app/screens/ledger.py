@@ -42,7 +42,7 @@ from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.screens.tenant_leaving import TenantLeavingScreen
 from inspect_app.services import dossier
 from inspect_app.services.errors import UserError
-from inspect_app.services.ledger import LedgerQuery, LedgerRow, get_park, get_tenant, ledger_page
+from inspect_app.services.ledger import LedgerQuery, LedgerRow, LedgerTotal, get_park, get_tenant, ledger_page
 from inspect_app.services.notices import default_export_folder
 from inspect_app.services.rules import apply_rules, hazard_from_result, tenant_results
 from inspect_app.widgets.fit_table import FitDataTable
@@ -102,7 +102,7 @@ class LedgerScreen(AppScreen):
         self.search = search  # prefilled, e.g. a tenant's name when coming from its hazard
         self.query_state = LedgerQuery(park_id=park_id, search=search, limit=PAGE_SIZE)
         self.rows: list[LedgerRow] = []
-        self.total = 0
+        self.total = LedgerTotal(0)
         self._loading_more = False
         # A tenant the cursor must land on once the rows are back (one just saved), whichever of
         # the form's callback and the screen's resume reloads last.
@@ -183,7 +183,7 @@ class LedgerScreen(AppScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show, rows, total, append, keep_tenant)
 
-    def show(self, rows: list[LedgerRow], total: int, append: bool, keep_tenant: str | None) -> None:
+    def show(self, rows: list[LedgerRow], total: LedgerTotal, append: bool, keep_tenant: str | None) -> None:
         table = self.query_one("#ledger", DataTable)
         if not append:
             table.clear()
@@ -254,7 +254,9 @@ class LedgerScreen(AppScreen):
 
     def _update_status(self) -> None:
         q = self.query_state
-        parts = [t("tui.ledger.status_count", total=formatting.count(self.total), shown=formatting.count(len(self.rows)))]
+        # Past a few thousand matches of a search of every park the count is an estimate (db/queries.py).
+        count_key = "tui.ledger.status_count_about" if self.total.estimated else "tui.ledger.status_count"
+        parts = [t(count_key, total=formatting.count(self.total), shown=formatting.count(len(self.rows)))]
         parts.append(t("tui.ledger.status_sort", column=t(f"fields.tenant.{q.sort}"),
                        direction="↓" if q.descending else "↑"))
         if q.include_left:

@@ -16,6 +16,8 @@ from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
+FIRST_ROWS = 60  # more than a tall terminal shows
+CHUNK = 500  # rows added between two refreshes after the first screenful
 
 
 class ParkListScreen(AppScreen):
@@ -50,6 +52,8 @@ class ParkListScreen(AppScreen):
         super().__init__()
         self.summaries: list[ParkSummary] = []
         self.office = False  # this device does the office's work (services/office_role.py); read with the figures
+        # The park the cursor was on before the list was read again, and its row then.
+        self.keep: tuple[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -77,13 +81,26 @@ class ParkListScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="parks")
     def load(self) -> None:
-        summaries = park_summaries(self.app.store, self.app.today)
+        # The first screenful is read alone (its parks' overdue hazards only) and shown at once; then
+        # every park, appended below it in chunks: at 3,000 parks the first screen paints as soon as
+        # a bare Textual app's would (benchmarks/run.py startup_ratio).
+        worker = get_current_worker()
         warning = agency_warning(self.app.store, self.app.settings.agency)
         office = is_office(self.app.store)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, summaries, warning, office)
+        for limit in (FIRST_ROWS, None):
+            summaries = park_summaries(self.app.store, self.app.today, limit)
+            if worker.is_cancelled:
+                return
+            complete = limit is None or len(summaries) < limit
+            self.app.call_from_thread(self.show, summaries, warning, office, complete=complete)
+            if complete:
+                return
 
-    def show(self, summaries: list[ParkSummary], warning: str | None = None, office: bool = False) -> None:
+    def show(self, summaries: list[ParkSummary], warning: str | None = None, office: bool = False, *,
+             complete: bool = True) -> None:
+        """Show a reading: its first screenful (`complete` False) or every park. Rows already in the
+        table that the reading still has as they are stay; the rest are added after them in chunks,
+        and the cursor stays on its park."""
         if office != self.office:
             self.office = office
             self.refresh_bindings()  # the review queue's key in F1 and ^p, or not
@@ -91,27 +108,54 @@ class ParkListScreen(AppScreen):
         line = self.query_one("#agency-warning", Static)
         line.update(t(f"tui.settings.warn_{warning}") if warning else "")
         line.set_class(warning is not None, "-shown")
-        self.summaries = summaries
         table = self.query_one("#parks", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for s in summaries:
+        shown = min(table.row_count, len(summaries))
+        unchanged = summaries[:shown] == self.summaries[:shown]
+        if not complete and shown and unchanged:
+            return  # read again (a reload): the table still holds, the whole reading follows
+        if not unchanged or len(summaries) < table.row_count:
+            selected = self._selected()
+            if selected is not None:
+                self.keep = (selected.id, table.cursor_row)
+            table.clear()
+        self.summaries = summaries
+        self._add_rows(table.row_count, len(summaries), summaries)
+        self.app.call_after_refresh(self.app.first_screen_shown)  # no-op after the first time
+        if complete:
+            status = self.query_one("#park-status", Static)
+            status.update(t("tui.parks.status", parks=len(summaries),
+                            tenants=formatting.count(sum(s.tenants for s in summaries)))
+                          if summaries else t("tui.parks.empty"))
+
+    def _add_rows(self, start: int, end: int, summaries: list[ParkSummary]) -> None:
+        """Rows start..end, the first screenful at once and then a chunk after each refresh, so keys
+        still work while 3,000 rows go in; nothing when the list was read again meanwhile."""
+        if summaries is not self.summaries:
+            return
+        table = self.query_one("#parks", DataTable)
+        stop = min(end, start + (CHUNK if start else FIRST_ROWS))
+        for s in summaries[start:stop]:
             table.add_row(
                 s.code, formatting.short_name(s.name), formatting.count(s.tenants), formatting.count(s.open_hazards),
                 formatting.count(s.overdue_hazards) if s.overdue_hazards else "",
                 formatting.area(s.rented_area_m2), formatting.count(s.headcount), s.street, key=s.id,
             )
-        if summaries:
-            table.move_cursor(row=min(cursor, len(summaries) - 1))
-        self.app.call_after_refresh(self.app.first_screen_shown)  # no-op after the first time
-        status = self.query_one("#park-status", Static)
-        status.update(t("tui.parks.status", parks=len(summaries),
-                        tenants=formatting.count(sum(s.tenants for s in summaries)))
-                      if summaries else t("tui.parks.empty"))
+        if self.keep is not None:
+            park_id, row = self.keep
+            index = next((i for i, s in enumerate(summaries[:stop]) if s.id == park_id), None)
+            if index is None and stop == len(summaries):  # its park is gone: the same row, or the last one
+                self.keep = None
+                if stop:
+                    table.move_cursor(row=min(row, stop - 1))
+            elif index is not None:
+                table.move_cursor(row=index)
+                self.keep = None
+        if stop < end:
+            self.call_after_refresh(self._add_rows, stop, end, summaries)
 
     def _selected(self) -> ParkSummary | None:
         table = self.query_one("#parks", DataTable)
-        if not self.summaries or table.cursor_row < 0:
+        if not 0 <= table.cursor_row < min(len(self.summaries), table.row_count):
             return None
         return self.summaries[table.cursor_row]
 

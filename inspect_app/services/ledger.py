@@ -9,7 +9,11 @@ from db import queries
 from db.errors import UserError
 from db.lookback import visits
 from db.models import Park, Tenant
-from db.queries import LedgerQuery, LedgerRow  # also the ledger screen's: it takes them from here
+from db.queries import (  # also the ledger screen's: it takes them from here
+    LedgerQuery,
+    LedgerRow,
+    LedgerTotal,
+)
 from db.store import Store
 from forms import china_time
 from forms.tenant import TenantInput
@@ -18,12 +22,11 @@ from forms.tenant import TenantInput
 INPUT_FIELDS = tuple(TenantInput.model_fields)
 
 
-def ledger_page(store: Store, query: LedgerQuery) -> tuple[list[LedgerRow], int]:
-    """One page of rows (with each tenant's last inspection) and the number of rows matching the query."""
+def ledger_page(store: Store, query: LedgerQuery) -> tuple[list[LedgerRow], LedgerTotal]:
+    """One page of rows (with each tenant's last inspection) and the number of rows matching the
+    query: exact, or past a few thousand an estimate (`LedgerTotal.estimated`, db/queries.py)."""
     with store.read() as session:
-        rows = queries.ledger_rows(session, query)
-        # the last page: the count is known without a second scan
-        total = query.offset + len(rows) if len(rows) < query.limit else queries.count_ledger(session, query)
+        rows, total = queries.ledger_page(session, query)
     return _with_visits(store, rows), total
 
 

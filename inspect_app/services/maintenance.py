@@ -10,6 +10,9 @@ What it checks, and why:
 - the per-park totals kept by triggers (tenants and unclosed hazards, read by the park list and
   the overview; quarterly figures, read by the overview) equal a fresh count and sum: a
   difference would put wrong figures in front of a bureau.
+- every tenant's search key is the one its columns make (db/search_key.py), and the trigram
+  index over the keys (`tenant_fts`) holds exactly the keys: a drifted key or index hides a
+  tenant from the ledger's search.
 
 The file is opened read-only and read by db/maintenance_queries.py; Alembic is not touched.
 """
@@ -63,6 +66,7 @@ def _problems(conn: sqlite3.Connection) -> list[str]:
     problems += _unlogged_tenants(conn)
     problems += _park_totals(conn)
     problems += _park_quarter_totals(conn)
+    problems += _search_index(conn)
     return problems
 
 
@@ -140,4 +144,15 @@ def _park_quarter_totals(conn: sqlite3.Connection) -> list[str]:
             park, year, quarter = key
             problems.append(t("maintenance.park_quarter_totals", park=codes.get(park, park), year=year, quarter=quarter,
                               kept=f"{got[0]:g}", actual=f"{want[0]:g}", kept_reports=got[-1], reports=want[-1]))
+    return _limited(problems)
+
+
+def _search_index(conn: sqlite3.Connection) -> list[str]:
+    problems = [t("maintenance.search_key", name=name, credit_code=code) for name, code in queries.stale_search_keys(conn)]
+    orphans = queries.orphan_search_keys(conn)
+    if orphans:
+        problems.append(t("maintenance.search_key_orphans", count=orphans))
+    rows, terms = queries.search_index_drift(conn)
+    if rows or terms:
+        problems.append(t("maintenance.search_index", rows=rows, terms=terms))
     return _limited(problems)

@@ -15,9 +15,10 @@ from db.store import Store
 from forms import china_time
 
 
-def park_summaries(store: Store, today: date | None = None) -> list[ParkSummary]:
+def park_summaries(store: Store, today: date | None = None, limit: int | None = None) -> list[ParkSummary]:
+    """Every park's figures in code order, or the first `limit` parks' (the list's first screenful)."""
     with store.read_connection() as conn:
-        return overview.park_summaries(conn, today or china_time.today())
+        return overview.park_summaries(conn, today or china_time.today(), limit)
 
 
 def agency_warning(store: Store, agency: Mapping[str, Any]) -> str | None:
