@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 MARKS_SETTING = "change_log_pruned"  # local_setting: {"below": seq, "marks": [[seq, hlc], ...]}
 BATCH = 20_000  # entries per delete transaction: a short write lock, a small WAL
-RECENT_MARKS = 8
+RECENT_MARKS = 64  # one a prune batch or a sync: precise for recent restores
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,16 @@ def _save_mark(conn: sqlite3.Connection, seq: int, hlc: str) -> None:
     marks[seq] = hlc
     kept = kept_marks(marks)
     value = {"below": max(seq, held.below), "marks": [[s, marks[s]] for s in sorted(kept)]}
+    conn.execute("INSERT INTO local_setting (key, value) VALUES (?, ?) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (MARKS_SETTING, json.dumps(value)))
+
+
+def forget_after(conn: sqlite3.Connection, acked: int, *, below: int) -> None:
+    """After a re-send from the rows (inspect_app/sync/resend.py) renumbered the outbox: every entry
+    below `below` is gone, and marks past `acked` no longer bound what follows them (re-sent writes
+    carry older stamps), so they go."""
+    held = state(conn)
+    value = {"below": max(below, held.below), "marks": [[s, h] for s, h in held.marks if s <= acked]}
     conn.execute("INSERT INTO local_setting (key, value) VALUES (?, ?) "
                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (MARKS_SETTING, json.dumps(value)))
 

@@ -17,9 +17,10 @@ writes new outbox entries, one per (row, stamp) of its own:
   a tombstone is a `delete`);
 - not the changes a hub refused (`rejected_change`): they would be refused again.
 
-They go in stamp order (the order they were made, so a parent's insert precedes its children's)
-after every entry already in the outbox, and the push cursor moves to the last of those entries in
-the same transaction: the rows carry everything the outbox still held. The hub takes them as new
+They go in stamp order (the order they were made, so a parent's insert precedes its children's),
+numbered after the outbox; the entries the outbox still held (not pruned: acknowledged last, or not
+sent yet) are then moved after them as they are, and the push cursor set before all of these, in
+the same transaction. The hub takes them as new
 changes (new numbers); a write it still holds merges as a no-op on every device. Lost for good:
 the values of this device's writes another write has since overwritten everywhere (they only made
 conflict rows on devices that had not seen them) and the inspector named on each re-sent change
@@ -67,20 +68,30 @@ def recover(store: Store, hub_id: str, acked: int) -> int | None:
 
 
 def resend_from_rows(store: Store, hub_id: str, acked: int) -> int:
-    """Write the re-sent entries for a hub that acknowledges up to `acked` and move its push cursor
-    past the outbox (one transaction). Returns how many entries were written."""
+    """Write the re-sent entries for a hub that acknowledges up to `acked`, then move the outbox's
+    own entries after them (one transaction). Returns how many entries were written from the rows."""
     device = store.device_id
     with store.connect() as conn:
         conn.execute("BEGIN IMMEDIATE")  # no edit and no push between reading the rows and writing
         after = changelog_prune.state(conn).stamp_at_or_below(acked)
         refused = {row[0] for row in conn.execute("SELECT json_extract(change, '$.hlc') FROM rejected_change")}
+        held = {row[0] for row in conn.execute("SELECT hlc FROM change_log")}  # sent as they are, below
         last = conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS resend_item (hlc TEXT, table_name TEXT, row_id TEXT, "
                      "op TEXT, base TEXT)")
         conn.execute("DELETE FROM resend_item")
         for table_name in SYNCED_TABLES:
-            _collect(conn, table_name, after, device, refused)
+            _collect(conn, table_name, after, device, refused | held)
         written = _write(store, conn, device)
+        # The entries the outbox still holds go after them, as they are (their `base` and inspector
+        # kept): later than every re-sent write, so a row's insert always precedes its updates.
+        # Those the hub refused stay refused (rejected_change keeps each whole).
+        conn.execute("INSERT INTO change_log (table_name, row_id, op, hlc, device_id, actor_id, payload, created_at, "
+                     "base) SELECT table_name, row_id, op, hlc, device_id, actor_id, payload, created_at, base "
+                     "FROM change_log AS c WHERE seq <= ? AND NOT EXISTS (SELECT 1 FROM rejected_change AS r "
+                     "WHERE r.device_seq = c.seq) ORDER BY seq", (last,))
+        conn.execute("DELETE FROM change_log WHERE seq <= ?", (last,))
+        changelog_prune.forget_after(conn, acked, below=last + 1)
         conn.execute("UPDATE sync_state SET pushed_seq = ? WHERE hub_id = ?", (last, hub_id))
         conn.execute("INSERT INTO local_setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
                      "SET value = excluded.value", (RESENT_SETTING, json.dumps(
