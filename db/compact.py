@@ -57,6 +57,13 @@ def hold_alone(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def used_bytes(conn: sqlite3.Connection) -> int:
+    """The pages holding data: about the size of the file VACUUM writes."""
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    return page_size * (conn.execute("PRAGMA page_count").fetchone()[0]
+                        - conn.execute("PRAGMA freelist_count").fetchone()[0])
+
+
 def figures(conn: sqlite3.Connection) -> Figures:
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     pages = conn.execute("PRAGMA page_count").fetchone()[0]

@@ -22,8 +22,8 @@ from db.models import Park, Tenant
 from inspect_app.cli import main
 from inspect_app.services.compact import compact
 from inspect_app.services.maintenance import check_database
-from tests.sync_helpers import synced_rows
 from tests.conftest import make_credit_code
+from tests.sync_helpers import synced_rows
 
 UNSENT = 40  # entries past the push cursor: never pruned
 

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from db import changelog_prune
-from db.compact import FileInUse, Figures, back_to_wal, figures, hold_alone, remove_partial, write_compacted
+from db.compact import (
+    Figures,
+    FileInUse,
+    back_to_wal,
+    figures,
+    hold_alone,
+    remove_partial,
+    used_bytes,
+    write_compacted,
+)
 from db.errors import UserError
 from db.store import Store
 
@@ -50,10 +59,7 @@ def compact(db_path: Path, *, on_step: Callable[[str, dict], None] | None = None
         before = figures(conn)
         step("compact.step_prune", {"entries": f"{changelog_prune.prunable_count(conn):,}"})
         pruned = changelog_prune.prune(conn)
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        used = page_size * (conn.execute("PRAGMA page_count").fetchone()[0]
-                            - conn.execute("PRAGMA freelist_count").fetchone()[0])
-        needed = int(used * SPACE_MARGIN)
+        needed = int(used_bytes(conn) * SPACE_MARGIN)
         free = shutil.disk_usage(db_path.parent).free
         if free < needed:
             raise UserError("compact.no_space", folder=db_path.parent, needed=_mb(needed), free=_mb(free),
@@ -63,8 +69,12 @@ def compact(db_path: Path, *, on_step: Callable[[str, dict], None] | None = None
     finally:
         conn.close()
         back_to_wal(db_path)
-    with Store.open(db_path).read_connection() as read:
-        after = figures(read)
+    store = Store.open(db_path)
+    try:
+        with store.read_connection() as read:
+            after = figures(read)
+    finally:
+        store.close()
     return CompactResult(before, after, pruned, needed, free)
 
 
