@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from db import search_key
+from db import changelog_prune, search_key
 from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
 from db.tenant_rules import current_tenant_sql
 
@@ -108,14 +108,20 @@ def issued_notices(conn: sqlite3.Connection) -> Iterator[IssuedNotice]:
 
 def unlogged_tenants(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(name, credit code) of tenants this device wrote that no change-log entry covers, by name."""
+    try:
+        pruned = changelog_prune.state(conn).stamp or ""
+    except sqlite3.OperationalError:  # a file from before local settings
+        pruned = ""
     return conn.execute(
         "SELECT name, credit_code FROM tenant AS t WHERE NOT EXISTS "
         "(SELECT 1 FROM change_log AS c WHERE c.table_name = 'tenant' AND c.row_id = t.id) "
+        # or its entries were pruned once every hub acknowledged them (db/changelog_prune.py)
+        "AND t.hlc > ? "
         # or merged from another device (docs/SYNC.md): its insert is in the inbox
         "AND NOT EXISTS (SELECT 1 FROM applied_change AS a WHERE a.table_name = 'tenant' AND a.row_id = t.id) "
         # or loaded by a first sync (inspect_app/sync/snapshot.py): last written on another device
         "AND t.origin_device IN ('', (SELECT value FROM local_setting WHERE key = 'device_id')) "
-        "ORDER BY name"
+        "ORDER BY name", (pruned,)
     ).fetchall()
 
 

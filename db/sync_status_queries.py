@@ -31,8 +31,8 @@ def sync_counts(conn: sqlite3.Connection, hub_url: str | None) -> SyncCounts:
     else:
         row = conn.execute("SELECT max(pushed_seq), max(last_sync_at), count(*) FROM sync_state").fetchone()
     pushed, last, hubs = (row[0] or 0, row[1], row[2]) if row else (0, None, 0)
-    # Outbox numbers are dense (rowids, max + 1, never deleted): the count of those past the
-    # cursor is a subtraction. count(*) walked them all: 1.5 s on a device with 30 million.
+    # Outbox numbers are dense past the push cursor (rowids, max + 1; pruning deletes only below
+    # the cursor and keeps the max, db/changelog_prune.py): the count of those past it is a subtraction. count(*) walked them all: 1.5 s on a device with 30 million.
     last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0]
     conflicts = conn.execute("SELECT count(*) FROM conflict WHERE resolved = 0 AND deleted = 0").fetchone()[0]
     rejected = conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0]

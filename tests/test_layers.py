@@ -181,9 +181,9 @@ def test_every_screen_derives_from_the_app_base_and_the_app_never_probes_screens
 WRITABLE_CONNECTION_USERS = ("inspect_app/sync/", "db/store.py")
 # Plain `sqlite3.connect`, each for a reason the architecture page gives: the SQLite backup API, the
 # schema version read before Alembic loads, read-only checks of a file that may be damaged or not a
-# store at all, the hub's own backup of its SQLite file.
+# store at all, the hub's own backup of its SQLite file, the file held alone to compact it.
 RAW_SQLITE_USERS = ("db/store.py", "db/backup.py", "db/migrations/__init__.py", "db/attachment_files.py",
-                    "db/maintenance_queries.py", "inspect_app/hub/backup.py")
+                    "db/maintenance_queries.py", "inspect_app/hub/backup.py", "db/compact.py")
 
 
 def _calls(path: Path) -> list[tuple[str, str]]:

@@ -42,6 +42,7 @@ import tempfile
 import threading
 from collections import defaultdict
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import pytest
@@ -57,6 +58,7 @@ from db.store import Store
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import change, enrol_device
 from inspect_app.services.maintenance import check_database
+from inspect_app.sync import client
 from inspect_app.sync.changes import push_cursor
 from inspect_app.sync.client import SyncNetworkError, sync_once
 from tests.conftest import make_credit_code
@@ -147,6 +149,23 @@ def new_device(path: Path, template: Path, **options) -> Store:
     return Store.open(path, **options)
 
 
+# Every entry a device wrote: the outbox and what pruning deleted from it (World keeps a copy).
+OUTBOX = "(SELECT * FROM change_log UNION ALL SELECT * FROM pruned_entry)"
+_real_prune = client.changelog_prune.prune
+
+
+def _archiving_prune(conn, **options) -> int:
+    _archive_table(conn)
+    conn.execute("INSERT INTO pruned_entry SELECT * FROM change_log WHERE seq < ? "
+                 "AND seq NOT IN (SELECT seq FROM pruned_entry)", (client.changelog_prune.prunable_below(conn),))
+    conn.commit()
+    return _real_prune(conn, **options)
+
+
+def _archive_table(conn) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS pruned_entry AS SELECT * FROM change_log WHERE 0")
+
+
 class World:
     def __init__(self, folder: Path, hub_url: str, base: str, app, template: Path):
         self.folder, self.base, self.app, self.template = folder, base, app, template
@@ -155,6 +174,10 @@ class World:
         self.tokens = [enrol_device(app.state.engine, f"device-{n}")[1] for n in range(DEVICES)]
         self.counter = 0
         self.attacker: Attacker | None = None
+        # The checks below rebuild every write from the devices' outboxes; the prune after each sync
+        # (tested in tests/test_sync_prune.py) keeps a copy of what it deletes here for them.
+        self._keep_pruned = mock.patch.object(client.changelog_prune, "prune", _archiving_prune)
+        self._keep_pruned.start()
 
     def sync(self, n: int, cut=None, store: Store | None = None, token: str | None = None) -> bool:
         cable = Cable(*cut) if cut else Cable()
@@ -169,6 +192,7 @@ class World:
         return True
 
     def close(self) -> None:
+        self._keep_pruned.stop()
         for store in self.devices:
             store.close()
         if self.attacker is not None:
@@ -281,7 +305,8 @@ class Attacker:
                      **values) -> dict:
         """An insert with every column of a real row (so only the attack itself is wrong)."""
         with office.connect() as conn:
-            payload = json.loads(conn.execute("SELECT payload FROM change_log WHERE table_name = ? AND row_id = ? "
+            _archive_table(conn)
+            payload = json.loads(conn.execute(f"SELECT payload FROM {OUTBOX} WHERE table_name = ? AND row_id = ? "
                                               "AND op = 'insert'", (table, row_id)).fetchone()[0])
         target = f"0192ffff-0000-7000-8000-{self.seq:012d}" if new_id else row_id
         payload = {**payload, **values, "id": target, "hlc": stamp, "origin_device": self.store.device_id}
@@ -301,8 +326,9 @@ def all_writes(world: World) -> dict[tuple[str, str, str], list[tuple[str, objec
     writes = defaultdict(list)
     for store in world.devices:
         with store.connect() as conn:
+            _archive_table(conn)
             for table, row_id, op, hlc, payload, base in conn.execute(
-                    "SELECT table_name, row_id, op, hlc, payload, base FROM change_log"):
+                    f"SELECT table_name, row_id, op, hlc, payload, base FROM {OUTBOX}"):
                 payload, base = json.loads(payload), json.loads(base) if base else {}
                 for field, value in payload.items():
                     if field in STAMP_FIELDS or field == "id":
@@ -388,7 +414,8 @@ def check_world(world: World) -> set[tuple]:
     sent = set()
     for store in devices:
         with store.connect() as conn:
-            outbox = conn.execute("SELECT device_id, seq FROM change_log").fetchall()
+            _archive_table(conn)
+            outbox = conn.execute(f"SELECT device_id, seq FROM {OUTBOX}").fetchall()
             assert conn.execute("SELECT count(*) FROM applied_change WHERE waiting_for IS NOT NULL "
                                 "OR problem IS NOT NULL").fetchone()[0] == 0
             assert conn.execute("SELECT count(*) FROM rejected_change").fetchone()[0] == 0
@@ -398,7 +425,8 @@ def check_world(world: World) -> set[tuple]:
     inserted = defaultdict(set)
     for store in devices:
         with store.connect() as conn:
-            for table, row_id in conn.execute("SELECT table_name, row_id FROM change_log WHERE op = 'insert'"):
+            _archive_table(conn)
+            for table, row_id in conn.execute(f"SELECT table_name, row_id FROM {OUTBOX} WHERE op = 'insert'"):
                 inserted[table].add(row_id)
     for table, ids in inserted.items():
         held = [row[0] for row in first[table]]

@@ -23,6 +23,7 @@ from inspect_app.cli import (
     backup,
     certificate,
     check,
+    compact,
     demo,
     dossier,
     entry,
@@ -45,7 +46,7 @@ from inspect_app.cli import (
 from inspect_app.cli.common import EXIT_BAD_INPUT, EXIT_OK, Parser, fail, open_store
 
 # In the order `parkinspect --help` lists them.
-GROUPS = (demo, check, backup, ledger, templates, hazards, notices, sync, quarterly, overview, mujun, stars,
+GROUPS = (demo, check, backup, compact, ledger, templates, hazards, notices, sync, quarterly, overview, mujun, stars,
           plans, review, report, keys, dossier, certificate, rules, entry, hub)
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from db.store import Store
 from inspect_app.sync.protocol import wire_change
+from inspect_app.sync.resend import resent
 
 OUTBOX_COLUMNS = "seq, device_id, table_name, row_id, op, hlc, actor_id, payload, base"
 INBOX_COLUMNS = "device_seq, origin_device, table_name, row_id, op, hlc, actor_id, payload, base, hub_seq"
@@ -66,10 +67,14 @@ def record_rejected(store: Store, rejected: list[dict]) -> int:
     a refusal already kept is not kept twice. Returns how many were new."""
     new = 0
     with store.connect() as conn:
+        again = resent(conn)
         for item in rejected:
             seq = int(item["device_seq"])
             row = conn.execute(f"SELECT {OUTBOX_COLUMNS} FROM change_log WHERE seq = ?", (seq,)).fetchone()
             change = wire_change(*row) if row else {"device_seq": seq}
+            if (again and again["from"] <= seq <= again["to"] and item.get("code") == "append_only"
+                    and change.get("op") == "insert"):
+                continue  # re-sent from the rows (sync/resend.py): the hub still holds this row
             cursor = conn.execute(
                 "INSERT INTO rejected_change (device_seq, code, message, change, rejected_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (device_seq) DO NOTHING",

@@ -31,14 +31,14 @@ from pathlib import Path
 
 import httpx
 
-from db import device_scope, notice_block
+from db import changelog_prune, device_scope, notice_block
 from db.attachment_files import attachments_dir, find, suffix_for
 from db.clock import MAX_SKEW_MS
 from db.durable import write_durably
 from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
-from inspect_app.sync import clock_fix, cursors, enrolment, snapshot
+from inspect_app.sync import clock_fix, cursors, enrolment, resend, snapshot
 from inspect_app.sync.apply import apply_page, set_aside_count
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected, save_push_cursor
 from inspect_app.sync.hub_settings import normalise_hub_url
@@ -88,6 +88,8 @@ class SyncSummary:
     clock_offset_ms: int = 0  # the correction of this machine's clock now applied (hub minus machine, ms)
     clock_corrected: bool = False  # the correction changed notably at this sync (the user is told)
     restamped: int = 0  # changes given new stamps because the clock was ahead
+    resent: int = 0  # changes written again from the rows for a hub that lost what the outbox pruned
+    pruned: int = 0  # outbox entries every hub acknowledged, deleted after this sync
     # The agency (sync/enrolment.py): "" nothing to do or no agency; "enrolled" a device certificate was
     # stored now; "failed" asking for one did not work (`enrolment_problem` says why; the data synced).
     enrolment: str = ""
@@ -249,7 +251,12 @@ class _Run:
         if epoch is not None:
             cursors.set_epoch(self.store, self.hub, int(epoch))
         acked = me.get("acked_seq")
-        if acked is not None and cursors.rewind_push(self.store, self.hub, int(acked)):
+        if acked is None:  # a hub from before the acknowledged mark
+            return
+        # What it lost that the outbox no longer holds (pruned) comes again from the rows.
+        resent = resend.recover(self.store, self.hub, int(acked))
+        self.summary.resent = resent or 0
+        if resent is None and cursors.rewind_push(self.store, self.hub, int(acked)):
             log.warning("hub %s holds this device's changes only up to %s: sending the rest again",
                         self.hub_url, acked)
 
@@ -359,8 +366,12 @@ class _Run:
                 return
 
     def finish(self) -> None:
-        """Stamp the last sync time (the cursor itself does not move)."""
+        """Stamp the last sync time (the cursor itself does not move), then prune the outbox entries
+        every hub acknowledged (db/changelog_prune.py; no VACUUM: the pages freed are reused by the
+        next writes, `parkinspect compact` gives them back to the disk)."""
         mark_pushed(self.store, self.hub, push_cursor(self.store, self.hub)[0])
+        with self.store.connect() as conn:
+            self.summary.pruned = changelog_prune.prune(conn)
 
     def _too_large(self, change: dict) -> None:
         """One change alone over the hub's body limit: retrying cannot help, so it is kept with
