@@ -348,6 +348,55 @@ class ParkQuarterTotal(SQLModel, table=True):
     reports: int
 
 
+class HazardKey(SQLModel, table=True):
+    """Per live hazard and live 五落实 item (or the hazard alone, without one): what the hazards
+    view filters and sorts on. Derived, local, kept by the triggers of migration 0018 (never
+    written by the app; db/hazard_queries.py reads it)."""
+
+    __tablename__ = "hazard_key"
+    __table_args__ = (
+        Index("ix_hazard_key_hazard_id", "hazard_id"),
+        Index("ix_hazard_key_order", "no_deadline", "deadline", "found_on", "hazard_id"),
+        Index("ix_hazard_key_park_order", "park_id", "no_deadline", "deadline", "found_on", "hazard_id"),
+        Index("ix_hazard_key_tenant_id", "tenant_id"),
+        Index("ix_hazard_key_open_deadline", "deadline", "tenant_id",
+              sqlite_where=text("hazard_status = 'open' AND item_status = 'open' AND deadline IS NOT NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hazard_id: str
+    item_id: str | None = None
+    park_id: str
+    tenant_id: str | None = None
+    severity: str
+    hazard_status: str
+    item_status: str | None = None
+    deadline: date | None = None
+    no_deadline: bool
+    found_on: date
+
+
+class ReportFact(SQLModel, table=True):
+    """Per live quarterly report: its output and electricity, the same tenant's output of the same
+    quarter a year before and the ratio of the two (where that was above 0), for the declining
+    and zombie rules' candidates. Derived, local, kept by the triggers of migration 0018."""
+
+    __tablename__ = "report_fact"
+    __table_args__ = (
+        Index("ix_report_fact_output", "quarter_index", "output_wan"),
+        Index("ix_report_fact_ratio", "quarter_index", "output_ratio"),
+    )
+
+    tenant_id: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    quarter: int = Field(primary_key=True)
+    quarter_index: int
+    output_wan: float | None = None
+    electricity_kwh: float | None = None
+    output_year_before_wan: float | None = None
+    output_ratio: float | None = None
+
+
 class AuditEvent(SyncColumns, table=True):
     """Who changed what, when, on which device, with before/after values. Append-only."""
 
