@@ -147,7 +147,12 @@ class Inspection(SyncColumns, table=True):
 
 class CheckResult(SyncColumns, table=True):
     __tablename__ = "check_result"
-    __table_args__ = (UniqueConstraint("inspection_id", "item_code"),)
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_code"),
+        # An inspection's failed items, one probe (migration 0018): the county's ledger mismatch
+        # flag asks it of every tenant's latest ledger verification.
+        Index("ix_check_result_failed", "inspection_id", sqlite_where=text("outcome = 'fail' AND deleted = 0")),
+    )
 
     inspection_id: str = Field(foreign_key="inspection.id")  # indexed by the unique constraint
     item_code: str = Field(max_length=20)

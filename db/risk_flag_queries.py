@@ -8,6 +8,7 @@ decide. Rows come back as tuples. The statement builders are public for tests/te
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import date
@@ -52,17 +53,31 @@ def _park_candidates_sql() -> str:
            OR (b.output_value_wan > 0 AND r.output_value_wan * 100 <= b.output_value_wan * (100 - :decline_pct + 1)))"""
 
 
-def _county_candidates_sql() -> str:
+def county_candidates_sql() -> str:
+    # The county's candidates with what the declining rule reads (this quarter's output and the
+    # year-before one, both in the fact row) and their park: a tenant that is not idle needs no
+    # other report. Idle ones (output below the zombie limit) need their window (`window_reports`).
+    return _county_candidates_sql(", t.park_id, f.output_wan, f.electricity_kwh, f.output_year_before_wan")
+
+
+WINDOW_REPORTS_SQL = """
+SELECT r.tenant_id, r.year, r.quarter, r.output_value_wan, r.electricity_kwh
+FROM json_each(:tenants) j JOIN quarterly_report r ON r.tenant_id = j.value
+WHERE r.deleted = 0 AND r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
+"""
+
+
+def _county_candidates_sql(more_columns: str = "") -> str:
     # The county: the same condition on `report_fact` (migration 0018: each live report beside the
     # year-before one, kept by triggers), as two index ranges of quarter Q — outputs below the
     # zombie limit, and ratios to the year before at most (101 − decline)% (the bound a hair
     # wider than the exact test that follows, so that rounding of the stored ratio loses no
     # tenant). Every tenant's report of Q and its year-before report took 1.2 s at 300,000 tenants.
-    return f"""SELECT f.tenant_id, 1 AS idle
+    return f"""SELECT f.tenant_id, 1 AS idle{more_columns}
     FROM report_fact f {_current_tenant_join("t", "f.tenant_id", None)}
     WHERE f.quarter_index = :last AND f.output_wan < :zombie_output
     UNION ALL
-    SELECT f.tenant_id, 0 AS idle
+    SELECT f.tenant_id, 0 AS idle{more_columns}
     FROM report_fact f {_current_tenant_join("t", "f.tenant_id", None)}
     WHERE f.quarter_index = :last AND f.output_ratio <= (101 - :decline_pct) / 100.0 + abs(101 - :decline_pct) / 100.0 * 1e-9 + 1e-12
       AND f.output_wan * 100 <= f.output_year_before_wan * (100 - :decline_pct + 1)
@@ -125,7 +140,8 @@ def mismatched_sql(template_ids: tuple[str, ...]) -> str:
     return f"""{_latest_ledger_sql(None, template_ids)}
 SELECT l.tenant_id, l.park_id FROM latest l
 WHERE l.n = 1 AND EXISTS (SELECT 1 FROM check_result c
-                          WHERE c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail')
+                          WHERE c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
+                            AND c.item_code IS NOT NULL)
 """
 
 
@@ -173,3 +189,17 @@ def mismatched_tenants(conn: sqlite3.Connection, *, template_ids: tuple[str, ...
 def overdue_tenants(conn: sqlite3.Connection, *, today: date) -> dict[str, str]:
     """{tenant id: park id} of the county's current tenants with an overdue hazard on `today`."""
     return dict(conn.execute(OVERDUE_TENANTS_SQL, {"today": today.isoformat()}))
+
+
+def county_candidates(conn: sqlite3.Connection, *, quarter_index: int, zombie_output: float,
+                      decline_pct: float) -> list[tuple]:
+    """(tenant id, idle?, park id, output, electricity, output a year before) of the county's
+    current tenants that may be declining or idle in the quarter `quarter_index`."""
+    params = {"last": quarter_index, "zombie_output": zombie_output, "decline_pct": decline_pct}
+    return conn.execute(county_candidates_sql(), params).fetchall()
+
+
+def window_reports(conn: sqlite3.Connection, tenant_ids: list[str], *, first: int, last: int) -> Iterable[tuple]:
+    """(tenant id, year, quarter, output, electricity) of the tenants' live reports from quarter
+    index `first` to `last`."""
+    return conn.execute(WINDOW_REPORTS_SQL, {"tenants": json.dumps(tenant_ids), "first": first, "last": last})

@@ -45,13 +45,14 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from db.hazard_rules import is_overdue
-from db.overview_queries import tenant_parks
 from db.risk_flag_queries import (
+    county_candidates,
     latest_ledger_checks,
     mismatched_tenants,
     overdue_items,
     overdue_tenants,
     quarter_reports,
+    window_reports,
 )
 from forms import china_time
 from forms.checklist import load_templates
@@ -311,15 +312,31 @@ def county_flagged(conn: sqlite3.Connection, *, quarter: Quarter, today: date,
     has an overdue hazard (the rule of db/hazard_rules.py, read as a range of deadlines), the
     ledger mismatch flag when its latest ledger verification has failed items — what
     `overdue_flag` and `ledger_mismatch_flag` say of the same rows."""
-    declining, idle = set(), set()
-    for tenant_id, figures in _reports(conn, quarter, thresholds, None).items():
+    declining: dict[str, str] = {}
+    idle: dict[str, str] = {}
+    idle_parks: dict[str, str] = {}
+    before = quarter.shift(-4)
+    for tenant_id, may_be_idle, park_id, output, electricity, output_before in county_candidates(
+            conn, quarter_index=quarter.index, zombie_output=thresholds.zombie_output_wan,
+            decline_pct=thresholds.decline_pct):
+        if may_be_idle:
+            idle_parks[tenant_id] = park_id  # the rules read its window, below
+            continue
+        # Not idle: the declining rule is all it may meet, and it reads these two outputs.
+        figures = {quarter: QuarterFigures(output, electricity), before: QuarterFigures(output_before, None)}
         if declining_flag(figures, quarter, thresholds) is not None:
-            declining.add(tenant_id)
+            declining[tenant_id] = park_id
+    reports: dict[str, dict[Quarter, QuarterFigures]] = {}
+    for tenant_id, year, number, output, electricity in window_reports(
+            conn, list(idle_parks), first=window_start(quarter, thresholds).index, last=quarter.index):
+        reports.setdefault(tenant_id, {})[Quarter(year, number)] = QuarterFigures(output, electricity)
+    for tenant_id, park_id in idle_parks.items():
+        figures = reports.get(tenant_id, {})
+        if declining_flag(figures, quarter, thresholds) is not None:
+            declining[tenant_id] = park_id
         if zombie_flag(figures, quarter, thresholds) is not None:
-            idle.add(tenant_id)
-    parks = tenant_parks(conn, sorted(declining | idle))
-    return {"declining": {tenant_id: parks[tenant_id] for tenant_id in declining},
-            "zombie": {tenant_id: parks[tenant_id] for tenant_id in idle},
+            idle[tenant_id] = park_id
+    return {"declining": declining, "zombie": idle,
             "overdue_hazards": overdue_tenants(conn, today=today),
             "ledger_mismatch": mismatched_tenants(conn, template_ids=ledger_template_ids())}
 

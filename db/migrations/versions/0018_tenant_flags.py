@@ -20,7 +20,8 @@ report. Triggers on `quarterly_report` compute afresh the fact of the report wri
 one a year later (whose year-before report it is).
 
 Derived, local data: never logged or synced; `parkinspect check` compares both with a fresh
-computation (db/maintenance_queries.py).
+computation (db/maintenance_queries.py). And a partial index of the failed check results, so that
+whether a tenant's latest ledger verification failed is one probe, not a read of its 31 results.
 
 Revision ID: 0018_tenant_flags
 Revises: 0017_tenant_fts
@@ -156,11 +157,16 @@ CREATE TABLE report_fact (
     op.execute(f"INSERT INTO report_fact ({REPORT_FACT_COLUMNS}) {REPORT_FACT_SELECT}")
     op.execute("CREATE INDEX ix_report_fact_output ON report_fact (quarter_index, output_wan)")
     op.execute("CREATE INDEX ix_report_fact_ratio ON report_fact (quarter_index, output_ratio)")
+    # The failed items of an inspection in one probe, not a read of its 31 results (the county's
+    # ledger mismatch flag asks it of every tenant's latest ledger verification).
+    op.execute("CREATE INDEX ix_check_result_failed ON check_result (inspection_id) "
+               "WHERE outcome = 'fail' AND deleted = 0")
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX ix_check_result_failed")
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
     op.execute("DROP TABLE report_fact")
