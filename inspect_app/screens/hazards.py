@@ -429,10 +429,10 @@ class HazardsScreen(AppScreen):
         default = default_export_folder() / default_export_name(self.app.today)
         query = replace(self.query_state, offset=0, today=self.app.today,
                                    calendar=self.app.settings.calendar)
-        if self.total is not None and self.total.more:
-            title = t("tui.hazards_export.title_more", count=formatting.count(self.total.count))
-        else:
-            title = t("tui.hazards_export.title", count=formatting.count(self.total.count if self.total else len(self.rows)))
+        # The count may still be on its way: asked here (capped, a few milliseconds) rather than guessed.
+        total = self.total or count_hazards(self.app.store, query, cap=COUNT_CAP)
+        key = "tui.hazards_export.title_more" if total.more else "tui.hazards_export.title"
+        title = t(key, count=formatting.count(total.count))
         self.app.push_screen(ExportPathScreen(title, default), lambda path: self.export(path, query) if path else None)
 
     @work(thread=True, group="hazards-export")
