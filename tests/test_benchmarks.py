@@ -29,6 +29,7 @@ METRICS = (
     "peak_rss_session_mb",
     "inspection_load_ms",
     "hazards_view_ms",
+    "hazards_count_ms",
 )
 # Timed on a screen, so only when the screen is in the checkout.
 SCREEN_METRICS = {
@@ -36,6 +37,7 @@ SCREEN_METRICS = {
     "inspection_open_paint_ms": "inspection.py",
     "hazards_open_ms": "hazards.py",
     "hazards_open_paint_ms": "hazards.py",
+    "hazards_open_count_ms": "hazards.py",
 }
 SCREENS = ROOT / "inspect_app" / "screens"
 METRICS += tuple(name for name, screen in SCREEN_METRICS.items() if (SCREENS / screen).exists())
