@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -57,7 +58,7 @@ if str(ROOT) not in sys.path:
 TEMPLATE_PARKS = 6  # the demo's defaults (`parkinspect demo`)
 TEMPLATE_TENANTS = 40
 SEED_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "200",
-                 "shared_buffers": "512MB", "maintenance_work_mem": "512MB", "max_wal_size": "4GB",
+                 "shared_buffers": "512MB", "maintenance_work_mem": "512MB", "max_wal_size": "2GB",
                  "checkpoint_timeout": "30min"}
 RUN_SETTINGS = {**SEED_SETTINGS, "fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
 PHOTO_BYTES = 150_000
@@ -341,15 +342,30 @@ class Timings:
     errors: list[str] = field(default_factory=list)
     accepted: int = 0
     delivered: int = 0
+    retries: int = 0
 
 
-async def request(http, timings: list[float], method: str, path: str, dev: SimDevice, **kwargs):
-    started = time.perf_counter()
-    answer = await http.request(method, dev.base + path, headers={"Authorization": f"Bearer {dev.token}"},
-                                **kwargs)
-    timings.append(time.perf_counter() - started)
-    answer.raise_for_status()
-    return answer
+RETRIES = 3  # as the device's client: a dropped connection is tried again (a push is idempotent)
+
+
+async def request(http, timings: list[float], method: str, path: str, dev: SimDevice, t: Timings, **kwargs):
+    import httpx
+
+    for attempt in range(RETRIES):
+        started = time.perf_counter()
+        try:
+            answer = await http.request(method, dev.base + path,
+                                        headers={"Authorization": f"Bearer {dev.token}"}, **kwargs)
+        except httpx.TransportError:  # e.g. a kept-alive connection the server closed meanwhile
+            if attempt == RETRIES - 1:
+                raise
+            t.retries += 1
+            await asyncio.sleep(0.5 * 2 ** attempt)
+            continue
+        timings.append(time.perf_counter() - started)
+        answer.raise_for_status()
+        return answer
+    raise AssertionError("unreachable")
 
 
 async def sync(http, dev: SimDevice, edits: int, photo_share: float, rng: random.Random, t: Timings) -> None:
@@ -358,13 +374,13 @@ async def sync(http, dev: SimDevice, edits: int, photo_share: float, rng: random
     for _ in range(edits):
         made, content = edit(dev, rng, rng.random() < photo_share)
         if content is not None:
-            await request(http, t.upload, "PUT", f"/api/v1/attachments/{made[2]['payload']['sha256']}", dev,
+            await request(http, t.upload, "PUT", f"/api/v1/attachments/{made[2]['payload']['sha256']}", dev, t,
                           content=content)
         changes.extend(made)
     for start in range(0, len(changes), 500):
         batch = changes[start:start + 500]
         body = {"changes": [{k: v for k, v in c.items() if k != "park"} for c in batch]}
-        answer = (await request(http, t.push, "POST", "/api/v1/push", dev, json=body)).json()
+        answer = (await request(http, t.push, "POST", "/api/v1/push", dev, t, json=body)).json()
         if answer["rejected"]:
             raise RuntimeError(f"{dev.name}: the hub refused {answer['rejected'][:2]}")
         dev.pushed.extend((c["device_seq"], c["park"]) for c in batch)
@@ -374,7 +390,7 @@ async def sync(http, dev: SimDevice, edits: int, photo_share: float, rng: random
 
 async def pull(http, dev: SimDevice, t: Timings) -> None:
     while True:
-        page = (await request(http, t.pull, "GET", "/api/v1/changes", dev,
+        page = (await request(http, t.pull, "GET", "/api/v1/changes", dev, t,
                               params={"after": dev.cursor, "limit": PULL_LIMIT})).json()
         dev.received.update((c["device_id"], c["device_seq"]) for c in page["changes"])
         t.delivered += len(page["changes"])
@@ -492,6 +508,13 @@ class Sampler(threading.Thread):
             f"{name}_peak_mb": round(self.peak[name]) for name in self.trees}
 
 
+def serve_here(url: str):
+    from inspect_app.hub.app import create_app
+    from tests.hub_server import serve
+
+    return serve(create_app(url, rate_per_second=1_000_000, burst=1_000_000))
+
+
 def start_hub(url: str, workers: int):
     import httpx
 
@@ -534,11 +557,11 @@ def plans(engine, url: str, top_before: int) -> dict:
 
     from inspect_app.hub import pull, snapshot
     from inspect_app.hub.push import SHARED_TABLES, unique_key_query
-    from inspect_app.hub.storage import Device, change, unique_key
+    from inspect_app.hub.storage import Device, change, row_state, unique_key
 
     with pg_connect(url) as conn:
-        parks = [r[0] for r in conn.execute("SELECT row_id FROM row_state WHERE table_name = 'park' "
-                                            "ORDER BY row_id LIMIT 20")]
+        every = [r[0] for r in conn.execute("SELECT row_id FROM row_state WHERE table_name = 'park' ORDER BY row_id")]
+        parks = every[::max(1, len(every) // 20)][:20]  # spread over the province, not its first parks
         newest = conn.execute("SELECT max(seq) FROM change").fetchone()[0]
         busy_device = conn.execute("SELECT device_id FROM change WHERE seq = %s", (newest,)).fetchone()[0]
         key = conn.execute("SELECT table_name, key_name, key_value FROM unique_key "
@@ -560,6 +583,10 @@ def plans(engine, url: str, top_before: int) -> dict:
         "pull_day_per_park": explain(engine, pull.page_query(device, top_before, newest, PULL_LIMIT + 1)),
         "pull_day_one_scan": explain(engine, one_query(top_before)),
         "snapshot_check_result_per_park": explain(engine, snapshot.page_query(device, "check_result", "", 2001)),
+        # The page as it was: the table's rows in row-id order, the device's parks kept.
+        "snapshot_check_result_one_scan": explain(engine, select(row_state.c.row_id, row_state.c.snapshot).where(
+            row_state.c.table_name == "check_result", row_state.c.row_id > "",
+            row_state.c.park_id.in_(parks)).order_by(row_state.c.row_id).limit(2001)),
         **({} if key is None else {
             "push_unique_keys": explain(engine, unique_key_query(key[0], key[1], [key[2]])),
             "push_unique_keys_without_name": explain(engine, select(unique_key).where(
@@ -652,6 +679,7 @@ def simulate(args, url: str, cluster) -> dict:
         report["seed_disk_gb"] = du_gb(cluster.data)
     engine = create_engine(url)
     hub = None
+    stack = contextlib.ExitStack()
     try:
         report["storage_seeded"] = storage(url)
         with pg_connect(url) as conn:
@@ -659,8 +687,12 @@ def simulate(args, url: str, cluster) -> dict:
         started = time.perf_counter()
         devices = enrol_devices(engine, url, args.devices, report["seed_parks"], args.office_share, rng)
         report["enrol_s"] = round(time.perf_counter() - started, 1)
-        hub, base = start_hub(url, args.workers)
-        sampler = Sampler(hub.pid, url)
+        if args.workers == 0:  # served by a thread of this process (tests): the figures include the clients
+            base = stack.enter_context(serve_here(url))
+            sampler = Sampler(os.getpid(), url)
+        else:
+            hub, base = start_hub(url, args.workers)
+            sampler = Sampler(hub.pid, url)
         sampler.start()
         timings, seconds = asyncio.run(run_day([base], devices, args.edits, args.photo_share, args.concurrency,
                                                args.seed))
@@ -674,11 +706,13 @@ def simulate(args, url: str, cluster) -> dict:
         report["delivered_per_s"] = round(timings.delivered / seconds)
         report["accepted"], report["delivered"] = timings.accepted, timings.delivered
         report["errors"] = len(timings.errors)
+        report["retries"] = timings.retries
         report["first_errors"] = timings.errors[:5]
         report.update(completeness(devices))
         report["plans"] = plans(engine, url, top_before)
         report["storage"] = storage(url)
     finally:
+        stack.close()
         if hub is not None:
             hub.terminate()
             hub.wait(timeout=60)
@@ -694,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edits", type=int, default=50, help="edits per device in the day")
     parser.add_argument("--photo-share", type=float, default=0.05)
     parser.add_argument("--office-share", type=float, default=0.02, help="devices of every park")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (0: a thread of this process)")
     parser.add_argument("--concurrency", type=int, default=50, help="devices syncing at once")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--template-parks", type=int, default=TEMPLATE_PARKS, help="the demo copied by the seed")
