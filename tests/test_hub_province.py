@@ -26,7 +26,7 @@ from benchmarks import hub_province
 from inspect_app.hub import pull, snapshot
 from inspect_app.hub.app import create_app
 from inspect_app.hub.push import unique_key_query
-from inspect_app.hub.storage import Device, open_engine, utc_now
+from inspect_app.hub.storage import Device, change, open_engine, row_state, utc_now
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401, F811 - fixtures
 
@@ -121,3 +121,29 @@ def test_the_short_province_profile_runs_complete_in_about_a_minute(tmp_path):
     report = json.loads(done.stdout)
     assert report["complete"] and report["errors"] == 0 and report["seed_changes"] == 100_000
     assert report["push"]["count"] >= 40 and report["storage"]["bytes_per_change"] > 0
+
+
+def test_a_device_of_many_parks_pulls_and_loads_its_pages_on_sqlite_too(tmp_path):
+    # Past MAX_PARK_BRANCHES parks one scan serves the page (SQLite takes at most 500 members in a
+    # compound SELECT); below it, one branch per park. Both give the same rows, in order.
+    engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(change.insert(), [
+                {"device_id": "dev-a", "device_seq": n, "table_name": "tenant", "row_id": f"r-{n:04d}",
+                 "park_id": f"p-{n % 700}", "op": "insert", "hlc": "x", "payload": {}, "received_at": utc_now()}
+                for n in range(1, 1401)])
+            conn.execute(row_state.insert(), [
+                {"table_name": "tenant", "row_id": f"r-{n:04d}", "park_id": f"p-{n % 700}", "field_hlcs": {},
+                 "deleted": False, "snapshot": f'["r-{n:04d}"]'} for n in range(1, 1401)])
+        for parks in (600, 40):
+            device = Device(id="d", name="d", device_id="dev-x", parks=tuple(f"p-{n}" for n in range(parks)),
+                            created_at=utc_now(), revoked_at=None)
+            wanted = [f"r-{n:04d}" for n in range(1, 1401) if n % 700 < parks]
+            with engine.connect() as conn:
+                page = pull.changes_page(conn, device, 0, 1000)
+                rows = [row.row_id for row in conn.execute(snapshot.page_query(device, "tenant", "", 5000))]
+            assert [c["row_id"] for c in page.changes] == wanted[:1000] and page.has_more == (len(wanted) > 1000)
+            assert rows == wanted
+    finally:
+        engine.dispose()

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, bindparam, select, union_all, update
+from sqlalchemy import and_, bindparam, or_, select, union_all, update
 
 from db.models import synced_tables_parents_first
-from inspect_app.hub.pull import newest_seq, visible_filter, wire_change
+from inspect_app.hub.pull import MAX_PARK_BRANCHES, newest_seq, visible_filter, wire_change
 from inspect_app.hub.push import SHARED_TABLES
 from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, table_columns, values_to_store
 from inspect_app.hub.storage import Device, change, row_state
@@ -46,9 +46,11 @@ def page_query(hub_device: Device, table: str, after_row: str, count: int):
     common = [row_state.c.table_name == table, row_state.c.row_id > after_row]
     if not hub_device.restricted:
         return select(*columns).where(*common).order_by(row_state.c.row_id).limit(count)
-    scopes = [row_state.c.park_id == park for park in hub_device.parks]
-    if table in SHARED_TABLES:
-        scopes.append(row_state.c.park_id.is_(None))
+    shared = [row_state.c.park_id.is_(None)] if table in SHARED_TABLES else []
+    if len(hub_device.parks) > MAX_PARK_BRANCHES:  # a good share of the hub: one scan (as hub/pull.py)
+        return (select(*columns).where(or_(row_state.c.park_id.in_(list(hub_device.parks)), *shared), *common)
+                .order_by(row_state.c.row_id).limit(count))
+    scopes = [row_state.c.park_id == park for park in hub_device.parks] + shared
     # Each branch a subquery: SQLite takes no ORDER BY/LIMIT on a compound's member itself.
     branches = [select(*columns).where(scope, *common).order_by(row_state.c.row_id).limit(count).subquery()
                 for scope in scopes]
