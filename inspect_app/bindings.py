@@ -22,7 +22,7 @@ from forms.i18n import catalogue, current_language, t
 #
 # The one rule: every screen's footer shows its keys whole at 80×24 in every language.
 #
-# 1. The footer is compact (`Footer(compact=True)`): one space between keys, none around them.
+# 1. The footer is compact (`KeysFooter(compact=True)`, inspect_app/widgets/keys_footer.py): one space between keys, none around them.
 # 2. A footer label is short: a binding whose catalogue key has a `<key>_short` sibling
 #    (`tui.ledger.add_short = "新增"` next to `tui.ledger.add = "新增企业"`) shows the short text
 #    in the footer; the long one becomes the binding's tooltip, shown on hover and in the F1 keys

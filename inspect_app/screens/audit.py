@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from forms import china_time
 from forms.i18n import catalogue, current_language, t
@@ -21,6 +21,7 @@ from inspect_app.services.audit import AuditEntry, hazard_history
 from inspect_app.services.field_labels import field_label
 from inspect_app.services.hazards import get_hazard
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 # Columns that identify or stamp a row rather than describe it: not worth a line of history.
 TECHNICAL = frozenset({"id", "hlc", "origin_device", "created_at", "updated_at", "hazard_id", "inspection_id",
@@ -73,7 +74,7 @@ class AuditScreen(AppScreen):
         yield FitDataTable(id="audit", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         history = hazard_history(self.app.store, self.hazard_id)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from forms.building import BUILDING_FIELDS, BuildingInput
 from forms.i18n import t
 from inspect_app.screens.field_form import FieldFormScreen
 from inspect_app.services.buildings import building_as_input, save_building
+from inspect_app.widgets.keys_footer import KeysFooter
 
 # (field, kind): "text", "bool" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -61,7 +62,7 @@ class BuildingFormScreen(FieldFormScreen):
         with VerticalScroll(id="form", can_focus=False):  # Tab goes field to field, not to the container
             yield from self.field_rows(values)
         yield Static(t("tui.form.hint"), classes="status-line", id="form-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def write(self, data: BuildingInput) -> str:
         return save_building(self.app.store, park_id=self.park_id, data=data, building_id=self.building_id)

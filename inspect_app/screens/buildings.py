@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.catalogues import label
@@ -21,6 +21,7 @@ from inspect_app.screens.base import TENANT, AppScreen
 from inspect_app.screens.building_form import BuildingFormScreen
 from inspect_app.services.buildings import BuildingRow, list_buildings, tenants_per_building
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 COLUMNS = ("name", "tenants", "design_hazard_class", "fire_resistance_grade", "floors", "sprinklers",
            "fire_alarm", "manager_name")
@@ -56,7 +57,7 @@ class BuildingsScreen(AppScreen):
         yield Static(t("buildings.title", park=self.park_label), classes="screen-title", markup=False)
         yield FitDataTable(id="buildings", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="buildings-status", classes="status-line", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#buildings", DataTable)

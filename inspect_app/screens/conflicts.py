@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -26,6 +26,7 @@ from inspect_app.services.conflicts import (
 )
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 
 def _when(value) -> str:
@@ -52,7 +53,7 @@ class ConflictsScreen(AppScreen):
         yield FitDataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
         yield Static("", id="conflict-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="conflicts-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#conflicts", DataTable)
@@ -152,7 +153,7 @@ class RejectedChangesScreen(AppScreen):
         yield Static(t("tui.sync.rejected_title"), classes="screen-title")
         yield FitDataTable(id="rejected", cursor_type="row", zebra_stripes=True)
         yield Static(t("tui.common.loading"), id="rejected-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#rejected", DataTable)
@@ -192,7 +193,7 @@ class SetAsideChangesScreen(AppScreen):
         yield FitDataTable(id="set-aside", cursor_type="row", zebra_stripes=True)
         yield Static("", id="set-aside-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="set-aside-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.changes = []

@@ -13,7 +13,7 @@ from datetime import date
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -22,6 +22,7 @@ from inspect_app.screens.base import HAZARD, INSPECTION, TENANT, AppScreen
 from inspect_app.screens.start_inspection import begin_inspection
 from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.services.lookback import DueRow, due_list, due_reason_text, sort_due
+from inspect_app.widgets.keys_footer import KeysFooter
 
 NAME_WIDTH = 18  # cells; the name's end tells tenants of one park apart, the detail line has it whole
 LOCATION_WIDTH = 12
@@ -56,7 +57,7 @@ class DueScreen(AppScreen):
         yield DataTable(id="due", cursor_type="row", zebra_stripes=True)
         yield Static("", id="due-detail", markup=False)
         yield Static(t("tui.common.loading"), id="due-status", classes="status-line", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#due", DataTable)

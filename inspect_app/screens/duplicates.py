@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -19,6 +19,7 @@ from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.services.duplicates import mark_distinct, merge_tenants, possible_duplicates
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 
 class DuplicatesScreen(AppScreen):
@@ -40,7 +41,7 @@ class DuplicatesScreen(AppScreen):
         yield FitDataTable(id="duplicates", cursor_type="row", zebra_stripes=True)
         yield Static("", id="duplicate-detail", classes="status-line")
         yield Static(t("tui.common.loading"), id="duplicates-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#duplicates", DataTable)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from forms.i18n import t
 from inspect_app.screens.base import TENANT, AppScreen
 from inspect_app.services import entry
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.keys_footer import KeysFooter
 
 FIELDS = ("name", "credit_code", "industry_code", "process", "fire_hazard_class", "planned_area_m2",
           "planned_headcount", "commitment_tax_wan_per_mu", "contact_name", "contact_phone", "building", "unit_no")
@@ -56,7 +57,7 @@ class EntryScreen(AppScreen):
                 yield FormRow(name, entry.field_label(name), Input(id=f"entry-{name}", compact=True),
                               required=name in REQUIRED)
         yield EntryResult(t("tui.entry.hint"), id="entry-result", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         row = first_to_fill(self.query(FormRow))

@@ -12,7 +12,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -23,6 +23,7 @@ from inspect_app.services import exit_list
 from inspect_app.services.errors import UserError
 from inspect_app.services.notices import default_export_folder
 from inspect_app.services.risk_flags import Quarter
+from inspect_app.widgets.keys_footer import KeysFooter
 
 NAME_WIDTH = 20
 
@@ -56,7 +57,7 @@ class ExitListScreen(AppScreen):
         yield Static("", id="exit-title", classes="screen-title", markup=False)
         yield DataTable(id="exit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="exit-detail", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.quarter = self.quarter or Quarter.last_complete(self.app.today)

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Header, Select, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -48,6 +48,7 @@ from inspect_app.services.lookback import repeat_line
 from inspect_app.services.notice_review import hazard_notes
 from inspect_app.services.notices import inspection_notices
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 PAGE_SIZE = 100
 COUNT_CAP = 10_000  # counted exactly up to here; beyond, the status line says "more than"
@@ -107,7 +108,7 @@ class HazardsScreen(AppScreen):
         yield FitDataTable(id="hazards", cursor_type="row", zebra_stripes=True)
         yield Static("", id="hazard-detail")
         yield Static(t("tui.common.loading"), id="hazards-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#hazards", DataTable).focus()

@@ -25,7 +25,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from forms import china_time
 from forms.catalogues import label, labels
@@ -53,6 +53,7 @@ from inspect_app.services.inspections import (
 )
 from inspect_app.services.ledger import get_tenant
 from inspect_app.services.lookback import previous_line, previous_results
+from inspect_app.widgets.keys_footer import KeysFooter
 
 OWNER_TABLE = "check_result"
 CODE_WIDTH = 4  # "编号" and "Code" are 4 cells wide
@@ -136,7 +137,7 @@ class InspectionScreen(AppScreen[None]):
             yield Input(id="editor-input", compact=True)
         yield Static("", id="editor-error", markup=False)
         yield Static("", id="inspection-status", classes="status-line", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.view = load_inspection(self.app.store, self.inspection_id)

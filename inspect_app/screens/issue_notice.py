@@ -22,7 +22,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from forms import china_time
 from forms.i18n import t
@@ -55,6 +55,7 @@ from inspect_app.services.notices import (
     print_pdf,
 )
 from inspect_app.widgets.form_row import FormRow
+from inspect_app.widgets.keys_footer import KeysFooter
 
 AFTER_ISSUE = frozenset({"export", "print", "serve"})
 RECTIFICATION, OPINION, RECORD = "rectification", "reinspection_opinion", "inspection_record"
@@ -120,7 +121,7 @@ class IssueNoticeScreen(AppScreen[str | None]):
         yield FormRow("folder", t("tui.notice.folder"),
                       Input(str(default_export_folder()), id="field-folder", compact=True))
         yield Static(t("tui.notice.hint"), classes="status-line", id="notice-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.agency = agency_from_config(self.app.settings.agency, agency_default(self.app.store))

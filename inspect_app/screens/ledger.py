@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from forms.catalogues import RISK_POINTS, SCALES, label, labels
@@ -46,6 +46,7 @@ from inspect_app.services.ledger import LedgerQuery, LedgerRow, LedgerTotal, get
 from inspect_app.services.notices import default_export_folder
 from inspect_app.services.rules import apply_rules, hazard_from_result, tenant_results
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100
@@ -133,7 +134,7 @@ class LedgerScreen(AppScreen):
         yield Static("", id="ledger-rules", markup=False)
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
         yield SyncStatusLine()
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         park = get_park(self.app.store, self.park_id) if self.park_id else None

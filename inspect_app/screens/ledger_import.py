@@ -18,7 +18,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -37,6 +37,7 @@ from inspect_app.services.ledger_import import (
     import_ledger,
     load_sheet,
 )
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.path_input import PathInput, PathSuggester
 
 __all__ = ["LedgerImportScreen", "PathSuggester", "column_letter"]
@@ -97,7 +98,7 @@ class LedgerImportScreen(AppScreen[bool]):
         yield DataTable(id="import-details", cursor_type="row", zebra_stripes=True)
         yield Static("", id="import-detail")  # the highlighted line in full: at 80 columns the table cuts it
         yield Static("", id="import-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         mapping = self.query_one("#import-mapping", DataTable)

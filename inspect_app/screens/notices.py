@@ -14,7 +14,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 
 from forms.catalogues import SERVICE_METHODS, label
 from forms.i18n import t
@@ -35,6 +35,7 @@ from inspect_app.services.notice_service import (
 from inspect_app.services.notices import default_export_folder, export_notices
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.yes_no_box import YesNoBox
 
 ALERT = "bold red"
@@ -73,7 +74,7 @@ class NoticesScreen(AppScreen):
         yield FitDataTable(id="notices", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notices-detail")
         yield Static("", id="notices-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#notices", DataTable)

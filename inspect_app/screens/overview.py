@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static
 from textual.worker import get_current_worker
 
 from forms.catalogues import label
@@ -47,6 +47,7 @@ from inspect_app.services.park_overview import (
 from inspect_app.services.quarterly_report import SUFFIXES, default_report_name, write_quarterly_report
 from inspect_app.services.rules import results_per_park
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 BAR_WIDTH = 8
 NAME_WIDTH = 16  # cells; the full name is on the detail line
@@ -154,7 +155,7 @@ class OverviewScreenBase(AppScreen):
         yield FitDataTable(cursor_type="row", zebra_stripes=True)
         yield Static("", classes="overview-detail")
         yield Static(t("tui.common.loading"), classes="status-line overview-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

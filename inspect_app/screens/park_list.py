@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -13,6 +13,7 @@ from inspect_app import formatting
 from inspect_app.screens.base import HAZARD, INSPECTION, SETTINGS, TENANT, AppScreen
 from inspect_app.services.parks import ParkSummary, agency_warning, is_office, park_summaries
 from inspect_app.widgets.fit_table import FitDataTable
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"
@@ -62,7 +63,7 @@ class ParkListScreen(AppScreen):
         yield Static(t("tui.common.loading"), id="park-status", classes="status-line")
         yield Static("", id="agency-warning")
         yield SyncStatusLine()
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#parks", DataTable)

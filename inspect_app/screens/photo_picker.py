@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -32,6 +32,7 @@ from inspect_app.services import photo_folder
 from inspect_app.services.attachments import attach_file, check_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.photo_folder import FolderPhoto
+from inspect_app.widgets.keys_footer import KeysFooter
 
 EXIF_BATCH = 50  # photos whose EXIF time is read between two updates of the list
 MARK_WIDTH = 2
@@ -85,7 +86,7 @@ class PhotoPickerScreen(AppScreen[int | None]):
         yield Select([], id="picker-places", compact=True, prompt=t("tui.photos.places"))
         yield DataTable(id="picker-list", cursor_type="row", zebra_stripes=True)
         yield Static("", id="picker-status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#picker-list", DataTable)

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from forms.i18n import t
 from inspect_app.screens.base import AppScreen
@@ -19,6 +19,7 @@ from inspect_app.services.attachments import StoredFile
 from inspect_app.services.errors import UserError
 from inspect_app.services.photo_folder import shown_size
 from inspect_app.services.system_viewer import open_in_viewer
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.photo_thumbnail import half_blocks
 
 LIST_WIDTH = 30
@@ -51,7 +52,7 @@ class PhotoViewerScreen(AppScreen[None]):
             yield Static("", id="viewer-picture")
         yield Static(t("tui.photos.viewer_hint") if self.files else t("tui.photos.none"), id="viewer-status",
                      markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#viewer-list", DataTable)

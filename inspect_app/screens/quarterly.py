@@ -29,7 +29,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 from textual.worker import get_current_worker
 
 from forms.errors import field_messages
@@ -60,6 +60,7 @@ from inspect_app.services.quarterly import (
 )
 from inspect_app.widgets.grid_input import GridInput
 from inspect_app.widgets.grid_table import GridTable
+from inspect_app.widgets.keys_footer import KeysFooter
 
 # Columns: a mark, the name, then the fields. Widths fit 80 terminal columns with cell padding.
 NAME_WIDTH = 14
@@ -168,7 +169,7 @@ class QuarterlyScreen(AppScreen):
         yield Static("", id="q-message")
         yield Static("", id="q-context")
         yield Static(t("tui.common.loading"), id="q-status", classes="status-line")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#q-table", DataTable)

@@ -34,7 +34,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.widgets import Header, Input, Select, Static
 
 from forms import fields
 from forms.errors import field_messages
@@ -61,6 +61,7 @@ from inspect_app.services.lookback import repeat_line
 from inspect_app.services.notice_review import hazard_notes
 from inspect_app.services.notices import hazards_for_notice
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.placeholders import placeholder
 
 HAZARD_FIELDS = ("location", "description", "severity")
@@ -149,7 +150,7 @@ class RectificationScreen(AppScreen[str | None]):
                               required=name in NEEDED_FOR_NOTICE)
         yield Static("", id="missing")
         yield Static(self._hint(), classes="status-line", id="form-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._ready()

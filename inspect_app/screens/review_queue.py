@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from forms import china_time
 from forms.i18n import t
@@ -22,6 +22,7 @@ from inspect_app import formatting
 from inspect_app.screens.base import NOTICE, AppModalScreen, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import QueueRow, approve, return_request, review_queue
+from inspect_app.widgets.keys_footer import KeysFooter
 
 COLUMNS = ("state", "park", "tenant", "hazards", "major", "photos", "prepared")
 
@@ -74,7 +75,7 @@ class ReviewQueueScreen(AppScreen[None]):
         yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="review-detail")
         yield Static("", id="review-status", classes="status-line")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#review-table", DataTable)

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -27,6 +27,7 @@ from inspect_app.services.stars import save_star_score, star_assessment
 from inspect_app.services.stars_export import figure_text, item_rows, summary_lines, write_stars_file
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, show_form_result
+from inspect_app.widgets.keys_footer import KeysFooter
 
 STARS = "stars"  # the kind of data a typed score is (announced after a save)
 SUFFIXES = (".xlsx", ".pdf")
@@ -67,7 +68,7 @@ class StarScreen(AppScreen):
         yield FitDataTable(cursor_type="row", id="stars-table")
         yield Static("", classes="stars-detail")
         yield Static(t("tui.common.loading"), classes="status-line stars-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.year = self.year or self.app.today.year

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -28,6 +28,7 @@ from inspect_app.screens.start_inspection import templates_for
 from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import inspection_notes
 from inspect_app.services.plan_tasks import TaskRow, device_tasks, start_task_inspection
+from inspect_app.widgets.keys_footer import KeysFooter
 
 COLUMNS = ("park", "place", "tenant", "window", "inspectors", "status")
 PARK_WIDTH = 12  # cells; the detail line has the whole names
@@ -73,7 +74,7 @@ class TasksScreen(AppScreen[None]):
         yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="tasks-detail")
         yield Static(t("tui.common.loading"), id="tasks-status", classes="status-line", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)

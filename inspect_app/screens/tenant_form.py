@@ -13,7 +13,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from forms.credit_code import organisation_code_warning
 from forms.i18n import t
@@ -22,6 +22,7 @@ from forms.tenant import NEW_TENANT_DEFAULTS, TenantInput
 from inspect_app.screens.field_form import FieldFormScreen
 from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.services.rules import tenant_results
+from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.placeholders import placeholder
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
@@ -89,7 +90,7 @@ class TenantFormScreen(FieldFormScreen):
             values = self._initial_values()
             yield from self.field_rows(values)
         yield Static(t("tui.form.hint"), classes="status-line", id="form-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def _rule_findings(self) -> str:
         """Each of the tenant's rule results on its line ("⚠ finding (basis: article)"), or that there are none."""
