@@ -55,6 +55,9 @@ class Installed:
 def _env() -> dict:
     env = {**os.environ, "PARKINSPECT_LANG": "en"}
     env.pop("PYTHONPATH", None)  # only what is installed in the scratch venv
+    # The scratch venv is a new folder each run: its bytecode goes into its own __pycache__ folders,
+    # not into the suite's cache (tests/conftest.py), where each run's copy would stay.
+    env.pop("PYTHONPYCACHEPREFIX", None)
     return env
 
 
