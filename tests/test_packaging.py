@@ -55,9 +55,10 @@ class Installed:
 def _env() -> dict:
     env = {**os.environ, "PARKINSPECT_LANG": "en"}
     env.pop("PYTHONPATH", None)  # only what is installed in the scratch venv
-    # The scratch venv is a new folder each run: its bytecode goes into its own __pycache__ folders,
-    # not into the suite's cache (tests/conftest.py), where each run's copy would stay.
+    # The scratch venv is a new folder each run: its bytecode is not kept in the suite's cache
+    # (tests/conftest.py), where each run's copy would stay, nor written next to shared sources.
     env.pop("PYTHONPYCACHEPREFIX", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
