@@ -176,3 +176,19 @@ def search_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
         fresh.update({key[i:i + 3] for i in range(len(key) - 2)})
     terms = sum(1 for term in indexed.keys() | fresh.keys() if indexed.get(term, 0) != fresh.get(term, 0))
     return rows, terms
+
+
+def short_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(keys the index of one- and two-character pieces holds or lacks wrongly, pieces whose number
+    of keys in the index differs from a count made afresh from the keys) of `tenant_grams`
+    (migration 0020), read through an fts5vocab table as `search_index_drift` does."""
+    rows = conn.execute("SELECT (SELECT count(*) FROM (SELECT id FROM tenant_grams_docsize EXCEPT SELECT id FROM tenant_search)) "
+                        "+ (SELECT count(*) FROM (SELECT id FROM tenant_search EXCEPT SELECT id FROM tenant_grams_docsize))"
+                        ).fetchone()[0]
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.tenant_grams_terms USING fts5vocab(main, tenant_grams, row)")
+    indexed = dict(conn.execute("SELECT term, doc FROM temp.tenant_grams_terms"))
+    fresh: Counter[str] = Counter()
+    for (key,) in conn.execute("SELECT key FROM tenant_search"):
+        fresh.update(search_key.tenant_search_grams(key).split())
+    terms = sum(1 for term in indexed.keys() | fresh.keys() if indexed.get(term, 0) != fresh.get(term, 0))
+    return rows, terms

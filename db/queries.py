@@ -7,6 +7,7 @@ over an indexed ORDER BY, search in one key per tenant (db/search_key.py).
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import date
@@ -149,10 +150,11 @@ def search_words(search: str) -> list[str]:
     return [folded for folded in map(search_key.fold, search.split()) if folded]
 
 
-def _ledger_filter(query: LedgerQuery, *, few_matches: bool = False):
-    """The tenants a query asks for. `few_matches`: the search words match at most
-    EXACT_COUNT_LIMIT keys of the county (`_few_matches`), so a search of every park starts from
-    those keys; else each tenant's key is looked up by primary key while its rows are walked."""
+def _ledger_filter(query: LedgerQuery, matches: list[str] | None = None):
+    """The tenants a query asks for. `matches`: the ids of the tenants whose key holds the search
+    words, when there are at most EXACT_COUNT_LIMIT of them in the county (`search_matches`), so a
+    search of every park starts from those; else each tenant's key is looked up by primary key
+    while its rows are walked."""
     # Live tenants, or only the current ones (deleted tested as "IS NOT 1": current_tenant_clause says why).
     conditions = [Tenant.deleted.is_not(True) if query.include_left else current_tenant_clause()]
     if query.park_id:
@@ -163,8 +165,10 @@ def _ledger_filter(query: LedgerQuery, *, few_matches: bool = False):
         conditions.append(cast(Tenant.risk_points, String).like(f'%"{query.risk_point}"%'))
     words = search_words(query.search)
     if words:
-        if few_matches and not query.park_id:
-            conditions.append(Tenant.id.in_(_matching_keys(words)))
+        if matches is not None and not query.park_id:
+            listed = text("SELECT value FROM json_each(:ids)").bindparams(
+                bindparam("ids", json.dumps(matches), unique=True)).columns(column("value"))
+            conditions.append(Tenant.id.in_(listed))
         else:
             conditions.append(_key_condition(words))
     return and_(*conditions)
@@ -188,49 +192,73 @@ def fts_query(word: str) -> str:
     """An FTS5 query finding the keys that hold every trigram of `word` (three characters or more).
 
     The index keeps no positions (detail='none', migration 0017), so the trigrams are asked for
-    together rather than as a phrase, and the keys found are checked with instr() (`_matching_keys`).
+    together rather than as a phrase, and the keys found are checked with instr() (`search_matches`).
     """
     trigrams = dict.fromkeys(word[i:i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1))
     return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
-def _matching_keys(words: list[str]):
-    """The tenant ids whose key holds every word: from the trigram index (tenant_fts) for the
-    longest word of three characters or more, each found key checked with instr(); a search of only
-    shorter words ("精", "jm") reads every key once."""
-    keys = select(TenantSearch.tenant_id).where(*(func.instr(TenantSearch.key, word) > 0 for word in words))
-    longest = max(words, key=len)
-    if len(longest) < TRIGRAM:
-        return keys
-    indexed = text("SELECT rowid FROM tenant_fts WHERE tenant_fts MATCH :fts").bindparams(
-        bindparam("fts", fts_query(longest), unique=True)).columns(column("rowid"))
-    return keys.where(TenantSearch.id.in_(indexed))
+def index_match(word: str) -> tuple[str, str]:
+    """(FTS5 table, query) that finds every key holding `word`: the trigram index (tenant_fts,
+    migration 0017) for a word of three characters or more, else the index of one- and
+    two-character pieces (tenant_grams, migration 0020), where the word is one token."""
+    if len(word) >= TRIGRAM:
+        return "tenant_fts", fts_query(word)
+    return "tenant_grams", '"' + search_key.gram_token(word) + '"'
 
 
-def _few_matches(session: Session, query: LedgerQuery) -> bool:
-    """Whether the search words match at most EXACT_COUNT_LIMIT keys in the county (left and
-    deleted tenants included): stops at the limit, so a word most tenants match costs little."""
+def search_matches(session: Session, words: list[str]) -> list[str] | None:
+    """The ids of the tenants (left and deleted ones included) whose key holds every word, or None
+    when more than EXACT_COUNT_LIMIT keys hold them.
+
+    Read in one pass from the index of the longest word (`index_match`), each key found checked
+    with instr() for every word; the index's matches are streamed (the FTS5 table drives the join),
+    so a word nearly every key holds stops after EXACT_COUNT_LIMIT + 1 keys. The list then serves
+    the page and the count, instead of reading the keys again for each."""
+    sql, params = matches_sql(words)
+    found = session.connection().execute(text(sql), params).scalars().all()
+    return list(found) if len(found) <= EXACT_COUNT_LIMIT else None
+
+
+def matches_sql(words: list[str]) -> tuple[str, dict[str, object]]:
+    """The statement of `search_matches` and its parameters."""
+    table, match = index_match(max(words, key=len))
+    params: dict[str, object] = {"match": match, "limit": EXACT_COUNT_LIMIT + 1}
+    params.update({f"w{i}": word for i, word in enumerate(words)})
+    checks = " AND ".join(f"instr(s.key, :w{i}) > 0" for i in range(len(words)))
+    # CROSS JOIN: SQLite keeps the left table outer, so the index's rowids drive the lookups.
+    return (f"SELECT s.tenant_id FROM {table} CROSS JOIN tenant_search AS s ON s.id = {table}.rowid "
+            f"WHERE {table} MATCH :match AND {checks} LIMIT :limit"), params
+
+
+_UNSIZED = object()  # `matches` not given: the query's search words are sized first
+
+
+def _sized(session: Session, query: LedgerQuery, matches) -> list[str] | None:
+    """`matches` as given, or read (`search_matches`) for a search of every park; None for a park's
+    ledger or no search words (the key is looked up per tenant, or there is nothing to look up)."""
+    if matches is not _UNSIZED:
+        return matches
     words = search_words(query.search)
     if not words or query.park_id:
-        return False
-    found = select(func.count()).select_from(_matching_keys(words).limit(EXACT_COUNT_LIMIT + 1).subquery())
-    return session.exec(found).one() <= EXACT_COUNT_LIMIT
+        return None
+    return search_matches(session, words)
 
 
-def count_ledger(session: Session, query: LedgerQuery, *, few_matches: bool | None = None) -> LedgerTotal:
+def count_ledger(session: Session, query: LedgerQuery, *, matches=_UNSIZED) -> LedgerTotal:
     """Exact up to EXACT_COUNT_LIMIT; past it an estimate from ESTIMATE_SAMPLE tenant rows drawn at
     random (seeded by the query, so the figure does not jump when the list is read again), rounded
-    to two significant figures and never below the limit."""
-    if few_matches is None:
-        few_matches = _few_matches(session, query)
-    where = _ledger_filter(query, few_matches=few_matches)
-    if few_matches or query.park_id or not search_words(query.search):
+    to two significant figures and never below the limit. `matches`: from `search_matches`."""
+    matches = _sized(session, query, matches)
+    if matches is not None or query.park_id or not search_words(query.search):
+        where = _ledger_filter(query, matches)
         capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
         exact = session.exec(select(func.count()).select_from(capped)).one()
         if exact <= EXACT_COUNT_LIMIT:
             return LedgerTotal(exact)
-    # else more keys than the limit hold the words (`_few_matches`): counting the tenants among
+    # else more keys than the limit hold the words (`search_matches`): counting the tenants among
     # them up to the limit would read a key per tenant until then.
+    where = _ledger_filter(query)
     top = session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
     draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
     sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
@@ -258,24 +286,26 @@ _LEDGER_COLUMNS = (
 
 def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], LedgerTotal]:
     """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
-    EXACT_COUNT_LIMIT); the search words' matches are sized once for both."""
-    few_matches = _few_matches(session, query)
-    rows = ledger_rows(session, query, few_matches=few_matches)
+    EXACT_COUNT_LIMIT); the search words' matches are read once for both (`search_matches`)."""
+    matches = _sized(session, query, _UNSIZED)
+    rows = ledger_rows(session, query, matches=matches)
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
-    return rows, count_ledger(session, query, few_matches=few_matches)
+    return rows, count_ledger(session, query, matches=matches)
 
 
-def ledger_rows(session: Session, query: LedgerQuery, *, few_matches: bool | None = None) -> list[LedgerRow]:
-    """One page in ledger order, then the hazard counts of that page's tenants only."""
-    if few_matches is None:
-        few_matches = _few_matches(session, query)
+def ledger_rows(session: Session, query: LedgerQuery, *, matches=_UNSIZED) -> list[LedgerRow]:
+    """One page in ledger order, then the hazard counts of that page's tenants only.
+
+    Every park's ledger in name order (the default) walks ix_tenant_name_id and stops at the page:
+    with the matching tenants listed (`search_matches`) it sorts those few instead."""
+    matches = _sized(session, query, matches)
     columns = SORTABLE.get(query.sort, SORTABLE["name"])
     order_by = [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
     statement = (
         select(*_LEDGER_COLUMNS)
         .join(Park, Park.id == Tenant.park_id)
-        .where(_ledger_filter(query, few_matches=few_matches))
+        .where(_ledger_filter(query, matches))
         .order_by(*order_by)
         .limit(query.limit)
         .offset(query.offset)

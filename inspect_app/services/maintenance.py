@@ -11,8 +11,9 @@ What it checks, and why:
   the overview; quarterly figures, read by the overview) equal a fresh count and sum: a
   difference would put wrong figures in front of a bureau.
 - every tenant's search key is the one its columns make (db/search_key.py), and the trigram
-  index over the keys (`tenant_fts`) holds exactly the keys: a drifted key or index hides a
-  tenant from the ledger's search.
+  index over the keys (`tenant_fts`) and the index of their one- and two-character pieces
+  (`tenant_grams`) hold exactly the keys: a drifted key or index hides a tenant from the
+  ledger's search.
 
 The file is opened read-only and read by db/maintenance_queries.py; Alembic is not touched.
 """
@@ -155,4 +156,7 @@ def _search_index(conn: sqlite3.Connection) -> list[str]:
     rows, terms = queries.search_index_drift(conn)
     if rows or terms:
         problems.append(t("maintenance.search_index", rows=rows, terms=terms))
+    rows, terms = queries.short_index_drift(conn)
+    if rows or terms:
+        problems.append(t("maintenance.search_short_index", rows=rows, terms=terms))
     return _limited(problems)
