@@ -198,37 +198,43 @@ def fts_query(word: str) -> str:
     return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
-def index_match(word: str) -> tuple[str, str]:
-    """(FTS5 table, query) that finds every key holding `word`: the trigram index (tenant_fts,
-    migration 0017) for a word of three characters or more, else the index of one- and
-    two-character pieces (tenant_grams, migration 0020), where the word is one token."""
-    if len(word) >= TRIGRAM:
-        return "tenant_fts", fts_query(word)
-    return "tenant_grams", '"' + search_key.gram_token(word) + '"'
+def index_match(words: list[str]) -> tuple[str, str]:
+    """(FTS5 table, query) that finds every key holding the longest of `words` and, from the same
+    index, the others: the trigram index (tenant_fts, migration 0017) for words of three characters
+    or more, else the index of one- and two-character pieces (tenant_grams, migration 0020), where
+    a word is one token. Words the chosen index does not hold are left to instr()."""
+    if len(max(words, key=len)) >= TRIGRAM:
+        return "tenant_fts", " AND ".join(fts_query(word) for word in words if len(word) >= TRIGRAM)
+    return "tenant_grams", " AND ".join('"' + search_key.gram_token(word) + '"' for word in words)
 
 
 def search_matches(session: Session, words: list[str]) -> list[str] | None:
     """The ids of the tenants (left and deleted ones included) whose key holds every word, or None
-    when more than EXACT_COUNT_LIMIT keys hold them.
+    when more than EXACT_COUNT_LIMIT keys may hold them.
 
-    Read in one pass from the index of the longest word (`index_match`), each key found checked
-    with instr() for every word; the index's matches are streamed (the FTS5 table drives the join),
-    so a word nearly every key holds stops after EXACT_COUNT_LIMIT + 1 keys. The list then serves
-    the page and the count, instead of reading the keys again for each."""
+    The index (`index_match`) is asked first how many keys it finds, up to the limit (under a
+    millisecond: no key read), so a word nearly every key holds costs no more. Else its matches are
+    read in one pass, each key checked with instr() for every word (the FTS5 table drives the
+    join), and the list then serves the page and the count instead of reading the keys again."""
+    table, match = index_match(words)
+    found = session.connection().execute(text(
+        f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH :match LIMIT :limit)"),
+        {"match": match, "limit": EXACT_COUNT_LIMIT + 1}).scalar_one()
+    if found > EXACT_COUNT_LIMIT:
+        return None
     sql, params = matches_sql(words)
-    found = session.connection().execute(text(sql), params).scalars().all()
-    return list(found) if len(found) <= EXACT_COUNT_LIMIT else None
+    return list(session.connection().execute(text(sql), params).scalars())
 
 
 def matches_sql(words: list[str]) -> tuple[str, dict[str, object]]:
-    """The statement of `search_matches` and its parameters."""
-    table, match = index_match(max(words, key=len))
-    params: dict[str, object] = {"match": match, "limit": EXACT_COUNT_LIMIT + 1}
+    """The statement of `search_matches` that lists the matching keys' tenants, and its parameters."""
+    table, match = index_match(words)
+    params: dict[str, object] = {"match": match}
     params.update({f"w{i}": word for i, word in enumerate(words)})
     checks = " AND ".join(f"instr(s.key, :w{i}) > 0" for i in range(len(words)))
     # CROSS JOIN: SQLite keeps the left table outer, so the index's rowids drive the lookups.
     return (f"SELECT s.tenant_id FROM {table} CROSS JOIN tenant_search AS s ON s.id = {table}.rowid "
-            f"WHERE {table} MATCH :match AND {checks} LIMIT :limit"), params
+            f"WHERE {table} MATCH :match AND {checks}"), params
 
 
 _UNSIZED = object()  # `matches` not given: the query's search words are sized first
@@ -288,28 +294,37 @@ def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], 
     """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
     EXACT_COUNT_LIMIT); the search words' matches are read once for both (`search_matches`)."""
     matches = _sized(session, query, _UNSIZED)
+    if matches is not None:
+        # Every listed tenant's id in ledger order, in one pass: the count and the page's ids.
+        ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, matches)).order_by(
+            *_order_by(query))).all()
+        page = ordered[query.offset:query.offset + query.limit]
+        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page)))
+        return rows, LedgerTotal(len(ordered))
     rows = ledger_rows(session, query, matches=matches)
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
     return rows, count_ledger(session, query, matches=matches)
 
 
+def _order_by(query: LedgerQuery) -> list:
+    columns = SORTABLE.get(query.sort, SORTABLE["name"])
+    return [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
+
+
 def ledger_rows(session: Session, query: LedgerQuery, *, matches=_UNSIZED) -> list[LedgerRow]:
     """One page in ledger order, then the hazard counts of that page's tenants only.
 
-    Every park's ledger in name order (the default) walks ix_tenant_name_id and stops at the page:
-    with the matching tenants listed (`search_matches`) it sorts those few instead."""
-    matches = _sized(session, query, matches)
-    columns = SORTABLE.get(query.sort, SORTABLE["name"])
-    order_by = [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
-    statement = (
-        select(*_LEDGER_COLUMNS)
-        .join(Park, Park.id == Tenant.park_id)
-        .where(_ledger_filter(query, matches))
-        .order_by(*order_by)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
+    Every park's ledger in name order (the default) walks ix_tenant_name_id and stops at the page."""
+    where = _ledger_filter(query, _sized(session, query, matches))
+    return _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
+
+
+def _rows_statement(query: LedgerQuery, where):
+    return select(*_LEDGER_COLUMNS).join(Park, Park.id == Tenant.park_id).where(where).order_by(*_order_by(query))
+
+
+def _with_hazard_counts(session: Session, query: LedgerQuery, statement) -> list[LedgerRow]:
     page = session.exec(statement).all()
     counts = {}
     if page:

@@ -108,7 +108,7 @@ def test_every_parks_search_finds_what_instr_finds_in_ledger_order(county, count
 def test_a_short_word_is_one_token_of_the_index(county, word):
     conn = _connect(county)
     try:
-        table, match = queries.index_match(word)
+        table, match = queries.index_match([word])
         indexed = {rowid for (rowid,) in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (match,))}
         keys = dict(conn.execute("SELECT id, key FROM tenant_search"))
     finally:
