@@ -79,6 +79,14 @@ def run_py_metrics(db: Path, today: date, repeat: int, warmup: int, steps: set[s
     metrics = {name: summary(m.samples) | {"median": round(m.median, 3)} for name, m in results.metrics.items()}
     if results.keystrokes:
         metrics["search_keystroke_ms"]["max_matches"] = max(k.matches for k in results.keystrokes)
+        by_key: dict[str, list] = {}
+        for k in results.keystrokes:
+            by_key.setdefault(k.search, []).append(k)
+        # each key of the sequence: wall and CPU medians, the count shown (docs/PERFORMANCE.md "Ledger search")
+        metrics["search_keys"] = [
+            {"search": search, "matches": int(ks[0].matches), "estimated": getattr(ks[0].matches, "estimated", False),
+             "ms": round(statistics.median(k.ms for k in ks), 1), "max_ms": round(max(k.ms for k in ks), 1),
+             "cpu_ms": round(statistics.median(k.cpu_ms for k in ks), 1)} for search, ks in by_key.items()]
     return {"metrics": metrics, "notes": results.notes}
 
 
@@ -255,7 +263,7 @@ def compare(small: dict, large: dict) -> str:
     lines.append(f"| file MB | {small['dataset']['size_mb']:,} | {large['dataset']['size_mb']:,} | "
                  f"{large['dataset']['size_mb'] / small['dataset']['size_mb']:.1f} |")
     for name, value in small["metrics"].items():
-        if name in large["metrics"]:
+        if name in large["metrics"] and isinstance(value, dict):  # search_keys: a list per key
             a, b = median_of(value), median_of(large["metrics"][name])
             lines.append(f"| {name} | {a:,.3g} | {b:,.3g} | {b / a if a else float('nan'):.2f} |")
     return "\n".join(lines)

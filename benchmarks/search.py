@@ -7,8 +7,8 @@ The words: no word (the whole ledger), rare and common Chinese words of one to f
 pinyin whole and initials, credit-code digits, a room and a building. Each is read `--repeat`
 times after one unmeasured read; the table gives the median, min and max in ms, the count shown
 ("约" when estimated), the median of the process's CPU time (what the read costs whatever else
-the machine runs) and how it was found: `listed` (at most EXACT_COUNT_LIMIT keys hold the words:
-read once from an index and sorted) or `walked` (more: the county walked in name order).
+the machine runs) and how it was found: `listed` (the words' index finds at most EXACT_COUNT_LIMIT
+keys: their tenants read once and sorted) or `walked` (more: the county walked in name order).
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ def measure(db: Path, repeat: int) -> list[dict]:
                     if n:  # the first read warms the statements and the page cache
                         samples.append((time.perf_counter() - started) * 1000)
                         cpu.append((time.process_time() - started_cpu) * 1000)
-                words = queries.search_words(word)
-                listed = bool(words) and queries.search_matches(session, words) is not None
+                listed = queries._few_matches(session, LedgerQuery(search=word)) is not None
                 results.append({"search": word, "matches": int(total), "estimated": total.estimated,
                                 "path": "listed" if listed else "walked", "rows": len(rows),
                                 "median": statistics.median(samples), "min": min(samples), "max": max(samples),

@@ -7,7 +7,6 @@ over an indexed ORDER BY, search in one key per tenant (db/search_key.py).
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import date
@@ -150,11 +149,11 @@ def search_words(search: str) -> list[str]:
     return [folded for folded in map(search_key.fold, search.split()) if folded]
 
 
-def _ledger_filter(query: LedgerQuery, matches: list[str] | None = None):
-    """The tenants a query asks for. `matches`: the ids of the tenants whose key holds the search
-    words, when there are at most EXACT_COUNT_LIMIT of them in the county (`search_matches`), so a
-    search of every park starts from those; else each tenant's key is looked up by primary key
-    while its rows are walked."""
+def _ledger_filter(query: LedgerQuery, *, few_matches: IndexMatch | None = None):
+    """The tenants a query asks for. `few_matches`: the index that finds at most EXACT_COUNT_LIMIT
+    keys holding the search words (`_few_matches`), so a search of every park starts from those
+    keys (`_matching_tenants`); else each tenant's key is looked up by primary key while its rows
+    are walked."""
     # Live tenants, or only the current ones (deleted tested as "IS NOT 1": current_tenant_clause says why).
     conditions = [Tenant.deleted.is_not(True) if query.include_left else current_tenant_clause()]
     if query.park_id:
@@ -165,10 +164,8 @@ def _ledger_filter(query: LedgerQuery, matches: list[str] | None = None):
         conditions.append(cast(Tenant.risk_points, String).like(f'%"{query.risk_point}"%'))
     words = search_words(query.search)
     if words:
-        if matches is not None and not query.park_id:
-            listed = text("SELECT value FROM json_each(:ids)").bindparams(
-                bindparam("ids", json.dumps(matches), unique=True)).columns(column("value"))
-            conditions.append(Tenant.id.in_(listed))
+        if few_matches is not None and not query.park_id:
+            conditions.append(Tenant.id.in_(_matching_tenants(few_matches, words)))
         else:
             conditions.append(_key_condition(words))
     return and_(*conditions)
@@ -192,79 +189,101 @@ def fts_query(word: str) -> str:
     """An FTS5 query finding the keys that hold every trigram of `word` (three characters or more).
 
     The index keeps no positions (detail='none', migration 0017), so the trigrams are asked for
-    together rather than as a phrase, and the keys found are checked with instr() (`search_matches`).
+    together rather than as a phrase, and the keys found are checked with instr() (`_matching_keys_sql`).
     """
     trigrams = dict.fromkeys(word[i:i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1))
     return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
-def index_match(words: list[str]) -> tuple[str, str]:
-    """(FTS5 table, query) that finds every key holding the longest of `words` and, from the same
-    index, the others: the trigram index (tenant_fts, migration 0017) for words of three characters
-    or more, else the index of one- and two-character pieces (tenant_grams, migration 0020), where
-    a word is one token. Words the chosen index does not hold are left to instr()."""
-    if len(max(words, key=len)) >= TRIGRAM:
-        return "tenant_fts", " AND ".join(fts_query(word) for word in words if len(word) >= TRIGRAM)
-    return "tenant_grams", " AND ".join('"' + search_key.gram_token(word) + '"' for word in words)
+@dataclass(frozen=True)
+class IndexMatch:
+    """An FTS5 index and the query that finds in it the keys holding some search words."""
+
+    table: str
+    match: str
+    exact: bool  # the keys it finds are exactly those holding every word of the search
 
 
-def search_matches(session: Session, words: list[str]) -> list[str] | None:
-    """The ids of the tenants (left and deleted ones included) whose key holds every word, or None
-    when more than EXACT_COUNT_LIMIT keys may hold them.
+def index_matches(words: list[str]) -> list[IndexMatch]:
+    """Where each kind of word is found: words of three characters or more in the trigram index
+    (tenant_fts, migration 0017), all of them in one query; shorter ones in the index of one- and
+    two-character pieces (tenant_grams, migration 0020), where a word is one token. Exact when one
+    index holds every word and each is one token of it (a longer word's trigrams may be found
+    apart: such keys are checked with instr())."""
+    long = [word for word in words if len(word) >= TRIGRAM]
+    short = [word for word in words if len(word) < TRIGRAM]
+    found = []
+    if long:
+        found.append(IndexMatch("tenant_fts", " AND ".join(fts_query(word) for word in long),
+                                not short and all(len(word) == TRIGRAM for word in long)))
+    if short:
+        found.append(IndexMatch("tenant_grams", " AND ".join('"' + search_key.gram_token(word) + '"' for word in short),
+                                not long))
+    return found
 
-    The index (`index_match`) is asked first how many keys it finds, up to the limit (under a
-    millisecond: no key read), so a word nearly every key holds costs no more. Else its matches are
-    read in one pass, each key checked with instr() for every word (the FTS5 table drives the
-    join), and the list then serves the page and the count instead of reading the keys again."""
-    table, match = index_match(words)
-    found = session.connection().execute(text(
-        f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH :match LIMIT :limit)"),
-        {"match": match, "limit": EXACT_COUNT_LIMIT + 1}).scalar_one()
-    if found > EXACT_COUNT_LIMIT:
-        return None
-    sql, params = matches_sql(words)
-    return list(session.connection().execute(text(sql), params).scalars())
 
-
-def matches_sql(words: list[str]) -> tuple[str, dict[str, object]]:
-    """The statement of `search_matches` that lists the matching keys' tenants, and its parameters."""
-    table, match = index_match(words)
-    params: dict[str, object] = {"match": match}
-    params.update({f"w{i}": word for i, word in enumerate(words)})
+def _matching_keys_sql(index: IndexMatch, words: list[str]) -> str:
+    """The keys `index` finds that hold every word (instr()), with their tenants' ids. CROSS JOIN:
+    SQLite keeps the left table outer, so the index's rowids drive the lookups of the keys."""
     checks = " AND ".join(f"instr(s.key, :w{i}) > 0" for i in range(len(words)))
-    # CROSS JOIN: SQLite keeps the left table outer, so the index's rowids drive the lookups.
-    return (f"SELECT s.tenant_id FROM {table} CROSS JOIN tenant_search AS s ON s.id = {table}.rowid "
-            f"WHERE {table} MATCH :match AND {checks}"), params
+    return (f"SELECT s.tenant_id FROM {index.table} CROSS JOIN tenant_search AS s ON s.id = {index.table}.rowid "
+            f"WHERE {index.table} MATCH :match AND {checks}")
 
 
-_UNSIZED = object()  # `matches` not given: the query's search words are sized first
+def _matching_tenants(index: IndexMatch, words: list[str]):
+    """The ids of the tenants (left and deleted ones included) whose key holds every word."""
+    params = [bindparam("match", index.match, unique=True)]
+    params += [bindparam(f"w{i}", word, unique=True) for i, word in enumerate(words)]
+    return text(_matching_keys_sql(index, words)).bindparams(*params).columns(column("tenant_id"))
 
 
-def _sized(session: Session, query: LedgerQuery, matches) -> list[str] | None:
-    """`matches` as given, or read (`search_matches`) for a search of every park; None for a park's
-    ledger or no search words (the key is looked up per tenant, or there is nothing to look up)."""
-    if matches is not _UNSIZED:
-        return matches
+def _few_matches(session: Session, query: LedgerQuery) -> IndexMatch | None:
+    """For a search of every park, the index to list its matches from when at most EXACT_COUNT_LIMIT
+    keys hold its words (None: more, or no search of every park).
+
+    Each index is asked how many keys it finds, up to the limit, from the index alone (no key read:
+    under a millisecond whatever the words). When each finds more and its answer is not exact
+    (words of both kinds, or a word longer than a trigram), the keys the smaller finds are checked
+    with instr() up to the limit: the words together may still be few."""
     words = search_words(query.search)
     if not words or query.park_id:
         return None
-    return search_matches(session, words)
+    connection = session.connection()
+    limit = EXACT_COUNT_LIMIT + 1
+    sized = []
+    for index in index_matches(words):
+        found = connection.execute(text(
+            f"SELECT count(*) FROM (SELECT rowid FROM {index.table} WHERE {index.table} MATCH :match LIMIT :limit)"),
+            {"match": index.match, "limit": limit}).scalar_one()
+        sized.append((found, index))
+    found, index = min(sized, key=lambda pair: pair[0])
+    if found <= EXACT_COUNT_LIMIT:
+        return index
+    if index.exact:
+        return None
+    params = {"match": index.match, "limit": limit} | {f"w{i}": word for i, word in enumerate(words)}
+    found = connection.execute(text(f"SELECT count(*) FROM ({_matching_keys_sql(index, words)} LIMIT :limit)"),
+                               params).scalar_one()
+    return index if found <= EXACT_COUNT_LIMIT else None
 
 
-def count_ledger(session: Session, query: LedgerQuery, *, matches=_UNSIZED) -> LedgerTotal:
+_UNSIZED = object()  # `few_matches` not given: the search is sized (`_few_matches`) first
+
+
+def count_ledger(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) -> LedgerTotal:
     """Exact up to EXACT_COUNT_LIMIT; past it an estimate from ESTIMATE_SAMPLE tenant rows drawn at
     random (seeded by the query, so the figure does not jump when the list is read again), rounded
-    to two significant figures and never below the limit. `matches`: from `search_matches`."""
-    matches = _sized(session, query, matches)
-    if matches is not None or query.park_id or not search_words(query.search):
-        where = _ledger_filter(query, matches)
+    to two significant figures and never below the limit."""
+    if few_matches is _UNSIZED:
+        few_matches = _few_matches(session, query)
+    where = _ledger_filter(query, few_matches=few_matches)
+    if few_matches is not None or query.park_id or not search_words(query.search):
         capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
         exact = session.exec(select(func.count()).select_from(capped)).one()
         if exact <= EXACT_COUNT_LIMIT:
             return LedgerTotal(exact)
-    # else more keys than the limit hold the words (`search_matches`): counting the tenants among
+    # else the index finds more keys than the limit (`_few_matches`): counting the tenants among
     # them up to the limit would read a key per tenant until then.
-    where = _ledger_filter(query)
     top = session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
     draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
     sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
@@ -292,19 +311,19 @@ _LEDGER_COLUMNS = (
 
 def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], LedgerTotal]:
     """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
-    EXACT_COUNT_LIMIT); the search words' matches are read once for both (`search_matches`)."""
-    matches = _sized(session, query, _UNSIZED)
-    if matches is not None:
-        # Every listed tenant's id in ledger order, in one pass: the count and the page's ids.
-        ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, matches)).order_by(
+    EXACT_COUNT_LIMIT). A search of every park whose index finds few keys reads their tenants once,
+    in ledger order, for both: the count is the list's length, the page a slice of it."""
+    few_matches = _few_matches(session, query)
+    if few_matches is not None:
+        ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, few_matches=few_matches)).order_by(
             *_order_by(query))).all()
         page = ordered[query.offset:query.offset + query.limit]
-        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page)))
+        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page))) if page else []
         return rows, LedgerTotal(len(ordered))
-    rows = ledger_rows(session, query, matches=matches)
+    rows = ledger_rows(session, query, few_matches=None)
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
-    return rows, count_ledger(session, query, matches=matches)
+    return rows, count_ledger(session, query, few_matches=None)
 
 
 def _order_by(query: LedgerQuery) -> list:
@@ -312,11 +331,13 @@ def _order_by(query: LedgerQuery) -> list:
     return [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
 
 
-def ledger_rows(session: Session, query: LedgerQuery, *, matches=_UNSIZED) -> list[LedgerRow]:
+def ledger_rows(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) -> list[LedgerRow]:
     """One page in ledger order, then the hazard counts of that page's tenants only.
 
     Every park's ledger in name order (the default) walks ix_tenant_name_id and stops at the page."""
-    where = _ledger_filter(query, _sized(session, query, matches))
+    if few_matches is _UNSIZED:
+        few_matches = _few_matches(session, query)
+    where = _ledger_filter(query, few_matches=few_matches)
     return _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
 
 

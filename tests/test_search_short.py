@@ -108,12 +108,13 @@ def test_every_parks_search_finds_what_instr_finds_in_ledger_order(county, count
 def test_a_short_word_is_one_token_of_the_index(county, word):
     conn = _connect(county)
     try:
-        table, match = queries.index_match([word])
-        indexed = {rowid for (rowid,) in conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (match,))}
+        [index] = queries.index_matches([word])
+        indexed = {rowid for (rowid,) in conn.execute(
+            f"SELECT rowid FROM {index.table} WHERE {index.table} MATCH ?", (index.match,))}
         keys = dict(conn.execute("SELECT id, key FROM tenant_search"))
     finally:
         conn.close()
-    assert table == "tenant_grams"
+    assert index.table == "tenant_grams" and index.exact
     assert indexed == {i for i, key in keys.items() if word in key}
 
 
