@@ -16,6 +16,7 @@ from unittest import mock
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session
@@ -188,7 +189,9 @@ def test_check_names_a_drifted_short_word_index(store, park, db_path):
 
 def test_migration_0020_indexes_the_keys_already_stored(tmp_path):
     path = tmp_path / "old.db"
-    command.upgrade(migrations.alembic_config(path), "0017_tenant_fts")
+    config = migrations.alembic_config(path)
+    before = ScriptDirectory.from_config(config).get_revision("0020_search_short").down_revision
+    command.upgrade(config, before)  # the revision before this one, wherever it is chained
     conn = _connect(path)
     conn.execute("INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
                  "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "
