@@ -129,6 +129,13 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
 # a keystroke slow, and nobody reads on to the 5,001st row.
 EXACT_COUNT_LIMIT = 5_000
 ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (about 3 ms)
+# Past EXACT_COUNT_LIMIT, a search whose index finds at most this many keys walks every park's
+# tenants in name order testing each one's id against the set of its matching tenants (built once
+# per statement, about 1.3 µs a match) rather than reading its key: with few matches the walk is
+# long (at 300,000 tenants, 6,000 matches: about 5,000 tenants before a page of 100), and a key
+# read per tenant made it 35-55 ms. Past this many the matches are dense, the walk short and the
+# set would cost more than the keys it saves reading.
+WALK_SET_LIMIT = 10_000
 TRIGRAM = 3  # the shortest word the trigram index finds (migration 0017)
 
 
@@ -149,11 +156,13 @@ def search_words(search: str) -> list[str]:
     return [folded for folded in map(search_key.fold, search.split()) if folded]
 
 
-def _ledger_filter(query: LedgerQuery, *, few_matches: IndexMatch | None = None):
+def _ledger_filter(query: LedgerQuery, *, few_matches: IndexMatch | None = None,
+                   walk_set: IndexMatch | None = None):
     """The tenants a query asks for. `few_matches`: the index that finds at most EXACT_COUNT_LIMIT
-    keys holding the search words (`_few_matches`), so a search of every park starts from those
-    keys (`_matching_tenants`); else each tenant's key is looked up by primary key while its rows
-    are walked."""
+    keys holding the search words (`_sized`), so a search of every park starts from those keys
+    (`_matching_tenants`); else each tenant's key is looked up by primary key while its rows are
+    walked, or, when `walk_set` is given, its id is looked up in the set of the tenants whose keys
+    that index finds and hold the words (`_matching_tenants`, listed once per statement)."""
     # Live tenants, or only the current ones (deleted tested as "IS NOT 1": current_tenant_clause says why).
     conditions = [Tenant.deleted.is_not(True) if query.include_left else current_tenant_clause()]
     if query.park_id:
@@ -166,6 +175,10 @@ def _ledger_filter(query: LedgerQuery, *, few_matches: IndexMatch | None = None)
     if words:
         if few_matches is not None and not query.park_id:
             conditions.append(Tenant.id.in_(_matching_tenants(few_matches, words)))
+        elif walk_set is not None and not query.park_id:
+            # First, so a tenant's row is read only when it matches. "+": not an index to look the
+            # set's tenants up by (that is few_matches' plan), a test while the name order is walked.
+            conditions.insert(0, literal_column("+tenant.id").in_(_matching_tenants(walk_set, words)))
         else:
             conditions.append(_key_condition(words))
     return and_(*conditions)
@@ -237,37 +250,51 @@ def _matching_tenants(index: IndexMatch, words: list[str]):
     return text(_matching_keys_sql(index, words)).bindparams(*params).columns(column("tenant_id"))
 
 
-def _few_matches(session: Session, query: LedgerQuery) -> IndexMatch | None:
-    """For a search of every park, the index to list its matches from when at most EXACT_COUNT_LIMIT
-    keys hold its words (None: more, or no search of every park).
+@dataclass(frozen=True)
+class Sized:
+    """How a search of every park finds its tenants (`_sized`): at most one of the two is set."""
 
-    Each index is asked how many keys it finds, up to the limit, from the index alone (no key read:
-    under a millisecond whatever the words). When each finds more and its answer is not exact
-    (words of both kinds, or a word longer than a trigram), the keys the smaller finds are checked
-    with instr() up to the limit: the words together may still be few."""
+    few_matches: IndexMatch | None = None  # at most EXACT_COUNT_LIMIT keys: listed from this index
+    walk_set: IndexMatch | None = None  # more, but this index finds at most WALK_SET_LIMIT keys
+
+
+def _sized(session: Session, query: LedgerQuery) -> Sized:
+    """For a search of every park, the index to list its matches from when at most EXACT_COUNT_LIMIT
+    keys hold its words, else the index to test the walked tenants against when it finds at most
+    WALK_SET_LIMIT keys (neither: no search of every park, or a word most keys hold).
+
+    Each index is asked how many keys it finds, up to WALK_SET_LIMIT, from the index alone (no key
+    read: about a millisecond whatever the words). When each finds more than EXACT_COUNT_LIMIT and
+    its answer is not exact (words of both kinds, or a word longer than a trigram), the keys the
+    smaller finds are checked with instr() up to that limit: the words together may still be few."""
     words = search_words(query.search)
     if not words or query.park_id:
-        return None
+        return Sized()
     connection = session.connection()
-    limit = EXACT_COUNT_LIMIT + 1
     sized = []
     for index in index_matches(words):
         found = connection.execute(text(
             f"SELECT count(*) FROM (SELECT rowid FROM {index.table} WHERE {index.table} MATCH :match LIMIT :limit)"),
-            {"match": index.match, "limit": limit}).scalar_one()
+            {"match": index.match, "limit": max(EXACT_COUNT_LIMIT, WALK_SET_LIMIT) + 1}).scalar_one()
         sized.append((found, index))
     found, index = min(sized, key=lambda pair: pair[0])
     if found <= EXACT_COUNT_LIMIT:
-        return index
+        return Sized(few_matches=index)
+    walk_set = index if found <= WALK_SET_LIMIT else None
     if index.exact:
-        return None
-    params = {"match": index.match, "limit": limit} | {f"w{i}": word for i, word in enumerate(words)}
+        return Sized(walk_set=walk_set)
+    params = {"match": index.match, "limit": EXACT_COUNT_LIMIT + 1} | {f"w{i}": word for i, word in enumerate(words)}
     found = connection.execute(text(f"SELECT count(*) FROM ({_matching_keys_sql(index, words)} LIMIT :limit)"),
                                params).scalar_one()
-    return index if found <= EXACT_COUNT_LIMIT else None
+    return Sized(few_matches=index) if found <= EXACT_COUNT_LIMIT else Sized(walk_set=walk_set)
 
 
-_UNSIZED = object()  # `few_matches` not given: the search is sized (`_few_matches`) first
+def _few_matches(session: Session, query: LedgerQuery) -> IndexMatch | None:
+    """The index a search of every park lists its matches from (`_sized`), or None."""
+    return _sized(session, query).few_matches
+
+
+_UNSIZED = object()  # `few_matches` not given: the search is sized (`_sized`) first
 
 
 def count_ledger(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) -> LedgerTotal:
@@ -313,14 +340,15 @@ def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], 
     """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
     EXACT_COUNT_LIMIT). A search of every park whose index finds few keys reads their tenants once,
     in ledger order, for both: the count is the list's length, the page a slice of it."""
-    few_matches = _few_matches(session, query)
-    if few_matches is not None:
-        ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, few_matches=few_matches)).order_by(
+    sized = _sized(session, query)
+    if sized.few_matches is not None:
+        ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, few_matches=sized.few_matches)).order_by(
             *_order_by(query))).all()
         page = ordered[query.offset:query.offset + query.limit]
         rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page))) if page else []
         return rows, LedgerTotal(len(ordered))
-    rows = ledger_rows(session, query, few_matches=None)
+    where = _ledger_filter(query, walk_set=sized.walk_set)
+    rows = _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
     return rows, count_ledger(session, query, few_matches=None)
@@ -329,16 +357,6 @@ def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], 
 def _order_by(query: LedgerQuery) -> list:
     columns = SORTABLE.get(query.sort, SORTABLE["name"])
     return [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
-
-
-def ledger_rows(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) -> list[LedgerRow]:
-    """One page in ledger order, then the hazard counts of that page's tenants only.
-
-    Every park's ledger in name order (the default) walks ix_tenant_name_id and stops at the page."""
-    if few_matches is _UNSIZED:
-        few_matches = _few_matches(session, query)
-    where = _ledger_filter(query, few_matches=few_matches)
-    return _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
 
 
 def _rows_statement(query: LedgerQuery, where):

@@ -132,6 +132,24 @@ def test_a_search_of_every_park_with_few_matches_reads_them_from_an_index_once(d
     assert not any(step == "SCAN tenant" for step in steps), steps
 
 
+def test_a_search_of_every_park_with_some_matches_walks_the_name_order_testing_a_set(demo):
+    """Past EXACT_COUNT_LIMIT but few enough: the name order walked, each tenant's id looked up in
+    the set of matching tenants listed once from the index (no key read per tenant)."""
+    from sqlmodel import select
+
+    from db.models import Tenant
+    from db.queries import LedgerQuery, _ledger_filter, index_matches, search_words
+
+    conn, _, _ = demo
+    query = LedgerQuery(search="jm")
+    [index] = index_matches(search_words(query.search))
+    statement = select(Tenant.id).where(_ledger_filter(query, walk_set=index)).order_by(Tenant.name, Tenant.id).limit(100)
+    steps = plan(conn, str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True})))
+    assert steps[0] == "SCAN tenant USING INDEX ix_tenant_name_id", steps
+    assert "LIST SUBQUERY 1" in steps and any(step.startswith("SCAN tenant_grams VIRTUAL TABLE") for step in steps), steps
+    assert not any(step.startswith(("CORRELATED", "SCAN tenant_search")) for step in steps), steps
+
+
 def test_a_search_of_every_park_with_many_matches_looks_each_key_up_by_primary_key(demo):
     conn, _, _ = demo
     steps = plan(conn, _search_count_sql(None, "有限公司"))

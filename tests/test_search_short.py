@@ -84,18 +84,20 @@ def scanned(conn: sqlite3.Connection, words: list[str], *, include_left: bool = 
 
 @fuzz_settings(40)
 @given(words=st.lists(WORDS, min_size=1, max_size=2), limit=st.sampled_from([1_000, 4]),
-       cap=st.sampled_from([5_000, 3]), include_left=st.booleans())
+       cap=st.sampled_from([5_000, 3]), walk_set=st.sampled_from([10_000, 0]), include_left=st.booleans())
 def test_every_parks_search_finds_what_instr_finds_in_ledger_order(county, county_store, words, limit, cap,
-                                                                   include_left):
+                                                                   walk_set, include_left):
     """`cap` 3: most words have more matches than EXACT_COUNT_LIMIT (the name-order walk, an
-    estimated count); 5,000: the matches listed from the index. `limit` 4: the first page only."""
+    estimated count), each tenant tested against the set of matching tenants (`walk_set` 10,000) or
+    its key read (0); 5,000: the matches listed from the index. `limit` 4: the first page only."""
     search = " ".join(words)
     conn = sqlite3.connect(county)
     try:
         expected = scanned(conn, queries.search_words(search), include_left=include_left)
     finally:
         conn.close()
-    with Session(county_store.engine) as session, mock.patch.object(queries, "EXACT_COUNT_LIMIT", cap):
+    with (Session(county_store.engine) as session, mock.patch.object(queries, "EXACT_COUNT_LIMIT", cap),
+          mock.patch.object(queries, "WALK_SET_LIMIT", walk_set)):
         rows, total = queries.ledger_page(session, LedgerQuery(
             search=search, include_left=include_left, limit=limit, today=TODAY))
     assert [row.id for row in rows] == expected[:limit]
