@@ -8,7 +8,9 @@ pinyin whole and initials, credit-code digits, a room and a building. Each is re
 times after one unmeasured read; the table gives the median, min and max in ms, the count shown
 ("约" when estimated), the median of the process's CPU time (what the read costs whatever else
 the machine runs) and how it was found: `listed` (the words' index finds at most EXACT_COUNT_LIMIT
-keys: their tenants read once and sorted) or `walked` (more: the county walked in name order).
+keys: their tenants read once and sorted), `walked, set` (at most WALK_SET_LIMIT: the county walked
+in name order, each tenant looked up in the set of matching tenants) or `walked` (more: the county
+walked in name order, each tenant's key read).
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ def measure(db: Path, repeat: int) -> list[dict]:
                     if n:  # the first read warms the statements and the page cache
                         samples.append((time.perf_counter() - started) * 1000)
                         cpu.append((time.process_time() - started_cpu) * 1000)
-                listed = queries._few_matches(session, LedgerQuery(search=word)) is not None
+                sized = queries._sized(session, LedgerQuery(search=word))
+                path = "listed" if sized.few_matches else "walked, set" if sized.walk_set else "walked"
                 results.append({"search": word, "matches": int(total), "estimated": total.estimated,
-                                "path": "listed" if listed else "walked", "rows": len(rows),
+                                "path": path, "rows": len(rows),
                                 "median": statistics.median(samples), "min": min(samples), "max": max(samples),
                                 "cpu_median": statistics.median(cpu)})
     finally:

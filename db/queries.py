@@ -129,13 +129,16 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
 # a keystroke slow, and nobody reads on to the 5,001st row.
 EXACT_COUNT_LIMIT = 5_000
 ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (about 3 ms)
-# Past EXACT_COUNT_LIMIT, a search whose index finds at most this many keys walks every park's
-# tenants in name order testing each one's id against the set of its matching tenants (built once
-# per statement, about 1.3 µs a match) rather than reading its key: with few matches the walk is
-# long (at 300,000 tenants, 6,000 matches: about 5,000 tenants before a page of 100), and a key
-# read per tenant made it 35-55 ms. Past this many the matches are dense, the walk short and the
-# set would cost more than the keys it saves reading.
-WALK_SET_LIMIT = 10_000
+# Past EXACT_COUNT_LIMIT, a search whose index finds few keys for the county's size walks every
+# park's tenants in name order testing each one's id against the set of its matching tenants
+# rather than reading its key: with few matches the walk is long (at 300,000 tenants, 6,000
+# matches: about 5,000 tenants before a page of 100), and a key read per tenant made it 35-55 ms.
+# The set costs about 1.5-2 µs a key the index finds (N), the walk about 7 µs a tenant passed
+# (100 × tenants / N for a page): the set is taken while N² ≤ WALK_SET_FACTOR × tenants (at
+# 300,000 tenants up to ~11,000 keys; at 30,000 never, the walks being short), and never past
+# WALK_SET_LIMIT keys (what the index is asked to count up to).
+WALK_SET_LIMIT = 20_000
+WALK_SET_FACTOR = 400
 TRIGRAM = 3  # the shortest word the trigram index finds (migration 0017)
 
 
@@ -255,13 +258,14 @@ class Sized:
     """How a search of every park finds its tenants (`_sized`): at most one of the two is set."""
 
     few_matches: IndexMatch | None = None  # at most EXACT_COUNT_LIMIT keys: listed from this index
-    walk_set: IndexMatch | None = None  # more, but this index finds at most WALK_SET_LIMIT keys
+    walk_set: IndexMatch | None = None  # more, but few for the county: its matching tenants as a set
 
 
 def _sized(session: Session, query: LedgerQuery) -> Sized:
     """For a search of every park, the index to list its matches from when at most EXACT_COUNT_LIMIT
     keys hold its words, else the index to test the walked tenants against when it finds at most
-    WALK_SET_LIMIT keys (neither: no search of every park, or a word most keys hold).
+    WALK_SET_LIMIT keys and few for the county's size (neither: no search of every park, or a
+    word many keys hold).
 
     Each index is asked how many keys it finds, up to WALK_SET_LIMIT, from the index alone (no key
     read: about a millisecond whatever the words). When each finds more than EXACT_COUNT_LIMIT and
@@ -280,7 +284,7 @@ def _sized(session: Session, query: LedgerQuery) -> Sized:
     found, index = min(sized, key=lambda pair: pair[0])
     if found <= EXACT_COUNT_LIMIT:
         return Sized(few_matches=index)
-    walk_set = index if found <= WALK_SET_LIMIT else None
+    walk_set = index if found <= WALK_SET_LIMIT and found * found <= WALK_SET_FACTOR * _top_rowid(session) else None
     if index.exact:
         return Sized(walk_set=walk_set)
     params = {"match": index.match, "limit": EXACT_COUNT_LIMIT + 1} | {f"w{i}": word for i, word in enumerate(words)}
@@ -311,12 +315,18 @@ def count_ledger(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) 
             return LedgerTotal(exact)
     # else the index finds more keys than the limit (`_few_matches`): counting the tenants among
     # them up to the limit would read a key per tenant until then.
-    top = session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
+    top = _top_rowid(session)
     draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
     sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
     hits = session.exec(select(func.count()).select_from(Tenant).where(
         where, literal_column("tenant.rowid").in_(sample))).one()
     return LedgerTotal(max(_two_figures(hits * top / len(sample)), EXACT_COUNT_LIMIT), estimated=True)
+
+
+def _top_rowid(session: Session) -> int:
+    """The tenant table's largest rowid (the end of its b-tree: no scan), the county's size as
+    the estimate and the choice of walk read it."""
+    return session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
 
 
 def _two_figures(value: float) -> int:
