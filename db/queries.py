@@ -128,7 +128,7 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
 # estimate ("about 12,000"): counting 290,000 matches of "1" in a province-sized file is what made
 # a keystroke slow, and nobody reads on to the 5,001st row.
 EXACT_COUNT_LIMIT = 5_000
-ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (about 3 ms)
+ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (3 ms at 30,000 tenants; 14 ms at 300,000)
 # Past EXACT_COUNT_LIMIT, a search whose index finds few keys for the county's size walks every
 # park's tenants in name order testing each one's id against the set of its matching tenants
 # rather than reading its key: with few matches the walk is long (at 300,000 tenants, 6,000
