@@ -75,8 +75,9 @@ WITH latest AS (
     FROM {source}
     WHERE i.deleted = 0 AND i.status = 'finished' AND {"+" if park_id else ""}i.template_id IN ({names})
 )
-SELECT l.tenant_id, l.done, c.item_code, c.item_text, c.observed_value
+SELECT l.tenant_id, l.done, c.item_code, coalesce(c.item_text, ci.item_text), c.observed_value
 FROM latest l LEFT JOIN check_result c ON c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
+LEFT JOIN checklist_item ci ON ci.id = c.checklist_item_id
 WHERE l.n = 1
 ORDER BY l.tenant_id, c.position, c.item_code
 """
