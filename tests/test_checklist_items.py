@@ -203,7 +203,7 @@ def test_the_migration_moves_every_copy_into_items_and_keeps_every_text(tmp_path
         # The items of both templates once, the older wording as an item of its own, and add_park's
         # bare result (template version "1", an empty copy after the downgrade) one more.
         assert len(items(store)) == len(FIRE.items) + len(ledger.items) + 2 == queued
-        assert [r.text for r in load_inspection(store, started[2]).results][4] == "旧版：安全出口数量足够"
+        assert {r.code: r.text for r in load_inspection(store, started[2]).results}["B01"] == "旧版：安全出口数量足够"
     finally:
         store.close()
 
