@@ -9,7 +9,11 @@ county_overview_ms   services.park_overview.county_overview: every park's figure
                      8 quarters of trend and every tenant's risk flags, for the default quarter
 park_overview_ms     services.park_overview.park_overview on the park with the most tenants
                      (its figures and its tenants' table with flags)
-risk_flags_ms        services.risk_flags.load_flags alone, every park (part of county_overview_ms)
+risk_flags_ms        the county overview's flags alone, every park: services.risk_flags.county_flagged
+                     (which tenants carry which flag; part of county_overview_ms), or load_flags in a
+                     checkout without it
+flag_objects_ms      services.risk_flags.load_flags of every park: each flag made with its facts, as a
+                     park's table shows them (what the county overview read before county_flagged)
 
 "Today" is the one generate.py recorded next to the database (2026-11-26), so the quarter and the
 overdue hazards are those of the dataset, whatever the date of the run.
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from db.store import Store
     from inspect_app.config import RiskFlagThresholds
+    from inspect_app.services import risk_flags
     from inspect_app.services.park_overview import county_overview, latest_quarter, park_overview
     from inspect_app.services.risk_flags import load_flags
 
@@ -91,9 +96,17 @@ def main(argv: list[str] | None = None) -> int:
 
         def flags_only() -> None:
             with store.read_connection() as conn:
+                if hasattr(risk_flags, "county_flagged"):
+                    risk_flags.county_flagged(conn, quarter=quarter, today=today, thresholds=thresholds)
+                else:
+                    load_flags(conn, quarter=quarter, today=today, thresholds=thresholds)
+
+        def flag_objects() -> None:
+            with store.read_connection() as conn:
                 load_flags(conn, quarter=quarter, today=today, thresholds=thresholds)
 
         metrics["risk_flags_ms"] = timed(flags_only, args.repeat)
+        metrics["flag_objects_ms"] = timed(flag_objects, args.repeat)
     finally:
         store.close()
 

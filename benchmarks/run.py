@@ -25,9 +25,12 @@ inspection_load_ms   services.inspections.load_inspection alone, on the same ins
 hazards_open_ms      Pilot, 80x24: push HazardsScreen() as the park list does (every park, hazards not
                      closed) -> the end of its first show() (first page in the table)
 hazards_open_paint_ms  the same, up to the refresh that follows (rows on screen)
-hazards_view_ms      services.hazards.list_hazards, first page (HazardQuery's default page size) of
-                     every park's hazards, earliest deadline first, with the count of all matches;
-                     the same for a few filters is printed below the main table
+hazards_open_count_ms  the same, up to the count on the status line (read after the rows, capped)
+hazards_view_ms      services.hazards.hazard_page, first page (HazardQuery's default page size) of
+                     every park's hazards, earliest deadline first: what the view waits for; the
+                     same for a few filters is printed below the main table (a checkout before
+                     hazard_page: list_hazards, page and count together)
+hazards_count_ms     services.hazards.count_hazards of the same, capped as the view caps it
 
 Targets are judged on the median. The startup probes run alternately (bare, app, bare, app...)
 after --warmup unmeasured runs of each, so that a busy moment of the machine hits both.
@@ -68,8 +71,8 @@ TARGETS = {  # metric -> upper limit of the median
     "search_keystroke_ms": 50.0,
     "peak_rss_app_mb": 200.0,
     "peak_rss_session_mb": 200.0,
-    "hazards_open_ms": 150.0,
-    "hazards_view_ms": 150.0,
+    "hazards_open_ms": 100.0,  # to the first rows
+    "hazards_view_ms": 100.0,
 }
 METRICS = (
     "startup_bare_s",
@@ -86,7 +89,9 @@ METRICS = (
     "inspection_load_ms",
     "hazards_open_ms",
     "hazards_open_paint_ms",
+    "hazards_open_count_ms",
     "hazards_view_ms",
+    "hazards_count_ms",
 )
 
 
@@ -122,7 +127,9 @@ class HazardFilter:
     name: str  # what the hazards view is asked for
     matches: int  # hazards matching (the count the view shows)
     rows: int  # rows on the first page
-    samples: list[float]  # ms per list_hazards call
+    samples: list[float]  # ms per first page (hazard_page; list_hazards in an older checkout)
+    count_samples: list[float] = field(default_factory=list)  # ms per capped count (count_hazards)
+    more: bool = False  # the count met the cap: "more than"
 
 
 @dataclass
@@ -366,35 +373,53 @@ async def hazards_screens(results: Results, app, pilot, repeat: int) -> None:
         return
     from textual.widgets import DataTable
 
-    shown: list[tuple[float, int, int]] = []  # (when show returned, rows in the table, total)
+    shown: list[tuple[float, int]] = []  # (when show returned, rows in the table)
     painted: list[float] = []
+    counted: list[float] = []  # when the count reached the status line (a checkout that counts apart)
     original_show = HazardsScreen.show
+    original_set_total = getattr(HazardsScreen, "_set_total", None)
 
     def show(self, *args, **kwargs) -> None:
         original_show(self, *args, **kwargs)
-        shown.append((time.perf_counter(), self.query_one("#hazards", DataTable).row_count, self.total))
+        shown.append((time.perf_counter(), self.query_one("#hazards", DataTable).row_count))
         self.app.call_after_refresh(lambda: painted.append(time.perf_counter()))
 
+    def set_total(self, *args, **kwargs) -> None:
+        original_set_total(self, *args, **kwargs)
+        counted.append(time.perf_counter())
+
     HazardsScreen.show = show
+    if original_set_total is not None:
+        HazardsScreen._set_total = set_total
     try:
-        opens, paints = [], []
+        opens, paints, counts = [], [], []
         for _ in range(repeat):
             shown.clear()
             painted.clear()
+            counted.clear()
             started = time.perf_counter()
             app.push_screen(HazardsScreen())
             await wait_until(pilot, lambda: bool(shown) and bool(painted), "the hazards rows")
             opens.append((shown[0][0] - started) * 1000)
             paints.append((painted[0] - started) * 1000)
-            _, rows, total = shown[0]
+            rows = shown[0][1]
             await settle(app, pilot)
+            if counted:
+                counts.append((counted[0] - started) * 1000)
+            total = app.screen.total
             app.pop_screen()
             await settle(app, pilot)
     finally:
         HazardsScreen.show = original_show
+        if original_set_total is not None:
+            HazardsScreen._set_total = original_set_total
     results.add(Metric("hazards_open_ms", opens))
     results.add(Metric("hazards_open_paint_ms", paints))
-    results.notes.append(f"hazards_open_ms: HazardsScreen of every park, {rows} rows shown of {total:,} not closed")
+    if counts:
+        results.add(Metric("hazards_open_count_ms", counts))
+    said = (f"more than {total.count:,}" if total.more else f"{total.count:,}") if hasattr(total, "more") \
+        else f"{total:,}"
+    results.notes.append(f"hazards_open_ms: HazardsScreen of every park, {rows} rows shown of {said} not closed")
 
 
 # --- inspections and hazards, at the service level -------------------------------------------------
@@ -432,6 +457,7 @@ def inspections_and_hazards(results: Results, db: Path, today: date, repeat: int
     compiled then), as for ledger_open_ms.
     """
     from db.store import Store
+    from inspect_app.screens import hazards as hazards_screen
     from inspect_app.services import hazards as hazards_service
     from inspect_app.services.hazards import HazardQuery, list_hazards
     from inspect_app.services.inspections import load_inspection
@@ -458,19 +484,30 @@ def inspections_and_hazards(results: Results, db: Path, today: date, repeat: int
         filters.append(("severity major", HazardQuery(severity="major", today=today)))
         if largest:
             filters.append((f"one park ({largest[1]} hazards)", HazardQuery(park_id=largest[0], today=today)))
+        apart = hasattr(hazards_service, "hazard_page")  # first rows and count read apart
         for name, query in filters:
-            samples = []
+            samples, counts = [], []
             for _ in range(repeat):
                 started = time.perf_counter()
-                rows, total = list_hazards(store, query)
-                samples.append((time.perf_counter() - started) * 1000)
-            results.hazard_filters.append(HazardFilter(name, total, len(rows), samples))
+                if apart:
+                    rows = hazards_service.hazard_page(store, query)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                    total = hazards_service.count_hazards(store, query, cap=hazards_screen.COUNT_CAP)
+                    counts.append((time.perf_counter() - started) * 1000)
+                else:
+                    rows, total = list_hazards(store, query)
+                    samples.append((time.perf_counter() - started) * 1000)
+            matches, more = (total.count, total.more) if apart else (total, False)
+            results.hazard_filters.append(HazardFilter(name, matches, len(rows), samples, counts, more))
         results.add(Metric("hazards_view_ms", results.hazard_filters[0].samples))
+        if results.hazard_filters[0].count_samples:
+            results.add(Metric("hazards_count_ms", results.hazard_filters[0].count_samples))
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             hazards = conn.execute("SELECT count(*) FROM hazard WHERE deleted = 0").fetchone()[0]
         results.notes.append(
-            f"hazards_view_ms: list_hazards alone, first page of {results.hazard_filters[0].rows} rows of "
-            f"{hazards:,} hazards, with the count"
+            f"hazards_view_ms: the first page alone, {results.hazard_filters[0].rows} rows of "
+            f"{hazards:,} hazards" + ("" if apart else ", with the count")
         )
     finally:
         store.close()
@@ -478,12 +515,15 @@ def inspections_and_hazards(results: Results, db: Path, today: date, repeat: int
 
 def hazard_filter_table(filters: list[HazardFilter]) -> str:
     lines = [
-        "hazards view              matches  page rows  median ms  max ms",
-        "------------------------  -------  ---------  ---------  ------",
+        "hazards view              matches   page rows  median ms  max ms  count ms",
+        "------------------------  --------  ---------  ---------  ------  --------",
     ]
     for f in filters:
+        matches = f"{'>' if f.more else ''}{f.matches:,}"
+        count = f"{statistics.median(f.count_samples):>8.1f}" if f.count_samples else f"{'':>8}"
         lines.append(
-            f"{f.name:<24}  {f.matches:>7,}  {f.rows:>9}  {statistics.median(f.samples):>9.1f}  {max(f.samples):>6.1f}"
+            f"{f.name:<24}  {matches:>8}  {f.rows:>9}  {statistics.median(f.samples):>9.1f}  "
+            f"{max(f.samples):>6.1f}  {count}"
         )
     return "\n".join(lines)
 

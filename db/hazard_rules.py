@@ -38,5 +38,13 @@ def overdue_sql(hazard: str = "h", item: str = "r", today: str = ":today") -> st
     `today` is the parameter (or literal) holding the China date as 'YYYY-MM-DD', the way deadlines
     are stored. The explicit `IS NOT NULL` keeps `NOT (fragment)` true for an item without a deadline.
     """
-    return (f"({hazard}.status = 'open' AND {item}.deleted = 0 AND {item}.status = 'open' "
-            f"AND {item}.deadline IS NOT NULL AND {item}.deadline < {today})")
+    return overdue_columns_sql(f"{hazard}.status", f"{item}.deleted = 0", f"{item}.status", f"{item}.deadline", today)
+
+
+def overdue_columns_sql(hazard_status: str, item_live: str, item_status: str, deadline: str,
+                        today: str = ":today") -> str:
+    """`overdue_sql` on any columns: the hazard's status, a condition true when the item is not
+    deleted, the item's status and deadline. `hazard_key` (migration 0018, which holds only live
+    items: `item_live` is then "1") is read with it."""
+    return (f"({hazard_status} = 'open' AND {item_live} AND {item_status} = 'open' "
+            f"AND {deadline} IS NOT NULL AND {deadline} < {today})")

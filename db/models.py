@@ -167,7 +167,12 @@ class ChecklistItem(SyncColumns, table=True):
 
 class CheckResult(SyncColumns, table=True):
     __tablename__ = "check_result"
-    __table_args__ = (UniqueConstraint("inspection_id", "item_code"),)
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_code"),
+        # An inspection's failed items, one probe (migration 0018): the county's ledger mismatch
+        # flag asks it of every tenant's latest ledger verification.
+        Index("ix_check_result_failed", "inspection_id", sqlite_where=text("outcome = 'fail' AND deleted = 0")),
+    )
 
     inspection_id: str = Field(foreign_key="inspection.id")  # indexed by the unique constraint
     item_code: str = Field(max_length=20)
@@ -370,6 +375,55 @@ class ParkQuarterTotal(SQLModel, table=True):
     tax_wan: float
     above_output_wan: float
     reports: int
+
+
+class HazardKey(SQLModel, table=True):
+    """Per live hazard and live 五落实 item (or the hazard alone, without one): what the hazards
+    view filters and sorts on. Derived, local, kept by the triggers of migration 0018 (never
+    written by the app; db/hazard_queries.py reads it)."""
+
+    __tablename__ = "hazard_key"
+    __table_args__ = (
+        Index("ix_hazard_key_hazard_id", "hazard_id"),
+        Index("ix_hazard_key_order", "no_deadline", "deadline", "found_on", "hazard_id"),
+        Index("ix_hazard_key_park_order", "park_id", "no_deadline", "deadline", "found_on", "hazard_id"),
+        Index("ix_hazard_key_tenant_id", "tenant_id"),
+        Index("ix_hazard_key_open_deadline", "deadline", "tenant_id",
+              sqlite_where=text("hazard_status = 'open' AND item_status = 'open' AND deadline IS NOT NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hazard_id: str
+    item_id: str | None = None
+    park_id: str
+    tenant_id: str | None = None
+    severity: str
+    hazard_status: str
+    item_status: str | None = None
+    deadline: date | None = None
+    no_deadline: bool
+    found_on: date
+
+
+class ReportFact(SQLModel, table=True):
+    """Per live quarterly report: its output and electricity, the same tenant's output of the same
+    quarter a year before and the ratio of the two (where that was above 0), for the declining
+    and zombie rules' candidates. Derived, local, kept by the triggers of migration 0018."""
+
+    __tablename__ = "report_fact"
+    __table_args__ = (
+        Index("ix_report_fact_output", "quarter_index", "output_wan"),
+        Index("ix_report_fact_ratio", "quarter_index", "output_ratio"),
+    )
+
+    tenant_id: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    quarter: int = Field(primary_key=True)
+    quarter_index: int
+    output_wan: float | None = None
+    electricity_kwh: float | None = None
+    output_year_before_wan: float | None = None
+    output_ratio: float | None = None
 
 
 class AuditEvent(SyncColumns, table=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from db.hazard_queries import OVERDUE as OVERDUE_KEY
 from db.overview import overdue_sql
 from db.tenant_rules import current_tenant_sql
 
@@ -97,10 +98,20 @@ def quarter_totals(conn: sqlite3.Connection, park_id: str | None, first: int, la
     return conn.execute(_quarterly_sql(park_id), {"park_id": park_id, "first": first, "last": last}).fetchall()
 
 
+# The county's overdue hazards per park and severity: the range of deadlines before today in
+# `hazard_key`'s index of open hazards' open items (migration 0018), as the risk flags read them.
+COUNTY_OVERDUE_SQL = f"""
+SELECT k.park_id, k.severity, count(DISTINCT k.hazard_id) FROM hazard_key k
+WHERE {OVERDUE_KEY}
+GROUP BY k.park_id, k.severity
+"""
+
+
 def overdue_counts(conn: sqlite3.Connection, park_id: str | None, today: str) -> dict[tuple[str, bool], int]:
-    """{(park, major?): overdue items} as of `today` (ISO date; the rule in db/overview.py)."""
+    """{(park, major?): overdue hazards} as of `today` (ISO date; the rule of db/hazard_rules.py)."""
+    sql = overdue_sql(one_park=True) if park_id else COUNTY_OVERDUE_SQL
     return {(park, severity == "major"): count for park, severity, count in conn.execute(
-        overdue_sql(one_park=park_id is not None), {"park_id": park_id, "today": today})}
+        sql, {"park_id": park_id, "today": today})}
 
 
 def hazard_closure_counts(conn: sqlite3.Connection, park_id: str | None) -> dict[str, tuple[int, int]]:

@@ -8,15 +8,19 @@ decide. Rows come back as tuples. The statement builders are public for tests/te
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import date
 
+from db.hazard_queries import OVERDUE as OVERDUE_KEY
 from db.hazard_rules import overdue_sql
 from db.tenant_rules import current_tenant_sql
 
 
 def _current_tenant_join(alias: str, tenant_id: str, park_id: str | None) -> str:
+    """JOIN the current tenant `alias` of the row's `tenant_id`; in the park `:park_id` when
+    `park_id` is given (any non-empty string: the statement takes the park as a parameter)."""
     park = f"AND {alias}.park_id = :park_id" if park_id else ""
     return f"JOIN tenant {alias} ON {alias}.id = {tenant_id} AND {current_tenant_sql(alias)} {park}"
 
@@ -24,19 +28,10 @@ def _current_tenant_join(alias: str, tenant_id: str, park_id: str | None) -> str
 def quarterly_sql(park_id: str | None) -> str:
     # SQL only narrows the tenants to those that may meet a rule (a superset: the zombie run ends
     # with a low output in Q; the decline is checked one point below its threshold); the rules
-    # in services/risk_flags.py decide. So the county needs the window's reports of a few thousand tenants, not 30,000.
-    # Each live tenant's report of Q and of Q a year before are found by the (tenant, year,
-    # quarter) unique index: the work follows the tenants asked about, not how many quarters the
-    # table holds (two scans of the whole table and a join of the two took 1.7x as long).
+    # in services/risk_flags.py decide, on the window's reports of these few tenants.
     return f"""
 WITH candidates AS MATERIALIZED (  -- evaluated once, before the window's reports are read
-    SELECT r.tenant_id, r.output_value_wan < :zombie_output AS idle
-    FROM quarterly_report r {_current_tenant_join("t", "r.tenant_id", park_id)}
-    LEFT JOIN quarterly_report b
-           ON b.tenant_id = r.tenant_id AND b.year = :year - 1 AND b.quarter = :quarter AND b.deleted = 0
-    WHERE r.deleted = 0 AND r.year = :year AND r.quarter = :quarter AND r.output_value_wan IS NOT NULL
-      AND (r.output_value_wan < :zombie_output
-           OR (b.output_value_wan > 0 AND r.output_value_wan * 100 <= b.output_value_wan * (100 - :decline_pct + 1)))
+    {_park_candidates_sql() if park_id else _county_candidates_sql()}
 )
 SELECT r.tenant_id, r.year, r.quarter, r.output_value_wan, r.electricity_kwh
 FROM candidates c JOIN quarterly_report r ON r.tenant_id = c.tenant_id
@@ -46,19 +41,72 @@ WHERE (CASE WHEN c.idle THEN r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
 """
 
 
+def _park_candidates_sql() -> str:
+    # One park: each of its current tenants' report of Q and of Q a year before, found by the
+    # (tenant, year, quarter) unique index: the work follows the park's tenants.
+    return f"""SELECT r.tenant_id, r.output_value_wan < :zombie_output AS idle
+    FROM quarterly_report r {_current_tenant_join("t", "r.tenant_id", "park")}
+    LEFT JOIN quarterly_report b
+           ON b.tenant_id = r.tenant_id AND b.year = :year - 1 AND b.quarter = :quarter AND b.deleted = 0
+    WHERE r.deleted = 0 AND r.year = :year AND r.quarter = :quarter AND r.output_value_wan IS NOT NULL
+      AND (r.output_value_wan < :zombie_output
+           OR (b.output_value_wan > 0 AND r.output_value_wan * 100 <= b.output_value_wan * (100 - :decline_pct + 1)))"""
+
+
+def county_candidates_sql() -> str:
+    # The county's candidates with what the declining rule reads (this quarter's output and the
+    # year-before one, both in the fact row) and their park: a tenant that is not idle needs no
+    # other report. Idle ones (output below the zombie limit) need their window (`window_reports`).
+    return _county_candidates_sql(", t.park_id, f.output_wan, f.electricity_kwh, f.output_year_before_wan")
+
+
+WINDOW_REPORTS_SQL = """
+SELECT r.tenant_id, r.year, r.quarter, r.output_value_wan, r.electricity_kwh
+FROM json_each(:tenants) j JOIN quarterly_report r ON r.tenant_id = j.value
+WHERE r.deleted = 0 AND r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
+"""
+
+
+def _county_candidates_sql(more_columns: str = "") -> str:
+    # The county: the same condition on `report_fact` (migration 0018: each live report beside the
+    # year-before one, kept by triggers), as two index ranges of quarter Q — outputs below the
+    # zombie limit, and ratios to the year before at most (101 − decline)% (the bound a hair
+    # wider than the exact test that follows, so that rounding of the stored ratio loses no
+    # tenant). Every tenant's report of Q and its year-before report took 1.2 s at 300,000 tenants.
+    return f"""SELECT f.tenant_id, 1 AS idle{more_columns}
+    FROM report_fact f {_current_tenant_join("t", "f.tenant_id", None)}
+    WHERE f.quarter_index = :last AND f.output_wan < :zombie_output
+    UNION ALL
+    SELECT f.tenant_id, 0 AS idle{more_columns}
+    FROM report_fact f {_current_tenant_join("t", "f.tenant_id", None)}
+    WHERE f.quarter_index = :last AND f.output_ratio <= (101 - :decline_pct) / 100.0 + abs(101 - :decline_pct) / 100.0 * 1e-9 + 1e-12
+      AND f.output_wan * 100 <= f.output_year_before_wan * (100 - :decline_pct + 1)
+      AND f.output_wan >= :zombie_output"""
+
+
 def overdue_items_sql(park_id: str | None) -> str:
     # Overdue hazards of tenants in the park (db/hazard_rules.py, as db/overview.py counts them).
     # For one park, start from its own hazards (indexed by park) rather than the county's open
     # items: CROSS JOIN is SQLite's way to fix the join order (without ANALYZE it picks the status index).
+    # For the county, the range of deadlines before today in `hazard_key`'s index of the open
+    # hazards' open items (migration 0018): the overdue ones, not every unclosed item.
+    if not park_id:
+        return f"""
+SELECT k.tenant_id, k.severity, k.deadline, k.item_status, k.hazard_status
+FROM hazard_key k {_current_tenant_join("t", "k.tenant_id", None)}
+WHERE {OVERDUE_KEY}
+"""
     return f"""
 SELECT h.tenant_id, h.severity, r.deadline, r.status, h.status
-FROM hazard h {"CROSS JOIN" if park_id else "JOIN"} rectification_item r ON r.hazard_id = h.id {_current_tenant_join("t", "h.tenant_id", park_id)}
+FROM hazard h CROSS JOIN rectification_item r ON r.hazard_id = h.id {_current_tenant_join("t", "h.tenant_id", park_id)}
 WHERE h.deleted = 0 AND {overdue_sql("h", "r")}
-  {"AND h.park_id = :park_id" if park_id else ""}
+  AND h.park_id = :park_id
 """
 
 
-def ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
+def _latest_ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
+    """`latest`: each current tenant's finished ledger verifications (one of the templates), newest
+    first (`n` = 1 the latest), with the tenant's park."""
     names = ", ".join(f":template{n}" for n in range(len(template_ids)))
     # The county: the ledger verifications by template (ix_inspection_template_id). One park: its
     # tenants' inspections (ix_inspection_tenant_id) — by template it read the county's, 54 ms
@@ -69,17 +117,41 @@ def ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
               else f"inspection i {_current_tenant_join('t', 'i.tenant_id', None)}")
     return f"""
 WITH latest AS (
-    SELECT i.id, i.tenant_id, coalesce(i.finished_at, i.started_at) AS done,
+    SELECT i.id, i.tenant_id, t.park_id, coalesce(i.finished_at, i.started_at) AS done,
            row_number() OVER (PARTITION BY i.tenant_id
                               ORDER BY coalesce(i.finished_at, i.started_at) DESC, i.id DESC) AS n
     FROM {source}
     WHERE i.deleted = 0 AND i.status = 'finished' AND {"+" if park_id else ""}i.template_id IN ({names})
-)
+)"""
+
+
+def ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
+    return f"""{_latest_ledger_sql(park_id, template_ids)}
 SELECT l.tenant_id, l.done, c.item_code, coalesce(c.item_text, ci.item_text), c.observed_value
 FROM latest l LEFT JOIN check_result c ON c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
 LEFT JOIN checklist_item ci ON ci.id = c.checklist_item_id
 WHERE l.n = 1
 ORDER BY l.tenant_id, c.position, c.item_code
+"""
+
+
+def mismatched_sql(template_ids: tuple[str, ...]) -> str:
+    # The county's tenants whose latest ledger verification has a failed item (ledger_sql's rows
+    # with an item), with their park: what the county overview counts.
+    return f"""{_latest_ledger_sql(None, template_ids)}
+SELECT l.tenant_id, l.park_id FROM latest l
+WHERE l.n = 1 AND EXISTS (SELECT 1 FROM check_result c
+                          WHERE c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
+                            AND c.item_code IS NOT NULL)
+"""
+
+
+# The county's current tenants with an overdue hazard (db/hazard_rules.py), with their park:
+# `hazard_key`'s range of open items' deadlines before today (migration 0018).
+OVERDUE_TENANTS_SQL = f"""
+SELECT DISTINCT k.tenant_id, t.park_id
+FROM hazard_key k {_current_tenant_join("t", "k.tenant_id", None)}
+WHERE {OVERDUE_KEY}
 """
 
 
@@ -106,3 +178,29 @@ def latest_ledger_checks(conn: sqlite3.Connection, *, template_ids: tuple[str, .
     params: dict[str, str | None] = {f"template{n}": template_id for n, template_id in enumerate(template_ids)}
     params["park_id"] = park_id
     return conn.execute(ledger_sql(park_id, template_ids), params)
+
+
+def mismatched_tenants(conn: sqlite3.Connection, *, template_ids: tuple[str, ...]) -> dict[str, str]:
+    """{tenant id: park id} of the county's current tenants whose latest finished ledger
+    verification (one of `template_ids`) has failed items."""
+    params = {f"template{n}": template_id for n, template_id in enumerate(template_ids)}
+    return dict(conn.execute(mismatched_sql(template_ids), params))
+
+
+def overdue_tenants(conn: sqlite3.Connection, *, today: date) -> dict[str, str]:
+    """{tenant id: park id} of the county's current tenants with an overdue hazard on `today`."""
+    return dict(conn.execute(OVERDUE_TENANTS_SQL, {"today": today.isoformat()}))
+
+
+def county_candidates(conn: sqlite3.Connection, *, quarter_index: int, zombie_output: float,
+                      decline_pct: float) -> list[tuple]:
+    """(tenant id, idle?, park id, output, electricity, output a year before) of the county's
+    current tenants that may be declining or idle in the quarter `quarter_index`."""
+    params = {"last": quarter_index, "zombie_output": zombie_output, "decline_pct": decline_pct}
+    return conn.execute(county_candidates_sql(), params).fetchall()
+
+
+def window_reports(conn: sqlite3.Connection, tenant_ids: list[str], *, first: int, last: int) -> Iterable[tuple]:
+    """(tenant id, year, quarter, output, electricity) of the tenants' live reports from quarter
+    index `first` to `last`."""
+    return conn.execute(WINDOW_REPORTS_SQL, {"tenants": json.dumps(tenant_ids), "first": first, "last": last})

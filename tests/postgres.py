@@ -42,12 +42,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The tests' server: no durability (a test database is thrown away), few connections.
+TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "60"}
+
+
 class PostgresCluster:
-    def __init__(self, binaries: Path):
+    def __init__(self, binaries: Path, parent: str | None = None):
         self.binaries = binaries
         self.as_root = os.geteuid() == 0
         # As root the server runs as `nobody`, who must reach the folder: /tmp, not a TMPDIR under /root.
-        parent = "/tmp" if self.as_root and os.path.isdir("/tmp") else None
+        if parent is None and self.as_root and os.path.isdir("/tmp"):
+            parent = "/tmp"
         self.root = Path(tempfile.mkdtemp(prefix="parkinspect-pg-", dir=parent))
         self.data = self.root / "data"
         self.port = 0
@@ -60,7 +65,8 @@ class PostgresCluster:
         # Run inside the cluster's own folder: the `nobody` user may not enter the caller's (/root/...).
         return subprocess.run(command, capture_output=True, text=True, timeout=120, check=check, cwd=self.root)
 
-    def start(self) -> None:
+    def start(self, settings: dict[str, str] | None = None) -> None:
+        """initdb and start, with `settings` (postgresql.conf names) instead of TEST_SETTINGS."""
         if self.as_root:
             shutil.chown(self.root, user="nobody")
             os.chmod(self.root, 0o700)
@@ -68,13 +74,26 @@ class PostgresCluster:
                   "--locale=C", "--no-sync")
         for _attempt in range(3):
             self.port = _free_port()
-            options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
-                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
-            done = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                             "-w", "-t", "60", "start", check=False)
+            done = self._pg_ctl("start", settings)
             if done.returncode == 0:
                 return
         raise RuntimeError(f"PostgreSQL did not start: {done.stdout}{done.stderr}")
+
+    def restart(self, settings: dict[str, str] | None = None) -> None:
+        """Stop cleanly and start again on the same port with other settings."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+        done = self._pg_ctl("start", settings)
+        if done.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not restart: {done.stdout}{done.stderr}")
+
+    def _pg_ctl(self, action: str, settings: dict[str, str] | None) -> subprocess.CompletedProcess:
+        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
+        options += "".join(f" -c {name}={value}" for name, value in (settings or TEST_SETTINGS).items())
+        return self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+                         "-w", "-t", "60", action, check=False)
+
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", check=False)

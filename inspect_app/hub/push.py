@@ -160,6 +160,12 @@ def merged_values(state: RowState | None, item) -> dict:
     return values
 
 
+def unique_key_query(table: str, name: str, digests: list[str]):
+    """The rows of `unique_key` holding these digests of one key of a table."""
+    return select(unique_key).where(unique_key.c.table_name == table, unique_key.c.key_name == name,
+                                    unique_key.c.key_value.in_(digests))
+
+
 class UniqueIndex:
     """The `unique_key` rows this push reads and changes: which row holds each unique value."""
 
@@ -170,16 +176,17 @@ class UniqueIndex:
         self.changed: set[tuple[str, str, str]] = set()
 
     def load(self, keys: set[tuple[str, str, str]]) -> None:
-        wanted: dict[str, list[str]] = {}
+        # By (table, key name, digests): the primary key's whole prefix, so each digest is one index
+        # search. Without the key name only the table's part of the index narrows the search, and
+        # PostgreSQL reads every key of the table (a province's tenants) to find a few.
+        wanted: dict[tuple[str, str], list[str]] = {}
         for key in keys:
             if key not in self.holders:
                 self.holders[key] = None
-                wanted.setdefault(key[0], []).append(key[2])
-        for table, digests in wanted.items():
+                wanted.setdefault(key[:2], []).append(key[2])
+        for (table, name), digests in wanted.items():
             for start in range(0, len(digests), CHUNK):
-                query = select(unique_key).where(unique_key.c.table_name == table,
-                                                 unique_key.c.key_value.in_(digests[start:start + CHUNK]))
-                for row in self.conn.execute(query):
+                for row in self.conn.execute(unique_key_query(table, name, digests[start:start + CHUNK])):
                     key = (table, row.key_name, row.key_value)
                     if key in self.holders and key not in self.changed:
                         self.holders[key] = row.row_id

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, union_all, update
 
 from db.models import synced_tables_parents_first
-from inspect_app.hub.pull import visible_filter, wire_change
+from inspect_app.hub.pull import MAX_PARK_BRANCHES, newest_seq, visible_filter, wire_change
 from inspect_app.hub.push import SHARED_TABLES
 from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, table_columns, values_to_store
 from inspect_app.hub.storage import Device, change, row_state
@@ -36,16 +36,26 @@ def snapshot_tables() -> tuple[str, ...]:
     return synced_tables_parents_first()
 
 
-def _row_scope(hub_device: Device, table: str):
+def page_query(hub_device: Device, table: str, after_row: str, count: int):
+    """The first `count` rows of `table` after `after_row` the device may load, in row-id order.
+
+    A park-limited device's page is one range search of `ix_row_state_park` per park (and one for
+    rows of no park, for the shared tables), each stopped at `count`, then merged: it reads about
+    what it returns, not every row of the table (docs/PERFORMANCE.md, "Province hub")."""
+    columns = (row_state.c.row_id, row_state.c.snapshot)
+    common = [row_state.c.table_name == table, row_state.c.row_id > after_row]
     if not hub_device.restricted:
-        return None
-    if table in SHARED_TABLES:
-        return or_(row_state.c.park_id.in_(list(hub_device.parks)), row_state.c.park_id.is_(None))
-    return row_state.c.park_id.in_(list(hub_device.parks))
-
-
-def newest_seq(conn) -> int:
-    return int(conn.execute(select(func.max(change.c.seq))).scalar() or 0)
+        return select(*columns).where(*common).order_by(row_state.c.row_id).limit(count)
+    shared = [row_state.c.park_id.is_(None)] if table in SHARED_TABLES else []
+    if len(hub_device.parks) > MAX_PARK_BRANCHES:  # a good share of the hub: one scan (as hub/pull.py)
+        return (select(*columns).where(or_(row_state.c.park_id.in_(list(hub_device.parks)), *shared), *common)
+                .order_by(row_state.c.row_id).limit(count))
+    scopes = [row_state.c.park_id == park for park in hub_device.parks] + shared
+    # Each branch a subquery: SQLite takes no ORDER BY/LIMIT on a compound's member itself.
+    branches = [select(*columns).where(scope, *common).order_by(row_state.c.row_id).limit(count).subquery()
+                for scope in scopes]
+    merged = union_all(*(select(branch) for branch in branches)).subquery()
+    return select(merged).order_by(merged.c.row_id).limit(count)
 
 
 def snapshot_page(conn, hub_device: Device, table: str, after_row: str, limit: int) -> bytes:
@@ -53,13 +63,7 @@ def snapshot_page(conn, hub_device: Device, table: str, after_row: str, limit: i
     [value per column]]], "partial": [row_id], "next_row", "has_more"}`. The rows are the texts
     the push keeps ready (`row_state.snapshot`, hub/rows.py); a row without one is built here."""
     seq = newest_seq(conn)  # before the rows: every change up to it is in them
-    conditions = [row_state.c.table_name == table, row_state.c.row_id > after_row]
-    scope = _row_scope(hub_device, table)
-    if scope is not None:
-        conditions.append(scope)
-    query = (select(row_state.c.row_id, row_state.c.snapshot)
-             .where(*conditions).order_by(row_state.c.row_id).limit(limit + 1))
-    rows = conn.execute(query).all()
+    rows = conn.execute(page_query(hub_device, table, after_row, limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     texts = [text for _, text in rows]

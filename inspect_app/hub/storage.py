@@ -95,8 +95,8 @@ row_state = Table(
     "row_state", metadata,
     Column("table_name", String(40), primary_key=True),
     Column("row_id", String(64), primary_key=True),
-    # Not indexed: a park-limited device's snapshot page reads by (table_name, row_id), the primary
-    # key, and filters the park (EXPLAIN: SQLite never chose an index on park_id for it).
+    # A park-limited device's snapshot page reads one range of ix_row_state_park per park
+    # (hub/snapshot.py): reading the primary key and filtering the park read the whole table.
     Column("park_id", String(64), nullable=True),
     Column("sha256", String(64), nullable=True, index=True),  # attachment rows: the content they name
     # NULL when `snapshot` holds the values exactly; `field_hlcs` keeps the insert's stamp once
@@ -111,6 +111,7 @@ row_state = Table(
     # The row as a first sync serves it (hub/rows.py), written with the row; NULL when the hub has
     # no insert of it. Derived data: a change of a synced table's columns must rebuild it.
     Column("snapshot", Text, nullable=True),
+    Index("ix_row_state_park", "park_id", "table_name", "row_id"),
 )
 
 # Which row holds each unique value of the device tables' unique keys (inspect_app/sync/protocol.py

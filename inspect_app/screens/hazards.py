@@ -1,9 +1,11 @@
 """The hazards view (隐患一览): hazards across parks, earliest deadline first.
 
 Like the ledger, only a window of rows lives in the DataTable (PAGE_SIZE, more appended when the
-cursor reaches the end) and queries run in a thread worker. The service sorts by deadline; the
-screen filters by park, severity and status (it opens on the hazards not yet closed, which is what
-the park list counts). The highlighted hazard's full text is on the line under the table, since at
+cursor reaches the end) and queries run in a thread worker. The service reads a page in deadline
+order from an index that is that order (db/hazard_queries.py), so the first rows come as fast
+for 200,000 hazards as for 2,000; how many match is counted after the rows are shown, in the
+worker, up to COUNT_CAP ("more than 10,000" beyond). The screen filters by park, severity and
+status (it opens on the hazards not yet closed, which is what the park list counts). The highlighted hazard's full text is on the line under the table, since at
 80 columns the description column holds only its start.
 """
 
@@ -34,9 +36,11 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import (
     HAZARD_VIEW_STATUSES,
     UNRESOLVED,
+    HazardCount,
     HazardQuery,
     HazardRow,
-    list_hazards,
+    count_hazards,
+    hazard_page,
     park_choices,
 )
 from inspect_app.services.hazards_export import default_export_folder, default_export_name, export_hazards
@@ -46,6 +50,7 @@ from inspect_app.services.notices import inspection_notices
 from inspect_app.widgets.fit_table import FitDataTable
 
 PAGE_SIZE = 100
+COUNT_CAP = 10_000  # counted exactly up to here; beyond, the status line says "more than"
 SEVERITIES = ("general", "major")
 TENANT_WIDTH = 12  # cells; the full name is on the detail line
 MIN_DESCRIPTION_WIDTH = 16
@@ -80,7 +85,8 @@ class HazardsScreen(AppScreen):
         self.park_id = park_id
         self.query_state = HazardQuery(park_id=park_id, status=status, limit=PAGE_SIZE)
         self.rows: list[HazardRow] = []
-        self.total = 0
+        self.total: HazardCount | None = None  # None until counted (after the rows)
+        self._exhausted = False  # the last page read was not full: no rows after self.rows
         self.parks: list[tuple[str, str, str]] | None = None  # (id, code, name) for the park filter
         self._loading_more = False
 
@@ -110,7 +116,8 @@ class HazardsScreen(AppScreen):
         # 20,000 hazards). Filters and further pages use the worker.
         self.query_state = replace(self.query_state, offset=0, today=self.app.today,
                                    calendar=self.app.settings.calendar)
-        self.show(*list_hazards(self.app.store, self.query_state), append=False, keep_hazard=None)
+        self.show(hazard_page(self.app.store, self.query_state), append=False, keep_hazard=None)
+        self.count_matches(self.query_state)
         self.load_parks()
 
     def _columns(self) -> tuple[str, ...]:
@@ -138,9 +145,25 @@ class HazardsScreen(AppScreen):
     @work(thread=True, exclusive=True, group="hazards")
     def load(self, query: HazardQuery, *, append: bool, keep_hazard: str | None = None,
              keep_index: int | None = None) -> None:
-        rows, total = list_hazards(self.app.store, query)
+        rows = hazard_page(self.app.store, query)
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self.show, rows, append, keep_hazard, keep_index)
+        if not append:  # the rows first, then how many match (the filters changed, or the data)
+            self.app.call_from_thread(self.count_matches, query)
+
+    @work(thread=True, exclusive=True, group="hazards-count")
+    def count_matches(self, query: HazardQuery) -> None:
+        """How many hazards the filters match, up to COUNT_CAP, after the rows are shown."""
+        total = count_hazards(self.app.store, query, cap=COUNT_CAP)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, rows, total, append, keep_hazard, keep_index)
+            self.app.call_from_thread(self._set_total, query, total)
+
+    def _set_total(self, query: HazardQuery, total: HazardCount) -> None:
+        if replace(query, offset=0) != replace(self.query_state, offset=0):
+            return  # counted for filters since changed: the newer count is on its way
+        self.total = total
+        self._update_status()
 
     @work(thread=True, group="hazard-parks")
     def load_parks(self) -> None:
@@ -148,17 +171,18 @@ class HazardsScreen(AppScreen):
         parks = park_choices(self.app.store)
         self.app.call_from_thread(self._set_parks, parks)
 
-    def show(self, rows: list[HazardRow], total: int, append: bool, keep_hazard: str | None,
+    def show(self, rows: list[HazardRow], append: bool, keep_hazard: str | None,
              keep_index: int | None = None) -> None:
         table = self.query_one("#hazards", DataTable)
         if not append:
             self.rows = []
+            self.total = None  # counted again after these rows
             self._reset_table()
         width = self._description_width()
         for row in rows:
             table.add_row(*self._cells(row, width), key=row.id)
         self.rows.extend(rows)
-        self.total = total
+        self._exhausted = len(rows) < self.query_state.limit
         self._loading_more = False
         if keep_hazard:
             index = next((i for i, r in enumerate(self.rows) if r.id == keep_hazard), None)
@@ -263,11 +287,15 @@ class HazardsScreen(AppScreen):
 
     def _update_status(self) -> None:
         status = self.query_one("#hazards-status", Static)
-        if not self.total:
+        shown = formatting.count(len(self.rows))
+        if not self.rows and (self.total is None or not self.total.count):
             status.update(t("tui.hazards.empty"))
-            return
-        status.update(t("tui.hazards.status_count", total=formatting.count(self.total),
-                        shown=formatting.count(len(self.rows))))
+        elif self.total is None:
+            status.update(t("tui.hazards.status_counting", shown=shown))
+        elif self.total.more:
+            status.update(t("tui.hazards.status_count_more", total=formatting.count(self.total.count), shown=shown))
+        else:
+            status.update(t("tui.hazards.status_count", total=formatting.count(self.total.count), shown=shown))
 
     def _show_detail(self) -> None:
         row = self.selected()
@@ -290,7 +318,7 @@ class HazardsScreen(AppScreen):
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
         near_end = event.cursor_row >= len(self.rows) - 1
-        if near_end and len(self.rows) < self.total and not self._loading_more:
+        if near_end and not self._exhausted and not self._loading_more:
             self._loading_more = True
             self.query_state = replace(self.query_state, offset=len(self.rows))
             self.load(self.query_state, append=True)
@@ -401,7 +429,10 @@ class HazardsScreen(AppScreen):
         default = default_export_folder() / default_export_name(self.app.today)
         query = replace(self.query_state, offset=0, today=self.app.today,
                                    calendar=self.app.settings.calendar)
-        title = t("tui.hazards_export.title", count=formatting.count(self.total))
+        # The count may still be on its way: asked here (capped, a few milliseconds) rather than guessed.
+        total = self.total or count_hazards(self.app.store, query, cap=COUNT_CAP)
+        key = "tui.hazards_export.title_more" if total.more else "tui.hazards_export.title"
+        title = t(key, count=formatting.count(total.count))
         self.app.push_screen(ExportPathScreen(title, default), lambda path: self.export(path, query) if path else None)
 
     @work(thread=True, group="hazards-export")

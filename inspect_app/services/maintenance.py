@@ -67,6 +67,7 @@ def _problems(conn: sqlite3.Connection) -> list[str]:
     problems += _park_totals(conn)
     problems += _park_quarter_totals(conn)
     problems += _search_index(conn)
+    problems += _derived_rows(conn)
     return problems
 
 
@@ -156,3 +157,14 @@ def _search_index(conn: sqlite3.Connection) -> list[str]:
     if rows or terms:
         problems.append(t("maintenance.search_index", rows=rows, terms=terms))
     return _limited(problems)
+
+
+def _derived_rows(conn: sqlite3.Connection) -> list[str]:
+    """The tables the triggers keep row for row (hazard_key, report_fact): one line per table
+    that differs from a fresh computation, with how many rows are missing and how many wrong."""
+    problems = []
+    for table in queries.DERIVED_ROWS:
+        missing, wrong = queries.derived_row_drift(conn, table)
+        if missing or wrong:
+            problems.append(t("maintenance.derived_rows", table=table, missing=missing, wrong=wrong))
+    return problems

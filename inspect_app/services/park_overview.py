@@ -55,6 +55,7 @@ What the figures mean:
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -67,7 +68,7 @@ from forms import china_time
 from forms.risk_flag_thresholds import RiskFlagThresholds
 from forms.working_days import WorkCalendar
 from inspect_app.services.notice_service import late_counts
-from inspect_app.services.risk_flags import FLAG_KINDS, Flag, Quarter, load_flags
+from inspect_app.services.risk_flags import FLAG_KINDS, Flag, Quarter, county_flagged, load_flags
 
 __all__ = [
     "FLAG_KINDS", "CountyOverview", "Figures", "Flag", "FlagCounts", "HazardCounts", "ParkOverview", "ParkRow",
@@ -324,13 +325,27 @@ class _Read:
     flags: dict[str, tuple[Flag, ...]]
 
 
-def _flags_with_parks(store: Store, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
-                      park_id: str | None) -> tuple[dict[str, tuple[Flag, ...]], dict[str, str]]:
-    """Every flagged tenant's flags, and its park."""
+def _park_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
+                park_id: str | None) -> tuple[dict[str, tuple[Flag, ...]], dict[str, FlagCounts]]:
+    """One park: every flagged tenant's flags (its table shows them), and the park's counts. The
+    county: no flags, the counts per park (`county_flagged`: which tenants carry which flag)."""
     with store.read_connection() as conn:
+        if park_id is None:
+            return {}, _flag_counts(county_flagged(conn, quarter=quarter, today=today, thresholds=thresholds))
         flags = load_flags(conn, quarter=quarter, today=today, thresholds=thresholds, park_id=park_id)
-        parks = queries.tenant_parks(conn, list(flags))
-    return flags, parks
+    return flags, {park_id: FlagCounts.of(list(flags.values()))}
+
+
+def _flag_counts(flagged: dict[str, dict[str, str]]) -> dict[str, FlagCounts]:
+    """{park: its counts} from {kind: {tenant: park}}."""
+    per_kind: dict[str, list[int]] = {}
+    parks_of: dict[str, str] = {}  # every flagged tenant once
+    for n, kind in enumerate(FLAG_KINDS):
+        for tenant_id, park in flagged[kind].items():
+            per_kind.setdefault(park, [0] * len(FLAG_KINDS))[n] += 1
+            parks_of[tenant_id] = park
+    tenants = Counter(parks_of.values())
+    return {park: FlagCounts(*counts, tenants[park]) for park, counts in per_kind.items()}
 
 
 def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
@@ -340,7 +355,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
     # sqlite3 lets go of the GIL while a statement runs: the flags run on a second connection in a
     # second thread meanwhile (WAL: both read the same committed data unless a write lands between).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        flags_job = pool.submit(_flags_with_parks, store, quarter, today, thresholds, park_id)
+        flags_job = pool.submit(_park_flags, store, quarter, today, thresholds, park_id)
         with store.read_connection() as conn:
             parks = queries.parks(conn, park_id)
             totals = queries.park_totals(conn, park_id)
@@ -353,11 +368,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             late_notices = late_counts(conn, today=today, park_id=park_id, calendar=calendar)
             repeats = repeat_counts(conn, park_id)
             closure = queries.hazard_closure_counts(conn, park_id)
-        flags, park_of = flags_job.result()
-
-    flags_by_park: dict[str, list[tuple[Flag, ...]]] = {}
-    for tenant_id, tenant_flags in flags.items():
-        flags_by_park.setdefault(park_of[tenant_id], []).append(tenant_flags)
+        flags, flag_counts = flags_job.result()
 
     rows = []
     for pid, code, name, street, land_mu, floor_m2 in parks:
@@ -371,7 +382,7 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
             headcount=headcount, above_tenants=above, output_wan=now.output_wan,
             above_output_wan=now.above_output_wan, electricity_kwh=now.electricity_kwh, tax_wan=now.tax_wan,
             reports=now.reports, hazards=hazards,
-            flags=FlagCounts.of(flags_by_park.get(pid, [])), trend=trend, late_notices=late_notices.get(pid, 0),
+            flags=flag_counts.get(pid, FlagCounts()), trend=trend, late_notices=late_notices.get(pid, 0),
             repeat_hazards=repeats.get(pid, 0), hazards_found=closure.get(pid, (0, 0))[0],
             hazards_closed=closure.get(pid, (0, 0))[1])
         rows.append(ParkRow(pid, code, name, street, figures))

@@ -32,7 +32,7 @@ current language through the `risk_flags.*` catalogue keys.
 
 Public API: Quarter, QuarterFigures, OpenItem, FailedCheck, LedgerCheck, Flag, FLAG_KINDS,
 declining_flag, zombie_flag, overdue_flag, ledger_mismatch_flag, tenant_flags, load_flags,
-ledger_template_ids, window_start, format_figure.
+county_flagged, ledger_template_ids, window_start, format_figure.
 """
 
 from __future__ import annotations
@@ -45,7 +45,15 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from db.hazard_rules import is_overdue
-from db.risk_flag_queries import latest_ledger_checks, overdue_items, quarter_reports
+from db.risk_flag_queries import (
+    county_candidates,
+    latest_ledger_checks,
+    mismatched_tenants,
+    overdue_items,
+    overdue_tenants,
+    quarter_reports,
+    window_reports,
+)
 from forms import china_time
 from forms.checklist import load_templates
 from forms.i18n import t
@@ -282,15 +290,61 @@ def _local_date(stored_utc: str) -> date:
     return china_time.local_date(datetime.fromisoformat(stored_utc))
 
 
-def load_flags(conn: sqlite3.Connection, *, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
-               park_id: str | None = None) -> dict[str, tuple[Flag, ...]]:
-    """Flags of every tenant in the park (or in every park) that has any: tenant id -> flags."""
+def _reports(conn: sqlite3.Connection, quarter: Quarter, thresholds: RiskFlagThresholds,
+             park_id: str | None) -> dict[str, dict[Quarter, QuarterFigures]]:
+    """The quarterly figures the output rules read, of the tenants that may meet one."""
     reports: dict[str, dict[Quarter, QuarterFigures]] = {}
     params = {"year": quarter.year, "quarter": quarter.quarter, "zombie_output": thresholds.zombie_output_wan,
               "decline_pct": thresholds.decline_pct, "first": window_start(quarter, thresholds).index,
               "last": quarter.index, "park_id": park_id}
     for tenant_id, year, number, output, electricity in quarter_reports(conn, **params):
         reports.setdefault(tenant_id, {})[Quarter(year, number)] = QuarterFigures(output, electricity)
+    return reports
+
+
+def county_flagged(conn: sqlite3.Connection, *, quarter: Quarter, today: date,
+                   thresholds: RiskFlagThresholds) -> dict[str, dict[str, str]]:
+    """Which tenants of the county carry each flag: kind -> {tenant id: park id}.
+
+    What the county overview counts, without making each flag and its facts (`load_flags` does,
+    for a park's table): at 300,000 tenants some 50,000 carry a flag. The output rules run on
+    the few tenants that may meet them, as in `load_flags`; a tenant has the overdue flag when it
+    has an overdue hazard (the rule of db/hazard_rules.py, read as a range of deadlines), the
+    ledger mismatch flag when its latest ledger verification has failed items — what
+    `overdue_flag` and `ledger_mismatch_flag` say of the same rows."""
+    declining: dict[str, str] = {}
+    idle: dict[str, str] = {}
+    idle_parks: dict[str, str] = {}
+    before = quarter.shift(-4)
+    for tenant_id, may_be_idle, park_id, output, electricity, output_before in county_candidates(
+            conn, quarter_index=quarter.index, zombie_output=thresholds.zombie_output_wan,
+            decline_pct=thresholds.decline_pct):
+        if may_be_idle:
+            idle_parks[tenant_id] = park_id  # the rules read its window, below
+            continue
+        # Not idle: the declining rule is all it may meet, and it reads these two outputs.
+        figures = {quarter: QuarterFigures(output, electricity), before: QuarterFigures(output_before, None)}
+        if declining_flag(figures, quarter, thresholds) is not None:
+            declining[tenant_id] = park_id
+    reports: dict[str, dict[Quarter, QuarterFigures]] = {}
+    for tenant_id, year, number, output, electricity in window_reports(
+            conn, list(idle_parks), first=window_start(quarter, thresholds).index, last=quarter.index):
+        reports.setdefault(tenant_id, {})[Quarter(year, number)] = QuarterFigures(output, electricity)
+    for tenant_id, park_id in idle_parks.items():
+        figures = reports.get(tenant_id, {})
+        if declining_flag(figures, quarter, thresholds) is not None:
+            declining[tenant_id] = park_id
+        if zombie_flag(figures, quarter, thresholds) is not None:
+            idle[tenant_id] = park_id
+    return {"declining": declining, "zombie": idle,
+            "overdue_hazards": overdue_tenants(conn, today=today),
+            "ledger_mismatch": mismatched_tenants(conn, template_ids=ledger_template_ids())}
+
+
+def load_flags(conn: sqlite3.Connection, *, quarter: Quarter, today: date, thresholds: RiskFlagThresholds,
+               park_id: str | None = None) -> dict[str, tuple[Flag, ...]]:
+    """Flags of every tenant in the park (or in every park) that has any: tenant id -> flags."""
+    reports = _reports(conn, quarter, thresholds, park_id)
 
     open_items: dict[str, list[OpenItem]] = {}
     for tenant_id, severity, deadline, status, hazard_status in overdue_items(conn, today=today, park_id=park_id):

@@ -15,7 +15,7 @@ keep their own field clocks: emptying the copy is not a change of the record (th
 devices keep theirs, which reads the same).
 
 Revision ID: 0019_checklist_items
-Revises: 0017_tenant_fts
+Revises: 0018_tenant_flags
 Create Date: 2026-12-20
 """
 
@@ -31,7 +31,7 @@ from alembic import op
 from db.checklist_items import item_id
 
 revision: str = "0019_checklist_items"
-down_revision: str | None = "0017_tenant_fts"
+down_revision: str | None = "0018_tenant_flags"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
