@@ -30,6 +30,7 @@ from inspect_app.services.inspections import (
     record_outcome,
     start_inspection,
 )
+from inspect_app.services.maintenance import check_database
 from inspect_app.services.notices import issue_inspection_record
 from inspect_app.sync.protocol import value_problem
 from tests.conftest import TODAY
@@ -176,7 +177,7 @@ def test_the_migration_moves_every_copy_into_items_and_keeps_every_text(tmp_path
                                 inspector_ids=[who]) for template in (FIRE, ledger, FIRE)]
     store.close()
     config = migrations.alembic_config(path)
-    command.downgrade(config, "0017_tenant_fts")  # every result gets its copy back, as before 0019
+    command.downgrade(config, "0018_tenant_flags")  # every result gets its copy back, as before 0019
     with sqlite3.connect(path) as conn:
         # A result started from an older wording of the same item (another office's file).
         conn.execute("UPDATE check_result SET item_text = '旧版：安全出口数量足够' WHERE inspection_id = ? "
@@ -206,6 +207,22 @@ def test_the_migration_moves_every_copy_into_items_and_keeps_every_text(tmp_path
         assert {r.code: r.text for r in load_inspection(store, started[2]).results}["B01"] == "旧版：安全出口数量足够"
     finally:
         store.close()
+    assert check_database(path)["ok"]  # the kept tables (hazard_key, report_fact) and the items too
+
+
+def test_check_names_an_item_whose_words_are_not_its_id_and_a_result_naming_none(store, park, inspector):  # noqa: F811 - fixtures
+    tenant_id = _tenant(store, park.id)
+    started = start_inspection(store, park_id=park.id, tenant_id=tenant_id, template=FIRE,
+                               inspector_ids=[inspector.id])
+    path = store.path  # checked through a read-only connection of its own
+    assert check_database(path)["ok"]
+    with sqlite3.connect(path) as conn:  # as only a hand edit or a bug could
+        conn.execute("UPDATE checklist_item SET item_text = '别的文字' WHERE item_code = 'B01'")
+        conn.execute("UPDATE check_result SET checklist_item_id = NULL WHERE inspection_id = ? AND item_code = 'C01'",
+                     (started,))
+    assert check_database(path)["problems"] == [
+        f"检查项目（模板 fire_safety 版本 {FIRE.version} 项目 B01）的内容与其编号不符：引用它的检查结果会显示别的文字",
+        "1 条检查结果既无检查项目的文字，也未引用检查项目"]
 
 
 @pytest.mark.parametrize("name", ["checklist_item"])

@@ -28,8 +28,8 @@ from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
 from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
 from inspect_app.sync.protocol import (
-    RULES,
     CONTENT_ADDRESSED,
+    RULES,
     SHARED_TABLES,
     STAMP_FIELDS,
     TableRules,

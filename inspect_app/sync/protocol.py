@@ -22,8 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import DateTime, Table
 
-from db.checklist_items import content_problem
 from db.changelog import STAMP_FIELDS  # noqa: F401 - the hub checks which fields a park device sent
+from db.checklist_items import content_problem
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
 from db.wire_values import payload_problem
 
