@@ -202,7 +202,7 @@ def test_the_migration_moves_every_copy_into_items_and_keeps_every_text(tmp_path
                    for r, v in ((r, items_of(session, [r])[r.id]) for r in results)}
         assert now == {key: (c, t, s, bool(m)) for key, (c, t, s, m) in before.items()}
         # The items of both templates once, the older wording as an item of its own, and add_park's
-        # bare result (template version "1", an empty copy after the downgrade) one more.
+        # result (template version "1", with its own copy) one more.
         assert len(items(store)) == len(FIRE.items) + len(ledger.items) + 2 == queued
         assert {r.code: r.text for r in load_inspection(store, started[2]).results}["B01"] == "旧版：安全出口数量足够"
     finally:
@@ -232,3 +232,46 @@ def test_checklist_items_are_shared_append_only_and_content_addressed(name):
     assert name in APPEND_ONLY_TABLES and name in SHARED_TABLES and name in CONTENT_ADDRESSED
     assert RULES[name].park == "shared"
     assert RULES["check_result"].park == "parent" and RULES["check_result"].parent_table == "inspection"
+
+
+def test_a_device_upgraded_after_it_pulled_items_it_did_not_know_takes_them_at_its_next_sync(
+        served_hub, devices, monkeypatch):
+    from inspect_app.sync import apply as apply_module
+    from inspect_app.sync.apply import set_aside_count
+    from inspect_app.sync.client import sync_once
+    from inspect_app.sync.retry import RETRIED_AT
+
+    app, base = served_hub
+    a, b = devices.new("a"), devices.new("b")
+    ids = add_park(a, "PH-001")
+    who = add_inspector(a, "张三")
+    ta, tb = enrol_device(app.state.engine, "a")[1], enrol_device(app.state.engine, "b")[1]
+    sync_once(a, base, ta)
+    sync_once(b, base, tb)
+    started = start_inspection(a, park_id=ids["park"], tenant_id=ids["tenant"], template=FIRE, inspector_ids=[who])
+    record_outcome(a, {r.code: r.id for r in load_inspection(a, started).results}["B01"], "fail", note="锁闭")
+    sync_once(a, base, ta)
+
+    def as_before_0019(change):  # b's schema without checklist_item: what an older device refuses
+        payload = change.get("payload") or {}
+        if change.get("table") == "checklist_item":
+            return "unknown_table: 'checklist_item' is not a synced table"
+        if change.get("table") == "check_result" and "checklist_item_id" in payload:
+            return "unknown_field: not columns of check_result: checklist_item_id"
+        return real(change)
+
+    real = apply_module.format_problem
+    monkeypatch.setattr(apply_module, "format_problem", as_before_0019)
+    sync_once(b, base, tb)
+    assert set_aside_count(b) == 2 * len(FIRE.items)  # the items and the results; the outcome waits
+    assert load_inspection(b, started).results == []
+    monkeypatch.setattr(apply_module, "format_problem", real)
+    with b.connect() as conn:  # the retry last ran at b's older revision
+        conn.execute("UPDATE local_setting SET value = '0018_tenant_flags' WHERE key = ?", (RETRIED_AT,))
+
+    summary = sync_once(b, base, tb)  # upgraded: the set-aside changes are taken again, once
+    assert summary.set_aside_total == 0 and summary.applied >= 2 * len(FIRE.items) + 1
+    shown = {r.code: r for r in load_inspection(b, started).results}
+    assert [r.text for r in load_inspection(b, started).results] == [item.text("zh_CN") for item in FIRE.items]
+    assert shown["B01"].outcome == "fail" and shown["B01"].note == "锁闭"
+    assert check_database(b.path)["problems"] == []
