@@ -32,11 +32,13 @@ from inspect_app.services.inspections import (
 )
 from inspect_app.services.maintenance import check_database
 from inspect_app.services.notices import issue_inspection_record
+from inspect_app.sync.client import sync_once
 from inspect_app.sync.protocol import value_problem
 from tests.conftest import TODAY
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.sync_helpers import sync
 from tests.test_hub import add_inspector, add_park
+from tests.test_hub_validation import county, full_row  # noqa: F401 - fixture
 from tests.test_notices import AGENCY, NOW, inspector, keys  # noqa: F401 - fixtures
 
 FIRE = builtin_templates()["fire_safety"]
@@ -238,7 +240,6 @@ def test_a_device_upgraded_after_it_pulled_items_it_did_not_know_takes_them_at_i
         served_hub, devices, monkeypatch):
     from inspect_app.sync import apply as apply_module
     from inspect_app.sync.apply import set_aside_count
-    from inspect_app.sync.client import sync_once
     from inspect_app.sync.retry import RETRIED_AT
 
     app, base = served_hub
@@ -275,3 +276,31 @@ def test_a_device_upgraded_after_it_pulled_items_it_did_not_know_takes_them_at_i
     assert [r.text for r in load_inspection(b, started).results] == [item.text("zh_CN") for item in FIRE.items]
     assert shown["B01"].outcome == "fail" and shown["B01"].note == "锁闭"
     assert check_database(b.path)["problems"] == []
+
+
+def test_the_hub_checks_a_hostile_devices_items_and_takes_an_identical_one_as_done(county):  # noqa: F811
+    from tests.test_hub_validation import hub_state
+
+    office, crafter, engine, one = county["office"], county["crafter"], county["engine"], county["one"]
+    started = start_inspection(office, park_id=one["park"], tenant_id=one["tenant"], template=FIRE,
+                               inspector_ids=[county["inspector"]])
+    assert sync_once(office, county["base"], county["office_token"]).rejected == 0
+    held = next(item for item in items(office) if item.item_code == "B01")
+    payload = {**full_row(office, ChecklistItem, held.id), "hlc": crafter.store.clock.tick(),
+               "origin_device": crafter.store.device_id}
+
+    before = hub_state(engine, "checklist_item", held.id)
+    crafter.accepted("checklist_item", held.id, "insert", payload)  # the same item started offline
+    assert hub_state(engine, "checklist_item", held.id) == before  # neither logged nor merged again
+
+    forged = {**payload, "item_text": "安全出口可以锁闭"}
+    assert crafter.refused("checklist_item", held.id, "insert", forged, engine) == "bad_row"
+    other = item_id(FIRE.id, FIRE.version, "B01", held.category, "安全出口可以锁闭", held.default_severity,
+                    held.major_possible)
+    assert crafter.refused("checklist_item", held.id, "update", {"item_text": "安全出口可以锁闭"},
+                           engine) == "append_only"
+    result = next(r for r in load_inspection(office, started).results if r.code == "B01")
+    assert crafter.refused("check_result", result.id, "update", {"checklist_item_id": other},
+                           engine) == "unknown_parent"  # names no item the hub holds
+    crafter.accepted("checklist_item", other, "insert", {**forged, "id": other})  # its id is its content
+    assert [r.text for r in load_inspection(office, started).results] == [i.text("zh_CN") for i in FIRE.items]
