@@ -11,7 +11,7 @@ numbered them (an item before the results naming it); the changes waiting for it
 One still unknown (a newer device's) is set aside again as before.
 
 This runs once per schema revision (`local_setting` `set_aside_retried_at` = the revision), at the
-start of the pull, in one transaction.
+start of the pull and of a bundle import, in one transaction.
 """
 
 from __future__ import annotations
