@@ -69,6 +69,7 @@ def _problems(conn: sqlite3.Connection) -> list[str]:
     problems += _park_quarter_totals(conn)
     problems += _search_index(conn)
     problems += _derived_rows(conn)
+    problems += _checklist_items(conn)
     return problems
 
 
@@ -172,3 +173,14 @@ def _derived_rows(conn: sqlite3.Connection) -> list[str]:
         if missing or wrong:
             problems.append(t("maintenance.derived_rows", table=table, missing=missing, wrong=wrong))
     return problems
+
+
+def _checklist_items(conn: sqlite3.Connection) -> list[str]:
+    """Every check result shows the item it was started with: it carries its copy or names an item,
+    and each item holds the content its id was made from (db/checklist_items.py)."""
+    problems = [t("maintenance.checklist_item_misnamed", template=template, version=version, code=code)
+                for template, version, code in queries.misnamed_items(conn)]
+    missing = queries.results_without_item(conn)
+    if missing:
+        problems.append(t("maintenance.results_without_item", count=missing))
+    return _limited(problems)

@@ -16,7 +16,7 @@ change of a key, whatever wrote the tenant. Derived, local data: never logged or
 Existing keys are indexed here.
 
 Revision ID: 0020_search_short
-Revises: 0018_tenant_flags
+Revises: 0019_checklist_items
 Create Date: 2026-12-19
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0020_search_short"
-down_revision: str | None = "0018_tenant_flags"
+down_revision: str | None = "0019_checklist_items"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
