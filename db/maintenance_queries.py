@@ -15,6 +15,7 @@ from pathlib import Path
 
 from db import changelog_prune, search_key
 from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
+from db.lookback import REPEAT_HAZARDS_SQL
 from db.tenant_rules import current_tenant_sql
 
 COUNTED_TABLES = {  # counts key -> SQL; live rows for synced tables, every entry of the outbox
@@ -68,8 +69,11 @@ LEFT JOIN quarterly_report b ON b.tenant_id = r.tenant_id AND b.year = r.year - 
 WHERE r.deleted = 0"""
 KEPT_REPORT_FACTS = ("SELECT tenant_id, year, quarter, quarter_index, output_wan, electricity_kwh, "
                      "output_year_before_wan, output_ratio FROM report_fact")
+# `hazard_repeat` (migration 0021): the unclosed hazards that are repeats, as db/lookback.py finds them.
+KEPT_HAZARD_REPEATS = "SELECT hazard_id, park_id FROM hazard_repeat"
 DERIVED_ROWS = {"hazard_key": (FRESH_HAZARD_KEYS, KEPT_HAZARD_KEYS),
-                "report_fact": (FRESH_REPORT_FACTS, KEPT_REPORT_FACTS)}
+                "report_fact": (FRESH_REPORT_FACTS, KEPT_REPORT_FACTS),
+                "hazard_repeat": (REPEAT_HAZARDS_SQL, KEPT_HAZARD_REPEATS)}
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,13 @@ class CheckResult(SyncColumns, table=True):
 
 
 class Hazard(SyncColumns, table=True):
+    __table_args__ = (
+        # The hazards of one key (park, tenant or none, item): repeats (db/lookback.py, migration 0021).
+        Index("ix_hazard_repeat_key", "park_id", "tenant_id", "item_code"),
+        # Every park's found and closed hazards from the index alone (the overview's 销号率).
+        Index("ix_hazard_park_status", "park_id", "status", sqlite_where=text("deleted = 0")),
+    )
+
     inspection_id: str | None = Field(default=None, foreign_key="inspection.id", index=True)
     check_result_id: str | None = Field(default=None, foreign_key="check_result.id")
     park_id: str = Field(foreign_key="park.id", index=True)
@@ -400,6 +407,18 @@ class ReportFact(SQLModel, table=True):
     electricity_kwh: float | None = None
     output_year_before_wan: float | None = None
     output_ratio: float | None = None
+
+
+class HazardRepeat(SQLModel, table=True):
+    """Per live unclosed hazard that came back after an earlier one of its tenant (or common
+    areas) and item had been closed (db/lookback.py): its park. Derived, local, kept by the
+    triggers of migration 0021 (never written by the app; the overview counts it per park)."""
+
+    __tablename__ = "hazard_repeat"
+    __table_args__ = (Index("ix_hazard_repeat_park_id", "park_id"),)
+
+    hazard_id: str = Field(primary_key=True)
+    park_id: str
 
 
 class AuditEvent(SyncColumns, table=True):
