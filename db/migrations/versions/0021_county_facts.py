@@ -73,7 +73,7 @@ def _changed(columns: tuple[str, ...]) -> str:
     return " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
 
 
-TRIGGERS = {
+REPEAT_TRIGGERS = {
     "tr_hazard_repeat_hazard_insert": f"AFTER INSERT ON hazard BEGIN{_refresh_row('NEW')}\nEND",
     "tr_hazard_repeat_hazard_update": (
         f"AFTER UPDATE OF {', '.join(HAZARD_COLUMNS)} ON hazard WHEN {_changed(HAZARD_COLUMNS)} "
@@ -89,6 +89,103 @@ TRIGGERS = {
 }
 
 
+# --- tenant_fact ----------------------------------------------------------------------------------
+
+# A current tenant (db/tenant_rules.py) with its park and the earliest deadline of its open items
+# of open hazards (db/hazard_rules.py: the only ones that can be overdue), from `hazard_key`'s rows.
+TENANT_FACT_SELECT = """
+SELECT t.id, t.park_id,
+       (SELECT min(k.deadline) FROM hazard_key k INDEXED BY ix_hazard_key_tenant_id
+        WHERE k.tenant_id = t.id AND k.hazard_status = 'open' AND k.item_status = 'open'
+          AND k.deadline IS NOT NULL)
+FROM tenant t
+WHERE t.deleted = 0 AND t.status = 'in_park'"""
+
+
+def _refresh_tenant(tenant_id: str) -> str:
+    return f"""
+    DELETE FROM tenant_fact WHERE tenant_id = {tenant_id};
+    INSERT INTO tenant_fact (tenant_id, park_id, overdue_from) {TENANT_FACT_SELECT} AND t.id = {tenant_id};"""
+
+
+TENANT_COLUMNS = ("id", "park_id", "status", "deleted")
+
+
+def _may_be_overdue(row: str) -> str:
+    """A `hazard_key` row that counts for its tenant's earliest deadline."""
+    return (f"{row}.tenant_id IS NOT NULL AND {row}.hazard_status = 'open' AND {row}.item_status = 'open' "
+            f"AND {row}.deadline IS NOT NULL")
+
+
+TENANT_FACT_TRIGGERS = {
+    "tr_tenant_fact_tenant_insert": f"AFTER INSERT ON tenant BEGIN{_refresh_tenant('NEW.id')}\nEND",
+    "tr_tenant_fact_tenant_update": (
+        f"AFTER UPDATE OF {', '.join(TENANT_COLUMNS)} ON tenant WHEN {_changed(TENANT_COLUMNS)} "
+        f"BEGIN{_refresh_tenant('OLD.id')}{_refresh_tenant('NEW.id')}\nEND"),
+    "tr_tenant_fact_tenant_delete": "AFTER DELETE ON tenant BEGIN\n    DELETE FROM tenant_fact WHERE tenant_id = OLD.id;\nEND",
+    # `hazard_key` is written only by the triggers of 0018, which delete a hazard's rows and insert
+    # them afresh (never update one): its inserts and deletes are all there is to follow.
+    "tr_tenant_fact_key_insert": (
+        f"AFTER INSERT ON hazard_key WHEN {_may_be_overdue('NEW')} BEGIN{_refresh_tenant('NEW.tenant_id')}\nEND"),
+    "tr_tenant_fact_key_delete": (
+        f"AFTER DELETE ON hazard_key WHEN {_may_be_overdue('OLD')} BEGIN{_refresh_tenant('OLD.tenant_id')}\nEND"),
+}
+
+# --- ledger_fact ----------------------------------------------------------------------------------
+
+# Per tenant and checklist template: its latest finished inspection with that template (by the day
+# it was finished, else started, then id: the order of db/risk_flag_queries.py) and whether that
+# inspection has a failed item. Which templates verify the ledger is the app's to say (built-in and
+# local templates), so every template's latest is kept and the county reads those of the ledger's.
+LEDGER_FACT_COLUMNS = "tenant_id, template_id, inspection_id, done, failed"
+LEDGER_FACT_SELECT = """
+SELECT i.tenant_id, i.template_id, i.id, coalesce(i.finished_at, i.started_at),
+       EXISTS (SELECT 1 FROM check_result c WHERE c.inspection_id = i.id AND c.deleted = 0 AND c.outcome = 'fail'
+                                              AND c.item_code IS NOT NULL)
+FROM inspection i INDEXED BY ix_inspection_tenant_id
+WHERE i.deleted = 0 AND i.status = 'finished'"""
+
+
+def _refresh_ledger(tenant_id: str, template_id: str) -> str:
+    return f"""
+    DELETE FROM ledger_fact WHERE tenant_id = {tenant_id} AND template_id = {template_id};
+    INSERT INTO ledger_fact ({LEDGER_FACT_COLUMNS}) {LEDGER_FACT_SELECT}
+        AND i.tenant_id = {tenant_id} AND i.template_id = {template_id}
+        ORDER BY coalesce(i.finished_at, i.started_at) DESC, i.id DESC LIMIT 1;"""
+
+
+def _refresh_ledger_of(inspection_id: str) -> str:
+    """The tenant and template of the inspection `inspection_id` (a result's NEW or OLD inspection_id)."""
+    return _refresh_ledger(*(f"(SELECT {column} FROM inspection WHERE id = {inspection_id})"
+                             for column in ("tenant_id", "template_id")))
+
+
+INSPECTION_COLUMNS = ("id", "tenant_id", "template_id", "status", "deleted", "started_at", "finished_at")
+RESULT_COLUMNS = ("inspection_id", "outcome", "deleted", "item_code")
+LEDGER_FACT_TRIGGERS = {
+    "tr_ledger_fact_inspection_insert": (
+        f"AFTER INSERT ON inspection BEGIN{_refresh_ledger('NEW.tenant_id', 'NEW.template_id')}\nEND"),
+    "tr_ledger_fact_inspection_update": (
+        f"AFTER UPDATE OF {', '.join(INSPECTION_COLUMNS)} ON inspection WHEN {_changed(INSPECTION_COLUMNS)} "
+        f"BEGIN{_refresh_ledger('OLD.tenant_id', 'OLD.template_id')}"
+        f"{_refresh_ledger('NEW.tenant_id', 'NEW.template_id')}\nEND"),
+    "tr_ledger_fact_inspection_delete": (
+        f"AFTER DELETE ON inspection BEGIN{_refresh_ledger('OLD.tenant_id', 'OLD.template_id')}\nEND"),
+    # Only a failed result can change whether its inspection failed: the other 30 of a checklist
+    # (and every result a first sync loads that did not fail) cost nothing.
+    "tr_ledger_fact_result_insert": (
+        f"AFTER INSERT ON check_result WHEN NEW.outcome = 'fail' BEGIN{_refresh_ledger_of('NEW.inspection_id')}\nEND"),
+    "tr_ledger_fact_result_update": (
+        f"AFTER UPDATE OF {', '.join(RESULT_COLUMNS)} ON check_result "
+        f"WHEN ({_changed(RESULT_COLUMNS)}) AND (OLD.outcome = 'fail' OR NEW.outcome = 'fail') "
+        f"BEGIN{_refresh_ledger_of('OLD.inspection_id')}{_refresh_ledger_of('NEW.inspection_id')}\nEND"),
+    "tr_ledger_fact_result_delete": (
+        f"AFTER DELETE ON check_result WHEN OLD.outcome = 'fail' BEGIN{_refresh_ledger_of('OLD.inspection_id')}\nEND"),
+}
+
+TRIGGERS = {**REPEAT_TRIGGERS, **TENANT_FACT_TRIGGERS, **LEDGER_FACT_TRIGGERS}
+
+
 def upgrade() -> None:
     op.execute("CREATE INDEX ix_hazard_repeat_key ON hazard (park_id, tenant_id, item_code)")
     op.execute("CREATE INDEX ix_hazard_park_status ON hazard (park_id, status) WHERE deleted = 0")
@@ -99,6 +196,39 @@ CREATE TABLE hazard_repeat (
 )""")
     op.execute(f"INSERT INTO hazard_repeat (hazard_id, park_id) {REPEAT_SELECT}")
     op.execute("CREATE INDEX ix_hazard_repeat_park_id ON hazard_repeat (park_id)")
+    op.execute("""
+CREATE TABLE tenant_fact (
+    tenant_id VARCHAR NOT NULL PRIMARY KEY,
+    park_id VARCHAR NOT NULL,
+    overdue_from DATE
+) WITHOUT ROWID""")
+    op.execute(f"INSERT INTO tenant_fact (tenant_id, park_id, overdue_from) {TENANT_FACT_SELECT}")
+    # The tenants with an overdue item on a day: a range of this index (with the park: covering).
+    op.execute("CREATE INDEX ix_tenant_fact_overdue ON tenant_fact (overdue_from, park_id) "
+               "WHERE overdue_from IS NOT NULL")
+    # The county's overdue hazards per park and severity from this index alone, in its order (no sort).
+    op.execute("CREATE INDEX ix_hazard_key_open_park ON hazard_key (park_id, severity, deadline, hazard_id) "
+               "WHERE hazard_status = 'open' AND item_status = 'open' AND deadline IS NOT NULL")
+    op.execute("""
+CREATE TABLE ledger_fact (
+    tenant_id VARCHAR NOT NULL,
+    template_id VARCHAR NOT NULL,
+    inspection_id VARCHAR NOT NULL,
+    done DATETIME NOT NULL,
+    failed BOOLEAN NOT NULL,
+    PRIMARY KEY (tenant_id, template_id)
+) WITHOUT ROWID""")
+    op.execute(f"""INSERT INTO ledger_fact ({LEDGER_FACT_COLUMNS})
+SELECT tenant_id, template_id, id, done, failed FROM (
+    SELECT i.tenant_id, i.template_id, i.id, coalesce(i.finished_at, i.started_at) AS done,
+           EXISTS (SELECT 1 FROM check_result c WHERE c.inspection_id = i.id AND c.deleted = 0
+                                                  AND c.outcome = 'fail' AND c.item_code IS NOT NULL) AS failed,
+           row_number() OVER (PARTITION BY i.tenant_id, i.template_id
+                              ORDER BY coalesce(i.finished_at, i.started_at) DESC, i.id DESC) AS n
+    FROM inspection i WHERE i.deleted = 0 AND i.status = 'finished' AND i.tenant_id IS NOT NULL)
+WHERE n = 1""")
+    # A template's tenants whose latest inspection with it failed: a range of this index.
+    op.execute("CREATE INDEX ix_ledger_fact_failed ON ledger_fact (template_id, failed)")
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
@@ -106,6 +236,9 @@ CREATE TABLE hazard_repeat (
 def downgrade() -> None:
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
+    op.execute("DROP TABLE ledger_fact")
+    op.execute("DROP INDEX ix_hazard_key_open_park")
+    op.execute("DROP TABLE tenant_fact")
     op.execute("DROP TABLE hazard_repeat")
     op.execute("DROP INDEX ix_hazard_park_status")
     op.execute("DROP INDEX ix_hazard_repeat_key")
