@@ -1,25 +1,45 @@
-"""county_facts: the repeat hazards kept by triggers, and the indexes the county overview reads
+"""county_facts: what the county overview reads, kept by triggers (repeats, tenants' parks and
+earliest deadlines, latest inspections per template), and the indexes it reads them by
 
-The county overview counted, for each park, its unclosed hazards that came back after an earlier
-hazard of the same tenant (or the same park's common areas) and item had been closed
-(db/lookback.py): a correlated look-up of the earlier hazards for each of the county's unclosed
-hazards. A common-area hazard has no tenant, and `tenant_id IS NULL` found every common-area
-hazard of the county through the tenant index: 1.2 s of the 1.7 s county overview at 300,000
-tenants (48,730 unclosed hazards, 2,360 of common areas).
+At 300,000 tenants the county overview took 1.7 s. Most of it (1.2 s) counted each park's unclosed
+hazards that came back after an earlier hazard of the same tenant (or the same park's common
+areas) and item had been closed (db/lookback.py): a correlated look-up for each of the county's
+48,730 unclosed hazards, where a common-area hazard's `tenant_id IS NULL` found every common-area
+hazard of the county through the tenant index. The rest: the flags' statements looked up each
+candidate in `tenant` (its id index, then its wide row) for its park and whether it is current, and
+ranked every tenant's ledger verifications.
 
 `hazard_repeat`: one row per live unclosed hazard that is a repeat, with its park. Whether a hazard
 is a repeat depends only on the hazards of its key — same park, same tenant (or none), same item
 code — and their items' closing days, never on today: the triggers on `hazard` and
 `rectification_item` compute afresh the rows of the key (or keys: the one before and the one after
-an update) of the hazard written, so whatever writes the two tables (form, import, sync merge, a
-first sync's snapshot, a bundle, the benchmarks' replicate.py) keeps it. The county's counts are
-then a read of some hundreds of rows. Derived, local data: never logged or synced; `parkinspect
-check` compares it with a fresh computation (db/maintenance_queries.py).
+an update) of the hazard written. The county's counts are then a read of some hundreds of rows.
 
-`ix_hazard_repeat_key` (park, tenant, item code): the hazards of one key in one probe, for the
-triggers and for the hazards view's repeat numbers (db/lookback.py `repeat_numbers`; `tenant_id
-IS ?` uses it for common areas as well). `ix_hazard_park_status` (park, status) of live hazards:
-every park's found and closed hazards (销号率) from the index alone, not 200,000 table rows.
+`tenant_fact`: one row per current tenant (db/tenant_rules.py) with its park and the earliest
+deadline of its open items of open hazards (db/hazard_rules.py: the only ones that can be overdue).
+What is overdue depends on today, so the day is not kept, the deadline is: the tenants with an
+overdue hazard are the range of earliest deadlines before today (`ix_tenant_fact_overdue`, which
+holds the park), and every flag's candidate finds its park in this narrow table. Triggers on
+`tenant` and on `hazard_key` (written by the triggers of 0018) compute a tenant's row afresh.
+
+`ledger_fact`: per tenant and checklist template, its latest finished inspection with the template
+(by the time it was finished, else started, then id) and whether that has a failed item. Which
+templates verify the ledger is the app's to say (built-in and local ones), so every template's
+latest is kept; the county reads the ledger templates' failed rows (`ix_ledger_fact_failed`).
+Triggers on `inspection` and on a failed `check_result` compute afresh the row of the tenant and
+template written (a result that neither was nor is a failure changes nothing and costs nothing).
+
+Whatever writes the base tables (form, import, sync merge, a first sync's snapshot, a bundle, the
+benchmarks' replicate.py) keeps the three. Derived, local data: never logged or synced;
+`parkinspect check` compares each with a fresh computation from the base tables
+(db/maintenance_queries.py).
+
+Indexes: `ix_hazard_repeat_key` (park, tenant, item code): the hazards of one key in one probe, for
+the triggers and for the hazards view's repeat numbers (db/lookback.py; `tenant_id IS ?` uses it for
+common areas as well). `ix_hazard_park_status` (park, status) of live hazards: every park's found
+and closed hazards (销号率) from the index alone, not 200,000 table rows. `ix_hazard_key_open_park`
+(park, severity, deadline, hazard) of open items of open hazards: the county's overdue hazards per
+park and severity in their groups' order, without a sort.
 
 Revision ID: 0021_county_facts
 Revises: 0018_tenant_flags
