@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from db.hazard_queries import OVERDUE as OVERDUE_KEY
-from db.overview import overdue_sql
+from db.overview import COUNTY_OVERDUE_SQL, overdue_sql
 from db.tenant_rules import current_tenant_sql
 
 
@@ -96,18 +95,6 @@ def quarter_totals(conn: sqlite3.Connection, park_id: str | None, first: int, la
     """(park, year, quarter, output, electricity, tax, output above scale, reports) per park-quarter
     from quarter index `first` to `last`."""
     return conn.execute(_quarterly_sql(park_id), {"park_id": park_id, "first": first, "last": last}).fetchall()
-
-
-# The county's overdue hazards per park and severity: `hazard_key`'s open hazards' open items
-# (migration 0018) read in park and severity order from a partial index holding the deadline and
-# the hazard (migration 0021), so the groups need no sort: 13 ms for 34,000 open items at 300,000
-# tenants, where the range of deadlines before today (0018's index) read and sorted them in 55 ms.
-# SQLite picks the range unless told.
-COUNTY_OVERDUE_SQL = f"""
-SELECT k.park_id, k.severity, count(DISTINCT k.hazard_id) FROM hazard_key k INDEXED BY ix_hazard_key_open_park
-WHERE {OVERDUE_KEY}
-GROUP BY k.park_id, k.severity
-"""
 
 
 def overdue_counts(conn: sqlite3.Connection, park_id: str | None, today: str) -> dict[tuple[str, bool], int]:
