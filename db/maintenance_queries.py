@@ -72,11 +72,13 @@ KEPT_REPORT_FACTS = ("SELECT tenant_id, year, quarter, quarter_index, output_wan
 # `hazard_repeat` (migration 0021): the unclosed hazards that are repeats, as db/lookback.py finds them.
 KEPT_HAZARD_REPEATS = "SELECT hazard_id, park_id FROM hazard_repeat"
 # `tenant_fact` (migration 0021): each current tenant's park and earliest deadline of an open item
-# of an open hazard, from the hazards and items themselves (not from `hazard_key`).
+# of an open hazard, from the hazards and items themselves (not from `hazard_key`). `+r.status`:
+# the tenant's hazards, then their items (with the plain test SQLite read every open item of the
+# county for each tenant).
 FRESH_TENANT_FACTS = f"""
 SELECT t.id, t.park_id,
        (SELECT min(r.deadline) FROM hazard h JOIN rectification_item r ON r.hazard_id = h.id
-        WHERE h.tenant_id = t.id AND h.deleted = 0 AND h.status = 'open' AND r.deleted = 0 AND r.status = 'open'
+        WHERE h.tenant_id = t.id AND h.deleted = 0 AND h.status = 'open' AND r.deleted = 0 AND +r.status = 'open'
           AND r.deadline IS NOT NULL)
 FROM tenant t WHERE {current_tenant_sql("t")}"""
 KEPT_TENANT_FACTS = "SELECT tenant_id, park_id, overdue_from FROM tenant_fact"

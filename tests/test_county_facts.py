@@ -319,6 +319,9 @@ def test_the_county_reads_its_kept_facts_by_index(seeded):  # noqa: F811
     def plan(sql: str) -> list[str]:
         return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
 
+    # check's fresh computations go through each tenant's (each key's) hazards, not the county's open items.
+    steps = plan(DERIVED_ROWS["tenant_fact"][0])
+    assert "SEARCH h USING INDEX ix_hazard_tenant_id (tenant_id=?)" in steps, steps
     assert "hazard_repeat" in DERIVED_ROWS
     steps = plan(DERIVED_ROWS["hazard_repeat"][0])
     # The key's hazards in one probe, common areas (tenant IS NULL) included: not the county's.
