@@ -359,12 +359,18 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
         with store.read_connection() as conn:
             parks = queries.parks(conn, park_id)
             totals = queries.park_totals(conn, park_id)
-            # By quarter index (24,000 park-quarters at 3,000 parks: an int key hashes in C).
-            trends: dict[str, dict[int, QuarterTotals]] = {}
+            # Each park's trend as a list of the quarters' slots (24,000 park-quarters at 3,000 parks:
+            # no Quarter made or hashed per row); a quarter without reports keeps its zeros.
+            first = quarters[0].index
+            empty_trend = tuple(QuarterTotals(q) for q in quarters)
+            trends: dict[str, list[QuarterTotals]] = {}
             for park, year, number, output, electricity, tax, above_output, reports in queries.quarter_totals(
-                    conn, park_id, quarters[0].index, quarter.index):
-                q = Quarter.from_index(year * 4 + number - 1)
-                trends.setdefault(park, {})[q.index] = QuarterTotals(q, output, electricity, tax, above_output, reports)
+                    conn, park_id, first, quarter.index):
+                slot = year * 4 + number - 1 - first
+                trend = trends.get(park)
+                if trend is None:
+                    trend = trends[park] = list(empty_trend)
+                trend[slot] = QuarterTotals(quarters[slot], output, electricity, tax, above_output, reports)
             overdue = queries.overdue_counts(conn, park_id, today.isoformat())
             late_notices = late_counts(conn, today=today, park_id=park_id, calendar=calendar)
             repeats = repeat_counts(conn, park_id)
@@ -372,13 +378,11 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
         flags, flag_counts = flags_job.result()
 
     rows = []
-    empty_trend = tuple(QuarterTotals(q) for q in quarters)
     for pid, code, name, street, land_mu, floor_m2 in parks:
         count, rented, headcount, above, open_general, open_major = totals.get(pid, (0, 0.0, 0, 0, 0, 0))
         hazards = HazardCounts(open_general, open_major, overdue.get((pid, False), 0), overdue.get((pid, True), 0))
         park_trend = trends.get(pid)
-        trend = (tuple(park_trend.get(q.index) or empty for q, empty in zip(quarters, empty_trend, strict=True))
-                 if park_trend else empty_trend)
+        trend = tuple(park_trend) if park_trend else empty_trend
         now = trend[-1]
         figures = Figures(
             land_area_mu=land_mu, floor_area_m2=floor_m2, tenants=count, rented_area_m2=rented,
@@ -399,7 +403,7 @@ def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures
     every = [park.figures for park in parks]
     sums = [[0.0, 0.0, 0.0, 0.0, 0] for _ in quarters]  # output, electricity, tax, above output, reports
     hazards = [0, 0, 0, 0]
-    flags = [0] * (len(FLAG_KINDS) + 1)
+    flags = [0] * (len(FLAG_KINDS) + 1)  # FLAG_KINDS' order, then flagged tenants
     for figures in every:
         for totals, q in zip(sums, figures.trend, strict=True):
             totals[0] += q.output_wan
@@ -412,12 +416,16 @@ def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures
         hazards[1] += h.open_major
         hazards[2] += h.overdue_general
         hazards[3] += h.overdue_major
-        for n, count in enumerate(_counts(figures.flags)):
-            flags[n] += count
+        f = figures.flags
+        flags[0] += f.declining
+        flags[1] += f.zombie
+        flags[2] += f.overdue_hazards
+        flags[3] += f.ledger_mismatch
+        flags[4] += f.flagged_tenants
     trend = tuple(QuarterTotals(q, *totals) for q, totals in zip(quarters, sums, strict=True))
 
     def total(name: str) -> float:
-        return sum(getattr(figures, name) for figures in every)
+        return sum([getattr(figures, name) for figures in every])  # sum(): the same float sums as ever
 
     return Figures(
         land_area_mu=total("land_area_mu"), floor_area_m2=total("floor_area_m2"), tenants=int(total("tenants")),
