@@ -337,15 +337,15 @@ def _park_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskFla
 
 
 def _flag_counts(flagged: dict[str, dict[str, str]]) -> dict[str, FlagCounts]:
-    """{park: its counts} from {kind: {tenant: park}}."""
-    per_kind: dict[str, list[int]] = {}
+    """{park: its counts} from {kind: {tenant: park}} (some 50,000 flagged tenants at 300,000:
+    counted by Counter and merged by dict.update, in C)."""
+    per_kind = [Counter(flagged[kind].values()) for kind in FLAG_KINDS]
     parks_of: dict[str, str] = {}  # every flagged tenant once
-    for n, kind in enumerate(FLAG_KINDS):
-        for tenant_id, park in flagged[kind].items():
-            per_kind.setdefault(park, [0] * len(FLAG_KINDS))[n] += 1
-            parks_of[tenant_id] = park
+    for kind in FLAG_KINDS:
+        parks_of.update(flagged[kind])
     tenants = Counter(parks_of.values())
-    return {park: FlagCounts(*counts, tenants[park]) for park, counts in per_kind.items()}
+    return {park: FlagCounts(*(counts[park] for counts in per_kind), tenants[park])
+            for park in set().union(*per_kind)}
 
 
 def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
