@@ -80,6 +80,14 @@ def run_py_metrics(db: Path, today: date, repeat: int, warmup: int, steps: set[s
     metrics = {name: summary(m.samples) | {"median": round(m.median, 3)} for name, m in results.metrics.items()}
     if results.keystrokes:
         metrics["search_keystroke_ms"]["max_matches"] = max(k.matches for k in results.keystrokes)
+        by_key: dict[str, list] = {}
+        for k in results.keystrokes:
+            by_key.setdefault(k.search, []).append(k)
+        # each key of the sequence: wall and CPU medians, the count shown (docs/PERFORMANCE.md "Ledger search")
+        metrics["search_keys"] = [
+            {"search": search, "matches": int(ks[0].matches), "estimated": getattr(ks[0].matches, "estimated", False),
+             "ms": round(statistics.median(k.ms for k in ks), 1), "max_ms": round(max(k.ms for k in ks), 1),
+             "cpu_ms": round(statistics.median(k.cpu_ms for k in ks), 1)} for search, ks in by_key.items()]
     return {"metrics": metrics, "notes": results.notes}
 
 
@@ -263,7 +271,7 @@ def compare(runs: list[dict]) -> str:
     lines.append("| file MB | " + " | ".join([*(f"{m:,}" for m in sizes),
                                                *(f"{b / a:.1f}" for a, b in pairwise(sizes))]) + " |")
     for name, value in runs[0]["metrics"].items():
-        if all(name in run["metrics"] for run in runs[1:]):
+        if isinstance(value, dict) and all(name in run["metrics"] for run in runs[1:]):  # search_keys: a list
             medians = [median_of(value), *(median_of(run["metrics"][name]) for run in runs[1:])]
             lines.append(f"| {name} | " + " | ".join([*(f"{m:,.3g}" for m in medians),
                                                        *(growth(a, b) for a, b in pairwise(medians))]) + " |")

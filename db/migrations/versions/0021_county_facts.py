@@ -45,7 +45,7 @@ and closed hazards (销号率) from the index alone, not 200,000 table rows. `ix
 park and severity in their groups' order, without a sort.
 
 Revision ID: 0021_county_facts
-Revises: 0018_tenant_flags
+Revises: 0020_search_short
 Create Date: 2026-12-21
 """
 
@@ -54,7 +54,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0021_county_facts"
-down_revision: str | None = "0018_tenant_flags"
+down_revision: str | None = "0020_search_short"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
