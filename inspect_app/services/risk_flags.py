@@ -330,9 +330,11 @@ def county_flagged(conn: sqlite3.Connection, *, quarter: Quarter, today: date,
 
     What the county overview counts, without making each flag and its facts (`load_flags` does,
     for a park's table): at 300,000 tenants some 50,000 carry a flag. The output rules run on
-    the few tenants that may meet them, as in `load_flags`; a tenant has the overdue flag when it
-    has an overdue hazard (the rule of db/hazard_rules.py, read as a range of deadlines), the
-    ledger mismatch flag when its latest ledger verification has failed items — what
+    the few tenants that may meet them, as in `load_flags` (`declined_pct` on each candidate's
+    fact row, `zombie_baseline` on an idle one's window); a tenant has the overdue flag when its
+    earliest deadline of an open item of an open hazard is before today (the rule of
+    db/hazard_rules.py, read as a range of the deadlines `tenant_fact` keeps), the ledger mismatch
+    flag when its latest ledger verification has failed items (`ledger_fact`) — what
     `overdue_flag` and `ledger_mismatch_flag` say of the same rows."""
     declining: dict[str, str] = {}
     idle: dict[str, str] = {}
