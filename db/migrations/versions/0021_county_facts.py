@@ -46,7 +46,7 @@ park and severity in their groups' order, without a sort.
 
 Revision ID: 0021_county_facts
 Revises: 0020_search_short
-Create Date: 2026-12-21
+Create Date: 2026-12-07
 """
 
 from collections.abc import Sequence
@@ -58,8 +58,6 @@ down_revision: str | None = "0020_search_short"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The rule of db/lookback.py as of this revision: an unclosed hazard with an item code is a repeat
-# when another live hazard of its key has a live closed item closed on or before the day it was found.
 # The rule of db/lookback.py as of this revision: an unclosed hazard with an item code is a repeat
 # when another live hazard of its key has a live closed item closed on or before the day it was found.
 # A view, so that the triggers name it instead of each holding a copy (every connection parses the
