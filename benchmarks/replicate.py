@@ -17,7 +17,8 @@ PH-…) is copied in SQL, nine times for --times 10, with:
 - park codes: PH-028 becomes PH1-028 … PH9-028 (park.code is unique);
 - change-log payloads and audit before/after: every copied key inside the JSON is rewritten the
   same way, so a payload still describes its own row;
-- kept as they are: inspectors (one county team), checklist templates, clock stamps (`hlc`),
+- kept as they are: inspectors (one county team), checklist templates and their `checklist_item`
+  rows (a result names the item by its content: the copies name the same rows), clock stamps (`hlc`),
   scratch parks of earlier benchmark runs (not copied). Notices and photos are not copied (the
   1x file has none).
 

@@ -4,7 +4,7 @@ compare how each figure grows (docs/PERFORMANCE.md, section "Scale").
     python benchmarks/generate.py --parks 30 --hazards 2000 --inspections 10000 --out benchmarks/out/scale-0.1x.db
     python benchmarks/generate.py --hazards 20000 --inspections 100000 --out benchmarks/out/scale-1x.db
     python benchmarks/scale.py --db benchmarks/out/scale-1x.db [--repeat 5] [--skip startup,tui,...] [--out F.json]
-    python benchmarks/scale.py --compare small.json large.json   # the growth table (Markdown)
+    python benchmarks/scale.py --compare 0.1x.json 1x.json 10x.json   # the growth table (Markdown)
 
 Every figure comes from the existing benchmark code, imported (the metric names are theirs):
 
@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,14 @@ def run_py_metrics(db: Path, today: date, repeat: int, warmup: int, steps: set[s
     metrics = {name: summary(m.samples) | {"median": round(m.median, 3)} for name, m in results.metrics.items()}
     if results.keystrokes:
         metrics["search_keystroke_ms"]["max_matches"] = max(k.matches for k in results.keystrokes)
+        by_key: dict[str, list] = {}
+        for k in results.keystrokes:
+            by_key.setdefault(k.search, []).append(k)
+        # each key of the sequence: wall and CPU medians, the count shown (docs/PERFORMANCE.md "Ledger search")
+        metrics["search_keys"] = [
+            {"search": search, "matches": int(ks[0].matches), "estimated": getattr(ks[0].matches, "estimated", False),
+             "ms": round(statistics.median(k.ms for k in ks), 1), "max_ms": round(max(k.ms for k in ks), 1),
+             "cpu_ms": round(statistics.median(k.cpu_ms for k in ks), 1)} for search, ks in by_key.items()]
     return {"metrics": metrics, "notes": results.notes}
 
 
@@ -245,27 +254,37 @@ def median_of(value) -> float:
     return value["median"] if isinstance(value, dict) else value
 
 
-def compare(small: dict, large: dict) -> str:
-    """A Markdown table: each figure of two runs (JSON from --out) and large / small."""
-    rows_small, rows_large = small["dataset"]["rows"], large["dataset"]["rows"]
-    lines = ["| figure | " + " | ".join(("small", "large", "ratio")) + " |", "|---|---:|---:|---:|"]
+def compare(runs: list[dict]) -> str:
+    """A Markdown table: each figure of two or more runs (JSON from --out, smallest dataset first),
+    and how much it grew from each run to the next."""
+    def growth(a: float, b: float) -> str:
+        return f"{b / a:.2f}" if a else "nan"
+
+    steps = [f"{i + 2} ÷ {i + 1}" for i in range(len(runs) - 1)]
+    lines = ["| figure | " + " | ".join([*(str(i + 1) for i in range(len(runs))), *steps]) + " |",
+             "|---|" + "---:|" * (len(runs) + len(steps))]
     for table in ("tenant", "inspection", "hazard"):
-        lines.append(f"| rows: {table} | {rows_small[table]:,} | {rows_large[table]:,} | "
-                     f"{rows_large[table] / max(1, rows_small[table]):.1f} |")
-    lines.append(f"| file MB | {small['dataset']['size_mb']:,} | {large['dataset']['size_mb']:,} | "
-                 f"{large['dataset']['size_mb'] / small['dataset']['size_mb']:.1f} |")
-    for name, value in small["metrics"].items():
-        if name in large["metrics"]:
-            a, b = median_of(value), median_of(large["metrics"][name])
-            lines.append(f"| {name} | {a:,.3g} | {b:,.3g} | {b / a if a else float('nan'):.2f} |")
+        counts = [run["dataset"]["rows"][table] for run in runs]
+        ratios = [f"{b / max(1, a):.1f}" for a, b in pairwise(counts)]
+        lines.append(f"| rows: {table} | " + " | ".join([*(f"{c:,}" for c in counts), *ratios]) + " |")
+    sizes = [run["dataset"]["size_mb"] for run in runs]
+    lines.append("| file MB | " + " | ".join([*(f"{m:,}" for m in sizes),
+                                               *(f"{b / a:.1f}" for a, b in pairwise(sizes))]) + " |")
+    for name, value in runs[0]["metrics"].items():
+        if isinstance(value, dict) and all(name in run["metrics"] for run in runs[1:]):  # search_keys: a list
+            medians = [median_of(value), *(median_of(run["metrics"][name]) for run in runs[1:])]
+            lines.append(f"| {name} | " + " | ".join([*(f"{m:,.3g}" for m in medians),
+                                                       *(growth(a, b) for a, b in pairwise(medians))]) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--compare"]:  # --compare SMALL.json LARGE.json
-        small, large = (json.loads(Path(p).read_text(encoding="utf-8")) for p in argv[1:3])
-        print(compare(small, large))
+    if argv[:1] == ["--compare"]:  # --compare SMALLEST.json ... LARGEST.json
+        if len(argv) < 3:
+            print("--compare needs two or more JSON files, smallest dataset first", file=sys.stderr)
+            return 2
+        print(compare([json.loads(Path(p).read_text(encoding="utf-8")) for p in argv[1:]]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)

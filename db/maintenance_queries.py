@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from db import changelog_prune, search_key
+from db.checklist_items import CONTENT_FIELDS as CHECKLIST_ITEM_CONTENT
+from db.checklist_items import item_id
 from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
 from db.tenant_rules import current_tenant_sql
 
@@ -200,6 +202,22 @@ def search_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
     return rows, terms
 
 
+def short_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(keys the index of one- and two-character pieces holds or lacks wrongly, pieces whose number
+    of keys in the index differs from a count made afresh from the keys) of `tenant_grams`
+    (migration 0020), read through an fts5vocab table as `search_index_drift` does."""
+    rows = conn.execute("SELECT (SELECT count(*) FROM (SELECT id FROM tenant_grams_docsize EXCEPT SELECT id FROM tenant_search)) "
+                        "+ (SELECT count(*) FROM (SELECT id FROM tenant_search EXCEPT SELECT id FROM tenant_grams_docsize))"
+                        ).fetchone()[0]
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.tenant_grams_terms USING fts5vocab(main, tenant_grams, row)")
+    indexed = dict(conn.execute("SELECT term, doc FROM temp.tenant_grams_terms"))
+    fresh: Counter[str] = Counter()
+    for (key,) in conn.execute("SELECT key FROM tenant_search"):
+        fresh.update(search_key.tenant_search_grams(key).split())
+    terms = sum(1 for term in indexed.keys() | fresh.keys() if indexed.get(term, 0) != fresh.get(term, 0))
+    return rows, terms
+
+
 def derived_row_drift(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
     """(rows a fresh computation gives that `table` lacks, rows `table` holds that it should not:
     not given by the fresh computation, or kept twice) for a table of DERIVED_ROWS. Counted in
@@ -211,3 +229,19 @@ def derived_row_drift(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
 
     twice = count(kept) - count(f"SELECT DISTINCT * FROM ({kept})")
     return count(f"{fresh} EXCEPT {kept}"), count(f"{kept} EXCEPT {fresh}") + twice
+
+
+def results_without_item(conn: sqlite3.Connection) -> int:
+    """Check results that neither carry their item's copy nor name a checklist item (every result
+    does one or the other: db/checklist_items.py); a named item that is missing is a dangling
+    reference, found by the foreign-key check."""
+    return conn.execute("SELECT count(*) FROM check_result WHERE item_text IS NULL AND checklist_item_id IS NULL"
+                        ).fetchone()[0]
+
+
+def misnamed_items(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(template id, version, item code) of checklist items whose id is not the one their content
+    gives: a result naming it would show other words than the ones it was started with."""
+    rows = conn.execute(f"SELECT id, {', '.join(CHECKLIST_ITEM_CONTENT)} FROM checklist_item ORDER BY template_id, "
+                        "template_version, item_code")
+    return [(row[1], row[2], row[3]) for row in rows if item_id(*row[1:-1], bool(row[-1])) != row[0]]

@@ -10,7 +10,8 @@ Two kinds of table:
   and are never synced as rows; derived local tables (`ParkTotal`, `ParkQuarterTotal`,
   `TenantSearch`) are kept by SQLite triggers from the synced rows.
 
-Append-only synced facts (notices, their service, audit events, attachments, plan draws) are never updated
+Append-only synced facts (notices, their service, audit events, attachments, plan draws, checklist items)
+are never updated
 after insert.
 Enumerated values are short ASCII codes from forms/catalogues.py; labels come from translations.
 """
@@ -145,6 +146,25 @@ class Inspection(SyncColumns, table=True):
     accompanied_by: str | None = Field(default=None, max_length=50)
 
 
+class ChecklistItem(SyncColumns, table=True):
+    """A checklist item as a template had it when an inspection was started: the record a check
+    result points to, so editing a template never changes a past inspection.
+
+    Written once, never changed (append-only), shared by every park. Its id is derived from its
+    content (db/checklist_items.py), so every device that starts the same item offline writes the
+    same row, and two templates that differ in one word get two rows."""
+
+    __tablename__ = "checklist_item"
+
+    template_id: str = Field(max_length=60)
+    template_version: str = Field(max_length=20)
+    item_code: str = Field(max_length=20)
+    category: str = Field(default="", max_length=40)
+    item_text: str = Field(max_length=500)
+    default_severity: str = Field(default="general", max_length=10)
+    major_possible: bool = False
+
+
 class CheckResult(SyncColumns, table=True):
     __tablename__ = "check_result"
     __table_args__ = (
@@ -156,15 +176,19 @@ class CheckResult(SyncColumns, table=True):
 
     inspection_id: str = Field(foreign_key="inspection.id")  # indexed by the unique constraint
     item_code: str = Field(max_length=20)
-    # A copy of the template item as it was: editing a template never changes past inspections.
-    position: int = 0
-    category: str = Field(default="", max_length=40)
-    item_text: str = Field(default="", max_length=500)
-    default_severity: str = Field(default="general", max_length=10)
-    major_possible: bool = False
+    position: int = 0  # the item's place in its checklist: the order results are shown in
+    # The item's own copy, as results written before checklist_item carried it (and as a device
+    # not yet migrated still sends it); NULL when `checklist_item_id` names the item. Read
+    # through db/checklist_items.py, never directly.
+    category: str | None = Field(default=None, max_length=40)
+    item_text: str | None = Field(default=None, max_length=500)
+    default_severity: str | None = Field(default=None, max_length=10)
+    major_possible: bool | None = None
     outcome: str | None = Field(default=None, max_length=10)  # pass | fail | na | None (not yet)
     note: str | None = Field(default=None, max_length=1000)
     observed_value: str | None = Field(default=None, max_length=200)  # ledger checks: what was seen
+    # Last, so a hub's snapshots written before it existed still line up (docs/SYNC.md).
+    checklist_item_id: str | None = Field(default=None, foreign_key="checklist_item.id", max_length=36)
 
 
 class Hazard(SyncColumns, table=True):
@@ -699,13 +723,13 @@ class RejectedChange(SQLModel, table=True):
 
 SYNCED_TABLES: dict[str, type[SyncColumns]] = {
     cls.__tablename__: cls
-    for cls in (Park, Building, Tenant, Inspector, Inspection, CheckResult, Hazard, RectificationItem,
+    for cls in (Park, Building, Tenant, Inspector, Inspection, ChecklistItem, CheckResult, Hazard, RectificationItem,
                 Reinspection, Notice, NoticeService, Attachment, AttachmentLink, QuarterlyReport, AuditEvent, Conflict,
                 InspectionPlan, PlanRecusal, PlanDraw, InspectionTask, AgencyPolicy, NoticeReview, StarScore,
                 EntryDecision, ExitDecision)
 }
 APPEND_ONLY_TABLES = frozenset({"notice", "notice_service", "audit_event", "attachment", "plan_draw",
-                                "entry_decision", "exit_decision"})
+                                "entry_decision", "exit_decision", "checklist_item"})
 
 
 @cache

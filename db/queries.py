@@ -128,7 +128,17 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
 # estimate ("about 12,000"): counting 290,000 matches of "1" in a province-sized file is what made
 # a keystroke slow, and nobody reads on to the 5,001st row.
 EXACT_COUNT_LIMIT = 5_000
-ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (about 3 ms)
+ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (3 ms at 30,000 tenants; 14 ms at 300,000)
+# Past EXACT_COUNT_LIMIT, a search whose index finds few keys for the county's size walks every
+# park's tenants in name order testing each one's id against the set of its matching tenants
+# rather than reading its key: with few matches the walk is long (at 300,000 tenants, 6,000
+# matches: about 5,000 tenants before a page of 100), and a key read per tenant made it 35-55 ms.
+# The set costs about 1.5-2 µs a key the index finds (N), the walk about 7 µs a tenant passed
+# (100 × tenants / N for a page): the set is taken while N² ≤ WALK_SET_FACTOR × tenants (at
+# 300,000 tenants up to ~11,000 keys; at 30,000 never, the walks being short), and never past
+# WALK_SET_LIMIT keys (what the index is asked to count up to).
+WALK_SET_LIMIT = 20_000
+WALK_SET_FACTOR = 400
 TRIGRAM = 3  # the shortest word the trigram index finds (migration 0017)
 
 
@@ -149,10 +159,13 @@ def search_words(search: str) -> list[str]:
     return [folded for folded in map(search_key.fold, search.split()) if folded]
 
 
-def _ledger_filter(query: LedgerQuery, *, few_matches: bool = False):
-    """The tenants a query asks for. `few_matches`: the search words match at most
-    EXACT_COUNT_LIMIT keys of the county (`_few_matches`), so a search of every park starts from
-    those keys; else each tenant's key is looked up by primary key while its rows are walked."""
+def _ledger_filter(query: LedgerQuery, *, few_matches: IndexMatch | None = None,
+                   walk_set: IndexMatch | None = None):
+    """The tenants a query asks for. `few_matches`: the index that finds at most EXACT_COUNT_LIMIT
+    keys holding the search words (`_sized`), so a search of every park starts from those keys
+    (`_matching_tenants`); else each tenant's key is looked up by primary key while its rows are
+    walked, or, when `walk_set` is given, its id is looked up in the set of the tenants whose keys
+    that index finds and hold the words (`_matching_tenants`, listed once per statement)."""
     # Live tenants, or only the current ones (deleted tested as "IS NOT 1": current_tenant_clause says why).
     conditions = [Tenant.deleted.is_not(True) if query.include_left else current_tenant_clause()]
     if query.park_id:
@@ -163,8 +176,12 @@ def _ledger_filter(query: LedgerQuery, *, few_matches: bool = False):
         conditions.append(cast(Tenant.risk_points, String).like(f'%"{query.risk_point}"%'))
     words = search_words(query.search)
     if words:
-        if few_matches and not query.park_id:
-            conditions.append(Tenant.id.in_(_matching_keys(words)))
+        if few_matches is not None and not query.park_id:
+            conditions.append(Tenant.id.in_(_matching_tenants(few_matches, words)))
+        elif walk_set is not None and not query.park_id:
+            # First, so a tenant's row is read only when it matches. "+": not an index to look the
+            # set's tenants up by (that is few_matches' plan), a test while the name order is walked.
+            conditions.insert(0, literal_column("+tenant.id").in_(_matching_tenants(walk_set, words)))
         else:
             conditions.append(_key_condition(words))
     return and_(*conditions)
@@ -188,55 +205,128 @@ def fts_query(word: str) -> str:
     """An FTS5 query finding the keys that hold every trigram of `word` (three characters or more).
 
     The index keeps no positions (detail='none', migration 0017), so the trigrams are asked for
-    together rather than as a phrase, and the keys found are checked with instr() (`_matching_keys`).
+    together rather than as a phrase, and the keys found are checked with instr() (`_matching_keys_sql`).
     """
     trigrams = dict.fromkeys(word[i:i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1))
     return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
-def _matching_keys(words: list[str]):
-    """The tenant ids whose key holds every word: from the trigram index (tenant_fts) for the
-    longest word of three characters or more, each found key checked with instr(); a search of only
-    shorter words ("精", "jm") reads every key once."""
-    keys = select(TenantSearch.tenant_id).where(*(func.instr(TenantSearch.key, word) > 0 for word in words))
-    longest = max(words, key=len)
-    if len(longest) < TRIGRAM:
-        return keys
-    indexed = text("SELECT rowid FROM tenant_fts WHERE tenant_fts MATCH :fts").bindparams(
-        bindparam("fts", fts_query(longest), unique=True)).columns(column("rowid"))
-    return keys.where(TenantSearch.id.in_(indexed))
+@dataclass(frozen=True)
+class IndexMatch:
+    """An FTS5 index and the query that finds in it the keys holding some search words."""
+
+    table: str
+    match: str
+    exact: bool  # the keys it finds are exactly those holding every word of the search
 
 
-def _few_matches(session: Session, query: LedgerQuery) -> bool:
-    """Whether the search words match at most EXACT_COUNT_LIMIT keys in the county (left and
-    deleted tenants included): stops at the limit, so a word most tenants match costs little."""
+def index_matches(words: list[str]) -> list[IndexMatch]:
+    """Where each kind of word is found: words of three characters or more in the trigram index
+    (tenant_fts, migration 0017), all of them in one query; shorter ones in the index of one- and
+    two-character pieces (tenant_grams, migration 0020), where a word is one token. Exact when one
+    index holds every word and each is one token of it (a longer word's trigrams may be found
+    apart: such keys are checked with instr())."""
+    long = [word for word in words if len(word) >= TRIGRAM]
+    short = [word for word in words if len(word) < TRIGRAM]
+    found = []
+    if long:
+        found.append(IndexMatch("tenant_fts", " AND ".join(fts_query(word) for word in long),
+                                not short and all(len(word) == TRIGRAM for word in long)))
+    if short:
+        found.append(IndexMatch("tenant_grams", " AND ".join('"' + search_key.gram_token(word) + '"' for word in short),
+                                not long))
+    return found
+
+
+def _matching_keys_sql(index: IndexMatch, words: list[str]) -> str:
+    """The keys `index` finds that hold every word (instr()), with their tenants' ids. CROSS JOIN:
+    SQLite keeps the left table outer, so the index's rowids drive the lookups of the keys."""
+    checks = " AND ".join(f"instr(s.key, :w{i}) > 0" for i in range(len(words)))
+    return (f"SELECT s.tenant_id FROM {index.table} CROSS JOIN tenant_search AS s ON s.id = {index.table}.rowid "
+            f"WHERE {index.table} MATCH :match AND {checks}")
+
+
+def _matching_tenants(index: IndexMatch, words: list[str]):
+    """The ids of the tenants (left and deleted ones included) whose key holds every word."""
+    params = [bindparam("match", index.match, unique=True)]
+    params += [bindparam(f"w{i}", word, unique=True) for i, word in enumerate(words)]
+    return text(_matching_keys_sql(index, words)).bindparams(*params).columns(column("tenant_id"))
+
+
+@dataclass(frozen=True)
+class Sized:
+    """How a search of every park finds its tenants (`_sized`): at most one of the two is set."""
+
+    few_matches: IndexMatch | None = None  # at most EXACT_COUNT_LIMIT keys: listed from this index
+    walk_set: IndexMatch | None = None  # more, but few for the county: its matching tenants as a set
+
+
+def _sized(session: Session, query: LedgerQuery) -> Sized:
+    """For a search of every park, the index to list its matches from when at most EXACT_COUNT_LIMIT
+    keys hold its words, else the index to test the walked tenants against when it finds at most
+    WALK_SET_LIMIT keys and few for the county's size (neither: no search of every park, or a
+    word many keys hold).
+
+    Each index is asked how many keys it finds, up to WALK_SET_LIMIT, from the index alone (no key
+    read: about a millisecond whatever the words). When each finds more than EXACT_COUNT_LIMIT and
+    its answer is not exact (words of both kinds, or a word longer than a trigram), the keys the
+    smaller finds are checked with instr() up to that limit: the words together may still be few."""
     words = search_words(query.search)
     if not words or query.park_id:
-        return False
-    found = select(func.count()).select_from(_matching_keys(words).limit(EXACT_COUNT_LIMIT + 1).subquery())
-    return session.exec(found).one() <= EXACT_COUNT_LIMIT
+        return Sized()
+    connection = session.connection()
+    sized = []
+    for index in index_matches(words):
+        found = connection.execute(text(
+            f"SELECT count(*) FROM (SELECT rowid FROM {index.table} WHERE {index.table} MATCH :match LIMIT :limit)"),
+            {"match": index.match, "limit": max(EXACT_COUNT_LIMIT, WALK_SET_LIMIT) + 1}).scalar_one()
+        sized.append((found, index))
+    found, index = min(sized, key=lambda pair: pair[0])
+    if found <= EXACT_COUNT_LIMIT:
+        return Sized(few_matches=index)
+    walk_set = index if found <= WALK_SET_LIMIT and found * found <= WALK_SET_FACTOR * _top_rowid(session) else None
+    if index.exact:
+        return Sized(walk_set=walk_set)
+    params = {"match": index.match, "limit": EXACT_COUNT_LIMIT + 1} | {f"w{i}": word for i, word in enumerate(words)}
+    found = connection.execute(text(f"SELECT count(*) FROM ({_matching_keys_sql(index, words)} LIMIT :limit)"),
+                               params).scalar_one()
+    return Sized(few_matches=index) if found <= EXACT_COUNT_LIMIT else Sized(walk_set=walk_set)
 
 
-def count_ledger(session: Session, query: LedgerQuery, *, few_matches: bool | None = None) -> LedgerTotal:
+def _few_matches(session: Session, query: LedgerQuery) -> IndexMatch | None:
+    """The index a search of every park lists its matches from (`_sized`), or None."""
+    return _sized(session, query).few_matches
+
+
+_UNSIZED = object()  # `few_matches` not given: the search is sized (`_sized`) first
+
+
+def count_ledger(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) -> LedgerTotal:
     """Exact up to EXACT_COUNT_LIMIT; past it an estimate from ESTIMATE_SAMPLE tenant rows drawn at
     random (seeded by the query, so the figure does not jump when the list is read again), rounded
     to two significant figures and never below the limit."""
-    if few_matches is None:
+    if few_matches is _UNSIZED:
         few_matches = _few_matches(session, query)
     where = _ledger_filter(query, few_matches=few_matches)
-    if few_matches or query.park_id or not search_words(query.search):
+    if few_matches is not None or query.park_id or not search_words(query.search):
         capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
         exact = session.exec(select(func.count()).select_from(capped)).one()
         if exact <= EXACT_COUNT_LIMIT:
             return LedgerTotal(exact)
-    # else more keys than the limit hold the words (`_few_matches`): counting the tenants among
+    # else the index finds more keys than the limit (`_few_matches`): counting the tenants among
     # them up to the limit would read a key per tenant until then.
-    top = session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
+    top = _top_rowid(session)
     draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
     sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
     hits = session.exec(select(func.count()).select_from(Tenant).where(
         where, literal_column("tenant.rowid").in_(sample))).one()
     return LedgerTotal(max(_two_figures(hits * top / len(sample)), EXACT_COUNT_LIMIT), estimated=True)
+
+
+def _top_rowid(session: Session) -> int:
+    """The tenant table's largest rowid (the end of its b-tree: no scan), the county's size as
+    the estimate and the choice of walk read it."""
+    return session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
 
 
 def _two_figures(value: float) -> int:
@@ -258,28 +348,32 @@ _LEDGER_COLUMNS = (
 
 def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], LedgerTotal]:
     """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
-    EXACT_COUNT_LIMIT); the search words' matches are sized once for both."""
-    few_matches = _few_matches(session, query)
-    rows = ledger_rows(session, query, few_matches=few_matches)
+    EXACT_COUNT_LIMIT). A search of every park whose index finds few keys reads their tenants once,
+    in ledger order, for both: the count is the list's length, the page a slice of it."""
+    sized = _sized(session, query)
+    if sized.few_matches is not None:
+        ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, few_matches=sized.few_matches)).order_by(
+            *_order_by(query))).all()
+        page = ordered[query.offset:query.offset + query.limit]
+        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page))) if page else []
+        return rows, LedgerTotal(len(ordered))
+    where = _ledger_filter(query, walk_set=sized.walk_set)
+    rows = _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
-    return rows, count_ledger(session, query, few_matches=few_matches)
+    return rows, count_ledger(session, query, few_matches=None)
 
 
-def ledger_rows(session: Session, query: LedgerQuery, *, few_matches: bool | None = None) -> list[LedgerRow]:
-    """One page in ledger order, then the hazard counts of that page's tenants only."""
-    if few_matches is None:
-        few_matches = _few_matches(session, query)
+def _order_by(query: LedgerQuery) -> list:
     columns = SORTABLE.get(query.sort, SORTABLE["name"])
-    order_by = [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
-    statement = (
-        select(*_LEDGER_COLUMNS)
-        .join(Park, Park.id == Tenant.park_id)
-        .where(_ledger_filter(query, few_matches=few_matches))
-        .order_by(*order_by)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
+    return [c.desc() if query.descending else c.asc() for c in columns] + [Tenant.id]
+
+
+def _rows_statement(query: LedgerQuery, where):
+    return select(*_LEDGER_COLUMNS).join(Park, Park.id == Tenant.park_id).where(where).order_by(*_order_by(query))
+
+
+def _with_hazard_counts(session: Session, query: LedgerQuery, statement) -> list[LedgerRow]:
     page = session.exec(statement).all()
     counts = {}
     if page:

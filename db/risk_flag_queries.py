@@ -127,8 +127,9 @@ WITH latest AS (
 
 def ledger_sql(park_id: str | None, template_ids: tuple[str, ...]) -> str:
     return f"""{_latest_ledger_sql(park_id, template_ids)}
-SELECT l.tenant_id, l.done, c.item_code, c.item_text, c.observed_value
+SELECT l.tenant_id, l.done, c.item_code, coalesce(c.item_text, ci.item_text), c.observed_value
 FROM latest l LEFT JOIN check_result c ON c.inspection_id = l.id AND c.deleted = 0 AND c.outcome = 'fail'
+LEFT JOIN checklist_item ci ON ci.id = c.checklist_item_id
 WHERE l.n = 1
 ORDER BY l.tenant_id, c.position, c.item_code
 """

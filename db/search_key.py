@@ -21,6 +21,8 @@ import unicodedata
 from functools import lru_cache
 
 SQL_FUNCTION = "tenant_search_key"
+GRAMS_FUNCTION = "tenant_search_grams"
+SHORT = 2  # the longest word found through the short-word index (shorter than the trigram index's)
 # The tenant columns the key is made of, in the order of `tenant_search_key`'s arguments.
 KEY_COLUMNS = ("name", "contact_name", "credit_code", "contact_phone", "building", "unit_no")
 # Spaces and the dashes a room number is written with ("3F-301", "3F－301", "3F—301"); an
@@ -83,6 +85,29 @@ def tenant_search_key(name: str | None, contact_name: str | None, credit_code: s
                      fold(building) + fold(unit_no)))
 
 
+def gram_token(word: str) -> str:
+    """The index token of a word of one or two characters: the hex code points joined by "x"
+    ("精密" -> "7cbex5bc6"). ASCII letters and digits only, so FTS5's ascii tokenizer keeps it
+    whole whatever the characters are (punctuation, quotes, accents: the unicode61 tokenizer
+    would split or fold them)."""
+    return "x".join(f"{ord(c):x}" for c in word)
+
+
+def tenant_search_grams(key: str | None) -> str:
+    """The tokens (`gram_token`) of every one- and two-character piece of a search key, each once,
+    separated by spaces: what `tenant_grams` (migration 0020) indexes for words too short for
+    trigrams ("精", "jm", "56"). Pieces do not span the spaces between the key's parts: a folded
+    word holds no space, so instr() never finds one across them either."""
+    tokens: dict[str, None] = {}
+    for part in (key or "").split(" "):
+        for i, char in enumerate(part):
+            tokens[gram_token(char)] = None
+            if i + 1 < len(part):
+                tokens[gram_token(part[i:i + SHORT])] = None
+    return " ".join(tokens)
+
+
 def register(conn: sqlite3.Connection) -> None:
-    """Make `tenant_search_key` callable by the triggers on this connection."""
+    """Make `tenant_search_key` and `tenant_search_grams` callable by the triggers on this connection."""
     conn.create_function(SQL_FUNCTION, len(KEY_COLUMNS), tenant_search_key, deterministic=True)
+    conn.create_function(GRAMS_FUNCTION, 1, tenant_search_grams, deterministic=True)

@@ -37,8 +37,8 @@ def test_generate_reaches_an_inspection_count_and_scale_reports_each_figure(tmp_
     for name in ("inspection_load_ms", "hazards_view_ms", "county_overview_ms", "park_overview_ms",
                  "sync_pull_10_ms", "sync_push_10_ms"):
         assert metrics[name]["n"] >= 1, name
-    table = script("benchmarks/scale.py", "--compare", str(report), str(report))
-    assert "| rows: inspection | 40 | 40 | 1.0 |" in table and "| sync_pull_10_ms |" in table
+    table = script("benchmarks/scale.py", "--compare", str(report), str(report), str(report))
+    assert "| rows: inspection | 40 | 40 | 40 | 1.0 | 1.0 |" in table and "| sync_pull_10_ms |" in table
     # the ledger step's park and the sync step's park are now in the dataset; nothing else changed
     assert json.loads(script("benchmarks/scale.py", "--db", str(db), "--repeat", "1", "--skip",
                              "startup,tui,services,overview,notice,ledger,sync"))["dataset"]["rows"]["park"] == 4

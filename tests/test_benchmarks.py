@@ -91,7 +91,8 @@ def test_generate_skips_a_database_of_the_right_size_and_run_reports_json(tmp_pa
     assert report["metrics"]["startup_bare_s"]["passed"] is None  # no target: the baseline
     assert report["metrics"]["ledger_open_ms"]["target"] == "<= 150"
     keys = report["keystrokes"]
-    assert len(keys) == 2 * (4 + 1 + 6 + 1)  # two passes of 精密机械, escape, six code characters, escape
+    # two passes of 精密机械, escape, six code characters, escape, jm, escape, 有限公司, escape
+    assert len(keys) == 2 * (4 + 1 + 6 + 1 + 2 + 1 + 4 + 1)
     assert all(k["ms"] > 0 for k in keys)
     assert [k["search"] for k in keys[:5]] == ["精", "精密", "精密机", "精密机械", ""]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from db.checklist_items import items_of
 from db.models import (
     Building,
     ChangeLog,
@@ -299,6 +300,7 @@ def test_inspections_follow_the_shipped_templates(store: Store):
         results = session.exec(
             select(CheckResult).order_by(CheckResult.inspection_id, CheckResult.position)
         ).all()
+        named = items_of(session, results)
     used = {(i.template_id, i.template_version, i.template_sha256) for i in inspections}
     assert used == {(t.id, t.version, t.sha256) for t in (templates["fire_safety"], templates["ledger_verification"])}
     template_of = {i.id: templates[i.template_id] for i in inspections}
@@ -307,9 +309,11 @@ def test_inspections_follow_the_shipped_templates(store: Store):
         mine = [r for r in results if r.inspection_id == inspection.id]
         assert [r.item_code for r in mine] == list(template.codes())
         assert [r.position for r in mine] == list(range(len(template.items)))
-    for result in results:  # the copy of the item, as start_inspection makes it
+    for result in results:  # the item it names, as start_inspection makes it (no copy of its own)
         item = template_of[result.inspection_id].item(result.item_code)
-        assert (result.category, result.item_text, result.default_severity, result.major_possible) == (
+        shown = named[result.id]
+        assert result.item_text is None and result.checklist_item_id is not None
+        assert (shown.category, shown.text, shown.default_severity, shown.major_possible) == (
             item.category("zh_CN"),
             item.text("zh_CN"),
             item.default_severity,

@@ -120,7 +120,10 @@ def add_park(store: Store, code: str, n: int = 1) -> dict[str, str]:
         inspection = Inspection(park_id=park.id, tenant_id=tenant.id, template_id="fire_safety", template_version="1")
         session.add(inspection)
         session.flush()
-        result = CheckResult(inspection_id=inspection.id, item_code="A01", outcome="fail")
+        # With its own copy of the item, as results were written before checklist_item (every result
+        # carries one or names an item: `parkinspect check`).
+        result = CheckResult(inspection_id=inspection.id, item_code="A01", outcome="fail", category="消防设施",
+                             item_text="灭火器配置符合要求", default_severity="general", major_possible=False)
         session.add(result)
         session.flush()
         hazard = Hazard(park_id=park.id, tenant_id=tenant.id, inspection_id=inspection.id, check_result_id=result.id,

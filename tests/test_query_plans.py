@@ -84,14 +84,27 @@ def test_the_park_list_reads_one_row_of_totals_per_park(demo):
     assert "SEARCH r USING INDEX ix_rectification_item_status (status=?)" in steps, steps  # open items only
 
 
-def _search_count_sql(park_id: str | None, search: str, *, few_matches: bool = False) -> str:
+def _search_count_sql(park_id: str | None, search: str) -> str:
     from sqlmodel import func, select
 
     from db.models import Tenant
     from db.queries import LedgerQuery, _ledger_filter
 
     query = LedgerQuery(park_id=park_id, search=search)
-    statement = select(func.count()).select_from(Tenant).where(_ledger_filter(query, few_matches=few_matches))
+    statement = select(func.count()).select_from(Tenant).where(_ledger_filter(query))
+    return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def _ordered_sql(search: str, index: int) -> str:
+    """The statement that lists a search's matching tenants in name order from one of its indexes."""
+    from sqlmodel import select
+
+    from db.models import Tenant
+    from db.queries import LedgerQuery, _ledger_filter, index_matches, search_words
+
+    query = LedgerQuery(search=search)
+    found = index_matches(search_words(search))[index]
+    statement = select(Tenant.id).where(_ledger_filter(query, few_matches=found)).order_by(Tenant.name, Tenant.id)
     return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
 
 
@@ -103,24 +116,43 @@ def test_a_parks_search_looks_up_its_tenants_search_keys_by_primary_key(demo):
     assert "SCAN tenant_search" not in steps, steps  # not every key of the county
 
 
-def test_a_search_of_every_park_with_few_matches_starts_from_the_trigram_index(demo):
+@pytest.mark.parametrize("search, which, index", [
+    ("jiamei", 0, "tenant_fts"), ("jm", 0, "tenant_grams"), ("精", 0, "tenant_grams"), ("精密 5", 0, "tenant_grams"),
+    ("有限公司 jm", 0, "tenant_fts"), ("有限公司 jm", 1, "tenant_grams"),
+])
+def test_a_search_of_every_park_with_few_matches_reads_them_from_an_index_once(demo, search, which, index):
+    """Words of any length: the index's matches drive the lookups of their keys, then of their
+    tenants, which are sorted (never every key or tenant of the county walked)."""
     conn, _, _ = demo
-    steps = plan(conn, _search_count_sql(None, "jiamei", few_matches=True))
-    assert any(step.startswith("SCAN tenant_fts VIRTUAL TABLE INDEX") for step in steps), steps
-    assert "SCAN tenant_search" not in steps and "SCAN tenant" not in steps, steps
-    assert not any(step.startswith("CORRELATED") for step in steps), steps
+    steps = plan(conn, _ordered_sql(search, which))
+    assert any(step.startswith(f"SCAN {index} VIRTUAL TABLE INDEX") for step in steps), steps
+    assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in steps, steps
+    assert "SEARCH tenant USING INDEX sqlite_autoindex_tenant_1 (id=?)" in steps, steps
+    assert not any(step.startswith(("SCAN tenant_search", "SCAN tenant ", "CORRELATED")) for step in steps), steps
+    assert not any(step == "SCAN tenant" for step in steps), steps
 
 
-def test_a_search_of_every_park_by_a_short_word_reads_the_search_keys_once(demo):
+def test_a_search_of_every_park_with_some_matches_walks_the_name_order_testing_a_set(demo):
+    """Past EXACT_COUNT_LIMIT but few enough: the name order walked, each tenant's id looked up in
+    the set of matching tenants listed once from the index (no key read per tenant)."""
+    from sqlmodel import select
+
+    from db.models import Tenant
+    from db.queries import LedgerQuery, _ledger_filter, index_matches, search_words
+
     conn, _, _ = demo
-    steps = plan(conn, _search_count_sql(None, "jm", few_matches=True))
-    assert "LIST SUBQUERY 1" in steps and "SCAN tenant_search" in steps, steps
-    assert not any(step.startswith("CORRELATED") for step in steps), steps
+    query = LedgerQuery(search="jm")
+    [index] = index_matches(search_words(query.search))
+    statement = select(Tenant.id).where(_ledger_filter(query, walk_set=index)).order_by(Tenant.name, Tenant.id).limit(100)
+    steps = plan(conn, str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True})))
+    assert steps[0] == "SCAN tenant USING INDEX ix_tenant_name_id", steps
+    assert "LIST SUBQUERY 1" in steps and any(step.startswith("SCAN tenant_grams VIRTUAL TABLE") for step in steps), steps
+    assert not any(step.startswith(("CORRELATED", "SCAN tenant_search")) for step in steps), steps
 
 
 def test_a_search_of_every_park_with_many_matches_looks_each_key_up_by_primary_key(demo):
     conn, _, _ = demo
-    steps = plan(conn, _search_count_sql(None, "有限公司", few_matches=False))
+    steps = plan(conn, _search_count_sql(None, "有限公司"))
     assert "SEARCH tenant_search USING INDEX sqlite_autoindex_tenant_search_1 (tenant_id=?)" in steps, steps
     assert "SCAN tenant_search" not in steps, steps
 

@@ -28,6 +28,7 @@ from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
 from inspect_app.hub.rows import clocks_to_store, snapshot_row, stored_row, values_to_store
 from inspect_app.hub.storage import Device, change, row_state, unique_key, unique_key_digest, utc_now
 from inspect_app.sync.protocol import (
+    CONTENT_ADDRESSED,
     RULES,
     SHARED_TABLES,
     STAMP_FIELDS,
@@ -224,6 +225,7 @@ class Checked:
     park: str | None
     keys_before: dict[str, str]
     keys_after: dict[str, str]
+    same_fact: bool = False  # an insert of a content-addressed row held already: nothing to write
 
 
 class PushApplier:
@@ -250,6 +252,9 @@ class PushApplier:
             raise Refused(problem.code, problem.message)
         rules = RULES[table]
         state = self.cache.get(table, item.row_id)
+        if table in CONTENT_ADDRESSED and op == "insert" and state is not None and not state.deleted:
+            # Its id is its content (checked above): the same item started on another device.
+            return Checked(state=state, park=state.park_id, keys_before={}, keys_after={}, same_fact=True)
         if rules.append_only and (op != "insert" or state is not None):
             raise Refused("append_only", f"{table} rows are written once and never changed")
         if op == "insert" and state is not None and inserted_by(state) not in (None, item.device_id):
@@ -437,6 +442,9 @@ class PushApplier:
             except Refused as refusal:
                 result.rejected.append({"device_seq": item.device_seq, "code": refusal.code,
                                         "message": refusal.message})
+                continue
+            if checked.same_fact:  # acknowledged (device_ack), neither merged nor relayed
+                result.accepted += 1
                 continue
             state = self.merge(item, checked)
             self.new_changes.append({

@@ -1,7 +1,7 @@
 """The demo's inspections and hazards, made by the services' own rules.
 
-An inspection is started, answered and finished as in the app: `new_inspection` copies the
-template's items into its results, `finished_rows` turns each failed result into a hazard with
+An inspection is started, answered and finished as in the app: `new_inspection` makes a result
+naming each of the template's items, `finished_rows` turns each failed result into a hazard with
 its 五落实 item and the template's deadline (services/inspections.py). What the inspector then
 does on site and afterwards goes through the same forms and rules as in the app: the hazard's
 place and severity through `HazardInput`, the 五落实 through `RectificationInput` and
@@ -18,7 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from db.models import Building, CheckResult, Hazard, Inspection, Park, RectificationItem, Tenant
+from db.checklist_items import ItemAsItWas, item_of
+from db.models import (
+    Building,
+    ChecklistItem,
+    CheckResult,
+    Hazard,
+    Inspection,
+    Park,
+    RectificationItem,
+    Tenant,
+)
 from forms import china_time
 from forms.checklist import ChecklistTemplate, builtin_templates
 from forms.rectification import HazardInput, RectificationInput
@@ -77,6 +87,13 @@ class Visit:
     inspection: Inspection
     results: dict[str, CheckResult]  # by item code, in checklist order
     finished_at: datetime
+    items: list[ChecklistItem]  # the template's items as they are, which the results name
+
+    @property
+    def item_views(self) -> dict[str, ItemAsItWas]:
+        """Result id -> the item it answers (finished_rows)."""
+        by_id = {item.id: item for item in self.items}
+        return {r.id: item_of(r, by_id[r.checklist_item_id]) for r in self.results.values()}
 
     @property
     def found_on(self) -> date:
@@ -98,10 +115,11 @@ class InspectionMaker:
         start_local = datetime.combine(found_on, time(self.rng.randint(8, 15), self.rng.choice((0, 15, 30, 45))),
                                        tzinfo=china_time.zone())
         started_at = start_local.astimezone(UTC)
-        inspection, results = new_inspection(park_id=park.id, tenant_id=tenant.id if tenant else None,
-                                             template=template, inspector_ids=inspector_ids, started_at=started_at)
+        inspection, items, results = new_inspection(park_id=park.id, tenant_id=tenant.id if tenant else None,
+                                                    template=template, inspector_ids=inspector_ids,
+                                                    started_at=started_at)
         finished_at = started_at + timedelta(minutes=self.rng.randint(30, 120))
-        return Visit(inspection, {r.item_code: r for r in results}, finished_at)
+        return Visit(inspection, {r.item_code: r for r in results}, finished_at, items)
 
     def tenant_inspection(self, rows: ParkRows, park: Park, tenant: Tenant, inspector_ids: list[str]) -> None:
         found_on = self.today - timedelta(days=self.rng.randint(1, DAYS_BACK))
@@ -166,7 +184,8 @@ class InspectionMaker:
             results[failure.code].note = finding.description
             plans.append(self.hazard_plan(failure, finding, location, visit.found_on, tenant))
         # Finished in the order the failures were noted, so the showcase's hazards come first.
-        made = finished_rows(inspection, [results[failure.code] for failure in failures], template=FIRE,
+        made = finished_rows(inspection, [results[failure.code] for failure in failures], visit.item_views,
+                             template=FIRE,
                              location="", today=visit.found_on, finished_at=visit.finished_at)
         for (hazard, item), plan in zip(made, plans, strict=True):
             # What the inspector corrects on the summary screen: the place, the severity judged on site.
@@ -181,6 +200,7 @@ class InspectionMaker:
         count = len(failures)
         inspection.summary = f"检查发现隐患{count}处，已告知整改要求" if count else "未发现消防安全隐患"
         rows.inspections.append(inspection)
+        rows.add_checklist_items(visit.items)
         rows.check_results.extend(results.values())
 
     def hazard_plan(self, failure: Failure, finding: Finding, location: str, found_on: date,
@@ -272,8 +292,8 @@ class InspectionMaker:
             result.outcome = "fail"
             result.observed_value = mismatch.observed.format(area=tenant.rented_area_m2 * rng.uniform(1.2, 1.6),
                                                              people=tenant.headcount + rng.randint(8, 30))
-            result.note = f"{result.item_text}：不符，{result.observed_value}"
-            ((hazard, item),) = finished_rows(inspection, [result], template=LEDGER, today=found_on,
+            result.note = f"{visit.item_views[result.id].text}：不符，{result.observed_value}"
+            ((hazard, item),) = finished_rows(inspection, [result], visit.item_views, template=LEDGER, today=found_on,
                                               location=f"{tenant.building}{tenant.unit_no}",
                                               finished_at=visit.finished_at)
             deadline = found_on + timedelta(days=LEDGER_MISMATCH_DEADLINE_DAYS)
@@ -290,7 +310,9 @@ class InspectionMaker:
             rows.rectification_items.append(item)
             inspection.summary = "台账核查发现1处与台账不符，已告知整改要求"
         else:
-            finished_rows(inspection, [], template=LEDGER, location="", today=found_on, finished_at=visit.finished_at)
+            finished_rows(inspection, [], {}, template=LEDGER, location="", today=found_on,
+                          finished_at=visit.finished_at)
             inspection.summary = "台账核查：与台账一致"
         rows.inspections.append(inspection)
+        rows.add_checklist_items(visit.items)
         rows.check_results.extend(results.values())

@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import select
 
 from db.attachment_files import attachments_dir, suffix_for
+from db.checklist_items import ItemAsItWas, items_of
 from db.errors import UserError
 from db.models import (
     Attachment,
@@ -220,6 +221,7 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
         results = session.exec(select(CheckResult).where(
             CheckResult.inspection_id.in_(inspection_ids), CheckResult.deleted == False)  # noqa: E712
             .order_by(CheckResult.position, CheckResult.item_code)).all() if inspection_ids else []
+        items = items_of(session, results)  # each result's item as it was
         by_inspection: dict[str, list[CheckResult]] = defaultdict(list)
         for result in results:
             by_inspection[result.inspection_id].append(result)
@@ -252,8 +254,8 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
     inspection_list = []
     for inspection in inspections:
         rows = by_inspection.get(inspection.id, [])
-        failed = [{"code": r.item_code, "text": r.item_text, "note": r.note,
-                   "major": r.default_severity == "major"} for r in rows if r.outcome == "fail"]
+        failed = [{"code": r.item_code, "text": items[r.id].text, "note": r.note,
+                   "major": items[r.id].default_severity == "major"} for r in rows if r.outcome == "fail"]
         inspection_list.append({
             "id": inspection.id, "date": _iso(china_time.local_date(inspection.started_at)),
             "started_at": _china_iso(inspection.started_at), "finished_at": _china_iso(inspection.finished_at),
@@ -297,7 +299,7 @@ def dossier_content(store: Store, tenant_id: str, *, agency: str, now: datetime 
         "photos": photos,
         "quarters": quarters,
         "flags": _flags(store, tenant, today, lang, thresholds or RiskFlagThresholds()),
-        "repeats": _repeats(inspections, by_inspection, store, hazard_rows),
+        "repeats": _repeats(inspections, by_inspection, items, store, hazard_rows),
     }
     return content, files
 
@@ -334,8 +336,8 @@ def _photos(store: Store, owners: dict[str, list[str]], lang: str) -> tuple[list
     return photos, files
 
 
-def _repeats(inspections: list[Inspection], by_inspection: dict[str, list[CheckResult]], store: Store,
-             hazard_rows) -> list[dict]:
+def _repeats(inspections: list[Inspection], by_inspection: dict[str, list[CheckResult]],
+             items: dict[str, ItemAsItWas], store: Store, hazard_rows) -> list[dict]:
     """A checklist item failed again in an inspection started after a hazard of that item was closed."""
     closed: dict[str, list[date]] = defaultdict(list)  # item code -> the days its hazards were closed
     ids = [row.id for row in hazard_rows]
@@ -356,7 +358,7 @@ def _repeats(inspections: list[Inspection], by_inspection: dict[str, list[CheckR
                 continue
             earlier = [day for day in closed.get(result.item_code, []) if day <= started]
             if earlier:
-                repeats.append({"code": result.item_code, "text": result.item_text, "closed_on": _iso(max(earlier)),
+                repeats.append({"code": result.item_code, "text": items[result.id].text, "closed_on": _iso(max(earlier)),
                                 "failed_again": _iso(started)})
     return repeats
 

@@ -1,7 +1,8 @@
 """An inspection from start to finish: checklist results, then one hazard per failed item.
 
-Starting copies every template item into a CheckResult (code, category, text, default severity),
-so a later edit of the template never changes a past inspection. Finishing turns each failed
+Starting makes an unanswered CheckResult per template item, each naming the item as the template
+has it now (a ChecklistItem row named by its content, db/checklist_items.py), so a later edit of
+the template never changes a past inspection. Finishing turns each failed
 item into a Hazard with one RectificationItem whose deadline defaults from the template and the
 severity; the 五落实 are then agreed on the hazard (services/hazards.py).
 """
@@ -14,9 +15,11 @@ from datetime import date, datetime, timedelta
 from pydantic_core import PydanticCustomError
 from sqlmodel import select
 
+from db.checklist_items import ItemAsItWas, add_missing, items_of, new_item
 from db.errors import UserError
 from db.models import (
     AttachmentLink,
+    ChecklistItem,
     CheckResult,
     Hazard,
     Inspection,
@@ -76,9 +79,10 @@ class InspectionView:
 def start_inspection(store: Store, *, park_id: str, tenant_id: str | None, template: ChecklistTemplate,
                      inspector_ids: list[str]) -> str:
     """Create the inspection and its (unanswered) results; return its id."""
-    inspection, results = new_inspection(park_id=park_id, tenant_id=tenant_id, template=template,
-                                         inspector_ids=inspector_ids)
+    inspection, items, results = new_inspection(park_id=park_id, tenant_id=tenant_id, template=template,
+                                                inspector_ids=inspector_ids)
     with store.transaction() as session:
+        add_missing(session, items)
         session.add(inspection)
         session.flush()
         session.add_all(results)
@@ -86,9 +90,11 @@ def start_inspection(store: Store, *, park_id: str, tenant_id: str | None, templ
 
 
 def new_inspection(*, park_id: str, tenant_id: str | None, template: ChecklistTemplate, inspector_ids: list[str],
-                   started_at: datetime | None = None) -> tuple[Inspection, list[CheckResult]]:
-    """The rows starting an inspection makes, not yet in a session: the inspection and a copy of every
-    template item as an unanswered result. `started_at` (UTC) defaults to now; the demo passes a past
+                   started_at: datetime | None = None
+                   ) -> tuple[Inspection, list[ChecklistItem], list[CheckResult]]:
+    """The rows starting an inspection makes, not yet in a session: the inspection, every template
+    item as it is now (add them with `checklist_items.add_missing`: most are held already) and an
+    unanswered result naming each. `started_at` (UTC) defaults to now; the demo passes a past
     moment. Refused (UserError) for a team of the wrong size or a template not meant for the scope."""
     inspectors = list(dict.fromkeys(inspector_ids))
     if not 1 <= len(inspectors) <= MAX_INSPECTORS:
@@ -99,11 +105,12 @@ def new_inspection(*, park_id: str, tenant_id: str | None, template: ChecklistTe
     inspection = Inspection(park_id=park_id, tenant_id=tenant_id, template_id=template.id,
                             template_version=template.version, template_sha256=template.sha256 or None,
                             inspector_ids=inspectors, started_at=started_at or utc_now())
+    items = [new_item(template.id, template.version, item.code, item.category("zh_CN"), item.text("zh_CN"),
+                      item.default_severity, item.major_possible) for item in template.items]
     results = [CheckResult(inspection_id=inspection.id, item_code=item.code, position=position,
-                           category=item.category("zh_CN"), item_text=item.text("zh_CN"),
-                           default_severity=item.default_severity, major_possible=item.major_possible)
-               for position, item in enumerate(template.items)]
-    return inspection, results
+                           checklist_item_id=row.id)
+               for position, (item, row) in enumerate(zip(template.items, items, strict=True))]
+    return inspection, items, results
 
 
 def unfinished_inspection(store: Store, *, park_id: str, tenant_id: str | None) -> str | None:
@@ -126,6 +133,7 @@ def load_inspection(store: Store, inspection_id: str, *, lang: str | None = None
         names = {i.id: i.name for i in session.exec(select(Inspector).where(Inspector.id.in_(inspection.inspector_ids)))}
         results = session.exec(select(CheckResult).where(CheckResult.inspection_id == inspection_id)
                                .order_by(CheckResult.position)).all()
+        items = items_of(session, results)
     template = find_template(inspection.template_id, inspection.template_version)
     english = (lang or current_language()) == "en"
 
@@ -145,9 +153,9 @@ def load_inspection(store: Store, inspection_id: str, *, lang: str | None = None
         template_id=inspection.template_id, template_version=inspection.template_version,
         title=template.title(lang) if template else inspection.template_id, status=inspection.status,
         inspector_names=[names.get(i, "?") for i in inspection.inspector_ids],
-        results=[ResultView(id=r.id, code=r.item_code, category=shown(r, "category", r.category),
-                            text=shown(r, "text", r.item_text), default_severity=r.default_severity,
-                            major_possible=r.major_possible, outcome=r.outcome, note=r.note,
+        results=[ResultView(id=r.id, code=r.item_code, category=shown(r, "category", items[r.id].category),
+                            text=shown(r, "text", items[r.id].text), default_severity=items[r.id].default_severity,
+                            major_possible=items[r.id].major_possible, outcome=r.outcome, note=r.note,
                             observed_value=r.observed_value) for r in results],
         accompanied_by=inspection.accompanied_by, started_at=inspection.started_at,
     )
@@ -193,8 +201,8 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         if unanswered:
             raise UserError("errors.inspection_unanswered", count=len(unanswered), first=unanswered[0].item_code)
         template = find_template(inspection.template_id, inspection.template_version)
-        hazards = finished_rows(inspection, results, template=template, location=_location(session, inspection),
-                                today=today)
+        hazards = finished_rows(inspection, results, items_of(session, results), template=template,
+                                location=_location(session, inspection), today=today)
         for hazard, item in hazards:
             session.add(hazard)
             session.flush()  # no relationship() is mapped: the hazard goes in before its item
@@ -202,12 +210,13 @@ def finish_inspection(store: Store, inspection_id: str, *, today: date) -> list[
         return [hazard.id for hazard, _ in hazards]
 
 
-def finished_rows(inspection: Inspection, results: list[CheckResult], *, template: ChecklistTemplate | None,
-                  location: str, today: date, finished_at: datetime | None = None
+def finished_rows(inspection: Inspection, results: list[CheckResult], items: dict[str, ItemAsItWas], *,
+                  template: ChecklistTemplate | None, location: str, today: date, finished_at: datetime | None = None
                   ) -> list[tuple[Hazard, RectificationItem]]:
     """Finish `inspection` (all results answered): mark it finished at `finished_at` (UTC, default now)
     and make, for each failed result in checklist order, a hazard found `today` at `location` with
-    its 五落实 item, whose deadline is the template's for the item's default severity; hazards in the
+    its 五落实 item, whose deadline is the template's for the item's default severity (`items`: result
+id -> the item as it was, `checklist_items.items_of`); hazards in the
     order of `results` (finish_inspection: checklist order). The rows are not added to any session."""
     hazards = []
     for result in results:
@@ -215,8 +224,9 @@ def finished_rows(inspection: Inspection, results: list[CheckResult], *, templat
             continue
         hazard = Hazard(inspection_id=inspection.id, check_result_id=result.id, park_id=inspection.park_id,
                         tenant_id=inspection.tenant_id, item_code=result.item_code, location=location,
-                        description=_finding(result), severity=result.default_severity, found_on=today)
-        days = _deadline_days(template, result)
+                        description=_finding(result, items[result.id]), severity=items[result.id].default_severity,
+                        found_on=today)
+        days = _deadline_days(template, result, items[result.id])
         hazards.append((hazard, RectificationItem(hazard_id=hazard.id, deadline=today + timedelta(days=days))))
     inspection.status = "finished"
     inspection.finished_at = finished_at or utc_now()
@@ -275,21 +285,21 @@ def set_accompanied_by(store: Store, inspection_id: str, name: object) -> str | 
         return value
 
 
-def _finding(result: CheckResult) -> str:
+def _finding(result: CheckResult, item: ItemAsItWas) -> str:
     """What was found: the inspector's note when there is one; the template item says what is
     required ("安全出口…未被锁闭"), so without a note the hazard says that it is not met."""
     if result.note:
         return result.note
-    return t("inspection.not_met", lang="zh_CN", text=result.item_text)
+    return t("inspection.not_met", lang="zh_CN", text=item.text)
 
 
-def _deadline_days(template: ChecklistTemplate | None, result: CheckResult) -> int:
+def _deadline_days(template: ChecklistTemplate | None, result: CheckResult, item: ItemAsItWas) -> int:
     if template is not None:
         try:
-            return template.item(result.item_code).deadline_days(result.default_severity)
+            return template.item(result.item_code).deadline_days(item.default_severity)
         except KeyError:
             pass
-    return DEFAULT_DEADLINE_DAYS[result.default_severity]
+    return DEFAULT_DEADLINE_DAYS[item.default_severity]
 
 
 def _location(session, inspection: Inspection) -> str:

@@ -11,8 +11,9 @@ What it checks, and why:
   the overview; quarterly figures, read by the overview) equal a fresh count and sum: a
   difference would put wrong figures in front of a bureau.
 - every tenant's search key is the one its columns make (db/search_key.py), and the trigram
-  index over the keys (`tenant_fts`) holds exactly the keys: a drifted key or index hides a
-  tenant from the ledger's search.
+  index over the keys (`tenant_fts`) and the index of their one- and two-character pieces
+  (`tenant_grams`) hold exactly the keys: a drifted key or index hides a tenant from the
+  ledger's search.
 
 The file is opened read-only and read by db/maintenance_queries.py; Alembic is not touched.
 """
@@ -68,6 +69,7 @@ def _problems(conn: sqlite3.Connection) -> list[str]:
     problems += _park_quarter_totals(conn)
     problems += _search_index(conn)
     problems += _derived_rows(conn)
+    problems += _checklist_items(conn)
     return problems
 
 
@@ -156,6 +158,9 @@ def _search_index(conn: sqlite3.Connection) -> list[str]:
     rows, terms = queries.search_index_drift(conn)
     if rows or terms:
         problems.append(t("maintenance.search_index", rows=rows, terms=terms))
+    rows, terms = queries.short_index_drift(conn)
+    if rows or terms:
+        problems.append(t("maintenance.search_short_index", rows=rows, terms=terms))
     return _limited(problems)
 
 
@@ -168,3 +173,14 @@ def _derived_rows(conn: sqlite3.Connection) -> list[str]:
         if missing or wrong:
             problems.append(t("maintenance.derived_rows", table=table, missing=missing, wrong=wrong))
     return problems
+
+
+def _checklist_items(conn: sqlite3.Connection) -> list[str]:
+    """Every check result shows the item it was started with: it carries its copy or names an item,
+    and each item holds the content its id was made from (db/checklist_items.py)."""
+    problems = [t("maintenance.checklist_item_misnamed", template=template, version=version, code=code)
+                for template, version, code in queries.misnamed_items(conn)]
+    missing = queries.results_without_item(conn)
+    if missing:
+        problems.append(t("maintenance.results_without_item", count=missing))
+    return _limited(problems)

@@ -37,6 +37,7 @@ import platformdirs
 from sqlmodel import func, select
 
 from db import notice_block
+from db.checklist_items import items_of
 from db.errors import UserError
 from db.lookback import repeat_numbers
 from db.models import (
@@ -509,7 +510,8 @@ def issue_inspection_record(store: Store, *, inspection_id: str, agency: Agency,
                      # Inspection.accompanied_by (migration 0008) where this database has it.
                      "accompanied_by": getattr(inspection, "accompanied_by", None)})
         content["inspection"] = info
-        content["results"] = [{"code": r.item_code, "category": r.category, "text": r.item_text,
+        items = items_of(session, results)  # the items as they were when the inspection started
+        content["results"] = [{"code": r.item_code, "category": items[r.id].category, "text": items[r.id].text,
                                "outcome": r.outcome, "note": r.note} for r in results]
         return _finish(session, key, notice, content, {}, font)
 

@@ -26,6 +26,7 @@ from db.errors import UserError
 from db.store import Store
 from inspect_app.sync.apply import ApplyResult, SyncFormatError, apply_page, check_change
 from inspect_app.sync.changes import inbox_changes, outbox_page
+from inspect_app.sync.retry import retry_unknown
 
 FORMAT = "parkinspect-sync-bundle"
 VERSION = 1
@@ -91,7 +92,11 @@ def import_bundle(store: Store, source: Path | str) -> ImportSummary:
     source = Path(source)
     changes, files = read_bundle(source)
     added = _store_attachments(store, files)
-    return ImportSummary(apply_page(store, changes), added)
+    retried = retry_unknown(store)  # once after an upgrade, as the pull does (sync/retry.py)
+    result = apply_page(store, changes)
+    result.applied += retried.applied
+    result.conflicts += retried.conflicts
+    return ImportSummary(result, added)
 
 
 def read_bundle(source: Path) -> tuple[list[dict], dict[str, bytes]]:

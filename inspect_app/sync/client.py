@@ -38,7 +38,7 @@ from db.durable import write_durably
 from db.errors import UserError
 from db.store import Store
 from forms.i18n import t
-from inspect_app.sync import clock_fix, cursors, enrolment, resend, snapshot
+from inspect_app.sync import clock_fix, cursors, enrolment, resend, retry, snapshot
 from inspect_app.sync.apply import apply_page, set_aside_count
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected, save_push_cursor
 from inspect_app.sync.hub_settings import normalise_hub_url
@@ -470,6 +470,11 @@ class _Run:
     # --- pull ------------------------------------------------------------------------------------
 
     def pull(self) -> None:
+        # Once after an upgrade of this database: what was set aside for naming a table or field
+        # it lacked is taken again (sync/retry.py).
+        retried = retry.retry_unknown(self.store)
+        self.summary.applied += retried.applied
+        self.summary.conflicts += retried.conflicts
         for _attempt in range(MAX_HISTORY_RESTARTS):
             if self.pull_pages():
                 return

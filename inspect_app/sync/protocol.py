@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import DateTime, Table
 
 from db.changelog import STAMP_FIELDS  # noqa: F401 - the hub checks which fields a park device sent
+from db.checklist_items import content_problem
 from db.models import APPEND_ONLY_TABLES, SYNCED_TABLES
 from db.wire_values import payload_problem
 
@@ -79,7 +80,10 @@ def _json(value):
 
 # Shared reference data: rows of no park, pulled by every device; a park-limited device may add
 # its own and edit those, others' only a device of every park (inspection plans: none, below).
-SHARED_TABLES = frozenset({"inspector", "inspection_plan", "agency_policy"})
+SHARED_TABLES = frozenset({"inspector", "inspection_plan", "agency_policy", "checklist_item"})
+# Rows named by their content (db/checklist_items.py): an insert's id must be the one its values
+# give, and a second insert of a row held is the same fact from another device, taken as done.
+CONTENT_ADDRESSED = frozenset({"checklist_item"})
 # The office's own rows: of no park, written and pulled only by devices of every park (a draw's
 # register names every park's tenants; recusals are the office's records).
 OFFICE_TABLES = frozenset({"plan_recusal", "plan_draw"})
@@ -201,7 +205,8 @@ def _park_kind(name: str, table: Table) -> tuple[ParkKind, str | None, str | Non
         return "shared", None, None
     if name in OFFICE_TABLES:
         return "office", None, None
-    foreign = list(table.foreign_keys)
+    # A reference to shared rows (check_result -> checklist_item) places nothing.
+    foreign = [fk for fk in table.foreign_keys if fk.column.table.name not in SHARED_TABLES]
     if len(foreign) == 1:  # a child of one parent (check_result -> inspection, ...) shares its park
         return "parent", foreign[0].parent.name, foreign[0].column.table.name
     raise RuntimeError(f"sync protocol: the park of a {name} row is not defined")
@@ -274,6 +279,10 @@ def value_problem(table: str, op: str, row_id: str, payload: dict) -> Problem | 
         return Problem("bad_value", problem)
     if "id" in payload and (op != "insert" or payload["id"] != row_id):
         return Problem("bad_row", "payload id differs from row_id or is not an insert's")
+    if table in CONTENT_ADDRESSED and op == "insert":
+        wrong = content_problem(row_id, payload)
+        if wrong:
+            return Problem("bad_row", wrong)
     for name in rules.datetimes:
         value = payload.get(name)
         if isinstance(value, str) and datetime.fromisoformat(value).tzinfo is None:

@@ -139,6 +139,7 @@ def _collect(conn: sqlite3.Connection, table_name: str, after: str, device: str,
 
 def _write(store: Store, conn: sqlite3.Connection, device: str) -> int:
     written = 0
+    items_sent: set[str] = set()
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")  # as the ORM writes DateTime
     cursor = conn.execute("SELECT hlc, table_name, row_id, op, base FROM resend_item ORDER BY hlc, op")
     while page := cursor.fetchmany(PAGE):
@@ -150,6 +151,7 @@ def _write(store: Store, conn: sqlite3.Connection, device: str) -> int:
                 continue
             if op == "insert":
                 payload = {**row, "hlc": stamp, "origin_device": device}
+                entries += _item_first(store, table_name, row, stamp, device, items_sent, now)
             else:
                 base = json.loads(base)
                 payload = {**{name: row[name] for name in base}, "hlc": stamp, "origin_device": device}
@@ -161,6 +163,24 @@ def _write(store: Store, conn: sqlite3.Connection, device: str) -> int:
                          "created_at, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", entries)
         written += len(entries)
     return written
+
+
+def _item_first(store: Store, table_name: str, row: dict, stamp: str, device: str, sent: set[str],
+                now: str) -> list[tuple]:
+    """A re-sent result's checklist item goes before it, as this device's insert with the result's
+    stamp: the hub may have lost it, or never had it (the items 0019 made from copies were queued
+    once). The hub takes an item it holds as the same fact (docs/SYNC.md, "Checklist items")."""
+    item_id = row.get("checklist_item_id") if table_name == "check_result" else None
+    if not item_id or item_id in sent:
+        return []
+    sent.add(item_id)
+    found = _values(store, [(stamp, "checklist_item", item_id, "insert", None)])
+    item = found.get(("checklist_item", item_id))
+    if item is None:
+        return []
+    payload = {**item, "hlc": stamp, "origin_device": device}
+    return [("checklist_item", item_id, "insert", stamp, device, None, json.dumps(payload, ensure_ascii=False),
+             now, None)]
 
 
 def _values(store: Store, page: list[tuple]) -> dict[tuple[str, str], dict]:
