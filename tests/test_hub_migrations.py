@@ -494,5 +494,9 @@ def test_sqlite_keeps_merged_rows_in_their_key_and_finds_attachments_by_the_part
             sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
             plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
             assert "USING INDEX ix_row_state_sha256 (sha256=?" in plan, plan
+            of_rows = select(change.c.seq).where(change.c.table_name == "tenant", change.c.row_id.in_(["r-5", "r-7"]))
+            sql = str(of_rows.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+            assert "USING INDEX ix_change_row (row_id=?)" in plan, plan
     finally:
         engine.dispose()

@@ -111,6 +111,10 @@ def test_a_park_limited_devices_pull_and_snapshot_search_one_index_range_per_par
     assert len(re.findall(r"Index Scan (?:using|on) ix_row_state_park", shared)) == len(parks) + 1, shared  # + no park
     for query in (paged, shared):
         assert "row_state_pkey" not in query and "Seq Scan" not in query
+    # A row's changes (snapshot.row_changes) by the index of row ids.
+    of_rows = plan(postgres_url, select(change.c.seq).where(change.c.table_name == "tenant",
+                                                            change.c.row_id.in_(["r-5", "r-7"])))
+    assert "ix_change_row" in of_rows, of_rows
     # The attachment look-ups (hub/app.py, push.py) use the partial index of attachment rows.
     placed = plan(postgres_url, select(row_state.c.row_id).where(
         row_state.c.table_name == "attachment", row_state.c.sha256 == "ab" * 32, row_state.c.park_id.is_(None)))

@@ -87,7 +87,9 @@ change = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("device_id", "device_seq", name="ux_change_device_seq"),
     Index("ix_change_park_seq", "park_id", "seq"),
-    Index("ix_change_row", "table_name", "row_id"),
+    # A row's changes (snapshot.row_changes, the push placing an attachment's changes in a park):
+    # row ids are unique across tables in practice, so the table is a filter, not part of the key.
+    Index("ix_change_row", "row_id"),
     sqlite_autoincrement=True,  # a sequence number is never reused, whatever happens to the table
 )
 

@@ -7,6 +7,8 @@
 - `row_state.field_hlcs` is NULL when it is the insert's stamp alone: the snapshot text holds it.
 - On SQLite `row_state` is kept in its primary key's b-tree (WITHOUT ROWID): a rowid table kept
   every key twice. `ix_row_state_sha256` holds attachment rows only (partial: `sha256 IS NOT NULL`).
+- `ix_change_row` on `change` (`row_id`) instead of (`table_name`, `row_id`): the queries that use
+  it name the row, and its table only filters the few changes found.
 - `unique_key` keeps one 32-byte digest of (table, key name, values' digest) as its primary key
   instead of the three names (`storage.unique_key_digest`): the push still reads it with one index
   search per key, and refuses the same duplicates.
@@ -63,6 +65,8 @@ def upgrade() -> None:
 
     _copy_rows(packed_after=True, convert=convert)
     _unique_keys_as_digests()
+    op.drop_index("ix_change_row", table_name="change")
+    op.create_index("ix_change_row", "change", ["row_id"])
 
 
 def downgrade() -> None:
@@ -76,6 +80,8 @@ def downgrade() -> None:
 
     _copy_rows(packed_after=False, convert=convert)
     _unique_keys_by_name()
+    op.drop_index("ix_change_row", table_name="change")
+    op.create_index("ix_change_row", "change", ["table_name", "row_id"])
 
 
 def _copy_rows(packed_after: bool, convert) -> None:
