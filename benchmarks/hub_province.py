@@ -194,7 +194,7 @@ def seed(url: str, engine, folder: Path, target: int, parks: int, template_size:
                 for k in template.keys:
                     if k[1] in template.shared:
                         continue
-                    out.write_row((hashlib.sha256(b"%d:" % copy + bytes(k[0])).digest(), renamer.rename(copy, k[1])))
+                    out.write_row((hashlib.sha256(b"%d:" % copy + bytes(k[0])).digest()[:16], renamer.rename(copy, k[1])))
             if changes_left <= 0:
                 break
         index_started = time.perf_counter()

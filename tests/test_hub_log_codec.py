@@ -32,7 +32,7 @@ from tests.test_hub import API, _device_template, add_park, open_device, outbox,
 DICTIONARY_V1_SHA256 = "6c8475b607a73d88f844b1b5bc3e4bce58d3243d4aa9bd68b1b4a75e277d8c46"
 
 
-DICTIONARY_V2_SHA256 = "ed928181861a61c84c122d7c8a8693402b155a02b0b852c621a294ef31ad4c8c"
+DICTIONARY_V2_SHA256 = "7001a19bf9a9f76068f75761348491bd1968e81bb4e98acb0469ff824b4b5b77"
 
 
 def test_the_dictionaries_never_change():

@@ -128,11 +128,11 @@ row_state = Table(
 # Which row holds each unique value of the device tables' unique keys (inspect_app/sync/protocol.py
 # RULES): the push refuses a second holder (`duplicate_key`) with one indexed read. Kept by the push
 # as it merges rows; a tombstoned row releases the keys of partial ("WHERE deleted = 0") indexes.
-# A key is one digest of its table, its name and its values' digest (`unique_key_digest`): 32
+# A key is one digest of its table, its name and its values' digest (`unique_key_digest`): 16
 # bytes where the three names took ~110, in the table and again in its primary key on PostgreSQL.
 unique_key = Table(
     "unique_key", metadata,
-    Column("key", LargeBinary(32), primary_key=True),
+    Column("key", LargeBinary(16), primary_key=True),
     Column("row_id", String(64), nullable=False),
     # On SQLite the rows are kept in the primary key's b-tree itself: a rowid table would keep
     # every key twice (the table and its primary-key index).
@@ -141,10 +141,12 @@ unique_key = Table(
 
 
 def unique_key_digest(table: str, name: str, value_digest: str) -> bytes:
-    """The stored key of one unique value: sha256 of the table, the key's name ("tenant(park_id,
-    credit_code)") and the digest of the key's values (protocol RULES), newline-separated (no name
-    holds a newline, a digest is hex)."""
-    return hashlib.sha256(f"{table}\n{name}\n{value_digest}".encode()).digest()
+    """The stored key of one unique value: the first 16 bytes of the sha256 of the table, the key's
+    name ("tenant(park_id, credit_code)") and the digest of the key's values (protocol RULES),
+    newline-separated (no name holds a newline, a digest is hex). 128 bits: two of a province's
+    hundred million keys meet by chance with odds of about 1 in 10^22, and a device cannot make
+    its key take another row's (a second preimage); at worst two of its own rows refuse each other."""
+    return hashlib.sha256(f"{table}\n{name}\n{value_digest}".encode()).digest()[:16]
 
 
 attachment = Table(

@@ -9,7 +9,7 @@
   every key twice. `ix_row_state_sha256` holds attachment rows only (partial: `sha256 IS NOT NULL`).
 - `ix_change_row` on `change` (`row_id`) instead of (`table_name`, `row_id`): the queries that use
   it name the row, and its table only filters the few changes found.
-- `unique_key` keeps one 32-byte digest of (table, key name, values' digest) as its primary key
+- `unique_key` keeps one 16-byte digest of (table, key name, values' digest) as its primary key
   instead of the three names (`storage.unique_key_digest`): the push still reads it with one index
   search per key, and refuses the same duplicates.
 
@@ -120,8 +120,9 @@ def _unique_keys_as_digests() -> None:
                     sa.Column("row_id", sa.String(64), nullable=False),
                     sa.PrimaryKeyConstraint("key", name="unique_key_lean_pkey"), sqlite_with_rowid=False)
     if bind.dialect.name == "postgresql":  # the same digest, computed by the server
-        op.execute("INSERT INTO unique_key_lean (key, row_id) SELECT sha256(convert_to("
-                   "table_name || E'\\n' || key_name || E'\\n' || key_value, 'UTF8')), row_id FROM unique_key")
+        op.execute("INSERT INTO unique_key_lean (key, row_id) SELECT substring(sha256(convert_to("
+                   "table_name || E'\\n' || key_name || E'\\n' || key_value, 'UTF8')) FROM 1 FOR 16), row_id "
+                   "FROM unique_key")
     else:
         bind.connection.driver_connection.create_function("hub_unique_key", 3, unique_key_digest, deterministic=True)
         op.execute("INSERT INTO unique_key_lean (key, row_id) "
