@@ -118,7 +118,7 @@ def build_template(engine, folder: Path, parks: int, tenants: int) -> Template:
     with pg_connect(str(engine.url.render_as_string(hide_password=False))) as conn:
         changes = conn.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change ORDER BY seq").fetchall()
         rows = conn.execute(f'SELECT {", ".join(map(_quote, ROW_COLUMNS))} FROM row_state').fetchall()
-        keys = conn.execute("SELECT table_name, key_name, key_value, row_id FROM unique_key").fetchall()
+        keys = conn.execute("SELECT key, row_id FROM unique_key").fetchall()
         parks = [r[0] for r in conn.execute("SELECT row_id FROM row_state WHERE table_name = 'park' ORDER BY row_id")]
     shared = {r[1] for r in rows if r[2] is None}
     return Template(changes=changes, rows=rows, keys=keys, parks=parks, shared=shared)
@@ -186,14 +186,15 @@ def seed(url: str, engine, folder: Path, target: int, parks: int, template_size:
                             continue
                         written_parks.add(renamed)
                     out.write_row((r[0], renamed, renamer.rename(copy, r[2]), r[3],
-                                   _json_text(renamer, copy, r[4]), json.dumps(r[5]),
-                                   None if r[6] is None else json.dumps(r[6]), r[7], renamer.text(copy, r[8])))
-            with conn.cursor().copy("COPY unique_key (table_name, key_name, key_value, row_id) FROM STDIN") as out:
+                                   _packed_text(renamer, copy, r[4], json_value=True),
+                                   None if r[5] is None else json.dumps(r[5]),
+                                   None if r[6] is None else json.dumps(r[6]), r[7],
+                                   _packed_text(renamer, copy, r[8])))
+            with conn.cursor().copy("COPY unique_key (key, row_id) FROM STDIN") as out:
                 for k in template.keys:
-                    if k[3] in template.shared:
+                    if k[1] in template.shared:
                         continue
-                    digest = hashlib.sha256(f"{copy}:{k[2]}".encode()).hexdigest()
-                    out.write_row((k[0], k[1], digest, renamer.rename(copy, k[3])))
+                    out.write_row((hashlib.sha256(b"%d:" % copy + bytes(k[0])).digest()[:16], renamer.rename(copy, k[1])))
             if changes_left <= 0:
                 break
         index_started = time.perf_counter()
@@ -207,19 +208,31 @@ def seed(url: str, engine, folder: Path, target: int, parks: int, template_size:
             "seed_s": round(time.perf_counter() - started, 1), "seed_index_s": round(index_s, 1)}
 
 
-def _json_text(renamer: Renamer, copy: int, value) -> str | None:
-    return None if value is None else renamer.text(copy, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+def _packed_text(renamer: Renamer, copy: int, stored: bytes | None, json_value: bool = False) -> bytes | None:
+    """A packed `row_state` value (snapshot text or values) with copy `copy`'s row ids, packed again."""
+    from inspect_app.hub.log_codec import SNAPSHOT_VERSION, pack, pack_text, unpack_text
+
+    if stored is None:
+        return None
+    text = renamer.text(copy, unpack_text(bytes(stored)))
+    return pack(json.loads(text)) if json_value else pack_text(text, SNAPSHOT_VERSION)
 
 
 def rename_template_parks(conn, renamer: Renamer) -> None:
     """Copy 0's parks get province park ids (1..6) like every later copy's, in every place they
     appear: the park rows, the park column of rows and changes, and the park rows' snapshots."""
+    from inspect_app.hub.log_codec import SNAPSHOT_VERSION, pack_text, unpack_text
+
     for old in renamer.template.parks:
         new = renamer.park_of(0, old)
-        conn.execute("UPDATE row_state SET row_id = %s, snapshot = replace(snapshot, %s, %s) "
-                     "WHERE table_name = 'park' AND row_id = %s", (new, old, new, old))
-        conn.execute("UPDATE row_state SET park_id = %s, snapshot = replace(snapshot, %s, %s) WHERE park_id = %s",
-                     (new, old, new, old))
+        # The snapshot texts are packed (hub/log_codec.py): renamed here, not by SQL's replace().
+        rows = conn.execute("SELECT table_name, row_id, snapshot FROM row_state WHERE park_id = %s "
+                            "AND snapshot IS NOT NULL", (old,)).fetchall()
+        for table, row_id, stored in rows:
+            conn.execute("UPDATE row_state SET snapshot = %s WHERE table_name = %s AND row_id = %s",
+                         (pack_text(unpack_text(bytes(stored)).replace(old, new), SNAPSHOT_VERSION), table, row_id))
+        conn.execute("UPDATE row_state SET row_id = %s WHERE table_name = 'park' AND row_id = %s", (new, old))
+        conn.execute("UPDATE row_state SET park_id = %s WHERE park_id = %s", (new, old))
         conn.execute("UPDATE change SET park_id = %s WHERE park_id = %s", (new, old))
         conn.execute("UPDATE change SET row_id = %s WHERE table_name = 'park' AND row_id = %s", (new, old))
         conn.execute("UPDATE unique_key SET row_id = %s WHERE row_id = %s", (new, old))
@@ -276,12 +289,19 @@ def enrol_devices(engine, url: str, count: int, parks: int, office_share: float,
     with pg_connect(url) as conn:
         for dev in devices:
             own = dev.parks or [park_id(rng.randrange(parks) + 1)]
-            rows = conn.execute("SELECT row_id, park_id, field_hlcs FROM row_state WHERE table_name = 'tenant' "
+            rows = conn.execute("SELECT row_id, park_id, field_hlcs, snapshot FROM row_state WHERE table_name = 'tenant' "
                                 "AND park_id = ANY(%s) AND NOT deleted LIMIT 200", (own,)).fetchall()
-            dev.tenants = [(r[0], r[1], r[2].get("contact_name", r[2]["id"])) for r in rows]
+            dev.tenants = [(r[0], r[1], _clocks(r[2], r[3]).get("contact_name", _clocks(r[2], r[3])["id"])) for r in rows]
             if not dev.tenants:
                 raise SystemExit(f"no tenant in the parks of {dev.name}")
     return devices
+
+
+def _clocks(field_hlcs: dict | None, snapshot: bytes | None) -> dict:
+    """A row's stored clocks: NULL when the insert's stamp alone, kept in the snapshot (hub/rows.py)."""
+    from inspect_app.hub.log_codec import unpack_text
+
+    return field_hlcs if field_hlcs is not None else {"id": json.loads(unpack_text(bytes(snapshot)))[1]}
 
 
 def iso_now() -> str:
@@ -553,19 +573,18 @@ def explain(engine, query) -> dict:
 
 def plans(engine, url: str, top_before: int) -> dict:
     """The queries a 20-park device's sync runs, against the seeded hub (module docstring)."""
-    from sqlalchemy import and_, or_, select
+    from sqlalchemy import and_, or_, select, text
 
     from inspect_app.hub import pull, snapshot
     from inspect_app.hub.push import SHARED_TABLES, unique_key_query
-    from inspect_app.hub.storage import Device, change, row_state, unique_key
+    from inspect_app.hub.storage import Device, change, row_state
 
     with pg_connect(url) as conn:
         every = [r[0] for r in conn.execute("SELECT row_id FROM row_state WHERE table_name = 'park' ORDER BY row_id")]
         parks = every[::max(1, len(every) // 20)][:20]  # spread over the province, not its first parks
         newest = conn.execute("SELECT max(seq) FROM change").fetchone()[0]
         busy_device = conn.execute("SELECT device_id FROM change WHERE seq = %s", (newest,)).fetchone()[0]
-        key = conn.execute("SELECT table_name, key_name, key_value FROM unique_key "
-                           "ORDER BY table_name = 'tenant' DESC LIMIT 1").fetchone()
+        key = conn.execute("SELECT key FROM unique_key LIMIT 1").fetchone()
     device = Device(id="x", name="x", device_id="0" * 32, parks=tuple(parks), created_at=datetime.now(UTC),
                     revoked_at=None)
     # The pull as it was: one scan with the parks in an OR, ordered by seq.
@@ -587,10 +606,10 @@ def plans(engine, url: str, top_before: int) -> dict:
         "snapshot_check_result_one_scan": explain(engine, select(row_state.c.row_id, row_state.c.snapshot).where(
             row_state.c.table_name == "check_result", row_state.c.row_id > "",
             row_state.c.park_id.in_(parks)).order_by(row_state.c.row_id).limit(2001)),
-        **({} if key is None else {
-            "push_unique_keys": explain(engine, unique_key_query(key[0], key[1], [key[2]])),
-            "push_unique_keys_without_name": explain(engine, select(unique_key).where(
-                unique_key.c.table_name == key[0], unique_key.c.key_value.in_([key[2]])))}),
+        # The push's look-up of a unique key (`unique_key_query`), its digest spelt as a literal.
+        **({} if key is None else {"push_unique_keys": explain(engine, text(
+            str(unique_key_query([b""]).compile(engine)).replace(
+                "(__[POSTCOMPILE_key_1])", f"('\\x{bytes(key[0]).hex()}'::bytea)")))}),
         "push_dedupe": explain(engine, select(change.c.device_seq).where(
             change.c.device_id == busy_device, change.c.device_seq.in_(list(range(1, 501))))),
     }

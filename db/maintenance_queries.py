@@ -17,6 +17,7 @@ from db import changelog_prune, search_key
 from db.checklist_items import CONTENT_FIELDS as CHECKLIST_ITEM_CONTENT
 from db.checklist_items import item_id
 from db.hazard_rules import OPEN_HAZARD_STATUSES_SQL
+from db.lookback import REPEAT_HAZARDS_SQL
 from db.tenant_rules import current_tenant_sql
 
 COUNTED_TABLES = {  # counts key -> SQL; live rows for synced tables, every entry of the outbox
@@ -70,8 +71,35 @@ LEFT JOIN quarterly_report b ON b.tenant_id = r.tenant_id AND b.year = r.year - 
 WHERE r.deleted = 0"""
 KEPT_REPORT_FACTS = ("SELECT tenant_id, year, quarter, quarter_index, output_wan, electricity_kwh, "
                      "output_year_before_wan, output_ratio FROM report_fact")
+# `hazard_repeat` (migration 0021): the unclosed hazards that are repeats, as db/lookback.py finds them.
+KEPT_HAZARD_REPEATS = "SELECT hazard_id, park_id FROM hazard_repeat"
+# `tenant_fact` (migration 0021): each current tenant's park and earliest deadline of an open item
+# of an open hazard, from the hazards and items themselves (not from `hazard_key`). `+r.status`:
+# the tenant's hazards, then their items (with the plain test SQLite read every open item of the
+# county for each tenant).
+FRESH_TENANT_FACTS = f"""
+SELECT t.id, t.park_id,
+       (SELECT min(r.deadline) FROM hazard h JOIN rectification_item r ON r.hazard_id = h.id
+        WHERE h.tenant_id = t.id AND h.deleted = 0 AND h.status = 'open' AND r.deleted = 0 AND +r.status = 'open'
+          AND r.deadline IS NOT NULL)
+FROM tenant t WHERE {current_tenant_sql("t")}"""
+KEPT_TENANT_FACTS = "SELECT tenant_id, park_id, overdue_from FROM tenant_fact"
+# `ledger_fact` (migration 0021): each tenant's latest finished inspection per template, and whether it failed.
+FRESH_LEDGER_FACTS = """
+SELECT tenant_id, template_id, id, done, failed FROM (
+    SELECT i.tenant_id, i.template_id, i.id, coalesce(i.finished_at, i.started_at) AS done,
+           EXISTS (SELECT 1 FROM check_result c WHERE c.inspection_id = i.id AND c.deleted = 0
+                                                  AND c.outcome = 'fail' AND c.item_code IS NOT NULL) AS failed,
+           row_number() OVER (PARTITION BY i.tenant_id, i.template_id
+                              ORDER BY coalesce(i.finished_at, i.started_at) DESC, i.id DESC) AS n
+    FROM inspection i WHERE i.deleted = 0 AND i.status = 'finished' AND i.tenant_id IS NOT NULL)
+WHERE n = 1"""
+KEPT_LEDGER_FACTS = "SELECT tenant_id, template_id, inspection_id, done, failed FROM ledger_fact"
 DERIVED_ROWS = {"hazard_key": (FRESH_HAZARD_KEYS, KEPT_HAZARD_KEYS),
-                "report_fact": (FRESH_REPORT_FACTS, KEPT_REPORT_FACTS)}
+                "report_fact": (FRESH_REPORT_FACTS, KEPT_REPORT_FACTS),
+                "hazard_repeat": (REPEAT_HAZARDS_SQL, KEPT_HAZARD_REPEATS),
+                "tenant_fact": (FRESH_TENANT_FACTS, KEPT_TENANT_FACTS),
+                "ledger_fact": (FRESH_LEDGER_FACTS, KEPT_LEDGER_FACTS)}
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,9 @@ class CheckResult(SyncColumns, table=True):
         Index("ix_check_result_failed", "inspection_id", sqlite_where=text("outcome = 'fail' AND deleted = 0")),
     )
 
+    # Not indexed, unlike other tables' stamps: only a re-send after a hub restore asks for rows by
+    # stamp, and it can read the table once (migration 0022).
+    hlc: str = Field(default="", description="hybrid clock stamp of the last change")
     inspection_id: str = Field(foreign_key="inspection.id")  # indexed by the unique constraint
     item_code: str = Field(max_length=20)
     position: int = 0  # the item's place in its checklist: the order results are shown in
@@ -192,6 +195,13 @@ class CheckResult(SyncColumns, table=True):
 
 
 class Hazard(SyncColumns, table=True):
+    __table_args__ = (
+        # The hazards of one key (park, tenant or none, item): repeats (db/lookback.py, migration 0021).
+        Index("ix_hazard_repeat_key", "park_id", "tenant_id", "item_code"),
+        # Every park's found and closed hazards from the index alone (the overview's 销号率).
+        Index("ix_hazard_park_status", "park_id", "status", sqlite_where=text("deleted = 0")),
+    )
+
     inspection_id: str | None = Field(default=None, foreign_key="inspection.id", index=True)
     check_result_id: str | None = Field(default=None, foreign_key="check_result.id")
     park_id: str = Field(foreign_key="park.id", index=True)
@@ -307,6 +317,7 @@ class QuarterlyReport(SyncColumns, table=True):
     __tablename__ = "quarterly_report"
     __table_args__ = (UniqueConstraint("tenant_id", "year", "quarter"),)
 
+    hlc: str = Field(default="", description="hybrid clock stamp of the last change")  # not indexed: see CheckResult
     tenant_id: str = Field(foreign_key="tenant.id")
     year: int
     quarter: int  # 1..4
@@ -390,6 +401,9 @@ class HazardKey(SQLModel, table=True):
         Index("ix_hazard_key_tenant_id", "tenant_id"),
         Index("ix_hazard_key_open_deadline", "deadline", "tenant_id",
               sqlite_where=text("hazard_status = 'open' AND item_status = 'open' AND deadline IS NOT NULL")),
+        # The county's overdue hazards per park and severity, in that order (migration 0021).
+        Index("ix_hazard_key_open_park", "park_id", "severity", "deadline", "hazard_id",
+              sqlite_where=text("hazard_status = 'open' AND item_status = 'open' AND deadline IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -424,6 +438,50 @@ class ReportFact(SQLModel, table=True):
     electricity_kwh: float | None = None
     output_year_before_wan: float | None = None
     output_ratio: float | None = None
+
+
+class TenantFact(SQLModel, table=True):
+    """Per current tenant: its park and the earliest deadline of its open items of open hazards
+    (overdue from the day after it), so that the county's tenants with an overdue hazard are a
+    range of dates and their parks need no look-up in `tenant`. Derived, local, kept by the
+    triggers of migration 0021 on `tenant` and `hazard_key`."""
+
+    __tablename__ = "tenant_fact"
+    __table_args__ = (
+        Index("ix_tenant_fact_overdue", "overdue_from", "park_id", sqlite_where=text("overdue_from IS NOT NULL")),
+        {"sqlite_with_rowid": False},
+    )
+
+    tenant_id: str = Field(primary_key=True)
+    park_id: str
+    overdue_from: date | None = None
+
+
+class LedgerFact(SQLModel, table=True):
+    """Per tenant and checklist template: its latest finished inspection with the template and
+    whether that has a failed item (the ledger mismatch flag reads the ledger templates' rows).
+    Derived, local, kept by the triggers of migration 0021 on `inspection` and `check_result`."""
+
+    __tablename__ = "ledger_fact"
+    __table_args__ = (Index("ix_ledger_fact_failed", "template_id", "failed"), {"sqlite_with_rowid": False})
+
+    tenant_id: str = Field(primary_key=True)
+    template_id: str = Field(primary_key=True)
+    inspection_id: str
+    done: datetime
+    failed: bool
+
+
+class HazardRepeat(SQLModel, table=True):
+    """Per live unclosed hazard that came back after an earlier one of its tenant (or common
+    areas) and item had been closed (db/lookback.py): its park. Derived, local, kept by the
+    triggers of migration 0021 (never written by the app; the overview counts it per park)."""
+
+    __tablename__ = "hazard_repeat"
+    __table_args__ = (Index("ix_hazard_repeat_park_id", "park_id"),)
+
+    hazard_id: str = Field(primary_key=True)
+    park_id: str
 
 
 class AuditEvent(SyncColumns, table=True):

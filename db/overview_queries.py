@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from db.hazard_queries import OVERDUE as OVERDUE_KEY
-from db.overview import overdue_sql
+from db.overview import COUNTY_OVERDUE_SQL, overdue_sql
 from db.tenant_rules import current_tenant_sql
 
 
@@ -96,15 +95,6 @@ def quarter_totals(conn: sqlite3.Connection, park_id: str | None, first: int, la
     """(park, year, quarter, output, electricity, tax, output above scale, reports) per park-quarter
     from quarter index `first` to `last`."""
     return conn.execute(_quarterly_sql(park_id), {"park_id": park_id, "first": first, "last": last}).fetchall()
-
-
-# The county's overdue hazards per park and severity: the range of deadlines before today in
-# `hazard_key`'s index of open hazards' open items (migration 0018), as the risk flags read them.
-COUNTY_OVERDUE_SQL = f"""
-SELECT k.park_id, k.severity, count(DISTINCT k.hazard_id) FROM hazard_key k
-WHERE {OVERDUE_KEY}
-GROUP BY k.park_id, k.severity
-"""
 
 
 def overdue_counts(conn: sqlite3.Connection, park_id: str | None, today: str) -> dict[tuple[str, bool], int]:

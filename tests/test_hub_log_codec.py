@@ -12,8 +12,17 @@ from sqlalchemy import select, type_coerce
 from sqlalchemy.types import LargeBinary
 
 from inspect_app.hub.app import create_app
-from inspect_app.hub.log_codec import VERSION, PackedValueError, pack, unpack
-from inspect_app.hub.log_dictionary import DICTIONARY_V1
+from inspect_app.hub.log_codec import (
+    SNAPSHOT_VERSION,
+    VERSION,
+    PackedValueError,
+    pack,
+    pack_text,
+    unpack,
+    unpack_text,
+    unpack_utf8,
+)
+from inspect_app.hub.log_dictionary import DICTIONARY_V1, DICTIONARY_V2
 from inspect_app.hub.storage import change, enrol_device
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
@@ -23,9 +32,21 @@ from tests.test_hub import API, _device_template, add_park, open_device, outbox,
 DICTIONARY_V1_SHA256 = "6c8475b607a73d88f844b1b5bc3e4bce58d3243d4aa9bd68b1b4a75e277d8c46"
 
 
-def test_the_version_1_dictionary_never_changes():
+DICTIONARY_V2_SHA256 = "7001a19bf9a9f76068f75761348491bd1968e81bb4e98acb0469ff824b4b5b77"
+
+
+def test_the_dictionaries_never_change():
     assert hashlib.sha256(DICTIONARY_V1).hexdigest() == DICTIONARY_V1_SHA256
-    assert VERSION == 1
+    assert hashlib.sha256(DICTIONARY_V2).hexdigest() == DICTIONARY_V2_SHA256
+    assert (VERSION, SNAPSHOT_VERSION) == (1, 2)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_packed_text_reads_back_as_the_same_text_whatever_its_dictionary(version):
+    text = '["0192-a","1764150000000.00001.dev-a",{},{},["0192-a","平湖市鼎华电器有限公司",null,false,"🔥\\u0000"]]'
+    stored = pack_text(text, version)
+    assert stored[0] == version and unpack_text(stored) == text and unpack_utf8(stored) == text.encode()
+    assert len(stored) < len(text.encode())
 
 
 @pytest.mark.parametrize("value", [
@@ -51,7 +72,7 @@ def test_a_check_result_is_kept_in_a_fraction_of_its_json():
     assert len(pack(payload)) < len(as_json) / 3
 
 
-@pytest.mark.parametrize("stored", [b"", b"\x02abc", b"\x01not deflate at all", pack({"a": 1})[:-3],
+@pytest.mark.parametrize("stored", [b"", b"\x03abc", b"\x01not deflate at all", pack({"a": 1})[:-3],
                                     b'{"a": 1}'])
 def test_what_pack_did_not_write_is_refused_with_a_reason(stored):
     with pytest.raises(PackedValueError):

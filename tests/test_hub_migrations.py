@@ -18,7 +18,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, MetaData, Table, select, text
+from sqlalchemy import JSON, Boolean, Column, Index, MetaData, String, Table, Text, select, text
 
 from inspect_app.cli import main
 from inspect_app.hub import identity
@@ -34,8 +34,11 @@ from inspect_app.hub.storage import (
     open_engine,
     row_state,
     unique_key,
+    unique_key_digest,
 )
+from inspect_app.sync.protocol import RULES
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
+from tests.test_hub import _device_template  # noqa: F401 - fixture
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -86,14 +89,30 @@ def json_log_table(into: MetaData | None = None) -> Table:
     return table
 
 
+def text_row_state(into: MetaData | None = None, park_index: bool = True) -> Table:
+    """`row_state` as hubs before revision 0010 kept it: values, clocks and snapshot as text, a rowid table."""
+    table = Table("row_state", into or MetaData(), Column("table_name", String(40), primary_key=True),
+                  Column("row_id", String(64), primary_key=True), Column("park_id", String(64)),
+                  Column("sha256", String(64), index=True), Column("values", JSON(none_as_null=True)),
+                  Column("field_hlcs", JSON, nullable=False), Column("field_seen", JSON(none_as_null=True)),
+                  Column("deleted", Boolean, nullable=False, default=False), Column("snapshot", Text))
+    if park_index:  # revision 0009 made it
+        Index("ix_row_state_park", table.c.park_id, table.c.table_name, table.c.row_id)
+    return table
+
+
+def named_unique_key(into: MetaData | None = None) -> Table:
+    """`unique_key` as hubs before revision 0010 kept it: table, key name and digest as its key."""
+    return Table("unique_key", into or MetaData(), Column("table_name", String(40), primary_key=True),
+                 Column("key_name", String(200), primary_key=True), Column("key_value", String(64), primary_key=True),
+                 Column("row_id", String(64), nullable=False))
+
+
 def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_its_data(hub_db):
     legacy = make_engine(hub_db)
     first_release = MetaData()  # the hub as first released
-    for table in (row_state, attachment):
-        table.to_metadata(first_release)
-    # row_state before its park index (revision 0009 adds it).
-    first_rows = first_release.tables["row_state"]
-    first_rows.indexes = {index for index in first_rows.indexes if index.name != "ix_row_state_park"}
+    attachment.to_metadata(first_release)
+    first_rows = text_row_state(first_release, park_index=False)
     # The device table before notice blocks (revision 0006 adds the column).
     first_device = Table("device", first_release, *[c._copy() for c in device.columns if c.name != "notice_block"])
     json_log_table(first_release)
@@ -105,7 +124,7 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
         conn.execute(attachment.insert().values(sha256="ab" * 32, size=3, content=b"abc", uploaded_by="x",
                                                 created_at=datetime(2026, 11, 27, tzinfo=UTC)))
         # Merged before unique keys were checked: two parks share a code; a third has its own.
-        conn.execute(row_state.insert(), [
+        conn.execute(first_rows.insert(), [
             {"table_name": "park", "row_id": row_id, "park_id": row_id, "sha256": None, "deleted": False,
              "values": {"id": row_id, "code": code}, "field_hlcs": {}}
             for row_id, code in (("0192-b", "PH-001"), ("0192-a", "PH-001"), ("0192-c", None))])
@@ -127,8 +146,9 @@ def test_a_hub_made_before_migrations_is_stamped_and_upgraded_in_place_keeping_i
             assert identity.identity(conn)[1] == 1
             # Unique keys filled from the merged rows: the earliest row holds a shared key; a row
             # without the key's value holds none (as in SQL).
-            held = conn.execute(select(unique_key.c.key_name, unique_key.c.row_id)).all()
-            assert held == [("park(code)", "0192-a")]
+            held = conn.execute(select(unique_key.c.key, unique_key.c.row_id)).all()
+            code_key = RULES["park"].keys({"code": "PH-001"}, False)["park(code)"]
+            assert held == [(unique_key_digest("park", "park(code)", code_key), "0192-a")]
         assert enrol_device(engine, "laptop-b")[0].notice_block == "H002"
     finally:
         engine.dispose()
@@ -286,11 +306,11 @@ def test_0004_stores_rows_compactly_in_place_and_rebuilds_tenant_snapshots(hub_d
                 listed = json.loads(snapshot)
                 listed[4] = [values.get(column) for column in tenant_columns]
                 snapshot = json.dumps(listed, ensure_ascii=False)
-            conn.execute(row_state.insert().values(table_name=table, row_id=row_id, park_id="p-1", sha256=None,
+            conn.execute(text_row_state().insert().values(table_name=table, row_id=row_id, park_id="p-1", sha256=None,
                                                    values=values, field_hlcs=clocks, field_seen=seen,
                                                    deleted=False, snapshot=snapshot))
-        conn.execute(unique_key.insert().values(table_name="park", key_name="park(code)", key_value="ab" * 32,
-                                                row_id="p-1"))
+        conn.execute(named_unique_key().insert().values(table_name="park", key_name="park(code)",
+                                                        key_value="ab" * 32, row_id="p-1"))
     old.dispose()
 
     engine = open_engine(hub_db)
@@ -304,7 +324,7 @@ def test_0004_stores_rows_compactly_in_place_and_rebuilds_tenant_snapshots(hub_d
                 assert (state.values, state.field_hlcs, state.field_seen) == (values, clocks, seen)
         # The park row holds every column: its values live in the snapshot only, its clocks once.
         assert stored[("park", "p-1")]._mapping["values"] is None
-        assert stored[("park", "p-1")].field_hlcs == {"id": stamp}
+        assert stored[("park", "p-1")].field_hlcs is None  # the insert's stamp alone: the snapshot's
         assert stored[("park", "p-1")].field_seen is None
         # Tenant snapshots rebuilt with the columns the device's table gained.
         for row_id in ("t-1", "t-2"):
@@ -316,7 +336,8 @@ def test_0004_stores_rows_compactly_in_place_and_rebuilds_tenant_snapshots(hub_d
         assert stored[("tenant", "t-3")].snapshot is None  # only updates: kept as they were
         assert stored[("tenant", "t-3")]._mapping["values"] == only_updated
         with engine.connect() as conn:
-            assert conn.execute(select(unique_key.c.key_value, unique_key.c.row_id)).all() == [("ab" * 32, "p-1")]
+            assert conn.execute(select(unique_key.c.key, unique_key.c.row_id)).all() == [
+                (unique_key_digest("park", "park(code)", "ab" * 32), "p-1")]
             if engine.dialect.name == "sqlite":  # kept once, in its primary key's b-tree
                 made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'unique_key'")).scalar_one()
                 assert made.rstrip().endswith("WITHOUT ROWID")
@@ -384,5 +405,171 @@ def test_0005_packs_the_log_in_place_keeps_the_sequence_counter_and_downgrades(h
             back = conn.execute(select(logged.c.device_seq, logged.c.payload, logged.c.base)
                                 .where(logged.c.device_id != "dev-d").order_by(logged.c.seq)).all()
         assert [tuple(row) for row in back] == [(c["device_seq"], c["payload"], c["base"]) for c in changes]
+    finally:
+        engine.dispose()
+
+
+# --- 0010_lean_storage: merged rows packed, unique keys as one digest -----------------------------------
+
+
+def served(base: str, token: str, tenant_id: str) -> list[bytes]:
+    """What a device of every park receives, as bytes: a pull, every table's snapshot pages, a row's changes."""
+    import httpx
+
+    from inspect_app.hub.snapshot import snapshot_tables
+
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+        got = [http.get("/api/v1/changes", params={"limit": 1000}).content]
+        for table in snapshot_tables():
+            got.append(http.get("/api/v1/snapshot", params={"table": table, "limit": 3}).content)
+        got.append(http.post("/api/v1/snapshot/changes", json={"table": "tenant", "row_ids": [tenant_id]}).content)
+    return got
+
+
+def test_0010_packs_rows_in_place_and_devices_receive_the_same_bytes_and_refusals(hub_db, tmp_path):
+    """A hub in 0009's layout (this one's rows written back by the downgrade) is upgraded by the next
+    start: pulls, snapshot pages, row changes and a backup's rows are the same bytes, and the same
+    duplicate is refused with the same answer."""
+    import httpx
+
+    from inspect_app.hub.app import create_app
+    from inspect_app.hub.backup import backup
+    from tests.hub_server import serve
+    from tests.test_hub import add_park, open_device, outbox
+
+    laptop = open_device(tmp_path, "a")
+    ids = add_park(laptop, "PH-001")
+    sent = outbox(laptop)
+    park = next(c for c in sent if c["table"] == "park")
+    # A second park with the first one's code, from the same device: refused as duplicate_key.
+    twin = {**park, "device_seq": sent[-1]["device_seq"] + 1, "row_id": "0192-twin",
+            "payload": {**park["payload"], "id": "0192-twin"}}
+    laptop.close()
+
+    def run(url: str) -> tuple[list[bytes], dict, dict]:
+        app = create_app(url)
+        try:
+            with serve(app) as base:
+                with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['a']}"}) as http:
+                    http.post("/api/v1/push", json={"changes": sent}).raise_for_status()
+                    refused = http.post("/api/v1/push", json={"changes": [twin]}).json()
+                pages = served(base, tokens["b"], ids["tenant"])
+        finally:
+            app.state.engine.dispose()
+        copy = tmp_path / f"backup-{len(list(tmp_path.glob('backup-*')))}.db"
+        backup(url, copy)
+        return pages, refused, hub_rows(f"sqlite:///{copy}")
+
+    engine = open_engine(hub_db)
+    tokens = {name: enrol_device(engine, f"laptop-{name}")[1] for name in ("a", "b")}
+    engine.dispose()
+    before = run(hub_db)
+    assert before[1]["rejected"][0]["code"] == "duplicate_key"
+
+    engine = make_engine(hub_db)
+    downgrade_to(engine, "0009_province")
+    with engine.connect() as conn:  # 0009's layout: text snapshots, keys by name
+        assert conn.execute(text("SELECT count(*) FROM unique_key WHERE key_name = 'park(code)'")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM row_state WHERE snapshot LIKE '[%'")).scalar() > 5
+    engine.dispose()
+    after = run(hub_db)  # create_app upgrades it again
+    assert after == before
+    engine = make_engine(hub_db)
+    try:
+        assert current_revision(engine) == HEAD_REVISION and schema_differences(engine) == []
+        with engine.connect() as conn:  # stored packed, and the rows' clocks in their snapshot
+            assert conn.execute(text("SELECT count(*) FROM row_state WHERE field_hlcs IS NULL")).scalar() > 5
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_keeps_merged_rows_in_their_key_and_finds_attachments_by_the_partial_index(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        with engine.connect() as conn:
+            made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'row_state'")).scalar_one()
+            assert made.rstrip().endswith("WITHOUT ROWID")
+            query = select(row_state.c.row_id).where(row_state.c.table_name == "attachment",
+                                                     row_state.c.sha256 == "ab" * 32, row_state.c.park_id.is_(None))
+            sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+            assert "USING INDEX ix_row_state_sha256 (sha256=?" in plan, plan
+            of_rows = select(change.c.seq).where(change.c.table_name == "tenant", change.c.row_id.in_(["r-5", "r-7"]))
+            sql = str(of_rows.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+            assert "USING INDEX ix_change_row (row_id=?)" in plan, plan
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_stored_rows_and_unique_keys_equal_a_replay_of_the_log(tmp_path, seed):
+    """Random inserts, updates (over bases, out of order), code swaps and deletes of parks from two
+    devices: each row as stored (packed snapshot, clocks kept in it, values) and the unique keys
+    are what replaying the hub's log gives, computed afresh."""
+    import random
+
+    from inspect_app.hub.push import PushApplier
+    from inspect_app.hub.rows import snapshot_row, stored_row
+    from inspect_app.sync.protocol import WireChange
+    from tests.test_hub import add_park, open_device, outbox
+
+    laptop = open_device(tmp_path, "a")
+    add_park(laptop, "PH-000")
+    template = next(c for c in outbox(laptop) if c["table"] == "park")["payload"]
+    laptop.close()
+    rng = random.Random(seed)
+    engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    hub_device = enrol_device(engine, "laptop")[0]
+    seqs = {"0a1b": 0, "0c2d": 0}
+    ids = [f"0192-{n}" for n in range(6)]
+    try:
+        for _ in range(8):
+            batch = []
+            for _ in range(rng.randint(3, 8)):
+                device = rng.choice(sorted(seqs))
+                seqs[device] += 1
+                row_id = rng.choice(ids)
+                hlc = f"{1764150000000 + rng.randrange(5000)}.{seqs[device]:05d}.{device}"
+                op = rng.choice(["insert", "update", "update", "delete"])
+                if op == "insert":
+                    payload = {**template, "id": row_id, "code": f"PH-{rng.randrange(4)}", "hlc": hlc,
+                               "origin_device": device}
+                    base = None
+                else:
+                    field = "deleted" if op == "delete" else rng.choice(["code", "name"])
+                    value = True if op == "delete" else (f"PH-{rng.randrange(4)}" if field == "code" else f"园{seed}")
+                    payload = {field: value}
+                    base = {field: f"{1764150000000 + rng.randrange(5000)}.00000.{device}"}
+                batch.append(WireChange(device_id=device, device_seq=seqs[device], table="park", row_id=row_id,
+                                        op=op, hlc=hlc, payload=payload, base=base))
+            by_device = {}
+            for item in batch:
+                by_device.setdefault(item.device_id, []).append(item)
+            for items in by_device.values():
+                with engine.begin() as conn:
+                    PushApplier(conn, hub_device, max_clock_skew_ms=10 ** 15).run(items)
+        replayed: dict[str, tuple[dict, dict, dict]] = {}
+        with engine.connect() as conn:
+            for c in conn.execute(select(change).order_by(change.c.seq)):
+                values, clocks, seen = replayed.setdefault(c.row_id, ({}, {}, {}))
+                for name, value in c.payload.items():
+                    stamp = (c.base or {}).get(name) if c.op != "insert" else None
+                    if stamp is not None and stamp > seen.get(name, ""):
+                        seen[name] = stamp
+                    if c.hlc > clocks.get(name, ""):
+                        values[name], clocks[name] = value, c.hlc
+            stored = {r.row_id: r for r in conn.execute(select(row_state))}
+            keys = set(conn.execute(select(unique_key.c.key, unique_key.c.row_id)).all())
+        assert set(stored) == set(replayed)
+        assert keys and any(row.snapshot is not None for row in stored.values())  # not vacuous
+        expected_keys = set()
+        for row_id, (values, clocks, seen) in replayed.items():
+            row = stored[row_id]
+            assert row.snapshot == snapshot_row("park", row_id, values, clocks, seen)
+            assert stored_row("park", row._mapping["values"], row.field_hlcs, row.snapshot) == (values, clocks)
+            for name, digest in RULES["park"].keys(values, bool(values.get("deleted", False))).items():
+                expected_keys.add((unique_key_digest("park", name, digest), row_id))
+        assert keys == expected_keys
     finally:
         engine.dispose()

@@ -20,13 +20,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, select, text
 
 from benchmarks import hub_province
 from inspect_app.hub import pull, snapshot
 from inspect_app.hub.app import create_app
 from inspect_app.hub.push import unique_key_query
-from inspect_app.hub.storage import Device, change, open_engine, row_state, utc_now
+from inspect_app.hub.storage import Device, change, open_engine, row_state, unique_key_digest, utc_now
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401, F811 - fixtures
 
@@ -84,10 +84,13 @@ def fill(url: str) -> None:
                 "SELECT CASE WHEN n % 500 = 0 THEN 'inspector' ELSE 'tenant' END, 'r-' || n, "
                 "CASE WHEN n % 500 = 0 THEN NULL ELSE 'p-' || (n % 60) END, '{}', false "
                 "FROM generate_series(1, 30000) AS n"))
+            conn.execute(text(  # photos: attachment rows naming their content
+                "INSERT INTO row_state (table_name, row_id, park_id, sha256, field_hlcs, deleted) "
+                "SELECT 'attachment', 'a-' || n, 'p-' || (n % 60), md5(n::text) || md5(n::text), '{}', false "
+                "FROM generate_series(1, 3000) AS n"))
             conn.execute(text(
-                "INSERT INTO unique_key (table_name, key_name, key_value, row_id) "
-                "SELECT 'tenant', 'tenant(park_id, credit_code)', md5(n::text) || md5(n::text), 'r-' || n "
-                "FROM generate_series(1, 30000) AS n"))
+                "INSERT INTO unique_key (key, row_id) "
+                "SELECT sha256(convert_to(md5(n::text), 'UTF8')), 'r-' || n FROM generate_series(1, 30000) AS n"))
             conn.execute(text("ANALYZE unique_key"))
             conn.execute(text("ANALYZE change"))
             conn.execute(text("ANALYZE row_state"))
@@ -108,8 +111,18 @@ def test_a_park_limited_devices_pull_and_snapshot_search_one_index_range_per_par
     assert len(re.findall(r"Index Scan (?:using|on) ix_row_state_park", shared)) == len(parks) + 1, shared  # + no park
     for query in (paged, shared):
         assert "row_state_pkey" not in query and "Seq Scan" not in query
-    keys = plan(postgres_url, unique_key_query("tenant", "tenant(park_id, credit_code)", ["ab" * 32]))
-    assert "Index Cond: (((table_name)::text = 'tenant'::text) AND ((key_name)::text = " in keys, keys
+    # A row's changes (snapshot.row_changes) by the index of row ids.
+    of_rows = plan(postgres_url, select(change.c.seq).where(change.c.table_name == "tenant",
+                                                            change.c.row_id.in_(["r-5", "r-7"])))
+    assert "ix_change_row" in of_rows, of_rows
+    # The attachment look-ups (hub/app.py, push.py) use the partial index of attachment rows.
+    placed = plan(postgres_url, select(row_state.c.row_id).where(
+        row_state.c.table_name == "attachment", row_state.c.sha256 == "ab" * 32, row_state.c.park_id.is_(None)))
+    assert "ix_row_state_sha256" in placed, placed
+    digest = unique_key_digest("tenant", "tenant(park_id, credit_code)", "ab" * 32)
+    query = str(unique_key_query([digest]).compile(create_engine(postgres_url)))
+    keys = plan(postgres_url, text(query.replace("(__[POSTCOMPILE_key_1])", f"('\\x{digest.hex()}'::bytea)")))
+    assert "Index Scan using unique_key_pkey" in keys and "Index Cond: (key = " in keys, keys
 
 
 @pytest.mark.slow

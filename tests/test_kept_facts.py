@@ -298,8 +298,8 @@ def test_the_county_reads_flags_and_pages_from_the_kept_rows_indexes(seeded):
     assert any("USING INDEX ix_report_fact_output (quarter_index=? AND output_wan<?)" in s for s in steps), steps
     assert any("USING INDEX ix_report_fact_ratio (quarter_index=? AND output_ratio<?)" in s for s in steps), steps
     assert not any(step.startswith(("SCAN f", "SCAN r", "SCAN t")) for step in steps), steps  # the candidates only
-    steps = plan(risk_flag_queries.OVERDUE_TENANTS_SQL, {"today": TODAY.isoformat()})
-    assert any(s.startswith("SEARCH k USING INDEX ix_hazard_key_open_deadline") for s in steps), steps
+    steps = plan(risk_flag_queries.OVERDUE_TENANTS_SQL, {"today": TODAY.isoformat()})  # tenant_fact (0021)
+    assert steps == ["SEARCH tenant_fact USING COVERING INDEX ix_tenant_fact_overdue (overdue_from<?)"], steps
     conn.close()
 
 

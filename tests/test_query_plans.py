@@ -55,7 +55,8 @@ def test_a_ledger_pages_hazard_counts_go_through_its_tenants(demo):
 def test_a_parks_overdue_count_starts_from_its_hazards(demo):
     conn, park_id, _ = demo
     steps = plan(conn, overdue_sql(one_park=True), {"park_id": park_id, "today": TODAY.isoformat()})
-    assert steps[0] == "SEARCH h USING INDEX ix_hazard_park_id (park_id=?)", steps
+    # The park's open hazards (ix_hazard_park_status of live hazards, migration 0021), not all of its hazards.
+    assert steps[0] == "SEARCH h USING INDEX ix_hazard_park_status (park_id=? AND status=?)", steps
     assert "SEARCH r USING INDEX ix_rectification_item_hazard_id (hazard_id=?)" in steps, steps
 
 
@@ -81,7 +82,8 @@ def test_the_park_list_reads_one_row_of_totals_per_park(demo):
     steps = plan(conn, PARK_SUMMARIES_SQL, {"today": TODAY.isoformat()})
     assert not any("tenant" in step for step in steps), steps  # tenants come from park_total
     assert any(step.startswith("SEARCH t USING INDEX sqlite_autoindex_park_total") for step in steps), steps
-    assert "SEARCH r USING INDEX ix_rectification_item_status (status=?)" in steps, steps  # open items only
+    # Open items of open hazards only: hazard_key's partial index (migrations 0018, 0021), in park order.
+    assert "SCAN k USING INDEX ix_hazard_key_open_park" in steps, steps
 
 
 def _search_count_sql(park_id: str | None, search: str) -> str:

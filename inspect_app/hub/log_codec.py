@@ -19,10 +19,11 @@ import zlib
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
 
-from inspect_app.hub.log_dictionary import DICTIONARY_V1
+from inspect_app.hub.log_dictionary import DICTIONARY_V1, DICTIONARY_V2
 
-VERSION = 1  # what new values are written with
-DICTIONARIES = {1: DICTIONARY_V1}
+VERSION = 1  # what new log values (and `row_state.values`) are written with
+SNAPSHOT_VERSION = 2  # what new snapshot texts are written with: lists of values, no column names
+DICTIONARIES = {1: DICTIONARY_V1, 2: DICTIONARY_V2}
 LEVEL = 9  # as fast as 6 here (loading the dictionary dominates) and a little smaller
 RAW_DEFLATE = -15  # no zlib header and checksum: 6 bytes a value; the database keeps its own checks
 
@@ -37,12 +38,27 @@ def _compact(value) -> str:
 
 def pack(value) -> bytes:
     """A JSON value as stored: the version byte, then its compact JSON deflated with the dictionary."""
-    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, RAW_DEFLATE, zdict=DICTIONARIES[VERSION])
-    return bytes((VERSION,)) + packer.compress(_compact(value).encode()) + packer.flush()
+    return pack_text(_compact(value))
+
+
+def pack_text(text: str, version: int = VERSION) -> bytes:
+    """A text as stored: the version byte, then its UTF-8 deflated with that version's dictionary."""
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, RAW_DEFLATE, zdict=DICTIONARIES[version])
+    return bytes((version,)) + packer.compress(text.encode()) + packer.flush()
 
 
 def unpack(stored: bytes):
     """The JSON value `pack` stored."""
+    return json.loads(unpack_text(stored))
+
+
+def unpack_text(stored: bytes) -> str:
+    """The text `pack_text` stored, exactly."""
+    return unpack_utf8(stored).decode()
+
+
+def unpack_utf8(stored: bytes) -> bytes:
+    """The UTF-8 bytes of the text `pack_text` stored (a snapshot page joins them as they are)."""
     if not stored:
         raise PackedValueError("empty stored value")
     dictionary = DICTIONARIES.get(stored[0])
@@ -55,7 +71,7 @@ def unpack(stored: bytes):
         raise PackedValueError(f"not a packed value: {exc}") from exc
     if not unpacker.eof:
         raise PackedValueError("truncated packed value")
-    return json.loads(text)
+    return text
 
 
 class PackedJSON(TypeDecorator):
@@ -69,3 +85,17 @@ class PackedJSON(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else unpack(bytes(value))
+
+
+class PackedText(TypeDecorator):
+    """A snapshot text stored packed (`row_state.snapshot`, dictionary version 2): read back as
+    the exact text written."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else pack_text(value, SNAPSHOT_VERSION)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else unpack_text(bytes(value))

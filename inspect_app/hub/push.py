@@ -25,8 +25,8 @@ from sqlalchemy import and_, bindparam, delete, select, update
 
 from db.clock import MAX_SKEW_MS, is_valid
 from inspect_app.hub.clock_check import clock_refusal, hub_now_ms
-from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, stored_values, values_to_store
-from inspect_app.hub.storage import Device, change, row_state, unique_key, utc_now
+from inspect_app.hub.rows import clocks_to_store, snapshot_row, stored_row, values_to_store
+from inspect_app.hub.storage import Device, change, row_state, unique_key, unique_key_digest, utc_now
 from inspect_app.sync.protocol import (
     CONTENT_ADDRESSED,
     RULES,
@@ -90,10 +90,10 @@ class RowCache:
                                                 row_state.c.row_id.in_(ids[start:start + CHUNK]))
                 for row in self.conn.execute(query):
                     # Stored compactly (hub/rows.py): values from the snapshot, clocks expanded.
-                    values = stored_values(table, row._mapping["values"], row.snapshot)
+                    values, clocks = stored_row(table, row._mapping["values"], row.field_hlcs, row.snapshot)
                     self.rows[(table, row.row_id)] = RowState(
                         table_name=table, row_id=row.row_id, park_id=row.park_id, sha256=row.sha256,
-                        values=values, field_hlcs=full_clocks(row.field_hlcs or {}, values),
+                        values=values, field_hlcs=clocks,
                         deleted=row.deleted, field_seen=dict(row.field_seen or {}))
 
     def get(self, table: str, row_id: str) -> RowState | None:
@@ -127,7 +127,7 @@ class RowCache:
                                     state.field_seen)
             values = {"park_id": state.park_id, "sha256": state.sha256,
                       "values": values_to_store(state.table_name, state.values, snapshot),
-                      "field_hlcs": compact_clocks(state.field_hlcs), "field_seen": state.field_seen or None,
+                      "field_hlcs": clocks_to_store(state.field_hlcs, snapshot), "field_seen": state.field_seen or None,
                       "deleted": state.deleted, "snapshot": snapshot}
             if state.new:
                 inserts.append({"table_name": state.table_name, "row_id": state.row_id, **values})
@@ -160,10 +160,9 @@ def merged_values(state: RowState | None, item) -> dict:
     return values
 
 
-def unique_key_query(table: str, name: str, digests: list[str]):
-    """The rows of `unique_key` holding these digests of one key of a table."""
-    return select(unique_key).where(unique_key.c.table_name == table, unique_key.c.key_name == name,
-                                    unique_key.c.key_value.in_(digests))
+def unique_key_query(keys: list[bytes]):
+    """The rows of `unique_key` holding these stored keys (`unique_key_digest`): one index search each."""
+    return select(unique_key).where(unique_key.c.key.in_(keys))
 
 
 class UniqueIndex:
@@ -176,21 +175,18 @@ class UniqueIndex:
         self.changed: set[tuple[str, str, str]] = set()
 
     def load(self, keys: set[tuple[str, str, str]]) -> None:
-        # By (table, key name, digests): the primary key's whole prefix, so each digest is one index
-        # search. Without the key name only the table's part of the index narrows the search, and
-        # PostgreSQL reads every key of the table (a province's tenants) to find a few.
-        wanted: dict[tuple[str, str], list[str]] = {}
+        wanted: dict[bytes, tuple[str, str, str]] = {}
         for key in keys:
             if key not in self.holders:
                 self.holders[key] = None
-                wanted.setdefault(key[:2], []).append(key[2])
-        for (table, name), digests in wanted.items():
-            for start in range(0, len(digests), CHUNK):
-                for row in self.conn.execute(unique_key_query(table, name, digests[start:start + CHUNK])):
-                    key = (table, row.key_name, row.key_value)
-                    if key in self.holders and key not in self.changed:
-                        self.holders[key] = row.row_id
-                        self.stored.add(key)
+                wanted[unique_key_digest(*key)] = key
+        digests = list(wanted)
+        for start in range(0, len(digests), CHUNK):
+            for row in self.conn.execute(unique_key_query(digests[start:start + CHUNK])):
+                key = wanted[bytes(row.key)]
+                if key not in self.changed:
+                    self.holders[key] = row.row_id
+                    self.stored.add(key)
 
     def holder(self, table: str, name: str, digest: str) -> str | None:
         key = (table, name, digest)
@@ -212,13 +208,11 @@ class UniqueIndex:
     def write(self) -> None:
         if not self.changed:
             return
-        gone = [{"k_table": t, "k_name": n, "k_value": v} for t, n, v in self.changed & self.stored]
+        gone = [{"k_key": unique_key_digest(*key)} for key in self.changed & self.stored]
         if gone:
-            self.conn.execute(delete(unique_key).where(unique_key.c.table_name == bindparam("k_table"),
-                                                       unique_key.c.key_name == bindparam("k_name"),
-                                                       unique_key.c.key_value == bindparam("k_value")), gone)
-        held = [{"table_name": t, "key_name": n, "key_value": v, "row_id": self.holders[(t, n, v)]}
-                for t, n, v in self.changed if self.holders[(t, n, v)] is not None]
+            self.conn.execute(delete(unique_key).where(unique_key.c.key == bindparam("k_key")), gone)
+        held = [{"key": unique_key_digest(*key), "row_id": self.holders[key]}
+                for key in self.changed if self.holders[key] is not None]
         if held:
             self.conn.execute(unique_key.insert(), held)
 

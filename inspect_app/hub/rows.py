@@ -43,6 +43,7 @@ def snapshot_row(table: str, row_id: str, values: dict, field_hlcs: dict, field_
 # text. So `row_state` keeps (docs/SYNC.md, "Hub tables"):
 # - `field_hlcs` compact: the insert's stamp once, under "id", and only the fields whose stamp
 #   differs from it (a row only updated so far has no "id" stamp and keeps every field's stamp);
+#   NULL when that is the insert's stamp alone and the snapshot (which starts with it) exists;
 # - `values` NULL when the snapshot holds them exactly: a snapshot exists and the row has a value
 #   for every column of its table, no more. The snapshot's values are in the column order of
 #   db/models at the time it was written; a change of a synced table's columns must rebuild the
@@ -72,6 +73,29 @@ def values_to_store(table: str, values: dict, snapshot: str | None) -> dict | No
     if snapshot is not None and len(values) == len(table_columns(table)) and values.keys() >= set(table_columns(table)):
         return None
     return values
+
+
+def clocks_to_store(field_hlcs: dict, snapshot: str | None) -> dict | None:
+    """What `row_state.field_hlcs` keeps: the compact clocks, or None when they are the insert's
+    stamp alone and the snapshot text (its second item) holds it."""
+    compact = compact_clocks(field_hlcs)
+    if snapshot is not None and compact.keys() == {"id"}:
+        return None
+    return compact
+
+
+def stored_row(table: str, values: dict | None, field_hlcs: dict | None, snapshot: str | None) -> tuple[dict, dict]:
+    """The row's values and every field's clocks from its `row_state` columns (the snapshot text
+    parsed once for both where they are kept in it)."""
+    listed = json.loads(snapshot) if snapshot is not None and (values is None or field_hlcs is None) else None
+    if values is not None:
+        values = dict(values)
+    elif listed is None:
+        values = {}
+    else:  # strict=False: a snapshot written before columns were added at the end holds fewer values
+        values = dict(zip(table_columns(table), listed[4], strict=False))
+    clocks = field_hlcs if field_hlcs is not None else ({"id": listed[1]} if listed is not None else {})
+    return values, full_clocks(clocks, values)
 
 
 def stored_values(table: str, values: dict | None, snapshot: str | None) -> dict:

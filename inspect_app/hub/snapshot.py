@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, bindparam, or_, select, union_all, update
+from sqlalchemy import LargeBinary, and_, bindparam, or_, select, type_coerce, union_all, update
 
 from db.models import synced_tables_parents_first
+from inspect_app.hub.log_codec import unpack_utf8
 from inspect_app.hub.pull import MAX_PARK_BRANCHES, newest_seq, visible_filter, wire_change
 from inspect_app.hub.push import SHARED_TABLES
-from inspect_app.hub.rows import compact_clocks, full_clocks, snapshot_row, table_columns, values_to_store
+from inspect_app.hub.rows import clocks_to_store, full_clocks, snapshot_row, table_columns, values_to_store
 from inspect_app.hub.storage import Device, change, row_state
 
 MAX_SNAPSHOT_LIMIT = 5000
@@ -42,7 +43,8 @@ def page_query(hub_device: Device, table: str, after_row: str, count: int):
     A park-limited device's page is one range search of `ix_row_state_park` per park (and one for
     rows of no park, for the shared tables), each stopped at `count`, then merged: it reads about
     what it returns, not every row of the table (docs/PERFORMANCE.md, "Province hub")."""
-    columns = (row_state.c.row_id, row_state.c.snapshot)
+    # The packed bytes as stored: the page unpacks them to UTF-8 and joins them without decoding.
+    columns = (row_state.c.row_id, type_coerce(row_state.c.snapshot, LargeBinary).label("snapshot"))
     common = [row_state.c.table_name == table, row_state.c.row_id > after_row]
     if not hub_device.restricted:
         return select(*columns).where(*common).order_by(row_state.c.row_id).limit(count)
@@ -66,17 +68,18 @@ def snapshot_page(conn, hub_device: Device, table: str, after_row: str, limit: i
     rows = conn.execute(page_query(hub_device, table, after_row, limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    texts = [text for _, text in rows]
+    texts = [None if stored is None else unpack_utf8(stored) for _, stored in rows]
     missing = [i for i, text in enumerate(texts) if text is None]
-    if missing:  # a row the hub holds only updates of, or kept by an older hub: build it
+    if missing:  # a row the hub holds only updates of: build it
         built = _build(conn, table, [rows[i].row_id for i in missing])
         for i in missing:
-            texts[i] = built.get(rows[i].row_id)
+            text = built.get(rows[i].row_id)
+            texts[i] = None if text is None else text.encode()
     partial = [row_id for (row_id, _), text in zip(rows, texts, strict=True) if text is None]
     next_row = rows[-1].row_id if rows else after_row
     head = json.dumps({"seq": seq, "table": table, "columns": table_columns(table), "partial": partial,
                        "next_row": next_row, "has_more": has_more}, ensure_ascii=False, separators=(",", ":"))
-    return (head[:-1] + ',"rows":[' + ",".join(text for text in texts if text is not None) + "]}").encode("utf-8")
+    return head[:-1].encode() + b',"rows":[' + b",".join(text for text in texts if text is not None) + b"]}"
 
 
 def _build(conn, table: str, row_ids: list[str]) -> dict[str, str | None]:
@@ -104,12 +107,12 @@ def fill_snapshots(engine, batch: int = 5000) -> int:
                     clocks = full_clocks(row.field_hlcs or {}, values)
                     filled_rows.append({"t": row.table_name, "r": row.row_id, "s": text,
                                         "v": values_to_store(row.table_name, values, text),
-                                        "c": compact_clocks(clocks)})
+                                        "c": clocks_to_store(clocks, text)})
             if not filled_rows:
                 return filled
             conn.execute(update(row_state).where(row_state.c.table_name == bindparam("t"),
                                                  row_state.c.row_id == bindparam("r"))
-                         .values({"snapshot": bindparam("s"),
+                         .values({"snapshot": bindparam("s", type_=row_state.c.snapshot.type),
                                   "values": bindparam("v", type_=row_state.c["values"].type),
                                   "field_hlcs": bindparam("c", type_=row_state.c.field_hlcs.type)}),
                          filled_rows)

@@ -33,12 +33,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     UniqueConstraint,
     create_engine,
     event,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 from db.notice_block import hub_block
 from db.private_files import create_private_file
 from inspect_app.hub.json_columns import compact_json
-from inspect_app.hub.log_codec import PackedJSON
+from inspect_app.hub.log_codec import PackedJSON, PackedText
 from inspect_app.hub.migrate import upgrade
 from inspect_app.hub.rows import stored_values
 
@@ -87,7 +87,9 @@ change = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("device_id", "device_seq", name="ux_change_device_seq"),
     Index("ix_change_park_seq", "park_id", "seq"),
-    Index("ix_change_row", "table_name", "row_id"),
+    # A row's changes (snapshot.row_changes, the push placing an attachment's changes in a park):
+    # row ids are unique across tables in practice, so the table is a filter, not part of the key.
+    Index("ix_change_row", "row_id"),
     sqlite_autoincrement=True,  # a sequence number is never reused, whatever happens to the table
 )
 
@@ -98,35 +100,54 @@ row_state = Table(
     # A park-limited device's snapshot page reads one range of ix_row_state_park per park
     # (hub/snapshot.py): reading the primary key and filtering the park read the whole table.
     Column("park_id", String(64), nullable=True),
-    Column("sha256", String(64), nullable=True, index=True),  # attachment rows: the content they name
+    Column("sha256", String(64), nullable=True),  # attachment rows: the content they name
     # NULL when `snapshot` holds the values exactly; `field_hlcs` keeps the insert's stamp once
-    # (under "id") and the fields stamped otherwise (hub/rows.py, "how a merged row is stored").
-    Column("values", JSON(none_as_null=True), nullable=True),
-    Column("field_hlcs", JSON, nullable=False),
+    # (under "id") and the fields stamped otherwise, and is NULL when the snapshot holds it too:
+    # the row has only its insert's stamp (hub/rows.py, "how a merged row is stored").
+    # Packed as the log is (hub/log_codec.py).
+    Column("values", PackedJSON, nullable=True),
+    Column("field_hlcs", JSON(none_as_null=True), nullable=True),
     # {field: greatest base any write of it had}: a first sync hands it to the device with the
     # row, so the device tells a later write's losing values exactly as the devices that got
     # every change do (docs/SYNC.md, "First sync").
     Column("field_seen", JSON(none_as_null=True), nullable=True),  # NULL: no field written over a base
     Column("deleted", Boolean, nullable=False, default=False),
     # The row as a first sync serves it (hub/rows.py), written with the row; NULL when the hub has
-    # no insert of it. Derived data: a change of a synced table's columns must rebuild it.
-    Column("snapshot", Text, nullable=True),
+    # no insert of it. Derived data: a change of a synced table's columns must rebuild it. Stored
+    # packed (hub/log_codec.py, the dictionary made for snapshot texts) and read back as the exact text.
+    Column("snapshot", PackedText, nullable=True),
     Index("ix_row_state_park", "park_id", "table_name", "row_id"),
+    # Only attachment rows name a content, and every query asks `sha256 = ?` (which implies NOT
+    # NULL, so both databases use the partial index): no entry for the other rows.
+    Index("ix_row_state_sha256", "sha256", sqlite_where=text("sha256 IS NOT NULL"),
+          postgresql_where=text("sha256 IS NOT NULL")),
+    # SQLite: the rows kept in their primary key's b-tree, not a rowid table beside a copy of the key.
+    sqlite_with_rowid=False,
 )
 
 # Which row holds each unique value of the device tables' unique keys (inspect_app/sync/protocol.py
 # RULES): the push refuses a second holder (`duplicate_key`) with one indexed read. Kept by the push
 # as it merges rows; a tombstoned row releases the keys of partial ("WHERE deleted = 0") indexes.
+# A key is one digest of its table, its name and its values' digest (`unique_key_digest`): 16
+# bytes where the three names took ~110, in the table and again in its primary key on PostgreSQL.
 unique_key = Table(
     "unique_key", metadata,
-    Column("table_name", String(40), primary_key=True),
-    Column("key_name", String(200), primary_key=True),  # "tenant(park_id, credit_code)"
-    Column("key_value", String(64), primary_key=True),  # sha256 of the key's values as JSON
+    Column("key", LargeBinary(16), primary_key=True),
     Column("row_id", String(64), nullable=False),
     # On SQLite the rows are kept in the primary key's b-tree itself: a rowid table would keep
-    # every key twice (the table and its primary-key index), a tenth of what a change costs.
+    # every key twice (the table and its primary-key index).
     sqlite_with_rowid=False,
 )
+
+
+def unique_key_digest(table: str, name: str, value_digest: str) -> bytes:
+    """The stored key of one unique value: the first 16 bytes of the sha256 of the table, the key's
+    name ("tenant(park_id, credit_code)") and the digest of the key's values (protocol RULES),
+    newline-separated (no name holds a newline, a digest is hex). 128 bits: two of a province's
+    hundred million keys meet by chance with odds of about 1 in 10^22, and a device cannot make
+    its key take another row's (a second preimage); at worst two of its own rows refuse each other."""
+    return hashlib.sha256(f"{table}\n{name}\n{value_digest}".encode()).digest()[:16]
+
 
 attachment = Table(
     "attachment", metadata,

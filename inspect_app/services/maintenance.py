@@ -165,8 +165,9 @@ def _search_index(conn: sqlite3.Connection) -> list[str]:
 
 
 def _derived_rows(conn: sqlite3.Connection) -> list[str]:
-    """The tables the triggers keep row for row (hazard_key, report_fact): one line per table
-    that differs from a fresh computation, with how many rows are missing and how many wrong."""
+    """The tables the triggers keep row for row (hazard_key, report_fact, hazard_repeat,
+    tenant_fact): one line per table that differs from a fresh computation, with how many rows
+    are missing and how many wrong."""
     problems = []
     for table in queries.DERIVED_ROWS:
         missing, wrong = queries.derived_row_drift(conn, table)

@@ -337,15 +337,15 @@ def _park_flags(store: Store, quarter: Quarter, today: date, thresholds: RiskFla
 
 
 def _flag_counts(flagged: dict[str, dict[str, str]]) -> dict[str, FlagCounts]:
-    """{park: its counts} from {kind: {tenant: park}}."""
-    per_kind: dict[str, list[int]] = {}
+    """{park: its counts} from {kind: {tenant: park}} (some 50,000 flagged tenants at 300,000:
+    counted by Counter and merged by dict.update, in C)."""
+    per_kind = [Counter(flagged[kind].values()) for kind in FLAG_KINDS]
     parks_of: dict[str, str] = {}  # every flagged tenant once
-    for n, kind in enumerate(FLAG_KINDS):
-        for tenant_id, park in flagged[kind].items():
-            per_kind.setdefault(park, [0] * len(FLAG_KINDS))[n] += 1
-            parks_of[tenant_id] = park
+    for kind in FLAG_KINDS:
+        parks_of.update(flagged[kind])
     tenants = Counter(parks_of.values())
-    return {park: FlagCounts(*counts, tenants[park]) for park, counts in per_kind.items()}
+    return {park: FlagCounts(*(counts[park] for counts in per_kind), tenants[park])
+            for park in set().union(*per_kind)}
 
 
 def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
@@ -359,11 +359,18 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
         with store.read_connection() as conn:
             parks = queries.parks(conn, park_id)
             totals = queries.park_totals(conn, park_id)
-            trends: dict[str, dict[Quarter, QuarterTotals]] = {}
+            # Each park's trend as a list of the quarters' slots (24,000 park-quarters at 3,000 parks:
+            # no Quarter made or hashed per row); a quarter without reports keeps its zeros.
+            first = quarters[0].index
+            empty_trend = tuple(QuarterTotals(q) for q in quarters)
+            trends: dict[str, list[QuarterTotals]] = {}
             for park, year, number, output, electricity, tax, above_output, reports in queries.quarter_totals(
-                    conn, park_id, quarters[0].index, quarter.index):
-                q = Quarter(year, number)
-                trends.setdefault(park, {})[q] = QuarterTotals(q, output, electricity, tax, above_output, reports)
+                    conn, park_id, first, quarter.index):
+                slot = year * 4 + number - 1 - first
+                trend = trends.get(park)
+                if trend is None:
+                    trend = trends[park] = list(empty_trend)
+                trend[slot] = QuarterTotals(quarters[slot], output, electricity, tax, above_output, reports)
             overdue = queries.overdue_counts(conn, park_id, today.isoformat())
             late_notices = late_counts(conn, today=today, park_id=park_id, calendar=calendar)
             repeats = repeat_counts(conn, park_id)
@@ -374,7 +381,8 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
     for pid, code, name, street, land_mu, floor_m2 in parks:
         count, rented, headcount, above, open_general, open_major = totals.get(pid, (0, 0.0, 0, 0, 0, 0))
         hazards = HazardCounts(open_general, open_major, overdue.get((pid, False), 0), overdue.get((pid, True), 0))
-        trend = tuple(trends.get(pid, {}).get(q) or QuarterTotals(q) for q in quarters)
+        park_trend = trends.get(pid)
+        trend = tuple(park_trend) if park_trend else empty_trend
         now = trend[-1]
         figures = Figures(
             land_area_mu=land_mu, floor_area_m2=floor_m2, tenants=count, rented_area_m2=rented,
@@ -390,17 +398,34 @@ def _read(store: Store, *, park_id: str | None, quarter: Quarter, today: date,
 
 
 def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures:
-    """The county: sums of the parks' figures (shares and per-亩 figures follow from the sums)."""
+    """The county: sums of the parks' figures (shares and per-亩 figures follow from the sums),
+    added park after park in their order, as plain numbers (3,000 parks: no object per addition)."""
     every = [park.figures for park in parks]
-    trend = tuple(QuarterTotals(q) for q in quarters)
-    hazards, flags = HazardCounts(), FlagCounts()
+    sums = [[0.0, 0.0, 0.0, 0.0, 0] for _ in quarters]  # output, electricity, tax, above output, reports
+    hazards = [0, 0, 0, 0]
+    flags = [0] * (len(FLAG_KINDS) + 1)  # FLAG_KINDS' order, then flagged tenants
     for figures in every:
-        trend = tuple(a.plus(b) for a, b in zip(trend, figures.trend, strict=True))
-        hazards = hazards.plus(figures.hazards)
-        flags = flags.plus(figures.flags)
+        for totals, q in zip(sums, figures.trend, strict=True):
+            totals[0] += q.output_wan
+            totals[1] += q.electricity_kwh
+            totals[2] += q.tax_wan
+            totals[3] += q.above_output_wan
+            totals[4] += q.reports
+        h = figures.hazards
+        hazards[0] += h.open_general
+        hazards[1] += h.open_major
+        hazards[2] += h.overdue_general
+        hazards[3] += h.overdue_major
+        f = figures.flags
+        flags[0] += f.declining
+        flags[1] += f.zombie
+        flags[2] += f.overdue_hazards
+        flags[3] += f.ledger_mismatch
+        flags[4] += f.flagged_tenants
+    trend = tuple(QuarterTotals(q, *totals) for q, totals in zip(quarters, sums, strict=True))
 
     def total(name: str) -> float:
-        return sum(getattr(figures, name) for figures in every)
+        return sum([getattr(figures, name) for figures in every])  # sum(): the same float sums as ever
 
     return Figures(
         land_area_mu=total("land_area_mu"), floor_area_m2=total("floor_area_m2"), tenants=int(total("tenants")),
@@ -408,7 +433,8 @@ def _total(parks: tuple[ParkRow, ...], quarters: tuple[Quarter, ...]) -> Figures
         over_rented_m2=total("over_rented_m2"), headcount=int(total("headcount")),
         above_tenants=int(total("above_tenants")), output_wan=trend[-1].output_wan,
         above_output_wan=trend[-1].above_output_wan, electricity_kwh=trend[-1].electricity_kwh,
-        tax_wan=trend[-1].tax_wan, reports=trend[-1].reports, hazards=hazards, flags=flags, trend=trend,
+        tax_wan=trend[-1].tax_wan, reports=trend[-1].reports, hazards=HazardCounts(*hazards),
+        flags=FlagCounts(*flags), trend=trend,
         late_notices=int(total("late_notices")), repeat_hazards=int(total("repeat_hazards")),
         hazards_found=int(total("hazards_found")), hazards_closed=int(total("hazards_closed")))
 

@@ -32,6 +32,7 @@ current language through the `risk_flags.*` catalogue keys.
 
 Public API: Quarter, QuarterFigures, OpenItem, FailedCheck, LedgerCheck, Flag, FLAG_KINDS,
 declining_flag, zombie_flag, overdue_flag, ledger_mismatch_flag, tenant_flags, load_flags,
+declined_pct, zombie_baseline,
 county_flagged, ledger_template_ids, window_start, format_figure.
 """
 
@@ -39,7 +40,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -211,35 +212,56 @@ class Flag:
         return {"kind": self.kind, "label": self.label(lang), "explanation": self.explanation(lang)}
 
 
+def declined_pct(previous_output: float | None, current_output: float | None,
+                 thresholds: RiskFlagThresholds) -> float | None:
+    """The declining rule on the two outputs: the drop in percent when it reaches the threshold,
+    else None (`declining_flag` with its facts; the county's counts without them)."""
+    if current_output is None or previous_output is None:
+        return None  # a missing quarter is not evidence of a decline
+    if previous_output <= 0:
+        return None  # nothing to decline from
+    # Multiply before dividing and round away float noise, so 100 -> 70 is exactly a 30% drop.
+    drop_pct = round((previous_output - current_output) * 100 / previous_output, 9)
+    return drop_pct if drop_pct >= thresholds.decline_pct else None
+
+
 def declining_flag(reports: Mapping[Quarter, QuarterFigures], quarter: Quarter,
                    thresholds: RiskFlagThresholds) -> Flag | None:
     current, previous = reports.get(quarter), reports.get(quarter.shift(-4))
-    if current is None or previous is None or current.output_wan is None or previous.output_wan is None:
+    if current is None or previous is None:
         return None  # a missing quarter is not evidence of a decline
-    if previous.output_wan <= 0:
-        return None  # nothing to decline from
-    # Multiply before dividing and round away float noise, so 100 -> 70 is exactly a 30% drop.
-    drop_pct = round((previous.output_wan - current.output_wan) * 100 / previous.output_wan, 9)
-    if drop_pct < thresholds.decline_pct:
+    drop_pct = declined_pct(previous.output_wan, current.output_wan, thresholds)
+    if drop_pct is None:
         return None
     return Flag("declining", {"drop_pct": drop_pct, "previous": quarter.shift(-4), "current": quarter,
                               "previous_output": previous.output_wan, "current_output": current.output_wan})
 
 
-def zombie_flag(reports: Mapping[Quarter, QuarterFigures], quarter: Quarter,
-                thresholds: RiskFlagThresholds) -> Flag | None:
-    run = [reports.get(quarter.shift(-k)) for k in range(thresholds.zombie_quarters)]
-    if any(report is None or report.output_wan is None or report.electricity_kwh is None for report in run):
+def zombie_baseline(run: Sequence[tuple[float | None, float | None] | None],
+                    baseline_power: Sequence[float | None], thresholds: RiskFlagThresholds) -> float | None:
+    """The zombie rule on plain figures: `run` the (output, electricity) of each quarter of the run
+    (None: no report), `baseline_power` the electricity of the four quarters before it. The
+    baseline when the rule is met, else None (`zombie_flag` with its facts; the county's counts)."""
+    if any(report is None or report[0] is None or report[1] is None for report in run):
         return None  # a quarter without figures is not evidence of idleness
-    if not all(report.output_wan < thresholds.zombie_output_wan for report in run):
+    if not all(report[0] < thresholds.zombie_output_wan for report in run):
         return None
-    baseline_reports = [reports.get(quarter.shift(-thresholds.zombie_quarters - k)) for k in range(4)]
-    baseline_values = [report.electricity_kwh for report in baseline_reports
-                       if report is not None and report.electricity_kwh is not None]
+    baseline_values = [power for power in baseline_power if power is not None]
     if not baseline_values:
         return None  # no usual power to compare with (a new tenant, or no reports)
     baseline = sum(baseline_values) / len(baseline_values)
-    if not all(report.electricity_kwh * 100 < baseline * thresholds.zombie_power_pct for report in run):
+    if not all(report[1] * 100 < baseline * thresholds.zombie_power_pct for report in run):
+        return None
+    return baseline
+
+
+def zombie_flag(reports: Mapping[Quarter, QuarterFigures], quarter: Quarter,
+                thresholds: RiskFlagThresholds) -> Flag | None:
+    run = [reports.get(quarter.shift(-k)) for k in range(thresholds.zombie_quarters)]
+    before = [reports.get(quarter.shift(-thresholds.zombie_quarters - k)) for k in range(4)]
+    baseline = zombie_baseline([(r.output_wan, r.electricity_kwh) if r is not None else None for r in run],
+                               [r.electricity_kwh if r is not None else None for r in before], thresholds)
+    if baseline is None:
         return None
     latest = reports[quarter]
     return Flag("zombie", {"quarters": thresholds.zombie_quarters, "output_limit": thresholds.zombie_output_wan,
@@ -308,33 +330,35 @@ def county_flagged(conn: sqlite3.Connection, *, quarter: Quarter, today: date,
 
     What the county overview counts, without making each flag and its facts (`load_flags` does,
     for a park's table): at 300,000 tenants some 50,000 carry a flag. The output rules run on
-    the few tenants that may meet them, as in `load_flags`; a tenant has the overdue flag when it
-    has an overdue hazard (the rule of db/hazard_rules.py, read as a range of deadlines), the
-    ledger mismatch flag when its latest ledger verification has failed items — what
+    the few tenants that may meet them, as in `load_flags` (`declined_pct` on each candidate's
+    fact row, `zombie_baseline` on an idle one's window); a tenant has the overdue flag when its
+    earliest deadline of an open item of an open hazard is before today (the rule of
+    db/hazard_rules.py, read as a range of the deadlines `tenant_fact` keeps), the ledger mismatch
+    flag when its latest ledger verification has failed items (`ledger_fact`) — what
     `overdue_flag` and `ledger_mismatch_flag` say of the same rows."""
     declining: dict[str, str] = {}
     idle: dict[str, str] = {}
     idle_parks: dict[str, str] = {}
-    before = quarter.shift(-4)
-    for tenant_id, may_be_idle, park_id, output, electricity, output_before in county_candidates(
+    for tenant_id, may_be_idle, park_id, output, _electricity, output_before in county_candidates(
             conn, quarter_index=quarter.index, zombie_output=thresholds.zombie_output_wan,
             decline_pct=thresholds.decline_pct):
-        if may_be_idle:
-            idle_parks[tenant_id] = park_id  # the rules read its window, below
-            continue
-        # Not idle: the declining rule is all it may meet, and it reads these two outputs.
-        figures = {quarter: QuarterFigures(output, electricity), before: QuarterFigures(output_before, None)}
-        if declining_flag(figures, quarter, thresholds) is not None:
+        # The declining rule reads this quarter's output and the year-before one: both in the row.
+        if declined_pct(output_before, output, thresholds) is not None:
             declining[tenant_id] = park_id
-    reports: dict[str, dict[Quarter, QuarterFigures]] = {}
+        if may_be_idle:
+            idle_parks[tenant_id] = park_id  # the zombie rule reads its window, below
+    # The window's figures by quarter index (some 30,000 reports at 300,000 tenants: plain tuples,
+    # not a Quarter and a QuarterFigures each).
+    last, run_length = quarter.index, thresholds.zombie_quarters
+    reports: dict[str, dict[int, tuple[float | None, float | None]]] = {}
     for tenant_id, year, number, output, electricity in window_reports(
-            conn, list(idle_parks), first=window_start(quarter, thresholds).index, last=quarter.index):
-        reports.setdefault(tenant_id, {})[Quarter(year, number)] = QuarterFigures(output, electricity)
+            conn, list(idle_parks), first=window_start(quarter, thresholds).index, last=last):
+        reports.setdefault(tenant_id, {})[year * 4 + number - 1] = (output, electricity)
     for tenant_id, park_id in idle_parks.items():
         figures = reports.get(tenant_id, {})
-        if declining_flag(figures, quarter, thresholds) is not None:
-            declining[tenant_id] = park_id
-        if zombie_flag(figures, quarter, thresholds) is not None:
+        run = [figures.get(last - k) for k in range(run_length)]
+        before = [figures.get(last - run_length - k, (None, None))[1] for k in range(4)]
+        if zombie_baseline(run, before, thresholds) is not None:
             idle[tenant_id] = park_id
     return {"declining": declining, "zombie": idle,
             "overdue_hazards": overdue_tenants(conn, today=today),

@@ -115,7 +115,8 @@ def _own(stamp: str | None, device: str, after: str, refused: set) -> bool:
 def _collect(conn: sqlite3.Connection, table_name: str, after: str, device: str, refused: set) -> None:
     """Every (row, own stamp) after `after` of one table into the temp table (no values yet: a
     whole device's rows would not fit in memory; they are read again in stamp order)."""
-    # Any write after `after` leaves the row's hlc (its greatest stamp) after it: the hlc index.
+    # Any write after `after` leaves the row's hlc (its greatest stamp) after it: the hlc index
+    # (check results and quarterly reports have none and are read whole: migration 0022).
     rows = conn.execute(f'SELECT t.id, t.hlc, v.inserted, v.clocks, v.seen FROM "{table_name}" AS t '
                         "LEFT JOIN row_version AS v ON v.table_name = ? AND v.row_id = t.id WHERE t.hlc > ?",
                         (table_name, after))
