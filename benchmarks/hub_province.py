@@ -477,9 +477,12 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         import psutil
 
-        with pg_connect(url) as conn:  # the server's main process is the parent of each backend
+        # The server's main process is the parent of each backend: asked while this connection's
+        # backend still lives (it exits when the connection closes).
+        with pg_connect(url) as conn:
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        self.trees = {"uvicorn": psutil.Process(uvicorn_pid), "postgres": psutil.Process(backend).parent()}
+            server = psutil.Process(backend).parent()
+        self.trees = {"uvicorn": psutil.Process(uvicorn_pid), "postgres": server}
         self.peak = dict.fromkeys(self.trees, 0.0)
         self.start_cpu = self.cpu()
         self.stopping = threading.Event()
