@@ -218,30 +218,27 @@ def search_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
     The index's own integrity-check writes (an FTS5 command), so a read-only check compares what
     the index says through an fts5vocab table in the connection's temp schema instead: which rows
     it holds, and per trigram how many keys hold it."""
-    rows = conn.execute("SELECT (SELECT count(*) FROM (SELECT id FROM tenant_fts_docsize EXCEPT SELECT id FROM tenant_search)) "
-                        "+ (SELECT count(*) FROM (SELECT id FROM tenant_search EXCEPT SELECT id FROM tenant_fts_docsize))"
-                        ).fetchone()[0]
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.tenant_fts_terms USING fts5vocab(main, tenant_fts, row)")
-    indexed = dict(conn.execute("SELECT term, doc FROM temp.tenant_fts_terms"))
-    fresh: Counter[str] = Counter()
-    for (key,) in conn.execute("SELECT key FROM tenant_search"):
-        fresh.update({key[i:i + 3] for i in range(len(key) - 2)})
-    terms = sum(1 for term in indexed.keys() | fresh.keys() if indexed.get(term, 0) != fresh.get(term, 0))
-    return rows, terms
+    return _fts_drift(conn, "tenant_fts", lambda key: {key[i:i + 3] for i in range(len(key) - 2)})
 
 
 def short_index_drift(conn: sqlite3.Connection) -> tuple[int, int]:
     """(keys the index of one- and two-character pieces holds or lacks wrongly, pieces whose number
     of keys in the index differs from a count made afresh from the keys) of `tenant_grams`
     (migration 0020), read through an fts5vocab table as `search_index_drift` does."""
-    rows = conn.execute("SELECT (SELECT count(*) FROM (SELECT id FROM tenant_grams_docsize EXCEPT SELECT id FROM tenant_search)) "
-                        "+ (SELECT count(*) FROM (SELECT id FROM tenant_search EXCEPT SELECT id FROM tenant_grams_docsize))"
+    return _fts_drift(conn, "tenant_grams", lambda key: search_key.tenant_search_grams(key).split())
+
+
+def _fts_drift(conn: sqlite3.Connection, index: str, pieces_of) -> tuple[int, int]:
+    """(keys of `tenant_search` the FTS5 table `index` holds or lacks wrongly, terms whose number of
+    keys in the index differs from a count made afresh with `pieces_of(key)`)."""
+    rows = conn.execute(f"SELECT (SELECT count(*) FROM (SELECT id FROM {index}_docsize EXCEPT SELECT id FROM tenant_search)) "
+                        f"+ (SELECT count(*) FROM (SELECT id FROM tenant_search EXCEPT SELECT id FROM {index}_docsize))"
                         ).fetchone()[0]
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.tenant_grams_terms USING fts5vocab(main, tenant_grams, row)")
-    indexed = dict(conn.execute("SELECT term, doc FROM temp.tenant_grams_terms"))
+    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{index}_terms USING fts5vocab(main, {index}, row)")
+    indexed = dict(conn.execute(f"SELECT term, doc FROM temp.{index}_terms"))
     fresh: Counter[str] = Counter()
     for (key,) in conn.execute("SELECT key FROM tenant_search"):
-        fresh.update(search_key.tenant_search_grams(key).split())
+        fresh.update(pieces_of(key))
     terms = sum(1 for term in indexed.keys() | fresh.keys() if indexed.get(term, 0) != fresh.get(term, 0))
     return rows, terms
 
