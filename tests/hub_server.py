@@ -22,10 +22,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1; yield its base URL (http://127.0.0.1:PORT)."""
+def serve(app, *, tls: tuple[str, str] | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1; yield its base URL (http://127.0.0.1:PORT). With `tls` (a certificate
+    file and its key file), over HTTPS as a proxy in front of a hub serves it: https://127.0.0.1:PORT."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    certfile, keyfile = tls or (None, None)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           ssl_certfile=certfile, ssl_keyfile=keyfile))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -34,7 +37,7 @@ def serve(app) -> Iterator[str]:
             if time.monotonic() > deadline or not thread.is_alive():
                 raise RuntimeError(f"the hub did not start in {STARTUP_S} s")
             time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

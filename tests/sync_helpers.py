@@ -9,6 +9,7 @@ from db.store import Store
 from inspect_app.sync import snapshot
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.changes import mark_pushed, outbox_page, push_cursor, record_rejected
+from inspect_app.sync.client import tls_context
 
 API = "/api/v1"
 
@@ -45,7 +46,8 @@ def pull_all(store: Store, http: httpx.Client, hub_key: str, *, use_snapshot: bo
 
 
 def sync(store: Store, base_url: str, token: str, *, use_snapshot: bool = True) -> None:
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                      verify=tls_context()) as http:
         push_all(store, http, base_url)
         pull_all(store, http, base_url, use_snapshot=use_snapshot)
 

@@ -20,7 +20,7 @@ from forms.i18n import t
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import enrol_device, row_state
 from inspect_app.sync.apply import apply_page
-from inspect_app.sync.client import summary_line, sync_once
+from inspect_app.sync.client import summary_line, sync_once, tls_context
 from tests.hub_server import serve
 from tests.sync_helpers import synced_rows
 from tests.test_sync_merge import edit, make_park, make_tenant, outbox_page, rows
@@ -185,7 +185,7 @@ class EditDuringPush(httpx.BaseTransport):
     """Real HTTP; just before the first push, `action()` runs (an edit made while the sync runs)."""
 
     def __init__(self, action):
-        self.inner, self.action = httpx.HTTPTransport(), action
+        self.inner, self.action = httpx.HTTPTransport(verify=tls_context()), action
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path.endswith("/push") and self.action:

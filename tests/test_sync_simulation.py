@@ -60,7 +60,7 @@ from inspect_app.hub.storage import change, enrol_device
 from inspect_app.services.maintenance import check_database
 from inspect_app.sync import client
 from inspect_app.sync.changes import push_cursor
-from inspect_app.sync.client import SyncNetworkError, sync_once
+from inspect_app.sync.client import SyncNetworkError, sync_once, tls_context
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster  # noqa: F401 - fixture
@@ -117,7 +117,7 @@ class Cable(httpx.BaseTransport):
     it is sent or, with `lose_answers`, after the hub handled it."""
 
     def __init__(self, cut_at: int | None = None, lose_answers: bool = False):
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.HTTPTransport(verify=tls_context())
         self.cut_at, self.lose_answers = cut_at, lose_answers
         self.count = 0
         self.lock = threading.Lock()  # a first sync fetches the next page in a thread
