@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import shutil
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +46,7 @@ from inspect_app.services.ledger import tenant_as_input
 from tests.conftest import TODAY
 
 SMALL = {"parks": 3, "tenants_per_park": 10, "seed": 7, "today": TODAY}
+EVERY_STATUS = {"parks": 4, "tenants_per_park": 20, "seed": 11, "today": TODAY}  # every hazard status occurs
 NOTICE_SIZE = {**SMALL, "tenants_per_park": 20}  # three tenants with complete 五落实 and no notice yet
 
 
@@ -64,14 +67,56 @@ def hazard_statuses(session: Session) -> Counter:
     return statuses
 
 
+class BuiltDemo:
+    """A demo database built once per module, copied for each test that only reads it: building the
+    small demo takes ~0.8 s of CPU, a copy a few milliseconds."""
+
+    def __init__(self, folder: Path, migrated_file: Path, **size):
+        self.path = folder / "demo.db"
+        shutil.copyfile(migrated_file, self.path)
+        store = Store.open(self.path)
+        self.summary = generate_demo(store, **size)
+        store.close()  # the last connection closed: the WAL is checkpointed into the file
+
+    def copy(self, folder: Path) -> Store:
+        shutil.copyfile(self.path, folder / "demo.db")
+        return Store.open(folder / "demo.db")
+
+
+@pytest.fixture(scope="module")
+def small_demo_built(tmp_path_factory, migrated_file) -> BuiltDemo:
+    return BuiltDemo(tmp_path_factory.mktemp("small-demo"), migrated_file, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def every_status_demo_built(tmp_path_factory, migrated_file) -> BuiltDemo:
+    return BuiltDemo(tmp_path_factory.mktemp("every-status-demo"), migrated_file, **EVERY_STATUS)
+
+
+@pytest.fixture
+def small_demo(small_demo_built, tmp_path) -> Iterator[Store]:
+    """A store holding `generate_demo(**SMALL)`'s data."""
+    store = small_demo_built.copy(tmp_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def every_status_demo(every_status_demo_built, tmp_path) -> Iterator[Store]:
+    """A store holding `generate_demo(**EVERY_STATUS)`'s data."""
+    store = every_status_demo_built.copy(tmp_path)
+    yield store
+    store.close()
+
+
 def check_results_expected(session: Session) -> int:
     """Every inspection holds a copy of each item of its template (31 fire-safety, 9 ledger items)."""
     items_per_template = {"fire_safety": len(CHECKLIST_ITEM_CODES), "ledger_verification": 9}
     return sum(items_per_template[i.template_id] for i in session.exec(select(Inspection)).all())
 
 
-def test_returned_counts_match_the_rows_written(store: Store):
-    summary = generate_demo(store, **SMALL)
+def test_returned_counts_match_the_rows_written(small_demo_built: BuiltDemo, small_demo: Store):
+    summary, store = small_demo_built.summary, small_demo
 
     with store.read() as session:
         assert summary == {
@@ -87,8 +132,8 @@ def test_returned_counts_match_the_rows_written(store: Store):
         assert 2 * 3 <= count(session, Building) <= 6 * 3
 
 
-def test_every_credit_code_is_valid(store: Store):
-    generate_demo(store, **SMALL)
+def test_every_credit_code_is_valid(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         codes = session.exec(select(Tenant.credit_code)).all()
@@ -96,8 +141,8 @@ def test_every_credit_code_is_valid(store: Store):
     assert [code for code in codes if credit_code.problem(code) is not None] == []
 
 
-def test_every_tenant_passes_the_ledger_form(store: Store):
-    generate_demo(store, **SMALL)
+def test_every_tenant_passes_the_ledger_form(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         tenants = session.exec(select(Tenant)).all()
@@ -105,8 +150,8 @@ def test_every_tenant_passes_the_ledger_form(store: Store):
         TenantInput.model_validate(tenant_as_input(tenant))  # raises on the first refused value
 
 
-def test_tenants_are_linked_to_their_buildings(store: Store):
-    generate_demo(store, **SMALL)
+def test_tenants_are_linked_to_their_buildings(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         pairs = session.exec(select(Tenant, Building).join(Building, Building.id == Tenant.building_id)).all()
@@ -116,16 +161,16 @@ def test_tenants_are_linked_to_their_buildings(store: Store):
     )
 
 
-def test_every_hazard_status_occurs(store: Store):
-    generate_demo(store, parks=4, tenants_per_park=20, seed=11, today=TODAY)
+def test_every_hazard_status_occurs(every_status_demo: Store):
+    store = every_status_demo
 
     with store.read() as session:
         statuses = hazard_statuses(session)
     assert set(statuses) == set(HAZARD_STATUSES)
 
 
-def test_some_open_hazard_lacks_a_five_implementations_field(store: Store):
-    generate_demo(store, **SMALL)
+def test_some_open_hazard_lacks_a_five_implementations_field(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         items = session.exec(
@@ -149,8 +194,8 @@ def test_some_open_hazard_lacks_a_five_implementations_field(store: Store):
     assert incomplete
 
 
-def test_closed_items_have_a_closing_date_and_zero_funds_a_reason(store: Store):
-    generate_demo(store, **SMALL)
+def test_closed_items_have_a_closing_date_and_zero_funds_a_reason(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         items = session.exec(select(RectificationItem)).all()
@@ -158,8 +203,8 @@ def test_closed_items_have_a_closing_date_and_zero_funds_a_reason(store: Store):
     assert all(item.funds_reason for item in items if item.funds_yuan == 0)
 
 
-def test_inspections_are_finished_by_two_inspectors(store: Store):
-    generate_demo(store, **SMALL)
+def test_inspections_are_finished_by_two_inspectors(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         inspections = session.exec(select(Inspection)).all()
@@ -171,8 +216,8 @@ def test_inspections_are_finished_by_two_inspectors(store: Store):
         assert len(inspection.inspector_ids) == 2 and set(inspection.inspector_ids) <= inspector_ids
 
 
-def test_the_device_inspector_profile_is_left_for_the_first_run(store: Store):
-    generate_demo(store, **SMALL)
+def test_the_device_inspector_profile_is_left_for_the_first_run(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         assert session.get(LocalSetting, "inspector_id") is None
@@ -210,8 +255,8 @@ def test_same_seed_gives_the_same_content(tmp_path: Path):
     assert first[0] and first == second
 
 
-def test_change_log_has_an_insert_for_every_tenant(store: Store):
-    generate_demo(store, **SMALL)
+def test_change_log_has_an_insert_for_every_tenant(small_demo: Store):
+    store = small_demo
 
     with store.read() as session:
         tenant_ids = set(session.exec(select(Tenant.id)).all())
@@ -291,9 +336,9 @@ def test_quarterly_figures_include_declining_and_zombie_tenants(built_rows):
     assert zombies >= 3
 
 
-def test_inspections_follow_the_shipped_templates(store: Store):
+def test_inspections_follow_the_shipped_templates(small_demo: Store):
+    store = small_demo
     templates = builtin_templates()
-    generate_demo(store, **SMALL)
 
     with store.read() as session:
         inspections = session.exec(select(Inspection)).all()
@@ -325,9 +370,9 @@ def test_every_template_item_has_demo_findings():
     assert set(builtin_templates()["fire_safety"].codes()) == set(FINDINGS)
 
 
-def test_hazards_take_the_template_severity_and_deadline(store: Store):
+def test_hazards_take_the_template_severity_and_deadline(every_status_demo: Store):
+    store = every_status_demo
     fire = builtin_templates()["fire_safety"]
-    generate_demo(store, parks=4, tenants_per_park=20, seed=11, today=TODAY)
 
     # Tenant inspections only: the showcase (common areas of the first park) plans its deadlines.
     with store.read() as session:
@@ -364,9 +409,9 @@ def test_extra_tenant_inspections_bring_the_hazards_to_the_number_asked(store: S
     assert add_tenant_inspections(store, hazards=after, seed=5, today=TODAY) == nothing
 
 
-def test_the_hazards_view_shows_every_status(store: Store):
+def test_the_hazards_view_shows_every_status(every_status_demo: Store):
     """The status people see comes from the 五落实 item (services.hazards), not only the hazard row."""
-    generate_demo(store, parks=4, tenants_per_park=20, seed=11, today=TODAY)
+    store = every_status_demo
 
     for status in HAZARD_STATUSES:
         rows, total = list_hazards(store, HazardQuery(status=status, today=TODAY, limit=5))
