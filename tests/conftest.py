@@ -154,7 +154,6 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session):
     # After the last test pytest collects garbage five times over, to report an exception raised
