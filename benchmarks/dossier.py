@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,9 @@ def build(folder: Path, inspections: int):
         if n < 3:
             Image.new("RGB", (1600, 1200), (40 * n, 90, 160)).save(photo)
             attach_file(store, path=photo, owner_table="hazard", owner_id=hazards[1], caption=f"照片{n + 1}")
-    last = Quarter.last_complete(date.today())
+    from forms import china_time  # after ROOT is on sys.path
+
+    last = Quarter.last_complete(china_time.today())
     for k in range(8):
         q = last.shift(-k)
         save_quarter(store, tenant_id=tenant.id, quarter=(q.year, q.quarter), data=QuarterlyInput.model_validate(

@@ -50,11 +50,13 @@ def timed(call: Callable[[], object], repeat: int) -> list[float]:
 
 
 def dataset_today(db: Path) -> date:
+    from forms import china_time  # after ROOT is on sys.path
+
     try:
         made = json.loads(db.with_name(db.name + ".json").read_text(encoding="utf-8"))
         return date.fromisoformat(made["today"])
     except (OSError, ValueError, KeyError):
-        return date.today()
+        return china_time.today()  # the day in China, whatever the machine's zone
 
 
 def main(argv: list[str] | None = None) -> int:

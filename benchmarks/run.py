@@ -640,7 +640,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1, --warmup at least 0")
 
     meta = dataset(args.db)
-    today = meta["today"] or date.today().isoformat()
+    from forms import china_time  # after ROOT is on sys.path
+
+    today = meta["today"] or china_time.today().isoformat()
     results = Results()
     startup(results, args.db, args.repeat, args.warmup)
     asyncio.run(session(results, args.db, date.fromisoformat(today), args.repeat))

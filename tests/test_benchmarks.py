@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,10 +54,26 @@ def script(path: Path, *args: str) -> str:
     return done.stdout
 
 
-def test_run_prints_every_metric_on_a_tiny_dataset(tmp_path):
-    db = tmp_path / "tiny.db"
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """One tiny dataset made by generate.py for the scripts that read one (a copy each: run.py
+    writes to it): generating costs a subprocess and seconds of CPU each time."""
+    db = tmp_path_factory.mktemp("tiny") / "tiny.db"
     script(GENERATE, "--parks", "2", "--tenants-per-park", "5", "--hazards", "25", "--out", str(db))
-    out = script(RUN, "--db", str(db), "--repeat", "1", "--warmup", "0")
+    return db
+
+
+@pytest.fixture
+def tiny_db(tiny_dataset, tmp_path) -> Path:
+    db = tmp_path / "tiny.db"
+    shutil.copyfile(tiny_dataset, db)
+    sidecar = tiny_dataset.name + ".json"  # how it was made: the scripts read its "today"
+    shutil.copyfile(tiny_dataset.with_name(sidecar), db.with_name(sidecar))
+    return db
+
+
+def test_run_prints_every_metric_on_a_tiny_dataset(tiny_db):
+    out = script(RUN, "--db", str(tiny_db), "--repeat", "1", "--warmup", "0")
     for name in METRICS:
         assert f"\n{name} " in out, name
     # --hazards 25: at least 25, the last inspection may bring a few more
@@ -95,6 +112,22 @@ def test_generate_skips_a_database_of_the_right_size_and_run_reports_json(tmp_pa
     assert len(keys) == 2 * (4 + 1 + 6 + 1 + 2 + 1 + 4 + 1)
     assert all(k["ms"] > 0 for k in keys)
     assert [k["search"] for k in keys[:5]] == ["精", "精密", "精密机", "精密机械", ""]
+
+
+def test_overview_benchmark_runs_on_a_tiny_dataset(tiny_db):
+    out = json.loads(script(ROOT / "benchmarks" / "overview.py", "--db", str(tiny_db), "--repeat", "2", "--json"))
+    assert out["dataset"]["parks"] == 2 and out["dataset"]["today"] == "2026-11-26"
+    assert out["dataset"]["quarter"] == "2026Q3"
+    assert set(out["metrics"]) == {"county_overview_ms", "park_overview_ms", "risk_flags_ms", "flag_objects_ms"}
+    assert all(len(metric["samples"]) == 2 for metric in out["metrics"].values())
+
+
+def test_quarterly_report_benchmark_runs_on_a_tiny_dataset(tiny_db):
+    out = json.loads(script(ROOT / "benchmarks" / "quarterly_report.py", "--db", str(tiny_db), "--repeat", "1",
+                            "--json"))
+    assert out["dataset"]["parks"] == 2 and out["dataset"]["quarter"] == "2026Q3"
+    assert out["files"]["county_pdf_pages"] >= 2 and out["files"]["park_pdf_pages"] >= 2
+    assert set(out["metrics"]) == {"county_report_data_ms", "county_xlsx_ms", "county_pdf_ms", "park_report_ms"}
 
 
 def test_notices_benchmark_prints_every_metric_on_a_tiny_batch():
