@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rich.cells import cell_len
 from textual.widgets import DataTable, Sparkline, Static
 
 from db.models import Hazard, Park, QuarterlyReport, RectificationItem, Tenant
@@ -11,7 +12,13 @@ from forms.inspector import InspectorInput
 from forms.tenant import TenantInput
 from inspect_app.app import make_app
 from inspect_app.screens.ledger import LedgerScreen
-from inspect_app.screens.overview import CountyOverviewScreen, ParkOverviewScreen, TenantFlagsScreen, bar
+from inspect_app.screens.overview import (
+    CountyOverviewScreen,
+    ParkOverviewScreen,
+    TenantFlagsScreen,
+    bar,
+    clamped,
+)
 from inspect_app.screens.park_list import ParkListScreen
 from inspect_app.services.ledger import save_tenant
 from inspect_app.services.profile import save_profile
@@ -60,6 +67,18 @@ def test_bar_in_eighths():
     assert bar(50, 100, 4) == "██"
     assert bar(1, 100, 4) == "▏"  # something, however small
     assert bar(45, 100, 4) == "█▊"  # 1.8 cells: one full, six eighths
+
+
+def test_a_detail_longer_than_its_lines_ends_in_an_ellipsis():
+    short = "平湖市鼎华电器有限公司：3 项隐患整改逾期"
+    assert clamped(short, 78, 2) == short
+    long = ("平湖市鼎华电器有限公司：3 项隐患整改逾期，最早整改期限 2026-10-14；台账核查不符（2026-04-26），"
+            "未通过：L01 企业名称与营业执照一致（现场：门牌为鼎华电器）、L07 未擅自改变厂房使用性质")
+    lines = clamped(long, 78, 2).split("\n")
+    assert len(lines) == 2 and lines[1].endswith("…")
+    assert all(cell_len(line) <= 78 for line in lines)
+    assert long.startswith(lines[0].rstrip()) and "L01" in lines[1]  # the text as far as it fits
+    assert clamped("台账核查不符" * 40, 11, 2) == "台账核查不\n符台账核查…"  # 5 wide characters a line, then "…"
 
 
 async def test_county_overview_from_the_park_list_then_a_park_then_a_tenant(store, park):

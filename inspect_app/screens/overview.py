@@ -15,11 +15,13 @@ table, the first words of the park's status line.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.widgets import DataTable, Header, Sparkline, Static
 from textual.worker import get_current_worker
 
@@ -50,6 +52,7 @@ from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
 
 BAR_WIDTH = 8
+DETAIL_LINES = 2  # the detail line's height (its CSS below); Enter shows a tenant's flags whole
 NAME_WIDTH = 16  # cells; the full name is on the detail line
 ALERT = "bold red"
 PARTIAL_BLOCKS = " ▏▎▍▌▋▊▉"
@@ -121,6 +124,19 @@ def summary(figures: Figures, parks: int | None = None) -> str:
     if figures.late_notices:  # first on its line: at 80 columns the end of a line is cut
         flags = t("tui.overview.summary_late_notices", late=formatting.count(figures.late_notices)) + flags
     return "\n".join((area, money, above, flags))
+
+
+def clamped(text: str, width: int, height: int) -> str:
+    """`text` as it wraps in `width` cells, cut to `height` lines; the last one ends in "…" when cut."""
+    if width <= 1:
+        return text
+    lines = [line.plain for line in Content(text).wrap(width)]
+    if len(lines) <= height:
+        return text
+    last = lines[height - 1].rstrip()
+    while last and cell_len(last) + 1 > width:
+        last = last[:-1]
+    return "\n".join([*lines[:height - 1], last + "…"])
 
 
 class OverviewScreenBase(AppScreen):
@@ -201,7 +217,10 @@ class OverviewScreenBase(AppScreen):
         self.query_one(".trend-last", Static).update(t("tui.overview.trend_last", output=amount(figures.output_wan)))
 
     def detail(self, text: str) -> None:
-        self.query_one(".overview-detail", Static).update(text)
+        """The highlighted row's detail in DETAIL_LINES lines; a longer one ends in "…", so nobody
+        reads a cut list (a ledger mismatch's items) as the whole of it."""
+        widget = self.query_one(".overview-detail", Static)
+        widget.update(clamped(text, widget.content_size.width, DETAIL_LINES))
 
     def action_previous_quarter(self) -> None:
         if self.quarter is not None:
