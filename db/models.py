@@ -422,18 +422,22 @@ class HazardKey(SQLModel, table=True):
 class ReportFact(SQLModel, table=True):
     """Per live quarterly report: its output and electricity, the same tenant's output of the same
     quarter a year before and the ratio of the two (where that was above 0), for the declining
-    and zombie rules' candidates. Derived, local, kept by the triggers of migration 0018."""
+    and zombie rules' candidates. Derived, local, kept by the triggers of migration 0018; stored by
+    tenant and quarter since 0023."""
 
     __tablename__ = "report_fact"
     __table_args__ = (
         Index("ix_report_fact_output", "quarter_index", "output_wan"),
-        Index("ix_report_fact_ratio", "quarter_index", "output_ratio"),
+        # The declining candidates from the index alone (migration 0023): only a fall can be a decline.
+        Index("ix_report_fact_ratio", "quarter_index", "output_ratio", "output_wan", "output_year_before_wan",
+              sqlite_where=text("output_ratio <= 1")),
+        {"sqlite_with_rowid": False},  # by tenant and quarter: an idle tenant's window is one range
     )
 
     tenant_id: str = Field(primary_key=True)
-    year: int = Field(primary_key=True)
-    quarter: int = Field(primary_key=True)
-    quarter_index: int
+    year: int
+    quarter: int
+    quarter_index: int = Field(primary_key=True)
     output_wan: float | None = None
     electricity_kwh: float | None = None
     output_year_before_wan: float | None = None

@@ -8,7 +8,6 @@ decide. Rows come back as tuples. The statement builders are public for tests/te
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import date
@@ -53,42 +52,54 @@ def _park_candidates_sql() -> str:
            OR (b.output_value_wan > 0 AND r.output_value_wan * 100 <= b.output_value_wan * (100 - :decline_pct + 1)))"""
 
 
-def county_candidates_sql() -> str:
-    # The county's candidates with what the declining rule reads (this quarter's output and the
-    # year-before one, both in the fact row) and their park: a tenant that is not idle needs no
-    # other report. Idle ones (output below the zombie limit) need their window (`window_reports`).
-    return _county_candidates_sql(", t.park_id, f.output_wan, f.electricity_kwh, f.output_year_before_wan")
-
-
-WINDOW_REPORTS_SQL = """
-SELECT r.tenant_id, r.year, r.quarter, r.output_value_wan, r.electricity_kwh
-FROM json_each(:tenants) j JOIN quarterly_report r ON r.tenant_id = j.value
-WHERE r.deleted = 0 AND r.year * 4 + r.quarter - 1 BETWEEN :first AND :last
-"""
-
-
 # The county's current tenants with their parks: `tenant_fact` (migration 0021, kept by triggers),
 # a narrow table keyed by tenant, where a look-up in `tenant` (its id index, then its wide row) cost
 # about a third more for each of the county's 50,000 candidates and flagged tenants.
 COUNTY_TENANT_JOIN = "JOIN tenant_fact t ON t.tenant_id = {tenant_id}"
 
+# The declining rule's candidates of quarter Q among the facts (migration 0018): ratios to the year
+# before at most (101 − decline)% (the bound a hair wider than the exact test that follows, so that
+# rounding of the stored ratio loses no tenant), outputs at or above the zombie limit (below it a
+# tenant is an idle candidate). "output_ratio <= 1": only a fall can be a decline of more than 0 %,
+# and those facts are `ix_report_fact_ratio` (migration 0023), which holds both outputs and the
+# tenant: the candidates come from the index alone.
+_DECLINING = """f.quarter_index = :last AND f.output_ratio <= 1
+      AND f.output_ratio <= (101 - :decline_pct) / 100.0 + abs(101 - :decline_pct) / 100.0 * 1e-9 + 1e-12
+      AND f.output_wan * 100 <= f.output_year_before_wan * (100 - :decline_pct + 1)
+      AND f.output_wan >= :zombie_output"""
 
-def _county_candidates_sql(more_columns: str = "") -> str:
+
+def _county_candidates_sql() -> str:
     # The county: the same condition on `report_fact` (migration 0018: each live report beside the
     # year-before one, kept by triggers), as two index ranges of quarter Q — outputs below the
-    # zombie limit, and ratios to the year before at most (101 − decline)% (the bound a hair
-    # wider than the exact test that follows, so that rounding of the stored ratio loses no
-    # tenant). Every tenant's report of Q and its year-before report took 1.2 s at 300,000 tenants.
+    # zombie limit, and the declining rule's candidates (`_DECLINING`). Every tenant's report of Q
+    # and its year-before report took 1.2 s at 300,000 tenants.
     join = COUNTY_TENANT_JOIN.format(tenant_id="f.tenant_id")
-    return f"""SELECT f.tenant_id, 1 AS idle{more_columns}
+    return f"""SELECT f.tenant_id, 1 AS idle
     FROM report_fact f {join}
     WHERE f.quarter_index = :last AND f.output_wan < :zombie_output
     UNION ALL
-    SELECT f.tenant_id, 0 AS idle{more_columns}
+    SELECT f.tenant_id, 0 AS idle
     FROM report_fact f {join}
-    WHERE f.quarter_index = :last AND f.output_ratio <= (101 - :decline_pct) / 100.0 + abs(101 - :decline_pct) / 100.0 * 1e-9 + 1e-12
-      AND f.output_wan * 100 <= f.output_year_before_wan * (100 - :decline_pct + 1)
-      AND f.output_wan >= :zombie_output"""
+    WHERE {_DECLINING}"""
+
+
+# The county's declining candidates that are not idle ones, with what the declining rule reads
+# (this quarter's output and the year-before one, both in the fact row) and their park: no report.
+DECLINING_CANDIDATES_SQL = f"""SELECT f.tenant_id, t.park_id, f.output_wan, f.output_year_before_wan
+FROM report_fact f {COUNTY_TENANT_JOIN.format(tenant_id="f.tenant_id")}
+WHERE {_DECLINING}"""
+
+# The county's idle candidates (output of Q below the zombie limit: `ix_report_fact_output`, which
+# holds the tenant) with their park and their window's facts from `first` to `last`, Q's among them
+# (its output and the year-before one: the declining rule). `report_fact` is stored by tenant and
+# quarter (migration 0023): a window is one short range of the table, the same figures as the
+# tenant's live reports in `quarterly_report` (32,490 of its wide rows at 300,000 tenants before).
+IDLE_WINDOWS_SQL = f"""SELECT f.tenant_id, t.park_id, w.quarter_index, w.output_wan, w.electricity_kwh,
+       w.output_year_before_wan
+FROM report_fact f {COUNTY_TENANT_JOIN.format(tenant_id="f.tenant_id")}
+JOIN report_fact w ON w.tenant_id = f.tenant_id AND w.quarter_index BETWEEN :first AND :last
+WHERE f.quarter_index = :last AND f.output_wan < :zombie_output"""
 
 
 def overdue_items_sql(park_id: str | None) -> str:
@@ -206,15 +217,16 @@ def overdue_tenants(conn: sqlite3.Connection, *, today: date) -> dict[str, str]:
     return dict(conn.execute(OVERDUE_TENANTS_SQL, {"today": today.isoformat()}))
 
 
-def county_candidates(conn: sqlite3.Connection, *, quarter_index: int, zombie_output: float,
-                      decline_pct: float) -> list[tuple]:
-    """(tenant id, idle?, park id, output, electricity, output a year before) of the county's
-    current tenants that may be declining or idle in the quarter `quarter_index`."""
+def declining_candidates(conn: sqlite3.Connection, *, quarter_index: int, zombie_output: float,
+                         decline_pct: float) -> list[tuple]:
+    """(tenant id, park id, output, output a year before) of the county's current tenants that may
+    be declining in the quarter `quarter_index` (idle candidates aside: `idle_windows`)."""
     params = {"last": quarter_index, "zombie_output": zombie_output, "decline_pct": decline_pct}
-    return conn.execute(county_candidates_sql(), params).fetchall()
+    return conn.execute(DECLINING_CANDIDATES_SQL, params).fetchall()
 
 
-def window_reports(conn: sqlite3.Connection, tenant_ids: list[str], *, first: int, last: int) -> Iterable[tuple]:
-    """(tenant id, year, quarter, output, electricity) of the tenants' live reports from quarter
-    index `first` to `last`."""
-    return conn.execute(WINDOW_REPORTS_SQL, {"tenants": json.dumps(tenant_ids), "first": first, "last": last})
+def idle_windows(conn: sqlite3.Connection, *, first: int, last: int, zombie_output: float) -> list[tuple]:
+    """(tenant id, park id, quarter index, output, electricity, output a year before) of each live
+    report from quarter index `first` to `last` of the county's current tenants whose output of
+    quarter `last` is below `zombie_output`."""
+    return conn.execute(IDLE_WINDOWS_SQL, {"first": first, "last": last, "zombie_output": zombie_output}).fetchall()

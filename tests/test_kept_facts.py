@@ -258,6 +258,39 @@ def test_the_demo_a_sync_and_a_snapshot_keep_the_rows_and_the_overview_reads_as_
     assert_reads_as_before(a, TODAY)
 
 
+def test_0023_stores_the_report_facts_by_tenant_and_quarter_and_keeps_them_both_ways(tmp_path, seeded):
+    from alembic import command
+
+    from db import migrations
+
+    path = tmp_path / "t.db"
+    shutil.copyfile(seeded, path)
+    conn = _connect(path)
+    _write(conn, ("report", "t1", (2026, 3), 0.5, 10.0))  # an idle tenant's quarter, and a fall
+    conn.close()
+    config = migrations.alembic_config(path)
+    with sqlite3.connect(path) as conn:
+        facts = kept_rows(conn, "report_fact")
+    assert facts
+    for step, revision in ((command.downgrade, "0022_lean_results"), (command.upgrade, "head")):
+        step(config, revision)  # the rowid table again, then this one
+        conn = _connect(path)
+        try:
+            assert kept_rows(conn, "report_fact") == facts
+            without_rowid = "WITHOUT ROWID" in conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'report_fact'").fetchone()[0]
+            assert without_rowid == (revision == "head")
+            # The triggers of 0018 came back with the table: a write keeps the facts.
+            conn.execute("BEGIN")
+            _write(conn, ("report", "t2", (2026, 3), 40.0, 300.0))
+            _write(conn, ("report", "t2", (2025, 3), 90.0, 310.0))
+            assert_kept(conn)
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    assert check_database(path)["ok"], check_database(path)["problems"]
+
+
 def test_check_names_a_kept_table_that_differs_from_its_rows(tmp_path, seeded):
     shutil.copyfile(seeded, tmp_path / "t.db")
     conn = _connect(tmp_path / "t.db")
@@ -295,9 +328,20 @@ def test_the_county_reads_flags_and_pages_from_the_kept_rows_indexes(seeded):
     assert "LIMIT" in count_sql(KeyFilter(), capped=True)
     steps = plan(risk_flag_queries.quarterly_sql(None), {"year": 2026, "quarter": 3, "zombie_output": 1.0,
                                                          "decline_pct": 30, "first": 8100, "last": 8106})
-    assert any("USING INDEX ix_report_fact_output (quarter_index=? AND output_wan<?)" in s for s in steps), steps
-    assert any("USING INDEX ix_report_fact_ratio (quarter_index=? AND output_ratio<?)" in s for s in steps), steps
+    assert any("USING COVERING INDEX ix_report_fact_output (quarter_index=? AND output_wan<?)" in s for s in steps), steps
+    assert any("USING COVERING INDEX ix_report_fact_ratio (quarter_index=? AND output_ratio<?)" in s for s in steps), steps
     assert not any(step.startswith(("SCAN f", "SCAN r", "SCAN t")) for step in steps), steps  # the candidates only
+    # The county's own two reads (migration 0023): the candidates from the indexes alone (the
+    # tenant and, for the declining rule, both outputs are in them), an idle tenant's window one
+    # range of the table's key.
+    params = {"last": 8106, "first": 8101, "zombie_output": 1.0, "decline_pct": 30}
+    steps = plan(risk_flag_queries.DECLINING_CANDIDATES_SQL, params)
+    assert steps == ["SEARCH f USING COVERING INDEX ix_report_fact_ratio (quarter_index=? AND output_ratio<?)",
+                     "SEARCH t USING PRIMARY KEY (tenant_id=?)"], steps
+    steps = plan(risk_flag_queries.IDLE_WINDOWS_SQL, params)
+    assert steps == ["SEARCH f USING COVERING INDEX ix_report_fact_output (quarter_index=? AND output_wan<?)",
+                     "SEARCH t USING PRIMARY KEY (tenant_id=?)",
+                     "SEARCH w USING PRIMARY KEY (tenant_id=? AND quarter_index>? AND quarter_index<?)"], steps
     steps = plan(risk_flag_queries.OVERDUE_TENANTS_SQL, {"today": TODAY.isoformat()})  # tenant_fact (0021)
     assert steps == ["SEARCH tenant_fact USING COVERING INDEX ix_tenant_fact_overdue (overdue_from<?)"], steps
     conn.close()

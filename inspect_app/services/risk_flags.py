@@ -47,13 +47,13 @@ from functools import lru_cache
 
 from db.hazard_rules import is_overdue
 from db.risk_flag_queries import (
-    county_candidates,
+    declining_candidates,
+    idle_windows,
     latest_ledger_checks,
     mismatched_tenants,
     overdue_items,
     overdue_tenants,
     quarter_reports,
-    window_reports,
 )
 from forms import china_time
 from forms.checklist import load_templates
@@ -338,24 +338,32 @@ def county_flagged(conn: sqlite3.Connection, *, quarter: Quarter, today: date,
     `overdue_flag` and `ledger_mismatch_flag` say of the same rows."""
     declining: dict[str, str] = {}
     idle: dict[str, str] = {}
-    idle_parks: dict[str, str] = {}
-    for tenant_id, may_be_idle, park_id, output, _electricity, output_before in county_candidates(
+    for tenant_id, park_id, output, output_before in declining_candidates(
             conn, quarter_index=quarter.index, zombie_output=thresholds.zombie_output_wan,
             decline_pct=thresholds.decline_pct):
         # The declining rule reads this quarter's output and the year-before one: both in the row.
         if declined_pct(output_before, output, thresholds) is not None:
             declining[tenant_id] = park_id
-        if may_be_idle:
-            idle_parks[tenant_id] = park_id  # the zombie rule reads its window, below
-    # The window's figures by quarter index (some 30,000 reports at 300,000 tenants: plain tuples,
-    # not a Quarter and a QuarterFigures each).
+    # The idle candidates with their window's figures by quarter index (some 30,000 facts at
+    # 300,000 tenants: plain tuples, not a Quarter and a QuarterFigures each), Q's among them.
     last, run_length = quarter.index, thresholds.zombie_quarters
-    reports: dict[str, dict[int, tuple[float | None, float | None]]] = {}
-    for tenant_id, year, number, output, electricity in window_reports(
-            conn, list(idle_parks), first=window_start(quarter, thresholds).index, last=last):
-        reports.setdefault(tenant_id, {})[year * 4 + number - 1] = (output, electricity)
+    windows: dict[str, dict[int, tuple[float | None, float | None]]] = {}
+    idle_parks: dict[str, str] = {}
+    latest: dict[str, tuple[float | None, float | None]] = {}  # Q's output and the year-before one
+    for tenant_id, park_id, index, output, electricity, output_before in idle_windows(
+            conn, first=window_start(quarter, thresholds).index, last=last,
+            zombie_output=thresholds.zombie_output_wan):
+        figures = windows.get(tenant_id)
+        if figures is None:
+            figures = windows[tenant_id] = {}
+            idle_parks[tenant_id] = park_id
+        figures[index] = (output, electricity)
+        if index == last:
+            latest[tenant_id] = (output_before, output)
     for tenant_id, park_id in idle_parks.items():
-        figures = reports.get(tenant_id, {})
+        if declined_pct(*latest[tenant_id], thresholds) is not None:
+            declining[tenant_id] = park_id
+        figures = windows[tenant_id]
         run = [figures.get(last - k) for k in range(run_length)]
         before = [figures.get(last - run_length - k, (None, None))[1] for k in range(4)]
         if zombie_baseline(run, before, thresholds) is not None:
