@@ -118,7 +118,8 @@ def test_overview_benchmark_runs_on_a_tiny_dataset(tiny_db):
     out = json.loads(script(ROOT / "benchmarks" / "overview.py", "--db", str(tiny_db), "--repeat", "2", "--json"))
     assert out["dataset"]["parks"] == 2 and out["dataset"]["today"] == "2026-11-26"
     assert out["dataset"]["quarter"] == "2026Q3"
-    assert set(out["metrics"]) == {"county_overview_ms", "park_overview_ms", "risk_flags_ms", "flag_objects_ms"}
+    assert set(out["metrics"]) == {"county_overview_ms", "county_overview_cpu_ms", "park_overview_ms", "risk_flags_ms",
+                                   "flag_objects_ms"}
     assert all(len(metric["samples"]) == 2 for metric in out["metrics"].values())
 
 
