@@ -68,6 +68,9 @@ CHANGE_COLUMNS = ("device_id", "device_seq", "table_name", "row_id", "park_id", 
                   "payload", "base", "received_at")
 ROW_COLUMNS = ("table_name", "row_id", "park_id", "sha256", "values", "field_hlcs", "field_seen", "deleted",
                "snapshot")
+# Stored compact on PostgreSQL (hub/compact_ids.py): every column but the sequence, the payloads and the time.
+CHANGE_ID_COLUMNS = (0, 2, 3, 4, 5, 6, 7)  # device_id, table_name, row_id, park_id, op, hlc, actor_id
+ROW_ID_COLUMNS = (0, 1, 2)  # table_name, row_id, park_id
 
 
 def hub_app():
@@ -116,16 +119,33 @@ def build_template(engine, folder: Path, parks: int, tenants: int) -> Template:
         if result.rejected:
             raise SystemExit(f"the hub refused the template's changes: {result.rejected[:3]}")
     with pg_connect(str(engine.url.render_as_string(hide_password=False))) as conn:
-        changes = conn.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change ORDER BY seq").fetchall()
-        rows = conn.execute(f'SELECT {", ".join(map(_quote, ROW_COLUMNS))} FROM row_state').fetchall()
-        keys = conn.execute("SELECT key, row_id FROM unique_key").fetchall()
-        parks = [r[0] for r in conn.execute("SELECT row_id FROM row_state WHERE table_name = 'park' ORDER BY row_id")]
+        # Ids and stamps as text (stored compact: hub/compact_ids.py); written back packed by the copies.
+        changes = [_texts(r, CHANGE_ID_COLUMNS) for r in
+                   conn.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM change ORDER BY seq").fetchall()]
+        rows = [_texts(r, ROW_ID_COLUMNS) for r in
+                conn.execute(f'SELECT {", ".join(map(_quote, ROW_COLUMNS))} FROM row_state').fetchall()]
+        keys = [_texts(r, (1,)) for r in conn.execute("SELECT key, row_id FROM unique_key").fetchall()]
+        parks = sorted(r[1] for r in rows if r[0] == "park")
     shared = {r[1] for r in rows if r[2] is None}
     return Template(changes=changes, rows=rows, keys=keys, parks=parks, shared=shared)
 
 
 def _quote(name: str) -> str:
     return f'"{name}"'
+
+
+def _texts(row: tuple, positions: tuple[int, ...]) -> tuple:
+    """A row read with psycopg, its compact id columns (hub/compact_ids.py) as their text."""
+    from inspect_app.hub.compact_ids import unpack
+
+    return tuple(unpack(bytes(v)) if i in positions and v is not None else v for i, v in enumerate(row))
+
+
+def _packed(value: str | None) -> bytes | None:
+    """An id or stamp as a compact column stores it (what SQLAlchemy's `CompactText` writes)."""
+    from inspect_app.hub.compact_ids import pack
+
+    return None if value is None else pack(value)
 
 
 class Renamer:
@@ -173,8 +193,9 @@ def seed(url: str, engine, folder: Path, target: int, parks: int, template_size:
                     device = f"seed{copy % 400:03d}"
                     device_seq[device] = device_seq.get(device, 0) + 1
                     park = renamer.rename(copy, c[4]) if c[4] is not None else None
-                    out.write_row((device, device_seq[device], c[2], renamer.rename(copy, c[3]), park, c[5],
-                                   c[6], c[7], c[8], c[9], now))
+                    out.write_row((_packed(device), device_seq[device], _packed(c[2]),
+                                   _packed(renamer.rename(copy, c[3])), _packed(park), _packed(c[5]), _packed(c[6]),
+                                   _packed(c[7]), c[8], c[9], now))
             changes_left -= min(per_copy, changes_left)
             with conn.cursor().copy(f"COPY row_state ({', '.join(map(_quote, ROW_COLUMNS))}) FROM STDIN") as out:
                 for r in template.rows:
@@ -185,7 +206,7 @@ def seed(url: str, engine, folder: Path, target: int, parks: int, template_size:
                         if renamed in written_parks:
                             continue
                         written_parks.add(renamed)
-                    out.write_row((r[0], renamed, renamer.rename(copy, r[2]), r[3],
+                    out.write_row((_packed(r[0]), _packed(renamed), _packed(renamer.rename(copy, r[2])), r[3],
                                    _packed_text(renamer, copy, r[4], json_value=True),
                                    None if r[5] is None else json.dumps(r[5]),
                                    None if r[6] is None else json.dumps(r[6]), r[7],
@@ -194,7 +215,8 @@ def seed(url: str, engine, folder: Path, target: int, parks: int, template_size:
                 for k in template.keys:
                     if k[1] in template.shared:
                         continue
-                    out.write_row((hashlib.sha256(b"%d:" % copy + bytes(k[0])).digest()[:16], renamer.rename(copy, k[1])))
+                    out.write_row((hashlib.sha256(b"%d:" % copy + bytes(k[0])).digest()[:16],
+                                   _packed(renamer.rename(copy, k[1]))))
             if changes_left <= 0:
                 break
         index_started = time.perf_counter()
@@ -223,18 +245,20 @@ def rename_template_parks(conn, renamer: Renamer) -> None:
     appear: the park rows, the park column of rows and changes, and the park rows' snapshots."""
     from inspect_app.hub.log_codec import SNAPSHOT_VERSION, pack_text, unpack_text
 
-    for old in renamer.template.parks:
-        new = renamer.park_of(0, old)
-        # The snapshot texts are packed (hub/log_codec.py): renamed here, not by SQL's replace().
+    for name in renamer.template.parks:
+        # The ids as stored (hub/compact_ids.py); the snapshot texts are packed (hub/log_codec.py):
+        # renamed here, not by SQL's replace().
+        old, new, park = _packed(name), _packed(renamer.park_of(0, name)), _packed("park")
         rows = conn.execute("SELECT table_name, row_id, snapshot FROM row_state WHERE park_id = %s "
                             "AND snapshot IS NOT NULL", (old,)).fetchall()
         for table, row_id, stored in rows:
+            text = unpack_text(bytes(stored)).replace(name, renamer.park_of(0, name))
             conn.execute("UPDATE row_state SET snapshot = %s WHERE table_name = %s AND row_id = %s",
-                         (pack_text(unpack_text(bytes(stored)).replace(old, new), SNAPSHOT_VERSION), table, row_id))
-        conn.execute("UPDATE row_state SET row_id = %s WHERE table_name = 'park' AND row_id = %s", (new, old))
+                         (pack_text(text, SNAPSHOT_VERSION), table, row_id))
+        conn.execute("UPDATE row_state SET row_id = %s WHERE table_name = %s AND row_id = %s", (new, park, old))
         conn.execute("UPDATE row_state SET park_id = %s WHERE park_id = %s", (new, old))
         conn.execute("UPDATE change SET park_id = %s WHERE park_id = %s", (new, old))
-        conn.execute("UPDATE change SET row_id = %s WHERE table_name = 'park' AND row_id = %s", (new, old))
+        conn.execute("UPDATE change SET row_id = %s WHERE table_name = %s AND row_id = %s", (new, park, old))
         conn.execute("UPDATE unique_key SET row_id = %s WHERE row_id = %s", (new, old))
 
 
@@ -289,8 +313,9 @@ def enrol_devices(engine, url: str, count: int, parks: int, office_share: float,
     with pg_connect(url) as conn:
         for dev in devices:
             own = dev.parks or [park_id(rng.randrange(parks) + 1)]
-            rows = conn.execute("SELECT row_id, park_id, field_hlcs, snapshot FROM row_state WHERE table_name = 'tenant' "
-                                "AND park_id = ANY(%s) AND NOT deleted LIMIT 200", (own,)).fetchall()
+            rows = [_texts(r, (0, 1)) for r in conn.execute(
+                "SELECT row_id, park_id, field_hlcs, snapshot FROM row_state WHERE table_name = %s "
+                "AND park_id = ANY(%s) AND NOT deleted LIMIT 200", (_packed("tenant"), [_packed(p) for p in own])).fetchall()]
             dev.tenants = [(r[0], r[1], _clocks(r[2], r[3]).get("contact_name", _clocks(r[2], r[3])["id"])) for r in rows]
             if not dev.tenants:
                 raise SystemExit(f"no tenant in the parks of {dev.name}")
@@ -583,10 +608,11 @@ def plans(engine, url: str, top_before: int) -> dict:
     from inspect_app.hub.storage import Device, change, row_state
 
     with pg_connect(url) as conn:
-        every = [r[0] for r in conn.execute("SELECT row_id FROM row_state WHERE table_name = 'park' ORDER BY row_id")]
+        every = [_texts(r, (0,))[0] for r in conn.execute(
+            "SELECT row_id FROM row_state WHERE table_name = %s ORDER BY row_id", (_packed("park"),))]
         parks = every[::max(1, len(every) // 20)][:20]  # spread over the province, not its first parks
         newest = conn.execute("SELECT max(seq) FROM change").fetchone()[0]
-        busy_device = conn.execute("SELECT device_id FROM change WHERE seq = %s", (newest,)).fetchone()[0]
+        busy_device = _texts(conn.execute("SELECT device_id FROM change WHERE seq = %s", (newest,)).fetchone(), (0,))[0]
         key = conn.execute("SELECT key FROM unique_key LIMIT 1").fetchone()
     device = Device(id="x", name="x", device_id="0" * 32, parks=tuple(parks), created_at=datetime.now(UTC),
                     revoked_at=None)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from sqlalchemy import func
 from sqlmodel import select
 
 import forms
@@ -22,7 +23,9 @@ from db.checklist_items import item_id, items_of
 from db.models import ChecklistItem, CheckResult, RejectedChange
 from db.store import Store
 from forms.checklist import builtin_templates, parse_template
+from inspect_app.hub.storage import change as hub_log
 from inspect_app.hub.storage import enrol_device
+from inspect_app.hub.storage import row_state as hub_rows
 from inspect_app.services.inspections import (
     finish_inspection,
     load_inspection,
@@ -123,8 +126,11 @@ def test_two_devices_start_the_same_template_offline_and_a_first_sync_gets_the_i
             assert session.exec(select(RejectedChange)).all() == []  # no refusal on either side
         assert len(items(store)) == len(FIRE.items)
     with hub.state.engine.connect() as conn:
-        held = conn.exec_driver_sql("SELECT count(*) FROM row_state WHERE table_name = 'checklist_item'").scalar()
-        logged = conn.exec_driver_sql("SELECT count(*) FROM change WHERE table_name = 'checklist_item'").scalar()
+        # Through the hub's tables (on PostgreSQL a table name is stored as a code: hub/compact_ids.py).
+        held = conn.execute(select(func.count()).select_from(hub_rows)
+                            .where(hub_rows.c.table_name == "checklist_item")).scalar()
+        logged = conn.execute(select(func.count()).select_from(hub_log)
+                              .where(hub_log.c.table_name == "checklist_item")).scalar()
     assert held == logged == len(FIRE.items)  # b's identical inserts were taken as done, not logged again
 
     tc = enrol_device(hub.state.engine, "c", [ids["park"]])[1]  # limited to the park: items are shared rows

@@ -22,6 +22,7 @@ from sqlalchemy import JSON, Boolean, Column, Index, MetaData, String, Table, Te
 
 from inspect_app.cli import main
 from inspect_app.hub import identity
+from inspect_app.hub.compact_ids import CompactText
 from inspect_app.hub.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision
 from inspect_app.hub.storage import (
     attachment,
@@ -82,10 +83,20 @@ def test_the_revisions_make_exactly_the_hub_schema_and_head_is_what_start_up_che
 
 
 def json_log_table(into: MetaData | None = None) -> Table:
-    """The change table as hubs before revision 0005 kept it: payload and base as JSON text."""
-    table = change.to_metadata(into or MetaData())
+    """The change table as hubs before revision 0005 kept it: payload and base as JSON text (and
+    the ids, names and stamp as text, as before revision 0011 on PostgreSQL)."""
+    table = text_change(into)
     for name in ("payload", "base"):
         table.c[name].type = JSON()
+    return table
+
+
+def text_change(into: MetaData | None = None) -> Table:
+    """The change table as hubs before revision 0011 kept it: ids, names and the stamp as text."""
+    table = change.to_metadata(into or MetaData())
+    for column in table.c:
+        if isinstance(column.type, CompactText):
+            column.type = String(column.type.impl.length)
     return table
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, select, text
 from benchmarks import hub_province
 from inspect_app.hub import pull, snapshot
 from inspect_app.hub.app import create_app
+from inspect_app.hub.compact_ids import pack_sql
 from inspect_app.hub.push import unique_key_query
 from inspect_app.hub.storage import Device, change, open_engine, row_state, unique_key_digest, utc_now
 from tests.hub_server import serve
@@ -73,24 +74,26 @@ def fill(url: str) -> None:
     """A log of 60 parks' changes (a few of no park) and their rows, analysed: a small hub's shape."""
     engine = open_engine(url)
     try:
+        # Ids, names and stamps as the hub stores them on PostgreSQL (hub/compact_ids.py), spelt in SQL.
+        table = pack_sql("(CASE WHEN n % 500 = 0 THEN 'inspector' ELSE 'tenant' END)")
+        park = pack_sql("(CASE WHEN n % 500 = 0 THEN NULL ELSE 'p-' || (n % 60) END)")
+        row, device, insert, stamp = (pack_sql(v) for v in ("('r-' || n)", "('dev-' || (n % 7))", "'insert'", "'x'"))
+        photo, photo_park, attachment = (pack_sql(v) for v in ("('a-' || n)", "('p-' || (n % 60))", "'attachment'"))
         with engine.begin() as conn:
             conn.execute(text(
                 "INSERT INTO change (device_id, device_seq, table_name, row_id, park_id, op, hlc, payload, received_at) "
-                "SELECT 'dev-' || (n % 7), n, CASE WHEN n % 500 = 0 THEN 'inspector' ELSE 'tenant' END, 'r-' || n, "
-                "CASE WHEN n % 500 = 0 THEN NULL ELSE 'p-' || (n % 60) END, 'insert', 'x', '\\x00', now() "
+                f"SELECT {device}, n, {table}, {row}, {park}, {insert}, {stamp}, '\\x00', now() "
                 "FROM generate_series(1, 30000) AS n"))
             conn.execute(text(
                 "INSERT INTO row_state (table_name, row_id, park_id, field_hlcs, deleted) "
-                "SELECT CASE WHEN n % 500 = 0 THEN 'inspector' ELSE 'tenant' END, 'r-' || n, "
-                "CASE WHEN n % 500 = 0 THEN NULL ELSE 'p-' || (n % 60) END, '{}', false "
-                "FROM generate_series(1, 30000) AS n"))
+                f"SELECT {table}, {row}, {park}, '{{}}', false FROM generate_series(1, 30000) AS n"))
             conn.execute(text(  # photos: attachment rows naming their content
                 "INSERT INTO row_state (table_name, row_id, park_id, sha256, field_hlcs, deleted) "
-                "SELECT 'attachment', 'a-' || n, 'p-' || (n % 60), md5(n::text) || md5(n::text), '{}', false "
+                f"SELECT {attachment}, {photo}, {photo_park}, md5(n::text) || md5(n::text), '{{}}', false "
                 "FROM generate_series(1, 3000) AS n"))
             conn.execute(text(
                 "INSERT INTO unique_key (key, row_id) "
-                "SELECT sha256(convert_to(md5(n::text), 'UTF8')), 'r-' || n FROM generate_series(1, 30000) AS n"))
+                f"SELECT sha256(convert_to(md5(n::text), 'UTF8')), {row} FROM generate_series(1, 30000) AS n"))
             conn.execute(text("ANALYZE unique_key"))
             conn.execute(text("ANALYZE change"))
             conn.execute(text("ANALYZE row_state"))

@@ -52,6 +52,11 @@ def unpack(stored: bytes):
     return json.loads(unpack_text(stored))
 
 
+def unpack_column(stored: bytes):
+    """A `PackedJSON` column's value: what `pack` stored, or no bytes for an empty object."""
+    return {} if len(stored) == 0 else unpack(stored)
+
+
 def unpack_text(stored: bytes) -> str:
     """The text `pack_text` stored, exactly."""
     return unpack_utf8(stored).decode()
@@ -75,16 +80,23 @@ def unpack_utf8(stored: bytes) -> bytes:
 
 
 class PackedJSON(TypeDecorator):
-    """A JSON column stored packed (a BLOB on SQLite, BYTEA on PostgreSQL). Python None is SQL NULL."""
+    """A JSON column stored packed (a BLOB on SQLite, BYTEA on PostgreSQL). Python None is SQL NULL.
+
+    An empty object (an insert's `base`: most of the log) is stored as no bytes at all instead of
+    a version byte and its deflate (6 bytes on PostgreSQL), and read back as `{}`."""
 
     impl = LargeBinary
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        return None if value is None else pack(value)
+        if value is None:
+            return None
+        return b"" if isinstance(value, dict) and not value else pack(value)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else unpack(bytes(value))
+        if value is None:
+            return None
+        return unpack_column(bytes(value))
 
 
 class PackedText(TypeDecorator):

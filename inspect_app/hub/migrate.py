@@ -19,7 +19,7 @@ from inspect_app.hub.json_columns import compact_json
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001_hub_initial"
-HEAD_REVISION = "0010_lean_storage"
+HEAD_REVISION = "0011_pg_compact"
 MIGRATION_LOCK_KEY = 7_170_302  # PostgreSQL advisory lock, beside the push lock's 7_170_301
 log = logging.getLogger("inspect_app.hub")
 

@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 
 from db.notice_block import hub_block
 from db.private_files import create_private_file
+from inspect_app.hub.compact_ids import CompactText
 from inspect_app.hub.json_columns import compact_json
 from inspect_app.hub.log_codec import PackedJSON, PackedText
 from inspect_app.hub.migrate import upgrade
@@ -73,14 +74,15 @@ device = Table(
 change = Table(
     "change", metadata,
     Column("seq", SeqType, primary_key=True, autoincrement=True),  # the hub-wide sequence
-    Column("device_id", String(64), nullable=False),
+    # Ids, names and the stamp: text on SQLite, compact bytes on PostgreSQL (hub/compact_ids.py), read as text.
+    Column("device_id", CompactText(64), nullable=False),
     Column("device_seq", BigInteger, nullable=False),
-    Column("table_name", String(40), nullable=False),
-    Column("row_id", String(64), nullable=False),
-    Column("park_id", String(64), nullable=True),  # None: shared reference data, or park not known yet
-    Column("op", String(10), nullable=False),
-    Column("hlc", String(100), nullable=False),
-    Column("actor_id", String(64), nullable=True),
+    Column("table_name", CompactText(40), nullable=False),
+    Column("row_id", CompactText(64), nullable=False),
+    Column("park_id", CompactText(64), nullable=True),  # None: shared reference data, or park not known yet
+    Column("op", CompactText(10), nullable=False),
+    Column("hlc", CompactText(100), nullable=False),
+    Column("actor_id", CompactText(64), nullable=True),
     # The change's payload and base as pushed, stored compressed (hub/log_codec.py); read back as JSON.
     Column("payload", PackedJSON, nullable=False),
     Column("base", PackedJSON, nullable=True),
@@ -95,11 +97,12 @@ change = Table(
 
 row_state = Table(
     "row_state", metadata,
-    Column("table_name", String(40), primary_key=True),
-    Column("row_id", String(64), primary_key=True),
+    # Compact bytes on PostgreSQL, as in `change`.
+    Column("table_name", CompactText(40), primary_key=True),
+    Column("row_id", CompactText(64), primary_key=True),
     # A park-limited device's snapshot page reads one range of ix_row_state_park per park
     # (hub/snapshot.py): reading the primary key and filtering the park read the whole table.
-    Column("park_id", String(64), nullable=True),
+    Column("park_id", CompactText(64), nullable=True),
     Column("sha256", String(64), nullable=True),  # attachment rows: the content they name
     # NULL when `snapshot` holds the values exactly; `field_hlcs` keeps the insert's stamp once
     # (under "id") and the fields stamped otherwise, and is NULL when the snapshot holds it too:
@@ -133,7 +136,7 @@ row_state = Table(
 unique_key = Table(
     "unique_key", metadata,
     Column("key", LargeBinary(16), primary_key=True),
-    Column("row_id", String(64), nullable=False),
+    Column("row_id", CompactText(64), nullable=False),
     # On SQLite the rows are kept in the primary key's b-tree itself: a rowid table would keep
     # every key twice (the table and its primary-key index).
     sqlite_with_rowid=False,

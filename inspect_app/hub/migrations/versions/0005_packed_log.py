@@ -65,12 +65,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from inspect_app.hub.log_codec import unpack
+    from inspect_app.hub.log_codec import unpack_column
 
     if op.get_bind().dialect.name == "postgresql":  # bytes until the column is JSON again
-        _convert(lambda stored: _json_text(unpack(bytes(stored))).encode())
+        _convert(lambda stored: _json_text(unpack_column(bytes(stored))).encode())
     else:  # SQLite keeps the text as text in the BLOB column, and through the copy
-        _convert(lambda stored: _json_text(unpack(bytes(stored))))
+        _convert(lambda stored: _json_text(unpack_column(bytes(stored))))
     _set_type(sa.LargeBinary(), sa.JSON(), "CAST(convert_from({column}, 'UTF8') AS JSON)")
 
 

@@ -70,12 +70,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from inspect_app.hub.log_codec import unpack, unpack_text
+    from inspect_app.hub.log_codec import unpack_column, unpack_text
 
     def convert(row: dict) -> dict:
         snapshot = None if row["snapshot"] is None else unpack_text(bytes(row["snapshot"]))
         clocks = row["field_hlcs"] if row["field_hlcs"] is not None else {"id": json.loads(snapshot)[1]}
-        return {**row, "values": None if row["values"] is None else unpack(bytes(row["values"])),
+        return {**row, "values": None if row["values"] is None else unpack_column(bytes(row["values"])),
                 "field_hlcs": clocks, "snapshot": snapshot}
 
     _copy_rows(packed_after=False, convert=convert)
