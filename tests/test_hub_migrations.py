@@ -437,10 +437,11 @@ def served(base: str, token: str, tenant_id: str) -> list[bytes]:
     return got
 
 
-def test_0010_packs_rows_in_place_and_devices_receive_the_same_bytes_and_refusals(hub_db, tmp_path):
-    """A hub in 0009's layout (this one's rows written back by the downgrade) is upgraded by the next
-    start: pulls, snapshot pages, row changes and a backup's rows are the same bytes, and the same
-    duplicate is refused with the same answer."""
+def served_before_and_after(hub_db: str, tmp_path, older: str, extra=None) -> tuple:
+    """A laptop's park pushed to the hub (and a refused duplicate of it), then what devices receive
+    over real HTTP — a pull, every table's snapshot pages, a row's changes, a backup's rows and the
+    refusal — before and after the hub is taken down to revision `older` and brought up again by
+    the next start. `extra(sent)` adds changes to the push."""
     import httpx
 
     from inspect_app.hub.app import create_app
@@ -456,17 +457,20 @@ def test_0010_packs_rows_in_place_and_devices_receive_the_same_bytes_and_refusal
     twin = {**park, "device_seq": sent[-1]["device_seq"] + 1, "row_id": "0192-twin",
             "payload": {**park["payload"], "id": "0192-twin"}}
     laptop.close()
+    if extra is not None:
+        sent = sent + extra(park, twin["device_seq"] + 1)
 
     def run(url: str) -> tuple[list[bytes], dict, dict]:
         app = create_app(url)
         try:
             with serve(app) as base:
                 with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['a']}"}) as http:
-                    http.post("/api/v1/push", json={"changes": sent}).raise_for_status()
+                    pushed = http.post("/api/v1/push", json={"changes": sent}).json()
                     refused = http.post("/api/v1/push", json={"changes": [twin]}).json()
                 pages = served(base, tokens["b"], ids["tenant"])
         finally:
             app.state.engine.dispose()
+        assert not pushed["rejected"], pushed
         copy = tmp_path / f"backup-{len(list(tmp_path.glob('backup-*')))}.db"
         backup(url, copy)
         return pages, refused, hub_rows(f"sqlite:///{copy}")
@@ -476,20 +480,67 @@ def test_0010_packs_rows_in_place_and_devices_receive_the_same_bytes_and_refusal
     engine.dispose()
     before = run(hub_db)
     assert before[1]["rejected"][0]["code"] == "duplicate_key"
-
     engine = make_engine(hub_db)
-    downgrade_to(engine, "0009_province")
+    downgrade_to(engine, older)
+    return engine, before, lambda: run(hub_db)  # create_app upgrades it again
+
+
+def test_0010_packs_rows_in_place_and_devices_receive_the_same_bytes_and_refusals(hub_db, tmp_path):
+    """A hub in 0009's layout (this one's rows written back by the downgrade) is upgraded by the next
+    start: pulls, snapshot pages, row changes and a backup's rows are the same bytes, and the same
+    duplicate is refused with the same answer."""
+    engine, before, run_again = served_before_and_after(hub_db, tmp_path, "0009_province")
     with engine.connect() as conn:  # 0009's layout: text snapshots, keys by name
         assert conn.execute(text("SELECT count(*) FROM unique_key WHERE key_name = 'park(code)'")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM row_state WHERE snapshot LIKE '[%'")).scalar() > 5
     engine.dispose()
-    after = run(hub_db)  # create_app upgrades it again
-    assert after == before
+    assert run_again() == before
     engine = make_engine(hub_db)
     try:
         assert current_revision(engine) == HEAD_REVISION and schema_differences(engine) == []
         with engine.connect() as conn:  # stored packed, and the rows' clocks in their snapshot
             assert conn.execute(text("SELECT count(*) FROM row_state WHERE field_hlcs IS NULL")).scalar() > 5
+    finally:
+        engine.dispose()
+
+
+# --- 0011_pg_compact: ids, names and stamps as compact bytes on PostgreSQL --------------------------------
+
+
+def other_ids(park: dict, device_seq: int) -> list[dict]:
+    """Parks whose ids are no lowercase uuid — uppercase, short hex, a word, a stamp's shape, free
+    text — all of which the protocol allows: stored as the text they are, served back the same."""
+    odd = ["0192AAAA-0000-7000-8000-00000000000A", "00ff", "tenant", "1764150000000.00001.0a1b", "Park_42.x:y-Z"]
+    millis, counter, device = park["hlc"].split(".", 2)
+    return [{**park, "device_seq": device_seq + n, "row_id": row_id, "hlc": f"{millis}.{int(counter) + 50 + n:05d}.{device}",
+             "payload": {**park["payload"], "id": row_id, "code": f"PH-9{n:02d}"}}
+            for n, row_id in enumerate(odd)]
+
+
+def test_0011_stores_ids_compactly_on_postgresql_and_devices_receive_the_same_bytes(hub_db, tmp_path):
+    """A hub in 0010's layout is converted by the next start; devices receive the same bytes, the
+    same refusal, the same backup rows — also for rows whose ids are not uuids."""
+    from inspect_app.hub.compact_ids import pack
+
+    engine, before, run_again = served_before_and_after(hub_db, tmp_path, "0010_lean_storage", other_ids)
+    with engine.connect() as conn:  # 0010's layout: the ids as text
+        ids = set(conn.execute(text("SELECT row_id FROM row_state WHERE park_id = row_id")).scalars())
+    engine.dispose()
+    assert {"00ff", "tenant", "Park_42.x:y-Z"} <= ids and all(isinstance(i, str) for i in ids)
+    assert run_again() == before
+    engine = make_engine(hub_db)
+    try:
+        assert current_revision(engine) == HEAD_REVISION and schema_differences(engine) == []
+        with engine.connect() as conn:
+            stored = [conn.execute(text(f"SELECT {c} FROM change ORDER BY seq LIMIT 1")).scalar()
+                      for c in ("row_id", "hlc", "table_name", "op")]
+            logged = conn.execute(select(change.c.row_id, change.c.hlc, change.c.table_name, change.c.op)
+                                  .order_by(change.c.seq).limit(1)).one()
+        if engine.dialect.name == "postgresql":  # a uuid in 17 bytes, a stamp in 18, names in 2
+            assert [bytes(v) for v in stored] == [pack(v) for v in logged]
+            assert [len(bytes(v)) for v in stored] == [17, 18, 2, 2]
+        else:  # SQLite keeps the text
+            assert stored == list(logged)
     finally:
         engine.dispose()
 
