@@ -25,7 +25,8 @@ already holds ten million changes; prints JSON (docs/PERFORMANCE.md, "Province h
    with a photo: upload, attachment and link rows) then pulling until nothing is left; then one
    last pull each. Every device must end holding exactly the changes of its parks the others
    pushed (`complete`): no pull cursor skipped a change committed late with a lower sequence.
-4. **Reported**: p50/p95/max of push and pull requests, changes accepted and delivered per second,
+4. **Reported**: the rate the seeded hub serves a first sync of every park at (`snapshot_rows_per_s`,
+   before the day), p50/p95/max of push and pull requests, changes accepted and delivered per second,
    the hub's CPU seconds and peak memory (uvicorn's processes; PostgreSQL's server processes,
    private memory), storage per change (pg_total_relation_size per table and index ÷ changes),
    and the plans (EXPLAIN ANALYZE) of a 20-park device's pull, snapshot page and push dedupe.
@@ -644,6 +645,16 @@ def plans(engine, url: str, top_before: int) -> dict:
     }
 
 
+def first_sync_rate(url: str) -> dict:
+    """The hub's part of a first sync of a device of every park, over the seeded hub: every table's
+    snapshot pages (`snapshot_rows_per_s`, as benchmarks/hub_storage.py measures it on SQLite)."""
+    from benchmarks.hub_storage import snapshot_rate
+    from inspect_app.hub.storage import Device
+
+    every_park = Device(id="x", name="x", device_id=None, parks=(), created_at=datetime.now(UTC), revoked_at=None)
+    return snapshot_rate(url, every_park)
+
+
 def storage(url: str) -> dict:
     with pg_connect(url) as conn:
         changes = conn.execute("SELECT count(*) FROM change").fetchone()[0]
@@ -730,6 +741,7 @@ def simulate(args, url: str, cluster) -> dict:
     stack = contextlib.ExitStack()
     try:
         report["storage_seeded"] = storage(url)
+        report.update(first_sync_rate(url))
         with pg_connect(url) as conn:
             top_before = conn.execute("SELECT max(seq) FROM change").fetchone()[0]
         started = time.perf_counter()

@@ -108,12 +108,13 @@ def measure(hub_file: Path, changes: int) -> dict:
     }
 
 
-def snapshot_rate(hub_file: Path, hub_device, repeat: int = 3) -> dict:
-    """Rows per second the hub serves a first sync at (every table, pages of 5000), best of `repeat`."""
+def snapshot_rate(hub: Path | str, hub_device, repeat: int = 3) -> dict:
+    """Rows per second the hub serves a first sync at (every table, pages of 5000), best of `repeat`;
+    `hub` a SQLite file or a database URL (benchmarks/hub_province.py: PostgreSQL)."""
     from inspect_app.hub.snapshot import snapshot_page, snapshot_tables
     from inspect_app.hub.storage import open_engine
 
-    engine = open_engine(f"sqlite:///{hub_file}")
+    engine = open_engine(hub if "://" in str(hub) else f"sqlite:///{hub}")
     best, rows, size = None, 0, 0
     try:
         for _ in range(repeat):

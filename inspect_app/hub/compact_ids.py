@@ -27,6 +27,7 @@ The same encoding is spelt in SQL below for the revision that converts a hub in 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.types import TypeDecorator
@@ -60,6 +61,7 @@ def _pack_id(text: str) -> bytes:
     return raw if not raw or raw[0] > TAG_WORD else bytes((TAG_TEXT,)) + raw
 
 
+@lru_cache(maxsize=8192)  # device ids, table names and kinds repeat on every row read
 def _unpack_id(stored: bytes) -> str:
     if not stored:
         return ""
@@ -78,7 +80,7 @@ def _unpack_id(stored: bytes) -> str:
 
 def pack(text: str) -> bytes:
     """A text as a `CompactText` column stores it on PostgreSQL (the module docstring)."""
-    match = _STAMP.fullmatch(text)
+    match = _STAMP.fullmatch(text) if len(text) > 20 and text[13] == "." else None
     if match:
         time = int(match.group(1)) * COUNTERS + int(match.group(2))
         return bytes((TAG_STAMP,)) + time.to_bytes(8, "big") + _pack_id(match.group(3))
@@ -87,9 +89,13 @@ def pack(text: str) -> bytes:
 
 def unpack(stored: bytes) -> str:
     """The exact text `pack` stored."""
-    if stored[:1] == bytes((TAG_STAMP,)):
-        time = int.from_bytes(stored[1:9], "big")
-        return f"{time // COUNTERS:013d}.{time % COUNTERS:05d}.{_unpack_id(stored[9:])}"
+    tag = stored[0] if stored else None
+    if tag == TAG_UUID and len(stored) == 17:  # the usual row id: without the cache (each is new)
+        h = stored.hex()
+        return f"{h[2:10]}-{h[10:14]}-{h[14:18]}-{h[18:22]}-{h[22:]}"
+    if tag == TAG_STAMP:
+        millis, counter = divmod(int.from_bytes(stored[1:9], "big"), COUNTERS)
+        return f"{millis:013d}.{counter:05d}.{_unpack_id(stored[9:])}"
     return _unpack_id(stored)
 
 
