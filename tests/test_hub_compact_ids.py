@@ -4,6 +4,7 @@ converts a hub with gives the same bytes as Python."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 
@@ -29,6 +30,12 @@ EDGES = ["", "a", "00ff", "0123456789ABCDEF", "0192-twin", "\x01x", "\x04", "园
 @given(st.one_of(IDENT, UUIDS, STAMPS, st.sampled_from(EDGES)))
 def test_every_text_comes_back_exactly(text):
     assert unpack(pack(text)) == text
+
+
+def test_the_words_stored_codes_never_change():
+    """A stored name is its place in WORDS: the list may grow at its end, never change before it."""
+    assert len(WORDS) >= 29 and len(set(WORDS)) == len(WORDS)
+    assert hashlib.sha256("\n".join(WORDS[:29]).encode()).hexdigest() == "8b75c3fbe75730e5d564e831f59ff01889697ef7b4ac35aee19fb1e8a66d115d"
 
 
 def test_the_usual_values_are_small_and_uuids_keep_their_order():

@@ -1,10 +1,10 @@
-"""Ids and clock stamps stored as bytes on PostgreSQL (hub revision 0011_pg_compact; docs/SYNC.md).
+"""Ids, table names and clock stamps stored as bytes on PostgreSQL (hub revision 0011_pg_compact; docs/SYNC.md).
 
 The log and the merged rows name every row, park, actor and device by an id that is text on the
 wire: a uuid is 36 characters (37 bytes stored), where its value is 16 bytes; a clock stamp
 (`{millis:013d}.{counter:05d}.{device}`, db/clock.py) is 36 characters where its time is 8
 bytes. PostgreSQL stores such text as it comes, in the rows and again in every index, and keeps
-no row under ~2 KB compressed: these ids were a third of a change's storage there. So on
+no row under ~2 KB compressed: they were about a fifth of a change's storage there. So on
 PostgreSQL `CompactText` columns hold the value as tagged bytes, and read back the exact text:
 
 - a canonical uuid (lowercase, hyphenated, as every device makes them): tag 1 and its 16 bytes;
