@@ -24,6 +24,7 @@ overdue hazards are those of the dataset, whatever the date of the run.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sqlite3
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         quarter = latest_quarter(store, today)
         overview = county_overview(store, today=today, thresholds=thresholds)
+        # As in the app (inspect_app/app.py: after start-up and after its warm-up): what is loaded
+        # by now lives as long as the process and is frozen, so the collections the calls' garbage
+        # sets off do not walk every imported module again (55–140 ms of a county overview at 10×).
+        gc.collect()
+        gc.freeze()
         county_cpu: list[float] = []  # both threads' CPU: what the call costs whatever else the machine runs
         metrics = {
             "county_overview_ms": timed(lambda: county_overview(store, today=today, thresholds=thresholds),

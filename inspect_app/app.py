@@ -188,6 +188,11 @@ class ParkInspectApp(App[None]):
         self.store.warm_up()
         import inspect_app.screens.ledger  # noqa: F401  (start-up is over: what Enter opens next)
 
+        # What this loaded (SQLAlchemy's mappings, the screens' modules) lives as long as the app,
+        # like what start-up built: frozen too, so the collections a big read's garbage sets off
+        # (the county overview at 300,000 tenants: 55–140 ms of each call) do not walk it again.
+        gc.freeze()
+
     def action_edit_profile(self, first_run: bool = False) -> None:
         from inspect_app.screens.profile import ProfileScreen  # loads the ORM: not at start-up
 
