@@ -43,6 +43,8 @@ from inspect_app.widgets.sync_status import SyncStatusLine
 FIELD_KEY_ACTIONS = {"enter": Input.action_submit, "backspace": Input.action_delete_left}
 
 
+_WARM_FROZEN = False  # whether a warm-up froze what it loaded (ParkInspectApp._warm_up)
+
 class ParkInspectApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
@@ -188,10 +190,14 @@ class ParkInspectApp(App[None]):
         self.store.warm_up()
         import inspect_app.screens.ledger  # noqa: F401  (start-up is over: what Enter opens next)
 
-        # What this loaded (SQLAlchemy's mappings, the screens' modules) lives as long as the app,
+        # What this loaded (SQLAlchemy's mappings, the screens' modules) lives as long as the process,
         # like what start-up built: frozen too, so the collections a big read's garbage sets off
         # (the county overview at 300,000 tenants: 55–140 ms of each call) do not walk it again.
-        gc.freeze()
+        # Once a process: a second app in it (the tests') would freeze the first one's garbage.
+        global _WARM_FROZEN
+        if not _WARM_FROZEN:
+            _WARM_FROZEN = True
+            gc.freeze()
 
     def action_edit_profile(self, first_run: bool = False) -> None:
         from inspect_app.screens.profile import ProfileScreen  # loads the ORM: not at start-up
