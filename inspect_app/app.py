@@ -45,6 +45,7 @@ FIELD_KEY_ACTIONS = {"enter": Input.action_submit, "backspace": Input.action_del
 
 _WARM_FROZEN = False  # whether a warm-up froze what it loaded (ParkInspectApp._warm_up)
 
+
 class ParkInspectApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
