@@ -14,6 +14,7 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -199,6 +200,13 @@ class ParkInspectApp(App[None]):
         if not _WARM_FROZEN:
             _WARM_FROZEN = True
             gc.freeze()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Textual's notification, its text shown as written whatever a caller asks: messages name
+        what people typed (a tenant "平湖[/x]精密" stopped the app as markup), and the app's own
+        texts use no markup (inspect_app/widgets/plain.py). Screens' `self.notify` comes here."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_edit_profile(self, first_run: bool = False) -> None:
         from inspect_app.screens.profile import ProfileScreen  # loads the ORM: not at start-up

@@ -68,7 +68,7 @@ async def test_the_star_screen_shows_the_overviews_figures(language, auto_word, 
         vacancy = next(s for s in assessment.items if s.item.source == "vacancy_rate")
         cells = table.get_row_at(row_of(screen, vacancy.item.code))
         assert str(cells[4]) == f"{auto_word} {figure_text('vacancy_rate', 0.2)}"
-        assert f"{vacancy.points:.1f}" == cells[1] and f"{vacancy.item.points:g}" == cells[2]
+        assert f"{vacancy.points:.1f}" == str(cells[1]) and f"{vacancy.item.points:g}" == str(cells[2])
         summary = str(screen.query_one(".stars-summary", Static).render())
         assert f"{assessment.total:.1f}" in summary and f"{assessment.next_star[1]:.1f}" in summary
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 
 from forms import china_time
 from forms.i18n import catalogue, current_language, t
@@ -22,6 +22,7 @@ from inspect_app.services.field_labels import field_label
 from inspect_app.services.hazards import get_hazard
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 # Columns that identify or stamp a row rather than describe it: not worth a line of history.
 TECHNICAL = frozenset({"id", "hlc", "origin_device", "created_at", "updated_at", "hazard_id", "inspection_id",

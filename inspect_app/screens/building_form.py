@@ -11,13 +11,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from forms.building import BUILDING_FIELDS, BuildingInput
 from forms.i18n import t
 from inspect_app.screens.field_form import FieldFormScreen
 from inspect_app.services.buildings import building_as_input, save_building
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import Static
 
 # (field, kind): "text", "bool" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.catalogues import label
@@ -22,6 +22,7 @@ from inspect_app.screens.building_form import BuildingFormScreen
 from inspect_app.services.buildings import BuildingRow, list_buildings, tenants_per_building
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 COLUMNS = ("name", "tenants", "design_hazard_class", "fire_resistance_grade", "floors", "sprinklers",
            "fire_alarm", "manager_name")

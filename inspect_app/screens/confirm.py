@@ -12,10 +12,11 @@ from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from forms.i18n import t
 from inspect_app.screens.base import AppModalScreen
+from inspect_app.widgets.plain import Static
 
 
 class ConfirmScreen(AppModalScreen[bool]):

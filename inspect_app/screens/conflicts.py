@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -27,6 +27,7 @@ from inspect_app.services.conflicts import (
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 
 def _when(value) -> str:

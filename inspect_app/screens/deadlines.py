@@ -13,12 +13,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from forms.i18n import t
 from inspect_app.screens.base import HAZARD, AppModalScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import parse_deadline_change, set_deadlines
+from inspect_app.widgets.plain import Static
 
 
 class DeadlinesScreen(AppModalScreen[date | None]):

@@ -13,7 +13,7 @@ from datetime import date
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -23,6 +23,7 @@ from inspect_app.screens.start_inspection import begin_inspection
 from inspect_app.screens.tenant_form import TenantFormScreen
 from inspect_app.services.lookback import DueRow, due_list, due_reason_text, sort_due
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 NAME_WIDTH = 18  # cells; the name's end tells tenants of one park apart, the detail line has it whole
 LOCATION_WIDTH = 12

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -20,6 +20,7 @@ from inspect_app.services.duplicates import mark_distinct, merge_tenants, possib
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 
 class DuplicatesScreen(AppScreen):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input
 
 from forms.i18n import t
 from inspect_app.screens.base import TENANT, AppScreen
@@ -18,6 +18,7 @@ from inspect_app.services import entry
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import Static
 
 FIELDS = ("name", "credit_code", "industry_code", "process", "fire_hazard_class", "planned_area_m2",
           "planned_headcount", "commitment_tax_wan_per_mu", "contact_name", "contact_phone", "building", "unit_no")

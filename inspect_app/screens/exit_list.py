@@ -12,7 +12,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -24,6 +24,7 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.notices import default_export_folder
 from inspect_app.services.risk_flags import Quarter
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 NAME_WIDTH = 20
 

@@ -11,11 +11,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from forms.i18n import t
 from inspect_app.screens.base import AppModalScreen
 from inspect_app.widgets.path_input import PathInput
+from inspect_app.widgets.plain import Static
 
 SUFFIXES = (".xlsx", ".csv")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ValidationError
 from textual.widget import Widget
-from textual.widgets import Input, Select, SelectionList, Static
+from textual.widgets import Input, Select, SelectionList
 
 from forms.catalogues import CHOICE_LISTS, label
 from forms.errors import field_messages
@@ -24,6 +24,7 @@ from inspect_app.screens.base import TENANT, AppScreen
 from inspect_app.screens.confirm import ConfirmScreen
 from inspect_app.services.errors import UserError
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
+from inspect_app.widgets.plain import Static
 from inspect_app.widgets.yes_no_box import YesNoBox, YesNoList
 
 

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Header, Select, Static
+from textual.widgets import Header, Select
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -49,6 +49,7 @@ from inspect_app.services.notice_review import hazard_notes
 from inspect_app.services.notices import inspection_notices
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 PAGE_SIZE = 100
 COUNT_CAP = 10_000  # counted exactly up to here; beyond, the status line says "more than"

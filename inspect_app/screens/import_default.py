@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from forms.catalogues import accepted_values
 from forms.i18n import t
@@ -21,6 +21,7 @@ from forms.tenant import CHOICE_FIELDS, NEW_TENANT_DEFAULTS
 from inspect_app.screens.base import AppModalScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger_import import check_default, field_label, shown_value
+from inspect_app.widgets.plain import Static
 
 
 class ImportDefaultScreen(AppModalScreen[tuple[str, str | None] | None]):

@@ -25,7 +25,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import Header, Input
 
 from forms import china_time
 from forms.catalogues import label, labels
@@ -54,6 +54,7 @@ from inspect_app.services.inspections import (
 from inspect_app.services.ledger import get_tenant
 from inspect_app.services.lookback import previous_line, previous_results
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Label, Static
 
 OWNER_TABLE = "check_result"
 CODE_WIDTH = 4  # "编号" and "Code" are 4 cells wide

@@ -19,7 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input
 
 from forms.catalogues import label
 from forms.i18n import t
@@ -29,6 +29,7 @@ from inspect_app.screens.issue_notice import IssueNoticeScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import set_accompanied_by
 from inspect_app.widgets.form_row import FormRow
+from inspect_app.widgets.plain import Static
 
 
 @dataclass(frozen=True)

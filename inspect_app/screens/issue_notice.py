@@ -22,7 +22,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input
 
 from forms import china_time
 from forms.i18n import t
@@ -56,6 +56,7 @@ from inspect_app.services.notices import (
 )
 from inspect_app.widgets.form_row import FormRow
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import Static
 
 AFTER_ISSUE = frozenset({"export", "print", "serve"})
 RECTIFICATION, OPINION, RECORD = "rectification", "reinspection_opinion", "inspection_record"

@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Header, Input, Select, Static
+from textual.widgets import Header, Input, Select
 from textual.worker import get_current_worker
 
 from forms.catalogues import RISK_POINTS, SCALES, label, labels
@@ -47,6 +47,7 @@ from inspect_app.services.notices import default_export_folder
 from inspect_app.services.rules import apply_rules, hazard_from_result, tenant_results
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 PAGE_SIZE = 100

@@ -18,7 +18,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Input, Select, Static
+from textual.widgets import Header, Input, Select
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -39,6 +39,7 @@ from inspect_app.services.ledger_import import (
 )
 from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.path_input import PathInput, PathSuggester
+from inspect_app.widgets.plain import DataTable, Static
 
 __all__ = ["LedgerImportScreen", "PathSuggester", "column_letter"]
 

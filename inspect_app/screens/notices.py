@@ -14,7 +14,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
+from textual.widgets import Checkbox, Header, Input, Select
 
 from forms.catalogues import SERVICE_METHODS, label
 from forms.i18n import t
@@ -36,6 +36,7 @@ from inspect_app.services.notices import default_export_folder, export_notices
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 from inspect_app.widgets.yes_no_box import YesNoBox
 
 ALERT = "bold red"

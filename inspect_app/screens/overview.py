@@ -22,7 +22,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Header, Sparkline, Static
+from textual.widgets import Header, Sparkline
 from textual.worker import get_current_worker
 
 from forms.catalogues import label
@@ -50,6 +50,7 @@ from inspect_app.services.quarterly_report import SUFFIXES, default_report_name,
 from inspect_app.services.rules import results_per_park
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 BAR_WIDTH = 8
 DETAIL_LINES = 2  # the detail line's height (its CSS below); Enter shows a tenant's flags whole

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -14,6 +14,7 @@ from inspect_app.screens.base import HAZARD, INSPECTION, SETTINGS, TENANT, AppSc
 from inspect_app.services.parks import ParkSummary, agency_warning, is_office, park_summaries
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 from inspect_app.widgets.sync_status import SyncStatusLine
 
 ALL_PARKS = "*"

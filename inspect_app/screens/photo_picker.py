@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Select
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -33,6 +33,7 @@ from inspect_app.services.attachments import attach_file, check_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.photo_folder import FolderPhoto
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Label, Static
 
 EXIF_BATCH = 50  # photos whose EXIF time is read between two updates of the list
 MARK_WIDTH = 2

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 
 from forms.i18n import t
 from inspect_app.screens.base import AppScreen
@@ -21,6 +21,7 @@ from inspect_app.services.photo_folder import shown_size
 from inspect_app.services.system_viewer import open_in_viewer
 from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.photo_thumbnail import half_blocks
+from inspect_app.widgets.plain import DataTable, Static
 
 LIST_WIDTH = 30
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from forms.errors import field_messages
 from forms.i18n import t
@@ -17,6 +17,7 @@ from inspect_app.screens.base import SETTINGS, AppModalScreen
 from inspect_app.services import office_role
 from inspect_app.services.profile import current_inspector, save_profile
 from inspect_app.widgets.form_row import FormRow, show_form_errors
+from inspect_app.widgets.plain import Static
 
 FIELDS = ("name", "id_number", "agency", "phone")
 

@@ -29,7 +29,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Header, Label, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.errors import field_messages
@@ -61,6 +61,7 @@ from inspect_app.services.quarterly import (
 from inspect_app.widgets.grid_input import GridInput
 from inspect_app.widgets.grid_table import GridTable
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Label, Static
 
 # Columns: a mark, the name, then the fields. Widths fit 80 terminal columns with cell padding.
 NAME_WIDTH = 14

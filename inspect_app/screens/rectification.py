@@ -34,7 +34,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Header, Input, Select, Static
+from textual.widgets import Header, Input, Select
 
 from forms import fields
 from forms.errors import field_messages
@@ -63,6 +63,7 @@ from inspect_app.services.notices import hazards_for_notice
 from inspect_app.widgets.form_row import FormRow, first_to_fill, show_form_result
 from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.placeholders import placeholder
+from inspect_app.widgets.plain import Static
 
 HAZARD_FIELDS = ("location", "description", "severity")
 FIVE_FIELDS = ("responsible_person", "responsible_phone", "measures", "funds_yuan", "funds_reason", "deadline",

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from forms import fields
 from forms.errors import message as error_message
@@ -33,6 +33,7 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.hazards import REINSPECTION_OUTCOMES, get_hazard, record_reinspection
 from inspect_app.services.notice_drafts import opinion_notice_of
 from inspect_app.widgets.form_row import FormRow, show_form_result
+from inspect_app.widgets.plain import Static
 
 FIELDS = ("outcome", "inspected_on", "evidence_note", "photo", "new_deadline")
 MAX_NOTE = 1000

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import Header, Input
 
 from forms import china_time
 from forms.i18n import t
@@ -23,6 +23,7 @@ from inspect_app.screens.base import NOTICE, AppModalScreen, AppScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import QueueRow, approve, return_request, review_queue
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 COLUMNS = ("state", "park", "tenant", "hazards", "major", "photos", "prepared")
 

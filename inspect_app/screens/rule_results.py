@@ -11,11 +11,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from forms.i18n import t
 from inspect_app.screens.base import AppModalScreen
+from inspect_app.widgets.plain import Static
 
 
 class RuleResultsScreen(AppModalScreen[str | None]):

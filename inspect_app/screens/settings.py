@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Input, Static, TextArea
+from textual.widgets import Header, Input, TextArea
 
 from forms.i18n import t
 from inspect_app.screens.base import AppScreen
@@ -16,6 +16,7 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.office_settings import SettingsRefused
 from inspect_app.widgets.form_row import FormRow, show_form_result
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import Static
 from inspect_app.widgets.yes_no_box import YesNoBox
 
 AGENCY_ROWS = ("name", "short", "region", "basis", "contact_address", "contact_phone", "contact_person",

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import Header, Input
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -28,6 +28,7 @@ from inspect_app.services.stars_export import figure_text, item_rows, summary_li
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.form_row import FormRow, show_form_result
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 STARS = "stars"  # the kind of data a typed score is (announced after a save)
 SUFFIXES = (".xlsx", ".pdf")

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Label, OptionList, SelectionList, Static
+from textual.widgets import OptionList, SelectionList
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
@@ -26,6 +26,7 @@ from inspect_app.screens.inspection import InspectionScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices, remember_team, team_of_the_day
+from inspect_app.widgets.plain import Label, Static
 from inspect_app.widgets.yes_no_box import YesNoList
 
 

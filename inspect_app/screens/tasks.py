@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from forms.i18n import t
@@ -29,6 +29,7 @@ from inspect_app.services.errors import UserError
 from inspect_app.services.notice_review import inspection_notes
 from inspect_app.services.plan_tasks import TaskRow, device_tasks, start_task_inspection
 from inspect_app.widgets.keys_footer import KeysFooter
+from inspect_app.widgets.plain import DataTable, Static
 
 COLUMNS = ("park", "place", "tenant", "window", "inspectors", "status")
 PARK_WIDTH = 12  # cells; the detail line has the whole names

@@ -13,7 +13,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from forms.credit_code import organisation_code_warning
 from forms.i18n import t
@@ -24,6 +24,7 @@ from inspect_app.services.ledger import get_tenant, save_tenant, tenant_as_input
 from inspect_app.services.rules import tenant_results
 from inspect_app.widgets.keys_footer import KeysFooter
 from inspect_app.widgets.placeholders import placeholder
+from inspect_app.widgets.plain import Static
 
 # (field, kind): kind is "text", "bool", "multi:<list>" or "select:<list>" of forms.catalogues.
 FIELDS: tuple[tuple[str, str], ...] = (

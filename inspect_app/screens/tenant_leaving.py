@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from forms import fields
 from forms.errors import message
@@ -19,6 +19,7 @@ from inspect_app.screens.base import TENANT, AppModalScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.ledger import mark_tenant_left
 from inspect_app.widgets.form_row import FormRow, show_form_result
+from inspect_app.widgets.plain import Static
 
 
 class TenantLeavingScreen(AppModalScreen[bool]):

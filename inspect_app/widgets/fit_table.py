@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
+
+from inspect_app.widgets.plain import DataTable
 
 
 def _cell_width(cell: object) -> int:

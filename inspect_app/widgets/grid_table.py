@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual import events
 from textual.coordinate import Coordinate
 from textual.message import Message
-from textual.widgets import DataTable
+
+from inspect_app.widgets.plain import DataTable
 
 
 class GridTable(DataTable):

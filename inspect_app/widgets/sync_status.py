@@ -7,10 +7,10 @@ pending changes) and when the app's sync finishes; while a sync runs it shows it
 from __future__ import annotations
 
 from textual import work
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from forms.i18n import t
+from inspect_app.widgets.plain import Static
 
 REFRESH_SECONDS = 15
 
