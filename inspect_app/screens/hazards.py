@@ -49,7 +49,7 @@ from inspect_app.services.notice_review import hazard_notes
 from inspect_app.services.notices import inspection_notices
 from inspect_app.widgets.fit_table import FitDataTable
 from inspect_app.widgets.keys_footer import KeysFooter
-from inspect_app.widgets.plain import DataTable, Static
+from inspect_app.widgets.plain import DataTable, Static, as_typed
 
 PAGE_SIZE = 100
 COUNT_CAP = 10_000  # counted exactly up to here; beyond, the status line says "more than"
@@ -207,7 +207,7 @@ class HazardsScreen(AppScreen):
         self.parks = parks
         select = self.query_one("#park-filter", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(formatting.clip(f"{code} {name}", 40), park_id) for park_id, code, name in parks])
+            select.set_options([(as_typed(formatting.clip(f"{code} {name}", 40)), park_id) for park_id, code, name in parks])
             if self.query_state.park_id:
                 select.value = self.query_state.park_id
         self._update_title()

@@ -33,7 +33,7 @@ from inspect_app.services.attachments import attach_file, check_file
 from inspect_app.services.errors import UserError
 from inspect_app.services.photo_folder import FolderPhoto
 from inspect_app.widgets.keys_footer import KeysFooter
-from inspect_app.widgets.plain import DataTable, Label, Static
+from inspect_app.widgets.plain import DataTable, Label, Static, as_typed
 
 EXIF_BATCH = 50  # photos whose EXIF time is read between two updates of the list
 MARK_WIDTH = 2
@@ -94,7 +94,7 @@ class PhotoPickerScreen(AppScreen[int | None]):
         for key, width in (("mark", MARK_WIDTH), ("taken", TIME_WIDTH), ("size", SIZE_WIDTH), ("name", None)):
             table.add_column(t(f"tui.photos.col_{key}"), key=key, width=width)
         starts = photo_folder.start_folders(self.app.store)
-        self.query_one("#picker-places", Select).set_options([(str(p), str(p)) for p in starts])
+        self.query_one("#picker-places", Select).set_options([(as_typed(str(p)), str(p)) for p in starts])
         if starts:
             self.show_folder(starts[0])
             table.focus()

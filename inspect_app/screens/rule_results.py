@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from forms.i18n import t
 from inspect_app.screens.base import AppModalScreen
-from inspect_app.widgets.plain import Static
+from inspect_app.widgets.plain import Static, as_typed
 
 
 class RuleResultsScreen(AppModalScreen[str | None]):
@@ -44,7 +44,7 @@ class RuleResultsScreen(AppModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(t("rules.pick_title", name=self.tenant_name), classes="pick-title", markup=False)
-            yield OptionList(*[Option(result.text(), id=result.rule.code) for result in self.results],
+            yield OptionList(*[Option(as_typed(result.text()), id=result.rule.code) for result in self.results],
                              id="rule-results")
             yield Static(t("tui.rules.pick_hint"), classes="pick-hint", markup=False)
 

@@ -26,7 +26,7 @@ from inspect_app.screens.inspection import InspectionScreen
 from inspect_app.services.errors import UserError
 from inspect_app.services.inspections import MAX_INSPECTORS, start_inspection, unfinished_inspection
 from inspect_app.services.inspectors import InspectorChoice, inspector_choices, remember_team, team_of_the_day
-from inspect_app.widgets.plain import Label, Static
+from inspect_app.widgets.plain import Label, Static, as_typed
 from inspect_app.widgets.yes_no_box import YesNoList
 
 
@@ -104,10 +104,10 @@ class StartInspectionScreen(AppModalScreen[str | None]):
             yield Static(t("tui.start_inspection.title"), classes="screen-title")
             yield Static(t("tui.start_inspection.subject", subject=self.subject), id="start-subject")
             yield Label(t("tui.start_inspection.template"))
-            yield OptionList(*[Option(f"{tpl.title()}  ({len(tpl.items)})", id=f"{tpl.id}@{tpl.version}")
+            yield OptionList(*[Option(as_typed(f"{tpl.title()}  ({len(tpl.items)})"), id=f"{tpl.id}@{tpl.version}")
                                for tpl in self.templates], id="start-template", compact=True)
             yield Label(t("tui.start_inspection.inspectors", max=MAX_INSPECTORS))
-            yield YesNoList(*[Selection(self._label(c), c.id, c.id in self.team) for c in self.choices],
+            yield YesNoList(*[Selection(as_typed(self._label(c)), c.id, c.id in self.team) for c in self.choices],
                                      id="start-inspectors", compact=True)
             warnings = []
             if self.template_problems:

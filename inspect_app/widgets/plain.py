@@ -28,19 +28,21 @@ class Label(widgets.Label):
         super().__init__(content, markup=markup, **kwargs)
 
 
-def plain_cell(cell: object) -> object:
-    """A table cell as written: a string becomes a Text (which DataTable shows as it is)."""
-    return Text(cell, end="") if isinstance(cell, str) else cell
+def as_typed(value: object) -> object:
+    """A string as written (a Text, which tables, option lists and selects show as it is); anything
+    else unchanged. For a table cell, or an option's prompt that holds people's words (a park's or
+    an inspector's name, a folder, a template's or a rule's title from an office's file)."""
+    return Text(value, end="") if isinstance(value, str) else value
 
 
 class DataTable(widgets.DataTable):
-    """Textual's DataTable whose string cells are shown as written (`plain_cell`)."""
+    """Textual's DataTable whose string cells are shown as written (`as_typed`)."""
 
     def add_row(self, *cells, height=1, key=None, label=None):
-        return super().add_row(*(plain_cell(cell) for cell in cells), height=height, key=key, label=label)
+        return super().add_row(*(as_typed(cell) for cell in cells), height=height, key=key, label=label)
 
     def update_cell(self, row_key, column_key, value, *, update_width=False) -> None:
-        super().update_cell(row_key, column_key, plain_cell(value), update_width=update_width)
+        super().update_cell(row_key, column_key, as_typed(value), update_width=update_width)
 
     def update_cell_at(self, coordinate, value, *, update_width=False) -> None:
-        super().update_cell_at(coordinate, plain_cell(value), update_width=update_width)
+        super().update_cell_at(coordinate, as_typed(value), update_width=update_width)
