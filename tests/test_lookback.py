@@ -200,9 +200,9 @@ async def test_the_ledger_shows_last_inspected_and_an_unfinished_mark(store, par
         await settle(app, pilot)
         table = app.screen.query_one("#ledger", DataTable)
         column = table.get_column_index("last_inspected")
-        assert table.get_row(done.id)[column] == "26-09-03"
-        assert table.get_row(open_one.id)[column] == "▶"
-        assert table.get_row(never.id)[column] == ""
+        assert str(table.get_row(done.id)[column]) == "26-09-03"
+        assert str(table.get_row(open_one.id)[column]) == "▶"
+        assert str(table.get_row(never.id)[column]) == ""
 
 
 def test_risk_class_floor_and_config():
