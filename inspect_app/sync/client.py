@@ -61,7 +61,6 @@ HISTORY_CHANGED = "history_changed"  # the hub's 409 code on a pull whose cursor
 MAX_HISTORY_RESTARTS = 3  # a hub restored again while this device re-pulls: give up for this run
 
 
-
 def tls_context() -> ssl.SSLContext:
     """The certificates a sync trusts: httpx's defaults (certifi's bundle, or the files SSL_CERT_FILE
     and SSL_CERT_DIR name, as an office with its own certificate authority sets them), made once
@@ -221,9 +220,11 @@ def _certificate_refusal(exc: BaseException) -> str | None:
     """The reason the hub's certificate was refused, when that is why a request failed (httpx wraps
     httpcore's error, which wraps the ssl module's); None for every other failure."""
     cause: BaseException | None = exc
-    while cause is not None:
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return cause.verify_message or str(cause)
+        seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return None
 
