@@ -7,7 +7,7 @@ Metrics (medians judged against the targets; the first, cold call is one of the 
 
 county_overview_ms   services.park_overview.county_overview: every park's figures, the county's,
                      8 quarters of trend and every tenant's risk flags, for the default quarter
-county_overview_cpu_ms  the same calls' CPU time, both threads (time.process_time): what the call
+county_overview_cpu_ms  the same calls' CPU time (time.process_time, every thread of the process): what the call
                      costs whatever else the machine runs
 park_overview_ms     services.park_overview.park_overview on the park with the most tenants
                      (its figures and its tenants' table with flags)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         # sets off do not walk every imported module again (55–140 ms of a county overview at 10×).
         gc.collect()
         gc.freeze()
-        county_cpu: list[float] = []  # both threads' CPU: what the call costs whatever else the machine runs
+        county_cpu: list[float] = []  # the process's CPU: what the call costs whatever else the machine runs
         metrics = {
             "county_overview_ms": timed(lambda: county_overview(store, today=today, thresholds=thresholds),
                                         args.repeat, county_cpu),
