@@ -59,7 +59,7 @@ class BuildingFormScreen(FieldFormScreen):
         yield Header()
         title = (t("buildings.edit_title", name=values.get("name")) if self.building_id
                  else t("buildings.add_title", park=self.park_label))
-        yield Static(title, classes="screen-title", id="form-title", markup=False)
+        yield Static(title, classes="screen-title", id="form-title")
         with VerticalScroll(id="form", can_focus=False):  # Tab goes field to field, not to the container
             yield from self.field_rows(values)
         yield Static(t("tui.form.hint"), classes="status-line", id="form-status")

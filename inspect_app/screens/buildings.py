@@ -55,9 +55,9 @@ class BuildingsScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("buildings.title", park=self.park_label), classes="screen-title", markup=False)
+        yield Static(t("buildings.title", park=self.park_label), classes="screen-title")
         yield FitDataTable(id="buildings", cursor_type="row", zebra_stripes=True)
-        yield Static(t("tui.common.loading"), id="buildings-status", classes="status-line", markup=False)
+        yield Static(t("tui.common.loading"), id="buildings-status", classes="status-line")
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:

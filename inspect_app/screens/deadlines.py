@@ -40,7 +40,7 @@ class DeadlinesScreen(AppModalScreen[date | None]):
         with Vertical():
             yield Static(t("tui.deadlines.title", count=len(self.hazard_ids)), classes="screen-title")
             yield Input(placeholder=t("tui.deadlines.placeholder"), id="deadlines-input")
-            yield Static("", id="deadlines-error", markup=False)
+            yield Static("", id="deadlines-error")
             yield Static(t("tui.deadlines.hint"), id="deadlines-hint")
 
     def on_mount(self) -> None:

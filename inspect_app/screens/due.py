@@ -54,10 +54,10 @@ class DueScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         title = t("tui.due.title_park", park=self.park_label) if self.park_label else t("tui.due.title_all")
-        yield Static(title, id="due-title", classes="screen-title", markup=False)
+        yield Static(title, id="due-title", classes="screen-title")
         yield DataTable(id="due", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="due-detail", markup=False)
-        yield Static(t("tui.common.loading"), id="due-status", classes="status-line", markup=False)
+        yield Static("", id="due-detail")
+        yield Static(t("tui.common.loading"), id="due-status", classes="status-line")
         yield KeysFooter()
 
     def on_mount(self) -> None:

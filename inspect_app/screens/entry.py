@@ -52,12 +52,12 @@ class EntryScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("tui.entry.title", park=self.park_name), classes="screen-title", markup=False)
+        yield Static(t("tui.entry.title", park=self.park_name), classes="screen-title")
         with VerticalScroll(id="entry-form"):
             for name in FIELDS:
                 yield FormRow(name, entry.field_label(name), Input(id=f"entry-{name}", compact=True),
                               required=name in REQUIRED)
-        yield EntryResult(t("tui.entry.hint"), id="entry-result", markup=False)
+        yield EntryResult(t("tui.entry.hint"), id="entry-result")
         yield KeysFooter()
 
     def on_mount(self) -> None:

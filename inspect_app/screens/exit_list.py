@@ -55,9 +55,9 @@ class ExitListScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="exit-title", classes="screen-title", markup=False)
+        yield Static("", id="exit-title", classes="screen-title")
         yield DataTable(id="exit-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="exit-detail", markup=False)
+        yield Static("", id="exit-detail")
         yield KeysFooter()
 
     def on_mount(self) -> None:

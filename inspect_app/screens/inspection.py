@@ -129,15 +129,15 @@ class InspectionScreen(AppScreen[None]):
         yield Header()
         # The progress sits on the right, outside the part a long tenant name may crop.
         with Horizontal(id="title-line"):
-            yield Static("", id="inspection-title", markup=False)
-            yield Static("", id="inspection-progress", markup=False)
+            yield Static("", id="inspection-title")
+            yield Static("", id="inspection-progress")
         yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
         yield Static("", id="detail")
         with Horizontal(id="editor"):
             yield Label("", id="editor-label")
             yield Input(id="editor-input", compact=True)
-        yield Static("", id="editor-error", markup=False)
-        yield Static("", id="inspection-status", classes="status-line", markup=False)
+        yield Static("", id="editor-error")
+        yield Static("", id="inspection-status", classes="status-line")
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:

@@ -81,7 +81,7 @@ class InspectionSummaryScreen(AppModalScreen[str]):
     def compose(self) -> ComposeResult:
         s = self.summary
         with Vertical():
-            yield Static(t("tui.inspection_summary.title", subject=s.subject), classes="screen-title", markup=False)
+            yield Static(t("tui.inspection_summary.title", subject=s.subject), classes="screen-title")
             yield Static(t("tui.inspection_summary.counts", passed=s.passed, failed=s.failed, na=s.not_applicable))
             with VerticalScroll(id="summary-hazards"):
                 if s.hazards:

@@ -132,7 +132,7 @@ class LedgerScreen(AppScreen):
             yield Select([(label("risk_point", r), r) for r in RISK_POINTS], prompt=t("tui.ledger.all_risks"),
                          id="risk-filter", compact=True)
         yield FitDataTable(id="ledger", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="ledger-rules", markup=False)
+        yield Static("", id="ledger-rules")
         yield Static(t("tui.common.loading"), id="ledger-status", classes="status-line")
         yield SyncStatusLine()
         yield KeysFooter(compact=True)

@@ -79,14 +79,14 @@ class PhotoPickerScreen(AppScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("tui.photos.pick_title", subject=self.subject), id="picker-title", markup=False)
+        yield Static(t("tui.photos.pick_title", subject=self.subject), id="picker-title")
         with Horizontal(id="picker-path-line"):
             yield Label(t("tui.photos.folder"))
             yield Input(id="picker-path", compact=True, suggester=PathSuggester(),
                         placeholder=t("tui.photos.path_placeholder"))
         yield Select([], id="picker-places", compact=True, prompt=t("tui.photos.places"))
         yield DataTable(id="picker-list", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="picker-status", markup=False)
+        yield Static("", id="picker-status")
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:

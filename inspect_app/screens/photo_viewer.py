@@ -47,12 +47,11 @@ class PhotoViewerScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("tui.photos.viewer_title", subject=self.subject, count=len(self.files)),
-                     id="viewer-title", markup=False)
+                     id="viewer-title")
         with Horizontal():
             yield DataTable(id="viewer-list", cursor_type="row", zebra_stripes=True)
             yield Static("", id="viewer-picture")
-        yield Static(t("tui.photos.viewer_hint") if self.files else t("tui.photos.none"), id="viewer-status",
-                     markup=False)
+        yield Static(t("tui.photos.viewer_hint") if self.files else t("tui.photos.none"), id="viewer-status")
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:

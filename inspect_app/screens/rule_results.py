@@ -43,10 +43,10 @@ class RuleResultsScreen(AppModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(t("rules.pick_title", name=self.tenant_name), classes="pick-title", markup=False)
+            yield Static(t("rules.pick_title", name=self.tenant_name), classes="pick-title")
             yield OptionList(*[Option(as_typed(result.text()), id=result.rule.code) for result in self.results],
                              id="rule-results")
-            yield Static(t("tui.rules.pick_hint"), classes="pick-hint", markup=False)
+            yield Static(t("tui.rules.pick_hint"), classes="pick-hint")
 
     def on_mount(self) -> None:
         options = self.query_one("#rule-results", OptionList)

@@ -114,9 +114,9 @@ class StartInspectionScreen(AppModalScreen[str | None]):
                 warnings.append(t("tui.start_inspection.template_problems", count=self.template_problems))
             if not any(c.is_me for c in self.choices):
                 warnings.append(t("tui.start_inspection.no_profile"))
-            yield Static("\n".join(warnings), id="start-warning", markup=False).set_styles(
+            yield Static("\n".join(warnings), id="start-warning").set_styles(
                 display="block" if warnings else "none")
-            yield Static("", id="start-error", markup=False).set_styles(display="none")
+            yield Static("", id="start-error").set_styles(display="none")
             yield Static(t("tui.start_inspection.hint"), classes="status-line")
 
     @staticmethod

@@ -71,10 +71,10 @@ class TasksScreen(AppScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("tui.tasks.title"), id="tasks-title", classes="screen-title", markup=False)
+        yield Static(t("tui.tasks.title"), id="tasks-title", classes="screen-title")
         yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="tasks-detail")
-        yield Static(t("tui.common.loading"), id="tasks-status", classes="status-line", markup=False)
+        yield Static(t("tui.common.loading"), id="tasks-status", classes="status-line")
         yield KeysFooter()
 
     def on_mount(self) -> None:

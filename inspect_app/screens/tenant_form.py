@@ -86,7 +86,7 @@ class TenantFormScreen(FieldFormScreen):
         title = t("tui.form.edit_title", name=self.tenant.name) if self.tenant else t("tui.form.add_title")
         yield Static(title, classes="screen-title", id="form-title")
         if self.tenant is not None:
-            yield Static(self._rule_findings(), id="form-rules", markup=False)
+            yield Static(self._rule_findings(), id="form-rules")
         with VerticalScroll(id="form", can_focus=False):  # Tab goes field to field, not to the container
             values = self._initial_values()
             yield from self.field_rows(values)
