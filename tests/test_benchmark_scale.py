@@ -4,19 +4,10 @@ asserted: the figures at 0.1x and 1x are in docs/PERFORMANCE.md, section "Scale"
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def script(*args: str) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from tests.test_benchmarks import script  # a benchmark script run from the checkout's root
 
 
 def test_generate_reaches_an_inspection_count_and_scale_reports_each_figure(tmp_path):

@@ -46,7 +46,8 @@ SCREENS = ROOT / "inspect_app" / "screens"
 METRICS += tuple(name for name, screen in SCREEN_METRICS.items() if (SCREENS / screen).exists())
 
 
-def script(path: Path, *args: str) -> str:
+def script(path: Path | str, *args: str) -> str:
+    """A benchmark script (a path, or one relative to the checkout's root) run with this Python; its output."""
     done = subprocess.run(
         [sys.executable, str(path), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
