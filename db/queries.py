@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import String, and_, bindparam, case, cast, column, func, literal_column, text
@@ -130,6 +130,11 @@ def _hazard_counts(today: date, tenant_ids: list[str] | None = None):
 # a keystroke slow, and nobody reads on to the 5,001st row.
 EXACT_COUNT_LIMIT = 5_000
 ESTIMATE_SAMPLE = 2_000  # tenant rows drawn at random for the estimate (3 ms at 30,000 tenants; 14 ms at 300,000)
+# When the search's index finds at most WALK_SET_LIMIT keys, the estimate draws from those keys
+# instead (`_estimate_from_keys`): the keys found, times the share of KEY_SAMPLE of them whose
+# tenants match. At 300,000 tenants, 精's 10,000 keys: 4 ms instead of 10, and closer (2,000 rows
+# of a county where 3 % match hold some 70 matches: ±12 %; of 500 keys some 97 % match: ±1 %).
+KEY_SAMPLE = 500
 # Past EXACT_COUNT_LIMIT, a search whose index finds few keys for the county's size walks every
 # park's tenants in name order testing each one's id against the set of its matching tenants
 # rather than reading its key: with few matches the walk is long (at 300,000 tenants, 6,000
@@ -256,10 +261,12 @@ def _matching_tenants(index: IndexMatch, words: list[str]):
 
 @dataclass(frozen=True)
 class Sized:
-    """How a search of every park finds its tenants (`_sized`): at most one of the two is set."""
+    """How a search of every park finds its tenants (`_sized`): at most one of the first two is set."""
 
     few_matches: IndexMatch | None = None  # at most EXACT_COUNT_LIMIT keys: listed from this index
     walk_set: IndexMatch | None = None  # more, but few for the county: its matching tenants as a set
+    # The index finding the fewest keys when it finds at most WALK_SET_LIMIT: the estimate's sample.
+    candidates: IndexMatch | None = None
 
 
 def _sized(session: Session, query: LedgerQuery) -> Sized:
@@ -285,45 +292,71 @@ def _sized(session: Session, query: LedgerQuery) -> Sized:
     found, index = min(sized, key=lambda pair: pair[0])
     if found <= EXACT_COUNT_LIMIT:
         return Sized(few_matches=index)
-    walk_set = index if found <= WALK_SET_LIMIT and found * found <= WALK_SET_FACTOR * _top_rowid(session) else None
+    candidates = index if found <= WALK_SET_LIMIT else None
+    walk_set = candidates if found * found <= WALK_SET_FACTOR * _top_rowid(session) else None
     if index.exact:
-        return Sized(walk_set=walk_set)
+        return Sized(walk_set=walk_set, candidates=candidates)
     params = {"match": index.match, "limit": EXACT_COUNT_LIMIT + 1} | {f"w{i}": word for i, word in enumerate(words)}
     found = connection.execute(text(f"SELECT count(*) FROM ({_matching_keys_sql(index, words)} LIMIT :limit)"),
                                params).scalar_one()
-    return Sized(few_matches=index) if found <= EXACT_COUNT_LIMIT else Sized(walk_set=walk_set)
+    if found <= EXACT_COUNT_LIMIT:
+        return Sized(few_matches=index)
+    return Sized(walk_set=walk_set, candidates=candidates)
 
 
-def _few_matches(session: Session, query: LedgerQuery) -> IndexMatch | None:
-    """The index a search of every park lists its matches from (`_sized`), or None."""
-    return _sized(session, query).few_matches
-
-
-_UNSIZED = object()  # `few_matches` not given: the search is sized (`_sized`) first
-
-
-def count_ledger(session: Session, query: LedgerQuery, *, few_matches=_UNSIZED) -> LedgerTotal:
-    """Exact up to EXACT_COUNT_LIMIT; past it an estimate from ESTIMATE_SAMPLE tenant rows drawn at
-    random (seeded by the query, so the figure does not jump when the list is read again), rounded
-    to two significant figures and never below the limit."""
-    if few_matches is _UNSIZED:
-        few_matches = _few_matches(session, query)
-    where = _ledger_filter(query, few_matches=few_matches)
-    if few_matches is not None or query.park_id or not search_words(query.search):
+def count_ledger(session: Session, query: LedgerQuery, sized: Sized | None = None) -> LedgerTotal:
+    """Exact up to EXACT_COUNT_LIMIT; past it an estimate from a sample drawn at random (seeded by
+    the query, so the figure does not jump when the list is read again), rounded to two
+    significant figures and never below the limit. `sized`: the search's sizing, when the caller
+    has it (`_sized`)."""
+    if sized is None:
+        sized = _sized(session, query)
+    where = _ledger_filter(query, few_matches=sized.few_matches)
+    if sized.few_matches is not None or query.park_id or not search_words(query.search):
         capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
         exact = session.exec(select(func.count()).select_from(capped)).one()
         if exact <= EXACT_COUNT_LIMIT:
             return LedgerTotal(exact)
-    # else the index finds more keys than the limit (`_few_matches`): counting the tenants among
-    # them up to the limit would read a key per tenant until then.
-    top = _top_rowid(session)
+    # else the index finds more keys than the limit (`_sized`): counting the tenants among them up
+    # to the limit would read a key per tenant until then.
     draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
-    sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
+    if sized.candidates is not None:
+        # An exact index's keys each hold every word: their tenants are tested for the rest alone.
+        rest = _ledger_filter(replace(query, search="")) if sized.candidates.exact else where
+        estimate = _estimate_from_keys(session, sized.candidates, rest, draw)
+    else:
+        estimate = _estimate_from_tenants(session, where, draw)
+    return LedgerTotal(max(_two_figures(estimate), EXACT_COUNT_LIMIT), estimated=True)
+
+
+def _drawn(sample: list[int]):
     # The sample as one JSON parameter: 2,000 bound values cost the ORM some 5 ms to compile a keystroke.
-    drawn = text("SELECT value FROM json_each(:sample)").bindparams(sample=json.dumps(sample)).columns(column("value"))
+    return text("SELECT value FROM json_each(:sample)").bindparams(sample=json.dumps(sample)).columns(column("value"))
+
+
+def _estimate_from_tenants(session: Session, where, draw: random.Random) -> float:
+    """The county's size times the share of ESTIMATE_SAMPLE tenant rows (rowids drawn) that match."""
+    top = _top_rowid(session)
+    sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
     hits = session.exec(select(func.count()).select_from(Tenant).where(
-        where, literal_column("tenant.rowid").in_(drawn))).one()
-    return LedgerTotal(max(_two_figures(hits * top / len(sample)), EXACT_COUNT_LIMIT), estimated=True)
+        where, literal_column("tenant.rowid").in_(_drawn(sample)))).one()
+    return hits * top / len(sample)
+
+
+def _estimate_from_keys(session: Session, index: IndexMatch, where, draw: random.Random) -> float:
+    """The keys `index` finds times the share of KEY_SAMPLE of them (drawn) whose tenants match
+    `where` (current tenants, scale, risk point; and the words, where the index may find keys
+    that do not hold them)."""
+    # As one JSON array: a row per key cost Python more than SQLite's reading of them.
+    keys = json.loads(session.connection().execute(
+        text(f"SELECT json_group_array(rowid) FROM {index.table} WHERE {index.table} MATCH :match"),
+        {"match": index.match}).scalar_one())
+    if not keys:
+        return 0
+    sample = draw.sample(keys, min(KEY_SAMPLE, len(keys)))
+    drawn_tenants = select(TenantSearch.tenant_id).where(TenantSearch.id.in_(_drawn(sample)))
+    hits = session.exec(select(func.count()).select_from(Tenant).where(Tenant.id.in_(drawn_tenants), where)).one()
+    return hits * len(keys) / len(sample)
 
 
 def _top_rowid(session: Session) -> int:
@@ -364,7 +397,7 @@ def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], 
     rows = _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
-    return rows, count_ledger(session, query, few_matches=None)
+    return rows, count_ledger(session, query, sized)
 
 
 def _order_by(query: LedgerQuery) -> list:

@@ -107,6 +107,31 @@ def test_every_parks_search_finds_what_instr_finds_in_ledger_order(county, count
         assert total == len(expected)
 
 
+@fuzz_settings(40)
+@given(words=st.lists(WORDS, min_size=1, max_size=2), walk_set=st.sampled_from([10_000, 0]),
+       include_left=st.booleans())
+def test_an_estimate_drawn_from_every_key_or_every_tenant_is_the_count(county, county_store, words, walk_set,
+                                                                      include_left):
+    """The estimate's samples (the keys the index finds, `walk_set` 10,000; or the county's tenant
+    rows, 0) made as large as what they draw from: the estimate is then the oracle's count, rounded
+    to two figures and never below the limit, whichever way the words were found."""
+    search = " ".join(words)
+    conn = sqlite3.connect(county)
+    try:
+        expected = scanned(conn, queries.search_words(search), include_left=include_left)
+    finally:
+        conn.close()
+    with (Session(county_store.engine) as session, mock.patch.object(queries, "EXACT_COUNT_LIMIT", 3),
+          mock.patch.object(queries, "WALK_SET_LIMIT", walk_set), mock.patch.object(queries, "KEY_SAMPLE", 10_000),
+          mock.patch.object(queries, "ESTIMATE_SAMPLE", 10_000)):
+        _, total = queries.ledger_page(session, LedgerQuery(search=search, include_left=include_left, limit=1,
+                                                            today=TODAY))
+    if total.estimated:
+        assert total == max(queries._two_figures(len(expected)), 3)
+    else:
+        assert total == len(expected)
+
+
 @pytest.mark.parametrize("word", ["精", "jm", "56", "(", "é", "\"", "_", "号楼"])
 def test_a_short_word_is_one_token_of_the_index(county, word):
     conn = _connect(county)
