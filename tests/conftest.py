@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from db import migrations
 from db.models import Park
 from db.store import Store
 from forms import credit_code
 from forms.i18n import set_language
+from tests.new_files import migrated_device_file
 
 # Bytecode cached between runs even where the environment asks Python not to write it
 # (PYTHONDONTWRITEBYTECODE, which keeps __pycache__ folders out of a checkout): here it goes to
@@ -64,9 +64,7 @@ def migrated_file(tmp_path_factory) -> Path:
     """An empty database at the newest schema and without a device id, made once per test process:
     copying it (~3 ms) instead of migrating a new file (~150 ms) for each of the hundreds of tests
     that open a store."""
-    path = tmp_path_factory.mktemp("migrated") / "migrated.db"
-    migrations.upgrade_to_head(path)
-    return path
+    return migrated_device_file()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Fixtures of every sync test, loaded for all tests by tests/conftest.py (`pytest_plugins`), so
 that a test module uses them by name instead of importing or copying them.
 
-template_db: a migrated file without a device id (migrated once per module); devices: a factory of
+template_db: a migrated file without a device id (migrated once per test process); devices: a factory of
 new devices, each a copy of it opened as a Store (closed after the test); hub_url: a hub database
 URL, once SQLite and once PostgreSQL; served_hub: a SQLite hub served on loopback, `(app, base URL)`.
 """
@@ -14,17 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from db import migrations
 from db.store import Store
 from tests.hub_server import serve
+from tests.new_files import new_sqlite_hub
 
 
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session")
+def template_db(migrated_file) -> Path:
     """A migrated file without a device id: copies of it open as new devices, without re-migrating."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    migrations.upgrade_to_head(path)
-    return path
+    return migrated_file
 
 
 class Devices:
@@ -55,7 +53,7 @@ def devices(template_db, tmp_path):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub_url(request, tmp_path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
+        return new_sqlite_hub(tmp_path / "hub.db")
     return request.getfixturevalue("postgres_url")
 
 
@@ -76,7 +74,7 @@ def loopback_hub(hub_url):
 def served_hub(tmp_path):
     from inspect_app.hub.app import create_app  # the hub extra: only tests that serve a hub need it
 
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"))
     with serve(app) as url:
         yield app, url
     app.state.engine.dispose()

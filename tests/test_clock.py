@@ -22,6 +22,7 @@ from inspect_app.hub.storage import enrol_device, row_state
 from inspect_app.sync.apply import apply_page
 from inspect_app.sync.client import summary_line, sync_once, tls_context
 from tests.hub_server import serve
+from tests.new_files import new_sqlite_hub
 from tests.sync_helpers import synced_rows
 from tests.test_sync_merge import edit, make_park, make_tenant, outbox_page, rows
 
@@ -46,7 +47,7 @@ def rejected(store: Store) -> list[str]:
 
 @pytest.fixture
 def hub(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"))
     with serve(app) as url:
         app.state.url = url
         yield app
@@ -118,7 +119,7 @@ def test_a_stamp_far_ahead_from_a_bundle_is_set_aside_and_does_not_move_the_cloc
 
 
 def test_the_hub_refuses_stamps_too_far_ahead_and_says_its_time(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", max_clock_skew_s=60)
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"), max_clock_skew_s=60)
     with serve(app) as url:
         token = token_for(app, "laptop")
         with httpx.Client(base_url=url + API, headers={"Authorization": f"Bearer {token}"}) as http:
@@ -158,7 +159,7 @@ def test_hub_serve_takes_max_clock_skew(tmp_path, monkeypatch, capsys):
 
     served = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    url = new_sqlite_hub(tmp_path / "hub.db")
     assert main(["hub", "serve", "--db", url, "--max-clock-skew", "90"]) == 0
     assert served[0].state.max_clock_skew_ms == 90_000
     for bad in ("0", "soon", "nan"):

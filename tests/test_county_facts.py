@@ -25,6 +25,7 @@ from db.risk_flag_queries import mismatched_tenants
 from inspect_app.services.maintenance import check_database
 from inspect_app.services.park_overview import county_overview, park_overview
 from tests.fuzz import fuzz_settings
+from tests.new_files import new_sqlite_hub
 from tests.test_kept_facts import TODAY, _connect, _write, assert_kept, kept_rows, seeded  # noqa: F401 (fixture)
 from tests.test_park_totals import PARKS, TENANTS
 
@@ -265,7 +266,7 @@ def test_a_repeat_and_its_closure_reach_other_devices_by_sync_and_snapshot(devic
     finish_inspection(a, verification, today=TODAY)
     assert county_overview(a, today=TODAY).county.flags.ledger_mismatch == 1
 
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", rate_per_second=10_000, burst=10_000)
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"), rate_per_second=10_000, burst=10_000)
     tokens = {name: enrol_device(app.state.engine, name, None)[1] for name in ("a", "replayed", "fresh")}
     with serve(app) as base:
         for store, name in ((a, "a"), (replayed, "replayed"), (fresh, "fresh")):

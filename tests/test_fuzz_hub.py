@@ -31,6 +31,7 @@ from inspect_app.hub.agency import init_agency
 from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import device, enrol_device, revoke_device
 from tests.fuzz import LONG, LONG_FACTOR
+from tests.new_files import new_sqlite_hub
 from tests.test_hub import API, _device_template, add_park, client, count, open_device, outbox, push  # noqa: F401 - autouse fixture
 
 # --- a hub with data in it ------------------------------------------------------------------------
@@ -42,7 +43,7 @@ def seeded_hub(tmp_path):
     and one photo, and the tokens of both devices: (app, token_a, token_b, ids of A's rows). It has an
     agency root, so the enrolment and CRL endpoints are driven too."""
     agency = init_agency(tmp_path / "agency", name="平湖市经济和信息化局", short="平经信")
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", rate_per_second=1e6, burst=10**6, agency=agency)
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"), rate_per_second=1e6, burst=10**6, agency=agency)
     token_a = enrol_device(app.state.engine, "laptop-a")[1]
     token_b = enrol_device(app.state.engine, "laptop-b")[1]
     laptop_a, laptop_b = open_device(tmp_path, "a"), open_device(tmp_path, "b")

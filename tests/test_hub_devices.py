@@ -25,6 +25,7 @@ from inspect_app.sync.changes import outbox_page
 from inspect_app.sync.client import SyncAuthError, sync_once
 from tests.hub_server import free_port, serve
 from tests.images import image_bytes
+from tests.new_files import new_sqlite_hub
 from tests.test_sync_merge import make_park, make_tenant
 
 # A real JPEG (attaching decodes it) padded after its end to 2 KiB; the hub is sent it and
@@ -39,7 +40,7 @@ def tenants_of(store) -> set[str]:
 
 @pytest.fixture
 def hub(tmp_path):
-    return create_app(f"sqlite:///{tmp_path / 'hub.db'}")
+    return create_app(new_sqlite_hub(tmp_path / "hub.db"))
 
 
 def test_a_revoked_device_id_cannot_come_back_under_a_new_token(hub, devices):
@@ -91,7 +92,7 @@ def test_rotating_a_token_keeps_the_device_and_stops_the_old_token(hub, devices,
     laptop = devices.new("laptop")
     park = make_park(laptop)
     old = enrol_device(hub.state.engine, "laptop-wang")[1]
-    hub_db = f"sqlite:///{tmp_path / 'hub.db'}"
+    hub_db = new_sqlite_hub(tmp_path / "hub.db")
     with serve(hub) as url:
         sync_once(laptop, url, old)
         assert main(["--lang", "en", "hub", "device", "rotate", "laptop-wang", "--hub-db", hub_db]) == 0
@@ -123,7 +124,7 @@ def _put(url: str, token: str, data: bytes) -> httpx.Response:
 
 
 def test_uploads_no_row_names_have_a_per_device_quota(tmp_path, devices):
-    hub = create_app(f"sqlite:///{tmp_path / 'hub.db'}", attachment_quota_bytes=5000)
+    hub = create_app(new_sqlite_hub(tmp_path / "hub.db"), attachment_quota_bytes=5000)
     other = enrol_device(hub.state.engine, "other")[1]
     laptop = devices.new("laptop")
     park = make_park(laptop)
@@ -158,7 +159,7 @@ def test_uploads_no_row_names_have_a_per_device_quota(tmp_path, devices):
 
 
 def test_the_hub_deletes_uploads_no_row_names_after_a_day(tmp_path, monkeypatch):
-    url_db = f"sqlite:///{tmp_path / 'hub.db'}"
+    url_db = new_sqlite_hub(tmp_path / "hub.db")
     hub = create_app(url_db)
     token = enrol_device(hub.state.engine, "laptop")[1]
     named, stray, recent = JPEG + b"n", JPEG + b"s", JPEG + b"r"

@@ -30,6 +30,7 @@ from inspect_app.sync import snapshot
 from inspect_app.sync.client import sync_once
 from inspect_app.sync.cursors import kept_checkpoints
 from tests.hub_server import serve
+from tests.new_files import new_sqlite_hub
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.sync_helpers import requester, synced_rows
 from tests.test_sync_merge import edit, make_park, make_tenant
@@ -38,7 +39,7 @@ from tests.test_sync_merge import edit, make_park, make_tenant
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub_db(request, tmp_path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
+        return new_sqlite_hub(tmp_path / "hub.db")
     return request.getfixturevalue("postgres_url")
 
 
@@ -148,7 +149,7 @@ def test_the_same_hub_at_a_new_address_pushes_and_pulls_nothing_again(devices, t
     park = make_park(a)
     for n in range(1, 4):
         make_tenant(a, park.id, n)
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    url = new_sqlite_hub(tmp_path / "hub.db")
     with running(url) as hub:
         tokens = {"a": hub.enrol("a"), "b": hub.enrol("b")}
         sync_all(hub, {"a": a, "b": b}, tokens)
@@ -166,7 +167,7 @@ def test_a_cursor_keyed_by_url_before_hub_ids_is_adopted_at_the_next_sync(device
     a, b = devices.new("a"), devices.new("b")
     park = make_park(a)
     make_tenant(a, park.id, 1)
-    with running(f"sqlite:///{tmp_path / 'hub.db'}") as hub:
+    with running(new_sqlite_hub(tmp_path / "hub.db")) as hub:
         tokens = {"a": hub.enrol("a"), "b": hub.enrol("b")}
         sync_all(hub, {"a": a, "b": b}, tokens)
         for store in (a, b):  # as migration 0006 leaves a cursor of the old kind
@@ -207,7 +208,7 @@ def test_a_first_sync_cut_short_starts_again_against_a_restored_hub(devices, tmp
     park = make_park(a)
     for n in range(1, 8):
         make_tenant(a, park.id, n)
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    url = new_sqlite_hub(tmp_path / "hub.db")
     kept = tmp_path / "hub-backup.db"
     with running(url) as hub:
         tokens = {"a": hub.enrol("a"), "b": hub.enrol("b")}

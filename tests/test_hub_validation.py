@@ -23,6 +23,7 @@ from inspect_app.hub.storage import change, enrol_device
 from inspect_app.sync.client import sync_once
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
+from tests.new_files import new_sqlite_hub
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 API = "/api/v1"
@@ -30,7 +31,7 @@ API = "/api/v1"
 
 @pytest.fixture
 def sqlite_hub_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'hub.db'}"
+    return new_sqlite_hub(tmp_path / "hub.db")
 
 
 def add_park(store: Store, code: str, n: int) -> dict[str, str]:

@@ -39,6 +39,7 @@ from inspect_app.services.maintenance import check_database
 from inspect_app.services.park_overview import FlagCounts, county_overview
 from inspect_app.services.risk_flags import Quarter, load_flags
 from tests.fuzz import fuzz_settings
+from tests.new_files import new_sqlite_hub
 from tests.test_park_totals import PARKS, _apply, _connect, _seed
 from tests.test_park_totals import operations as total_operations
 
@@ -244,7 +245,7 @@ def test_the_demo_a_sync_and_a_snapshot_keep_the_rows_and_the_overview_reads_as_
         assert conn.execute("SELECT count(*) FROM hazard_key").fetchone()[0] > 0
         assert conn.execute("SELECT count(*) FROM report_fact").fetchone()[0] > 0
         assert_kept(conn)
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}", rate_per_second=10_000, burst=10_000)
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"), rate_per_second=10_000, burst=10_000)
     with serve(app) as base:
         for store, name in ((a, "a"), (replayed, "replayed"), (fresh, "fresh")):
             sync(store, base, enrol_device(app.state.engine, name, None)[1], use_snapshot=store is fresh)

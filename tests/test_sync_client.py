@@ -26,6 +26,7 @@ from inspect_app.sync.changes import outbox_page, push_cursor
 from inspect_app.sync.client import SyncAuthError, SyncNetworkError, sync_once
 from tests.hub_server import free_port, serve
 from tests.images import JPEG
+from tests.new_files import new_sqlite_hub
 from tests.test_sync_merge import edit, make_park, make_tenant, snapshot
 
 HUB = "http://hub"
@@ -90,7 +91,7 @@ def cut_from(n: int):
 
 @pytest.fixture
 def hub(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"))
     yield app
     app.state.engine.dispose()
 

@@ -15,6 +15,7 @@ from db.models import Inspector, Tenant
 from inspect_app.hub.backup import backup, restore
 from inspect_app.services.maintenance import check_database
 from inspect_app.sync.client import sync_once
+from tests.new_files import new_sqlite_hub
 from tests.sync_helpers import synced_rows
 from tests.test_hub_restore import own_changes, running, tenant_name
 from tests.test_sync_merge import edit, make_park, make_tenant
@@ -36,7 +37,7 @@ def test_a_sync_prunes_what_the_hub_acknowledged_and_keeps_the_newest_entry(devi
     tenants = [make_tenant(a, park.id, n) for n in range(1, 5)]
     before = outbox(a)
     assert len(before) == 5
-    with running(f"sqlite:///{tmp_path / 'hub.db'}") as hub:
+    with running(new_sqlite_hub(tmp_path / "hub.db")) as hub:
         tokens = {"a": hub.enrol("a"), "b": hub.enrol("b")}
         summary = sync_once(a, hub.base, tokens["a"])
         assert summary.pruned == len(before) - 1 and outbox(a) == [before[-1]]
@@ -75,7 +76,7 @@ def test_a_hub_restored_after_the_device_pruned_gets_every_lost_write_again_from
     a, b = devices.new("a"), devices.new("b")
     park = make_park(a)
     first, second, third = (make_tenant(a, park.id, n) for n in range(1, 4))
-    url, kept = f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub-backup.db"
+    url, kept = new_sqlite_hub(tmp_path / "hub.db"), tmp_path / "hub-backup.db"
     with running(url) as hub:
         tokens = {"a": hub.enrol("a"), "b": hub.enrol("b")}
         for store in (a, b):
@@ -114,10 +115,10 @@ def test_a_new_hub_gets_a_pruned_devices_rows_from_the_rows(devices, tmp_path):
     park = make_park(a)
     tenant = make_tenant(a, park.id, 1)
     edit(a, Tenant, tenant.id, name="改过")
-    with running(f"sqlite:///{tmp_path / 'old.db'}") as hub:
+    with running(new_sqlite_hub(tmp_path / "old.db")) as hub:
         sync_once(a, hub.base, hub.enrol("a"))
     assert len(outbox(a)) == 1
-    with running(f"sqlite:///{tmp_path / 'new.db'}") as hub:  # another hub: it acknowledges nothing
+    with running(new_sqlite_hub(tmp_path / "new.db")) as hub:  # another hub: it acknowledges nothing
         sync_once(a, hub.base, hub.enrol("a"))
         b = devices.new("b")
         sync_once(b, hub.base, hub.enrol("b"))

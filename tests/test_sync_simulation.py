@@ -63,6 +63,7 @@ from inspect_app.sync.changes import push_cursor
 from inspect_app.sync.client import SyncNetworkError, sync_once, tls_context
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
+from tests.new_files import new_sqlite_hub
 from tests.postgres import postgres_cluster  # noqa: F401 - fixture
 from tests.sync_helpers import synced_rows
 from tests.test_hub import add_inspector, add_park
@@ -481,7 +482,7 @@ def play(world: World, first_cuts, plan) -> set[tuple]:
 
 
 def sqlite_hub(folder: Path) -> str:
-    return f"sqlite:///{folder / 'hub.db'}"
+    return new_sqlite_hub(folder / "hub.db")
 
 
 COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow],

@@ -23,6 +23,7 @@ from inspect_app.hub.storage import enrol_device
 from inspect_app.sync.changes import push_cursor
 from inspect_app.sync.client import SyncNetworkError, sync_once
 from tests.hub_server import serve
+from tests.new_files import new_sqlite_hub
 from tests.test_sync_merge import make_park, make_tenant
 
 
@@ -70,7 +71,7 @@ def hub_changes(app, row_id: str | None = None) -> int:
 @pytest.fixture
 def https_hub(tmp_path):
     ca_file, tls = make_certificates(tmp_path)
-    app = create_app(f"sqlite:///{tmp_path / 'hub.db'}")
+    app = create_app(new_sqlite_hub(tmp_path / "hub.db"))
     with serve(app, tls=tls) as url:
         yield app, url, ca_file
 

@@ -24,6 +24,7 @@ from inspect_app.services.profile import save_profile
 from inspect_app.sync.bundle import export_bundle
 from inspect_app.sync.changes import outbox_page
 from tests.conftest import tenant_values
+from tests.new_files import new_device_file
 
 KEYS_SINCE = datetime(2026, 1, 1, tzinfo=UTC)  # signing keys are valid from then on (notices check it)
 
@@ -70,7 +71,7 @@ def prepare(folder: Path) -> Fixtures:
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "parkinspect.db"
     keys = folder / "keys"
-    store = Store.open(db)
+    store = Store.open(new_device_file(db))
     try:
         save_profile(store, InspectorInput(name="李明", id_number="33048220190012", agency="平湖市经济和信息化局"))
         set_device_block(store, BLOCK)
@@ -88,7 +89,7 @@ def prepare(folder: Path) -> Fixtures:
 
 def _ledger_files(folder: Path) -> tuple[Path, Path]:
     """The same tenants twice: file B changes every tenant's contact phone and headcount."""
-    store = Store.open(folder / "ledger-source.db")
+    store = Store.open(new_device_file(folder / "ledger-source.db"))
     try:
         park = add_park(store, IMPORT_PARK, "独山港小微企业园")
         tenants = [save_tenant(store, park_id=park.id, data=TenantInput.model_validate(tenant_values(500 + n)))
@@ -107,7 +108,7 @@ def _ledger_files(folder: Path) -> tuple[Path, Path]:
 
 def _remote_pages(folder: Path) -> Path:
     """Another device's park, tenants and edits as the hub would serve them (seq 1..n)."""
-    store = Store.open(folder / "remote.db")
+    store = Store.open(new_device_file(folder / "remote.db"))
     try:
         park = add_park(store, "PH-R01", "新埭镇小微企业园")
         for n in range(REMOTE_TENANTS):
@@ -126,7 +127,7 @@ def _remote_pages(folder: Path) -> Path:
 
 
 def _bundle(folder: Path) -> Path:
-    store = Store.open(folder / "bundle-source.db")
+    store = Store.open(new_device_file(folder / "bundle-source.db"))
     try:
         park = add_park(store, "PH-B01", "广陈镇小微企业园")
         for n in range(10):
