@@ -32,7 +32,7 @@ from inspect_app.hub.app import create_app
 from inspect_app.hub.storage import device, enrol_device, revoke_device
 from tests.fuzz import LONG, LONG_FACTOR
 from tests.new_files import new_sqlite_hub
-from tests.test_hub import API, _device_template, add_park, client, count, open_device, outbox, push  # noqa: F401 - autouse fixture
+from tests.test_hub import API, add_park, client, count, open_device, outbox, push
 
 # --- a hub with data in it ------------------------------------------------------------------------
 

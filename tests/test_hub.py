@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import time
 from datetime import date
 
@@ -28,6 +27,7 @@ from inspect_app.hub.push import RowCache
 from inspect_app.hub.storage import attachment, change, device, enrol_device, revoke_device, row_state
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
+from tests.new_files import new_device_file
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 # A stamp of the near future: within the hub's allowed clock skew.
@@ -55,22 +55,10 @@ def enrol(app, name: str, parks: list[str] | None = None) -> str:
 # --- device databases and their outboxes --------------------------------------------------------
 
 
-_TEMPLATE: list = []  # the session's migrated file (conftest.migrated_file), set below
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _device_template(migrated_file):
-    """open_device copies the migrated file instead of migrating a new one for every device (also in
-    the modules that import open_device and this fixture)."""
-    _TEMPLATE[:] = [migrated_file]
-    yield
-    _TEMPLATE.clear()
-
-
 def open_device(tmp_path, name: str, now_ms=wall_clock_ms) -> Store:
     path = tmp_path / f"{name}.db"
-    if _TEMPLATE and not path.exists():  # a new device: Store.open gives it its own id (without the
-        shutil.copyfile(_TEMPLATE[0], path)  # fixture, it migrates); an existing one is opened again
+    if not path.exists():  # a new device (Store.open gives it its own id); an existing one is opened again
+        new_device_file(path)
     return Store.open(path, now_ms=now_ms)
 
 

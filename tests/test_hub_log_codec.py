@@ -26,7 +26,7 @@ from inspect_app.hub.log_dictionary import DICTIONARY_V1, DICTIONARY_V2
 from inspect_app.hub.storage import change, enrol_device
 from tests.hub_server import serve
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
-from tests.test_hub import API, _device_template, add_park, open_device, outbox, rename_tenant  # noqa: F401 - autouse fixture
+from tests.test_hub import API, add_park, open_device, outbox, rename_tenant
 
 # Stored payloads are only readable with the exact dictionary they were written with.
 DICTIONARY_V1_SHA256 = "6c8475b607a73d88f844b1b5bc3e4bce58d3243d4aa9bd68b1b4a75e277d8c46"

@@ -39,7 +39,6 @@ from inspect_app.hub.storage import (
 )
 from inspect_app.sync.protocol import RULES
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
-from tests.test_hub import _device_template  # noqa: F401 - fixture
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
