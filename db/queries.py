@@ -307,8 +307,8 @@ def _sized(session: Session, query: LedgerQuery) -> Sized:
 def count_ledger(session: Session, query: LedgerQuery, sized: Sized | None = None) -> LedgerTotal:
     """Exact up to EXACT_COUNT_LIMIT; past it an estimate from a sample drawn at random (seeded by
     the query, so the figure does not jump when the list is read again), rounded to two
-    significant figures and never below the limit. `sized`: the search's sizing, when the caller
-    has it (`_sized`)."""
+    significant figures and, unless a scale or a risk point narrows the search, never below the
+    limit. `sized`: the search's sizing, when the caller has it (`_sized`)."""
     if sized is None:
         sized = _sized(session, query)
     where = _ledger_filter(query, few_matches=sized.few_matches)
@@ -326,7 +326,10 @@ def count_ledger(session: Session, query: LedgerQuery, sized: Sized | None = Non
         estimate = _estimate_from_keys(session, sized.candidates, rest, draw)
     else:
         estimate = _estimate_from_tenants(session, where, draw)
-    return LedgerTotal(max(_two_figures(estimate), EXACT_COUNT_LIMIT), estimated=True)
+    # Past the limit by the words alone, the figure is never below it; a scale or a risk point
+    # filters the words' matches further, and nothing says how many of them pass.
+    floor = 0 if query.scale or query.risk_point else EXACT_COUNT_LIMIT
+    return LedgerTotal(max(_two_figures(estimate), floor), estimated=True)
 
 
 def _drawn(sample: list[int]):

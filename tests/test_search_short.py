@@ -17,7 +17,7 @@ from unittest import mock
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlmodel import Session
 
@@ -44,7 +44,8 @@ WORDS = st.text(alphabet=CHARACTERS, min_size=1, max_size=4)
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory, migrated_file) -> Path:
-    """80 tenants in 3 parks with names, rooms and phones from a few pieces; some left, one deleted."""
+    """80 tenants in 3 parks with names, rooms and phones from a few pieces; some left, one deleted,
+    a quarter above designated size."""
     path = tmp_path_factory.mktemp("short") / "t.db"
     shutil.copyfile(migrated_file, path)
     draw = random.Random(19)
@@ -59,9 +60,10 @@ def county(tmp_path_factory, migrated_file) -> Path:
         room = f"{draw.randint(1, 5)}F-{draw.randint(100, 999)}"
         tenant_id = new_id()
         _insert(conn, tenant_id, name, room)
-        conn.execute("UPDATE tenant SET park_id = ?, contact_phone = ?, status = ?, deleted = ? WHERE id = ?",
+        conn.execute("UPDATE tenant SET park_id = ?, contact_phone = ?, status = ?, deleted = ?, scale = ? WHERE id = ?",
                      (f"p{n % 3 + 1}", f"13{draw.randint(0, 10**9 - 1):09d}",
-                      "left" if n % 9 == 0 else "in_park", 1 if n == 40 else 0, tenant_id))
+                      "left" if n % 9 == 0 else "in_park", 1 if n == 40 else 0, "above" if n % 4 == 0 else "below",
+                      tenant_id))
     conn.close()
     return path
 
@@ -73,9 +75,10 @@ def county_store(county):
     opened.close()
 
 
-def scanned(conn: sqlite3.Connection, words: list[str], *, include_left: bool = False) -> list[str]:
+def scanned(conn: sqlite3.Connection, words: list[str], *, include_left: bool = False, scale: str | None = None) -> list[str]:
     """The oracle: every live (current) tenant whose key holds every word by instr(), in name order."""
     status = "" if include_left else " AND t.status = 'in_park'"
+    status += f" AND t.scale = '{scale}'" if scale else ""
     checks = "".join(" AND instr(s.key, ?) > 0" for _ in words)
     return [row[0] for row in conn.execute(
         "SELECT t.id FROM tenant t JOIN tenant_search s ON s.tenant_id = t.id JOIN park p ON p.id = t.park_id "
@@ -109,25 +112,28 @@ def test_every_parks_search_finds_what_instr_finds_in_ledger_order(county, count
 
 @fuzz_settings(40)
 @given(words=st.lists(WORDS, min_size=1, max_size=2), walk_set=st.sampled_from([10_000, 0]),
-       include_left=st.booleans())
+       include_left=st.booleans(), scale=st.sampled_from([None, "above"]), cap=st.sampled_from([3, 12]))
+@example(words=["平"], walk_set=10_000, include_left=False, scale="above", cap=12)  # many keys, few above size
+@example(words=["平"], walk_set=0, include_left=False, scale="above", cap=12)
 def test_an_estimate_drawn_from_every_key_or_every_tenant_is_the_count(county, county_store, words, walk_set,
-                                                                      include_left):
+                                                                      include_left, scale, cap):
     """The estimate's samples (the keys the index finds, `walk_set` 10,000; or the county's tenant
     rows, 0) made as large as what they draw from: the estimate is then the oracle's count, rounded
-    to two figures and never below the limit, whichever way the words were found."""
+    to two figures and, unless a scale narrows the words' matches, never below the limit, whichever
+    way the words were found."""
     search = " ".join(words)
     conn = sqlite3.connect(county)
     try:
-        expected = scanned(conn, queries.search_words(search), include_left=include_left)
+        expected = scanned(conn, queries.search_words(search), include_left=include_left, scale=scale)
     finally:
         conn.close()
-    with (Session(county_store.engine) as session, mock.patch.object(queries, "EXACT_COUNT_LIMIT", 3),
+    with (Session(county_store.engine) as session, mock.patch.object(queries, "EXACT_COUNT_LIMIT", cap),
           mock.patch.object(queries, "WALK_SET_LIMIT", walk_set), mock.patch.object(queries, "KEY_SAMPLE", 10_000),
           mock.patch.object(queries, "ESTIMATE_SAMPLE", 10_000)):
-        _, total = queries.ledger_page(session, LedgerQuery(search=search, include_left=include_left, limit=1,
-                                                            today=TODAY))
+        _, total = queries.ledger_page(session, LedgerQuery(search=search, include_left=include_left, scale=scale,
+                                                            limit=1, today=TODAY))
     if total.estimated:
-        assert total == max(queries._two_figures(len(expected)), 3)
+        assert total == max(queries._two_figures(len(expected)), 0 if scale else cap)
     else:
         assert total == len(expected)
 
