@@ -60,7 +60,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def migrated_file(tmp_path_factory) -> Path:
+def migrated_file() -> Path:
     """An empty database at the newest schema and without a device id, made once per test process:
     copying it (~3 ms) instead of migrating a new file (~150 ms) for each of the hundreds of tests
     that open a store."""
