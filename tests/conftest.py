@@ -30,7 +30,7 @@ if sys.dont_write_bytecode and not sys.pycache_prefix:
     sys.dont_write_bytecode = False
     sys.pycache_prefix = _PYCACHE
 
-pytest_plugins = ["tests.sync_fixtures"]  # template_db, devices: every sync test's
+pytest_plugins = ["tests.sync_fixtures"]  # devices, hub_url: every sync test's
 
 TODAY = date(2026, 11, 26)
 

@@ -1,14 +1,13 @@
 """Fixtures of every sync test, loaded for all tests by tests/conftest.py (`pytest_plugins`), so
 that a test module uses them by name instead of importing or copying them.
 
-template_db: a migrated file without a device id (migrated once per test process); devices: a factory of
-new devices, each a copy of it opened as a Store (closed after the test); hub_url: a hub database
+devices: a factory of new devices, each a new file (tests/new_files.py) opened as a Store (closed
+after the test); hub_url: a hub database
 URL, once SQLite and once PostgreSQL; served_hub: a SQLite hub served on loopback, `(app, base URL)`.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,24 +15,16 @@ import pytest
 
 from db.store import Store
 from tests.hub_server import serve
-from tests.new_files import new_sqlite_hub
-
-
-@pytest.fixture(scope="session")
-def template_db(migrated_file) -> Path:
-    """A migrated file without a device id: copies of it open as new devices, without re-migrating."""
-    return migrated_file
+from tests.new_files import new_device_file, new_sqlite_hub
 
 
 class Devices:
-    def __init__(self, template: Path, folder: Path):
-        self.template, self.folder, self.opened = template, folder, []
+    def __init__(self, folder: Path):
+        self.folder, self.opened = folder, []
 
     def new(self, name: str, *, now_ms: Callable[[], int] | None = None) -> Store:
         """A new device; `now_ms` replaces its machine's wall clock (a clock that is off)."""
-        path = self.folder / name / "parkinspect.db"
-        path.parent.mkdir(parents=True)
-        shutil.copyfile(self.template, path)
+        path = new_device_file(self.folder / name / "parkinspect.db")
         store = Store.open(path) if now_ms is None else Store.open(path, now_ms=now_ms)
         self.opened.append(store)
         return store
@@ -44,8 +35,8 @@ class Devices:
 
 
 @pytest.fixture
-def devices(template_db, tmp_path):
-    made = Devices(template_db, tmp_path)
+def devices(tmp_path):
+    made = Devices(tmp_path)
     yield made
     made.close()
 

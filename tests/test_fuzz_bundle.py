@@ -125,10 +125,10 @@ def run_import(store, path: Path, content: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def exported_once(template_db, tmp_path_factory) -> tuple[Path, bytes]:
+def exported_once(tmp_path_factory) -> tuple[Path, bytes]:
     """`exported` made once for the module: device B's closed file (to copy per input) and A's bundle."""
     folder = tmp_path_factory.mktemp("office")
-    devices = Devices(template_db, folder)
+    devices = Devices(folder)
     try:
         a, b = make_office(devices, folder)
         export_bundle(a, folder / "a.bundle.zip")

@@ -330,8 +330,8 @@ steps = st.lists(st.one_of(
 
 @settings(max_examples=16, deadline=None)
 @given(steps=steps, data=st.data())
-def test_every_delivery_order_with_duplicates_ends_in_the_same_data(template_db, tmp_path_factory, steps, data):
-    devices = Devices(template_db, tmp_path_factory.mktemp("devices"))
+def test_every_delivery_order_with_duplicates_ends_in_the_same_data(tmp_path_factory, steps, data):
+    devices = Devices(tmp_path_factory.mktemp("devices"))
     try:
         stores = [devices.new(f"d{i}") for i in range(DEVICES)]
         tenant = make_tenant(stores[0], make_park(stores[0]).id)
