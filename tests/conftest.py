@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from db.models import Park
 from db.store import Store
 from forms import credit_code
 from forms.i18n import set_language
-from tests.new_files import migrated_device_file
+from tests.new_files import migrated_device_file, new_device_file
 
 # Bytecode cached between runs even where the environment asks Python not to write it
 # (PYTHONDONTWRITEBYTECODE, which keeps __pycache__ folders out of a checkout): here it goes to
@@ -68,9 +67,8 @@ def migrated_file() -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, migrated_file: Path):
-    shutil.copyfile(migrated_file, db_path)  # a new device: Store.open gives it its own id
-    opened = Store.open(db_path)
+def store(db_path: Path):
+    opened = Store.open(new_device_file(db_path))  # a new device: Store.open gives it its own id
     yield opened
     opened.close()
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import threading
 from collections import defaultdict
@@ -63,7 +62,7 @@ from inspect_app.sync.changes import push_cursor
 from inspect_app.sync.client import SyncNetworkError, sync_once, tls_context
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
-from tests.new_files import new_sqlite_hub
+from tests.new_files import new_device_file, new_sqlite_hub
 from tests.postgres import postgres_cluster  # noqa: F401 - fixture
 from tests.sync_helpers import synced_rows
 from tests.test_hub import add_inspector, add_park
@@ -144,10 +143,9 @@ def ahead() -> int:
     return wall_clock_ms() + SKEW_MS
 
 
-def new_device(path: Path, template: Path, **options) -> Store:
-    """A new device on a copy of the migrated template (a file copy instead of a migration)."""
-    shutil.copyfile(template, path)
-    return Store.open(path, **options)
+def new_device(path: Path, **options) -> Store:
+    """A new device (its file a copy of one migrated once: tests/new_files.py)."""
+    return Store.open(new_device_file(path), **options)
 
 
 # Every entry a device wrote: the outbox and what pruning deleted from it (World keeps a copy).
@@ -168,9 +166,9 @@ def _archive_table(conn) -> None:
 
 
 class World:
-    def __init__(self, folder: Path, hub_url: str, base: str, app, template: Path):
-        self.folder, self.base, self.app, self.template = folder, base, app, template
-        self.devices = [new_device(folder / f"device{n}.db", template, **({"now_ms": ahead} if n == SKEWED else {}))
+    def __init__(self, folder: Path, hub_url: str, base: str, app):
+        self.folder, self.base, self.app = folder, base, app
+        self.devices = [new_device(folder / f"device{n}.db", **({"now_ms": ahead} if n == SKEWED else {}))
                         for n in range(DEVICES)]
         self.tokens = [enrol_device(app.state.engine, f"device-{n}")[1] for n in range(DEVICES)]
         self.counter = 0
@@ -254,7 +252,7 @@ class Attacker:
 
     def __init__(self, world: World, parks: dict[str, dict[str, str]], inspector_id: str):
         self.world, self.parks, self.inspector_id = world, parks, inspector_id
-        self.store = new_device(world.folder / "attacker.db", world.template)
+        self.store = new_device(world.folder / "attacker.db")
         self.token = enrol_device(world.app.state.engine, "attacker", ["PH-002"])[1]
         self.seq = 0
         self.refused: list[tuple[str, str]] = []
@@ -438,14 +436,14 @@ def check_world(world: World) -> set[tuple]:
 # --- running an example ------------------------------------------------------------------------------------
 
 
-def run_example(hub_url_for, template: Path, first_cuts, plan) -> set[tuple]:
+def run_example(hub_url_for, first_cuts, plan) -> set[tuple]:
     with tempfile.TemporaryDirectory(prefix="parkinspect-sim-") as folder:
         folder = Path(folder)
         hub_url = hub_url_for(folder)
         app = create_app(hub_url, rate_per_second=100_000, burst=100_000)
         try:
             with serve(app) as base:
-                world = World(folder, hub_url, base, app, template)
+                world = World(folder, hub_url, base, app)
                 try:
                     return play(world, first_cuts, plan)
                 finally:
@@ -491,18 +489,17 @@ COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow],
 
 @settings(max_examples=EXAMPLES, **COMMON)
 @given(first_cuts=st.tuples(cut, cut), plan=steps)
-def test_three_devices_converge_through_a_sqlite_hub(migrated_file, first_cuts, plan):
-    run_example(sqlite_hub, migrated_file, first_cuts, plan)
+def test_three_devices_converge_through_a_sqlite_hub(first_cuts, plan):
+    run_example(sqlite_hub, first_cuts, plan)
 
 
 @settings(max_examples=max(3, EXAMPLES // 2), **COMMON)
 @given(first_cuts=st.tuples(cut, cut), plan=steps)
-def test_three_devices_converge_through_a_postgresql_hub(postgres_cluster, migrated_file, first_cuts,  # noqa: F811
-                                                       plan):
-    run_example(lambda _folder: postgres_cluster.new_database(), migrated_file, first_cuts, plan)
+def test_three_devices_converge_through_a_postgresql_hub(postgres_cluster, first_cuts, plan):  # noqa: F811
+    run_example(lambda _folder: postgres_cluster.new_database(), first_cuts, plan)
 
 
-def test_a_fixed_story_with_concurrent_edits_cut_syncs_and_a_tombstone_ends_with_its_conflicts(migrated_file):
+def test_a_fixed_story_with_concurrent_edits_cut_syncs_and_a_tombstone_ends_with_its_conflicts():
     """The checks above on a known story: they find the losers and hold them to the devices."""
     plan = [("tenant", 1, 0, "name", "甲"), ("tenant", 2, 0, "name", "乙"), ("tombstone", 2, 1, True),
             ("tenant", 1, 1, "headcount", 7), ("sync", 1, (3, True)), ("hazard", 0, 0, "description", "丙"),
@@ -510,7 +507,7 @@ def test_a_fixed_story_with_concurrent_edits_cut_syncs_and_a_tombstone_ends_with
             ("quarterly", 1, 0, 20.0), ("quarterly", 2, 0, 1.5), ("sync", 1, None), ("sync", 2, (4, True)),
             ("rectification", 0, 0, "measures", "仓库"), ("rectification", 1, 0, "measures", "车间")]
     plan += [("attack", kind) for kind in sorted(ATTACKS)]
-    losers = run_example(sqlite_hub, migrated_file, ((2, True), None), plan)
+    losers = run_example(sqlite_hub, ((2, True), None), plan)
     assert {(table, field) for table, _, field, _, _ in losers} >= {
         ("tenant", "name"), ("hazard", "description"), ("rectification_item", "measures")}
 
@@ -521,12 +518,12 @@ long_steps = st.lists(st.one_of(edit, sync_step), min_size=20, max_size=60)
 @pytest.mark.slow
 @settings(max_examples=100, **COMMON)
 @given(first_cuts=st.tuples(cut, cut), plan=long_steps)
-def test_long_run_sqlite(migrated_file, first_cuts, plan):
-    run_example(sqlite_hub, migrated_file, first_cuts, plan)
+def test_long_run_sqlite(first_cuts, plan):
+    run_example(sqlite_hub, first_cuts, plan)
 
 
 @pytest.mark.slow
 @settings(max_examples=100, **COMMON)
 @given(first_cuts=st.tuples(cut, cut), plan=long_steps)
-def test_long_run_postgresql(postgres_cluster, migrated_file, first_cuts, plan):  # noqa: F811
-    run_example(lambda _folder: postgres_cluster.new_database(), migrated_file, first_cuts, plan)
+def test_long_run_postgresql(postgres_cluster, first_cuts, plan):  # noqa: F811
+    run_example(lambda _folder: postgres_cluster.new_database(), first_cuts, plan)
