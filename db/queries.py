@@ -304,13 +304,11 @@ def _sized(session: Session, query: LedgerQuery) -> Sized:
     return Sized(walk_set=walk_set, candidates=candidates)
 
 
-def count_ledger(session: Session, query: LedgerQuery, sized: Sized | None = None) -> LedgerTotal:
+def count_ledger(session: Session, query: LedgerQuery, sized: Sized) -> LedgerTotal:
     """Exact up to EXACT_COUNT_LIMIT; past it an estimate from a sample drawn at random (seeded by
     the query, so the figure does not jump when the list is read again), rounded to two
     significant figures and, unless a scale or a risk point narrows the search, never below the
-    limit. `sized`: the search's sizing, when the caller has it (`_sized`)."""
-    if sized is None:
-        sized = _sized(session, query)
+    limit. `sized`: how the search was sized (`_sized`)."""
     where = _ledger_filter(query, few_matches=sized.few_matches)
     if sized.few_matches is not None or query.park_id or not search_words(query.search):
         capped = select(Tenant.id).where(where).limit(EXACT_COUNT_LIMIT + 1).subquery()
