@@ -199,11 +199,14 @@ def park_quarter_totals(conn: sqlite3.Connection) -> tuple[dict[tuple, tuple], d
 
 def stale_search_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(name, credit code) of the tenants whose kept search key (tenant_search, migration 0011) is
-    missing or is not the one their columns make now (db/search_key.py), by name."""
+    missing or is not the one their columns make now (db/search_key.py), or whose copies of the
+    name, deleted flag and status beside it (migration 0024) differ from theirs, by name."""
     columns = ", ".join(f"t.{c}" for c in search_key.KEY_COLUMNS)
-    rows = conn.execute(f"SELECT t.name, t.credit_code, s.key, {columns} FROM tenant AS t "
-                        "LEFT JOIN tenant_search AS s ON s.tenant_id = t.id ORDER BY t.name")
-    return [(name, code) for name, code, kept, *values in rows if kept != search_key.tenant_search_key(*values)]
+    rows = conn.execute(f"SELECT t.name, t.credit_code, s.key, "
+                        "s.name IS t.name AND s.deleted IS t.deleted AND s.status IS t.status, "
+                        f"{columns} FROM tenant AS t LEFT JOIN tenant_search AS s ON s.tenant_id = t.id ORDER BY t.name")
+    return [(name, code) for name, code, kept, copied, *values in rows
+            if not copied or kept != search_key.tenant_search_key(*values)]
 
 
 def orphan_search_keys(conn: sqlite3.Connection) -> int:

@@ -363,13 +363,22 @@ class TenantSearch(SQLModel, table=True):
     """Per tenant: the key a ledger search word is looked for in — name, contact, credit code,
     phone, the name's pinyin (whole and initials), building and unit, folded (db/search_key.py).
     Derived, local, kept by the triggers of migration 0011 (never written by the app). `id` is the
-    rowid the trigram index `tenant_fts` (an FTS5 table, migration 0017, not a model) refers to."""
+    rowid the trigram index `tenant_fts` (an FTS5 table, migration 0017, not a model) refers to.
+    `name`, `deleted` and `status` are the tenant's, copied (migration 0024): a search of every
+    park orders and filters its matches without reading their tenants."""
 
     __tablename__ = "tenant_search"
+    __table_args__ = (
+        # The ledger's name order with what its filters test: walked alone (migration 0024).
+        Index("ix_tenant_search_order", "name", "tenant_id", "deleted", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(unique=True)
     key: str
+    name: str
+    deleted: bool
+    status: str
 
 
 class ParkQuarterTotal(SQLModel, table=True):

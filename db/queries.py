@@ -360,6 +360,88 @@ def _estimate_from_keys(session: Session, index: IndexMatch, where, draw: random
     return hits * len(keys) / len(sample)
 
 
+def _keys_answer(query: LedgerQuery) -> bool:
+    """Whether the search keys' rows answer the query alone: a search of every park in name order
+    with no scale or risk point to test (migration 0024 keeps each tenant's name, deleted flag and
+    status beside its key). The search box's every keystroke, by default."""
+    return (bool(search_words(query.search)) and not query.park_id and not query.scale and not query.risk_point
+            and SORTABLE.get(query.sort, SORTABLE["name"]) is SORTABLE["name"])
+
+
+def _page_from_keys(session: Session, query: LedgerQuery, sized: Sized) -> tuple[list[str], LedgerTotal]:
+    """The ids of the page's tenants and the count, from `tenant_search` alone (`_keys_answer`).
+
+    A match's row is read once, by the rowid its index gives: few matches (`sized.few_matches`)
+    are listed and sorted whole (the count is their number). More are found by walking
+    `ix_tenant_search_order` in name order (`keys_walk_sql`); past the last page the count is an
+    estimate."""
+    words = search_words(query.search)
+    connection = session.connection()
+    params = {"in_park": IN_PARK} | {f"w{i}": word for i, word in enumerate(words)}
+    if sized.few_matches is not None:
+        ordered = connection.execute(text(keys_listed_sql(query, sized.few_matches)),
+                                     params | {"match": sized.few_matches.match}).scalars().all()
+        return ordered[query.offset:query.offset + query.limit], LedgerTotal(len(ordered))
+    if sized.walk_set is not None:
+        params["match"] = sized.walk_set.match
+    page = connection.execute(text(keys_walk_sql(query, sized.walk_set)),
+                              params | {"limit": query.limit, "offset": query.offset}).scalars().all()
+    if len(page) < query.limit:  # the last page: the count is known without a second scan
+        return page, LedgerTotal(query.offset + len(page))
+    draw = random.Random(repr((query.search, query.include_left)))
+    index = sized.candidates
+    if index is not None:
+        keys = json.loads(connection.execute(
+            text(f"SELECT json_group_array(rowid) FROM {index.table} WHERE {index.table} MATCH :match"),
+            {"match": index.match}).scalar_one())
+        size, sample = len(keys), draw.sample(keys, min(KEY_SAMPLE, len(keys)))
+    else:
+        size = connection.execute(text("SELECT max(id) FROM tenant_search")).scalar_one() or 0
+        sample = draw.sample(range(1, size + 1), min(ESTIMATE_SAMPLE, size))
+    hits = connection.execute(text(
+        "SELECT count(*) FROM tenant_search AS s WHERE s.id IN (SELECT value FROM json_each(:sample))"
+        f"{_key_tests(query, words, index)}"), params | {"sample": json.dumps(sample)}).scalar_one()
+    estimate = hits * size / len(sample) if sample else 0
+    # Past the limit by the words alone: never below it (no scale or risk point narrows them here).
+    return page, LedgerTotal(max(_two_figures(estimate), EXACT_COUNT_LIMIT), estimated=True)
+
+
+def keys_listed_sql(query: LedgerQuery, index: IndexMatch) -> str:
+    """Every tenant the query matches among the keys `index` finds, in ledger order: each key's
+    row read once by the rowid the index gives (CROSS JOIN: SQLite keeps the index outer)."""
+    return (f"SELECT s.tenant_id FROM {index.table} CROSS JOIN tenant_search AS s ON s.id = {index.table}.rowid "
+            f"WHERE {index.table} MATCH :match{_key_tests(query, search_words(query.search), index)} {_key_order(query)}")
+
+
+def keys_walk_sql(query: LedgerQuery, walk_set: IndexMatch | None) -> str:
+    """A page of the tenants the query matches, `ix_tenant_search_order` walked in name order:
+    each entry's rowid tested against the rowids `walk_set` finds (no key read unless it is in
+    the set and the index is not exact), or, without one (most keys match), its key read and
+    tested with instr()."""
+    words = search_words(query.search)
+    found = "1"
+    if walk_set is not None:
+        # "+": a test while the name order is walked, not rowids to look the keys up by.
+        found = f"+s.id IN (SELECT rowid FROM {walk_set.table} WHERE {walk_set.table} MATCH :match)"
+    return (f"SELECT s.tenant_id FROM tenant_search AS s INDEXED BY ix_tenant_search_order "
+            f"WHERE {found}{_key_tests(query, words, walk_set)} {_key_order(query)} LIMIT :limit OFFSET :offset")
+
+
+def _key_order(query: LedgerQuery) -> str:
+    """The ledger's name order (`_order_by`) on the copies in `tenant_search`."""
+    return f"ORDER BY s.name{' DESC' if query.descending else ''}, s.tenant_id"
+
+
+def _key_tests(query: LedgerQuery, words: list[str], index: IndexMatch | None) -> str:
+    """The conditions on a `tenant_search` row "s" (parameters :in_park, :w0...): its tenant live,
+    or current unless `query.include_left`; and every word in its key, unless `index` found it
+    and is exact."""
+    tests = " AND s.deleted IS NOT 1" + ("" if query.include_left else " AND s.status = :in_park")
+    if index is None or not index.exact:
+        tests += "".join(f" AND instr(s.key, :w{i}) > 0" for i in range(len(words)))
+    return tests
+
+
 def _top_rowid(session: Session) -> int:
     """The tenant table's largest rowid (the end of its b-tree: no scan), the county's size as
     the estimate and the choice of walk read it."""
@@ -388,6 +470,10 @@ def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], 
     EXACT_COUNT_LIMIT). A search of every park whose index finds few keys reads their tenants once,
     in ledger order, for both: the count is the list's length, the page a slice of it."""
     sized = _sized(session, query)
+    if _keys_answer(query):
+        page, total = _page_from_keys(session, query, sized)
+        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page))) if page else []
+        return rows, total
     if sized.few_matches is not None:
         ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, few_matches=sized.few_matches)).order_by(
             *_order_by(query))).all()

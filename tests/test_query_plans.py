@@ -159,6 +159,45 @@ def test_a_search_of_every_park_with_many_matches_looks_each_key_up_by_primary_k
     assert "SCAN tenant_search" not in steps, steps
 
 
+def _keys_params(search: str) -> dict:
+    from db.queries import index_matches, search_words
+
+    words = search_words(search)
+    return ({"match": index_matches(words)[0].match, "in_park": "in_park", "limit": 100, "offset": 0}
+            | {f"w{i}": word for i, word in enumerate(words)})
+
+
+@pytest.mark.parametrize("search", ["精", "jm", "有限公司", "精密 5"])
+def test_a_typed_search_with_few_matches_reads_each_key_once_and_never_a_tenant(demo, search):
+    """The search box's default (every park, name order, no filter): the index's rowids drive the
+    reads of their keys' rows, which hold the name and status to order and filter by (0024)."""
+    from db.queries import LedgerQuery, index_matches, keys_listed_sql, search_words
+
+    conn, _, _ = demo
+    query = LedgerQuery(search=search)
+    steps = plan(conn, keys_listed_sql(query, index_matches(search_words(search))[0]), _keys_params(search))
+    assert any(step.startswith("SCAN tenant_") and "VIRTUAL TABLE INDEX" in step for step in steps), steps
+    assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in steps, steps
+    assert not any(f"{step} ".startswith(("SEARCH tenant ", "SCAN tenant ")) for step in steps), steps
+
+
+@pytest.mark.parametrize("walk_set", [True, False])
+def test_a_typed_search_with_more_matches_walks_the_keys_name_order_and_never_a_tenant(demo, walk_set):
+    """Past EXACT_COUNT_LIMIT: the keys' own name order walked, each entry's rowid tested against
+    the set the index lists once (no key read to build it), or each key read when most match."""
+    from db.queries import LedgerQuery, index_matches, keys_walk_sql, search_words
+
+    conn, _, _ = demo
+    query = LedgerQuery(search="jm")
+    index = index_matches(search_words(query.search))[0] if walk_set else None
+    steps = plan(conn, keys_walk_sql(query, index), _keys_params(query.search))
+    # "jm" is one token of an exact index: with the set, the walk reads the index alone.
+    assert steps[0] == f"SCAN s USING {'COVERING ' if walk_set else ''}INDEX ix_tenant_search_order", steps
+    assert "USE TEMP B-TREE FOR ORDER BY" not in steps, steps
+    assert ("LIST SUBQUERY 1" in steps) == walk_set, steps
+    assert not any(f"{step} ".startswith(("CORRELATED", "SEARCH tenant ", "SCAN tenant ")) for step in steps), steps
+
+
 def test_the_park_lists_first_page_reads_the_hazards_of_its_parks_only(demo):
     from db.overview import PARK_PAGE_SQL
 

@@ -220,6 +220,44 @@ def test_check_names_a_drifted_short_word_index(store, park, db_path):
     assert any("短词搜索索引" in p or "short-word search index" in p for p in report["problems"]), report
 
 
+@pytest.mark.parametrize("drift", ["status = 'left'", "deleted = 1", "name = '别的名字'"])
+def test_check_names_a_tenant_whose_name_or_status_beside_its_key_drifted(store, park, db_path, drift):
+    add(store, park.id)
+    store.close()
+    assert check_database(db_path)["ok"]
+    conn = _connect(db_path)
+    conn.execute(f"UPDATE tenant_search SET {drift} WHERE key LIKE '平湖市佳美%'")  # a write around the triggers
+    conn.close()
+    report = check_database(db_path)
+    assert not report["ok"]
+    assert any(JIAMEI in p and ("搜索键" in p or "search key" in p) for p in report["problems"]), report
+
+
+def test_migration_0024_copies_the_name_and_status_of_the_tenants_already_stored(tmp_path):
+    path = tmp_path / "old.db"
+    config = migrations.alembic_config(path)
+    command.upgrade(config, ScriptDirectory.from_config(config).get_revision("0024_search_order").down_revision)
+    conn = _connect(path)
+    conn.execute("INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
+                 "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "
+                 "updated_at) VALUES ('p', 'PH-001', '园', '区', '街', 'manufacturing', 'government', 3, 0, 10, 1000, "
+                 "0, 'x', 'd', '2026-01-01', '2026-01-01')")
+    for name in (JIAMEI, JIAMING, "鑫诺塑料"):
+        _insert(conn, new_id(), name, "3F-301")
+    conn.execute("UPDATE tenant SET status = 'left' WHERE name = ?", (JIAMING,))
+    conn.execute("UPDATE tenant SET deleted = 1 WHERE name = '鑫诺塑料'")
+    conn.close()
+    store = Store.open(path)  # migrates to 0024
+    try:
+        assert found(store, "jm") == {JIAMEI} and found(store, "3f") == {JIAMEI}
+        with Session(store.engine) as session:
+            rows, _ = queries.ledger_page(session, LedgerQuery(search="3f", include_left=True, today=TODAY))
+        assert [row.name for row in rows] == sorted([JIAMEI, JIAMING])
+        assert check_database(path)["ok"]
+    finally:
+        store.close()
+
+
 def test_migration_0020_indexes_the_keys_already_stored(tmp_path):
     path = tmp_path / "old.db"
     config = migrations.alembic_config(path)

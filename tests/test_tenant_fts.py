@@ -44,6 +44,9 @@ OPERATIONS = st.lists(st.one_of(
     # the sync merge's insert of a row that may be there already
     st.tuples(st.just("upsert"), st.integers(0, 30), TEXT),
     st.tuples(st.just("delete"), st.integers(0, 30), st.just("")),
+    # a tenant leaving, coming back, deleted or restored: the copies beside its key follow (0024)
+    st.tuples(st.just("status"), st.integers(0, 30), st.sampled_from(["left", "in_park"])),
+    st.tuples(st.just("deleted"), st.integers(0, 30), st.sampled_from(["1", "0"])),
 ), max_size=25)
 
 
@@ -91,6 +94,10 @@ def _apply(conn: sqlite3.Connection, operation: tuple) -> None:
         conn.execute("UPDATE tenant SET unit_no = ? WHERE id = ?", (value, row[0]))
     elif kind == "upsert":
         _insert(conn, row[0], value, value, upsert=True)
+    elif kind == "status":
+        conn.execute("UPDATE tenant SET status = ? WHERE id = ?", (value, row[0]))
+    elif kind == "deleted":
+        conn.execute("UPDATE tenant SET deleted = ? WHERE id = ?", (int(value), row[0]))
     else:
         conn.execute("DELETE FROM tenant WHERE id = ?", row)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from db.backup import backup_file, known_revisions
 from db.errors import StoreOpenError
 
-HEAD_REVISION = "0023_county_candidates"
+HEAD_REVISION = "0024_search_order"
 MIGRATIONS_DIR = Path(__file__).parent
 log = logging.getLogger(__name__)
 

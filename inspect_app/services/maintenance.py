@@ -10,7 +10,8 @@ What it checks, and why:
 - the per-park totals kept by triggers (tenants and unclosed hazards, read by the park list and
   the overview; quarterly figures, read by the overview) equal a fresh count and sum: a
   difference would put wrong figures in front of a bureau.
-- every tenant's search key is the one its columns make (db/search_key.py), and the trigram
+- every tenant's search key is the one its columns make (db/search_key.py), the name, deleted
+  flag and status kept beside it are the tenant's, and the trigram
   index over the keys (`tenant_fts`) and the index of their one- and two-character pieces
   (`tenant_grams`) hold exactly the keys: a drifted key or index hides a tenant from the
   ledger's search.
