@@ -335,10 +335,22 @@ def _drawn(sample: list[int]):
     return text("SELECT value FROM json_each(:sample)").bindparams(sample=json.dumps(sample)).columns(column("value"))
 
 
+def _spread(draw: random.Random, top: int) -> list[int]:
+    """ESTIMATE_SAMPLE rowids of 1..top, evenly spaced from a start drawn at random: a sample of
+    the whole table as good as one drawn row by row (each stretch of rows, a park's added
+    together, holds its share), without 2,000 draws (random.sample: 3 ms at 300,000 rows)."""
+    count = min(ESTIMATE_SAMPLE, top)
+    if not count:
+        return []
+    step = top / count
+    start = draw.random() * step
+    return [1 + int(start + i * step) for i in range(count)]
+
+
 def _estimate_from_tenants(session: Session, where, draw: random.Random) -> float:
-    """The county's size times the share of ESTIMATE_SAMPLE tenant rows (rowids drawn) that match."""
+    """The county's size times the share of ESTIMATE_SAMPLE tenant rows (`_spread`) that match."""
     top = _top_rowid(session)
-    sample = draw.sample(range(1, top + 1), min(ESTIMATE_SAMPLE, top))
+    sample = _spread(draw, top)
     hits = session.exec(select(func.count()).select_from(Tenant).where(
         where, literal_column("tenant.rowid").in_(_drawn(sample)))).one()
     return hits * top / len(sample)
@@ -397,7 +409,7 @@ def _page_from_keys(session: Session, query: LedgerQuery, sized: Sized) -> tuple
         size, sample = len(keys), draw.sample(keys, min(KEY_SAMPLE, len(keys)))
     else:
         size = connection.execute(text("SELECT max(id) FROM tenant_search")).scalar_one() or 0
-        sample = draw.sample(range(1, size + 1), min(ESTIMATE_SAMPLE, size))
+        sample = _spread(draw, size)
     hits = connection.execute(text(
         "SELECT count(*) FROM tenant_search AS s WHERE s.id IN (SELECT value FROM json_each(:sample))"
         f"{_key_tests(query, words, index)}"), params | {"sample": json.dumps(sample)}).scalar_one()
@@ -408,7 +420,8 @@ def _page_from_keys(session: Session, query: LedgerQuery, sized: Sized) -> tuple
 
 def keys_listed_sql(query: LedgerQuery, index: IndexMatch) -> str:
     """Every tenant the query matches among the keys `index` finds, in ledger order: each key's
-    row read once by the rowid the index gives (CROSS JOIN: SQLite keeps the index outer)."""
+    row read once by the rowid the index gives (CROSS JOIN: SQLite keeps the index outer). All
+    of them, not a page and a count: a window count over them cost more than bringing them in."""
     return (f"SELECT s.tenant_id FROM {index.table} CROSS JOIN tenant_search AS s ON s.id = {index.table}.rowid "
             f"WHERE {index.table} MATCH :match{_key_tests(query, search_words(query.search), index)} {_key_order(query)}")
 
@@ -445,7 +458,7 @@ def _key_tests(query: LedgerQuery, words: list[str], index: IndexMatch | None) -
 def _top_rowid(session: Session) -> int:
     """The tenant table's largest rowid (the end of its b-tree: no scan), the county's size as
     the estimate and the choice of walk read it."""
-    return session.exec(select(func.max(literal_column("tenant.rowid"))).select_from(Tenant)).one() or 0
+    return session.connection().execute(text("SELECT max(rowid) FROM tenant")).scalar_one() or 0
 
 
 def _two_figures(value: float) -> int:
@@ -497,11 +510,14 @@ def _rows_statement(query: LedgerQuery, where):
 
 
 def _with_hazard_counts(session: Session, query: LedgerQuery, statement) -> list[LedgerRow]:
-    page = session.exec(statement).all()
+    # Plain columns, no ORM objects: run on the session's connection (the ORM's own execution
+    # path cost about 1.5 ms a statement, a tenth of a keystroke's read at 300,000 tenants).
+    connection = session.connection()
+    page = connection.execute(statement).all()
     counts = {}
     if page:
         hz = _hazard_counts(query.today, [row.id for row in page])
-        counts = {(park_id, tenant_id): (open_, overdue) for park_id, tenant_id, open_, overdue in session.exec(hz)}
+        counts = {(park_id, tenant_id): (open_, overdue) for park_id, tenant_id, open_, overdue in connection.execute(hz)}
     return [_ledger_row(r, *counts.get((r.park_id, r.id), (0, 0))) for r in page]
 
 

@@ -278,3 +278,29 @@ def test_migration_0020_indexes_the_keys_already_stored(tmp_path):
         assert_fresh_file(store.path)
     finally:
         store.close()
+
+
+@given(top=st.integers(0, 50_000), seed=st.integers(0, 10))
+def test_the_estimates_rows_are_spread_over_the_whole_table_once_each(top, seed):
+    """As many rowids as the sample asks (all of them in a smaller table), each once, from the
+    first stretch of rows to the last."""
+    drawn = queries._spread(random.Random(seed), top)
+    count = min(queries.ESTIMATE_SAMPLE, top)
+    assert len(drawn) == len(set(drawn)) == count
+    assert all(1 <= rowid <= top for rowid in drawn)
+    if count:
+        step = top / count
+        assert drawn[0] <= 1 + step and drawn[-1] > top - step
+
+
+@pytest.mark.parametrize("offset", [0, 3, 1_000])
+def test_a_listed_search_counts_its_matches_on_any_page_even_past_the_last(county, county_store, offset):
+    conn = sqlite3.connect(county)
+    try:
+        expected = scanned(conn, ["平"])
+    finally:
+        conn.close()
+    with Session(county_store.engine) as session:
+        rows, total = queries.ledger_page(session, LedgerQuery(search="平", limit=5, offset=offset, today=TODAY))
+    assert [row.id for row in rows] == expected[offset:offset + 5]
+    assert total == len(expected) and not total.estimated
