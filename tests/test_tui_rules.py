@@ -216,3 +216,52 @@ def test_a_notice_is_issued_for_a_rule_hazard_with_the_article_as_its_basis(stor
     content = json.loads(notice.content_json)
     assert content["inspection"] is None
     assert content["hazards"][0]["legal_basis"] == "消防〔2023〕72号 第八条"
+
+
+async def test_a_ledgers_many_findings_are_left_out_of_the_collectors_passes_until_it_closes(store, park, county,  # noqa: F811
+                                                                                           monkeypatch):
+    """Past SET_ASIDE_FROM findings (lowered here to this park's few), the ledger's findings are
+    frozen with everything alive (gc.freeze) while it is open, and let go when it closes."""
+    import gc
+
+    from inspect_app.services import collector
+
+    monkeypatch.setattr(collector, "SET_ASIDE_FROM", 1)
+    taken_back = []
+    monkeypatch.setattr("inspect_app.screens.ledger.take_back", lambda: taken_back.append(gc.get_freeze_count()))
+    app = make_app(store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        ledger, table = await open_ledger(app, pilot, park)
+        assert ledger.rules_set_aside and ledger.rule_results and gc.get_freeze_count() > 0
+        assert str(table.get_cell(county["class_up"], "rules")) == "2"  # the ledger works as before
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, LedgerScreen)
+        assert ledger.rule_results is None and len(taken_back) == 1
+
+
+def test_what_was_let_go_while_set_aside_is_collected_when_taken_back(monkeypatch):
+    """A structure with a cycle (a screen's widgets), alive when set aside and let go after: the
+    collector never sees it while frozen; taken back, it is collected."""
+    import gc
+    import weakref
+
+    from inspect_app.services import collector
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(collector, "SET_ASIDE_FROM", 1)
+    node = Node()
+    node.me = node
+    gone = weakref.ref(node)
+    try:
+        assert collector.set_aside(1) and not collector.set_aside(0)
+        del node
+        gc.collect()
+        assert gone() is not None  # frozen: out of the collector's passes
+        collector.take_back()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
