@@ -256,6 +256,13 @@ def test_migration_0024_copies_the_name_and_status_of_the_tenants_already_stored
         assert check_database(path)["ok"]
     finally:
         store.close()
+    command.downgrade(config, "0023_county_candidates")  # and back: the triggers of 0017 again
+    conn = _connect(path)
+    conn.execute("UPDATE tenant SET name = '鑫诺塑料二' WHERE name = '鑫诺塑料'")
+    assert [c[1] for c in conn.execute("PRAGMA table_info(tenant_search)")] == ["id", "tenant_id", "key"]
+    conn.close()
+    command.upgrade(config, "head")
+    assert check_database(path)["ok"]
 
 
 def test_migration_0020_indexes_the_keys_already_stored(tmp_path):
