@@ -28,7 +28,7 @@ inspector: the hub refuses each one (its code is one the rule allows), none reac
 the honest devices still end identical with every losing value kept. The limited device itself
 syncs normally and ends holding exactly PH-002's rows as the others hold them.
 
-Default: a short run (PARKINSPECT_SIM_EXAMPLES, default 6 on SQLite and 3 on PostgreSQL). The long run:
+Default: a short run (PARKINSPECT_SIM_EXAMPLES, default 4 on SQLite and 3 on PostgreSQL). The long run:
 `PARKINSPECT_SIM_EXAMPLES=300 pytest tests/test_sync_simulation.py` or `pytest -m slow
 tests/test_sync_simulation.py` (100 examples of up to 60 steps per hub).
 """
