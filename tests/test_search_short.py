@@ -233,10 +233,12 @@ def test_check_names_a_tenant_whose_name_or_status_beside_its_key_drifted(store,
     assert any(JIAMEI in p and ("搜索键" in p or "search key" in p) for p in report["problems"]), report
 
 
-def test_migration_0024_copies_the_name_and_status_of_the_tenants_already_stored(tmp_path):
+def _three_tenants_before(tmp_path: Path, revision: str):
+    """A file at the revision before `revision` (wherever it is chained) holding a park and three
+    tenants written as that revision's triggers keep them; its Alembic config and an open connection."""
     path = tmp_path / "old.db"
     config = migrations.alembic_config(path)
-    command.upgrade(config, ScriptDirectory.from_config(config).get_revision("0024_search_order").down_revision)
+    command.upgrade(config, ScriptDirectory.from_config(config).get_revision(revision).down_revision)
     conn = _connect(path)
     conn.execute("INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
                  "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "
@@ -244,6 +246,11 @@ def test_migration_0024_copies_the_name_and_status_of_the_tenants_already_stored
                  "0, 'x', 'd', '2026-01-01', '2026-01-01')")
     for name in (JIAMEI, JIAMING, "鑫诺塑料"):
         _insert(conn, new_id(), name, "3F-301")
+    return path, config, conn
+
+
+def test_migration_0024_copies_the_name_and_status_of_the_tenants_already_stored(tmp_path):
+    path, config, conn = _three_tenants_before(tmp_path, "0024_search_order")
     conn.execute("UPDATE tenant SET status = 'left' WHERE name = ?", (JIAMING,))
     conn.execute("UPDATE tenant SET deleted = 1 WHERE name = '鑫诺塑料'")
     conn.close()
@@ -266,17 +273,7 @@ def test_migration_0024_copies_the_name_and_status_of_the_tenants_already_stored
 
 
 def test_migration_0020_indexes_the_keys_already_stored(tmp_path):
-    path = tmp_path / "old.db"
-    config = migrations.alembic_config(path)
-    before = ScriptDirectory.from_config(config).get_revision("0020_search_short").down_revision
-    command.upgrade(config, before)  # the revision before this one, wherever it is chained
-    conn = _connect(path)
-    conn.execute("INSERT INTO park (id, code, name, district, street, function_type, developer_type, star_rating, "
-                 "provincially_certified, land_area_mu, floor_area_m2, deleted, hlc, origin_device, created_at, "
-                 "updated_at) VALUES ('p', 'PH-001', '园', '区', '街', 'manufacturing', 'government', 3, 0, 10, 1000, "
-                 "0, 'x', 'd', '2026-01-01', '2026-01-01')")
-    for name in (JIAMEI, JIAMING, "鑫诺塑料"):
-        _insert(conn, new_id(), name, "3F-301")
+    path, _, conn = _three_tenants_before(tmp_path, "0020_search_short")
     conn.close()
     store = Store.open(path)  # migrates to 0020
     try:
