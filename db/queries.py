@@ -480,8 +480,10 @@ _LEDGER_COLUMNS = (
 
 def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], LedgerTotal]:
     """One page and the number of rows the query matches (LedgerTotal: exact, or an estimate past
-    EXACT_COUNT_LIMIT). A search of every park whose index finds few keys reads their tenants once,
-    in ledger order, for both: the count is the list's length, the page a slice of it."""
+    EXACT_COUNT_LIMIT). A search of every park in name order with no scale or risk point is
+    answered from the search keys' rows (`_page_from_keys`); otherwise one whose index finds few
+    keys reads their tenants once, in ledger order, for both: the count is the list's length, the
+    page a slice of it."""
     sized = _sized(session, query)
     if _keys_answer(query):
         page, total = _page_from_keys(session, query, sized)
