@@ -30,12 +30,12 @@ SET_ASIDE_FROM = 100_000
 
 def set_aside(count: int) -> bool:
     """When `count` (the objects a screen holds for as long as it is open) reaches SET_ASIDE_FROM:
-    one collection, so that no garbage is kept, then everything alive left out of the collector's
-    later passes (gc.freeze, as start-up does: inspect_app/app.py). Returns whether it did; the
-    screen calls `take_back` when it lets them go."""
+    every object now tracked left out of the collector's later passes (gc.freeze, as start-up
+    does: inspect_app/app.py). Called under `collector_paused` right after they are made, so the
+    collector never walks them; any garbage made before is set aside with them until
+    `take_back`, which the screen calls when it lets them go. Returns whether it did."""
     if count < SET_ASIDE_FROM:
         return False
-    gc.collect()
     gc.freeze()
     return True
 
