@@ -75,34 +75,40 @@ def county_store(county):
     opened.close()
 
 
-def scanned(conn: sqlite3.Connection, words: list[str], *, include_left: bool = False, scale: str | None = None) -> list[str]:
-    """The oracle: every live (current) tenant whose key holds every word by instr(), in name order."""
+def scanned(conn: sqlite3.Connection, words: list[str], *, include_left: bool = False, scale: str | None = None,
+            descending: bool = False) -> list[str]:
+    """The oracle: every live (current) tenant whose key holds every word by instr(), in name order
+    (the ledger's: by name, either way, then by id)."""
     status = "" if include_left else " AND t.status = 'in_park'"
     status += f" AND t.scale = '{scale}'" if scale else ""
     checks = "".join(" AND instr(s.key, ?) > 0" for _ in words)
     return [row[0] for row in conn.execute(
         "SELECT t.id FROM tenant t JOIN tenant_search s ON s.tenant_id = t.id JOIN park p ON p.id = t.park_id "
-        f"WHERE t.deleted IS NOT 1{status}{checks} ORDER BY t.name, t.id", words)]
+        f"WHERE t.deleted IS NOT 1{status}{checks} ORDER BY t.name{' DESC' if descending else ''}, t.id", words)]
 
 
 @fuzz_settings(40)
 @given(words=st.lists(WORDS, min_size=1, max_size=2), limit=st.sampled_from([1_000, 4]),
-       cap=st.sampled_from([5_000, 3]), walk_set=st.sampled_from([10_000, 0]), include_left=st.booleans())
+       cap=st.sampled_from([5_000, 3]), walk_set=st.sampled_from([10_000, 0]), include_left=st.booleans(),
+       descending=st.booleans(), scale=st.sampled_from([None, "above"]))
 def test_every_parks_search_finds_what_instr_finds_in_ledger_order(county, county_store, words, limit, cap,
-                                                                   walk_set, include_left):
+                                                                   walk_set, include_left, descending, scale):
     """`cap` 3: most words have more matches than EXACT_COUNT_LIMIT (the name-order walk, an
     estimated count), each tenant tested against the set of matching tenants (`walk_set` 10,000) or
-    its key read (0); 5,000: the matches listed from the index. `limit` 4: the first page only."""
+    its key read (0); 5,000: the matches listed from the index. `limit` 4: the first page only.
+    Without a scale the search keys' rows answer alone (`_page_from_keys`); with one, the tenants
+    are read."""
     search = " ".join(words)
     conn = sqlite3.connect(county)
     try:
-        expected = scanned(conn, queries.search_words(search), include_left=include_left)
+        expected = scanned(conn, queries.search_words(search), include_left=include_left, scale=scale,
+                           descending=descending)
     finally:
         conn.close()
     with (Session(county_store.engine) as session, mock.patch.object(queries, "EXACT_COUNT_LIMIT", cap),
           mock.patch.object(queries, "WALK_SET_LIMIT", walk_set)):
         rows, total = queries.ledger_page(session, LedgerQuery(
-            search=search, include_left=include_left, limit=limit, today=TODAY))
+            search=search, include_left=include_left, scale=scale, descending=descending, limit=limit, today=TODAY))
     assert [row.id for row in rows] == expected[:limit]
     if total.estimated:
         assert len(expected) > cap and total >= cap
