@@ -317,7 +317,7 @@ def count_ledger(session: Session, query: LedgerQuery, sized: Sized) -> LedgerTo
             return LedgerTotal(exact)
     # else the index finds more keys than the limit (`_sized`): counting the tenants among them up
     # to the limit would read a key per tenant until then.
-    draw = random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
+    draw = _draw(query)
     if sized.candidates is not None:
         # An exact index's keys each hold every word: their tenants are tested for the rest alone.
         rest = _ledger_filter(replace(query, search="")) if sized.candidates.exact else where
@@ -328,6 +328,20 @@ def count_ledger(session: Session, query: LedgerQuery, sized: Sized) -> LedgerTo
     # filters the words' matches further, and nothing says how many of them pass.
     floor = 0 if query.scale or query.risk_point else EXACT_COUNT_LIMIT
     return LedgerTotal(max(_two_figures(estimate), floor), estimated=True)
+
+
+def _draw(query: LedgerQuery) -> random.Random:
+    """The estimate's draws, seeded by the query: the figure does not jump when the list is read again."""
+    return random.Random(repr((query.park_id, query.search, query.scale, query.risk_point, query.include_left)))
+
+
+def _drawn_keys(connection, index: IndexMatch, draw: random.Random) -> tuple[int, list[int]]:
+    """(how many keys `index` finds, the rowids of KEY_SAMPLE of them drawn)."""
+    # As one JSON array: a row per key cost Python more than SQLite's reading of them.
+    keys = json.loads(connection.execute(
+        text(f"SELECT json_group_array(rowid) FROM {index.table} WHERE {index.table} MATCH :match"),
+        {"match": index.match}).scalar_one())
+    return len(keys), draw.sample(keys, min(KEY_SAMPLE, len(keys)))
 
 
 def _drawn(sample: list[int]):
@@ -360,16 +374,12 @@ def _estimate_from_keys(session: Session, index: IndexMatch, where, draw: random
     """The keys `index` finds times the share of KEY_SAMPLE of them (drawn) whose tenants match
     `where` (current tenants, scale, risk point; and the words, where the index may find keys
     that do not hold them)."""
-    # As one JSON array: a row per key cost Python more than SQLite's reading of them.
-    keys = json.loads(session.connection().execute(
-        text(f"SELECT json_group_array(rowid) FROM {index.table} WHERE {index.table} MATCH :match"),
-        {"match": index.match}).scalar_one())
-    if not keys:
+    found, sample = _drawn_keys(session.connection(), index, draw)
+    if not found:
         return 0
-    sample = draw.sample(keys, min(KEY_SAMPLE, len(keys)))
     drawn_tenants = select(TenantSearch.tenant_id).where(TenantSearch.id.in_(_drawn(sample)))
     hits = session.exec(select(func.count()).select_from(Tenant).where(Tenant.id.in_(drawn_tenants), where)).one()
-    return hits * len(keys) / len(sample)
+    return hits * found / len(sample)
 
 
 def _keys_answer(query: LedgerQuery) -> bool:
@@ -400,13 +410,10 @@ def _page_from_keys(session: Session, query: LedgerQuery, sized: Sized) -> tuple
                               params | {"limit": query.limit, "offset": query.offset}).scalars().all()
     if len(page) < query.limit:  # the last page: the count is known without a second scan
         return page, LedgerTotal(query.offset + len(page))
-    draw = random.Random(repr((query.search, query.include_left)))
+    draw = _draw(query)
     index = sized.candidates
     if index is not None:
-        keys = json.loads(connection.execute(
-            text(f"SELECT json_group_array(rowid) FROM {index.table} WHERE {index.table} MATCH :match"),
-            {"match": index.match}).scalar_one())
-        size, sample = len(keys), draw.sample(keys, min(KEY_SAMPLE, len(keys)))
+        size, sample = _drawn_keys(connection, index, draw)
     else:
         size = connection.execute(text("SELECT max(id) FROM tenant_search")).scalar_one() or 0
         sample = _spread(draw, size)
@@ -487,19 +494,21 @@ def ledger_page(session: Session, query: LedgerQuery) -> tuple[list[LedgerRow], 
     sized = _sized(session, query)
     if _keys_answer(query):
         page, total = _page_from_keys(session, query, sized)
-        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page))) if page else []
-        return rows, total
+        return _rows_of(session, query, page), total
     if sized.few_matches is not None:
         ordered = session.exec(select(Tenant.id).where(_ledger_filter(query, few_matches=sized.few_matches)).order_by(
             *_order_by(query))).all()
-        page = ordered[query.offset:query.offset + query.limit]
-        rows = _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(page))) if page else []
-        return rows, LedgerTotal(len(ordered))
+        return _rows_of(session, query, ordered[query.offset:query.offset + query.limit]), LedgerTotal(len(ordered))
     where = _ledger_filter(query, walk_set=sized.walk_set)
     rows = _with_hazard_counts(session, query, _rows_statement(query, where).limit(query.limit).offset(query.offset))
     if len(rows) < query.limit:  # the last page: the count is known without a second scan
         return rows, LedgerTotal(query.offset + len(rows))
     return rows, count_ledger(session, query, sized)
+
+
+def _rows_of(session: Session, query: LedgerQuery, tenant_ids: list[str]) -> list[LedgerRow]:
+    """The rows of these tenants (a page found already), in ledger order."""
+    return _with_hazard_counts(session, query, _rows_statement(query, Tenant.id.in_(tenant_ids))) if tenant_ids else []
 
 
 def _order_by(query: LedgerQuery) -> list:
