@@ -230,15 +230,18 @@ async def test_a_ledgers_many_findings_are_left_out_of_the_collectors_passes_unt
     taken_back = []
     monkeypatch.setattr("inspect_app.screens.ledger.take_back", lambda: taken_back.append(gc.get_freeze_count()))
     app = make_app(store, today=TODAY)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        ledger, table = await open_ledger(app, pilot, park)
-        assert ledger.rules_set_aside and ledger.rule_results and gc.get_freeze_count() > 0
-        assert str(table.get_cell(county["class_up"], "rules")) == "2"  # the ledger works as before
-        await pilot.press("escape")
-        await settle(app, pilot)
-        assert not isinstance(app.screen, LedgerScreen)
-        assert ledger.rule_results is None and len(taken_back) == 1
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            ledger, table = await open_ledger(app, pilot, park)
+            assert ledger.rules_set_aside and ledger.rule_results and gc.get_freeze_count() > 0
+            assert str(table.get_cell(county["class_up"], "rules")) == "2"  # the ledger works as before
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, LedgerScreen)
+            assert ledger.rule_results is None and len(taken_back) == 1
+    finally:
+        gc.unfreeze()  # take_back was replaced: the rest of this test process is not left frozen
 
 
 def test_what_was_let_go_while_set_aside_is_collected_when_taken_back(monkeypatch):
