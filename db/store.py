@@ -16,7 +16,7 @@ import logging
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from db import migrations, search_key
 from db.backup import backup_file
 from db.clock import HybridClock, newest, wall_clock_ms
 from db.errors import StoreOpenError
+from db.idle_connections import IdleConnections
 from db.private_files import create_private_file
 
 if TYPE_CHECKING:
@@ -53,6 +54,31 @@ def _set_pragmas(dbapi_connection, _record=None) -> None:
         cursor.execute(pragma)
     cursor.close()
     search_key.register(dbapi_connection)
+
+
+def _open_plain(path: Path, *extra_pragmas: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    try:
+        _set_pragmas(conn)
+        for pragma in extra_pragmas:
+            conn.execute(pragma)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def _lent(connections: IdleConnections) -> Iterator[sqlite3.Connection]:
+    """A connection taken from `connections` for the block, given back after it; closed instead
+    when the block raised (whatever went wrong may have left it unfit for the next user)."""
+    conn = connections.take()
+    try:
+        yield conn
+    except BaseException:
+        conn.close()
+        raise
+    connections.give_back(conn)
 
 
 def make_engine(path: Path | str) -> Engine:
@@ -109,9 +135,7 @@ class Store:
         so they never sync: only for the sync machinery (inspect_app/sync/) and the store's own
         local rows. Services never use it (tests/test_layers.py); they read through
         `read_connection()` and write through `transaction()`."""
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        with closing(conn):
-            _set_pragmas(conn)
+        with _lent(self._writers) as conn:
             with conn:  # commits, or rolls back on an exception
                 yield conn
 
@@ -121,12 +145,19 @@ class Store:
         reads that must not wait for the ORM (start-up) or are aggregate SQL (the query modules
         under db/). A write on it raises `sqlite3.OperationalError` instead of slipping past the
         change log."""
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        with closing(conn):
-            _set_pragmas(conn)
-            conn.execute("PRAGMA query_only=ON")
+        with _lent(self._readers) as conn:
             with conn:
                 yield conn
+
+    # Plain connections are kept between uses (db/idle_connections.py says why). They are lent to
+    # one user at a time, from the UI thread or a worker: hence check_same_thread=False.
+    @cached_property
+    def _writers(self) -> IdleConnections:
+        return IdleConnections(lambda: _open_plain(self.path))
+
+    @cached_property
+    def _readers(self) -> IdleConnections:
+        return IdleConnections(lambda: _open_plain(self.path, "PRAGMA query_only=ON"))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -164,8 +195,12 @@ class Store:
         backup_file(self.path, target)
 
     def close(self) -> None:
+        """Close the connections kept open. The store stays usable: a later use opens new ones."""
         if "engine" in self.__dict__:
             self.engine.dispose()
+        for kept in ("_writers", "_readers"):
+            if kept in self.__dict__:
+                self.__dict__[kept].close_all()
 
 
 def _last_stamp(conn: sqlite3.Connection) -> str | None:
