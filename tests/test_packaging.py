@@ -91,9 +91,11 @@ def sdist(tmp_path_factory) -> Path:
 def installed(tmp_path_factory, sdist) -> Installed:
     work = tmp_path_factory.mktemp("wheel")
     # The wheel is built from the sdist, in pip's own folder: never from this checkout's build/lib,
-    # where a module since moved or deleted would linger and be packed again.
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(sdist)],
-                   check=True)
+    # where a module since moved or deleted would linger and be packed again. The build backend is
+    # the test environment's own (the test extra requires one [build-system] accepts): an isolated
+    # build environment would install setuptools afresh on every run.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(work / "dist"), str(sdist)], check=True)
     wheel = next((work / "dist").glob("parkinspect-*.whl"))
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
