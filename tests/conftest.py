@@ -15,6 +15,7 @@ from db.store import Store
 from forms import credit_code
 from forms.i18n import set_language
 from tests.new_files import migrated_device_file, new_device_file
+from tests.shared_statements import share_statements_between_stores
 
 # Bytecode cached between runs even where the environment asks Python not to write it
 # (PYTHONDONTWRITEBYTECODE, which keeps __pycache__ folders out of a checkout): here it goes to
@@ -28,6 +29,8 @@ if sys.dont_write_bytecode and not sys.pycache_prefix:
     os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE
     sys.dont_write_bytecode = False
     sys.pycache_prefix = _PYCACHE
+
+share_statements_between_stores()  # every store's engine compiles a statement once per process (module says why)
 
 pytest_plugins = ["tests.sync_fixtures"]  # devices, hub_url: every sync test's
 
