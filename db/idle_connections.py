@@ -52,9 +52,7 @@ class IdleConnections:
 
 
 def _quiet(conn: sqlite3.Connection) -> bool:
-    if conn.in_transaction:
-        return False
     try:
-        return conn.execute(_ONLY_ITSELF_BUSY).fetchone()[0] == 1
-    except sqlite3.Error:  # no sqlite_stmt in this SQLite build, or the connection is broken
+        return not conn.in_transaction and conn.execute(_ONLY_ITSELF_BUSY).fetchone()[0] == 1
+    except sqlite3.Error:  # no sqlite_stmt in this SQLite build, or the connection closed or broken
         return False

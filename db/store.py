@@ -99,6 +99,10 @@ class Store:
         self.actor_id = actor_id
         # `parkinspect --office`: this run acts in the office's role (db/device_scope.office_refusal).
         self.office_run = False
+        # Plain connections kept between uses (db/idle_connections.py says why), lent to one user
+        # at a time from the UI thread or a worker: hence check_same_thread=False in _open_plain.
+        self._writers = IdleConnections(lambda: _open_plain(self.path))
+        self._readers = IdleConnections(lambda: _open_plain(self.path, "PRAGMA query_only=ON"))
 
     @classmethod
     def open(cls, path: Path | str, *, now_ms: Callable[[], int] = wall_clock_ms, migrate: bool = True) -> Store:
@@ -149,16 +153,6 @@ class Store:
             with conn:
                 yield conn
 
-    # Plain connections are kept between uses (db/idle_connections.py says why). They are lent to
-    # one user at a time, from the UI thread or a worker: hence check_same_thread=False.
-    @cached_property
-    def _writers(self) -> IdleConnections:
-        return IdleConnections(lambda: _open_plain(self.path))
-
-    @cached_property
-    def _readers(self) -> IdleConnections:
-        return IdleConnections(lambda: _open_plain(self.path, "PRAGMA query_only=ON"))
-
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: everything in the block commits together, or nothing does."""
@@ -198,9 +192,8 @@ class Store:
         """Close the connections kept open. The store stays usable: a later use opens new ones."""
         if "engine" in self.__dict__:
             self.engine.dispose()
-        for kept in ("_writers", "_readers"):
-            if kept in self.__dict__:
-                self.__dict__[kept].close_all()
+        self._writers.close_all()
+        self._readers.close_all()
 
 
 def _last_stamp(conn: sqlite3.Connection) -> str | None:
