@@ -7,12 +7,8 @@ import sqlite3
 import threading
 
 import pytest
-from sqlmodel import select
 
 from db.idle_connections import KEEP_AT_MOST
-from db.models import Park
-from db.store import Store
-from tests.conftest import add_park
 
 
 def test_a_read_connection_is_used_again_and_still_refuses_writes(store):
@@ -98,17 +94,3 @@ def test_connections_lent_from_several_threads_at_once_are_never_shared(store):
     with store.read_connection() as conn:
         assert conn in kept or id(conn) in lent
 
-
-def test_stores_sharing_compiled_statements_each_read_and_write_their_own_file(tmp_path):
-    """The test processes' shared statement cache (tests/shared_statements.py) mixes no data."""
-    a, b = Store.open(tmp_path / "a.db"), Store.open(tmp_path / "b.db")
-    try:
-        assert a.engine.dialect is b.engine.dialect and a.engine._compiled_cache is b.engine._compiled_cache
-        add_park(a)
-        with a.read() as session:
-            assert [p.code for p in session.exec(select(Park))] == ["PH-001"]
-        with b.read() as session:
-            assert list(session.exec(select(Park))) == []
-    finally:
-        a.close()
-        b.close()
