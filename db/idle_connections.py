@@ -5,37 +5,64 @@ for ours (some 60 KB of SQL, 45 triggers), paid by every screen read, every sync
 search keystroke that opened its own. A connection given back here is handed to the next user
 instead, as SQLAlchemy's pool does for the ORM's.
 
-A connection is kept only when it is quiet: no transaction open and no statement still running (a
-cursor not read to its end keeps a read snapshot, and the next user would read the past through
-it). SQLite's `sqlite_stmt` table tells; where the SQLite library lacks it (built without
-SQLITE_ENABLE_STMTVTAB) nothing is kept and every use opens its own connection, as before.
+A connection comes back as a closed one used to: every cursor opened on it is closed (a cursor not
+read to its end holds a read snapshot, and the next user would read the past through it), and
+one with a transaction still open is closed whole. `TrackedConnection` remembers its cursors for
+that; it needs nothing of the SQLite library beyond what every build has.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable
 
 # A few at most are in use at once (the UI thread, a worker or two); more idle ones only hold files.
 KEEP_AT_MOST = 4
-_ONLY_ITSELF_BUSY = "SELECT count(*) FROM sqlite_stmt WHERE busy"  # the count counts this statement too
+
+
+class TrackedConnection(sqlite3.Connection):
+    """A sqlite3 connection that knows the cursors opened on it (`sqlite3.connect(factory=...)`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cursors: weakref.WeakSet[sqlite3.Cursor] = weakref.WeakSet()
+
+    def cursor(self, *args, **kwargs) -> sqlite3.Cursor:
+        cursor = super().cursor(*args, **kwargs)
+        self._cursors.add(cursor)
+        return cursor
+
+    # The connection's shortcuts make their cursor in C, past `cursor()`: the same, tracked.
+    def execute(self, *args) -> sqlite3.Cursor:
+        return self.cursor().execute(*args)
+
+    def executemany(self, *args) -> sqlite3.Cursor:
+        return self.cursor().executemany(*args)
+
+    def executescript(self, *args) -> sqlite3.Cursor:
+        return self.cursor().executescript(*args)
+
+    def close_cursors(self) -> None:
+        for cursor in list(self._cursors):
+            cursor.close()
 
 
 class IdleConnections:
-    def __init__(self, open_new: Callable[[], sqlite3.Connection]):
+    def __init__(self, open_new: Callable[[], TrackedConnection]):
         self._open_new = open_new
-        self._idle: list[sqlite3.Connection] = []
+        self._idle: list[TrackedConnection] = []
         self._lock = threading.Lock()
 
-    def take(self) -> sqlite3.Connection:
+    def take(self) -> TrackedConnection:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
         return self._open_new()
 
-    def give_back(self, conn: sqlite3.Connection) -> None:
-        """Keep `conn` for the next user when it is quiet, else close it."""
+    def give_back(self, conn: TrackedConnection) -> None:
+        """Keep `conn` for the next user, its cursors closed; closed whole when a transaction is open."""
         if _quiet(conn):
             with self._lock:
                 if len(self._idle) < KEEP_AT_MOST:
@@ -51,8 +78,9 @@ class IdleConnections:
             conn.close()
 
 
-def _quiet(conn: sqlite3.Connection) -> bool:
+def _quiet(conn: TrackedConnection) -> bool:
     try:
-        return not conn.in_transaction and conn.execute(_ONLY_ITSELF_BUSY).fetchone()[0] == 1
-    except sqlite3.Error:  # no sqlite_stmt in this SQLite build, or the connection closed or broken
+        conn.close_cursors()
+        return not conn.in_transaction
+    except sqlite3.Error:  # the connection closed by its user, or broken
         return False

@@ -25,7 +25,7 @@ from db import migrations, search_key
 from db.backup import backup_file
 from db.clock import HybridClock, newest, wall_clock_ms
 from db.errors import StoreOpenError
-from db.idle_connections import IdleConnections
+from db.idle_connections import IdleConnections, TrackedConnection
 from db.private_files import create_private_file
 
 if TYPE_CHECKING:
@@ -56,8 +56,8 @@ def _set_pragmas(dbapi_connection, _record=None) -> None:
     search_key.register(dbapi_connection)
 
 
-def _open_plain(path: Path, *extra_pragmas: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+def _open_plain(path: Path, *extra_pragmas: str) -> TrackedConnection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, factory=TrackedConnection)
     try:
         _set_pragmas(conn)
         for pragma in extra_pragmas:
@@ -69,7 +69,7 @@ def _open_plain(path: Path, *extra_pragmas: str) -> sqlite3.Connection:
 
 
 @contextmanager
-def _lent(connections: IdleConnections) -> Iterator[sqlite3.Connection]:
+def _lent(connections: IdleConnections) -> Iterator[TrackedConnection]:
     """A connection taken from `connections` for the block, given back after it; closed instead
     when the block raised (whatever went wrong may have left it unfit for the next user)."""
     conn = connections.take()
