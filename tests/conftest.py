@@ -32,7 +32,7 @@ if sys.dont_write_bytecode and not sys.pycache_prefix:
 
 share_statements_between_stores()  # every store's engine compiles a statement once per process (module says why)
 
-pytest_plugins = ["tests.sync_fixtures"]  # devices, hub_url: every sync test's
+pytest_plugins = ["tests.sync_fixtures", "tests.postgres"]  # devices, hub_url: every sync test's; the PostgreSQL server's
 
 TODAY = date(2026, 11, 26)
 

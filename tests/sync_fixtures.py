@@ -45,7 +45,7 @@ def devices(tmp_path):
 def hub_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return new_sqlite_hub(tmp_path / "hub.db")
-    return request.getfixturevalue("postgres_url")
+    return request.getfixturevalue("postgres_hub_url")
 
 
 @pytest.fixture

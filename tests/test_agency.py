@@ -35,7 +35,6 @@ from inspect_app.hub.storage import device_certificate, enrol_device, open_engin
 from inspect_app.sync.client import SyncAuthError, summary_line, sync_once
 from inspect_app.sync.enrolment import DEVICE_URN_PREFIX, make_csr
 from tests.hub_server import serve
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 API = "/api/v1"
 

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
-
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = ROOT / "benchmarks" / "generate.py"
 RUN = ROOT / "benchmarks" / "run.py"
@@ -160,7 +158,7 @@ def test_dossier_benchmark_reports_every_metric_on_a_small_tenant():
     assert set(report) == {"dossier_ms", "dossier_read_ms", "pages"} and report["pages"] >= 1
 
 
-def test_province_hub_benchmark_runs_a_tiny_day_on_postgresql(postgres_url, capsys):  # noqa: F811
+def test_province_hub_benchmark_runs_a_tiny_day_on_postgresql(postgres_url, capsys):
     # In this process (the hub served by a thread, --workers 0): the script's own start-up is not
     # what is checked, and a subprocess would cost the suite ten seconds more.
     from benchmarks import hub_province

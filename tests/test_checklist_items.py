@@ -38,7 +38,6 @@ from inspect_app.services.notices import issue_inspection_record
 from inspect_app.sync.client import sync_once
 from inspect_app.sync.protocol import value_problem
 from tests.conftest import TODAY
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.sync_helpers import sync
 from tests.test_hub import add_inspector, add_park
 from tests.test_hub_validation import county, full_row  # noqa: F401 - fixture

@@ -10,7 +10,6 @@ from sqlmodel import select
 from db.ids import new_id
 from db.models import EntryDecision, ExitDecision
 from inspect_app.sync.client import sync_once
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub_validation import county  # noqa: F401 - fixture
 
 DECISION = {"applicant_name": "嘉兴示范电子有限公司", "credit_code": "91330482000005019X", "industry_code": "C3982",

@@ -28,7 +28,6 @@ from inspect_app.hub.storage import attachment, change, device, enrol_device, re
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
 from tests.new_files import new_device_file
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 # A stamp of the near future: within the hub's allowed clock skew.
 LATE_MS = wall_clock_ms() + 60_000

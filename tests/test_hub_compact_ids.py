@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 
 from db.ids import new_id
 from inspect_app.hub.compact_ids import WORDS, pack, pack_sql, unpack, unpack_sql
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 IDENT = st.from_regex(r"\A[0-9A-Za-z_.:-]{1,64}\Z")
 UUIDS = st.uuids().map(str)
@@ -46,7 +45,7 @@ def test_the_usual_values_are_small_and_uuids_keep_their_order():
     assert sorted(ids, key=pack) == sorted(ids)
 
 
-def test_the_sql_spelling_gives_the_same_bytes_and_text(postgres_url):  # noqa: F811
+def test_the_sql_spelling_gives_the_same_bytes_and_text(postgres_url):
     rng = random.Random(7)
     texts = EDGES + [new_id() for _ in range(50)] + [f"{rng.randrange(10**13):013d}.{rng.randrange(10**5):05d}."
                                                      f"{rng.getrandbits(64):016x}" for _ in range(50)]

@@ -25,7 +25,6 @@ from inspect_app.hub.log_codec import (
 from inspect_app.hub.log_dictionary import DICTIONARY_V1, DICTIONARY_V2
 from inspect_app.hub.storage import change, enrol_device
 from tests.hub_server import serve
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import API, add_park, open_device, outbox, rename_tenant
 
 # Stored payloads are only readable with the exact dictionary they were written with.

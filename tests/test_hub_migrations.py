@@ -38,7 +38,6 @@ from inspect_app.hub.storage import (
     unique_key_digest,
 )
 from inspect_app.sync.protocol import RULES
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

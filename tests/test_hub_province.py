@@ -29,7 +29,6 @@ from inspect_app.hub.compact_ids import pack_sql
 from inspect_app.hub.push import unique_key_query
 from inspect_app.hub.storage import Device, change, open_engine, row_state, unique_key_digest, utc_now
 from tests.hub_server import serve
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401, F811 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +42,7 @@ def seeded_hub(url: str, tmp_path: Path, changes: int, parks: int) -> dict:
         engine.dispose()
 
 
-def test_concurrent_pushes_on_two_hub_processes_never_make_a_pull_skip_a_change(postgres_url, tmp_path):  # noqa: F811
+def test_concurrent_pushes_on_two_hub_processes_never_make_a_pull_skip_a_change(postgres_url, tmp_path):
     seeded = seeded_hub(postgres_url, tmp_path, 400, 4)
     engine = open_engine(postgres_url)
     devices = hub_province.enrol_devices(engine, postgres_url, 8, seeded["seed_parks"], 0.25, random.Random(3))
@@ -101,7 +100,7 @@ def fill(url: str) -> None:
         engine.dispose()
 
 
-def test_a_park_limited_devices_pull_and_snapshot_search_one_index_range_per_park(postgres_url):  # noqa: F811
+def test_a_park_limited_devices_pull_and_snapshot_search_one_index_range_per_park(postgres_url):
     fill(postgres_url)
     parks = ("p-1", "p-2", "p-3")
     device = Device(id="d", name="d", device_id="dev-x", parks=parks, created_at=utc_now(), revoked_at=None)

@@ -31,7 +31,6 @@ from inspect_app.sync.client import sync_once
 from inspect_app.sync.cursors import kept_checkpoints
 from tests.hub_server import serve
 from tests.new_files import new_sqlite_hub
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.sync_helpers import requester, synced_rows
 from tests.test_sync_merge import edit, make_park, make_tenant
 

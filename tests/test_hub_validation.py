@@ -24,7 +24,6 @@ from inspect_app.sync.client import sync_once
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
 from tests.new_files import new_sqlite_hub
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 
 API = "/api/v1"
 

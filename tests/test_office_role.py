@@ -22,7 +22,6 @@ from inspect_app.services.plan_tasks import plan_status
 from inspect_app.services.plans import PlanInput, add_recusal, create_plan, draw_plan
 from inspect_app.sync.client import sync_once
 from tests.pilot import settle
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_inspector, add_park
 from tests.test_plans import TODAY, _plan, office  # noqa: F401 - office: a fixture
 from tests.test_plans_sync import hub  # noqa: F401 - the hub on loopback, SQLite and PostgreSQL

@@ -17,7 +17,6 @@ from inspect_app.services.office_role import set_role
 from inspect_app.services.plan_tasks import device_tasks, plan_status, start_task_inspection
 from inspect_app.services.plans import PlanInput, create_plan, draw_plan
 from inspect_app.sync.client import sync_once
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_inspector, add_park
 
 TODAY = date(2027, 1, 5)

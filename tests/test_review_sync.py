@@ -24,7 +24,6 @@ from inspect_app.services.office_role import set_role
 from inspect_app.sync.client import sync_once
 from tests.conftest import TODAY
 from tests.pilot import settle
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_park
 from tests.test_notices import AGENCY, FIVE, KEYS_SINCE, NOW
 

@@ -10,7 +10,6 @@ from db.models import RejectedChange, StarScore
 from inspect_app.hub.storage import enrol_device
 from inspect_app.services.stars import save_star_score
 from inspect_app.sync.client import sync_once
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.test_hub import add_park
 from tests.test_plans_sync import hub  # noqa: F401 - fixture: the hub on loopback, on SQLite and PostgreSQL
 

@@ -63,7 +63,6 @@ from inspect_app.sync.client import SyncNetworkError, sync_once, tls_context
 from tests.conftest import make_credit_code
 from tests.hub_server import serve
 from tests.new_files import new_device_file, new_sqlite_hub
-from tests.postgres import postgres_cluster  # noqa: F401 - fixture
 from tests.sync_helpers import synced_rows
 from tests.test_hub import add_inspector, add_park
 
@@ -495,8 +494,8 @@ def test_three_devices_converge_through_a_sqlite_hub(first_cuts, plan):
 
 @settings(max_examples=max(3, EXAMPLES // 2), **COMMON)
 @given(first_cuts=st.tuples(cut, cut), plan=steps)
-def test_three_devices_converge_through_a_postgresql_hub(postgres_cluster, first_cuts, plan):  # noqa: F811
-    run_example(lambda _folder: postgres_cluster.new_database(), first_cuts, plan)
+def test_three_devices_converge_through_a_postgresql_hub(postgres_cluster, first_cuts, plan):
+    run_example(lambda _folder: postgres_cluster.new_hub_database(), first_cuts, plan)
 
 
 def test_a_fixed_story_with_concurrent_edits_cut_syncs_and_a_tombstone_ends_with_its_conflicts():
@@ -525,5 +524,5 @@ def test_long_run_sqlite(first_cuts, plan):
 @pytest.mark.slow
 @settings(max_examples=100, **COMMON)
 @given(first_cuts=st.tuples(cut, cut), plan=long_steps)
-def test_long_run_postgresql(postgres_cluster, first_cuts, plan):  # noqa: F811
-    run_example(lambda _folder: postgres_cluster.new_database(), first_cuts, plan)
+def test_long_run_postgresql(postgres_cluster, first_cuts, plan):
+    run_example(lambda _folder: postgres_cluster.new_hub_database(), first_cuts, plan)

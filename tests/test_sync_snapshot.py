@@ -23,7 +23,6 @@ from inspect_app.sync import snapshot
 from inspect_app.sync.changes import push_cursor
 from tests.hub_server import serve
 from tests.new_files import new_device_file, new_sqlite_hub
-from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures
 from tests.sync_helpers import push_all, requester, sync, synced_rows
 from tests.test_hub import add_inspector, add_park, rename_tenant
 
@@ -33,7 +32,7 @@ DATA_TABLES = ("park", "building", "tenant", "inspector", "inspection", "check_r
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub(request, tmp_path):
-    url = new_sqlite_hub(tmp_path / "hub.db") if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = new_sqlite_hub(tmp_path / "hub.db") if request.param == "sqlite" else request.getfixturevalue("postgres_hub_url")
     app = create_app(url, rate_per_second=10_000, burst=10_000)
     with serve(app) as base:
         app.state.base = base
