@@ -4,7 +4,8 @@ Its fixtures are loaded for every test by tests/conftest.py (`pytest_plugins`), 
 them by name: `postgres_url` (an empty database), `postgres_hub_url` (a new hub at the newest
 revision, as `hub_url` in tests/sync_fixtures.py gives) and `postgres_cluster`, one server per test
 process. Imported into each module instead, the session-scoped server was one per module (pytest
-keeps a fixture's value per place it is defined): ~17 initdb runs a suite instead of four.
+keeps a fixture's value per place it is defined): a run of the hub tests on four workers started
+18 servers instead of 4.
 Without PostgreSQL's binaries the tests that use them skip with the reason — unless
 PARKINSPECT_REQUIRE_POSTGRES=1 (CI sets it in .ci/run), where a missing server is a failure.
 initdb refuses to run as root, so as root the cluster runs as the `nobody` user.
