@@ -109,11 +109,9 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self, template: str = "template1") -> str:
-        """A fresh database made from `template` (PostgreSQL's empty one by default); its URL."""
-        name = f"hub_{os.getpid()}_{next(self._names)}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        return self.url(name)
+    def new_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        return self.url(self._create_database("template1"))
 
     def new_hub_database(self) -> str:
         """A fresh hub database at the newest revision, with a hub id of its own; its URL.
@@ -124,13 +122,18 @@ class PostgresCluster:
         from inspect_app.hub.storage import open_engine  # the hub extra: only tests that start a hub
 
         if self._hub_template is None:
-            url = self.new_database()
-            open_engine(url).dispose()  # no connection left: a template must have none while copied
-            self._hub_template = url.rsplit("/", 1)[1]
-        url = self.new_database(self._hub_template)
-        self._execute("UPDATE hub_meta SET value = %s WHERE key = 'hub_id'", (secrets.token_hex(16),),
-                      database=url.rsplit("/", 1)[1])
-        return url
+            template = self._create_database("template1")
+            open_engine(self.url(template)).dispose()  # no connection left: a template must have none while copied
+            self._hub_template = template
+        name = self._create_database(self._hub_template)
+        self._execute("UPDATE hub_meta SET value = %s WHERE key = 'hub_id'", (secrets.token_hex(16),), database=name)
+        return self.url(name)
+
+    def _create_database(self, template: str) -> str:
+        """A new database copied from `template`; its name."""
+        name = f"hub_{os.getpid()}_{next(self._names)}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
 
     def _execute(self, statement: str, parameters: tuple = (), *, database: str = "postgres") -> None:
         import psycopg

@@ -40,4 +40,3 @@ def share_statements_between_stores() -> None:
         return engine
 
     db.store.make_engine = sharing
-

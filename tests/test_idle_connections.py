@@ -95,4 +95,3 @@ def test_connections_lent_from_several_threads_at_once_are_never_shared(store):
     assert len(kept) == KEEP_AT_MOST  # the rest closed on their way back
     with store.read_connection() as conn:
         assert conn in kept or id(conn) in lent
-
